@@ -1,0 +1,55 @@
+# Haven: `make run` serves the demo, `make test` runs the whole suite on SQLite and PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/haven
+export HAVEN_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test setup assets chromium postgres lint test-sqlite test-postgres bench clean
+
+run: setup
+	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven migrate --no-input -v 0
+	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven demo
+	@echo "Serving Haven on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven serve --bind 127.0.0.1:8000
+
+test: setup chromium postgres lint test-sqlite test-postgres
+
+setup: $(VENV)/.installed assets
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Haven needs Python 3.11 or newer" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/.installed
+	$(BIN)/python scripts/build_assets.py
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { echo "Debian chromium could not be installed: apt-get install -y chromium" >&2; exit 1; }
+
+postgres:
+	@scripts/ensure_postgres.sh
+
+lint:
+	$(BIN)/ruff check src tests scripts $(wildcard bench)
+	$(BIN)/mypy src
+
+test-sqlite:
+	$(BIN)/pytest -n 2 -p no:cacheprovider
+
+test-postgres:
+	HAVEN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -p no:cacheprovider
+
+bench: setup postgres
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules var src/haven/web/static/vendor

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import base64
+import io
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from . import services
+from .forms import ApiTokenForm, CodeForm, SignInForm
+from .middleware import EPOCH, LAST_SEEN
+from .models import User
+
+PENDING_USER = "haven_pending_user"
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.check_password(
+            form.cleaned_data["username"], form.cleaned_data["password"]
+        )
+        if result.user is not None:
+            request.session.cycle_key()
+            request.session[PENDING_USER] = result.user.pk
+            if services.has_confirmed_totp(result.user):
+                return redirect("accounts:verify")
+            return redirect("accounts:enrol")
+        if result.locked_until:
+            form.add_error(None, services.lockout_message(result.locked_until))
+        else:
+            form.add_error(None, "Enter a correct user name and password")
+    return render(request, "accounts/sign_in.html", {"form": form})
+
+
+def pending_user(request: HttpRequest) -> User | None:
+    user_id = request.session.get(PENDING_USER)
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+def complete_sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
+    request.session.pop(PENDING_USER, None)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    otp_login(request, device)
+    request.session[EPOCH] = user.session_epoch
+    request.session.pop(LAST_SEEN, None)
+    return redirect("web:home")
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    user = pending_user(request)
+    if user is None:
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.verify_totp(user, form.cleaned_data["code"])
+        if result.locked_until:
+            request.session.pop(PENDING_USER, None)
+            sign_in_form = SignInForm(data={})
+            sign_in_form.errors.clear()
+            sign_in_form.add_error(None, services.lockout_message(result.locked_until))
+            return render(request, "accounts/sign_in.html", {"form": sign_in_form})
+        if result.device is not None:
+            return complete_sign_in(request, user, result.device)
+        form.add_error("code", "The security code is not correct or has expired")
+    return render(request, "accounts/verify.html", {"form": form})
+
+
+def qr_code_data_uri(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def enrol(request: HttpRequest) -> HttpResponse:
+    user = pending_user(request)
+    if user is None:
+        return redirect("accounts:login")
+    if services.has_confirmed_totp(user):
+        return redirect("accounts:verify")
+    device = services.pending_totp_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        confirmed = services.confirm_totp_enrolment(user, form.cleaned_data["code"])
+        if confirmed is not None:
+            return complete_sign_in(request, user, confirmed)
+        form.add_error("code", "The security code is not correct: check the time on your device")
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return render(
+        request,
+        "accounts/enrol.html",
+        {"form": form, "qr_code": qr_code_data_uri(device.config_url), "secret": secret},
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect("accounts:login")
+
+
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    services.sign_out_everywhere(request.user)  # type: ignore[arg-type]
+    logout(request)
+    messages.info(request, "You have signed out on every device.")
+    return redirect("accounts:login")
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = ApiTokenForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        _, new_secret = services.issue_api_token(user, form.cleaned_data["name"])
+        form = ApiTokenForm()
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "tokens": user.api_tokens.all(), "new_secret": new_secret},
+    )
+
+
+@require_POST
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    if services.revoke_api_token(request.user, token_id):  # type: ignore[arg-type]
+        messages.success(request, "The token was revoked.")
+    else:
+        messages.error(request, "That token does not exist or was already revoked.")
+    return redirect("accounts:profile")

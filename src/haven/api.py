@@ -1,0 +1,100 @@
+"""The HTTP API: django-ninja, token auth, application/problem+json errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from haven.accounts import services as account_services
+from haven.accounts.models import User
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = account_services.token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Haven API",
+    version="1",
+    description="Every capability of the Haven web interface. Authenticate with a personal "
+    "token from your account page: `Authorization: Bearer hvn_…`.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def problem(
+    request: HttpRequest, status: int, title: str, detail: str = "", **extra: Any
+) -> HttpResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM_TYPE
+    return response
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "location": ".".join(str(part) for part in error.get("loc", [])),
+            "message": error.get("msg", ""),
+        }
+        for error in exc.errors
+    ]
+    return problem(request, 422, "Invalid request", "Check the listed fields.", errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem(request, 401, "Not authenticated", "Send a valid, unexpired personal API token.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(request, 404, "Not found")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, str(exc) or "Request refused")
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    import logging
+
+    logging.getLogger("haven.api").exception("unhandled API error")
+    return problem(request, 500, "Internal error", "The error was logged; nothing was changed.")
+
+
+class Me(Schema):
+    username: str
+    name: str
+    roles: list[str]
+    clearance: str
+    modules: list[str]
+
+
+@api.get("/me", response=Me, summary="Who the token belongs to", tags=["accounts"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    user: User = request.user  # type: ignore[assignment]
+    return {
+        "username": user.username,
+        "name": user.get_full_name(),
+        "roles": user.roles,
+        "clearance": user.clearance_label,
+        "modules": user.modules,
+    }

@@ -1,0 +1,61 @@
+"""Synthetic demo accounts, one per role. Names are obviously fictional."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from haven.accounts import services
+from haven.accounts.models import User
+from haven.accounts.roles import Clearance, Role
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    first_name: str
+    last_name: str
+    roles: tuple[str, ...]
+    clearance: int
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("officer", "Ada", "Fictional", (Role.PROTECTION_OFFICER,), Clearance.SECRET),
+    DemoAccount("manager", "Bram", "Imaginary", (Role.PROTECTION_MANAGER,), Clearance.SECRET),
+    DemoAccount("authoriser", "Cleo", "Madeup", (Role.AUTHORISING_OFFICER,), Clearance.TOP_SECRET),
+    DemoAccount(
+        "identity",
+        "Dov",
+        "Invented",
+        (Role.PROTECTION_OFFICER, Role.IDENTITY_OFFICER),
+        Clearance.TOP_SECRET,
+    ),
+    DemoAccount("technician", "Esme", "Pretend", (Role.TECHNICAL_OFFICER,), Clearance.SECRET),
+    DemoAccount("supervisor", "Finn", "Notreal", (Role.TECHNICAL_SUPERVISOR,), Clearance.SECRET),
+    DemoAccount("oversight", "Gita", "Storybook", (Role.OVERSIGHT_OFFICER,), Clearance.OFFICIAL),
+    DemoAccount("oversighthead", "Hal", "Sample", (Role.OVERSIGHT_HEAD,), Clearance.OFFICIAL),
+    DemoAccount("auditor", "Iris", "Placeholder", (Role.AUDITOR,), Clearance.SECRET),
+    DemoAccount("admin", "Jude", "Example", (Role.ADMINISTRATOR,), Clearance.OFFICIAL),
+]
+
+
+@transaction.atomic
+def create_demo_accounts() -> list[tuple[User, str]]:
+    """(Re)create every demo account with a fresh password and an enrolled authenticator."""
+    created = []
+    for spec in DEMO_ACCOUNTS:
+        password = "demo-" + secrets.token_urlsafe(9)
+        User.objects.filter(username=spec.username).delete()
+        user = services.create_user(
+            spec.username,
+            password,
+            roles=list(spec.roles),
+            clearance=spec.clearance,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+        )
+        services.enrol_totp_now(user)
+        created.append((user, password))
+    return created

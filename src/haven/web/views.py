@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from haven.access.decorators import module_required
+from haven.accounts import services as account_services
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/home.html", {"nav_active": "home"})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@module_required(Module.PROTECTION)
+def protection(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "web/module.html", {"nav_active": Module.PROTECTION, "title": "Protection"}
+    )
+
+
+@module_required(Module.OPERATIONS)
+def operations(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "web/module.html", {"nav_active": Module.OPERATIONS, "title": "Operations"}
+    )
+
+
+@module_required(Module.OVERSIGHT)
+def oversight(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "web/module.html", {"nav_active": Module.OVERSIGHT, "title": "Oversight"}
+    )
+
+
+@module_required(Module.AUDIT)
+def audit(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/module.html", {"nav_active": Module.AUDIT, "title": "Audit"})
+
+
+@module_required(Module.ADMINISTRATION)
+def administration(request: HttpRequest) -> HttpResponse:
+    users = User.objects.order_by("username")
+    return render(
+        request,
+        "web/administration.html",
+        {"nav_active": Module.ADMINISTRATION, "accounts": users},
+    )
+
+
+@require_POST
+@module_required(Module.ADMINISTRATION)
+def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = get_object_or_404(User, pk=user_id)
+    account_services.unlock_account(account)
+    messages.success(request, f"{account.username} can sign in again.")
+    return redirect("web:administration")
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(
+        request, "web/error.html", {"title": "You do not have access to this page"}, status=403
+    )
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/error.html", {"title": "Page not found"}, status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/error.html",
+        {"title": "Sorry, there is a problem with the service"},
+        status=500,
+    )

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from haven.accounts.models import User
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, UserFactory, current_code
+
+pytestmark = pytest.mark.django_db
+
+
+def test_password_then_totp_signs_in(client):
+    user = UserFactory()
+    sign_in(client, user)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert user.username in page.content.decode() or user.first_name in page.content.decode()
+
+
+def test_password_alone_does_not_sign_in(client):
+    user = UserFactory()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login")
+
+
+def test_wrong_password_gives_error_summary_and_no_session(client):
+    user = UserFactory()
+    response = client.post("/accounts/login/", {"username": user.username, "password": "nope"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "govuk-error-summary" in body and "Enter a correct user name and password" in body
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_user_gets_same_message_as_wrong_password(client):
+    response = client.post("/accounts/login/", {"username": "ghost", "password": "x"})
+    assert "Enter a correct user name and password" in response.content.decode()
+
+
+def test_wrong_totp_code_is_refused(client):
+    user = UserFactory()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    wrong = f"{(int(current_code(user)) + 1) % 1_000_000:06d}"
+    response = client.post("/accounts/verify/", {"code": wrong})
+    assert response.status_code == 200
+    assert "The security code is not correct" in response.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_malformed_totp_code_is_a_field_error(client):
+    user = UserFactory()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    response = client.post("/accounts/verify/", {"code": "abc"})
+    assert "Enter the 6-digit code" in response.content.decode()
+
+
+def test_lockout_after_repeated_failures(client):
+    user = UserFactory()
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": user.username, "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert "This account is locked" in response.content.decode()
+    user.refresh_from_db()
+    assert user.is_locked()
+    assert client.get("/").status_code == 302
+
+
+def test_lockout_expires(client):
+    user = UserFactory()
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": user.username, "password": "wrong"})
+    later = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES + 1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = client.post(
+            "/accounts/login/", {"username": user.username, "password": PASSWORD}
+        )
+    assert response.status_code == 302
+
+
+def test_failed_totp_codes_also_lock_the_account(client):
+    user = UserFactory()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        response = client.post("/accounts/verify/", {"code": "000000"})
+    assert "This account is locked" in response.content.decode()
+
+
+def test_first_sign_in_enrols_totp_with_a_qr_code(client):
+    user = UserFactory(with_totp=False)
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response["Location"] == "/accounts/enrol/"
+    page = client.get("/accounts/enrol/")
+    assert 'src="data:image/svg+xml;base64,' in page.content.decode()
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    from django_otp.oath import totp
+
+    code = f"{totp(device.bin_key):06d}"
+    response = client.post("/accounts/enrol/", {"code": code})
+    assert response.status_code == 302
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
+    assert client.get("/").status_code == 200
+
+
+def test_idle_timeout_signs_out_after_15_minutes(client):
+    sign_in(client, UserFactory())
+    assert client.get("/").status_code == 200
+    later = timezone.now() + timedelta(minutes=16)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = client.get("/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_activity_within_15_minutes_keeps_the_session(client):
+    sign_in(client, UserFactory())
+    later = timezone.now() + timedelta(minutes=14)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert client.get("/").status_code == 200
+
+
+def test_sign_out_everywhere_ends_other_sessions(client):
+    from django.test import Client
+
+    user = UserFactory()
+    other_device = sign_in(Client(), user)
+    sign_in(client, user)
+    client.post("/accounts/logout-everywhere/")
+    assert other_device.get("/").status_code == 302
+
+
+def test_sign_out_requires_post(client):
+    sign_in(client, UserFactory())
+    assert client.get("/accounts/logout/").status_code == 405
+    client.post("/accounts/logout/")
+    assert client.get("/").status_code == 302
+
+
+def test_production_settings_hash_with_argon2id():
+    from haven import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    user = User(username="x")
+    from django.contrib.auth.hashers import make_password
+
+    with mock.patch.object(settings, "PASSWORD_HASHERS", production.PASSWORD_HASHERS):
+        from django.contrib.auth.hashers import get_hashers
+
+        get_hashers.cache_clear()
+        try:
+            encoded = make_password("a long enough password")
+        finally:
+            get_hashers.cache_clear()
+    assert encoded.startswith("argon2$argon2id$")
+    del user

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from haven.accounts.models import User
+from haven.accounts.roles import Role
+
+from .factories import PASSWORD, UserFactory, current_code
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """Sign in through the real two-step flow (password, then TOTP)."""
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    response = client.post("/accounts/verify/", {"code": current_code(user)})
+    assert response.status_code == 302 and response["Location"] == "/", response.content
+    return client
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(*roles: str, **kwargs: object) -> User:
+        return UserFactory(roles=list(roles) or [Role.PROTECTION_OFFICER], **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def signed_in(client: Client, make_user: Callable[..., User]) -> Callable[..., Client]:
+    def login_as(*roles: str, **kwargs: object) -> Client:
+        return sign_in(Client(), make_user(*roles, **kwargs))
+
+    return login_as

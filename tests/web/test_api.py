@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from haven.accounts import services
+from haven.accounts.models import ApiToken
+from haven.accounts.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def test_token_created_on_profile_page_works_and_is_hashed(signed_in, client):
+    web = signed_in(Role.PROTECTION_OFFICER)
+    page = web.post("/accounts/profile/", {"name": "script"}).content.decode()
+    secret = page.split('data-testid="new-token">')[1].split("<")[0]
+    token = ApiToken.objects.get()
+    assert token.key_hash != secret and secret not in token.key_hash
+    response = client.get("/api/me", **bearer(secret))
+    assert response.status_code == 200
+    assert response.json()["roles"] == [Role.PROTECTION_OFFICER]
+
+
+def test_missing_token_is_a_problem_json_401(client):
+    response = client.get("/api/me")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["title"] == "Not authenticated"
+
+
+def test_bad_expired_and_revoked_tokens_are_refused(make_user, client):
+    user = make_user(Role.PROTECTION_OFFICER)
+    assert client.get("/api/me", **bearer("hvn_nonsense")).status_code == 401
+    expired, expired_secret = services.issue_api_token(user, "old")
+    expired.expires_at = timezone.now() - timedelta(seconds=1)
+    expired.save()
+    assert client.get("/api/me", **bearer(expired_secret)).status_code == 401
+    revoked, revoked_secret = services.issue_api_token(user, "gone")
+    assert services.revoke_api_token(user, revoked.pk)
+    assert client.get("/api/me", **bearer(revoked_secret)).status_code == 401
+
+
+def test_token_revoked_from_profile_page(signed_in, make_user):
+    web = signed_in(Role.PROTECTION_OFFICER)
+    page = web.post("/accounts/profile/", {"name": "script"}).content.decode()
+    token = ApiToken.objects.get()
+    web.post(f"/accounts/tokens/{token.pk}/revoke/")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert "Revoked" in web.get("/accounts/profile/").content.decode()
+    del page
+
+
+def test_user_cannot_revoke_someone_elses_token(signed_in, make_user):
+    other = make_user(Role.PROTECTION_OFFICER)
+    token, _ = services.issue_api_token(other, "theirs")
+    signed_in(Role.PROTECTION_OFFICER).post(f"/accounts/tokens/{token.pk}/revoke/")
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_empty_token_name_is_a_field_error(signed_in):
+    body = (
+        signed_in(Role.PROTECTION_OFFICER).post("/accounts/profile/", {"name": ""}).content.decode()
+    )
+    assert "govuk-error-summary" in body
+    assert ApiToken.objects.count() == 0
+
+
+def test_openapi_schema_and_docs_are_served(client):
+    schema = client.get("/api/openapi.json")
+    assert schema.status_code == 200 and schema.json()["info"]["title"] == "Haven API"
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/no-such-thing")
+    assert response.status_code == 404

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+
+from haven.accounts.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_shows_name_roles_clearance_and_classification(signed_in):
+    client = signed_in(Role.PROTECTION_OFFICER)
+    body = client.get("/").content.decode()
+    assert 'data-testid="user-roles">Protection officer<' in body
+    assert 'data-testid="user-clearance">SECRET<' in body
+    assert body.count('data-testid="classification"') == 2
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_inline_script_in_pages(signed_in):
+    body = signed_in(Role.PROTECTION_OFFICER).get("/").content.decode()
+    assert "<script>" not in body
+    assert all("src=" in tag for tag in body.split("<script")[1:])
+
+
+def test_hsts_and_secure_cookies_when_served_over_tls(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = client.get("/accounts/login/", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_authenticated_pages_are_not_cached(signed_in):
+    assert signed_in(Role.PROTECTION_OFFICER).get("/")["Cache-Control"] == "no-store"
+
+
+def test_forms_carry_csrf_tokens(client):
+    assert "csrfmiddlewaretoken" in client.get("/accounts/login/").content.decode()
+
+
+def test_csrf_is_enforced(make_user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/accounts/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed", "refused"),
+    [
+        (Role.PROTECTION_OFFICER, "/protection/", "/oversight/"),
+        (Role.TECHNICAL_OFFICER, "/operations/", "/protection/"),
+        (Role.OVERSIGHT_OFFICER, "/oversight/", "/protection/"),
+        (Role.AUDITOR, "/audit/", "/administration/"),
+        (Role.ADMINISTRATOR, "/administration/", "/protection/"),
+    ],
+)
+def test_modules_follow_roles(signed_in, role, allowed, refused):
+    client = signed_in(role)
+    assert client.get(allowed).status_code == 200
+    assert client.get(refused).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/protection/", "/operations/", "/oversight/", "/audit/"])
+def test_administrator_cannot_open_casework(signed_in, path):
+    assert signed_in(Role.ADMINISTRATOR).get(path).status_code == 403
+
+
+def test_error_pages_leak_nothing(signed_in):
+    response = signed_in(Role.PROTECTION_OFFICER).get("/no/such/page/")
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "Page not found" in body and "Traceback" not in body and "/no/such/page/" not in body
+
+
+def test_administrator_unlocks_a_locked_account(signed_in, make_user):
+    from django.utils import timezone
+
+    locked = make_user(Role.PROTECTION_OFFICER)
+    locked.locked_until = timezone.now() + timezone.timedelta(minutes=10)
+    locked.save()
+    admin = signed_in(Role.ADMINISTRATOR)
+    assert "Locked" in admin.get("/administration/").content.decode()
+    admin.post(f"/administration/users/{locked.pk}/unlock/")
+    locked.refresh_from_db()
+    assert not locked.is_locked()
+
+
+def test_non_administrator_cannot_unlock(signed_in, make_user):
+    target = make_user(Role.PROTECTION_OFFICER)
+    response = signed_in(Role.PROTECTION_MANAGER).post(f"/administration/users/{target.pk}/unlock/")
+    assert response.status_code == 403
+
+
+def test_healthz_is_public(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
