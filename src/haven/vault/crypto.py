@@ -1,0 +1,416 @@
+"""Envelope encryption for protected fields and documents.
+
+Scheme (see DESIGN.md, "Vault (field encryption)"):
+
+* A key-encryption key (KEK, 32 bytes) lives outside the database: a file or the
+  ``HAVEN_KEK`` environment variable in development, a KMS/HSM in production.
+* Data keys (DEK, 32 bytes) are stored in the database wrapped by a KEK with AES-256-GCM.
+  The wrapped blob names its KEK so KEKs can be rotated by re-wrapping.
+* Every field value is encrypted under a DEK with AES-256-GCM and a random 96-bit nonce.
+  The token names its DEK, and associated data binds it to (table, column, row id), so a
+  ciphertext copied to another row or column fails to decrypt.
+
+Random 96-bit nonces are safe for about 2**32 encryptions per data key; rotate data keys
+well before that (rotation re-encrypts under a new active key).
+
+Formats::
+
+    field token   "hv1.<dek_id>.<urlsafe-b64 without padding(nonce12 || ciphertext || tag16)>"
+    document      b"hv1" || len(dek_id) (1 byte) || dek_id || nonce12 || ciphertext || tag16
+    wrapped DEK   b"hvk1" || len(kek_id) (1 byte) || kek_id || nonce12 || ciphertext || tag16
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import secrets
+import struct
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+KEK_ENV_VAR = "HAVEN_KEK"
+
+FIELD_TOKEN_PREFIX = "hv1"
+DOCUMENT_MAGIC = b"hv1"
+WRAPPED_KEY_MAGIC = b"hvk1"
+
+# Key ids appear inside "."-separated tokens and are length-prefixed with one byte.
+_KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Domain-separation labels so a field token, a document and a wrapped key can never be
+# replayed as one another even if the same key and AAD were used.
+_FIELD_AAD_LABEL = b"haven-field-v1"
+_DOCUMENT_AAD_LABEL = b"haven-document-v1"
+_DEK_AAD_PREFIX = b"haven-dek:"
+
+
+class VaultError(Exception):
+    """Base class for every vault failure."""
+
+
+class VaultKeyError(VaultError):
+    """Key material is missing, malformed or of the wrong length."""
+
+
+class VaultIntegrityError(VaultError):
+    """A ciphertext is tampered, bound to another row/column, malformed or of unknown key."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_key_id(key_id: str, what: str) -> None:
+    if not isinstance(key_id, str) or not _KEY_ID_PATTERN.fullmatch(key_id):
+        raise VaultKeyError(f"invalid {what} {key_id!r}: use 1-64 characters from A-Z a-z 0-9 _ -")
+
+
+def _check_key_length(key: bytes, what: str) -> None:
+    if len(key) != KEY_BYTES:
+        raise VaultKeyError(f"{what} must be {KEY_BYTES} bytes, got {len(key)}")
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _b64decode(text: str) -> bytes:
+    """Decode urlsafe base64, tolerating missing padding; raise ValueError otherwise."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
+        raise ValueError("not urlsafe base64")
+    unpadded = text.rstrip("=")
+    try:
+        raw = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+    except binascii.Error as error:
+        raise ValueError("not urlsafe base64") from error
+    # Reject non-canonical spellings (stray low bits) so each byte string has one text form.
+    if _b64encode(raw) != unpadded:
+        raise ValueError("not canonical urlsafe base64")
+    return raw
+
+
+def _length_prefixed(parts: Iterable[bytes]) -> bytes:
+    """Encode parts unambiguously: each is preceded by its 4-byte big-endian length."""
+    return b"".join(struct.pack(">I", len(part)) + part for part in parts)
+
+
+def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    """Authenticate and decrypt nonce||ciphertext||tag; raise InvalidTag on any mismatch."""
+    if len(sealed) < NONCE_BYTES + TAG_BYTES:
+        raise InvalidTag()
+    nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    return AESGCM(key).decrypt(nonce, ciphertext, aad)
+
+
+def _resolve(resolve_dek: Callable[[str], bytes], dek_id: str) -> bytes:
+    try:
+        dek = resolve_dek(dek_id)
+    except KeyError:
+        raise VaultIntegrityError(f"ciphertext uses unknown data key {dek_id!r}") from None
+    _check_key_length(dek, f"data key {dek_id!r}")
+    return dek
+
+
+_TAMPERED = "ciphertext failed authentication: it was altered, or belongs to another row/column"
+
+
+# --------------------------------------------------------------------------- KEK
+
+
+def derive_kek_id(kek: bytes) -> str:
+    """Stable short id for a KEK (a hash, so it reveals nothing usable about the key)."""
+    return hashlib.sha256(b"haven-kek-id:" + kek).hexdigest()[:8]
+
+
+def parse_kek_text(text: str, source: str) -> tuple[str, bytes]:
+    """Parse "base64" or "id:base64" into (kek_id, kek); ``source`` describes it in errors."""
+    stripped = text.strip()
+    if not stripped:
+        raise VaultKeyError(f"{source} is empty: run `haven keys init` or set {KEK_ENV_VAR}")
+    kek_id, _, encoded = stripped.rpartition(":")
+    try:
+        kek = _b64decode(encoded)
+    except ValueError:
+        # Never echo the text: it is (probably) key material.
+        raise VaultKeyError(
+            f"{source} is not urlsafe base64 of {KEY_BYTES} bytes (optionally 'id:' first)"
+        ) from None
+    if len(kek) != KEY_BYTES:
+        raise VaultKeyError(
+            f"{source} holds {len(kek)} bytes, expected {KEY_BYTES}: "
+            "generate one with `haven keys init`"
+        )
+    if kek_id:
+        _check_key_id(kek_id, f"key id in {source}")
+        return kek_id, kek
+    return derive_kek_id(kek), kek
+
+
+def load_kek(path: Path | None, env_value: str | None) -> tuple[str, bytes]:
+    """Return (kek_id, kek) from the environment value if set, else from the key file."""
+    if env_value is not None and env_value.strip():
+        return parse_kek_text(env_value, f"HAVEN key in the {KEK_ENV_VAR} environment variable")
+    if path is None:
+        raise VaultKeyError(
+            f"no HAVEN key-encryption key configured: run `haven keys init` or set {KEK_ENV_VAR}"
+        )
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise VaultKeyError(
+            f"HAVEN key file {path} is missing: run `haven keys init` or set {KEK_ENV_VAR}"
+        ) from None
+    except UnicodeDecodeError:
+        raise VaultKeyError(f"HAVEN key file {path} is not ASCII key text") from None
+    except OSError as error:
+        raise VaultKeyError(f"HAVEN key file {path} cannot be read: {error.strerror}") from None
+    return parse_kek_text(text, f"HAVEN key file {path}")
+
+
+def generate_kek_text() -> str:
+    """New random KEK as key-file text (urlsafe base64 of 32 bytes, newline-terminated)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii") + "\n"
+
+
+def write_kek_file(path: Path) -> str:
+    """Create a new KEK file readable only by its owner; return its kek_id. Never overwrites."""
+    text = generate_kek_text()
+    try:
+        # O_EXCL makes "refuse to overwrite" atomic; mode applies before any byte is written.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise VaultKeyError(
+            f"HAVEN key file {path} already exists: refusing to overwrite"
+        ) from None
+    except OSError as error:
+        raise VaultKeyError(f"HAVEN key file {path} cannot be created: {error.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="ascii") as key_file:
+        key_file.write(text)
+    return parse_kek_text(text, f"HAVEN key file {path}")[0]
+
+
+# --------------------------------------------------------------------------- DEK
+
+
+def new_data_key() -> bytes:
+    """Fresh random 32-byte data key."""
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def _dek_aad(dek_id: str) -> bytes:
+    return _DEK_AAD_PREFIX + dek_id.encode("ascii")
+
+
+def wrap_data_key(kek_id: str, kek: bytes, dek_id: str, dek: bytes) -> bytes:
+    """Encrypt a data key under a KEK; the result names the KEK for later unwrapping."""
+    _check_key_id(kek_id, "KEK id")
+    _check_key_id(dek_id, "data key id")
+    _check_key_length(kek, "key-encryption key")
+    _check_key_length(dek, "data key")
+    kek_id_bytes = kek_id.encode("ascii")
+    header = WRAPPED_KEY_MAGIC + bytes([len(kek_id_bytes)]) + kek_id_bytes
+    return header + _seal(kek, dek, _dek_aad(dek_id))
+
+
+def _split_key_id_header(blob: bytes, magic: bytes, what: str) -> tuple[str, bytes]:
+    """Split ``magic || len || key_id || rest`` into (key_id, rest)."""
+    if not blob.startswith(magic) or len(blob) <= len(magic):
+        raise VaultIntegrityError(f"{what} has an unknown format")
+    id_length = blob[len(magic)]
+    id_start = len(magic) + 1
+    id_bytes = blob[id_start : id_start + id_length]
+    try:
+        key_id = id_bytes.decode("ascii")
+    except UnicodeDecodeError:
+        key_id = ""
+    if len(id_bytes) != id_length or not _KEY_ID_PATTERN.fullmatch(key_id):
+        raise VaultIntegrityError(f"{what} has a malformed key id")
+    return key_id, blob[id_start + id_length :]
+
+
+def wrapping_kek_id(wrapped: bytes) -> str:
+    """Id of the KEK that wrapped this data key (to pick the KEK, or find keys to rewrap)."""
+    return _split_key_id_header(wrapped, WRAPPED_KEY_MAGIC, "wrapped data key")[0]
+
+
+def unwrap_data_key(keks: Mapping[str, bytes], dek_id: str, wrapped: bytes) -> bytes:
+    """Decrypt a wrapped data key with whichever KEK it names."""
+    kek_id, sealed = _split_key_id_header(wrapped, WRAPPED_KEY_MAGIC, "wrapped data key")
+    if kek_id not in keks:
+        raise VaultIntegrityError(f"data key {dek_id!r} is wrapped by unknown KEK {kek_id!r}")
+    try:
+        dek = _open(keks[kek_id], sealed, _dek_aad(dek_id))
+    except InvalidTag:
+        raise VaultIntegrityError(
+            f"data key {dek_id!r} failed to unwrap with KEK {kek_id!r}: wrong key or altered"
+        ) from None
+    _check_key_length(dek, f"data key {dek_id!r}")
+    return dek
+
+
+def rewrap_data_key(
+    keks: Mapping[str, bytes], dek_id: str, wrapped: bytes, new_kek_id: str, new_kek: bytes
+) -> bytes:
+    """Re-wrap a data key under another KEK (KEK rotation: field ciphertexts are untouched)."""
+    return wrap_data_key(new_kek_id, new_kek, dek_id, unwrap_data_key(keks, dek_id, wrapped))
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def field_aad(table: str, column: str, row_id: str) -> bytes:
+    """Associated data binding a ciphertext to one cell; unambiguous for any strings."""
+    parts = (table, column, str(row_id))
+    return _FIELD_AAD_LABEL + _length_prefixed(part.encode("utf-8") for part in parts)
+
+
+def _full_aad(label: bytes, dek_id: str, aad: bytes) -> bytes:
+    # The format label and key id are authenticated too, so neither can be swapped.
+    return label + _length_prefixed((dek_id.encode("ascii"), aad))
+
+
+def encrypt_field(dek_id: str, dek: bytes, plaintext: str, aad: bytes) -> str:
+    """Encrypt text to an ASCII token ``hv1.<dek_id>.<b64>``; random nonce each time."""
+    _check_key_id(dek_id, "data key id")
+    _check_key_length(dek, "data key")
+    sealed = _seal(dek, plaintext.encode("utf-8"), _full_aad(_FIELD_AAD_LABEL, dek_id, aad))
+    return f"{FIELD_TOKEN_PREFIX}.{dek_id}.{_b64encode(sealed)}"
+
+
+def _parse_token(token: str) -> tuple[str, str]:
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3 or parts[0] != FIELD_TOKEN_PREFIX:
+        raise VaultIntegrityError("not a HAVEN vault token (expected 'hv1.<key id>.<data>')")
+    _, dek_id, payload = parts
+    if not _KEY_ID_PATTERN.fullmatch(dek_id):
+        raise VaultIntegrityError("vault token has a malformed key id")
+    return dek_id, payload
+
+
+def key_id_of(token: str) -> str:
+    """Data key id named by a field token (for rotation: find values on old keys)."""
+    return _parse_token(token)[0]
+
+
+def decrypt_field(token: str, aad: bytes, resolve_dek: Callable[[str], bytes]) -> str:
+    """Decrypt a field token; ``resolve_dek`` maps a key id to its DEK or raises KeyError."""
+    dek_id, payload = _parse_token(token)
+    try:
+        sealed = _b64decode(payload)
+    except ValueError:
+        raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
+    dek = _resolve(resolve_dek, dek_id)
+    try:
+        plaintext = _open(dek, sealed, _full_aad(_FIELD_AAD_LABEL, dek_id, aad))
+    except InvalidTag:
+        raise VaultIntegrityError(_TAMPERED) from None
+    try:
+        return plaintext.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VaultIntegrityError("decrypted field is not UTF-8 text") from None
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def encrypt_bytes(dek_id: str, dek: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """Encrypt a document to ``b"hv1" || len || dek_id || nonce || ciphertext || tag``."""
+    _check_key_id(dek_id, "data key id")
+    _check_key_length(dek, "data key")
+    dek_id_bytes = dek_id.encode("ascii")
+    header = DOCUMENT_MAGIC + bytes([len(dek_id_bytes)]) + dek_id_bytes
+    return header + _seal(dek, plaintext, _full_aad(_DOCUMENT_AAD_LABEL, dek_id, aad))
+
+
+def key_id_of_bytes(blob: bytes) -> str:
+    """Data key id named by an encrypted document."""
+    return _split_key_id_header(blob, DOCUMENT_MAGIC, "encrypted document")[0]
+
+
+def decrypt_bytes(blob: bytes, aad: bytes, resolve_dek: Callable[[str], bytes]) -> bytes:
+    """Decrypt a document produced by :func:`encrypt_bytes`."""
+    dek_id, sealed = _split_key_id_header(blob, DOCUMENT_MAGIC, "encrypted document")
+    dek = _resolve(resolve_dek, dek_id)
+    try:
+        return _open(dek, sealed, _full_aad(_DOCUMENT_AAD_LABEL, dek_id, aad))
+    except InvalidTag:
+        raise VaultIntegrityError(_TAMPERED) from None
+
+
+# --------------------------------------------------------------------------- key ring
+
+
+class KeyRing:
+    """Unwrapped data keys in memory, one of them active for new encryptions.
+
+    Storage-agnostic: the caller (e.g. the Django DataKey table) unwraps and adds keys.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+        self._active_key_id: str | None = None
+
+    def __repr__(self) -> str:
+        # Never show key material, only ids.
+        return f"KeyRing(active={self._active_key_id!r}, key_ids={sorted(self._keys)!r})"
+
+    def add_key(self, dek_id: str, dek: bytes, active: bool = False) -> None:
+        """Add (or replace) a data key; ``active=True`` makes it the key for new writes."""
+        _check_key_id(dek_id, "data key id")
+        _check_key_length(dek, f"data key {dek_id!r}")
+        self._keys[dek_id] = bytes(dek)
+        if active:
+            self._active_key_id = dek_id
+
+    @property
+    def active_key_id(self) -> str:
+        if self._active_key_id is None:
+            raise VaultKeyError("HAVEN key ring has no active data key: run `haven keys init`")
+        return self._active_key_id
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
+    def __contains__(self, dek_id: object) -> bool:
+        return dek_id in self._keys
+
+    def resolve(self, dek_id: str) -> bytes:
+        """DEK for an id; raises KeyError if absent (as :func:`decrypt_field` expects)."""
+        return self._keys[dek_id]
+
+    def encrypt(self, plaintext: str, aad: bytes) -> str:
+        active_id = self.active_key_id
+        return encrypt_field(active_id, self._keys[active_id], plaintext, aad)
+
+    def decrypt(self, token: str, aad: bytes) -> str:
+        return decrypt_field(token, aad, self.resolve)
+
+    def encrypt_bytes(self, plaintext: bytes, aad: bytes) -> bytes:
+        active_id = self.active_key_id
+        return encrypt_bytes(active_id, self._keys[active_id], plaintext, aad)
+
+    def decrypt_bytes(self, blob: bytes, aad: bytes) -> bytes:
+        return decrypt_bytes(blob, aad, self.resolve)
+
+    def needs_reencryption(self, token: str) -> bool:
+        """True if a field token is not under the active key (rotation work remains)."""
+        return key_id_of(token) != self.active_key_id
+
+    def reencrypt(self, token: str, aad: bytes) -> str:
+        """Token re-encrypted under the active key (unchanged plaintext, fresh nonce)."""
+        return self.encrypt(self.decrypt(token, aad), aad)
