@@ -8,6 +8,7 @@ export HAVEN_DATA_DIR ?= $(CURDIR)/var
 .PHONY: run test setup assets chromium postgres lint test-sqlite test-postgres bench clean
 
 run: setup
+	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven keys init --if-missing
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven migrate --no-input -v 0
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven demo
 	@echo "Serving Haven on http://127.0.0.1:8000 (Ctrl-C to stop)"

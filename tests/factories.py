@@ -39,3 +39,22 @@ def current_code(user: User) -> str:
     step = max(counter.t(), device.last_t + 1)
     counter.drift = step - counter.t() + device.drift
     return f"{counter.token():06d}"
+
+
+def force_sign_in(client, user: User):  # type: ignore[no-untyped-def]
+    """A fully signed-in session (password and TOTP) without replaying TOTP codes."""
+    from haven.accounts.middleware import EPOCH
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session["otp_device_id"] = device.persistent_id if device else None
+    session[EPOCH] = user.session_epoch
+    session.save()
+    return client
+
+
+def make_case(lead: User, *, name: str = "Ivy Testcase", manager: User | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    from haven.cases import services
+
+    return services.create_case(lead, subject_name=name, manager=manager, **kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -67,6 +68,11 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem(request, 404, "Not found")
 
 
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return problem(request, 403, "Forbidden", str(exc) or "Your role does not allow this")
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(request, exc.status_code, str(exc) or "Request refused")
@@ -78,6 +84,17 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
     logging.getLogger("haven.api").exception("unhandled API error")
     return problem(request, 500, "Internal error", "The error was logged; nothing was changed.")
+
+
+def register_routers() -> None:
+    from haven.audit.api import router as audit_router
+    from haven.cases.api import router as cases_router
+
+    api.add_router("/", cases_router)
+    api.add_router("/", audit_router)
+
+
+register_routers()
 
 
 class Me(Schema):

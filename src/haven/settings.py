@@ -5,6 +5,9 @@ HAVEN_SECRET_KEY    Django secret; the built-in development value is refused unl
 HAVEN_DATA_DIR      keys, blobs and the SQLite file (default: ./var)
 HAVEN_DEBUG         1 for development
 HAVEN_DEMO          1 enables demo-only commands such as `haven otp`
+HAVEN_KEK           vault key-encryption key (default: the file HAVEN_DATA_DIR/keys/kek.key)
+HAVEN_BLIND_INDEX_KEY  blind-index HMAC key (default: HAVEN_DATA_DIR/keys/blind-index.key)
+HAVEN_BLIND_INDEX_BITS blind-index length in bits (default 32)
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ DATA_DIR = Path(os.environ.get("HAVEN_DATA_DIR", Path.cwd() / "var")).resolve()
 KEY_DIR = DATA_DIR / "keys"
 BLOB_DIR = DATA_DIR / "blobs"
 
+# Vault (haven.vault). The keys themselves come from HAVEN_KEK / HAVEN_BLIND_INDEX_KEY or from
+# files in KEY_DIR (`haven keys init`); see haven/vault/keyring.py.
+HAVEN_BLIND_INDEX_BITS = int(os.environ.get("HAVEN_BLIND_INDEX_BITS", "32"))
+# How long a process trusts its cached data keys before re-reading them (picks up rotations).
+HAVEN_VAULT_KEY_REFRESH_SECONDS = float(os.environ.get("HAVEN_VAULT_KEY_REFRESH_SECONDS", "60"))
+
 ALLOWED_HOSTS = [
     h for h in os.environ.get("HAVEN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
@@ -54,6 +63,9 @@ INSTALLED_APPS = [
     "ninja",
     "haven.accounts",
     "haven.access",
+    "haven.vault",
+    "haven.audit",
+    "haven.cases",
     "haven.web",
     "haven.demo",
 ]

@@ -5,6 +5,9 @@ import tempfile
 
 os.environ.setdefault("HAVEN_TESTING", "1")
 os.environ.setdefault("HAVEN_DATA_DIR", tempfile.mkdtemp(prefix="haven-test-"))
+# Fixed, public test-only vault keys (urlsafe base64 of 32 bytes), so tests need no key files.
+os.environ.setdefault("HAVEN_KEK", "test:dGVzdC1vbmx5LWtlay1oYXZlbi12YXVsdC0wMDAwMDA")
+os.environ.setdefault("HAVEN_BLIND_INDEX_KEY", "dGVzdC1vbmx5LWJsaW5kLWluZGV4LWtleS0wMDAwMDA")
 
 from haven.settings import *  # noqa: E402,F403
 
@@ -13,3 +16,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+
+# A test-only model exercising every vault field (tests/vault/probe).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.vault.probe"]  # noqa: F405

@@ -11,5 +11,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("accounts/", include("haven.accounts.urls")),
     path("api/", api.urls),
+    path("", include("haven.cases.urls")),
+    path("", include("haven.audit.urls")),
     path("", include("haven.web.urls")),
 ]

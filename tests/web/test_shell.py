@@ -56,11 +56,11 @@ def test_csrf_is_enforced(make_user):
 @pytest.mark.parametrize(
     ("role", "allowed", "refused"),
     [
-        (Role.PROTECTION_OFFICER, "/protection/", "/oversight/"),
-        (Role.TECHNICAL_OFFICER, "/operations/", "/protection/"),
-        (Role.OVERSIGHT_OFFICER, "/oversight/", "/protection/"),
-        (Role.AUDITOR, "/audit/", "/administration/"),
-        (Role.ADMINISTRATOR, "/administration/", "/protection/"),
+        (Role.PROTECTION_OFFICER, "/purpose/", "/oversight/"),
+        (Role.TECHNICAL_OFFICER, "/operations/", "/purpose/"),
+        (Role.OVERSIGHT_OFFICER, "/oversight/", "/purpose/"),
+        (Role.AUDITOR, "/audit/ledger/", "/administration/"),
+        (Role.ADMINISTRATOR, "/administration/", "/purpose/"),
     ],
 )
 def test_modules_follow_roles(signed_in, role, allowed, refused):
@@ -69,7 +69,7 @@ def test_modules_follow_roles(signed_in, role, allowed, refused):
     assert client.get(refused).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/protection/", "/operations/", "/oversight/", "/audit/"])
+@pytest.mark.parametrize("path", ["/purpose/", "/operations/", "/oversight/", "/audit/ledger/"])
 def test_administrator_cannot_open_casework(signed_in, path):
     assert signed_in(Role.ADMINISTRATOR).get(path).status_code == 403
 

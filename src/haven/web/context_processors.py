@@ -6,10 +6,10 @@ from django.urls import reverse
 from haven.accounts.roles import Module
 
 MODULE_URLS = {
-    Module.PROTECTION: "web:protection",
+    Module.PROTECTION: "cases:list",
     Module.OPERATIONS: "web:operations",
     Module.OVERSIGHT: "web:oversight",
-    Module.AUDIT: "web:audit",
+    Module.AUDIT: "audit:ledger",
     Module.ADMINISTRATION: "web:administration",
 }
 

@@ -6,10 +6,8 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("protection/", views.protection, name="protection"),
     path("operations/", views.operations, name="operations"),
     path("oversight/", views.oversight, name="oversight"),
-    path("audit/", views.audit, name="audit"),
     path("administration/", views.administration, name="administration"),
     path("administration/users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
 ]

@@ -19,13 +19,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@module_required(Module.PROTECTION)
-def protection(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "web/module.html", {"nav_active": Module.PROTECTION, "title": "Protection"}
-    )
-
-
 @module_required(Module.OPERATIONS)
 def operations(request: HttpRequest) -> HttpResponse:
     return render(
@@ -38,11 +31,6 @@ def oversight(request: HttpRequest) -> HttpResponse:
     return render(
         request, "web/module.html", {"nav_active": Module.OVERSIGHT, "title": "Oversight"}
     )
-
-
-@module_required(Module.AUDIT)
-def audit(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/module.html", {"nav_active": Module.AUDIT, "title": "Audit"})
 
 
 @module_required(Module.ADMINISTRATION)

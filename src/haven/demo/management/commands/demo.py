@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from haven.demo.accounts import create_demo_accounts
+from haven.demo.cases import create_demo_cases
 
 
 class Command(BaseCommand):
@@ -31,6 +32,10 @@ class Command(BaseCommand):
         (settings.DATA_DIR / "demo-accounts.txt").write_text("\n".join(lines) + "\n")
         console = Console()
         console.print(table)
+        create_demo_cases(options["cases"])
+        console.print(
+            f"{options['cases']} demo cases created (officer, manager, authoriser, identity)"
+        )
         console.print(
             "Security code for any account: [bold]HAVEN_DEMO=1 .venv/bin/haven otp USER[/bold]"
             f" (the list is also in {settings.DATA_DIR / 'demo-accounts.txt'})"

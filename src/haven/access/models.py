@@ -1,0 +1,97 @@
+"""Need-to-know: who may open which protected object, besides their roles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from haven.accounts.roles import Clearance
+
+
+class Classified(models.Model):
+    """Government Security Classification tier plus the OFFICIAL-SENSITIVE marking."""
+
+    classification = models.PositiveSmallIntegerField(
+        choices=Clearance.choices, default=Clearance.OFFICIAL
+    )
+    sensitive = models.BooleanField(
+        default=True, help_text="OFFICIAL-SENSITIVE marking (within OFFICIAL)"
+    )
+    descriptors = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def marking(self) -> str:
+        label = Clearance(self.classification).label
+        if self.classification == Clearance.OFFICIAL and self.sensitive:
+            label = "OFFICIAL-SENSITIVE"
+        return f"{label} {self.descriptors}".strip()
+
+
+class TeamRole(models.TextChoices):
+    LEAD = "lead", "Lead officer"
+    OFFICER = "officer", "Officer"
+    MANAGER = "manager", "Case manager"
+    AUTHORISING = "authorising", "Authorising officer"
+
+
+class TeamMembership(models.Model):
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    team_role = models.CharField(max_length=20, choices=TeamRole.choices)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "user", "team_role"], name="unique_team_role"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "object_type"], name="access_team_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.team_role} of {self.object_type}:{self.object_id}"
+
+
+class GrantKind(models.TextChoices):
+    GRANT = "grant", "Time-limited grant"
+    BREAK_GLASS = "break_glass", "Break-glass"
+
+
+class AccessGrant(models.Model):
+    object_type = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=GrantKind.choices)
+    reason = models.TextField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "object_type", "expires_at"], name="access_grant_user_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user} on {self.object_type}:{self.object_id}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    message = models.TextField()
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.message[:60]

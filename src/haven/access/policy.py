@@ -1,0 +1,85 @@
+"""Need-to-know decisions. Roles open a module; only teams and grants open an object."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.accounts.roles import Role
+
+from .models import AccessGrant, GrantKind, TeamMembership, TeamRole
+
+BREAK_GLASS_MINUTES = 30
+MAX_GRANT_DAYS = 30
+
+
+class Route(StrEnum):
+    TEAM = "team"
+    GRANT = "grant"
+    BREAK_GLASS = "break_glass"
+
+
+def team_object_ids(user: User, object_type: str) -> QuerySet[TeamMembership, Any]:
+    return TeamMembership.objects.filter(user=user, object_type=object_type).values("object_id")
+
+
+def granted_object_ids(user: User, object_type: str) -> QuerySet[AccessGrant, Any]:
+    return AccessGrant.objects.filter(
+        user=user, object_type=object_type, expires_at__gt=timezone.now()
+    ).values("object_id")
+
+
+def reachable_filter(user: User, object_type: str) -> Q:
+    """A filter on an object's `id`: the user is on its team or holds a live grant."""
+    return Q(id__in=team_object_ids(user, object_type)) | Q(
+        id__in=granted_object_ids(user, object_type)
+    )
+
+
+def route_to(user: User, object_type: str, object_id: UUID) -> Route | None:
+    if TeamMembership.objects.filter(
+        user=user, object_type=object_type, object_id=object_id
+    ).exists():
+        return Route.TEAM
+    grant = (
+        AccessGrant.objects.filter(
+            user=user, object_type=object_type, object_id=object_id, expires_at__gt=timezone.now()
+        )
+        .order_by("kind")
+        .first()
+    )
+    if grant is None:
+        return None
+    return Route.BREAK_GLASS if grant.kind == GrantKind.BREAK_GLASS else Route.GRANT
+
+
+def team_roles(user: User, object_type: str, object_id: UUID) -> set[str]:
+    return set(
+        TeamMembership.objects.filter(
+            user=user, object_type=object_type, object_id=object_id
+        ).values_list("team_role", flat=True)
+    )
+
+
+def may_read_identity(user: User, object_type: str, object_id: UUID) -> bool:
+    """The new-identity compartment: team members holding the identity role, nobody else."""
+    return user.has_role(Role.IDENTITY_OFFICER) and bool(team_roles(user, object_type, object_id))
+
+
+def may_grant(user: User, object_type: str, object_id: UUID) -> bool:
+    return user.has_role(Role.PROTECTION_MANAGER) and TeamRole.MANAGER in team_roles(
+        user, object_type, object_id
+    )
+
+
+def team_managers(object_type: str, object_id: UUID) -> QuerySet[User]:
+    return User.objects.filter(
+        pk__in=TeamMembership.objects.filter(
+            object_type=object_type, object_id=object_id, team_role=TeamRole.MANAGER
+        ).values("user_id")
+    )

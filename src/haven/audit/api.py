@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from haven.accounts.models import User
+
+from .selectors import LedgerSearch, search_ledger
+
+router = Router(tags=["audit"])
+
+
+class EntryOut(Schema):
+    id: int
+    recorded_at: datetime
+    actor_username: str
+    action: str
+    object_type: str
+    object_id: str
+    case_id: str
+    fields: list[str]
+    recipients: list[str]
+    justification: str
+    leaf_hash: str
+
+
+class EntryPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[EntryOut]
+
+
+class EntryFilters(Schema):
+    username: str = ""
+    object_id: str = ""
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = Field(1, ge=1)
+
+
+@router.get("/audit/entries", response=EntryPage, summary="Search the audit ledger (auditors)")
+def entries(request: HttpRequest, filters: Query[EntryFilters]) -> dict[str, Any]:
+    user: User = request.user  # type: ignore[assignment]
+    search = LedgerSearch(**filters.dict(exclude={"page"}))
+    try:
+        page = search_ledger(user, search, filters.page)
+    except PermissionDenied as denied:
+        raise HttpError(403, "Only auditors search the ledger") from denied
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import Action
+
+
+class LedgerSearchForm(forms.Form):
+    username = forms.CharField(label="User name", required=False, max_length=150)
+    object_id = forms.CharField(label="Case or object id", required=False, max_length=64)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *Action.choices]
+    )
+    date_from = forms.DateField(label="From (YYYY-MM-DD)", required=False)
+    date_to = forms.DateField(label="To (YYYY-MM-DD)", required=False)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date must be on or after the start date")
+        return data

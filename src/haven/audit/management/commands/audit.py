@@ -1,0 +1,173 @@
+"""`haven audit`: the ledger's signing key, checkpoints, verification and proofs.
+
+    haven audit init-key [--if-missing]     create the Ed25519 signing key (KEY_DIR, 0600)
+    haven audit public-key                  print the public key PEM for external verifiers
+    haven audit checkpoint [--force]        verify the ledger, then sign its current root
+    haven audit verify [--public-key PEM]   recompute every leaf and checkpoint; exit 1 on tamper
+    haven audit prove ID [--output FILE]    haven-proof/v1 JSON for ledger entry ID
+
+Every failure is one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from haven.audit import signing, verification
+from haven.audit.checkpoint import public_key_from_pem
+from haven.audit.models import LedgerEntry
+from haven.audit.proofdoc import proof_document_to_json
+
+
+class Command(BaseCommand):
+    help = "Audit ledger tamper evidence: signing key, checkpoints, verification, proofs."
+    # Needs neither the vault keys nor the web stack: an auditor can verify a database copy.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+
+        init_key = commands.add_parser("init-key", help="create the ledger signing key")
+        init_key.add_argument(
+            "--if-missing", action="store_true", help="keep an existing key instead of failing"
+        )
+        commands.add_parser("public-key", help="print the public key (PEM) for haven-verify")
+
+        checkpoint = commands.add_parser(
+            "checkpoint", help="verify the ledger, then sign and store a checkpoint"
+        )
+        checkpoint.add_argument(
+            "--force", action="store_true", help="sign even if no entry was added since the last"
+        )
+        _add_key_and_quiet(checkpoint, "older public keys (PEM) whose checkpoints to accept")
+
+        verify = commands.add_parser("verify", help="recompute the ledger and its checkpoints")
+        _add_key_and_quiet(
+            verify, "public key(s) to check checkpoints with (default: the signing key's)"
+        )
+
+        prove = commands.add_parser("prove", help="inclusion + consistency proof for an entry")
+        prove.add_argument("entry_id", type=int, metavar="ID", help="ledger entry id")
+        prove.add_argument("--output", "-o", metavar="FILE", help="write the JSON here")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        handlers = {
+            "init-key": self._init_key,
+            "public-key": self._public_key,
+            "checkpoint": self._checkpoint,
+            "verify": self._verify,
+            "prove": self._prove,
+        }
+        try:
+            handlers[options["subcommand"]](options)
+        except (verification.AuditError, signing.SigningKeyError) as error:
+            raise CommandError(str(error)) from None
+
+    # --- subcommands ---------------------------------------------------------------------
+
+    def _init_key(self, options: dict[str, Any]) -> None:
+        self.stdout.write(signing.init_signing_key(if_missing=options["if_missing"]))
+
+    def _public_key(self, options: dict[str, Any]) -> None:
+        self.stdout.write(signing.public_key_pem(), ending="")
+
+    def _checkpoint(self, options: dict[str, Any]) -> None:
+        private_key = signing.load_signing_key()
+        extra = _read_public_keys(options["public_key"] or [])
+        with self._progress(options) as progress:
+            result = verification.create_checkpoint(
+                private_key, extra, force=options["force"], progress=progress
+            )
+        if result.created is None:
+            latest = result.report.latest_checkpoint
+            assert latest is not None  # noqa: S101 - only None when a checkpoint exists
+            self.stdout.write(
+                f"no new entries since checkpoint #{latest.pk} (tree size {latest.tree_size}, "
+                f"root {latest.root_hash}): nothing signed (--force to re-sign)"
+            )
+            return
+        created = result.created
+        self.stdout.write(
+            f"checkpoint #{created.pk}: tree size {created.tree_size}, root {created.root_hash}, "
+            f"signed at {created.signed_at} by key {created.key_id}"
+        )
+
+    def _verify(self, options: dict[str, Any]) -> None:
+        if options["public_key"]:
+            keys = _read_public_keys(options["public_key"])
+        else:
+            keys = [signing.public_key()]
+        with self._progress(options) as progress:
+            report = verification.verify_ledger(
+                verification.public_keys_by_id(keys), progress=progress
+            )
+        self.stdout.write(report.summary())
+
+    def _prove(self, options: dict[str, Any]) -> None:
+        document = verification.prove_entry(options["entry_id"])
+        text = proof_document_to_json(document)
+        if not options["output"]:
+            self.stdout.write(text, ending="")
+            return
+        path = Path(options["output"])
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"cannot write {path}: {error.strerror}") from None
+        self.stderr.write(
+            f"wrote proof of entry {options['entry_id']} (position {document['entry']['index']}, "
+            f"checkpoint tree size {document['checkpoint']['tree_size']}) to {path}"
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _progress(self, options: dict[str, Any]) -> Iterator[verification.Progress | None]:
+        """A rich progress bar on stderr when it is a terminal and --quiet is not given."""
+        if options["quiet"] or not sys.stderr.isatty():
+            yield None
+            return
+        console = Console(file=sys.stderr, stderr=True)
+        columns = (
+            TextColumn("verifying ledger"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("verify", total=LedgerEntry.objects.count())
+            yield lambda done: bar.advance(task, done)
+
+
+def _add_key_and_quiet(parser: argparse.ArgumentParser, key_help: str) -> None:
+    parser.add_argument("--public-key", action="append", metavar="PEM", help=key_help)
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _read_public_keys(paths: list[str]) -> list[Ed25519PublicKey]:
+    keys = []
+    for path in paths:
+        try:
+            keys.append(public_key_from_pem(Path(path).read_bytes()))
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or " ".join(str(error).split())
+            raise CommandError(f"cannot read public key {path}: {reason}") from None
+    return keys

@@ -1,0 +1,63 @@
+"""The append-only audit ledger (DPA 2018 s.62). Database triggers refuse UPDATE and DELETE."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Action(models.TextChoices):
+    COLLECTION = "collection", "Collection"
+    ALTERATION = "alteration", "Alteration"
+    CONSULTATION = "consultation", "Consultation"
+    DISCLOSURE = "disclosure", "Disclosure"
+    COMBINATION = "combination", "Combination"
+    ERASURE = "erasure", "Erasure"
+    BREAK_GLASS = "break_glass", "Break-glass access"
+    ACCESS_GRANT = "access_grant", "Access granted"
+
+
+class LedgerEntry(models.Model):
+    """One s.62 record. Its position in id order is its Merkle leaf index."""
+
+    recorded_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False
+    )
+    actor_username = models.CharField(max_length=150)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    case_id = models.CharField(max_length=64, blank=True, db_index=True)
+    fields = models.JSONField(default=list)
+    recipients = models.JSONField(default=list)
+    justification = models.TextField(blank=True)
+    details = models.JSONField(default=dict)
+    leaf_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["actor_username", "recorded_at"], name="audit_ledge_actor_u_idx"),
+            models.Index(fields=["object_type", "object_id"], name="audit_ledge_object__idx"),
+            models.Index(fields=["action", "recorded_at"], name="audit_ledge_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Checkpoint(models.Model):
+    """A signed (tree size, root hash) statement; append-only like the ledger."""
+
+    tree_size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    signed_at = models.CharField(max_length=40)
+    key_id = models.CharField(max_length=32)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} {self.root_hash[:12]}"

@@ -1,0 +1,115 @@
+"""The ledger's checkpoint signing key (Ed25519).
+
+Where the private key comes from, first match wins:
+
+* env ``HAVEN_LEDGER_SIGNING_KEY``: the PEM text itself (PKCS#8, unencrypted);
+* the file ``settings.KEY_DIR / "ledger-signing.pem"`` (mode 0600), written by
+  ``haven audit init-key``.
+
+``haven audit public-key`` prints the matching public key (SubjectPublicKeyInfo PEM): that is
+all an oversight body needs to run ``haven-verify`` on a proof.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+
+from haven.audit.checkpoint import (
+    generate_signing_key,
+    key_id_for,
+    private_key_from_pem,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+
+SIGNING_KEY_ENV_VAR = "HAVEN_LEDGER_SIGNING_KEY"
+SIGNING_KEY_FILE_NAME = "ledger-signing.pem"
+_HINT = f"run `haven audit init-key` or set {SIGNING_KEY_ENV_VAR}"
+
+
+class SigningKeyError(RuntimeError):
+    """The signing key is missing or unusable; the message is one line."""
+
+
+def signing_key_path() -> Path:
+    return Path(settings.KEY_DIR) / SIGNING_KEY_FILE_NAME
+
+
+def load_signing_key() -> Ed25519PrivateKey:
+    """The configured private key; SigningKeyError with one clear line if there is none."""
+    env_value = os.environ.get(SIGNING_KEY_ENV_VAR, "")
+    if env_value.strip():
+        return _parse(env_value.encode(), f"the {SIGNING_KEY_ENV_VAR} environment variable")
+    path = signing_key_path()
+    try:
+        pem = path.read_bytes()
+    except FileNotFoundError:
+        raise SigningKeyError(f"ledger signing key {path} is missing: {_HINT}") from None
+    except OSError as error:
+        raise SigningKeyError(
+            f"ledger signing key {path} cannot be read: {error.strerror}"
+        ) from None
+    if not pem.strip():
+        raise SigningKeyError(f"ledger signing key {path} is empty: {_HINT}")
+    return _parse(pem, str(path))
+
+
+def _parse(pem: bytes, source: str) -> Ed25519PrivateKey:
+    try:
+        return private_key_from_pem(pem)
+    except (ValueError, TypeError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise SigningKeyError(
+            f"ledger signing key in {source} is not an unencrypted Ed25519 PEM key: {reason}"
+        ) from None
+
+
+def init_signing_key(if_missing: bool = False) -> str:
+    """Create the key file (0600, directory 0700); return one line saying what happened.
+
+    Never overwrites an existing file: that raises SigningKeyError unless ``if_missing``, in
+    which case the file is kept (and checked).  A key given in the environment is not written.
+    """
+    if os.environ.get(SIGNING_KEY_ENV_VAR, "").strip():
+        key = load_signing_key()
+        return (
+            f"ledger signing key taken from {SIGNING_KEY_ENV_VAR} "
+            f"(key id {key_id_for(key.public_key())}); no file written"
+        )
+    path = signing_key_path()
+    if path.exists():
+        if not if_missing:
+            raise SigningKeyError(
+                f"ledger signing key {path} already exists: refusing to overwrite"
+            )
+        key = load_signing_key()
+        return f"ledger signing key {path} already exists (key id {_key_id(key)}), kept"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = generate_signing_key()
+    # O_EXCL: never clobber a key another process created a moment ago.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise SigningKeyError(
+            f"ledger signing key {path} already exists: refusing to overwrite"
+        ) from None
+    with os.fdopen(descriptor, "wb") as key_file:
+        key_file.write(private_key_to_pem(key))
+    return f"created ledger signing key {path} (key id {_key_id(key)}, mode 0600)"
+
+
+def _key_id(key: Ed25519PrivateKey) -> str:
+    return key_id_for(key.public_key())
+
+
+def public_key() -> Ed25519PublicKey:
+    return load_signing_key().public_key()
+
+
+def public_key_pem() -> str:
+    """PEM of the public key, for external verifiers (``haven-verify --public-key``)."""
+    return public_key_to_pem(public_key()).decode("ascii")

@@ -1,0 +1,419 @@
+"""Tamper evidence on the Django side: verify the whole ledger, sign checkpoints, prove entries.
+
+Storage of a signed checkpoint in :class:`~haven.audit.models.Checkpoint`:
+
+* ``tree_size``: number of ledger entries covered (the first ``tree_size`` in id order);
+* ``root_hash``: RFC 6962 Merkle tree hash of those entries, 64 lowercase hex characters;
+* ``signed_at``: the checkpoint timestamp exactly as signed (``checkpoint.utc_timestamp``);
+* ``key_id``: ``checkpoint.key_id_for`` of the signing key (16 hex characters);
+* ``signature``: the 64-byte Ed25519 signature over ``checkpoint.checkpoint_message``, in
+  standard base64 (88 characters) -- the same encoding as the checkpoint JSON in proofs.
+
+A ledger entry's leaf index is its 0-based position in id order.  ``verify_ledger`` streams
+``values_list`` rows (no model instances) through ``ledger.canonical_bytes_from_values``, the
+same function that ``ledger.record`` hashes with, and folds the leaf hashes with
+``merkle.TreeBuilder`` in bounded memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice, pairwise
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.db import connection, transaction
+from django.db.models import Max
+
+from haven.audit import ledger
+from haven.audit.checkpoint import (
+    Checkpoint as SignedCheckpoint,
+)
+from haven.audit.checkpoint import (
+    key_id_for,
+    sign_checkpoint,
+    utc_timestamp,
+    verify_checkpoint,
+)
+from haven.audit.merkle import EMPTY_ROOT, TreeBuilder, leaf_hashes_of
+from haven.audit.models import Checkpoint, LedgerEntry
+from haven.audit.proofdoc import build_proof_document
+
+# Rows are hashed in batches of this many (a multiple of merkle's 1024-leaf chunk, so the
+# tree builder folds whole perfect subtrees) and fetched from the database in the same size.
+BATCH_SIZE = 4096
+FETCH_CHUNK = 5000
+# Held while a checkpoint is stored, so two `haven audit checkpoint` runs cannot interleave.
+CHECKPOINT_LOCK_KEY = 0x48564350  # "HVCP"
+
+Progress = Callable[[int], None]
+
+
+class AuditError(Exception):
+    """A problem reported on one line (bad input, missing entry, refused operation)."""
+
+
+class LedgerTamperedError(AuditError):
+    """Verification found the ledger or its checkpoints altered; the message says where."""
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    pk: int
+    tree_size: int
+    root_hash: str
+    signed_at: str
+    key_id: str
+    signature: str
+
+    @property
+    def label(self) -> str:
+        return f"checkpoint #{self.pk} (tree size {self.tree_size})"
+
+    def signed(self) -> SignedCheckpoint:
+        """The pure-code checkpoint; LedgerTamperedError if a stored field is malformed."""
+        try:
+            root = bytes.fromhex(self.root_hash)
+            signature = base64.b64decode(self.signature, validate=True)
+        except (ValueError, binascii.Error):
+            raise LedgerTamperedError(
+                f"{self.label} is malformed: root hash or signature is not valid hex/base64"
+            ) from None
+        return SignedCheckpoint(
+            tree_size=self.tree_size,
+            root_hash=root,
+            timestamp=self.signed_at,
+            key_id=self.key_id,
+            signature=signature,
+        )
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    entries: int
+    checkpoints: int
+    root: bytes
+    latest_checkpoint: StoredCheckpoint | None
+    newest_checkpoint_pk: int | None  # highest checkpoint id seen when verification started
+
+    @property
+    def uncovered(self) -> int:
+        """Entries after the latest checkpoint (not yet signed)."""
+        return self.entries - (self.latest_checkpoint.tree_size if self.latest_checkpoint else 0)
+
+    def summary(self) -> str:
+        line = (
+            f"verified {self.entries} entries, {self.checkpoints} checkpoints, "
+            f"root {self.root.hex()}"
+        )
+        if self.latest_checkpoint is not None:
+            line += f" (latest checkpoint #{self.latest_checkpoint.pk}"
+            line += f", {self.uncovered} entries since)" if self.uncovered else ", covers all)"
+        return line
+
+
+# --- reading the database ------------------------------------------------------------------
+
+
+def stored_checkpoints() -> list[StoredCheckpoint]:
+    """Every stored checkpoint, in id (signing) order."""
+    rows = Checkpoint.objects.order_by("id").values_list(
+        "pk", "tree_size", "root_hash", "signed_at", "key_id", "signature"
+    )
+    return [StoredCheckpoint(*row) for row in rows]
+
+
+def snapshot_last_id() -> int | None:
+    """Highest entry id such that every entry up to it has committed (None: empty ledger).
+
+    ``ledger.record`` holds the PostgreSQL advisory lock until its transaction commits and ids
+    come from a sequence, so once we hold the lock no entry at or below this id can still
+    appear.  SQLite has one writer at a time and readers see only committed rows.
+    """
+    if connection.vendor != "postgresql":
+        return LedgerEntry.objects.aggregate(last=Max("id"))["last"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.LEDGER_LOCK_KEY])
+        return LedgerEntry.objects.aggregate(last=Max("id"))["last"]
+
+
+def entry_count(last_id: int | None) -> int:
+    return 0 if last_id is None else LedgerEntry.objects.filter(id__lte=last_id).count()
+
+
+def _entry_rows(last_id: int | None) -> Iterator[tuple[Any, ...]]:
+    """(id, leaf_hash, *CANONICAL_FIELDS) tuples in id order, streamed."""
+    if last_id is None:
+        return iter(())
+    rows = (
+        LedgerEntry.objects.filter(id__lte=last_id)
+        .order_by("id")
+        .values_list("id", "leaf_hash", *ledger.CANONICAL_FIELDS)
+    )
+    return rows.iterator(chunk_size=FETCH_CHUNK)
+
+
+def _batches(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+class _Verifier:
+    """One streaming pass over the ledger, checking checkpoints as their sizes are reached."""
+
+    def __init__(
+        self, keys: dict[str, Ed25519PublicKey], checkpoints: Sequence[StoredCheckpoint]
+    ) -> None:
+        self.keys = keys
+        self.newest_pk = max((cp.pk for cp in checkpoints), default=None)
+        self.pending = deque(sorted(checkpoints, key=lambda cp: (cp.tree_size, cp.pk)))
+        self.builder = TreeBuilder()
+        self.position = 0
+        self.matched: StoredCheckpoint | None = None  # last checkpoint that verified
+        self.verified = 0
+        # Diagnostics for the span after the last matching checkpoint.
+        self.span_first_id: int | None = None
+        self.span_last_id: int | None = None
+        self.out_of_order_id: int | None = None
+        self.previous_time: datetime | None = None
+
+    def feed(self, batch: list[tuple[Any, ...]]) -> None:
+        ids = [row[0] for row in batch]
+        canonical_of = ledger.canonical_bytes_from_values
+        leaves = leaf_hashes_of([canonical_of(*row[2:]) for row in batch])
+        stored = [row[1] for row in batch]
+        if b"".join(leaves).hex() != "".join(stored):  # one comparison per batch
+            for index, (leaf, stored_hex) in enumerate(zip(leaves, stored, strict=True)):
+                if leaf.hex() != stored_hex:
+                    raise LedgerTamperedError(
+                        f"entry {ids[index]} was altered: its content no longer matches its "
+                        f"leaf hash (position {self.position + index})"
+                    )
+        offset = 0
+        while True:
+            checkpoint = None
+            limit = len(batch)
+            if self.pending and self.pending[0].tree_size <= self.position + limit - offset:
+                checkpoint = self.pending.popleft()
+                limit = offset + checkpoint.tree_size - self.position
+            self._note_span(batch, offset, limit)
+            self.builder.extend(leaves[offset:limit])
+            self.position += limit - offset
+            offset = limit
+            if checkpoint is None:
+                return
+            self._check(checkpoint)
+            self.span_first_id = self.span_last_id = self.out_of_order_id = None
+
+    def finish(self) -> VerificationReport:
+        self.feed([])  # checkpoints of size 0, or equal to the ledger size
+        if self.pending:
+            checkpoint = self.pending[0]
+            self._check_signature(checkpoint)
+            raise LedgerTamperedError(
+                f"ledger has {self.position} entries but {checkpoint.label} was signed over "
+                f"{checkpoint.tree_size}: entries were deleted"
+            )
+        return VerificationReport(
+            entries=self.position,
+            checkpoints=self.verified,
+            root=self.builder.root() if self.position else EMPTY_ROOT,
+            latest_checkpoint=self.matched,
+            newest_checkpoint_pk=self.newest_pk,
+        )
+
+    def _note_span(self, batch: list[tuple[Any, ...]], start: int, stop: int) -> None:
+        """Track the ids since the last matching checkpoint and the first entry recorded
+        earlier than its predecessor (a hint for where rows were moved or forged)."""
+        if start >= stop:
+            return
+        if self.span_first_id is None:
+            self.span_first_id = batch[start][0]
+        self.span_last_id = batch[stop - 1][0]
+        previous = self.previous_time
+        if self.out_of_order_id is None:
+            for row in islice(batch, start, stop):
+                if previous is not None and row[2] < previous:
+                    self.out_of_order_id = row[0]
+                    break
+                previous = row[2]
+        self.previous_time = batch[stop - 1][2]
+
+    def _check_signature(self, checkpoint: StoredCheckpoint) -> SignedCheckpoint:
+        signed = checkpoint.signed()
+        key = self.keys.get(signed.key_id)
+        if key is None:
+            known = ", ".join(sorted(self.keys)) or "none"
+            raise LedgerTamperedError(
+                f"{checkpoint.label} was signed by unknown key {signed.key_id} (known: {known})"
+            )
+        if not verify_checkpoint(key, signed):
+            raise LedgerTamperedError(
+                f"{checkpoint.label} has an invalid signature: its tree size, root hash or "
+                "time was altered after signing"
+            )
+        return signed
+
+    def _check(self, checkpoint: StoredCheckpoint) -> None:
+        signed = self._check_signature(checkpoint)
+        root = self.builder.root() if checkpoint.tree_size else EMPTY_ROOT
+        if root != signed.root_hash:
+            raise LedgerTamperedError(self._mismatch(checkpoint))
+        # Consistency with the previous checkpoint: both roots were just recomputed from one
+        # leaf sequence, so the older tree is a prefix of this one (RFC 9162 §2.1.4).
+        self.matched = checkpoint
+        self.verified += 1
+
+    def _mismatch(self, checkpoint: StoredCheckpoint) -> str:
+        size = checkpoint.tree_size
+        message = (
+            f"ledger no longer matches {checkpoint.label}: entries were inserted, deleted or "
+            f"reordered at or before position {size}"
+        )
+        start = self.matched.tree_size if self.matched else 0
+        if self.matched is not None:
+            message += f"; {self.matched.label} still matches"
+        message += f", so the first change is at positions {start}..{size - 1}"
+        if self.span_first_id is not None and self.span_last_id is not None:
+            message += f" (entry ids {self.span_first_id}..{self.span_last_id})"
+        if self.out_of_order_id is not None:
+            message += (
+                f"; entry {self.out_of_order_id} is recorded earlier than the entry before it"
+            )
+        return message
+
+
+def verify_ledger(
+    keys: dict[str, Ed25519PublicKey], progress: Progress | None = None
+) -> VerificationReport:
+    """Recompute every leaf and every checkpoint root; raise LedgerTamperedError on the first
+    problem (entry content, checkpoint signature, checkpoint root, checkpoint order).
+
+    ``keys`` maps key id to public key (several when the signing key was rotated).
+    ``progress`` is called with the number of entries processed after each batch.
+    """
+    checkpoints = stored_checkpoints()  # read first: they cover only committed entries
+    _check_checkpoint_order(checkpoints)
+    verifier = _Verifier(keys, checkpoints)
+    for batch in _batches(_entry_rows(snapshot_last_id()), BATCH_SIZE):
+        verifier.feed(batch)
+        if progress is not None:
+            progress(len(batch))
+    return verifier.finish()
+
+
+def _check_checkpoint_order(checkpoints: Sequence[StoredCheckpoint]) -> None:
+    for earlier, later in pairwise(checkpoints):
+        if later.tree_size < earlier.tree_size:
+            raise LedgerTamperedError(
+                f"{later.label} is smaller than the earlier {earlier.label}: checkpoints were "
+                "altered or the ledger was rolled back"
+            )
+
+
+def public_keys_by_id(public_keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+    return {key_id_for(key): key for key in public_keys}
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    report: VerificationReport
+    created: StoredCheckpoint | None  # None: ledger unchanged, nothing signed
+
+
+def create_checkpoint(
+    private_key: Ed25519PrivateKey,
+    extra_public_keys: Iterable[Ed25519PublicKey] = (),
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> CheckpointResult:
+    """Verify the whole ledger, then sign and store a checkpoint of its current size.
+
+    Refuses (LedgerTamperedError) if anything fails verification: a tampered ledger must never
+    be re-signed.  Without ``force``, nothing is signed when no entry was added since the
+    latest checkpoint.
+    """
+    keys = public_keys_by_id([private_key.public_key(), *extra_public_keys])
+    try:
+        report = verify_ledger(keys, progress)
+    except LedgerTamperedError as error:
+        raise LedgerTamperedError(f"refusing to sign a checkpoint: {error}") from None
+    latest = report.latest_checkpoint
+    if latest is not None and latest.tree_size == report.entries and not force:
+        return CheckpointResult(report, None)
+    signed = sign_checkpoint(private_key, report.entries, report.root, utc_timestamp())
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHECKPOINT_LOCK_KEY])
+        newest = Checkpoint.objects.order_by("-id").values_list("pk", flat=True).first()
+        if newest != report.newest_checkpoint_pk:
+            raise AuditError(
+                f"checkpoint #{newest} was signed while this one was being computed: run again"
+            )
+        row = Checkpoint.objects.create(
+            tree_size=signed.tree_size,
+            root_hash=signed.root_hash.hex(),
+            signed_at=signed.timestamp,
+            key_id=signed.key_id,
+            signature=base64.b64encode(signed.signature).decode("ascii"),
+        )
+    created = StoredCheckpoint(
+        row.pk, row.tree_size, row.root_hash, row.signed_at, row.key_id, row.signature
+    )
+    return CheckpointResult(report, created)
+
+
+# --- proofs --------------------------------------------------------------------------------
+
+
+def prove_entry(entry_id: int) -> dict[str, Any]:
+    """The haven-proof/v1 document for ledger entry ``entry_id`` (its id, not its position)."""
+    checkpoints = stored_checkpoints()
+    values = LedgerEntry.objects.filter(pk=entry_id).values_list(*ledger.CANONICAL_FIELDS).first()
+    if values is None:
+        raise AuditError(f"no ledger entry {entry_id}")
+    position = LedgerEntry.objects.filter(pk__lt=entry_id).count()
+    covering = [cp for cp in checkpoints if cp.tree_size > position]
+    if not covering:
+        raise AuditError(
+            f"entry {entry_id} is not covered by a checkpoint yet: run `haven audit checkpoint`"
+        )
+    size = max(cp.tree_size for cp in covering)
+    leaf_hashes = _stored_leaf_hashes(size)
+    if len(leaf_hashes) < size:
+        raise AuditError(
+            f"cannot prove entry {entry_id}: the ledger has {len(leaf_hashes)} entries but "
+            f"checkpoint of size {size} exists: run `haven audit verify`"
+        )
+    canonical = ledger.canonical_bytes_from_values(*values)
+    fields = {"id": entry_id, **json.loads(canonical)}
+    try:
+        return build_proof_document(
+            position, canonical, fields, leaf_hashes, [cp.signed() for cp in covering]
+        )
+    except ValueError as error:
+        raise AuditError(
+            f"cannot prove entry {entry_id}: {error}: run `haven audit verify`"
+        ) from None
+
+
+def _stored_leaf_hashes(count: int) -> list[bytes]:
+    hexes = LedgerEntry.objects.order_by("id").values_list("leaf_hash", flat=True)[:count]
+    try:
+        return [bytes.fromhex(value) for value in hexes.iterator(chunk_size=FETCH_CHUNK)]
+    except ValueError:
+        raise AuditError("a stored leaf hash is not hex: run `haven audit verify`") from None

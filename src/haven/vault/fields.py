@@ -1,0 +1,324 @@
+"""Encrypted model fields and blind indexes.
+
+The model attribute holds plaintext; the database column holds a vault token
+``hv1.<data key id>.<data>`` bound by associated data to (table, column, primary key), so a
+ciphertext copied to another row or column fails to decrypt. Models using these fields must
+have their primary key set before saving, e.g. ``UUIDField(primary_key=True,
+default=uuid.uuid4)``.
+
+Values are decrypted lazily on first attribute access and then cached on the instance.
+Filtering and ordering on an encrypted column are refused (only ``isnull``); search with a
+:class:`BlindIndexField` and :func:`index_for`, then compare decrypted candidates.
+
+Writes go through ``save()`` / ``bulk_create()`` only: ``QuerySet.update()`` and
+``bulk_update()`` cannot encrypt (they do not know the row) and are refused.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import FieldError
+from django.db import models
+from django.db.models.expressions import Col
+from django.db.models.lookups import IsNull
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init
+
+from haven.vault import blind_index, crypto
+from haven.vault.keyring import blind_index_key, get_keyring, keyring_with
+
+
+class SealedToken(str):
+    """A token read from the database, not yet decrypted; remembers the row it was read for."""
+
+    row_id: str | None = None
+
+
+class _OutgoingToken(str):
+    """A token produced by ``pre_save`` for this row: the only value the column accepts."""
+
+
+def aad_for(instance: models.Model, field: models.Field, row_id: str | None = None) -> bytes:
+    if row_id is None:
+        if instance.pk is None:
+            raise FieldError(
+                f"{type(instance).__name__}.{field.name} is encrypted and bound to the row id: "
+                "set the primary key (e.g. UUIDField(primary_key=True, default=uuid.uuid4)) "
+                "before saving"
+            )
+        row_id = str(instance.pk)
+    return crypto.field_aad(instance._meta.db_table, field.column, row_id)
+
+
+def _refused(field: models.Field, what: str) -> FieldError:
+    return FieldError(
+        f"{field.model.__name__}.{field.name} is encrypted: {what} is refused "
+        "(only isnull); search a BlindIndexField with haven.vault.fields.index_for()"
+    )
+
+
+class EncryptedCol(Col):
+    """Column of an encrypted field; refuses to be used as an ordering expression."""
+
+    def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
+        raise _refused(self.target, "ordering or using it in an expression")
+
+
+class EncryptedIsNull(IsNull):
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        if isinstance(lhs, EncryptedCol):
+            lhs = Col(lhs.alias, lhs.target, lhs.output_field)
+        super().__init__(lhs, rhs)
+
+
+class EncryptedAttribute(DeferredAttribute):
+    """Data descriptor: decrypts the stored token on first access and caches the plaintext."""
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        data = instance.__dict__
+        name = self.field.attname
+        value = data[name] if name in data else super().__get__(instance, cls)
+        if isinstance(value, SealedToken):
+            field: EncryptedTextField = self.field  # type: ignore[assignment]
+            value = field.decrypt_token(instance, value)
+            data[name] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
+def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    """post_init: remember which row each loaded token belongs to (survives a pk change)."""
+    data = instance.__dict__
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, EncryptedTextField):
+            value = data.get(field.attname)
+            if isinstance(value, SealedToken) and value.row_id is None:
+                value.row_id = str(instance.pk)
+
+
+class EncryptedTextField(models.TextField):
+    """Text encrypted at rest with the vault key ring (AES-256-GCM, row-bound)."""
+
+    descriptor_class = EncryptedAttribute
+    description = "Encrypted text"
+    # Types for django-stubs (the attribute holds plaintext).
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    # ----------------------------------------------------------- plaintext <-> text
+
+    def to_plaintext_text(self, value: Any) -> str:
+        """Python value -> text to encrypt."""
+        return str(value)
+
+    def from_plaintext_text(self, text: str) -> Any:
+        """Decrypted text -> Python value."""
+        return text
+
+    # ----------------------------------------------------------- model wiring
+
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False
+    ) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
+        if not cls._meta.abstract:
+            post_init.connect(
+                _bind_sealed_tokens,
+                sender=cls,
+                weak=False,
+                dispatch_uid=f"haven.vault.bind:{cls._meta.label}",
+            )
+
+    def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
+        aad = aad_for(instance, self, token.row_id)
+        ring = keyring_with(crypto.key_id_of(token))
+        return self.from_plaintext_text(ring.decrypt(str(token), aad))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return SealedToken(value)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        data = model_instance.__dict__
+        value = data.get(self.attname)
+        aad = aad_for(model_instance, self)  # refuses a row without a primary key
+        row_id = str(model_instance.pk)
+        if isinstance(value, SealedToken):
+            if value.row_id in (None, row_id):
+                return _OutgoingToken(value)  # untouched since read: keep the ciphertext
+            value = self.decrypt_token(model_instance, value)
+            data[self.attname] = value
+        if value is None:
+            return None
+        text = self.to_plaintext_text(value)
+        return _OutgoingToken(get_keyring().encrypt(text, aad))
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, _OutgoingToken):
+            return str.__str__(value)
+        raise FieldError(
+            f"{self.model.__name__}.{self.name} is encrypted: write it by assigning the "
+            "attribute and calling save() (QuerySet.update(), bulk_update() and database "
+            "defaults cannot encrypt)"
+        )
+
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        return self.get_prep_value(value)
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def value_to_string(self, obj: models.Model) -> str:
+        value = self.value_from_object(obj)
+        return "" if value is None else self.to_plaintext_text(value)
+
+    # ----------------------------------------------------------- queries
+
+    def get_col(self, alias: str | None, output_field: Any = None) -> Any:
+        if output_field is None or output_field is self:
+            return EncryptedCol(alias, self)  # type: ignore[arg-type]
+        return EncryptedCol(alias, self, output_field)  # type: ignore[arg-type]
+
+    @property
+    def cached_col(self) -> Any:  # type: ignore[override]
+        return EncryptedCol(self.model._meta.db_table, self)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "isnull":
+            return EncryptedIsNull
+        raise _refused(self, f"lookup '{lookup_name}'")
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise _refused(self, f"transform '{lookup_name}'")
+
+
+class EncryptedDateField(EncryptedTextField):
+    """A ``datetime.date`` encrypted at rest (ISO ``YYYY-MM-DD`` inside)."""
+
+    description = "Encrypted date"
+    _pyi_private_set_type: datetime.date | None
+    _pyi_private_get_type: datetime.date
+
+    def to_plaintext_text(self, value: Any) -> str:
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, str):
+            return datetime.date.fromisoformat(value).isoformat()
+        raise TypeError(f"{self.name} expects a datetime.date, got {type(value).__name__}")
+
+    def from_plaintext_text(self, text: str) -> Any:
+        return datetime.date.fromisoformat(text)
+
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return models.DateField(null=self.null, blank=self.blank).formfield(**kwargs)
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """Any JSON-serialisable value (coordinates, small structures) encrypted at rest."""
+
+    description = "Encrypted JSON"
+
+    def to_plaintext_text(self, value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+    def from_plaintext_text(self, text: str) -> Any:
+        return json.loads(text)
+
+    def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return models.JSONField(null=self.null, blank=self.blank).formfield(**kwargs)
+
+
+# --------------------------------------------------------------------------- blind indexes
+
+KINDS: dict[str, tuple[int, Callable[..., str]]] = {
+    "name": (1, blind_index.name_index),
+    "dob": (1, blind_index.dob_index),
+    "name_dob": (2, blind_index.name_dob_index),
+}
+
+
+def _bits() -> int:
+    return int(getattr(settings, "HAVEN_BLIND_INDEX_BITS", 32))
+
+
+def _index_or_none(kind: str, values: tuple[Any, ...]) -> str | None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown blind index kind {kind!r}: use one of {', '.join(KINDS)}")
+    arity, function = KINDS[kind]
+    if len(values) != arity:
+        raise ValueError(f"blind index kind {kind!r} takes {arity} value(s), got {len(values)}")
+    if any(value is None or value == "" for value in values):
+        return None
+    try:
+        return function(blind_index_key(), *values, bits=_bits())
+    except ValueError:
+        if kind == "dob":
+            raise
+        # A name with no letters or digits ("--") has nothing to index.
+        return None
+
+
+def index_for(kind: str, *values: Any) -> str:
+    """Blind index value to search a BlindIndexField of ``kind`` for, e.g.
+    ``Person.objects.filter(name_idx=index_for("name", "siobhan o'brien"))``.
+
+    Results are candidates (the index is truncated): compare decrypted values to confirm.
+    Raises ValueError for a value that cannot be indexed (empty name, unreadable date).
+    """
+    result = _index_or_none(kind, values)
+    if result is None:
+        raise ValueError(f"nothing to index for {kind!r} from {values!r}")
+    return result
+
+
+class BlindIndexField(models.CharField):
+    """Truncated HMAC of normalised plaintext source field(s), computed on save."""
+
+    description = "Blind index"
+
+    def __init__(
+        self, *args: Any, kind: str = "name", sources: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown blind index kind {kind!r}: use one of {', '.join(KINDS)}")
+        sources = tuple(sources)
+        if len(sources) != KINDS[kind][0]:
+            raise ValueError(f"blind index kind {kind!r} needs {KINDS[kind][0]} source field(s)")
+        self.kind = kind
+        self.sources = sources
+        kwargs.setdefault("max_length", blind_index.MAX_BITS // 4)
+        kwargs["null"] = True
+        kwargs["blank"] = True
+        kwargs["editable"] = False
+        kwargs.setdefault("db_index", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["kind"] = self.kind
+        kwargs["sources"] = self.sources
+        for key in ("null", "blank", "editable"):
+            kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def compute(self, instance: models.Model) -> str | None:
+        return _index_or_none(self.kind, tuple(getattr(instance, s) for s in self.sources))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value

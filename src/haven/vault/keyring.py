@@ -1,0 +1,285 @@
+"""Key material for the Django side of the vault.
+
+* KEK (key-encryption key): env ``HAVEN_KEK`` (text as :func:`crypto.load_kek` accepts),
+  else the file ``settings.KEY_DIR / "kek.key"``.
+* Blind-index key (a separate 32-byte key, same text format): env ``HAVEN_BLIND_INDEX_KEY``,
+  else ``settings.KEY_DIR / "blind-index.key"``.
+* Data keys: :class:`~haven.vault.models.DataKey` rows wrapped by the KEK, unwrapped into a
+  process-wide :class:`~haven.vault.crypto.KeyRing` cached for
+  ``settings.HAVEN_VAULT_KEY_REFRESH_SECONDS`` so a rotation done by ``haven keys rotate`` in
+  another process is picked up by the running service without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.db import IntegrityError, connections, router, transaction
+from django.utils import timezone
+
+from haven.vault import crypto
+from haven.vault.crypto import KeyRing, VaultError, VaultKeyError
+
+logger = logging.getLogger(__name__)
+
+BLIND_INDEX_ENV_VAR = "HAVEN_BLIND_INDEX_KEY"
+KEK_FILE_NAME = "kek.key"
+BLIND_INDEX_FILE_NAME = "blind-index.key"
+DEFAULT_REFRESH_SECONDS = 60.0
+
+_lock = threading.RLock()
+_ring: KeyRing | None = None
+_ring_loaded_at = 0.0
+_blind_key: bytes | None = None
+
+
+# --------------------------------------------------------------------------- key files
+
+
+def kek_path() -> Path:
+    return Path(settings.KEY_DIR) / KEK_FILE_NAME
+
+
+def blind_index_key_path() -> Path:
+    return Path(settings.KEY_DIR) / BLIND_INDEX_FILE_NAME
+
+
+def load_configured_kek() -> tuple[str, bytes]:
+    """(kek_id, kek) from ``HAVEN_KEK`` or the KEK file; VaultKeyError with one line if not."""
+    return crypto.load_kek(kek_path(), os.environ.get(crypto.KEK_ENV_VAR))
+
+
+def _load_blind_index_key() -> bytes:
+    env_value = os.environ.get(BLIND_INDEX_ENV_VAR)
+    if env_value is not None and env_value.strip():
+        source = f"HAVEN blind-index key in the {BLIND_INDEX_ENV_VAR} environment variable"
+        return crypto.parse_kek_text(env_value, source)[1]
+    path = blind_index_key_path()
+    hint = f"run `haven keys init` or set {BLIND_INDEX_ENV_VAR}"
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise VaultKeyError(f"HAVEN blind-index key file {path} is missing: {hint}") from None
+    except UnicodeDecodeError:
+        raise VaultKeyError(f"HAVEN blind-index key file {path} is not ASCII key text") from None
+    except OSError as error:
+        raise VaultKeyError(
+            f"HAVEN blind-index key file {path} cannot be read: {error.strerror}"
+        ) from None
+    if not text.strip():
+        raise VaultKeyError(f"HAVEN blind-index key file {path} is empty: {hint}")
+    return crypto.parse_kek_text(text, f"HAVEN blind-index key file {path}")[1]
+
+
+def blind_index_key() -> bytes:
+    """The blind-index HMAC key (cached per process; never the encryption key)."""
+    global _blind_key
+    with _lock:
+        if _blind_key is None:
+            _blind_key = _load_blind_index_key()
+        return _blind_key
+
+
+def init_keys(if_missing: bool) -> list[str]:
+    """Create the KEK and blind-index key files (0600) in KEY_DIR; return one line per file.
+
+    Never overwrites: an existing file raises VaultKeyError unless ``if_missing`` is true, in
+    which case it is left alone (and validated). A key supplied by environment variable is
+    not written to disk.
+    """
+    key_dir = Path(settings.KEY_DIR)
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lines: list[str] = []
+    for label, path, env_var in (
+        ("key-encryption key", kek_path(), crypto.KEK_ENV_VAR),
+        ("blind-index key", blind_index_key_path(), BLIND_INDEX_ENV_VAR),
+    ):
+        if os.environ.get(env_var, "").strip():
+            lines.append(f"{label}: taken from {env_var}, no file written")
+            continue
+        if path.exists():
+            if not if_missing:
+                raise VaultKeyError(
+                    f"HAVEN {label} file {path} already exists: refusing to overwrite"
+                )
+            lines.append(f"{label}: {path} already exists, kept")
+            continue
+        key_id = crypto.write_kek_file(path)
+        lines.append(f"{label}: created {path} (id {key_id}, mode 0600)")
+    _check_key_material()
+    reset_keyring_cache()
+    return lines
+
+
+# --------------------------------------------------------------------------- data keys
+
+
+def _refresh_seconds() -> float:
+    return float(getattr(settings, "HAVEN_VAULT_KEY_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS))
+
+
+def _unwrap_all(using: str, keep: KeyRing | None) -> tuple[KeyRing, bool]:
+    """Ring of every DataKey in the database; (ring, has_active)."""
+    from haven.vault.models import DataKey
+
+    kek_id, kek = load_configured_kek()
+    ring = KeyRing()
+    if keep is not None:
+        # Keys never leave the database; keeping known ones only guards against a key row
+        # that was rolled back in a test while values encrypted under it are still in memory.
+        for old_id in keep.key_ids:
+            ring.add_key(old_id, keep.resolve(old_id))
+    has_active = False
+    for row in DataKey.objects.using(using).order_by("created_at", "id"):
+        dek = crypto.unwrap_data_key({kek_id: kek}, row.id, bytes(row.wrapped))
+        ring.add_key(row.id, dek, active=row.active)
+        has_active = has_active or row.active
+    return ring, has_active
+
+
+def create_data_key(using: str = "default", activate: bool = True) -> str:
+    """Create a new DataKey wrapped by the configured KEK; make it the active one."""
+    from haven.vault.models import DataKey, new_data_key_id
+
+    kek_id, kek = load_configured_kek()
+    dek_id = new_data_key_id()
+    wrapped = crypto.wrap_data_key(kek_id, kek, dek_id, crypto.new_data_key())
+    with transaction.atomic(using=using):
+        if activate:
+            DataKey.objects.using(using).filter(active=True).update(
+                active=False, retired_at=timezone.now()
+            )
+        DataKey.objects.using(using).create(
+            id=dek_id, wrapped=wrapped, kek_id=kek_id, active=activate
+        )
+    reset_keyring_cache()
+    return dek_id
+
+
+def _ensure_active_key(using: str) -> bool:
+    """Create the first active data key if none exists; True if one was created."""
+    from haven.vault.models import DataKey
+
+    if DataKey.objects.using(using).filter(active=True).exists():
+        return False
+    try:
+        with transaction.atomic(using=using):
+            create_data_key(using)
+    except IntegrityError:
+        # Another process created it at the same moment (one active key is a constraint).
+        return False
+    return True
+
+
+def get_keyring() -> KeyRing:
+    """The process-wide key ring, (re)loaded from the DataKey table when stale.
+
+    Creates the first active data key if there is none. A key created inside a caller's
+    transaction is not cached until a later call, so a rollback cannot leave the process
+    encrypting under a key that is not in the database.
+    """
+    global _ring, _ring_loaded_at
+    with _lock:
+        now = time.monotonic()
+        if _ring is not None and now - _ring_loaded_at < _refresh_seconds():
+            return _ring
+        using = router.db_for_write(_datakey_model())
+        try:
+            created = _ensure_active_key(using)
+            ring, _has_active = _unwrap_all(using, _ring)
+        except VaultError as error:
+            if _ring is None:
+                raise
+            # E.g. data keys were re-wrapped under a new KEK this process does not have yet:
+            # keep serving with the keys already unwrapped, and say so.
+            logger.error("HAVEN vault: cannot reload data keys, keeping cached ones: %s", error)
+            _ring_loaded_at = now
+            return _ring
+        if created and connections[using].in_atomic_block:
+            return ring
+        _ring, _ring_loaded_at = ring, now
+        return ring
+
+
+def keyring_with(dek_id: str) -> KeyRing:
+    """The key ring, reloaded once if it does not know ``dek_id`` (a key made elsewhere)."""
+    ring = get_keyring()
+    if dek_id not in ring:
+        reset_keyring_cache(keep_blind_index_key=True)
+        ring = get_keyring()
+    return ring
+
+
+def reset_keyring_cache(keep_blind_index_key: bool = False) -> None:
+    """Forget cached keys; the next :func:`get_keyring` reloads from the database."""
+    global _ring, _ring_loaded_at, _blind_key
+    with _lock:
+        _ring, _ring_loaded_at = None, 0.0
+        if not keep_blind_index_key:
+            _blind_key = None
+
+
+def _datakey_model() -> Any:
+    from haven.vault.models import DataKey
+
+    return DataKey
+
+
+# --------------------------------------------------------------------------- startup checks
+
+
+def _check_key_material() -> None:
+    load_configured_kek()
+    _load_blind_index_key()
+
+
+def _check_data_keys_unwrap(using: str) -> None:
+    """Every stored DataKey must unwrap with the configured KEK (detects a wrong key file)."""
+    connection = connections[using]
+    if _datakey_model()._meta.db_table not in connection.introspection.table_names():
+        return
+    _unwrap_all(using, None)
+
+
+def assert_keys_available(using: str | None = "default") -> None:
+    """Raise VaultKeyError with one clear line unless the keys are present and correct.
+
+    Checks the KEK and blind-index key load, and (if ``using`` is given and the DataKey table
+    exists) that every data key unwraps with this KEK.
+    """
+    try:
+        _check_key_material()
+        if using is not None:
+            _check_data_keys_unwrap(using)
+    except VaultKeyError:
+        raise
+    except VaultError as error:
+        raise VaultKeyError(f"{error}: is HAVEN_KEK / the KEK file the right key?") from None
+
+
+def check_keys(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """System check haven.vault.E001: the service refuses to start without usable keys."""
+    using = "default" if databases and "default" in databases else None
+    try:
+        assert_keys_available(using)
+    except VaultKeyError as error:
+        return [checks.Error(str(error), id="haven.vault.E001")]
+    return []
+
+
+def ensure_first_data_key_after_migrate(using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: create the first active data key, committed, outside any request."""
+    try:
+        _check_key_material()
+    except VaultKeyError:
+        return  # `haven keys init` creates the keys; the system check reports it meanwhile.
+    if _datakey_model()._meta.db_table not in connections[using].introspection.table_names():
+        return
+    _ensure_active_key(using)

@@ -1,0 +1,38 @@
+"""Data keys, stored wrapped by the key-encryption key (KEK) that lives outside the database."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+
+
+def new_data_key_id() -> str:
+    return "dk" + secrets.token_hex(5)
+
+
+class DataKey(models.Model):
+    """One AES-256 data key, wrapped (``crypto.wrap_data_key``) by the KEK named ``kek_id``.
+
+    Exactly one key is active (used for new encryptions); older keys stay for decryption
+    and are never deleted: field values and blobs may still name them.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, default=new_data_key_id)
+    wrapped = models.BinaryField()
+    kek_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(default=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="vault_one_active_data_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({'active' if self.active else 'retired'})"

@@ -1,0 +1,249 @@
+"""Online data-key rotation, status counts and KEK re-wrapping (used by ``haven keys``).
+
+Rotation makes a new data key active, then re-encrypts every encrypted value that is not
+under the active key, in batches, each batch its own short transaction. Each value is written
+with a compare-and-swap ``UPDATE … WHERE pk = %s AND column = <old token>``, so a value the
+running service changed meanwhile is never overwritten (it is counted as skipped; it was
+written under whatever key the service had, and a re-run picks it up). Rotation is therefore
+resumable after a crash: ``rotate --resume`` re-encrypts whatever is still not on the active
+key without creating another one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.db import connections, models, transaction
+
+from haven.vault import crypto
+from haven.vault.crypto import KeyRing, VaultError
+from haven.vault.fields import EncryptedTextField
+from haven.vault.keyring import (
+    create_data_key,
+    get_keyring,
+    load_configured_kek,
+    reset_keyring_cache,
+)
+from haven.vault.models import DataKey
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    model: type[models.Model]
+    field: EncryptedTextField
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.field.name}"
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def column(self) -> str:
+        return self.field.column
+
+
+def encrypted_columns(using: str = "default") -> list[EncryptedColumn]:
+    """Every EncryptedTextField (and subclass) column of an installed model with a table."""
+    tables = set(connections[using].introspection.table_names())
+    found: list[EncryptedColumn] = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy or meta.db_table not in tables:
+            continue
+        for model_field in meta.concrete_fields:
+            if isinstance(model_field, EncryptedTextField):
+                found.append(EncryptedColumn(model, model_field))
+    return found
+
+
+def _q(using: str, name: str) -> str:
+    return connections[using].ops.quote_name(name)
+
+
+def _key_id_sql(using: str, column_sql: str) -> str | None:
+    vendor = connections[using].vendor
+    if vendor == "postgresql":
+        return f"split_part({column_sql}, '.', 2)"
+    if vendor == "sqlite":
+        return f"substr({column_sql}, 5, instr(substr({column_sql}, 5), '.') - 1)"
+    return None
+
+
+def counts_by_key(column: EncryptedColumn, using: str = "default") -> Counter[str]:
+    """Number of non-null values of one column under each data key id."""
+    table, col = _q(using, column.table), _q(using, column.column)
+    expression = _key_id_sql(using, col)
+    counts: Counter[str] = Counter()
+    with connections[using].cursor() as cursor:
+        if expression is not None:
+            cursor.execute(
+                f"SELECT {expression}, COUNT(*) FROM {table} "  # noqa: S608 (quoted names)
+                f"WHERE {col} IS NOT NULL GROUP BY {expression}"
+            )
+            for key_id, count in cursor.fetchall():
+                counts[str(key_id)] += int(count)
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            cursor.execute(f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL")  # noqa: S608
+            for (token,) in cursor.fetchall():
+                counts[crypto.key_id_of(token)] += 1
+    return counts
+
+
+def status(using: str = "default") -> dict[str, Counter[str]]:
+    """{column label: Counter(key id -> values)} for every encrypted column."""
+    return {column.label: counts_by_key(column, using) for column in encrypted_columns(using)}
+
+
+def pending_count(active_key_id: str, using: str = "default") -> int:
+    """Values not under the active key, over every encrypted column."""
+    return sum(
+        count
+        for counts in status(using).values()
+        for key_id, count in counts.items()
+        if key_id != active_key_id
+    )
+
+
+@dataclass
+class RotationResult:
+    active_key_id: str
+    created_key: bool
+    reencrypted: int = 0
+    skipped_concurrent: int = 0
+    failed: int = 0
+    remaining: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[int], None]
+
+
+def _fetch_batch(
+    cursor: Any,
+    column: EncryptedColumn,
+    active_key_id: str,
+    batch_size: int,
+    after_pk: Any,
+    using: str,
+) -> list[tuple[Any, str]]:
+    """Up to ``batch_size`` (raw pk, token) rows not under the active key, pk > ``after_pk``."""
+    pk_column = _q(using, column.model._meta.pk.column)
+    table, col = _q(using, column.table), _q(using, column.column)
+    prefix = f"{crypto.FIELD_TOKEN_PREFIX}.{active_key_id}."
+    sql = (
+        f"SELECT {pk_column}, {col} FROM {table} "  # noqa: S608 (quoted names)
+        f"WHERE {col} IS NOT NULL AND substr({col}, 1, %s) <> %s"
+    )
+    params: list[Any] = [len(prefix), prefix]
+    if after_pk is not None:
+        sql += f" AND {pk_column} > %s"
+        params.append(after_pk)
+    cursor.execute(f"{sql} ORDER BY {pk_column} LIMIT %s", [*params, batch_size])
+    return [(pk, token) for pk, token in cursor.fetchall()]
+
+
+def _rotate_batch(
+    cursor: Any,
+    column: EncryptedColumn,
+    rows: list[tuple[Any, str]],
+    ring: KeyRing,
+    result: RotationResult,
+    using: str,
+) -> None:
+    pk_field = column.model._meta.pk
+    pk_column = _q(using, pk_field.column)
+    table, col = _q(using, column.table), _q(using, column.column)
+    update = f"UPDATE {table} SET {col} = %s WHERE {pk_column} = %s AND {col} = %s"  # noqa: S608
+    for raw_pk, token in rows:
+        row_id = str(pk_field.to_python(raw_pk))
+        aad = crypto.field_aad(column.table, column.column, row_id)
+        try:
+            new_token = ring.reencrypt(token, aad)
+        except VaultError as error:
+            result.failed += 1
+            result.failures.append(f"{column.label} row {row_id}: {error}")
+            continue
+        cursor.execute(update, [new_token, raw_pk, token])
+        if cursor.rowcount == 1:
+            result.reencrypted += 1
+        else:
+            result.skipped_concurrent += 1
+
+
+def rotate(
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    resume: bool = False,
+    using: str = "default",
+    on_total: Callable[[int], None] | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> RotationResult:
+    """Rotate to a new active data key (or, with ``resume``, finish an unfinished rotation)."""
+    if batch_size < 1:
+        raise ValueError("batch size must be at least 1")
+    reset_keyring_cache()
+    active = get_keyring().active_key_id
+    created = False
+    if not resume or pending_count(active, using) == 0:
+        if resume:
+            return RotationResult(active_key_id=active, created_key=False)
+        active = create_data_key(using)
+        created = True
+    reset_keyring_cache()
+    ring = get_keyring()
+    assert ring.active_key_id == active, "active data key changed during rotation"
+    result = RotationResult(active_key_id=active, created_key=created)
+    if on_total is not None:
+        on_total(pending_count(active, using))
+    for column in encrypted_columns(using):
+        after_pk: Any = None
+        while True:
+            # One short transaction per batch: the service keeps writing meanwhile.
+            with transaction.atomic(using=using), connections[using].cursor() as cursor:
+                rows = _fetch_batch(cursor, column, active, batch_size, after_pk, using)
+                if rows:
+                    _rotate_batch(cursor, column, rows, ring, result, using)
+            if not rows:
+                break
+            after_pk = rows[-1][0]
+            if on_progress is not None:
+                on_progress(len(rows))
+    result.remaining = pending_count(active, using)
+    return result
+
+
+# --------------------------------------------------------------------------- KEK rewrap
+
+
+def rewrap(new_kek_file: Path, using: str = "default") -> tuple[str, int]:
+    """Re-wrap every data key under the KEK in ``new_kek_file``; returns (new kek id, count).
+
+    Field values are untouched. Afterwards replace the KEK file (or HAVEN_KEK) with the new
+    key; until then the running service keeps its already-unwrapped keys.
+    """
+    old_kek_id, old_kek = load_configured_kek()
+    new_kek_id, new_kek = crypto.load_kek(Path(new_kek_file), None)
+    keks = {old_kek_id: old_kek, new_kek_id: new_kek}
+    count = 0
+    with transaction.atomic(using=using):
+        for row in DataKey.objects.using(using).select_for_update().order_by("created_at", "id"):
+            row.wrapped = crypto.rewrap_data_key(
+                keks, row.id, bytes(row.wrapped), new_kek_id, new_kek
+            )
+            row.kek_id = new_kek_id
+            row.save(update_fields=["wrapped", "kek_id"])
+            count += 1
+    reset_keyring_cache()
+    return new_kek_id, count

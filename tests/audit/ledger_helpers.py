@@ -1,0 +1,63 @@
+"""Helpers shared by the Django-side ledger tests."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from haven.audit import ledger
+from haven.audit.models import LedgerEntry
+
+APPEND_ONLY_TABLES = ("audit_ledgerentry", "audit_checkpoint")
+
+
+def write_entries(actor: Any, count: int, start: int = 0) -> list[LedgerEntry]:
+    """``count`` consultations, each in its own transaction (a savepoint inside a test)."""
+    entries = []
+    for number in range(start, start + count):
+        with transaction.atomic():
+            entries.append(
+                ledger.record(
+                    actor=actor,
+                    action="consultation",
+                    object_type="witness",
+                    object_id=number,
+                    fields=["address", "new_identity"],
+                    justification=f"case review {number} — résumé",
+                    case_id=f"CASE-{number % 3}",
+                    details={"n": number},
+                )
+            )
+    return entries
+
+
+def audit(*args: str) -> str:
+    """Run `haven audit ...`; returns stdout, raises CommandError on failure."""
+    out = io.StringIO()
+    call_command("audit", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def checkpoint() -> str:
+    return audit("checkpoint", "--force", "--quiet")
+
+
+def drop_append_only_triggers() -> None:
+    """What an attacker with DBA rights does first. Inside the test's transaction, so the
+    DDL is rolled back with it (SQLite and PostgreSQL both have transactional DDL)."""
+    assert connection.in_atomic_block
+    with connection.cursor() as cursor:
+        for table in APPEND_ONLY_TABLES:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"DROP TRIGGER {table}_no_update")
+                cursor.execute(f"DROP TRIGGER {table}_no_delete")
+            else:
+                cursor.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+
+
+def execute(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
