@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
@@ -34,3 +34,19 @@ def signed_in(client: Client, make_user: Callable[..., User]) -> Callable[..., C
         return sign_in(Client(), make_user(*roles, **kwargs))
 
     return login_as
+
+
+@pytest.fixture
+def resettable_ledger(transactional_db: None) -> Iterator[None]:
+    """Transactional tests end with a flush, which SQLite does row by row: lift the ledger's
+    append-only triggers for that reset only, and put them back for the next test."""
+    from django.db import connection
+
+    from haven.audit import triggers
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            triggers.install(cursor.execute, connection.vendor)
+    yield
+    with connection.cursor() as cursor:
+        triggers.drop_for_test_reset(cursor.execute, connection.vendor)

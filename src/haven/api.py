@@ -89,9 +89,15 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def register_routers() -> None:
     from haven.audit.api import router as audit_router
     from haven.cases.api import router as cases_router
+    from haven.equipment.api import router as equipment_router
+    from haven.oversight.api import router as oversight_router
+    from haven.rota.api import router as rota_router
 
     api.add_router("/", cases_router)
     api.add_router("/", audit_router)
+    api.add_router("/", oversight_router)
+    api.add_router("/", equipment_router)
+    api.add_router("/", rota_router)
 
 
 register_routers()

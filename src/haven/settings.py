@@ -60,12 +60,17 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",
     "haven.accounts",
     "haven.access",
     "haven.vault",
     "haven.audit",
     "haven.cases",
+    "haven.oversight",
+    "haven.equipment",
+    "haven.rota",
     "haven.web",
     "haven.demo",
 ]
@@ -158,6 +163,9 @@ CSRF_COOKIE_SECURE = _served_over_tls
 SECURE_HSTS_SECONDS = 31536000 if _served_over_tls else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _served_over_tls
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Background jobs (reminders, escalations): `haven db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

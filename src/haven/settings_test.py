@@ -19,3 +19,6 @@ PASSWORD_HASHERS = [
 
 # A test-only model exercising every vault field (tests/vault/probe).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.vault.probe"]  # noqa: F405
+
+# Tests run background jobs in-line; the database backend is exercised by its own tests.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

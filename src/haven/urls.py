@@ -13,5 +13,8 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("haven.cases.urls")),
     path("", include("haven.audit.urls")),
+    path("", include("haven.oversight.urls")),
+    path("", include("haven.equipment.urls")),
+    path("", include("haven.rota.urls")),
     path("", include("haven.web.urls")),
 ]

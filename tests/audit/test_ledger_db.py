@@ -145,3 +145,28 @@ def test_orm_update_and_delete_are_refused_too(officer: User) -> None:
     with pytest.raises(DatabaseError), transaction.atomic():
         LedgerEntry.objects.filter(pk=entry.pk).delete()
     assert LedgerEntry.objects.get(pk=entry.pk).justification == entry.justification
+
+
+def test_fast_rows_equal_orm_rows(officer: User) -> None:
+    """verify's bulk row conversion gives exactly Django's values_list values."""
+    from haven.audit.verification import _entry_rows, orm_rows
+
+    write_entries(officer, 3)
+    with transaction.atomic():
+        ledger.record(
+            actor=None,
+            action="disclosure",
+            object_type="report",
+            object_id="R-2",
+            recipients=["IOPC", "Ombudsman ✓"],
+            details={"z": [1, 2.5, None, True], "a": {"nested": "ü"}, "big": 2**70},
+        )
+    last_id = LedgerEntry.objects.order_by("-id").values_list("id", flat=True).first()
+    fast, reference = list(_entry_rows(last_id)), list(orm_rows(last_id))
+    assert len(fast) == 4
+    assert fast == reference
+    for fast_row, orm_row in zip(fast, reference, strict=True):
+        assert canonical_bytes_from_values(*fast_row[2:]) == canonical_bytes_from_values(
+            *orm_row[2:]
+        )
+        assert fast_row[2].utcoffset() == datetime.timedelta(0)

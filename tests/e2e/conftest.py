@@ -39,7 +39,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object, live_server: object) -> Iterator[object]:
+def page(browser: object, live_server: object, resettable_ledger: None) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url)  # type: ignore[attr-defined]
     page = context.new_page()
     yield page

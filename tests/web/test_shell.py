@@ -102,3 +102,43 @@ def test_non_administrator_cannot_unlock(signed_in, make_user):
 
 def test_healthz_is_public(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_settings_refuse_debug_off_with_the_development_secret():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+    env["DJANGO_SETTINGS_MODULE"] = "haven.settings"
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "HAVEN_SECRET_KEY is not set" in result.stderr
+
+
+def test_haven_cli_prints_one_line_for_bad_configuration():
+    import os
+    import shutil
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    haven = shutil.which("haven") or os.path.join(
+        os.path.dirname(__import__("sys").executable), "haven"
+    )
+    result = subprocess.run([haven, "check"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    expected = "haven: HAVEN_SECRET_KEY is not set: refusing to run with DEBUG off"
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(expected)
+
+
+def test_server_error_page_leaks_nothing(rf):
+    from haven.web.views import error_500
+
+    response = error_500(rf.get("/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in body and "Traceback" not in body

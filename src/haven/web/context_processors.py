@@ -7,8 +7,8 @@ from haven.accounts.roles import Module
 
 MODULE_URLS = {
     Module.PROTECTION: "cases:list",
-    Module.OPERATIONS: "web:operations",
-    Module.OVERSIGHT: "web:oversight",
+    Module.OPERATIONS: "equipment:home",
+    Module.OVERSIGHT: "oversight:home",
     Module.AUDIT: "audit:ledger",
     Module.ADMINISTRATION: "web:administration",
 }

@@ -6,8 +6,6 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("operations/", views.operations, name="operations"),
-    path("oversight/", views.oversight, name="oversight"),
     path("administration/", views.administration, name="administration"),
     path("administration/users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
 ]

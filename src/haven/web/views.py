@@ -19,20 +19,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@module_required(Module.OPERATIONS)
-def operations(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "web/module.html", {"nav_active": Module.OPERATIONS, "title": "Operations"}
-    )
-
-
-@module_required(Module.OVERSIGHT)
-def oversight(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "web/module.html", {"nav_active": Module.OVERSIGHT, "title": "Oversight"}
-    )
-
-
 @module_required(Module.ADMINISTRATION)
 def administration(request: HttpRequest) -> HttpResponse:
     users = User.objects.order_by("username")

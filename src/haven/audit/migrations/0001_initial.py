@@ -1,30 +1,15 @@
 from django.conf import settings
 from django.db import migrations, models
 
-APPEND_ONLY_TABLES = ["audit_ledgerentry", "audit_checkpoint"]
+from haven.audit import triggers
 
 
 def install_append_only_triggers(apps, schema_editor):
-    # TRUNCATE is left to privileges (REVOKE TRUNCATE from the service role in production):
-    # a statement trigger would also stop the test runner from resetting its own database.
-    vendor = schema_editor.connection.vendor
-    for table in APPEND_ONLY_TABLES:
-        if vendor == "sqlite":
-            for operation in ("UPDATE", "DELETE"):
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_no_{operation.lower()} BEFORE {operation} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-                )
-        elif vendor == "postgresql":
-            schema_editor.execute(
-                "CREATE OR REPLACE FUNCTION haven_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql;",
-                params=None,
-            )
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION haven_append_only();"
-            )
+    def execute(sql):
+        # params=None: the PL/pgSQL body contains a literal '%'.
+        schema_editor.execute(sql, params=None)
+
+    triggers.install(execute, schema_editor.connection.vendor)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,47 @@
+"""The SQLite database file itself (and its write-ahead log) holds no protected plaintext."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NAME = "Zebedee Plaintextcanary"
+ADDRESS = "17 Canary Wharf Lane"
+NEW_NAME = "Yolanda Newidentitycanary"
+
+SCRIPT = f"""
+from datetime import date
+from haven.accounts.roles import Clearance, Role
+from haven.accounts.services import create_user
+from haven.cases import services
+officer = create_user("canary", "a long canary password", [Role.PROTECTION_OFFICER,
+    Role.IDENTITY_OFFICER], Clearance.TOP_SECRET)
+case = services.create_case(officer, subject_name={NAME!r}, subject_dob=date(1977, 5, 4),
+    address={ADDRESS!r})
+services.record_identity(officer, case.pk, legacy_name={NAME!r}, new_name={NEW_NAME!r})
+"""
+
+
+@pytest.mark.skipif(
+    os.environ.get("HAVEN_DATABASE_URL", "").startswith("postgres"),
+    reason="the PostgreSQL run checks a pg_dump instead (tests/vault/test_plaintext_at_rest.py)",
+)
+def test_sqlite_file_and_wal_hold_no_plaintext(tmp_path: Path) -> None:
+    database = tmp_path / "haven.sqlite3"
+    env = {
+        **os.environ,
+        "HAVEN_DATABASE_URL": f"sqlite:///{database}",
+        "HAVEN_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "haven.settings_test",
+    }
+    haven = [sys.executable, "-m", "django"]
+    subprocess.run([*haven, "migrate", "-v", "0"], env=env, check=True, timeout=300)
+    subprocess.run([*haven, "shell", "-c", SCRIPT], env=env, check=True, timeout=120)
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("haven.sqlite3*"))
+    assert b"hv1." in stored, "expected ciphertext tokens in the file"
+    for plaintext in (NAME, ADDRESS, NEW_NAME, "Plaintextcanary", "1977-05-04"):
+        assert plaintext.encode() not in stored, f"{plaintext!r} is stored in plaintext"
