@@ -91,13 +91,17 @@ def register_routers() -> None:
     from haven.cases.api import router as cases_router
     from haven.equipment.api import router as equipment_router
     from haven.oversight.api import router as oversight_router
+    from haven.risk.api import router as risk_router
     from haven.rota.api import router as rota_router
+    from haven.telemetry.api import router as telemetry_router
 
     api.add_router("/", cases_router)
     api.add_router("/", audit_router)
     api.add_router("/", oversight_router)
     api.add_router("/", equipment_router)
     api.add_router("/", rota_router)
+    api.add_router("/", risk_router)
+    api.add_router("/", telemetry_router)
 
 
 register_routers()

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "haven.oversight",
     "haven.equipment",
     "haven.rota",
+    "haven.risk",
+    "haven.telemetry",
     "haven.web",
     "haven.demo",
 ]

@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("haven.oversight.urls")),
     path("", include("haven.equipment.urls")),
     path("", include("haven.rota.urls")),
+    path("", include("haven.risk.urls")),
+    path("", include("haven.telemetry.urls")),
     path("", include("haven.web.urls")),
 ]

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from haven.accounts.roles import Module
+from tests.access.rules import Rule, module
+
+WEB_POLICY: dict[str, Rule] = {"telemetry:home": module(Module.OPERATIONS)}
+API_POLICY: dict[tuple[str, str], Rule] = {}
