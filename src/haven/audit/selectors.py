@@ -57,6 +57,7 @@ def filtered_entries(search: LedgerSearch) -> QuerySet[LedgerEntry]:
 def search_ledger(user: User, search: LedgerSearch, page_number: int | str | None) -> Page:
     require_auditor(user)
     page = Paginator(filtered_entries(search), PAGE_SIZE).get_page(page_number)
+    page.object_list = list(page.object_list)  # the page as it stood before this search's entry
     ledger.record(
         actor=user,
         action=Action.CONSULTATION,
