@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/haven
 export HAVEN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test setup assets chromium postgres lint test-sqlite test-postgres bench clean
+.PHONY: otp run test setup assets chromium postgres lint test-sqlite test-postgres bench clean
 
 run: setup
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven keys init --if-missing
@@ -15,6 +15,9 @@ run: setup
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven audit checkpoint
 	@echo "Serving Haven on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven serve --bind 127.0.0.1:8000
+
+otp:
+	@HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven otp $(ACCOUNT)
 
 test: setup chromium postgres lint test-sqlite test-postgres
 

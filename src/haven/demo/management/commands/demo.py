@@ -37,6 +37,6 @@ class Command(BaseCommand):
             f"{options['cases']} demo cases created (officer, manager, authoriser, identity)"
         )
         console.print(
-            "Security code for any account: [bold]HAVEN_DEMO=1 .venv/bin/haven otp USER[/bold]"
+            "Security code for any account: [bold]make otp ACCOUNT=officer[/bold]"
             f" (the list is also in {settings.DATA_DIR / 'demo-accounts.txt'})"
         )
