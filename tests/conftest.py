@@ -50,3 +50,25 @@ def resettable_ledger(transactional_db: None) -> Iterator[None]:
     yield
     with connection.cursor() as cursor:
         triggers.drop_for_test_reset(cursor.execute, connection.vendor)
+
+
+@pytest.fixture(autouse=True)
+def append_only_triggers(request: pytest.FixtureRequest) -> None:
+    """A flush after a transactional test lifts the SQLite append-only triggers (see
+    resettable_ledger); put them back before any later test on the same worker uses the DB."""
+    database_fixtures = {"db", "transactional_db", "live_server", "django_db_blocker"}
+    if not request.node.get_closest_marker("django_db") and not (
+        database_fixtures & set(request.fixturenames)
+    ):
+        return
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    request.getfixturevalue("_django_db_helper")
+    from haven.audit import triggers as ledger_triggers
+    from haven.equipment import triggers as custody_triggers
+
+    with connection.cursor() as cursor:
+        ledger_triggers.install(cursor.execute, connection.vendor)
+        custody_triggers.install(cursor.execute, connection.vendor)

@@ -1,7 +1,146 @@
+"""Access rules for rotas, allowances, welfare and the iCal feed (see tests/access/rules.py).
+
+The iCal feed is authenticated by the secret in its URL, not by the caller: "inside" is a live
+feed secret (answers for anyone, as a calendar client would fetch it) and "outside" a bogus
+one (404 for everyone)."""
+
 from __future__ import annotations
 
-from haven.accounts.roles import Module
-from tests.access.rules import Rule, module
+import datetime as dt
+from typing import Any
 
-WEB_POLICY: dict[str, Rule] = {"rota:home": module(Module.OPERATIONS)}
-API_POLICY: dict[tuple[str, str], Rule] = {}
+from django.utils import timezone
+
+from haven.accounts.roles import Module, Role
+from haven.rota import services
+from haven.rota.models import Rotation
+from tests.access.rules import Actor, Rule, module, role
+from tests.equipment.helpers import technician
+from tests.factories import UserFactory
+
+operations: Rule = module(Module.OPERATIONS)
+supervisors: Rule = role(Role.TECHNICAL_SUPERVISOR)
+
+
+def own_or_supervised(actor: Actor, inside: bool) -> bool:
+    return inside and actor.user.can_use(Module.OPERATIONS)
+
+
+def swap_party_or_supervisor(actor: Actor, inside: bool) -> bool:
+    if not actor.user.can_use(Module.OPERATIONS):
+        return False
+    return inside or actor.user.has_role(Role.TECHNICAL_SUPERVISOR)
+
+
+def feed_secret(actor: Actor, inside: bool) -> bool:
+    return inside
+
+
+WEB_POLICY: dict[str, Rule] = {
+    "rota:home": operations,
+    "rota:new": supervisors,
+    "rota:detail": operations,
+    "rota:on_call": operations,
+    "rota:allowances": operations,
+    "rota:welfare": supervisors,
+    "rota:welfare_me": operations,
+    "rota:welfare_person": own_or_supervised,
+    "rota:feed": operations,
+    "rota:swap_decide": swap_party_or_supervisor,
+}
+
+API_POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/rotas"): operations,
+    ("POST", "/api/rotas"): supervisors,
+    ("POST", "/api/rotas/{rota_id}/layers"): supervisors,
+    ("GET", "/api/rotas/{rota_id}/schedule"): operations,
+    ("GET", "/api/rotas/{rota_id}/gaps"): operations,
+    ("GET", "/api/rotas/{rota_id}/on-call"): operations,
+    ("GET", "/api/on-call"): operations,
+    ("POST", "/api/rotas/{rota_id}/overrides"): supervisors,
+    ("POST", "/api/rotas/{rota_id}/swaps"): operations,
+    ("GET", "/api/swaps"): operations,
+    ("POST", "/api/swaps/{swap_id}/accept"): swap_party_or_supervisor,
+    ("POST", "/api/swaps/{swap_id}/decline"): swap_party_or_supervisor,
+    ("GET", "/api/rota/allowances"): operations,
+    ("GET", "/api/welfare"): supervisors,
+    ("GET", "/api/welfare/me"): operations,
+    ("POST", "/api/welfare/work"): operations,
+    ("POST", "/api/rota/feed"): operations,
+    ("DELETE", "/api/rota/feed"): operations,
+    ("GET", "/api/rota/feeds/{feed_token}.ics"): feed_secret,
+}
+
+PARAMS = {
+    "rota_id": lambda world, inside: str(world["matrix_rota"].pk),
+    "swap_id": lambda world, inside: str(
+        (world["inside_swap"] if inside else world["outside_swap"]).pk
+    ),
+    "person_id": lambda world, inside: str(
+        (world["matrix_technician"] if inside else world["matrix_outsider"]).pk
+    ),
+    "feed_token": lambda world, inside: world["matrix_feed"] if inside else "hvc_not-a-feed",
+}
+
+SAMPLE_PAYLOADS = {
+    ("POST", "/api/rotas"): lambda world: {"name": "Matrix rota 2", "starts_on": "2030-01-01"},
+    ("POST", "/api/rotas/{rota_id}/layers"): lambda world: {
+        "name": "Primary",  # exists already: validation, not access
+        "usernames": [world["matrix_technician"].username],
+        "handover_time": "09:00",
+    },
+    ("POST", "/api/rotas/{rota_id}/overrides"): lambda world: {
+        "username": world["matrix_technician"].username,
+        "starts_at": "2001-01-01T09:00:00+00:00",  # before the rota: refused as bad input
+        "ends_at": "2001-01-01T10:00:00+00:00",
+        "reason": "matrix",
+    },
+    ("POST", "/api/rotas/{rota_id}/swaps"): lambda world: {
+        "counterpart": world["matrix_technician"].username,
+        "starts_at": "2001-01-01T09:00:00+00:00",
+        "ends_at": "2001-01-01T10:00:00+00:00",
+    },
+    ("POST", "/api/welfare/work"): lambda world: {
+        "starts_at": "2030-01-01T10:00:00+00:00",
+        "ends_at": "2030-01-01T09:00:00+00:00",  # ends before it starts: 422
+    },
+}
+
+
+def build(world: dict[str, Any]) -> None:
+    actors: list[Actor] = world["actors"]
+    boss = next(a.user for a in actors if a.role == Role.TECHNICAL_SUPERVISOR)
+    tech = next(a.user for a in actors if a.role == Role.TECHNICAL_OFFICER)
+    a, b = technician(), technician()
+    today = timezone.localdate()
+    rota = services.create_rota(boss, name="Matrix rota", starts_on=today)
+    services.add_layer(
+        boss,
+        rota.pk,
+        name="Primary",
+        members=[a, tech, b],
+        handover_time=dt.time(9),
+        rotation=Rotation.DAILY,
+    )
+    # a is on call on days 0, 3, 6 ...; a asks tech (inside) and b (outside) to cover.
+    start = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=3), dt.time(9)))
+    inside = services.request_swap(
+        a, rota.pk, counterpart=tech, starts_at=start, ends_at=start + dt.timedelta(hours=4)
+    )
+    outside = services.request_swap(
+        a,
+        rota.pk,
+        counterpart=b,
+        starts_at=start + dt.timedelta(hours=5),
+        ends_at=start + dt.timedelta(hours=8),
+    )
+    feed_person = technician()
+    _, secret = services.issue_feed_token(feed_person)
+    world.update(
+        matrix_rota=rota,
+        inside_swap=inside,
+        outside_swap=outside,
+        matrix_technician=tech,
+        matrix_outsider=UserFactory(roles=[Role.AUDITOR]),
+        matrix_feed=secret,
+    )

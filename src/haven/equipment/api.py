@@ -1,5 +1,537 @@
+"""Equipment, custody and deployment endpoints (operations module).
+
+Deployments answer 404 to anyone not on their team. Exports are disclosure entries."""
+
 from __future__ import annotations
 
-from ninja import Router
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from haven.access.purposes import parse_purpose
+from haven.accounts.models import User
+
+from . import reports, selectors, services
+from .models import AssetType, KitList
 
 router = Router(tags=["equipment"])
+
+
+def operations_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    selectors.require_operations(user)
+    return user
+
+
+def purpose(request: HttpRequest) -> str | None:
+    return parse_purpose(request.META.get("HTTP_X_HAVEN_PURPOSE"))
+
+
+def refuse(error: ValidationError) -> HttpError:
+    return HttpError(422, "; ".join(error.messages))
+
+
+def named_user(username: str | None, field: str) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise HttpError(422, f"{field}: no active account {username!r}")
+    return user
+
+
+class AssetTypeOut(Schema):
+    code: str
+    name: str
+    trackable: bool
+
+
+class AssetOut(Schema):
+    id: UUID
+    asset_type: str
+    make: str
+    model_name: str
+    serial: str
+    device_id: str | None
+    firmware: str
+    state: str
+    holder: str | None
+    place: str
+
+    @staticmethod
+    def resolve_asset_type(obj: Any) -> str:
+        return str(obj.asset_type.code)
+
+    @staticmethod
+    def resolve_holder(obj: Any) -> str | None:
+        return obj.holder.username if obj.holder_id else None
+
+
+class AssetDetailOut(Schema):
+    id: UUID
+    asset_type: str
+    make: str
+    model_name: str
+    serial: str
+    device_id: str | None
+    firmware: str
+    state: str
+    holder: str | None
+    place: str
+    sim_details: str | None = None
+    ip_details: str | None = None
+
+
+class AssetPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[AssetOut]
+
+
+class AssetFilters(Schema):
+    q: str = ""
+    state: str = ""
+    asset_type: str = ""
+    holder: str = ""
+    serial: str = ""
+    device_id: str = ""
+    sort: str = "serial"
+    page: int = Field(1, ge=1)
+
+
+class AssetIn(Schema):
+    asset_type: str
+    make: str = Field(..., max_length=80)
+    model_name: str = Field(..., max_length=80)
+    serial: str = Field(..., max_length=80)
+    device_id: str = Field("", max_length=80)
+    firmware: str = Field("", max_length=80)
+    sim_details: str = Field("", max_length=500)
+    ip_details: str = Field("", max_length=500)
+    notes: str = Field("", max_length=500)
+    state: str = "in_stock"
+
+
+class StateIn(Schema):
+    state: str
+    reason: str = Field(..., max_length=300)
+
+
+class CustodyIn(Schema):
+    kind: str
+    signature: str = Field(..., max_length=150)
+    location: str = Field("", max_length=200)
+    from_username: str | None = None
+    deployment_id: UUID | None = None
+    note: str = Field("", max_length=500)
+
+
+class CustodyOut(Schema):
+    sequence: int
+    kind: str
+    occurred_at: datetime
+    from_label: str
+    to_label: str
+    location: str
+    signature: str
+    signed_by: str
+    deployment: str | None
+    entry_hash: str
+
+    @staticmethod
+    def resolve_signed_by(obj: Any) -> str:
+        return str(obj.signed_by.username)
+
+    @staticmethod
+    def resolve_deployment(obj: Any) -> str | None:
+        return obj.deployment.reference if obj.deployment_id else None
+
+
+class KitIn(Schema):
+    name: str = Field(..., max_length=120)
+    description: str = Field("", max_length=500)
+    asset_ids: list[UUID] = []
+
+
+class KitOut(Schema):
+    id: int
+    name: str
+    description: str
+    assets: list[str]
+
+    @staticmethod
+    def resolve_assets(obj: Any) -> list[str]:
+        return [a.serial for a in obj.assets.all()]
+
+
+class DeploymentSummary(Schema):
+    id: UUID
+    reference: str
+    title: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    marking: str
+
+
+class DeploymentPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[DeploymentSummary]
+
+
+class DeploymentOut(DeploymentSummary):
+    objective: str
+    operation_name: str
+    linked_to_case: bool
+    install_address: str
+    site_risk_notes: str
+    overnight_stays: int
+    install_checklist: list[dict]
+    recovery_checklist: list[dict]
+    outcome: str
+    team: list[dict]
+    kit: list[str]
+
+    @staticmethod
+    def resolve_linked_to_case(obj: Any) -> bool:
+        return obj.case_id is not None
+
+    @staticmethod
+    def resolve_team(obj: Any) -> list[dict]:
+        return [{"username": m.user.username, "place": m.place} for m in obj.members.all()]
+
+    @staticmethod
+    def resolve_kit(obj: Any) -> list[str]:
+        return [row.asset.serial for row in obj.kit.all()]
+
+
+class DeploymentIn(Schema):
+    title: str = Field(..., max_length=120)
+    objective: str = Field(..., max_length=4000)
+    starts_at: datetime
+    ends_at: datetime
+    install_address: str = Field("", max_length=1000)
+    site_risk_notes: str = Field("", max_length=4000)
+    case_id: UUID | None = None
+    operation_name: str = Field("", max_length=120)
+    overnight_stays: int = Field(0, ge=0, le=60)
+    classification: int = Field(1, ge=1, le=3)
+
+
+class TeamIn(Schema):
+    username: str
+    place: str = "technician"
+
+
+class AssignIn(Schema):
+    asset_id: UUID | None = None
+    kit_id: int | None = None
+
+
+class StatusIn(Schema):
+    status: str
+    outcome: str = Field("", max_length=4000)
+
+
+class ChecklistIn(Schema):
+    which: str
+    index: int = Field(..., ge=0)
+    done: bool = True
+
+
+class CalendarFilters(Schema):
+    start: date | None = None
+    days: int = Field(14, ge=1, le=62)
+
+
+class CalendarOut(Schema):
+    days: list[date]
+    rows: list[dict]
+
+
+# ------------------------------------------------------------------------------ assets
+
+
+@router.get("/equipment/asset-types", response=list[AssetTypeOut], summary="Kinds of kit")
+def list_asset_types(request: HttpRequest) -> Any:
+    operations_user(request)
+    return list(selectors.asset_types())
+
+
+@router.get("/equipment/assets", response=AssetPage, summary="Search the equipment register")
+def list_assets(request: HttpRequest, filters: Query[AssetFilters]) -> dict[str, Any]:
+    user = operations_user(request)
+    search = selectors.AssetSearch(
+        q=filters.q,
+        state=filters.state,
+        asset_type=filters.asset_type,
+        holder=filters.holder,
+        sort=filters.sort,
+    )
+    queryset = selectors.search_assets(user, search)
+    if filters.serial:
+        queryset = queryset.filter(serial=filters.serial)
+    if filters.device_id:
+        queryset = queryset.filter(device_id=filters.device_id)
+    from django.core.paginator import Paginator
+
+    page = Paginator(queryset, selectors.PAGE_SIZE).get_page(filters.page)
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }
+
+
+@router.post("/equipment/assets", response={201: AssetDetailOut}, summary="Register kit")
+def register_asset(request: HttpRequest, payload: AssetIn) -> tuple[int, Any]:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    asset_type = AssetType.objects.filter(code=payload.asset_type, active=True).first()
+    if asset_type is None:
+        raise HttpError(422, f"asset_type: unknown type {payload.asset_type!r}")
+    try:
+        asset = services.register_asset(
+            user, asset_type=asset_type, **payload.dict(exclude={"asset_type"})
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, _asset_detail(user, asset, request)
+
+
+def _asset_detail(user: User, asset: Any, request: HttpRequest) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": asset.pk,
+        "asset_type": asset.asset_type.code,
+        "make": asset.make,
+        "model_name": asset.model_name,
+        "serial": asset.serial,
+        "device_id": asset.device_id,
+        "firmware": asset.firmware,
+        "state": asset.state,
+        "holder": asset.holder.username if asset.holder_id else None,
+        "place": asset.place,
+    }
+    data.update(selectors.asset_link_details(user, asset, purpose(request)))
+    return data
+
+
+@router.get("/equipment/assets/{asset_id}", response=AssetDetailOut, summary="One asset")
+def get_asset(request: HttpRequest, asset_id: UUID) -> Any:
+    user = operations_user(request)
+    return _asset_detail(user, selectors.get_asset(user, asset_id), request)
+
+
+@router.post("/equipment/assets/{asset_id}/state", response=AssetOut, summary="Change state")
+def change_state(request: HttpRequest, asset_id: UUID, payload: StateIn) -> Any:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    try:
+        return services.change_state(user, asset_id, payload.state, payload.reason)
+    except ValidationError as error:
+        raise refuse(error) from error
+
+
+@router.get(
+    "/equipment/assets/{asset_id}/custody", response=list[CustodyOut], summary="Chain of custody"
+)
+def custody(request: HttpRequest, asset_id: UUID) -> Any:
+    return list(selectors.custody_history(operations_user(request), asset_id))
+
+
+@router.post(
+    "/equipment/assets/{asset_id}/custody",
+    response={201: CustodyOut},
+    summary="Sign for, hand over, deploy, recover or return an item",
+)
+def record_custody(request: HttpRequest, asset_id: UUID, payload: CustodyIn) -> tuple[int, Any]:
+    user = operations_user(request)
+    try:
+        event = services.record_custody(
+            user,
+            asset_id,
+            kind=payload.kind,
+            signature=payload.signature,
+            location=payload.location,
+            from_user=named_user(payload.from_username, "from_username"),
+            deployment_id=payload.deployment_id,
+            note=payload.note,
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, event
+
+
+@router.get("/equipment/assets/{asset_id}/custody.csv", summary="Custody history as CSV")
+def custody_csv(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    _, events = selectors.export_custody(operations_user(request), asset_id, "csv")
+    return HttpResponse(reports.custody_csv(events), content_type="text/csv; charset=utf-8")
+
+
+# ------------------------------------------------------------------------------ kits
+
+
+@router.get("/equipment/kits", response=list[KitOut], summary="Kit lists")
+def list_kits(request: HttpRequest) -> Any:
+    return list(selectors.kit_lists(operations_user(request)))
+
+
+@router.post("/equipment/kits", response={201: KitOut}, summary="New kit list")
+def create_kit(request: HttpRequest, payload: KitIn) -> tuple[int, Any]:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    assets = [selectors.get_asset(user, pk) for pk in payload.asset_ids]
+    try:
+        kit = services.create_kit(
+            user, name=payload.name, description=payload.description, assets=assets
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, kit
+
+
+# ------------------------------------------------------------------------------ deployments
+
+
+class DeploymentFilters(Schema):
+    q: str = ""
+    status: str = ""
+    sort: str = "-starts"
+    page: int = Field(1, ge=1)
+
+
+@router.get("/equipment/deployments", response=DeploymentPage, summary="Deployments you are on")
+def list_deployments(request: HttpRequest, filters: Query[DeploymentFilters]) -> dict[str, Any]:
+    user = operations_user(request)
+    search = selectors.DeploymentSearch(q=filters.q, status=filters.status, sort=filters.sort)
+    page = selectors.list_deployments(user, search, filters.page)
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }
+
+
+@router.post("/equipment/deployments", response={201: DeploymentOut}, summary="Plan a deployment")
+def create_deployment(request: HttpRequest, payload: DeploymentIn) -> tuple[int, Any]:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    try:
+        deployment = services.create_deployment(user, **payload.dict())
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, deployment
+
+
+@router.get(
+    "/equipment/deployments/{deployment_id}", response=DeploymentOut, summary="One deployment"
+)
+def get_deployment(request: HttpRequest, deployment_id: UUID) -> Any:
+    return selectors.get_deployment(operations_user(request), deployment_id, purpose(request))
+
+
+@router.post(
+    "/equipment/deployments/{deployment_id}/team", response={201: dict}, summary="Add to the team"
+)
+def add_member(request: HttpRequest, deployment_id: UUID, payload: TeamIn) -> tuple[int, dict]:
+    user = operations_user(request)
+    selectors.deployment_for_management(user, deployment_id)
+    member = named_user(payload.username, "username")
+    if member is None:
+        raise HttpError(422, "username: say who joins the team")
+    try:
+        services.add_team_member(user, deployment_id, member, payload.place)
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, {"username": payload.username, "place": payload.place}
+
+
+@router.post(
+    "/equipment/deployments/{deployment_id}/kit", response={201: dict}, summary="Assign kit"
+)
+def assign(request: HttpRequest, deployment_id: UUID, payload: AssignIn) -> tuple[int, dict]:
+    user = operations_user(request)
+    selectors.deployment_for_management(user, deployment_id)
+    try:
+        if payload.kit_id is not None:
+            kit = KitList.objects.filter(pk=payload.kit_id).first()
+            if kit is None:
+                raise HttpError(422, "kit_id: no such kit list")
+            rows = services.assign_kit(user, deployment_id, kit)
+        elif payload.asset_id is not None:
+            asset = selectors.get_asset(user, payload.asset_id)
+            rows = [services.assign_asset(user, deployment_id, asset)]
+        else:
+            raise HttpError(422, "Send asset_id or kit_id")
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, {"assigned": [row.asset.serial for row in rows]}
+
+
+@router.post(
+    "/equipment/deployments/{deployment_id}/status",
+    response=DeploymentSummary,
+    summary="Start, complete or cancel",
+)
+def set_status(request: HttpRequest, deployment_id: UUID, payload: StatusIn) -> Any:
+    try:
+        return services.set_status(
+            operations_user(request), deployment_id, payload.status, payload.outcome
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+
+
+@router.post(
+    "/equipment/deployments/{deployment_id}/checklist",
+    response=DeploymentSummary,
+    summary="Tick a checklist item",
+)
+def checklist(request: HttpRequest, deployment_id: UUID, payload: ChecklistIn) -> Any:
+    try:
+        return services.tick_checklist(
+            operations_user(request),
+            deployment_id,
+            which=payload.which,
+            index=payload.index,
+            done=payload.done,
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+
+
+@router.get("/equipment/deployment-log.csv", summary="Deployment log as CSV")
+def deployment_log(request: HttpRequest) -> HttpResponse:
+    user = operations_user(request)
+    deployments = selectors.export_deployment_log(user, selectors.DeploymentSearch(), "csv")
+    return HttpResponse(
+        reports.deployment_log_csv(deployments), content_type="text/csv; charset=utf-8"
+    )
+
+
+@router.get("/equipment/calendar", response=CalendarOut, summary="Who is deployed where")
+def calendar(request: HttpRequest, filters: Query[CalendarFilters]) -> dict[str, Any]:
+    from django.utils import timezone
+
+    user = operations_user(request)
+    days, rows = selectors.calendar(user, filters.start or timezone.localdate(), filters.days)
+    return {
+        "days": days,
+        "rows": [
+            {
+                "username": row.person.username,
+                "cells": [[item["reference"] for item in cell] for cell in row.cells],
+            }
+            for row in rows
+        ],
+    }

@@ -1,12 +1,413 @@
+"""Equipment and deployment pages. Thin: forms in, services for writes, selectors for reads."""
+
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from haven.access.decorators import module_required
+from haven.access.purposes import parse_purpose
+from haven.accounts.models import User
 from haven.accounts.roles import Module
+
+from . import reports, selectors, services
+from .forms import (
+    AssetForm,
+    AssetSearchForm,
+    AssignForm,
+    CalendarForm,
+    ChecklistForm,
+    CustodyForm,
+    DeploymentForm,
+    DeploymentSearchForm,
+    KitForm,
+    StateForm,
+    StatusForm,
+    TeamForm,
+)
+from .models import Asset, AssetState, CustodyEvent, Deployment, DeploymentStatus
+
+NAV = {"nav_active": Module.OPERATIONS}
+
+
+def add_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def purpose_of(request: HttpRequest) -> str | None:
+    return parse_purpose(request.session.get("haven_purpose"))
+
+
+def marking_context(marking: str) -> dict[str, str]:
+    css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
+    return {"classification": marking, "classification_css": css}
+
+
+def query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @module_required(Module.OPERATIONS)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "equipment/home.html", {"nav_active": Module.OPERATIONS})
+    user: User = request.user  # type: ignore[assignment]
+    held = Asset.objects.filter(holder=user).select_related("asset_type")
+    upcoming = (
+        selectors.deployments_visible_to(user)
+        .filter(status__in=[DeploymentStatus.PLANNED, DeploymentStatus.LIVE])
+        .order_by("starts_at")[:10]
+    )
+    return render(
+        request,
+        "equipment/home.html",
+        {
+            **NAV,
+            "held": held,
+            "upcoming": upcoming,
+            "is_supervisor": selectors.is_supervisor(user),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------ assets
+
+
+@module_required(Module.OPERATIONS)
+def asset_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = AssetSearchForm(request.GET or None)
+    search = (
+        selectors.AssetSearch(**form.cleaned_data) if form.is_valid() else selectors.AssetSearch()
+    )
+    if request.GET.get("format") == "csv":
+        rows = [
+            [a.serial, a.asset_type.name, a.make, a.model_name, a.get_state_display(), a.custodian]
+            for a in selectors.search_assets(user, search)
+        ]
+        content = reports._csv(["serial", "type", "make", "model", "state", "held by / at"], rows)
+        return download(content, "assets.csv", "text/csv; charset=utf-8")
+    page = selectors.list_assets(user, search, request.GET.get("page"))
+    return render(
+        request,
+        "equipment/assets.html",
+        {
+            **NAV,
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "is_supervisor": selectors.is_supervisor(user),
+        },
+    )
+
+
+@module_required(Module.OPERATIONS)
+def asset_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    selectors.require_supervisor(user)
+    form = AssetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            asset = services.register_asset(user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{asset} registered and received into the store.")
+            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    return render(request, "equipment/asset_new.html", {**NAV, "form": form})
+
+
+def open_deployments_for(user: User, asset: Asset) -> list[tuple[str, str]]:
+    visible = selectors.deployments_visible_to(user).filter(
+        kit__asset=asset, status__in=[DeploymentStatus.PLANNED, DeploymentStatus.LIVE]
+    )
+    return [(str(d.pk), f"{d.reference} {d.title}") for d in visible]
+
+
+@module_required(Module.OPERATIONS)
+def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    asset = selectors.get_asset(user, asset_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    deployments = open_deployments_for(user, asset)
+    custody_form = CustodyForm(
+        request.POST if action == "custody" else None, deployments=deployments, prefix="custody"
+    )
+    state_form = StateForm(request.POST if action == "state" else None, prefix="state")
+    form = custody_form if action == "custody" else state_form if action == "state" else None
+    if action == "custody" and custody_form.is_valid():
+        data = custody_form.cleaned_data
+        from_user = User.objects.filter(pk=data["from_user"]).first() if data["from_user"] else None
+        try:
+            event = services.record_custody(
+                user,
+                asset.pk,
+                kind=data["kind"],
+                signature=data["signature"],
+                location=data["location"],
+                from_user=from_user,
+                deployment_id=data["deployment"] or None,
+                note=data["note"],
+            )
+        except ValidationError as error:
+            add_errors(custody_form, error)
+        else:
+            messages.success(request, f"Custody recorded: {event.get_kind_display()}.")
+            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    elif action == "state" and state_form.is_valid():
+        try:
+            services.change_state(
+                user, asset.pk, state_form.cleaned_data["state"], state_form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_errors(state_form, error)
+        except PermissionDenied:
+            state_form.add_error(None, "Only technical supervisors change an asset's state")
+        else:
+            messages.success(request, "State changed.")
+            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    return render(
+        request,
+        "equipment/asset_detail.html",
+        {
+            **NAV,
+            "asset": asset,
+            "link": selectors.asset_link_details(user, asset, purpose_of(request)),
+            "may_see_link": selectors.may_see_link_details(user, asset),
+            "events": selectors.custody_history(user, asset.pk),
+            "intact": services.chain_is_intact(asset),
+            "custody_form": custody_form,
+            "state_form": state_form,
+            "form": form,
+            "is_supervisor": selectors.is_supervisor(user),
+            "states": AssetState,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_GET
+@module_required(Module.OPERATIONS)
+def custody_export(request: HttpRequest, asset_id: UUID, fmt: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    asset, events = selectors.export_custody(user, asset_id, fmt)
+    name = f"custody-{asset.serial}"
+    if fmt == "csv":
+        return download(reports.custody_csv(events), f"{name}.csv", "text/csv; charset=utf-8")
+    return download(
+        reports.custody_pdf(asset, events, "OFFICIAL-SENSITIVE"), f"{name}.pdf", "application/pdf"
+    )
+
+
+# ------------------------------------------------------------------------------ kit lists
+
+
+@module_required(Module.OPERATIONS)
+def kit_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    is_supervisor = selectors.is_supervisor(user)
+    form = KitForm(request.POST or None) if is_supervisor else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            kit = services.create_kit(user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Kit list {kit.name} created.")
+            return redirect("equipment:kits")
+    return render(
+        request,
+        "equipment/kits.html",
+        {**NAV, "kits": selectors.kit_lists(user), "form": form, "is_supervisor": is_supervisor},
+    )
+
+
+# ------------------------------------------------------------------------------ deployments
+
+
+def deployment_search(
+    request: HttpRequest,
+) -> tuple[DeploymentSearchForm, selectors.DeploymentSearch]:
+    form = DeploymentSearchForm(request.GET or None)
+    search = (
+        selectors.DeploymentSearch(**form.cleaned_data)
+        if form.is_valid()
+        else selectors.DeploymentSearch()
+    )
+    return form, search
+
+
+@module_required(Module.OPERATIONS)
+def deployment_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form, search = deployment_search(request)
+    page = selectors.list_deployments(user, search, request.GET.get("page"))
+    return render(
+        request,
+        "equipment/deployments.html",
+        {
+            **NAV,
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "is_supervisor": selectors.is_supervisor(user),
+        },
+    )
+
+
+@require_GET
+@module_required(Module.OPERATIONS)
+def deployment_log(request: HttpRequest, fmt: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    _, search = deployment_search(request)
+    deployments = selectors.export_deployment_log(user, search, fmt)
+    if fmt == "csv":
+        return download(
+            reports.deployment_log_csv(deployments), "deployment-log.csv", "text/csv; charset=utf-8"
+        )
+    marking = max((d.marking for d in deployments), default="OFFICIAL-SENSITIVE")
+    return download(
+        reports.deployment_log_pdf(deployments, marking), "deployment-log.pdf", "application/pdf"
+    )
+
+
+@module_required(Module.OPERATIONS)
+def deployment_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    selectors.require_supervisor(user)
+    start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+    form = DeploymentForm(
+        request.POST or None,
+        initial={"starts_at": start, "ends_at": start + timedelta(days=2)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            deployment = services.create_deployment(user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Deployment {deployment.reference} planned.")
+            return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+    return render(request, "equipment/deployment_new.html", {**NAV, "form": form})
+
+
+DEPLOYMENT_ACTIONS = {
+    "team": TeamForm,
+    "kit": AssignForm,
+    "status": StatusForm,
+    "checklist": ChecklistForm,
+}
+
+
+def _apply(user: User, deployment: Deployment, action: str, data: dict[str, Any]) -> str:
+    if action == "team":
+        member = User.objects.get(pk=data["user"])
+        services.add_team_member(user, deployment.pk, member, data["place"])
+        return f"{member} added to the team."
+    if action == "kit":
+        if data.get("kit"):
+            services.assign_kit(user, deployment.pk, data["kit"])
+            return f"Kit list {data['kit']} assigned."
+        services.assign_asset(user, deployment.pk, data["asset"])
+        return f"{data['asset']} assigned."
+    if action == "status":
+        services.set_status(user, deployment.pk, data["status"], data["outcome"])
+        return "Status changed."
+    services.tick_checklist(
+        user, deployment.pk, which=data["which"], index=data["index"], done=data["done"]
+    )
+    return "Checklist updated."
+
+
+@module_required(Module.OPERATIONS)
+def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    deployment = selectors.find_visible_deployment(user, deployment_id)
+    may_manage = selectors.may_manage(user, deployment)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms_by_action = {
+        name: form_class(request.POST if action == name else None, prefix=name)  # type: ignore[operator]
+        for name, form_class in DEPLOYMENT_ACTIONS.items()
+    }
+    form = forms_by_action.get(action)
+    if form is not None and (may_manage or action == "checklist"):
+        if form.is_valid():
+            try:
+                message = _apply(user, deployment, action, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, message)
+                return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+    elif form is not None:
+        form.add_error(None, "Only the deployment's supervising officer can do this")
+    deployment = selectors.get_deployment(user, deployment.pk, purpose_of(request))
+    return render(
+        request,
+        "equipment/deployment_detail.html",
+        {
+            **NAV,
+            **marking_context(deployment.marking),
+            "deployment": deployment,
+            "members": deployment.members.select_related("user"),
+            "kit": deployment.kit.select_related("asset", "asset__asset_type", "asset__holder"),
+            "may_manage": may_manage,
+            "forms": forms_by_action,
+            "form": form,
+            "custody": CustodyEvent.objects.filter(deployment=deployment).select_related(
+                "asset", "signed_by"
+            ),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_GET
+@module_required(Module.OPERATIONS)
+def deployment_pdf(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    deployment = selectors.export_plan(user, deployment_id)
+    return download(reports.plan_pdf(deployment), f"{deployment.reference}.pdf", "application/pdf")
+
+
+@module_required(Module.OPERATIONS)
+def calendar(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = CalendarForm(request.GET or None)
+    first = timezone.localdate()
+    days = 14
+    if form.is_valid():
+        first = form.cleaned_data["start"] or first
+        days = form.cleaned_data["days"] or days
+    day_list, rows = selectors.calendar(user, first, days)
+    return render(
+        request,
+        "equipment/calendar.html",
+        {
+            **NAV,
+            "form": form,
+            "days": day_list,
+            "rows": rows,
+            "previous": first - timedelta(days=days),
+            "next": first + timedelta(days=days),
+            "span": days,
+        },
+    )

@@ -1,5 +1,422 @@
+"""Rota, on-call, allowance and welfare endpoints, and the per-person iCal feed.
+
+The feed is authenticated by the secret in its URL (calendar clients cannot send a bearer
+token): an unknown or revoked secret answers 404."""
+
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from haven.equipment.api import named_user, operations_user, refuse
+
+from . import ical, selectors, services
+from .models import AllowanceTier, Rotation
 
 router = Router(tags=["rota"])
+
+
+class RotaIn(Schema):
+    name: str = Field(..., max_length=120)
+    starts_on: dt.date
+    ends_on: dt.date | None = None
+    time_zone: str = "Europe/London"
+    allowance_tier: str | None = None
+    description: str = Field("", max_length=500)
+
+
+class RotaOut(Schema):
+    id: UUID
+    name: str
+    time_zone: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    allowance_tier: str | None
+
+    @staticmethod
+    def resolve_allowance_tier(obj: Any) -> str | None:
+        return obj.allowance_tier.code if obj.allowance_tier_id else None
+
+
+class LayerIn(Schema):
+    name: str = Field(..., max_length=80)
+    usernames: list[str]
+    handover_time: dt.time
+    rotation: str = Rotation.WEEKLY
+    priority: int = Field(1, ge=1, le=99)
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    days_of_week: list[int] = []
+
+
+class SpanIn(Schema):
+    starts_at: dt.datetime = Field(..., description="ISO 8601 with offset, or local to the rota")
+    ends_at: dt.datetime
+
+
+class OverrideIn(SpanIn):
+    username: str
+    reason: str = Field(..., max_length=300)
+
+
+class SwapIn(SpanIn):
+    counterpart: str
+    reason: str = Field("", max_length=300)
+
+
+class SwapOut(Schema):
+    id: int
+    rota: str
+    requester: str
+    counterpart: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: str
+
+    @staticmethod
+    def resolve_rota(obj: Any) -> str:
+        return str(obj.rota.name)
+
+    @staticmethod
+    def resolve_requester(obj: Any) -> str:
+        return str(obj.requester.username)
+
+    @staticmethod
+    def resolve_counterpart(obj: Any) -> str:
+        return str(obj.counterpart.username)
+
+
+class SegmentOut(Schema):
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    local_start: str
+    local_end: str
+    username: str | None
+    source: str
+    hours: float
+
+
+class ScheduleFilters(Schema):
+    start: dt.date | None = None
+    days: int = Field(14, ge=1, le=62)
+
+
+class OnCallOut(Schema):
+    rota_id: UUID
+    rota: str
+    at: dt.datetime
+    username: str | None
+    escalation: list[str]
+
+
+class AtFilter(Schema):
+    at: dt.datetime | None = None
+
+
+class AllowanceOut(Schema):
+    rota: str
+    username: str
+    hours: float
+    days: int
+    tier: str | None
+    percentage: float | None
+    amount: float | None
+    citation: str | None
+
+
+class WorkIn(Schema):
+    username: str | None = None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    break_minutes: int = Field(0, ge=0, le=1440)
+    kind: str = "shift"
+    note: str = Field("", max_length=300)
+
+
+class FlagOut(Schema):
+    code: str
+    title: str
+    detail: str
+    citation: str
+
+
+class WelfareOut(Schema):
+    username: str
+    hours_last_7_days: float
+    weekly_average: float
+    on_call_hours: float
+    longest_run_days: int
+    psych_due: dt.date | None
+    flags: list[FlagOut]
+
+
+def aware_in(zone: Any, value: dt.datetime) -> dt.datetime:
+    return value if timezone.is_aware(value) else value.replace(tzinfo=zone)
+
+
+def segment_out(rota: Any, segment: selectors.Segment) -> dict[str, Any]:
+    zone = rota.zone
+    return {
+        "starts_at": segment.starts_at,
+        "ends_at": segment.ends_at,
+        "local_start": segment.starts_at.astimezone(zone).isoformat(),
+        "local_end": segment.ends_at.astimezone(zone).isoformat(),
+        "username": segment.user.username if segment.user else None,
+        "source": segment.source,
+        "hours": round(segment.hours, 2),
+    }
+
+
+def welfare_out(result: selectors.PersonWelfare) -> dict[str, Any]:
+    a = result.assessment
+    return {
+        "username": result.person.username,
+        "hours_last_7_days": a.hours_last_7_days,
+        "weekly_average": a.weekly_average,
+        "on_call_hours": a.on_call_hours,
+        "longest_run_days": a.longest_run_days,
+        "psych_due": a.psych_due,
+        "flags": [vars(flag) for flag in a.flags],
+    }
+
+
+@router.get("/rotas", response=list[RotaOut], summary="Rotas")
+def list_rotas(request: HttpRequest) -> Any:
+    return list(selectors.rotas(operations_user(request)))
+
+
+@router.post("/rotas", response={201: RotaOut}, summary="New rota")
+def create_rota(request: HttpRequest, payload: RotaIn) -> tuple[int, Any]:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    tier = None
+    if payload.allowance_tier:
+        tier = AllowanceTier.objects.filter(code=payload.allowance_tier).first()
+        if tier is None:
+            raise HttpError(422, "allowance_tier: no such tier")
+    try:
+        rota = services.create_rota(
+            user, **payload.dict(exclude={"allowance_tier"}), allowance_tier=tier
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, rota
+
+
+@router.post("/rotas/{rota_id}/layers", response={201: dict}, summary="Add a layer")
+def add_layer(request: HttpRequest, rota_id: UUID, payload: LayerIn) -> tuple[int, dict]:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    selectors.get_rota(user, rota_id)
+    members = [named_user(name, "usernames") for name in payload.usernames]
+    try:
+        layer = services.add_layer(
+            user,
+            rota_id,
+            members=[m for m in members if m is not None],
+            **payload.dict(exclude={"usernames"}),
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, {"id": layer.pk, "name": layer.name}
+
+
+@router.get("/rotas/{rota_id}/schedule", response=list[SegmentOut], summary="Final schedule")
+def schedule(request: HttpRequest, rota_id: UUID, filters: Query[ScheduleFilters]) -> Any:
+    rota = selectors.get_rota(operations_user(request), rota_id)
+    first = filters.start or timezone.localtime(timezone.now(), rota.zone).date()
+    start, end = selectors.local_range(
+        rota.zone, first, first + dt.timedelta(days=filters.days - 1)
+    )
+    return [segment_out(rota, s) for s in selectors.resolve(rota, start, end)]
+
+
+@router.get("/rotas/{rota_id}/gaps", response=list[SegmentOut], summary="Gaps, next 30 days")
+def gaps(request: HttpRequest, rota_id: UUID) -> Any:
+    rota = selectors.get_rota(operations_user(request), rota_id)
+    return [segment_out(rota, s) for s in selectors.gaps(rota)]
+
+
+def on_call_row(rota: Any, at: dt.datetime) -> dict[str, Any]:
+    who = selectors.on_call_now(rota, at)
+    return {
+        "rota_id": rota.pk,
+        "rota": rota.name,
+        "at": at,
+        "username": who.username if who else None,
+        "escalation": [u.username for u in selectors.escalation_chain(rota, at)],
+    }
+
+
+@router.get("/rotas/{rota_id}/on-call", response=OnCallOut, summary="Who is on call")
+def rota_on_call(request: HttpRequest, rota_id: UUID, filters: Query[AtFilter]) -> Any:
+    rota = selectors.get_rota(operations_user(request), rota_id)
+    return on_call_row(rota, filters.at or timezone.now())
+
+
+@router.get("/on-call", response=list[OnCallOut], summary="Who is on call now, every rota")
+def on_call(request: HttpRequest, filters: Query[AtFilter]) -> Any:
+    user = operations_user(request)
+    at = filters.at or timezone.now()
+    return [on_call_row(rota, at) for rota in selectors.rotas(user)]
+
+
+@router.post("/rotas/{rota_id}/overrides", response={201: dict}, summary="Add an override")
+def add_override(request: HttpRequest, rota_id: UUID, payload: OverrideIn) -> tuple[int, dict]:
+    user = operations_user(request)
+    selectors.require_supervisor(user)
+    rota = selectors.get_rota(user, rota_id)
+    person = named_user(payload.username, "username")
+    if person is None:
+        raise HttpError(422, "username: say who covers")
+    try:
+        override = services.add_override(
+            user,
+            rota.pk,
+            user=person,
+            starts_at=aware_in(rota.zone, payload.starts_at),
+            ends_at=aware_in(rota.zone, payload.ends_at),
+            reason=payload.reason,
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, {"id": override.pk}
+
+
+@router.post("/rotas/{rota_id}/swaps", response={201: SwapOut}, summary="Request a swap")
+def request_swap(request: HttpRequest, rota_id: UUID, payload: SwapIn) -> tuple[int, Any]:
+    user = operations_user(request)
+    rota = selectors.get_rota(user, rota_id)
+    counterpart = named_user(payload.counterpart, "counterpart")
+    if counterpart is None:
+        raise HttpError(422, "counterpart: say who covers")
+    try:
+        swap = services.request_swap(
+            user,
+            rota.pk,
+            counterpart=counterpart,
+            starts_at=aware_in(rota.zone, payload.starts_at),
+            ends_at=aware_in(rota.zone, payload.ends_at),
+            reason=payload.reason,
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, swap
+
+
+@router.get("/swaps", response=list[SwapOut], summary="Swaps you are part of")
+def list_swaps(request: HttpRequest) -> Any:
+    user = operations_user(request)
+    from django.db.models import Q
+
+    return list(selectors.swaps_for(user).filter(Q(requester=user) | Q(counterpart=user)))
+
+
+@router.post("/swaps/{swap_id}/accept", response=SwapOut, summary="Accept a swap")
+def accept_swap(request: HttpRequest, swap_id: int) -> Any:
+    user = operations_user(request)
+    selectors.get_swap(user, swap_id)
+    try:
+        return services.accept_swap(user, swap_id)
+    except ValidationError as error:
+        raise HttpError(409, "; ".join(error.messages)) from error
+
+
+@router.post("/swaps/{swap_id}/decline", response=SwapOut, summary="Decline or cancel a swap")
+def decline_swap(request: HttpRequest, swap_id: int) -> Any:
+    user = operations_user(request)
+    selectors.get_swap(user, swap_id)
+    try:
+        return services.decline_swap(user, swap_id)
+    except ValidationError as error:
+        raise HttpError(409, "; ".join(error.messages)) from error
+
+
+@router.get("/rota/allowances", response=list[AllowanceOut], summary="Allowance summary")
+def allowances(request: HttpRequest, month: str = "") -> Any:
+    user = operations_user(request)
+    try:
+        chosen = dt.datetime.strptime(month, "%Y-%m").date() if month else timezone.localdate()
+    except ValueError as bad:
+        raise HttpError(422, "month: use YYYY-MM") from bad
+    return [
+        {
+            "rota": row.rota.name,
+            "username": row.person.username,
+            "hours": row.hours,
+            "days": row.days,
+            "tier": row.tier.code if row.tier else None,
+            "percentage": float(row.percentage) if row.percentage is not None else None,
+            "amount": float(row.amount) if row.amount is not None else None,
+            "citation": row.tier.citation if row.tier else None,
+        }
+        for row in selectors.allowance_summary(user, chosen.year, chosen.month)
+    ]
+
+
+@router.get("/welfare", response=list[WelfareOut], summary="Welfare dashboard (supervisors)")
+def welfare(request: HttpRequest) -> Any:
+    return [welfare_out(r) for r in selectors.welfare_dashboard(operations_user(request))]
+
+
+@router.get("/welfare/me", response=WelfareOut, summary="Your own welfare flags")
+def my_welfare(request: HttpRequest) -> Any:
+    user = operations_user(request)
+    return welfare_out(selectors.person_welfare(user, user.pk))
+
+
+@router.post("/welfare/work", response={201: dict}, summary="Record time worked")
+def record_work(request: HttpRequest, payload: WorkIn) -> tuple[int, dict]:
+    user = operations_user(request)
+    person = named_user(payload.username, "username") or user
+    try:
+        period, flags = services.record_work(
+            user,
+            person=person,
+            starts_at=aware_in(timezone.get_current_timezone(), payload.starts_at),
+            ends_at=aware_in(timezone.get_current_timezone(), payload.ends_at),
+            break_minutes=payload.break_minutes,
+            kind=payload.kind,
+            note=payload.note,
+        )
+    except ValidationError as error:
+        raise refuse(error) from error
+    return 201, {
+        "id": period.pk,
+        "flags": [vars(flag) | {"when": str(flag.when)} for flag in flags],
+    }
+
+
+@router.post("/rota/feed", response={201: dict}, summary="New iCal feed address (revokes the old)")
+def issue_feed(request: HttpRequest) -> tuple[int, dict]:
+    _, secret = services.issue_feed_token(operations_user(request))
+    return 201, {"url": request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics")}
+
+
+@router.delete("/rota/feed", response={204: None}, summary="Revoke your iCal feed address")
+def revoke_feed(request: HttpRequest) -> tuple[int, None]:
+    services.revoke_feed_token(operations_user(request))
+    return 204, None
+
+
+@router.get(
+    "/rota/feeds/{feed_token}.ics",
+    auth=None,
+    summary="A person's on-call shifts (iCalendar); the secret in the URL authenticates",
+)
+def feed(request: HttpRequest, feed_token: str) -> HttpResponse:
+    now = timezone.now()
+    found = selectors.feed_for(feed_token, now)
+    if found is None:
+        raise HttpError(404, "Not found")
+    body = ical.feed(found[0], found[1], now)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -1,12 +1,385 @@
+"""On-call rota, allowances and welfare pages. Thin: forms in, services and selectors out."""
+
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from haven.access.decorators import module_required
+from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.equipment.views import add_errors
+
+from . import selectors, services
+from .forms import (
+    LayerForm,
+    MonthForm,
+    OverrideForm,
+    PsychForm,
+    RangeForm,
+    RotaForm,
+    SwapForm,
+    TierForm,
+    WorkForm,
+)
+from .models import Rota, ShiftSwap
+
+NAV = {"nav_active": Module.OPERATIONS}
+FEED_SECRET = "haven_new_feed_secret"
+
+
+def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, Any]]:
+    zone = rota.zone
+    return [
+        {
+            "start": s.starts_at.astimezone(zone),
+            "end": s.ends_at.astimezone(zone),
+            "user": s.user,
+            "source": s.source,
+            "hours": round(s.hours, 2),
+        }
+        for s in segments
+    ]
 
 
 @module_required(Module.OPERATIONS)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "rota/home.html", {"nav_active": Module.OPERATIONS})
+    user: User = request.user  # type: ignore[assignment]
+    now = timezone.now()
+    rotas = [
+        {"rota": rota, "on_call": who, "gaps": len(selectors.gaps(rota, now))}
+        for rota, who in selectors.on_call_everywhere(user, now)
+    ]
+    mine = selectors.shifts_for(user, now, now + dt.timedelta(days=14))
+    return render(
+        request,
+        "rota/home.html",
+        {
+            **NAV,
+            "rotas": rotas,
+            "pending": selectors.pending_swaps_for(user),
+            "mine": [(rota, local_rows(rota, [s])[0]) for rota, s in mine],
+            "is_supervisor": selectors.is_supervisor(user),
+        },
+    )
+
+
+@module_required(Module.OPERATIONS)
+def rota_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    selectors.require_supervisor(user)
+    form = RotaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rota = services.create_rota(user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Rota {rota.name} created. Add a layer of people next.")
+            return redirect("rota:detail", rota_id=rota.pk)
+    return render(request, "rota/rota_new.html", {**NAV, "form": form})
+
+
+def _act(user: User, rota: Rota, action: str, form: Any) -> str:
+    data = form.cleaned_data
+    if action == "layer":
+        members = [User.objects.get(pk=pk) for pk in data.pop("members")]
+        services.add_layer(user, rota.pk, members=members, **data)
+        return "Layer added."
+    start, end = form.instants(rota.zone)
+    if action == "override":
+        services.add_override(
+            user,
+            rota.pk,
+            user=User.objects.get(pk=data["user"]),
+            starts_at=start,
+            ends_at=end,
+            reason=data["reason"],
+        )
+        return "Override added."
+    services.request_swap(
+        user,
+        rota.pk,
+        counterpart=User.objects.get(pk=data["counterpart"]),
+        starts_at=start,
+        ends_at=end,
+        reason=data["reason"],
+    )
+    return "Swap requested. It takes effect when your colleague accepts."
+
+
+@module_required(Module.OPERATIONS)
+def rota_detail(request: HttpRequest, rota_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    rota = selectors.get_rota(user, rota_id)
+    is_supervisor = selectors.is_supervisor(user)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = {
+        "layer": LayerForm(request.POST if action == "layer" else None, prefix="layer"),
+        "override": OverrideForm(request.POST if action == "override" else None, prefix="override"),
+        "swap": SwapForm(request.POST if action == "swap" else None, prefix="swap"),
+    }
+    form = forms.get(action)
+    if form is not None:
+        if action in ("layer", "override") and not is_supervisor:
+            form.add_error(None, "Only technical supervisors change the rota")
+        elif form.is_valid():
+            try:
+                message = _act(user, rota, action, form)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, message)
+                return redirect("rota:detail", rota_id=rota.pk)
+    range_form = RangeForm(request.GET or None)
+    first = timezone.localtime(timezone.now(), rota.zone).date()
+    days = 14
+    if range_form.is_valid():
+        first = range_form.cleaned_data["start"] or first
+        days = range_form.cleaned_data["days"] or days
+    start, end = selectors.local_range(rota.zone, first, first + dt.timedelta(days=days - 1))
+    segments = selectors.resolve(rota, start, end)
+    return render(
+        request,
+        "rota/detail.html",
+        {
+            **NAV,
+            "rota": rota,
+            "layers": selectors.rota_layers(rota),
+            "rows": local_rows(rota, segments),
+            "gaps": local_rows(rota, selectors.gaps(rota)),
+            "overrides": rota.overrides.select_related("user").order_by("-starts_at")[:20],
+            "swaps": rota.swaps.select_related("requester", "counterpart")[:20],
+            "range_form": range_form,
+            "forms": forms,
+            "form": form,
+            "first": first,
+            "days": days,
+            "is_supervisor": is_supervisor,
+            "on_call": selectors.on_call_now(rota),
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_POST
+@module_required(Module.OPERATIONS)
+def swap_decide(request: HttpRequest, swap_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    swap: ShiftSwap = selectors.get_swap(user, swap_id)
+    decision = request.POST.get("decision")
+    try:
+        if decision == "accept":
+            services.accept_swap(user, swap.pk)
+            messages.success(request, "Swap accepted: you are on call for that time.")
+        elif decision == "decline":
+            services.decline_swap(user, swap.pk)
+            messages.success(request, "Swap declined.")
+        else:
+            messages.error(request, "Choose to accept or decline the swap.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("rota:detail", rota_id=swap.rota_id)
+
+
+@module_required(Module.OPERATIONS)
+def on_call(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    now = timezone.now()
+    rows = [
+        {"rota": rota, "on_call": who, "chain": selectors.escalation_chain(rota, now)}
+        for rota, who in selectors.on_call_everywhere(user, now)
+    ]
+    return render(request, "rota/on_call.html", {**NAV, "rows": rows, "now": now})
+
+
+def _month(request: HttpRequest) -> tuple[MonthForm, int, int]:
+    form = MonthForm(request.GET or None)
+    today = timezone.localdate()
+    if form.is_valid() and form.cleaned_data["month"]:
+        chosen = form.cleaned_data["month"]
+        return form, chosen.year, chosen.month
+    return form, today.year, today.month
+
+
+@module_required(Module.OPERATIONS)
+def allowances(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    is_supervisor = selectors.is_supervisor(user)
+    tier_form = TierForm(request.POST or None) if is_supervisor else None
+    if request.method == "POST" and tier_form is not None and tier_form.is_valid():
+        try:
+            tier = services.create_allowance_tier(user, **tier_form.cleaned_data)
+        except ValidationError as error:
+            add_errors(tier_form, error)
+        else:
+            messages.success(request, f"Allowance tier {tier.name} added.")
+            return redirect("rota:allowances")
+    form, year, month = _month(request)
+    rows = selectors.allowance_summary(user, year, month)
+    if request.GET.get("format") == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "rota",
+                "person",
+                "hours on call",
+                "days on call",
+                "tier",
+                "percentage",
+                "amount £",
+                "citation",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    row.rota.name,
+                    str(row.person),
+                    row.hours,
+                    row.days,
+                    row.tier.name if row.tier else "",
+                    row.percentage or "",
+                    row.amount if row.amount is not None else "",
+                    row.tier.citation if row.tier else "",
+                ]
+            )
+        response = HttpResponse(
+            buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="allowances-{year:04d}-{month:02d}.csv"'
+        )
+        return response
+    return render(
+        request,
+        "rota/allowances.html",
+        {
+            **NAV,
+            "rows": rows,
+            "form": tier_form,
+            "month_form": form,
+            "month": dt.date(year, month, 1),
+            "tiers": selectors.allowance_tiers(),
+            "is_supervisor": is_supervisor,
+        },
+        status=400 if tier_form is not None and tier_form.errors else 200,
+    )
+
+
+@module_required(Module.OPERATIONS)
+def welfare(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    people = selectors.welfare_dashboard(user)
+    from .working_time import ruleset_for
+
+    return render(
+        request,
+        "rota/welfare.html",
+        {
+            **NAV,
+            "people": people,
+            "flagged": sum(1 for p in people if p.assessment.flags),
+            "rules": ruleset_for(timezone.localdate()),
+        },
+    )
+
+
+def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    is_supervisor = selectors.is_supervisor(user)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    work_form = WorkForm(
+        request.POST if action == "work" else None, prefix="work", initial={"person": person_id}
+    )
+    psych_form = PsychForm(request.POST if action == "psych" else None, prefix="psych")
+    form = work_form if action == "work" else psych_form if action == "psych" else None
+    if action == "work" and work_form.is_valid():
+        data = work_form.cleaned_data
+        try:
+            _, flags = services.record_work(
+                user, person=User.objects.get(pk=data.pop("person")), **data
+            )
+        except ValidationError as error:
+            add_errors(work_form, error)
+        else:
+            messages.success(request, "Time recorded.")
+            for flag in flags:
+                messages.warning(request, f"Working-time flag: {flag.title} – {flag.detail}")
+            return redirect(request.path)
+    elif action == "psych" and psych_form.is_valid():
+        try:
+            services.record_psych_assessment(
+                user,
+                person=User.objects.get(pk=person_id),
+                assessed_on=psych_form.cleaned_data["assessed_on"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            psych_form.add_error(None, "; ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, "Assessment date recorded.")
+            return redirect(request.path)
+    result = selectors.person_welfare(user, person_id)
+    return render(
+        request,
+        "rota/person_welfare.html",
+        {
+            **NAV,
+            "result": result,
+            "work_form": work_form,
+            "psych_form": psych_form,
+            "form": form,
+            "is_supervisor": is_supervisor,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@module_required(Module.OPERATIONS)
+def welfare_me(request: HttpRequest) -> HttpResponse:
+    return _welfare_page(request, request.user.pk)  # type: ignore[arg-type]
+
+
+@module_required(Module.OPERATIONS)
+def welfare_person(request: HttpRequest, person_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if person_id != user.pk and not selectors.is_supervisor(user):
+        raise PermissionDenied
+    return _welfare_page(request, person_id)
+
+
+@module_required(Module.OPERATIONS)
+def feed(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "issue":
+            _, secret = services.issue_feed_token(user)
+            request.session[FEED_SECRET] = secret
+            messages.success(
+                request, "New calendar feed address created. Any earlier address no longer works."
+            )
+            return redirect("rota:feed")
+        if action == "revoke":
+            services.revoke_feed_token(user)
+            messages.success(request, "Calendar feed address revoked.")
+            return redirect("rota:feed")
+        messages.error(request, "Choose to create or revoke the feed address.")
+    secret = request.session.pop(FEED_SECRET, None)
+    url = request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics") if secret else None
+    return render(
+        request,
+        "rota/feed.html",
+        {**NAV, "url": url, "token": selectors.live_feed_token(user)},
+    )

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from haven.accounts.models import User
+from haven.accounts.roles import Clearance, Module
+
+from .models import Asset, AssetState, AssetType, CustodyKind, DeploymentStatus, KitList, TeamPlace
+
+
+class DateTimeLocal(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def operations_people() -> list[tuple[int, str]]:
+    return [
+        (user.pk, f"{user} ({user.username})")
+        for user in User.objects.filter(is_active=True).order_by("username")
+        if user.can_use(Module.OPERATIONS)
+    ]
+
+
+class AssetSearchForm(forms.Form):
+    q = forms.CharField(label="Serial, device id, make or model", required=False, max_length=80)
+    state = forms.ChoiceField(
+        label="State", required=False, choices=[("", "Any state"), *AssetState.choices]
+    )
+    asset_type = forms.ChoiceField(label="Type", required=False, choices=[])
+    holder = forms.ChoiceField(
+        label="Held by",
+        required=False,
+        choices=[("", "Anyone or anywhere"), ("me", "Me"), ("store", "The store")],
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("serial", "Serial"),
+            ("type", "Type"),
+            ("state", "State"),
+            ("updated", "Recently changed"),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["asset_type"].choices = [  # type: ignore[attr-defined]
+            ("", "Any type"),
+            *AssetType.objects.values_list("code", "name"),
+        ]
+
+
+class AssetForm(forms.Form):
+    asset_type = forms.ModelChoiceField(
+        label="Type", queryset=AssetType.objects.filter(active=True)
+    )
+    make = forms.CharField(max_length=80)
+    model_name = forms.CharField(label="Model", max_length=80)
+    serial = forms.CharField(label="Serial number", max_length=80)
+    device_id = forms.CharField(
+        label="Device id",
+        max_length=80,
+        required=False,
+        help_text="What the device reports with (tracker unique id); leave blank if none",
+    )
+    firmware = forms.CharField(max_length=80, required=False)
+    sim_details = forms.CharField(
+        label="SIM details",
+        required=False,
+        widget=forms.Textarea,
+        max_length=500,
+        help_text="Encrypted; shown only to supervisors and whoever holds the item",
+    )
+    ip_details = forms.CharField(
+        label="IP / network details", required=False, widget=forms.Textarea, max_length=500
+    )
+    state = forms.ChoiceField(
+        label="State",
+        choices=[
+            (s, AssetState(s).label)
+            for s in (AssetState.PROCURED, AssetState.IN_STOCK, AssetState.CONFIGURED)
+        ],
+        initial=AssetState.IN_STOCK,
+    )
+    notes = forms.CharField(required=False, max_length=500)
+
+
+class CustodyForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What is happening",
+        choices=[
+            (k, CustodyKind(k).label) for k in CustodyKind.values if k != CustodyKind.RECEIVED
+        ],
+    )
+    from_user = forms.TypedChoiceField(
+        label="Handed over by (for a hand-over)", required=False, coerce=int, empty_value=None
+    )
+    deployment = forms.ChoiceField(label="Deployment (to deploy or recover)", required=False)
+    location = forms.CharField(label="Where", max_length=200, required=False)
+    note = forms.CharField(required=False, max_length=500)
+    signature = forms.CharField(
+        label="Signature",
+        max_length=150,
+        help_text="Type your full name to sign: this confirms the hand-over",
+    )
+    confirm = forms.BooleanField(label="I confirm this hand-over is true and complete")
+
+    def __init__(
+        self, *args: Any, deployments: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_user"].choices = [("", "Nobody (not a hand-over)"), *operations_people()]  # type: ignore[attr-defined]
+        self.fields["deployment"].choices = [("", "None"), *(deployments or [])]  # type: ignore[attr-defined]
+
+
+class StateForm(forms.Form):
+    state = forms.ChoiceField(label="New state", choices=AssetState.choices)
+    reason = forms.CharField(max_length=300)
+
+
+class KitForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, max_length=500)
+    assets = forms.ModelMultipleChoiceField(
+        queryset=Asset.objects.none(), widget=forms.CheckboxSelectMultiple, label="Assets"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assets"].queryset = Asset.objects.exclude(  # type: ignore[attr-defined]
+            state__in=[AssetState.RETIRED, AssetState.DESTROYED]
+        ).select_related("asset_type")
+
+
+class DeploymentSearchForm(forms.Form):
+    q = forms.CharField(label="Reference, title or operation", required=False, max_length=80)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *DeploymentStatus.choices]
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("-starts", "Latest first"),
+            ("starts", "Earliest first"),
+            ("reference", "Reference"),
+        ],
+    )
+
+
+class DeploymentForm(forms.Form):
+    title = forms.CharField(max_length=120)
+    objective = forms.CharField(widget=forms.Textarea, max_length=4000)
+    operation_name = forms.CharField(label="Operation", required=False, max_length=120)
+    case_id = forms.UUIDField(
+        label="Linked protection case id",
+        required=False,
+        help_text="The case's id only: no details of the protected person are copied here",
+    )
+    install_address = forms.CharField(
+        label="Install address",
+        required=False,
+        widget=forms.Textarea,
+        max_length=1000,
+        help_text="Encrypted; shown only to the deployment team",
+    )
+    site_risk_notes = forms.CharField(
+        label="Site risk notes", required=False, widget=forms.Textarea, max_length=4000
+    )
+    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocal())
+    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocal())
+    overnight_stays = forms.IntegerField(
+        label="Overnight stays", min_value=0, max_value=60, initial=0
+    )
+    classification = forms.TypedChoiceField(
+        label="Classification", choices=Clearance.choices, coerce=int, initial=Clearance.OFFICIAL
+    )
+
+
+class TeamForm(forms.Form):
+    user = forms.TypedChoiceField(label="Colleague", coerce=int)
+    place = forms.ChoiceField(
+        label="Place on the team", choices=TeamPlace.choices, initial=TeamPlace.TECHNICIAN
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = operations_people()  # type: ignore[attr-defined]
+
+
+class AssignForm(forms.Form):
+    asset = forms.ModelChoiceField(label="Asset", queryset=Asset.objects.none(), required=False)
+    kit = forms.ModelChoiceField(
+        label="or a whole kit list", queryset=KitList.objects.all(), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["asset"].queryset = Asset.objects.filter(  # type: ignore[attr-defined]
+            state__in=[
+                AssetState.IN_STOCK,
+                AssetState.CONFIGURED,
+                AssetState.RECOVERED,
+                AssetState.DEPLOYED,
+            ]
+        ).select_related("asset_type")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("asset") and not data.get("kit"):
+            raise forms.ValidationError("Choose an asset or a kit list")
+        return data
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="New status", choices=DeploymentStatus.choices)
+    outcome = forms.CharField(
+        label="Outcome", required=False, widget=forms.Textarea, max_length=4000
+    )
+
+
+class ChecklistForm(forms.Form):
+    which = forms.ChoiceField(choices=[("install", "Install"), ("recovery", "Recovery")])
+    index = forms.IntegerField(min_value=0)
+    done = forms.BooleanField(required=False)
+
+
+class CalendarForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=DateInput())
+    days = forms.IntegerField(label="Days", required=False, min_value=1, max_value=62)

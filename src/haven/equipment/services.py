@@ -1,0 +1,722 @@
+"""Equipment and deployment writes. Each is one transaction that also writes its ledger entry.
+
+Bad input (double-booking an asset or a person, a hand-over from someone who does not hold the
+item, an end before the start) raises ValidationError and saves nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.accounts.roles import Clearance, Module
+from haven.audit import ledger
+from haven.audit.models import Action
+
+from . import selectors
+from .models import (
+    ASSET,
+    DEPLOYABLE_STATES,
+    DEPLOYMENT,
+    MANUAL_TRANSITIONS,
+    OPEN_STATUSES,
+    OUT_OF_SERVICE,
+    Asset,
+    AssetState,
+    AssetType,
+    CustodyEvent,
+    CustodyKind,
+    Deployment,
+    DeploymentAsset,
+    DeploymentMember,
+    DeploymentStatus,
+    KitList,
+    TeamPlace,
+)
+from .selectors import require_operations, require_supervisor
+
+STORE = "Store"
+GENESIS = "0" * 64
+INSTALL_CHECKLIST = (
+    "Site survey and risk notes read",
+    "Power and concealment checked",
+    "Device tested and reporting",
+    "Install photographed and logged",
+)
+RECOVERY_CHECKLIST = (
+    "Device removed and counted",
+    "Site left as found",
+    "Kit signed back in",
+)
+
+
+def _fail(field: str | None, message: str) -> ValidationError:
+    return ValidationError({field: message} if field else message)
+
+
+# ------------------------------------------------------------------------------ assets
+
+
+@transaction.atomic
+def register_asset(
+    actor: User,
+    *,
+    asset_type: AssetType,
+    make: str,
+    model_name: str,
+    serial: str,
+    device_id: str = "",
+    firmware: str = "",
+    sim_details: str = "",
+    ip_details: str = "",
+    notes: str = "",
+    state: str = AssetState.IN_STOCK,
+) -> Asset:
+    """A supervisor registers kit; it is received into the store (first custody entry)."""
+    require_supervisor(actor)
+    errors: dict[str, str] = {}
+    for name, value in (("make", make), ("model_name", model_name), ("serial", serial)):
+        if not value.strip():
+            errors[name] = f"Enter the {name.replace('_name', '')}"
+    if serial.strip() and Asset.objects.filter(serial=serial.strip()).exists():
+        errors["serial"] = "An asset with this serial is already registered"
+    if device_id.strip() and Asset.objects.filter(device_id=device_id.strip()).exists():
+        errors["device_id"] = "Another asset already reports with this device id"
+    if state not in (AssetState.PROCURED, AssetState.IN_STOCK, AssetState.CONFIGURED):
+        errors["state"] = "New kit is procured, in stock or configured"
+    if errors:
+        raise ValidationError(errors)
+    asset = Asset(
+        asset_type=asset_type,
+        make=make.strip(),
+        model_name=model_name.strip(),
+        serial=serial.strip(),
+        device_id=device_id.strip() or None,
+        firmware=firmware.strip(),
+        sim_details=sim_details.strip(),
+        ip_details=ip_details.strip(),
+        notes=notes.strip(),
+        state=state,
+        place=STORE,
+    )
+    asset.save(force_insert=True)
+    _append_custody(
+        asset,
+        kind=CustodyKind.RECEIVED,
+        from_place="Supplier",
+        to_place=STORE,
+        location=STORE,
+        signer=actor,
+        signature=actor.get_full_name() or actor.username,
+        note="registered",
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=ASSET,
+        object_id=asset.pk,
+        fields=("serial", "device_id", "sim_details", "ip_details"),
+        justification="asset registered",
+    )
+    return asset
+
+
+@transaction.atomic
+def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
+    require_supervisor(actor)
+    asset = _locked_asset(asset_id)
+    allowed = {"firmware", "sim_details", "ip_details", "notes", "device_id"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    if "device_id" in changes:
+        device_id = (changes["device_id"] or "").strip() or None
+        if device_id and Asset.objects.filter(device_id=device_id).exclude(pk=asset.pk).exists():
+            raise _fail("device_id", "Another asset already reports with this device id")
+        changes["device_id"] = device_id
+    for name, value in changes.items():
+        setattr(asset, name, value.strip() if isinstance(value, str) else value)
+    asset.updated_at = timezone.now()
+    asset.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=ASSET,
+        object_id=asset.pk,
+        fields=sorted(changes),
+        justification="asset details changed",
+    )
+    return asset
+
+
+@transaction.atomic
+def change_state(actor: User, asset_id: UUID | str, new_state: str, reason: str) -> Asset:
+    require_supervisor(actor)
+    asset = _locked_asset(asset_id)
+    if not reason.strip():
+        raise _fail("reason", "Say why the state is changing")
+    if new_state not in MANUAL_TRANSITIONS.get(asset.state, frozenset()):
+        raise _fail(
+            "state",
+            f"An asset that is {asset.get_state_display().lower()} cannot be set to "
+            f"{_state_label(new_state)}",
+        )
+    if asset.holder_id is not None and new_state in OUT_OF_SERVICE:
+        raise _fail("state", f"{asset.holder} still holds this asset: return it to the store first")
+    old = asset.state
+    asset.state = new_state
+    asset.updated_at = timezone.now()
+    asset.save(update_fields=["state", "updated_at"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=ASSET,
+        object_id=asset.pk,
+        fields=("state",),
+        justification=reason.strip(),
+        details={"from": old, "to": new_state},
+    )
+    return asset
+
+
+def _state_label(state: str) -> str:
+    return AssetState(state).label.lower() if state in AssetState.values else state
+
+
+def _locked_asset(asset_id: UUID | str) -> Asset:
+    try:
+        return Asset.objects.select_for_update().get(pk=asset_id)
+    except (Asset.DoesNotExist, ValueError, TypeError) as missing:
+        raise selectors.NotFound("No such asset") from missing
+
+
+# ------------------------------------------------------------------------------ custody
+
+
+def _entry_hash(previous: str, values: dict[str, Any]) -> str:
+    body = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{previous}|{body}".encode()).hexdigest()
+
+
+def _append_custody(
+    asset: Asset,
+    *,
+    kind: str,
+    signer: User,
+    signature: str,
+    location: str,
+    from_user: User | None = None,
+    from_place: str = "",
+    to_user: User | None = None,
+    to_place: str = "",
+    deployment: Deployment | None = None,
+    note: str = "",
+    occurred_at: datetime | None = None,
+) -> CustodyEvent:
+    last = CustodyEvent.objects.filter(asset=asset).order_by("-sequence").first()
+    sequence = (last.sequence + 1) if last else 1
+    previous = last.entry_hash if last else GENESIS
+    occurred_at = occurred_at or timezone.now()
+    values = {
+        "asset": str(asset.pk),
+        "sequence": sequence,
+        "kind": kind,
+        "from_user": from_user.pk if from_user else None,
+        "from_place": from_place,
+        "to_user": to_user.pk if to_user else None,
+        "to_place": to_place,
+        "occurred_at": occurred_at.isoformat(),
+        "location": location,
+        "signed_by": signer.pk,
+        "signature": signature,
+        "deployment": str(deployment.pk) if deployment else None,
+        "note": note,
+    }
+    return CustodyEvent.objects.create(
+        asset=asset,
+        sequence=sequence,
+        kind=kind,
+        from_user=from_user,
+        from_place=from_place,
+        to_user=to_user,
+        to_place=to_place,
+        occurred_at=occurred_at,
+        location=location,
+        signed_by=signer,
+        signature=signature,
+        deployment=deployment,
+        note=note,
+        previous_hash=previous,
+        entry_hash=_entry_hash(previous, values),
+    )
+
+
+def chain_is_intact(asset: Asset) -> bool:
+    """Recompute every link's hash: False if any custody row was altered or removed."""
+    previous = GENESIS
+    for number, event in enumerate(
+        CustodyEvent.objects.filter(asset=asset).order_by("sequence"), 1
+    ):
+        values = {
+            "asset": str(event.asset_id),
+            "sequence": event.sequence,
+            "kind": event.kind,
+            "from_user": event.from_user_id,
+            "from_place": event.from_place,
+            "to_user": event.to_user_id,
+            "to_place": event.to_place,
+            "occurred_at": event.occurred_at.isoformat(),
+            "location": event.location,
+            "signed_by": event.signed_by_id,
+            "signature": event.signature,
+            "deployment": str(event.deployment_id) if event.deployment_id else None,
+            "note": event.note,
+        }
+        if event.sequence != number or event.previous_hash != previous:
+            return False
+        if event.entry_hash != _entry_hash(previous, values):
+            return False
+        previous = event.entry_hash
+    return True
+
+
+def signature_matches(user: User, signature: str) -> bool:
+    typed = " ".join(signature.split()).casefold()
+    return bool(typed) and typed in {
+        " ".join(user.get_full_name().split()).casefold(),
+        user.username.casefold(),
+    }
+
+
+@transaction.atomic
+def record_custody(
+    actor: User,
+    asset_id: UUID | str,
+    *,
+    kind: str,
+    signature: str,
+    location: str = "",
+    from_user: User | None = None,
+    deployment_id: UUID | str | None = None,
+    note: str = "",
+) -> CustodyEvent:
+    """Append one hand-over to an asset's chain of custody.
+
+    issued: the actor signs for an item in the store. handover: the actor receives the item
+    from `from_user`, who must hold it. deployed: the holder installs it on a deployment it is
+    assigned to. recovered: a team member recovers it from the site. returned: the holder hands
+    it in (or a supervisor receives it from the holder).
+    """
+    require_operations(actor)
+    asset = _locked_asset(asset_id)
+    if kind not in CustodyKind.values or kind == CustodyKind.RECEIVED:
+        raise _fail("kind", "Choose what is happening to the item")
+    if not signature_matches(actor, signature):
+        raise _fail("signature", "Sign with your full name as it appears on your account")
+    if asset.state in OUT_OF_SERVICE:
+        raise _fail(None, f"This asset is {asset.get_state_display().lower()}")
+    deployment = None
+    if deployment_id:
+        deployment = selectors.find_visible_deployment(actor, deployment_id)
+    location = location.strip()
+    event_kwargs: dict[str, Any] = {}
+
+    if kind == CustodyKind.ISSUED:
+        if asset.holder_id is not None or asset.place != STORE:
+            raise _fail(None, f"This item is not in the store: {asset.custodian} has it")
+        if asset.state not in (*DEPLOYABLE_STATES, AssetState.RECOVERED):
+            raise _fail(
+                None, f"An item that is {asset.get_state_display().lower()} cannot be issued"
+            )
+        event_kwargs = {"from_place": STORE, "to_user": actor}
+        asset.holder, asset.place = actor, ""
+        location = location or STORE
+    elif kind == CustodyKind.HANDOVER:
+        if from_user is None:
+            raise _fail("from_user", "Say who is handing the item over")
+        if asset.holder_id != from_user.pk:
+            raise _fail(
+                "from_user", f"{from_user} does not hold this item ({asset.custodian} does)"
+            )
+        if from_user.pk == actor.pk:
+            raise _fail("from_user", "You already hold this item")
+        event_kwargs = {"from_user": from_user, "to_user": actor}
+        asset.holder = actor
+    elif kind == CustodyKind.DEPLOYED:
+        if asset.holder_id != actor.pk:
+            raise _fail(None, f"You do not hold this item ({asset.custodian} does)")
+        if deployment is None or not deployment.kit.filter(asset=asset).exists():
+            raise _fail("deployment", "Choose the deployment this item is assigned to")
+        if not deployment.is_open:
+            raise _fail(
+                "deployment", f"{deployment.reference} is {deployment.get_status_display().lower()}"
+            )
+        event_kwargs = {"from_user": actor, "to_place": f"Site of {deployment.reference}"}
+        asset.holder, asset.place, asset.state = (
+            None,
+            f"Site of {deployment.reference}",
+            AssetState.DEPLOYED,
+        )
+        if deployment.status == DeploymentStatus.PLANNED:
+            deployment.status = DeploymentStatus.LIVE
+            deployment.save(update_fields=["status"])
+        location = location or f"Site of {deployment.reference}"
+    elif kind == CustodyKind.RECOVERED:
+        if asset.state != AssetState.DEPLOYED:
+            raise _fail(None, "This item is not deployed")
+        if deployment is None or asset.place != f"Site of {deployment.reference}":
+            raise _fail("deployment", f"This item is at {asset.custodian}")
+        event_kwargs = {"from_place": asset.place, "to_user": actor}
+        asset.holder, asset.place, asset.state = actor, "", AssetState.RECOVERED
+        location = location or f"Site of {deployment.reference}"
+    elif kind == CustodyKind.RETURNED:
+        if asset.holder_id is None:
+            raise _fail(None, f"Nobody holds this item ({asset.custodian})")
+        holder = asset.holder
+        if holder is None or (holder.pk != actor.pk and not selectors.is_supervisor(actor)):
+            raise _fail(None, f"You do not hold this item ({asset.custodian} does)")
+        event_kwargs = {"from_user": holder, "to_place": STORE}
+        asset.holder, asset.place = None, STORE
+        location = location or STORE
+    if not location:
+        raise _fail("location", "Say where the hand-over happened")
+    event = _append_custody(
+        asset,
+        kind=kind,
+        signer=actor,
+        signature=" ".join(signature.split()),
+        location=location,
+        deployment=deployment,
+        note=note.strip(),
+        **event_kwargs,
+    )
+    asset.updated_at = timezone.now()
+    asset.save(update_fields=["holder", "place", "state", "updated_at"])
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="custody",
+        object_id=event.pk,
+        case_id=(deployment.case_id or "") if deployment else "",
+        fields=("kind", "from", "to", "location", "signature"),
+        justification=f"custody {kind}",
+        details={"asset": str(asset.pk), "sequence": event.sequence},
+    )
+    return event
+
+
+# ------------------------------------------------------------------------------ kit lists
+
+
+@transaction.atomic
+def create_kit(
+    actor: User, *, name: str, description: str = "", assets: Iterable[Asset] = ()
+) -> KitList:
+    require_supervisor(actor)
+    if not name.strip():
+        raise _fail("name", "Name the kit list")
+    if KitList.objects.filter(name=name.strip()).exists():
+        raise _fail("name", "A kit list with this name exists")
+    kit = KitList.objects.create(
+        name=name.strip(), description=description.strip(), created_by=actor
+    )
+    kit.assets.set(list(assets))
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="kit",
+        object_id=kit.pk,
+        justification="kit list created",
+        details={"assets": [str(a.pk) for a in kit.assets.all()]},
+    )
+    return kit
+
+
+# ------------------------------------------------------------------------------ deployments
+
+
+def next_reference() -> str:
+    year = timezone.localdate().year
+    count = Deployment.objects.filter(reference__startswith=f"DEP-{year}-").count()
+    return f"DEP-{year}-{count + 1:04d}"
+
+
+def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at is None or ends_at is None:
+        raise _fail("starts_at", "Enter when the deployment starts and ends")
+    if ends_at <= starts_at:
+        raise _fail("ends_at", "The deployment must end after it starts")
+
+
+def _person_clash(
+    user: User, starts_at: datetime, ends_at: datetime, exclude: Deployment | None
+) -> Deployment | None:
+    clashes = DeploymentMember.objects.filter(
+        user=user,
+        deployment__status__in=OPEN_STATUSES,
+        deployment__starts_at__lt=ends_at,
+        deployment__ends_at__gt=starts_at,
+    ).exclude(place=TeamPlace.SUPERVISOR)
+    if exclude is not None:
+        clashes = clashes.exclude(deployment=exclude)
+    member = clashes.select_related("deployment").first()
+    return member.deployment if member else None
+
+
+def _asset_clash(
+    asset: Asset, starts_at: datetime, ends_at: datetime, exclude: Deployment | None
+) -> Deployment | None:
+    clashes = DeploymentAsset.objects.filter(
+        asset=asset,
+        deployment__status__in=OPEN_STATUSES,
+        deployment__starts_at__lt=ends_at,
+        deployment__ends_at__gt=starts_at,
+    )
+    if exclude is not None:
+        clashes = clashes.exclude(deployment=exclude)
+    row = clashes.select_related("deployment").first()
+    return row.deployment if row else None
+
+
+@transaction.atomic
+def create_deployment(
+    actor: User,
+    *,
+    title: str,
+    objective: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    install_address: str = "",
+    site_risk_notes: str = "",
+    case_id: UUID | str | None = None,
+    operation_name: str = "",
+    overnight_stays: int = 0,
+    classification: int = Clearance.OFFICIAL,
+) -> Deployment:
+    """A supervisor builds an operational plan; they join its team as supervising officer."""
+    require_supervisor(actor)
+    if not title.strip():
+        raise _fail("title", "Give the deployment a title")
+    if not objective.strip():
+        raise _fail("objective", "State the objective")
+    _check_times(starts_at, ends_at)
+    if overnight_stays < 0:
+        raise _fail("overnight_stays", "Overnight stays cannot be negative")
+    if classification not in Clearance.values or classification > actor.clearance:
+        raise _fail("classification", "Choose a classification you are cleared to")
+    if case_id:
+        try:
+            case_id = UUID(str(case_id))
+        except ValueError as bad:
+            raise _fail("case_id", "A case link is the case's id (a UUID)") from bad
+    deployment = Deployment(
+        reference=next_reference(),
+        title=title.strip(),
+        objective=objective.strip(),
+        case_id=case_id or None,
+        operation_name=operation_name.strip(),
+        install_address=install_address.strip(),
+        site_risk_notes=site_risk_notes.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        overnight_stays=overnight_stays,
+        classification=classification,
+        install_checklist=[{"item": item, "done": False} for item in INSTALL_CHECKLIST],
+        recovery_checklist=[{"item": item, "done": False} for item in RECOVERY_CHECKLIST],
+        created_by=actor,
+    )
+    deployment.save(force_insert=True)
+    DeploymentMember.objects.create(deployment=deployment, user=actor, place=TeamPlace.SUPERVISOR)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        fields=("objective", "install_address", "site_risk_notes"),
+        justification="deployment planned",
+    )
+    return deployment
+
+
+@transaction.atomic
+def reschedule_deployment(
+    actor: User, deployment_id: UUID | str, *, starts_at: datetime, ends_at: datetime
+) -> Deployment:
+    deployment = selectors.deployment_for_management(actor, deployment_id)
+    _check_times(starts_at, ends_at)
+    for member in deployment.members.exclude(place=TeamPlace.SUPERVISOR).select_related("user"):
+        clash = _person_clash(member.user, starts_at, ends_at, deployment)
+        if clash:
+            raise _fail("starts_at", f"{member.user} is already on {clash.reference} then")
+    for row in deployment.kit.select_related("asset"):
+        clash = _asset_clash(row.asset, starts_at, ends_at, deployment)
+        if clash:
+            raise _fail("starts_at", f"{row.asset.serial} is already on {clash.reference} then")
+    deployment.starts_at, deployment.ends_at = starts_at, ends_at
+    deployment.save(update_fields=["starts_at", "ends_at"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        fields=("starts_at", "ends_at"),
+        justification="deployment rescheduled",
+    )
+    return deployment
+
+
+@transaction.atomic
+def add_team_member(
+    actor: User, deployment_id: UUID | str, member: User, place: str
+) -> DeploymentMember:
+    deployment = selectors.deployment_for_management(actor, deployment_id)
+    if place not in TeamPlace.values:
+        raise _fail("place", "Choose a place on the team")
+    if not member.can_use(Module.OPERATIONS):
+        raise _fail("user", f"{member} is not a technical officer or supervisor")
+    if place == TeamPlace.SUPERVISOR and not selectors.is_supervisor(member):
+        raise _fail("place", f"{member} is not a technical supervisor")
+    if member.clearance < deployment.classification:
+        raise _fail("user", f"{member} is not cleared to {deployment.marking}")
+    if deployment.members.filter(user=member).exists():
+        raise _fail("user", f"{member} is already on this deployment")
+    if place != TeamPlace.SUPERVISOR:
+        clash = _person_clash(member, deployment.starts_at, deployment.ends_at, deployment)
+        if clash:
+            raise _fail(
+                "user",
+                f"{member} is already deployed on {clash.reference} at that time (double-booked)",
+            )
+    row = DeploymentMember.objects.create(deployment=deployment, user=member, place=place)
+    ledger.record(
+        actor=actor,
+        action=Action.ACCESS_GRANT,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        recipients=[member.username],
+        justification=f"added to deployment team as {place}",
+    )
+    return row
+
+
+@transaction.atomic
+def assign_asset(actor: User, deployment_id: UUID | str, asset: Asset) -> DeploymentAsset:
+    deployment = selectors.deployment_for_management(actor, deployment_id)
+    if not deployment.is_open:
+        raise _fail("asset", f"{deployment.reference} is {deployment.get_status_display().lower()}")
+    asset = _locked_asset(asset.pk)
+    if asset.state in OUT_OF_SERVICE or asset.state == AssetState.MAINTENANCE:
+        raise _fail("asset", f"{asset.serial} is {asset.get_state_display().lower()}")
+    if deployment.kit.filter(asset=asset).exists():
+        raise _fail("asset", f"{asset.serial} is already on this deployment")
+    clash = _asset_clash(asset, deployment.starts_at, deployment.ends_at, deployment)
+    if clash:
+        raise _fail(
+            "asset", f"{asset.serial} is already assigned to live deployment {clash.reference}"
+        )
+    row = DeploymentAsset.objects.create(deployment=deployment, asset=asset, assigned_by=actor)
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        fields=("kit",),
+        justification="asset assigned",
+        details={"asset": str(asset.pk)},
+    )
+    return row
+
+
+@transaction.atomic
+def assign_kit(actor: User, deployment_id: UUID | str, kit: KitList) -> list[DeploymentAsset]:
+    """All the kit list's assets, or none of them."""
+    return [assign_asset(actor, deployment_id, asset) for asset in kit.assets.all()]
+
+
+STATUS_MOVES: dict[str, set[str]] = {
+    DeploymentStatus.PLANNED: {DeploymentStatus.LIVE, DeploymentStatus.CANCELLED},
+    DeploymentStatus.LIVE: {DeploymentStatus.COMPLETED},
+    DeploymentStatus.COMPLETED: set(),
+    DeploymentStatus.CANCELLED: set(),
+}
+
+
+@transaction.atomic
+def set_status(
+    actor: User, deployment_id: UUID | str, status: str, outcome: str = ""
+) -> Deployment:
+    deployment = selectors.deployment_for_management(actor, deployment_id)
+    if status not in STATUS_MOVES.get(deployment.status, set()):
+        raise _fail(
+            "status",
+            f"A {deployment.get_status_display().lower()} deployment cannot become {status}",
+        )
+    if status == DeploymentStatus.COMPLETED:
+        if not outcome.strip():
+            raise _fail("outcome", "Record the outcome")
+        still_out = Asset.objects.filter(
+            state=AssetState.DEPLOYED, place=f"Site of {deployment.reference}"
+        )
+        if still_out.exists():
+            raise _fail(
+                "status", f"Recover every item first ({', '.join(a.serial for a in still_out)})"
+            )
+        deployment.outcome = outcome.strip()
+    if status == DeploymentStatus.CANCELLED and outcome.strip():
+        deployment.outcome = outcome.strip()
+    deployment.status = status
+    deployment.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        fields=("status", "outcome"),
+        justification=f"deployment {status}",
+    )
+    return deployment
+
+
+@transaction.atomic
+def tick_checklist(
+    actor: User, deployment_id: UUID | str, *, which: str, index: int, done: bool
+) -> Deployment:
+    deployment = selectors.find_visible_deployment(actor, deployment_id)
+    if which not in ("install", "recovery"):
+        raise _fail("which", "Choose the install or the recovery checklist")
+    attribute = f"{which}_checklist"
+    items = list(getattr(deployment, attribute) or [])
+    if not 0 <= index < len(items):
+        raise _fail("index", "No such checklist item")
+    items[index] = {
+        **items[index],
+        "done": bool(done),
+        "by": actor.username if done else "",
+        "at": timezone.now().isoformat() if done else "",
+    }
+    setattr(deployment, attribute, items)
+    deployment.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        fields=(attribute,),
+        justification="checklist updated",
+    )
+    return deployment

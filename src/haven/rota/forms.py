@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+from django.utils import timezone
+
+from haven.equipment.forms import DateInput, DateTimeLocal, operations_people
+
+from .models import AllowanceBasis, AllowanceTier, Rotation, WorkKind
+
+DAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+
+def local_naive(value: dt.datetime) -> dt.datetime:
+    """A form's aware datetime back to the wall-clock time the person typed."""
+    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+
+
+class RotaForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, max_length=500)
+    time_zone = forms.ChoiceField(label="Time zone", initial="Europe/London", choices=[])
+    starts_on = forms.DateField(label="Starts on", widget=DateInput())
+    ends_on = forms.DateField(label="Ends on", required=False, widget=DateInput())
+    allowance_tier = forms.ModelChoiceField(
+        label="Allowance tier", queryset=AllowanceTier.objects.all(), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc"))
+        self.fields["time_zone"].choices = [(z, z) for z in zones]  # type: ignore[attr-defined]
+
+
+class LayerForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    priority = forms.IntegerField(
+        min_value=1, max_value=99, initial=1, help_text="Higher wins where layers overlap"
+    )
+    rotation = forms.ChoiceField(choices=Rotation.choices, initial=Rotation.WEEKLY)
+    handover_time = forms.TimeField(
+        label="Hand-over time (local)", widget=TimeInput(), initial=dt.time(9)
+    )
+    starts_on = forms.DateField(label="First hand-over on", required=False, widget=DateInput())
+    ends_on = forms.DateField(label="Last day", required=False, widget=DateInput())
+    members = forms.TypedMultipleChoiceField(
+        label="People, in rotation order", coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    days_of_week = forms.TypedMultipleChoiceField(
+        label="Only shifts starting on (none ticked: every day)",
+        choices=DAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = operations_people()  # type: ignore[attr-defined]
+
+
+class SpanForm(forms.Form):
+    """Local wall-clock start and end, read in the rota's time zone."""
+
+    starts_at = forms.DateTimeField(label="From (local time)", widget=DateTimeLocal())
+    ends_at = forms.DateTimeField(label="To (local time)", widget=DateTimeLocal())
+
+    def instants(self, zone: Any) -> tuple[dt.datetime, dt.datetime]:
+        start = local_naive(self.cleaned_data["starts_at"]).replace(tzinfo=zone)
+        end = local_naive(self.cleaned_data["ends_at"]).replace(tzinfo=zone)
+        return start, end
+
+
+class OverrideForm(SpanForm):
+    user = forms.TypedChoiceField(label="Who covers", coerce=int)
+    reason = forms.CharField(max_length=300)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = operations_people()  # type: ignore[attr-defined]
+
+
+class SwapForm(SpanForm):
+    counterpart = forms.TypedChoiceField(label="Colleague to cover", coerce=int)
+    reason = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["counterpart"].choices = operations_people()  # type: ignore[attr-defined]
+
+
+class RangeForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=DateInput())
+    days = forms.IntegerField(label="Days", required=False, min_value=1, max_value=62)
+
+
+class MonthForm(forms.Form):
+    month = forms.DateField(
+        label="Month",
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(format="%Y-%m"),
+    )
+
+
+class TierForm(forms.Form):
+    code = forms.SlugField(max_length=40)
+    name = forms.CharField(max_length=120)
+    basis = forms.ChoiceField(choices=AllowanceBasis.choices)
+    daily_amount = forms.DecimalField(
+        label="Amount per day (£)", required=False, max_digits=8, decimal_places=2
+    )
+    percentage = forms.DecimalField(
+        label="Percentage", required=False, max_digits=5, decimal_places=2
+    )
+    citation = forms.CharField(max_length=300, help_text="Where this figure comes from")
+    notes = forms.CharField(required=False, max_length=500)
+
+
+class WorkForm(forms.Form):
+    person = forms.TypedChoiceField(label="Person", coerce=int)
+    starts_at = forms.DateTimeField(label="Started", widget=DateTimeLocal())
+    ends_at = forms.DateTimeField(label="Finished", widget=DateTimeLocal())
+    break_minutes = forms.IntegerField(
+        label="Breaks (minutes)", min_value=0, max_value=1440, initial=0
+    )
+    kind = forms.ChoiceField(choices=WorkKind.choices)
+    note = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = operations_people()  # type: ignore[attr-defined]
+
+
+class PsychForm(forms.Form):
+    assessed_on = forms.DateField(label="Last psychological assessment", widget=DateInput())

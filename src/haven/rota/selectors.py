@@ -1,0 +1,427 @@
+"""Reads of rotas, on-call state, allowances and welfare.
+
+Rotas are open to the operations module (who is on call is everyone's business there).
+Welfare (hours, flags, psychological assessment dates) is personal data: the dashboard is for
+technical supervisors, a person may see their own, and each view is a ledger consultation.
+
+For telemetry (alerts to whoever is on call): on_call_now(rota, at) and escalation_chain(rota, at)
+take no user and read nothing protected.
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+from haven.audit import ledger
+from haven.audit.models import Action
+from haven.equipment import selectors as equipment_selectors
+
+from . import schedule, welfare
+from .models import (
+    AllowanceBasis,
+    AllowanceTier,
+    FeedToken,
+    Override,
+    Rota,
+    RotaLayer,
+    Rotation,
+    ShiftSwap,
+    SwapStatus,
+    WelfareProfile,
+    WorkPeriod,
+)
+from .working_time import ruleset_for
+
+GAP_HORIZON_DAYS = 30
+require_operations = equipment_selectors.require_operations
+require_supervisor = equipment_selectors.require_supervisor
+is_supervisor = equipment_selectors.is_supervisor
+
+
+class RotaNotFound(Http404):
+    pass
+
+
+def rotas(user: User) -> QuerySet[Rota]:
+    require_operations(user)
+    return Rota.objects.select_related("allowance_tier")
+
+
+def get_rota(user: User, rota_id: UUID | str) -> Rota:
+    try:
+        return rotas(user).get(pk=rota_id)
+    except (Rota.DoesNotExist, ValueError, TypeError) as missing:
+        raise RotaNotFound("No such rota") from missing
+
+
+def find_rota(name: str) -> Rota | None:
+    """System lookup (telemetry)."""
+    return Rota.objects.filter(name=name).first()
+
+
+# ------------------------------------------------------------------------------ resolution
+
+
+def layer_specs(rota: Rota) -> list[schedule.LayerSpec]:
+    specs = []
+    for layer in rota.layers.prefetch_related("members"):
+        specs.append(
+            schedule.LayerSpec(
+                id=layer.pk,
+                name=layer.name,
+                priority=layer.priority,
+                period_days=7 if layer.rotation == Rotation.WEEKLY else 1,
+                handover=layer.handover_time,
+                starts_on=layer.starts_on,
+                ends_on=layer.ends_on,
+                days_of_week=tuple(layer.days_of_week or ()),
+                member_ids=tuple(member.user_id for member in layer.members.all()),
+            )
+        )
+    return specs
+
+
+def override_specs(rota: Rota, start: dt.datetime, end: dt.datetime) -> list[schedule.OverrideSpec]:
+    rows = Override.objects.filter(rota=rota, starts_at__lt=end, ends_at__gt=start).order_by(
+        "created_at", "pk"
+    )
+    return [
+        schedule.OverrideSpec(o.user_id, o.starts_at, o.ends_at, created_order=number)
+        for number, o in enumerate(rows)
+    ]
+
+
+def rota_bounds(rota: Rota) -> tuple[dt.datetime, dt.datetime | None]:
+    zone = rota.zone
+    start = schedule.local_instant(rota.starts_on, dt.time(0), zone)
+    end = (
+        schedule.local_instant(rota.ends_on + dt.timedelta(days=1), dt.time(0), zone)
+        if rota.ends_on
+        else None
+    )
+    return start, end
+
+
+@dataclass
+class Segment:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    user: User | None
+    source: str
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at).total_seconds() / 3600
+
+
+def resolve(rota: Rota, start: dt.datetime, end: dt.datetime) -> list[Segment]:
+    """Final schedule; time outside the rota's own dates is not reported."""
+    rota_start, rota_end = rota_bounds(rota)
+    start = max(start, rota_start)
+    if rota_end is not None:
+        end = min(end, rota_end)
+    if end <= start:
+        return []
+    result = schedule.resolve(
+        layer_specs(rota), override_specs(rota, start, end), rota.zone, start, end
+    )
+    users = User.objects.in_bulk({s.user_id for s in result.segments if s.user_id})
+    return [
+        Segment(s.starts_at, s.ends_at, users.get(s.user_id) if s.user_id else None, s.source)
+        for s in result.segments
+    ]
+
+
+def on_call_now(rota: Rota, at: dt.datetime | None = None) -> User | None:
+    """Who is on call for `rota` at `at` (default now), or None in a gap."""
+    at = at or timezone.now()
+    segments = resolve(rota, at, at + dt.timedelta(seconds=1))
+    return segments[0].user if segments else None
+
+
+def escalation_chain(rota: Rota, at: dt.datetime | None = None) -> list[User]:
+    """People to alert in order at `at`: the override holder, then each layer by priority."""
+    at = at or timezone.now()
+    rota_start, rota_end = rota_bounds(rota)
+    if at < rota_start or (rota_end is not None and at >= rota_end):
+        return []
+    ids = schedule.chain_at(
+        layer_specs(rota), override_specs(rota, at, at + dt.timedelta(seconds=1)), rota.zone, at
+    )
+    users = User.objects.in_bulk(ids)
+    return [users[user_id] for user_id in ids if user_id in users]
+
+
+def on_call_everywhere(user: User, at: dt.datetime | None = None) -> list[tuple[Rota, User | None]]:
+    at = at or timezone.now()
+    return [(rota, on_call_now(rota, at)) for rota in rotas(user)]
+
+
+def gaps(rota: Rota, now: dt.datetime | None = None, days: int = GAP_HORIZON_DAYS) -> list[Segment]:
+    """Uncovered time in the next `days` days (30 by default)."""
+    now = now or timezone.now()
+    return [s for s in resolve(rota, now, now + dt.timedelta(days=days)) if s.user is None]
+
+
+def shifts_for(person: User, start: dt.datetime, end: dt.datetime) -> list[tuple[Rota, Segment]]:
+    found = []
+    for rota in Rota.objects.all():
+        for segment in resolve(rota, start, end):
+            if segment.user is not None and segment.user.pk == person.pk:
+                found.append((rota, segment))
+    return sorted(found, key=lambda pair: pair[1].starts_at)
+
+
+def local_range(zone: ZoneInfo, first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (
+        schedule.local_instant(first, dt.time(0), zone),
+        schedule.local_instant(last + dt.timedelta(days=1), dt.time(0), zone),
+    )
+
+
+def swaps_for(user: User) -> QuerySet[ShiftSwap]:
+    require_operations(user)
+    return ShiftSwap.objects.select_related("rota", "requester", "counterpart")
+
+
+def pending_swaps_for(user: User) -> QuerySet[ShiftSwap]:
+    return swaps_for(user).filter(counterpart=user, status=SwapStatus.REQUESTED)
+
+
+def get_swap(user: User, swap_id: int | str) -> ShiftSwap:
+    try:
+        swap = swaps_for(user).get(pk=swap_id)
+    except (ShiftSwap.DoesNotExist, ValueError, TypeError) as missing:
+        raise RotaNotFound("No such swap") from missing
+    if user.pk not in (swap.requester_id, swap.counterpart_id) and not is_supervisor(user):
+        raise RotaNotFound("No such swap")
+    return swap
+
+
+def feed_user(secret: str) -> User | None:
+    token = (
+        FeedToken.objects.filter(key_hash=FeedToken.hash_secret(secret), revoked_at__isnull=True)
+        .select_related("user")
+        .first()
+    )
+    if token is None or not token.user.is_active or not token.user.can_use(Module.OPERATIONS):
+        return None
+    return token.user
+
+
+def live_feed_token(user: User) -> FeedToken | None:
+    return FeedToken.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+# ------------------------------------------------------------------------------ allowances
+
+
+@dataclass
+class AllowanceRow:
+    rota: Rota
+    person: User
+    hours: float
+    days: int
+    tier: AllowanceTier | None
+    amount: Decimal | None
+
+    @property
+    def percentage(self) -> Decimal | None:
+        return (
+            self.tier.percentage
+            if self.tier and self.tier.basis == AllowanceBasis.PERCENTAGE
+            else None
+        )
+
+
+def allowance_tiers() -> QuerySet[AllowanceTier]:
+    return AllowanceTier.objects.all()
+
+
+@transaction.atomic
+def allowance_summary(user: User, year: int, month: int) -> list[AllowanceRow]:
+    """Per rota and person: hours on call and days with any on-call time in the month (in the
+    rota's zone), priced by the rota's tier (daily tiers only; a percentage tier is applied to
+    basic pay by payroll). Supervisors see everyone; others only themselves."""
+    require_operations(user)
+    if not 1 <= month <= 12:
+        raise ValueError("month must be 1..12")
+    rows: list[AllowanceRow] = []
+    last_day = month_calendar.monthrange(year, month)[1]
+    for rota in rotas(user):
+        start, end = local_range(rota.zone, dt.date(year, month, 1), dt.date(year, month, last_day))
+        per_person: dict[int, tuple[User, float, set[dt.date]]] = {}
+        for segment in resolve(rota, start, end):
+            if segment.user is None:
+                continue
+            if not is_supervisor(user) and segment.user.pk != user.pk:
+                continue
+            person, hours, days = per_person.get(segment.user.pk, (segment.user, 0.0, set()))
+            local_from = segment.starts_at.astimezone(rota.zone)
+            local_to = (segment.ends_at - dt.timedelta(microseconds=1)).astimezone(rota.zone)
+            day = local_from.date()
+            while day <= local_to.date():
+                days.add(day)
+                day += dt.timedelta(days=1)
+            per_person[segment.user.pk] = (person, hours + segment.hours, days)
+        for person, hours, days in per_person.values():
+            tier = rota.allowance_tier
+            amount = None
+            if (
+                tier is not None
+                and tier.basis == AllowanceBasis.DAILY
+                and tier.daily_amount is not None
+            ):
+                amount = tier.daily_amount * len(days)
+            rows.append(AllowanceRow(rota, person, round(hours, 1), len(days), tier, amount))
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="allowance_summary",
+        object_id=f"{year:04d}-{month:02d}",
+        fields=("hours", "days", "amount"),
+        justification="allowance summary",
+        details={"people": sorted({row.person.username for row in rows})},
+    )
+    return rows
+
+
+# ------------------------------------------------------------------------------ welfare
+
+
+@dataclass
+class PersonWelfare:
+    person: User
+    assessment: welfare.Assessment
+    recent_work: list[WorkPeriod] = field(default_factory=list)
+
+
+def operations_people() -> list[User]:
+    return [u for u in User.objects.filter(is_active=True) if u.can_use(Module.OPERATIONS)]
+
+
+def _on_call_hours(people: list[User], start: dt.datetime, end: dt.datetime) -> dict[int, float]:
+    hours: dict[int, float] = {}
+    wanted = {person.pk for person in people}
+    for rota in Rota.objects.all():
+        for segment in resolve(rota, start, end):
+            if segment.user is not None and segment.user.pk in wanted:
+                hours[segment.user.pk] = hours.get(segment.user.pk, 0.0) + segment.hours
+    return hours
+
+
+def assess_people(people: list[User], as_of: dt.datetime) -> list[PersonWelfare]:
+    rules = ruleset_for(as_of.date())
+    zone = ZoneInfo(settings.TIME_ZONE)
+    reference = as_of - dt.timedelta(weeks=rules["weekly_average"].window)
+    ids = [person.pk for person in people]
+    work: dict[int, list[WorkPeriod]] = {}
+    for period in WorkPeriod.objects.filter(
+        user_id__in=ids, ends_at__gt=reference, starts_at__lt=as_of
+    ).order_by("starts_at"):
+        work.setdefault(period.user_id, []).append(period)
+    deployments: dict[int, list[welfare.Period]] = {}
+    for user_id, starts, ends, reference_code in equipment_selectors.deployment_windows(
+        ids, as_of - dt.timedelta(days=90), as_of + dt.timedelta(days=90)
+    ):
+        deployments.setdefault(user_id, []).append(welfare.Period(starts, ends, 0, reference_code))
+    on_call = _on_call_hours(people, as_of - dt.timedelta(days=28), as_of)
+    profiles = {p.user_id: p for p in WelfareProfile.objects.filter(user_id__in=ids)}
+    results = []
+    for person in people:
+        periods = work.get(person.pk, [])
+        profile = profiles.get(person.pk)
+        assessment = welfare.assess(
+            work=[welfare.Period(p.starts_at, p.ends_at, p.break_minutes) for p in periods],
+            deployments=deployments.get(person.pk, []),
+            on_call_hours=on_call.get(person.pk, 0.0),
+            last_psych_assessment=profile.last_psych_assessment if profile else None,
+            as_of=as_of,
+            rules=rules,
+            zone=zone,
+        )
+        results.append(PersonWelfare(person, assessment, periods[-10:]))
+    return results
+
+
+@transaction.atomic
+def welfare_dashboard(user: User, as_of: dt.datetime | None = None) -> list[PersonWelfare]:
+    require_supervisor(user)
+    as_of = as_of or timezone.now()
+    people = operations_people()
+    results = assess_people(people, as_of)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="welfare",
+        object_id="dashboard",
+        fields=("hours", "flags", "last_psych_assessment"),
+        justification="welfare supervision",
+        details={"people": [p.username for p in people]},
+    )
+    return results
+
+
+@transaction.atomic
+def person_welfare(
+    user: User, person_id: int | str, as_of: dt.datetime | None = None
+) -> PersonWelfare:
+    require_operations(user)
+    person = User.objects.filter(pk=person_id).first() if str(person_id).isdigit() else None
+    if person is None or not person.can_use(Module.OPERATIONS):
+        raise RotaNotFound("No such person")
+    if person.pk != user.pk and not is_supervisor(user):
+        raise PermissionDenied("Only supervisors see other people's welfare")
+    result = assess_people([person], as_of or timezone.now())[0]
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="welfare",
+        object_id=person.pk,
+        fields=("hours", "flags", "last_psych_assessment"),
+        justification="own welfare" if person.pk == user.pk else "welfare supervision",
+    )
+    return result
+
+
+def rota_layers(rota: Rota) -> QuerySet[RotaLayer]:
+    return rota.layers.prefetch_related("members__user")
+
+
+def describe(rota: Rota) -> dict[str, Any]:
+    return {"rota": rota, "layers": rota_layers(rota)}
+
+
+@transaction.atomic
+def feed_for(secret: str, now: dt.datetime) -> tuple[User, list[tuple[Rota, Segment]]] | None:
+    """The person and shifts behind a feed secret (None if unknown or revoked); each fetch is
+    a disclosure entry (the calendar client is the recipient)."""
+    person = feed_user(secret)
+    if person is None:
+        return None
+    shifts = shifts_for(person, now - dt.timedelta(days=30), now + dt.timedelta(days=90))
+    ledger.record(
+        actor=person,
+        action=Action.DISCLOSURE,
+        object_type="rota_feed",
+        object_id=person.pk,
+        recipients=["calendar feed"],
+        justification="on-call calendar feed fetched",
+        details={"shifts": len(shifts)},
+    )
+    return person, shifts

@@ -1,0 +1,471 @@
+"""Rota and welfare writes: one transaction each, with its ledger entry.
+
+Working-time breaches are flagged, never blocked (WTR 1998 reg 18/21, see working_time.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from decimal import Decimal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+from haven.audit import ledger
+from haven.audit.models import Action
+
+from . import selectors, welfare
+from .models import (
+    ROTA,
+    AllowanceBasis,
+    AllowanceTier,
+    FeedToken,
+    LayerMember,
+    Override,
+    Rota,
+    RotaLayer,
+    Rotation,
+    ShiftSwap,
+    SwapStatus,
+    WelfareProfile,
+    WorkKind,
+    WorkPeriod,
+    validate_zone,
+)
+from .selectors import require_operations, require_supervisor
+
+FEED_PREFIX = "hvc_"
+
+
+def _fail(field: str | None, message: str) -> ValidationError:
+    return ValidationError({field: message} if field else message)
+
+
+def _operations_person(user: User | None, field: str = "user") -> User:
+    if user is None or not user.is_active or not user.can_use(Module.OPERATIONS):
+        raise _fail(field, "Choose a technical officer or supervisor")
+    return user
+
+
+@transaction.atomic
+def create_rota(
+    actor: User,
+    *,
+    name: str,
+    starts_on: dt.date,
+    time_zone: str = "Europe/London",
+    ends_on: dt.date | None = None,
+    allowance_tier: AllowanceTier | None = None,
+    description: str = "",
+) -> Rota:
+    require_supervisor(actor)
+    if not name.strip():
+        raise _fail("name", "Name the rota")
+    if Rota.objects.filter(name=name.strip()).exists():
+        raise _fail("name", "A rota with this name exists")
+    try:
+        validate_zone(time_zone)
+    except ValidationError as error:
+        raise _fail("time_zone", error.messages[0]) from error
+    if ends_on is not None and ends_on < starts_on:
+        raise _fail("ends_on", "The rota must end after it starts")
+    rota = Rota.objects.create(
+        name=name.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        time_zone=time_zone,
+        allowance_tier=allowance_tier,
+        description=description.strip(),
+        created_by=actor,
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=ROTA,
+        object_id=rota.pk,
+        justification="rota created",
+    )
+    return rota
+
+
+@transaction.atomic
+def add_layer(
+    actor: User,
+    rota_id: UUID | str,
+    *,
+    name: str,
+    members: Sequence[User],
+    handover_time: dt.time,
+    rotation: str = Rotation.WEEKLY,
+    priority: int = 1,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    days_of_week: Sequence[int] = (),
+) -> RotaLayer:
+    require_supervisor(actor)
+    rota = selectors.get_rota(actor, rota_id)
+    if not name.strip():
+        raise _fail("name", "Name the layer")
+    if rota.layers.filter(name=name.strip()).exists():
+        raise _fail("name", "This rota already has a layer with that name")
+    if rotation not in Rotation.values:
+        raise _fail("rotation", "Choose daily or weekly")
+    if not members:
+        raise _fail("members", "Choose who is on this layer")
+    for member in members:
+        _operations_person(member, "members")
+    if any(day not in range(7) for day in days_of_week):
+        raise _fail("days_of_week", "Days are 0 (Monday) to 6 (Sunday)")
+    starts_on = starts_on or rota.starts_on
+    if starts_on < rota.starts_on or (rota.ends_on and starts_on > rota.ends_on):
+        raise _fail("starts_on", "The layer must start within the rota's dates")
+    if ends_on is not None and ends_on < starts_on:
+        raise _fail("ends_on", "The layer must end after it starts")
+    if not 1 <= priority <= 99:
+        raise _fail("priority", "Priority is 1 to 99 (higher wins)")
+    layer = RotaLayer.objects.create(
+        rota=rota,
+        name=name.strip(),
+        priority=priority,
+        rotation=rotation,
+        handover_time=handover_time,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        days_of_week=sorted(set(days_of_week)),
+    )
+    LayerMember.objects.bulk_create(
+        LayerMember(layer=layer, user=member, position=position)
+        for position, member in enumerate(members)
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=ROTA,
+        object_id=rota.pk,
+        fields=("layers",),
+        justification=f"layer {layer.name} added",
+        details={"members": [m.username for m in members]},
+    )
+    return layer
+
+
+def _within_rota(rota: Rota, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    rota_start, rota_end = selectors.rota_bounds(rota)
+    if starts_at < rota_start or (rota_end is not None and ends_at > rota_end):
+        raise _fail("starts_at", "That time is outside the rota's dates")
+
+
+def _check_span(starts_at: dt.datetime | None, ends_at: dt.datetime | None) -> None:
+    if starts_at is None or ends_at is None:
+        raise _fail("starts_at", "Enter a start and an end")
+    if ends_at <= starts_at:
+        raise _fail("ends_at", "The end must be after the start")
+
+
+@transaction.atomic
+def add_override(
+    actor: User,
+    rota_id: UUID | str,
+    *,
+    user: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str,
+) -> Override:
+    require_supervisor(actor)
+    rota = selectors.get_rota(actor, rota_id)
+    _operations_person(user)
+    _check_span(starts_at, ends_at)
+    _within_rota(rota, starts_at, ends_at)
+    if not reason.strip():
+        raise _fail("reason", "Give a reason for the override")
+    override = Override.objects.create(
+        rota=rota,
+        user=user,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip(),
+        created_by=actor,
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=ROTA,
+        object_id=rota.pk,
+        fields=("overrides",),
+        recipients=[user.username],
+        justification=reason.strip(),
+        details={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()},
+    )
+    return override
+
+
+@transaction.atomic
+def request_swap(
+    actor: User,
+    rota_id: UUID | str,
+    *,
+    counterpart: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str = "",
+) -> ShiftSwap:
+    """Ask a colleague to cover (part of) your own shift. Nothing changes until they accept."""
+    require_operations(actor)
+    rota = selectors.get_rota(actor, rota_id)
+    _operations_person(counterpart, "counterpart")
+    if counterpart.pk == actor.pk:
+        raise _fail("counterpart", "Choose a colleague, not yourself")
+    _check_span(starts_at, ends_at)
+    _within_rota(rota, starts_at, ends_at)
+    if starts_at <= timezone.now():
+        raise _fail("starts_at", "Only future shifts can be swapped")
+    segments = selectors.resolve(rota, starts_at, ends_at)
+    if not segments or any(s.user is None or s.user.pk != actor.pk for s in segments):
+        raise _fail("starts_at", "You are not on call for all of that time")
+    swap = ShiftSwap.objects.create(
+        rota=rota,
+        requester=actor,
+        counterpart=counterpart,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip(),
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="shift_swap",
+        object_id=swap.pk,
+        recipients=[counterpart.username],
+        justification="swap requested",
+    )
+    return swap
+
+
+@transaction.atomic
+def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
+    """Only the colleague asked can accept; the swap then takes effect as an override."""
+    swap = _locked_swap(actor, swap_id)
+    if swap.counterpart_id != actor.pk:
+        raise _fail(None, "Only the colleague who was asked can accept this swap")
+    if swap.status != SwapStatus.REQUESTED:
+        raise _fail(None, f"This swap is already {swap.get_status_display().lower()}")
+    if swap.starts_at <= timezone.now():
+        raise _fail(None, "This shift has started: ask a supervisor for an override instead")
+    segments = selectors.resolve(swap.rota, swap.starts_at, swap.ends_at)
+    if any(s.user is None or s.user.pk != swap.requester_id for s in segments):
+        raise _fail(None, f"{swap.requester} is no longer on call for all of that time")
+    swap.override = Override.objects.create(
+        rota=swap.rota,
+        user=actor,
+        starts_at=swap.starts_at,
+        ends_at=swap.ends_at,
+        reason=f"Swap with {swap.requester}",
+        created_by=actor,
+    )
+    swap.status, swap.decided_at = SwapStatus.ACCEPTED, timezone.now()
+    swap.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="shift_swap",
+        object_id=swap.pk,
+        recipients=[swap.requester.username],
+        justification="swap accepted",
+    )
+    return swap
+
+
+@transaction.atomic
+def decline_swap(actor: User, swap_id: int | str) -> ShiftSwap:
+    swap = _locked_swap(actor, swap_id)
+    if actor.pk == swap.counterpart_id:
+        new_status = SwapStatus.DECLINED
+    elif actor.pk == swap.requester_id:
+        new_status = SwapStatus.CANCELLED
+    else:
+        raise _fail(None, "Only the two people in the swap can decline or cancel it")
+    if swap.status != SwapStatus.REQUESTED:
+        raise _fail(None, f"This swap is already {swap.get_status_display().lower()}")
+    swap.status, swap.decided_at = new_status, timezone.now()
+    swap.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="shift_swap",
+        object_id=swap.pk,
+        justification=f"swap {new_status}",
+    )
+    return swap
+
+
+def _locked_swap(actor: User, swap_id: int | str) -> ShiftSwap:
+    selectors.get_swap(actor, swap_id)
+    return ShiftSwap.objects.select_for_update().select_related("rota", "requester").get(pk=swap_id)
+
+
+# ------------------------------------------------------------------------------ iCal feed
+
+
+@transaction.atomic
+def issue_feed_token(actor: User) -> tuple[FeedToken, str]:
+    """A new secret feed URL; any earlier one stops working."""
+    require_operations(actor)
+    now = timezone.now()
+    for old in FeedToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True):
+        old.revoked_at = now
+        old.save(update_fields=["revoked_at"])
+    secret = FEED_PREFIX + secrets.token_urlsafe(32)
+    token = FeedToken.objects.create(
+        user=actor, key_hash=FeedToken.hash_secret(secret), hint=secret[:10]
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.ACCESS_GRANT,
+        object_type="rota_feed",
+        object_id=token.pk,
+        justification="calendar feed issued",
+    )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_feed_token(actor: User) -> int:
+    require_operations(actor)
+    count = 0
+    for token in FeedToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True):
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        count += 1
+        ledger.record(
+            actor=actor,
+            action=Action.ALTERATION,
+            object_type="rota_feed",
+            object_id=token.pk,
+            justification="calendar feed revoked",
+        )
+    return count
+
+
+# ------------------------------------------------------------------------------ welfare
+
+
+@transaction.atomic
+def record_work(
+    actor: User,
+    *,
+    person: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    break_minutes: int = 0,
+    kind: str = WorkKind.SHIFT,
+    note: str = "",
+) -> tuple[WorkPeriod, list[welfare.Flag]]:
+    """Record time worked; return the person's working-time flags (flagged, not blocked)."""
+    require_operations(actor)
+    _operations_person(person, "person")
+    if person.pk != actor.pk and not selectors.is_supervisor(actor):
+        raise _fail("person", "You can record only your own time")
+    _check_span(starts_at, ends_at)
+    if ends_at - starts_at > dt.timedelta(hours=48):
+        raise _fail("ends_at", "Record one period of work at a time (48 hours at most)")
+    if break_minutes < 0 or dt.timedelta(minutes=break_minutes) >= ends_at - starts_at:
+        raise _fail("break_minutes", "The break must be shorter than the period worked")
+    if kind not in WorkKind.values:
+        raise _fail("kind", "Choose the kind of work")
+    if WorkPeriod.objects.filter(
+        user=person, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists():
+        raise _fail("starts_at", "This overlaps time already recorded for this person")
+    period = WorkPeriod.objects.create(
+        user=person,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        break_minutes=break_minutes,
+        kind=kind,
+        note=note.strip(),
+        recorded_by=actor,
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="work_period",
+        object_id=period.pk,
+        recipients=[] if person.pk == actor.pk else [person.username],
+        justification="working time recorded",
+    )
+    flags = selectors.assess_people([person], max(ends_at, timezone.now())).pop().assessment.flags
+    return period, flags
+
+
+@transaction.atomic
+def record_psych_assessment(actor: User, *, person: User, assessed_on: dt.date) -> WelfareProfile:
+    require_supervisor(actor)
+    _operations_person(person, "person")
+    if assessed_on > timezone.localdate():
+        raise _fail("assessed_on", "The assessment date must not be in the future")
+    profile = WelfareProfile.objects.filter(user=person).first() or WelfareProfile(user=person)
+    profile.last_psych_assessment = assessed_on
+    profile.updated_at = timezone.now()
+    profile.save()
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="welfare",
+        object_id=person.pk,
+        fields=("last_psych_assessment",),
+        justification="psychological assessment recorded",
+    )
+    return profile
+
+
+@transaction.atomic
+def create_allowance_tier(
+    actor: User,
+    *,
+    code: str,
+    name: str,
+    basis: str,
+    citation: str,
+    daily_amount: Decimal | None = None,
+    percentage: Decimal | None = None,
+    valid_from: dt.date | None = None,
+    confirmed: bool = False,
+    notes: str = "",
+) -> AllowanceTier:
+    require_supervisor(actor)
+    if basis not in AllowanceBasis.values:
+        raise _fail("basis", "Choose a daily amount or a percentage")
+    if basis == AllowanceBasis.DAILY and (daily_amount is None or daily_amount <= 0):
+        raise _fail("daily_amount", "Enter the amount per day")
+    if basis == AllowanceBasis.PERCENTAGE and (percentage is None or not 0 < percentage <= 100):
+        raise _fail("percentage", "Enter a percentage between 0 and 100")
+    if not citation.strip():
+        raise _fail("citation", "Cite the source of this allowance")
+    if not code.strip() or AllowanceTier.objects.filter(code=code.strip()).exists():
+        raise _fail("code", "Choose a new, unique code")
+    tier = AllowanceTier.objects.create(
+        code=code.strip(),
+        name=name.strip() or code.strip(),
+        basis=basis,
+        daily_amount=daily_amount if basis == AllowanceBasis.DAILY else None,
+        percentage=percentage if basis == AllowanceBasis.PERCENTAGE else None,
+        citation=citation.strip(),
+        valid_from=valid_from or timezone.localdate(),
+        confirmed=confirmed,
+        notes=notes.strip(),
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="allowance_tier",
+        object_id=tier.pk,
+        justification="allowance tier configured",
+    )
+    return tier

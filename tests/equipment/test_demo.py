@@ -1,0 +1,16 @@
+import pytest
+
+from haven.demo.accounts import create_demo_accounts
+from haven.equipment.demo import create_demo_operations
+from haven.equipment.models import Asset, Deployment
+from haven.rota.models import Rota
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_operations_load_and_can_run_twice():
+    create_demo_accounts()
+    create_demo_operations()
+    create_demo_operations()
+    assert Asset.objects.filter(serial__startswith="DEMO-").count() == 7
+    assert Deployment.objects.count() == 2 and Rota.objects.count() == 1
