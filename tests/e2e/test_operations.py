@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from haven.accounts.roles import Role
 from haven.equipment import triggers
@@ -61,7 +62,7 @@ def custody(page, kind: str, signature: str, deployment: str | None = None) -> N
     page.get_by_label("Signature").fill(signature)
     page.get_by_label("I confirm this hand-over is true and complete").check()
     page.get_by_role("button", name="Sign and record").click()
-    assert page.locator(".govuk-notification-banner--success").is_visible()
+    expect(page.locator(".govuk-notification-banner--success")).to_be_visible()
 
 
 def test_kit_deployment_custody_rota_and_welfare(page, custody_triggers):
@@ -123,7 +124,7 @@ def test_kit_deployment_custody_rota_and_welfare(page, custody_triggers):
         f"Recovered from site ({reference})",
         "Returned to store",
     ]
-    assert page.get_by_text("Chain intact").is_visible()
+    expect(page.get_by_text("Chain intact")).to_be_visible()
     sign_out(page)
 
     # The supervisor's rota shows who is on call across the spring DST change.

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from haven.accounts.roles import Role
 from tests.factories import PASSWORD, UserFactory, current_code
@@ -26,13 +27,9 @@ def test_sign_in_with_password_and_totp_shows_the_shell(page):
     page.get_by_label("Security code").fill(current_code(user))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
-    assert page.get_by_role("heading", name="Welcome, Ada").is_visible()
+    expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
     assert page.get_by_test_id("user-clearance").inner_text() == "SECRET"
-    assert (
-        page.get_by_role("navigation", name="Menu")
-        .get_by_role("link", name="Protection")
-        .is_visible()
-    )
+    expect(page.get_by_role("navigation", name="Menu").get_by_role("link", name="Protection"))
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
     assert "govuk-frontend-supported" in (page.locator("body").get_attribute("class") or "")
     assert not [error for error in console_errors if "Content Security Policy" in error]

@@ -112,6 +112,12 @@ WORKED_EXAMPLES = [
     WorkedExample("first-progress-update", UPDATE, date(2025, 1, 1), date(2025, 1, 29)),
     WorkedExample("ico-72-hours", ICO, date(2025, 1, 1), date(2025, 1, 4)),
     WorkedExample("iopc-response-56-days", IOPC_RESPONSE, date(2025, 1, 1), date(2025, 2, 26)),
+    # Calendar days ignore Good Friday and Easter Monday (no roll-over): 17 Apr + 28.
+    WorkedExample("review-over-easter", REVIEW, date(2025, 4, 17), date(2025, 5, 15)),
+    # 23, 24 Dec, then 25, 26 Dec and the weekend skipped: 29, 30, 31 Dec 2025.
+    WorkedExample("outcome-over-christmas-2025", OUTCOME, date(2025, 12, 22), date(2025, 12, 31)),
+    # Easter 2026: Good Friday 3 Apr and Easter Monday 6 Apr skipped.
+    WorkedExample("conduct-over-easter-2026", CONDUCT, date(2026, 3, 30), date(2026, 4, 22)),
 ]
 
 

@@ -1,5 +1,742 @@
+"""Oversight endpoints: every capability of the oversight pages. Only oversight roles may call
+them (403 otherwise); bad input answers 422 problem+json and changes nothing."""
+
 from __future__ import annotations
 
-from ninja import Router
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+from haven.timelimits import RULES
+
+from . import config, selectors, services, statistics
 
 router = Router(tags=["oversight"])
+T = TypeVar("T")
+
+
+def oversight_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.can_use(Module.OVERSIGHT):
+        raise HttpError(403, "Your role does not use the oversight module")
+    return user
+
+
+def attempt(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except ValidationError as error:
+        raise HttpError(422, "; ".join(error.messages)) from error
+
+
+class DeadlineOut(Schema):
+    title: str
+    due: date
+    rule_code: str
+    citation: str
+    explanation: str
+    state: str
+
+
+class ComplaintSummary(Schema):
+    id: UUID
+    reference: str
+    force_reference: str
+    received_on: date
+    status: str
+    category: str
+    against_chief_officer: bool
+
+
+class ComplaintPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[ComplaintSummary]
+
+
+class ReviewOut(Schema):
+    id: UUID
+    received_on: date
+    forwarded_days: int
+    extension_days: int
+    extension_reason: str
+    due_on: date
+    in_time: bool
+    status: str
+    determined_on: date | None
+    reasonable_and_proportionate: bool | None
+    recommendations: str
+    force_response: str
+    force_response_on: date | None
+
+
+class ComplaintOut(ComplaintSummary):
+    appropriate_authority: str
+    review_body: str
+    review_body_limb: str
+    reg4_criteria: list[str]
+    complainant_name: str
+    complainant_contact: str
+    narrative: str
+    outcome: str
+    outcome_notice_on: date | None
+    marking: str
+    deadlines: list[DeadlineOut]
+    reviews: list[ReviewOut]
+
+
+class ComplaintFilters(Schema):
+    reference: str = ""
+    complainant: str = ""
+    status: str = ""
+    category: str = ""
+    overdue: bool = False
+    chief_officer: bool = False
+    sort: str = "-received"
+    page: int = Field(1, ge=1)
+
+
+class ComplaintIn(Schema):
+    received_on: date
+    category: str
+    complainant_name: str = Field(..., max_length=200)
+    complainant_contact: str = Field("", max_length=500)
+    narrative: str = Field("", max_length=10000)
+    against_chief_officer: bool = False
+    schedule3: bool = True
+    reg4_criteria: list[str] = []
+    review_body: str | None = None
+    review_body_limb: str = ""
+    force_reference: str = Field("", max_length=40)
+
+
+class ActionIn(Schema):
+    action: str
+    note: str = Field("", max_length=300)
+    on: date | None = None
+
+
+class OutcomeIn(Schema):
+    outcome: str
+    notice_on: date
+
+
+class UpdateIn(Schema):
+    sent_on: date
+    method: str
+
+
+class ReviewIn(Schema):
+    received_on: date
+    forwarded_days: int = Field(0, ge=0, le=365)
+    extension_days: int = Field(0, ge=0, le=365)
+    extension_reason: str = Field("", max_length=2000)
+
+
+class ExtendIn(Schema):
+    extension_days: int = Field(..., ge=1, le=365)
+    reason: str = Field(..., max_length=2000)
+
+
+class DetermineIn(Schema):
+    determined_on: date
+    reasonable_and_proportionate: bool
+    recommendations: str = Field("", max_length=10000)
+
+
+class ResponseIn(Schema):
+    response: str = Field(..., max_length=10000)
+    response_on: date
+
+
+def _complaint_out(complaint: Any) -> dict[str, Any]:
+    computed = {"marking", "deadlines", "reviews"}
+    data = {
+        name: getattr(complaint, name) for name in ComplaintOut.model_fields if name not in computed
+    }
+    data["marking"] = complaint.marking
+    data["deadlines"] = selectors.complaint_deadlines(complaint)
+    data["reviews"] = list(complaint.reviews.all())
+    return data
+
+
+@router.get("/oversight/complaints", response=ComplaintPage, summary="Complaints")
+def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]) -> dict[str, Any]:
+    user = oversight_user(request)
+    search = selectors.ComplaintSearch(**filters.dict(exclude={"page"}))
+    page = selectors.list_complaints(user, search, filters.page)
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }
+
+
+@router.post("/oversight/complaints", response={201: ComplaintOut}, summary="Record a complaint")
+def create_complaint(request: HttpRequest, payload: ComplaintIn) -> tuple[int, dict[str, Any]]:
+    user = oversight_user(request)
+    complaint = attempt(lambda: services.create_complaint(user, **payload.dict()))
+    return 201, _complaint_out(complaint)
+
+
+@router.get("/oversight/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")
+def get_complaint(request: HttpRequest, complaint_id: UUID) -> dict[str, Any]:
+    return _complaint_out(selectors.get_complaint(oversight_user(request), complaint_id))
+
+
+def _on_complaint(
+    request: HttpRequest, complaint_id: UUID, action: Callable[[User, Any], Any]
+) -> dict[str, Any]:
+    user = oversight_user(request)
+    complaint = selectors.find_complaint(user, complaint_id)
+    attempt(lambda: action(user, complaint.pk))
+    return _complaint_out(selectors.get_complaint(user, complaint.pk))
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/actions",
+    response=ComplaintOut,
+    summary="Log, record, refer, mark handled or close",
+)
+def complaint_action(request: HttpRequest, complaint_id: UUID, payload: ActionIn) -> dict[str, Any]:
+    return _on_complaint(
+        request,
+        complaint_id,
+        lambda user, pk: services.act_on_complaint(
+            user, pk, payload.action, payload.note, on=payload.on
+        ),
+    )
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/outcome",
+    response=ComplaintOut,
+    summary="Record the outcome",
+)
+def complaint_outcome(
+    request: HttpRequest, complaint_id: UUID, payload: OutcomeIn
+) -> dict[str, Any]:
+    return _on_complaint(
+        request, complaint_id, lambda user, pk: services.record_outcome(user, pk, **payload.dict())
+    )
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/updates",
+    response=ComplaintOut,
+    summary="Record a complainant update",
+)
+def complaint_update(request: HttpRequest, complaint_id: UUID, payload: UpdateIn) -> dict[str, Any]:
+    return _on_complaint(
+        request, complaint_id, lambda user, pk: services.record_update(user, pk, **payload.dict())
+    )
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/reviews",
+    response=ComplaintOut,
+    summary="Record a review application",
+)
+def review_new(request: HttpRequest, complaint_id: UUID, payload: ReviewIn) -> dict[str, Any]:
+    return _on_complaint(
+        request,
+        complaint_id,
+        lambda user, pk: services.record_review_application(user, pk, **payload.dict()),
+    )
+
+
+def _on_review(
+    request: HttpRequest, review_id: UUID, action: Callable[[User, Any], Any]
+) -> dict[str, Any]:
+    user = oversight_user(request)
+    review = selectors.find_review(user, review_id)
+    attempt(lambda: action(user, review.pk))
+    return _complaint_out(selectors.get_complaint(user, review.complaint_id))
+
+
+@router.post(
+    "/oversight/reviews/{review_id}/extension",
+    response=ComplaintOut,
+    summary="Extend a review time limit",
+)
+def review_extend(request: HttpRequest, review_id: UUID, payload: ExtendIn) -> dict[str, Any]:
+    return _on_review(
+        request, review_id, lambda u, pk: services.extend_review(u, pk, **payload.dict())
+    )
+
+
+@router.post(
+    "/oversight/reviews/{review_id}/refusal",
+    response=ComplaintOut,
+    summary="Refuse an out-of-time application",
+)
+def review_refuse(request: HttpRequest, review_id: UUID) -> dict[str, Any]:
+    return _on_review(request, review_id, services.refuse_review_out_of_time)
+
+
+@router.post(
+    "/oversight/reviews/{review_id}/determination",
+    response=ComplaintOut,
+    summary="Determine a review",
+)
+def review_determine(request: HttpRequest, review_id: UUID, payload: DetermineIn) -> dict[str, Any]:
+    return _on_review(
+        request, review_id, lambda u, pk: services.determine_review(u, pk, **payload.dict())
+    )
+
+
+@router.post(
+    "/oversight/reviews/{review_id}/response",
+    response=ComplaintOut,
+    summary="Record the force's response",
+)
+def review_response(request: HttpRequest, review_id: UUID, payload: ResponseIn) -> dict[str, Any]:
+    return _on_review(
+        request, review_id, lambda u, pk: services.record_force_response(u, pk, **payload.dict())
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Panels and hearings
+
+
+class InterestOut(Schema):
+    subject: str
+    description: str
+    declared_on: date
+
+
+class AbsenceOut(Schema):
+    starts_on: date
+    ends_on: date
+    reason: str
+
+
+class MemberOut(Schema):
+    id: UUID
+    name: str
+    kind: str
+    term_start: date
+    term_end: date
+    eligible: bool
+    qualifications: str
+    rota_position: int
+    active: bool
+    interests: list[InterestOut]
+    absences: list[AbsenceOut]
+
+    @staticmethod
+    def resolve_interests(obj: Any) -> list[Any]:
+        return list(obj.interests.all())
+
+    @staticmethod
+    def resolve_absences(obj: Any) -> list[Any]:
+        return list(obj.absences.all())
+
+
+class MemberIn(Schema):
+    name: str = Field(..., max_length=120)
+    kind: str
+    term_start: date
+    term_end: date
+    eligible: bool = True
+    qualifications: str = Field("", max_length=200)
+
+
+class InterestIn(Schema):
+    subject: str = Field(..., max_length=120)
+    description: str = Field("", max_length=300)
+    declared_on: date
+
+
+class AbsenceIn(Schema):
+    starts_on: date
+    ends_on: date
+    reason: str = Field("", max_length=200)
+
+
+@router.get("/oversight/panel-members", response=list[MemberOut], summary="Panel registers")
+def list_members(request: HttpRequest, kind: str = "") -> Any:
+    return list(selectors.panel_members(oversight_user(request), kind))
+
+
+@router.post("/oversight/panel-members", response={201: MemberOut}, summary="Add to a register")
+def add_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
+    user = oversight_user(request)
+    return 201, attempt(lambda: services.add_panel_member(user, **payload.dict()))
+
+
+@router.post(
+    "/oversight/panel-members/{member_id}/interests",
+    response=MemberOut,
+    summary="Declare an interest",
+)
+def add_interest(request: HttpRequest, member_id: UUID, payload: InterestIn) -> Any:
+    user = oversight_user(request)
+    member = selectors.get_panel_member(user, member_id)
+    attempt(lambda: services.declare_interest(user, member.pk, **payload.dict()))
+    return selectors.get_panel_member(user, member.pk)
+
+
+@router.post(
+    "/oversight/panel-members/{member_id}/unavailability",
+    response=MemberOut,
+    summary="Record unavailability",
+)
+def add_absence(request: HttpRequest, member_id: UUID, payload: AbsenceIn) -> Any:
+    user = oversight_user(request)
+    member = selectors.get_panel_member(user, member_id)
+    attempt(lambda: services.record_unavailability(user, member.pk, **payload.dict()))
+    return selectors.get_panel_member(user, member.pk)
+
+
+class AppointmentOut(Schema):
+    seat: str
+    appointee: str
+    member_id: UUID | None
+    method: str
+    rota_position: int | None
+    seed: int | None
+    explanation: str
+
+
+class HearingOut(Schema):
+    id: UUID
+    reference: str
+    officer_reference: str
+    force: str
+    senior_officer: bool
+    referral_date: date
+    panel_model: str
+    status: str
+    notice_on: date | None
+    hearing_on: date | None
+    outcome: str
+    outcome_on: date | None
+    panel: list[AppointmentOut]
+    deadlines: list[DeadlineOut]
+
+    @staticmethod
+    def resolve_panel(obj: Any) -> list[Any]:
+        return list(obj.appointments.all())
+
+    @staticmethod
+    def resolve_deadlines(obj: Any) -> list[Any]:
+        return selectors.hearing_deadlines(obj)
+
+
+class HearingIn(Schema):
+    officer_reference: str = Field(..., max_length=60)
+    force: str = Field(..., max_length=80)
+    referral_date: date
+    senior_officer: bool = False
+
+
+class PanelIn(Schema):
+    method: str = Field(..., description="rota or random")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    nominees: dict[str, str] = Field(
+        default_factory=dict,
+        description="Names for force-nominated seats: police_member (2020 model) or "
+        "chief_officer_chair (2024 model)",
+    )
+
+
+class MemberSeatIn(Schema):
+    seat: str
+    member_id: UUID
+    reason: str = Field(..., max_length=300)
+
+
+class StageIn(Schema):
+    to: str
+    on: date
+    outcome: str = Field("", max_length=200)
+
+
+@router.get("/oversight/hearings", response=list[HearingOut], summary="Misconduct cases")
+def list_hearings(request: HttpRequest) -> Any:
+    return list(selectors.hearings(oversight_user(request)))
+
+
+@router.post("/oversight/hearings", response={201: HearingOut}, summary="Record a referral")
+def create_hearing(request: HttpRequest, payload: HearingIn) -> tuple[int, Any]:
+    user = oversight_user(request)
+    hearing = attempt(lambda: services.create_hearing(user, **payload.dict()))
+    return 201, selectors.get_hearing(user, hearing.pk)
+
+
+@router.get("/oversight/hearings/{hearing_id}", response=HearingOut, summary="One misconduct case")
+def get_hearing(request: HttpRequest, hearing_id: UUID) -> Any:
+    return selectors.get_hearing(oversight_user(request), hearing_id)
+
+
+def _on_hearing(request: HttpRequest, hearing_id: UUID, action: Callable[[User, Any], Any]) -> Any:
+    user = oversight_user(request)
+    hearing = selectors.get_hearing(user, hearing_id)
+    attempt(lambda: action(user, hearing.pk))
+    return selectors.get_hearing(user, hearing.pk)
+
+
+@router.post(
+    "/oversight/hearings/{hearing_id}/panel",
+    response=HearingOut,
+    summary="Appoint the panel by rota or random draw",
+)
+def appoint_panel(request: HttpRequest, hearing_id: UUID, payload: PanelIn) -> Any:
+    return _on_hearing(
+        request,
+        hearing_id,
+        lambda u, pk: services.appoint_panel(
+            u, pk, method=payload.method, seed=payload.seed, nominees=payload.nominees
+        ),
+    )
+
+
+@router.post(
+    "/oversight/hearings/{hearing_id}/seats",
+    response=HearingOut,
+    summary="Appoint a named member to a seat",
+)
+def appoint_member(request: HttpRequest, hearing_id: UUID, payload: MemberSeatIn) -> Any:
+    return _on_hearing(
+        request, hearing_id, lambda u, pk: services.appoint_member(u, pk, **payload.dict())
+    )
+
+
+@router.post(
+    "/oversight/hearings/{hearing_id}/stage", response=HearingOut, summary="Move to the next stage"
+)
+def advance_hearing(request: HttpRequest, hearing_id: UUID, payload: StageIn) -> Any:
+    return _on_hearing(
+        request, hearing_id, lambda u, pk: services.advance_hearing(u, pk, **payload.dict())
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tribunals and forfeiture
+
+
+class TribunalOut(Schema):
+    id: UUID
+    reference: str
+    hearing_id: UUID | None
+    appellant_reference: str
+    senior_officer_appellant: bool
+    notice_received_on: date
+    chair_name: str
+    senior_member_name: str
+    lay_member_name: str
+    lay_member_never_police: bool
+    hearing_on: date | None
+    determination: str
+    determined_on: date | None
+
+
+class TribunalIn(Schema):
+    appellant_reference: str = Field(..., max_length=60)
+    notice_received_on: date
+    hearing_id: UUID | None = None
+    senior_officer_appellant: bool = False
+    chair_name: str = Field("", max_length=120)
+    senior_member_name: str = Field("", max_length=120)
+    lay_member_name: str = Field("", max_length=120)
+    lay_member_never_police: bool = False
+    hearing_on: date | None = None
+
+
+class TribunalDetermineIn(Schema):
+    determination: str
+    determined_on: date
+
+
+@router.get("/oversight/tribunals", response=list[TribunalOut], summary="Police appeals tribunals")
+def list_tribunals(request: HttpRequest) -> Any:
+    return list(selectors.tribunals(oversight_user(request)))
+
+
+@router.post("/oversight/tribunals", response={201: TribunalOut}, summary="Record an appeal")
+def create_tribunal(request: HttpRequest, payload: TribunalIn) -> tuple[int, Any]:
+    user = oversight_user(request)
+    return 201, attempt(lambda: services.create_tribunal(user, **payload.dict()))
+
+
+@router.post(
+    "/oversight/tribunals/{tribunal_id}/determination",
+    response=TribunalOut,
+    summary="Record the determination",
+)
+def determine_tribunal(
+    request: HttpRequest, tribunal_id: UUID, payload: TribunalDetermineIn
+) -> Any:
+    user = oversight_user(request)
+    tribunal = selectors.get_tribunal(user, tribunal_id)
+    return attempt(lambda: services.determine_tribunal(user, tribunal.pk, **payload.dict()))
+
+
+class ForfeitureOut(Schema):
+    id: UUID
+    reference: str
+    officer_reference: str
+    offence: str
+    ground: str
+    conviction_on: date
+    status: str
+    psa_decision_on: date | None
+    certificate_issued_on: date | None
+    percentage: Decimal | None
+    permanent: bool
+    duration_months: int | None
+    decision_on: date | None
+    appeal_lodged_on: date | None
+    appeal_outcome: str
+    implemented_on: date | None
+
+
+class ForfeitureIn(Schema):
+    officer_reference: str = Field(..., max_length=60)
+    offence: str = Field(..., max_length=200)
+    ground: str
+    conviction_on: date
+
+
+class ForfeitureStepIn(Schema):
+    to: str
+    on: date
+    percentage: Decimal | None = None
+    permanent: bool = True
+    duration_months: int | None = Field(None, ge=1, le=1200)
+    appeal_outcome: str = Field("", max_length=200)
+
+
+@router.get(
+    "/oversight/forfeitures", response=list[ForfeitureOut], summary="Pension forfeiture cases"
+)
+def list_forfeitures(request: HttpRequest) -> Any:
+    return list(selectors.forfeitures(oversight_user(request)))
+
+
+@router.post("/oversight/forfeitures", response={201: ForfeitureOut}, summary="Record a conviction")
+def create_forfeiture(request: HttpRequest, payload: ForfeitureIn) -> tuple[int, Any]:
+    user = oversight_user(request)
+    return 201, attempt(lambda: services.create_forfeiture(user, **payload.dict()))
+
+
+@router.post(
+    "/oversight/forfeitures/{forfeiture_id}/steps",
+    response=ForfeitureOut,
+    summary="Record the next step (percentage at most 65)",
+)
+def forfeiture_step(request: HttpRequest, forfeiture_id: UUID, payload: ForfeitureStepIn) -> Any:
+    user = oversight_user(request)
+    case = selectors.get_forfeiture(user, forfeiture_id)
+    return attempt(lambda: services.forfeiture_step(user, case.pk, **payload.dict()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics and rules
+
+
+class TableOut(Schema):
+    code: str
+    title: str
+    threshold: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    totals: dict[str, str]
+    suppressed: int
+
+
+@router.get(
+    "/oversight/statistics/{stat_table}",
+    response=TableOut,
+    summary="A published table (suppressed)",
+)
+def get_statistics(
+    request: HttpRequest, stat_table: str, threshold: int | None = None
+) -> dict[str, Any]:
+    user = oversight_user(request)
+    if stat_table not in statistics.TABLES:
+        raise HttpError(404, f"No table {stat_table!r}; one of {', '.join(statistics.TABLES)}")
+    stat = statistics.export(user, stat_table, "json", threshold)
+    columns = list(stat.table.columns)
+    column_totals, grand = stat.totals
+    return {
+        "code": stat.code,
+        "title": stat.title,
+        "threshold": stat.table.threshold,
+        "columns": columns,
+        "rows": [
+            {"label": label, "cells": dict(zip(columns, cells, strict=True)), "total": total}
+            | ({"extra": extra} if stat.extra_column else {})
+            for label, cells, total, extra in stat.rows
+        ],
+        "totals": dict(zip(columns, column_totals, strict=True)) | {"Total": grand},
+        "suppressed": stat.suppressed_count,
+    }
+
+
+class RuleOut(Schema):
+    code: str
+    title: str
+    citation: str
+    version: int
+    valid_from: date
+    valid_to: date | None
+    detail: str
+
+
+@router.get(
+    "/oversight/rules", response=list[RuleOut], summary="Time limits and rules with citations"
+)
+def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
+    oversight_user(request)
+    rules: list[dict[str, Any]] = [
+        {
+            "code": r.code,
+            "title": r.title,
+            "citation": r.citation,
+            "version": r.version,
+            "valid_from": r.valid_from,
+            "valid_to": r.valid_to,
+            "detail": f"{r.amount} {r.kind.replace('_', ' ')}. {r.notes}",
+        }
+        for versions in RULES.values()
+        for r in versions
+    ]
+    rules += [
+        {
+            "code": f"panel-{m.code}",
+            "title": m.title,
+            "citation": m.citation,
+            "version": 1,
+            "valid_from": m.valid_from,
+            "valid_to": m.valid_to,
+            "detail": "; ".join(seat.label for seat in m.seats),
+        }
+        for m in config.PANEL_MODELS
+    ]
+    limit = config.PENSION_FORFEITURE_LIMIT
+    rules.append(
+        {
+            "code": limit.code,
+            "title": limit.title,
+            "citation": limit.citation,
+            "version": 1,
+            "valid_from": limit.valid_from,
+            "valid_to": None,
+            "detail": f"At most {limit.max_percent}%. {limit.notes}",
+        }
+    )
+    return rules

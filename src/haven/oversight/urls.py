@@ -4,4 +4,37 @@ from . import views
 
 app_name = "oversight"
 
-urlpatterns = [path("oversight/", views.home, name="home")]
+C = "oversight/complaints/<uuid:complaint_id>/"
+R = "oversight/reviews/<uuid:review_id>/"
+
+urlpatterns = [
+    path("oversight/", views.home, name="home"),
+    path("oversight/rules/", views.rules, name="rules"),
+    path("oversight/complaints/", views.complaints, name="complaints"),
+    path("oversight/complaints/export.csv", views.complaints_csv, name="complaints_csv"),
+    path("oversight/complaints/new/", views.complaint_new, name="complaint_new"),
+    path(C, views.complaint, name="complaint"),
+    path(C + "action/", views.complaint_action, name="complaint_action"),
+    path(C + "outcome/", views.complaint_outcome, name="complaint_outcome"),
+    path(C + "update/", views.complaint_update, name="complaint_update"),
+    path(C + "review/", views.review_new, name="review_new"),
+    path(R + "extend/", views.review_extend, name="review_extend"),
+    path(R + "determine/", views.review_determine, name="review_determine"),
+    path(R + "response/", views.review_response, name="review_response"),
+    path(R + "refuse/", views.review_refuse, name="review_refuse"),
+    path("oversight/panel-members/", views.panel_members, name="panel_members"),
+    path("oversight/panel-members/<uuid:member_id>/", views.panel_member, name="panel_member"),
+    path("oversight/hearings/", views.hearings, name="hearings"),
+    path("oversight/hearings/<uuid:hearing_id>/", views.hearing, name="hearing"),
+    path("oversight/tribunals/", views.tribunals, name="tribunals"),
+    path("oversight/tribunals/<uuid:tribunal_id>/", views.tribunal, name="tribunal"),
+    path("oversight/forfeitures/", views.forfeitures, name="forfeitures"),
+    path("oversight/forfeitures/<uuid:forfeiture_id>/", views.forfeiture, name="forfeiture"),
+    path("oversight/statistics/", views.statistics_view, name="statistics"),
+    path(
+        "oversight/statistics/<slug:stat_table>.<slug:export_format>",
+        views.statistics_export,
+        name="statistics_export",
+    ),
+    path("oversight/import/", views.import_upload, name="import"),
+]

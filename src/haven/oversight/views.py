@@ -1,12 +1,595 @@
+"""Oversight pages. Every view needs an oversight role (module_required); reads go through
+selectors (ledger consultation entries), writes through services."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import csv
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from haven.access.decorators import module_required
+from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.timelimits import RULES
+
+from . import config, forms, imports, selectors, services, statistics, workflow
+from .models import ComplaintStatus, ReviewStatus
+
+NAV = {"nav_active": Module.OVERSIGHT, "classification": "OFFICIAL-SENSITIVE"}
+oversight = module_required(Module.OVERSIGHT)
 
 
-@module_required(Module.OVERSIGHT)
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def add_form_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _submit(form: Any, action: Callable[[dict[str, Any]], Any]) -> Any:
+    """Run a service with the cleaned data; on refusal put its errors on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        return action(form.cleaned_data)
+    except ValidationError as error:
+        add_form_errors(form, error)
+        return None
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    return render(request, template, {**NAV, **context})
+
+
+def _form_page(
+    request: HttpRequest, form: Any, title: str, submit: str, back: str, caption: str = ""
+) -> HttpResponse:
+    return _page(
+        request,
+        "oversight/form.html",
+        {"form": form, "title": title, "submit": submit, "back": back, "caption": caption},
+    )
+
+
+@oversight
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "oversight/home.html", {"nav_active": Module.OVERSIGHT})
+    user = _user(request)
+    overdue = statistics.build("overdue")
+    return _page(
+        request,
+        "oversight/home.html",
+        {
+            "open_complaints": selectors.complaints_for(user)
+            .exclude(status=ComplaintStatus.CLOSED)
+            .count(),
+            "open_reviews": selectors.open_reviews(user).count(),
+            "hearings": selectors.hearings(user).exclude(status="final").count(),
+            "overdue": overdue,
+        },
+    )
+
+
+@oversight
+def rules(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "oversight/rules.html",
+        {
+            "time_limits": [rule for versions in RULES.values() for rule in versions],
+            "panel_models": config.PANEL_MODELS,
+            "forfeiture": config.PENSION_FORFEITURE_LIMIT,
+            "disclosure": config.disclosure_policy(),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Complaints
+
+
+def _search(request: HttpRequest) -> tuple[forms.SearchForm, selectors.ComplaintSearch]:
+    form = forms.SearchForm(request.GET or None)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        return form, selectors.ComplaintSearch(**data)
+    return form, selectors.ComplaintSearch()
+
+
+@oversight
+def complaints(request: HttpRequest) -> HttpResponse:
+    form, search = _search(request)
+    page = selectors.list_complaints(_user(request), search, request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _page(
+        request,
+        "oversight/complaints.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@oversight
+def complaints_csv(request: HttpRequest) -> HttpResponse:
+    _, search = _search(request)
+    rows = selectors.export_complaints(_user(request), search)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="complaints.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["reference", "force_reference", "received_on", "status", "category", "outcome"]
+    )
+    for c in rows:
+        writer.writerow(
+            [c.reference, c.force_reference, c.received_on, c.status, c.category, c.outcome]
+        )
+    return response
+
+
+@oversight
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    form = forms.ComplaintForm(request.POST or None)
+    if request.method == "POST":
+        complaint = _submit(
+            form,
+            lambda data: services.create_complaint(
+                _user(request), **{**data, "review_body": data["review_body"] or None}
+            ),
+        )
+        if complaint:
+            messages.success(request, f"Complaint {complaint.reference} recorded.")
+            return redirect("oversight:complaint", complaint_id=complaint.pk)
+    return _page(request, "oversight/complaint_form.html", {"form": form})
+
+
+@oversight
+def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    item = selectors.get_complaint(_user(request), complaint_id)
+    allowed = workflow.COMPLAINT_TRANSITIONS[item.status]
+    actions = [
+        (code, label)
+        for code, (target, label) in workflow.SIMPLE_COMPLAINT_ACTIONS.items()
+        if target in allowed
+    ]
+    return _page(
+        request,
+        "oversight/complaint.html",
+        {
+            "complaint": item,
+            "deadlines": selectors.complaint_deadlines(item),
+            "actions": actions,
+            "reviews": [(r, [selectors.review_deadline(r)]) for r in item.reviews.all()],
+            "may_outcome": ComplaintStatus.OUTCOME_NOTIFIED in allowed,
+            "may_review": ComplaintStatus.REVIEW_WINDOW in allowed,
+            "may_update": item.status in selectors.UPDATE_STATES,
+            "ReviewStatus": ReviewStatus,
+            "today": timezone.localdate(),
+            "classification": item.marking,
+        },
+    )
+
+
+@require_POST
+@oversight
+def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    item = selectors.find_complaint(_user(request), complaint_id)
+    try:
+        on = date.fromisoformat(request.POST["on"]) if request.POST.get("on") else None
+    except ValueError:
+        messages.error(request, "Enter a real date")
+        return redirect("oversight:complaint", complaint_id=item.pk)
+    try:
+        services.act_on_complaint(
+            _user(request),
+            item.pk,
+            request.POST.get("action", ""),
+            request.POST.get("note", "")[:300],
+            on=on,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Complaint updated.")
+    return redirect("oversight:complaint", complaint_id=item.pk)
+
+
+def _complaint_form(
+    request: HttpRequest,
+    complaint_id: UUID,
+    form_class: type,
+    title: str,
+    submit: str,
+    action: Callable[[User, UUID, dict[str, Any]], Any],
+) -> HttpResponse:
+    item = selectors.find_complaint(_user(request), complaint_id)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and _submit(form, lambda d: action(_user(request), item.pk, d)):
+        messages.success(request, f"{title}: saved.")
+        return redirect("oversight:complaint", complaint_id=item.pk)
+    back = f"/oversight/complaints/{item.pk}/"
+    return _form_page(request, form, title, submit, back, caption=item.reference)
+
+
+@oversight
+def complaint_outcome(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    return _complaint_form(
+        request,
+        complaint_id,
+        forms.OutcomeForm,
+        "Record the outcome",
+        "Save outcome",
+        lambda user, pk, d: services.record_outcome(user, pk, **d),
+    )
+
+
+@oversight
+def complaint_update(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    return _complaint_form(
+        request,
+        complaint_id,
+        forms.UpdateForm,
+        "Record an update to the complainant",
+        "Save update",
+        lambda user, pk, d: services.record_update(user, pk, **d),
+    )
+
+
+@oversight
+def review_new(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    return _complaint_form(
+        request,
+        complaint_id,
+        forms.ReviewForm,
+        "Record a review application",
+        "Save application",
+        lambda user, pk, d: services.record_review_application(user, pk, **d),
+    )
+
+
+def _review_form(
+    request: HttpRequest,
+    review_id: UUID,
+    form_class: type,
+    title: str,
+    submit: str,
+    action: Callable[[User, UUID, dict[str, Any]], Any],
+) -> HttpResponse:
+    review = selectors.find_review(_user(request), review_id)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and _submit(form, lambda d: action(_user(request), review.pk, d)):
+        messages.success(request, f"{title}: saved.")
+        return redirect("oversight:complaint", complaint_id=review.complaint_id)
+    back = f"/oversight/complaints/{review.complaint_id}/"
+    return _form_page(request, form, title, submit, back, caption=review.complaint.reference)
+
+
+@oversight
+def review_extend(request: HttpRequest, review_id: UUID) -> HttpResponse:
+    return _review_form(
+        request,
+        review_id,
+        forms.ExtendForm,
+        "Extend the time limit",
+        "Save extension",
+        lambda user, pk, d: services.extend_review(user, pk, **d),
+    )
+
+
+@oversight
+def review_determine(request: HttpRequest, review_id: UUID) -> HttpResponse:
+    return _review_form(
+        request,
+        review_id,
+        forms.DetermineForm,
+        "Determine the review",
+        "Save determination",
+        lambda user, pk, d: services.determine_review(user, pk, **d),
+    )
+
+
+@oversight
+def review_response(request: HttpRequest, review_id: UUID) -> HttpResponse:
+    return _review_form(
+        request,
+        review_id,
+        forms.ResponseForm,
+        "Record the force's response",
+        "Save response",
+        lambda user, pk, d: services.record_force_response(user, pk, **d),
+    )
+
+
+@require_POST
+@oversight
+def review_refuse(request: HttpRequest, review_id: UUID) -> HttpResponse:
+    review = selectors.find_review(_user(request), review_id)
+    try:
+        services.refuse_review_out_of_time(_user(request), review.pk)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Application refused as out of time; complaint closed.")
+    return redirect("oversight:complaint", complaint_id=review.complaint_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Panel registers and misconduct hearings
+
+
+@oversight
+def panel_members(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.PanelMemberForm(request.POST or None)
+    if request.method == "POST" and _submit(form, lambda d: services.add_panel_member(user, **d)):
+        messages.success(request, "Panel member added to the register.")
+        return redirect("oversight:panel_members")
+    return _page(
+        request,
+        "oversight/panel_members.html",
+        {"form": form, "members": selectors.panel_members(user), "today": timezone.localdate()},
+    )
+
+
+@oversight
+def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
+    user = _user(request)
+    member = selectors.get_panel_member(user, member_id)
+    posted = request.POST if request.method == "POST" else None
+    which = request.POST.get("form", "")
+    interest = forms.InterestForm(posted if which == "interest" else None, prefix="interest")
+    absence = forms.UnavailabilityForm(posted if which == "absence" else None, prefix="absence")
+    if posted is not None:
+        done = None
+        if which == "interest":
+            done = _submit(interest, lambda d: services.declare_interest(user, member.pk, **d))
+        elif which == "absence":
+            done = _submit(absence, lambda d: services.record_unavailability(user, member.pk, **d))
+        if done:
+            messages.success(request, "Register updated.")
+            return redirect("oversight:panel_member", member_id=member.pk)
+    return _page(
+        request,
+        "oversight/panel_member.html",
+        {
+            "member": member,
+            "interest_form": interest,
+            "absence_form": absence,
+            "form": interest if which == "interest" else absence,
+        },
+    )
+
+
+@oversight
+def hearings(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.HearingForm(request.POST or None)
+    if request.method == "POST":
+        hearing = _submit(form, lambda d: services.create_hearing(user, **d))
+        if hearing:
+            messages.success(request, f"Misconduct case {hearing.reference} recorded.")
+            return redirect("oversight:hearing", hearing_id=hearing.pk)
+    return _page(
+        request, "oversight/hearings.html", {"form": form, "hearings": selectors.hearings(user)}
+    )
+
+
+@oversight
+def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
+    user = _user(request)
+    item = selectors.get_hearing(user, hearing_id)
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    posted = request.POST if request.method == "POST" else None
+    allowed = sorted(workflow.HEARING_TRANSITIONS[item.status])
+    panel = forms.AppointPanelForm(posted if which == "panel" else None, hearing=item, prefix="p")
+    member = forms.AppointMemberForm(
+        posted if which == "member" else None, hearing=item, prefix="m"
+    )
+    advance = forms.AdvanceHearingForm(
+        posted if which == "advance" else None, allowed=allowed, prefix="a"
+    )
+    if posted is not None:
+        done = None
+        if which == "panel":
+            done = _submit(
+                panel,
+                lambda d: services.appoint_panel(
+                    user, item.pk, method=d["method"], seed=d["seed"], nominees=panel.nominees()
+                ),
+            )
+        elif which == "member":
+            done = _submit(
+                member,
+                lambda d: services.appoint_member(
+                    user, item.pk, seat=d["seat"], member_id=d["member"].pk, reason=d["reason"]
+                ),
+            )
+        elif which == "advance":
+            done = _submit(advance, lambda d: services.advance_hearing(user, item.pk, **d))
+        if done:
+            messages.success(request, "Misconduct case updated.")
+            return redirect("oversight:hearing", hearing_id=item.pk)
+    return _page(
+        request,
+        "oversight/hearing.html",
+        {
+            "hearing": item,
+            "model": config.panel_model(item.panel_model),
+            "seats": selectors.panel_seats(item),
+            "deadlines": selectors.hearing_deadlines(item),
+            "panel_form": panel,
+            "member_form": member,
+            "advance_form": advance,
+            "allowed": allowed,
+            "form": {"panel": panel, "member": member, "advance": advance}.get(which),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tribunals and pension forfeiture
+
+
+@oversight
+def tribunals(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.TribunalForm(request.POST or None)
+    if request.method == "POST":
+        tribunal = _submit(
+            form,
+            lambda d: services.create_tribunal(
+                user,
+                **{k: v for k, v in d.items() if k != "hearing"},
+                hearing_id=d["hearing"].pk if d["hearing"] else None,
+            ),
+        )
+        if tribunal:
+            messages.success(request, f"Tribunal {tribunal.reference} recorded.")
+            return redirect("oversight:tribunal", tribunal_id=tribunal.pk)
+    return _page(
+        request, "oversight/tribunals.html", {"form": form, "tribunals": selectors.tribunals(user)}
+    )
+
+
+@oversight
+def tribunal(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
+    user = _user(request)
+    item = selectors.get_tribunal(user, tribunal_id)
+    form = forms.TribunalDetermineForm(request.POST or None)
+    if request.method == "POST" and _submit(
+        form, lambda d: services.determine_tribunal(user, item.pk, **d)
+    ):
+        messages.success(request, "Determination recorded.")
+        return redirect("oversight:tribunal", tribunal_id=item.pk)
+    return _page(
+        request,
+        "oversight/tribunal.html",
+        {"tribunal": item, "form": form, "deadlines": selectors.tribunal_deadlines(item)},
+    )
+
+
+@oversight
+def forfeitures(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.ForfeitureForm(request.POST or None)
+    if request.method == "POST":
+        case = _submit(form, lambda d: services.create_forfeiture(user, **d))
+        if case:
+            messages.success(request, f"Forfeiture case {case.reference} recorded.")
+            return redirect("oversight:forfeiture", forfeiture_id=case.pk)
+    return _page(
+        request,
+        "oversight/forfeitures.html",
+        {"form": form, "forfeitures": selectors.forfeitures(user)},
+    )
+
+
+@oversight
+def forfeiture(request: HttpRequest, forfeiture_id: UUID) -> HttpResponse:
+    user = _user(request)
+    item = selectors.get_forfeiture(user, forfeiture_id)
+    allowed = sorted(workflow.FORFEITURE_TRANSITIONS[item.status])
+    form = forms.ForfeitureStepForm(request.POST or None, allowed=allowed)
+    if request.method == "POST" and _submit(
+        form, lambda d: services.forfeiture_step(user, item.pk, **d)
+    ):
+        messages.success(request, "Forfeiture case updated.")
+        return redirect("oversight:forfeiture", forfeiture_id=item.pk)
+    return _page(
+        request,
+        "oversight/forfeiture.html",
+        {
+            "case": item,
+            "form": form,
+            "allowed": allowed,
+            "limit": config.PENSION_FORFEITURE_LIMIT,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics, exports and imports
+
+
+def _stat_options(request: HttpRequest) -> tuple[forms.StatisticsForm, str, int | None]:
+    form = forms.StatisticsForm(request.GET or None)
+    characteristic, threshold = "sex", None
+    if form.is_valid():
+        characteristic = form.cleaned_data["characteristic"] or "sex"
+        threshold = form.cleaned_data["threshold"]
+    return form, characteristic, threshold
+
+
+@oversight
+def statistics_view(request: HttpRequest) -> HttpResponse:
+    form, characteristic, threshold = _stat_options(request)
+    codes = ["timeliness", "outcomes", "reviews", "overdue", f"workforce-{characteristic}"]
+    tables = [statistics.build(code, threshold) for code in codes]
+    return _page(
+        request,
+        "oversight/statistics.html",
+        {
+            "form": form,
+            "tables": tables,
+            "policy": config.disclosure_policy(),
+            "threshold": tables[0].table.threshold,
+            "chart_width": statistics.CHART_WIDTH,
+        },
+    )
+
+
+@oversight
+def statistics_export(request: HttpRequest, stat_table: str, export_format: str) -> HttpResponse:
+    if stat_table not in statistics.TABLES or export_format not in ("csv", "pdf"):
+        raise Http404("No such table")
+    _, _, threshold = _stat_options(request)
+    stat = statistics.export(_user(request), stat_table, export_format, threshold)
+    if export_format == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{stat_table}.csv"'
+        csv.writer(response).writerows(statistics.csv_rows(stat))
+        return response
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "oversight/statistics_pdf.html",
+        {"stat": stat, "generated": timezone.localtime(), "user": _user(request)},
+    )
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{stat_table}.pdf"'
+    return response
+
+
+@oversight
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.add_error("file", "The file must be UTF-8 text (CSV)")
+        else:
+            report = imports.run(
+                _user(request),
+                form.cleaned_data["kind"],
+                text,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    return _page(request, "oversight/import.html", {"form": form, "report": report})

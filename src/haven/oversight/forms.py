@@ -1,0 +1,356 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from . import characteristics, config
+from .models import (
+    Category,
+    ComplaintStatus,
+    Determination,
+    ForfeitureGround,
+    ForfeitureStatus,
+    HearingStatus,
+    MemberKind,
+    MisconductHearing,
+    Outcome,
+    PanelMember,
+    Reg4Criterion,
+    Reg32Limb,
+    ReviewBody,
+    SelectionMethod,
+    UpdateMethod,
+)
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        help_text=help_text,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"required": f"Enter the {label.lower()}", "invalid": "Enter a real date"},
+    )
+
+
+def yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        initial="no",
+        help_text=help_text,
+    )
+
+
+def text(
+    label: str, max_length: int = 200, required: bool = True, **kwargs: Any
+) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        error_messages={"required": f"Enter the {label.lower()}"},
+        **kwargs,
+    )
+
+
+class ComplaintForm(forms.Form):
+    received_on = date_field("Date received")
+    category = forms.ChoiceField(label="Allegation category", choices=Category.choices)
+    complainant_name = text("Complainant's name")
+    complainant_contact = text("Complainant's contact details", 500, required=False)
+    narrative = text("What the complaint is about", 10000, required=False, widget=forms.Textarea)
+    schedule3 = forms.TypedChoiceField(
+        label="Handling",
+        choices=[("yes", "Record under Schedule 3"), ("no", "Log and handle outside Schedule 3")],
+        coerce=lambda value: value == "yes",
+        initial="yes",
+    )
+    against_chief_officer = yes_no(
+        "Is the complaint about the chief officer?",
+        "If so, this body is the appropriate authority (PRA 2002 s.29)",
+    )
+    reg4_criteria = forms.MultipleChoiceField(
+        label="Mandatory referral criteria met (PCMR reg 4)",
+        choices=Reg4Criterion.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    review_body = forms.ChoiceField(
+        label="Relevant review body",
+        choices=[("", "Decide from the answers above"), *ReviewBody.choices],
+        required=False,
+    )
+    review_body_limb = forms.ChoiceField(
+        label="Reason the IOPC reviews (PCMR reg 32)", choices=Reg32Limb.choices, required=False
+    )
+    force_reference = text("Force reference", 40, required=False)
+
+
+class SearchForm(forms.Form):
+    reference = forms.CharField(label="Reference", required=False, max_length=40)
+    complainant = forms.CharField(label="Complainant's exact name", required=False, max_length=200)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *ComplaintStatus.choices]
+    )
+    category = forms.ChoiceField(
+        label="Category", required=False, choices=[("", "Any category"), *Category.choices]
+    )
+    overdue = forms.TypedChoiceField(
+        label="Overdue",
+        required=False,
+        choices=[("", "All"), ("yes", "Only overdue")],
+        coerce=lambda value: value == "yes",
+        empty_value=False,  # type: ignore[arg-type]
+    )
+    chief_officer = forms.TypedChoiceField(
+        label="About the chief officer",
+        required=False,
+        choices=[("", "All"), ("yes", "Only complaints about the chief officer")],
+        coerce=lambda value: value == "yes",
+        empty_value=False,  # type: ignore[arg-type]
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("-received", "Newest first"),
+            ("received", "Oldest first"),
+            ("reference", "Reference"),
+            ("status", "Status"),
+        ],
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices)
+    notice_on = date_field(
+        "Date of the outcome notice", help_text="When the reg 33(2)(a) information was given"
+    )
+
+
+class UpdateForm(forms.Form):
+    sent_on = date_field("Date of the update")
+    method = forms.ChoiceField(label="How it was given", choices=UpdateMethod.choices)
+
+
+class ReviewForm(forms.Form):
+    received_on = date_field("Date the application was received")
+    forwarded_days = forms.IntegerField(
+        label="Days spent forwarding a misdirected application",
+        min_value=0,
+        max_value=365,
+        initial=0,
+        help_text="Excluded from the 28 days (PCMR reg 29(3))",
+    )
+    extension_days = forms.IntegerField(
+        label="Extension in days", min_value=0, max_value=365, initial=0
+    )
+    extension_reason = text(
+        "Special circumstances justifying the extension",
+        2000,
+        required=False,
+        widget=forms.Textarea,
+    )
+
+
+class ExtendForm(forms.Form):
+    extension_days = forms.IntegerField(label="Extension in days", min_value=1, max_value=365)
+    reason = text("Special circumstances", 2000, widget=forms.Textarea)
+
+
+class DetermineForm(forms.Form):
+    determined_on = date_field("Date determined")
+    reasonable_and_proportionate = forms.TypedChoiceField(
+        label="Was the outcome reasonable and proportionate?",
+        choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        error_messages={"required": "Say whether the outcome was reasonable and proportionate"},
+    )
+    recommendations = text(
+        "Recommendations",
+        10000,
+        required=False,
+        widget=forms.Textarea,
+        help_text="Required when the outcome was not reasonable and proportionate",
+    )
+
+
+class ResponseForm(forms.Form):
+    response = text("The force's response", 10000, widget=forms.Textarea)
+    response_on = date_field("Date of the response")
+
+
+class PanelMemberForm(forms.Form):
+    name = text("Name", 120)
+    kind = forms.ChoiceField(label="Register", choices=MemberKind.choices)
+    term_start = date_field("Term starts")
+    term_end = date_field("Term ends")
+    eligible = yes_no("Eligibility confirmed?")
+    qualifications = text("Qualifications or experience", 200, required=False)
+
+
+class InterestForm(forms.Form):
+    subject = text("Officer reference or force", 120)
+    description = text("Description", 300, required=False)
+    declared_on = date_field("Date declared")
+
+
+class UnavailabilityForm(forms.Form):
+    starts_on = date_field("Unavailable from")
+    ends_on = date_field("Unavailable until")
+    reason = text("Reason", 200, required=False)
+
+
+class HearingForm(forms.Form):
+    officer_reference = text("Officer reference", 60, help_text="As the force gives it; no name")
+    force = text("Force", 80)
+    referral_date = date_field(
+        "Referral date", help_text="Decides the panel model (cut-over 7 May 2024)"
+    )
+    senior_officer = yes_no("Is the officer a senior officer?")
+
+
+class AppointPanelForm(forms.Form):
+    method = forms.ChoiceField(label="Selection method", choices=SelectionMethod.choices[:2])
+    seed = forms.IntegerField(
+        label="Seed for the random draw",
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="Leave blank for a fresh random seed; it is recorded either way",
+    )
+
+    def __init__(self, *args: Any, hearing: MisconductHearing, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for seat in config.panel_model(hearing.panel_model).nominated_seats:
+            self.fields[seat.code] = text(f"{seat.label}: name", 120, required=False)
+
+    def nominees(self) -> dict[str, str]:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in ("method", "seed")
+        }
+
+
+class AppointMemberForm(forms.Form):
+    seat = forms.ChoiceField(label="Seat")
+    member = forms.ModelChoiceField(label="Register member", queryset=PanelMember.objects.none())
+    reason = text("Reason for choosing by name", 300)
+
+    def __init__(self, *args: Any, hearing: MisconductHearing, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        model = config.panel_model(hearing.panel_model)
+        self.fields["seat"].choices = [(s.code, s.label) for s in model.drawn_seats]  # type: ignore[attr-defined]
+        self.fields["member"].queryset = PanelMember.objects.filter(active=True)  # type: ignore[attr-defined]
+
+
+class AdvanceHearingForm(forms.Form):
+    to = forms.ChoiceField(label="Next stage")
+    on = date_field("Date")
+    outcome = text("Outcome (at the outcome stage)", 200, required=False)
+
+    def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(s, HearingStatus(s).label) for s in allowed]  # type: ignore[attr-defined]
+
+
+class TribunalForm(forms.Form):
+    appellant_reference = text("Appellant reference", 60)
+    notice_received_on = date_field("Notice of appeal received")
+    hearing = forms.ModelChoiceField(
+        label="Misconduct case appealed", required=False, queryset=MisconductHearing.objects.none()
+    )
+    senior_officer_appellant = yes_no("Is the appellant a senior officer?")
+    chair_name = text("Chair (from the Lord Chancellor's list)", 120, required=False)
+    senior_member_name = text("Senior officer member", 120, required=False)
+    lay_member_name = text("Lay member", 120, required=False)
+    lay_member_never_police = yes_no(
+        "Confirmed the lay member has never been police, police staff, a PCC or PCC staff?"
+    )
+    hearing_on = date_field("Tribunal date", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hearing"].queryset = MisconductHearing.objects.all()  # type: ignore[attr-defined]
+
+
+class TribunalDetermineForm(forms.Form):
+    determination = forms.ChoiceField(label="Determination", choices=Determination.choices)
+    determined_on = date_field("Date determined")
+
+
+class ForfeitureForm(forms.Form):
+    officer_reference = text("Officer reference", 60)
+    offence = text("Offence", 200)
+    ground = forms.ChoiceField(label="Ground", choices=ForfeitureGround.choices)
+    conviction_on = date_field("Date of conviction")
+
+
+class ForfeitureStepForm(forms.Form):
+    to = forms.ChoiceField(label="Next step")
+    on = date_field("Date")
+    percentage = forms.DecimalField(
+        label="Percentage forfeited",
+        required=False,
+        max_digits=6,
+        decimal_places=2,
+        help_text=f"At most {config.PENSION_FORFEITURE_LIMIT.max_percent}%",
+    )
+    permanent = forms.TypedChoiceField(
+        label="Duration",
+        choices=[("yes", "Permanent"), ("no", "For a fixed period")],
+        coerce=lambda value: value == "yes",
+        initial="yes",
+    )
+    duration_months = forms.IntegerField(
+        label="Fixed period in months", required=False, min_value=1, max_value=1200
+    )
+    appeal_outcome = text("Outcome of the appeal", 200, required=False)
+
+    def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(s, ForfeitureStatus(s).label) for s in allowed]  # type: ignore[attr-defined]
+
+
+class StatisticsForm(forms.Form):
+    characteristic = forms.ChoiceField(
+        label="Protected characteristic",
+        required=False,
+        initial="sex",
+        choices=[(c.code, c.label) for c in characteristics.CHARACTERISTICS],
+    )
+    threshold = forms.IntegerField(
+        label="Suppress counts below",
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text="Can only be raised above the configured minimum",
+    )
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What the file holds",
+        choices=[("complaints", "Complaints"), ("workforce", "Workforce")],
+    )
+    file = forms.FileField(label="CSV file")
+    dry_run = forms.TypedChoiceField(
+        label="Mode",
+        choices=[("yes", "Check only (dry run)"), ("no", "Import if every row is valid")],
+        coerce=lambda value: value == "yes",
+        initial="yes",
+    )

@@ -1,0 +1,402 @@
+"""Policy-checked reads of oversight records.
+
+Only oversight roles reach any of this (protection, operations, audit and administration roles
+get PermissionDenied → 403). Reading a complainant's personal data writes a consultation entry;
+list pages write one entry per page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+from haven.audit import ledger
+from haven.audit.models import Action
+from haven.timelimits import Deadline, add_months, compute_deadline, recurring_due_dates
+from haven.vault.fields import index_for
+
+from . import config
+from .models import (
+    COMPLAINT,
+    Complaint,
+    ComplaintStatus,
+    HearingStatus,
+    MisconductHearing,
+    PanelAppointment,
+    PanelMember,
+    PensionForfeiture,
+    PoliceAppealTribunal,
+    ReviewApplication,
+    ReviewStatus,
+)
+from .services import PERSONAL_FIELDS, REVIEW_RULE
+
+PAGE_SIZE = 25
+JUSTIFICATION = "oversight: complaint review function"
+# Before the outcome: the investigation or handling is still running.
+OPEN_STATES = frozenset(
+    {
+        ComplaintStatus.RECEIVED,
+        ComplaintStatus.LOGGED,
+        ComplaintStatus.RECORDED,
+        ComplaintStatus.OUTSIDE_SCH3,
+        ComplaintStatus.IOPC_REFERRED,
+    }
+)
+UPDATE_STATES = OPEN_STATES | {ComplaintStatus.HANDLED}
+SORTS = {
+    "-received": ("-received_on", "-reference"),
+    "received": ("received_on", "reference"),
+    "reference": ("reference",),
+    "status": ("status", "-received_on"),
+}
+
+
+class NotFound(Http404):
+    pass
+
+
+def require_oversight(user: User) -> User:
+    if not user.is_authenticated or not user.can_use(Module.OVERSIGHT):
+        raise PermissionDenied("Your role does not use the oversight module")
+    return user
+
+
+def complaints_for(user: User) -> QuerySet[Complaint]:
+    require_oversight(user)
+    return Complaint.objects.filter(classification__lte=user.clearance)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines, each linked to its rule
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    title: str
+    due: date
+    rule_code: str
+    citation: str
+    explanation: str
+    state: str  # "overdue", "due" or "met"
+    confirmed: bool = True
+
+    @property
+    def anchor(self) -> str:
+        return f"rule-{self.rule_code}"
+
+
+def _view(title: str, deadline: Deadline, met: bool = False) -> DeadlineView:
+    today = timezone.localdate()
+    state = "met" if met else ("overdue" if today > deadline.due else "due")
+    return DeadlineView(
+        title=title,
+        due=deadline.due,
+        rule_code=deadline.rule.code,
+        citation=deadline.rule.citation,
+        explanation=deadline.explanation,
+        state=state,
+        confirmed=deadline.rule.confirmed,
+    )
+
+
+def update_deadline(complaint: Complaint, last_update: date | None) -> DeadlineView | None:
+    if complaint.status not in UPDATE_STATES:
+        return None
+    start = max(last_update or complaint.received_on, complaint.received_on)
+    return _view(
+        "Next update to the complainant",
+        compute_deadline("complaint_progress_update", start),
+    )
+
+
+def overdue_reports(complaint: Complaint, today: date) -> list[date]:
+    """Due dates of reg 13 overdue-investigation reports already reached."""
+    if complaint.status not in OPEN_STATES:
+        return []
+    return recurring_due_dates("overdue_investigation_report", complaint.received_on, today)
+
+
+def complaint_deadlines(complaint: Complaint) -> list[DeadlineView]:
+    today = timezone.localdate()
+    views = []
+    last = max((u.sent_on for u in complaint.updates.all()), default=None)
+    if (update := update_deadline(complaint, last)) is not None:
+        views.append(update)
+    if complaint.status in OPEN_STATES:
+        reports = overdue_reports(complaint, today)
+        upcoming = recurring_due_dates(
+            "overdue_investigation_report", complaint.received_on, add_months(today, 7)
+        )
+        next_due = next((d for d in upcoming if d > today), None)
+        deadline = compute_deadline("overdue_investigation_report", complaint.received_on)
+        title = "Overdue-investigation report (12 months, then every 6)"
+        view = _view(title, deadline)
+        if reports:
+            view = DeadlineView(
+                title=f"{title}: {len(reports)} report(s) due so far",
+                due=reports[-1],
+                rule_code=view.rule_code,
+                citation=view.citation,
+                explanation=view.explanation + (f"; next {next_due:%d %b %Y}" if next_due else ""),
+                state="overdue",
+            )
+        views.append(view)
+    if complaint.status == ComplaintStatus.HANDLED and complaint.handled_on:
+        views.append(
+            _view(
+                "Notify the outcome",
+                compute_deadline("complaint_outcome_notification", complaint.handled_on),
+            )
+        )
+    if complaint.outcome_notice_on:
+        reviews = list(complaint.reviews.all())
+        views.append(
+            _view(
+                "Review application window",
+                compute_deadline(REVIEW_RULE, complaint.outcome_notice_on),
+                met=bool(reviews) or complaint.status == ComplaintStatus.CLOSED,
+            )
+        )
+    return views
+
+
+def review_deadline(review: ReviewApplication) -> DeadlineView:
+    assert review.complaint.outcome_notice_on is not None
+    deadline = compute_deadline(
+        REVIEW_RULE,
+        review.complaint.outcome_notice_on,
+        paused_days=review.forwarded_days,
+        extension_days=review.extension_days,
+        extension_reason=review.extension_reason or None,
+    )
+    view = _view("Review application due", deadline, met=review.in_time)
+    if not review.in_time:
+        view = DeadlineView(**{**view.__dict__, "state": "overdue"})
+    return view
+
+
+def hearing_deadlines(hearing: MisconductHearing) -> list[DeadlineView]:
+    views = []
+    if hearing.notice_on and hearing.status in (HearingStatus.NOTICE, HearingStatus.RESPONSE_DUE):
+        response = compute_deadline("conduct_response", hearing.notice_on)
+        views.append(_view("Officer's response to the reg 30 documents", response))
+        views.append(
+            _view("Officer's witness list", compute_deadline("conduct_witness_list", response.due))
+        )
+    if hearing.outcome_on and hearing.status == HearingStatus.APPEAL_WINDOW:
+        views.append(
+            _view("Notice of appeal", compute_deadline("pat_appeal_notice", hearing.outcome_on))
+        )
+    return views
+
+
+def tribunal_deadlines(tribunal: PoliceAppealTribunal) -> list[DeadlineView]:
+    deadline = compute_deadline("pat_respondent_papers", tribunal.notice_received_on)
+    return [_view("Respondent's papers", deadline, met=bool(tribunal.determination))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Complaints
+
+
+@dataclass(frozen=True)
+class ComplaintSearch:
+    reference: str = ""
+    complainant: str = ""
+    status: str = ""
+    category: str = ""
+    overdue: bool = False
+    chief_officer: bool = False
+    sort: str = "-received"
+
+
+def search_complaints(user: User, search: ComplaintSearch) -> QuerySet[Complaint]:
+    complaints = complaints_for(user)
+    if search.reference:
+        term = search.reference.strip()
+        complaints = complaints.filter(
+            Q(reference__icontains=term) | Q(force_reference__icontains=term)
+        )
+    if search.complainant:
+        try:
+            complaints = complaints.filter(name_index=index_for("name", search.complainant))
+        except ValueError:
+            complaints = complaints.none()
+    if search.status:
+        complaints = complaints.filter(status=search.status)
+    if search.category:
+        complaints = complaints.filter(category=search.category)
+    if search.chief_officer:
+        complaints = complaints.filter(against_chief_officer=True)
+    if search.overdue:
+        complaints = complaints.filter(status__in=UPDATE_STATES)
+    return complaints.order_by(*SORTS.get(search.sort, SORTS["-received"])).prefetch_related(
+        "updates"
+    )
+
+
+def is_overdue(complaint: Complaint, today: date) -> bool:
+    last = max((u.sent_on for u in complaint.updates.all()), default=None)
+    update = update_deadline(complaint, last)
+    return bool((update and update.state == "overdue") or overdue_reports(complaint, today))
+
+
+@transaction.atomic
+def list_complaints(user: User, search: ComplaintSearch, page_number: Any) -> Page:
+    """One consultation entry per page, naming the complaints shown (no personal data shown;
+    a complainant-name search is itself a use of personal data)."""
+    complaints = search_complaints(user, search)
+    today = timezone.localdate()
+    if search.overdue:
+        # Deadlines are computed rules, not columns: filter the (already narrowed) set.
+        complaints = [c for c in complaints if is_overdue(c, today)]  # type: ignore[assignment]
+    page = Paginator(complaints, PAGE_SIZE).get_page(page_number)
+    rows = list(page.object_list)
+    if search.complainant:
+        from haven.vault.blind_index import normalise_name
+
+        wanted = normalise_name(search.complainant)
+        rows = [c for c in rows if normalise_name(c.complainant_name) == wanted]
+    for complaint in rows:
+        complaint.overdue = is_overdue(complaint, today)  # type: ignore[attr-defined]
+    page.object_list = rows
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=COMPLAINT,
+        object_id="list",
+        fields=("reference", "status", "category", "received_on")
+        + (("complainant_name",) if search.complainant else ()),
+        justification=JUSTIFICATION,
+        details={"page": page.number, "complaints": [str(c.pk) for c in rows]},
+    )
+    return page
+
+
+def find_complaint(user: User, complaint_id: UUID | str) -> Complaint:
+    try:
+        return complaints_for(user).get(pk=complaint_id)
+    except (Complaint.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such complaint") from missing
+
+
+@transaction.atomic
+def get_complaint(user: User, complaint_id: UUID | str) -> Complaint:
+    """The complaint with its complainant's personal data: a consultation entry."""
+    complaint = find_complaint(user, complaint_id)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=COMPLAINT,
+        object_id=complaint.pk,
+        fields=PERSONAL_FIELDS,
+        justification=JUSTIFICATION,
+    )
+    return complaint
+
+
+def find_review(user: User, review_id: UUID | str) -> ReviewApplication:
+    require_oversight(user)
+    try:
+        return ReviewApplication.objects.select_related("complaint").get(
+            pk=review_id, complaint__classification__lte=user.clearance
+        )
+    except (ReviewApplication.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such review application") from missing
+
+
+@transaction.atomic
+def export_complaints(user: User, search: ComplaintSearch) -> list[Complaint]:
+    """Rows for a CSV download of the list (no personal data): a disclosure entry."""
+    complaints = list(search_complaints(user, search)[:10000])
+    ledger.record(
+        actor=user,
+        action=Action.DISCLOSURE,
+        object_type=COMPLAINT,
+        object_id="export",
+        fields=("reference", "force_reference", "status", "category", "received_on", "outcome"),
+        recipients=[f"download by {user.username}"],
+        justification=JUSTIFICATION,
+        details={"count": len(complaints)},
+    )
+    return complaints
+
+
+# ---------------------------------------------------------------------------------------------
+# Panels, hearings, tribunals, forfeiture (no personal data of complainants)
+
+
+def panel_members(user: User, kind: str = "") -> QuerySet[PanelMember]:
+    require_oversight(user)
+    members = PanelMember.objects.prefetch_related("interests", "absences")
+    return members.filter(kind=kind) if kind else members
+
+
+def get_panel_member(user: User, member_id: UUID | str) -> PanelMember:
+    try:
+        return panel_members(user).get(pk=member_id)
+    except (PanelMember.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such panel member") from missing
+
+
+def hearings(user: User) -> QuerySet[MisconductHearing]:
+    require_oversight(user)
+    return MisconductHearing.objects.prefetch_related(
+        Prefetch("appointments", queryset=PanelAppointment.objects.select_related("member"))
+    )
+
+
+def get_hearing(user: User, hearing_id: UUID | str) -> MisconductHearing:
+    try:
+        return hearings(user).get(pk=hearing_id)
+    except (MisconductHearing.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such misconduct case") from missing
+
+
+def panel_seats(hearing: MisconductHearing) -> list[tuple[config.Seat, PanelAppointment | None]]:
+    model = config.panel_model(hearing.panel_model)
+    by_seat = {a.seat: a for a in hearing.appointments.all()}
+    return [(seat, by_seat.get(seat.code)) for seat in model.seats]
+
+
+def tribunals(user: User) -> QuerySet[PoliceAppealTribunal]:
+    require_oversight(user)
+    return PoliceAppealTribunal.objects.select_related("hearing")
+
+
+def get_tribunal(user: User, tribunal_id: UUID | str) -> PoliceAppealTribunal:
+    try:
+        return tribunals(user).get(pk=tribunal_id)
+    except (PoliceAppealTribunal.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such tribunal") from missing
+
+
+def forfeitures(user: User) -> QuerySet[PensionForfeiture]:
+    require_oversight(user)
+    return PensionForfeiture.objects.all()
+
+
+def get_forfeiture(user: User, forfeiture_id: UUID | str) -> PensionForfeiture:
+    try:
+        return forfeitures(user).get(pk=forfeiture_id)
+    except (PensionForfeiture.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such forfeiture case") from missing
+
+
+def open_reviews(user: User) -> QuerySet[ReviewApplication]:
+    require_oversight(user)
+    return ReviewApplication.objects.filter(status=ReviewStatus.RECEIVED).select_related(
+        "complaint"
+    )

@@ -1,0 +1,1007 @@
+"""Every oversight write: one function per business action, one transaction with its ledger
+entry. Bad input raises ValidationError (field -> message) and changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.audit import ledger
+from haven.audit.models import Action
+from haven.timelimits import compute_deadline, is_in_time
+
+from . import config, panels, workflow
+from .models import (
+    COMPLAINT,
+    FORFEITURE,
+    HEARING,
+    PANEL_MEMBER,
+    REVIEW,
+    TRIBUNAL,
+    AppropriateAuthority,
+    Category,
+    ComplainantUpdate,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    DeclaredInterest,
+    Determination,
+    ForfeitureGround,
+    ForfeitureStatus,
+    HearingStatus,
+    MemberKind,
+    MisconductHearing,
+    Outcome,
+    PanelAppointment,
+    PanelMember,
+    PensionForfeiture,
+    PoliceAppealTribunal,
+    Reg4Criterion,
+    Reg32Limb,
+    ReviewApplication,
+    ReviewBody,
+    ReviewStatus,
+    SelectionMethod,
+    Unavailability,
+    UpdateMethod,
+)
+
+REVIEW_RULE = "complaint_review_application"
+PERSONAL_FIELDS = ("complainant_name", "complainant_contact", "narrative")
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def _refuse(field: str | None, message: str) -> ValidationError:
+    return ValidationError({field: message}) if field else ValidationError(message)
+
+
+def _not_future(field: str, value: date, what: str) -> None:
+    if value > today():
+        raise _refuse(field, f"{what} cannot be in the future")
+
+
+def _not_before(field: str, value: date, earlier: date | None, message: str) -> None:
+    if earlier is not None and value < earlier:
+        raise _refuse(field, message)
+
+
+def _next_reference(model: Any, prefix: str, year: int) -> str:
+    stem = f"{prefix}-{year}-"
+    existing = model.objects.filter(reference__startswith=stem).values_list("reference", flat=True)
+    numbers = [int(ref[len(stem) :]) for ref in existing if ref[len(stem) :].isdigit()]
+    return f"{stem}{max(numbers, default=0) + 1:04d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Complaints
+
+
+def _review_body(
+    against_chief_officer: bool,
+    reg4_criteria: list[str],
+    review_body: str | None,
+    limb: str,
+) -> tuple[str, str]:
+    """Relevant review body and reg 32 limb; the IOPC where a mandatory limb applies."""
+    mandatory = ""
+    if against_chief_officer:
+        mandatory = Reg32Limb.A  # the chief officer is a senior officer
+    elif reg4_criteria:
+        mandatory = Reg32Limb.C  # must be referred to the IOPC
+    if review_body is None:
+        return (
+            (ReviewBody.IOPC, limb or mandatory)
+            if (mandatory or limb)
+            else (
+                ReviewBody.LOCAL_POLICING_BODY,
+                "",
+            )
+        )
+    if review_body == ReviewBody.IOPC and not limb:
+        if not mandatory:
+            raise _refuse("review_body_limb", "Give the reg 32 limb that makes the IOPC reviewer")
+        limb = mandatory
+    if review_body == ReviewBody.LOCAL_POLICING_BODY:
+        if mandatory:
+            raise _refuse(
+                "review_body",
+                f"The IOPC is the relevant review body (PCMR reg 32({mandatory})): "
+                + Reg32Limb(mandatory).label,
+            )
+        if limb:
+            raise _refuse(
+                "review_body_limb", "A reg 32 limb applies only when the IOPC is the review body"
+            )
+    return review_body, limb
+
+
+def _move(complaint: Complaint, target: str, user: User | None, note: str = "") -> None:
+    workflow.check(workflow.COMPLAINT_TRANSITIONS, complaint.status, target, "complaint")
+    ComplaintEvent.objects.create(
+        complaint=complaint, actor=user, from_status=complaint.status, to_status=target, note=note
+    )
+    complaint.status = target
+
+
+def _locked_complaint(complaint_id: UUID | str) -> Complaint:
+    return Complaint.objects.select_for_update().get(pk=complaint_id)
+
+
+def _alteration(
+    user: User | None, object_type: str, object_id: object, fields: Iterable[str], **details: Any
+) -> None:
+    ledger.record(
+        actor=user,
+        action=Action.ALTERATION,
+        object_type=object_type,
+        object_id=object_id,
+        fields=fields,
+        details=details,
+    )
+
+
+@transaction.atomic
+def create_complaint(
+    user: User | None,
+    *,
+    received_on: date,
+    category: str,
+    complainant_name: str,
+    complainant_contact: str = "",
+    narrative: str = "",
+    against_chief_officer: bool = False,
+    schedule3: bool = True,
+    reg4_criteria: Iterable[str] = (),
+    review_body: str | None = None,
+    review_body_limb: str = "",
+    force_reference: str = "",
+) -> Complaint:
+    """Receive a complaint and log it; record it under Schedule 3 or handle it outside."""
+    criteria = sorted(set(reg4_criteria))
+    errors: dict[str, str] = {}
+    if not complainant_name.strip():
+        errors["complainant_name"] = "Enter the complainant's name"
+    if category not in Category.values:
+        errors["category"] = "Choose a category"
+    if any(code not in Reg4Criterion.values for code in criteria):
+        errors["reg4_criteria"] = "Unknown reg 4 criterion"
+    if criteria and not schedule3:
+        errors["schedule3"] = (
+            "A complaint meeting a reg 4 criterion must be recorded under Schedule 3"
+        )
+    if received_on > today():
+        errors["received_on"] = "The date received cannot be in the future"
+    if errors:
+        raise ValidationError(errors)
+    body, limb = _review_body(against_chief_officer, criteria, review_body, review_body_limb)
+    complaint = Complaint(
+        reference=_next_reference(Complaint, "CMP", received_on.year),
+        force_reference=force_reference.strip(),
+        received_on=received_on,
+        category=category,
+        against_chief_officer=against_chief_officer,
+        appropriate_authority=(
+            AppropriateAuthority.LOCAL_POLICING_BODY
+            if against_chief_officer
+            else AppropriateAuthority.FORCE
+        ),
+        reg4_criteria=criteria,
+        review_body=body,
+        review_body_limb=limb,
+        complainant_name=complainant_name.strip(),
+        complainant_contact=complainant_contact.strip(),
+        narrative=narrative.strip(),
+        created_by=user,
+    )
+    complaint.save()
+    ComplaintEvent.objects.create(
+        complaint=complaint, actor=user, to_status=ComplaintStatus.RECEIVED
+    )
+    _move(complaint, ComplaintStatus.LOGGED, user)
+    _move(complaint, ComplaintStatus.RECORDED if schedule3 else ComplaintStatus.OUTSIDE_SCH3, user)
+    complaint.save()
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=COMPLAINT,
+        object_id=complaint.pk,
+        fields=(*PERSONAL_FIELDS, "received_on", "category", "status"),
+        details={"reference": complaint.reference},
+    )
+    return complaint
+
+
+@transaction.atomic
+def act_on_complaint(
+    user: User | None, complaint_id: UUID | str, action: str, note: str = "", on: date | None = None
+) -> Complaint:
+    """A transition without data of its own (workflow.SIMPLE_COMPLAINT_ACTIONS)."""
+    if action not in workflow.SIMPLE_COMPLAINT_ACTIONS:
+        raise _refuse("action", "Choose an action")
+    complaint = _locked_complaint(complaint_id)
+    target = workflow.SIMPLE_COMPLAINT_ACTIONS[action][0]
+    workflow.check(workflow.COMPLAINT_TRANSITIONS, complaint.status, target, "complaint")
+    if (
+        target == ComplaintStatus.HANDLED
+        and complaint.reg4_criteria
+        and (complaint.status == ComplaintStatus.RECORDED)
+    ):
+        raise _refuse(
+            "action", "This complaint meets a reg 4 criterion: refer it to the IOPC first"
+        )
+    on = on or today()
+    _not_future("on", on, "The date")
+    _not_before(
+        "on", on, complaint.received_on, "The date cannot be before the complaint was received"
+    )
+    if target == ComplaintStatus.IOPC_REFERRED:
+        complaint.iopc_referred_on = on
+    if target == ComplaintStatus.HANDLED:
+        complaint.handled_on = on
+    if target == ComplaintStatus.CLOSED:
+        _check_may_close(complaint)
+        complaint.closed_on = today()
+    _move(complaint, target, user, note)
+    complaint.save()
+    _alteration(user, COMPLAINT, complaint.pk, ("status",), to=target)
+    return complaint
+
+
+def review_deadline(
+    complaint: Complaint, paused: int = 0, extension: int = 0, reason: str | None = None
+) -> Any:
+    if complaint.outcome_notice_on is None:
+        return None
+    return compute_deadline(
+        REVIEW_RULE,
+        complaint.outcome_notice_on,
+        paused_days=paused,
+        extension_days=extension,
+        extension_reason=reason,
+    )
+
+
+def _check_may_close(complaint: Complaint) -> None:
+    if complaint.status == ComplaintStatus.OUTCOME_NOTIFIED:
+        deadline = review_deadline(complaint)
+        if deadline is not None and today() <= deadline.due:
+            raise _refuse(
+                "action",
+                f"The review window is open until {deadline.due:%d %B %Y}: close it after then",
+            )
+    if complaint.status == ComplaintStatus.REVIEW_WINDOW:
+        if complaint.reviews.filter(status=ReviewStatus.RECEIVED).exists():
+            raise _refuse("action", "Determine or refuse the review application first")
+    if complaint.status == ComplaintStatus.REVIEW_DETERMINED:
+        # Recommendations are encrypted (cannot be filtered): check the decrypted values.
+        for review in complaint.reviews.filter(status=ReviewStatus.DETERMINED):
+            if review.recommendations and not review.force_response_on:
+                raise _refuse("action", "Record the force's response to the recommendations first")
+
+
+@transaction.atomic
+def record_outcome(
+    user: User | None, complaint_id: UUID | str, *, outcome: str, notice_on: date
+) -> Complaint:
+    complaint = _locked_complaint(complaint_id)
+    workflow.check(
+        workflow.COMPLAINT_TRANSITIONS,
+        complaint.status,
+        ComplaintStatus.OUTCOME_NOTIFIED,
+        "complaint",
+    )
+    if outcome not in Outcome.values:
+        raise _refuse("outcome", "Choose the outcome")
+    _not_future("notice_on", notice_on, "The notice date")
+    _not_before(
+        "notice_on",
+        notice_on,
+        complaint.received_on,
+        "The outcome notice cannot be before the complaint was received",
+    )
+    _not_before(
+        "notice_on",
+        notice_on,
+        complaint.handled_on,
+        "The outcome notice cannot be before the complaint was handled",
+    )
+    complaint.outcome = outcome
+    complaint.outcome_notice_on = notice_on
+    _move(complaint, ComplaintStatus.OUTCOME_NOTIFIED, user)
+    complaint.save()
+    _alteration(user, COMPLAINT, complaint.pk, ("outcome", "outcome_notice_on", "status"))
+    return complaint
+
+
+@transaction.atomic
+def record_update(
+    user: User | None, complaint_id: UUID | str, *, sent_on: date, method: str
+) -> ComplainantUpdate:
+    complaint = _locked_complaint(complaint_id)
+    if complaint.status == ComplaintStatus.CLOSED:
+        raise _refuse(None, "The complaint is closed")
+    if method not in UpdateMethod.values:
+        raise _refuse("method", "Choose how the update was given")
+    _not_future("sent_on", sent_on, "The update date")
+    _not_before(
+        "sent_on",
+        sent_on,
+        complaint.received_on,
+        "An update cannot be before the complaint was received",
+    )
+    update = ComplainantUpdate.objects.create(
+        complaint=complaint, sent_on=sent_on, method=method, recorded_by=user
+    )
+    _alteration(user, COMPLAINT, complaint.pk, ("updates",), sent_on=sent_on.isoformat())
+    return update
+
+
+def _deadline_or_refuse(complaint: Complaint, paused: int, extension: int, reason: str) -> Any:
+    try:
+        return review_deadline(complaint, paused, extension, reason or None)
+    except ValueError as error:
+        raise _refuse(
+            "extension_reason", "An extension needs a reason (special circumstances)"
+        ) from error
+
+
+@transaction.atomic
+def record_review_application(
+    user: User | None,
+    complaint_id: UUID | str,
+    *,
+    received_on: date,
+    forwarded_days: int = 0,
+    extension_days: int = 0,
+    extension_reason: str = "",
+) -> ReviewApplication:
+    complaint = _locked_complaint(complaint_id)
+    if complaint.review_body == ReviewBody.IOPC:
+        raise _refuse(
+            None,
+            "The IOPC is the relevant review body for this complaint: forward the application "
+            "to the IOPC and tell the applicant (Sch 3 para 32)",
+        )
+    workflow.check(
+        workflow.COMPLAINT_TRANSITIONS, complaint.status, ComplaintStatus.REVIEW_WINDOW, "complaint"
+    )
+    assert complaint.outcome_notice_on is not None
+    _not_future("received_on", received_on, "The date received")
+    _not_before(
+        "received_on",
+        received_on,
+        complaint.outcome_notice_on,
+        "A review application cannot be received before the outcome notice",
+    )
+    if forwarded_days < 0 or extension_days < 0:
+        raise _refuse("forwarded_days", "Days cannot be negative")
+    deadline = _deadline_or_refuse(complaint, forwarded_days, extension_days, extension_reason)
+    review = ReviewApplication.objects.create(
+        complaint=complaint,
+        received_on=received_on,
+        forwarded_days=forwarded_days,
+        extension_days=extension_days,
+        extension_reason=extension_reason.strip(),
+        due_on=deadline.due,
+        in_time=is_in_time(deadline, received_on),
+    )
+    _move(complaint, ComplaintStatus.REVIEW_WINDOW, user, review.timeliness)
+    complaint.save()
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=REVIEW,
+        object_id=review.pk,
+        fields=("received_on", "due_on", "in_time", "extension_reason"),
+        details={"complaint": complaint.reference, "in_time": review.in_time},
+    )
+    return review
+
+
+def _locked_review(review_id: UUID | str) -> ReviewApplication:
+    return (
+        ReviewApplication.objects.select_for_update().select_related("complaint").get(pk=review_id)
+    )
+
+
+@transaction.atomic
+def extend_review(
+    user: User | None, review_id: UUID | str, *, extension_days: int, reason: str
+) -> ReviewApplication:
+    """Special-circumstances extension (reg 29): recomputes the deadline and the timeliness."""
+    review = _locked_review(review_id)
+    if review.status != ReviewStatus.RECEIVED:
+        raise _refuse(None, "Only an undetermined application can be extended")
+    if extension_days < 1:
+        raise _refuse("extension_days", "Enter the number of days of the extension")
+    if not reason.strip():
+        raise _refuse("reason", "An extension needs a reason (special circumstances)")
+    deadline = _deadline_or_refuse(review.complaint, review.forwarded_days, extension_days, reason)
+    review.extension_days = extension_days
+    review.extension_reason = reason.strip()
+    review.due_on = deadline.due
+    review.in_time = is_in_time(deadline, review.received_on)
+    review.save()
+    _alteration(
+        user, REVIEW, review.pk, ("extension_days", "extension_reason", "due_on", "in_time")
+    )
+    return review
+
+
+@transaction.atomic
+def refuse_review_out_of_time(user: User | None, review_id: UUID | str) -> ReviewApplication:
+    review = _locked_review(review_id)
+    if review.status != ReviewStatus.RECEIVED:
+        raise _refuse(None, "This application has already been dealt with")
+    if review.in_time:
+        raise _refuse(None, "This application is in time: determine it")
+    review.status = ReviewStatus.REFUSED_OUT_OF_TIME
+    review.save()
+    complaint = _locked_complaint(review.complaint_id)
+    _move(complaint, ComplaintStatus.CLOSED, user, "Review application refused: out of time")
+    complaint.closed_on = today()
+    complaint.save()
+    _alteration(user, REVIEW, review.pk, ("status",), to=review.status)
+    return review
+
+
+@transaction.atomic
+def determine_review(
+    user: User | None,
+    review_id: UUID | str,
+    *,
+    determined_on: date,
+    reasonable_and_proportionate: bool,
+    recommendations: str = "",
+) -> ReviewApplication:
+    review = _locked_review(review_id)
+    if review.status != ReviewStatus.RECEIVED:
+        raise _refuse(None, "This application has already been dealt with")
+    if not review.in_time:
+        raise _refuse(
+            None,
+            "The application is out of time: record an extension for special circumstances, "
+            "or refuse it, before determining it",
+        )
+    _not_future("determined_on", determined_on, "The determination date")
+    _not_before(
+        "determined_on",
+        determined_on,
+        review.received_on,
+        "The review cannot be determined before the application was received",
+    )
+    if not reasonable_and_proportionate and not recommendations.strip():
+        raise _refuse(
+            "recommendations",
+            "Give the recommendations: the outcome was found not reasonable and proportionate",
+        )
+    review.status = ReviewStatus.DETERMINED
+    review.determined_on = determined_on
+    review.reasonable_and_proportionate = reasonable_and_proportionate
+    review.recommendations = recommendations.strip()
+    review.save()
+    complaint = _locked_complaint(review.complaint_id)
+    _move(
+        complaint,
+        ComplaintStatus.REVIEW_DETERMINED,
+        user,
+        "Reasonable and proportionate"
+        if reasonable_and_proportionate
+        else "Not reasonable and proportionate",
+    )
+    complaint.save()
+    _alteration(
+        user,
+        REVIEW,
+        review.pk,
+        ("determined_on", "reasonable_and_proportionate", "recommendations"),
+    )
+    return review
+
+
+@transaction.atomic
+def record_force_response(
+    user: User | None, review_id: UUID | str, *, response: str, response_on: date
+) -> ReviewApplication:
+    review = _locked_review(review_id)
+    if review.status != ReviewStatus.DETERMINED or not review.recommendations:
+        raise _refuse(None, "Only a determined review with recommendations has a force response")
+    if review.force_response_on:
+        raise _refuse(None, "The force's response is already recorded")
+    if not response.strip():
+        raise _refuse("response", "Enter the force's response")
+    _not_future("response_on", response_on, "The response date")
+    _not_before(
+        "response_on",
+        response_on,
+        review.determined_on,
+        "The response cannot be before the review was determined",
+    )
+    review.force_response = response.strip()
+    review.force_response_on = response_on
+    review.save()
+    complaint = _locked_complaint(review.complaint_id)
+    _move(complaint, ComplaintStatus.RECOMMENDATION_RESPONSE, user)
+    complaint.save()
+    _alteration(user, REVIEW, review.pk, ("force_response", "force_response_on"))
+    return review
+
+
+# ---------------------------------------------------------------------------------------------
+# Panel registers and misconduct hearings
+
+
+@transaction.atomic
+def add_panel_member(
+    user: User | None,
+    *,
+    name: str,
+    kind: str,
+    term_start: date,
+    term_end: date,
+    eligible: bool = True,
+    qualifications: str = "",
+) -> PanelMember:
+    if not name.strip():
+        raise _refuse("name", "Enter the name")
+    if kind not in MemberKind.values:
+        raise _refuse("kind", "Choose the register")
+    if term_end <= term_start:
+        raise _refuse("term_end", "The term must end after it starts")
+    position = PanelMember.objects.filter(kind=kind).aggregate(top=Max("rota_position"))["top"] or 0
+    member = PanelMember.objects.create(
+        name=name.strip(),
+        kind=kind,
+        term_start=term_start,
+        term_end=term_end,
+        eligible=eligible,
+        qualifications=qualifications.strip(),
+        rota_position=position + 1,
+    )
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=PANEL_MEMBER,
+        object_id=member.pk,
+        fields=("name", "kind", "term_start", "term_end", "eligible"),
+    )
+    return member
+
+
+@transaction.atomic
+def declare_interest(
+    user: User | None,
+    member_id: UUID | str,
+    *,
+    subject: str,
+    description: str = "",
+    declared_on: date,
+) -> DeclaredInterest:
+    member = PanelMember.objects.get(pk=member_id)
+    if not subject.strip():
+        raise _refuse("subject", "Enter the officer reference or force the interest concerns")
+    _not_future("declared_on", declared_on, "The declaration date")
+    interest = DeclaredInterest.objects.create(
+        member=member,
+        subject=subject.strip(),
+        description=description.strip(),
+        declared_on=declared_on,
+    )
+    _alteration(user, PANEL_MEMBER, member.pk, ("interests",))
+    return interest
+
+
+@transaction.atomic
+def record_unavailability(
+    user: User | None, member_id: UUID | str, *, starts_on: date, ends_on: date, reason: str = ""
+) -> Unavailability:
+    member = PanelMember.objects.get(pk=member_id)
+    if ends_on < starts_on:
+        raise _refuse("ends_on", "The end date must be on or after the start date")
+    absence = Unavailability.objects.create(
+        member=member, starts_on=starts_on, ends_on=ends_on, reason=reason.strip()
+    )
+    _alteration(user, PANEL_MEMBER, member.pk, ("absences",))
+    return absence
+
+
+@transaction.atomic
+def create_hearing(
+    user: User | None,
+    *,
+    officer_reference: str,
+    force: str,
+    referral_date: date,
+    senior_officer: bool = False,
+) -> MisconductHearing:
+    errors = {}
+    if not officer_reference.strip():
+        errors["officer_reference"] = "Enter the officer's reference"
+    if not force.strip():
+        errors["force"] = "Enter the force"
+    if referral_date > today():
+        errors["referral_date"] = "The referral date cannot be in the future"
+    if errors:
+        raise ValidationError(errors)
+    try:
+        model = config.panel_model_for(referral_date)
+    except LookupError as error:
+        raise _refuse("referral_date", str(error)) from error
+    hearing = MisconductHearing.objects.create(
+        reference=_next_reference(MisconductHearing, "MIS", referral_date.year),
+        officer_reference=officer_reference.strip(),
+        force=force.strip(),
+        referral_date=referral_date,
+        senior_officer=senior_officer,
+        panel_model=model.code,
+    )
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=HEARING,
+        object_id=hearing.pk,
+        fields=("officer_reference", "force", "referral_date"),
+        details={"panel_model": model.code},
+    )
+    return hearing
+
+
+@transaction.atomic
+def advance_hearing(
+    user: User | None, hearing_id: UUID | str, *, to: str, on: date, outcome: str = ""
+) -> MisconductHearing:
+    hearing = MisconductHearing.objects.select_for_update().get(pk=hearing_id)
+    if to not in HearingStatus.values:
+        raise _refuse("to", "Choose the next stage")
+    workflow.check(workflow.HEARING_TRANSITIONS, hearing.status, to, "misconduct case")
+    _not_before("on", on, hearing.referral_date, "The date cannot be before the referral")
+    if to == HearingStatus.NOTICE:
+        _not_future("on", on, "The notice date")
+        hearing.notice_on = on
+    elif to == HearingStatus.HEARING:
+        if not hearing.appointments.exists():
+            raise _refuse("to", "Appoint the panel before the hearing")
+        _not_before("on", on, hearing.notice_on, "The hearing cannot be before the notice")
+        hearing.hearing_on = on
+    elif to == HearingStatus.OUTCOME:
+        if not outcome.strip():
+            raise _refuse("outcome", "Enter the outcome")
+        _not_before("on", on, hearing.hearing_on, "The outcome cannot be before the hearing")
+        hearing.outcome = outcome.strip()
+        hearing.outcome_on = on
+    hearing.status = to
+    hearing.save()
+    _alteration(user, HEARING, hearing.pk, ("status",), to=to, on=on.isoformat())
+    return hearing
+
+
+@transaction.atomic
+def appoint_panel(
+    user: User | None,
+    hearing_id: UUID | str,
+    *,
+    method: str,
+    nominees: Mapping[str, str],
+    seed: int | None = None,
+) -> list[PanelAppointment]:
+    """Fill every seat of the hearing's panel model; nothing is saved if any seat cannot be."""
+    hearing = MisconductHearing.objects.select_for_update().get(pk=hearing_id)
+    if hearing.appointments.exists():
+        raise _refuse(None, "The panel is already appointed")
+    if method not in (SelectionMethod.ROTA, SelectionMethod.RANDOM):
+        raise _refuse("method", "Choose rota or random draw")
+    model = config.panel_model(hearing.panel_model)
+    errors = {
+        seat.code: f"Enter the {seat.label.lower()}"
+        for seat in model.nominated_seats
+        if not (nominees.get(seat.code) or "").strip()
+    }
+    if errors:
+        raise ValidationError(errors)
+    if method == SelectionMethod.RANDOM and seed is None:
+        seed = secrets.randbelow(2**31)
+    on = hearing.hearing_on or today()
+    appointments = [
+        PanelAppointment(
+            hearing=hearing,
+            seat=seat.code,
+            nominee_name=nominees[seat.code].strip(),
+            method=SelectionMethod.NOMINATED,
+            explanation=f"Nominated by the force as {seat.label.lower()}.",
+            appointed_by=user,
+        )
+        for seat in model.nominated_seats
+    ]
+    taken: list[PanelMember] = []
+    starts: dict[str, int] = {}
+    for seat in model.drawn_seats:
+        pool = list(
+            PanelMember.objects.filter(kind=seat.source)
+            .prefetch_related("interests", "absences")
+            .order_by("rota_position")
+        )
+        if seat.source not in starts:
+            starts[seat.source] = panels.rota_start(pool)
+        try:
+            pick = panels.draw(
+                pool,
+                hearing,
+                on,
+                method=method,
+                seed=seed,
+                start=starts[seat.source],
+                taken=taken,
+                seat_label=seat.label,
+            )
+        except panels.NoneAvailable as error:
+            raise _refuse("method", str(error)) from error
+        taken.append(pick.member)
+        starts[seat.source] = (pool.index(pick.member) + 1) % len(pool)
+        appointments.append(
+            PanelAppointment(
+                hearing=hearing,
+                seat=seat.code,
+                member=pick.member,
+                method=pick.method,
+                rota_position=pick.rota_position,
+                seed=pick.seed,
+                explanation=f"{seat.label}: {pick.explanation}",
+                appointed_by=user,
+            )
+        )
+    for appointment in appointments:
+        appointment.save()
+    ledger.record(
+        actor=user,
+        action=Action.ALTERATION,
+        object_type=HEARING,
+        object_id=hearing.pk,
+        fields=("panel",),
+        details={"method": method, "seed": seed, "model": model.code},
+    )
+    return appointments
+
+
+@transaction.atomic
+def appoint_member(
+    user: User | None, hearing_id: UUID | str, *, seat: str, member_id: UUID | str, reason: str
+) -> PanelAppointment:
+    """Put a named register member in a seat (replacing a drawn appointee), with a reason."""
+    hearing = MisconductHearing.objects.select_for_update().get(pk=hearing_id)
+    model = config.panel_model(hearing.panel_model)
+    seats = {s.code: s for s in model.drawn_seats}
+    if seat not in seats:
+        raise _refuse("seat", "Choose a seat filled from a register")
+    if not reason.strip():
+        raise _refuse("reason", "Give the reason for choosing by name")
+    member = PanelMember.objects.filter(pk=member_id, kind=seats[seat].source).first()
+    if member is None:
+        raise _refuse("member", f"Choose a member of the {seats[seat].source} register")
+    others = [a.member for a in hearing.appointments.exclude(seat=seat) if a.member]
+    problems = panels.problems_for(member, hearing, hearing.hearing_on or today(), others)
+    if problems:
+        raise _refuse("member", f"{member.name} cannot sit: {'; '.join(problems)}")
+    hearing.appointments.filter(seat=seat).delete()
+    appointment = PanelAppointment.objects.create(
+        hearing=hearing,
+        seat=seat,
+        member=member,
+        method=SelectionMethod.MANUAL,
+        rota_position=member.rota_position,
+        explanation=f"{seats[seat].label}: chosen by name. Reason: {reason.strip()}",
+        appointed_by=user,
+    )
+    _alteration(user, HEARING, hearing.pk, ("panel",), seat=seat, method="manual")
+    return appointment
+
+
+# ---------------------------------------------------------------------------------------------
+# Police appeals tribunals
+
+
+@transaction.atomic
+def create_tribunal(
+    user: User | None,
+    *,
+    appellant_reference: str,
+    notice_received_on: date,
+    hearing_id: UUID | str | None = None,
+    senior_officer_appellant: bool = False,
+    chair_name: str = "",
+    senior_member_name: str = "",
+    lay_member_name: str = "",
+    lay_member_never_police: bool = False,
+    hearing_on: date | None = None,
+) -> PoliceAppealTribunal:
+    errors = {}
+    if not appellant_reference.strip():
+        errors["appellant_reference"] = "Enter the appellant's reference"
+    if notice_received_on > today():
+        errors["notice_received_on"] = "The notice date cannot be in the future"
+    if lay_member_name.strip() and not lay_member_never_police:
+        errors["lay_member_never_police"] = (
+            "Confirm the lay member has never been police, police staff, a PCC or PCC staff"
+        )
+    if hearing_on is not None and hearing_on < notice_received_on:
+        errors["hearing_on"] = "The tribunal cannot sit before the notice of appeal"
+    if errors:
+        raise ValidationError(errors)
+    hearing = None
+    if hearing_id:
+        hearing = MisconductHearing.objects.select_for_update().filter(pk=hearing_id).first()
+        if hearing is None:
+            raise _refuse("hearing", "No such misconduct case")
+        _not_before(
+            "notice_received_on",
+            notice_received_on,
+            hearing.outcome_on,
+            "The appeal cannot be before the misconduct outcome",
+        )
+    tribunal = PoliceAppealTribunal.objects.create(
+        reference=_next_reference(PoliceAppealTribunal, "PAT", notice_received_on.year),
+        hearing=hearing,
+        appellant_reference=appellant_reference.strip(),
+        senior_officer_appellant=senior_officer_appellant,
+        notice_received_on=notice_received_on,
+        chair_name=chair_name.strip(),
+        senior_member_name=senior_member_name.strip(),
+        lay_member_name=lay_member_name.strip(),
+        lay_member_never_police=lay_member_never_police,
+        hearing_on=hearing_on,
+    )
+    if hearing is not None and hearing.status == HearingStatus.APPEAL_WINDOW:
+        hearing.status = HearingStatus.PAT
+        hearing.save()
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=TRIBUNAL,
+        object_id=tribunal.pk,
+        fields=("appellant_reference", "notice_received_on", "members"),
+    )
+    return tribunal
+
+
+@transaction.atomic
+def determine_tribunal(
+    user: User | None, tribunal_id: UUID | str, *, determination: str, determined_on: date
+) -> PoliceAppealTribunal:
+    tribunal = PoliceAppealTribunal.objects.select_for_update().get(pk=tribunal_id)
+    if tribunal.determination:
+        raise _refuse(None, "The tribunal has already determined this appeal")
+    if determination not in Determination.values:
+        raise _refuse("determination", "Choose the determination")
+    missing = not (tribunal.chair_name and tribunal.senior_member_name)
+    if not tribunal.senior_officer_appellant:
+        missing = missing or not tribunal.lay_member_name
+    if missing and determination != Determination.WITHDRAWN:
+        raise _refuse(None, "Appoint every tribunal member before recording a determination")
+    _not_future("determined_on", determined_on, "The determination date")
+    _not_before(
+        "determined_on",
+        determined_on,
+        tribunal.hearing_on or tribunal.notice_received_on,
+        "The determination cannot be before the tribunal sat",
+    )
+    tribunal.determination = determination
+    tribunal.determined_on = determined_on
+    tribunal.save()
+    _alteration(user, TRIBUNAL, tribunal.pk, ("determination", "determined_on"))
+    return tribunal
+
+
+# ---------------------------------------------------------------------------------------------
+# Pension forfeiture
+
+
+@transaction.atomic
+def create_forfeiture(
+    user: User | None, *, officer_reference: str, offence: str, ground: str, conviction_on: date
+) -> PensionForfeiture:
+    errors = {}
+    if not officer_reference.strip():
+        errors["officer_reference"] = "Enter the officer's reference"
+    if not offence.strip():
+        errors["offence"] = "Enter the offence"
+    if ground not in ForfeitureGround.values:
+        errors["ground"] = "Choose the ground"
+    if conviction_on > today():
+        errors["conviction_on"] = "The conviction date cannot be in the future"
+    if errors:
+        raise ValidationError(errors)
+    forfeiture = PensionForfeiture.objects.create(
+        reference=_next_reference(PensionForfeiture, "PEN", conviction_on.year),
+        officer_reference=officer_reference.strip(),
+        offence=offence.strip(),
+        ground=ground,
+        conviction_on=conviction_on,
+    )
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=FORFEITURE,
+        object_id=forfeiture.pk,
+        fields=("officer_reference", "offence", "ground", "conviction_on"),
+    )
+    return forfeiture
+
+
+def check_percentage(value: object) -> Decimal:
+    limit = config.PENSION_FORFEITURE_LIMIT
+    try:
+        percentage = Decimal(str(value))
+    except (InvalidOperation, ValueError) as error:
+        raise _refuse("percentage", "Enter the percentage as a number") from error
+    if not percentage.is_finite() or percentage <= 0:
+        raise _refuse("percentage", "The percentage must be more than 0")
+    if percentage > limit.max_percent:
+        raise _refuse(
+            "percentage",
+            f"The percentage cannot be more than {limit.max_percent}% ({limit.citation})",
+        )
+    return percentage.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def forfeiture_step(
+    user: User | None,
+    forfeiture_id: UUID | str,
+    *,
+    to: str,
+    on: date,
+    percentage: object = None,
+    permanent: bool = True,
+    duration_months: int | None = None,
+    appeal_outcome: str = "",
+) -> PensionForfeiture:
+    case = PensionForfeiture.objects.select_for_update().get(pk=forfeiture_id)
+    if to not in ForfeitureStatus.values:
+        raise _refuse("to", "Choose the next step")
+    workflow.check(workflow.FORFEITURE_TRANSITIONS, case.status, to, "forfeiture case")
+    _not_future("on", on, "The date")
+    previous = {
+        ForfeitureStatus.PSA_DECISION: case.conviction_on,
+        ForfeitureStatus.HO_CERTIFICATE: case.psa_decision_on,
+        ForfeitureStatus.FORFEITURE_DECISION: case.certificate_issued_on,
+        ForfeitureStatus.APPEAL: case.decision_on,
+        ForfeitureStatus.IMPLEMENTED: case.appeal_lodged_on or case.decision_on,
+    }[ForfeitureStatus(to)]
+    _not_before("on", on, previous, "The date cannot be before the previous step")
+    if to == ForfeitureStatus.PSA_DECISION:
+        case.psa_decision_on = on
+    elif to == ForfeitureStatus.HO_CERTIFICATE:
+        case.certificate_issued_on = on
+    elif to == ForfeitureStatus.FORFEITURE_DECISION:
+        case.percentage = check_percentage(percentage)
+        if not permanent and not duration_months:
+            raise _refuse("duration_months", "Give the duration in months, or make it permanent")
+        case.permanent = permanent
+        case.duration_months = None if permanent else duration_months
+        case.decision_on = on
+    elif to == ForfeitureStatus.APPEAL:
+        case.appeal_lodged_on = on
+    elif to == ForfeitureStatus.IMPLEMENTED:
+        if case.status == ForfeitureStatus.APPEAL:
+            if not appeal_outcome.strip():
+                raise _refuse("appeal_outcome", "Record the outcome of the appeal")
+            case.appeal_outcome = appeal_outcome.strip()
+            if percentage not in (None, ""):
+                case.percentage = check_percentage(percentage)
+        case.implemented_on = on
+    case.status = to
+    case.save()
+    _alteration(user, FORFEITURE, case.pk, ("status",), to=to, on=on.isoformat())
+    return case

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from haven.accounts import services as account_services
+from haven.accounts.roles import Role
+from haven.audit.models import Action, LedgerEntry
+from haven.oversight import services
+from haven.oversight.models import Complaint, PensionForfeiture
+from tests.factories import UserFactory, force_sign_in
+from tests.oversight.helpers import complaint, handled_with_outcome, officer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
+
+
+def web(user=None) -> Client:
+    return force_sign_in(Client(), user or officer())
+
+
+def api(user) -> Client:
+    _, secret = account_services.issue_api_token(user, "test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def test_protection_officer_gets_403_on_pages_and_api():
+    user = UserFactory(roles=[Role.PROTECTION_OFFICER])
+    item = complaint(officer())
+    assert web(user).get(f"/oversight/complaints/{item.pk}/").status_code == 403
+    response = api(user).get(f"/api/oversight/complaints/{item.pk}")
+    assert response.status_code == 403 and response["Content-Type"] == "application/problem+json"
+
+
+def test_bad_complaint_form_shows_error_summary_and_saves_nothing():
+    response = web().post(
+        "/oversight/complaints/new/",
+        {"received_on": "2025-02-30", "category": "other", "schedule3": "yes"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "govuk-error-summary" in body
+    assert "Enter a real date" in body and "Enter the complainant" in body
+    assert not Complaint.objects.exists()
+
+
+def test_review_before_outcome_shown_as_form_error():
+    user = officer()
+    item = handled_with_outcome(user, notice_on=date(2025, 6, 2))
+    response = web(user).post(
+        f"/oversight/complaints/{item.pk}/review/",
+        {"received_on": "2025-06-01", "forwarded_days": "0", "extension_days": "0"},
+    )
+    assert "before the outcome notice" in response.content.decode()
+
+
+def test_every_deadline_links_to_its_rule_on_the_rules_page():
+    user = officer()
+    item = handled_with_outcome(user, notice_on=date(2025, 6, 2))
+    services.record_review_application(user, item.pk, received_on=date(2025, 6, 2))
+    client = web(user)
+    page = client.get(f"/oversight/complaints/{item.pk}/").content.decode()
+    anchors = set(re.findall(r'href="/oversight/rules/#([\w-]+)"', page))
+    assert "rule-complaint_review_application" in anchors
+    rules = client.get("/oversight/rules/").content.decode()
+    for anchor in anchors:
+        assert f'id="{anchor}"' in rules
+
+
+def test_statistics_page_has_charts_and_suppression_and_exports():
+    user = officer()
+    complaint(user)
+    client = web(user)
+    body = client.get("/oversight/statistics/").content.decode()
+    assert "<svg" in body and "[c]" in body and "style=" not in body
+    response = client.get("/oversight/statistics/outcomes.csv")
+    assert response["Content-Type"].startswith("text/csv") and b"[c]" in response.content
+    pdf = client.get("/oversight/statistics/outcomes.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert LedgerEntry.objects.filter(action=Action.DISCLOSURE).count() == 2
+    assert client.get("/oversight/statistics/nosuch.csv").status_code == 404
+
+
+def test_api_complaint_flow_and_problem_json_on_bad_input():
+    client = api(officer())
+    response = client.post(
+        "/api/oversight/complaints",
+        json.dumps(
+            {"received_on": "2025-05-01", "category": "other", "complainant_name": "Api Fictional"}
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["complainant_name"] == "Api Fictional" and data["status"] == "recorded"
+    refused = client.post(
+        f"/api/oversight/complaints/{data['id']}/actions",
+        json.dumps({"action": "close"}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 422 and "cannot move" in refused.json()["title"]
+
+
+def test_api_refuses_a_percentage_over_65():
+    user = officer()
+    case = services.create_forfeiture(
+        user,
+        officer_reference="PC 7",
+        offence="Fictional",
+        ground="treason",
+        conviction_on=date(2024, 1, 1),
+    )
+    services.forfeiture_step(user, case.pk, to="psa_decision", on=date(2024, 2, 1))
+    services.forfeiture_step(user, case.pk, to="ho_certificate", on=date(2024, 3, 1))
+    response = api(user).post(
+        f"/api/oversight/forfeitures/{case.pk}/steps",
+        json.dumps({"to": "forfeiture_decision", "on": "2024-04-01", "percentage": "70"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422 and "65" in response.json()["title"]
+    assert PensionForfeiture.objects.get(pk=case.pk).percentage is None
+
+
+def test_api_statistics_are_suppressed():
+    user = officer()
+    complaint(user)
+    data = api(user).get("/api/oversight/statistics/outcomes").json()
+    assert data["threshold"] == 5 and data["suppressed"] > 0
+    assert data["totals"]["Total"] == "[c]"
+
+
+def test_complaint_list_csv_is_a_disclosure_without_personal_data():
+    user = officer()
+    complaint(user)
+    response = web(user).get("/oversight/complaints/export.csv")
+    assert b"Fictional-Complainant" not in response.content and b"CMP-2025-0001" in response.content
+    assert LedgerEntry.objects.filter(action=Action.DISCLOSURE, object_id="export").exists()
+
+
+def test_web_import_dry_run_reports_bad_rows():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = b"received_on,category,schedule3,complainant_name\n2025-13-01,other,yes,A Fictional\n"
+    response = web().post(
+        "/oversight/import/",
+        {"kind": "complaints", "dry_run": "no", "file": SimpleUploadedFile("c.csv", text)},
+    )
+    body = response.content.decode()
+    assert "Nothing imported" in body and "not a real date" in body
+    assert not Complaint.objects.exists()
