@@ -56,7 +56,7 @@ def resettable_ledger(transactional_db: None) -> Iterator[None]:
 def append_only_triggers(request: pytest.FixtureRequest) -> None:
     """A flush after a transactional test lifts the SQLite append-only triggers (see
     resettable_ledger); put them back before any later test on the same worker uses the DB."""
-    database_fixtures = {"db", "transactional_db", "live_server", "django_db_blocker"}
+    database_fixtures = {"db", "transactional_db", "live_server"}
     if not request.node.get_closest_marker("django_db") and not (
         database_fixtures & set(request.fixturenames)
     ):

@@ -41,7 +41,12 @@ def rule_modules() -> list[ModuleType]:
 MODULES = rule_modules()
 WEB_POLICY = {name: rule for m in MODULES for name, rule in m.WEB_POLICY.items()}
 API_POLICY = {key: rule for m in MODULES for key, rule in m.API_POLICY.items()}
-PARAMS = {name: maker for m in MODULES for name, maker in getattr(m, "PARAMS", {}).items()}
+# Path parameters are resolved by the module that states the endpoint's rule, so two domains
+# may use the same parameter name for different objects.
+SHARED_PARAMS = {n: maker for m in MODULES for n, maker in getattr(m, "PARAMS", {}).items()}
+OWNER = {name: m for m in MODULES for name in m.WEB_POLICY} | {
+    key: m for m in MODULES for key in m.API_POLICY
+}
 SAMPLES = {k: v for m in MODULES for k, v in getattr(m, "SAMPLE_PAYLOADS", {}).items()}
 NOT_POSTED = {name for m in MODULES for name in getattr(m, "NOT_POSTED", set())}
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}")
@@ -68,16 +73,18 @@ def api_operations() -> list[tuple[str, str]]:
     return [(m.upper(), path) for path, methods in schema["paths"].items() for m in methods]
 
 
-def fill(route: str, world: dict[str, Any], actor: Actor, inside: bool) -> str:
+def fill(route: str, world: dict[str, Any], actor: Actor, inside: bool, owner: Any) -> str:
+    params = SHARED_PARAMS | getattr(owner, "PARAMS", {})
+
     def value(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         if name == "token_id":
             return str(world["tokens"][actor.user.pk])
         if name == "user_id":
             return str(actor.user.pk)
-        if name not in PARAMS:
-            raise AssertionError(f"no PARAMS entry for path parameter {name!r} in {route}")
-        return PARAMS[name](world, inside)
+        if name not in params:
+            raise AssertionError(f"no PARAMS entry for {name!r} in {owner.__name__} ({route})")
+        return params[name](world, inside)
 
     return "/" + PARAMETER.sub(value, route).lstrip("/")
 
@@ -130,7 +137,7 @@ def test_web_access_matrix(world):
                 for method in methods:
                     token, _ = account_services.issue_api_token(actor.user, "matrix")
                     world.setdefault("tokens", {})[actor.user.pk] = token.pk
-                    path = fill(route, world, actor, inside)
+                    path = fill(route, world, actor, inside, OWNER[name])
                     set_purpose(client)
                     response = client.get(path) if method == "GET" else client.post(path, {})
                     allowed = WEB_POLICY[name](actor, inside)
@@ -159,7 +166,7 @@ def test_api_access_matrix(world):
         )
         for method, path in api_operations():
             for inside in (True, False):
-                url = fill(path, world, actor, inside)
+                url = fill(path, world, actor, inside, OWNER[(method, path)])
                 # A valid body, so that validation cannot answer before the access check does.
                 sample = SAMPLES.get((method, path))
                 payload = json.dumps(sample(world) if sample else {})

@@ -1,7 +1,115 @@
+"""Telemetry access rules for the access matrix (tests/access/test_access_matrix.py).
+
+- Alerts (list, detail, live table), devices: the operations module.
+- Acknowledge: technical supervisors, or a technical officer the alert was routed to ("inside":
+  the inside alert is routed to the matrix's technical officer through an on-call rota).
+- Trips/stops report: operations for a device that protects nobody ("inside"); a device that
+  protects a person ("outside") only for supervisors and people its alerts reached.
+- Device receivers: anyone (devices have no account); they answer 400 to the empty requests.
+"""
+
 from __future__ import annotations
 
-from haven.accounts.roles import Module
-from tests.access.rules import Rule, module
+from typing import Any
 
-WEB_POLICY: dict[str, Rule] = {"telemetry:home": module(Module.OPERATIONS)}
-API_POLICY: dict[tuple[str, str], Rule] = {}
+from haven.accounts.roles import Module, Role
+from haven.telemetry import services
+from haven.telemetry.protocols import Message
+from tests.access.rules import Actor, Rule, anyone, module
+
+operations: Rule = module(Module.OPERATIONS)
+
+
+def acknowledger(actor: Actor, inside: bool) -> bool:
+    user = actor.user
+    return user.has_role(Role.TECHNICAL_SUPERVISOR) or (
+        inside and user.has_role(Role.TECHNICAL_OFFICER)
+    )
+
+
+def position_reader(actor: Actor, inside: bool) -> bool:
+    user = actor.user
+    return user.can_use(Module.OPERATIONS) and (inside or user.has_role(Role.TECHNICAL_SUPERVISOR))
+
+
+WEB_POLICY: dict[str, Rule] = {
+    "telemetry:home": operations,
+    "telemetry:live": operations,
+    "telemetry:devices": operations,
+    "telemetry:detail": operations,
+    "telemetry:acknowledge": acknowledger,
+    "telemetry:device_report": position_reader,
+    "telemetry:osmand": anyone,
+    "telemetry:owntracks": anyone,
+}
+
+API_POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/telemetry/alerts"): operations,
+    ("GET", "/api/telemetry/alerts/{alert_id}"): operations,
+    ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): acknowledger,
+    ("GET", "/api/telemetry/devices"): operations,
+}
+
+
+def _pick(kind: str) -> Any:
+    return lambda world, inside: str(
+        world[f"telemetry_{'inside' if inside else 'outside'}_{kind}"].pk
+    )
+
+
+PARAMS = {"alert_id": _pick("alert"), "device_pk": _pick("device")}
+
+SAMPLE_PAYLOADS = {
+    ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
+}
+
+
+def build(world: dict[str, Any]) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from haven.rota import services as rota_services
+
+    actors: list[Actor] = world["actors"]
+    officer = next(a.user for a in actors if a.role == Role.TECHNICAL_OFFICER)
+    supervisor = next(a.user for a in actors if a.role == Role.TECHNICAL_SUPERVISOR)
+    rota = rota_services.create_rota(
+        supervisor, name="Telemetry matrix rota", starts_on=timezone.localdate() - dt.timedelta(2)
+    )
+    rota_services.add_layer(
+        supervisor,
+        rota.pk,
+        name="Primary",
+        members=[officer],
+        handover_time=dt.time(8),
+        rotation="daily",
+    )
+    inside = services.register_device(
+        None,
+        device_id="matrix-inside",
+        name="Matrix Insidetracker",
+        kind="vehicle_tracker",
+        rota_name=rota.name,
+    )
+    outside = services.register_device(
+        None,
+        device_id="matrix-outside",
+        name="Matrix Outsidealarm",
+        kind="panic_alarm",
+        protects_person=True,
+    )
+    for where, device in (("inside", inside), ("outside", outside)):
+        result = services.ingest(
+            Message(
+                device_id=device.device_id,
+                protocol="osmand-form",
+                lat=51.5,
+                lon=-0.1,
+                fix_time=timezone.now(),
+                alarms=("sos",),
+            )
+        )
+        world[f"telemetry_{where}_alert"] = result.alerts[0]
+        world[f"telemetry_{where}_device"] = device
+    world["secrets_inside"] += ["Matrix Insidetracker"]

@@ -1,5 +1,139 @@
+"""Alert endpoints for operations users: list, read, acknowledge; devices."""
+
 from __future__ import annotations
 
-from ninja import Router
+from datetime import datetime
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+
+from . import selectors, services
+from .models import Alert
 
 router = Router(tags=["telemetry"])
+
+
+def operations_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.can_use(Module.OPERATIONS):
+        raise PermissionDenied
+    return user
+
+
+class AlertOut(Schema):
+    id: UUID
+    title: str
+    severity: str
+    status: str
+    late: bool
+    device_id: str
+    event_type: str
+    event_key: str
+    event_time: datetime
+    raised_at: datetime
+    escalation_level: int
+    routed_to: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+
+
+def alert_out(alert: Alert) -> AlertOut:
+    return AlertOut(
+        id=alert.pk,
+        title=alert.title,
+        severity=alert.severity,
+        status=alert.status,
+        late=alert.late,
+        device_id=alert.device.device_id,
+        event_type=alert.event.type,
+        event_key=alert.event.key,
+        event_time=alert.event.event_time,
+        raised_at=alert.raised_at,
+        escalation_level=alert.escalation_level,
+        routed_to=alert.routed_to.username if alert.routed_to else None,
+        acknowledged_by=alert.acknowledged_by.username if alert.acknowledged_by else None,
+        acknowledged_at=alert.acknowledged_at,
+    )
+
+
+class AlertFilter(Schema):
+    status: str = "open"
+    page: int = 1
+
+
+class AlertPage(Schema):
+    count: int
+    page: int
+    pages: int
+    items: list[AlertOut]
+
+
+@router.get("/telemetry/alerts", response=AlertPage)
+def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> AlertPage:
+    user = operations_user(request)
+    if filters.status not in selectors.STATUS_FILTERS:
+        raise HttpError(422, f"status: one of {', '.join(selectors.STATUS_FILTERS)}")
+    page = selectors.list_alerts(user, filters.status, filters.page)
+    return AlertPage(
+        count=page.paginator.count,
+        page=page.number,
+        pages=page.paginator.num_pages,
+        items=[alert_out(a) for a in page],
+    )
+
+
+@router.get("/telemetry/alerts/{alert_id}", response=AlertOut)
+def get_alert(request: HttpRequest, alert_id: UUID) -> AlertOut:
+    return alert_out(selectors.get_alert(operations_user(request), alert_id))
+
+
+class AcknowledgeIn(Schema):
+    note: str = ""
+
+
+@router.post("/telemetry/alerts/{alert_id}/acknowledge", response=AlertOut)
+def acknowledge(request: HttpRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
+    user = operations_user(request)
+    try:
+        services.acknowledge(user, alert_id, body.note)
+    except services.AlertNotFound as missing:
+        raise selectors.NotFound("No such alert") from missing
+    except services.ConflictError as conflict:
+        raise HttpError(409, str(conflict)) from conflict
+    return alert_out(selectors.get_alert(user, alert_id))
+
+
+class DeviceOut(Schema):
+    id: UUID
+    device_id: str
+    name: str
+    kind: str
+    status: str
+    protects_person: bool
+    last_seen_at: datetime | None
+    battery_level: float | None
+    rota_name: str
+
+
+@router.get("/telemetry/devices", response=list[DeviceOut])
+def list_devices(request: HttpRequest) -> list[DeviceOut]:
+    return [
+        DeviceOut(
+            id=d.pk,
+            device_id=d.device_id,
+            name=d.name,
+            kind=d.kind,
+            status=d.status,
+            protects_person=d.protects_person,
+            last_seen_at=d.last_seen_at,
+            battery_level=d.battery_level,
+            rota_name=d.rota_name,
+        )
+        for d in selectors.devices(operations_user(request))
+    ]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 import unicodedata
 from datetime import date, datetime
@@ -214,5 +213,5 @@ def recommended_bits(expected_rows: int, rows_per_index_value: int = 4) -> int:
     if expected_rows < 1 or rows_per_index_value < 1:
         raise ValueError("expected_rows and rows_per_index_value must be positive")
     buckets = max(1, expected_rows // rows_per_index_value)
-    bits = math.floor(math.log2(buckets)) // 4 * 4
+    bits = (buckets.bit_length() - 1) // 4 * 4  # exact floor(log2): floats round near 2**52
     return max(MIN_BITS, min(MAX_BITS, bits))

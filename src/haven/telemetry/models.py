@@ -1,0 +1,249 @@
+"""Telemetry: registered devices, positions, geofences, events and alerts.
+
+Positions are stored once per (device, fix time): resends and late backfill are normal. Where a
+device protects a person its coordinates (and the raw attributes, which may carry cell/Wi-Fi
+identifiers) are encrypted with the vault; plain columns stay empty.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from haven.vault.fields import EncryptedJSONField
+
+DEVICE = "telemetry_device"
+ALERT = "telemetry_alert"
+GEOFENCE = "telemetry_geofence"
+
+
+class DeviceKind(models.TextChoices):
+    VEHICLE_TRACKER = "vehicle_tracker", "Vehicle tracker"
+    PROPERTY_TRACKER = "property_tracker", "Property tracker"
+    PANIC_ALARM = "panic_alarm", "Panic alarm"
+    PHONE = "phone", "Phone (OwnTracks / Traccar Client)"
+
+
+class SpeedUnit(models.TextChoices):
+    KNOTS = "knots", "Knots (Traccar default)"
+    KMH = "kmh", "km/h"
+    MPS = "mps", "m/s (OsmAnd app)"
+    MPH = "mph", "mph"
+
+
+class DeviceStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Not heard from yet"
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline"
+
+
+class TelemetryDevice(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device_id = models.CharField(
+        max_length=80, unique=True, help_text="Identifier the device reports with"
+    )
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=DeviceKind.choices)
+    # The equipment register's asset (haven.equipment Asset.id), by id only.
+    asset_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Alerts go to whoever is on call on this rota (haven.rota, looked up by name).
+    rota_name = models.CharField(max_length=120, blank=True)
+    protects_person = models.BooleanField(
+        default=False, help_text="Coordinates are encrypted at rest"
+    )
+    speed_unit = models.CharField(max_length=8, choices=SpeedUnit.choices, default=SpeedUnit.KNOTS)
+    expected_interval_s = models.PositiveIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=10, choices=DeviceStatus.choices, default=DeviceStatus.UNKNOWN
+    )
+    last_fix_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    battery_level = models.FloatField(null=True, blank=True)
+    battery_low = models.BooleanField(default=False)
+    inside_fences = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.device_id})"
+
+
+class FenceKind(models.TextChoices):
+    SAFE = "safe", "Safe zone (alert on exit)"
+    EXCLUSION = "exclusion", "Exclusion zone (alert on entry)"
+
+
+class Geofence(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=FenceKind.choices)
+    # {"circle": {"lat":..,"lon":..,"radius_m":..}} or {"polygon": [[lat, lon], ...]}: encrypted
+    # (a safe zone is where a protected person lives).
+    area = EncryptedJSONField()
+    device = models.ForeignKey(
+        TelemetryDevice,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="geofences",
+        help_text="Empty: the fence applies to every device",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Position(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.ForeignKey(TelemetryDevice, on_delete=models.CASCADE, related_name="positions")
+    fix_time = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    protocol = models.CharField(max_length=20)
+    late = models.BooleanField(default=False)
+    valid = models.BooleanField(default=True)
+    # Plain coordinates for devices that protect nobody (vehicles, kit)...
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    accuracy = models.FloatField(null=True, blank=True)
+    altitude = models.FloatField(null=True, blank=True)
+    # ... sealed ones for devices that protect a person: {"lat","lon","accuracy","altitude"}.
+    sealed = EncryptedJSONField(null=True, blank=True)
+    speed_mps = models.FloatField(null=True, blank=True)
+    course = models.FloatField(null=True, blank=True)
+    battery = models.FloatField(null=True, blank=True)
+    attributes = EncryptedJSONField(default=dict)
+
+    class Meta:
+        ordering = ["device", "fix_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "fix_time"], name="position_once_per_fix")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.fix_time:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def point(self) -> tuple[float, float] | None:
+        if self.lat is not None and self.lon is not None:
+            return self.lat, self.lon
+        if self.sealed:
+            return float(self.sealed["lat"]), float(self.sealed["lon"])
+        return None
+
+    @property
+    def point_accuracy(self) -> float | None:
+        if self.sealed:
+            value = self.sealed.get("accuracy")
+            return float(value) if value is not None else None
+        return self.accuracy
+
+
+class EventType(models.TextChoices):
+    ALARM = "alarm", "Alarm"
+    GEOFENCE_ENTER = "geofence_enter", "Entered zone"
+    GEOFENCE_EXIT = "geofence_exit", "Left zone"
+    LOW_BATTERY = "low_battery", "Low battery"
+    OFFLINE = "offline", "Device offline"
+    ONLINE = "online", "Device back online"
+    REGION = "region", "Phone region transition"
+
+
+class Event(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    device = models.ForeignKey(TelemetryDevice, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=20, choices=EventType.choices)
+    key = models.CharField(max_length=80, blank=True, help_text="Alarm value or fence id")
+    event_time = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    late = models.BooleanField(default=False)
+    severity = models.CharField(max_length=10, default="info")
+    geofence = models.ForeignKey(
+        Geofence, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    position = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+
+    class Meta:
+        ordering = ["-event_time"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "type", "key", "event_time"], name="event_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.key} {self.device_id} @ {self.event_time}"
+
+
+class AlertStatus(models.TextChoices):
+    RAISED = "raised", "Raised"
+    ESCALATED = "escalated", "Escalated"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+OPEN_ALERT_STATUSES = (AlertStatus.RAISED, AlertStatus.ESCALATED)
+
+
+class Alert(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.OneToOneField(Event, on_delete=models.PROTECT, related_name="alert")
+    device = models.ForeignKey(TelemetryDevice, on_delete=models.PROTECT, related_name="alerts")
+    severity = models.CharField(max_length=10)
+    title = models.CharField(max_length=200)
+    late = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=15, choices=AlertStatus.choices, default=AlertStatus.RAISED, db_index=True
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalate_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    routed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="telemetry_alerts",
+    )
+    routing = models.CharField(max_length=200, blank=True, help_text="How the recipient was chosen")
+    # Everyone the alert has been routed to so far (user ids), for acknowledgement rights.
+    recipients = models.JSONField(default=list, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ALERT_STATUSES
+
+
+class AlertAcknowledgement(models.Model):
+    """Who acknowledged an alert, when, and what they said. Written once, never changed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    alert = models.OneToOneField(Alert, on_delete=models.PROTECT, related_name="acknowledgement")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} by {self.user_id}"

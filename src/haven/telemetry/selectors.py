@@ -1,0 +1,161 @@
+"""Policy-checked reads of alerts, devices and positions.
+
+- Alerts (titles, status, who has them) are open to the operations module: whoever is on call
+  needs the whole picture. Acknowledging needs to be a recipient or a technical supervisor.
+- Positions are personal data where a device protects a person: only technical supervisors
+  and the people an alert on that device was routed to may read them; every read of positions is
+  a consultation in the ledger (justification: emergency response / supervision).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+
+from haven.access.purposes import Purpose
+from haven.accounts.models import User
+from haven.accounts.roles import Module, Role
+from haven.audit import ledger
+from haven.audit.models import Action
+
+from .models import ALERT, DEVICE, OPEN_ALERT_STATUSES, Alert, Position, TelemetryDevice
+from .reports import Stop, Trip, trips_and_stops
+from .services import may_acknowledge
+
+PAGE_SIZE = 25
+STATUS_FILTERS = {"open": OPEN_ALERT_STATUSES, "acknowledged": ("acknowledged",), "all": None}
+
+
+class NotFound(Http404):
+    pass
+
+
+def require_operations(user: User) -> User:
+    if not user.is_authenticated or not user.can_use(Module.OPERATIONS):
+        raise PermissionDenied
+    return user
+
+
+def alerts_visible_to(user: User, status: str = "open") -> QuerySet[Alert]:
+    require_operations(user)
+    query = Alert.objects.select_related("device", "routed_to", "acknowledged_by", "event")
+    statuses = STATUS_FILTERS.get(status, OPEN_ALERT_STATUSES)
+    if statuses is not None:
+        query = query.filter(status__in=statuses)
+    # Open alerts: most severe first, then newest; the rest newest first.
+    return query.order_by("severity", "-raised_at") if status == "open" else query
+
+
+def list_alerts(user: User, status: str, page_number: int | str | None) -> Page:
+    return Paginator(alerts_visible_to(user, status), PAGE_SIZE).get_page(page_number)
+
+
+def get_alert(user: User, alert_id: UUID | str) -> Alert:
+    try:
+        return alerts_visible_to(user, "all").get(pk=alert_id)
+    except (Alert.DoesNotExist, ValueError, TypeError) as missing:
+        raise NotFound("No such alert") from missing
+
+
+def may_read_positions(user: User, device: TelemetryDevice) -> bool:
+    if not user.can_use(Module.OPERATIONS):
+        return False
+    if not device.protects_person or user.has_role(Role.TECHNICAL_SUPERVISOR):
+        return True
+    # Recipients are a JSON list; containment lookups differ by database, so check in Python.
+    recipients = Alert.objects.filter(device=device).values_list("recipients", flat=True)
+    return any(user.pk in (ids or []) for ids in recipients)
+
+
+@transaction.atomic
+def alert_position(user: User, alert: Alert) -> tuple[float, float, float | None] | None:
+    """Where the alert happened, for those who may read the device's positions (a consultation)."""
+    position = alert.event.position
+    if position is None or not may_read_positions(user, alert.device):
+        return None
+    point = position.point
+    if point is None:
+        return None
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=ALERT,
+        object_id=alert.pk,
+        fields=["position"],
+        justification=Purpose.EMERGENCY,
+        details={"device": alert.device.device_id},
+    )
+    return point[0], point[1], position.point_accuracy
+
+
+def devices(user: User) -> QuerySet[TelemetryDevice]:
+    require_operations(user)
+    return TelemetryDevice.objects.all()
+
+
+def get_device(user: User, device_pk: UUID | str) -> TelemetryDevice:
+    try:
+        device = devices(user).get(pk=device_pk)
+    except (TelemetryDevice.DoesNotExist, ValueError, TypeError) as missing:
+        raise NotFound("No such device") from missing
+    if not may_read_positions(user, device):
+        raise NotFound("No such device")
+    return device
+
+
+@dataclass
+class DeviceReport:
+    device: TelemetryDevice
+    start: dt.datetime
+    end: dt.datetime
+    positions: int
+    trips: list[Trip]
+    stops: list[Stop]
+
+
+@transaction.atomic
+def device_report(
+    user: User, device_pk: UUID | str, start: dt.datetime, end: dt.datetime
+) -> DeviceReport:
+    device = get_device(user, device_pk)
+    rows = Position.objects.filter(device=device, fix_time__gte=start, fix_time__lt=end).order_by(
+        "fix_time"
+    )
+    points = []
+    for row in rows:
+        point = row.point
+        if point is not None:
+            points.append((row.fix_time, point[0], point[1], row.speed_mps))
+    trips, stops = trips_and_stops(points)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=DEVICE,
+        object_id=device.pk,
+        fields=["positions"],
+        justification=Purpose.SUPERVISION,
+        details={"from": start.isoformat(), "to": end.isoformat(), "positions": len(points)},
+    )
+    return DeviceReport(device, start, end, len(points), trips, stops)
+
+
+__all__ = [
+    "DeviceReport",
+    "NotFound",
+    "alert_position",
+    "alerts_visible_to",
+    "device_report",
+    "devices",
+    "get_alert",
+    "get_device",
+    "list_alerts",
+    "may_acknowledge",
+    "may_read_positions",
+]

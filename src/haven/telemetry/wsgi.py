@@ -1,0 +1,15 @@
+"""WSGI entry point of the OsmAnd receiver alone, for gunicorn on its own port:
+``gunicorn haven.telemetry.wsgi --bind 0.0.0.0:5055`` (what `serve-osmand --workers N` runs)."""
+
+from __future__ import annotations
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
+django.setup()
+
+from haven.telemetry.server import osmand_app  # noqa: E402
+
+application = osmand_app

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from haven.telemetry import services
+
+
+@pytest.fixture(autouse=True)
+def fresh_telemetry_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test sees its own fences (no index cache across tests) and an empty flood gate."""
+    monkeypatch.setattr(services, "FENCE_CACHE_SECONDS", 0.0)
+    services.invalidate_fences()
+    services.FLOOD.seen.clear()
+    services.REJECTED.clear()
+    yield
+    services.invalidate_fences()

@@ -1,0 +1,207 @@
+"""The device receivers over HTTP (Django view, standalone server) and MQTT (real Mosquitto)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from haven.telemetry import services
+from haven.telemetry.models import Alert, Position
+
+from .helpers import make_device
+
+pytestmark = pytest.mark.django_db
+OSMAND = "/api/telemetry/osmand"
+OWNTRACKS = "/api/telemetry/owntracks"
+
+
+def stamp(seconds_ago: int = 0) -> int:
+    return int(timezone.now().timestamp()) - seconds_ago
+
+
+def test_legacy_get_query_form_post_and_json_all_land(client: Client):
+    device = make_device(device_id="123456")
+    response = client.get(f"{OSMAND}?id=123456&lat=52.52&lon=13.405&timestamp={stamp(30)}&speed=10")
+    assert response.status_code == 200 and response.content == b""
+    response = client.post(
+        OSMAND,
+        f"id=123456&lat=52.52&lon=13.405&timestamp={stamp(20)}&alarm=sos",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200 and response.content == b""
+    document = {
+        "location": {
+            "timestamp": timezone.now().isoformat(),
+            "coords": {"latitude": 52.5, "longitude": 13.4, "accuracy": 5, "speed": 1},
+            "battery": {"level": 0.8},
+        },
+        "device_id": "123456",
+    }
+    response = client.put(OSMAND, json.dumps(document), content_type="application/json")
+    assert response.status_code == 200
+    assert Position.objects.filter(device=device).count() == 3
+    assert Alert.objects.filter(device=device, event__key="sos").count() == 1
+
+
+def test_heartbeat_and_resend_answer_200(client: Client):
+    make_device(device_id="hb")
+    body = f"id=hb&timestamp={stamp(60)}"
+    for _ in range(2):
+        response = client.post(OSMAND, body, content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200
+
+
+def test_unknown_device_400_query_404_json_and_nothing_stored(client: Client):
+    assert client.get(f"{OSMAND}?id=ghost&lat=1&lon=1").status_code == 400
+    body = json.dumps({"device_id": "ghost", "location": {}})
+    assert client.post(OSMAND, body, content_type="application/json").status_code == 404
+    assert Position.objects.count() == 0
+    assert services.REJECTED["unknown_device"] == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "content_type"),
+    [
+        ("id=1&lat=95&lon=0", b"", ""),
+        ("", b"[1,2,3]", "application/json"),
+        ("", b"{broken", "application/json"),
+        ("id=1&timestamp=1893456000", b"", ""),
+        ("", b"", ""),
+    ],
+)
+def test_bad_input_is_400_and_counted(client: Client, query, body, content_type):
+    make_device(device_id="1")
+    response = client.generic("POST", f"{OSMAND}?{query}", body, content_type=content_type)
+    assert response.status_code == 400
+    assert sum(services.REJECTED.values()) == 1
+    assert Position.objects.count() == 0
+
+
+def test_owntracks_http_mode(client: Client):
+    device = make_device(device_id="jane/phone")
+    payload = {"_type": "location", "lat": 48.85, "lon": 2.29, "tst": stamp(5), "tid": "JJ"}
+    response = client.post(
+        OWNTRACKS,
+        json.dumps(payload),
+        content_type="application/json",
+        headers={"X-Limit-U": "jane", "X-Limit-D": "phone"},
+    )
+    assert response.status_code == 200 and response.json() == []
+    with_topic = {**payload, "tst": stamp(1), "topic": "owntracks/jane/phone"}
+    response = client.post(OWNTRACKS, json.dumps(with_topic), content_type="application/json")
+    assert response.status_code == 200
+    assert Position.objects.filter(device=device).count() == 2
+    assert client.get(OWNTRACKS).status_code == 405
+    assert client.post(OWNTRACKS, b"", content_type="application/json").json() == []
+    unknown = client.post(
+        OWNTRACKS + "?u=x&d=y", json.dumps(payload), content_type="application/json"
+    )
+    assert unknown.status_code == 404
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_standalone_osmand_server_any_path(resettable_ledger):
+    from haven.telemetry.server import make_osmand_server
+
+    make_device(device_id="srv-1")
+    port = free_port()
+    server = make_osmand_server("127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{port}/any/path/?id=srv-1&lat=1&lon=2&timestamp={stamp(3)}"
+        with urllib.request.urlopen(url) as response:  # noqa: S310 - loopback test server
+            assert response.status == 200 and response.read() == b""
+        form = urllib.request.Request(  # noqa: S310
+            f"http://127.0.0.1:{port}/", data=b"id=srv-1&alarm=sos", method="POST"
+        )
+        with urllib.request.urlopen(form) as response:  # noqa: S310
+            assert response.status == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/?id=nobody")  # noqa: S310
+        assert refused.value.code == 400
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Position.objects.count() == 1
+    assert Alert.objects.count() == 1
+
+
+def broker_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 1883), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mqtt_owntracks_published_with_mosquitto_pub_land(resettable_ledger):
+    if not broker_up():
+        pytest.skip(
+            "Mosquitto is not answering on 127.0.0.1:1883 (start it: service mosquitto start)"
+        )
+    from haven.telemetry.mqtt import Listener
+
+    prefix = f"owntracks/t{uuid.uuid4().hex[:10]}"
+    user = prefix.split("/")[1]
+    device = make_device(device_id=f"{user}/phone")
+    done = threading.Event()
+    seen: list[str] = []
+
+    def stored(topic: str, reply: object) -> None:
+        seen.append(topic)
+        if len(seen) >= 4:
+            done.set()
+
+    listener = Listener(
+        topic=f"{prefix}/#",
+        client_id=f"haven-test-{uuid.uuid4().hex[:8]}",
+        persistent=False,
+        on_stored=stored,
+    )
+    listener.start()
+    try:
+        assert listener.subscribed.wait(10), "no subscription to the broker"
+        location = {"_type": "location", "lat": 48.85, "lon": 2.29, "tst": stamp(10), "acc": 5}
+        sos = {**location, "tst": stamp(5), "alarm": "sos"}
+        for payload in (location, location, sos, {"_type": "lwt", "tst": stamp(1)}):
+            subprocess.run(  # noqa: S603
+                [
+                    "mosquitto_pub",
+                    "-h",
+                    "127.0.0.1",
+                    "-q",
+                    "1",
+                    "-t",
+                    f"{prefix}/phone",
+                    "-m",
+                    json.dumps(payload),
+                ],
+                check=True,
+                timeout=10,
+            )
+        assert done.wait(15), f"only {len(seen)} messages arrived"
+    finally:
+        listener.stop()
+    assert Position.objects.filter(device=device).count() == 2  # the resend stored once
+    assert sorted(Alert.objects.filter(device=device).values_list("event__type", flat=True)) == [
+        "alarm",
+        "offline",
+    ]
+    assert listener.counts["stored"] == 4
