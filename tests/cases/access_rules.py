@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+from datetime import date
 from typing import Any
 
 from haven.access.models import TeamRole
@@ -30,7 +32,17 @@ def case_manager(actor: Actor, inside: bool) -> bool:
     return case_team(actor, inside) and actor.team_role == TeamRole.MANAGER
 
 
+def case_team_with(*roles: str) -> Rule:
+    return lambda actor, inside: case_team(actor, inside) and actor.user.has_role(*roles)
+
+
 manager_role: Rule = role(Role.PROTECTION_MANAGER)
+intake_role: Rule = role(Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER)
+protection: Rule = module(Module.PROTECTION)
+# A 1x1 PNG: a real image by content, for document uploads.
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 NOT_POSTED = {"accounts:logout", "accounts:logout_everywhere"}  # would end the test's session
 
@@ -49,6 +61,23 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:detail": case_team,
     "cases:identity": identity_compartment,
     "cases:team": case_manager,
+    "cases:export": protection,
+    "cases:referral_new": intake_role,
+    "cases:triage": protection,
+    "cases:my_work": protection,
+    "cases:dashboard": manager_role,
+    "cases:edit": case_team,
+    "cases:decision": case_team,
+    "cases:joint_add": case_team,
+    "cases:person_add": case_team,
+    "cases:person_edit": case_team,
+    "cases:location_add": case_team,
+    "cases:contact_add": case_team,
+    "cases:task_add": case_team,
+    "cases:task_complete": case_team,
+    "cases:escalate": case_team,
+    "cases:document_add": case_team,
+    "cases:document": case_team,
     "audit:ledger": module(Module.AUDIT),
 }
 
@@ -60,6 +89,32 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cases/{case_id}/identity"): identity_compartment,
     ("POST", "/api/cases/{case_id}/grants"): case_manager,
     ("POST", "/api/break-glass"): manager_role,
+    ("PUT", "/api/cases/{case_id}/identity"): identity_compartment,
+    ("POST", "/api/referrals"): intake_role,
+    ("GET", "/api/triage"): protection,
+    ("GET", "/api/case-export"): protection,
+    ("GET", "/api/my-work"): protection,
+    ("GET", "/api/dashboard"): manager_role,
+    ("POST", "/api/cases/{case_id}/decisions"): case_team,
+    ("GET", "/api/cases/{case_id}/decisions"): case_team,
+    ("POST", "/api/cases/{case_id}/joint-providers"): case_team_with(
+        Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER
+    ),
+    ("GET", "/api/cases/{case_id}/timeline"): case_team,
+    ("GET", "/api/cases/{case_id}/people"): case_team,
+    ("POST", "/api/cases/{case_id}/people"): case_team,
+    ("PATCH", "/api/cases/{case_id}/people/{case_person_id}"): case_team,
+    ("GET", "/api/cases/{case_id}/locations"): case_team,
+    ("POST", "/api/cases/{case_id}/locations"): case_team,
+    ("GET", "/api/cases/{case_id}/contacts"): case_team,
+    ("POST", "/api/cases/{case_id}/contacts"): case_team,
+    ("GET", "/api/cases/{case_id}/tasks"): case_team,
+    ("POST", "/api/cases/{case_id}/tasks"): case_team,
+    ("POST", "/api/cases/{case_id}/tasks/{case_task_id}/complete"): case_team,
+    ("POST", "/api/cases/{case_id}/escalations"): case_team,
+    ("GET", "/api/cases/{case_id}/documents"): case_team,
+    ("POST", "/api/cases/{case_id}/documents"): case_team,
+    ("GET", "/api/cases/{case_id}/documents/{case_document_id}"): case_team,
     ("GET", "/api/audit/entries"): module(Module.AUDIT),
 }
 
@@ -68,7 +123,16 @@ def case_param(world: dict[str, Any], inside: bool) -> str:
     return str((world["inside_case"] if inside else world["outside_case"]).pk)
 
 
-PARAMS = {"case_id": case_param}
+def record_param(kind: str) -> Any:
+    return lambda world, inside: str(world[f"{'inside' if inside else 'outside'}_{kind}"].pk)
+
+
+PARAMS = {
+    "case_id": case_param,
+    "case_person_id": record_param("person"),
+    "case_task_id": record_param("task"),
+    "case_document_id": record_param("document"),
+}
 
 SAMPLE_PAYLOADS = {
     ("PATCH", "/api/cases/{case_id}"): lambda world: {"version": 1, "reason": "matrix"},
@@ -78,8 +142,63 @@ SAMPLE_PAYLOADS = {
         "days": 1,
     },
     ("POST", "/api/break-glass"): lambda world: {
-        "reference": world["outside_case"].reference,
+        # A case of its own, so that the break-glass grant opens nothing the matrix checks later.
+        "reference": world["break_glass_case"].reference,
         "reason": "matrix",
+    },
+    ("PUT", "/api/cases/{case_id}/identity"): lambda world: {
+        "legacy_name": "Legacy Insideperson",
+        "legacy_dob": None,
+        "new_name": "Newname Insideperson",
+        "new_dob": None,
+    },
+    ("POST", "/api/referrals"): lambda world: {
+        "subject_name": "Matrix Referral",
+        "referring_organisation": "Matrix Police",
+        "referring_officer": "DC Matrix",
+        "threat_summary": "matrix",
+        "urgency": "routine",
+    },
+    ("POST", "/api/cases/{case_id}/decisions"): lambda world: {
+        "to_status": "assessed",
+        "version": 1,
+        "reason": "matrix",
+    },
+    ("POST", "/api/cases/{case_id}/joint-providers"): lambda world: {
+        "provider": "Matrix Provider",
+        "agreed_on": "2026-01-01",
+    },
+    ("POST", "/api/cases/{case_id}/people"): lambda world: {
+        "full_name": "Matrix Person",
+        "relationship": "child",
+    },
+    ("PATCH", "/api/cases/{case_id}/people/{case_person_id}"): lambda world: {
+        "version": 1,
+        "notes": "matrix",
+    },
+    ("POST", "/api/cases/{case_id}/locations"): lambda world: {
+        "kind": "residence",
+        "address": "1 Matrix Road",
+        "valid_from": "2026-01-01",
+    },
+    ("POST", "/api/cases/{case_id}/contacts"): lambda world: {
+        "occurred_at": "2026-01-01T10:00:00Z",
+        "method": "phone",
+        "summary": "matrix",
+    },
+    ("POST", "/api/cases/{case_id}/tasks"): lambda world: {
+        "title": "matrix",
+        "due_on": "2026-12-01",
+    },
+    ("POST", "/api/cases/{case_id}/tasks/{case_task_id}/complete"): lambda world: {
+        "version": 1,
+        "response": "done",
+    },
+    ("POST", "/api/cases/{case_id}/escalations"): lambda world: {"question": "matrix"},
+    ("POST", "/api/cases/{case_id}/documents"): lambda world: {
+        "title": "matrix",
+        "filename": "matrix.png",
+        "content_base64": base64.b64encode(TINY_PNG).decode(),
     },
 }
 
@@ -100,5 +219,33 @@ def build(world: dict[str, Any]) -> None:
         new_name="Newname Insideperson",
     )
     world.update(inside_case=inside, outside_case=outside)
-    world["secrets_inside"] += [SECRET_NAME_INSIDE, "Newname Insideperson"]
-    world["secrets_outside"] += [SECRET_NAME_OUTSIDE]
+    world["break_glass_case"] = make_case(stranger, name="Bettina Breakglasscase")
+    for where, case, owner in (("inside", inside, lead), ("outside", outside, stranger)):
+        label = where.capitalize()
+        world[f"{where}_person"] = case_services.add_person(
+            owner, case.pk, full_name=f"Petra {label}family", relationship="child"
+        )
+        world[f"{where}_task"] = case_services.create_task(
+            owner, case.pk, title=f"Telephone {label}school", due_on=date(2026, 1, 1)
+        )
+        world[f"{where}_document"] = case_services.upload_document(
+            owner, case.pk, title=f"Letter {label}doc", filename="letter.png", data=TINY_PNG
+        )
+        case_services.log_contact(
+            owner,
+            case.pk,
+            occurred_at=case.received_at,
+            method="phone",
+            summary=f"Spoke about {label}strain",
+        )
+        case_services.add_location(
+            owner,
+            case.pk,
+            kind="safe_house",
+            address=f"9 {label}hide Road",
+            valid_from=date(2026, 1, 1),
+        )
+    world["secrets_inside"] += [SECRET_NAME_INSIDE, "Newname Insideperson", "Petra Insidefamily"]
+    world["secrets_inside"] += ["Telephone Insideschool", "9 Insidehide Road", "Insidestrain"]
+    world["secrets_outside"] += [SECRET_NAME_OUTSIDE, "Petra Outsidefamily", "Outsidestrain"]
+    world["secrets_outside"] += ["Telephone Outsideschool", "9 Outsidehide Road"]

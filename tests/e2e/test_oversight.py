@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from haven.accounts.roles import Role
 from haven.oversight import imports, services
@@ -142,5 +143,5 @@ def test_oversight_officer_end_to_end(page):
     page.goto("/oversight/statistics/")
     workforce = page.get_by_test_id("table-workforce-sex").inner_text()
     assert "[c]" in workforce
-    assert page.get_by_test_id("chart-workforce-sex").is_visible()
+    expect(page.get_by_test_id("chart-workforce-sex")).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "oversight-dashboard.png"), full_page=True)

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django import forms
 
+from haven.web.forms import GovukForm
 
-class SignInForm(forms.Form):
+
+class SignInForm(GovukForm):
     username = forms.CharField(label="User name", max_length=150)
     password = forms.CharField(label="Password", widget=forms.PasswordInput, max_length=256)
 
 
-class CodeForm(forms.Form):
+class CodeForm(GovukForm):
     code = forms.RegexField(
         label="Security code",
         regex=r"^\s*\d{6}\s*$",
@@ -18,7 +20,7 @@ class CodeForm(forms.Form):
     )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(GovukForm):
     name = forms.CharField(
         label="Token name",
         max_length=80,

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django import forms
 
+from haven.web.forms import GovukForm
+
 from .models import Action
 
 
-class LedgerSearchForm(forms.Form):
+class LedgerSearchForm(GovukForm):
     username = forms.CharField(label="User name", required=False, max_length=150)
     object_id = forms.CharField(label="Case or object id", required=False, max_length=64)
     action = forms.ChoiceField(

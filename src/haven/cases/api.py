@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+import base64
+import binascii
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
-from haven.accounts.roles import Module
+from haven.accounts.roles import Clearance, Module
 
 from . import selectors, services
+from .config import DOCUMENT_MAX_BYTES
 
 router = Router(tags=["cases"])
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
@@ -36,7 +39,20 @@ def declared_purpose(request: HttpRequest) -> str:
 
 
 def refuse(error: ValidationError) -> HttpError:
+    if hasattr(error, "error_dict"):
+        text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+        return HttpError(422, text)
     return HttpError(422, "; ".join(error.messages))
+
+
+def attempt(action: Any) -> Any:
+    """Run a service call, turning business refusals into problem+json answers."""
+    try:
+        return action()
+    except services.ConflictError as conflict:
+        raise HttpError(409, str(conflict)) from conflict
+    except ValidationError as error:
+        raise refuse(error) from error
 
 
 class CaseOut(Schema):
@@ -48,6 +64,12 @@ class CaseOut(Schema):
     subject_dob: date | None
     address: str
     version: int
+    urgency: str
+    referring_organisation: str
+    referring_officer: str
+    threat_summary: str | None
+    received_at: datetime
+    provider: str
 
 
 class CaseSummary(Schema):
@@ -56,6 +78,9 @@ class CaseSummary(Schema):
     status: str
     marking: str
     subject_name: str
+    urgency: str
+    referring_organisation: str
+    received_at: datetime
 
 
 class CasePage(Schema):
@@ -71,6 +96,9 @@ class CaseFilters(Schema):
     dob: str = ""
     status: str = ""
     sort: str = "-created"
+    urgency: str = ""
+    organisation: str = ""
+    older_than_days: int | None = Field(None, ge=0)
     page: int = Field(1, ge=1)
 
 
@@ -104,14 +132,7 @@ class CaseUpdateIn(Schema):
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     user = protection_user(request)
     purpose = declared_purpose(request)
-    search = selectors.CaseSearch(
-        reference=filters.reference,
-        name=filters.name,
-        dob=filters.dob,
-        status=filters.status,
-        sort=filters.sort,
-    )
-    page = selectors.list_cases(user, search, filters.page, purpose)
+    page = selectors.list_cases(user, search_of(filters), filters.page, purpose)
     return {
         "count": page.paginator.count,
         "page": page.number,
@@ -140,6 +161,19 @@ def update_case(request: HttpRequest, case_id: UUID, payload: CaseUpdateIn) -> o
         raise HttpError(409, str(conflict)) from conflict
     except ValidationError as error:
         raise refuse(error) from error
+
+
+def search_of(filters: CaseFilters) -> selectors.CaseSearch:
+    return selectors.CaseSearch(
+        reference=filters.reference,
+        name=filters.name,
+        dob=filters.dob,
+        status=filters.status,
+        sort=filters.sort,
+        urgency=filters.urgency,
+        organisation=filters.organisation,
+        older_than_days=filters.older_than_days,
+    )
 
 
 @router.get("/cases/{case_id}/identity", response=IdentityOut, summary="Identity compartment")
@@ -171,3 +205,454 @@ def break_glass(request: HttpRequest, payload: BreakGlassIn) -> tuple[int, dict]
     except ValidationError as error:
         raise refuse(error) from error
     return 201, {"id": str(case.pk), "reference": case.reference}
+
+
+@router.put("/cases/{case_id}/identity", response=IdentityOut, summary="Record the identity link")
+def put_identity(request: HttpRequest, case_id: UUID, payload: IdentityOut) -> object:
+    user = protection_user(request)
+    return attempt(lambda: services.record_identity(user, case_id, **payload.dict()))
+
+
+# --------------------------------------------------------------------------- casework
+
+Text = Field(..., min_length=1, max_length=5000)
+OptionalText = Field("", max_length=5000)
+Name = Field(..., min_length=1, max_length=200)
+
+
+class ReferralIn(Schema):
+    subject_name: str = Name
+    subject_dob: date | None = None
+    referring_organisation: str = Name
+    referring_officer: str = Name
+    threat_summary: str = Text
+    urgency: str = Field(..., max_length=12)
+    received_at: datetime | None = None
+    classification: int = Field(Clearance.SECRET, ge=1, le=3)
+    manager: str | None = Field(None, max_length=150)
+    authoriser: str | None = Field(None, max_length=150)
+    confirm_duplicate: bool = False
+
+
+class DuplicateOut(Schema):
+    visible: list[str]
+    hidden_match: bool
+    message: str
+
+
+class ReferralOut(Schema):
+    case: CaseOut | None
+    duplicates: DuplicateOut | None
+
+
+def account(username: str | None, field: str) -> User | None:
+    if not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise HttpError(422, f"{field}: no active account {username!r}")
+    return user
+
+
+@router.post(
+    "/referrals",
+    response={201: ReferralOut, 200: ReferralOut},
+    summary="Record a referral (warns about possible duplicates first)",
+)
+def create_referral(request: HttpRequest, payload: ReferralIn) -> tuple[int, dict[str, Any]]:
+    user = protection_user(request)
+    if not user.has_role("protection_officer", "protection_manager"):
+        raise HttpError(403, "Only protection officers and managers record referrals")
+    data = payload.dict(exclude={"confirm_duplicate", "manager", "authoriser"})
+    if not payload.confirm_duplicate:
+        report = services.check_duplicates(user, payload.subject_name, payload.subject_dob)
+        if report.any:
+            return 200, {"case": None, "duplicates": report.as_dict()}
+    manager = account(payload.manager, "manager")
+    authoriser = account(payload.authoriser, "authoriser")
+    case = attempt(
+        lambda: services.create_case(user, manager=manager, authoriser=authoriser, **data)
+    )
+    return 201, {"case": case, "duplicates": None}
+
+
+@router.get("/triage", response=CasePage, summary="Referrals awaiting assessment or decision")
+def triage(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    user = protection_user(request)
+    page = selectors.triage_queue(user, search_of(filters), filters.page, declared_purpose(request))
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }
+
+
+@router.get("/case-export", summary="The case list as CSV (logged as a disclosure)")
+def export_cases(request: HttpRequest, filters: Query[CaseFilters]) -> HttpResponse:
+    user = protection_user(request)
+    content = selectors.export_cases_csv(user, search_of(filters), declared_purpose(request))
+    return HttpResponse(content, content_type="text/csv; charset=utf-8")
+
+
+class DecisionIn(Schema):
+    to_status: str = Field(..., max_length=20)
+    version: int
+    reason: str = Text
+    decided_on: date | None = None
+    factor_risk: str = OptionalText
+    factor_cost: str = OptionalText
+    factor_adjustment: str = OptionalText
+    factor_proceedings: str = OptionalText
+    receiving_provider: str = Field("", max_length=200)
+    effective_date: date | None = None
+    cost_terms: str = OptionalText
+    receiving_recorded_by: str = Field("", max_length=200)
+    receiving_recorded_on: date | None = None
+
+
+class DecisionOut(Schema):
+    id: UUID
+    from_status: str
+    to_status: str
+    decided_on: date
+    decision_maker: str
+    reason: str
+    factor_risk: str | None
+    factor_cost: str | None
+    factor_adjustment: str | None
+    factor_proceedings: str | None
+    citation: str
+
+    @staticmethod
+    def resolve_decision_maker(obj: Any) -> str:
+        return str(obj.decision_maker.username)
+
+
+@router.post(
+    "/cases/{case_id}/decisions", response={201: DecisionOut}, summary="Change arrangement status"
+)
+def decide(request: HttpRequest, case_id: UUID, payload: DecisionIn) -> tuple[int, object]:
+    user = protection_user(request)
+    data = payload.dict()
+    factors = {k: data.pop(k) for k in list(data) if k.startswith("factor_")}
+    transfer = {
+        k: data.pop(k)
+        for k in (
+            "receiving_provider",
+            "effective_date",
+            "cost_terms",
+            "receiving_recorded_by",
+            "receiving_recorded_on",
+        )
+    }
+    decision = attempt(
+        lambda: services.change_status(user, case_id, factors=factors, transfer=transfer, **data)
+    )
+    return 201, decision
+
+
+@router.get("/cases/{case_id}/decisions", response=list[DecisionOut], summary="Decision record")
+def list_decisions(request: HttpRequest, case_id: UUID) -> object:
+    return selectors.case_records(
+        protection_user(request), case_id, "decision", declared_purpose(request)
+    )
+
+
+class JointProviderIn(Schema):
+    provider: str = Name
+    agreed_on: date
+    exercises_arrangements: bool = False
+
+
+@router.post("/cases/{case_id}/joint-providers", response={201: dict}, summary="s.83 joint")
+def add_joint_provider(
+    request: HttpRequest, case_id: UUID, payload: JointProviderIn
+) -> tuple[int, dict]:
+    user = protection_user(request)
+    joint = attempt(lambda: services.add_joint_provider(user, case_id, **payload.dict()))
+    return 201, {"id": str(joint.pk), "provider": joint.provider}
+
+
+class TimelineOut(Schema):
+    when: datetime
+    title: str
+    kind: str
+    by: str
+    body: str
+
+
+@router.get("/cases/{case_id}/timeline", response=list[TimelineOut], summary="Case timeline")
+def timeline(request: HttpRequest, case_id: UUID) -> object:
+    case_file = selectors.get_case_file(
+        protection_user(request), case_id, declared_purpose(request)
+    )
+    return case_file.timeline()
+
+
+class PersonIn(Schema):
+    full_name: str = Name
+    relationship: str = Field(..., max_length=12)
+    dob: date | None = None
+    phone: str = Field("", max_length=40)
+    notes: str = OptionalText
+
+
+class PersonPatch(Schema):
+    version: int
+    full_name: str | None = Field(None, min_length=1, max_length=200)
+    relationship: str | None = Field(None, max_length=12)
+    dob: date | None = None
+    phone: str | None = Field(None, max_length=40)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class PersonOut(Schema):
+    id: UUID
+    role: str
+    relationship: str
+    full_name: str
+    dob: date | None
+    phone: str | None
+    notes: str | None
+    version: int
+
+
+@router.get("/cases/{case_id}/people", response=list[PersonOut], summary="People on a case")
+def list_people(request: HttpRequest, case_id: UUID) -> object:
+    return selectors.case_records(
+        protection_user(request), case_id, "person", declared_purpose(request)
+    )
+
+
+@router.post("/cases/{case_id}/people", response={201: PersonOut}, summary="Add a person")
+def add_person(request: HttpRequest, case_id: UUID, payload: PersonIn) -> tuple[int, object]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.add_person(user, case_id, **payload.dict()))
+
+
+@router.patch(
+    "/cases/{case_id}/people/{case_person_id}", response=PersonOut, summary="Change a person"
+)
+def update_person(
+    request: HttpRequest, case_id: UUID, case_person_id: UUID, payload: PersonPatch
+) -> object:
+    user = protection_user(request)
+    changes = payload.dict(exclude_unset=True, exclude={"version"})
+    return attempt(
+        lambda: services.update_person(
+            user, case_id, case_person_id, version=payload.version, **changes
+        )
+    )
+
+
+class LocationIn(Schema):
+    kind: str = Field(..., max_length=12)
+    address: str = Text
+    valid_from: date
+    valid_to: date | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    person_id: UUID | None = None
+
+
+class LocationOut(Schema):
+    id: UUID
+    kind: str
+    address: str
+    coordinates: dict | None
+    valid_from: date
+    valid_to: date | None
+
+
+@router.get("/cases/{case_id}/locations", response=list[LocationOut], summary="Locations")
+def list_locations(request: HttpRequest, case_id: UUID) -> object:
+    return selectors.case_records(
+        protection_user(request), case_id, "location", declared_purpose(request)
+    )
+
+
+@router.post("/cases/{case_id}/locations", response={201: LocationOut}, summary="Add a location")
+def add_location(request: HttpRequest, case_id: UUID, payload: LocationIn) -> tuple[int, object]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.add_location(user, case_id, **payload.dict()))
+
+
+class ContactIn(Schema):
+    occurred_at: datetime
+    method: str = Field(..., max_length=12)
+    summary: str = Text
+    concerns: list[str] = Field(default_factory=list, max_length=10)
+    follow_up: str = OptionalText
+    follow_up_due: date | None = None
+    person_id: UUID | None = None
+
+
+class ContactOut(Schema):
+    id: UUID
+    occurred_at: datetime
+    method: str
+    summary: str
+    concerns: list[str] | None
+    follow_up: str | None
+    follow_up_due: date | None
+
+
+@router.get("/cases/{case_id}/contacts", response=list[ContactOut], summary="Contact log")
+def list_contacts(request: HttpRequest, case_id: UUID) -> object:
+    return selectors.case_records(
+        protection_user(request), case_id, "contact", declared_purpose(request)
+    )
+
+
+@router.post("/cases/{case_id}/contacts", response={201: ContactOut}, summary="Log a contact")
+def add_contact(request: HttpRequest, case_id: UUID, payload: ContactIn) -> tuple[int, object]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.log_contact(user, case_id, **payload.dict()))
+
+
+class TaskIn(Schema):
+    title: str = Field(..., min_length=1, max_length=300)
+    due_on: date
+    kind: str = Field("task", max_length=12)
+    owner: str | None = Field(None, max_length=150)
+    details: str = OptionalText
+
+
+class TaskOut(Schema):
+    id: UUID
+    kind: str
+    title: str
+    details: str | None
+    owner: str
+    due_on: date
+    status: str
+    response: str | None
+    overdue: bool
+    version: int
+    case_reference: str
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> str:
+        return str(obj.owner.username)
+
+    @staticmethod
+    def resolve_case_reference(obj: Any) -> str:
+        return str(obj.case.reference)
+
+
+class EscalationIn(Schema):
+    question: str = Text
+    manager: str | None = Field(None, max_length=150)
+
+
+class CompleteIn(Schema):
+    version: int
+    response: str = OptionalText
+
+
+@router.get("/cases/{case_id}/tasks", response=list[TaskOut], summary="Tasks on a case")
+def list_tasks(request: HttpRequest, case_id: UUID) -> object:
+    return selectors.case_records(
+        protection_user(request), case_id, "task", declared_purpose(request)
+    )
+
+
+@router.post("/cases/{case_id}/tasks", response={201: TaskOut}, summary="Set a task or review")
+def add_task(request: HttpRequest, case_id: UUID, payload: TaskIn) -> tuple[int, object]:
+    user = protection_user(request)
+    data = payload.dict()
+    owner = account(data.pop("owner"), "owner")
+    return 201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data))
+
+
+@router.post(
+    "/cases/{case_id}/tasks/{case_task_id}/complete", response=TaskOut, summary="Complete a task"
+)
+def complete_task(
+    request: HttpRequest, case_id: UUID, case_task_id: UUID, payload: CompleteIn
+) -> object:
+    user = protection_user(request)
+    return attempt(lambda: services.complete_task(user, case_id, case_task_id, **payload.dict()))
+
+
+@router.post(
+    "/cases/{case_id}/escalations", response={201: TaskOut}, summary="Escalate to a manager"
+)
+def escalate(request: HttpRequest, case_id: UUID, payload: EscalationIn) -> tuple[int, object]:
+    user = protection_user(request)
+    manager = account(payload.manager, "manager")
+    return 201, attempt(
+        lambda: services.escalate(user, case_id, question=payload.question, manager=manager)
+    )
+
+
+@router.get("/my-work", response=list[TaskOut], summary="Your open tasks, reviews, escalations")
+def my_work(request: HttpRequest) -> object:
+    return selectors.my_work(protection_user(request), declared_purpose(request))
+
+
+class DashboardOut(Schema):
+    overdue: list[TaskOut]
+    escalations: list[TaskOut]
+    status_counts: dict[str, int]
+    ageing: dict[str, int]
+    cases: int
+
+
+@router.get("/dashboard", response=DashboardOut, summary="Manager dashboard")
+def dashboard(request: HttpRequest) -> object:
+    user = protection_user(request)
+    if not user.has_role("protection_manager"):
+        raise PermissionDenied("The dashboard is for protection managers")
+    return selectors.manager_dashboard(user, declared_purpose(request))
+
+
+class DocumentIn(Schema):
+    title: str = Field(..., min_length=1, max_length=300)
+    filename: str = Field(..., min_length=1, max_length=200)
+    content_base64: str = Field(..., max_length=(DOCUMENT_MAX_BYTES * 4) // 3 + 8)
+
+
+class DocumentOut(Schema):
+    id: UUID
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+
+
+@router.get("/cases/{case_id}/documents", response=list[DocumentOut], summary="Documents")
+def list_documents(request: HttpRequest, case_id: UUID) -> object:
+    return selectors.case_records(
+        protection_user(request), case_id, "document", declared_purpose(request)
+    )
+
+
+@router.post(
+    "/cases/{case_id}/documents", response={201: DocumentOut}, summary="Upload (base64 JSON)"
+)
+def upload_document(request: HttpRequest, case_id: UUID, payload: DocumentIn) -> tuple[int, object]:
+    user = protection_user(request)
+    selectors.find_visible_case(user, case_id)  # 404 before looking at the content
+    try:
+        data = base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise HttpError(422, "content_base64: not valid base64") from error
+    return 201, attempt(
+        lambda: services.upload_document(
+            user, case_id, title=payload.title, filename=payload.filename, data=data
+        )
+    )
+
+
+@router.get("/cases/{case_id}/documents/{case_document_id}", summary="Download (logged disclosure)")
+def download_document(request: HttpRequest, case_id: UUID, case_document_id: UUID) -> HttpResponse:
+    document, data = selectors.read_document(
+        protection_user(request), case_id, case_document_id, declared_purpose(request)
+    )
+    response = HttpResponse(data, content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
+    return response

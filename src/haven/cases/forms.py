@@ -5,11 +5,75 @@ from django import forms
 from haven.access.models import TeamRole
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
+from haven.accounts.roles import Clearance, Role
+from haven.web.forms import GovukForm
 
-from .models import CaseStatus
+from .config import ACCEPTANCE_FACTORS
+from .models import (
+    CaseStatus,
+    Concern,
+    ContactMethod,
+    LocationKind,
+    Relationship,
+    TaskKind,
+    Urgency,
+)
+
+TEXT_LIMIT = 5000
 
 
-class PurposeForm(forms.Form):
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class IsoDateField(forms.DateField):
+    """Renders its value as YYYY-MM-DD, which is what a browser's date input understands."""
+
+    def prepare_value(self, value: object) -> object:
+        import datetime
+
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
+
+
+def date_field(label: str, required: bool = True, **kwargs: object) -> forms.DateField:
+    return IsoDateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": f"{label} must be a real date, for example 27/3/1980"},
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def text_area(label: str, required: bool = True, **kwargs: object) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        widget=forms.Textarea,
+        max_length=TEXT_LIMIT,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def users_with(role: str) -> object:
+    active = User.objects.filter(is_active=True)
+    return active.filter(pk__in=[user.pk for user in active if user.has_role(role)])
+
+
+class PurposeForm(GovukForm):
     purpose = forms.ChoiceField(
         label="Why are you looking at protected information?",
         choices=Purpose.choices,
@@ -17,12 +81,19 @@ class PurposeForm(forms.Form):
     )
 
 
-class CaseSearchForm(forms.Form):
+class CaseSearchForm(GovukForm):
     reference = forms.CharField(label="Case reference", required=False, max_length=20)
     name = forms.CharField(label="Exact name", required=False, max_length=200)
     dob = forms.CharField(label="Exact date of birth", required=False, max_length=40)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *CaseStatus.choices]
+    )
+    urgency = forms.ChoiceField(
+        label="Urgency", required=False, choices=[("", "Any urgency"), *Urgency.choices]
+    )
+    organisation = forms.CharField(label="Referred by", required=False, max_length=200)
+    older_than_days = forms.IntegerField(
+        label="Received more than (days) ago", required=False, min_value=0, max_value=36500
     )
     sort = forms.ChoiceField(
         label="Sort by",
@@ -30,8 +101,11 @@ class CaseSearchForm(forms.Form):
         choices=[
             ("-created", "Newest first"),
             ("created", "Oldest first"),
+            ("-received", "Most recently received"),
+            ("received", "Longest waiting"),
             ("reference", "Reference"),
             ("status", "Status"),
+            ("urgency", "Urgency"),
         ],
     )
 
@@ -47,7 +121,7 @@ class CaseSearchForm(forms.Form):
         return value
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(GovukForm):
     reference = forms.CharField(label="Case reference", max_length=20)
     reason = forms.CharField(
         label="Reason for emergency access",
@@ -57,7 +131,7 @@ class BreakGlassForm(forms.Form):
     )
 
 
-class GrantForm(forms.Form):
+class GrantForm(GovukForm):
     user = forms.ModelChoiceField(label="Colleague", queryset=User.objects.none())
     reason = forms.CharField(label="Reason", widget=forms.Textarea, max_length=2000)
     days = forms.IntegerField(label="Days", min_value=1, max_value=30, initial=7)
@@ -67,10 +141,185 @@ class GrantForm(forms.Form):
         self.fields["user"].queryset = User.objects.filter(is_active=True)  # type: ignore[attr-defined]
 
 
-class TeamMemberForm(forms.Form):
+class TeamMemberForm(GovukForm):
     user = forms.ModelChoiceField(label="Colleague", queryset=User.objects.none())
     team_role = forms.ChoiceField(label="Team role", choices=TeamRole.choices)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["user"].queryset = User.objects.filter(is_active=True)  # type: ignore[attr-defined]
+
+
+class ReferralForm(GovukForm):
+    subject_name = forms.CharField(label="Subject's full name", max_length=200)
+    subject_dob = date_field("Subject's date of birth", required=False)
+    referring_organisation = forms.CharField(
+        label="Referring organisation", max_length=200, help_text="Police force or partner agency"
+    )
+    referring_officer = forms.CharField(label="Referring officer", max_length=200)
+    threat_summary = text_area("Summary of the threat")
+    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices)
+    received_at = forms.DateTimeField(
+        label="Received",
+        widget=DateTimeInput(),
+        help_text="Date and time the referral arrived",
+        error_messages={"invalid": "Enter the date and time the referral was received"},
+    )
+    classification = forms.TypedChoiceField(
+        label="Classification", choices=Clearance.choices, coerce=int, initial=Clearance.SECRET
+    )
+    manager = forms.ModelChoiceField(
+        label="Case manager", queryset=User.objects.none(), required=False
+    )
+    authoriser = forms.ModelChoiceField(
+        label="Authorising officer", queryset=User.objects.none(), required=False
+    )
+    confirm_duplicate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["manager"].queryset = users_with(Role.PROTECTION_MANAGER)  # type: ignore[attr-defined]
+        self.fields["authoriser"].queryset = users_with(Role.AUTHORISING_OFFICER)  # type: ignore[attr-defined]
+
+
+class CaseEditForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    subject_name = forms.CharField(label="Subject's full name", max_length=200)
+    subject_dob = date_field("Date of birth", required=False)
+    address = text_area("Address", required=False)
+    threat_summary = text_area("Summary of the threat", required=False)
+    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices)
+    reason = forms.CharField(label="Reason for the change", max_length=2000)
+
+
+class DecisionForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    to_status = forms.ChoiceField(label="New status", choices=CaseStatus.choices)
+    decided_on = date_field("Date of the decision")
+    reason = text_area("Reason and rationale")
+    factor_risk = text_area(ACCEPTANCE_FACTORS[0][1], required=False)
+    factor_cost = text_area(ACCEPTANCE_FACTORS[1][1], required=False)
+    factor_adjustment = text_area(ACCEPTANCE_FACTORS[2][1], required=False)
+    factor_proceedings = text_area(ACCEPTANCE_FACTORS[3][1], required=False)
+    receiving_provider = forms.CharField(
+        label="Receiving provider (s.84)", max_length=200, required=False
+    )
+    effective_date = date_field("Transfer effective from", required=False)
+    cost_terms = text_area("Cost reimbursement terms", required=False)
+    receiving_recorded_by = forms.CharField(
+        label="Recorded for the receiving provider by", max_length=200, required=False
+    )
+    receiving_recorded_on = date_field("Receiving provider recorded it on", required=False)
+
+    FACTORS = tuple(name for name, _ in ACCEPTANCE_FACTORS)
+    TRANSFER = (
+        "receiving_provider",
+        "effective_date",
+        "cost_terms",
+        "receiving_recorded_by",
+        "receiving_recorded_on",
+    )
+
+
+class JointProviderForm(GovukForm):
+    provider = forms.CharField(label="Joint provider (s.83)", max_length=200)
+    agreed_on = date_field("Agreed on")
+    exercises_arrangements = forms.TypedChoiceField(
+        label="Does this provider exercise the arrangements?",
+        choices=[("no", "No, with our agreement only"), ("yes", "Yes")],
+        coerce=lambda value: value == "yes",
+        initial="no",
+    )
+
+
+class PersonForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    full_name = forms.CharField(label="Full name", max_length=200)
+    relationship = forms.ChoiceField(label="Relationship to the principal", choices=[])
+    dob = date_field("Date of birth", required=False)
+    phone = forms.CharField(label="Phone number", max_length=40, required=False)
+    notes = text_area("Notes", required=False)
+
+    def __init__(self, *args: object, principal: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices = [c for c in Relationship.choices if (c[0] == "self") == principal]
+        self.fields["relationship"].choices = choices  # type: ignore[attr-defined]
+
+
+class LocationForm(GovukForm):
+    kind = forms.ChoiceField(label="Kind of location", choices=LocationKind.choices)
+    address = text_area("Address")
+    latitude = forms.FloatField(label="Latitude", required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(label="Longitude", required=False, min_value=-180, max_value=180)
+    valid_from = date_field("Used from")
+    valid_to = date_field("Used until", required=False)
+    person = forms.ChoiceField(label="Person", required=False, choices=[])
+
+    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["person"].choices = [("", "Whole household")] + [  # type: ignore[attr-defined]
+            (str(p.pk), p.full_name) for p in people
+        ]
+
+
+class ContactForm(GovukForm):
+    occurred_at = forms.DateTimeField(
+        label="When",
+        widget=DateTimeInput(),
+        error_messages={"invalid": "Enter the date and time of the contact"},
+    )
+    person = forms.ChoiceField(label="Who", required=False, choices=[])
+    method = forms.ChoiceField(label="How", choices=ContactMethod.choices)
+    summary = text_area("Summary")
+    concerns = forms.MultipleChoiceField(
+        label="Concerns",
+        required=False,
+        choices=Concern.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    follow_up = text_area("Follow-up", required=False)
+    follow_up_due = date_field("Follow-up due", required=False)
+
+    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["person"].choices = [("", "Family or household")] + [  # type: ignore[attr-defined]
+            (str(p.pk), p.full_name) for p in people
+        ]
+
+
+class TaskForm(GovukForm):
+    kind = forms.ChoiceField(
+        label="Kind", choices=[(TaskKind.TASK, "Task"), (TaskKind.REVIEW, "Review")]
+    )
+    title = forms.CharField(label="What needs doing", max_length=300)
+    details = text_area("Details", required=False)
+    owner = forms.ChoiceField(label="Owner", choices=[])
+    due_on = date_field("Due on")
+
+    def __init__(self, *args: object, team: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["owner"].choices = [(str(u.pk), str(u)) for u in team]  # type: ignore[attr-defined]
+
+
+class EscalationForm(GovukForm):
+    question = text_area("Query for the case manager")
+
+
+class CompleteTaskForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    response = text_area("Response or outcome", required=False)
+
+
+class DocumentForm(GovukForm):
+    title = forms.CharField(label="Title", max_length=300)
+    file = forms.FileField(
+        label="File",
+        help_text="PDF, PNG, JPEG, DOCX or ODT, up to 10 MB; the type is checked from the content",
+    )
+
+
+class IdentityForm(GovukForm):
+    legacy_name = forms.CharField(label="Legacy name", max_length=200)
+    legacy_dob = date_field("Legacy date of birth", required=False)
+    new_name = forms.CharField(label="New name", max_length=200)
+    new_dob = date_field("New date of birth", required=False)

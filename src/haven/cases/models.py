@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from haven.access.models import Classified
-from haven.vault.fields import BlindIndexField, EncryptedDateField, EncryptedTextField
+from haven.vault.fields import (
+    BlindIndexField,
+    EncryptedDateField,
+    EncryptedJSONField,
+    EncryptedTextField,
+)
 
 OBJECT_TYPE = "case"
 
@@ -23,6 +29,20 @@ class CaseStatus(models.TextChoices):
     VARIED = "varied", "Varied"
     TRANSFERRED = "transferred", "Transferred"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class Urgency(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediate (threat to life)"
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+class LegalBasis(models.TextChoices):
+    S82 = "s82", "SOCPA 2005 s.82(1): safety at risk from criminal conduct (E, W, S)"
+    SCH5 = "sch5", "SOCPA 2005 Sch 5 category (Northern Ireland)"
+
+
+DEFAULT_PROVIDER = "UKPPS (National Crime Agency)"
 
 
 class Case(Classified):
@@ -39,9 +59,20 @@ class Case(Classified):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    # Referral (intake) details.
+    referring_organisation = models.CharField(max_length=200, blank=True, default="")
+    referring_officer = models.CharField(max_length=200, blank=True, default="")
+    threat_summary = EncryptedTextField(null=True, blank=True)
+    urgency = models.CharField(max_length=12, choices=Urgency.choices, default=Urgency.ROUTINE)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Arrangement.
+    provider = models.CharField(max_length=200, default=DEFAULT_PROVIDER)
+    legal_basis = models.CharField(max_length=8, choices=LegalBasis.choices, default="s82")
+    status_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "received_at"], name="cases_status_received_idx")]
 
     def __str__(self) -> str:
         return self.reference
@@ -60,3 +91,230 @@ class IdentityRecord(models.Model):
 
     def __str__(self) -> str:
         return f"identity record for {self.case_id}"
+
+
+class Decision(models.Model):
+    """One arrangement transition: the s.82(3) / s.84(4) record of who decided what, and why."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    from_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    to_status = models.CharField(max_length=20, choices=CaseStatus.choices)
+    decision_maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_on = models.DateField()
+    reason = EncryptedTextField()
+    factor_risk = EncryptedTextField(null=True, blank=True)
+    factor_cost = EncryptedTextField(null=True, blank=True)
+    factor_adjustment = EncryptedTextField(null=True, blank=True)
+    factor_proceedings = EncryptedTextField(null=True, blank=True)
+    citation = models.CharField(max_length=120, blank=True)
+    rules_version = models.PositiveSmallIntegerField(default=1)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"
+
+
+class JointProvider(models.Model):
+    """s.83: arrangements made jointly with another provider."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="joint_providers")
+    provider = models.CharField(max_length=200)
+    exercises_arrangements = models.BooleanField(default=False)
+    agreed_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.provider
+
+
+class Transfer(models.Model):
+    """s.84: transfer to another provider as from a specified date, recorded by both."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="transfer")
+    from_provider = models.CharField(max_length=200)
+    receiving_provider = models.CharField(max_length=200)
+    effective_date = models.DateField()
+    cost_terms = EncryptedTextField(null=True, blank=True)
+    sending_recorded_on = models.DateField()
+    receiving_recorded_on = models.DateField()
+    receiving_recorded_by = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"transfer to {self.receiving_provider}"
+
+
+class PersonRole(models.TextChoices):
+    PRINCIPAL = "principal", "Principal"
+    ASSOCIATED = "associated", "Associated person"
+
+
+class Relationship(models.TextChoices):
+    SELF = "self", "Principal"
+    PARTNER = "partner", "Partner or spouse"
+    CHILD = "child", "Child"
+    PARENT = "parent", "Parent"
+    SIBLING = "sibling", "Brother or sister"
+    RELATIVE = "relative", "Other relative"
+    ASSOCIATE = "associate", "Close associate"
+
+
+class Person(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="people")
+    role = models.CharField(max_length=12, choices=PersonRole.choices)
+    relationship = models.CharField(max_length=12, choices=Relationship.choices)
+    full_name = EncryptedTextField()
+    dob = EncryptedDateField(null=True, blank=True)
+    phone = EncryptedTextField(null=True, blank=True)
+    notes = EncryptedTextField(null=True, blank=True)
+    name_index = BlindIndexField(kind="name", sources=("full_name",))
+    name_dob_index = BlindIndexField(kind="name_dob", sources=("full_name", "dob"))
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"person {self.pk}"
+
+
+class LocationKind(models.TextChoices):
+    RESIDENCE = "residence", "Residence"
+    SAFE_HOUSE = "safe_house", "Safe house"
+    WORK = "work", "Work"
+    SCHOOL = "school", "School"
+
+
+class Location(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="locations")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=12, choices=LocationKind.choices)
+    address = EncryptedTextField()
+    coordinates = EncryptedJSONField(null=True, blank=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} location"
+
+
+class ContactMethod(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video call"
+    MESSAGE = "message", "Secure message"
+    LETTER = "letter", "Letter"
+
+
+class Concern(models.TextChoices):
+    STRAIN = "strain", "Strain"
+    TENSION = "tension", "Family tension"
+    SECURITY = "security", "Security breach or exposure"
+    WELLBEING = "wellbeing", "Health or wellbeing"
+    FINANCE = "finance", "Money"
+    COMPLIANCE = "compliance", "Not following the arrangements"
+
+
+class ContactEntry(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    occurred_at = models.DateTimeField()
+    method = models.CharField(max_length=12, choices=ContactMethod.choices)
+    summary = EncryptedTextField()
+    concerns = EncryptedJSONField(null=True, blank=True)
+    follow_up = EncryptedTextField(null=True, blank=True)
+    follow_up_due = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"contact {self.pk}"
+
+
+class TaskKind(models.TextChoices):
+    TASK = "task", "Task"
+    REVIEW = "review", "Review"
+    ESCALATION = "escalation", "Escalation"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class CaseTask(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks")
+    kind = models.CharField(max_length=12, choices=TaskKind.choices, default=TaskKind.TASK)
+    title = EncryptedTextField()
+    details = EncryptedTextField(null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    status = models.CharField(max_length=8, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    response = EncryptedTextField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [models.Index(fields=["owner", "status", "due_on"], name="cases_task_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
+
+
+class Document(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    title = EncryptedTextField()
+    filename = EncryptedTextField()
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    blob_id = models.CharField(max_length=40)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"document {self.pk}"
+
+    def blob_aad(self) -> bytes:
+        return f"case:{self.case_id}:document:{self.pk}".encode()

@@ -3,13 +3,18 @@ a case the user may not see answers exactly like a case that does not exist."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from haven.access import policy
 from haven.access.purposes import Purpose
@@ -19,7 +24,21 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.vault.fields import index_for
 
-from .models import OBJECT_TYPE, Case, IdentityRecord
+from .models import (
+    OBJECT_TYPE,
+    Case,
+    CaseStatus,
+    CaseTask,
+    ContactEntry,
+    Decision,
+    Document,
+    IdentityRecord,
+    JointProvider,
+    Location,
+    Person,
+    TaskStatus,
+    Transfer,
+)
 
 PAGE_SIZE = 25
 SORTS = {
@@ -28,7 +47,12 @@ SORTS = {
     "created": "created_at",
     "-created": "-created_at",
     "status": "status",
+    "received": "received_at",
+    "-received": "-received_at",
+    "urgency": "urgency",
 }
+EXPORT_LIMIT = 5000
+TRIAGE_STATUSES = (CaseStatus.REFERRED, CaseStatus.ASSESSED)
 CASE_FIELDS = ("reference", "status", "subject_name", "subject_dob", "address", "classification")
 LIST_FIELDS = ("reference", "status", "subject_name", "classification")
 
@@ -59,6 +83,10 @@ class CaseSearch:
     dob: str = ""
     status: str = ""
     sort: str = "-created"
+    urgency: str = ""
+    organisation: str = ""
+    older_than_days: int | None = None
+    statuses: tuple[str, ...] = ()
 
 
 def search_cases(user: User, search: CaseSearch) -> QuerySet[Case]:
@@ -71,6 +99,16 @@ def search_cases(user: User, search: CaseSearch) -> QuerySet[Case]:
         cases = cases.filter(dob_index=index_for("dob", search.dob))
     if search.status:
         cases = cases.filter(status=search.status)
+    if search.statuses:
+        cases = cases.filter(status__in=search.statuses)
+    if search.urgency:
+        cases = cases.filter(urgency=search.urgency)
+    if search.organisation:
+        cases = cases.filter(referring_organisation__icontains=search.organisation.strip())
+    if search.older_than_days is not None:
+        cases = cases.filter(
+            received_at__lt=timezone.now() - timedelta(days=search.older_than_days)
+        )
     return cases.order_by(SORTS.get(search.sort, "-created_at"), "reference")
 
 
@@ -169,3 +207,399 @@ def case_for_management(user: User, case_id: UUID | str) -> Case:
     if not policy.may_grant(user, OBJECT_TYPE, case.pk):
         raise CaseNotFound("No such case")
     return case
+
+
+def age_days(case: Case) -> int:
+    return (timezone.now() - case.received_at).days
+
+
+def ageing_band(days: int) -> str:
+    from .config import AGEING_BANDS
+
+    for limit, label in AGEING_BANDS:
+        if days <= limit:
+            return label
+    return AGEING_BANDS[-1][1]
+
+
+@transaction.atomic
+def triage_queue(
+    user: User, search: CaseSearch, page_number: int | str | None, purpose: str | None
+) -> Page:
+    """Referrals awaiting assessment or decision, oldest first unless sorted otherwise."""
+    statuses = (search.status,) if search.status in TRIAGE_STATUSES else TRIAGE_STATUSES
+    sort = search.sort if search.sort in SORTS and search.sort != "-created" else "received"
+    search = CaseSearch(
+        reference=search.reference,
+        urgency=search.urgency,
+        organisation=search.organisation,
+        older_than_days=search.older_than_days,
+        statuses=statuses,
+        sort=sort,
+    )
+    page = list_cases(user, search, page_number, purpose)
+    for case in page.object_list:
+        case.age_days = age_days(case)  # type: ignore[attr-defined]
+        case.ageing = ageing_band(case.age_days)  # type: ignore[attr-defined]
+    return page
+
+
+@transaction.atomic
+def export_cases_csv(user: User, search: CaseSearch, purpose: str | None) -> str:
+    """The case list as CSV: a disclosure, logged with every case it contains."""
+    purpose = require_purpose(purpose)
+    cases = list(search_cases(user, search)[:EXPORT_LIMIT])
+    if search.name or search.dob:
+        cases = [case for case in cases if matches_exactly(case, search)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["reference", "status", "marking", "subject", "urgency", "referred by", "received"]
+    )
+    for case in cases:
+        writer.writerow(
+            [
+                case.reference,
+                case.get_status_display(),
+                case.marking,
+                safe_cell(case.subject_name),
+                case.get_urgency_display(),
+                safe_cell(case.referring_organisation),
+                timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    ledger.record(
+        actor=user,
+        action=Action.DISCLOSURE,
+        object_type=OBJECT_TYPE,
+        object_id="export",
+        fields=("reference", "status", "subject_name", "urgency", "referring_organisation"),
+        recipients=[user.username],
+        justification=purpose,
+        details={"format": "csv", "cases": [str(case.pk) for case in cases]},
+    )
+    return out.getvalue()
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise spreadsheet formula injection in exported text."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@dataclass
+class TimelineItem:
+    when: datetime
+    title: str
+    kind: str
+    by: str = ""
+    body: str = ""
+    link: str = ""
+
+
+@dataclass
+class CaseFile:
+    case: Case
+    people: list[Person] = field(default_factory=list)
+    locations: list[Location] = field(default_factory=list)
+    contacts: list[ContactEntry] = field(default_factory=list)
+    tasks: list[CaseTask] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    joint_providers: list[JointProvider] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+
+    def timeline(self) -> list[TimelineItem]:
+        case = self.case
+        items = [
+            TimelineItem(
+                case.received_at,
+                "Referral received",
+                "referral",
+                body=f"From {case.referring_organisation or 'not recorded'}"
+                f"{' (' + case.referring_officer + ')' if case.referring_officer else ''}; "
+                f"urgency {case.get_urgency_display().lower()}.",
+            )
+        ]
+        for d in self.decisions:
+            items.append(
+                TimelineItem(
+                    d.recorded_at,
+                    f"{CaseStatus(d.from_status).label} to {CaseStatus(d.to_status).label}",
+                    "decision",
+                    by=str(d.decision_maker),
+                    body=f"Decided {d.decided_on:%d %B %Y}: {d.reason}",
+                )
+            )
+        for p in self.people:
+            if p.role != "principal":
+                items.append(
+                    TimelineItem(
+                        p.created_at,
+                        f"Associated person added ({p.get_relationship_display().lower()})",
+                        "person",
+                        body=p.full_name,
+                    )
+                )
+        for loc in self.locations:
+            items.append(
+                TimelineItem(
+                    loc.created_at,
+                    f"{loc.get_kind_display()} recorded",
+                    "location",
+                    body=f"From {loc.valid_from:%d %B %Y}",
+                )
+            )
+        for c in self.contacts:
+            items.append(
+                TimelineItem(
+                    c.occurred_at,
+                    f"Contact: {c.get_method_display().lower()}",
+                    "contact",
+                    by=str(c.recorded_by),
+                    body=c.summary,
+                )
+            )
+        for t in self.tasks:
+            items.append(
+                TimelineItem(
+                    t.created_at,
+                    f"{t.get_kind_display()} set: {t.title}",
+                    "task",
+                    by=str(t.created_by),
+                    body=f"Owner {t.owner}, due {t.due_on:%d %B %Y}",
+                )
+            )
+            if t.completed_at:
+                items.append(
+                    TimelineItem(
+                        t.completed_at,
+                        f"{t.get_kind_display()} done: {t.title}",
+                        "task",
+                        body=t.response or "",
+                    )
+                )
+        for doc in self.documents:
+            items.append(
+                TimelineItem(
+                    doc.uploaded_at,
+                    f"Document uploaded: {doc.title}",
+                    "document",
+                    by=str(doc.uploaded_by),
+                )
+            )
+        return sorted(items, key=lambda item: item.when, reverse=True)
+
+
+FILE_FIELDS = (
+    *CASE_FIELDS,
+    "threat_summary",
+    "people",
+    "locations",
+    "contacts",
+    "tasks",
+    "documents",
+    "decisions",
+)
+
+
+@transaction.atomic
+def get_case_file(user: User, case_id: UUID | str, purpose: str | None) -> CaseFile:
+    """The case page: the case and everything recorded on it, as one logged consultation."""
+    purpose = require_purpose(purpose)
+    case = find_visible_case(user, case_id)
+    route = policy.route_to(user, OBJECT_TYPE, case.pk)
+    case_file = CaseFile(
+        case=case,
+        people=list(Person.objects.filter(case=case)),
+        locations=list(Location.objects.filter(case=case).select_related("person")),
+        contacts=list(
+            ContactEntry.objects.filter(case=case).select_related("person", "recorded_by")
+        ),
+        tasks=list(CaseTask.objects.filter(case=case).select_related("owner", "created_by")),
+        documents=list(Document.objects.filter(case=case).select_related("uploaded_by")),
+        decisions=list(Decision.objects.filter(case=case).select_related("decision_maker")),
+        joint_providers=list(JointProvider.objects.filter(case=case)),
+        transfers=list(Transfer.objects.filter(case=case)),
+    )
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=OBJECT_TYPE,
+        object_id=case.pk,
+        case_id=case.pk,
+        fields=FILE_FIELDS,
+        justification=purpose,
+        details={"route": route.value if route else "unknown", "view": "case file"},
+    )
+    return case_file
+
+
+RECORD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "person": (Person, ("full_name", "dob", "phone", "notes", "relationship")),
+    "location": (Location, ("kind", "address", "coordinates", "valid_from", "valid_to")),
+    "contact": (ContactEntry, ("occurred_at", "method", "summary", "concerns", "follow_up")),
+    "task": (CaseTask, ("kind", "title", "details", "owner", "due_on", "status", "response")),
+    "document": (Document, ("title", "filename", "content_type", "size")),
+    "decision": (Decision, ("from_status", "to_status", "reason", "factor_risk")),
+}
+
+
+@transaction.atomic
+def case_records(user: User, case_id: UUID | str, kind: str, purpose: str | None) -> list[Any]:
+    """One kind of record on a case (API lists), logged as one consultation."""
+    purpose = require_purpose(purpose)
+    case = find_visible_case(user, case_id)
+    model, fields = RECORD_MODELS[kind]
+    records = list(model.objects.filter(case=case))  # type: ignore[attr-defined]
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=kind,
+        object_id="list",
+        case_id=case.pk,
+        fields=fields,
+        justification=purpose,
+        details={"records": [str(r.pk) for r in records]},
+    )
+    return records
+
+
+def find_record(case: Case, kind: str, record_id: UUID | str) -> Any:
+    model, _ = RECORD_MODELS[kind]
+    try:
+        return model.objects.get(case=case, pk=record_id)  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError) as missing:  # type: ignore[attr-defined]
+        raise CaseNotFound("No such record") from missing
+
+
+@transaction.atomic
+def get_record(
+    user: User, case_id: UUID | str, kind: str, record_id: UUID | str, purpose: str | None
+) -> Any:
+    purpose = require_purpose(purpose)
+    case = find_visible_case(user, case_id)
+    record = find_record(case, kind, record_id)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=kind,
+        object_id=record.pk,
+        case_id=case.pk,
+        fields=RECORD_MODELS[kind][1],
+        justification=purpose,
+    )
+    return record
+
+
+@transaction.atomic
+def read_document(
+    user: User, case_id: UUID | str, document_id: UUID | str, purpose: str | None
+) -> tuple[Document, bytes]:
+    """Download: decrypt the blob and log a disclosure to the downloading user."""
+    from haven.vault import blobs
+
+    purpose = require_purpose(purpose)
+    case = find_visible_case(user, case_id)
+    document: Document = find_record(case, "document", document_id)
+    data = blobs.read_blob(document.blob_id, document.blob_aad())
+    ledger.record(
+        actor=user,
+        action=Action.DISCLOSURE,
+        object_type="document",
+        object_id=document.pk,
+        case_id=case.pk,
+        fields=("content", "filename"),
+        recipients=[user.username],
+        justification=purpose,
+        details={"sha256": document.sha256},
+    )
+    return document, data
+
+
+@dataclass
+class WorkItem:
+    task: CaseTask
+    reference: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.task.overdue
+
+
+@transaction.atomic
+def my_work(user: User, purpose: str | None) -> list[CaseTask]:
+    """Open tasks, reviews and escalations the user owns on cases they can still see."""
+    purpose = require_purpose(purpose)
+    tasks = list(
+        CaseTask.objects.filter(owner=user, status=TaskStatus.OPEN, case__in=cases_visible_to(user))
+        .select_related("case")
+        .order_by("due_on")[:500]
+    )
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="task",
+        object_id="my-work",
+        fields=("title", "due_on", "kind"),
+        justification=purpose,
+        details={"tasks": [str(t.pk) for t in tasks]},
+    )
+    return tasks
+
+
+@dataclass
+class Dashboard:
+    overdue: list[CaseTask]
+    escalations: list[CaseTask]
+    status_counts: dict[str, int]
+    ageing: dict[str, int]
+    cases: int
+
+
+@transaction.atomic
+def manager_dashboard(user: User, purpose: str | None) -> Dashboard:
+    """A manager's view over the cases they manage: overdue work, escalations, triage ageing."""
+    from django.db.models import Count
+
+    from haven.access.models import TeamMembership, TeamRole
+
+    purpose = require_purpose(purpose)
+    managed = cases_visible_to(user).filter(
+        pk__in=TeamMembership.objects.filter(
+            user=user, object_type=OBJECT_TYPE, team_role=TeamRole.MANAGER
+        ).values("object_id")
+    )
+    today = timezone.localdate()
+    open_tasks = CaseTask.objects.filter(case__in=managed, status=TaskStatus.OPEN)
+    overdue = list(
+        open_tasks.filter(due_on__lt=today).select_related("case", "owner").order_by("due_on")[:200]
+    )
+    escalations = list(
+        open_tasks.filter(kind="escalation")
+        .select_related("case", "owner")
+        .order_by("due_on")[:200]
+    )
+    counts = {
+        row["status"]: row["n"]
+        for row in managed.order_by().values("status").annotate(n=Count("id"))
+    }
+    status_counts = {label: counts.get(value, 0) for value, label in CaseStatus.choices}
+    ageing = {"new": 0, "ageing": 0, "overdue": 0}
+    for received in managed.filter(status__in=TRIAGE_STATUSES).values_list(
+        "received_at", flat=True
+    ):
+        ageing[ageing_band((timezone.now() - received).days)] += 1
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="task",
+        object_id="dashboard",
+        fields=("title", "due_on", "kind", "owner"),
+        justification=purpose,
+        details={"tasks": [str(t.pk) for t in {*overdue, *escalations}]},
+    )
+    return Dashboard(overdue, escalations, status_counts, ageing, sum(counts.values()))
+
+
+def today() -> date:
+    return timezone.localdate()

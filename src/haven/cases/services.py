@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +16,33 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.timelimits.rules import compute_deadline
+from haven.vault import blobs
+from haven.vault.blind_index import normalise_name
 
-from .models import OBJECT_TYPE, Case, IdentityRecord
+from . import config
+from .models import (
+    OBJECT_TYPE,
+    Case,
+    CaseStatus,
+    CaseTask,
+    Concern,
+    ContactEntry,
+    ContactMethod,
+    Decision,
+    Document,
+    IdentityRecord,
+    JointProvider,
+    Location,
+    LocationKind,
+    Person,
+    PersonRole,
+    Relationship,
+    TaskKind,
+    TaskStatus,
+    Transfer,
+    Urgency,
+)
 from .selectors import CaseNotFound, case_for_management, find_identity_case, find_visible_case
 
 
@@ -46,31 +71,82 @@ def create_case(
     classification: int = Clearance.SECRET,
     lead: User | None = None,
     manager: User | None = None,
+    authoriser: User | None = None,
+    referring_organisation: str = "",
+    referring_officer: str = "",
+    threat_summary: str = "",
+    urgency: str = Urgency.ROUTINE,
+    received_at: datetime | None = None,
 ) -> Case:
+    """Open a case at intake (status "referred"), with its principal person and team."""
     if not actor.has_role(Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER):
         raise ValidationError("Only protection officers and managers open cases")
+    errors: dict[str, str] = {}
     if not subject_name.strip():
-        raise ValidationError({"subject_name": "Enter the subject's name"})
-    validate_dob(subject_dob)
+        errors["subject_name"] = "Enter the subject's name"
+    if subject_dob is not None and subject_dob > timezone.localdate():
+        errors["subject_dob"] = "Date of birth must be in the past"
+    if urgency not in Urgency.values:
+        errors["urgency"] = "Choose the urgency"
+    if received_at is not None and received_at > timezone.now() + timedelta(minutes=5):
+        errors["received_at"] = "The time the referral was received cannot be in the future"
+    if classification > actor.clearance:
+        errors["classification"] = "You cannot mark a case above your own clearance"
+    for label, user, role in (
+        ("manager", manager, Role.PROTECTION_MANAGER),
+        ("authoriser", authoriser, Role.AUTHORISING_OFFICER),
+    ):
+        if user is not None and not user.has_role(role):
+            errors[label] = f"{user} does not hold the {Role(role).label.lower()} role"
+        elif user is not None and user.clearance < classification:
+            errors[label] = f"{user} is not cleared to this classification"
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
     case = Case(
         reference=next_reference(),
         subject_name=subject_name.strip(),
         subject_dob=subject_dob,
         address=address.strip(),
         classification=classification,
+        referring_organisation=referring_organisation.strip(),
+        referring_officer=referring_officer.strip(),
+        threat_summary=threat_summary.strip() or None,
+        urgency=urgency,
+        received_at=received_at or now,
+        status_changed_at=now,
     )
     case.save(force_insert=True)
+    Person(
+        case=case,
+        role=PersonRole.PRINCIPAL,
+        relationship=Relationship.SELF,
+        full_name=case.subject_name,
+        dob=subject_dob,
+    ).save(force_insert=True)
     add_member(case, lead or actor, TeamRole.LEAD)
     if manager is not None:
         add_member(case, manager, TeamRole.MANAGER)
+    if authoriser is not None:
+        add_member(case, authoriser, TeamRole.AUTHORISING)
     ledger.record(
         actor=actor,
         action=Action.COLLECTION,
         object_type=OBJECT_TYPE,
         object_id=case.pk,
         case_id=case.pk,
-        fields=("subject_name", "subject_dob", "address", "classification"),
-        justification="case opened",
+        fields=(
+            "subject_name",
+            "subject_dob",
+            "address",
+            "classification",
+            "referring_organisation",
+            "referring_officer",
+            "threat_summary",
+            "urgency",
+            "received_at",
+        ),
+        justification="referral received" if referring_organisation else "case opened",
     )
     return case
 
@@ -87,7 +163,15 @@ def update_case(
 ) -> Case:
     """Change the case's protected fields; a stale `version` is refused, never overwritten."""
     case = find_visible_case(actor, case_id)
-    allowed = {"subject_name", "subject_dob", "address"}
+    allowed = {
+        "subject_name",
+        "subject_dob",
+        "address",
+        "threat_summary",
+        "urgency",
+        "referring_organisation",
+        "referring_officer",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
@@ -95,6 +179,10 @@ def update_case(
         raise ValidationError({"reason": "Say why the record is changing"})
     if "subject_dob" in changes:
         validate_dob(changes["subject_dob"])  # type: ignore[arg-type]
+    if "subject_name" in changes and not str(changes["subject_name"] or "").strip():
+        raise ValidationError({"subject_name": "Enter the subject's name"})
+    if "urgency" in changes and changes["urgency"] not in Urgency.values:
+        raise ValidationError({"urgency": "Choose the urgency"})
     updated = Case.objects.filter(pk=case.pk, version=version).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
@@ -104,6 +192,12 @@ def update_case(
         setattr(case, name, value)
     case.version = version + 1
     case.save(update_fields=[*changes, "name_index", "dob_index"])
+    if {"subject_name", "subject_dob"} & set(changes):
+        principal = Person.objects.filter(case=case, role=PersonRole.PRINCIPAL).first()
+        if principal is not None:
+            principal.full_name = case.subject_name
+            principal.dob = case.subject_dob
+            principal.save()
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
@@ -238,3 +332,770 @@ def record_identity(
         justification="identity link recorded",
     )
     return record
+
+
+def ensure_version(model: type, pk: object, version: int, what: str) -> None:
+    """Optimistic locking: bump the version only if nobody saved since it was read."""
+    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)  # type: ignore[attr-defined]
+    if updated == 0:
+        raise ConflictError(f"This {what} was changed by someone else. Reload it and try again.")
+
+
+def require_text(errors: dict[str, str], field: str, value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors[field] = message
+    return value
+
+
+def refuse_future(errors: dict[str, str], field: str, value: date | None, message: str) -> None:
+    if value is not None and value > timezone.localdate():
+        errors[field] = message
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+class DuplicateReport:
+    """What an officer may be told about possible duplicates: visible cases by reference;
+    for cases they cannot see, only that one exists (their managers are told instead)."""
+
+    def __init__(self, visible: list[Case], hidden: list[Case]) -> None:
+        self.visible = visible
+        self.hidden = hidden
+
+    @property
+    def hidden_exists(self) -> bool:
+        return bool(self.hidden)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.visible or self.hidden)
+
+    @property
+    def message(self) -> str:
+        parts = []
+        if self.visible:
+            refs = ", ".join(case.reference for case in self.visible)
+            parts.append(f"Possible match in a case you can see: {refs}.")
+        if self.hidden:
+            parts.append(
+                "A possible match exists in a case you cannot see; its case manager has been "
+                "notified and will contact you if it is relevant."
+            )
+        return " ".join(parts)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "visible": [case.reference for case in self.visible],
+            "hidden_match": self.hidden_exists,
+            "message": self.message,
+        }
+
+
+def matching_people(name: str, dob: date | None) -> list[Person]:
+    from haven.vault.fields import index_for
+
+    try:
+        if dob is not None:
+            candidates = Person.objects.filter(name_dob_index=index_for("name_dob", name, dob))
+        else:
+            candidates = Person.objects.filter(name_index=index_for("name", name))
+    except ValueError:
+        return []
+    wanted = normalise_name(name)
+    # Blind indexes are truncated: confirm on the decrypted values (server side only).
+    return [
+        person
+        for person in candidates.select_related("case")
+        if normalise_name(person.full_name) == wanted and (dob is None or person.dob == dob)
+    ]
+
+
+@transaction.atomic
+def check_duplicates(
+    actor: User, name: str, dob: date | None, *, exclude_case: object = None
+) -> DuplicateReport:
+    matches = {p.case_id: p.case for p in matching_people(name, dob) if p.case_id != exclude_case}
+    if not matches:
+        return DuplicateReport([], [])
+    from .selectors import cases_visible_to
+
+    visible_ids = set(
+        cases_visible_to(actor).filter(pk__in=list(matches)).values_list("pk", flat=True)
+    )
+    visible = [case for pk, case in matches.items() if pk in visible_ids]
+    hidden = [case for pk, case in matches.items() if pk not in visible_ids]
+    for case in hidden:
+        managers = list(policy.team_managers(OBJECT_TYPE, case.pk))
+        Notification.objects.bulk_create(
+            Notification(
+                user=manager,
+                message=(
+                    f"{actor} is taking a referral that may match someone in {case.reference}. "
+                    "Contact them if it is relevant."
+                ),
+                link=f"/cases/{case.pk}/",
+            )
+            for manager in managers
+        )
+        ledger.record(
+            actor=actor,
+            action=Action.COMBINATION,
+            object_type=OBJECT_TYPE,
+            object_id=case.pk,
+            case_id=case.pk,
+            fields=("name_dob_index",),
+            recipients=[manager.username for manager in managers],
+            justification="duplicate check at referral intake (match not shown to the officer)",
+        )
+    return DuplicateReport(visible, hidden)
+
+
+# --------------------------------------------------------------------------- arrangement
+
+
+class TransitionError(ValidationError):
+    pass
+
+
+def transition_error(case: Case, target: str) -> TransitionError:
+    current = CaseStatus(case.status).label
+    options = [CaseStatus(s).label for s in config.next_statuses(case.status)]
+    allowed = ", ".join(options) if options else "nothing (this is a final state)"
+    return TransitionError(
+        {
+            "to_status": f"A case that is {current} cannot become "
+            f"{CaseStatus(target).label if target in CaseStatus.values else repr(target)}. "
+            f"From {current} it can become: {allowed}."
+        }
+    )
+
+
+@transaction.atomic
+def change_status(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    to_status: str,
+    version: int,
+    reason: str,
+    decided_on: date | None = None,
+    factors: dict[str, str] | None = None,
+    transfer: dict[str, object] | None = None,
+) -> Decision:
+    """Move the arrangement along its state machine, recording the s.82(3)/s.84(4) decision."""
+    case = find_visible_case(actor, case_id)
+    if case.version != version:
+        raise ConflictError("This case was changed by someone else. Reload it and try again.")
+    rule = config.TRANSITIONS.get((case.status, to_status))
+    if rule is None:
+        raise transition_error(case, to_status)
+    if not actor.has_role(*rule.roles):
+        labels = " or ".join(sorted(Role(r).label.lower() for r in rule.roles))
+        raise PermissionDenied(f"Only an {labels} can make this decision")
+    errors: dict[str, str] = {}
+    reason = require_text(errors, "reason", reason, "Give the reason for the decision")
+    decided_on = decided_on or timezone.localdate()
+    refuse_future(errors, "decided_on", decided_on, "The decision date cannot be in the future")
+    factors = factors or {}
+    clean_factors: dict[str, str | None] = {}
+    for field, label in config.ACCEPTANCE_FACTORS:
+        value = (factors.get(field) or "").strip()
+        if rule.needs_factors and not value:
+            errors[field] = f"Record {label.split(' ', 1)[0]}: {label.split(' ', 1)[1]}"
+        clean_factors[field] = value or None
+    transfer = transfer or {}
+    if rule.needs_transfer:
+        require_text(
+            errors,
+            "receiving_provider",
+            str(transfer.get("receiving_provider") or ""),
+            "Name the receiving provider",
+        )
+        require_text(
+            errors,
+            "receiving_recorded_by",
+            str(transfer.get("receiving_recorded_by") or ""),
+            "Name who recorded the agreement for the receiving provider",
+        )
+        for field, message in (
+            ("effective_date", "Enter the date the transfer takes effect"),
+            ("receiving_recorded_on", "Enter the date the receiving provider recorded it"),
+        ):
+            if not isinstance(transfer.get(field), date):
+                errors[field] = message
+        recorded_on = transfer.get("receiving_recorded_on")
+        if isinstance(recorded_on, date):
+            refuse_future(errors, "receiving_recorded_on", recorded_on, "Cannot be in the future")
+    if errors:
+        raise ValidationError(errors)
+    ensure_version(Case, case.pk, version, "case")
+    from_status = case.status
+    now = timezone.now()
+    decision = Decision(
+        case=case,
+        from_status=from_status,
+        to_status=to_status,
+        decision_maker=actor,
+        decided_on=decided_on,
+        reason=reason,
+        citation=rule.citation,
+        rules_version=config.TRANSITIONS_VERSION,
+        recorded_at=now,
+        **clean_factors,
+    )
+    decision.save(force_insert=True)
+    details: dict[str, object] = {"from": from_status, "to": to_status, "citation": rule.citation}
+    if rule.needs_transfer:
+        moved = Transfer(
+            case=case,
+            decision=decision,
+            from_provider=case.provider,
+            receiving_provider=str(transfer["receiving_provider"]).strip(),
+            effective_date=transfer["effective_date"],  # type: ignore[misc]
+            cost_terms=str(transfer.get("cost_terms") or "").strip() or None,
+            sending_recorded_on=timezone.localdate(),
+            receiving_recorded_on=transfer["receiving_recorded_on"],  # type: ignore[misc]
+            receiving_recorded_by=str(transfer["receiving_recorded_by"]).strip(),
+        )
+        moved.save(force_insert=True)
+        case.provider = moved.receiving_provider
+        details["receiving_provider"] = moved.receiving_provider
+        details["effective_date"] = moved.effective_date.isoformat()
+    case.status = to_status
+    case.status_changed_at = now
+    case.updated_at = now
+    case.version = version + 1
+    case.save(update_fields=["status", "status_changed_at", "updated_at", "provider"])
+    if to_status == CaseStatus.ACTIVE and from_status == CaseStatus.ACCEPTED:
+        review = compute_deadline(
+            "arrangement_review", timezone.localdate(), registry=config.CASEWORK_RULES
+        )
+        create_task_record(
+            actor,
+            case,
+            kind=TaskKind.REVIEW,
+            title="Review the protection arrangement",
+            details=review.rule.citation,
+            owner=actor,
+            due_on=review.due,
+        )
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=OBJECT_TYPE,
+        object_id=case.pk,
+        case_id=case.pk,
+        fields=["status", *(k for k, v in clean_factors.items() if v)],
+        justification=reason,
+        details=details,
+    )
+    return decision
+
+
+@transaction.atomic
+def add_joint_provider(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    provider: str,
+    agreed_on: date | None,
+    exercises_arrangements: bool = False,
+) -> JointProvider:
+    case = find_visible_case(actor, case_id)
+    if not actor.has_role(Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER):
+        raise PermissionDenied("Only a manager or authorising officer records joint providers")
+    errors: dict[str, str] = {}
+    provider = require_text(errors, "provider", provider, "Name the joint provider")
+    if agreed_on is None:
+        errors["agreed_on"] = "Enter the date the joint arrangement was agreed"
+    refuse_future(errors, "agreed_on", agreed_on, "The agreement date cannot be in the future")
+    if errors:
+        raise ValidationError(errors)
+    joint = JointProvider(
+        case=case,
+        provider=provider,
+        agreed_on=agreed_on,  # type: ignore[misc]
+        exercises_arrangements=exercises_arrangements,
+        recorded_by=actor,
+    )
+    joint.save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="joint_provider",
+        object_id=joint.pk,
+        case_id=case.pk,
+        fields=("provider", "agreed_on", "exercises_arrangements"),
+        justification="s.83 joint arrangement recorded",
+    )
+    return joint
+
+
+# --------------------------------------------------------------------------- people
+
+
+PERSON_FIELDS = ("full_name", "dob", "phone", "notes", "relationship")
+
+
+def clean_person(changes: dict[str, object]) -> dict[str, object]:
+    errors: dict[str, str] = {}
+    if "full_name" in changes:
+        changes["full_name"] = require_text(
+            errors, "full_name", str(changes["full_name"] or ""), "Enter the person's name"
+        )
+    if "dob" in changes:
+        refuse_future(errors, "dob", changes["dob"], "Date of birth must be in the past")  # type: ignore[arg-type]
+    if "relationship" in changes and changes["relationship"] not in Relationship.values:
+        errors["relationship"] = "Choose the relationship"
+    for field in ("phone", "notes"):
+        if field in changes:
+            changes[field] = str(changes[field] or "").strip() or None
+    if errors:
+        raise ValidationError(errors)
+    return changes
+
+
+@transaction.atomic
+def add_person(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    full_name: str,
+    relationship: str,
+    dob: date | None = None,
+    phone: str = "",
+    notes: str = "",
+) -> Person:
+    case = find_visible_case(actor, case_id)
+    data = clean_person(
+        {
+            "full_name": full_name,
+            "relationship": relationship,
+            "dob": dob,
+            "phone": phone,
+            "notes": notes,
+        }
+    )
+    if data["relationship"] == Relationship.SELF:
+        raise ValidationError({"relationship": "The case already has its principal"})
+    person = Person(case=case, role=PersonRole.ASSOCIATED, **data)
+    person.save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="person",
+        object_id=person.pk,
+        case_id=case.pk,
+        fields=PERSON_FIELDS,
+        justification="associated person recorded",
+    )
+    return person
+
+
+@transaction.atomic
+def update_person(
+    actor: User, case_id: UUID | str, person_id: UUID | str, *, version: int, **changes: object
+) -> Person:
+    case = find_visible_case(actor, case_id)
+    person = find_case_object(case, Person, person_id)
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    changes = clean_person(dict(changes))
+    if person.role == PersonRole.PRINCIPAL and changes.get("relationship", "self") != "self":
+        raise ValidationError({"relationship": "The principal's relationship is fixed"})
+    if person.role == PersonRole.ASSOCIATED and changes.get("relationship") == "self":
+        raise ValidationError({"relationship": "Choose how this person is related"})
+    ensure_version(Person, person.pk, version, "person")
+    for name, value in changes.items():
+        setattr(person, name, value)
+    person.version = version + 1
+    person.save()
+    if person.role == PersonRole.PRINCIPAL and {"full_name", "dob"} & set(changes):
+        case.subject_name, case.subject_dob = person.full_name, person.dob
+        case.save(update_fields=["subject_name", "subject_dob", "name_index", "dob_index"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="person",
+        object_id=person.pk,
+        case_id=case.pk,
+        fields=changes.keys(),
+        justification="person details changed",
+    )
+    return person
+
+
+def find_case_object(case: Case, model: type, object_id: UUID | str):  # type: ignore[no-untyped-def]
+    try:
+        return model.objects.get(case=case, pk=object_id)  # type: ignore[attr-defined]
+    except (model.DoesNotExist, ValueError, ValidationError) as missing:  # type: ignore[attr-defined]
+        raise CaseNotFound("No such record") from missing
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def parse_coordinates(latitude: object, longitude: object) -> dict[str, float] | None:
+    if latitude in (None, "") and longitude in (None, ""):
+        return None
+    try:
+        lat, lon = float(latitude), float(longitude)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise ValidationError(
+            {"latitude": "Enter both latitude and longitude as numbers"}
+        ) from error
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError({"latitude": "Latitude is -90 to 90 and longitude -180 to 180"})
+    return {"lat": lat, "lon": lon}
+
+
+@transaction.atomic
+def add_location(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    kind: str,
+    address: str,
+    valid_from: date | None,
+    valid_to: date | None = None,
+    latitude: object = None,
+    longitude: object = None,
+    person_id: UUID | str | None = None,
+) -> Location:
+    case = find_visible_case(actor, case_id)
+    errors: dict[str, str] = {}
+    if kind not in LocationKind.values:
+        errors["kind"] = "Choose the kind of location"
+    address = require_text(errors, "address", address, "Enter the address")
+    if valid_from is None:
+        errors["valid_from"] = "Enter the date the location is used from"
+    if valid_from and valid_to and valid_to < valid_from:
+        errors["valid_to"] = "The end date must be on or after the start date"
+    if errors:
+        raise ValidationError(errors)
+    coordinates = parse_coordinates(latitude, longitude)
+    person = find_case_object(case, Person, person_id) if person_id else None
+    location = Location(
+        case=case,
+        person=person,
+        kind=kind,
+        address=address,
+        coordinates=coordinates,
+        valid_from=valid_from,  # type: ignore[misc]
+        valid_to=valid_to,
+    )
+    location.save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="location",
+        object_id=location.pk,
+        case_id=case.pk,
+        fields=("kind", "address", "coordinates", "valid_from", "valid_to"),
+        justification="location recorded",
+    )
+    return location
+
+
+# --------------------------------------------------------------------------- contact log
+
+
+@transaction.atomic
+def log_contact(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    occurred_at: datetime | None,
+    method: str,
+    summary: str,
+    concerns: list[str] | None = None,
+    follow_up: str = "",
+    follow_up_due: date | None = None,
+    person_id: UUID | str | None = None,
+) -> ContactEntry:
+    case = find_visible_case(actor, case_id)
+    errors: dict[str, str] = {}
+    if occurred_at is None:
+        errors["occurred_at"] = "Enter when the contact happened"
+    elif occurred_at > timezone.now() + timedelta(minutes=5):
+        errors["occurred_at"] = "A contact cannot be logged in the future"
+    if method not in ContactMethod.values:
+        errors["method"] = "Choose how the contact happened"
+    summary = require_text(errors, "summary", summary, "Summarise the contact")
+    concerns = list(concerns or [])
+    if set(concerns) - set(Concern.values):
+        errors["concerns"] = "Choose concerns from the list"
+    if follow_up_due and not follow_up.strip():
+        errors["follow_up"] = "Say what the follow-up is"
+    if errors:
+        raise ValidationError(errors)
+    person = find_case_object(case, Person, person_id) if person_id else None
+    entry = ContactEntry(
+        case=case,
+        person=person,
+        occurred_at=occurred_at,  # type: ignore[misc]
+        method=method,
+        summary=summary,
+        concerns=sorted(concerns),
+        follow_up=follow_up.strip() or None,
+        follow_up_due=follow_up_due,
+        recorded_by=actor,
+    )
+    entry.save(force_insert=True)
+    if follow_up_due:
+        create_task_record(
+            actor,
+            case,
+            kind=TaskKind.TASK,
+            title=f"Follow up: {follow_up.strip()[:120]}",
+            details=None,
+            owner=actor,
+            due_on=follow_up_due,
+        )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="contact",
+        object_id=entry.pk,
+        case_id=case.pk,
+        fields=("occurred_at", "method", "summary", "concerns", "follow_up"),
+        justification="contact logged",
+    )
+    return entry
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def case_team_users(case: Case) -> list[User]:
+    return list(
+        User.objects.filter(
+            pk__in=TeamMembership.objects.filter(object_type=OBJECT_TYPE, object_id=case.pk).values(
+                "user_id"
+            ),
+            is_active=True,
+        )
+    )
+
+
+def create_task_record(
+    actor: User,
+    case: Case,
+    *,
+    kind: str,
+    title: str,
+    details: str | None,
+    owner: User,
+    due_on: date,
+) -> CaseTask:
+    task = CaseTask(
+        case=case,
+        kind=kind,
+        title=title,
+        details=details,
+        owner=owner,
+        due_on=due_on,
+        created_by=actor,
+    )
+    task.save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="task",
+        object_id=task.pk,
+        case_id=case.pk,
+        fields=("kind", "title", "details", "owner", "due_on"),
+        recipients=[owner.username] if owner != actor else [],
+        justification=f"{kind} created",
+    )
+    return task
+
+
+@transaction.atomic
+def create_task(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    title: str,
+    due_on: date | None,
+    owner: User | None = None,
+    kind: str = TaskKind.TASK,
+    details: str = "",
+) -> CaseTask:
+    case = find_visible_case(actor, case_id)
+    errors: dict[str, str] = {}
+    title = require_text(errors, "title", title, "Say what needs doing")
+    if kind not in (TaskKind.TASK, TaskKind.REVIEW):
+        errors["kind"] = "Choose task or review (escalate a query with 'Escalate')"
+    if due_on is None:
+        errors["due_on"] = "Enter the due date"
+    owner = owner or actor
+    if owner not in case_team_users(case):
+        errors["owner"] = "The owner must be on the case team"
+    if errors:
+        raise ValidationError(errors)
+    return create_task_record(
+        actor,
+        case,
+        kind=kind,
+        title=title,
+        details=details.strip() or None,
+        owner=owner,
+        due_on=due_on,  # type: ignore[arg-type]
+    )
+
+
+@transaction.atomic
+def escalate(
+    actor: User, case_id: UUID | str, *, question: str, manager: User | None = None
+) -> CaseTask:
+    """Refer a complex query to a manager, due within the configured response time."""
+    case = find_visible_case(actor, case_id)
+    errors: dict[str, str] = {}
+    question = require_text(errors, "question", question, "Write the query for the manager")
+    managers = list(policy.team_managers(OBJECT_TYPE, case.pk))
+    if manager is None and managers:
+        manager = managers[0]
+    if manager is None or manager not in managers:
+        errors["manager"] = "The case has no manager on its team to escalate to"
+    if errors or manager is None:
+        raise ValidationError(errors)
+    due = compute_deadline(
+        "escalation_response", timezone.localdate(), registry=config.CASEWORK_RULES
+    )
+    task = create_task_record(
+        actor,
+        case,
+        kind=TaskKind.ESCALATION,
+        title=f"Escalated query on {case.reference}",
+        details=question,
+        owner=manager,
+        due_on=due.due,  # type: ignore[arg-type]
+    )
+    Notification.objects.create(
+        user=manager,
+        message=f"{actor} escalated a query on {case.reference}; a response is expected by "
+        f"{due.due:%d %b %Y}.",
+        link=f"/cases/{case.pk}/",
+    )
+    return task
+
+
+@transaction.atomic
+def complete_task(
+    actor: User, case_id: UUID | str, task_id: UUID | str, *, version: int, response: str = ""
+) -> CaseTask:
+    case = find_visible_case(actor, case_id)
+    task = find_case_object(case, CaseTask, task_id)
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError({"response": "This item is already done"})
+    if task.kind == TaskKind.ESCALATION and not response.strip():
+        raise ValidationError({"response": "Give the response to the escalated query"})
+    ensure_version(CaseTask, task.pk, version, "task")
+    task.status = TaskStatus.DONE
+    task.completed_at = timezone.now()
+    task.response = response.strip() or None
+    task.version = version + 1
+    task.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="task",
+        object_id=task.pk,
+        case_id=case.pk,
+        fields=("status", "response"),
+        justification=f"{task.kind} completed",
+    )
+    return task
+
+
+def send_due_reminders(today: date | None = None) -> int:
+    """Notify each owner of open items due today or overdue, once a day. Returns how many."""
+    today = today or timezone.localdate()
+    sent = 0
+    due = (
+        CaseTask.objects.filter(status=TaskStatus.OPEN, due_on__lte=today)
+        .exclude(reminded_on=today)
+        .select_related("case", "owner")
+    )
+    for task in due.iterator():
+        with transaction.atomic():
+            word = "overdue since" if task.due_on < today else "due on"
+            Notification.objects.create(
+                user=task.owner,
+                message=f"A {task.get_kind_display().lower()} on {task.case.reference} is "
+                f"{word} {task.due_on:%d %b %Y}.",
+                link=f"/cases/{task.case_id}/",
+            )
+            CaseTask.objects.filter(pk=task.pk).update(reminded_on=today)
+            sent += 1
+    return sent
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def detect_type(data: bytes, filename: str) -> str:
+    import filetype
+
+    kind = filetype.guess(data[:8192])
+    if kind is None or kind.mime not in config.DOCUMENT_TYPES:
+        allowed = ", ".join(sorted({e for exts in config.DOCUMENT_TYPES.values() for e in exts}))
+        raise ValidationError({"file": f"The file must be one of: {allowed} (checked by content)"})
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in config.DOCUMENT_TYPES[kind.mime]:
+        raise ValidationError(
+            {
+                "file": f"The file is not what its name says: its content is {kind.extension}, "
+                f"not {extension or 'unnamed'}"
+            }
+        )
+    return str(kind.mime)
+
+
+@transaction.atomic
+def upload_document(
+    actor: User, case_id: UUID | str, *, title: str, filename: str, data: bytes
+) -> Document:
+    import hashlib
+
+    case = find_visible_case(actor, case_id)
+    errors: dict[str, str] = {}
+    title = require_text(errors, "title", title, "Give the document a title")
+    if not data:
+        errors["file"] = "Choose a file to upload"
+    elif len(data) > config.DOCUMENT_MAX_BYTES:
+        errors["file"] = f"The file must be smaller than {config.DOCUMENT_MAX_BYTES // 2**20} MB"
+    if errors:
+        raise ValidationError(errors)
+    filename = (filename or "").strip().replace("/", "_")[-200:]
+    content_type = detect_type(data, filename)
+    document = Document(
+        case=case,
+        title=title,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    document.blob_id = blobs.store_blob(data, document.blob_aad())
+    try:
+        document.save(force_insert=True)
+        ledger.record(
+            actor=actor,
+            action=Action.COLLECTION,
+            object_type="document",
+            object_id=document.pk,
+            case_id=case.pk,
+            fields=("title", "filename", "content"),
+            justification="document uploaded",
+            details={"sha256": document.sha256, "size": document.size},
+        )
+    except BaseException:
+        blobs.delete_blob(document.blob_id)
+        raise
+    return document

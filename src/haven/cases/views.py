@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -16,8 +17,27 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 
 from . import selectors, services
-from .forms import BreakGlassForm, CaseSearchForm, GrantForm, PurposeForm, TeamMemberForm
-from .models import OBJECT_TYPE
+from .config import ACCEPTANCE_FACTORS, TRANSITIONS, next_statuses
+from .forms import (
+    BreakGlassForm,
+    CaseEditForm,
+    CaseSearchForm,
+    CompleteTaskForm,
+    ContactForm,
+    DecisionForm,
+    DocumentForm,
+    EscalationForm,
+    GrantForm,
+    IdentityForm,
+    JointProviderForm,
+    LocationForm,
+    PersonForm,
+    PurposeForm,
+    ReferralForm,
+    TaskForm,
+    TeamMemberForm,
+)
+from .models import OBJECT_TYPE, Case, CaseStatus, PersonRole
 
 SESSION_PURPOSE = "haven_purpose"
 
@@ -58,9 +78,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if purpose is None:
         return ask_purpose(request)
     form = CaseSearchForm(request.GET or None)
-    search = (
-        selectors.CaseSearch(**form.cleaned_data) if form.is_valid() else selectors.CaseSearch()
-    )
+    search = search_from(form)
     user: User = request.user  # type: ignore[assignment]
     page = selectors.list_cases(user, search, request.GET.get("page"), purpose)
     query = request.GET.copy()
@@ -80,6 +98,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def search_from(form: CaseSearchForm) -> selectors.CaseSearch:
+    if not form.is_valid():
+        return selectors.CaseSearch()
+    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    return selectors.CaseSearch(**data)
+
+
 @module_required(Module.PROTECTION)
 def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
     purpose = session_purpose(request)
@@ -87,7 +112,8 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if purpose is None:
         selectors.find_visible_case(user, case_id)  # 404 before asking, so no existence oracle
         return ask_purpose(request)
-    case = selectors.get_case(user, case_id, purpose)
+    case_file = selectors.get_case_file(user, case_id, purpose)
+    case = case_file.case
     team = TeamMembership.objects.filter(object_type=OBJECT_TYPE, object_id=case.pk).select_related(
         "user"
     )
@@ -96,11 +122,19 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "cases/detail.html",
         {
             "case": case,
+            "file": case_file,
+            "timeline": case_file.timeline(),
             "team": team,
+            "next_statuses": [(s, CaseStatus(s).label) for s in next_statuses(case.status)],
             "purpose_label": Purpose(purpose).label,
             "may_see_identity": selectors.policy.may_read_identity(user, OBJECT_TYPE, case.pk),
             "may_manage": selectors.policy.may_grant(user, OBJECT_TYPE, case.pk),
+            "complete_forms": {
+                task.pk: CompleteTaskForm(initial={"version": task.version}, prefix=str(task.pk))
+                for task in case_file.tasks
+            },
             "nav_active": "protection",
+            "today": timezone.localdate(),
             **marking_context(case.marking),
         },
     )
@@ -118,14 +152,24 @@ def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if purpose is None:
         selectors.find_identity_case(user, case_id)
         return ask_purpose(request)
-    record = selectors.get_identity(user, case_id, purpose)
     case = selectors.find_identity_case(user, case_id)
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_identity(user, case.pk, **form.cleaned_data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            messages.success(request, "Identity link recorded.")
+            return redirect("cases:identity", case_id=case.pk)
+    record = selectors.get_identity(user, case_id, purpose)
     return render(
         request,
         "cases/identity.html",
         {
             "case": case,
             "record": record,
+            "form": form,
             "nav_active": "protection",
             **marking_context("TOP SECRET"),
         },
@@ -204,3 +248,441 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 def clear_purpose(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION_PURPOSE, None)
     return redirect("cases:purpose")
+
+
+# --------------------------------------------------------------------------- casework
+
+
+def protection_page(
+    request: HttpRequest, case_id: UUID | None = None
+) -> tuple[User, str | None, Case | None]:
+    """The signed-in user, their purpose and (404 for no access) the case."""
+    user: User = request.user  # type: ignore[assignment]
+    case = selectors.find_visible_case(user, case_id) if case_id else None
+    return user, session_purpose(request), case
+
+
+def render_case_form(
+    request: HttpRequest, case: Case, title: str, form: object, **extra: object
+) -> HttpResponse:
+    return render(
+        request,
+        extra.pop("template", "cases/case_form.html"),  # type: ignore[arg-type]
+        {
+            "case": case,
+            "title": title,
+            "form": form,
+            "nav_active": "protection",
+            **marking_context(case.marking),
+            **extra,
+        },
+    )
+
+
+def saved(request: HttpRequest, case: Case, message: str, anchor: str = "") -> HttpResponse:
+    messages.success(request, message)
+    return redirect(f"/cases/{case.pk}/{anchor}")
+
+
+@module_required(Module.PROTECTION)
+def referral_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.has_role(Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER):
+        raise PermissionDenied
+    initial = {"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    form = ReferralForm(request.POST or None, initial=initial)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        confirmed = data.pop("confirm_duplicate")
+        try:
+            if not confirmed:
+                duplicates = services.check_duplicates(
+                    user, data["subject_name"], data["subject_dob"]
+                )
+            if duplicates is None or not duplicates.any:
+                case = services.create_case(user, **data)
+            else:
+                form.data = form.data.copy()  # type: ignore[attr-defined]
+                form.data["confirm_duplicate"] = "True"  # type: ignore[index]
+                case = None
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            if case is not None:
+                messages.success(request, f"Referral {case.reference} recorded.")
+                return redirect("cases:detail", case_id=case.pk)
+    return render(
+        request,
+        "cases/referral_form.html",
+        {"form": form, "duplicates": duplicates, "nav_active": "protection"},
+    )
+
+
+@module_required(Module.PROTECTION)
+def triage(request: HttpRequest) -> HttpResponse:
+    user, purpose, _ = protection_page(request)
+    if purpose is None:
+        return ask_purpose(request)
+    form = CaseSearchForm(request.GET or None)
+    search = search_from(form)
+    page = selectors.triage_queue(user, search, request.GET.get("page"), purpose)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/triage.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "purpose_label": Purpose(purpose).label,
+            "nav_active": "protection",
+            "classification": "SECRET",
+            "classification_css": "secret",
+        },
+    )
+
+
+@module_required(Module.PROTECTION)
+def case_export(request: HttpRequest) -> HttpResponse:
+    user, purpose, _ = protection_page(request)
+    if purpose is None:
+        return ask_purpose(request)
+    form = CaseSearchForm(request.GET or None)
+    content = selectors.export_cases_csv(user, search_from(form), purpose)
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.csv"'
+    return response
+
+
+@module_required(Module.PROTECTION)
+def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    if purpose is None:
+        return ask_purpose(request)
+    case = selectors.get_case(user, case_id, purpose)
+    initial = {
+        "version": case.version,
+        "subject_name": case.subject_name,
+        "subject_dob": case.subject_dob,
+        "address": case.address,
+        "threat_summary": case.threat_summary or "",
+        "urgency": case.urgency,
+    }
+    form = CaseEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        changes = {k: v for k, v in data.items() if v != initial.get(k)}
+        try:
+            services.update_case(user, case.pk, version=version, reason=reason, **changes)
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Case details saved.")
+    return render_case_form(request, case, "Change case details", form)
+
+
+@module_required(Module.PROTECTION)
+def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    target = request.POST.get("to_status") or request.GET.get("to") or ""
+    options = next_statuses(case.status)
+    if target not in options and options:
+        target = options[0]
+    rule = TRANSITIONS.get((case.status, target))
+    form = DecisionForm(
+        request.POST or None,
+        initial={"version": case.version, "to_status": target, "decided_on": timezone.localdate()},
+    )
+    form.fields["to_status"].choices = [(s, CaseStatus(s).label) for s in options] or [  # type: ignore[attr-defined]
+        ("", "No further change is possible")
+    ]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.change_status(
+                user,
+                case.pk,
+                to_status=data["to_status"],
+                version=data["version"],
+                reason=data["reason"],
+                decided_on=data["decided_on"],
+                factors={name: data[name] for name in DecisionForm.FACTORS},
+                transfer={name: data[name] for name in DecisionForm.TRANSFER},
+            )
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except PermissionDenied as denied:
+            form.add_error(None, str(denied))
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            label = CaseStatus(data["to_status"]).label
+            return saved(request, case, f"{case.reference} is now {label.lower()}.")
+    return render_case_form(
+        request,
+        case,
+        f"Decision on {case.reference}",
+        form,
+        template="cases/decision_form.html",
+        rule=rule,
+        factors=ACCEPTANCE_FACTORS,
+        current=CaseStatus(case.status).label,
+    )
+
+
+@module_required(Module.PROTECTION)
+def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    form = JointProviderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_joint_provider(user, case.pk, **form.cleaned_data)
+        except PermissionDenied as denied:
+            form.add_error(None, str(denied))
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Joint provider recorded.", "#arrangement")
+    return render_case_form(request, case, "Record a joint provider (s.83)", form)
+
+
+@module_required(Module.PROTECTION)
+def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("version")
+        try:
+            services.add_person(user, case.pk, **data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Person added.", "#people")
+    return render_case_form(request, case, "Add an associated person", form)
+
+
+@module_required(Module.PROTECTION)
+def person_edit(request: HttpRequest, case_id: UUID, case_person_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        selectors.find_record(case, "person", case_person_id)
+        return ask_purpose(request)
+    person = selectors.get_record(user, case.pk, "person", case_person_id, purpose)
+    initial = {
+        "version": person.version,
+        "full_name": person.full_name,
+        "relationship": person.relationship,
+        "dob": person.dob,
+        "phone": person.phone or "",
+        "notes": person.notes or "",
+    }
+    form = PersonForm(
+        request.POST or None, initial=initial, principal=person.role == PersonRole.PRINCIPAL
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        changes = {k: v for k, v in data.items() if v != initial.get(k)}
+        try:
+            if version is None:
+                raise ValidationError("Reload the page and try again")
+            services.update_person(user, case.pk, person.pk, version=version, **changes)
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Person details saved.", "#people")
+    return render_case_form(request, case, "Change a person's details", form)
+
+
+def people_of(user: User, case: Case, purpose: str | None) -> list:
+    if purpose is None:
+        return []
+    return selectors.case_records(user, case.pk, "person", purpose)
+
+
+@module_required(Module.PROTECTION)
+def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        return ask_purpose(request)
+    form = LocationForm(request.POST or None, people=people_of(user, case, purpose))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["person_id"] = data.pop("person") or None
+        try:
+            services.add_location(user, case.pk, **data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Location recorded.", "#locations")
+    return render_case_form(request, case, "Record a location", form)
+
+
+@module_required(Module.PROTECTION)
+def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        return ask_purpose(request)
+    form = ContactForm(
+        request.POST or None,
+        people=people_of(user, case, purpose),
+        initial={"occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["person_id"] = data.pop("person") or None
+        try:
+            services.log_contact(user, case.pk, **data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Contact logged.", "#contacts")
+    return render_case_form(
+        request, case, "Log a contact", form, template="cases/contact_form.html"
+    )
+
+
+@module_required(Module.PROTECTION)
+def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    team = services.case_team_users(case)
+    form = TaskForm(request.POST or None, team=team, initial={"owner": str(user.pk)})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["owner"] = next((u for u in team if str(u.pk) == data["owner"]), None)
+        try:
+            services.create_task(user, case.pk, **data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Task set.", "#tasks")
+    return render_case_form(request, case, "Set a task or review", form)
+
+
+@module_required(Module.PROTECTION)
+def escalate(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    form = EscalationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task = services.escalate(user, case.pk, **form.cleaned_data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(
+                request, case, f"Escalated to {task.owner}; response due {task.due_on:%d %B %Y}."
+            )
+    return render_case_form(request, case, "Escalate a complex query to the case manager", form)
+
+
+@module_required(Module.PROTECTION)
+def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        selectors.find_record(case, "task", case_task_id)
+        return ask_purpose(request)
+    task = selectors.get_record(user, case.pk, "task", case_task_id, purpose)
+    form = CompleteTaskForm(
+        request.POST or None, initial={"version": task.version}, prefix=str(task.pk)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.complete_task(user, case.pk, task.pk, **form.cleaned_data)
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Marked as done.", "#tasks")
+    return render_case_form(
+        request, case, f"Complete: {task.title}", form, template="cases/task_form.html", task=task
+    )
+
+
+@module_required(Module.PROTECTION)
+def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    form = DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > services.config.DOCUMENT_MAX_BYTES:
+                raise ValidationError({"file": "The file must be smaller than 10 MB"})
+            services.upload_document(
+                user,
+                case.pk,
+                title=form.cleaned_data["title"],
+                filename=upload.name,
+                data=upload.read(),
+            )
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, "Document uploaded.", "#documents")
+    return render_case_form(request, case, "Upload a document", form, multipart=True)
+
+
+@module_required(Module.PROTECTION)
+def document_download(request: HttpRequest, case_id: UUID, case_document_id: UUID) -> HttpResponse:
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        selectors.find_record(case, "document", case_document_id)
+        return ask_purpose(request)
+    document, data = selectors.read_document(user, case.pk, case_document_id, purpose)
+    response = HttpResponse(data, content_type=document.content_type)
+    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    return response
+
+
+@module_required(Module.PROTECTION)
+def my_work(request: HttpRequest) -> HttpResponse:
+    user, purpose, _ = protection_page(request)
+    if purpose is None:
+        return ask_purpose(request)
+    tasks = selectors.my_work(user, purpose)
+    return render(
+        request,
+        "cases/my_work.html",
+        {
+            "tasks": tasks,
+            "overdue": [t for t in tasks if t.overdue],
+            "purpose_label": Purpose(purpose).label,
+            "nav_active": "protection",
+        },
+    )
+
+
+@module_required(Module.PROTECTION)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user, purpose, _ = protection_page(request)
+    if not user.has_role(Role.PROTECTION_MANAGER):
+        raise PermissionDenied
+    if purpose is None:
+        return ask_purpose(request)
+    board = selectors.manager_dashboard(user, purpose)
+    return render(
+        request,
+        "cases/dashboard.html",
+        {"board": board, "purpose_label": Purpose(purpose).label, "nav_active": "protection"},
+    )

@@ -43,19 +43,28 @@ DEMO_ACCOUNTS = [
 
 @transaction.atomic
 def create_demo_accounts() -> list[tuple[User, str]]:
-    """(Re)create every demo account with a fresh password and an enrolled authenticator."""
+    """Create the demo accounts, or give existing ones a fresh password and authenticator.
+
+    Existing accounts are kept rather than recreated: demo casework, deployments and ledger
+    entries refer to them, and the ledger cannot be rewritten."""
     created = []
     for spec in DEMO_ACCOUNTS:
         password = "demo-" + secrets.token_urlsafe(9)
-        User.objects.filter(username=spec.username).delete()
-        user = services.create_user(
-            spec.username,
-            password,
-            roles=list(spec.roles),
-            clearance=spec.clearance,
-            first_name=spec.first_name,
-            last_name=spec.last_name,
-        )
+        user = User.objects.filter(username=spec.username).first()
+        if user is None:
+            user = services.create_user(
+                spec.username,
+                password,
+                roles=list(spec.roles),
+                clearance=spec.clearance,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+            )
+        else:
+            user.set_password(password)
+            user.locked_until = None
+            user.failed_logins = 0
+            user.save(update_fields=["password", "locked_until", "failed_logins"])
         services.enrol_totp_now(user)
         created.append((user, password))
     return created

@@ -1,52 +1,358 @@
-"""Synthetic demo cases. Names come from small fictional lists; no real person is described."""
+"""Synthetic demo casework. Names come from small fictional lists; no real person is described.
+
+Written for volume (`haven demo --cases 100000`): rows are built in memory and written with
+bulk_create in batches, one transaction per batch, encrypted fields and blind indexes computed
+by the fields themselves, and ledger entries hashed exactly as ``ledger.record`` hashes them.
+"""
 
 from __future__ import annotations
 
 import random
+import uuid
+from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db import transaction
-from rich.progress import track
+from django.db import connection, transaction
+from django.utils import timezone
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from haven.access.models import TeamRole
+from haven.access.models import TeamMembership, TeamRole
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
-from haven.cases import services
-from haven.cases.models import Case
+from haven.audit import ledger
+from haven.audit.models import Action, LedgerEntry
+from haven.cases.config import TRANSITIONS
+from haven.cases.models import (
+    OBJECT_TYPE,
+    Case,
+    CaseTask,
+    ContactEntry,
+    Decision,
+    Document,
+    IdentityRecord,
+    JointProvider,
+    Location,
+    Person,
+    Transfer,
+)
 
 GIVEN = ["Ada", "Bram", "Cleo", "Dov", "Esme", "Finn", "Gita", "Hal", "Iris", "Jude", "Kai", "Lumi"]
 FAMILY = ["Fictional", "Imaginary", "Madeup", "Invented", "Pretend", "Notreal", "Storybook"]
 STREETS = ["Nowhere Lane", "Makebelieve Road", "Pretend Street", "Sample Close", "Example Way"]
+FORCES = ["Midshire Police", "Westshire Constabulary", "Example City Police", "Demo Agency"]
+BATCH = 1000
+# Where a demo case sits in the arrangement's life, with the path that led there.
+PATHS: list[tuple[int, list[str]]] = [
+    (10, ["referred"]),
+    (8, ["referred", "assessed"]),
+    (4, ["referred", "assessed", "accepted"]),
+    (5, ["referred", "assessed", "declined"]),
+    (55, ["referred", "assessed", "accepted", "active"]),
+    (10, ["referred", "assessed", "accepted", "active", "varied"]),
+    (4, ["referred", "assessed", "accepted", "active", "transferred"]),
+    (4, ["referred", "assessed", "accepted", "active", "cancelled"]),
+]
 
 
 def demo_name(rng: random.Random) -> str:
     return f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}-{rng.randint(100, 999)}"
 
 
+def reset_demo_cases() -> None:
+    """Remove casework whose team includes a demo account, so the accounts can be recreated."""
+    demo_users = User.objects.filter(username__in=["officer", "manager", "authoriser", "identity"])
+    ids = TeamMembership.objects.filter(object_type=OBJECT_TYPE, user__in=demo_users).values(
+        "object_id"
+    )
+    cases = Case.objects.filter(id__in=ids)
+    with transaction.atomic():
+        for model in (
+            Document,
+            CaseTask,
+            ContactEntry,
+            Location,
+            Transfer,
+            Decision,
+            JointProvider,
+            IdentityRecord,
+            Person,
+        ):
+            model.objects.filter(case__in=cases).delete()  # type: ignore[attr-defined]
+        TeamMembership.objects.filter(object_type=OBJECT_TYPE, object_id__in=ids).delete()
+        cases.delete()
+
+
+def ledger_entries(rows: Iterable[dict]) -> list[LedgerEntry]:
+    """Ledger entries hashed with the same canonical bytes as ``ledger.record``."""
+    entries = []
+    for row in rows:
+        entry = LedgerEntry(
+            recorded_at=row["recorded_at"],
+            actor_id=row["actor"].pk,
+            actor_username=row["actor"].username,
+            action=row["action"],
+            object_type=row["object_type"],
+            object_id=str(row["object_id"]),
+            case_id=str(row.get("case_id", "")),
+            fields=sorted(row.get("fields", ())),
+            recipients=list(row.get("recipients", ())),
+            justification=row.get("justification", ""),
+            details=row.get("details", {}),
+        )
+        entry.leaf_hash = ledger.leaf_hash_hex(ledger.canonical_bytes(entry))
+        entries.append(entry)
+    return entries
+
+
+def write_ledger(entries: list[LedgerEntry]) -> None:
+    """Append in one transaction under the ledger's lock, so id order stays commit order."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.LEDGER_LOCK_KEY])
+    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+class Builder:
+    def __init__(self, team: dict[str, User], seed: int, year: int, start: int) -> None:
+        self.rng = random.Random(seed)
+        self.team = team
+        self.year = year
+        self.number = start
+        self.today = timezone.localdate()
+        self.weights = [w for w, _ in PATHS]
+        self.paths = [p for _, p in PATHS]
+
+    def batch(self, size: int) -> dict[str, list]:
+        rng, team = self.rng, self.team
+        rows: dict[str, list] = {
+            k: []
+            for k in (
+                "cases",
+                "people",
+                "members",
+                "decisions",
+                "locations",
+                "contacts",
+                "tasks",
+                "identities",
+                "transfers",
+                "ledger",
+            )
+        }
+        now = timezone.now()
+        for _ in range(size):
+            self.number += 1
+            path = rng.choices(self.paths, self.weights)[0]
+            received = now - timedelta(days=rng.randint(0, 900), minutes=rng.randint(0, 1440))
+            name = demo_name(rng)
+            dob = date(1950, 1, 1) + timedelta(days=rng.randint(0, 22000))
+            case = Case(
+                id=uuid.uuid4(),
+                reference=f"HVN-{self.year}-{self.number:05d}",
+                status=path[-1],
+                subject_name=name,
+                subject_dob=dob,
+                address=f"{rng.randint(1, 200)} {rng.choice(STREETS)}, Demo Town",
+                classification=Clearance.SECRET,
+                referring_organisation=rng.choice(FORCES),
+                referring_officer=f"DC {rng.choice(FAMILY)}",
+                threat_summary="Fictional threat from associates of a defendant",
+                urgency=rng.choice(["immediate", "urgent", "routine", "routine"]),
+                received_at=received,
+                created_at=received,
+                updated_at=received,
+                status_changed_at=received,
+                version=len(path),
+            )
+            rows["cases"].append(case)
+            rows["people"].append(
+                Person(
+                    id=uuid.uuid4(),
+                    case=case,
+                    role="principal",
+                    relationship="self",
+                    full_name=name,
+                    dob=dob,
+                    created_at=received,
+                )
+            )
+            for _ in range(rng.choice([0, 1, 1, 2])):
+                rows["people"].append(
+                    Person(
+                        id=uuid.uuid4(),
+                        case=case,
+                        role="associated",
+                        relationship=rng.choice(["partner", "child", "parent", "sibling"]),
+                        full_name=demo_name(rng),
+                        dob=date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000)),
+                        phone=f"07700 900{rng.randint(100, 999)}",
+                        created_at=received,
+                    )
+                )
+            for user, role in (
+                (team["officer"], TeamRole.LEAD),
+                (team["manager"], TeamRole.MANAGER),
+                (team["authoriser"], TeamRole.AUTHORISING),
+                (team["identity"], TeamRole.OFFICER),
+            ):
+                rows["members"].append(
+                    TeamMembership(
+                        object_type=OBJECT_TYPE,
+                        object_id=case.id,
+                        user=user,
+                        team_role=role,
+                        added_at=received,
+                    )
+                )
+            rows["ledger"].append(
+                {
+                    "recorded_at": received,
+                    "actor": team["officer"],
+                    "action": Action.COLLECTION,
+                    "object_type": OBJECT_TYPE,
+                    "object_id": case.id,
+                    "case_id": case.id,
+                    "fields": ("subject_name", "subject_dob", "address", "threat_summary"),
+                    "justification": "referral received",
+                }
+            )
+            when = received
+            for source, target in zip(path, path[1:], strict=False):
+                when = when + timedelta(days=rng.randint(1, 20))
+                rule = TRANSITIONS[(source, target)]
+                maker = team["authoriser"] if rule.needs_factors else team["manager"]
+                if target == "assessed":
+                    maker = team["officer"]
+                factors = {}
+                if rule.needs_factors:
+                    factors = {
+                        "factor_risk": "Credible fictional threat",
+                        "factor_cost": "Within budget",
+                        "factor_adjustment": "Likely to adjust",
+                        "factor_proceedings": "Witness in a fictional trial",
+                    }
+                decision = Decision(
+                    id=uuid.uuid4(),
+                    case=case,
+                    from_status=source,
+                    to_status=target,
+                    decision_maker=maker,
+                    decided_on=when.date(),
+                    reason=f"Demo: {target}",
+                    citation=rule.citation,
+                    recorded_at=when,
+                    **factors,
+                )
+                rows["decisions"].append(decision)
+                if rule.needs_transfer:
+                    rows["transfers"].append(
+                        Transfer(
+                            id=uuid.uuid4(),
+                            case=case,
+                            decision=decision,
+                            from_provider=case.provider,
+                            receiving_provider="Police Scotland",
+                            effective_date=when.date(),
+                            sending_recorded_on=when.date(),
+                            receiving_recorded_on=when.date(),
+                            receiving_recorded_by="DI Demo",
+                        )
+                    )
+                rows["ledger"].append(
+                    {
+                        "recorded_at": when,
+                        "actor": maker,
+                        "action": Action.ALTERATION,
+                        "object_type": OBJECT_TYPE,
+                        "object_id": case.id,
+                        "case_id": case.id,
+                        "fields": ("status",),
+                        "justification": f"Demo: {target}",
+                        "details": {"from": source, "to": target},
+                    }
+                )
+            if path[-1] in ("active", "varied", "transferred"):
+                rows["locations"].append(
+                    Location(
+                        id=uuid.uuid4(),
+                        case=case,
+                        kind=rng.choice(["residence", "safe_house"]),
+                        address=f"{rng.randint(1, 90)} {rng.choice(STREETS)}, Elsewhere",
+                        coordinates={
+                            "lat": round(rng.uniform(50, 56), 4),
+                            "lon": round(rng.uniform(-4, 1), 4),
+                        },
+                        valid_from=when.date(),
+                        created_at=when,
+                    )
+                )
+                rows["contacts"].append(
+                    ContactEntry(
+                        id=uuid.uuid4(),
+                        case=case,
+                        occurred_at=when + timedelta(days=3),
+                        method=rng.choice(["in_person", "phone", "video"]),
+                        summary="Fictional welfare check",
+                        concerns=rng.choice([[], ["strain"]]),
+                        recorded_by=team["officer"],
+                        recorded_at=when + timedelta(days=3),
+                    )
+                )
+                rows["tasks"].append(
+                    CaseTask(
+                        id=uuid.uuid4(),
+                        case=case,
+                        kind="review",
+                        title="Review the protection arrangement",
+                        owner=team["officer"],
+                        due_on=self.today + timedelta(days=rng.randint(-30, 90)),
+                        created_by=team["manager"],
+                        created_at=when,
+                    )
+                )
+            if self.number % 5 == 0:
+                rows["identities"].append(
+                    IdentityRecord(
+                        id=uuid.uuid4(), case=case, legacy_name=name, new_name=demo_name(rng)
+                    )
+                )
+        return rows
+
+
+def write_batch(rows: dict[str, list]) -> None:
+    with transaction.atomic():
+        Case.objects.bulk_create(rows["cases"])
+        Person.objects.bulk_create(rows["people"])
+        TeamMembership.objects.bulk_create(rows["members"])
+        Decision.objects.bulk_create(rows["decisions"])
+        Transfer.objects.bulk_create(rows["transfers"])
+        Location.objects.bulk_create(rows["locations"])
+        ContactEntry.objects.bulk_create(rows["contacts"])
+        CaseTask.objects.bulk_create(rows["tasks"])
+        IdentityRecord.objects.bulk_create(rows["identities"])
+        write_ledger(ledger_entries(rows["ledger"]))
+
+
 def create_demo_cases(count: int, seed: int = 2026) -> int:
-    rng = random.Random(seed)
     team = {
         name: User.objects.get(username=name)
         for name in ("officer", "manager", "authoriser", "identity")
     }
-    Case.objects.all().count()  # fail early if migrations are missing
-    for number in track(range(count), description="Creating demo cases"):
-        with transaction.atomic():
-            case = services.create_case(
-                team["officer"],
-                subject_name=demo_name(rng),
-                subject_dob=date(1960, 1, 1) + timedelta(days=rng.randint(0, 15000)),
-                address=f"{rng.randint(1, 200)} {rng.choice(STREETS)}, Demo Town",
-                classification=Clearance.SECRET,
-                manager=team["manager"],
-            )
-            services.add_member(case, team["authoriser"], TeamRole.AUTHORISING)
-            services.add_member(case, team["identity"], TeamRole.OFFICER)
-            if number % 5 == 0:
-                services.record_identity(
-                    team["identity"],
-                    case.pk,
-                    legacy_name=case.subject_name,
-                    new_name=demo_name(rng),
-                )
+    year = timezone.localdate().year
+    start = Case.objects.filter(reference__startswith=f"HVN-{year}-").count()
+    builder = Builder(team, seed, year, start)
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns) as progress:
+        bar = progress.add_task("Creating demo cases", total=count)
+        done = 0
+        while done < count:
+            size = min(BATCH, count - done)
+            write_batch(builder.batch(size))
+            done += size
+            progress.advance(bar, size)
     return count

@@ -6,6 +6,7 @@ from django import forms
 
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Module
+from haven.web.forms import GovukForm
 
 from .models import Asset, AssetState, AssetType, CustodyKind, DeploymentStatus, KitList, TeamPlace
 
@@ -32,7 +33,7 @@ def operations_people() -> list[tuple[int, str]]:
     ]
 
 
-class AssetSearchForm(forms.Form):
+class AssetSearchForm(GovukForm):
     q = forms.CharField(label="Serial, device id, make or model", required=False, max_length=80)
     state = forms.ChoiceField(
         label="State", required=False, choices=[("", "Any state"), *AssetState.choices]
@@ -62,7 +63,7 @@ class AssetSearchForm(forms.Form):
         ]
 
 
-class AssetForm(forms.Form):
+class AssetForm(GovukForm):
     asset_type = forms.ModelChoiceField(
         label="Type", queryset=AssetType.objects.filter(active=True)
     )
@@ -97,7 +98,7 @@ class AssetForm(forms.Form):
     notes = forms.CharField(required=False, max_length=500)
 
 
-class CustodyForm(forms.Form):
+class CustodyForm(GovukForm):
     kind = forms.ChoiceField(
         label="What is happening",
         choices=[
@@ -125,12 +126,12 @@ class CustodyForm(forms.Form):
         self.fields["deployment"].choices = [("", "None"), *(deployments or [])]  # type: ignore[attr-defined]
 
 
-class StateForm(forms.Form):
+class StateForm(GovukForm):
     state = forms.ChoiceField(label="New state", choices=AssetState.choices)
     reason = forms.CharField(max_length=300)
 
 
-class KitForm(forms.Form):
+class KitForm(GovukForm):
     name = forms.CharField(max_length=120)
     description = forms.CharField(required=False, max_length=500)
     assets = forms.ModelMultipleChoiceField(
@@ -144,7 +145,7 @@ class KitForm(forms.Form):
         ).select_related("asset_type")
 
 
-class DeploymentSearchForm(forms.Form):
+class DeploymentSearchForm(GovukForm):
     q = forms.CharField(label="Reference, title or operation", required=False, max_length=80)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *DeploymentStatus.choices]
@@ -160,7 +161,7 @@ class DeploymentSearchForm(forms.Form):
     )
 
 
-class DeploymentForm(forms.Form):
+class DeploymentForm(GovukForm):
     title = forms.CharField(max_length=120)
     objective = forms.CharField(widget=forms.Textarea, max_length=4000)
     operation_name = forms.CharField(label="Operation", required=False, max_length=120)
@@ -189,7 +190,7 @@ class DeploymentForm(forms.Form):
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(GovukForm):
     user = forms.TypedChoiceField(label="Colleague", coerce=int)
     place = forms.ChoiceField(
         label="Place on the team", choices=TeamPlace.choices, initial=TeamPlace.TECHNICIAN
@@ -200,7 +201,7 @@ class TeamForm(forms.Form):
         self.fields["user"].choices = operations_people()  # type: ignore[attr-defined]
 
 
-class AssignForm(forms.Form):
+class AssignForm(GovukForm):
     asset = forms.ModelChoiceField(label="Asset", queryset=Asset.objects.none(), required=False)
     kit = forms.ModelChoiceField(
         label="or a whole kit list", queryset=KitList.objects.all(), required=False
@@ -224,19 +225,19 @@ class AssignForm(forms.Form):
         return data
 
 
-class StatusForm(forms.Form):
+class StatusForm(GovukForm):
     status = forms.ChoiceField(label="New status", choices=DeploymentStatus.choices)
     outcome = forms.CharField(
         label="Outcome", required=False, widget=forms.Textarea, max_length=4000
     )
 
 
-class ChecklistForm(forms.Form):
+class ChecklistForm(GovukForm):
     which = forms.ChoiceField(choices=[("install", "Install"), ("recovery", "Recovery")])
     index = forms.IntegerField(min_value=0)
     done = forms.BooleanField(required=False)
 
 
-class CalendarForm(forms.Form):
+class CalendarForm(GovukForm):
     start = forms.DateField(label="From", required=False, widget=DateInput())
     days = forms.IntegerField(label="Days", required=False, min_value=1, max_value=62)

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 
+from haven.web.forms import GovukForm
+
 from . import characteristics, config
 from .models import (
     Category,
@@ -66,7 +68,7 @@ def text(
     )
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(GovukForm):
     received_on = date_field("Date received")
     category = forms.ChoiceField(label="Allegation category", choices=Category.choices)
     complainant_name = text("Complainant's name")
@@ -99,7 +101,7 @@ class ComplaintForm(forms.Form):
     force_reference = text("Force reference", 40, required=False)
 
 
-class SearchForm(forms.Form):
+class SearchForm(GovukForm):
     reference = forms.CharField(label="Reference", required=False, max_length=40)
     complainant = forms.CharField(label="Complainant's exact name", required=False, max_length=200)
     status = forms.ChoiceField(
@@ -134,19 +136,19 @@ class SearchForm(forms.Form):
     )
 
 
-class OutcomeForm(forms.Form):
+class OutcomeForm(GovukForm):
     outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices)
     notice_on = date_field(
         "Date of the outcome notice", help_text="When the reg 33(2)(a) information was given"
     )
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(GovukForm):
     sent_on = date_field("Date of the update")
     method = forms.ChoiceField(label="How it was given", choices=UpdateMethod.choices)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GovukForm):
     received_on = date_field("Date the application was received")
     forwarded_days = forms.IntegerField(
         label="Days spent forwarding a misdirected application",
@@ -166,12 +168,12 @@ class ReviewForm(forms.Form):
     )
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(GovukForm):
     extension_days = forms.IntegerField(label="Extension in days", min_value=1, max_value=365)
     reason = text("Special circumstances", 2000, widget=forms.Textarea)
 
 
-class DetermineForm(forms.Form):
+class DetermineForm(GovukForm):
     determined_on = date_field("Date determined")
     reasonable_and_proportionate = forms.TypedChoiceField(
         label="Was the outcome reasonable and proportionate?",
@@ -188,12 +190,12 @@ class DetermineForm(forms.Form):
     )
 
 
-class ResponseForm(forms.Form):
+class ResponseForm(GovukForm):
     response = text("The force's response", 10000, widget=forms.Textarea)
     response_on = date_field("Date of the response")
 
 
-class PanelMemberForm(forms.Form):
+class PanelMemberForm(GovukForm):
     name = text("Name", 120)
     kind = forms.ChoiceField(label="Register", choices=MemberKind.choices)
     term_start = date_field("Term starts")
@@ -202,19 +204,19 @@ class PanelMemberForm(forms.Form):
     qualifications = text("Qualifications or experience", 200, required=False)
 
 
-class InterestForm(forms.Form):
+class InterestForm(GovukForm):
     subject = text("Officer reference or force", 120)
     description = text("Description", 300, required=False)
     declared_on = date_field("Date declared")
 
 
-class UnavailabilityForm(forms.Form):
+class UnavailabilityForm(GovukForm):
     starts_on = date_field("Unavailable from")
     ends_on = date_field("Unavailable until")
     reason = text("Reason", 200, required=False)
 
 
-class HearingForm(forms.Form):
+class HearingForm(GovukForm):
     officer_reference = text("Officer reference", 60, help_text="As the force gives it; no name")
     force = text("Force", 80)
     referral_date = date_field(
@@ -223,7 +225,7 @@ class HearingForm(forms.Form):
     senior_officer = yes_no("Is the officer a senior officer?")
 
 
-class AppointPanelForm(forms.Form):
+class AppointPanelForm(GovukForm):
     method = forms.ChoiceField(label="Selection method", choices=SelectionMethod.choices[:2])
     seed = forms.IntegerField(
         label="Seed for the random draw",
@@ -246,7 +248,7 @@ class AppointPanelForm(forms.Form):
         }
 
 
-class AppointMemberForm(forms.Form):
+class AppointMemberForm(GovukForm):
     seat = forms.ChoiceField(label="Seat")
     member = forms.ModelChoiceField(label="Register member", queryset=PanelMember.objects.none())
     reason = text("Reason for choosing by name", 300)
@@ -258,7 +260,7 @@ class AppointMemberForm(forms.Form):
         self.fields["member"].queryset = PanelMember.objects.filter(active=True)  # type: ignore[attr-defined]
 
 
-class AdvanceHearingForm(forms.Form):
+class AdvanceHearingForm(GovukForm):
     to = forms.ChoiceField(label="Next stage")
     on = date_field("Date")
     outcome = text("Outcome (at the outcome stage)", 200, required=False)
@@ -268,7 +270,7 @@ class AdvanceHearingForm(forms.Form):
         self.fields["to"].choices = [(s, HearingStatus(s).label) for s in allowed]  # type: ignore[attr-defined]
 
 
-class TribunalForm(forms.Form):
+class TribunalForm(GovukForm):
     appellant_reference = text("Appellant reference", 60)
     notice_received_on = date_field("Notice of appeal received")
     hearing = forms.ModelChoiceField(
@@ -288,19 +290,19 @@ class TribunalForm(forms.Form):
         self.fields["hearing"].queryset = MisconductHearing.objects.all()  # type: ignore[attr-defined]
 
 
-class TribunalDetermineForm(forms.Form):
+class TribunalDetermineForm(GovukForm):
     determination = forms.ChoiceField(label="Determination", choices=Determination.choices)
     determined_on = date_field("Date determined")
 
 
-class ForfeitureForm(forms.Form):
+class ForfeitureForm(GovukForm):
     officer_reference = text("Officer reference", 60)
     offence = text("Offence", 200)
     ground = forms.ChoiceField(label="Ground", choices=ForfeitureGround.choices)
     conviction_on = date_field("Date of conviction")
 
 
-class ForfeitureStepForm(forms.Form):
+class ForfeitureStepForm(GovukForm):
     to = forms.ChoiceField(label="Next step")
     on = date_field("Date")
     percentage = forms.DecimalField(
@@ -326,7 +328,7 @@ class ForfeitureStepForm(forms.Form):
         self.fields["to"].choices = [(s, ForfeitureStatus(s).label) for s in allowed]  # type: ignore[attr-defined]
 
 
-class StatisticsForm(forms.Form):
+class StatisticsForm(GovukForm):
     characteristic = forms.ChoiceField(
         label="Protected characteristic",
         required=False,
@@ -342,7 +344,7 @@ class StatisticsForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(GovukForm):
     kind = forms.ChoiceField(
         label="What the file holds",
         choices=[("complaints", "Complaints"), ("workforce", "Workforce")],

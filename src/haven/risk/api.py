@@ -1,5 +1,613 @@
+"""Risk endpoints. Reads of protected content need an `X-Haven-Purpose` header (logged as the
+justification); business refusals answer 422 (409 for a stale version), problem+json."""
+
 from __future__ import annotations
 
-from ninja import Router
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from haven.access.purposes import Purpose, parse_purpose
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+
+from . import reports, selectors, services
+from .models import DecisionLogEntry, ProtectiveMeasure, RiskAssessment
 
 router = Router(tags=["risk"])
+PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
+Score = int | None
+LongText = Field("", max_length=10_000)
+
+
+def protection_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.can_use(Module.PROTECTION):
+        raise HttpError(403, "Your role does not use the protection module")
+    return user
+
+
+def declared_purpose(request: HttpRequest) -> str:
+    purpose = parse_purpose(request.META.get(PURPOSE_HEADER))
+    if purpose is None:
+        raise HttpError(400, f"Send X-Haven-Purpose: one of {', '.join(Purpose.values)}")
+    return purpose
+
+
+def attempt(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except services.ConflictError as conflict:
+        raise HttpError(409, str(conflict)) from conflict
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            text = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+        else:
+            text = "; ".join(error.messages)
+        raise HttpError(422, text) from error
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+class ThreatOut(Schema):
+    id: UUID
+    ref: str
+    source: str
+    capability: str
+    intent: str
+    linked_people: list[str]
+    likelihood: int
+    impact: int
+    residual_likelihood: int
+    residual_impact: int
+
+
+class VulnerabilityOut(Schema):
+    id: UUID
+    description: str
+
+
+class NoticeOut(Schema):
+    id: UUID
+    kind: str
+    decision: str
+    recipient: str
+    served_by: str
+    served_at: datetime | None
+    withheld_reason: str
+
+
+class EventOut(Schema):
+    action: str
+    by: str
+    at: datetime
+    comments: str
+
+    @staticmethod
+    def resolve_by(obj: Any) -> str:
+        return obj.by.username
+
+
+class AssessmentOut(Schema):
+    id: UUID
+    case_id: UUID
+    number: int
+    status: str
+    is_current: bool
+    marking: str
+    version: int
+    thrive_threat: str
+    thrive_harm: str
+    thrive_risk: str
+    thrive_investigation: str
+    thrive_vulnerability: str
+    thrive_engagement: str
+    likelihood: int
+    impact: int
+    score: int
+    band: str
+    residual_likelihood: int
+    residual_impact: int
+    residual_score: int
+    residual_band: str
+    scheme_code: str
+    scheme_version: int
+    threat_to_life: bool
+    osman_real_immediate: str
+    osman_identified_individual: str
+    osman_third_party: str
+    social_services_informed: bool
+    next_review_on: date | None
+    overdue: bool
+    review_task_id: UUID | None
+    threats: list[ThreatOut]
+    vulnerabilities: list[VulnerabilityOut]
+    notices: list[NoticeOut]
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_threats(obj: RiskAssessment) -> list[Any]:
+        return list(obj.threats.all())
+
+    @staticmethod
+    def resolve_vulnerabilities(obj: RiskAssessment) -> list[Any]:
+        return list(obj.vulnerabilities.all())
+
+    @staticmethod
+    def resolve_notices(obj: RiskAssessment) -> list[Any]:
+        return list(obj.notices.all())
+
+    @staticmethod
+    def resolve_events(obj: RiskAssessment) -> list[Any]:
+        return list(obj.events.all())
+
+
+class AssessmentIn(Schema):
+    thrive_threat: str | None = Field(None, max_length=10_000)
+    thrive_harm: str | None = Field(None, max_length=10_000)
+    thrive_risk: str | None = Field(None, max_length=10_000)
+    thrive_investigation: str | None = Field(None, max_length=10_000)
+    thrive_vulnerability: str | None = Field(None, max_length=10_000)
+    thrive_engagement: str | None = Field(None, max_length=10_000)
+    likelihood: Score = None
+    impact: Score = None
+    residual_likelihood: Score = None
+    residual_impact: Score = None
+    threat_to_life: bool | None = None
+    osman_real_immediate: str | None = Field(None, max_length=10_000)
+    osman_identified_individual: str | None = Field(None, max_length=10_000)
+    osman_third_party: str | None = Field(None, max_length=10_000)
+    social_services_informed: bool | None = None
+
+
+class AssessmentPatch(AssessmentIn):
+    version: int
+
+
+class ThreatIn(Schema):
+    source: str = Field(..., max_length=10_000)
+    capability: str = LongText
+    intent: str = LongText
+    linked_people: list[str] = Field(default_factory=list, max_length=50)
+    likelihood: Score = None
+    impact: Score = None
+    residual_likelihood: Score = None
+    residual_impact: Score = None
+
+
+class VulnerabilityIn(Schema):
+    description: str = Field(..., max_length=10_000)
+
+
+class NoticeIn(Schema):
+    kind: str = Field(..., max_length=20)
+    decision: str = Field(..., max_length=20)
+    recipient: str = Field(..., max_length=500)
+    served_by: str = Field("", max_length=200)
+    served_at: datetime | None = None
+    withheld_reason: str = LongText
+
+
+class CommentsIn(Schema):
+    comments: str = LongText
+
+
+class PortfolioRow(Schema):
+    assessment_id: UUID
+    case_id: UUID
+    reference: str
+    number: int
+    status: str
+    band: str
+    score: int
+    residual_band: str
+    residual_score: int
+    threat_to_life: bool
+    next_review_on: date | None
+    overdue: bool
+
+
+class BandCount(Schema):
+    band: str
+    label: str
+    colour: str
+    review_days: int
+    cases: int
+
+
+class PortfolioOut(Schema):
+    assessed: int
+    overdue: int
+    due_soon: int
+    threat_to_life: int
+    scheme: str
+    scheme_source: str
+    bands: list[BandCount]
+    matrix: list[list[int]]  # residual counts, impact 5 first, likelihood 1-5
+    page: int
+    pages: int
+    results: list[PortfolioRow]
+
+
+class PortfolioFilters(Schema):
+    band: str = Field("", max_length=20)
+    show: Literal["all", "overdue", "due_soon", "threat_to_life"] = "all"
+    page: int = Field(1, ge=1)
+
+
+class MeasureTypeOut(Schema):
+    code: str
+    name: str
+    description: str
+    active: bool
+
+
+class MeasureTypeIn(Schema):
+    name: str = Field(..., max_length=100)
+    code: str = Field("", max_length=40)
+    description: str = Field("", max_length=300)
+
+
+class StatusChangeOut(Schema):
+    from_status: str
+    to_status: str
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+    @staticmethod
+    def resolve_changed_by(obj: Any) -> str:
+        return obj.changed_by.username
+
+
+class MeasureOut(Schema):
+    id: UUID
+    measure_type: str
+    details: str
+    controls: list[str]
+    owner: str
+    status: str
+    starts_on: date | None
+    ends_on: date | None
+    cost_pence: int
+    version: int
+    history: list[StatusChangeOut]
+
+    @staticmethod
+    def resolve_measure_type(obj: ProtectiveMeasure) -> str:
+        return obj.measure_type.code
+
+    @staticmethod
+    def resolve_owner(obj: ProtectiveMeasure) -> str:
+        return obj.owner.username
+
+    @staticmethod
+    def resolve_history(obj: ProtectiveMeasure) -> list[Any]:
+        return list(obj.status_changes.all())
+
+
+class MeasureIn(Schema):
+    measure_type: str = Field(..., max_length=40)
+    owner: str | None = Field(None, max_length=150, description="username; you by default")
+    details: str = LongText
+    controls: list[str] = Field(default_factory=list, max_length=50)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cost_pence: int = Field(0, ge=0, le=10**12)
+    status: str = Field("proposed", max_length=12)
+
+
+class MeasureStatusIn(Schema):
+    status: str = Field(..., max_length=12)
+    reason: str = Field(..., max_length=10_000)
+    version: int
+
+
+class DecisionOut(Schema):
+    id: UUID
+    sequence: int
+    decided_at: datetime
+    entered_at: datetime
+    decision_maker: str
+    author: str
+    ndm_stage: str
+    decision: str
+    rationale: str
+    options_rejected: str
+    corrects: int | None
+
+    @staticmethod
+    def resolve_decision_maker(obj: DecisionLogEntry) -> str:
+        return obj.decision_maker.username
+
+    @staticmethod
+    def resolve_author(obj: DecisionLogEntry) -> str:
+        return obj.author.username
+
+    @staticmethod
+    def resolve_corrects(obj: DecisionLogEntry) -> int | None:
+        return obj.corrects.sequence if obj.corrects else None
+
+
+class DecisionIn(Schema):
+    decided_at: datetime
+    decision_maker: str | None = Field(None, max_length=150, description="username; you by default")
+    ndm_stage: str = Field(..., max_length=12)
+    decision: str = Field(..., max_length=10_000)
+    rationale: str = Field(..., max_length=10_000)
+    options_rejected: str = LongText
+    corrects: UUID | None = None
+
+
+# --------------------------------------------------------------------------- portfolio
+
+
+@router.get("/risk/portfolio", response=PortfolioOut, summary="Cases you may see, by risk band")
+def portfolio(request: HttpRequest, filters: Query[PortfolioFilters]) -> dict[str, Any]:
+    user = protection_user(request)
+    view = selectors.portfolio(
+        user, declared_purpose(request), band=filters.band, show=filters.show,
+        page_number=filters.page,
+    )  # fmt: skip
+    return {
+        "assessed": view.assessed,
+        "overdue": view.overdue,
+        "due_soon": view.due_soon,
+        "threat_to_life": view.threat_to_life,
+        "scheme": f"{view.matrix.scheme.code} v{view.matrix.scheme.version}",
+        "scheme_source": view.matrix.scheme.source,
+        "bands": [
+            {
+                "band": b.code,
+                "label": b.label,
+                "colour": b.colour,
+                "review_days": b.review_days,
+                "cases": n,
+            }
+            for b, n in view.bands
+        ],  # fmt: skip
+        "matrix": [[cell.count for cell in cells] for _, cells in view.matrix.rows],
+        "page": view.page.number,
+        "pages": view.page.paginator.num_pages,
+        "results": [
+            {
+                "assessment_id": a.pk,
+                "case_id": a.case_id,
+                "reference": a.case.reference,
+                "number": a.number,
+                "status": a.status,
+                "band": a.band,
+                "score": a.score,
+                "residual_band": a.residual_band,
+                "residual_score": a.residual_score,
+                "threat_to_life": a.threat_to_life,
+                "next_review_on": a.next_review_on,
+                "overdue": a.overdue,
+            }
+            for a in view.page.object_list
+        ],  # fmt: skip
+    }
+
+
+@router.get("/risk/catalogue", response=list[MeasureTypeOut], summary="Catalogue of measures")
+def catalogue(request: HttpRequest) -> list[Any]:
+    protection_user(request)
+    return selectors.catalogue(include_inactive=True)
+
+
+@router.post("/risk/catalogue", response={201: MeasureTypeOut}, summary="Add to the catalogue")
+def add_catalogue(request: HttpRequest, payload: MeasureTypeIn) -> tuple[int, Any]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict()))
+
+
+# --------------------------------------------------------------------------- assessments
+
+
+@router.get(
+    "/risk/cases/{risk_case_id}/assessments",
+    response=list[AssessmentOut],
+    summary="Every version of a case's risk assessment",
+)
+def list_assessments(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
+    user = protection_user(request)
+    return selectors.list_assessments(user, risk_case_id, declared_purpose(request))
+
+
+def reread(user: User, request: HttpRequest, assessment_id: UUID) -> RiskAssessment:
+    purpose = parse_purpose(request.META.get(PURPOSE_HEADER)) or "risk_review"
+    return selectors.get_assessment(user, assessment_id, purpose)
+
+
+@router.post(
+    "/risk/cases/{risk_case_id}/assessments",
+    response={201: AssessmentOut},
+    summary="Start a new draft version (carries over the latest version's content)",
+)
+def start_assessment(
+    request: HttpRequest, risk_case_id: UUID, payload: AssessmentIn
+) -> tuple[int, Any]:
+    user = protection_user(request)
+    data = payload.dict(exclude_none=True)
+    created = attempt(lambda: services.start_assessment(user, risk_case_id, **data))
+    return 201, reread(user, request, created.pk)
+
+
+@router.get("/risk/assessments/{assessment_id}", response=AssessmentOut, summary="One version")
+def get_assessment(request: HttpRequest, assessment_id: UUID) -> Any:
+    user = protection_user(request)
+    return selectors.get_assessment(user, assessment_id, declared_purpose(request))
+
+
+@router.patch(
+    "/risk/assessments/{assessment_id}",
+    response=AssessmentOut,
+    summary="Change a draft or returned version (approved versions are refused)",
+)
+def update_assessment(request: HttpRequest, assessment_id: UUID, payload: AssessmentPatch) -> Any:
+    user = protection_user(request)
+    data = payload.dict(exclude_none=True)
+    version = data.pop("version")
+    attempt(lambda: services.update_assessment(user, assessment_id, version=version, **data))
+    return reread(user, request, assessment_id)
+
+
+@router.post("/risk/assessments/{assessment_id}/threats", response={201: ThreatOut})
+def add_threat(request: HttpRequest, assessment_id: UUID, payload: ThreatIn) -> tuple[int, Any]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.add_threat(user, assessment_id, **payload.dict()))
+
+
+@router.post("/risk/assessments/{assessment_id}/vulnerabilities", response={201: VulnerabilityOut})
+def add_vulnerability(
+    request: HttpRequest, assessment_id: UUID, payload: VulnerabilityIn
+) -> tuple[int, Any]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
+
+
+@router.post("/risk/assessments/{assessment_id}/notices", response={201: NoticeOut})
+def record_notice(request: HttpRequest, assessment_id: UUID, payload: NoticeIn) -> tuple[int, Any]:
+    user = protection_user(request)
+    return 201, attempt(lambda: services.record_notice(user, assessment_id, **payload.dict()))
+
+
+def step(request: HttpRequest, assessment_id: UUID, action: Callable[[User], Any]) -> Any:
+    user = protection_user(request)
+    attempt(lambda: action(user))
+    return reread(user, request, assessment_id)
+
+
+@router.post("/risk/assessments/{assessment_id}/submit", response=AssessmentOut)
+def submit(request: HttpRequest, assessment_id: UUID) -> Any:
+    return step(request, assessment_id, lambda u: services.submit_assessment(u, assessment_id))
+
+
+@router.post(
+    "/risk/assessments/{assessment_id}/approve",
+    response=AssessmentOut,
+    summary="Approve (the case's manager, not the author): sets the next review date by band",
+)
+def approve(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
+    return step(
+        request,
+        assessment_id,
+        lambda u: services.approve_assessment(u, assessment_id, payload.comments),
+    )
+
+
+@router.post("/risk/assessments/{assessment_id}/endorse", response=AssessmentOut)
+def endorse(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
+    return step(
+        request,
+        assessment_id,
+        lambda u: services.endorse_assessment(u, assessment_id, payload.comments),
+    )
+
+
+@router.post("/risk/assessments/{assessment_id}/return", response=AssessmentOut)
+def return_assessment(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
+    return step(
+        request,
+        assessment_id,
+        lambda u: services.return_assessment(u, assessment_id, payload.comments),
+    )
+
+
+def pdf(name: str, data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.get(
+    "/risk/assessments/{assessment_id}/report.pdf",
+    summary="The assessment as PDF (logged as a disclosure)",
+)
+def assessment_pdf(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    user = protection_user(request)
+    return pdf(*reports.assessment_pdf(user, assessment_id, declared_purpose(request)))
+
+
+@router.get(
+    "/risk/cases/{risk_case_id}/plan.pdf",
+    summary="The protection plan as PDF (logged as a disclosure)",
+)
+def plan_pdf(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
+    user = protection_user(request)
+    return pdf(*reports.plan_pdf(user, risk_case_id, declared_purpose(request)))
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def team_user(username: str | None, default: User) -> User | None:
+    if not username:
+        return default
+    return User.objects.filter(username=username, is_active=True).first()
+
+
+@router.get("/risk/cases/{risk_case_id}/measures", response=list[MeasureOut])
+def list_measures(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
+    user = protection_user(request)
+    return selectors.list_measures(user, risk_case_id, declared_purpose(request))
+
+
+@router.post("/risk/cases/{risk_case_id}/measures", response={201: MeasureOut})
+def add_measure(request: HttpRequest, risk_case_id: UUID, payload: MeasureIn) -> tuple[int, Any]:
+    user = protection_user(request)
+    data = payload.dict()
+    owner = team_user(data.pop("owner"), user)
+    if owner is None:
+        raise HttpError(422, "owner: No such user")
+    return 201, attempt(lambda: services.add_measure(user, risk_case_id, owner=owner, **data))
+
+
+@router.post("/risk/measures/{measure_id}/status", response=MeasureOut)
+def change_measure_status(request: HttpRequest, measure_id: UUID, payload: MeasureStatusIn) -> Any:
+    user = protection_user(request)
+    return attempt(lambda: services.change_measure_status(user, measure_id, **payload.dict()))
+
+
+# --------------------------------------------------------------------------- decision log
+
+
+@router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionOut])
+def decision_log(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
+    user = protection_user(request)
+    return selectors.decision_log(user, risk_case_id, declared_purpose(request))
+
+
+@router.post(
+    "/risk/cases/{risk_case_id}/decision-log",
+    response={201: DecisionOut},
+    summary="Append an entry (a correction references the entry it corrects)",
+)
+def record_decision(
+    request: HttpRequest, risk_case_id: UUID, payload: DecisionIn
+) -> tuple[int, Any]:
+    user = protection_user(request)
+    data = payload.dict()
+    maker = team_user(data.pop("decision_maker"), user)
+    if maker is None:
+        raise HttpError(422, "decision_maker: No such user")
+    return 201, attempt(
+        lambda: services.record_decision(user, risk_case_id, decision_maker=maker, **data)
+    )
+
+
+@router.patch(
+    "/risk/decision-log/{risk_entry_id}",
+    response={422: dict},
+    summary="Refused: entries are append-only; record a correcting entry instead",
+)
+def change_decision(request: HttpRequest, risk_entry_id: UUID) -> Any:
+    user = protection_user(request)
+    attempt(lambda: services.refuse_decision_edit(user, risk_entry_id))

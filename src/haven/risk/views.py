@@ -1,12 +1,492 @@
+"""Risk pages. Thin: every read through selectors (need-to-know + ledger), every write through
+services; a session purpose of access is required before assessment content is shown."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from haven.access.decorators import module_required
-from haven.accounts.roles import Module
+from haven.access.models import TeamMembership
+from haven.access.purposes import Purpose, parse_purpose
+from haven.accounts.models import User
+from haven.accounts.roles import Module, Role
+from haven.cases.selectors import find_visible_case
+
+from . import forms, reports, selectors, services
+from .models import Status
+
+SESSION_PURPOSE = "haven_purpose"  # chosen once per session on the casework purpose page
+protection = module_required(Module.PROTECTION)
 
 
-@module_required(Module.PROTECTION)
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "risk/home.html", {"nav_active": Module.PROTECTION})
+def user_of(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def session_purpose(request: HttpRequest) -> str | None:
+    return parse_purpose(request.session.get(SESSION_PURPOSE))
+
+
+def ask_purpose(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('cases:purpose')}?next={request.get_full_path()}")
+
+
+def marking_context(marking: str) -> dict[str, str]:
+    css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
+    return {"classification": marking, "classification_css": css}
+
+
+def add_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    purpose = session_purpose(request)
+    context.setdefault("purpose_label", Purpose(purpose).label if purpose else "")
+    return render(request, template, {"nav_active": Module.PROTECTION, **context})
+
+
+def team_users(case_id: UUID) -> list[User]:
+    ids = TeamMembership.objects.filter(object_type="case", object_id=case_id).values("user_id")
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("last_name"))
+
+
+def with_purpose(check: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 404 for what the user may not see before asking for the purpose of access."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            purpose = session_purpose(request)
+            if purpose is None:
+                check(user_of(request), *kwargs.values())
+                return ask_purpose(request)
+            return view(request, purpose=purpose, **kwargs)
+
+        wrapper.__name__ = view.__name__
+        wrapper.__doc__ = view.__doc__
+        return wrapper
+
+    return decorate
+
+
+# --------------------------------------------------------------------------- portfolio
+
+
+@protection
+@with_purpose(lambda user: None)
+def home(request: HttpRequest, purpose: str) -> HttpResponse:
+    """The manager's portfolio: every case they may see, by band and overdue review."""
+    form = forms.PortfolioForm(request.GET or None)
+    band, show = "", "all"
+    if form.is_valid():
+        band, show = form.cleaned_data["band"], form.cleaned_data["show"] or "all"
+    view = selectors.portfolio(
+        user_of(request), purpose, band=band, show=show, page_number=request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page(
+        request,
+        "risk/home.html",
+        {
+            "view": view,
+            "band": band,
+            "show": show,
+            "query": query.urlencode(),
+            "form": form,
+            "is_manager": user_of(request).has_role(Role.PROTECTION_MANAGER),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- case and assessments
+
+
+@protection
+@with_purpose(find_visible_case)
+def case_risk(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    risk = selectors.case_risk(user, risk_case_id, purpose)
+    matrices = selectors.assessment_matrices(risk.current) if risk.current else None
+    return page(
+        request,
+        "risk/case.html",
+        {
+            "risk": risk,
+            "case": risk.case,
+            "matrices": matrices,
+            "may_draft": user.has_role(*services.DRAFTING_ROLES),
+            "status_forms": {
+                m.pk: forms.MeasureStatusForm(initial={"version": m.version}, prefix=str(m.pk))
+                for m in risk.measures
+            },
+            **marking_context(risk.case.marking),
+        },
+    )
+
+
+def drafter(request: HttpRequest) -> None:
+    if not user_of(request).has_role(*services.DRAFTING_ROLES):
+        raise PermissionDenied
+
+
+@protection
+def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    case = find_visible_case(user, risk_case_id)
+    drafter(request)
+    form = forms.AssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.start_assessment(user, case.pk, **form.service_data())
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Version {assessment.number} drafted")
+            return redirect("risk:assessment", assessment_id=assessment.pk)
+    return page(
+        request,
+        "risk/assessment_form.html",
+        {"form": form, "case": case, "title": "New risk assessment version"},
+    )
+
+
+@protection
+@with_purpose(selectors.find_assessment)
+def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    found = selectors.get_assessment(user, assessment_id, purpose)
+    before, after = selectors.assessment_matrices(found)
+    roles = services.team_roles(user, found.case_id)
+    return page(
+        request,
+        "risk/assessment.html",
+        {
+            "assessment": found,
+            "case": found.case,
+            "before": before,
+            "after": after,
+            "band": selectors.band_label(found),
+            "residual_band": selectors.band_label(found, residual=True),
+            "may_draft": user.has_role(*services.DRAFTING_ROLES) and found.editable,
+            "may_approve": user.has_role(Role.PROTECTION_MANAGER)
+            and "manager" in roles
+            and found.status == Status.SUBMITTED,
+            "may_endorse": user.has_role(Role.AUTHORISING_OFFICER)
+            and "authorising" in roles
+            and found.status == Status.APPROVED,
+            "comments_form": forms.CommentsForm(),
+            **marking_context(found.marking),
+        },
+    )
+
+
+@protection
+def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    found = selectors.find_assessment(user, assessment_id)
+    drafter(request)
+    initial = {name: getattr(found, name) for name in services.ASSESSMENT_FIELDS}
+    form = forms.AssessmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_assessment(user, found.pk, version=found.version, **form.service_data())
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Draft saved")
+            return redirect("risk:assessment", assessment_id=found.pk)
+    return page(
+        request,
+        "risk/assessment_form.html",
+        {"form": form, "case": found.case, "title": f"Change draft version {found.number}"},
+    )
+
+
+def record_form(
+    request: HttpRequest,
+    assessment_id: UUID,
+    form_class: type[Any],
+    action: Callable[..., Any],
+    title: str,
+    done: str,
+) -> HttpResponse:
+    user = user_of(request)
+    found = selectors.find_assessment(user, assessment_id)
+    drafter(request)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(user, found.pk, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("risk:assessment", assessment_id=found.pk)
+    return page(
+        request,
+        "risk/record_form.html",
+        {"form": form, "case": found.case, "assessment": found, "title": title},
+    )
+
+
+@protection
+def threat_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return record_form(
+        request,
+        assessment_id,
+        forms.ThreatForm,
+        services.add_threat,
+        "Add a threat",
+        "Threat added",
+    )
+
+
+@protection
+def vulnerability_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return record_form(
+        request,
+        assessment_id,
+        forms.VulnerabilityForm,
+        services.add_vulnerability,
+        "Add a vulnerability",
+        "Vulnerability added",
+    )
+
+
+@protection
+def notice_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return record_form(
+        request,
+        assessment_id,
+        forms.NoticeForm,
+        services.record_notice,
+        "Record a threat-to-life notice",
+        "Notice recorded",
+    )
+
+
+def workflow(request: HttpRequest, assessment_id: UUID, step: str) -> HttpResponse:
+    user = user_of(request)
+    form = forms.CommentsForm(request.POST)
+    comments = form.cleaned_data["comments"] if form.is_valid() else ""
+    actions: dict[str, tuple[Callable[[], Any], str]] = {
+        "submit": (lambda: services.submit_assessment(user, assessment_id), "Submitted"),
+        "approve": (lambda: services.approve_assessment(user, assessment_id, comments), "Approved"),
+        "endorse": (lambda: services.endorse_assessment(user, assessment_id, comments), "Endorsed"),
+        "return": (
+            lambda: services.return_assessment(user, assessment_id, comments),
+            "Returned with comments",
+        ),
+    }
+    action, done = actions[step]
+    try:
+        action()
+    except (ValidationError, services.ConflictError) as error:
+        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+    else:
+        messages.success(request, done)
+    return redirect("risk:assessment", assessment_id=assessment_id)
+
+
+@require_POST
+@protection
+def submit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return workflow(request, assessment_id, "submit")
+
+
+@require_POST
+@protection
+def approve(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return workflow(request, assessment_id, "approve")
+
+
+@require_POST
+@protection
+def endorse(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return workflow(request, assessment_id, "endorse")
+
+
+@require_POST
+@protection
+def return_assessment(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+    return workflow(request, assessment_id, "return")
+
+
+def pdf_response(name: str, data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+@protection
+@with_purpose(selectors.find_assessment)
+def assessment_pdf(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
+    return pdf_response(*reports.assessment_pdf(user_of(request), assessment_id, purpose))
+
+
+@require_GET
+@protection
+@with_purpose(find_visible_case)
+def plan_pdf(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
+    return pdf_response(*reports.plan_pdf(user_of(request), risk_case_id, purpose))
+
+
+# --------------------------------------------------------------------------- measures
+
+
+@protection
+def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    case = find_visible_case(user, risk_case_id)
+    drafter(request)
+    team = team_users(case.pk)
+    form = forms.MeasureForm(
+        request.POST or None,
+        catalogue=selectors.catalogue(),
+        team=team,
+        initial={"owner": str(user.pk)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        owner = next((u for u in team if str(u.pk) == data["owner"]), None)
+        try:
+            services.add_measure(
+                user,
+                case.pk,
+                measure_type=data["measure_type"],
+                owner=owner,
+                details=data["details"],
+                controls=data["controls"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                cost_pence=int((data["cost"] or Decimal(0)) * 100),
+                status=data["status"],
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Measure added to the package")
+            return redirect(reverse("risk:case", args=[case.pk]) + "#measures")
+    return page(
+        request,
+        "risk/record_form.html",
+        {"form": form, "case": case, "title": "Add a protective measure"},
+    )
+
+
+@protection
+def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    measure = selectors.find_measure(user, measure_id)
+    drafter(request)
+    form = forms.MeasureStatusForm(
+        request.POST or None, initial={"version": measure.version}, prefix=str(measure.pk)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_measure_status(user, measure.pk, **form.cleaned_data)
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Status changed")
+            return redirect(reverse("risk:case", args=[measure.case_id]) + "#measures")
+    return page(
+        request,
+        "risk/record_form.html",
+        {
+            "form": form,
+            "case": measure.case,
+            "title": f"Change the status of {measure.measure_type}",
+        },
+    )
+
+
+# --------------------------------------------------------------------------- decision log
+
+
+@protection
+@with_purpose(find_visible_case)
+def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    entries = selectors.decision_log(user, risk_case_id, purpose)
+    case = find_visible_case(user, risk_case_id)
+    team = team_users(case.pk)
+    form = forms.DecisionForm(
+        request.POST or None,
+        team=team,
+        entries=entries,
+        initial={
+            "decided_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "decision_maker": str(user.pk),
+            "corrects": request.GET.get("corrects", ""),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_decision(
+                user,
+                case.pk,
+                decided_at=data["decided_at"],
+                decision_maker=next((u for u in team if str(u.pk) == data["decision_maker"]), None),
+                ndm_stage=data["ndm_stage"],
+                decision=data["decision"],
+                rationale=data["rationale"],
+                options_rejected=data["options_rejected"],
+                corrects=data["corrects"] or None,
+            )
+        except PermissionDenied:
+            raise
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Entry added to the decision log")
+            return redirect(reverse("risk:case", args=[case.pk]) + "#decisions")
+    return page(
+        request,
+        "risk/record_form.html",
+        {"form": form, "case": case, "title": "Add a decision-log entry"},
+    )
+
+
+@protection
+def catalogue(request: HttpRequest) -> HttpResponse:
+    user = user_of(request)
+    if not user.has_role(Role.PROTECTION_MANAGER):
+        raise PermissionDenied
+    form = forms.CatalogueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_catalogue_measure(user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "Measure added to the catalogue")
+            return redirect("risk:catalogue")
+    return page(
+        request,
+        "risk/catalogue.html",
+        {"form": form, "measures": selectors.catalogue(include_inactive=True)},
+    )

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from haven.equipment.forms import DateInput, DateTimeLocal, operations_people
+from haven.web.forms import GovukForm
 
 from .models import AllowanceBasis, AllowanceTier, Rotation, WorkKind
 
@@ -34,7 +35,7 @@ def local_naive(value: dt.datetime) -> dt.datetime:
     return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
-class RotaForm(forms.Form):
+class RotaForm(GovukForm):
     name = forms.CharField(max_length=120)
     description = forms.CharField(required=False, max_length=500)
     time_zone = forms.ChoiceField(label="Time zone", initial="Europe/London", choices=[])
@@ -50,7 +51,7 @@ class RotaForm(forms.Form):
         self.fields["time_zone"].choices = [(z, z) for z in zones]  # type: ignore[attr-defined]
 
 
-class LayerForm(forms.Form):
+class LayerForm(GovukForm):
     name = forms.CharField(max_length=80)
     priority = forms.IntegerField(
         min_value=1, max_value=99, initial=1, help_text="Higher wins where layers overlap"
@@ -77,7 +78,7 @@ class LayerForm(forms.Form):
         self.fields["members"].choices = operations_people()  # type: ignore[attr-defined]
 
 
-class SpanForm(forms.Form):
+class SpanForm(GovukForm):
     """Local wall-clock start and end, read in the rota's time zone."""
 
     starts_at = forms.DateTimeField(label="From (local time)", widget=DateTimeLocal())
@@ -107,12 +108,12 @@ class SwapForm(SpanForm):
         self.fields["counterpart"].choices = operations_people()  # type: ignore[attr-defined]
 
 
-class RangeForm(forms.Form):
+class RangeForm(GovukForm):
     start = forms.DateField(label="From", required=False, widget=DateInput())
     days = forms.IntegerField(label="Days", required=False, min_value=1, max_value=62)
 
 
-class MonthForm(forms.Form):
+class MonthForm(GovukForm):
     month = forms.DateField(
         label="Month",
         required=False,
@@ -121,7 +122,7 @@ class MonthForm(forms.Form):
     )
 
 
-class TierForm(forms.Form):
+class TierForm(GovukForm):
     code = forms.SlugField(max_length=40)
     name = forms.CharField(max_length=120)
     basis = forms.ChoiceField(choices=AllowanceBasis.choices)
@@ -135,7 +136,7 @@ class TierForm(forms.Form):
     notes = forms.CharField(required=False, max_length=500)
 
 
-class WorkForm(forms.Form):
+class WorkForm(GovukForm):
     person = forms.TypedChoiceField(label="Person", coerce=int)
     starts_at = forms.DateTimeField(label="Started", widget=DateTimeLocal())
     ends_at = forms.DateTimeField(label="Finished", widget=DateTimeLocal())
@@ -150,5 +151,5 @@ class WorkForm(forms.Form):
         self.fields["person"].choices = operations_people()  # type: ignore[attr-defined]
 
 
-class PsychForm(forms.Form):
+class PsychForm(GovukForm):
     assessed_on = forms.DateField(label="Last psychological assessment", widget=DateInput())

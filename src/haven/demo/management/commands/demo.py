@@ -7,8 +7,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from rich.console import Console
 from rich.table import Table
 
+from haven.accounts.models import User
 from haven.demo.accounts import create_demo_accounts
 from haven.demo.cases import create_demo_cases
+from haven.equipment.demo import create_demo_operations
+from haven.oversight.demo import create_demo_oversight
+from haven.risk.demo import create_demo_risk
 
 
 class Command(BaseCommand):
@@ -16,8 +20,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--cases", type=int, default=50, help="how many demo cases")
+        parser.add_argument(
+            "--complaints", type=int, default=20, help="how many demo oversight complaints"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        first_load = not User.objects.filter(username="officer").exists()
         accounts = create_demo_accounts()
         table = Table(title="Demo accounts (passwords change each time `haven demo` runs)")
         for column in ("user name", "password", "roles", "clearance"):
@@ -32,11 +40,24 @@ class Command(BaseCommand):
         (settings.DATA_DIR / "demo-accounts.txt").write_text("\n".join(lines) + "\n")
         console = Console()
         console.print(table)
-        create_demo_cases(options["cases"])
-        console.print(
-            f"{options['cases']} demo cases created (officer, manager, authoriser, identity)"
-        )
+        if first_load:
+            self.load_data(console, options)
+        else:
+            console.print(
+                "Demo data is already loaded: accounts got new passwords. For a fresh load use "
+                "an empty HAVEN_DATA_DIR (the audit ledger is never rewritten)."
+            )
         console.print(
             "Security code for any account: [bold]make otp ACCOUNT=officer[/bold]"
             f" (the list is also in {settings.DATA_DIR / 'demo-accounts.txt'})"
         )
+
+    def load_data(self, console: Console, options: dict[str, Any]) -> None:
+        create_demo_cases(options["cases"])
+        console.print(f"{options['cases']} demo cases (officer, manager, authoriser, identity)")
+        risk_cases = create_demo_risk()
+        console.print(f"risk assessments, measures and decision logs for {risk_cases} cases")
+        create_demo_operations()
+        console.print("equipment, a deployment and on-call rotas (supervisor, technician)")
+        complaints = create_demo_oversight(options["complaints"])
+        console.print(f"{complaints} oversight complaints, panels and workforce figures")

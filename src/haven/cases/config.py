@@ -1,0 +1,121 @@
+"""Casework rules as versioned configuration, each with its source.
+
+The statutory parts (SOCPA 2005 ss.82-84) name their section; service standards that no statute
+fixes (escalation response time, review interval, upload limits) say so, so that they can be
+changed by configuration rather than by editing code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from haven.accounts.roles import Role
+from haven.timelimits.rules import TimeLimitRule, build_registry
+
+from .models import CaseStatus
+
+S = CaseStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    roles: frozenset[str]
+    citation: str
+    needs_factors: bool = False
+    needs_transfer: bool = False
+
+
+_MANAGERS = frozenset({Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER})
+_ASSESSORS = frozenset({Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER})
+_AUTHORISER = frozenset({Role.AUTHORISING_OFFICER})
+
+# Version 1 (in force from 2026-01-01). The arrangement state machine of DESIGN.md / rules §8.
+TRANSITIONS_VERSION = 1
+TRANSITIONS: dict[tuple[str, str], Transition] = {
+    (t.source, t.target): t
+    for t in (
+        Transition(S.REFERRED, S.ASSESSED, _ASSESSORS, "SOCPA 2005 s.82(1): assessment of risk"),
+        Transition(S.ASSESSED, S.ACCEPTED, _AUTHORISER, "SOCPA 2005 s.82(4)", needs_factors=True),
+        Transition(S.ASSESSED, S.DECLINED, _AUTHORISER, "SOCPA 2005 s.82(4)", needs_factors=True),
+        Transition(S.ACCEPTED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(3): making recorded"),
+        Transition(S.ACTIVE, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): variation"),
+        Transition(S.VARIED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(2): variation in force"),
+        Transition(S.VARIED, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): further variation"),
+        Transition(S.ACTIVE, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", needs_transfer=True),
+        Transition(S.VARIED, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", needs_transfer=True),
+        Transition(S.ACCEPTED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
+        Transition(S.ACTIVE, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
+        Transition(S.VARIED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
+        Transition(
+            S.TRANSFERRED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.84: new provider may cancel"
+        ),
+    )
+}
+
+
+def next_statuses(status: str) -> list[str]:
+    return [target for (source, target) in TRANSITIONS if source == status]
+
+
+# The four matters a provider must have regard to (SOCPA 2005 s.82(4)); each is required.
+ACCEPTANCE_FACTORS: tuple[tuple[str, str], ...] = (
+    ("factor_risk", "s.82(4)(a) the nature and extent of the risk to the person's safety"),
+    ("factor_cost", "s.82(4)(b) the cost of the arrangements"),
+    (
+        "factor_adjustment",
+        "s.82(4)(c) the likelihood that the person, and any associated person, will be able "
+        "to adjust to any change in their circumstances",
+    ),
+    (
+        "factor_proceedings",
+        "s.82(4)(d) if the person is a witness, the nature of the proceedings and the "
+        "importance of the evidence (say 'not a witness' otherwise)",
+    ),
+)
+
+# Service standards: no statute fixes these; Haven configuration, version 1.
+SERVICE_STANDARD = "Haven protection service standard v1 (local policy, configurable)"
+CASEWORK_RULES = build_registry(
+    [
+        TimeLimitRule(
+            code="escalation_response",
+            title="Manager's response to an escalated complex query",
+            citation=SERVICE_STANDARD,
+            kind="working_days",
+            amount=2,
+            starts="day_after",
+            version=1,
+            valid_from=date(2026, 1, 1),
+            valid_to=None,
+            notes="Role profile: complex queries referred to senior officers in a timely manner",
+        ),
+        TimeLimitRule(
+            code="arrangement_review",
+            title="Review of an active protection arrangement",
+            citation=SERVICE_STANDARD,
+            kind="months",
+            amount=3,
+            starts="day_after",
+            version=1,
+            valid_from=date(2026, 1, 1),
+            valid_to=None,
+            notes="First review after the arrangement becomes active",
+        ),
+    ]
+)
+
+# Documents: a size limit and an allow-list of types detected from the content (filetype).
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
+    "application/pdf": ("pdf",),
+    "image/png": ("png",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
+    "application/vnd.oasis.opendocument.text": ("odt",),
+}
+
+# Triage ageing bands (days since the referral was received).
+AGEING_BANDS: tuple[tuple[int, str], ...] = ((2, "new"), (7, "ageing"), (10**6, "overdue"))

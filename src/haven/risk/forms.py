@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from haven.web.forms import GovukForm
+
+from .config import NDM_STAGES
+from .models import MeasureStatus, NoticeDecision, NoticeKind
+
+SCORE_CHOICES = [("", "Choose a score"), *[(str(n), str(n)) for n in range(1, 6)]]
+TEXT = {"widget": forms.Textarea, "required": False, "max_length": 10_000}
+
+
+def score_field(label: str, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=SCORE_CHOICES,
+        required=required,
+        help_text="1 (lowest) to 5 (highest)",
+        error_messages={"required": f"Choose the {label.lower()} from 1 to 5"},
+    )
+
+
+class AssessmentForm(GovukForm):
+    thrive_threat = forms.CharField(label="Threat", **TEXT)  # type: ignore[arg-type]
+    thrive_harm = forms.CharField(label="Harm", **TEXT)  # type: ignore[arg-type]
+    thrive_risk = forms.CharField(label="Risk", **TEXT)  # type: ignore[arg-type]
+    thrive_investigation = forms.CharField(label="Investigation", **TEXT)  # type: ignore[arg-type]
+    thrive_vulnerability = forms.CharField(label="Vulnerability", **TEXT)  # type: ignore[arg-type]
+    thrive_engagement = forms.CharField(label="Engagement", **TEXT)  # type: ignore[arg-type]
+    likelihood = score_field("Likelihood")
+    impact = score_field("Impact")
+    residual_likelihood = score_field("Likelihood after controls")
+    residual_impact = score_field("Impact after controls")
+    threat_to_life = forms.BooleanField(label="There is a threat to life", required=False)
+    osman_real_immediate = forms.CharField(label="Why the risk is real and immediate", **TEXT)  # type: ignore[arg-type]
+    osman_identified_individual = forms.CharField(label="The identified individual", **TEXT)  # type: ignore[arg-type]
+    osman_third_party = forms.CharField(
+        label="The criminal acts of a third party it comes from",
+        **TEXT,  # type: ignore[arg-type]
+    )
+    social_services_informed = forms.BooleanField(
+        label="Social services told (children or dependants involved)", required=False
+    )
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for name in ("likelihood", "impact", "residual_likelihood", "residual_impact"):
+            data[name] = int(data[name]) if data.get(name) else None
+        return data
+
+
+class ThreatForm(GovukForm):
+    source = forms.CharField(label="Source of the threat", widget=forms.Textarea, max_length=10_000)
+    capability = forms.CharField(label="Capability", **TEXT)  # type: ignore[arg-type]
+    intent = forms.CharField(label="Intent", **TEXT)  # type: ignore[arg-type]
+    linked_people = forms.CharField(
+        label="Linked people",
+        required=False,
+        max_length=2000,
+        help_text="Names or person references, separated by commas",
+    )
+    likelihood = score_field("Likelihood")
+    impact = score_field("Impact")
+    residual_likelihood = score_field("Likelihood after controls", required=False)
+    residual_impact = score_field("Impact after controls", required=False)
+
+
+class VulnerabilityForm(GovukForm):
+    description = forms.CharField(label="Vulnerability", widget=forms.Textarea, max_length=10_000)
+
+
+class NoticeForm(GovukForm):
+    kind = forms.ChoiceField(label="Notice", choices=[("", "Choose"), *NoticeKind.choices])
+    recipient = forms.CharField(label="Who the notice is for", max_length=500)
+    decision = forms.ChoiceField(
+        label="Served or not", choices=[("", "Choose"), *NoticeDecision.choices]
+    )
+    served_by = forms.CharField(label="Served by", required=False, max_length=200)
+    served_at = forms.DateTimeField(
+        label="Served at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="For example 2026-03-01 14:30",
+    )
+    withheld_reason = forms.CharField(label="Reason for not serving", **TEXT)  # type: ignore[arg-type]
+
+
+class CommentsForm(GovukForm):
+    comments = forms.CharField(label="Comments", **TEXT)  # type: ignore[arg-type]
+
+
+class MeasureForm(GovukForm):
+    measure_type = forms.ChoiceField(label="Measure")
+    details = forms.CharField(label="Details", **TEXT)  # type: ignore[arg-type]
+    controls = forms.CharField(
+        label="Risks it controls", required=False, max_length=200, help_text="For example R1, R2"
+    )
+    owner = forms.ChoiceField(label="Owner")
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[
+            (MeasureStatus.PROPOSED, "Proposed"),
+            (MeasureStatus.AGREED, "Agreed by management team"),
+            (MeasureStatus.IN_PLACE, "In place"),
+        ],
+    )
+    starts_on = forms.DateField(
+        label="Starts on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label="Ends on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    cost = forms.DecimalField(
+        label="Cost (£)", required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, catalogue: list[Any], team: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["measure_type"].choices = [("", "Choose")] + [  # type: ignore[attr-defined]
+            (m.code, m.name) for m in catalogue
+        ]
+        self.fields["owner"].choices = [(str(u.pk), str(u)) for u in team]  # type: ignore[attr-defined]
+
+
+class MeasureStatusForm(GovukForm):
+    status = forms.ChoiceField(label="New status", choices=[("", "Choose"), *MeasureStatus.choices])
+    reason = forms.CharField(label="Reason", widget=forms.Textarea, max_length=10_000)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DecisionForm(GovukForm):
+    decided_at = forms.DateTimeField(
+        label="When the decision was made",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    decision_maker = forms.ChoiceField(label="Decision-maker")
+    ndm_stage = forms.ChoiceField(label="National Decision Model stage")
+    decision = forms.CharField(label="Decision", widget=forms.Textarea, max_length=10_000)
+    rationale = forms.CharField(label="Rationale", widget=forms.Textarea, max_length=10_000)
+    options_rejected = forms.CharField(label="Options considered and rejected", **TEXT)  # type: ignore[arg-type]
+    corrects = forms.ChoiceField(label="Corrects entry", required=False)
+
+    def __init__(self, *args: Any, team: list[Any], entries: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision_maker"].choices = [(str(u.pk), str(u)) for u in team]  # type: ignore[attr-defined]
+        self.fields["ndm_stage"].choices = [("", "Choose"), *NDM_STAGES]  # type: ignore[attr-defined]
+        self.fields["corrects"].choices = [("", "Not a correction")] + [  # type: ignore[attr-defined]
+            (str(e.pk), f"Entry {e.sequence}") for e in entries
+        ]
+
+
+class CatalogueForm(GovukForm):
+    name = forms.CharField(label="Measure", max_length=100)
+    code = forms.SlugField(label="Code", required=False, max_length=40)
+    description = forms.CharField(label="Description", required=False, max_length=300)
+
+
+class PortfolioForm(GovukForm):
+    band = forms.CharField(required=False, max_length=20)
+    show = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("all", "All"),
+            ("overdue", "Overdue review"),
+            ("due_soon", "Due in 14 days"),
+            ("threat_to_life", "Threat to life"),
+        ],
+    )

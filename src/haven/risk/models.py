@@ -1,0 +1,339 @@
+"""Risk assessments (versioned), protective measures and the decision log of a protection case.
+
+Narrative (threat details, THRIVE text, Osman elements, rationale) is encrypted with vault
+fields. Assessment versions are never overwritten: a change after approval is a new version;
+decision-log entries, measure status changes and workflow events are append-only (database
+triggers in risk/triggers.py refuse UPDATE and DELETE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from haven.access.models import Classified
+from haven.vault.fields import EncryptedJSONField, EncryptedTextField
+
+from .config import NDM_STAGES
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for approval"
+    RETURNED = "returned", "Returned with comments"
+    APPROVED = "approved", "Approved"
+    ENDORSED = "endorsed", "Endorsed"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+EDITABLE = (Status.DRAFT, Status.RETURNED)
+OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
+
+
+class RiskAssessment(Classified):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # the version this one was started from
+    replaced = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # the version that was current when this one was approved
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    is_current = models.BooleanField(default=False)
+    # THRIVE
+    thrive_threat = EncryptedTextField(blank=True, default="")
+    thrive_harm = EncryptedTextField(blank=True, default="")
+    thrive_risk = EncryptedTextField(blank=True, default="")
+    thrive_investigation = EncryptedTextField(blank=True, default="")
+    thrive_vulnerability = EncryptedTextField(blank=True, default="")
+    thrive_engagement = EncryptedTextField(blank=True, default="")
+    # Overall score before and after controls, with the band scheme it was scored with.
+    likelihood = models.PositiveSmallIntegerField()
+    impact = models.PositiveSmallIntegerField()
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=20)
+    residual_likelihood = models.PositiveSmallIntegerField()
+    residual_impact = models.PositiveSmallIntegerField()
+    residual_score = models.PositiveSmallIntegerField()
+    residual_band = models.CharField(max_length=20)
+    scheme_code = models.CharField(max_length=40)
+    scheme_version = models.PositiveSmallIntegerField()
+    # Threat to life: each Osman element recorded separately (Osman v UK, para 116).
+    threat_to_life = models.BooleanField(default=False)
+    osman_real_immediate = EncryptedTextField(blank=True, default="")
+    osman_identified_individual = EncryptedTextField(blank=True, default="")
+    osman_third_party = EncryptedTextField(blank=True, default="")
+    social_services_informed = models.BooleanField(default=False)
+    # Workflow
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    endorsed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    endorsed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    next_review_on = models.DateField(null=True, blank=True)
+    review_task_id = models.UUIDField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="risk_assessment_number"),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(is_current=True),
+                name="risk_one_current_assessment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_current", "next_review_on"], name="risk_current_review_idx"),
+            # Covers the portfolio's grouped counts (no table reads across a large caseload).
+            models.Index(
+                fields=[
+                    "is_current",
+                    "case",
+                    "band",
+                    "residual_likelihood",
+                    "residual_impact",
+                    "threat_to_life",
+                    "next_review_on",
+                    "classification",
+                ],
+                name="risk_portfolio_idx",
+            ),  # fmt: skip
+        ]
+
+    def __str__(self) -> str:
+        return f"risk assessment v{self.number}"
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.is_current
+            and self.next_review_on is not None
+            and (self.next_review_on < timezone.localdate())
+        )
+
+
+class Threat(models.Model):
+    """One risk on an assessment: who (source), able to (capability), wanting to (intent)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="threats")
+    ref = models.CharField(max_length=10)  # R1, R2 ... kept across versions of the case
+    source = EncryptedTextField()
+    capability = EncryptedTextField(blank=True, default="")
+    intent = EncryptedTextField(blank=True, default="")
+    linked_people = EncryptedJSONField(default=list, blank=True)  # free text or person ids
+    likelihood = models.PositiveSmallIntegerField()
+    impact = models.PositiveSmallIntegerField()
+    residual_likelihood = models.PositiveSmallIntegerField()
+    residual_impact = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def residual_score(self) -> int:
+        return self.residual_likelihood * self.residual_impact
+
+
+class Vulnerability(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(
+        RiskAssessment, on_delete=models.PROTECT, related_name="vulnerabilities"
+    )
+    description = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"vulnerability {self.pk}"
+
+
+class NoticeKind(models.TextChoices):
+    WARNING = "warning", "Threat-to-life Warning Notice (Osman)"
+    DISRUPTION = "disruption", "Threat-to-life Disruption Notice (reverse Osman)"
+
+
+class NoticeDecision(models.TextChoices):
+    SERVED = "served", "Served"
+    WITHHELD = "withheld", "Not served"
+
+
+class Notice(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=12, choices=NoticeKind.choices)
+    decision = models.CharField(max_length=10, choices=NoticeDecision.choices)
+    recipient = EncryptedTextField()
+    served_by = EncryptedTextField(blank=True, default="")
+    served_at = models.DateTimeField(null=True, blank=True)
+    withheld_reason = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice"
+
+
+class AssessmentEvent(models.Model):
+    """The workflow history of a version (submitted, approved, returned...): append-only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    comments = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return self.action
+
+
+class MeasureType(models.Model):
+    """The configurable catalogue of protective measures."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MeasureStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    AGREED = "agreed", "Agreed by management team"
+    IN_PLACE = "in_place", "In place"
+    SUSPENDED = "suspended", "Suspended"
+    ENDED = "ended", "Ended"
+    DECLINED = "declined", "Declined"
+
+
+class ProtectiveMeasure(models.Model):
+    """One measure in a case's protective package, linked to the risks (threat refs) it controls."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    measure_type = models.ForeignKey(MeasureType, on_delete=models.PROTECT, related_name="+")
+    details = EncryptedTextField(blank=True, default="")
+    controls = models.JSONField(default=list, blank=True)  # threat refs, e.g. ["R1", "R2"]
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=12, choices=MeasureStatus.choices, default=MeasureStatus.PROPOSED
+    )
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    cost_pence = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"measure {self.pk}"
+
+    @property
+    def cost(self) -> str:
+        return f"£{self.cost_pence // 100:,}.{self.cost_pence % 100:02d}"
+
+
+class MeasureStatusChange(models.Model):
+    """A measure's change of status with its reason: append-only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    measure = models.ForeignKey(
+        ProtectiveMeasure, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=12, choices=MeasureStatus.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=MeasureStatus.choices)
+    reason = EncryptedTextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"
+
+
+class DecisionLogEntry(models.Model):
+    """A policy-file entry under the National Decision Model: append-only, numbered per case,
+    timed at decision and at entry; a correction is a new entry referencing the one it corrects."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    sequence = models.PositiveIntegerField()
+    decided_at = models.DateTimeField()
+    entered_at = models.DateTimeField(default=timezone.now)
+    decision_maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ndm_stage = models.CharField(max_length=12, choices=NDM_STAGES)
+    decision = EncryptedTextField()
+    rationale = EncryptedTextField()
+    options_rejected = EncryptedTextField(blank=True, default="")
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+
+    class Meta:
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sequence"], name="risk_decision_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return f"decision {self.sequence}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValidationError(
+                f"Decision-log entry {self.sequence} cannot be changed: record a correction"
+            )
+        super().save(*args, **kwargs)

@@ -1,0 +1,836 @@
+"""Risk writes: one function per business action, each one transaction with its ledger entry.
+
+Bad input raises ValidationError (field -> message) and changes nothing; a role that may not
+take the action raises PermissionDenied; a record the user may not see raises a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from haven.access import policy
+from haven.access.models import TeamRole
+from haven.accounts.models import User
+from haven.accounts.roles import Role
+from haven.audit import ledger
+from haven.audit.models import Action
+from haven.cases import selectors as case_selectors
+from haven.cases import services as case_services
+from haven.cases.selectors import find_visible_case
+
+from . import config
+from .models import (
+    EDITABLE,
+    OPEN,
+    AssessmentEvent,
+    DecisionLogEntry,
+    MeasureStatus,
+    MeasureStatusChange,
+    MeasureType,
+    Notice,
+    NoticeDecision,
+    NoticeKind,
+    ProtectiveMeasure,
+    RiskAssessment,
+    Status,
+    Threat,
+    Vulnerability,
+)
+from .selectors import ASSESSMENT_OBJECT, CASE_OBJECT, find_assessment, find_measure
+
+MAX_TEXT = 10_000
+THRIVE_FIELDS = (
+    "thrive_threat",
+    "thrive_harm",
+    "thrive_risk",
+    "thrive_investigation",
+    "thrive_vulnerability",
+    "thrive_engagement",
+)
+OSMAN_FIELDS = {
+    "osman_real_immediate": "Record why the risk to life is real and immediate",
+    "osman_identified_individual": "Record the identified individual (or individuals) at risk",
+    "osman_third_party": "Record the criminal acts of a third party the risk comes from",
+}
+SCORE_FIELDS = ("likelihood", "impact", "residual_likelihood", "residual_impact")
+ASSESSMENT_FIELDS = (*THRIVE_FIELDS, *SCORE_FIELDS, "threat_to_life", *OSMAN_FIELDS)
+ASSESSMENT_FIELDS += ("social_services_informed",)
+DRAFTING_ROLES = (Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER)
+REVIEW_PURPOSE = "risk_review"
+
+
+class ConflictError(Exception):
+    """Someone else saved the record after it was read (optimistic locking)."""
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def require_drafter(actor: User) -> None:
+    if not actor.has_role(*DRAFTING_ROLES):
+        raise PermissionDenied("Only protection officers and managers write risk assessments")
+
+
+def team_roles(actor: User, case_id: UUID) -> set[str]:
+    return policy.team_roles(actor, CASE_OBJECT, case_id)
+
+
+def check_score(errors: dict[str, str], name: str, value: Any, label: str) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except (TypeError, ValueError):
+            errors[name] = f"Enter the {label} as a whole number from 1 to 5"
+            return None
+    if value not in config.SCALE:
+        errors[name] = f"The {label} must be from 1 to 5"
+        return None
+    return int(value)
+
+
+def check_text(errors: dict[str, str], name: str, value: Any, required: str = "") -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        errors[name] = required
+    elif len(text) > MAX_TEXT:
+        errors[name] = f"Keep this under {MAX_TEXT:,} characters"
+    return text
+
+
+def clean_assessment(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate the assessment's own fields; raise every problem at once."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name in THRIVE_FIELDS:
+        clean[name] = check_text(errors, name, data.get(name))
+    labels = {
+        "likelihood": "likelihood",
+        "impact": "impact",
+        "residual_likelihood": "likelihood after controls",
+        "residual_impact": "impact after controls",
+    }
+    for name, label in labels.items():
+        clean[name] = check_score(errors, name, data.get(name), label)
+    clean["threat_to_life"] = bool(data.get("threat_to_life"))
+    clean["social_services_informed"] = bool(data.get("social_services_informed"))
+    for name, message in OSMAN_FIELDS.items():
+        clean[name] = check_text(
+            errors, name, data.get(name), message if clean["threat_to_life"] else ""
+        )
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def score(assessment: RiskAssessment) -> None:
+    """Score and band from the configured scheme (kept with the version that scored it)."""
+    if not assessment.scheme_code:
+        scheme = config.current_scheme(timezone.localdate())
+        assessment.scheme_code, assessment.scheme_version = scheme.code, scheme.version
+    scheme = config.scheme(assessment.scheme_code, assessment.scheme_version)
+    assessment.score = assessment.likelihood * assessment.impact
+    assessment.residual_score = assessment.residual_likelihood * assessment.residual_impact
+    assessment.band = scheme.band_for(assessment.score).code
+    assessment.residual_band = scheme.band_for(assessment.residual_score).code
+
+
+def ensure_version(model: type, pk: object, version: int, what: str) -> None:
+    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)  # type: ignore[attr-defined]
+    if updated == 0:
+        raise ConflictError(f"This {what} was changed by someone else. Reload it and try again.")
+
+
+def event(assessment: RiskAssessment, action: str, actor: User, comments: str = "") -> None:
+    AssessmentEvent(assessment=assessment, action=action, by=actor, comments=comments).save(
+        force_insert=True
+    )
+
+
+def log(actor: User, action: str, assessment: RiskAssessment, fields: Any, why: str) -> None:
+    ledger.record(
+        actor=actor,
+        action=action,
+        object_type=ASSESSMENT_OBJECT,
+        object_id=assessment.pk,
+        case_id=assessment.case_id,
+        fields=fields,
+        justification=why,
+        details={"version": assessment.number, "status": assessment.status},
+    )
+
+
+# --------------------------------------------------------------------------- assessments
+
+
+@transaction.atomic
+def start_assessment(actor: User, case_id: UUID | str, **data: Any) -> RiskAssessment:
+    """A new draft version. Fields not given are carried over from the latest version, together
+    with its threats, vulnerabilities and notices; the older versions are never changed."""
+    case = find_visible_case(actor, case_id)
+    require_drafter(actor)
+    latest = RiskAssessment.objects.filter(case=case).order_by("-number").first()
+    if latest is not None and latest.status in OPEN:
+        raise ValidationError(
+            f"Version {latest.number} is still {latest.get_status_display().lower()}: "
+            "finish it before starting another version"
+        )
+    base: dict[str, Any] = {}
+    if latest is not None:
+        base = {name: getattr(latest, name) for name in ASSESSMENT_FIELDS}
+    base.update({k: v for k, v in data.items() if k in ASSESSMENT_FIELDS})
+    unknown = set(data) - set(ASSESSMENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    clean = clean_assessment(base)
+    assessment = RiskAssessment(
+        case=case,
+        number=(latest.number + 1) if latest else 1,
+        supersedes=latest,
+        author=actor,
+        classification=case.classification,
+        sensitive=case.sensitive,
+        descriptors=case.descriptors,
+        **clean,
+    )
+    score(assessment)
+    assessment.save(force_insert=True)
+    if latest is not None:
+        copy_content(latest, assessment)
+    event(assessment, "created", actor)
+    log(
+        actor,
+        Action.COLLECTION,
+        assessment,
+        ASSESSMENT_FIELDS,
+        f"risk assessment v{assessment.number} drafted",
+    )
+    return assessment
+
+
+def copy_content(source: RiskAssessment, target: RiskAssessment) -> None:
+    Threat.objects.bulk_create(
+        Threat(
+            assessment=target,
+            ref=t.ref,
+            source=t.source,
+            capability=t.capability,
+            intent=t.intent,
+            linked_people=t.linked_people,
+            likelihood=t.likelihood,
+            impact=t.impact,
+            residual_likelihood=t.residual_likelihood,
+            residual_impact=t.residual_impact,
+        )
+        for t in source.threats.all()
+    )
+    Vulnerability.objects.bulk_create(
+        Vulnerability(assessment=target, description=v.description)
+        for v in source.vulnerabilities.all()
+    )
+    Notice.objects.bulk_create(
+        Notice(
+            assessment=target,
+            kind=n.kind,
+            decision=n.decision,
+            recipient=n.recipient,
+            served_by=n.served_by,
+            served_at=n.served_at,
+            withheld_reason=n.withheld_reason,
+        )
+        for n in source.notices.all()
+    )
+
+
+def editable_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
+    assessment = find_assessment(actor, assessment_id)
+    require_drafter(actor)
+    if not assessment.editable:
+        if assessment.status in (Status.APPROVED, Status.ENDORSED, Status.SUPERSEDED):
+            raise ValidationError(
+                f"Version {assessment.number} is {assessment.get_status_display().lower()} and "
+                "cannot be changed: start a new version instead"
+            )
+        raise ValidationError(
+            f"Version {assessment.number} is {assessment.get_status_display().lower()}: "
+            "it can be changed only after it is returned"
+        )
+    return assessment
+
+
+@transaction.atomic
+def update_assessment(
+    actor: User, assessment_id: UUID | str, *, version: int, **data: Any
+) -> RiskAssessment:
+    assessment = editable_assessment(actor, assessment_id)
+    unknown = set(data) - set(ASSESSMENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    merged = {name: getattr(assessment, name) for name in ASSESSMENT_FIELDS}
+    merged.update(data)
+    clean = clean_assessment(merged)
+    ensure_version(RiskAssessment, assessment.pk, version, "risk assessment")
+    for name, value in clean.items():
+        setattr(assessment, name, value)
+    score(assessment)
+    assessment.version = version + 1
+    assessment.save()
+    changed = [name for name in data if name in ASSESSMENT_FIELDS]
+    log(actor, Action.ALTERATION, assessment, changed, "draft risk assessment changed")
+    return assessment
+
+
+def next_ref(case_id: UUID) -> str:
+    refs = Threat.objects.filter(assessment__case_id=case_id).values_list("ref", flat=True)
+    numbers = [int(ref[1:]) for ref in refs if ref[1:].isdigit()]
+    return f"R{max(numbers, default=0) + 1}"
+
+
+@transaction.atomic
+def add_threat(
+    actor: User,
+    assessment_id: UUID | str,
+    *,
+    source: str,
+    capability: str = "",
+    intent: str = "",
+    linked_people: list[str] | str | None = None,
+    likelihood: Any = None,
+    impact: Any = None,
+    residual_likelihood: Any = None,
+    residual_impact: Any = None,
+) -> Threat:
+    assessment = editable_assessment(actor, assessment_id)
+    errors: dict[str, str] = {}
+    source = check_text(errors, "source", source, "Say who or where the threat comes from")
+    capability = check_text(errors, "capability", capability)
+    intent = check_text(errors, "intent", intent)
+    if isinstance(linked_people, str):
+        linked_people = [p.strip() for p in linked_people.replace("\n", ",").split(",")]
+    people = [str(p).strip()[:200] for p in (linked_people or []) if str(p).strip()]
+    scores = {
+        "likelihood": check_score(errors, "likelihood", likelihood, "likelihood"),
+        "impact": check_score(errors, "impact", impact, "impact"),
+    }
+    residual = {"residual_likelihood": residual_likelihood, "residual_impact": residual_impact}
+    for name, before in (("residual_likelihood", "likelihood"), ("residual_impact", "impact")):
+        value = residual[name]
+        if value in (None, ""):
+            scores[name] = scores[before]
+        else:
+            scores[name] = check_score(
+                errors, name, value, name.replace("_", " ") + " after controls"
+            )
+    if errors:
+        raise ValidationError(errors)
+    threat = Threat(
+        assessment=assessment,
+        ref=next_ref(assessment.case_id),
+        source=source,
+        capability=capability,
+        intent=intent,
+        linked_people=people,
+        **scores,
+    )
+    threat.save(force_insert=True)
+    log(actor, Action.COLLECTION, assessment, ("threats",), f"threat {threat.ref} recorded")
+    return threat
+
+
+@transaction.atomic
+def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: str) -> Vulnerability:
+    assessment = editable_assessment(actor, assessment_id)
+    errors: dict[str, str] = {}
+    description = check_text(errors, "description", description, "Describe the vulnerability")
+    if errors:
+        raise ValidationError(errors)
+    vulnerability = Vulnerability(assessment=assessment, description=description)
+    vulnerability.save(force_insert=True)
+    log(actor, Action.COLLECTION, assessment, ("vulnerabilities",), "vulnerability recorded")
+    return vulnerability
+
+
+@transaction.atomic
+def record_notice(
+    actor: User,
+    assessment_id: UUID | str,
+    *,
+    kind: str,
+    decision: str,
+    recipient: str,
+    served_by: str = "",
+    served_at: datetime | None = None,
+    withheld_reason: str = "",
+) -> Notice:
+    """A Warning or Disruption notice: served (by whom and when) or withheld (and why)."""
+    assessment = editable_assessment(actor, assessment_id)
+    errors: dict[str, str] = {}
+    if not assessment.threat_to_life:
+        errors["kind"] = "Notices are recorded on a threat-to-life assessment: set the flag first"
+    if kind not in NoticeKind.values:
+        errors["kind"] = "Choose Warning or Disruption notice"
+    recipient = check_text(errors, "recipient", recipient, "Say who the notice is for")
+    served_by = check_text(errors, "served_by", served_by)
+    withheld_reason = check_text(errors, "withheld_reason", withheld_reason)
+    if decision == NoticeDecision.SERVED:
+        if not served_by:
+            errors["served_by"] = "Say who served the notice"
+        if served_at is None:
+            errors["served_at"] = "Say when the notice was served"
+        elif served_at > timezone.now() + timedelta(minutes=5):
+            errors["served_at"] = "The time served cannot be in the future"
+        withheld_reason = ""
+    elif decision == NoticeDecision.WITHHELD:
+        if not withheld_reason:
+            errors["withheld_reason"] = "Record why the notice was not served"
+        served_by, served_at = "", None
+    else:
+        errors["decision"] = "Say whether the notice was served or not"
+    if errors:
+        raise ValidationError(errors)
+    notice = Notice(
+        assessment=assessment,
+        kind=kind,
+        decision=decision,
+        recipient=recipient,
+        served_by=served_by,
+        served_at=served_at,
+        withheld_reason=withheld_reason,
+    )
+    notice.save(force_insert=True)
+    log(actor, Action.COLLECTION, assessment, ("notices",), f"{kind} notice {decision}")
+    return notice
+
+
+@transaction.atomic
+def submit_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
+    assessment = editable_assessment(actor, assessment_id)
+    clean_assessment({name: getattr(assessment, name) for name in ASSESSMENT_FIELDS})
+    moved = RiskAssessment.objects.filter(pk=assessment.pk, status__in=EDITABLE).update(
+        status=Status.SUBMITTED, submitted_at=timezone.now(), version=F("version") + 1
+    )
+    if not moved:
+        raise ConflictError("This assessment was changed by someone else. Reload it.")
+    assessment.refresh_from_db()
+    event(assessment, "submitted", actor)
+    log(actor, Action.ALTERATION, assessment, ("status",), "submitted for approval")
+    return assessment
+
+
+def workflow_assessment(
+    actor: User, assessment_id: UUID | str, role: str, team_role: str
+) -> RiskAssessment:
+    assessment = find_assessment(actor, assessment_id)
+    if not actor.has_role(role) or team_role not in team_roles(actor, assessment.case_id):
+        raise PermissionDenied(f"Only the case's {TeamRole(team_role).label.lower()} can do this")
+    return assessment
+
+
+@transaction.atomic
+def approve_assessment(
+    actor: User, assessment_id: UUID | str, comments: str = ""
+) -> RiskAssessment:
+    """A manager (never the author) approves: the version becomes current and its band sets
+    the next review date; a review task is set on the case for that date."""
+    assessment = workflow_assessment(
+        actor, assessment_id, Role.PROTECTION_MANAGER, TeamRole.MANAGER
+    )
+    if assessment.status != Status.SUBMITTED:
+        raise ValidationError(
+            f"Only a submitted assessment can be approved; version {assessment.number} is "
+            f"{assessment.get_status_display().lower()}"
+        )
+    if assessment.author_id == actor.pk:
+        raise ValidationError("You wrote this assessment: another manager must approve it")
+    today = timezone.localdate()
+    scheme = config.scheme(assessment.scheme_code, assessment.scheme_version)
+    previous = RiskAssessment.objects.filter(case_id=assessment.case_id, is_current=True).first()
+    now = timezone.now()
+    if previous is not None:
+        RiskAssessment.objects.filter(pk=previous.pk).update(
+            is_current=False, status=Status.SUPERSEDED, superseded_at=now
+        )
+        event(previous, "superseded", actor, f"by version {assessment.number}")
+        close_review_task(actor, previous, f"Superseded by version {assessment.number}")
+    assessment.status = Status.APPROVED
+    assessment.is_current = True
+    assessment.replaced = previous
+    assessment.approved_by, assessment.approved_at = actor, now
+    days = scheme.review_days(assessment.band, assessment.threat_to_life)
+    assessment.next_review_on = today + timedelta(days=days)
+    assessment.version += 1
+    assessment.save()
+    open_review_task(actor, assessment)
+    event(assessment, "approved", actor, check_text({}, "comments", comments))
+    log(actor, Action.ALTERATION, assessment, ("status", "next_review_on"), "approved by manager")
+    return assessment
+
+
+def open_review_task(actor: User, assessment: RiskAssessment) -> None:
+    """The review comes due as a casework task (cases.services.create_task, kind "review")."""
+    if assessment.next_review_on is None:
+        return
+    band = assessment.band.replace("_", " ")
+    owner = assessment.author
+    if not team_roles(owner, assessment.case_id):
+        owner = actor
+    task = case_services.create_task(
+        actor,
+        assessment.case_id,
+        title=f"Review risk assessment v{assessment.number} ({band} risk)",
+        due_on=assessment.next_review_on,
+        owner=owner,
+        kind="review",
+        details=f"Review date set by band ({assessment.scheme_code} v{assessment.scheme_version})",
+    )
+    RiskAssessment.objects.filter(pk=assessment.pk).update(review_task_id=task.pk)
+    assessment.review_task_id = task.pk
+
+
+def close_review_task(actor: User, assessment: RiskAssessment, response: str) -> None:
+    if assessment.review_task_id is None:
+        return
+    try:
+        task = case_selectors.get_record(
+            actor, assessment.case_id, "task", assessment.review_task_id, REVIEW_PURPOSE
+        )
+        if task.status == "open":
+            case_services.complete_task(
+                actor, assessment.case_id, task.pk, version=task.version, response=response
+            )
+    except (case_selectors.CaseNotFound, ValidationError, case_services.ConflictError):
+        pass  # the task was closed or removed by casework; the review date still stands here
+
+
+@transaction.atomic
+def endorse_assessment(
+    actor: User, assessment_id: UUID | str, comments: str = ""
+) -> RiskAssessment:
+    assessment = workflow_assessment(
+        actor, assessment_id, Role.AUTHORISING_OFFICER, TeamRole.AUTHORISING
+    )
+    if assessment.status != Status.APPROVED:
+        if assessment.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED):
+            raise ValidationError("A manager must approve this assessment before it is endorsed")
+        raise ValidationError(
+            f"Version {assessment.number} is {assessment.get_status_display().lower()}: "
+            "only an approved version can be endorsed"
+        )
+    if assessment.author_id == actor.pk:
+        raise ValidationError(
+            "You wrote this assessment: another authorising officer must endorse it"
+        )
+    RiskAssessment.objects.filter(pk=assessment.pk).update(
+        status=Status.ENDORSED,
+        endorsed_by=actor,
+        endorsed_at=timezone.now(),
+        version=F("version") + 1,
+    )
+    assessment.refresh_from_db()
+    event(assessment, "endorsed", actor, check_text({}, "comments", comments))
+    log(actor, Action.ALTERATION, assessment, ("status",), "endorsed by authorising officer")
+    return assessment
+
+
+@transaction.atomic
+def return_assessment(actor: User, assessment_id: UUID | str, comments: str) -> RiskAssessment:
+    """Send a version back to its author with comments: a manager from "submitted", an
+    authorising officer from "approved" (the previously current version is restored)."""
+    assessment = find_assessment(actor, assessment_id)
+    roles = team_roles(actor, assessment.case_id)
+    as_manager = actor.has_role(Role.PROTECTION_MANAGER) and TeamRole.MANAGER in roles
+    as_authoriser = actor.has_role(Role.AUTHORISING_OFFICER) and TeamRole.AUTHORISING in roles
+    if not (as_manager or as_authoriser):
+        raise PermissionDenied("Only the case's manager or authorising officer can return it")
+    errors: dict[str, str] = {}
+    comments = check_text(errors, "comments", comments, "Say what needs to change")
+    if assessment.status == Status.SUBMITTED and as_manager:
+        pass
+    elif assessment.status == Status.APPROVED and as_authoriser:
+        restore_previous(actor, assessment)
+    else:
+        errors.setdefault(
+            "comments",
+            f"Version {assessment.number} is {assessment.get_status_display().lower()}: a manager "
+            "returns a submitted version, an authorising officer an approved one",
+        )
+    if errors:
+        raise ValidationError(errors)
+    RiskAssessment.objects.filter(pk=assessment.pk).update(
+        status=Status.RETURNED, version=F("version") + 1
+    )
+    assessment.refresh_from_db()
+    event(assessment, "returned", actor, comments)
+    log(actor, Action.ALTERATION, assessment, ("status",), "returned with comments")
+    return assessment
+
+
+def restore_previous(actor: User, assessment: RiskAssessment) -> None:
+    close_review_task(actor, assessment, "Returned by the authorising officer")
+    RiskAssessment.objects.filter(pk=assessment.pk).update(
+        is_current=False, next_review_on=None, review_task_id=None
+    )
+    previous = assessment.replaced
+    if previous is not None:
+        status = Status.ENDORSED if previous.endorsed_at else Status.APPROVED
+        RiskAssessment.objects.filter(pk=previous.pk).update(
+            is_current=True, status=status, superseded_at=None
+        )
+        previous.refresh_from_db()
+        event(previous, "restored", actor, f"version {assessment.number} returned")
+        open_review_task(actor, previous)
+
+
+# --------------------------------------------------------------------------- measures
+
+
+@transaction.atomic
+def add_catalogue_measure(
+    actor: User, *, code: str, name: str, description: str = ""
+) -> MeasureType:
+    if not actor.has_role(Role.PROTECTION_MANAGER):
+        raise PermissionDenied("Only protection managers change the catalogue of measures")
+    from django.utils.text import slugify
+
+    errors: dict[str, str] = {}
+    name = check_text(errors, "name", name, "Name the measure")[:100]
+    code = slugify(code or name)[:40]
+    if not code:
+        errors.setdefault("code", "Give the measure a code")
+    elif MeasureType.objects.filter(code=code).exists():
+        errors["code"] = f"The catalogue already has a measure with the code {code}"
+    if errors:
+        raise ValidationError(errors)
+    measure_type = MeasureType.objects.create(
+        code=code, name=name, description=description.strip()[:300]
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="measure_type",
+        object_id=measure_type.code,
+        fields=("code", "name", "description"),
+        justification="catalogue of protective measures changed",
+    )
+    return measure_type
+
+
+def parse_controls(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = value.replace(" ", ",").split(",")
+    return sorted({str(v).strip().upper() for v in (value or []) if str(v).strip()})
+
+
+@transaction.atomic
+def add_measure(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    measure_type: str,
+    owner: User | None = None,
+    details: str = "",
+    controls: Any = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    cost_pence: int = 0,
+    status: str = MeasureStatus.PROPOSED,
+    reason: str = "",
+) -> ProtectiveMeasure:
+    case = find_visible_case(actor, case_id)
+    require_drafter(actor)
+    errors: dict[str, str] = {}
+    kind = MeasureType.objects.filter(code=measure_type, active=True).first()
+    if kind is None:
+        errors["measure_type"] = "Choose a measure from the catalogue"
+    details = check_text(errors, "details", details)
+    refs = parse_controls(controls)
+    known = set(Threat.objects.filter(assessment__case=case).values_list("ref", flat=True))
+    unknown = [ref for ref in refs if ref not in known]
+    if unknown:
+        errors["controls"] = f"No risk {', '.join(unknown)} on this case's assessments"
+    owner = owner or actor
+    if not team_roles(owner, case.pk):
+        errors["owner"] = "The owner must be on the case team"
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = "The end date must be on or after the start date"
+    if not isinstance(cost_pence, int) or cost_pence < 0:
+        errors["cost_pence"] = "Enter the cost as a positive amount"
+    if status not in (MeasureStatus.PROPOSED, MeasureStatus.AGREED, MeasureStatus.IN_PLACE):
+        errors["status"] = "A new measure is proposed, agreed or in place"
+    elif status != MeasureStatus.PROPOSED and not actor.has_role(Role.PROTECTION_MANAGER):
+        errors["status"] = "Only a manager records a measure as agreed by the management team"
+    if errors:
+        raise ValidationError(errors)
+    measure = ProtectiveMeasure(
+        case=case,
+        measure_type=kind,
+        details=details,
+        controls=refs,
+        owner=owner,
+        status=status,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        cost_pence=cost_pence,
+        created_by=actor,
+    )
+    measure.save(force_insert=True)
+    MeasureStatusChange(
+        measure=measure,
+        from_status="",
+        to_status=status,
+        reason=reason.strip() or "Measure added to the package",
+        changed_by=actor,
+    ).save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="protective_measure",
+        object_id=measure.pk,
+        case_id=case.pk,
+        fields=("measure_type", "details", "controls", "owner", "status", "dates", "cost"),
+        justification="protective measure added",
+    )
+    return measure
+
+
+FINAL_MEASURE_STATUSES = (MeasureStatus.ENDED, MeasureStatus.DECLINED)
+
+
+@transaction.atomic
+def change_measure_status(
+    actor: User, measure_id: UUID | str, *, status: str, reason: str, version: int
+) -> ProtectiveMeasure:
+    measure = find_measure(actor, measure_id)
+    require_drafter(actor)
+    errors: dict[str, str] = {}
+    reason = check_text(errors, "reason", reason, "Give the reason for the change")
+    if status not in MeasureStatus.values:
+        errors["status"] = "Choose the new status"
+    elif status == measure.status:
+        errors["status"] = f"The measure is already {measure.get_status_display().lower()}"
+    elif measure.status in FINAL_MEASURE_STATUSES:
+        errors["status"] = f"The measure is {measure.get_status_display().lower()}: add a new one"
+    elif status == MeasureStatus.AGREED and not actor.has_role(Role.PROTECTION_MANAGER):
+        errors["status"] = "Only a manager records a measure as agreed by the management team"
+    if errors:
+        raise ValidationError(errors)
+    ensure_version(ProtectiveMeasure, measure.pk, version, "measure")
+    previous = measure.status
+    ProtectiveMeasure.objects.filter(pk=measure.pk).update(status=status)
+    today = timezone.localdate()
+    if status == MeasureStatus.IN_PLACE and measure.starts_on is None:
+        ProtectiveMeasure.objects.filter(pk=measure.pk).update(starts_on=today)
+    if status == MeasureStatus.ENDED and measure.ends_on is None:
+        ProtectiveMeasure.objects.filter(pk=measure.pk).update(ends_on=today)
+    MeasureStatusChange(
+        measure=measure, from_status=previous, to_status=status, reason=reason, changed_by=actor
+    ).save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="protective_measure",
+        object_id=measure.pk,
+        case_id=measure.case_id,
+        fields=("status",),
+        justification=reason,
+        details={"from": previous, "to": status},
+    )
+    measure.refresh_from_db()
+    return measure
+
+
+# --------------------------------------------------------------------------- decision log
+
+
+@transaction.atomic
+def record_decision(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    decided_at: datetime | None,
+    decision_maker: User | None,
+    ndm_stage: str,
+    decision: str,
+    rationale: str,
+    options_rejected: str = "",
+    corrects: UUID | str | None = None,
+) -> DecisionLogEntry:
+    """Append one entry; a correction is a new entry that references the one it corrects."""
+    case = find_visible_case(actor, case_id)
+    if not actor.has_role(*DRAFTING_ROLES, Role.AUTHORISING_OFFICER):
+        raise PermissionDenied("Your role does not write the decision log")
+    errors: dict[str, str] = {}
+    decision = check_text(errors, "decision", decision, "Record the decision")
+    rationale = check_text(errors, "rationale", rationale, "Record the rationale")
+    options_rejected = check_text(errors, "options_rejected", options_rejected)
+    if ndm_stage not in dict(config.NDM_STAGES):
+        errors["ndm_stage"] = "Choose the National Decision Model stage"
+    now = timezone.now()
+    if decided_at is None:
+        errors["decided_at"] = "Enter when the decision was made"
+    elif decided_at > now + timedelta(minutes=5):
+        errors["decided_at"] = "The decision time cannot be in the future"
+    decision_maker = decision_maker or actor
+    if not team_roles(decision_maker, case.pk):
+        errors["decision_maker"] = "The decision-maker must be on the case team"
+    corrected = None
+    if corrects:
+        try:
+            corrected = DecisionLogEntry.objects.get(case=case, pk=corrects)
+        except (DecisionLogEntry.DoesNotExist, ValueError, ValidationError):
+            errors["corrects"] = "The entry to correct is not in this case's log"
+    if errors or decided_at is None:
+        raise ValidationError(errors)
+    for _attempt in range(5):
+        sequence = (
+            DecisionLogEntry.objects.filter(case=case).aggregate(n=Max("sequence"))["n"] or 0
+        ) + 1
+        entry = DecisionLogEntry(
+            case=case,
+            sequence=sequence,
+            decided_at=decided_at,
+            entered_at=now,
+            decision_maker=decision_maker,
+            author=actor,
+            ndm_stage=ndm_stage,
+            decision=decision,
+            rationale=rationale,
+            options_rejected=options_rejected,
+            corrects=corrected,
+        )
+        try:
+            with transaction.atomic():
+                entry.save(force_insert=True)
+            break
+        except IntegrityError:
+            continue  # someone else took the number: take the next one
+    else:
+        raise ConflictError("The decision log is busy: try again")
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="decision_log",
+        object_id=entry.pk,
+        case_id=case.pk,
+        fields=("decision", "rationale", "options_rejected", "ndm_stage", "decided_at"),
+        justification=f"decision log entry {entry.sequence}"
+        + (f" correcting entry {corrected.sequence}" if corrected else ""),
+    )
+    return entry
+
+
+def refuse_decision_edit(actor: User, entry_id: UUID | str) -> None:
+    """Entries are never changed: say how to correct one instead."""
+    from .selectors import find_entry
+
+    entry = find_entry(actor, entry_id)
+    raise ValidationError(
+        f"Decision-log entry {entry.sequence} cannot be changed: record a new entry that "
+        "corrects it"
+    )

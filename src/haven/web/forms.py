@@ -1,0 +1,30 @@
+"""Form base class giving GOV.UK-style error messages ("Enter …", "Select …")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+CHOOSE_WIDGETS = (
+    forms.Select,
+    forms.RadioSelect,
+    forms.CheckboxInput,
+    forms.CheckboxSelectMultiple,
+)
+DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
+
+
+class GovukForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.error_messages.get("required") != DJANGO_REQUIRED:
+                continue  # the form already says something specific
+            label = str(field.label or "a value")
+            if not label[:2].isupper():  # keep acronyms such as "IOPC"
+                label = label[0].lower() + label[1:]
+            verb = "Select" if isinstance(field.widget, CHOOSE_WIDGETS) else "Enter"
+            if isinstance(field.widget, forms.ClearableFileInput):
+                verb = "Choose"
+            field.error_messages["required"] = f"{verb} {label}"
