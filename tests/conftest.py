@@ -68,7 +68,8 @@ def append_only_triggers(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("_django_db_helper")
     from haven.audit import triggers as ledger_triggers
     from haven.equipment import triggers as custody_triggers
+    from haven.risk import triggers as risk_triggers
 
     with connection.cursor() as cursor:
-        ledger_triggers.install(cursor.execute, connection.vendor)
-        custody_triggers.install(cursor.execute, connection.vendor)
+        for append_only in (ledger_triggers, custody_triggers, risk_triggers):
+            append_only.install(cursor.execute, connection.vendor)

@@ -1,41 +1,10 @@
-"""Database triggers that make the chain of custody append-only (installed by a migration).
-
-Same approach as haven/audit/triggers.py for the ledger, with this app's own function name so
-neither app depends on the other's migrations.
-"""
+"""The chain of custody is append-only (triggers installed by migration 0002)."""
 
 from __future__ import annotations
 
-from typing import Any
+from haven.audit.triggers import AppendOnly
 
-APPEND_ONLY_TABLES = ("equipment_custodyevent",)
-
-
-def install(execute: Any, vendor: str) -> None:
-    for table in APPEND_ONLY_TABLES:
-        if vendor == "sqlite":
-            for operation in ("UPDATE", "DELETE"):
-                execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
-                    f"BEFORE {operation} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-                )
-        elif vendor == "postgresql":
-            execute(
-                "CREATE OR REPLACE FUNCTION haven_custody_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ "
-                "LANGUAGE plpgsql;",
-            )
-            execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION haven_custody_append_only();"
-            )
-
-
-def drop_for_test_reset(execute: Any, vendor: str) -> None:
-    """Only for a test database flushed between transactional tests (SQLite deletes rows)."""
-    if vendor == "sqlite":
-        for table in APPEND_ONLY_TABLES:
-            for operation in ("update", "delete"):
-                execute(f"DROP TRIGGER IF EXISTS {table}_no_{operation}")
+CUSTODY = AppendOnly(tables=("equipment_custodyevent",), function="haven_custody_append_only")
+APPEND_ONLY_TABLES = CUSTODY.tables
+install = CUSTODY.install
+drop_for_test_reset = CUSTODY.drop_for_test_reset
