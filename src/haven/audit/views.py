@@ -6,6 +6,7 @@ from django.shortcuts import render
 from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.web.helpers import query_without_page
 
 from .forms import LedgerSearchForm
 from .selectors import LedgerSearch, search_ledger
@@ -17,10 +18,13 @@ def ledger_search(request: HttpRequest) -> HttpResponse:
     search = LedgerSearch(**form.cleaned_data) if form.is_valid() else LedgerSearch()
     user: User = request.user  # type: ignore[assignment]
     page = search_ledger(user, search, request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "audit/ledger.html",
-        {"form": form, "page": page, "query": query.urlencode(), "nav_active": Module.AUDIT},
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "nav_active": Module.AUDIT,
+        },
     )

@@ -13,46 +13,20 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
-from haven.accounts.roles import Clearance, Module
+from haven.accounts.roles import Clearance
+from haven.web.apihelpers import attempt as attempt_service
+from haven.web.apihelpers import declared_purpose, protection_user, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
 
-router = Router(tags=["cases"])
-PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
-
-
-def protection_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if not user.can_use(Module.PROTECTION):
-        raise HttpError(403, "Your role does not use the protection module")
-    return user
-
-
-def declared_purpose(request: HttpRequest) -> str:
-    purpose = parse_purpose(request.META.get(PURPOSE_HEADER))
-    if purpose is None:
-        raise HttpError(400, f"Send X-Haven-Purpose: one of {', '.join(Purpose.values)}")
-    return purpose
-
-
-def refuse(error: ValidationError) -> HttpError:
-    if hasattr(error, "error_dict"):
-        text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-        return HttpError(422, text)
-    return HttpError(422, "; ".join(error.messages))
-
 
 def attempt(action: Any) -> Any:
-    """Run a service call, turning business refusals into problem+json answers."""
-    try:
-        return action()
-    except services.ConflictError as conflict:
-        raise HttpError(409, str(conflict)) from conflict
-    except ValidationError as error:
-        raise refuse(error) from error
+    return attempt_service(action, conflicts=(services.ConflictError,))
+
+
+router = Router(tags=["cases"])
 
 
 class CaseOut(Schema):

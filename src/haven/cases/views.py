@@ -12,9 +12,17 @@ from django.views.decorators.http import require_POST
 
 from haven.access.decorators import module_required
 from haven.access.models import AccessGrant, TeamMembership
-from haven.access.purposes import Purpose, parse_purpose
+from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
+from haven.web.helpers import (
+    SESSION_PURPOSE,
+    add_form_errors,
+    ask_purpose,
+    marking_context,
+    query_without_page,
+    session_purpose,
+)
 
 from . import selectors, services
 from .config import ACCEPTANCE_FACTORS, TRANSITIONS, next_statuses
@@ -38,24 +46,6 @@ from .forms import (
     TeamMemberForm,
 )
 from .models import OBJECT_TYPE, Case, CaseStatus, PersonRole
-
-SESSION_PURPOSE = "haven_purpose"
-
-
-def session_purpose(request: HttpRequest) -> str | None:
-    return parse_purpose(request.session.get(SESSION_PURPOSE))
-
-
-def ask_purpose(request: HttpRequest) -> HttpResponse:
-    return redirect(f"/purpose/?next={request.get_full_path()}")
-
-
-def add_form_errors(form: object, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, error.messages)  # type: ignore[attr-defined]
 
 
 @module_required(Module.PROTECTION)
@@ -81,15 +71,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
     search = search_from(form)
     user: User = request.user  # type: ignore[assignment]
     page = selectors.list_cases(user, search, request.GET.get("page"), purpose)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "cases/list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "purpose_label": Purpose(purpose).label,
             "nav_active": "protection",
             "classification": "SECRET",
@@ -138,11 +126,6 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             **marking_context(case.marking),
         },
     )
-
-
-def marking_context(marking: str) -> dict[str, str]:
-    css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
-    return {"classification": marking, "classification_css": css}
 
 
 @module_required(Module.PROTECTION)
@@ -327,15 +310,13 @@ def triage(request: HttpRequest) -> HttpResponse:
     form = CaseSearchForm(request.GET or None)
     search = search_from(form)
     page = selectors.triage_queue(user, search, request.GET.get("page"), purpose)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "cases/triage.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "purpose_label": Purpose(purpose).label,
             "nav_active": "protection",
             "classification": "SECRET",

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from haven.access.decorators import module_required
-from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.web.helpers import marking_context, query_without_page, session_purpose
 
 from . import reports, selectors, services
 from .forms import (
@@ -44,21 +44,6 @@ def add_errors(form: Any, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
-
-
-def purpose_of(request: HttpRequest) -> str | None:
-    return parse_purpose(request.session.get("haven_purpose"))
-
-
-def marking_context(marking: str) -> dict[str, str]:
-    css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
-    return {"classification": marking, "classification_css": css}
-
-
-def query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -190,7 +175,7 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
         {
             **NAV,
             "asset": asset,
-            "link": selectors.asset_link_details(user, asset, purpose_of(request)),
+            "link": selectors.asset_link_details(user, asset, session_purpose(request)),
             "may_see_link": selectors.may_see_link_details(user, asset),
             "events": selectors.custody_history(user, asset.pk),
             "intact": services.chain_is_intact(asset),
@@ -359,7 +344,7 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
                 return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
     elif form is not None:
         form.add_error(None, "Only the deployment's supervising officer can do this")
-    deployment = selectors.get_deployment(user, deployment.pk, purpose_of(request))
+    deployment = selectors.get_deployment(user, deployment.pk, session_purpose(request))
     return render(
         request,
         "equipment/deployment_detail.html",

@@ -21,6 +21,7 @@ from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.timelimits import RULES
+from haven.web.helpers import add_form_errors, query_without_page
 
 from . import config, forms, imports, selectors, services, statistics, workflow
 from .models import ComplaintStatus, ReviewStatus
@@ -31,14 +32,6 @@ oversight = module_required(Module.OVERSIGHT)
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def add_form_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _submit(form: Any, action: Callable[[dict[str, Any]], Any]) -> Any:
@@ -114,12 +107,10 @@ def _search(request: HttpRequest) -> tuple[forms.SearchForm, selectors.Complaint
 def complaints(request: HttpRequest) -> HttpResponse:
     form, search = _search(request)
     page = selectors.list_complaints(_user(request), search, request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return _page(
         request,
         "oversight/complaints.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query_without_page(request)},
     )
 
 

@@ -8,49 +8,26 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from haven.access.purposes import Purpose, parse_purpose
+from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
-from haven.accounts.roles import Module
+from haven.web.apihelpers import PURPOSE_HEADER, declared_purpose, protection_user
+from haven.web.apihelpers import attempt as attempt_service
 
 from . import reports, selectors, services
 from .models import DecisionLogEntry, ProtectiveMeasure, RiskAssessment
 
+
+def attempt(action: Any) -> Any:
+    return attempt_service(action, conflicts=(services.ConflictError,))
+
+
 router = Router(tags=["risk"])
-PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 Score = int | None
 LongText = Field("", max_length=10_000)
-
-
-def protection_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if not user.can_use(Module.PROTECTION):
-        raise HttpError(403, "Your role does not use the protection module")
-    return user
-
-
-def declared_purpose(request: HttpRequest) -> str:
-    purpose = parse_purpose(request.META.get(PURPOSE_HEADER))
-    if purpose is None:
-        raise HttpError(400, f"Send X-Haven-Purpose: one of {', '.join(Purpose.values)}")
-    return purpose
-
-
-def attempt(action: Callable[[], Any]) -> Any:
-    try:
-        return action()
-    except services.ConflictError as conflict:
-        raise HttpError(409, str(conflict)) from conflict
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            text = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
-        else:
-            text = "; ".join(error.messages)
-        raise HttpError(422, text) from error
 
 
 # --------------------------------------------------------------------------- schemas

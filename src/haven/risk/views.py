@@ -18,41 +18,26 @@ from django.views.decorators.http import require_GET, require_POST
 
 from haven.access.decorators import module_required
 from haven.access.models import TeamMembership
-from haven.access.purposes import Purpose, parse_purpose
+from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.cases.selectors import find_visible_case
+from haven.web.helpers import (
+    add_form_errors,
+    ask_purpose,
+    marking_context,
+    query_without_page,
+    session_purpose,
+)
 
 from . import forms, reports, selectors, services
 from .models import Status
 
-SESSION_PURPOSE = "haven_purpose"  # chosen once per session on the casework purpose page
 protection = module_required(Module.PROTECTION)
 
 
 def user_of(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def session_purpose(request: HttpRequest) -> str | None:
-    return parse_purpose(request.session.get(SESSION_PURPOSE))
-
-
-def ask_purpose(request: HttpRequest) -> HttpResponse:
-    return redirect(f"{reverse('cases:purpose')}?next={request.get_full_path()}")
-
-
-def marking_context(marking: str) -> dict[str, str]:
-    css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
-    return {"classification": marking, "classification_css": css}
-
-
-def add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -98,8 +83,6 @@ def home(request: HttpRequest, purpose: str) -> HttpResponse:
     view = selectors.portfolio(
         user_of(request), purpose, band=band, show=show, page_number=request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return page(
         request,
         "risk/home.html",
@@ -107,7 +90,7 @@ def home(request: HttpRequest, purpose: str) -> HttpResponse:
             "view": view,
             "band": band,
             "show": show,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "form": form,
             "is_manager": user_of(request).has_role(Role.PROTECTION_MANAGER),
         },
@@ -155,7 +138,7 @@ def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
         try:
             assessment = services.start_assessment(user, case.pk, **form.service_data())
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, f"Version {assessment.number} drafted")
             return redirect("risk:assessment", assessment_id=assessment.pk)
@@ -209,7 +192,7 @@ def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
         except services.ConflictError as conflict:
             form.add_error(None, str(conflict))
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, "Draft saved")
             return redirect("risk:assessment", assessment_id=found.pk)
@@ -236,7 +219,7 @@ def record_form(
         try:
             action(user, found.pk, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("risk:assessment", assessment_id=found.pk)
@@ -383,7 +366,7 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
                 status=data["status"],
             )
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, "Measure added to the package")
             return redirect(reverse("risk:case", args=[case.pk]) + "#measures")
@@ -408,7 +391,7 @@ def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
         except services.ConflictError as conflict:
             form.add_error(None, str(conflict))
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, "Status changed")
             return redirect(reverse("risk:case", args=[measure.case_id]) + "#measures")
@@ -460,7 +443,7 @@ def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> Http
         except PermissionDenied:
             raise
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, "Entry added to the decision log")
             return redirect(reverse("risk:case", args=[case.pk]) + "#decisions")
@@ -481,7 +464,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         try:
             services.add_catalogue_measure(user, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, "Measure added to the catalogue")
             return redirect("risk:catalogue")

@@ -1,0 +1,48 @@
+"""Helpers the protection API routers share: module check, declared purpose, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja.errors import HttpError
+
+from haven.access.purposes import Purpose, parse_purpose
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+
+PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
+T = TypeVar("T")
+
+
+def protection_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.can_use(Module.PROTECTION):
+        raise HttpError(403, "Your role does not use the protection module")
+    return user
+
+
+def declared_purpose(request: HttpRequest) -> str:
+    purpose = parse_purpose(request.META.get(PURPOSE_HEADER))
+    if purpose is None:
+        raise HttpError(400, f"Send X-Haven-Purpose: one of {', '.join(Purpose.values)}")
+    return purpose
+
+
+def refuse(error: ValidationError) -> HttpError:
+    if hasattr(error, "error_dict"):
+        text = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+        return HttpError(422, text)
+    return HttpError(422, "; ".join(error.messages))
+
+
+def attempt(action: Callable[[], T], conflicts: tuple[type[Exception], ...] = ()) -> T:
+    """Run a service call, turning business refusals into problem+json answers."""
+    try:
+        return action()
+    except conflicts as conflict:
+        raise HttpError(409, str(conflict)) from conflict
+    except ValidationError as error:
+        raise refuse(error) from error

@@ -1,0 +1,43 @@
+"""Small helpers every domain's views share: the session's purpose of access, the page's
+classification banner, service refusals shown on a form, and pagination links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from haven.access.purposes import parse_purpose
+
+SESSION_PURPOSE = "haven_purpose"
+
+
+def session_purpose(request: HttpRequest) -> str | None:
+    return parse_purpose(request.session.get(SESSION_PURPOSE))
+
+
+def ask_purpose(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('cases:purpose')}?next={request.get_full_path()}")
+
+
+def marking_context(marking: str) -> dict[str, str]:
+    css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
+    return {"classification": marking, "classification_css": css}
+
+
+def add_form_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The current filters, for the pagination links to carry."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
