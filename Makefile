@@ -55,7 +55,8 @@ test-postgres:
 	HAVEN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -p no:cacheprovider
 
 bench: setup postgres
-	$(BIN)/python bench/run_all.py
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	@echo "Benchmarks: $(BIN)/python bench/NAME.py --help  (NAME: $(basename $(notdir $(filter-out bench/bench_settings.py bench/casework_wsgi.py bench/casework_locust.py,$(wildcard bench/*.py)))))"
 
 clean:
 	rm -rf $(VENV) node_modules var src/haven/web/static/vendor

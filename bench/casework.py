@@ -3,16 +3,18 @@
     .venv/bin/python bench/casework.py [--cases 100000] [--ledger 1000000] [--seconds 60]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth). Two databases are prepared with the demo
-loader (haven_bench_secure, haven_bench_plain; kept between runs, reloaded if their size
-differs): the "secure" one as in production, the "plain" one with the ledger and field encryption
-switched off by a bench-only WSGI module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is
-the baseline. Each is served by gunicorn (sync workers) and driven by threads with http.client.
-Prints p50/p95/p99 latency, throughput and errors per operation, and secure/plain ratios.
+loader (haven_bench_secure_N, haven_bench_plain_N for N cases; kept between runs): "secure" as
+in production, "plain" with the ledger and field encryption switched off by a bench-only WSGI
+module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is the baseline. Each is served by
+gunicorn (sync workers) and driven by Locust (bench extra: pip install -e '.[bench]'; the users
+are in bench/casework_locust.py), paced and saturated. Prints p50/p95/p99 latency, throughput
+and errors per operation, and secure/plain ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
 import json
 import os
@@ -20,7 +22,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,11 +35,11 @@ USERS = 20
 CASES_PER_USER = 300
 
 
-def env_for(mode: str, data_dir: str) -> dict[str, str]:
+def env_for(mode: str, data_dir: str, cases: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(KEYS)
     env.update(
-        HAVEN_DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/haven_bench_{mode}",
+        HAVEN_DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/haven_bench_{mode}_{cases}",
         HAVEN_SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
         HAVEN_INSECURE_HTTP="1",
         HAVEN_DATA_DIR=data_dir,
@@ -137,82 +138,14 @@ def load(cases: int, ledger_size: int, out: str) -> None:
 
 # --------------------------------------------------------------------------- driving (parent)
 
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def drive(port: int, users: list[dict], seconds: float) -> dict:
-    stats: dict[str, list[float]] = {"case list": [], "case page": [], "case update": []}
-    errors: dict[str, int] = dict.fromkeys(stats, 0)
-    lock = threading.Lock()
-    stop_at = time.perf_counter() + seconds
-
-    def worker(index: int, user: dict) -> None:
-        rng = random.Random(index)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        cookie = {"Cookie": f"sessionid={user['session']}"}
-        api = {
-            "Authorization": f"Bearer {user['token']}",
-            "X-Haven-Purpose": "case_management",
-            "Content-Type": "application/json",
-        }
-        versions: dict[str, int] = {}
-
-        def call(method: str, path: str, headers: dict, body: str | None = None):
-            nonlocal conn
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                return response.status, data
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                return 599, b""
-
-        while time.perf_counter() < stop_at:
-            case = rng.choice(user["cases"])
-            op = rng.choices(["case list", "case page", "case update"], [3, 5, 2])[0]
-            if op == "case update" and case not in versions:
-                status, data = call("GET", f"/api/cases/{case}", api)
-                versions[case] = json.loads(data)["version"] if status == 200 else 1
-            started = time.perf_counter()
-            if op == "case list":
-                status, _ = call("GET", f"/cases/?page={rng.randint(1, 12)}", cookie)
-            elif op == "case page":
-                status, _ = call("GET", f"/cases/{case}/", cookie)
-            else:
-                body = {
-                    "version": versions[case],
-                    "reason": "bench update",
-                    "address": f"{rng.randint(1, 999)} Bench Road",
-                }
-                status, _ = call("PATCH", f"/api/cases/{case}", api, json.dumps(body))
-                if status == 200:
-                    versions[case] += 1
-                else:
-                    versions.pop(case, None)
-            elapsed = time.perf_counter() - started
-            with lock:
-                stats[op].append(elapsed)
-                if status >= 400:
-                    errors[op] += 1
-
-    threads = [threading.Thread(target=worker, args=(i, u)) for i, u in enumerate(users)]
-    wall = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - wall
-    return {"stats": stats, "errors": errors, "wall": wall}
+OPERATIONS = ("case list", "case page", "case update")
+# Two loads per database. "paced": 20 officers who each wait 0.5-1.5 s between actions (a
+# heavier rhythm than people reading case files keep). "saturated": the same 20 with no wait at
+# all, so latency is queueing for the machine's cores (Little's law: 20 / throughput).
+LOADS = {"paced": "0.5,1.5", "saturated": "0,0"}
 
 
-def serve(mode: str, data_dir: str, port: int, workers: int) -> subprocess.Popen:
+def serve(mode: str, data_dir: str, cases: int, port: int, workers: int) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "casework_wsgi:application",
@@ -220,14 +153,10 @@ def serve(mode: str, data_dir: str, port: int, workers: int) -> subprocess.Popen
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "4",
         "--log-level",
         "warning",
     ]
-    server = subprocess.Popen(command, env=env_for(mode, data_dir), cwd=ROOT)
+    server = subprocess.Popen(command, env=env_for(mode, data_dir, cases), cwd=ROOT)
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -240,49 +169,78 @@ def serve(mode: str, data_dir: str, port: int, workers: int) -> subprocess.Popen
     raise SystemExit("gunicorn did not start")
 
 
-def prepare(mode: str, cases: int, ledger_size: int, data_dir: str) -> dict:
-    info = Path(data_dir) / f"bench-{mode}.json"
-    database = f"haven_bench_{mode}"
+def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: Path) -> dict:
+    """One headless Locust run; returns its per-operation figures from the CSV it writes."""
+    command = [
+        str(ROOT / ".venv" / "bin" / "locust"),
+        "-f",
+        str(ROOT / "bench" / "casework_locust.py"),
+        "--headless",
+        "--users",
+        str(USERS),
+        "--spawn-rate",
+        str(USERS),
+        "--run-time",
+        f"{int(seconds)}s",
+        "--host",
+        f"http://127.0.0.1:{port}",
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    env = dict(os.environ, HAVEN_BENCH_USERS=str(users_file), HAVEN_BENCH_THINK=think)
+    with open(f"{prefix}.log", "w") as log:  # Locust's own summary, kept for reading
+        subprocess.run(command, env=env, cwd=ROOT, stdout=log, stderr=log, check=False)
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    figures = {}
+    for op in OPERATIONS:
+        row = rows.get(op, {})
+        figures[op] = {
+            "n": int(row.get("Request Count", 0)),
+            "p50": float(row.get("50%", "nan")),
+            "p95": float(row.get("95%", "nan")),
+            "p99": float(row.get("99%", "nan")),
+            "rps": float(row.get("Requests/s", 0)),
+            "errors": int(row.get("Failure Count", 0)),
+        }
+    figures["_total"] = {"rps": sum(figures[op]["rps"] for op in OPERATIONS)}
+    return figures
+
+
+def prepare(mode: str, cases: int, ledger_size: int, data_dir: str) -> Path:
+    info = Path(data_dir) / f"bench-{mode}-{cases}.json"
+    database = f"haven_bench_{mode}_{cases}"
     if info.exists() and json.loads(info.read_text()).get("cases") == cases:
         print(f"{mode}: reusing {database}")
-        return json.loads(info.read_text())
+        return info
     print(f"{mode}: loading {cases} cases into {database} …", flush=True)
     psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]
     subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database}"], check=True)
     subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
-    env = env_for(mode, data_dir)
+    env = env_for(mode, data_dir, cases)
     subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run(
         [PY, __file__, "_load", str(cases), str(ledger_size), str(info)], env=env, check=True
     )
-    return json.loads(info.read_text())
+    return info
 
 
-def report(mode: str, result: dict) -> dict[str, dict[str, float]]:
-    figures = {}
-    print(f"\n{mode}: {result['wall']:.1f} s wall")
+def report(title: str, figures: dict, seconds: float) -> None:
+    print(f"\n{title} ({seconds:.0f} s, {USERS} users)")
     print(
         f"  {'operation':12} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} errors"
     )
-    for op, values in result["stats"].items():
-        row = {
-            "n": len(values),
-            "p50": percentile(values, 0.50) * 1000,
-            "p95": percentile(values, 0.95) * 1000,
-            "p99": percentile(values, 0.99) * 1000,
-            "rps": len(values) / result["wall"],
-            "errors": result["errors"][op],
-        }
-        figures[op] = row
+    for op in OPERATIONS:
+        row = figures[op]
         print(
-            f"  {op:12} {row['n']:>6} {row['p50']:>8.1f} {row['p95']:>8.1f} {row['p99']:>8.1f}"
+            f"  {op:12} {row['n']:>8} {row['p50']:>8.0f} {row['p95']:>8.0f} {row['p99']:>8.0f}"
             f" {row['rps']:>7.1f} {row['errors']}"
         )
-    total = sum(len(v) for v in result["stats"].values())
-    failed = sum(result["errors"].values())
-    print(f"  total throughput {total / result['wall']:.1f} req/s, errors {failed}")
-    figures["_total"] = {"rps": total / result["wall"]}
-    return figures
+    failed = sum(figures[op]["errors"] for op in OPERATIONS)
+    print(f"  total throughput {figures['_total']['rps']:.1f} req/s, errors {failed}")
 
 
 def main() -> None:
@@ -297,26 +255,33 @@ def main() -> None:
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "haven-bench"))
     args = parser.parse_args()
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-    results = {}
+    print(f"{os.cpu_count()} cores; gunicorn {args.workers} sync workers; Locust {USERS} users")
+    results: dict[tuple[str, str], dict] = {}
     for number, mode in enumerate(("secure", "plain")):
-        info = prepare(mode, args.cases, args.ledger, args.data_dir)
+        users_file = prepare(mode, args.cases, args.ledger, args.data_dir)
         port = 18700 + number
-        server = serve(mode, args.data_dir, port, args.workers)
+        server = serve(mode, args.data_dir, args.cases, port, args.workers)
         try:
-            drive(port, info["users"], min(5.0, args.seconds))  # warm-up, not counted
-            results[mode] = report(mode, drive(port, info["users"], args.seconds))
+            warm = Path(args.data_dir) / f"{mode}-warm-up"
+            run_locust(port, users_file, LOADS["saturated"], 5, warm)  # not counted
+            for load_name, think in LOADS.items():
+                prefix = Path(args.data_dir) / f"{mode}-{load_name}"
+                figures = run_locust(port, users_file, think, args.seconds, prefix)
+                results[mode, load_name] = figures
+                report(f"{mode}, {load_name}", figures, args.seconds)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print("\nsecurity overhead (secure / plain), goal p95 case page < 100 ms, ratio < 1.3x:")
-    for op in ("case list", "case page", "case update"):
-        secure, plain = results["secure"][op], results["plain"][op]
-        print(
-            f"  {op:12} p95 {secure['p95']:.1f} / {plain['p95']:.1f} ms = "
-            f"{secure['p95'] / plain['p95']:.2f}x"
-        )
-    ratio = results["plain"]["_total"]["rps"] / results["secure"]["_total"]["rps"]
-    print(f"  throughput plain / secure = {ratio:.2f}x")
+    print("\nsecurity overhead, p95 secure / plain (goal: case page p95 < 100 ms, ratio < 1.3x)")
+    for load_name in LOADS:
+        secure, plain = results["secure", load_name], results["plain", load_name]
+        for op in OPERATIONS:
+            print(
+                f"  {load_name:9} {op:12} {secure[op]['p95']:>6.0f} / {plain[op]['p95']:>4.0f} ms"
+                f" = {secure[op]['p95'] / plain[op]['p95']:.2f}x"
+            )
+        ratio = plain["_total"]["rps"] / secure["_total"]["rps"]
+        print(f"  {load_name:9} throughput plain / secure = {ratio:.2f}x")
 
 
 if __name__ == "__main__":

@@ -160,3 +160,29 @@ def test_production_settings_hash_with_argon2id():
             get_hashers.cache_clear()
     assert encoded.startswith("argon2$argon2id$")
     del user
+
+
+def test_activity_is_stamped_once_per_resolution_not_on_every_request(client):
+    from django.contrib.sessions.models import Session
+
+    sign_in(client, UserFactory())
+    client.get("/")
+    key = client.session.session_key
+    stamped = Session.objects.get(pk=key).expire_date
+    soon = timezone.now() + timedelta(seconds=settings.SESSION_ACTIVITY_RESOLUTION_SECONDS - 5)
+    with mock.patch("django.utils.timezone.now", return_value=soon):
+        assert client.get("/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date == stamped
+    later = timezone.now() + timedelta(seconds=settings.SESSION_ACTIVITY_RESOLUTION_SECONDS + 5)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert client.get("/").status_code == 200
+    assert Session.objects.get(pk=key).expire_date > stamped
+
+
+def test_idle_timeout_counts_from_the_last_stamped_activity(client):
+    sign_in(client, UserFactory())
+    client.get("/")
+    start = timezone.now()
+    for minutes in (10, 20):  # active at 10, so still signed in at 20
+        with mock.patch("django.utils.timezone.now", return_value=start + timedelta(minutes=minutes)):
+            assert client.get("/").status_code == 200

@@ -32,8 +32,15 @@ class SessionGuardMiddleware:
             logout(request)
             messages.info(request, reason)
             return redirect("accounts:login")
-        request.session[LAST_SEEN] = int(timezone.now().timestamp())
+        self.stamp_activity(request)
         return self.get_response(request)
+
+    @staticmethod
+    def stamp_activity(request: HttpRequest) -> None:
+        now = int(timezone.now().timestamp())
+        last_seen = request.session.get(LAST_SEEN)
+        if last_seen is None or now - last_seen >= settings.SESSION_ACTIVITY_RESOLUTION_SECONDS:
+            request.session[LAST_SEEN] = now  # modifies, so saves and extends, the session
 
     @staticmethod
     def stale_reason(request: HttpRequest) -> str | None:

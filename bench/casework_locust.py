@@ -1,0 +1,77 @@
+"""Locust users for bench/casework.py: protection officers working their own cases.
+
+Environment (set by bench/casework.py):
+  HAVEN_BENCH_USERS  JSON file written by the loader: one session cookie, API token and case
+                     list per officer
+  HAVEN_BENCH_THINK  "MIN,MAX" seconds a user waits between actions; "0,0" for none (saturation)
+
+Each simulated user signs in as its own officer (so 20 users are 20 officers, each on their own
+caseload) and mixes the three measured operations 3:5:2. Fetching the version number before a
+first update is named "(version)" and left out of the figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import threading
+
+from locust import HttpUser, between, constant, task
+
+OFFICERS = json.loads(open(os.environ["HAVEN_BENCH_USERS"]).read())["users"]  # noqa: SIM115
+_next_officer = itertools.count()
+_lock = threading.Lock()
+THINK_MIN, THINK_MAX = (float(x) for x in os.environ.get("HAVEN_BENCH_THINK", "0,0").split(","))
+
+
+class ProtectionOfficer(HttpUser):
+    wait_time = between(THINK_MIN, THINK_MAX) if THINK_MAX > 0 else constant(0)
+
+    def on_start(self) -> None:
+        with _lock:
+            officer = OFFICERS[next(_next_officer) % len(OFFICERS)]
+        self.cases: list[str] = officer["cases"]
+        self.versions: dict[str, int] = {}
+        self.rng = random.Random(officer["session"])
+        self.client.cookies.set("sessionid", officer["session"])
+        self.api = {
+            "Authorization": f"Bearer {officer['token']}",
+            "X-Haven-Purpose": "case_management",
+            "Content-Type": "application/json",
+        }
+
+    @task(3)
+    def case_list(self) -> None:
+        self.client.get(f"/cases/?page={self.rng.randint(1, 12)}", name="case list")
+
+    @task(5)
+    def case_page(self) -> None:
+        self.client.get(f"/cases/{self.rng.choice(self.cases)}/", name="case page")
+
+    @task(2)
+    def case_update(self) -> None:
+        case = self.rng.choice(self.cases)
+        if case not in self.versions:
+            with self.client.get(
+                f"/api/cases/{case}", headers=self.api, name="(version)", catch_response=True
+            ) as response:
+                self.versions[case] = response.json()["version"] if response.ok else 1
+        body = {
+            "version": self.versions[case],
+            "reason": "bench update",
+            "address": f"{self.rng.randint(1, 999)} Bench Road",
+        }
+        with self.client.patch(
+            f"/api/cases/{case}",
+            json=body,
+            headers=self.api,
+            name="case update",
+            catch_response=True,
+        ) as response:
+            if response.status_code == 200:
+                self.versions[case] += 1
+            else:
+                self.versions.pop(case, None)  # refetch next time
+                response.failure(f"{response.status_code}: {response.text[:200]}")
