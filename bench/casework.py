@@ -62,14 +62,12 @@ def load(cases: int, ledger_size: int, out: str) -> None:
         import casework_wsgi
 
         casework_wsgi.switch_security_off()
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import transaction
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from haven.access.models import TeamMembership, TeamRole
     from haven.accounts import services as account_services
-    from haven.accounts.middleware import EPOCH
     from haven.accounts.models import User
     from haven.accounts.roles import Clearance, Role
     from haven.audit.models import Action, LedgerEntry
@@ -114,26 +112,43 @@ def load(cases: int, ledger_size: int, out: str) -> None:
         user = account_services.create_user(
             name, "bench password not secret", [Role.PROTECTION_OFFICER], Clearance.SECRET
         )
-        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
         mine = rng.sample(all_ids, CASES_PER_USER)
         TeamMembership.objects.bulk_create(
             TeamMembership(object_type="case", object_id=pk, user=user, team_role=TeamRole.OFFICER)
             for pk in mine
         )
+        users.append({"username": name, "cases": [str(c) for c in mine]})
+    Path(out).write_text(json.dumps({"cases": Case.objects.count(), "users": users}))
+
+
+def sign_in(out: str) -> None:
+    """Fresh signed-in sessions (password and TOTP done) and API tokens for this run's users."""
+    import django
+
+    django.setup()
+    from django.contrib.sessions.backends.db import SessionStore
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts import services as account_services
+    from haven.accounts.middleware import EPOCH, LAST_SEEN
+    from haven.accounts.models import User
+
+    info = json.loads(Path(out).read_text())
+    for entry in info["users"]:
+        user = User.objects.get(username=entry["username"])
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
         session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
         session["_auth_user_hash"] = user.get_session_auth_hash()
-        session["otp_device_id"] = device.persistent_id
+        session["otp_device_id"] = TOTPDevice.objects.get(user=user).persistent_id
         session[EPOCH] = user.session_epoch
         session["haven_purpose"] = "case_management"
-        session["haven_last_seen"] = int(time.time()) + 3600
+        session[LAST_SEEN] = int(time.time())
         session.create()
-        _, token = account_services.issue_api_token(user, "bench")
-        users.append(
-            {"session": session.session_key, "token": token, "cases": [str(c) for c in mine]}
-        )
-    Path(out).write_text(json.dumps({"cases": Case.objects.count(), "users": users}))
+        entry["session"] = session.session_key
+        _, entry["token"] = account_services.issue_api_token(user, "bench")
+    Path(out).write_text(json.dumps(info))
 
 
 # --------------------------------------------------------------------------- driving (parent)
@@ -247,6 +262,9 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_load":
         load(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "_sign_in":
+        sign_in(sys.argv[2])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--ledger", type=int, default=1_000_000)
@@ -259,6 +277,8 @@ def main() -> None:
     results: dict[tuple[str, str], dict] = {}
     for number, mode in enumerate(("secure", "plain")):
         users_file = prepare(mode, args.cases, args.ledger, args.data_dir)
+        env = env_for(mode, args.data_dir, args.cases)
+        subprocess.run([PY, __file__, "_sign_in", str(users_file)], env=env, check=True)
         port = 18700 + number
         server = serve(mode, args.data_dir, args.cases, port, args.workers)
         try:

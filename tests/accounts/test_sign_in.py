@@ -184,5 +184,7 @@ def test_idle_timeout_counts_from_the_last_stamped_activity(client):
     client.get("/")
     start = timezone.now()
     for minutes in (10, 20):  # active at 10, so still signed in at 20
-        with mock.patch("django.utils.timezone.now", return_value=start + timedelta(minutes=minutes)):
+        with mock.patch(
+            "django.utils.timezone.now", return_value=start + timedelta(minutes=minutes)
+        ):
             assert client.get("/").status_code == 200
