@@ -4,6 +4,11 @@ QoS 1 with a persistent session (fixed client id, clean_session off): while the 
 down the broker keeps what it accepted, and a message is acknowledged only after it is stored
 (manual PUBACK), so nothing the broker delivered is lost; storing is idempotent, so redelivery
 is harmless. Reconnects back off from 1 s to 60 s.
+
+paho delivers messages one at a time on its network thread. That thread only parses; a
+BatchWriter stores whatever has arrived in one transaction, and each message is acknowledged
+from the writer thread after the commit. A message whose batch failed stays unacknowledged:
+the broker delivers it again when the session resumes.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from django.db import close_old_connections
+from django.utils import timezone
 
-from . import receivers
+from . import receivers, services
+from .batching import BatchWriter
 
 log = logging.getLogger("haven.telemetry.mqtt")
 
@@ -34,10 +41,13 @@ class Listener:
         client_id: str = "haven-telemetry",
         persistent: bool = True,
         on_stored: Callable[[str, receivers.Reply], None] | None = None,
+        writer: BatchWriter | None = None,
     ) -> None:
         self.host, self.port, self.topic = host, port, topic
         self.counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()  # counted from the network and writer threads
         self.on_stored = on_stored
+        self.writer = writer or BatchWriter()
         self.subscribed = threading.Event()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -67,26 +77,47 @@ class Listener:
         log.warning("MQTT disconnected (%s); reconnecting with back-off", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        close_old_connections()
-        reply = receivers.safely(lambda: receivers.receive_mqtt(message.topic, message.payload))
-        if reply.status == 503:
-            # Not stored: leave it unacknowledged so the broker delivers it again.
-            self.counts["unstored"] += 1
+        now = timezone.now()
+        parsed = receivers.parse_mqtt(message.topic, message.payload, now)
+        if isinstance(parsed, receivers.Reply):
+            self._done(message, parsed)  # refused or ignored: nothing to store, ack now
             return
-        self.counts[reply.reason or "stored"] += 1
-        client.ack(message.mid, message.qos)
+        future = self.writer.submit(parsed, now)
+        future.add_done_callback(lambda stored: self._stored(message, stored))
+
+    def _stored(self, message: mqtt.MQTTMessage, future: Future[services.Outcome]) -> None:
+        """On the writer thread, after its batch committed (or failed)."""
+        if future.exception() is not None:
+            self._count("unstored")  # no PUBACK: the broker delivers it again
+            return
+        self._done(message, receivers.owntracks_reply(future.result(), receivers.Reply(200)))
+
+    def _done(self, message: mqtt.MQTTMessage, reply: receivers.Reply) -> None:
+        self._count(reply.reason or "stored")
+        self.client.ack(message.mid, message.qos)
         if self.on_stored:
             self.on_stored(message.topic, reply)
 
+    def _count(self, reason: str) -> None:
+        with self._counts_lock:
+            self.counts[reason] += 1
+
     def start(self) -> None:
         """Connect and run the network loop in a background thread."""
+        self.writer.start()
         self.client.connect_async(self.host, self.port, keepalive=30)
         self.client.loop_start()
 
     def run_forever(self) -> None:
+        self.writer.start()
         self.client.connect_async(self.host, self.port, keepalive=30)
-        self.client.loop_forever(retry_first_connection=True)
+        try:
+            self.client.loop_forever(retry_first_connection=True)
+        finally:
+            self.writer.stop()
 
     def stop(self) -> None:
+        """Store and acknowledge what has arrived, then disconnect."""
+        self.writer.stop()
         self.client.disconnect()
         self.client.loop_stop()

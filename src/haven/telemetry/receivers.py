@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,10 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from . import services
+from .batching import StoreFailed
 from .config import get_config
 from .protocols import (
+    Message,
     OsmAndOptions,
     Rejected,
     owntracks_device_id,
@@ -43,13 +46,40 @@ def _refuse(rejection: Rejected, status: int | None = None) -> Reply:
     return Reply(status or rejection.status, b"", reason=rejection.reason)
 
 
+# Stores one parsed message and answers its outcome: store_now (own transaction) or a
+# BatchWriter's store (group commit). May raise DatabaseError: safely() turns it into 503.
+Store = Callable[[Message, dt.datetime], services.Outcome]
+
+
+def store_now(message: Message, received_at: dt.datetime) -> services.Outcome:
+    """Store one message in its own transaction (the Django views: no writer thread there)."""
+    return services.ingest_batch([message], received_at=received_at)[0]
+
+
 def receive_osmand(
-    *, query_string: str, content_type: str, body: bytes, now: dt.datetime | None = None
+    *,
+    query_string: str,
+    content_type: str,
+    body: bytes,
+    now: dt.datetime | None = None,
+    store: Store = store_now,
 ) -> Reply:
     """OsmAnd / Traccar Client, any method and path: 200 with an empty body when stored (or a
     resend), 400 for malformed input or an unknown device (404 for the JSON variant)."""
-    config = get_config()
     now = now or timezone.now()
+    parsed = parse_osmand_request(
+        query_string=query_string, content_type=content_type, body=body, now=now
+    )
+    if isinstance(parsed, Reply):
+        return parsed
+    return osmand_reply(parsed, store(parsed, now))
+
+
+def parse_osmand_request(
+    *, query_string: str, content_type: str, body: bytes, now: dt.datetime
+) -> Message | Reply:
+    """The OsmAnd message to store, or the reply refusing it (counted)."""
+    config = get_config()
     options = OsmAndOptions(
         now=now,
         speed_unit=config.default_speed_unit,
@@ -57,17 +87,18 @@ def receive_osmand(
         future_tolerance_s=config.future_tolerance_s,
     )
     try:
-        message = parse_osmand(
+        return parse_osmand(
             query_string=query_string, content_type=content_type, body=body, options=options
         )
     except Rejected as rejection:
         return _refuse(rejection)
-    try:
-        services.ingest(message, received_at=now, config=config)
-    except Rejected as rejection:
-        if rejection.reason == "unknown_device":
-            return _refuse(rejection, 404 if message.protocol == "osmand-json" else 400)
-        return _refuse(rejection)
+
+
+def osmand_reply(message: Message, outcome: services.Outcome) -> Reply:
+    if isinstance(outcome, Rejected):
+        if outcome.reason == "unknown_device":
+            return _refuse(outcome, 404 if message.protocol == "osmand-json" else 400)
+        return _refuse(outcome)
     return Reply(200)
 
 
@@ -77,10 +108,10 @@ def receive_owntracks_http(
     user: str = "",
     device: str = "",
     now: dt.datetime | None = None,
+    store: Store = store_now,
 ) -> Reply:
     """OwnTracks HTTP mode: POST of the MQTT JSON; identity from X-Limit-U/-D, ?u=&d=, or the
     payload's topic. Success is 200 with `[]` (the app retries anything else)."""
-    config = get_config()
     now = now or timezone.now()
     ok = Reply(200, b"[]", "application/json")
     if not body.strip():
@@ -95,27 +126,42 @@ def receive_owntracks_http(
             topic = document["topic"]
         else:
             return _refuse(Rejected("missing_device_id"))
-    return _owntracks(topic, body, now, config.future_tolerance_s, ok)
+    parsed = parse_mqtt(topic, body, now, ok)
+    if isinstance(parsed, Reply):
+        return parsed
+    return owntracks_reply(store(parsed, now), ok)
 
 
-def receive_mqtt(topic: str, payload: bytes, now: dt.datetime | None = None) -> Reply:
+def receive_mqtt(
+    topic: str, payload: bytes, now: dt.datetime | None = None, store: Store = store_now
+) -> Reply:
     """One MQTT message (OwnTracks topics). The reply is for counting only."""
-    config = get_config()
     now = now or timezone.now()
-    return _owntracks(topic, payload, now, config.future_tolerance_s, Reply(200))
+    parsed = parse_mqtt(topic, payload, now)
+    if isinstance(parsed, Reply):
+        return parsed
+    return owntracks_reply(store(parsed, now), Reply(200))
 
 
-def _owntracks(topic: str, body: bytes, now: dt.datetime, tolerance: int, ok: Reply) -> Reply:
+def parse_mqtt(
+    topic: str, payload: bytes, now: dt.datetime, ok: Reply | None = None
+) -> Message | Reply:
+    """The OwnTracks message to store, or the final reply when there is none: refused (and
+    counted), or a type we ignore (``ok``)."""
     try:
-        message = parse_owntracks(topic, body, now=now, future_tolerance_s=tolerance)
+        message = parse_owntracks(
+            topic, payload, now=now, future_tolerance_s=get_config().future_tolerance_s
+        )
     except Rejected as rejection:
         return _refuse(rejection)
     if message is None:
-        return ok
-    try:
-        services.ingest(message, received_at=now)
-    except Rejected as rejection:
-        return _refuse(rejection, 404 if rejection.reason == "unknown_device" else None)
+        return ok or Reply(200)
+    return message
+
+
+def owntracks_reply(outcome: services.Outcome, ok: Reply) -> Reply:
+    if isinstance(outcome, Rejected):
+        return _refuse(outcome, 404 if outcome.reason == "unknown_device" else None)
     return ok
 
 
@@ -123,6 +169,8 @@ def safely(action: object) -> Reply:
     """Run a receiver, turning a database outage into 503 (the client retries) and logging it."""
     try:
         return action()  # type: ignore[operator,no-any-return]
+    except StoreFailed:
+        return Reply(503, b"", reason="database_error")  # the batch writer logged it once
     except DatabaseError:
         log.exception("telemetry: database error while storing a message")
         return Reply(503, b"", reason="database_error")
@@ -130,9 +178,15 @@ def safely(action: object) -> Reply:
 
 __all__ = [
     "Reply",
+    "Store",
+    "osmand_reply",
+    "owntracks_reply",
+    "parse_mqtt",
+    "parse_osmand_request",
     "owntracks_device_id",
     "receive_mqtt",
     "receive_osmand",
     "receive_owntracks_http",
     "safely",
+    "store_now",
 ]

@@ -1,16 +1,22 @@
 """`haven telemetry serve-osmand`: the OsmAnd receiver on its own port (default 5055), any method
-and any path, without Django's middleware (devices have no session, cookie or CSRF token)."""
+and any path, without Django's middleware (devices have no session, cookie or CSRF token).
+
+Each request is parsed on its own thread (one per connection), then handed to the process's
+BatchWriter and answered after its batch commits: many devices' messages share one
+transaction (group commit), and 200 still means stored. With gunicorn (``--workers N``) each
+worker process has its own writer; the device row locks keep them apart on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from django.db import close_old_connections
-
 from . import receivers
+from .batching import BatchWriter
 
 log = logging.getLogger("haven.telemetry.osmand")
 MAX_BODY = 64 * 1024
@@ -25,28 +31,42 @@ STATUS_TEXT = {
 }
 
 
-def osmand_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    close_old_connections()
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY:
-        start_response(STATUS_TEXT[413], [("Content-Length", "0")])
-        return [b""]
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
-    reply = receivers.safely(
-        lambda: receivers.receive_osmand(
-            query_string=environ.get("QUERY_STRING", ""),
-            content_type=environ.get("CONTENT_TYPE", ""),
-            body=body,
+def make_osmand_app(writer: BatchWriter) -> Callable[..., Iterable[bytes]]:
+    def osmand_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY:
+            start_response(STATUS_TEXT[413], [("Content-Length", "0")])
+            return [b""]
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        reply = receivers.safely(
+            lambda: receivers.receive_osmand(
+                query_string=environ.get("QUERY_STRING", ""),
+                content_type=environ.get("CONTENT_TYPE", ""),
+                body=body,
+                store=writer.store,
+            )
         )
-    )
+        start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Error"), _headers(reply))
+        return [reply.body]
+
+    return osmand_app
+
+
+def _headers(reply: receivers.Reply) -> list[tuple[str, str]]:
     headers = [("Content-Length", str(len(reply.body)))]
     if reply.body:
         headers.append(("Content-Type", reply.content_type))
-    start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Error"), headers)
-    return [reply.body]
+    if reply.status == 429:
+        headers.append(("Retry-After", "60"))
+    return headers
+
+
+# The app gunicorn serves (haven.telemetry.wsgi), and its writer: one per worker process.
+WRITER = BatchWriter()
+osmand_app = make_osmand_app(WRITER)
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -56,5 +76,28 @@ class QuietHandler(WSGIRequestHandler):
         log.debug(format, *args)
 
 
-def make_osmand_server(host: str = "127.0.0.1", port: int = 5055) -> WSGIServer:
-    return make_server(host, port, osmand_app, handler_class=QuietHandler)
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """A thread per connection, so that many requests can wait on one commit together."""
+
+    daemon_threads = True
+    request_queue_size = 1024  # listen backlog (socketserver's 5 resets a burst of devices)
+    writer: BatchWriter
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.writer.stop()  # stores what is queued and closes its database connection
+
+
+def make_osmand_server(host: str = "127.0.0.1", port: int = 5055) -> ThreadingWSGIServer:
+    writer = BatchWriter()
+    writer.start()  # warms the fence index while the first devices connect
+    server = make_server(
+        host,
+        port,
+        make_osmand_app(writer),
+        server_class=ThreadingWSGIServer,
+        handler_class=QuietHandler,
+    )
+    assert isinstance(server, ThreadingWSGIServer)
+    server.writer = writer
+    return server

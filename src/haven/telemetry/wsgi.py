@@ -10,6 +10,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
 django.setup()
 
-from haven.telemetry.server import osmand_app  # noqa: E402
+from haven.telemetry.server import WRITER, osmand_app  # noqa: E402
 
 application = osmand_app
+WRITER.start()  # in the worker (gunicorn imports the app after forking): builds the fence index

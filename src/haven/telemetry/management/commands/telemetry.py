@@ -28,6 +28,12 @@ class Command(BaseCommand):
         serve.add_argument(
             "--workers", type=int, default=0, help="gunicorn workers (0: one wsgiref process)"
         )
+        serve.add_argument(
+            "--threads",
+            type=int,
+            default=32,
+            help="requests in flight per gunicorn worker (they share each commit)",
+        )
         sub.add_parser("escalate", help="Escalate alerts not acknowledged in time")
         sub.add_parser("offline", help="Mark devices silent for too long as offline (alerts)")
         sub.add_parser("purge", help="Delete positions past the retention period")
@@ -49,7 +55,9 @@ class Command(BaseCommand):
             ).run_forever()
         elif action == "serve-osmand":
             if options["workers"] > 0:
-                self._gunicorn(options["host"], options["port"], options["workers"])
+                self._gunicorn(
+                    options["host"], options["port"], options["workers"], options["threads"]
+                )
                 return
             from haven.telemetry.server import make_osmand_server
 
@@ -59,6 +67,8 @@ class Command(BaseCommand):
                 server.serve_forever()
             except KeyboardInterrupt:
                 pass
+            finally:
+                server.server_close()
         elif action == "escalate":
             escalated = services.escalate_due()
             self.stdout.write(f"{len(escalated)} alert(s) escalated")
@@ -68,7 +78,7 @@ class Command(BaseCommand):
         elif action == "purge":
             self.stdout.write(f"{services.purge_positions()} position(s) deleted")
 
-    def _gunicorn(self, host: str, port: int, workers: int) -> None:
+    def _gunicorn(self, host: str, port: int, workers: int, threads: int) -> None:
         import os
         import sys
         from pathlib import Path
@@ -76,4 +86,6 @@ class Command(BaseCommand):
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         arguments = ["gunicorn", "haven.telemetry.wsgi", "--bind", f"{host}:{port}"]
         arguments += ["--workers", str(workers), "--log-level", "warning"]
+        # Threads, not one request per process: waiting requests share their worker's commit.
+        arguments += ["--worker-class", "gthread", "--threads", str(threads)]
         os.execv(gunicorn, arguments)  # noqa: S606 - replaces this process on purpose

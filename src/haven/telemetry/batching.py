@@ -1,0 +1,177 @@
+"""Group commit: receiver threads hand parsed messages to one writer thread, which stores
+whatever has queued up in ONE transaction (services.ingest_batch) and then answers each sender.
+
+One message per transaction costs a commit and ~5 statements each; a batch costs about the
+same as one message plus its rows. Nothing waits on purpose: while the writer commits one
+batch the next one queues up, so batches grow with the load and a lone message goes at once.
+
+A sender learns its message's outcome only after the commit, so "200" (HTTP) or a PUBACK
+(MQTT) still means stored. When the batch fails, every message in it fails (StoreFailed: 503,
+no PUBACK) and nothing of it is stored; the senders retry, and storing is idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import queue
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import connection as db_connection
+
+from . import services
+from .protocols import Message
+
+log = logging.getLogger("haven.telemetry")
+
+MAX_BATCH = 500
+WAIT_S = 30.0  # a sender gives up (503) after this; the message may still be stored: harmless
+
+
+class StoreFailed(DatabaseError):
+    """The batch holding this message was not stored (rolled back): answer 503, do not ack."""
+
+
+class BatchStore(Protocol):
+    def __call__(
+        self, messages: list[Message], *, received_at: list[dt.datetime]
+    ) -> list[services.Outcome]: ...
+
+
+@dataclass
+class _Job:
+    message: Message
+    received_at: dt.datetime
+    future: Future[services.Outcome]
+
+
+class BatchWriter:
+    """The writer thread and its queue. Started on first use in the process that uses it (gunicorn
+    imports the app before it forks its workers; each worker gets its own writer)."""
+
+    def __init__(self, *, max_batch: int = MAX_BATCH, store: BatchStore | None = None) -> None:
+        self.max_batch = max_batch
+        self._store: BatchStore = store or services.ingest_batch  # type: ignore[assignment]
+        self._warm = store is None  # a writer with its own store (tests) needs no fence index
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self.batches = 0  # statistics: batches written and messages in them
+        self.messages = 0
+
+    def submit(self, message: Message, received_at: dt.datetime) -> Future[services.Outcome]:
+        """Queue one message; the future resolves after its batch commits (or fails)."""
+        future: Future[services.Outcome] = Future()
+        if self._closed:
+            future.set_exception(StoreFailed("the batch writer has stopped"))
+            return future
+        self._ensure_started()
+        self._queue.put(_Job(message, received_at, future))
+        return future
+
+    def store(self, message: Message, received_at: dt.datetime) -> services.Outcome:
+        """Queue one message and wait for its outcome (a receiver's request thread)."""
+        try:
+            return self.submit(message, received_at).result(WAIT_S)
+        except FutureTimeout:
+            raise StoreFailed("the batch writer did not answer in time") from None
+
+    def start(self) -> threading.Thread:
+        """Start the writer now rather than on the first message; returns its thread."""
+        self._ensure_started()
+        assert self._thread is not None
+        return self._thread
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Store what is queued, then end the thread; later messages fail (StoreFailed)."""
+        self._closed = True
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout)
+        self._thread = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="telemetry-batch-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        if self._warm:
+            self._warm_up()
+        try:
+            while True:
+                jobs, stopping = self._next_batch()
+                if jobs:
+                    self._write(jobs)
+                if stopping:
+                    return
+        finally:
+            db_connection.close()  # this thread's own connection
+
+    def _warm_up(self) -> None:
+        """Build the fence index before the first batch needs it (10,000 fences: seconds)."""
+        try:
+            services.fence_index()
+        except Exception as error:  # noqa: BLE001 - the first batch builds it then
+            log.warning("telemetry: fence index not built yet (%r)", error)
+
+    def _next_batch(self) -> tuple[list[_Job], bool]:
+        """Wait for one message, then take whatever else is already queued (up to max_batch)."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        jobs = [first]
+        while len(jobs) < self.max_batch:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return jobs, True
+            jobs.append(job)
+        return jobs, False
+
+    def _write(self, jobs: list[_Job]) -> None:
+        # The writer keeps its connection between batches (close_old_connections() would
+        # reconnect for every batch where CONN_MAX_AGE is 0); only a failure replaces it.
+        try:
+            outcomes = self._store(
+                [job.message for job in jobs], received_at=[job.received_at for job in jobs]
+            )
+        except Exception as error:  # noqa: BLE001 - every sender must get an answer
+            db_connection.close_if_unusable_or_obsolete()
+            self._failed(jobs, error)
+            return
+        self.batches += 1
+        self.messages += len(jobs)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            job.future.set_result(outcome)
+
+    def _failed(self, jobs: list[_Job], error: Exception) -> None:
+        if len(jobs) > 1 and not isinstance(error, OperationalError | InterfaceError):
+            # Maybe one message's data (or a bug it triggers): store the rest without it, or a
+            # message that can never be stored would take every batch it lands in down with it.
+            log.warning("telemetry: batch of %d failed (%r); storing one by one", len(jobs), error)
+            for job in jobs:
+                self._write([job])
+            return
+        log.error("telemetry: %d message(s) not stored: %r", len(jobs), error, exc_info=error)
+        for job in jobs:
+            failure = StoreFailed(f"not stored: {error!r}")
+            failure.__cause__ = error
+            job.future.set_exception(failure)
