@@ -298,10 +298,30 @@ def post(port: int, body: str) -> tuple[int, float]:
     return status, time.perf_counter() - begin
 
 
-def bench_http(port: int, queries: list[str], clients: int) -> float:
+_kept = threading.local()
+
+
+def post_kept_alive(port: int, body: str) -> int:
+    """As Traccar Client does: one connection per client, reused for every fix."""
+    connection = getattr(_kept, "connection", None)
+    if connection is None:
+        connection = _kept.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", "/", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        _kept.connection = None
+        return post(port, body)[0]
+
+
+def bench_http(port: int, queries: list[str], clients: int, keep_alive: bool = False) -> float:
+    send = post_kept_alive if keep_alive else (lambda p, q: post(p, q)[0])
     begin = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        statuses = list(pool.map(lambda q: post(port, q)[0], queries))
+        statuses = list(pool.map(lambda q: send(port, q), queries))
     elapsed = time.perf_counter() - begin
     assert all(s == 200 for s in statuses), {s for s in statuses}
     return elapsed
@@ -465,6 +485,12 @@ def http_figures(
             f"  loopback HTTP              {m.figures(n)}  ({kind}, {args.clients} clients, "
             "new connection per message)"
         )
+        kept_queries = fixes(points, n, t0 + 2 * n + 1, active)
+        with Meter(
+            lambda: sum(_stat_cpu(f"/proc/{p}/stat") for p in tree), bool(args.postgres)
+        ) as kept:
+            bench_http(port, kept_queries, clients=args.clients, keep_alive=True)
+        print(f"  loopback HTTP, keep-alive  {kept.figures(n)}  (one connection per client)")
         alarm = bench_alarm_http(port, points, 200, t0 + 3 * n)
         print(
             f"  SOS -> alert over HTTP     p50 {percentile(alarm, 50) * 1000:6.1f} ms   "
