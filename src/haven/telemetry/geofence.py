@@ -132,9 +132,13 @@ def step(
     return was_inside, None
 
 
+def _accuracy(accuracy_m: float | None) -> float:
+    return accuracy_m if accuracy_m is not None and accuracy_m >= 0 else 0.0
+
+
 def margin_m(accuracy_m: float | None, rules: Rules) -> float | None:
     """How far around a fix to look for fences; None when the fix is too inaccurate to count."""
-    accuracy = accuracy_m if accuracy_m is not None and accuracy_m >= 0 else 0.0
+    accuracy = _accuracy(accuracy_m)
     return None if accuracy > rules.min_accuracy_m else accuracy + rules.hysteresis_m
 
 
@@ -150,12 +154,7 @@ class FenceIndex:
         return len(self.compiled)
 
     def near(self, lat: float, lon: float, margin_m: float) -> list[CompiledFence]:
-        if self.tree is None:
-            return []
-        dlat = margin_m / M_PER_DEG_LAT
-        dlon = margin_m / _lon_scale(lat)
-        hits = self.tree.query(box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))
-        return [self.compiled[i] for i in sorted(hits.tolist())]
+        return self.near_many([(lat, lon, margin_m)])[0]
 
     def near_many(self, fixes: Sequence[tuple[float, float, float]]) -> list[list[CompiledFence]]:
         """:meth:`near` for many (lat, lon, margin) at once: one vectorised STRtree query instead
@@ -169,7 +168,7 @@ class FenceIndex:
             bounds.append((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
         xmin, ymin, xmax, ymax = zip(*bounds, strict=True)
         which, hits = self.tree.query(shapely.box(xmin, ymin, xmax, ymax)).tolist()
-        # Sorted like near(), so one fix that crosses two fences reports them in the same order.
+        # Sorted by fence, so one fix that crosses two fences always reports them in one order.
         for fix, hit in sorted(zip(which, hits, strict=True)):
             found[fix].append(self.compiled[hit])
         return found
@@ -186,12 +185,13 @@ class FenceIndex:
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """New inside-set and the transitions [(fence id, "enter"|"exit")] for one fix. ``near``:
         the candidates from :meth:`near_many` with this fix's margin (:func:`margin_m`)."""
-        accuracy = accuracy_m if accuracy_m is not None and accuracy_m >= 0 else 0.0
         current = set(inside)
-        if accuracy > rules.min_accuracy_m:
+        margin = margin_m(accuracy_m, rules)
+        if margin is None:
             return sorted(current), []
         if near is None:
-            near = self.near(lat, lon, accuracy + rules.hysteresis_m)
+            near = self.near(lat, lon, margin)
+        accuracy = _accuracy(accuracy_m)
         transitions: list[tuple[str, str]] = []
         seen: set[str] = set()
         for compiled in near:
