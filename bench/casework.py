@@ -221,8 +221,19 @@ def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: 
             "rps": float(row.get("Requests/s", 0)),
             "errors": int(row.get("Failure Count", 0)),
         }
-    figures["_total"] = {"rps": sum(figures[op]["rps"] for op in OPERATIONS)}
+    figures["_total"] = {
+        "rps": sum(figures[op]["rps"] for op in OPERATIONS),
+        "exceptions": _exceptions(Path(f"{prefix}_exceptions.csv")),
+    }
     return figures
+
+
+def _exceptions(path: Path) -> int:
+    """Exceptions raised inside the users' tasks: errors too, though no request failed."""
+    if not path.exists():
+        return 0
+    with open(path, newline="") as handle:
+        return sum(int(row.get("Count", 0)) for row in csv.DictReader(handle))
 
 
 def prepare(mode: str, cases: int, ledger_size: int, data_dir: str) -> Path:
@@ -255,7 +266,11 @@ def report(title: str, figures: dict, seconds: float) -> None:
             f" {row['rps']:>7.1f} {row['errors']}"
         )
     failed = sum(figures[op]["errors"] for op in OPERATIONS)
-    print(f"  total throughput {figures['_total']['rps']:.1f} req/s, errors {failed}")
+    total = figures["_total"]
+    print(
+        f"  total throughput {total['rps']:.1f} req/s, errors {failed},"
+        f" exceptions in the load tool {total['exceptions']}"
+    )
 
 
 def main() -> None:

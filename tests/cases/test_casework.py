@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from haven.access.models import Notification
@@ -413,6 +414,34 @@ def web(client, user):
     session["haven_purpose"] = "case_management"
     session.save()
     return client
+
+
+def test_case_file_keeps_each_models_order_and_loads_contacts_people_once(officer, referral):
+    principal = Person.objects.get(case=referral, role="principal")
+    for day in (3, 9, 5):
+        services.add_location(
+            officer,
+            referral.pk,
+            kind="residence",
+            address=f"{day} Lane",
+            valid_from=date(2026, 1, day),
+        )
+        services.log_contact(
+            officer,
+            referral.pk,
+            occurred_at=datetime(2026, 2, day, 9, tzinfo=UTC),
+            method="phone",
+            summary=f"Call {day}",
+            person_id=principal.pk,
+        )
+    case_file = selectors.get_case_file(officer, referral.pk, "case_management")
+    assert [loc.address for loc in case_file.locations] == ["9 Lane", "5 Lane", "3 Lane"]
+    assert [c.summary for c in case_file.contacts] == ["Call 9", "Call 5", "Call 3"]
+    with CaptureQueriesContext(connection) as queries:
+        names = {c.person.full_name for c in case_file.contacts}
+        recorders = {str(c.recorded_by) for c in case_file.contacts}
+    assert names == {"Ottilie Fictional"} and recorders == {str(officer)}
+    assert len(queries) == 0
 
 
 def test_case_page_shows_the_timeline_and_is_one_logged_read(client, officer, referral):
