@@ -434,7 +434,14 @@ def test_case_file_keeps_each_models_order_and_loads_contacts_people_once(office
             summary=f"Call {day}",
             person_id=principal.pk,
         )
-    case_file = selectors.get_case_file(officer, referral.pk, "case_management")
+    with CaptureQueriesContext(connection) as reads:
+        case_file = selectors.get_case_file(officer, referral.pk, "case_management")
+    plain_reads = [
+        q["sql"]
+        for q in reads
+        if q["sql"].startswith(('SELECT "cases_person"', 'SELECT "cases_location"'))
+    ]
+    assert len(plain_reads) == 2 and not any("JOIN" in sql for sql in plain_reads)
     assert [loc.address for loc in case_file.locations] == ["9 Lane", "5 Lane", "3 Lane"]
     assert [c.summary for c in case_file.contacts] == ["Call 9", "Call 5", "Call 3"]
     with CaptureQueriesContext(connection) as queries:
