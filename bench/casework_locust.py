@@ -45,6 +45,9 @@ class ProtectionOfficer(FastHttpUser):
             "X-Haven-Purpose": "case_management",
             "Content-Type": "application/json",
         }
+        # Officers do not all click at the same instant: a paced user thinks before its first
+        # action too, or the run opens with a burst of 20 requests that no officer makes.
+        self.wait()
 
     @task(3)
     def case_list(self) -> None:
