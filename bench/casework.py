@@ -240,7 +240,9 @@ def prepare(mode: str, cases: int, ledger_size: int, data_dir: str) -> Path:
     info = Path(data_dir) / f"bench-{mode}-{cases}.json"
     database = f"haven_bench_{mode}_{cases}"
     if info.exists() and json.loads(info.read_text()).get("cases") == cases:
-        print(f"{mode}: reusing {database}")
+        print(f"{mode}: reusing {database} (migrated to this checkout's schema)")
+        env = env_for(mode, data_dir, cases)
+        subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         return info
     print(f"{mode}: loading {cases} cases into {database} …", flush=True)
     psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]

@@ -1,14 +1,17 @@
 """Benchmark: telemetry ingest with 10,000 devices and 10,000 geofences.
 
-Figures printed (with the machine's core count), each as messages/s (wall clock) and as
-messages per CPU-second of the receiver (its process(es), or for MQTT its two threads), plus
-the CPU-seconds of this database's PostgreSQL backends when on PostgreSQL:
+Figures printed (with the machine's core count), each as messages/s (wall clock), that divided
+by the core count ("per core, wall clock"), and messages per CPU-second of the receiver (its
+process(es), or for MQTT its two threads), plus messages per CPU-second of this database's
+PostgreSQL backends when on PostgreSQL. The goal (>= 2,500 messages/s per core) is judged under
+both definitions at the end: per core of wall clock (the database shares the cores) and per
+CPU-second of the receiver alone.
   baseline   parse only (protocols.parse_osmand), no database: the ceiling for the same input
   in-process receivers.receive_osmand, one transaction per message (parse + idempotent store
              + geofences + events)
   batched    the same requests parsed one by one, stored 500 per transaction (ingest_batch)
-  HTTP       loopback HTTP to `haven telemetry serve-osmand --workers N` (gunicorn gthread;
-             N=0: the threaded wsgiref server), many clients: requests share commits
+  HTTP       loopback HTTP to `haven telemetry serve-osmand --workers N` (uvicorn + httptools
+             serving the bare ASGI receiver, N processes), many clients: requests share commits
   MQTT       OwnTracks JSON published QoS 1 to Mosquitto, stored by the `listen` Listener
              (batch writer; PUBACK after commit)
   latency    alarm (SOS) to committed alert: HTTP send -> 200 (alert is committed before the
@@ -21,6 +24,7 @@ on HAVEN_DATABASE_URL's server, recreated).
 
 Run:  .venv/bin/python bench/telemetry.py [--messages 20000] [--postgres URL] [--workers N]
       [--clients C]
+(uvicorn, httptools and uvloop are dependencies of the project: `pip install -e .`.)
 """
 
 from __future__ import annotations
@@ -137,6 +141,8 @@ def rate(count: int, seconds: float) -> str:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+GOAL = 2500  # messages/s per core, geofences evaluated
 BENCH_DB = "haven_bench_telemetry"
 
 
@@ -204,8 +210,19 @@ class Meter:
         pg1 = self._pg()
         self.pg_cpu = sum(cpu - self.pg0.get(pid, 0.0) for pid, cpu in pg1.items())
 
+    def per_core(self, count: int) -> float:
+        """Messages/s divided by the machine's cores (wall clock)."""
+        return count / self.wall / CORES
+
+    def per_cpu(self, count: int) -> float:
+        """Messages per CPU-second of the receiver."""
+        return count / max(self.cpu, 1e-9)
+
     def figures(self, count: int) -> str:
-        line = f"{rate(count, self.wall):>14}  {count / max(self.cpu, 1e-9):>7,.0f} msg/CPU-s"
+        line = (
+            f"{rate(count, self.wall):>14}  {self.per_core(count):>6,.0f} /core wall  "
+            f"{self.per_cpu(count):>7,.0f} msg/CPU-s"
+        )
         if self.postgres:
             line += f"  PG {count / max(self.pg_cpu, 1e-9):>7,.0f} msg/CPU-s"
         return line
@@ -263,7 +280,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(workers: int, threads: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(workers: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(  # noqa: S603
@@ -275,8 +292,6 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen[bytes], i
             str(port),
             "--workers",
             str(workers),
-            "--threads",
-            str(threads),
         ],
         env=env,
     )
@@ -421,10 +436,13 @@ def bench_mqtt(
     return meter, latencies
 
 
+Figures = tuple[float, float]  # (per core of wall clock, per CPU-second of the receiver)
+
+
 def in_process_figures(
     points: list[tuple[float, float]], n: int, t0: int, active: int, postgres: bool
-) -> float:
-    """Prints the in-process figures; returns the best messages per CPU-second."""
+) -> Figures:
+    """Prints the in-process figures; returns the batched path's."""
     queries = fixes(points, n, t0, active)
     parse_s = bench_parse(queries)
     print(f"  baseline parse only        {rate(n, parse_s):>14}")
@@ -432,6 +450,10 @@ def in_process_figures(
 
     begin = time.perf_counter()
     index = services.fence_index()
+    # As the receivers' batch writer does once the index is built (batching._warm_up).
+    from haven.telemetry.batching import freeze_long_lived_objects
+
+    freeze_long_lived_objects()
     print(
         f"  fence index (STRtree)      {len(index):>8,} fences built in "
         f"{time.perf_counter() - begin:.2f} s"
@@ -460,18 +482,15 @@ def in_process_figures(
     with Meter(time.process_time, postgres) as resends:
         bench_in_process_batched(queries[n // 4 : n // 2])
     print(f"  resends (duplicates)       {resends.figures(n // 4)}")
-    return batched / meter.cpu
+    return meter.per_core(batched), meter.per_cpu(batched)
 
 
 def http_figures(
     args: argparse.Namespace, points: list[tuple[float, float]], n: int, t0: int, active: int
-) -> float:
-    server, port = start_server(args.workers, args.threads)
-    kind = (
-        f"{args.workers} gunicorn gthread workers x {args.threads} threads"
-        if args.workers
-        else "threaded wsgiref, one process"
-    )
+) -> tuple[Figures, Figures]:
+    """Prints the HTTP figures; returns (new connection per message, keep-alive)."""
+    server, port = start_server(args.workers)
+    kind = f"uvicorn, {max(args.workers, 1)} process(es)"
     try:
         http_queries = fixes(points, n, t0 + n + 1, active)
         # Warm up every worker (fence index, connections) with resends of earlier fixes.
@@ -499,16 +518,18 @@ def http_figures(
     finally:
         server.terminate()
         server.wait(10)
-    return n / m.cpu
+    return (m.per_core(n), m.per_cpu(n)), (kept.per_core(n), kept.per_cpu(n))
 
 
-def mqtt_figures(points: list[tuple[float, float]], n: int, t0: int, postgres: bool) -> float:
+def mqtt_figures(
+    points: list[tuple[float, float]], n: int, t0: int, postgres: bool
+) -> Figures | None:
     try:
         mqtt_n = n // 2
         meter, mqtt_alarm = bench_mqtt(points, mqtt_n, t0 + 5 * n, postgres)
     except (AssertionError, OSError) as error:
         print(f"  MQTT skipped: {error}")
-        return 0.0
+        return None
     print(
         f"  MQTT QoS 1 (OwnTracks)     {meter.figures(mqtt_n)}  (one listener, "
         f"{mqtt_n / max(meter.batches, 1):.0f} messages per commit)"
@@ -517,7 +538,7 @@ def mqtt_figures(points: list[tuple[float, float]], n: int, t0: int, postgres: b
         f"  SOS -> alert over MQTT     p50 {percentile(mqtt_alarm, 50) * 1000:6.1f} ms   "
         f"p99 {percentile(mqtt_alarm, 99) * 1000:6.1f} ms   (100 alarms, 1 h late)"
     )
-    return mqtt_n / meter.cpu
+    return meter.per_core(mqtt_n), meter.per_cpu(mqtt_n)
 
 
 def main() -> None:
@@ -526,9 +547,8 @@ def main() -> None:
     parser.add_argument("--active", type=int, default=2_000, help="devices sending (steady)")
     parser.add_argument("--postgres", default="")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="0: threaded wsgiref server"
+        "--workers", type=int, default=CORES, help="uvicorn processes (0 or 1: one)"
     )
-    parser.add_argument("--threads", type=int, default=32, help="per gunicorn worker")
     parser.add_argument("--clients", type=int, default=64, help="concurrent HTTP clients")
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="haven-bench-telemetry-")
@@ -536,21 +556,23 @@ def main() -> None:
     configure(url, data_dir)
     from django.db import connection
 
-    cores = os.cpu_count() or 1
     points = homes()
     setup = time.perf_counter()
     populate(points)
     print(
-        f"Telemetry bench on {connection.vendor}, {cores} cores; {DEVICES:,} devices, "
+        f"Telemetry bench on {connection.vendor}, {CORES} cores; {DEVICES:,} devices, "
         f"{DEVICES:,} geofences (setup {time.perf_counter() - setup:.1f} s)"
     )
     t0 = int(time.time()) - 10 * 86400
     n = args.messages
     active = min(DEVICES, args.active)
     postgres = bool(args.postgres)
-    per_cpu = {
-        "in-process batched": in_process_figures(points, n, t0, active, postgres),
-        "HTTP": http_figures(args, points, n, t0, active),
+    batched = in_process_figures(points, n, t0, active, postgres)  # first: devices meet fences
+    http_new, http_kept = http_figures(args, points, n, t0, active)
+    paths: dict[str, Figures | None] = {
+        "in-process batched": batched,
+        "HTTP, new connection": http_new,
+        "HTTP, keep-alive": http_kept,
         "MQTT": mqtt_figures(points, n, t0, postgres),
     }
 
@@ -560,13 +582,22 @@ def main() -> None:
         f"  stored: {Position.objects.count():,} positions, {Event.objects.count():,} events, "
         f"{Alert.objects.count():,} alerts"
     )
-    goal = 2500
-    for what, value in per_cpu.items():
-        verdict = "met" if value >= goal else "NOT met"
-        print(
-            f"  goal >= {goal:,} msg per CPU-second of the receiver, {what}: {value:,.0f} "
-            f"-> {verdict} ({value / goal:.2f}x goal)"
-        )
+    print_goal(paths)
+
+
+def print_goal(paths: dict[str, Figures | None]) -> None:
+    """The goal under both readings of "per core": msg/s over the cores (wall clock: the
+    database and the bench's clients share them) and msg per CPU-second of the receiver."""
+    print(f"  goal >= {GOAL:,} msg/s per core (ratio to goal: per core wall | per receiver CPU-s)")
+    for what, figures in paths.items():
+        if figures is None:
+            print(f"    {what:<22} not measured")
+            continue
+        verdicts = [
+            f"{value:>6,.0f} {'met' if value >= GOAL else 'NOT met':<7} ({value / GOAL:.2f}x)"
+            for value in figures
+        ]
+        print(f"    {what:<22} {verdicts[0]}  |  {verdicts[1]}")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from haven.audit.models import LedgerEntry
-from haven.telemetry import services
+from haven.telemetry import rows, services
 from haven.telemetry.batching import BatchWriter, StoreFailed
 from haven.telemetry.geofence import M_PER_DEG_LAT
 from haven.telemetry.models import Alert, Event, Position, TelemetryDevice
@@ -161,24 +161,46 @@ def test_protected_person_positions_stay_encrypted_in_a_batch():
 @pytest.mark.django_db
 def test_device_state_is_written_back_for_every_device_in_the_batch():
     one, two = make_device(), make_device()
+    fence = make_circle(two, *HOME, radius_m=200)
+    fix_time = ago(5).replace(microsecond=123456)
     services.ingest_batch(
-        [message(one, lat=1, lon=1, battery=50), message(two, lat=2, lon=2, battery=10)]
+        [
+            message(one, lat=1, lon=1, battery=50),
+            message(two, lat=HOME[0], lon=HOME[1], accuracy=5, battery=10, fix_time=fix_time),
+        ]
     )
     one.refresh_from_db()
     two.refresh_from_db()
     assert (one.status, one.battery_level, one.battery_low) == ("online", 50, False)
     assert (two.battery_level, two.battery_low) == (10, True)
-    assert two.last_seen_at is not None and two.last_fix_at is not None
+    assert two.last_seen_at is not None and two.last_fix_at == fix_time
+    assert two.inside_fences == [str(fence.pk)] and one.inside_fences == []
+
+
+@pytest.mark.django_db
+def test_locked_devices_read_exactly_as_the_orm_reads_them():
+    device, inactive = make_device(), make_device()
+    TelemetryDevice.objects.filter(pk=inactive.pk).update(active=False)
+    make_circle(device, *HOME, radius_m=200)
+    services.ingest_batch([message(device, lat=HOME[0], lon=HOME[1], accuracy=5, battery=40)])
+    with transaction.atomic():
+        [locked] = rows.lock_devices({device.device_id, inactive.device_id, "nobody"})
+    fresh = TelemetryDevice.objects.get(pk=device.pk)
+    fields = TelemetryDevice._meta.concrete_fields
+    assert [getattr(locked, f.attname) for f in fields] == [
+        getattr(fresh, f.attname) for f in fields
+    ]
+    assert locked.inside_fences and not locked._state.adding
 
 
 @pytest.mark.django_db
 def test_a_database_error_stores_nothing_of_the_batch(monkeypatch):
     one, two = make_device(), make_device()
 
-    def broken(devices: Any) -> None:
+    def broken(devices: Any, state: Any) -> None:
         raise OperationalError("disk I/O error")
 
-    monkeypatch.setattr(services, "_save_devices", broken)
+    monkeypatch.setattr(rows, "save_device_state", broken)
     batch = [message(one, lat=1, lon=1, alarms=("sos",)), message(two, lat=2, lon=2)]
     with pytest.raises(OperationalError):
         services.ingest_batch(batch)

@@ -133,10 +133,22 @@ def test_geofence_exit_raises_one_event_not_a_flapping_series():
 
 def test_exclusion_zone_entry_alerts():
     device = make_device()
-    make_circle(None, 52.0, 0.0, 100, kind="exclusion")
+    fence = make_circle(None, 52.0, 0.0, 100, kind="exclusion")
     result = services.ingest(message(device, lat=52.0, lon=0.0, accuracy=5))
     assert [e.type for e in result.events] == ["geofence_enter"]
+    assert str(result.events[0].geofence_id) == str(fence.pk)
     assert result.alerts[0].severity == "critical"
+    assert f"Entered exclusion zone {fence.name} – {device.name}" == result.alerts[0].title
+
+
+def test_two_devices_entering_one_zone_in_one_batch_alert_each():
+    first, second = make_device(), make_device()
+    fence = make_circle(None, 52.0, 0.0, 100, kind="exclusion")
+    outcomes = services.ingest_batch(
+        [message(d, lat=52.0, lon=0.0, accuracy=5) for d in (first, second, first)]
+    )
+    assert [len(o.alerts) for o in outcomes] == [1, 1, 0]  # the third is a resend
+    assert Event.objects.filter(geofence=fence).count() == 2
 
 
 def test_out_of_order_fix_does_not_move_the_fence_state():

@@ -7,6 +7,7 @@ defaults in force. These are operational choices, not statutory limits: the "sou
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +50,20 @@ SOURCES = {
 
 
 def get_config() -> TelemetryConfig:
+    """The configuration in force. Read for every message, so built once per distinct set of
+    overrides (settings may change at run time, in tests: the overrides are the cache key)."""
     overrides: dict[str, Any] = getattr(settings, "HAVEN_TELEMETRY", {}) or {}
+    try:
+        return _config_for(tuple(overrides.items()))
+    except TypeError:  # an unhashable override value: build it afresh
+        return _build(overrides)
+
+
+@lru_cache(maxsize=16)
+def _config_for(overrides: tuple[tuple[str, Any], ...]) -> TelemetryConfig:
+    return _build(dict(overrides))
+
+
+def _build(overrides: dict[str, Any]) -> TelemetryConfig:
     known = {f.name for f in fields(TelemetryConfig)}
     return replace(TelemetryConfig(), **{k: v for k, v in overrides.items() if k in known})

@@ -197,10 +197,21 @@ def parse_osmand(
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
-    try:
-        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    except ValueError as error:
-        raise Rejected("malformed_query", str(error)) from error
+    """parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS), with a fast path for
+    what trackers send (nothing escaped): parse_qsl costs ~15 µs of a ~40 µs parse."""
+    if "%" in text or "+" in text:
+        try:
+            return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        except ValueError as error:
+            raise Rejected("malformed_query", str(error)) from error
+    if text.count("&") >= MAX_FIELDS:  # parse_qsl's own limit: 1 + the number of separators
+        raise Rejected("malformed_query", "Max number of fields exceeded")
+    pairs = []
+    for part in text.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs.append((key, value))
+    return pairs
 
 
 def parse_osmand_pairs(

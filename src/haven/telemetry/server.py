@@ -1,10 +1,12 @@
-"""`haven telemetry serve-osmand`: the OsmAnd receiver on its own port (default 5055), any method
-and any path, without Django's middleware (devices have no session, cookie or CSRF token).
+"""The OsmAnd receiver as a WSGI app, for deployments that run it under a WSGI server
+(``gunicorn haven.telemetry.wsgi``, gthread workers) and for the threaded wsgiref server of
+make_osmand_server. `haven telemetry serve-osmand` runs the leaner ASGI front instead
+(haven.telemetry.osmand: uvicorn, one event loop per process); both answer by the same rules.
 
 Each request is parsed on its own thread (one per connection), then handed to the process's
 BatchWriter and answered after its batch commits: many devices' messages share one
-transaction (group commit), and 200 still means stored. With gunicorn (``--workers N``) each
-worker process has its own writer; the device row locks keep them apart on PostgreSQL.
+transaction (group commit), and 200 still means stored. With gunicorn each worker process has
+its own writer; the device row locks keep them apart on PostgreSQL.
 """
 
 from __future__ import annotations

@@ -13,13 +13,13 @@ import datetime as dt
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from haven.audit.models import Action
 
 from . import events as ev
 from . import geofence as gf
+from . import rows
 from .config import TelemetryConfig, get_config
 from .models import (
     ALERT,
@@ -236,13 +237,34 @@ FLOOD = FloodGate()
 
 
 @dataclass
+class NewPosition:
+    """A position stored by this batch: its plaintext values by field name. The row is written
+    without a model instance (rows.insert_positions); the instance exists only when asked for
+    (an event points at it, a caller reads it)."""
+
+    device: TelemetryDevice
+    values: dict[str, Any]
+    _instance: Position | None = field(default=None, repr=False)
+
+    def instance(self) -> Position:
+        if self._instance is None:
+            self._instance = rows.position_instance(self.device, self.values)
+        return self._instance
+
+
+@dataclass
 class IngestResult:
     device: TelemetryDevice
-    position: Position | None = None
+    stored: NewPosition | None = None
     duplicate: bool = False
     late: bool = False
     events: list[Event] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def position(self) -> Position | None:
+        """The position this message stored (None for a resend or a message without a fix)."""
+        return self.stored.instance() if self.stored is not None else None
 
 
 def find_device(device_id: str) -> TelemetryDevice | None:
@@ -250,7 +272,7 @@ def find_device(device_id: str) -> TelemetryDevice | None:
 
 
 Outcome = IngestResult | Rejected
-# The device columns an ingest changes, written back once per batch (_save_devices).
+# The device columns an ingest changes, written back once per batch (rows.save_device_state).
 DEVICE_STATE = (
     "status",
     "last_fix_at",
@@ -331,7 +353,7 @@ class _Batch:
     stored: set[tuple[UUID, dt.datetime]]
     fences: gf.FenceIndex | None = None
     near: dict[int, list[gf.CompiledFence]] = field(default_factory=dict)  # by item slot
-    positions: list[Position] = field(default_factory=list)
+    positions: list[NewPosition] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -351,10 +373,18 @@ def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
     for item in known:
         _apply(devices[item.message.device_id], item, batch)
     # The common path in three statements; the rare one (events, alerts, ledger) as before.
-    Position.objects.bulk_create(batch.positions)
-    _save_devices({item.message.device_id: devices[item.message.device_id] for item in known})
-    for item in known:
-        _record_specs(devices[item.message.device_id], item, config)
+    rows.insert_positions([(p.device, p.values) for p in batch.positions])
+    rows.save_device_state(
+        {item.message.device_id: devices[item.message.device_id] for item in known}.values(),
+        DEVICE_STATE,
+    )
+    with_specs = [(devices[item.message.device_id], item) for item in known if item.specs]
+    if with_specs:
+        lookups = _Lookups.gather(
+            [(device, item.fix_time, item.specs) for device, item in with_specs]
+        )
+        for device, item in with_specs:
+            _record_specs(device, item, config, lookups)
     return items
 
 
@@ -362,12 +392,7 @@ def _lock_devices(device_ids: set[str]) -> dict[str, TelemetryDevice]:
     """The device rows are the per-device lock (one batch at a time per device, messages in
     order). All of a batch's rows are locked in one statement in primary key order, so two
     batches sharing devices wait for each other instead of deadlocking."""
-    rows = (
-        TelemetryDevice.objects.select_for_update()
-        .filter(device_id__in=device_ids, active=True)
-        .order_by("pk")
-    )
-    return {device.device_id: device for device in rows}
+    return {device.device_id: device for device in rows.lock_devices(device_ids)}
 
 
 def _has_fix(message: Message) -> bool:
@@ -387,10 +412,10 @@ def _stored_fixes(
             maybe.add((device.pk, item.fix_time))
     if not maybe:
         return set()
-    rows = Position.objects.filter(
+    found = Position.objects.filter(
         device_id__in={pk for pk, _ in maybe}, fix_time__in={at for _, at in maybe}
     ).values_list("device_id", "fix_time")
-    return {(pk, at) for pk, at in rows} & maybe
+    return {(pk, at) for pk, at in found} & maybe
 
 
 def _find_fences(batch: _Batch, items: list[_Item]) -> None:
@@ -425,8 +450,8 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
         if (device.pk, fix_time) in batch.stored:
             result.duplicate = True
         else:
-            result.position = _new_position(device, message, fix_time, item.received_at, late)
-            batch.positions.append(result.position)
+            result.stored = _new_position(device, message, fix_time, item.received_at, late)
+            batch.positions.append(result.stored)
             batch.stored.add((device.pk, fix_time))
         if in_order and not result.duplicate:
             item.specs += _fence_specs(device, item, batch)
@@ -488,84 +513,88 @@ def _new_position(
     fix_time: dt.datetime,
     received_at: dt.datetime,
     late: bool,
-) -> Position:
+) -> NewPosition:
     speed = message.speed_mps
     if message.protocol in ("osmand-query", "osmand-form") and message.speed_raw is not None:
         speed = message.speed_raw * SPEED_TO_MPS.get(device.speed_unit, SPEED_TO_MPS["knots"])
-    position = Position(
-        device=device,
-        fix_time=fix_time,
-        received_at=received_at,
-        protocol=message.protocol,
-        late=late,
-        valid=message.valid,
-        speed_mps=speed,
-        course=message.course,
-        battery=message.battery,
-        attributes=message.attributes,
-    )
-    if device.protects_person:
-        position.sealed = {
-            "lat": message.lat,
-            "lon": message.lon,
-            "accuracy": message.accuracy,
-            "altitude": message.altitude,
-        }
+    values = {
+        "id": uuid4(),
+        "fix_time": fix_time,
+        "received_at": received_at,
+        "protocol": message.protocol,
+        "late": late,
+        "valid": message.valid,
+        "speed_mps": speed,
+        "course": message.course,
+        "battery": message.battery,
+        "attributes": message.attributes,
+    }
+    where = (message.lat, message.lon, message.accuracy, message.altitude)
+    if device.protects_person:  # coordinates only in the sealed (encrypted) column
+        values.update(lat=None, lon=None, accuracy=None, altitude=None)
+        values["sealed"] = dict(zip(("lat", "lon", "accuracy", "altitude"), where, strict=True))
     else:
-        position.lat, position.lon = message.lat, message.lon
-        position.accuracy, position.altitude = message.accuracy, message.altitude
-    return position
+        values.update(zip(("lat", "lon", "accuracy", "altitude"), where, strict=True))
+        values["sealed"] = None
+    return NewPosition(device, values)
 
 
-def _save_devices(devices: dict[str, TelemetryDevice]) -> None:
-    """Write back every touched device's state (last_seen_at always changes). Not
-    bulk_update(): its CASE WHEN per row and field costs ~30 µs of Python each, and PostgreSQL
-    scans the CASE for every row. Columns that did not change are rewritten with the value read
-    under the row lock, which is the same."""
-    if not devices:
-        return
-    columns = _state_columns()  # the state, then the primary key
-    rows = [
-        [f.get_db_prep_save(getattr(d, f.attname), connection) for f in columns]
-        for d in devices.values()
-    ]
-    table, pk = _qn(TelemetryDevice._meta.db_table), _qn(columns[-1].column)
-    # Identifiers come from the model's metadata; every value is a parameter.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            row = "(" + ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in columns) + ")"
-            names = ", ".join(_qn(f.column) for f in columns)
-            sets = ", ".join(f"{_qn(f.column)} = v.{_qn(f.column)}" for f in columns[:-1])
-            values = ", ".join([row] * len(rows))
-            sql = f"UPDATE {table} AS d SET {sets} FROM (VALUES {values}) AS v({names})"  # noqa: S608
-            cursor.execute(f"{sql} WHERE d.{pk} = v.{pk}", [v for row in rows for v in row])
-        else:  # SQLite runs one prepared statement per row, in process: as cheap
-            sets = ", ".join(f"{_qn(f.column)} = %s" for f in columns[:-1])
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)  # noqa: S608
+EventKey = tuple[UUID, str, str, dt.datetime]  # the event_once constraint's columns
 
 
-def _state_columns() -> list[Any]:
-    meta = TelemetryDevice._meta
-    return [meta.get_field(name) for name in DEVICE_STATE] + [meta.pk]
+@dataclass
+class _Lookups:
+    """What recording a batch's events and alerts reads, each read once per batch instead of
+    once per event: the events already recorded, the names of the fences they name, and the
+    technical supervisors."""
+
+    recorded: set[EventKey]  # in the database, then also those this batch adds
+    fence_names: dict[str, str]  # fence id -> name, for the fences that exist
+    _supervisors: list[User] | None = None
+
+    @classmethod
+    def gather(
+        cls, entries: Sequence[tuple[TelemetryDevice, dt.datetime, Sequence[ev.EventSpec]]]
+    ) -> _Lookups:
+        wanted = {
+            (device.pk, spec.type, spec.key, at) for device, at, specs in entries for spec in specs
+        }
+        stored = Event.objects.filter(
+            device_id__in={key[0] for key in wanted}, event_time__in={key[3] for key in wanted}
+        ).values_list("device_id", "type", "key", "event_time")
+        fence_ids = {
+            spec.key
+            for _, _, specs in entries
+            for spec in specs
+            if spec.key and spec.type in (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT)
+        }
+        names = Geofence.objects.filter(pk__in=fence_ids).values_list("pk", "name")
+        recorded: set[EventKey] = {(pk, kind, key, at) for pk, kind, key, at in stored}
+        fence_names = {str(pk): name for pk, name in names} if fence_ids else {}
+        return cls(recorded & wanted, fence_names)
+
+    def supervisors(self) -> list[User]:
+        if self._supervisors is None:
+            self._supervisors = supervisors()
+        return self._supervisors
 
 
-def _qn(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _record_specs(device: TelemetryDevice, item: _Item, config: TelemetryConfig) -> None:
+def _record_specs(
+    device: TelemetryDevice, item: _Item, config: TelemetryConfig, lookups: _Lookups
+) -> None:
     """The rare path, per message in arrival order: events (once each), alerts, ledger."""
     result = item.outcome
     assert isinstance(result, IngestResult)
     for spec in item.specs:
         event = _record_event(
-            device, spec, item.fix_time, item.received_at, result.late, result.position
+            device, spec, item.fix_time, item.received_at, result.late, result.position, lookups
         )
         if event is None:
             continue  # the same event from a resent message: already recorded
         result.events.append(event)
         if spec.alert:
-            result.alerts.append(_raise_alert(device, event, spec, item.received_at, config))
+            alert = _raise_alert(device, event, spec, item.received_at, config, lookups)
+            result.alerts.append(alert)
 
 
 def _record_event(
@@ -575,8 +604,10 @@ def _record_event(
     received_at: dt.datetime,
     late: bool,
     position: Position | None,
+    lookups: _Lookups,
 ) -> Event | None:
-    if Event.objects.filter(device=device, type=spec.type, key=spec.key, event_time=at).exists():
+    key = (device.pk, spec.type, spec.key, at)
+    if key in lookups.recorded:
         return None
     is_fence = spec.type in (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT)
     event = Event(
@@ -587,15 +618,12 @@ def _record_event(
         received_at=received_at,
         late=late,
         severity=spec.severity,
-        geofence_id=spec.key if is_fence and _fence_exists(spec.key) else None,
+        geofence_id=spec.key if is_fence and spec.key in lookups.fence_names else None,
         position=position,
     )
     event.save(force_insert=True)
+    lookups.recorded.add(key)
     return event
-
-
-def _fence_exists(fence_id: str) -> bool:
-    return bool(fence_id) and Geofence.objects.filter(pk=fence_id).exists()
 
 
 TITLES = {
@@ -607,14 +635,10 @@ TITLES = {
 }
 
 
-def _title(device: TelemetryDevice, spec: ev.EventSpec, late: bool) -> str:
+def _title(device: TelemetryDevice, spec: ev.EventSpec, late: bool, lookups: _Lookups) -> str:
     what = TITLES.get(spec.type, spec.type).format(key=spec.key.upper())
-    if spec.type == ev.GEOFENCE_ENTER and spec.key:
-        fence = Geofence.objects.filter(pk=spec.key).only("name").first()
-        what += f" {fence.name}" if fence else ""
-    if spec.type == ev.GEOFENCE_EXIT and spec.key:
-        fence = Geofence.objects.filter(pk=spec.key).only("name").first()
-        what += f" {fence.name}" if fence else ""
+    if spec.type in (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT) and spec.key in lookups.fence_names:
+        what += f" {lookups.fence_names[spec.key]}"
     return f"{what} – {device.name}{' (LATE)' if late else ''}"[:200]
 
 
@@ -633,7 +657,12 @@ def supervisors() -> list[User]:
     return [u for u in users if u.has_role(Role.TECHNICAL_SUPERVISOR)]
 
 
-def route(device: TelemetryDevice, level: int, at: dt.datetime) -> Route:
+def route(
+    device: TelemetryDevice,
+    level: int,
+    at: dt.datetime,
+    everyone: Callable[[], list[User]] = supervisors,
+) -> Route:
     """Level 0 is whoever is on call on the device's rota; each escalation goes one further down
     the rota's chain (override holder, then layers by priority); after the chain, every technical
     supervisor. With no rota (or nobody on call) the alert goes straight to the supervisors."""
@@ -646,7 +675,7 @@ def route(device: TelemetryDevice, level: int, at: dt.datetime) -> Route:
             chain = list(dict.fromkeys(rota_selectors.escalation_chain(rota, at)))
     if level < len(chain):
         return Route([chain[level]], f"on call, rota {device.rota_name}, level {level + 1}", False)
-    fallback = supervisors()
+    fallback = everyone()
     why = "no rota" if not device.rota_name else "rota exhausted or nobody on call"
     return Route(fallback, f"technical supervisors ({why})", True)
 
@@ -670,16 +699,17 @@ def _raise_alert(
     spec: ev.EventSpec,
     now: dt.datetime,
     config: TelemetryConfig,
+    lookups: _Lookups,
 ) -> Alert:
     alert = Alert(
         event=event,
         device=device,
         severity=spec.severity,
-        title=_title(device, spec, event.late),
+        title=_title(device, spec, event.late, lookups),
         late=event.late,
         raised_at=now,
     )
-    target = route(device, 0, now)
+    target = route(device, 0, now, lookups.supervisors)
     _deliver(alert, target, config, now)
     alert.save(force_insert=True)
     ledger.record(
@@ -800,8 +830,9 @@ def _mark_offline(device_pk: UUID, now: dt.datetime, config: TelemetryConfig) ->
     device.status = DeviceStatus.OFFLINE
     device.save(update_fields=["status"])
     spec = ev.EventSpec(ev.OFFLINE, "silent", ev.WARNING, alert=True)
-    event = _record_event(device, spec, now, now, False, None)
-    return [_raise_alert(device, event, spec, now, config)] if event else []
+    lookups = _Lookups.gather([(device, now, [spec])])
+    event = _record_event(device, spec, now, now, False, None, lookups)
+    return [_raise_alert(device, event, spec, now, config, lookups)] if event else []
 
 
 @transaction.atomic

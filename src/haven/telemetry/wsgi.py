@@ -1,5 +1,6 @@
 """WSGI entry point of the OsmAnd receiver alone, for gunicorn on its own port:
-``gunicorn haven.telemetry.wsgi --bind 0.0.0.0:5055`` (what `serve-osmand --workers N` runs)."""
+``gunicorn haven.telemetry.wsgi --bind 0.0.0.0:5055 --worker-class gthread --threads 32``.
+`haven telemetry serve-osmand` runs the ASGI front (haven.telemetry.asgi) instead."""
 
 from __future__ import annotations
 

@@ -26,13 +26,10 @@ class Command(BaseCommand):
         serve.add_argument("--host", default="127.0.0.1")
         serve.add_argument("--port", type=int, default=5055)
         serve.add_argument(
-            "--workers", type=int, default=0, help="gunicorn workers (0: one wsgiref process)"
-        )
-        serve.add_argument(
-            "--threads",
+            "--workers",
             type=int,
-            default=32,
-            help="requests in flight per gunicorn worker (they share each commit)",
+            default=0,
+            help="uvicorn worker processes, each with its own batch writer (0 or 1: one process)",
         )
         sub.add_parser("escalate", help="Escalate alerts not acknowledged in time")
         sub.add_parser("offline", help="Mark devices silent for too long as offline (alerts)")
@@ -54,21 +51,10 @@ class Command(BaseCommand):
                 client_id=options["client_id"],
             ).run_forever()
         elif action == "serve-osmand":
-            if options["workers"] > 0:
-                self._gunicorn(
-                    options["host"], options["port"], options["workers"], options["threads"]
-                )
-                return
-            from haven.telemetry.server import make_osmand_server
+            from haven.telemetry.osmand import serve
 
-            server = make_osmand_server(options["host"], options["port"])
             self.stdout.write(f"OsmAnd receiver on http://{options['host']}:{options['port']}/")
-            try:
-                server.serve_forever()
-            except KeyboardInterrupt:
-                pass
-            finally:
-                server.server_close()
+            serve(options["host"], options["port"], options["workers"])
         elif action == "escalate":
             escalated = services.escalate_due()
             self.stdout.write(f"{len(escalated)} alert(s) escalated")
@@ -77,15 +63,3 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(alerts)} device(s) marked offline")
         elif action == "purge":
             self.stdout.write(f"{services.purge_positions()} position(s) deleted")
-
-    def _gunicorn(self, host: str, port: int, workers: int, threads: int) -> None:
-        import os
-        import sys
-        from pathlib import Path
-
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        arguments = ["gunicorn", "haven.telemetry.wsgi", "--bind", f"{host}:{port}"]
-        arguments += ["--workers", str(workers), "--log-level", "warning"]
-        # Threads, not one request per process: waiting requests share their worker's commit.
-        arguments += ["--worker-class", "gthread", "--threads", str(threads)]
-        os.execv(gunicorn, arguments)  # noqa: S606 - replaces this process on purpose
