@@ -104,7 +104,9 @@ def load(cases: int, ledger_size: int, out: str) -> None:
             missing -= size
         print(f"  ledger: {LedgerEntry.objects.count()} entries", flush=True)
     all_ids = list(Case.objects.order_by("reference").values_list("id", flat=True))
-    rng = random.Random(7)
+    # Disjoint caseloads: each officer edits only their own cases, so a 409 in the figures is
+    # a real failure, never two simulated officers racing on one shared case.
+    caseloads = random.Random(7).sample(all_ids, USERS * CASES_PER_USER)
     users = []
     for n in range(USERS):
         name = f"bench{n:02d}"
@@ -113,7 +115,7 @@ def load(cases: int, ledger_size: int, out: str) -> None:
             name, "bench password not secret", [Role.PROTECTION_OFFICER], Clearance.SECRET
         )
         TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-        mine = rng.sample(all_ids, CASES_PER_USER)
+        mine = caseloads[n * CASES_PER_USER : (n + 1) * CASES_PER_USER]
         TeamMembership.objects.bulk_create(
             TeamMembership(object_type="case", object_id=pk, user=user, team_role=TeamRole.OFFICER)
             for pk in mine
