@@ -30,7 +30,7 @@ from django.utils import timezone
 from . import receivers, services
 from .batching import WAIT_S, BatchWriter, StoreFailed
 from .protocols import Rejected
-from .server import MAX_BODY
+from .server import MAX_BODY, reply_headers
 from .services import Outcome
 
 Scope = MutableMapping[str, Any]
@@ -170,11 +170,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 async def _answer(send: Send, reply: receivers.Reply, close: bool = False) -> None:
-    headers = [(b"content-length", str(len(reply.body)).encode())]
-    if reply.body:
-        headers.append((b"content-type", reply.content_type.encode()))
-    if reply.status == 429:
-        headers.append((b"retry-after", b"60"))
+    headers = [(name.lower().encode(), value.encode()) for name, value in reply_headers(reply)]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})

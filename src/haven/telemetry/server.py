@@ -51,13 +51,14 @@ def make_osmand_app(writer: BatchWriter) -> Callable[..., Iterable[bytes]]:
                 store=writer.store,
             )
         )
-        start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Error"), _headers(reply))
+        start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Error"), reply_headers(reply))
         return [reply.body]
 
     return osmand_app
 
 
-def _headers(reply: receivers.Reply) -> list[tuple[str, str]]:
+def reply_headers(reply: receivers.Reply) -> list[tuple[str, str]]:
+    """The headers of an answer to a device, for both fronts (WSGI here, ASGI in osmand)."""
     headers = [("Content-Length", str(len(reply.body)))]
     if reply.body:
         headers.append(("Content-Type", reply.content_type))
