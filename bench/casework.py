@@ -5,10 +5,12 @@
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth). Two databases are prepared with the demo
 loader (haven_bench_secure_N, haven_bench_plain_N for N cases; kept between runs): "secure" as
 in production, "plain" with the ledger and field encryption switched off by a bench-only WSGI
-module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is the baseline. Each is served by
-gunicorn (sync workers) and driven by Locust (bench extra: pip install -e '.[bench]'; the users
-are in bench/casework_locust.py), paced and saturated. Prints p50/p95/p99 latency, throughput
-and errors per operation, and secure/plain ratios.
+module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is the baseline. Both are served by
+gunicorn (sync workers) at once and driven by Locust (bench extra: pip install -e '.[bench]';
+the users are in bench/casework_locust.py), paced and saturated, in rounds that alternate
+secure and plain so that background work (a checkpoint, say) falls on both alike. Prints
+p50/p95/p99 latency (exact, from every request's time), throughput and errors per operation,
+and secure/plain ratios.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ import argparse
 import csv
 import http.client
 import json
+import math
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,8 +190,9 @@ def serve(mode: str, data_dir: str, cases: int, port: int, workers: int) -> subp
     raise SystemExit("gunicorn did not start")
 
 
-def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: Path) -> dict:
-    """One headless Locust run; returns its per-operation figures from the CSV it writes."""
+def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: Path) -> Times:
+    """One headless Locust run; returns every request's (name, ms, ok) and the number of
+    exceptions raised inside the users' tasks."""
     command = [
         str(ROOT / ".venv" / "bin" / "locust"),
         "-f",
@@ -207,27 +212,52 @@ def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: 
         "--loglevel",
         "WARNING",
     ]
-    env = dict(os.environ, HAVEN_BENCH_USERS=str(users_file), HAVEN_BENCH_THINK=think)
+    times_file = Path(f"{prefix}_times.json")
+    env = dict(
+        os.environ,
+        HAVEN_BENCH_USERS=str(users_file),
+        HAVEN_BENCH_THINK=think,
+        HAVEN_BENCH_TIMES=str(times_file),
+    )
     with open(f"{prefix}.log", "w") as log:  # Locust's own summary, kept for reading
         subprocess.run(command, env=env, cwd=ROOT, stdout=log, stderr=log, check=False)
-    with open(f"{prefix}_stats.csv", newline="") as handle:
-        rows = {row["Name"]: row for row in csv.DictReader(handle)}
-    figures = {}
+    times = [tuple(row) for row in json.loads(times_file.read_text())]
+    return Times(times, _exceptions(Path(f"{prefix}_exceptions.csv")))  # type: ignore[arg-type]
+
+
+@dataclass
+class Times:
+    requests: list[tuple[str, float, bool]]
+    exceptions: int
+
+    def __add__(self, other: Times) -> Times:
+        return Times(self.requests + other.requests, self.exceptions + other.exceptions)
+
+
+def figures_from(times: Times, seconds: float) -> dict:
+    """Per operation: count, exact p50/p95/p99 (nearest rank), req/s and failed requests."""
+    figures: dict = {}
     for op in OPERATIONS:
-        row = rows.get(op, {})
+        mine = sorted(ms for name, ms, _ in times.requests if name == op)
         figures[op] = {
-            "n": int(row.get("Request Count", 0)),
-            "p50": float(row.get("50%", "nan")),
-            "p95": float(row.get("95%", "nan")),
-            "p99": float(row.get("99%", "nan")),
-            "rps": float(row.get("Requests/s", 0)),
-            "errors": int(row.get("Failure Count", 0)),
+            "n": len(mine),
+            "p50": _percentile(mine, 0.50),
+            "p95": _percentile(mine, 0.95),
+            "p99": _percentile(mine, 0.99),
+            "rps": len(mine) / seconds,
+            "errors": sum(1 for name, _, ok in times.requests if name == op and not ok),
         }
     figures["_total"] = {
         "rps": sum(figures[op]["rps"] for op in OPERATIONS),
-        "exceptions": _exceptions(Path(f"{prefix}_exceptions.csv")),
+        "exceptions": times.exceptions,
     }
     return figures
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _exceptions(path: Path) -> int:
@@ -277,6 +307,28 @@ def report(title: str, figures: dict, seconds: float) -> None:
     )
 
 
+MODES = ("secure", "plain")
+
+
+def measure(servers: dict, ports: dict[str, int], args: argparse.Namespace) -> dict:
+    """Each load in rounds that alternate secure and plain (and which goes first), so that
+    whatever else the machine does meanwhile (a checkpoint, say) falls on both alike."""
+    results: dict[tuple[str, str], dict] = {}
+    slice_s = args.seconds / args.rounds
+    for load_name, think in LOADS.items():
+        times = {mode: Times([], 0) for mode in MODES}
+        for round_number in range(args.rounds):
+            order = MODES if round_number % 2 == 0 else MODES[::-1]
+            for mode in order:
+                prefix = Path(args.data_dir) / f"{mode}-{load_name}-{round_number}"
+                users_file = servers[mode][1]
+                times[mode] += run_locust(ports[mode], users_file, think, slice_s, prefix)
+        for mode in MODES:
+            results[mode, load_name] = figures_from(times[mode], args.seconds)
+            report(f"{mode}, {load_name}", results[mode, load_name], args.seconds)
+    return results
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_load":
         load(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
@@ -287,28 +339,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--ledger", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=60, help="per database and load")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of secure and plain")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "haven-bench"))
     args = parser.parse_args()
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     print(f"{os.cpu_count()} cores; gunicorn {args.workers} sync workers; Locust {USERS} users")
-    results: dict[tuple[str, str], dict] = {}
-    for number, mode in enumerate(("secure", "plain")):
-        users_file = prepare(mode, args.cases, args.ledger, args.data_dir)
-        env = env_for(mode, args.data_dir, args.cases)
-        subprocess.run([PY, __file__, "_sign_in", str(users_file)], env=env, check=True)
-        port = 18700 + number
-        server = serve(mode, args.data_dir, args.cases, port, args.workers)
-        try:
+    servers = {}
+    ports = {"secure": 18700, "plain": 18701}
+    try:
+        for mode in MODES:
+            users_file = prepare(mode, args.cases, args.ledger, args.data_dir)
+            env = env_for(mode, args.data_dir, args.cases)
+            subprocess.run([PY, __file__, "_sign_in", str(users_file)], env=env, check=True)
+            servers[mode] = (
+                serve(mode, args.data_dir, args.cases, ports[mode], args.workers),
+                users_file,
+            )
             warm = Path(args.data_dir) / f"{mode}-warm-up"
-            run_locust(port, users_file, LOADS["saturated"], 5, warm)  # not counted
-            for load_name, think in LOADS.items():
-                prefix = Path(args.data_dir) / f"{mode}-{load_name}"
-                figures = run_locust(port, users_file, think, args.seconds, prefix)
-                results[mode, load_name] = figures
-                report(f"{mode}, {load_name}", figures, args.seconds)
-        finally:
+            run_locust(ports[mode], users_file, LOADS["saturated"], 5, warm)  # not counted
+        results = measure(servers, ports, args)
+    finally:
+        for server, _ in servers.values():
             server.terminate()
             server.wait(timeout=30)
     print("\nsecurity overhead, p95 secure / plain (goal: case page p95 < 100 ms, ratio < 1.3x)")

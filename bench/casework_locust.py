@@ -20,14 +20,30 @@ import json
 import os
 import random
 import threading
+from pathlib import Path
 
-from locust import between, constant, task
+from locust import between, constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 
 OFFICERS = json.loads(open(os.environ["HAVEN_BENCH_USERS"]).read())["users"]  # noqa: SIM115
 _next_officer = itertools.count()
 _lock = threading.Lock()
 THINK_MIN, THINK_MAX = (float(x) for x in os.environ.get("HAVEN_BENCH_THINK", "0,0").split(","))
+# Every request's own time, for exact percentiles over several runs (Locust's CSV rounds them
+# and cannot be merged): written as JSON when Locust quits.
+TIMES_FILE = os.environ.get("HAVEN_BENCH_TIMES")
+_times: list[tuple[str, float, bool]] = []
+
+
+@events.request.add_listener
+def _record(name: str, response_time: float, exception: object = None, **_: object) -> None:
+    _times.append((name, response_time, exception is None))
+
+
+@events.quitting.add_listener
+def _write_times(**_: object) -> None:
+    if TIMES_FILE:
+        Path(TIMES_FILE).write_text(json.dumps(_times))
 
 
 class ProtectionOfficer(FastHttpUser):
