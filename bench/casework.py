@@ -1,6 +1,7 @@
 """Casework under load: case list, case page and case update at 20 concurrent users.
 
     .venv/bin/python bench/casework.py [--cases 100000] [--ledger 1000000] [--seconds 60]
+        [--rounds 3]
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth). Two databases are prepared with the demo
 loader (haven_bench_secure_N, haven_bench_plain_N for N cases; kept between runs): "secure" as
