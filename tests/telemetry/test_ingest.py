@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from haven.accounts.roles import Role
@@ -19,6 +21,7 @@ from haven.telemetry.models import (
     Event,
     Position,
     TelemetryDevice,
+    time_ordered_uuid,
 )
 from haven.telemetry.protocols import Rejected
 from tests.factories import UserFactory
@@ -41,6 +44,31 @@ def test_position_is_stored_once_per_fix_time():
     assert first.position is not None and not first.duplicate
     assert again.duplicate and again.position is None
     assert Position.objects.filter(device=device).count() == 1
+
+
+def test_position_ids_are_version_7_uuids_in_time_order():
+    device = make_device()
+    with time_machine.travel(dt.datetime(2026, 11, 26, 4, 0, tzinfo=dt.UTC), tick=False):
+        stored = services.ingest(message(device, lat=51.5, lon=-0.1)).position
+        later = time_ordered_uuid()
+    assert stored is not None
+    assert Position.objects.get().pk == stored.pk
+    assert (stored.pk.version, stored.pk.variant) == (7, uuid.RFC_4122)
+    milliseconds = int(dt.datetime(2026, 11, 26, 4, 0, tzinfo=dt.UTC).timestamp() * 1000)
+    assert stored.pk.int >> 80 == milliseconds == later.int >> 80
+    with time_machine.travel(dt.datetime(2026, 11, 26, 4, 0, 0, 1000, tzinfo=dt.UTC)):
+        assert time_ordered_uuid() > later  # a millisecond later sorts after, whatever the rest
+    assert len({time_ordered_uuid() for _ in range(1000)}) == 1000
+
+
+def test_device_rows_leave_room_for_hot_updates_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL storage parameter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = %s", [TelemetryDevice._meta.db_table]
+        )
+        assert cursor.fetchone()[0] == ["fillfactor=50"]
 
 
 def test_unknown_device_changes_nothing():

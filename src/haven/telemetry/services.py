@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -47,6 +47,7 @@ from .models import (
     Geofence,
     Position,
     TelemetryDevice,
+    time_ordered_uuid,
 )
 from .protocols import SPEED_TO_MPS, Message, RejectCounter, Rejected
 
@@ -518,7 +519,7 @@ def _new_position(
     if message.protocol in ("osmand-query", "osmand-form") and message.speed_raw is not None:
         speed = message.speed_raw * SPEED_TO_MPS.get(device.speed_unit, SPEED_TO_MPS["knots"])
     values = {
-        "id": uuid4(),
+        "id": time_ordered_uuid(),
         "fix_time": fix_time,
         "received_at": received_at,
         "protocol": message.protocol,
