@@ -28,13 +28,13 @@ class Front:
     """uvicorn serving OsmAndApp on a loopback port, in a thread. The socket listens before the
     server starts, so a client can connect at once (the backlog holds it: no waiting)."""
 
-    def __init__(self, writer: BatchWriter) -> None:
+    def __init__(self, writer: BatchWriter, wait_s: float = 30.0) -> None:
         self.writer = writer
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.port = int(self.sock.getsockname()[1])
-        config = uvicorn.Config(OsmAndApp(writer), **uvicorn_options())
+        config = uvicorn.Config(OsmAndApp(writer, wait_s), **uvicorn_options())
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
@@ -174,4 +174,23 @@ def test_503_when_the_batch_fails():
         status, _, body = server.request("GET", f"/?id=x&lat=1&lon=2&timestamp={stamp(1)}")
         assert (status, body) == (503, b"")
     finally:
+        server.stop()
+
+
+def test_503_when_the_batch_does_not_commit_in_time_and_the_late_answer_goes_nowhere():
+    store = Recorder()
+    store.hold.clear()  # the batch hangs (a lock, a lost database) until released
+    server = Front(BatchWriter(store=store), wait_s=0.2)
+    connection = server.connect()
+    try:
+        connection.request("GET", f"/?id=dev-hung&lat=1&lon=2&timestamp={stamp(1)}")
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (503, b"")
+        store.hold.set()  # the batch commits after all: its answer is dropped, not sent
+        connection.request("GET", f"/?id=dev-next&lat=1&lon=2&timestamp={stamp(1)}")
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"")
+        assert store.batches == [["dev-hung"], ["dev-next"]]
+    finally:
+        connection.close()
         server.stop()

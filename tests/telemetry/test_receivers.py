@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -205,3 +206,53 @@ def test_mqtt_owntracks_published_with_mosquitto_pub_land(resettable_ledger):
         "offline",
     ]
     assert listener.counts["stored"] == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mqtt_listeners_of_one_share_group_split_the_messages_between_them(resettable_ledger):
+    if connection.vendor != "postgresql":
+        pytest.skip("two listeners store at once: PostgreSQL (SQLite's test database locks tables)")
+    if not broker_up():
+        pytest.skip(
+            "Mosquitto is not answering on 127.0.0.1:1883 (start it: service mosquitto start)"
+        )
+    import paho.mqtt.client as mqtt
+
+    from haven.telemetry.mqtt import Listener
+
+    prefix = f"owntracks/t{uuid.uuid4().hex[:10]}"
+    user = prefix.split("/")[1]
+    devices = [make_device(device_id=f"{user}/phone{k}") for k in range(4)]
+    stored = threading.Semaphore(0)
+    group = f"haven-test-{uuid.uuid4().hex[:8]}"
+    listeners = [
+        Listener(
+            topic=f"{prefix}/#",
+            share=group,
+            client_id=f"{group}-{k}",
+            persistent=False,
+            on_stored=lambda topic, reply: stored.release(),
+        )
+        for k in range(2)
+    ]
+    for listener in listeners:
+        listener.start()
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{group}-pub")
+    try:
+        assert all(listener.subscribed.wait(10) for listener in listeners)
+        publisher.connect("127.0.0.1", 1883)
+        publisher.loop_start()
+        for n in range(20):
+            fix = {"_type": "location", "lat": 48.85, "lon": 2.29, "tst": stamp(100 - n)}
+            publisher.publish(f"{prefix}/phone{n % 4}", json.dumps(fix), qos=1).wait_for_publish(5)
+        arrived = sum(stored.acquire(timeout=15) for _ in range(20))
+        assert arrived == 20, [listener.counts for listener in listeners]
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+        for listener in listeners:
+            listener.stop()
+    assert listeners[0].topic == f"$share/{group}/{prefix}/#"
+    assert [listener.counts["stored"] > 0 for listener in listeners] == [True, True]
+    assert sum(listener.counts["stored"] for listener in listeners) == 20  # each message once
+    assert Position.objects.filter(device__in=devices).count() == 20

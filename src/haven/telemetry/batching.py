@@ -17,10 +17,13 @@ import gc
 import logging
 import os
 import queue
+import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -32,11 +35,16 @@ from .protocols import Message
 log = logging.getLogger("haven.telemetry")
 
 MAX_BATCH = 500
+SWITCH_INTERVAL_S = 0.001  # for the whole process, once a batch writer runs in it
 WAIT_S = 30.0  # a sender gives up (503) after this; the message may still be stored: harmless
 
 
 class StoreFailed(DatabaseError):
     """The batch holding this message was not stored (rolled back): answer 503, do not ack."""
+
+
+# Called on the writer thread once a message's batch has committed (outcome) or failed (error).
+Settle = Callable[[services.Outcome | None, StoreFailed | None], None]
 
 
 class BatchStore(Protocol):
@@ -45,11 +53,11 @@ class BatchStore(Protocol):
     ) -> list[services.Outcome]: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Job:
     message: Message
     received_at: dt.datetime
-    future: Future[services.Outcome]
+    settle: Settle
 
 
 class BatchWriter:
@@ -71,12 +79,18 @@ class BatchWriter:
     def submit(self, message: Message, received_at: dt.datetime) -> Future[services.Outcome]:
         """Queue one message; the future resolves after its batch commits (or fails)."""
         future: Future[services.Outcome] = Future()
-        if self._closed:
-            future.set_exception(StoreFailed("the batch writer has stopped"))
-            return future
-        self._ensure_started()
-        self._queue.put(_Job(message, received_at, future))
+        self.submit_with(message, received_at, partial(_settle, future))
         return future
+
+    def submit_with(self, message: Message, received_at: dt.datetime, settle: Settle) -> None:
+        """Queue one message; `settle` is called on the writer thread with its outcome once
+        its batch has committed, or with the error once it has failed (an event loop's
+        receiver hands that to its loop itself, without a Future and its lock per message)."""
+        if self._closed:
+            settle(None, StoreFailed("the batch writer has stopped"))
+            return
+        self._ensure_started()
+        self._queue.put(_Job(message, received_at, settle))
 
     def store(self, message: Message, received_at: dt.datetime) -> services.Outcome:
         """Queue one message and wait for its outcome (a receiver's request thread)."""
@@ -112,6 +126,10 @@ class BatchWriter:
                 self._thread.start()
 
     def _run(self) -> None:
+        # The receiving thread (event loop, MQTT network loop) blocks in a system call for
+        # every message and then waits for the interpreter lock while this thread computes a
+        # batch: with the default 5 ms switch interval it gets it back late, again and again.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         if self._warm:
             self._warm_up()
         try:
@@ -162,7 +180,7 @@ class BatchWriter:
         self.batches += 1
         self.messages += len(jobs)
         for job, outcome in zip(jobs, outcomes, strict=True):
-            _settle(job.future, outcome)
+            job.settle(outcome, None)
 
     def _failed(self, jobs: list[_Job], error: Exception) -> None:
         if len(jobs) > 1 and not isinstance(error, OperationalError | InterfaceError):
@@ -176,7 +194,7 @@ class BatchWriter:
         for job in jobs:
             failure = StoreFailed(f"not stored: {error!r}")
             failure.__cause__ = error
-            _settle(job.future, error=failure)
+            job.settle(None, failure)
 
 
 def _settle(
@@ -185,8 +203,8 @@ def _settle(
     error: StoreFailed | None = None,
 ) -> None:
     """Resolve a sender's future (an outcome may be a Rejected: a result, not an error), unless
-    the sender gave up on it (an asyncio receiver whose request was cancelled cancels it): its
-    message is still stored, the answer goes nowhere."""
+    the sender gave up on it and cancelled it: its message is still stored, the answer goes
+    nowhere."""
     try:
         if error is not None:
             future.set_exception(error)

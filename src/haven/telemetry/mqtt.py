@@ -5,6 +5,17 @@ down the broker keeps what it accepted, and a message is acknowledged only after
 (manual PUBACK), so nothing the broker delivered is lost; storing is idempotent, so redelivery
 is harmless. Reconnects back off from 1 s to 60 s.
 
+One listener process stores a few thousand messages a second. For more, run several with the
+same --share group (each with its own client id): the broker then hands each message of the
+shared subscription ($share/<group>/<topic>) to one of them. A device's fixes may then be
+stored by two processes at once; the device row lock orders them, and a fix that arrives
+after a newer one is handled as late, as any out-of-order fix is. (On PostgreSQL: SQLite takes
+one writer at a time.)
+
+The broker must hold enough for a listener that is busy committing: Mosquitto's defaults
+(max_queued_messages 1000, max_inflight_messages 20) drop QoS 1 messages for a slow
+subscriber beyond them. deploy/mosquitto.conf has the settings Haven needs.
+
 paho delivers messages one at a time on its network thread. That thread only parses; a
 BatchWriter stores whatever has arrived in one transaction, and each message is acknowledged
 from the writer thread after the commit. A message whose batch failed stays unacknowledged:
@@ -38,12 +49,14 @@ class Listener:
         host: str = "127.0.0.1",
         port: int = 1883,
         topic: str = DEFAULT_TOPIC,
+        share: str = "",
         client_id: str = "haven-telemetry",
         persistent: bool = True,
         on_stored: Callable[[str, receivers.Reply], None] | None = None,
         writer: BatchWriter | None = None,
     ) -> None:
-        self.host, self.port, self.topic = host, port, topic
+        self.host, self.port = host, port
+        self.topic = f"$share/{share}/{topic}" if share else topic
         self.counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()  # counted from the network and writer threads
         self.on_stored = on_stored
@@ -58,6 +71,7 @@ class Listener:
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
 
     def _on_connect(
@@ -68,6 +82,14 @@ class Listener:
             return
         log.info("MQTT connected to %s:%s, subscribing to %s", self.host, self.port, self.topic)
         client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[Any], props: Any
+    ) -> None:
+        """The broker has the subscription (SUBACK): from now on nothing published is missed."""
+        if any(getattr(reason, "is_failure", False) for reason in reasons):
+            log.error("MQTT subscription to %s refused: %s", self.topic, reasons)
+            return
         self.subscribed.set()
 
     def _on_disconnect(

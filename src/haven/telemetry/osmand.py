@@ -19,17 +19,16 @@ retries; storing is idempotent). Connections are kept alive.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import Future
+from functools import cache, partial
 from typing import Any
-
-from django.utils import timezone
 
 from . import receivers, services
 from .batching import WAIT_S, BatchWriter, StoreFailed
-from .protocols import Rejected
+from .protocols import Message, Rejected
 from .server import MAX_BODY, reply_headers
 from .services import Outcome
 
@@ -37,28 +36,44 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
+Waiter = asyncio.Future[Outcome]
 KEEP_ALIVE_S = 75  # Traccar Client reuses its connection between fixes
 
 
 class Answers:
     """Outcomes coming back from the writer thread to the event loop: one wake-up of the loop
-    (call_soon_threadsafe writes to its self-pipe) per batch, not per message."""
+        (call_soon_threadsafe writes to its self-pipe) per batch, not per message. A request whose
+        batch has not answered after WAIT_S gets a TimeoutError (503), from one sweep a second
+        rather than a timer per request (asyncio.timeout costs a timer handle in the loop's heap
+    for each)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, wait_s: float = WAIT_S) -> None:
         self.loop = loop
-        self._ready: deque[tuple[asyncio.Future[Outcome], Future[Outcome]]] = deque()
+        self.wait_s = wait_s
+        self.sweep_s = min(1.0, wait_s / 4)
+        self._ready: deque[tuple[asyncio.Future[Outcome], Outcome | None, StoreFailed | None]]
+        self._ready = deque()
         self._lock = threading.Lock()
         self._scheduled = False
+        self._deadlines: dict[asyncio.Future[Outcome], float] = {}  # oldest first
+        self._sweeping = False
 
-    def waiter(self, stored: Future[Outcome]) -> asyncio.Future[Outcome]:
-        """An asyncio future resolved like `stored` (the writer's), on the loop."""
+    def waiter(self, writer: BatchWriter, message: Message, now: dt.datetime) -> Waiter:
+        """Queue `message` on the writer; the asyncio future resolves, on the loop, once its
+        batch has committed (or failed)."""
         waiter: asyncio.Future[Outcome] = self.loop.create_future()
-        stored.add_done_callback(lambda done: self._arrived(waiter, done))
+        self._deadlines[waiter] = self.loop.time() + self.wait_s
+        if not self._sweeping:
+            self._sweeping = True
+            self.loop.call_later(self.sweep_s, self._sweep)
+        writer.submit_with(message, now, partial(self._arrived, waiter))
         return waiter
 
-    def _arrived(self, waiter: asyncio.Future[Outcome], done: Future[Outcome]) -> None:
+    def _arrived(
+        self, waiter: asyncio.Future[Outcome], outcome: Outcome | None, error: StoreFailed | None
+    ) -> None:
         """On the writer thread, as each message of the batch is settled."""
-        self._ready.append((waiter, done))
+        self._ready.append((waiter, outcome, error))
         with self._lock:
             if self._scheduled:
                 return  # the pending wake-up will take this one too
@@ -69,27 +84,42 @@ class Answers:
         with self._lock:
             self._scheduled = False  # before draining: a later arrival schedules its own
         while self._ready:
-            waiter, done = self._ready.popleft()
-            if waiter.cancelled():
-                continue  # the request was given up (timeout, disconnect)
-            error = done.exception()
+            waiter, outcome, error = self._ready.popleft()
+            if self._deadlines.pop(waiter, None) is None or waiter.done():
+                continue  # timed out already, or given up (the client left)
             if error is not None:
                 waiter.set_exception(error)
             else:
-                waiter.set_result(done.result())
+                waiter.set_result(outcome)  # type: ignore[arg-type]
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        expired = []
+        for waiter, deadline in self._deadlines.items():  # in order of submission
+            if deadline > now:
+                break
+            expired.append(waiter)
+        for waiter in expired:
+            del self._deadlines[waiter]
+            if not waiter.done():
+                waiter.set_exception(TimeoutError("the batch writer did not answer in time"))
+        self._sweeping = bool(self._deadlines)
+        if self._sweeping:
+            self.loop.call_later(self.sweep_s, self._sweep)
 
 
 class OsmAndApp:
     """The ASGI application: one per process, with that process's batch writer."""
 
-    def __init__(self, writer: BatchWriter | None = None) -> None:
+    def __init__(self, writer: BatchWriter | None = None, wait_s: float = WAIT_S) -> None:
         self.writer = writer or BatchWriter()
+        self.wait_s = wait_s
         self._answers: Answers | None = None
 
     def answers(self) -> Answers:
         """Made on first use, on the server's event loop."""
         if self._answers is None:
-            self._answers = Answers(asyncio.get_running_loop())
+            self._answers = Answers(asyncio.get_running_loop(), self.wait_s)
         return self._answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,16 +152,14 @@ class OsmAndApp:
         await _answer(send, reply)
 
     async def _receive(self, query_string: str, content_type: str, body: bytes) -> receivers.Reply:
-        now = timezone.now()
+        now = dt.datetime.now(dt.UTC)
         parsed = receivers.parse_osmand_request(
             query_string=query_string, content_type=content_type, body=body, now=now
         )
         if isinstance(parsed, receivers.Reply):
             return parsed
-        stored = self.answers().waiter(self.writer.submit(parsed, now))
         try:
-            async with asyncio.timeout(WAIT_S):
-                outcome = await stored
+            outcome = await self.answers().waiter(self.writer, parsed, now)
         except (StoreFailed, TimeoutError):  # the writer logged the failure once per batch
             return receivers.Reply(503, reason="database_error")
         return receivers.osmand_reply(parsed, outcome)
@@ -170,11 +198,24 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 async def _answer(send: Send, reply: receivers.Reply, close: bool = False) -> None:
-    headers = [(name.lower().encode(), value.encode()) for name, value in reply_headers(reply)]
-    if close:
-        headers.append((b"connection", b"close"))
+    headers = _encoded_headers(reply.status, len(reply.body), reply.content_type, close)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
+
+
+@cache
+def _encoded_headers(
+    status: int, length: int, content_type: str, close: bool
+) -> tuple[tuple[bytes, bytes], ...]:
+    """A device answer's headers as ASGI wants them; answers come in a handful of shapes (200
+    with no body, nearly always), so each is encoded once."""
+    headers = [
+        (name.lower().encode(), value.encode())
+        for name, value in reply_headers(status, length, content_type)
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    return tuple(headers)
 
 
 def uvicorn_options(workers: int = 0) -> dict[str, Any]:

@@ -51,18 +51,22 @@ def make_osmand_app(writer: BatchWriter) -> Callable[..., Iterable[bytes]]:
                 store=writer.store,
             )
         )
-        start_response(STATUS_TEXT.get(reply.status, f"{reply.status} Error"), reply_headers(reply))
+        start_response(
+            STATUS_TEXT.get(reply.status, f"{reply.status} Error"),
+            reply_headers(reply.status, len(reply.body), reply.content_type),
+        )
         return [reply.body]
 
     return osmand_app
 
 
-def reply_headers(reply: receivers.Reply) -> list[tuple[str, str]]:
-    """The headers of an answer to a device, for both fronts (WSGI here, ASGI in osmand)."""
-    headers = [("Content-Length", str(len(reply.body)))]
-    if reply.body:
-        headers.append(("Content-Type", reply.content_type))
-    if reply.status == 429:
+def reply_headers(status: int, length: int, content_type: str) -> list[tuple[str, str]]:
+    """The headers of an answer to a device (its status, body length and type), for both
+    fronts (WSGI here, ASGI in osmand)."""
+    headers = [("Content-Length", str(length))]
+    if length:
+        headers.append(("Content-Type", content_type))
+    if status == 429:
         headers.append(("Retry-After", "60"))
     return headers
 

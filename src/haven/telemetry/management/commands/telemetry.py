@@ -20,6 +20,13 @@ class Command(BaseCommand):
         listen.add_argument("--port", type=int, default=1883)
         listen.add_argument("--topic", default="owntracks/#")
         listen.add_argument("--client-id", default="haven-telemetry")
+        listen.add_argument(
+            "--share",
+            default="",
+            metavar="GROUP",
+            help="Subscribe as one of a group of listeners sharing the topic's messages (each "
+            "listener of the group with its own --client-id)",
+        )
         serve = sub.add_parser(
             "serve-osmand", help="OsmAnd/Traccar Client receiver on its own port"
         )
@@ -41,13 +48,15 @@ class Command(BaseCommand):
         if action == "listen":
             from haven.telemetry.mqtt import Listener
 
+            shared = f" (shared by group {options['share']})" if options["share"] else ""
             self.stdout.write(
-                f"Listening on {options['host']}:{options['port']} {options['topic']}"
+                f"Listening on {options['host']}:{options['port']} {options['topic']}{shared}"
             )
             Listener(
                 host=options["host"],
                 port=options["port"],
                 topic=options["topic"],
+                share=options["share"],
                 client_id=options["client_id"],
             ).run_forever()
         elif action == "serve-osmand":
