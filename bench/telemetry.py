@@ -481,7 +481,12 @@ def run_listener(
 ) -> None:
     """One `haven telemetry listen --share bench` process: releases `stored` per message."""
     configure(url, data_dir)
+    from haven.telemetry import services
+    from haven.telemetry.batching import freeze_long_lived_objects
     from haven.telemetry.mqtt import Listener
+
+    services.fence_index()  # before the clock starts, as the HTTP workers' warm-up requests do
+    freeze_long_lived_objects()
 
     listener = Listener(
         topic=f"{PREFIX}/#",

@@ -42,26 +42,26 @@ KEEP_ALIVE_S = 75  # Traccar Client reuses its connection between fixes
 
 class Answers:
     """Outcomes coming back from the writer thread to the event loop: one wake-up of the loop
-        (call_soon_threadsafe writes to its self-pipe) per batch, not per message. A request whose
-        batch has not answered after WAIT_S gets a TimeoutError (503), from one sweep a second
-        rather than a timer per request (asyncio.timeout costs a timer handle in the loop's heap
-    for each)."""
+    (call_soon_threadsafe writes to its self-pipe) per batch, not per message. A request whose
+    batch has not answered after `wait_s` gets a TimeoutError (503) from a sweep that runs
+    while requests wait, rather than from a timer per request (asyncio.timeout puts a handle
+    in the loop's heap for each)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, wait_s: float = WAIT_S) -> None:
         self.loop = loop
         self.wait_s = wait_s
         self.sweep_s = min(1.0, wait_s / 4)
-        self._ready: deque[tuple[asyncio.Future[Outcome], Outcome | None, StoreFailed | None]]
+        self._ready: deque[tuple[Waiter, Outcome | None, StoreFailed | None]]
         self._ready = deque()
         self._lock = threading.Lock()
         self._scheduled = False
-        self._deadlines: dict[asyncio.Future[Outcome], float] = {}  # oldest first
+        self._deadlines: dict[Waiter, float] = {}  # oldest first
         self._sweeping = False
 
     def waiter(self, writer: BatchWriter, message: Message, now: dt.datetime) -> Waiter:
         """Queue `message` on the writer; the asyncio future resolves, on the loop, once its
         batch has committed (or failed)."""
-        waiter: asyncio.Future[Outcome] = self.loop.create_future()
+        waiter: Waiter = self.loop.create_future()
         self._deadlines[waiter] = self.loop.time() + self.wait_s
         if not self._sweeping:
             self._sweeping = True
@@ -69,9 +69,7 @@ class Answers:
         writer.submit_with(message, now, partial(self._arrived, waiter))
         return waiter
 
-    def _arrived(
-        self, waiter: asyncio.Future[Outcome], outcome: Outcome | None, error: StoreFailed | None
-    ) -> None:
+    def _arrived(self, waiter: Waiter, outcome: Outcome | None, error: StoreFailed | None) -> None:
         """On the writer thread, as each message of the batch is settled."""
         self._ready.append((waiter, outcome, error))
         with self._lock:
