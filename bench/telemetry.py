@@ -168,6 +168,11 @@ def machine_busy() -> float:
     return (user + nice + system + irq + softirq + steal) / TICK
 
 
+def cpu_of(pids: list[int]) -> Callable[[], float]:
+    """What a Meter reads for a receiver made of these processes: their CPU-seconds so far."""
+    return lambda: sum(_stat_cpu(f"/proc/{pid}/stat") for pid in pids)
+
+
 def process_tree(root: int) -> list[int]:
     """root and all its descendants (gunicorn's master and workers)."""
     parents: dict[int, list[int]] = {}
@@ -573,7 +578,7 @@ def bench_mqtt(
         devices.start()
         assert ready.wait(60), "the publishing process did not start"
         pids = [p.pid for p in receivers if p.pid]
-        with Meter(lambda: sum(_stat_cpu(f"/proc/{p}/stat") for p in pids), postgres) as meter:
+        with Meter(cpu_of(pids), postgres) as meter:
             go.set()
             devices.join(300)
         assert devices.exitcode == 0, "MQTT messages went missing"
@@ -670,18 +675,14 @@ def http_figures(
         # Warm up every worker (fence index, connections) with resends of earlier fixes.
         bench_http(port, fixes(points, 4 * args.clients, t0, active), clients=args.clients)
         tree = process_tree(server.pid)
-        with Meter(
-            lambda: sum(_stat_cpu(f"/proc/{p}/stat") for p in tree), bool(args.postgres), load=True
-        ) as m:
+        with Meter(cpu_of(tree), bool(args.postgres), load=True) as m:
             bench_http(port, http_queries, clients=args.clients)
         print(
             f"  loopback HTTP              {m.figures(n)}  ({kind}, {args.clients} clients, "
             "new connection per message)"
         )
         kept_queries = fixes(points, n, t0 + 2 * n + 1, active)
-        with Meter(
-            lambda: sum(_stat_cpu(f"/proc/{p}/stat") for p in tree), bool(args.postgres), load=True
-        ) as kept:
+        with Meter(cpu_of(tree), bool(args.postgres), load=True) as kept:
             bench_http(port, kept_queries, clients=args.clients, keep_alive=True)
         print(f"  loopback HTTP, keep-alive  {kept.figures(n)}  (one connection per client)")
         alarm = bench_alarm_http(port, points, 200, t0 + 3 * n)

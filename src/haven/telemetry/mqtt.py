@@ -28,14 +28,14 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from django.utils import timezone
 
 from . import receivers, services
-from .batching import BatchWriter
+from .batching import BatchWriter, StoreFailed
 
 log = logging.getLogger("haven.telemetry.mqtt")
 
@@ -104,15 +104,19 @@ class Listener:
         if isinstance(parsed, receivers.Reply):
             self._done(message, parsed)  # refused or ignored: nothing to store, ack now
             return
-        future = self.writer.submit(parsed, now)
-        future.add_done_callback(lambda stored: self._stored(message, stored))
+        self.writer.submit_with(parsed, now, partial(self._stored, message))
 
-    def _stored(self, message: mqtt.MQTTMessage, future: Future[services.Outcome]) -> None:
+    def _stored(
+        self,
+        message: mqtt.MQTTMessage,
+        outcome: services.Outcome | None,
+        error: StoreFailed | None,
+    ) -> None:
         """On the writer thread, after its batch committed (or failed)."""
-        if future.exception() is not None:
+        if error is not None or outcome is None:
             self._count("unstored")  # no PUBACK: the broker delivers it again
             return
-        self._done(message, receivers.owntracks_reply(future.result(), receivers.Reply(200)))
+        self._done(message, receivers.owntracks_reply(outcome, receivers.Reply(200)))
 
     def _done(self, message: mqtt.MQTTMessage, reply: receivers.Reply) -> None:
         self._count(reply.reason or "stored")
