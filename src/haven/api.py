@@ -10,16 +10,32 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from haven.access.gates import require_module
 from haven.accounts import services as account_services
 from haven.accounts.models import User
+from haven.accounts.roles import Module
 
 
 class TokenAuth(HttpBearer):
+    """Any valid personal token: the operation decides what its user may do."""
+
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = account_services.token_user(token)
         if user is not None:
             request.user = user
         return user
+
+
+class ModuleTokenAuth(TokenAuth):
+    """A valid token whose user's roles open the module; otherwise 404, as every refusal."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__()
+        self.module = module
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = super().authenticate(request, token)
+        return None if user is None else require_module(user, self.module)
 
 
 api = NinjaAPI(
@@ -95,13 +111,16 @@ def register_routers() -> None:
     from haven.rota.api import router as rota_router
     from haven.telemetry.api import router as telemetry_router
 
-    api.add_router("/", cases_router)
-    api.add_router("/", audit_router)
-    api.add_router("/", oversight_router)
-    api.add_router("/", equipment_router)
-    api.add_router("/", rota_router)
-    api.add_router("/", risk_router)
-    api.add_router("/", telemetry_router)
+    # Each router mounted once, behind its module: the URL map of haven/urls.py, for the API.
+    protection = ModuleTokenAuth(Module.PROTECTION)
+    operations = ModuleTokenAuth(Module.OPERATIONS)
+    api.add_router("/", cases_router, auth=protection)
+    api.add_router("/", risk_router, auth=protection)
+    api.add_router("/", equipment_router, auth=operations)
+    api.add_router("/", rota_router, auth=operations)
+    api.add_router("/", telemetry_router, auth=operations)
+    api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
+    api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
 
 
 register_routers()

@@ -1,22 +1,43 @@
-from django.urls import include, path
+"""The URL map: each app is mounted once, behind the gate of the module it belongs to.
 
+`haven.access.gates` wraps every view of a module's urlconf in that module's check, marks the
+views any signed-in user may open, and marks the views declared public. The session guard
+(`accounts.middleware`) closes everything that is not declared public; the API's token auth
+applies each router's module (`haven.api`)."""
+
+from django.urls import path
+
+from haven.access.gates import api_urls, module_urls, public_urls, signed_in_urls
+from haven.accounts.roles import Module
 from haven.api import api
+from haven.telemetry import urls as telemetry_urls
+from haven.web import urls as web_urls
 from haven.web import views as web_views
 
 handler403 = "haven.web.views.error_403"
 handler404 = "haven.web.views.error_404"
 handler500 = "haven.web.views.error_500"
 
+PROTECTION, OPERATIONS, OVERSIGHT = Module.PROTECTION, Module.OPERATIONS, Module.OVERSIGHT
+
 urlpatterns = [
-    path("healthz", web_views.healthz, name="healthz"),
-    path("accounts/", include("haven.accounts.urls")),
-    path("api/", api.urls),
-    path("", include("haven.cases.urls")),
-    path("", include("haven.audit.urls")),
-    path("", include("haven.oversight.urls")),
-    path("", include("haven.equipment.urls")),
-    path("", include("haven.rota.urls")),
-    path("", include("haven.risk.urls")),
-    path("", include("haven.telemetry.urls")),
-    path("", include("haven.web.urls")),
+    # Open without a session: health, and the device receivers (devices have no account).
+    path("", public_urls([path("healthz", web_views.healthz, name="healthz")])),
+    path("api/telemetry/", public_urls(telemetry_urls.receivers, "receivers")),
+    # Sign-in pages are public (declared in the view); the rest needs a signed-in session.
+    path("accounts/", signed_in_urls("haven.accounts.urls")),
+    # The API: each router carries its module's token auth (haven/api.py).
+    path("api/", api_urls(api.urls)),
+    path("", module_urls(PROTECTION, "haven.cases.urls")),
+    path("", module_urls(PROTECTION, "haven.risk.urls")),
+    path("", module_urls(OPERATIONS, "haven.equipment.urls")),
+    path("", module_urls(OPERATIONS, "haven.rota.urls")),
+    path("", module_urls(OPERATIONS, "haven.telemetry.urls")),
+    path("", module_urls(OVERSIGHT, "haven.oversight.urls")),
+    path("", module_urls(Module.AUDIT, "haven.audit.urls")),
+    path(
+        "administration/",
+        module_urls(Module.ADMINISTRATION, web_urls.administration, "administration"),
+    ),
+    path("", signed_in_urls(web_urls)),
 ]

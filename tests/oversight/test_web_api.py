@@ -27,12 +27,12 @@ def api(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
-def test_protection_officer_gets_403_on_pages_and_api():
+def test_protection_officer_gets_404_on_pages_and_api():
     user = UserFactory(roles=[Role.PROTECTION_OFFICER])
     item = complaint(officer())
-    assert web(user).get(f"/oversight/complaints/{item.pk}/").status_code == 403
+    assert web(user).get(f"/oversight/complaints/{item.pk}/").status_code == 404
     response = api(user).get(f"/api/oversight/complaints/{item.pk}")
-    assert response.status_code == 403 and response["Content-Type"] == "application/problem+json"
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
 
 
 def test_bad_complaint_form_shows_error_summary_and_saves_nothing():

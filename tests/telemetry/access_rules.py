@@ -39,8 +39,8 @@ WEB_POLICY: dict[str, Rule] = {
     "telemetry:detail": operations,
     "telemetry:acknowledge": acknowledger,
     "telemetry:device_report": position_reader,
-    "telemetry:osmand": anyone,
-    "telemetry:owntracks": anyone,
+    "receivers:osmand": anyone,
+    "receivers:owntracks": anyone,
 }
 
 API_POLICY: dict[tuple[str, str], Rule] = {

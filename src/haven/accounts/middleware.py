@@ -1,39 +1,46 @@
-"""Every page needs a fully signed-in (password + TOTP) session that is fresh and current."""
+"""Every view needs a fully signed-in (password + TOTP) session that is fresh and current,
+unless it is declared public with Django's `login_not_required` (see `haven.access.gates`).
+
+The check runs on the resolved view, not on path prefixes: a view added anywhere, under
+`/api/` too, is closed until it is declared public. The API's operations are declared so by
+`gates.api_urls`, because their token auth decides."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
-PUBLIC_PREFIXES = ("/accounts/login", "/accounts/verify", "/accounts/enrol", "/static/", "/api/")
-PUBLIC_PATHS = {"/healthz", "/favicon.ico"}
 LAST_SEEN = "haven_last_seen"
 EPOCH = "haven_session_epoch"
 
 
-class SessionGuardMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
-            return self.get_response(request)
+class SessionGuardMiddleware(LoginRequiredMiddleware):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponseBase | None:
+        if not getattr(view_func, "login_required", True):
+            return None
         user = request.user
         if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr,attr-defined]
-            return redirect("accounts:login")
+            return self.handle_no_permission(request, view_func)
         reason = self.stale_reason(request)
         if reason:
             logout(request)
             messages.info(request, reason)
-            return redirect("accounts:login")
+            return self.handle_no_permission(request, view_func)
         self.stamp_activity(request)
-        return self.get_response(request)
+        return None
 
     @staticmethod
     def stamp_activity(request: HttpRequest) -> None:

@@ -7,6 +7,7 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from .models import User
 PENDING_USER = "haven_pending_user"
 
 
+@login_not_required
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -53,6 +55,7 @@ def complete_sign_in(request: HttpRequest, user: User, device: object) -> HttpRe
     return redirect("web:home")
 
 
+@login_not_required
 def verify(request: HttpRequest) -> HttpResponse:
     user = pending_user(request)
     if user is None:
@@ -79,6 +82,7 @@ def qr_code_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+@login_not_required
 def enrol(request: HttpRequest) -> HttpResponse:
     user = pending_user(request)
     if user is None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.web.helpers import query_without_page
@@ -12,7 +11,6 @@ from .forms import LedgerSearchForm
 from .selectors import LedgerSearch, search_ledger
 
 
-@module_required(Module.AUDIT)
 def ledger_search(request: HttpRequest) -> HttpResponse:
     form = LedgerSearchForm(request.GET or None)
     search = LedgerSearch(**form.cleaned_data) if form.is_valid() else LedgerSearch()

@@ -9,14 +9,15 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
+from haven.accounts.types import AuthenticatedRequest
 from haven.web.apihelpers import attempt as attempt_service
-from haven.web.apihelpers import declared_purpose, protection_user, refuse
+from haven.web.apihelpers import declared_purpose, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -103,8 +104,8 @@ class CaseUpdateIn(Schema):
 
 
 @router.get("/cases", response=CasePage, summary="Cases you may see")
-def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
-    user = protection_user(request)
+def list_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    user = request.user
     purpose = declared_purpose(request)
     page = selectors.list_cases(user, search_of(filters), filters.page, purpose)
     return {
@@ -116,16 +117,16 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, A
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="One case")
-def get_case(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.get_case(protection_user(request), case_id, declared_purpose(request))
+def get_case(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.get_case(request.user, case_id, declared_purpose(request))
 
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="Change a case's details")
-def update_case(request: HttpRequest, case_id: UUID, payload: CaseUpdateIn) -> object:
+def update_case(request: AuthenticatedRequest, case_id: UUID, payload: CaseUpdateIn) -> object:
     changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     try:
         return services.update_case(
-            protection_user(request),
+            request.user,
             case_id,
             version=payload.version,
             reason=payload.reason,
@@ -151,21 +152,23 @@ def search_of(filters: CaseFilters) -> selectors.CaseSearch:
 
 
 @router.get("/cases/{case_id}/identity", response=IdentityOut, summary="Identity compartment")
-def get_identity(request: HttpRequest, case_id: UUID) -> object:
-    record = selectors.get_identity(protection_user(request), case_id, declared_purpose(request))
+def get_identity(request: AuthenticatedRequest, case_id: UUID) -> object:
+    record = selectors.get_identity(request.user, case_id, declared_purpose(request))
     if record is None:
         raise HttpError(404, "No identity change is recorded for this case")
     return record
 
 
 @router.post("/cases/{case_id}/grants", response={201: dict}, summary="Grant time-limited access")
-def grant_access(request: HttpRequest, case_id: UUID, payload: GrantIn) -> tuple[int, dict]:
+def grant_access(
+    request: AuthenticatedRequest, case_id: UUID, payload: GrantIn
+) -> tuple[int, dict]:
     grantee = User.objects.filter(username=payload.username, is_active=True).first()
     if grantee is None:
         raise HttpError(422, f"No active account {payload.username!r}")
     try:
         grant = services.grant_access(
-            protection_user(request), case_id, grantee, reason=payload.reason, days=payload.days
+            request.user, case_id, grantee, reason=payload.reason, days=payload.days
         )
     except ValidationError as error:
         raise refuse(error) from error
@@ -173,17 +176,17 @@ def grant_access(request: HttpRequest, case_id: UUID, payload: GrantIn) -> tuple
 
 
 @router.post("/break-glass", response={201: dict}, summary="Emergency access for managers")
-def break_glass(request: HttpRequest, payload: BreakGlassIn) -> tuple[int, dict]:
+def break_glass(request: AuthenticatedRequest, payload: BreakGlassIn) -> tuple[int, dict]:
     try:
-        case = services.break_glass(protection_user(request), payload.reference, payload.reason)
+        case = services.break_glass(request.user, payload.reference, payload.reason)
     except ValidationError as error:
         raise refuse(error) from error
     return 201, {"id": str(case.pk), "reference": case.reference}
 
 
 @router.put("/cases/{case_id}/identity", response=IdentityOut, summary="Record the identity link")
-def put_identity(request: HttpRequest, case_id: UUID, payload: IdentityOut) -> object:
-    user = protection_user(request)
+def put_identity(request: AuthenticatedRequest, case_id: UUID, payload: IdentityOut) -> object:
+    user = request.user
     return attempt(lambda: services.record_identity(user, case_id, **payload.dict()))
 
 
@@ -233,8 +236,10 @@ def account(username: str | None, field: str) -> User | None:
     response={201: ReferralOut, 200: ReferralOut},
     summary="Record a referral (warns about possible duplicates first)",
 )
-def create_referral(request: HttpRequest, payload: ReferralIn) -> tuple[int, dict[str, Any]]:
-    user = protection_user(request)
+def create_referral(
+    request: AuthenticatedRequest, payload: ReferralIn
+) -> tuple[int, dict[str, Any]]:
+    user = request.user
     if not user.has_role("protection_officer", "protection_manager"):
         raise HttpError(403, "Only protection officers and managers record referrals")
     data = payload.dict(exclude={"confirm_duplicate", "manager", "authoriser"})
@@ -251,8 +256,8 @@ def create_referral(request: HttpRequest, payload: ReferralIn) -> tuple[int, dic
 
 
 @router.get("/triage", response=CasePage, summary="Referrals awaiting assessment or decision")
-def triage(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
-    user = protection_user(request)
+def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    user = request.user
     page = selectors.triage_queue(user, search_of(filters), filters.page, declared_purpose(request))
     return {
         "count": page.paginator.count,
@@ -263,8 +268,8 @@ def triage(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
 
 
 @router.get("/case-export", summary="The case list as CSV (logged as a disclosure)")
-def export_cases(request: HttpRequest, filters: Query[CaseFilters]) -> HttpResponse:
-    user = protection_user(request)
+def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> HttpResponse:
+    user = request.user
     content = selectors.export_cases_csv(user, search_of(filters), declared_purpose(request))
     return HttpResponse(content, content_type="text/csv; charset=utf-8")
 
@@ -306,8 +311,8 @@ class DecisionOut(Schema):
 @router.post(
     "/cases/{case_id}/decisions", response={201: DecisionOut}, summary="Change arrangement status"
 )
-def decide(request: HttpRequest, case_id: UUID, payload: DecisionIn) -> tuple[int, object]:
-    user = protection_user(request)
+def decide(request: AuthenticatedRequest, case_id: UUID, payload: DecisionIn) -> tuple[int, object]:
+    user = request.user
     data = payload.dict()
     factors = {k: data.pop(k) for k in list(data) if k.startswith("factor_")}
     transfer = {
@@ -327,10 +332,8 @@ def decide(request: HttpRequest, case_id: UUID, payload: DecisionIn) -> tuple[in
 
 
 @router.get("/cases/{case_id}/decisions", response=list[DecisionOut], summary="Decision record")
-def list_decisions(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.case_records(
-        protection_user(request), case_id, "decision", declared_purpose(request)
-    )
+def list_decisions(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.case_records(request.user, case_id, "decision", declared_purpose(request))
 
 
 class JointProviderIn(Schema):
@@ -341,9 +344,9 @@ class JointProviderIn(Schema):
 
 @router.post("/cases/{case_id}/joint-providers", response={201: dict}, summary="s.83 joint")
 def add_joint_provider(
-    request: HttpRequest, case_id: UUID, payload: JointProviderIn
+    request: AuthenticatedRequest, case_id: UUID, payload: JointProviderIn
 ) -> tuple[int, dict]:
-    user = protection_user(request)
+    user = request.user
     joint = attempt(lambda: services.add_joint_provider(user, case_id, **payload.dict()))
     return 201, {"id": str(joint.pk), "provider": joint.provider}
 
@@ -357,10 +360,8 @@ class TimelineOut(Schema):
 
 
 @router.get("/cases/{case_id}/timeline", response=list[TimelineOut], summary="Case timeline")
-def timeline(request: HttpRequest, case_id: UUID) -> object:
-    case_file = selectors.get_case_file(
-        protection_user(request), case_id, declared_purpose(request)
-    )
+def timeline(request: AuthenticatedRequest, case_id: UUID) -> object:
+    case_file = selectors.get_case_file(request.user, case_id, declared_purpose(request))
     return case_file.timeline()
 
 
@@ -393,15 +394,15 @@ class PersonOut(Schema):
 
 
 @router.get("/cases/{case_id}/people", response=list[PersonOut], summary="People on a case")
-def list_people(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.case_records(
-        protection_user(request), case_id, "person", declared_purpose(request)
-    )
+def list_people(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.case_records(request.user, case_id, "person", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/people", response={201: PersonOut}, summary="Add a person")
-def add_person(request: HttpRequest, case_id: UUID, payload: PersonIn) -> tuple[int, object]:
-    user = protection_user(request)
+def add_person(
+    request: AuthenticatedRequest, case_id: UUID, payload: PersonIn
+) -> tuple[int, object]:
+    user = request.user
     return 201, attempt(lambda: services.add_person(user, case_id, **payload.dict()))
 
 
@@ -409,9 +410,9 @@ def add_person(request: HttpRequest, case_id: UUID, payload: PersonIn) -> tuple[
     "/cases/{case_id}/people/{case_person_id}", response=PersonOut, summary="Change a person"
 )
 def update_person(
-    request: HttpRequest, case_id: UUID, case_person_id: UUID, payload: PersonPatch
+    request: AuthenticatedRequest, case_id: UUID, case_person_id: UUID, payload: PersonPatch
 ) -> object:
-    user = protection_user(request)
+    user = request.user
     changes = payload.dict(exclude_unset=True, exclude={"version"})
     return attempt(
         lambda: services.update_person(
@@ -440,15 +441,15 @@ class LocationOut(Schema):
 
 
 @router.get("/cases/{case_id}/locations", response=list[LocationOut], summary="Locations")
-def list_locations(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.case_records(
-        protection_user(request), case_id, "location", declared_purpose(request)
-    )
+def list_locations(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.case_records(request.user, case_id, "location", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/locations", response={201: LocationOut}, summary="Add a location")
-def add_location(request: HttpRequest, case_id: UUID, payload: LocationIn) -> tuple[int, object]:
-    user = protection_user(request)
+def add_location(
+    request: AuthenticatedRequest, case_id: UUID, payload: LocationIn
+) -> tuple[int, object]:
+    user = request.user
     return 201, attempt(lambda: services.add_location(user, case_id, **payload.dict()))
 
 
@@ -473,15 +474,15 @@ class ContactOut(Schema):
 
 
 @router.get("/cases/{case_id}/contacts", response=list[ContactOut], summary="Contact log")
-def list_contacts(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.case_records(
-        protection_user(request), case_id, "contact", declared_purpose(request)
-    )
+def list_contacts(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.case_records(request.user, case_id, "contact", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/contacts", response={201: ContactOut}, summary="Log a contact")
-def add_contact(request: HttpRequest, case_id: UUID, payload: ContactIn) -> tuple[int, object]:
-    user = protection_user(request)
+def add_contact(
+    request: AuthenticatedRequest, case_id: UUID, payload: ContactIn
+) -> tuple[int, object]:
+    user = request.user
     return 201, attempt(lambda: services.log_contact(user, case_id, **payload.dict()))
 
 
@@ -526,15 +527,13 @@ class CompleteIn(Schema):
 
 
 @router.get("/cases/{case_id}/tasks", response=list[TaskOut], summary="Tasks on a case")
-def list_tasks(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.case_records(
-        protection_user(request), case_id, "task", declared_purpose(request)
-    )
+def list_tasks(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.case_records(request.user, case_id, "task", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/tasks", response={201: TaskOut}, summary="Set a task or review")
-def add_task(request: HttpRequest, case_id: UUID, payload: TaskIn) -> tuple[int, object]:
-    user = protection_user(request)
+def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> tuple[int, object]:
+    user = request.user
     data = payload.dict()
     owner = account(data.pop("owner"), "owner")
     return 201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data))
@@ -544,17 +543,19 @@ def add_task(request: HttpRequest, case_id: UUID, payload: TaskIn) -> tuple[int,
     "/cases/{case_id}/tasks/{case_task_id}/complete", response=TaskOut, summary="Complete a task"
 )
 def complete_task(
-    request: HttpRequest, case_id: UUID, case_task_id: UUID, payload: CompleteIn
+    request: AuthenticatedRequest, case_id: UUID, case_task_id: UUID, payload: CompleteIn
 ) -> object:
-    user = protection_user(request)
+    user = request.user
     return attempt(lambda: services.complete_task(user, case_id, case_task_id, **payload.dict()))
 
 
 @router.post(
     "/cases/{case_id}/escalations", response={201: TaskOut}, summary="Escalate to a manager"
 )
-def escalate(request: HttpRequest, case_id: UUID, payload: EscalationIn) -> tuple[int, object]:
-    user = protection_user(request)
+def escalate(
+    request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn
+) -> tuple[int, object]:
+    user = request.user
     manager = account(payload.manager, "manager")
     return 201, attempt(
         lambda: services.escalate(user, case_id, question=payload.question, manager=manager)
@@ -562,8 +563,8 @@ def escalate(request: HttpRequest, case_id: UUID, payload: EscalationIn) -> tupl
 
 
 @router.get("/my-work", response=list[TaskOut], summary="Your open tasks, reviews, escalations")
-def my_work(request: HttpRequest) -> object:
-    return selectors.my_work(protection_user(request), declared_purpose(request))
+def my_work(request: AuthenticatedRequest) -> object:
+    return selectors.my_work(request.user, declared_purpose(request))
 
 
 class DashboardOut(Schema):
@@ -575,8 +576,8 @@ class DashboardOut(Schema):
 
 
 @router.get("/dashboard", response=DashboardOut, summary="Manager dashboard")
-def dashboard(request: HttpRequest) -> object:
-    user = protection_user(request)
+def dashboard(request: AuthenticatedRequest) -> object:
+    user = request.user
     if not user.has_role("protection_manager"):
         raise PermissionDenied("The dashboard is for protection managers")
     return selectors.manager_dashboard(user, declared_purpose(request))
@@ -599,17 +600,17 @@ class DocumentOut(Schema):
 
 
 @router.get("/cases/{case_id}/documents", response=list[DocumentOut], summary="Documents")
-def list_documents(request: HttpRequest, case_id: UUID) -> object:
-    return selectors.case_records(
-        protection_user(request), case_id, "document", declared_purpose(request)
-    )
+def list_documents(request: AuthenticatedRequest, case_id: UUID) -> object:
+    return selectors.case_records(request.user, case_id, "document", declared_purpose(request))
 
 
 @router.post(
     "/cases/{case_id}/documents", response={201: DocumentOut}, summary="Upload (base64 JSON)"
 )
-def upload_document(request: HttpRequest, case_id: UUID, payload: DocumentIn) -> tuple[int, object]:
-    user = protection_user(request)
+def upload_document(
+    request: AuthenticatedRequest, case_id: UUID, payload: DocumentIn
+) -> tuple[int, object]:
+    user = request.user
     selectors.find_visible_case(user, case_id)  # 404 before looking at the content
     try:
         data = base64.b64decode(payload.content_base64, validate=True)
@@ -623,9 +624,11 @@ def upload_document(request: HttpRequest, case_id: UUID, payload: DocumentIn) ->
 
 
 @router.get("/cases/{case_id}/documents/{case_document_id}", summary="Download (logged disclosure)")
-def download_document(request: HttpRequest, case_id: UUID, case_document_id: UUID) -> HttpResponse:
+def download_document(
+    request: AuthenticatedRequest, case_id: UUID, case_document_id: UUID
+) -> HttpResponse:
     document, data = selectors.read_document(
-        protection_user(request), case_id, case_document_id, declared_purpose(request)
+        request.user, case_id, case_document_id, declared_purpose(request)
     )
     response = HttpResponse(data, content_type=document.content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.pk}"'

@@ -10,11 +10,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from haven.access.decorators import module_required
 from haven.access.models import AccessGrant, TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
-from haven.accounts.roles import Module, Role
+from haven.accounts.roles import Role
 from haven.web.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
@@ -48,7 +47,6 @@ from .forms import (
 from .models import OBJECT_TYPE, Case, CaseStatus, PersonRole
 
 
-@module_required(Module.PROTECTION)
 def choose_purpose(request: HttpRequest) -> HttpResponse:
     form = PurposeForm(request.POST or None, initial={"purpose": session_purpose(request)})
     next_url = request.POST.get("next") or request.GET.get("next") or "/cases/"
@@ -62,7 +60,6 @@ def choose_purpose(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def case_list(request: HttpRequest) -> HttpResponse:
     purpose = session_purpose(request)
     if purpose is None:
@@ -93,7 +90,6 @@ def search_from(form: CaseSearchForm) -> selectors.CaseSearch:
     return selectors.CaseSearch(**data)
 
 
-@module_required(Module.PROTECTION)
 def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
     purpose = session_purpose(request)
     user: User = request.user  # type: ignore[assignment]
@@ -128,7 +124,6 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
     purpose = session_purpose(request)
     user: User = request.user  # type: ignore[assignment]
@@ -159,7 +154,6 @@ def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def case_team(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     case = selectors.case_for_management(user, case_id)
@@ -201,7 +195,6 @@ def case_team(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def break_glass(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not user.has_role(Role.PROTECTION_MANAGER):
@@ -227,7 +220,6 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@module_required(Module.PROTECTION)
 def clear_purpose(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION_PURPOSE, None)
     return redirect("cases:purpose")
@@ -267,7 +259,6 @@ def saved(request: HttpRequest, case: Case, message: str, anchor: str = "") -> H
     return redirect(f"/cases/{case.pk}/{anchor}")
 
 
-@module_required(Module.PROTECTION)
 def referral_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if not user.has_role(Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER):
@@ -302,7 +293,6 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def triage(request: HttpRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
@@ -325,7 +315,6 @@ def triage(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def case_export(request: HttpRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
@@ -338,7 +327,6 @@ def case_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@module_required(Module.PROTECTION)
 def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     if purpose is None:
@@ -368,7 +356,6 @@ def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Change case details", form)
 
 
-@module_required(Module.PROTECTION)
 def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -418,7 +405,6 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
@@ -435,7 +421,6 @@ def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Record a joint provider (s.83)", form)
 
 
-@module_required(Module.PROTECTION)
 def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
@@ -452,7 +437,6 @@ def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Add an associated person", form)
 
 
-@module_required(Module.PROTECTION)
 def person_edit(request: HttpRequest, case_id: UUID, case_person_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -494,7 +478,6 @@ def people_of(user: User, case: Case, purpose: str | None) -> list:
     return selectors.case_records(user, case.pk, "person", purpose)
 
 
-@module_required(Module.PROTECTION)
 def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -513,7 +496,6 @@ def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Record a location", form)
 
 
-@module_required(Module.PROTECTION)
 def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -538,7 +520,6 @@ def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
@@ -556,7 +537,6 @@ def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Set a task or review", form)
 
 
-@module_required(Module.PROTECTION)
 def escalate(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
@@ -573,7 +553,6 @@ def escalate(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Escalate a complex query to the case manager", form)
 
 
-@module_required(Module.PROTECTION)
 def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -598,7 +577,6 @@ def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> Ht
     )
 
 
-@module_required(Module.PROTECTION)
 def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
@@ -622,7 +600,6 @@ def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Upload a document", form, multipart=True)
 
 
-@module_required(Module.PROTECTION)
 def document_download(request: HttpRequest, case_id: UUID, case_document_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -636,7 +613,6 @@ def document_download(request: HttpRequest, case_id: UUID, case_document_id: UUI
     return response
 
 
-@module_required(Module.PROTECTION)
 def my_work(request: HttpRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
@@ -654,7 +630,6 @@ def my_work(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.PROTECTION)
 def dashboard(request: HttpRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if not user.has_role(Role.PROTECTION_MANAGER):

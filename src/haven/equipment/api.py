@@ -9,12 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 
 from . import reports, selectors, services
 from .models import AssetType, KitList
@@ -22,13 +23,7 @@ from .models import AssetType, KitList
 router = Router(tags=["equipment"])
 
 
-def operations_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    selectors.require_operations(user)
-    return user
-
-
-def purpose(request: HttpRequest) -> str | None:
+def purpose(request: AuthenticatedRequest) -> str | None:
     return parse_purpose(request.META.get("HTTP_X_HAVEN_PURPOSE"))
 
 
@@ -261,14 +256,13 @@ class CalendarOut(Schema):
 
 
 @router.get("/equipment/asset-types", response=list[AssetTypeOut], summary="Kinds of kit")
-def list_asset_types(request: HttpRequest) -> Any:
-    operations_user(request)
+def list_asset_types(request: AuthenticatedRequest) -> Any:
     return list(selectors.asset_types())
 
 
 @router.get("/equipment/assets", response=AssetPage, summary="Search the equipment register")
-def list_assets(request: HttpRequest, filters: Query[AssetFilters]) -> dict[str, Any]:
-    user = operations_user(request)
+def list_assets(request: AuthenticatedRequest, filters: Query[AssetFilters]) -> dict[str, Any]:
+    user = request.user
     search = selectors.AssetSearch(
         q=filters.q,
         state=filters.state,
@@ -293,8 +287,8 @@ def list_assets(request: HttpRequest, filters: Query[AssetFilters]) -> dict[str,
 
 
 @router.post("/equipment/assets", response={201: AssetDetailOut}, summary="Register kit")
-def register_asset(request: HttpRequest, payload: AssetIn) -> tuple[int, Any]:
-    user = operations_user(request)
+def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> tuple[int, Any]:
+    user = request.user
     selectors.require_supervisor(user)
     asset_type = AssetType.objects.filter(code=payload.asset_type, active=True).first()
     if asset_type is None:
@@ -308,7 +302,7 @@ def register_asset(request: HttpRequest, payload: AssetIn) -> tuple[int, Any]:
     return 201, _asset_detail(user, asset, request)
 
 
-def _asset_detail(user: User, asset: Any, request: HttpRequest) -> dict[str, Any]:
+def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": asset.pk,
         "asset_type": asset.asset_type.code,
@@ -326,14 +320,14 @@ def _asset_detail(user: User, asset: Any, request: HttpRequest) -> dict[str, Any
 
 
 @router.get("/equipment/assets/{asset_id}", response=AssetDetailOut, summary="One asset")
-def get_asset(request: HttpRequest, asset_id: UUID) -> Any:
-    user = operations_user(request)
+def get_asset(request: AuthenticatedRequest, asset_id: UUID) -> Any:
+    user = request.user
     return _asset_detail(user, selectors.get_asset(user, asset_id), request)
 
 
 @router.post("/equipment/assets/{asset_id}/state", response=AssetOut, summary="Change state")
-def change_state(request: HttpRequest, asset_id: UUID, payload: StateIn) -> Any:
-    user = operations_user(request)
+def change_state(request: AuthenticatedRequest, asset_id: UUID, payload: StateIn) -> Any:
+    user = request.user
     selectors.require_supervisor(user)
     try:
         return services.change_state(user, asset_id, payload.state, payload.reason)
@@ -344,8 +338,8 @@ def change_state(request: HttpRequest, asset_id: UUID, payload: StateIn) -> Any:
 @router.get(
     "/equipment/assets/{asset_id}/custody", response=list[CustodyOut], summary="Chain of custody"
 )
-def custody(request: HttpRequest, asset_id: UUID) -> Any:
-    return list(selectors.custody_history(operations_user(request), asset_id))
+def custody(request: AuthenticatedRequest, asset_id: UUID) -> Any:
+    return list(selectors.custody_history(request.user, asset_id))
 
 
 @router.post(
@@ -353,8 +347,10 @@ def custody(request: HttpRequest, asset_id: UUID) -> Any:
     response={201: CustodyOut},
     summary="Sign for, hand over, deploy, recover or return an item",
 )
-def record_custody(request: HttpRequest, asset_id: UUID, payload: CustodyIn) -> tuple[int, Any]:
-    user = operations_user(request)
+def record_custody(
+    request: AuthenticatedRequest, asset_id: UUID, payload: CustodyIn
+) -> tuple[int, Any]:
+    user = request.user
     try:
         event = services.record_custody(
             user,
@@ -372,8 +368,8 @@ def record_custody(request: HttpRequest, asset_id: UUID, payload: CustodyIn) -> 
 
 
 @router.get("/equipment/assets/{asset_id}/custody.csv", summary="Custody history as CSV")
-def custody_csv(request: HttpRequest, asset_id: UUID) -> HttpResponse:
-    _, events = selectors.export_custody(operations_user(request), asset_id, "csv")
+def custody_csv(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
+    _, events = selectors.export_custody(request.user, asset_id, "csv")
     return HttpResponse(reports.custody_csv(events), content_type="text/csv; charset=utf-8")
 
 
@@ -381,13 +377,13 @@ def custody_csv(request: HttpRequest, asset_id: UUID) -> HttpResponse:
 
 
 @router.get("/equipment/kits", response=list[KitOut], summary="Kit lists")
-def list_kits(request: HttpRequest) -> Any:
-    return list(selectors.kit_lists(operations_user(request)))
+def list_kits(request: AuthenticatedRequest) -> Any:
+    return list(selectors.kit_lists(request.user))
 
 
 @router.post("/equipment/kits", response={201: KitOut}, summary="New kit list")
-def create_kit(request: HttpRequest, payload: KitIn) -> tuple[int, Any]:
-    user = operations_user(request)
+def create_kit(request: AuthenticatedRequest, payload: KitIn) -> tuple[int, Any]:
+    user = request.user
     selectors.require_supervisor(user)
     assets = [selectors.get_asset(user, pk) for pk in payload.asset_ids]
     try:
@@ -410,8 +406,10 @@ class DeploymentFilters(Schema):
 
 
 @router.get("/equipment/deployments", response=DeploymentPage, summary="Deployments you are on")
-def list_deployments(request: HttpRequest, filters: Query[DeploymentFilters]) -> dict[str, Any]:
-    user = operations_user(request)
+def list_deployments(
+    request: AuthenticatedRequest, filters: Query[DeploymentFilters]
+) -> dict[str, Any]:
+    user = request.user
     search = selectors.DeploymentSearch(q=filters.q, status=filters.status, sort=filters.sort)
     page = selectors.list_deployments(user, search, filters.page)
     return {
@@ -423,8 +421,8 @@ def list_deployments(request: HttpRequest, filters: Query[DeploymentFilters]) ->
 
 
 @router.post("/equipment/deployments", response={201: DeploymentOut}, summary="Plan a deployment")
-def create_deployment(request: HttpRequest, payload: DeploymentIn) -> tuple[int, Any]:
-    user = operations_user(request)
+def create_deployment(request: AuthenticatedRequest, payload: DeploymentIn) -> tuple[int, Any]:
+    user = request.user
     selectors.require_supervisor(user)
     try:
         deployment = services.create_deployment(user, **payload.dict())
@@ -436,15 +434,17 @@ def create_deployment(request: HttpRequest, payload: DeploymentIn) -> tuple[int,
 @router.get(
     "/equipment/deployments/{deployment_id}", response=DeploymentOut, summary="One deployment"
 )
-def get_deployment(request: HttpRequest, deployment_id: UUID) -> Any:
-    return selectors.get_deployment(operations_user(request), deployment_id, purpose(request))
+def get_deployment(request: AuthenticatedRequest, deployment_id: UUID) -> Any:
+    return selectors.get_deployment(request.user, deployment_id, purpose(request))
 
 
 @router.post(
     "/equipment/deployments/{deployment_id}/team", response={201: dict}, summary="Add to the team"
 )
-def add_member(request: HttpRequest, deployment_id: UUID, payload: TeamIn) -> tuple[int, dict]:
-    user = operations_user(request)
+def add_member(
+    request: AuthenticatedRequest, deployment_id: UUID, payload: TeamIn
+) -> tuple[int, dict]:
+    user = request.user
     selectors.deployment_for_management(user, deployment_id)
     member = named_user(payload.username, "username")
     if member is None:
@@ -459,8 +459,10 @@ def add_member(request: HttpRequest, deployment_id: UUID, payload: TeamIn) -> tu
 @router.post(
     "/equipment/deployments/{deployment_id}/kit", response={201: dict}, summary="Assign kit"
 )
-def assign(request: HttpRequest, deployment_id: UUID, payload: AssignIn) -> tuple[int, dict]:
-    user = operations_user(request)
+def assign(
+    request: AuthenticatedRequest, deployment_id: UUID, payload: AssignIn
+) -> tuple[int, dict]:
+    user = request.user
     selectors.deployment_for_management(user, deployment_id)
     try:
         if payload.kit_id is not None:
@@ -483,11 +485,9 @@ def assign(request: HttpRequest, deployment_id: UUID, payload: AssignIn) -> tupl
     response=DeploymentSummary,
     summary="Start, complete or cancel",
 )
-def set_status(request: HttpRequest, deployment_id: UUID, payload: StatusIn) -> Any:
+def set_status(request: AuthenticatedRequest, deployment_id: UUID, payload: StatusIn) -> Any:
     try:
-        return services.set_status(
-            operations_user(request), deployment_id, payload.status, payload.outcome
-        )
+        return services.set_status(request.user, deployment_id, payload.status, payload.outcome)
     except ValidationError as error:
         raise refuse(error) from error
 
@@ -497,10 +497,10 @@ def set_status(request: HttpRequest, deployment_id: UUID, payload: StatusIn) -> 
     response=DeploymentSummary,
     summary="Tick a checklist item",
 )
-def checklist(request: HttpRequest, deployment_id: UUID, payload: ChecklistIn) -> Any:
+def checklist(request: AuthenticatedRequest, deployment_id: UUID, payload: ChecklistIn) -> Any:
     try:
         return services.tick_checklist(
-            operations_user(request),
+            request.user,
             deployment_id,
             which=payload.which,
             index=payload.index,
@@ -511,8 +511,8 @@ def checklist(request: HttpRequest, deployment_id: UUID, payload: ChecklistIn) -
 
 
 @router.get("/equipment/deployment-log.csv", summary="Deployment log as CSV")
-def deployment_log(request: HttpRequest) -> HttpResponse:
-    user = operations_user(request)
+def deployment_log(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     deployments = selectors.export_deployment_log(user, selectors.DeploymentSearch(), "csv")
     return HttpResponse(
         reports.deployment_log_csv(deployments), content_type="text/csv; charset=utf-8"
@@ -520,10 +520,10 @@ def deployment_log(request: HttpRequest) -> HttpResponse:
 
 
 @router.get("/equipment/calendar", response=CalendarOut, summary="Who is deployed where")
-def calendar(request: HttpRequest, filters: Query[CalendarFilters]) -> dict[str, Any]:
+def calendar(request: AuthenticatedRequest, filters: Query[CalendarFilters]) -> dict[str, Any]:
     from django.utils import timezone
 
-    user = operations_user(request)
+    user = request.user
     days, rows = selectors.calendar(user, filters.start or timezone.localdate(), filters.days)
     return {
         "days": days,

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.web.helpers import marking_context, query_without_page, session_purpose
@@ -52,7 +51,6 @@ def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-@module_required(Module.OPERATIONS)
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     held = Asset.objects.filter(holder=user).select_related("asset_type")
@@ -76,7 +74,6 @@ def home(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------ assets
 
 
-@module_required(Module.OPERATIONS)
 def asset_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = AssetSearchForm(request.GET or None)
@@ -104,7 +101,6 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.OPERATIONS)
 def asset_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     selectors.require_supervisor(user)
@@ -127,7 +123,6 @@ def open_deployments_for(user: User, asset: Asset) -> list[tuple[str, str]]:
     return [(str(d.pk), f"{d.reference} {d.title}") for d in visible]
 
 
-@module_required(Module.OPERATIONS)
 def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     asset = selectors.get_asset(user, asset_id)
@@ -190,7 +185,6 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
 
 
 @require_GET
-@module_required(Module.OPERATIONS)
 def custody_export(request: HttpRequest, asset_id: UUID, fmt: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     asset, events = selectors.export_custody(user, asset_id, fmt)
@@ -205,7 +199,6 @@ def custody_export(request: HttpRequest, asset_id: UUID, fmt: str) -> HttpRespon
 # ------------------------------------------------------------------------------ kit lists
 
 
-@module_required(Module.OPERATIONS)
 def kit_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     is_supervisor = selectors.is_supervisor(user)
@@ -240,7 +233,6 @@ def deployment_search(
     return form, search
 
 
-@module_required(Module.OPERATIONS)
 def deployment_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form, search = deployment_search(request)
@@ -259,7 +251,6 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@module_required(Module.OPERATIONS)
 def deployment_log(request: HttpRequest, fmt: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     _, search = deployment_search(request)
@@ -274,7 +265,6 @@ def deployment_log(request: HttpRequest, fmt: str) -> HttpResponse:
     )
 
 
-@module_required(Module.OPERATIONS)
 def deployment_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     selectors.require_supervisor(user)
@@ -322,7 +312,6 @@ def _apply(user: User, deployment: Deployment, action: str, data: dict[str, Any]
     return "Checklist updated."
 
 
-@module_required(Module.OPERATIONS)
 def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     deployment = selectors.find_visible_deployment(user, deployment_id)
@@ -366,14 +355,12 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
 
 
 @require_GET
-@module_required(Module.OPERATIONS)
 def deployment_pdf(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     deployment = selectors.export_plan(user, deployment_id)
     return download(reports.plan_pdf(deployment), f"{deployment.reference}.pdf", "application/pdf")
 
 
-@module_required(Module.OPERATIONS)
 def calendar(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = CalendarForm(request.GET or None)

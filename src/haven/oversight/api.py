@@ -10,25 +10,17 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
-from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
 
 from . import config, selectors, services, statistics
 
 router = Router(tags=["oversight"])
 T = TypeVar("T")
-
-
-def oversight_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if not user.can_use(Module.OVERSIGHT):
-        raise HttpError(403, "Your role does not use the oversight module")
-    return user
 
 
 def attempt(action: Callable[[], T]) -> T:
@@ -171,8 +163,10 @@ def _complaint_out(complaint: Any) -> dict[str, Any]:
 
 
 @router.get("/oversight/complaints", response=ComplaintPage, summary="Complaints")
-def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]) -> dict[str, Any]:
-    user = oversight_user(request)
+def list_complaints(
+    request: AuthenticatedRequest, filters: Query[ComplaintFilters]
+) -> dict[str, Any]:
+    user = request.user
     search = selectors.ComplaintSearch(**filters.dict(exclude={"page"}))
     page = selectors.list_complaints(user, search, filters.page)
     return {
@@ -184,21 +178,23 @@ def list_complaints(request: HttpRequest, filters: Query[ComplaintFilters]) -> d
 
 
 @router.post("/oversight/complaints", response={201: ComplaintOut}, summary="Record a complaint")
-def create_complaint(request: HttpRequest, payload: ComplaintIn) -> tuple[int, dict[str, Any]]:
-    user = oversight_user(request)
+def create_complaint(
+    request: AuthenticatedRequest, payload: ComplaintIn
+) -> tuple[int, dict[str, Any]]:
+    user = request.user
     complaint = attempt(lambda: services.create_complaint(user, **payload.dict()))
     return 201, _complaint_out(complaint)
 
 
 @router.get("/oversight/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")
-def get_complaint(request: HttpRequest, complaint_id: UUID) -> dict[str, Any]:
-    return _complaint_out(selectors.get_complaint(oversight_user(request), complaint_id))
+def get_complaint(request: AuthenticatedRequest, complaint_id: UUID) -> dict[str, Any]:
+    return _complaint_out(selectors.get_complaint(request.user, complaint_id))
 
 
 def _on_complaint(
-    request: HttpRequest, complaint_id: UUID, action: Callable[[User, Any], Any]
+    request: AuthenticatedRequest, complaint_id: UUID, action: Callable[[User, Any], Any]
 ) -> dict[str, Any]:
-    user = oversight_user(request)
+    user = request.user
     complaint = selectors.find_complaint(user, complaint_id)
     attempt(lambda: action(user, complaint.pk))
     return _complaint_out(selectors.get_complaint(user, complaint.pk))
@@ -209,7 +205,9 @@ def _on_complaint(
     response=ComplaintOut,
     summary="Log, record, refer, mark handled or close",
 )
-def complaint_action(request: HttpRequest, complaint_id: UUID, payload: ActionIn) -> dict[str, Any]:
+def complaint_action(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ActionIn
+) -> dict[str, Any]:
     return _on_complaint(
         request,
         complaint_id,
@@ -225,7 +223,7 @@ def complaint_action(request: HttpRequest, complaint_id: UUID, payload: ActionIn
     summary="Record the outcome",
 )
 def complaint_outcome(
-    request: HttpRequest, complaint_id: UUID, payload: OutcomeIn
+    request: AuthenticatedRequest, complaint_id: UUID, payload: OutcomeIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request, complaint_id, lambda user, pk: services.record_outcome(user, pk, **payload.dict())
@@ -237,7 +235,9 @@ def complaint_outcome(
     response=ComplaintOut,
     summary="Record a complainant update",
 )
-def complaint_update(request: HttpRequest, complaint_id: UUID, payload: UpdateIn) -> dict[str, Any]:
+def complaint_update(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: UpdateIn
+) -> dict[str, Any]:
     return _on_complaint(
         request, complaint_id, lambda user, pk: services.record_update(user, pk, **payload.dict())
     )
@@ -248,7 +248,9 @@ def complaint_update(request: HttpRequest, complaint_id: UUID, payload: UpdateIn
     response=ComplaintOut,
     summary="Record a review application",
 )
-def review_new(request: HttpRequest, complaint_id: UUID, payload: ReviewIn) -> dict[str, Any]:
+def review_new(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ReviewIn
+) -> dict[str, Any]:
     return _on_complaint(
         request,
         complaint_id,
@@ -257,9 +259,9 @@ def review_new(request: HttpRequest, complaint_id: UUID, payload: ReviewIn) -> d
 
 
 def _on_review(
-    request: HttpRequest, review_id: UUID, action: Callable[[User, Any], Any]
+    request: AuthenticatedRequest, review_id: UUID, action: Callable[[User, Any], Any]
 ) -> dict[str, Any]:
-    user = oversight_user(request)
+    user = request.user
     review = selectors.find_review(user, review_id)
     attempt(lambda: action(user, review.pk))
     return _complaint_out(selectors.get_complaint(user, review.complaint_id))
@@ -270,7 +272,9 @@ def _on_review(
     response=ComplaintOut,
     summary="Extend a review time limit",
 )
-def review_extend(request: HttpRequest, review_id: UUID, payload: ExtendIn) -> dict[str, Any]:
+def review_extend(
+    request: AuthenticatedRequest, review_id: UUID, payload: ExtendIn
+) -> dict[str, Any]:
     return _on_review(
         request, review_id, lambda u, pk: services.extend_review(u, pk, **payload.dict())
     )
@@ -281,7 +285,7 @@ def review_extend(request: HttpRequest, review_id: UUID, payload: ExtendIn) -> d
     response=ComplaintOut,
     summary="Refuse an out-of-time application",
 )
-def review_refuse(request: HttpRequest, review_id: UUID) -> dict[str, Any]:
+def review_refuse(request: AuthenticatedRequest, review_id: UUID) -> dict[str, Any]:
     return _on_review(request, review_id, services.refuse_review_out_of_time)
 
 
@@ -290,7 +294,9 @@ def review_refuse(request: HttpRequest, review_id: UUID) -> dict[str, Any]:
     response=ComplaintOut,
     summary="Determine a review",
 )
-def review_determine(request: HttpRequest, review_id: UUID, payload: DetermineIn) -> dict[str, Any]:
+def review_determine(
+    request: AuthenticatedRequest, review_id: UUID, payload: DetermineIn
+) -> dict[str, Any]:
     return _on_review(
         request, review_id, lambda u, pk: services.determine_review(u, pk, **payload.dict())
     )
@@ -301,7 +307,9 @@ def review_determine(request: HttpRequest, review_id: UUID, payload: DetermineIn
     response=ComplaintOut,
     summary="Record the force's response",
 )
-def review_response(request: HttpRequest, review_id: UUID, payload: ResponseIn) -> dict[str, Any]:
+def review_response(
+    request: AuthenticatedRequest, review_id: UUID, payload: ResponseIn
+) -> dict[str, Any]:
     return _on_review(
         request, review_id, lambda u, pk: services.record_force_response(u, pk, **payload.dict())
     )
@@ -367,13 +375,13 @@ class AbsenceIn(Schema):
 
 
 @router.get("/oversight/panel-members", response=list[MemberOut], summary="Panel registers")
-def list_members(request: HttpRequest, kind: str = "") -> Any:
-    return list(selectors.panel_members(oversight_user(request), kind))
+def list_members(request: AuthenticatedRequest, kind: str = "") -> Any:
+    return list(selectors.panel_members(request.user, kind))
 
 
 @router.post("/oversight/panel-members", response={201: MemberOut}, summary="Add to a register")
-def add_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
-    user = oversight_user(request)
+def add_member(request: AuthenticatedRequest, payload: MemberIn) -> tuple[int, Any]:
+    user = request.user
     return 201, attempt(lambda: services.add_panel_member(user, **payload.dict()))
 
 
@@ -382,8 +390,8 @@ def add_member(request: HttpRequest, payload: MemberIn) -> tuple[int, Any]:
     response=MemberOut,
     summary="Declare an interest",
 )
-def add_interest(request: HttpRequest, member_id: UUID, payload: InterestIn) -> Any:
-    user = oversight_user(request)
+def add_interest(request: AuthenticatedRequest, member_id: UUID, payload: InterestIn) -> Any:
+    user = request.user
     member = selectors.get_panel_member(user, member_id)
     attempt(lambda: services.declare_interest(user, member.pk, **payload.dict()))
     return selectors.get_panel_member(user, member.pk)
@@ -394,8 +402,8 @@ def add_interest(request: HttpRequest, member_id: UUID, payload: InterestIn) -> 
     response=MemberOut,
     summary="Record unavailability",
 )
-def add_absence(request: HttpRequest, member_id: UUID, payload: AbsenceIn) -> Any:
-    user = oversight_user(request)
+def add_absence(request: AuthenticatedRequest, member_id: UUID, payload: AbsenceIn) -> Any:
+    user = request.user
     member = selectors.get_panel_member(user, member_id)
     attempt(lambda: services.record_unavailability(user, member.pk, **payload.dict()))
     return selectors.get_panel_member(user, member.pk)
@@ -466,24 +474,26 @@ class StageIn(Schema):
 
 
 @router.get("/oversight/hearings", response=list[HearingOut], summary="Misconduct cases")
-def list_hearings(request: HttpRequest) -> Any:
-    return list(selectors.hearings(oversight_user(request)))
+def list_hearings(request: AuthenticatedRequest) -> Any:
+    return list(selectors.hearings(request.user))
 
 
 @router.post("/oversight/hearings", response={201: HearingOut}, summary="Record a referral")
-def create_hearing(request: HttpRequest, payload: HearingIn) -> tuple[int, Any]:
-    user = oversight_user(request)
+def create_hearing(request: AuthenticatedRequest, payload: HearingIn) -> tuple[int, Any]:
+    user = request.user
     hearing = attempt(lambda: services.create_hearing(user, **payload.dict()))
     return 201, selectors.get_hearing(user, hearing.pk)
 
 
 @router.get("/oversight/hearings/{hearing_id}", response=HearingOut, summary="One misconduct case")
-def get_hearing(request: HttpRequest, hearing_id: UUID) -> Any:
-    return selectors.get_hearing(oversight_user(request), hearing_id)
+def get_hearing(request: AuthenticatedRequest, hearing_id: UUID) -> Any:
+    return selectors.get_hearing(request.user, hearing_id)
 
 
-def _on_hearing(request: HttpRequest, hearing_id: UUID, action: Callable[[User, Any], Any]) -> Any:
-    user = oversight_user(request)
+def _on_hearing(
+    request: AuthenticatedRequest, hearing_id: UUID, action: Callable[[User, Any], Any]
+) -> Any:
+    user = request.user
     hearing = selectors.get_hearing(user, hearing_id)
     attempt(lambda: action(user, hearing.pk))
     return selectors.get_hearing(user, hearing.pk)
@@ -494,7 +504,7 @@ def _on_hearing(request: HttpRequest, hearing_id: UUID, action: Callable[[User, 
     response=HearingOut,
     summary="Appoint the panel by rota or random draw",
 )
-def appoint_panel(request: HttpRequest, hearing_id: UUID, payload: PanelIn) -> Any:
+def appoint_panel(request: AuthenticatedRequest, hearing_id: UUID, payload: PanelIn) -> Any:
     return _on_hearing(
         request,
         hearing_id,
@@ -509,7 +519,7 @@ def appoint_panel(request: HttpRequest, hearing_id: UUID, payload: PanelIn) -> A
     response=HearingOut,
     summary="Appoint a named member to a seat",
 )
-def appoint_member(request: HttpRequest, hearing_id: UUID, payload: MemberSeatIn) -> Any:
+def appoint_member(request: AuthenticatedRequest, hearing_id: UUID, payload: MemberSeatIn) -> Any:
     return _on_hearing(
         request, hearing_id, lambda u, pk: services.appoint_member(u, pk, **payload.dict())
     )
@@ -518,7 +528,7 @@ def appoint_member(request: HttpRequest, hearing_id: UUID, payload: MemberSeatIn
 @router.post(
     "/oversight/hearings/{hearing_id}/stage", response=HearingOut, summary="Move to the next stage"
 )
-def advance_hearing(request: HttpRequest, hearing_id: UUID, payload: StageIn) -> Any:
+def advance_hearing(request: AuthenticatedRequest, hearing_id: UUID, payload: StageIn) -> Any:
     return _on_hearing(
         request, hearing_id, lambda u, pk: services.advance_hearing(u, pk, **payload.dict())
     )
@@ -562,13 +572,13 @@ class TribunalDetermineIn(Schema):
 
 
 @router.get("/oversight/tribunals", response=list[TribunalOut], summary="Police appeals tribunals")
-def list_tribunals(request: HttpRequest) -> Any:
-    return list(selectors.tribunals(oversight_user(request)))
+def list_tribunals(request: AuthenticatedRequest) -> Any:
+    return list(selectors.tribunals(request.user))
 
 
 @router.post("/oversight/tribunals", response={201: TribunalOut}, summary="Record an appeal")
-def create_tribunal(request: HttpRequest, payload: TribunalIn) -> tuple[int, Any]:
-    user = oversight_user(request)
+def create_tribunal(request: AuthenticatedRequest, payload: TribunalIn) -> tuple[int, Any]:
+    user = request.user
     return 201, attempt(lambda: services.create_tribunal(user, **payload.dict()))
 
 
@@ -578,9 +588,9 @@ def create_tribunal(request: HttpRequest, payload: TribunalIn) -> tuple[int, Any
     summary="Record the determination",
 )
 def determine_tribunal(
-    request: HttpRequest, tribunal_id: UUID, payload: TribunalDetermineIn
+    request: AuthenticatedRequest, tribunal_id: UUID, payload: TribunalDetermineIn
 ) -> Any:
-    user = oversight_user(request)
+    user = request.user
     tribunal = selectors.get_tribunal(user, tribunal_id)
     return attempt(lambda: services.determine_tribunal(user, tribunal.pk, **payload.dict()))
 
@@ -623,13 +633,13 @@ class ForfeitureStepIn(Schema):
 @router.get(
     "/oversight/forfeitures", response=list[ForfeitureOut], summary="Pension forfeiture cases"
 )
-def list_forfeitures(request: HttpRequest) -> Any:
-    return list(selectors.forfeitures(oversight_user(request)))
+def list_forfeitures(request: AuthenticatedRequest) -> Any:
+    return list(selectors.forfeitures(request.user))
 
 
 @router.post("/oversight/forfeitures", response={201: ForfeitureOut}, summary="Record a conviction")
-def create_forfeiture(request: HttpRequest, payload: ForfeitureIn) -> tuple[int, Any]:
-    user = oversight_user(request)
+def create_forfeiture(request: AuthenticatedRequest, payload: ForfeitureIn) -> tuple[int, Any]:
+    user = request.user
     return 201, attempt(lambda: services.create_forfeiture(user, **payload.dict()))
 
 
@@ -638,8 +648,10 @@ def create_forfeiture(request: HttpRequest, payload: ForfeitureIn) -> tuple[int,
     response=ForfeitureOut,
     summary="Record the next step (percentage at most 65)",
 )
-def forfeiture_step(request: HttpRequest, forfeiture_id: UUID, payload: ForfeitureStepIn) -> Any:
-    user = oversight_user(request)
+def forfeiture_step(
+    request: AuthenticatedRequest, forfeiture_id: UUID, payload: ForfeitureStepIn
+) -> Any:
+    user = request.user
     case = selectors.get_forfeiture(user, forfeiture_id)
     return attempt(lambda: services.forfeiture_step(user, case.pk, **payload.dict()))
 
@@ -664,9 +676,9 @@ class TableOut(Schema):
     summary="A published table (suppressed)",
 )
 def get_statistics(
-    request: HttpRequest, stat_table: str, threshold: int | None = None
+    request: AuthenticatedRequest, stat_table: str, threshold: int | None = None
 ) -> dict[str, Any]:
-    user = oversight_user(request)
+    user = request.user
     if stat_table not in statistics.TABLES:
         raise HttpError(404, f"No table {stat_table!r}; one of {', '.join(statistics.TABLES)}")
     stat = statistics.export(user, stat_table, "json", threshold)
@@ -700,8 +712,7 @@ class RuleOut(Schema):
 @router.get(
     "/oversight/rules", response=list[RuleOut], summary="Time limits and rules with citations"
 )
-def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
-    oversight_user(request)
+def list_rules(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = [
         {
             "code": r.code,

@@ -1,4 +1,4 @@
-"""Oversight pages. Every view needs an oversight role (module_required); reads go through
+"""Oversight pages, mounted behind the oversight gate (haven/urls.py); reads go through
 selectors (ledger consultation entries), writes through services."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.timelimits import RULES
@@ -27,8 +26,6 @@ from . import config, forms, imports, selectors, services, statistics, workflow
 from .models import ComplaintStatus, ReviewStatus
 
 NAV = {"nav_active": Module.OVERSIGHT, "classification": "OFFICIAL-SENSITIVE"}
-oversight = module_required(Module.OVERSIGHT)
-
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
@@ -59,7 +56,6 @@ def _form_page(
     )
 
 
-@oversight
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     overdue = statistics.build("overdue")
@@ -77,7 +73,6 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def rules(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
@@ -103,7 +98,6 @@ def _search(request: HttpRequest) -> tuple[forms.SearchForm, selectors.Complaint
     return form, selectors.ComplaintSearch()
 
 
-@oversight
 def complaints(request: HttpRequest) -> HttpResponse:
     form, search = _search(request)
     page = selectors.list_complaints(_user(request), search, request.GET.get("page"))
@@ -114,7 +108,6 @@ def complaints(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def complaints_csv(request: HttpRequest) -> HttpResponse:
     _, search = _search(request)
     rows = selectors.export_complaints(_user(request), search)
@@ -131,7 +124,6 @@ def complaints_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@oversight
 def complaint_new(request: HttpRequest) -> HttpResponse:
     form = forms.ComplaintForm(request.POST or None)
     if request.method == "POST":
@@ -147,7 +139,6 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     return _page(request, "oversight/complaint_form.html", {"form": form})
 
 
-@oversight
 def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     item = selectors.get_complaint(_user(request), complaint_id)
     allowed = workflow.COMPLAINT_TRANSITIONS[item.status]
@@ -175,7 +166,6 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@oversight
 def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     item = selectors.find_complaint(_user(request), complaint_id)
     try:
@@ -216,7 +206,6 @@ def _complaint_form(
     return _form_page(request, form, title, submit, back, caption=item.reference)
 
 
-@oversight
 def complaint_outcome(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     return _complaint_form(
         request,
@@ -228,7 +217,6 @@ def complaint_outcome(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     )
 
 
-@oversight
 def complaint_update(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     return _complaint_form(
         request,
@@ -240,7 +228,6 @@ def complaint_update(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     )
 
 
-@oversight
 def review_new(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     return _complaint_form(
         request,
@@ -269,7 +256,6 @@ def _review_form(
     return _form_page(request, form, title, submit, back, caption=review.complaint.reference)
 
 
-@oversight
 def review_extend(request: HttpRequest, review_id: UUID) -> HttpResponse:
     return _review_form(
         request,
@@ -281,7 +267,6 @@ def review_extend(request: HttpRequest, review_id: UUID) -> HttpResponse:
     )
 
 
-@oversight
 def review_determine(request: HttpRequest, review_id: UUID) -> HttpResponse:
     return _review_form(
         request,
@@ -293,7 +278,6 @@ def review_determine(request: HttpRequest, review_id: UUID) -> HttpResponse:
     )
 
 
-@oversight
 def review_response(request: HttpRequest, review_id: UUID) -> HttpResponse:
     return _review_form(
         request,
@@ -306,7 +290,6 @@ def review_response(request: HttpRequest, review_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@oversight
 def review_refuse(request: HttpRequest, review_id: UUID) -> HttpResponse:
     review = selectors.find_review(_user(request), review_id)
     try:
@@ -323,7 +306,6 @@ def review_refuse(request: HttpRequest, review_id: UUID) -> HttpResponse:
 # Panel registers and misconduct hearings
 
 
-@oversight
 def panel_members(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = forms.PanelMemberForm(request.POST or None)
@@ -337,7 +319,6 @@ def panel_members(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
     user = _user(request)
     member = selectors.get_panel_member(user, member_id)
@@ -366,7 +347,6 @@ def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
     )
 
 
-@oversight
 def hearings(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = forms.HearingForm(request.POST or None)
@@ -380,7 +360,6 @@ def hearings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.get_hearing(user, hearing_id)
@@ -436,7 +415,6 @@ def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
 # Tribunals and pension forfeiture
 
 
-@oversight
 def tribunals(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = forms.TribunalForm(request.POST or None)
@@ -457,7 +435,6 @@ def tribunals(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def tribunal(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.get_tribunal(user, tribunal_id)
@@ -474,7 +451,6 @@ def tribunal(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
     )
 
 
-@oversight
 def forfeitures(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = forms.ForfeitureForm(request.POST or None)
@@ -490,7 +466,6 @@ def forfeitures(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def forfeiture(request: HttpRequest, forfeiture_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.get_forfeiture(user, forfeiture_id)
@@ -526,7 +501,6 @@ def _stat_options(request: HttpRequest) -> tuple[forms.StatisticsForm, str, int 
     return form, characteristic, threshold
 
 
-@oversight
 def statistics_view(request: HttpRequest) -> HttpResponse:
     form, characteristic, threshold = _stat_options(request)
     codes = ["timeliness", "outcomes", "reviews", "overdue", f"workforce-{characteristic}"]
@@ -544,7 +518,6 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@oversight
 def statistics_export(request: HttpRequest, stat_table: str, export_format: str) -> HttpResponse:
     if stat_table not in statistics.TABLES or export_format not in ("csv", "pdf"):
         raise Http404("No such table")
@@ -566,7 +539,6 @@ def statistics_export(request: HttpRequest, stat_table: str, export_format: str)
     return response
 
 
-@oversight
 def import_upload(request: HttpRequest) -> HttpResponse:
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     report = None

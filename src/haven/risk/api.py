@@ -8,13 +8,14 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
-from haven.web.apihelpers import PURPOSE_HEADER, declared_purpose, protection_user
+from haven.accounts.types import AuthenticatedRequest
+from haven.web.apihelpers import PURPOSE_HEADER, declared_purpose
 from haven.web.apihelpers import attempt as attempt_service
 
 from . import reports, selectors, services
@@ -327,8 +328,8 @@ class DecisionIn(Schema):
 
 
 @router.get("/risk/portfolio", response=PortfolioOut, summary="Cases you may see, by risk band")
-def portfolio(request: HttpRequest, filters: Query[PortfolioFilters]) -> dict[str, Any]:
-    user = protection_user(request)
+def portfolio(request: AuthenticatedRequest, filters: Query[PortfolioFilters]) -> dict[str, Any]:
+    user = request.user
     view = selectors.portfolio(
         user, declared_purpose(request), band=filters.band, show=filters.show,
         page_number=filters.page,
@@ -374,14 +375,13 @@ def portfolio(request: HttpRequest, filters: Query[PortfolioFilters]) -> dict[st
 
 
 @router.get("/risk/catalogue", response=list[MeasureTypeOut], summary="Catalogue of measures")
-def catalogue(request: HttpRequest) -> list[Any]:
-    protection_user(request)
+def catalogue(request: AuthenticatedRequest) -> list[Any]:
     return selectors.catalogue(include_inactive=True)
 
 
 @router.post("/risk/catalogue", response={201: MeasureTypeOut}, summary="Add to the catalogue")
-def add_catalogue(request: HttpRequest, payload: MeasureTypeIn) -> tuple[int, Any]:
-    user = protection_user(request)
+def add_catalogue(request: AuthenticatedRequest, payload: MeasureTypeIn) -> tuple[int, Any]:
+    user = request.user
     return 201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict()))
 
 
@@ -393,12 +393,12 @@ def add_catalogue(request: HttpRequest, payload: MeasureTypeIn) -> tuple[int, An
     response=list[AssessmentOut],
     summary="Every version of a case's risk assessment",
 )
-def list_assessments(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
-    user = protection_user(request)
+def list_assessments(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
+    user = request.user
     return selectors.list_assessments(user, risk_case_id, declared_purpose(request))
 
 
-def reread(user: User, request: HttpRequest, assessment_id: UUID) -> RiskAssessment:
+def reread(user: User, request: AuthenticatedRequest, assessment_id: UUID) -> RiskAssessment:
     purpose = parse_purpose(request.META.get(PURPOSE_HEADER)) or "risk_review"
     return selectors.get_assessment(user, assessment_id, purpose)
 
@@ -409,17 +409,17 @@ def reread(user: User, request: HttpRequest, assessment_id: UUID) -> RiskAssessm
     summary="Start a new draft version (carries over the latest version's content)",
 )
 def start_assessment(
-    request: HttpRequest, risk_case_id: UUID, payload: AssessmentIn
+    request: AuthenticatedRequest, risk_case_id: UUID, payload: AssessmentIn
 ) -> tuple[int, Any]:
-    user = protection_user(request)
+    user = request.user
     data = payload.dict(exclude_none=True)
     created = attempt(lambda: services.start_assessment(user, risk_case_id, **data))
     return 201, reread(user, request, created.pk)
 
 
 @router.get("/risk/assessments/{assessment_id}", response=AssessmentOut, summary="One version")
-def get_assessment(request: HttpRequest, assessment_id: UUID) -> Any:
-    user = protection_user(request)
+def get_assessment(request: AuthenticatedRequest, assessment_id: UUID) -> Any:
+    user = request.user
     return selectors.get_assessment(user, assessment_id, declared_purpose(request))
 
 
@@ -428,8 +428,10 @@ def get_assessment(request: HttpRequest, assessment_id: UUID) -> Any:
     response=AssessmentOut,
     summary="Change a draft or returned version (approved versions are refused)",
 )
-def update_assessment(request: HttpRequest, assessment_id: UUID, payload: AssessmentPatch) -> Any:
-    user = protection_user(request)
+def update_assessment(
+    request: AuthenticatedRequest, assessment_id: UUID, payload: AssessmentPatch
+) -> Any:
+    user = request.user
     data = payload.dict(exclude_none=True)
     version = data.pop("version")
     attempt(lambda: services.update_assessment(user, assessment_id, version=version, **data))
@@ -437,33 +439,37 @@ def update_assessment(request: HttpRequest, assessment_id: UUID, payload: Assess
 
 
 @router.post("/risk/assessments/{assessment_id}/threats", response={201: ThreatOut})
-def add_threat(request: HttpRequest, assessment_id: UUID, payload: ThreatIn) -> tuple[int, Any]:
-    user = protection_user(request)
+def add_threat(
+    request: AuthenticatedRequest, assessment_id: UUID, payload: ThreatIn
+) -> tuple[int, Any]:
+    user = request.user
     return 201, attempt(lambda: services.add_threat(user, assessment_id, **payload.dict()))
 
 
 @router.post("/risk/assessments/{assessment_id}/vulnerabilities", response={201: VulnerabilityOut})
 def add_vulnerability(
-    request: HttpRequest, assessment_id: UUID, payload: VulnerabilityIn
+    request: AuthenticatedRequest, assessment_id: UUID, payload: VulnerabilityIn
 ) -> tuple[int, Any]:
-    user = protection_user(request)
+    user = request.user
     return 201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
 
 
 @router.post("/risk/assessments/{assessment_id}/notices", response={201: NoticeOut})
-def record_notice(request: HttpRequest, assessment_id: UUID, payload: NoticeIn) -> tuple[int, Any]:
-    user = protection_user(request)
+def record_notice(
+    request: AuthenticatedRequest, assessment_id: UUID, payload: NoticeIn
+) -> tuple[int, Any]:
+    user = request.user
     return 201, attempt(lambda: services.record_notice(user, assessment_id, **payload.dict()))
 
 
-def step(request: HttpRequest, assessment_id: UUID, action: Callable[[User], Any]) -> Any:
-    user = protection_user(request)
+def step(request: AuthenticatedRequest, assessment_id: UUID, action: Callable[[User], Any]) -> Any:
+    user = request.user
     attempt(lambda: action(user))
     return reread(user, request, assessment_id)
 
 
 @router.post("/risk/assessments/{assessment_id}/submit", response=AssessmentOut)
-def submit(request: HttpRequest, assessment_id: UUID) -> Any:
+def submit(request: AuthenticatedRequest, assessment_id: UUID) -> Any:
     return step(request, assessment_id, lambda u: services.submit_assessment(u, assessment_id))
 
 
@@ -472,7 +478,7 @@ def submit(request: HttpRequest, assessment_id: UUID) -> Any:
     response=AssessmentOut,
     summary="Approve (the case's manager, not the author): sets the next review date by band",
 )
-def approve(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
+def approve(request: AuthenticatedRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
     return step(
         request,
         assessment_id,
@@ -481,7 +487,7 @@ def approve(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> A
 
 
 @router.post("/risk/assessments/{assessment_id}/endorse", response=AssessmentOut)
-def endorse(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
+def endorse(request: AuthenticatedRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
     return step(
         request,
         assessment_id,
@@ -490,7 +496,9 @@ def endorse(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> A
 
 
 @router.post("/risk/assessments/{assessment_id}/return", response=AssessmentOut)
-def return_assessment(request: HttpRequest, assessment_id: UUID, payload: CommentsIn) -> Any:
+def return_assessment(
+    request: AuthenticatedRequest, assessment_id: UUID, payload: CommentsIn
+) -> Any:
     return step(
         request,
         assessment_id,
@@ -508,8 +516,8 @@ def pdf(name: str, data: bytes) -> HttpResponse:
     "/risk/assessments/{assessment_id}/report.pdf",
     summary="The assessment as PDF (logged as a disclosure)",
 )
-def assessment_pdf(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
-    user = protection_user(request)
+def assessment_pdf(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
+    user = request.user
     return pdf(*reports.assessment_pdf(user, assessment_id, declared_purpose(request)))
 
 
@@ -517,8 +525,8 @@ def assessment_pdf(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     "/risk/cases/{risk_case_id}/plan.pdf",
     summary="The protection plan as PDF (logged as a disclosure)",
 )
-def plan_pdf(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
-    user = protection_user(request)
+def plan_pdf(request: AuthenticatedRequest, risk_case_id: UUID) -> HttpResponse:
+    user = request.user
     return pdf(*reports.plan_pdf(user, risk_case_id, declared_purpose(request)))
 
 
@@ -532,14 +540,16 @@ def team_user(username: str | None, default: User) -> User | None:
 
 
 @router.get("/risk/cases/{risk_case_id}/measures", response=list[MeasureOut])
-def list_measures(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
-    user = protection_user(request)
+def list_measures(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
+    user = request.user
     return selectors.list_measures(user, risk_case_id, declared_purpose(request))
 
 
 @router.post("/risk/cases/{risk_case_id}/measures", response={201: MeasureOut})
-def add_measure(request: HttpRequest, risk_case_id: UUID, payload: MeasureIn) -> tuple[int, Any]:
-    user = protection_user(request)
+def add_measure(
+    request: AuthenticatedRequest, risk_case_id: UUID, payload: MeasureIn
+) -> tuple[int, Any]:
+    user = request.user
     data = payload.dict()
     owner = team_user(data.pop("owner"), user)
     if owner is None:
@@ -548,8 +558,10 @@ def add_measure(request: HttpRequest, risk_case_id: UUID, payload: MeasureIn) ->
 
 
 @router.post("/risk/measures/{measure_id}/status", response=MeasureOut)
-def change_measure_status(request: HttpRequest, measure_id: UUID, payload: MeasureStatusIn) -> Any:
-    user = protection_user(request)
+def change_measure_status(
+    request: AuthenticatedRequest, measure_id: UUID, payload: MeasureStatusIn
+) -> Any:
+    user = request.user
     return attempt(lambda: services.change_measure_status(user, measure_id, **payload.dict()))
 
 
@@ -557,8 +569,8 @@ def change_measure_status(request: HttpRequest, measure_id: UUID, payload: Measu
 
 
 @router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionOut])
-def decision_log(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
-    user = protection_user(request)
+def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
+    user = request.user
     return selectors.decision_log(user, risk_case_id, declared_purpose(request))
 
 
@@ -568,9 +580,9 @@ def decision_log(request: HttpRequest, risk_case_id: UUID) -> list[Any]:
     summary="Append an entry (a correction references the entry it corrects)",
 )
 def record_decision(
-    request: HttpRequest, risk_case_id: UUID, payload: DecisionIn
+    request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionIn
 ) -> tuple[int, Any]:
-    user = protection_user(request)
+    user = request.user
     data = payload.dict()
     maker = team_user(data.pop("decision_maker"), user)
     if maker is None:
@@ -585,6 +597,6 @@ def record_decision(
     response={422: dict},
     summary="Refused: entries are append-only; record a correcting entry instead",
 )
-def change_decision(request: HttpRequest, risk_entry_id: UUID) -> Any:
-    user = protection_user(request)
+def change_decision(request: AuthenticatedRequest, risk_entry_id: UUID) -> Any:
+    user = request.user
     attempt(lambda: services.refuse_decision_edit(user, risk_entry_id))

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from haven.access.decorators import module_required
 from haven.access.models import TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
@@ -32,8 +31,6 @@ from haven.web.helpers import (
 
 from . import forms, reports, selectors, services
 from .models import Status
-
-protection = module_required(Module.PROTECTION)
 
 
 def user_of(request: HttpRequest) -> User:
@@ -72,7 +69,6 @@ def with_purpose(check: Callable[..., Any]) -> Callable[..., Any]:
 # --------------------------------------------------------------------------- portfolio
 
 
-@protection
 @with_purpose(lambda user: None)
 def home(request: HttpRequest, purpose: str) -> HttpResponse:
     """The manager's portfolio: every case they may see, by band and overdue review."""
@@ -100,7 +96,6 @@ def home(request: HttpRequest, purpose: str) -> HttpResponse:
 # --------------------------------------------------------------------------- case and assessments
 
 
-@protection
 @with_purpose(find_visible_case)
 def case_risk(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
@@ -128,7 +123,6 @@ def drafter(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@protection
 def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
     case = find_visible_case(user, risk_case_id)
@@ -149,7 +143,6 @@ def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
     )
 
 
-@protection
 @with_purpose(selectors.find_assessment)
 def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
     user = user_of(request)
@@ -179,7 +172,6 @@ def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpR
     )
 
 
-@protection
 def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
@@ -230,7 +222,6 @@ def record_form(
     )
 
 
-@protection
 def threat_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
@@ -242,7 +233,6 @@ def threat_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     )
 
 
-@protection
 def vulnerability_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
@@ -254,7 +244,6 @@ def vulnerability_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse
     )
 
 
-@protection
 def notice_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
@@ -291,25 +280,21 @@ def workflow(request: HttpRequest, assessment_id: UUID, step: str) -> HttpRespon
 
 
 @require_POST
-@protection
 def submit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "submit")
 
 
 @require_POST
-@protection
 def approve(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "approve")
 
 
 @require_POST
-@protection
 def endorse(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "endorse")
 
 
 @require_POST
-@protection
 def return_assessment(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "return")
 
@@ -321,14 +306,12 @@ def pdf_response(name: str, data: bytes) -> HttpResponse:
 
 
 @require_GET
-@protection
 @with_purpose(selectors.find_assessment)
 def assessment_pdf(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
     return pdf_response(*reports.assessment_pdf(user_of(request), assessment_id, purpose))
 
 
 @require_GET
-@protection
 @with_purpose(find_visible_case)
 def plan_pdf(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
     return pdf_response(*reports.plan_pdf(user_of(request), risk_case_id, purpose))
@@ -337,7 +320,6 @@ def plan_pdf(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResp
 # --------------------------------------------------------------------------- measures
 
 
-@protection
 def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
     case = find_visible_case(user, risk_case_id)
@@ -377,7 +359,6 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
     )
 
 
-@protection
 def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
     user = user_of(request)
     measure = selectors.find_measure(user, measure_id)
@@ -409,7 +390,6 @@ def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
 # --------------------------------------------------------------------------- decision log
 
 
-@protection
 @with_purpose(find_visible_case)
 def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
@@ -454,7 +434,6 @@ def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> Http
     )
 
 
-@protection
 def catalogue(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     if not user.has_role(Role.PROTECTION_MANAGER):

@@ -15,7 +15,8 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from haven.equipment.api import named_user, operations_user, refuse
+from haven.accounts.types import AuthenticatedRequest
+from haven.equipment.api import named_user, refuse
 
 from . import ical, selectors, services
 from .models import AllowanceTier, Rotation
@@ -188,13 +189,13 @@ def welfare_out(result: selectors.PersonWelfare) -> dict[str, Any]:
 
 
 @router.get("/rotas", response=list[RotaOut], summary="Rotas")
-def list_rotas(request: HttpRequest) -> Any:
-    return list(selectors.rotas(operations_user(request)))
+def list_rotas(request: AuthenticatedRequest) -> Any:
+    return list(selectors.rotas(request.user))
 
 
 @router.post("/rotas", response={201: RotaOut}, summary="New rota")
-def create_rota(request: HttpRequest, payload: RotaIn) -> tuple[int, Any]:
-    user = operations_user(request)
+def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> tuple[int, Any]:
+    user = request.user
     selectors.require_supervisor(user)
     tier = None
     if payload.allowance_tier:
@@ -211,8 +212,8 @@ def create_rota(request: HttpRequest, payload: RotaIn) -> tuple[int, Any]:
 
 
 @router.post("/rotas/{rota_id}/layers", response={201: dict}, summary="Add a layer")
-def add_layer(request: HttpRequest, rota_id: UUID, payload: LayerIn) -> tuple[int, dict]:
-    user = operations_user(request)
+def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) -> tuple[int, dict]:
+    user = request.user
     selectors.require_supervisor(user)
     selectors.get_rota(user, rota_id)
     members = [named_user(name, "usernames") for name in payload.usernames]
@@ -229,8 +230,8 @@ def add_layer(request: HttpRequest, rota_id: UUID, payload: LayerIn) -> tuple[in
 
 
 @router.get("/rotas/{rota_id}/schedule", response=list[SegmentOut], summary="Final schedule")
-def schedule(request: HttpRequest, rota_id: UUID, filters: Query[ScheduleFilters]) -> Any:
-    rota = selectors.get_rota(operations_user(request), rota_id)
+def schedule(request: AuthenticatedRequest, rota_id: UUID, filters: Query[ScheduleFilters]) -> Any:
+    rota = selectors.get_rota(request.user, rota_id)
     first = filters.start or timezone.localtime(timezone.now(), rota.zone).date()
     start, end = selectors.local_range(
         rota.zone, first, first + dt.timedelta(days=filters.days - 1)
@@ -239,8 +240,8 @@ def schedule(request: HttpRequest, rota_id: UUID, filters: Query[ScheduleFilters
 
 
 @router.get("/rotas/{rota_id}/gaps", response=list[SegmentOut], summary="Gaps, next 30 days")
-def gaps(request: HttpRequest, rota_id: UUID) -> Any:
-    rota = selectors.get_rota(operations_user(request), rota_id)
+def gaps(request: AuthenticatedRequest, rota_id: UUID) -> Any:
+    rota = selectors.get_rota(request.user, rota_id)
     return [segment_out(rota, s) for s in selectors.gaps(rota)]
 
 
@@ -256,21 +257,23 @@ def on_call_row(rota: Any, at: dt.datetime) -> dict[str, Any]:
 
 
 @router.get("/rotas/{rota_id}/on-call", response=OnCallOut, summary="Who is on call")
-def rota_on_call(request: HttpRequest, rota_id: UUID, filters: Query[AtFilter]) -> Any:
-    rota = selectors.get_rota(operations_user(request), rota_id)
+def rota_on_call(request: AuthenticatedRequest, rota_id: UUID, filters: Query[AtFilter]) -> Any:
+    rota = selectors.get_rota(request.user, rota_id)
     return on_call_row(rota, filters.at or timezone.now())
 
 
 @router.get("/on-call", response=list[OnCallOut], summary="Who is on call now, every rota")
-def on_call(request: HttpRequest, filters: Query[AtFilter]) -> Any:
-    user = operations_user(request)
+def on_call(request: AuthenticatedRequest, filters: Query[AtFilter]) -> Any:
+    user = request.user
     at = filters.at or timezone.now()
     return [on_call_row(rota, at) for rota in selectors.rotas(user)]
 
 
 @router.post("/rotas/{rota_id}/overrides", response={201: dict}, summary="Add an override")
-def add_override(request: HttpRequest, rota_id: UUID, payload: OverrideIn) -> tuple[int, dict]:
-    user = operations_user(request)
+def add_override(
+    request: AuthenticatedRequest, rota_id: UUID, payload: OverrideIn
+) -> tuple[int, dict]:
+    user = request.user
     selectors.require_supervisor(user)
     rota = selectors.get_rota(user, rota_id)
     person = named_user(payload.username, "username")
@@ -291,8 +294,8 @@ def add_override(request: HttpRequest, rota_id: UUID, payload: OverrideIn) -> tu
 
 
 @router.post("/rotas/{rota_id}/swaps", response={201: SwapOut}, summary="Request a swap")
-def request_swap(request: HttpRequest, rota_id: UUID, payload: SwapIn) -> tuple[int, Any]:
-    user = operations_user(request)
+def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) -> tuple[int, Any]:
+    user = request.user
     rota = selectors.get_rota(user, rota_id)
     counterpart = named_user(payload.counterpart, "counterpart")
     if counterpart is None:
@@ -312,16 +315,16 @@ def request_swap(request: HttpRequest, rota_id: UUID, payload: SwapIn) -> tuple[
 
 
 @router.get("/swaps", response=list[SwapOut], summary="Swaps you are part of")
-def list_swaps(request: HttpRequest) -> Any:
-    user = operations_user(request)
+def list_swaps(request: AuthenticatedRequest) -> Any:
+    user = request.user
     from django.db.models import Q
 
     return list(selectors.swaps_for(user).filter(Q(requester=user) | Q(counterpart=user)))
 
 
 @router.post("/swaps/{swap_id}/accept", response=SwapOut, summary="Accept a swap")
-def accept_swap(request: HttpRequest, swap_id: int) -> Any:
-    user = operations_user(request)
+def accept_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
+    user = request.user
     selectors.get_swap(user, swap_id)
     try:
         return services.accept_swap(user, swap_id)
@@ -330,8 +333,8 @@ def accept_swap(request: HttpRequest, swap_id: int) -> Any:
 
 
 @router.post("/swaps/{swap_id}/decline", response=SwapOut, summary="Decline or cancel a swap")
-def decline_swap(request: HttpRequest, swap_id: int) -> Any:
-    user = operations_user(request)
+def decline_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
+    user = request.user
     selectors.get_swap(user, swap_id)
     try:
         return services.decline_swap(user, swap_id)
@@ -340,8 +343,8 @@ def decline_swap(request: HttpRequest, swap_id: int) -> Any:
 
 
 @router.get("/rota/allowances", response=list[AllowanceOut], summary="Allowance summary")
-def allowances(request: HttpRequest, month: str = "") -> Any:
-    user = operations_user(request)
+def allowances(request: AuthenticatedRequest, month: str = "") -> Any:
+    user = request.user
     try:
         chosen = dt.datetime.strptime(month, "%Y-%m").date() if month else timezone.localdate()
     except ValueError as bad:
@@ -362,19 +365,19 @@ def allowances(request: HttpRequest, month: str = "") -> Any:
 
 
 @router.get("/welfare", response=list[WelfareOut], summary="Welfare dashboard (supervisors)")
-def welfare(request: HttpRequest) -> Any:
-    return [welfare_out(r) for r in selectors.welfare_dashboard(operations_user(request))]
+def welfare(request: AuthenticatedRequest) -> Any:
+    return [welfare_out(r) for r in selectors.welfare_dashboard(request.user)]
 
 
 @router.get("/welfare/me", response=WelfareOut, summary="Your own welfare flags")
-def my_welfare(request: HttpRequest) -> Any:
-    user = operations_user(request)
+def my_welfare(request: AuthenticatedRequest) -> Any:
+    user = request.user
     return welfare_out(selectors.person_welfare(user, user.pk))
 
 
 @router.post("/welfare/work", response={201: dict}, summary="Record time worked")
-def record_work(request: HttpRequest, payload: WorkIn) -> tuple[int, dict]:
-    user = operations_user(request)
+def record_work(request: AuthenticatedRequest, payload: WorkIn) -> tuple[int, dict]:
+    user = request.user
     person = named_user(payload.username, "username") or user
     try:
         period, flags = services.record_work(
@@ -395,14 +398,14 @@ def record_work(request: HttpRequest, payload: WorkIn) -> tuple[int, dict]:
 
 
 @router.post("/rota/feed", response={201: dict}, summary="New iCal feed address (revokes the old)")
-def issue_feed(request: HttpRequest) -> tuple[int, dict]:
-    _, secret = services.issue_feed_token(operations_user(request))
+def issue_feed(request: AuthenticatedRequest) -> tuple[int, dict]:
+    _, secret = services.issue_feed_token(request.user)
     return 201, {"url": request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics")}
 
 
 @router.delete("/rota/feed", response={204: None}, summary="Revoke your iCal feed address")
-def revoke_feed(request: HttpRequest) -> tuple[int, None]:
-    services.revoke_feed_token(operations_user(request))
+def revoke_feed(request: AuthenticatedRequest) -> tuple[int, None]:
+    services.revoke_feed_token(request.user)
     return 204, None
 
 

@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.equipment.views import add_errors
@@ -52,7 +51,6 @@ def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, 
     ]
 
 
-@module_required(Module.OPERATIONS)
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     now = timezone.now()
@@ -74,7 +72,6 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.OPERATIONS)
 def rota_new(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     selectors.require_supervisor(user)
@@ -118,7 +115,6 @@ def _act(user: User, rota: Rota, action: str, form: Any) -> str:
     return "Swap requested. It takes effect when your colleague accepts."
 
 
-@module_required(Module.OPERATIONS)
 def rota_detail(request: HttpRequest, rota_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     rota = selectors.get_rota(user, rota_id)
@@ -173,7 +169,6 @@ def rota_detail(request: HttpRequest, rota_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@module_required(Module.OPERATIONS)
 def swap_decide(request: HttpRequest, swap_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     swap: ShiftSwap = selectors.get_swap(user, swap_id)
@@ -192,7 +187,6 @@ def swap_decide(request: HttpRequest, swap_id: int) -> HttpResponse:
     return redirect("rota:detail", rota_id=swap.rota_id)
 
 
-@module_required(Module.OPERATIONS)
 def on_call(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     now = timezone.now()
@@ -212,7 +206,6 @@ def _month(request: HttpRequest) -> tuple[MonthForm, int, int]:
     return form, today.year, today.month
 
 
-@module_required(Module.OPERATIONS)
 def allowances(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     is_supervisor = selectors.is_supervisor(user)
@@ -278,7 +271,6 @@ def allowances(request: HttpRequest) -> HttpResponse:
     )
 
 
-@module_required(Module.OPERATIONS)
 def welfare(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     people = selectors.welfare_dashboard(user)
@@ -346,12 +338,10 @@ def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
     )
 
 
-@module_required(Module.OPERATIONS)
 def welfare_me(request: HttpRequest) -> HttpResponse:
     return _welfare_page(request, request.user.pk)  # type: ignore[arg-type]
 
 
-@module_required(Module.OPERATIONS)
 def welfare_person(request: HttpRequest, person_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if person_id != user.pk and not selectors.is_supervisor(user):
@@ -359,7 +349,6 @@ def welfare_person(request: HttpRequest, person_id: int) -> HttpResponse:
     return _welfare_page(request, person_id)
 
 
-@module_required(Module.OPERATIONS)
 def feed(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":

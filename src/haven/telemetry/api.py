@@ -5,25 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from haven.accounts.models import User
-from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 
 from . import selectors, services
 from .models import Alert
 
 router = Router(tags=["telemetry"])
-
-
-def operations_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if not user.can_use(Module.OPERATIONS):
-        raise PermissionDenied
-    return user
 
 
 class AlertOut(Schema):
@@ -75,8 +65,8 @@ class AlertPage(Schema):
 
 
 @router.get("/telemetry/alerts", response=AlertPage)
-def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> AlertPage:
-    user = operations_user(request)
+def list_alerts(request: AuthenticatedRequest, filters: Query[AlertFilter]) -> AlertPage:
+    user = request.user
     if filters.status not in selectors.STATUS_FILTERS:
         raise HttpError(422, f"status: one of {', '.join(selectors.STATUS_FILTERS)}")
     page = selectors.list_alerts(user, filters.status, filters.page)
@@ -89,8 +79,8 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> AlertPage:
 
 
 @router.get("/telemetry/alerts/{alert_id}", response=AlertOut)
-def get_alert(request: HttpRequest, alert_id: UUID) -> AlertOut:
-    return alert_out(selectors.get_alert(operations_user(request), alert_id))
+def get_alert(request: AuthenticatedRequest, alert_id: UUID) -> AlertOut:
+    return alert_out(selectors.get_alert(request.user, alert_id))
 
 
 class AcknowledgeIn(Schema):
@@ -98,8 +88,8 @@ class AcknowledgeIn(Schema):
 
 
 @router.post("/telemetry/alerts/{alert_id}/acknowledge", response=AlertOut)
-def acknowledge(request: HttpRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    user = operations_user(request)
+def acknowledge(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
+    user = request.user
     try:
         services.acknowledge(user, alert_id, body.note)
     except services.AlertNotFound as missing:
@@ -122,7 +112,7 @@ class DeviceOut(Schema):
 
 
 @router.get("/telemetry/devices", response=list[DeviceOut])
-def list_devices(request: HttpRequest) -> list[DeviceOut]:
+def list_devices(request: AuthenticatedRequest) -> list[DeviceOut]:
     return [
         DeviceOut(
             id=d.pk,
@@ -135,5 +125,5 @@ def list_devices(request: HttpRequest) -> list[DeviceOut]:
             battery_level=d.battery_level,
             rota_name=d.rota_name,
         )
-        for d in selectors.devices(operations_user(request))
+        for d in selectors.devices(request.user)
     ]

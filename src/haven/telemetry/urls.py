@@ -15,8 +15,11 @@ urlpatterns = [
     ),
     path("operations/alerts/<uuid:alert_id>/", views.alert_detail, name="detail"),
     path("operations/alerts/<uuid:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
-    # Device receivers: under /api/ because devices have no session (SessionGuardMiddleware lets
-    # /api/ through); they are plain views, not API operations (devices send no API token).
-    path("api/telemetry/osmand", views.osmand, name="osmand"),
-    path("api/telemetry/owntracks", views.owntracks, name="owntracks"),
+]
+
+# Device receivers: mounted at /api/telemetry/ as public views (haven/urls.py); devices have no
+# session and send no API token, so they are plain views, not API operations.
+receivers = [
+    path("osmand", views.osmand, name="osmand"),
+    path("owntracks", views.owntracks, name="owntracks"),
 ]

@@ -7,6 +7,7 @@ import datetime as dt
 from uuid import UUID
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,7 +15,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 
@@ -44,19 +44,16 @@ def _alert_context(request: HttpRequest) -> dict[str, object]:
     }
 
 
-@module_required(Module.OPERATIONS)
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "telemetry/home.html", _alert_context(request))
 
 
-@module_required(Module.OPERATIONS)
 @never_cache
 def live(request: HttpRequest) -> HttpResponse:
     """The alert table alone, for HTMX polling."""
     return render(request, "telemetry/alert_table.html", _alert_context(request))
 
 
-@module_required(Module.OPERATIONS)
 def alert_detail(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     alert = selectors.get_alert(user, alert_id)
@@ -72,7 +69,6 @@ def alert_detail(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     )
 
 
-@module_required(Module.OPERATIONS)
 @require_POST
 def acknowledge(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -87,7 +83,6 @@ def acknowledge(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     return redirect("telemetry:home")
 
 
-@module_required(Module.OPERATIONS)
 def device_list(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     rows = [(d, selectors.may_read_positions(user, d)) for d in selectors.devices(user)]
@@ -101,7 +96,6 @@ def _day(value: str | None, default: dt.date) -> dt.date:
         return default
 
 
-@module_required(Module.OPERATIONS)
 def device_report(request: HttpRequest, device_pk: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     today = timezone.localdate()
@@ -127,6 +121,7 @@ def _reply(reply: receivers.Reply) -> HttpResponse:
     return response
 
 
+@login_not_required
 @csrf_exempt
 def osmand(request: HttpRequest) -> HttpResponse:
     """OsmAnd / Traccar Client receiver: any method; 200 empty, 400 malformed or unknown device
@@ -142,6 +137,7 @@ def osmand(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_not_required
 @csrf_exempt
 def owntracks(request: HttpRequest) -> HttpResponse:
     """OwnTracks HTTP mode: POST only; answers `[]`."""

@@ -10,18 +10,9 @@ from django.http import HttpRequest
 from ninja.errors import HttpError
 
 from haven.access.purposes import Purpose, parse_purpose
-from haven.accounts.models import User
-from haven.accounts.roles import Module
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 T = TypeVar("T")
-
-
-def protection_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    if not user.can_use(Module.PROTECTION):
-        raise HttpError(403, "Your role does not use the protection module")
-    return user
 
 
 def declared_purpose(request: HttpRequest) -> str:

@@ -10,7 +10,7 @@ MODULE_URLS = {
     Module.OPERATIONS: "equipment:home",
     Module.OVERSIGHT: "oversight:home",
     Module.AUDIT: "audit:ledger",
-    Module.ADMINISTRATION: "web:administration",
+    Module.ADMINISTRATION: "administration:accounts",
 }
 
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from haven.access.decorators import module_required
 from haven.accounts import services as account_services
 from haven.accounts.models import User
 from haven.accounts.roles import Module
@@ -15,11 +15,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"nav_active": "home"})
 
 
+@login_not_required
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@module_required(Module.ADMINISTRATION)
 def administration(request: HttpRequest) -> HttpResponse:
     users = User.objects.order_by("username")
     return render(
@@ -30,12 +30,11 @@ def administration(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@module_required(Module.ADMINISTRATION)
 def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
     account = get_object_or_404(User, pk=user_id)
     account_services.unlock_account(account)
     messages.success(request, f"{account.username} can sign in again.")
-    return redirect("web:administration")
+    return redirect("administration:accounts")
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
