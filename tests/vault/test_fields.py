@@ -243,3 +243,36 @@ def test_isnull_works_in_subqueries_and_values_give_tokens() -> None:
     tokens = list(Probe.objects.values_list("name", flat=True))
     assert all(token.startswith("hv1.") for token in tokens)
     assert Probe.objects.filter(dob__isnull=True).delete()[0] == 1
+
+
+def _db_id(value: uuid.UUID) -> object:
+    return value.hex if connection.vendor == "sqlite" else value
+
+
+@pytest.mark.django_db
+def test_bulk_sealed_values_read_back_through_the_model_and_stay_bound_to_their_row():
+    from haven.vault.fields import bulk_sealer
+
+    seal = bulk_sealer(Probe)
+    name_field, place_field = Probe._meta.get_field("name"), Probe._meta.get_field("place")
+    first, second = uuid.uuid4(), uuid.uuid4()
+    table = Probe._meta.db_table
+    with connection.cursor() as cursor:
+        for row_id, name, place in ((first, "Bulk Sealed", {"lat": 51.5}), (second, "B", None)):
+            cursor.execute(
+                f"INSERT INTO {table} (id, name, place, plain, name_idx, name_dob_idx) "
+                "VALUES (%s, %s, %s, '', '', '')",
+                [
+                    _db_id(row_id),
+                    seal(name_field, name, str(row_id)),
+                    seal(place_field, place, str(row_id)),
+                ],
+            )
+        cursor.execute(f"SELECT name FROM {table} WHERE id = %s", [_db_id(first)])
+        token = SealedToken(cursor.fetchone()[0])
+    stored = Probe.objects.get(pk=first)
+    assert (stored.name, stored.place) == ("Bulk Sealed", {"lat": 51.5})
+    assert Probe.objects.get(pk=second).place is None
+    token.row_id = str(second)  # the first row's token, presented as the second row's
+    with pytest.raises(VaultIntegrityError):
+        name_field.decrypt_token(Probe(pk=second), token)

@@ -9,9 +9,8 @@ values; on PostgreSQL the rows go in with COPY, the devices are read and updated
 parameters and results (psycopg converts in C) through statements whose text never changes;
 on SQLite with the ORM's query and executemany.
 
-Encrypted columns are sealed exactly as the vault field does it (haven.vault.fields
-EncryptedTextField.pre_save): the field's own plaintext form, the active data key, a fresh
-random nonce per value, and associated data binding the token to (table, column, row id).
+Encrypted columns are sealed by the vault's bulk API (`haven.vault.fields.bulk_sealer`): the
+same tokens `save()` writes, bound to (table, column, row id), one key ring per batch.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ import psycopg
 from django.db import connection
 from django.db.models import Field, JSONField
 
-from haven.vault import crypto
-from haven.vault.fields import EncryptedTextField
-from haven.vault.keyring import get_keyring
+from haven.vault.fields import EncryptedTextField, Sealer, bulk_sealer
 
 from .models import Position, TelemetryDevice
 
@@ -110,28 +107,12 @@ def _position_row(
     return row
 
 
-Sealer = Callable[[EncryptedTextField, Any, str], str | None]
-
-
-def _sealer() -> Sealer:
-    ring = get_keyring()  # once per batch: a key rotation is picked up by the next one
-    table = Position._meta.db_table
-
-    def seal(f: EncryptedTextField, value: Any, row_id: str) -> str | None:
-        if value is None:
-            return None  # NULL, as the field stores None
-        aad = crypto.field_aad(table, f.column, row_id)
-        return ring.encrypt(f.to_plaintext_text(value), aad)
-
-    return seal
-
-
 def insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
     """INSERT the positions (no conflict handling: the caller holds the device rows locked and
     has already left out every (device, fix time) that is stored)."""
     if not positions:
         return
-    fields, seal = _position_fields(), _sealer()
+    fields, seal = _position_fields(), bulk_sealer(Position)
     rows = [_position_row(fields, device, values, seal) for device, values in positions]
     with connection.cursor() as cursor, connection.wrap_database_errors:
         if connection.vendor == "postgresql":

@@ -55,6 +55,24 @@ def aad_for(instance: models.Model, field: models.Field, row_id: str | None = No
     return crypto.field_aad(instance._meta.db_table, field.column, row_id)
 
 
+Sealer = Callable[["EncryptedTextField", Any, str], str | None]
+
+
+def bulk_sealer(model: type[models.Model]) -> Sealer:
+    """Seal values of `model`'s encrypted fields for rows written without model instances
+    (COPY, executemany): the same tokens `save()` writes, with one key ring for the batch, so a
+    key rotation is picked up by the next batch. None stays NULL."""
+    ring = get_keyring()
+    table = model._meta.db_table
+
+    def seal(field: EncryptedTextField, value: Any, row_id: str) -> str | None:
+        if value is None:
+            return None
+        return field.seal(ring, value, crypto.field_aad(table, field.column, row_id))
+
+    return seal
+
+
 def _refused(field: models.Field, what: str) -> FieldError:
     return FieldError(
         f"{field.model.__name__}.{field.name} is encrypted: {what} is refused "
@@ -160,8 +178,11 @@ class EncryptedTextField(models.TextField):
             data[self.attname] = value
         if value is None:
             return None
-        text = self.to_plaintext_text(value)
-        return _OutgoingToken(get_keyring().encrypt(text, aad))
+        return _OutgoingToken(self.seal(get_keyring(), value, aad))
+
+    def seal(self, ring: Any, value: Any, aad: bytes) -> str:
+        """The one way a value becomes a token: its plaintext form, sealed by `ring`."""
+        return str(ring.encrypt(self.to_plaintext_text(value), aad))
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
