@@ -11,6 +11,7 @@ run: setup
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven keys init --if-missing
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven audit init-key --if-missing
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven migrate --no-input -v 0
+	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven collectstatic --no-input -v 0
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven demo
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven audit checkpoint
 	@echo "Serving Haven on http://127.0.0.1:8000 (Ctrl-C to stop)"

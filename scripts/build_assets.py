@@ -6,6 +6,7 @@ STATIC_URL, so the URLs are rewritten to be relative to each stylesheet.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node_modules"
 VENDOR = ROOT / "src" / "haven" / "web" / "static" / "vendor"
+
+SOURCE_MAP = re.compile(r"\n?(/\*# sourceMappingURL=[^*]*\*/|//# sourceMappingURL=\S*)\s*$")
 
 COPIES = [
     (NODE / "govuk-frontend/dist/govuk/govuk-frontend.min.css", VENDOR / "govuk"),
@@ -38,6 +41,9 @@ def main() -> int:
             shutil.copy2(src, dest / src.name)
     for css in VENDOR.glob("*/*.min.css"):
         css.write_text(css.read_text().replace("url(/assets/", "url(assets/"))
+    # Source maps are not shipped: a reference to a missing map would fail `collectstatic`.
+    for built in [*VENDOR.glob("*/*.min.css"), *VENDOR.glob("*/*.min.js")]:
+        built.write_text(SOURCE_MAP.sub("", built.read_text()))
     print(f"front-end assets built into {VENDOR.relative_to(ROOT)}")
     return 0
 

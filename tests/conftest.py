@@ -4,11 +4,19 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from haven.accounts.models import User
 from haven.accounts.roles import Role
 
 from .factories import PASSWORD, UserFactory, current_code
+
+# Tests never time: a per-example deadline fails on a loaded 2-core CI machine, not on a bug.
+hypothesis_settings.register_profile(
+    "haven", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("haven")
 
 
 def sign_in(client: Client, user: User) -> Client:

@@ -20,5 +20,13 @@ PASSWORD_HASHERS = [
 # A test-only model exercising every vault field (tests/vault/probe).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.vault.probe"]  # noqa: F405
 
+# Templates name static files without the manifest that `collectstatic` writes; the production
+# storage is exercised against gunicorn by tests/web/test_production.py.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
 # Tests run background jobs in-line; the database backend is exercised by its own tests.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

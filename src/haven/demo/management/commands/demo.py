@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +25,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEMO_MODE:
+            # Run against a real database it would create accounts up to administrator and
+            # TOP SECRET and write their passwords to a file.
+            raise CommandError("haven demo runs only in demo mode (HAVEN_DEMO=1); nothing changed")
         first_load = not User.objects.filter(username="officer").exists()
         accounts = create_demo_accounts()
         table = Table(title="Demo accounts (passwords change each time `haven demo` runs)")
