@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,28 @@ class Route(StrEnum):
 
 def team_object_ids(user: User, object_type: str) -> QuerySet[TeamMembership, Any]:
     return TeamMembership.objects.filter(user=user, object_type=object_type).values("object_id")
+
+
+def team_of(object_type: str, object_id: UUID) -> QuerySet[TeamMembership]:
+    """The team of one object, with its users, by team role then user name."""
+    return (
+        TeamMembership.objects.filter(object_type=object_type, object_id=object_id)
+        .select_related("user")
+        .order_by("team_role", "user__username")
+    )
+
+
+def teams_of(object_type: str, object_ids: Iterable[UUID]) -> dict[UUID, list[TeamMembership]]:
+    """The teams of many objects in one query, keyed by object id."""
+    teams: dict[UUID, list[TeamMembership]] = {object_id: [] for object_id in object_ids}
+    rows = (
+        TeamMembership.objects.filter(object_type=object_type, object_id__in=list(teams))
+        .select_related("user")
+        .order_by("team_role", "user__username")
+    )
+    for row in rows:
+        teams[row.object_id].append(row)
+    return teams
 
 
 def granted_object_ids(user: User, object_type: str) -> QuerySet[AccessGrant, Any]:

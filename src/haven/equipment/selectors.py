@@ -20,6 +20,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from haven.access import policy
+from haven.access.models import TeamMembership
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
@@ -33,8 +35,8 @@ from .models import (
     AssetType,
     CustodyEvent,
     Deployment,
-    DeploymentMember,
     KitList,
+    TeamMember,
     TeamPlace,
 )
 
@@ -200,8 +202,7 @@ def deployments_visible_to(user: User) -> QuerySet[Deployment]:
     if not user.is_authenticated or not user.can_use(Module.OPERATIONS):
         return Deployment.objects.none()
     return Deployment.objects.filter(
-        pk__in=DeploymentMember.objects.filter(user=user).values("deployment_id"),
-        classification__lte=user.clearance,
+        pk__in=policy.team_object_ids(user, DEPLOYMENT), classification__lte=user.clearance
     )
 
 
@@ -263,8 +264,26 @@ def get_deployment(user: User, deployment_id: UUID | str, purpose: str | None = 
 
 
 def team_place(user: User, deployment: Deployment) -> str | None:
-    member = DeploymentMember.objects.filter(deployment=deployment, user=user).first()
-    return member.place if member else None
+    places = policy.team_roles(user, DEPLOYMENT, deployment.pk)
+    return min(places) if places else None
+
+
+def with_teams(deployments: list[Deployment]) -> list[Deployment]:
+    """Load the teams of many deployments in one query (each one's `team`)."""
+    teams = policy.teams_of(DEPLOYMENT, [d.pk for d in deployments])
+    for deployment in deployments:
+        deployment.team = [TeamMember(m.user, m.team_role) for m in teams[deployment.pk]]
+    return deployments
+
+
+def deployed_places(
+    deployments: QuerySet[Deployment], user_ids: list[int] | None = None
+) -> QuerySet[TeamMembership]:
+    """Team places (not supervising) on these deployments: who is out on the ground."""
+    rows = TeamMembership.objects.filter(
+        object_type=DEPLOYMENT, object_id__in=deployments.values("pk")
+    ).exclude(team_role=TeamPlace.SUPERVISOR)
+    return rows if user_ids is None else rows.filter(user_id__in=user_ids)
 
 
 def may_manage(user: User, deployment: Deployment) -> bool:
@@ -283,19 +302,17 @@ def deployment_windows(
 ) -> list[tuple[int, datetime, datetime, str]]:
     """(user id, starts, ends, reference) of open or completed deployments overlapping the
     range, for welfare calculations. Carries no protected field."""
-    rows = DeploymentMember.objects.filter(
-        deployment__starts_at__lt=end,
-        deployment__ends_at__gt=start,
-        deployment__status__in=(*OPEN_STATUSES, "completed"),
-    ).exclude(place=TeamPlace.SUPERVISOR)
-    if user_ids is not None:
-        rows = rows.filter(user_id__in=user_ids)
-    return [
-        (user_id, starts, ends, reference)
-        for user_id, starts, ends, reference in rows.values_list(
-            "user_id", "deployment__starts_at", "deployment__ends_at", "deployment__reference"
-        )
-    ]
+    deployments = Deployment.objects.filter(
+        starts_at__lt=end, ends_at__gt=start, status__in=(*OPEN_STATUSES, "completed")
+    )
+    rows = deployed_places(deployments, user_ids).values_list("user_id", "object_id")
+    windows = {
+        pk: (starts, ends, reference)
+        for pk, starts, ends, reference in deployments.filter(
+            pk__in=rows.values("object_id")
+        ).values_list("pk", "starts_at", "ends_at", "reference")
+    }
+    return [(user_id, *windows[object_id]) for user_id, object_id in rows]
 
 
 # ------------------------------------------------------------------------------ calendar
@@ -317,22 +334,26 @@ def calendar(user: User, first_day: date, days: int = 14) -> tuple[list[date], l
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
     end = start + timedelta(days=days)
     visible = set(deployments_visible_to(user).values_list("pk", flat=True))
-    members = (
-        DeploymentMember.objects.filter(
-            deployment__starts_at__lt=end,
-            deployment__ends_at__gt=start,
-            deployment__status__in=OPEN_STATUSES + ("completed",),
-            deployment__classification__lte=user.clearance,
-        )
-        .select_related("deployment", "user")
-        .order_by("user__username", "deployment__starts_at")
+    deployments = Deployment.objects.filter(
+        starts_at__lt=end,
+        ends_at__gt=start,
+        status__in=OPEN_STATUSES + ("completed",),
+        classification__lte=user.clearance,
     )
     if not is_supervisor(user):
-        members = members.filter(deployment__in=visible)
+        deployments = deployments.filter(pk__in=visible)
+    by_id = {deployment.pk: deployment for deployment in deployments}
+    members = sorted(
+        TeamMembership.objects.filter(object_type=DEPLOYMENT, object_id__in=list(by_id))
+        .select_related("user")
+        .order_by("user__username"),
+        key=lambda member: (member.user.username, by_id[member.object_id].starts_at),
+    )
     rows: dict[int, CalendarRow] = {}
     for member in members:
         row = rows.setdefault(member.user_id, CalendarRow(member.user, [[] for _ in day_list]))
-        deployment = member.deployment
+        deployment = by_id[member.object_id]
+        place = TeamMember(member.user, member.team_role)
         for index, day in enumerate(day_list):
             day_start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
             if (
@@ -344,7 +365,7 @@ def calendar(user: User, first_day: date, days: int = 14) -> tuple[list[date], l
                         "reference": deployment.reference,
                         "title": deployment.title if deployment.pk in visible else "",
                         "id": deployment.pk if deployment.pk in visible else None,
-                        "place": member.get_place_display(),
+                        "place": place.get_place_display(),
                     }
                 )
     return day_list, list(rows.values())
@@ -377,8 +398,8 @@ def export_custody(user: User, asset_id: UUID | str, fmt: str) -> tuple[Asset, l
 
 @transaction.atomic
 def export_deployment_log(user: User, search: DeploymentSearch, fmt: str) -> list[Deployment]:
-    deployments = list(
-        search_deployments(user, search).prefetch_related("members__user", "kit__asset")[:2000]
+    deployments = with_teams(
+        list(search_deployments(user, search).prefetch_related("kit__asset")[:2000])
     )
     _disclose(
         user, DEPLOYMENT, "log", "deployment log", fmt, deployments=[str(d.pk) for d in deployments]
