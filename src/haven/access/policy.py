@@ -57,14 +57,26 @@ def granted_object_ids(user: User, object_type: str) -> QuerySet[AccessGrant, An
     ).values("object_id")
 
 
-def reachable_filter(user: User, object_type: str) -> Q:
-    """A filter on an object's `id`: the user is on its team or holds a live grant.
+def reachable_filter(user: User, object_type: str, field: str = "id") -> Q:
+    """A filter on an object's `id` (or on `field` holding its id, such as a case_id): the user
+    is on its team or holds a live grant.
 
     One IN over a UNION, not an OR of two INs: PostgreSQL cannot use the primary key index for
     an OR of hashed subplans and scans the whole table (43 ms on 100,000 cases, against 1 ms).
     """
     reachable = team_object_ids(user, object_type).union(granted_object_ids(user, object_type))
-    return Q(id__in=reachable)
+    return Q(**{f"{field}__in": reachable})
+
+
+def team_filter(
+    user: User, object_type: str, field: str = "id", team_roles: Iterable[str] = ()
+) -> Q:
+    """A filter on an object's `id` (or `field`): the user is on its team (in one of
+    `team_roles`, if given). Grants do not count."""
+    places = team_object_ids(user, object_type)
+    if team_roles:
+        places = places.filter(team_role__in=list(team_roles))
+    return Q(**{f"{field}__in": places})
 
 
 def route_to(user: User, object_type: str, object_id: UUID) -> Route | None:

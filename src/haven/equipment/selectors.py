@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from haven.access import policy
 from haven.access.models import TeamMembership
+from haven.access.visibility import Access, cleared, restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
@@ -99,7 +100,7 @@ class AssetSearch:
 
 def search_assets(user: User, search: AssetSearch) -> QuerySet[Asset]:
     require_operations(user)
-    assets = Asset.objects.select_related("asset_type", "holder")
+    assets = restrict(Asset.objects.select_related("asset_type", "holder"), user)
     if search.q.strip():
         term = search.q.strip()
         assets = assets.filter(
@@ -126,7 +127,7 @@ def list_assets(user: User, search: AssetSearch, page_number: int | str | None) 
 def get_asset(user: User, asset_id: UUID | str) -> Asset:
     require_operations(user)
     try:
-        return Asset.objects.select_related("asset_type", "holder").get(pk=asset_id)
+        return restrict(Asset.objects.select_related("asset_type", "holder"), user).get(pk=asset_id)
     except (Asset.DoesNotExist, ValueError, TypeError) as missing:
         raise NotFound("No such asset") from missing
 
@@ -184,7 +185,7 @@ def custody_history(user: User, asset_id: UUID | str) -> QuerySet[CustodyEvent]:
 
 def kit_lists(user: User) -> QuerySet[KitList]:
     require_operations(user)
-    return KitList.objects.prefetch_related("assets", "assets__asset_type")
+    return restrict(KitList.objects.prefetch_related("assets", "assets__asset_type"), user)
 
 
 def get_kit(user: User, kit_id: int | str) -> KitList:
@@ -198,12 +199,9 @@ def get_kit(user: User, kit_id: int | str) -> KitList:
 
 
 def deployments_visible_to(user: User) -> QuerySet[Deployment]:
-    """NetBox-style restricted queryset: module role, clearance, then team membership."""
-    if not user.is_authenticated or not user.can_use(Module.OPERATIONS):
-        return Deployment.objects.none()
-    return Deployment.objects.filter(
-        pk__in=policy.team_object_ids(user, DEPLOYMENT), classification__lte=user.clearance
-    )
+    """The deployments the user may see (visibility.deployment_rule: module role, a place on
+    the team, clearance)."""
+    return restrict(Deployment, user)
 
 
 @dataclass(frozen=True)
@@ -287,14 +285,15 @@ def deployed_places(
 
 
 def may_manage(user: User, deployment: Deployment) -> bool:
-    return is_supervisor(user) and team_place(user, deployment) == TeamPlace.SUPERVISOR
+    """The supervising officer's place and the supervisor role (visibility.deployment_rule)."""
+    return restrict(Deployment.objects.filter(pk=deployment.pk), user, Access.CHANGE).exists()
 
 
 def deployment_for_management(user: User, deployment_id: UUID | str) -> Deployment:
-    deployment = find_visible_deployment(user, deployment_id)
-    if not may_manage(user, deployment):
-        raise NotFound("No such deployment")
-    return deployment
+    try:
+        return restrict(Deployment, user, Access.CHANGE).get(pk=deployment_id)
+    except (Deployment.DoesNotExist, ValueError, TypeError) as missing:
+        raise NotFound("No such deployment") from missing
 
 
 def deployment_windows(
@@ -338,8 +337,7 @@ def calendar(user: User, first_day: date, days: int = 14) -> tuple[list[date], l
         starts_at__lt=end,
         ends_at__gt=start,
         status__in=OPEN_STATUSES + ("completed",),
-        classification__lte=user.clearance,
-    )
+    ).filter(cleared(user))
     if not is_supervisor(user):
         deployments = deployments.filter(pk__in=visible)
     by_id = {deployment.pk: deployment for deployment in deployments}
