@@ -32,13 +32,20 @@ class Classified(models.Model):
 
 
 class TeamRole(models.TextChoices):
+    """Places on a team. Cases use lead, officer, manager and authorising; deployments use
+    supervisor, lead and technician (equipment.models.TeamPlace names them for deployments)."""
+
     LEAD = "lead", "Lead officer"
     OFFICER = "officer", "Officer"
     MANAGER = "manager", "Case manager"
     AUTHORISING = "authorising", "Authorising officer"
+    SUPERVISOR = "supervisor", "Supervising officer"
+    TECHNICIAN = "technician", "Technician"
 
 
 class TeamMembership(models.Model):
+    """Who is on the team of a protected object (a case, a deployment): the one team model."""
+
     object_type = models.CharField(max_length=40)
     object_id = models.UUIDField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)

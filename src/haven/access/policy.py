@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -28,20 +29,54 @@ def team_object_ids(user: User, object_type: str) -> QuerySet[TeamMembership, An
     return TeamMembership.objects.filter(user=user, object_type=object_type).values("object_id")
 
 
+def team_of(object_type: str, object_id: UUID) -> QuerySet[TeamMembership]:
+    """The team of one object, with its users, by team role then user name."""
+    return (
+        TeamMembership.objects.filter(object_type=object_type, object_id=object_id)
+        .select_related("user")
+        .order_by("team_role", "user__username")
+    )
+
+
+def teams_of(object_type: str, object_ids: Iterable[UUID]) -> dict[UUID, list[TeamMembership]]:
+    """The teams of many objects in one query, keyed by object id."""
+    teams: dict[UUID, list[TeamMembership]] = {object_id: [] for object_id in object_ids}
+    rows = (
+        TeamMembership.objects.filter(object_type=object_type, object_id__in=list(teams))
+        .select_related("user")
+        .order_by("team_role", "user__username")
+    )
+    for row in rows:
+        teams[row.object_id].append(row)
+    return teams
+
+
 def granted_object_ids(user: User, object_type: str) -> QuerySet[AccessGrant, Any]:
     return AccessGrant.objects.filter(
         user=user, object_type=object_type, expires_at__gt=timezone.now()
     ).values("object_id")
 
 
-def reachable_filter(user: User, object_type: str) -> Q:
-    """A filter on an object's `id`: the user is on its team or holds a live grant.
+def reachable_filter(user: User, object_type: str, field: str = "id") -> Q:
+    """A filter on an object's `id` (or on `field` holding its id, such as a case_id): the user
+    is on its team or holds a live grant.
 
     One IN over a UNION, not an OR of two INs: PostgreSQL cannot use the primary key index for
     an OR of hashed subplans and scans the whole table (43 ms on 100,000 cases, against 1 ms).
     """
     reachable = team_object_ids(user, object_type).union(granted_object_ids(user, object_type))
-    return Q(id__in=reachable)
+    return Q(**{f"{field}__in": reachable})
+
+
+def team_filter(
+    user: User, object_type: str, field: str = "id", team_roles: Iterable[str] = ()
+) -> Q:
+    """A filter on an object's `id` (or `field`): the user is on its team (in one of
+    `team_roles`, if given). Grants do not count."""
+    places = team_object_ids(user, object_type)
+    if team_roles:
+        places = places.filter(team_role__in=list(team_roles))
+    return Q(**{f"{field}__in": places})
 
 
 def route_to(user: User, object_type: str, object_id: UUID) -> Route | None:

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from haven.access import policy
 from haven.access.purposes import Purpose
+from haven.access.visibility import restrict
 from haven.accounts.models import User
-from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.vault.fields import index_for
@@ -69,12 +69,8 @@ def require_purpose(purpose: str | None) -> str:
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    """NetBox-style restricted queryset: module role, clearance, then team or live grant."""
-    if not user.is_authenticated or not user.can_use(Module.PROTECTION):
-        return Case.objects.none()
-    return Case.objects.filter(
-        policy.reachable_filter(user, OBJECT_TYPE), classification__lte=user.clearance
-    )
+    """The cases the user may see (visibility.case_rule: module role, team or grant, clearance)."""
+    return restrict(Case, user)
 
 
 @dataclass(frozen=True)
@@ -552,7 +548,7 @@ def my_work(user: User, purpose: str | None) -> list[CaseTask]:
     """Open tasks, reviews and escalations the user owns on cases they can still see."""
     purpose = require_purpose(purpose)
     tasks = list(
-        CaseTask.objects.filter(owner=user, status=TaskStatus.OPEN, case__in=cases_visible_to(user))
+        restrict(CaseTask.objects.filter(owner=user, status=TaskStatus.OPEN), user)
         .select_related("case")
         .order_by("due_on")[:500]
     )

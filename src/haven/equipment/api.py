@@ -201,7 +201,7 @@ class DeploymentOut(DeploymentSummary):
 
     @staticmethod
     def resolve_team(obj: Any) -> list[dict]:
-        return [{"username": m.user.username, "place": m.place} for m in obj.members.all()]
+        return [{"username": m.user.username, "place": m.place} for m in obj.team]
 
     @staticmethod
     def resolve_kit(obj: Any) -> list[str]:

@@ -8,13 +8,20 @@ team needs (install address, site risk notes) is entered on the deployment and e
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
-from haven.access.models import Classified
+from haven.access import policy
+from haven.access.models import Classified, TeamRole
 from haven.vault.fields import EncryptedJSONField, EncryptedTextField
+
+if TYPE_CHECKING:
+    from haven.accounts.models import User
 
 DEPLOYMENT = "deployment"
 ASSET = "asset"
@@ -232,29 +239,35 @@ class Deployment(Classified):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-
-class TeamPlace(models.TextChoices):
-    SUPERVISOR = "supervisor", "Supervising officer"
-    LEAD = "lead", "Lead technician"
-    TECHNICIAN = "technician", "Technician"
-
-
-class DeploymentMember(models.Model):
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deployment_places"
-    )
-    place = models.CharField(max_length=20, choices=TeamPlace.choices)
-    added_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["place", "user__username"]
-        constraints = [
-            models.UniqueConstraint(fields=["deployment", "user"], name="deployment_member_once")
+    @cached_property
+    def team(self) -> list[TeamMember]:
+        """Supervisor, lead and technicians, by place then user name."""
+        return [
+            TeamMember(member.user, member.team_role)
+            for member in policy.team_of(DEPLOYMENT, self.pk)
         ]
 
-    def __str__(self) -> str:
-        return f"{self.user} ({self.place}) on {self.deployment_id}"
+
+class TeamPlace(models.TextChoices):
+    """A deployment's team places: values of access.TeamRole, named as deployments name them.
+
+    The team itself is access.TeamMembership with object_type DEPLOYMENT, the same team model
+    as cases (one answer to "who is on the team")."""
+
+    SUPERVISOR = TeamRole.SUPERVISOR.value, "Supervising officer"
+    LEAD = TeamRole.LEAD.value, "Lead technician"
+    TECHNICIAN = TeamRole.TECHNICIAN.value, "Technician"
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """One place on a deployment's team, read from access.TeamMembership."""
+
+    user: User
+    place: str
+
+    def get_place_display(self) -> str:
+        return str(TeamPlace(self.place).label)
 
 
 class DeploymentAsset(models.Model):

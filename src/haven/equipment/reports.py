@@ -87,7 +87,7 @@ LOG_HEADER = [
 def log_rows(deployments: Iterable[Deployment]) -> list[list[object]]:
     rows = []
     for d in deployments:
-        team = "; ".join(f"{m.user} ({m.get_place_display()})" for m in d.members.all())
+        team = "; ".join(f"{m.user} ({m.get_place_display()})" for m in d.team)
         kit = "; ".join(row.asset.serial for row in d.kit.all())
         rows.append(
             [

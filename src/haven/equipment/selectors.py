@@ -20,6 +20,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from haven.access import policy
+from haven.access.models import TeamMembership
+from haven.access.visibility import Access, cleared, restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
@@ -33,8 +36,8 @@ from .models import (
     AssetType,
     CustodyEvent,
     Deployment,
-    DeploymentMember,
     KitList,
+    TeamMember,
     TeamPlace,
 )
 
@@ -97,7 +100,7 @@ class AssetSearch:
 
 def search_assets(user: User, search: AssetSearch) -> QuerySet[Asset]:
     require_operations(user)
-    assets = Asset.objects.select_related("asset_type", "holder")
+    assets = restrict(Asset.objects.select_related("asset_type", "holder"), user)
     if search.q.strip():
         term = search.q.strip()
         assets = assets.filter(
@@ -124,7 +127,7 @@ def list_assets(user: User, search: AssetSearch, page_number: int | str | None) 
 def get_asset(user: User, asset_id: UUID | str) -> Asset:
     require_operations(user)
     try:
-        return Asset.objects.select_related("asset_type", "holder").get(pk=asset_id)
+        return restrict(Asset.objects.select_related("asset_type", "holder"), user).get(pk=asset_id)
     except (Asset.DoesNotExist, ValueError, TypeError) as missing:
         raise NotFound("No such asset") from missing
 
@@ -182,7 +185,7 @@ def custody_history(user: User, asset_id: UUID | str) -> QuerySet[CustodyEvent]:
 
 def kit_lists(user: User) -> QuerySet[KitList]:
     require_operations(user)
-    return KitList.objects.prefetch_related("assets", "assets__asset_type")
+    return restrict(KitList.objects.prefetch_related("assets", "assets__asset_type"), user)
 
 
 def get_kit(user: User, kit_id: int | str) -> KitList:
@@ -196,13 +199,9 @@ def get_kit(user: User, kit_id: int | str) -> KitList:
 
 
 def deployments_visible_to(user: User) -> QuerySet[Deployment]:
-    """NetBox-style restricted queryset: module role, clearance, then team membership."""
-    if not user.is_authenticated or not user.can_use(Module.OPERATIONS):
-        return Deployment.objects.none()
-    return Deployment.objects.filter(
-        pk__in=DeploymentMember.objects.filter(user=user).values("deployment_id"),
-        classification__lte=user.clearance,
-    )
+    """The deployments the user may see (visibility.deployment_rule: module role, a place on
+    the team, clearance)."""
+    return restrict(Deployment, user)
 
 
 @dataclass(frozen=True)
@@ -263,19 +262,38 @@ def get_deployment(user: User, deployment_id: UUID | str, purpose: str | None = 
 
 
 def team_place(user: User, deployment: Deployment) -> str | None:
-    member = DeploymentMember.objects.filter(deployment=deployment, user=user).first()
-    return member.place if member else None
+    places = policy.team_roles(user, DEPLOYMENT, deployment.pk)
+    return min(places) if places else None
+
+
+def with_teams(deployments: list[Deployment]) -> list[Deployment]:
+    """Load the teams of many deployments in one query (each one's `team`)."""
+    teams = policy.teams_of(DEPLOYMENT, [d.pk for d in deployments])
+    for deployment in deployments:
+        deployment.team = [TeamMember(m.user, m.team_role) for m in teams[deployment.pk]]
+    return deployments
+
+
+def deployed_places(
+    deployments: QuerySet[Deployment], user_ids: list[int] | None = None
+) -> QuerySet[TeamMembership]:
+    """Team places (not supervising) on these deployments: who is out on the ground."""
+    rows = TeamMembership.objects.filter(
+        object_type=DEPLOYMENT, object_id__in=deployments.values("pk")
+    ).exclude(team_role=TeamPlace.SUPERVISOR)
+    return rows if user_ids is None else rows.filter(user_id__in=user_ids)
 
 
 def may_manage(user: User, deployment: Deployment) -> bool:
-    return is_supervisor(user) and team_place(user, deployment) == TeamPlace.SUPERVISOR
+    """The supervising officer's place and the supervisor role (visibility.deployment_rule)."""
+    return restrict(Deployment.objects.filter(pk=deployment.pk), user, Access.CHANGE).exists()
 
 
 def deployment_for_management(user: User, deployment_id: UUID | str) -> Deployment:
-    deployment = find_visible_deployment(user, deployment_id)
-    if not may_manage(user, deployment):
-        raise NotFound("No such deployment")
-    return deployment
+    try:
+        return restrict(Deployment, user, Access.CHANGE).get(pk=deployment_id)
+    except (Deployment.DoesNotExist, ValueError, TypeError) as missing:
+        raise NotFound("No such deployment") from missing
 
 
 def deployment_windows(
@@ -283,19 +301,17 @@ def deployment_windows(
 ) -> list[tuple[int, datetime, datetime, str]]:
     """(user id, starts, ends, reference) of open or completed deployments overlapping the
     range, for welfare calculations. Carries no protected field."""
-    rows = DeploymentMember.objects.filter(
-        deployment__starts_at__lt=end,
-        deployment__ends_at__gt=start,
-        deployment__status__in=(*OPEN_STATUSES, "completed"),
-    ).exclude(place=TeamPlace.SUPERVISOR)
-    if user_ids is not None:
-        rows = rows.filter(user_id__in=user_ids)
-    return [
-        (user_id, starts, ends, reference)
-        for user_id, starts, ends, reference in rows.values_list(
-            "user_id", "deployment__starts_at", "deployment__ends_at", "deployment__reference"
-        )
-    ]
+    deployments = Deployment.objects.filter(
+        starts_at__lt=end, ends_at__gt=start, status__in=(*OPEN_STATUSES, "completed")
+    )
+    rows = deployed_places(deployments, user_ids).values_list("user_id", "object_id")
+    windows = {
+        pk: (starts, ends, reference)
+        for pk, starts, ends, reference in deployments.filter(
+            pk__in=rows.values("object_id")
+        ).values_list("pk", "starts_at", "ends_at", "reference")
+    }
+    return [(user_id, *windows[object_id]) for user_id, object_id in rows]
 
 
 # ------------------------------------------------------------------------------ calendar
@@ -317,22 +333,25 @@ def calendar(user: User, first_day: date, days: int = 14) -> tuple[list[date], l
     start = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
     end = start + timedelta(days=days)
     visible = set(deployments_visible_to(user).values_list("pk", flat=True))
-    members = (
-        DeploymentMember.objects.filter(
-            deployment__starts_at__lt=end,
-            deployment__ends_at__gt=start,
-            deployment__status__in=OPEN_STATUSES + ("completed",),
-            deployment__classification__lte=user.clearance,
-        )
-        .select_related("deployment", "user")
-        .order_by("user__username", "deployment__starts_at")
-    )
+    deployments = Deployment.objects.filter(
+        starts_at__lt=end,
+        ends_at__gt=start,
+        status__in=OPEN_STATUSES + ("completed",),
+    ).filter(cleared(user))
     if not is_supervisor(user):
-        members = members.filter(deployment__in=visible)
+        deployments = deployments.filter(pk__in=visible)
+    by_id = {deployment.pk: deployment for deployment in deployments}
+    members = sorted(
+        TeamMembership.objects.filter(object_type=DEPLOYMENT, object_id__in=list(by_id))
+        .select_related("user")
+        .order_by("user__username"),
+        key=lambda member: (member.user.username, by_id[member.object_id].starts_at),
+    )
     rows: dict[int, CalendarRow] = {}
     for member in members:
         row = rows.setdefault(member.user_id, CalendarRow(member.user, [[] for _ in day_list]))
-        deployment = member.deployment
+        deployment = by_id[member.object_id]
+        place = TeamMember(member.user, member.team_role)
         for index, day in enumerate(day_list):
             day_start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
             if (
@@ -344,7 +363,7 @@ def calendar(user: User, first_day: date, days: int = 14) -> tuple[list[date], l
                         "reference": deployment.reference,
                         "title": deployment.title if deployment.pk in visible else "",
                         "id": deployment.pk if deployment.pk in visible else None,
-                        "place": member.get_place_display(),
+                        "place": place.get_place_display(),
                     }
                 )
     return day_list, list(rows.values())
@@ -377,8 +396,8 @@ def export_custody(user: User, asset_id: UUID | str, fmt: str) -> tuple[Asset, l
 
 @transaction.atomic
 def export_deployment_log(user: User, search: DeploymentSearch, fmt: str) -> list[Deployment]:
-    deployments = list(
-        search_deployments(user, search).prefetch_related("members__user", "kit__asset")[:2000]
+    deployments = with_teams(
+        list(search_deployments(user, search).prefetch_related("kit__asset")[:2000])
     )
     _disclose(
         user, DEPLOYMENT, "log", "deployment log", fmt, deployments=[str(d.pk) for d in deployments]

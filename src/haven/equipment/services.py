@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from haven.access.models import TeamMembership
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Module
 from haven.audit import ledger
@@ -37,7 +38,6 @@ from .models import (
     CustodyKind,
     Deployment,
     DeploymentAsset,
-    DeploymentMember,
     DeploymentStatus,
     KitList,
     TeamPlace,
@@ -460,16 +460,15 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
 def _person_clash(
     user: User, starts_at: datetime, ends_at: datetime, exclude: Deployment | None
 ) -> Deployment | None:
-    clashes = DeploymentMember.objects.filter(
-        user=user,
-        deployment__status__in=OPEN_STATUSES,
-        deployment__starts_at__lt=ends_at,
-        deployment__ends_at__gt=starts_at,
-    ).exclude(place=TeamPlace.SUPERVISOR)
+    clashes = Deployment.objects.filter(
+        pk__in=selectors.deployed_places(Deployment.objects.all(), [user.pk]).values("object_id"),
+        status__in=OPEN_STATUSES,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
     if exclude is not None:
-        clashes = clashes.exclude(deployment=exclude)
-    member = clashes.select_related("deployment").first()
-    return member.deployment if member else None
+        clashes = clashes.exclude(pk=exclude.pk)
+    return clashes.order_by("starts_at", "reference").first()
 
 
 def _asset_clash(
@@ -535,7 +534,9 @@ def create_deployment(
         created_by=actor,
     )
     deployment.save(force_insert=True)
-    DeploymentMember.objects.create(deployment=deployment, user=actor, place=TeamPlace.SUPERVISOR)
+    TeamMembership.objects.create(
+        object_type=DEPLOYMENT, object_id=deployment.pk, user=actor, team_role=TeamPlace.SUPERVISOR
+    )
     ledger.record(
         actor=actor,
         action=Action.COLLECTION,
@@ -554,7 +555,9 @@ def reschedule_deployment(
 ) -> Deployment:
     deployment = selectors.deployment_for_management(actor, deployment_id)
     _check_times(starts_at, ends_at)
-    for member in deployment.members.exclude(place=TeamPlace.SUPERVISOR).select_related("user"):
+    for member in deployment.team:
+        if member.place == TeamPlace.SUPERVISOR:
+            continue
         clash = _person_clash(member.user, starts_at, ends_at, deployment)
         if clash:
             raise _fail("starts_at", f"{member.user} is already on {clash.reference} then")
@@ -579,7 +582,7 @@ def reschedule_deployment(
 @transaction.atomic
 def add_team_member(
     actor: User, deployment_id: UUID | str, member: User, place: str
-) -> DeploymentMember:
+) -> TeamMembership:
     deployment = selectors.deployment_for_management(actor, deployment_id)
     if place not in TeamPlace.values:
         raise _fail("place", "Choose a place on the team")
@@ -589,7 +592,7 @@ def add_team_member(
         raise _fail("place", f"{member} is not a technical supervisor")
     if member.clearance < deployment.classification:
         raise _fail("user", f"{member} is not cleared to {deployment.marking}")
-    if deployment.members.filter(user=member).exists():
+    if any(on_team.user.pk == member.pk for on_team in deployment.team):
         raise _fail("user", f"{member} is already on this deployment")
     if place != TeamPlace.SUPERVISOR:
         clash = _person_clash(member, deployment.starts_at, deployment.ends_at, deployment)
@@ -598,7 +601,9 @@ def add_team_member(
                 "user",
                 f"{member} is already deployed on {clash.reference} at that time (double-booked)",
             )
-    row = DeploymentMember.objects.create(deployment=deployment, user=member, place=place)
+    row = TeamMembership.objects.create(
+        object_type=DEPLOYMENT, object_id=deployment.pk, user=member, team_role=place
+    )
     ledger.record(
         actor=actor,
         action=Action.ACCESS_GRANT,

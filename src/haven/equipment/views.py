@@ -341,7 +341,7 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
             **NAV,
             **marking_context(deployment.marking),
             "deployment": deployment,
-            "members": deployment.members.select_related("user"),
+            "members": deployment.team,
             "kit": deployment.kit.select_related("asset", "asset__asset_type", "asset__holder"),
             "may_manage": may_manage,
             "forms": forms_by_action,

@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from haven.access.visibility import restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.audit import ledger
@@ -75,7 +76,7 @@ def require_oversight(user: User) -> User:
 
 def complaints_for(user: User) -> QuerySet[Complaint]:
     require_oversight(user)
-    return Complaint.objects.filter(classification__lte=user.clearance)
+    return restrict(Complaint, user)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,8 +311,8 @@ def get_complaint(user: User, complaint_id: UUID | str) -> Complaint:
 def find_review(user: User, review_id: UUID | str) -> ReviewApplication:
     require_oversight(user)
     try:
-        return ReviewApplication.objects.select_related("complaint").get(
-            pk=review_id, complaint__classification__lte=user.clearance
+        return restrict(ReviewApplication.objects.select_related("complaint"), user).get(
+            pk=review_id
         )
     except (ReviewApplication.DoesNotExist, ValueError) as missing:
         raise NotFound("No such review application") from missing

@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from haven.access.visibility import restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.audit import ledger
@@ -59,7 +60,7 @@ class RotaNotFound(Http404):
 
 def rotas(user: User) -> QuerySet[Rota]:
     require_operations(user)
-    return Rota.objects.select_related("allowance_tier")
+    return restrict(Rota.objects.select_related("allowance_tier"), user)
 
 
 def get_rota(user: User, rota_id: UUID | str) -> Rota:
@@ -196,7 +197,7 @@ def local_range(zone: ZoneInfo, first: dt.date, last: dt.date) -> tuple[dt.datet
 
 def swaps_for(user: User) -> QuerySet[ShiftSwap]:
     require_operations(user)
-    return ShiftSwap.objects.select_related("rota", "requester", "counterpart")
+    return restrict(ShiftSwap.objects.select_related("rota", "requester", "counterpart"), user)
 
 
 def pending_swaps_for(user: User) -> QuerySet[ShiftSwap]:

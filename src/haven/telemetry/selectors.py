@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from haven.access.purposes import Purpose
+from haven.access.visibility import restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
@@ -45,7 +46,9 @@ def require_operations(user: User) -> User:
 
 def alerts_visible_to(user: User, status: str = "open") -> QuerySet[Alert]:
     require_operations(user)
-    query = Alert.objects.select_related("device", "routed_to", "acknowledged_by", "event")
+    query = restrict(
+        Alert.objects.select_related("device", "routed_to", "acknowledged_by", "event"), user
+    )
     statuses = STATUS_FILTERS.get(status, OPEN_ALERT_STATUSES)
     if statuses is not None:
         query = query.filter(status__in=statuses)
@@ -97,7 +100,7 @@ def alert_position(user: User, alert: Alert) -> tuple[float, float, float | None
 
 def devices(user: User) -> QuerySet[TelemetryDevice]:
     require_operations(user)
-    return TelemetryDevice.objects.all()
+    return restrict(TelemetryDevice, user)
 
 
 def get_device(user: User, device_pk: UUID | str) -> TelemetryDevice:
