@@ -16,7 +16,7 @@ from tests.oversight.helpers import complaint, officer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
-LINK = '=HYPERLINK("http://evil.example","Click")'
+LINK = '=HYPERLINK("http://x.example","Go")'  # fits force_reference (40)
 HEADER = (
     "force_reference,received_on,category,schedule3,against_chief_officer,reg4_criteria,"
     "complainant_name,complainant_contact,narrative\n"
