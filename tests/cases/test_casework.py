@@ -4,6 +4,8 @@ documents, the case page, list export and the API flow."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -535,6 +537,18 @@ def test_csv_export_neutralises_formulas(officer):
     services.create_case(officer, subject_name="=HYPERLINK(1)")
     text = selectors.export_cases_csv(officer, selectors.CaseSearch(), "disclosure")
     assert "'=HYPERLINK(1)" in text
+
+
+def test_csv_export_download_neutralises_every_text_cell(client, officer):
+    services.create_case(
+        officer, subject_name="=HYPERLINK(1)", referring_organisation="@SUM(A1)", urgency="urgent"
+    )
+    response = web(client, officer).get("/cases/export.csv")
+    assert response["Content-Disposition"].startswith('attachment; filename="cases-')
+    header, row = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+    exported = dict(zip(header, row, strict=True))
+    assert exported["subject"] == "'=HYPERLINK(1)"
+    assert exported["referred by"] == "'@SUM(A1)"
 
 
 # --------------------------------------------------------------------------- API

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -124,3 +126,18 @@ def test_allowance_csv_and_welfare_work_form_flags_without_blocking():
         },
     )
     assert bad.status_code == 400 and b"after the start" in bad.content
+
+
+@time_machine.travel(NOW, tick=False)
+def test_allowance_csv_neutralises_formula_cells():
+    boss, tech = supervisor(), technician()
+    rota = rota_with(boss, [tech])
+    rota.name = '=HYPERLINK("http://evil.example","Click")'
+    rota.save(update_fields=["name"])
+    response = force_sign_in(Client(), boss).get(
+        "/operations/rota/allowances/?month=2025-10&format=csv"
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="allowances-2025-10.csv"'
+    (row,) = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    assert row["rota"] == "'" + rota.name
+    assert row["person"] == tech.get_full_name() and float(row["days on call"]) > 0

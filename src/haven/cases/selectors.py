@@ -3,8 +3,6 @@ a case the user may not see answers exactly like a case that does not exist."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import attrgetter
@@ -17,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from haven import csvfiles
 from haven.access import policy
 from haven.access.purposes import Purpose
 from haven.access.visibility import restrict
@@ -248,23 +247,21 @@ def export_cases_csv(user: User, search: CaseSearch, purpose: str | None) -> str
     cases = list(search_cases(user, search)[:EXPORT_LIMIT])
     if search.name or search.dob:
         cases = [case for case in cases if matches_exactly(case, search)]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["reference", "status", "marking", "subject", "urgency", "referred by", "received"]
-    )
-    for case in cases:
-        writer.writerow(
+    content = csvfiles.csv_text(
+        ["reference", "status", "marking", "subject", "urgency", "referred by", "received"],
+        (
             [
                 case.reference,
                 case.get_status_display(),
                 case.marking,
-                safe_cell(case.subject_name),
+                case.subject_name,
                 case.get_urgency_display(),
-                safe_cell(case.referring_organisation),
+                case.referring_organisation,
                 timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M"),
             ]
-        )
+            for case in cases
+        ),
+    )
     ledger.record(
         actor=user,
         action=Action.DISCLOSURE,
@@ -275,12 +272,7 @@ def export_cases_csv(user: User, search: CaseSearch, purpose: str | None) -> str
         justification=purpose,
         details={"format": "csv", "cases": [str(case.pk) for case in cases]},
     )
-    return out.getvalue()
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formula injection in exported text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return content
 
 
 @dataclass

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from haven import csvfiles
 from haven.access.models import AccessGrant, TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
@@ -321,10 +322,8 @@ def case_export(request: HttpRequest) -> HttpResponse:
         return ask_purpose(request)
     form = CaseSearchForm(request.GET or None)
     content = selectors.export_cases_csv(user, search_from(form), purpose)
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.csv"'
-    return response
+    return csvfiles.attachment(content, f"cases-{stamp}.csv")
 
 
 def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:

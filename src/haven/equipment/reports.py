@@ -3,33 +3,18 @@ disclosure entry in the ledger, written by the caller's selector."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from haven import csvfiles
 
 from .models import Asset, CustodyEvent, Deployment
 
 
 def _local(value: object) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""  # type: ignore[arg-type]
-
-
-def _csv(header: list[str], rows: Iterable[Sequence[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        # Neutralise spreadsheet formulas (CSV injection).
-        writer.writerow(
-            [
-                f"'{cell}" if isinstance(cell, str) and cell[:1] and cell[0] in "=+-@" else cell
-                for cell in row
-            ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 CUSTODY_HEADER = [
@@ -67,7 +52,7 @@ def custody_rows(events: Iterable[CustodyEvent]) -> list[list[object]]:
 
 
 def custody_csv(events: Iterable[CustodyEvent]) -> bytes:
-    return _csv(CUSTODY_HEADER, custody_rows(events))
+    return csvfiles.csv_bytes(CUSTODY_HEADER, custody_rows(events))
 
 
 LOG_HEADER = [
@@ -107,7 +92,7 @@ def log_rows(deployments: Iterable[Deployment]) -> list[list[object]]:
 
 
 def deployment_log_csv(deployments: Iterable[Deployment]) -> bytes:
-    return _csv(LOG_HEADER, log_rows(deployments))
+    return csvfiles.csv_bytes(LOG_HEADER, log_rows(deployments))
 
 
 def pdf(template: str, context: dict[str, object]) -> bytes:

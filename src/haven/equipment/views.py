@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.web.helpers import marking_context, query_without_page, session_purpose
@@ -85,8 +86,8 @@ def asset_list(request: HttpRequest) -> HttpResponse:
             [a.serial, a.asset_type.name, a.make, a.model_name, a.get_state_display(), a.custodian]
             for a in selectors.search_assets(user, search)
         ]
-        content = reports._csv(["serial", "type", "make", "model", "state", "held by / at"], rows)
-        return download(content, "assets.csv", "text/csv; charset=utf-8")
+        header = ["serial", "type", "make", "model", "state", "held by / at"]
+        return csvfiles.csv_response("assets.csv", header, rows)
     page = selectors.list_assets(user, search, request.GET.get("page"))
     return render(
         request,
@@ -190,7 +191,7 @@ def custody_export(request: HttpRequest, asset_id: UUID, fmt: str) -> HttpRespon
     asset, events = selectors.export_custody(user, asset_id, fmt)
     name = f"custody-{asset.serial}"
     if fmt == "csv":
-        return download(reports.custody_csv(events), f"{name}.csv", "text/csv; charset=utf-8")
+        return csvfiles.attachment(reports.custody_csv(events), f"{name}.csv")
     return download(
         reports.custody_pdf(asset, events, "OFFICIAL-SENSITIVE"), f"{name}.pdf", "application/pdf"
     )
@@ -256,9 +257,7 @@ def deployment_log(request: HttpRequest, fmt: str) -> HttpResponse:
     _, search = deployment_search(request)
     deployments = selectors.export_deployment_log(user, search, fmt)
     if fmt == "csv":
-        return download(
-            reports.deployment_log_csv(deployments), "deployment-log.csv", "text/csv; charset=utf-8"
-        )
+        return csvfiles.attachment(reports.deployment_log_csv(deployments), "deployment-log.csv")
     marking = max((d.marking for d in deployments), default="OFFICIAL-SENSITIVE")
     return download(
         reports.deployment_log_pdf(deployments, marking), "deployment-log.pdf", "application/pdf"

@@ -1,7 +1,9 @@
 """Import complaint and workforce records from a force's CSV return.
 
 Every row is checked first; the report lists every bad row as (line, field, reason). If any row
-is bad, or on a dry run, nothing is imported. Workforce staff numbers are replaced by a keyed
+is bad, or on a dry run, nothing is imported. A cell that a spreadsheet would read as a formula
+(starting with = + - @, a tab or a carriage return) is refused, unless it is a signed number or a
+telephone number (csvfiles.formula_problem). Workforce staff numbers are replaced by a keyed
 pseudonym before anything is stored.
 
 Complaints: force_reference, received_on, category, schedule3, against_chief_officer,
@@ -26,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from haven import csvfiles
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
@@ -218,6 +221,14 @@ def check(kind: str, text: str) -> tuple[ImportReport, list[dict[str, Any]]]:
             report.errors.append(RowError(line, "row", "more values than columns"))
             continue
         padded = {name: (row.get(name) or "") for name in COLUMNS[kind]}
+        formulas = [
+            RowError(line, name, problem)
+            for name, value in padded.items()
+            if (problem := csvfiles.formula_problem(value))
+        ]
+        if formulas:
+            report.errors.extend(formulas)
+            continue
         try:
             parsed = PARSERS[kind](padded, today)
         except RowProblem as problem:

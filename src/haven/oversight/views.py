@@ -3,7 +3,6 @@ selectors (ledger consultation entries), writes through services."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.timelimits import RULES
@@ -111,17 +111,14 @@ def complaints(request: HttpRequest) -> HttpResponse:
 def complaints_csv(request: HttpRequest) -> HttpResponse:
     _, search = _search(request)
     rows = selectors.export_complaints(_user(request), search)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="complaints.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        ["reference", "force_reference", "received_on", "status", "category", "outcome"]
-    )
-    for c in rows:
-        writer.writerow(
+    return csvfiles.csv_response(
+        "complaints.csv",
+        ["reference", "force_reference", "received_on", "status", "category", "outcome"],
+        (
             [c.reference, c.force_reference, c.received_on, c.status, c.category, c.outcome]
-        )
-    return response
+            for c in rows
+        ),
+    )
 
 
 def complaint_new(request: HttpRequest) -> HttpResponse:
@@ -524,10 +521,8 @@ def statistics_export(request: HttpRequest, stat_table: str, export_format: str)
     _, _, threshold = _stat_options(request)
     stat = statistics.export(_user(request), stat_table, export_format, threshold)
     if export_format == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{stat_table}.csv"'
-        csv.writer(response).writerows(statistics.csv_rows(stat))
-        return response
+        header, *lines = statistics.csv_rows(stat)
+        return csvfiles.csv_response(f"{stat_table}.csv", header, lines)
     from weasyprint import HTML
 
     html = render_to_string(

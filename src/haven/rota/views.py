@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.equipment.views import add_errors
@@ -221,9 +220,8 @@ def allowances(request: HttpRequest) -> HttpResponse:
     form, year, month = _month(request)
     rows = selectors.allowance_summary(user, year, month)
     if request.GET.get("format") == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
+        return csvfiles.csv_response(
+            f"allowances-{year:04d}-{month:02d}.csv",
             [
                 "rota",
                 "person",
@@ -233,10 +231,8 @@ def allowances(request: HttpRequest) -> HttpResponse:
                 "percentage",
                 "amount £",
                 "citation",
-            ]
-        )
-        for row in rows:
-            writer.writerow(
+            ],
+            (
                 [
                     row.rota.name,
                     str(row.person),
@@ -247,14 +243,9 @@ def allowances(request: HttpRequest) -> HttpResponse:
                     row.amount if row.amount is not None else "",
                     row.tier.citation if row.tier else "",
                 ]
-            )
-        response = HttpResponse(
-            buffer.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+                for row in rows
+            ),
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="allowances-{year:04d}-{month:02d}.csv"'
-        )
-        return response
     return render(
         request,
         "rota/allowances.html",
