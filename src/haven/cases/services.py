@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from haven.access import policy
@@ -16,6 +15,8 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
+from haven.concurrency.locking import check_version, ensure_version
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
@@ -44,10 +45,6 @@ from .models import (
     Urgency,
 )
 from .selectors import CaseNotFound, case_for_management, find_identity_case, find_visible_case
-
-
-class ConflictError(Exception):
-    """Someone else saved the record after it was read (optimistic locking)."""
 
 
 def next_reference() -> str:
@@ -183,11 +180,7 @@ def update_case(
         raise ValidationError({"subject_name": "Enter the subject's name"})
     if "urgency" in changes and changes["urgency"] not in Urgency.values:
         raise ValidationError({"urgency": "Choose the urgency"})
-    updated = Case.objects.filter(pk=case.pk, version=version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if updated == 0:
-        raise ConflictError("This case was changed by someone else. Reload it and try again.")
+    ensure_version(Case, case.pk, version, "case", updated_at=timezone.now())
     for name, value in changes.items():
         setattr(case, name, value)
     case.version = version + 1
@@ -332,13 +325,6 @@ def record_identity(
         justification="identity link recorded",
     )
     return record
-
-
-def ensure_version(model: type, pk: object, version: int, what: str) -> None:
-    """Optimistic locking: bump the version only if nobody saved since it was read."""
-    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)  # type: ignore[attr-defined]
-    if updated == 0:
-        raise ConflictError(f"This {what} was changed by someone else. Reload it and try again.")
 
 
 def require_text(errors: dict[str, str], field: str, value: str, message: str) -> str:
@@ -486,8 +472,7 @@ def change_status(
 ) -> Decision:
     """Move the arrangement along its state machine, recording the s.82(3)/s.84(4) decision."""
     case = find_visible_case(actor, case_id)
-    if case.version != version:
-        raise ConflictError("This case was changed by someone else. Reload it and try again.")
+    check_version(case.version, version, "case")
     rule = config.TRANSITIONS.get((case.status, to_status))
     if rule is None:
         raise transition_error(case, to_status)

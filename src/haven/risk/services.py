@@ -24,6 +24,7 @@ from haven.audit.models import Action
 from haven.cases import selectors as case_selectors
 from haven.cases import services as case_services
 from haven.cases.selectors import find_visible_case
+from haven.concurrency.locking import ConflictError, conflict, ensure_version
 
 from . import config
 from .models import (
@@ -64,10 +65,6 @@ ASSESSMENT_FIELDS = (*THRIVE_FIELDS, *SCORE_FIELDS, "threat_to_life", *OSMAN_FIE
 ASSESSMENT_FIELDS += ("social_services_informed",)
 DRAFTING_ROLES = (Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER)
 REVIEW_PURPOSE = "risk_review"
-
-
-class ConflictError(Exception):
-    """Someone else saved the record after it was read (optimistic locking)."""
 
 
 # --------------------------------------------------------------------------- checks
@@ -139,12 +136,6 @@ def score(assessment: RiskAssessment) -> None:
     assessment.residual_score = assessment.residual_likelihood * assessment.residual_impact
     assessment.band = scheme.band_for(assessment.score).code
     assessment.residual_band = scheme.band_for(assessment.residual_score).code
-
-
-def ensure_version(model: type, pk: object, version: int, what: str) -> None:
-    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)  # type: ignore[attr-defined]
-    if updated == 0:
-        raise ConflictError(f"This {what} was changed by someone else. Reload it and try again.")
 
 
 def event(assessment: RiskAssessment, action: str, actor: User, comments: str = "") -> None:
@@ -416,7 +407,7 @@ def submit_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
         status=Status.SUBMITTED, submitted_at=timezone.now(), version=F("version") + 1
     )
     if not moved:
-        raise ConflictError("This assessment was changed by someone else. Reload it.")
+        raise conflict("assessment")
     assessment.refresh_from_db()
     event(assessment, "submitted", actor)
     log(actor, Action.ALTERATION, assessment, ("status",), "submitted for approval")
@@ -504,7 +495,7 @@ def close_review_task(actor: User, assessment: RiskAssessment, response: str) ->
             case_services.complete_task(
                 actor, assessment.case_id, task.pk, version=task.version, response=response
             )
-    except (case_selectors.CaseNotFound, ValidationError, case_services.ConflictError):
+    except (case_selectors.CaseNotFound, ValidationError, ConflictError):
         pass  # the task was closed or removed by casework; the review date still stands here
 
 

@@ -28,6 +28,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.locking import ConflictError
 
 from . import events as ev
 from . import geofence as gf
@@ -53,10 +54,6 @@ from .protocols import SPEED_TO_MPS, Message, RejectCounter, Rejected
 
 log = logging.getLogger("haven.telemetry")
 REJECTED = RejectCounter()  # process-wide counts of refused messages, by reason
-
-
-class ConflictError(Exception):
-    """The alert was already acknowledged."""
 
 
 class AlertNotFound(Exception):
