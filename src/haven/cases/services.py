@@ -15,6 +15,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency import references
 from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
 from haven.concurrency.locking import check_version, ensure_version
 from haven.timelimits.rules import compute_deadline
@@ -48,9 +49,7 @@ from .selectors import CaseNotFound, case_for_management, find_identity_case, fi
 
 
 def next_reference() -> str:
-    year = timezone.localdate().year
-    count = Case.objects.filter(reference__startswith=f"HVN-{year}-").count()
-    return f"HVN-{year}-{count + 1:05d}"
+    return references.next_reference(Case, "HVN", timezone.localdate().year, width=5)
 
 
 def validate_dob(dob: date | None) -> None:

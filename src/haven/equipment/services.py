@@ -21,6 +21,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Module
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency import references
 
 from . import selectors
 from .models import (
@@ -445,9 +446,7 @@ def create_kit(
 
 
 def next_reference() -> str:
-    year = timezone.localdate().year
-    count = Deployment.objects.filter(reference__startswith=f"DEP-{year}-").count()
-    return f"DEP-{year}-{count + 1:04d}"
+    return references.next_reference(Deployment, "DEP", timezone.localdate().year, width=4)
 
 
 def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:

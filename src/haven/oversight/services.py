@@ -18,6 +18,7 @@ from django.utils import timezone
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency import references
 from haven.timelimits import compute_deadline, is_in_time
 
 from . import config, panels, workflow
@@ -79,10 +80,7 @@ def _not_before(field: str, value: date, earlier: date | None, message: str) -> 
 
 
 def _next_reference(model: Any, prefix: str, year: int) -> str:
-    stem = f"{prefix}-{year}-"
-    existing = model.objects.filter(reference__startswith=stem).values_list("reference", flat=True)
-    numbers = [int(ref[len(stem) :]) for ref in existing if ref[len(stem) :].isdigit()]
-    return f"{stem}{max(numbers, default=0) + 1:04d}"
+    return references.next_reference(model, prefix, year, width=4)
 
 
 # ---------------------------------------------------------------------------------------------
