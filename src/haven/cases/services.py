@@ -18,6 +18,7 @@ from haven.audit.models import Action
 from haven.concurrency import references
 from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
 from haven.concurrency.locking import check_version, ensure_version
+from haven.concurrency.transactions import service
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
@@ -57,7 +58,7 @@ def validate_dob(dob: date | None) -> None:
         raise ValidationError({"subject_dob": "Date of birth must be in the past"})
 
 
-@transaction.atomic
+@service
 def create_case(
     actor: User,
     *,
@@ -153,7 +154,7 @@ def add_member(case: Case, user: User, team_role: str) -> None:
     )
 
 
-@transaction.atomic
+@service
 def update_case(
     actor: User, case_id: UUID | str, *, version: int, reason: str, **changes: object
 ) -> Case:
@@ -202,7 +203,7 @@ def update_case(
     return case
 
 
-@transaction.atomic
+@service
 def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: str) -> None:
     case = case_for_management(actor, case_id)
     if team_role not in TeamRole.values:
@@ -221,7 +222,7 @@ def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: s
     )
 
 
-@transaction.atomic
+@service
 def grant_access(
     actor: User, case_id: UUID | str, grantee: User, *, reason: str, days: int
 ) -> AccessGrant:
@@ -254,7 +255,7 @@ def grant_access(
     return grant
 
 
-@transaction.atomic
+@service
 def break_glass(actor: User, reference: str, reason: str) -> Case:
     """A manager opens a case outside their team: short, alerted, and loud in the ledger."""
     if not actor.has_role(Role.PROTECTION_MANAGER):
@@ -298,7 +299,7 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
     return case
 
 
-@transaction.atomic
+@service
 def record_identity(
     actor: User,
     case_id: UUID | str,
@@ -397,7 +398,7 @@ def matching_people(name: str, dob: date | None) -> list[Person]:
     ]
 
 
-@transaction.atomic
+@service
 def check_duplicates(
     actor: User, name: str, dob: date | None, *, exclude_case: object = None
 ) -> DuplicateReport:
@@ -457,7 +458,7 @@ def transition_error(case: Case, target: str) -> TransitionError:
     )
 
 
-@transaction.atomic
+@service
 def change_status(
     actor: User,
     case_id: UUID | str,
@@ -578,7 +579,7 @@ def change_status(
     return decision
 
 
-@transaction.atomic
+@service
 def add_joint_provider(
     actor: User,
     case_id: UUID | str,
@@ -641,7 +642,7 @@ def clean_person(changes: dict[str, object]) -> dict[str, object]:
     return changes
 
 
-@transaction.atomic
+@service
 def add_person(
     actor: User,
     case_id: UUID | str,
@@ -678,7 +679,7 @@ def add_person(
     return person
 
 
-@transaction.atomic
+@service
 def update_person(
     actor: User, case_id: UUID | str, person_id: UUID | str, *, version: int, **changes: object
 ) -> Person:
@@ -736,7 +737,7 @@ def parse_coordinates(latitude: object, longitude: object) -> dict[str, float] |
     return {"lat": lat, "lon": lon}
 
 
-@transaction.atomic
+@service
 def add_location(
     actor: User,
     case_id: UUID | str,
@@ -787,7 +788,7 @@ def add_location(
 # --------------------------------------------------------------------------- contact log
 
 
-@transaction.atomic
+@service
 def log_contact(
     actor: User,
     case_id: UUID | str,
@@ -898,7 +899,7 @@ def create_task_record(
     return task
 
 
-@transaction.atomic
+@service
 def create_task(
     actor: User,
     case_id: UUID | str,
@@ -932,7 +933,7 @@ def create_task(
     )
 
 
-@transaction.atomic
+@service
 def escalate(
     actor: User, case_id: UUID | str, *, question: str, manager: User | None = None
 ) -> CaseTask:
@@ -968,7 +969,7 @@ def escalate(
     return task
 
 
-@transaction.atomic
+@service
 def complete_task(
     actor: User, case_id: UUID | str, task_id: UUID | str, *, version: int, response: str = ""
 ) -> CaseTask:
@@ -1040,7 +1041,7 @@ def detect_type(data: bytes, filename: str) -> str:
     return str(kind.mime)
 
 
-@transaction.atomic
+@service
 def upload_document(
     actor: User, case_id: UUID | str, *, title: str, filename: str, data: bytes
 ) -> Document:

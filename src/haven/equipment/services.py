@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -22,6 +21,7 @@ from haven.accounts.roles import Clearance, Module
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency import references
+from haven.concurrency.transactions import service
 
 from . import selectors
 from .models import (
@@ -67,7 +67,7 @@ def _fail(field: str | None, message: str) -> ValidationError:
 # ------------------------------------------------------------------------------ assets
 
 
-@transaction.atomic
+@service
 def register_asset(
     actor: User,
     *,
@@ -131,7 +131,7 @@ def register_asset(
     return asset
 
 
-@transaction.atomic
+@service
 def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
     require_supervisor(actor)
     asset = _locked_asset(asset_id)
@@ -159,7 +159,7 @@ def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
     return asset
 
 
-@transaction.atomic
+@service
 def change_state(actor: User, asset_id: UUID | str, new_state: str, reason: str) -> Asset:
     require_supervisor(actor)
     asset = _locked_asset(asset_id)
@@ -298,7 +298,7 @@ def signature_matches(user: User, signature: str) -> bool:
     }
 
 
-@transaction.atomic
+@service
 def record_custody(
     actor: User,
     asset_id: UUID | str,
@@ -418,7 +418,7 @@ def record_custody(
 # ------------------------------------------------------------------------------ kit lists
 
 
-@transaction.atomic
+@service
 def create_kit(
     actor: User, *, name: str, description: str = "", assets: Iterable[Asset] = ()
 ) -> KitList:
@@ -486,7 +486,7 @@ def _asset_clash(
     return row.deployment if row else None
 
 
-@transaction.atomic
+@service
 def create_deployment(
     actor: User,
     *,
@@ -547,7 +547,7 @@ def create_deployment(
     return deployment
 
 
-@transaction.atomic
+@service
 def reschedule_deployment(
     actor: User, deployment_id: UUID | str, *, starts_at: datetime, ends_at: datetime
 ) -> Deployment:
@@ -575,7 +575,7 @@ def reschedule_deployment(
     return deployment
 
 
-@transaction.atomic
+@service
 def add_team_member(
     actor: User, deployment_id: UUID | str, member: User, place: str
 ) -> DeploymentMember:
@@ -610,7 +610,7 @@ def add_team_member(
     return row
 
 
-@transaction.atomic
+@service
 def assign_asset(actor: User, deployment_id: UUID | str, asset: Asset) -> DeploymentAsset:
     deployment = selectors.deployment_for_management(actor, deployment_id)
     if not deployment.is_open:
@@ -639,7 +639,7 @@ def assign_asset(actor: User, deployment_id: UUID | str, asset: Asset) -> Deploy
     return row
 
 
-@transaction.atomic
+@service
 def assign_kit(actor: User, deployment_id: UUID | str, kit: KitList) -> list[DeploymentAsset]:
     """All the kit list's assets, or none of them."""
     return [assign_asset(actor, deployment_id, asset) for asset in kit.assets.all()]
@@ -653,7 +653,7 @@ STATUS_MOVES: dict[str, set[str]] = {
 }
 
 
-@transaction.atomic
+@service
 def set_status(
     actor: User, deployment_id: UUID | str, status: str, outcome: str = ""
 ) -> Deployment:
@@ -690,7 +690,7 @@ def set_status(
     return deployment
 
 
-@transaction.atomic
+@service
 def tick_checklist(
     actor: User, deployment_id: UUID | str, *, which: str, index: int, done: bool
 ) -> Deployment:

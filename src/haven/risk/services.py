@@ -25,6 +25,7 @@ from haven.cases import selectors as case_selectors
 from haven.cases import services as case_services
 from haven.cases.selectors import find_visible_case
 from haven.concurrency.locking import ConflictError, conflict, ensure_version
+from haven.concurrency.transactions import service
 
 from . import config
 from .models import (
@@ -160,7 +161,7 @@ def log(actor: User, action: str, assessment: RiskAssessment, fields: Any, why: 
 # --------------------------------------------------------------------------- assessments
 
 
-@transaction.atomic
+@service
 def start_assessment(actor: User, case_id: UUID | str, **data: Any) -> RiskAssessment:
     """A new draft version. Fields not given are carried over from the latest version, together
     with its threats, vulnerabilities and notices; the older versions are never changed."""
@@ -255,7 +256,7 @@ def editable_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessmen
     return assessment
 
 
-@transaction.atomic
+@service
 def update_assessment(
     actor: User, assessment_id: UUID | str, *, version: int, **data: Any
 ) -> RiskAssessment:
@@ -283,7 +284,7 @@ def next_ref(case_id: UUID) -> str:
     return f"R{max(numbers, default=0) + 1}"
 
 
-@transaction.atomic
+@service
 def add_threat(
     actor: User,
     assessment_id: UUID | str,
@@ -334,7 +335,7 @@ def add_threat(
     return threat
 
 
-@transaction.atomic
+@service
 def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: str) -> Vulnerability:
     assessment = editable_assessment(actor, assessment_id)
     errors: dict[str, str] = {}
@@ -347,7 +348,7 @@ def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: st
     return vulnerability
 
 
-@transaction.atomic
+@service
 def record_notice(
     actor: User,
     assessment_id: UUID | str,
@@ -399,7 +400,7 @@ def record_notice(
     return notice
 
 
-@transaction.atomic
+@service
 def submit_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
     assessment = editable_assessment(actor, assessment_id)
     clean_assessment({name: getattr(assessment, name) for name in ASSESSMENT_FIELDS})
@@ -423,7 +424,7 @@ def workflow_assessment(
     return assessment
 
 
-@transaction.atomic
+@service
 def approve_assessment(
     actor: User, assessment_id: UUID | str, comments: str = ""
 ) -> RiskAssessment:
@@ -499,7 +500,7 @@ def close_review_task(actor: User, assessment: RiskAssessment, response: str) ->
         pass  # the task was closed or removed by casework; the review date still stands here
 
 
-@transaction.atomic
+@service
 def endorse_assessment(
     actor: User, assessment_id: UUID | str, comments: str = ""
 ) -> RiskAssessment:
@@ -529,7 +530,7 @@ def endorse_assessment(
     return assessment
 
 
-@transaction.atomic
+@service
 def return_assessment(actor: User, assessment_id: UUID | str, comments: str) -> RiskAssessment:
     """Send a version back to its author with comments: a manager from "submitted", an
     authorising officer from "approved" (the previously current version is restored)."""
@@ -581,7 +582,7 @@ def restore_previous(actor: User, assessment: RiskAssessment) -> None:
 # --------------------------------------------------------------------------- measures
 
 
-@transaction.atomic
+@service
 def add_catalogue_measure(
     actor: User, *, code: str, name: str, description: str = ""
 ) -> MeasureType:
@@ -618,7 +619,7 @@ def parse_controls(value: Any) -> list[str]:
     return sorted({str(v).strip().upper() for v in (value or []) if str(v).strip()})
 
 
-@transaction.atomic
+@service
 def add_measure(
     actor: User,
     case_id: UUID | str,
@@ -693,7 +694,7 @@ def add_measure(
 FINAL_MEASURE_STATUSES = (MeasureStatus.ENDED, MeasureStatus.DECLINED)
 
 
-@transaction.atomic
+@service
 def change_measure_status(
     actor: User, measure_id: UUID | str, *, status: str, reason: str, version: int
 ) -> ProtectiveMeasure:
@@ -739,7 +740,7 @@ def change_measure_status(
 # --------------------------------------------------------------------------- decision log
 
 
-@transaction.atomic
+@service
 def record_decision(
     actor: User,
     case_id: UUID | str,
