@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "haven.access",
     "haven.vault",
     "haven.audit",
+    "haven.concurrency",
     "haven.cases",
     "haven.oversight",
     "haven.equipment",

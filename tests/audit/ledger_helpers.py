@@ -6,10 +6,11 @@ import io
 from typing import Any
 
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 
 from haven.audit import ledger
 from haven.audit.models import LedgerEntry
+from haven.concurrency.transactions import service_transaction
 
 APPEND_ONLY_TABLES = ("audit_ledgerentry", "audit_checkpoint")
 
@@ -18,7 +19,7 @@ def write_entries(actor: Any, count: int, start: int = 0) -> list[LedgerEntry]:
     """``count`` consultations, each in its own transaction (a savepoint inside a test)."""
     entries = []
     for number in range(start, start + count):
-        with transaction.atomic():
+        with service_transaction():
             entries.append(
                 ledger.record(
                     actor=actor,

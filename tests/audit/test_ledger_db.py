@@ -17,6 +17,7 @@ from haven.audit.ledger import (
     leaf_hash_hex,
 )
 from haven.audit.models import Checkpoint, LedgerEntry
+from haven.concurrency.transactions import service_transaction
 
 from .ledger_helpers import write_entries
 
@@ -43,7 +44,7 @@ def test_record_outside_a_transaction_is_refused(
 
 
 def test_rolled_back_change_leaves_neither_change_nor_entry(officer: User) -> None:
-    with pytest.raises(Boom), transaction.atomic():
+    with pytest.raises(Boom), service_transaction():
         User.objects.filter(pk=officer.pk).update(first_name="After")
         ledger.record(
             actor=officer,
@@ -59,7 +60,7 @@ def test_rolled_back_change_leaves_neither_change_nor_entry(officer: User) -> No
 
 
 def test_committed_change_has_its_entry(officer: User) -> None:
-    with transaction.atomic():
+    with service_transaction():
         User.objects.filter(pk=officer.pk).update(first_name="After")
         ledger.record(
             actor=officer,
@@ -78,13 +79,13 @@ def test_committed_change_has_its_entry(officer: User) -> None:
 
 
 def test_unknown_action_is_refused(officer: User) -> None:
-    with pytest.raises(LedgerError, match="unknown ledger action"), transaction.atomic():
+    with pytest.raises(LedgerError, match="unknown ledger action"), service_transaction():
         ledger.record(actor=officer, action="peek", object_type="case", object_id=1)
 
 
 def test_canonical_bytes_from_values_matches_model_path(officer: User) -> None:
     """The bulk verify path (values_list rows) and record()'s path give identical bytes."""
-    with transaction.atomic():
+    with service_transaction():
         ledger.record(
             actor=officer,
             action="disclosure",
@@ -152,7 +153,7 @@ def test_fast_rows_equal_orm_rows(officer: User) -> None:
     from haven.audit.verification import _entry_rows, orm_rows
 
     write_entries(officer, 3)
-    with transaction.atomic():
+    with service_transaction():
         ledger.record(
             actor=None,
             action="disclosure",

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils import timezone
 
 from haven.accounts import services as account_services
@@ -12,6 +11,7 @@ from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.audit.selectors import LedgerSearch, search_ledger
+from haven.concurrency.transactions import service_transaction
 from tests.factories import UserFactory, force_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def entries():
     alice = UserFactory(username="alice", roles=[Role.PROTECTION_OFFICER])
     bob = UserFactory(username="bob", roles=[Role.PROTECTION_OFFICER])
-    with transaction.atomic():
+    with service_transaction():
         ledger.record(actor=alice, action=Action.CONSULTATION, object_type="case", object_id="c1")
         ledger.record(actor=bob, action=Action.ALTERATION, object_type="case", object_id="c2")
         ledger.record(actor=bob, action=Action.BREAK_GLASS, object_type="case", object_id="c1")

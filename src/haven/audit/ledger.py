@@ -1,4 +1,8 @@
-"""Writing to the ledger. Entries join the caller's transaction: no change without its entry."""
+"""Writing to the ledger. Entries join the caller's transaction: no change without its entry.
+
+The caller is a service or selector running in ``@service``; an entry written anywhere else
+is refused, in tests too (where pytest-django's own transaction would otherwise hide it).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
+
+from haven.concurrency.transactions import in_service
 
 from .models import Action, LedgerEntry
 
@@ -111,8 +117,11 @@ def record(
     case_id: object = "",
     details: dict[str, Any] | None = None,
 ) -> LedgerEntry:
-    if not transaction.get_connection().in_atomic_block:
-        raise LedgerError("ledger entries must be written inside the transaction of the change")
+    if not in_service():
+        raise LedgerError(
+            "ledger entries must be written inside the transaction of the change: "
+            "run the service or selector in @service (haven.concurrency.transactions)"
+        )
     if action not in Action.values:
         raise LedgerError(f"unknown ledger action {action!r}")
     if connection.vendor == "postgresql":

@@ -7,12 +7,12 @@ from datetime import date, datetime, time
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.accounts.roles import Role
+from haven.concurrency.transactions import service
 
 from . import ledger
 from .models import Action, LedgerEntry
@@ -53,7 +53,7 @@ def filtered_entries(search: LedgerSearch) -> QuerySet[LedgerEntry]:
     return entries.order_by("-id")
 
 
-@transaction.atomic
+@service
 def search_ledger(user: User, search: LedgerSearch, page_number: int | str | None) -> Page:
     require_auditor(user)
     page = Paginator(filtered_entries(search), PAGE_SIZE).get_page(page_number)

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -22,6 +21,7 @@ from haven.access.visibility import restrict
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 from haven.vault.fields import index_for
 
 from .models import (
@@ -108,7 +108,7 @@ def search_cases(user: User, search: CaseSearch) -> QuerySet[Case]:
     return cases.order_by(SORTS.get(search.sort, "-created_at"), "reference")
 
 
-@transaction.atomic
+@service
 def list_cases(
     user: User, search: CaseSearch, page_number: int | str | None, purpose: str | None
 ) -> Page:
@@ -154,7 +154,7 @@ def find_visible_case(user: User, case_id: UUID | str) -> Case:
         raise CaseNotFound("No such case") from missing
 
 
-@transaction.atomic
+@service
 def get_case(user: User, case_id: UUID | str, purpose: str | None) -> Case:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
@@ -172,7 +172,7 @@ def get_case(user: User, case_id: UUID | str, purpose: str | None) -> Case:
     return case
 
 
-@transaction.atomic
+@service
 def get_identity(user: User, case_id: UUID | str, purpose: str | None) -> IdentityRecord | None:
     """The compartment: 404 for anyone outside it, even managers on a break-glass grant."""
     purpose = require_purpose(purpose)
@@ -218,7 +218,7 @@ def ageing_band(days: int) -> str:
     return AGEING_BANDS[-1][1]
 
 
-@transaction.atomic
+@service
 def triage_queue(
     user: User, search: CaseSearch, page_number: int | str | None, purpose: str | None
 ) -> Page:
@@ -240,7 +240,7 @@ def triage_queue(
     return page
 
 
-@transaction.atomic
+@service
 def export_cases_csv(user: User, search: CaseSearch, purpose: str | None) -> str:
     """The case list as CSV: a disclosure, logged with every case it contains."""
     purpose = require_purpose(purpose)
@@ -391,7 +391,7 @@ FILE_FIELDS = (
 )
 
 
-@transaction.atomic
+@service
 def get_case_file(user: User, case_id: UUID | str, purpose: str | None) -> CaseFile:
     """The case page: the case and everything recorded on it, as one logged consultation."""
     purpose = require_purpose(purpose)
@@ -453,7 +453,7 @@ RECORD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 
 
-@transaction.atomic
+@service
 def case_records(user: User, case_id: UUID | str, kind: str, purpose: str | None) -> list[Any]:
     """One kind of record on a case (API lists), logged as one consultation."""
     purpose = require_purpose(purpose)
@@ -481,7 +481,7 @@ def find_record(case: Case, kind: str, record_id: UUID | str) -> Any:
         raise CaseNotFound("No such record") from missing
 
 
-@transaction.atomic
+@service
 def get_record(
     user: User, case_id: UUID | str, kind: str, record_id: UUID | str, purpose: str | None
 ) -> Any:
@@ -500,7 +500,7 @@ def get_record(
     return record
 
 
-@transaction.atomic
+@service
 def read_document(
     user: User, case_id: UUID | str, document_id: UUID | str, purpose: str | None
 ) -> tuple[Document, bytes]:
@@ -535,7 +535,7 @@ class WorkItem:
         return self.task.overdue
 
 
-@transaction.atomic
+@service
 def my_work(user: User, purpose: str | None) -> list[CaseTask]:
     """Open tasks, reviews and escalations the user owns on cases they can still see."""
     purpose = require_purpose(purpose)
@@ -565,7 +565,7 @@ class Dashboard:
     cases: int
 
 
-@transaction.atomic
+@service
 def manager_dashboard(user: User, purpose: str | None) -> Dashboard:
     """A manager's view over the cases they manage: overdue work, escalations, triage ageing."""
     from django.db.models import Count

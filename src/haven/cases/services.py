@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from haven.access import policy
@@ -16,6 +15,10 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency import references
+from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
+from haven.concurrency.locking import check_version, ensure_version
+from haven.concurrency.transactions import service
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
@@ -46,14 +49,8 @@ from .models import (
 from .selectors import CaseNotFound, case_for_management, find_identity_case, find_visible_case
 
 
-class ConflictError(Exception):
-    """Someone else saved the record after it was read (optimistic locking)."""
-
-
 def next_reference() -> str:
-    year = timezone.localdate().year
-    count = Case.objects.filter(reference__startswith=f"HVN-{year}-").count()
-    return f"HVN-{year}-{count + 1:05d}"
+    return references.next_reference(Case, "HVN", timezone.localdate().year, width=5)
 
 
 def validate_dob(dob: date | None) -> None:
@@ -61,7 +58,7 @@ def validate_dob(dob: date | None) -> None:
         raise ValidationError({"subject_dob": "Date of birth must be in the past"})
 
 
-@transaction.atomic
+@service
 def create_case(
     actor: User,
     *,
@@ -157,7 +154,7 @@ def add_member(case: Case, user: User, team_role: str) -> None:
     )
 
 
-@transaction.atomic
+@service
 def update_case(
     actor: User, case_id: UUID | str, *, version: int, reason: str, **changes: object
 ) -> Case:
@@ -183,11 +180,7 @@ def update_case(
         raise ValidationError({"subject_name": "Enter the subject's name"})
     if "urgency" in changes and changes["urgency"] not in Urgency.values:
         raise ValidationError({"urgency": "Choose the urgency"})
-    updated = Case.objects.filter(pk=case.pk, version=version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if updated == 0:
-        raise ConflictError("This case was changed by someone else. Reload it and try again.")
+    ensure_version(Case, case.pk, version, "case", updated_at=timezone.now())
     for name, value in changes.items():
         setattr(case, name, value)
     case.version = version + 1
@@ -210,7 +203,7 @@ def update_case(
     return case
 
 
-@transaction.atomic
+@service
 def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: str) -> None:
     case = case_for_management(actor, case_id)
     if team_role not in TeamRole.values:
@@ -229,7 +222,7 @@ def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: s
     )
 
 
-@transaction.atomic
+@service
 def grant_access(
     actor: User, case_id: UUID | str, grantee: User, *, reason: str, days: int
 ) -> AccessGrant:
@@ -262,7 +255,7 @@ def grant_access(
     return grant
 
 
-@transaction.atomic
+@service
 def break_glass(actor: User, reference: str, reason: str) -> Case:
     """A manager opens a case outside their team: short, alerted, and loud in the ledger."""
     if not actor.has_role(Role.PROTECTION_MANAGER):
@@ -306,7 +299,7 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
     return case
 
 
-@transaction.atomic
+@service
 def record_identity(
     actor: User,
     case_id: UUID | str,
@@ -332,13 +325,6 @@ def record_identity(
         justification="identity link recorded",
     )
     return record
-
-
-def ensure_version(model: type, pk: object, version: int, what: str) -> None:
-    """Optimistic locking: bump the version only if nobody saved since it was read."""
-    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)  # type: ignore[attr-defined]
-    if updated == 0:
-        raise ConflictError(f"This {what} was changed by someone else. Reload it and try again.")
 
 
 def require_text(errors: dict[str, str], field: str, value: str, message: str) -> str:
@@ -412,7 +398,7 @@ def matching_people(name: str, dob: date | None) -> list[Person]:
     ]
 
 
-@transaction.atomic
+@service
 def check_duplicates(
     actor: User, name: str, dob: date | None, *, exclude_case: object = None
 ) -> DuplicateReport:
@@ -472,7 +458,7 @@ def transition_error(case: Case, target: str) -> TransitionError:
     )
 
 
-@transaction.atomic
+@service
 def change_status(
     actor: User,
     case_id: UUID | str,
@@ -486,8 +472,7 @@ def change_status(
 ) -> Decision:
     """Move the arrangement along its state machine, recording the s.82(3)/s.84(4) decision."""
     case = find_visible_case(actor, case_id)
-    if case.version != version:
-        raise ConflictError("This case was changed by someone else. Reload it and try again.")
+    check_version(case.version, version, "case")
     rule = config.TRANSITIONS.get((case.status, to_status))
     if rule is None:
         raise transition_error(case, to_status)
@@ -594,7 +579,7 @@ def change_status(
     return decision
 
 
-@transaction.atomic
+@service
 def add_joint_provider(
     actor: User,
     case_id: UUID | str,
@@ -657,7 +642,7 @@ def clean_person(changes: dict[str, object]) -> dict[str, object]:
     return changes
 
 
-@transaction.atomic
+@service
 def add_person(
     actor: User,
     case_id: UUID | str,
@@ -694,7 +679,7 @@ def add_person(
     return person
 
 
-@transaction.atomic
+@service
 def update_person(
     actor: User, case_id: UUID | str, person_id: UUID | str, *, version: int, **changes: object
 ) -> Person:
@@ -752,7 +737,7 @@ def parse_coordinates(latitude: object, longitude: object) -> dict[str, float] |
     return {"lat": lat, "lon": lon}
 
 
-@transaction.atomic
+@service
 def add_location(
     actor: User,
     case_id: UUID | str,
@@ -803,7 +788,7 @@ def add_location(
 # --------------------------------------------------------------------------- contact log
 
 
-@transaction.atomic
+@service
 def log_contact(
     actor: User,
     case_id: UUID | str,
@@ -914,7 +899,7 @@ def create_task_record(
     return task
 
 
-@transaction.atomic
+@service
 def create_task(
     actor: User,
     case_id: UUID | str,
@@ -948,7 +933,7 @@ def create_task(
     )
 
 
-@transaction.atomic
+@service
 def escalate(
     actor: User, case_id: UUID | str, *, question: str, manager: User | None = None
 ) -> CaseTask:
@@ -984,7 +969,7 @@ def escalate(
     return task
 
 
-@transaction.atomic
+@service
 def complete_task(
     actor: User, case_id: UUID | str, task_id: UUID | str, *, version: int, response: str = ""
 ) -> CaseTask:
@@ -1056,7 +1041,7 @@ def detect_type(data: bytes, filename: str) -> str:
     return str(kind.mime)
 
 
-@transaction.atomic
+@service
 def upload_document(
     actor: User, case_id: UUID | str, *, title: str, filename: str, data: bytes
 ) -> Document:

@@ -35,6 +35,7 @@ from haven.cases.models import (
     Person,
     Transfer,
 )
+from haven.concurrency import references
 
 GIVEN = ["Ada", "Bram", "Cleo", "Dov", "Esme", "Finn", "Gita", "Hal", "Iris", "Jude", "Kai", "Lumi"]
 FAMILY = ["Fictional", "Imaginary", "Madeup", "Invented", "Pretend", "Notreal", "Storybook"]
@@ -339,7 +340,10 @@ def create_demo_cases(count: int, seed: int = 2026) -> int:
         for name in ("officer", "manager", "authoriser", "identity")
     }
     year = timezone.localdate().year
-    start = Case.objects.filter(reference__startswith=f"HVN-{year}-").count()
+    start = 0
+    if count > 0:
+        with transaction.atomic():  # take the numbers from the case series, as a referral does
+            start = references.reserve(Case, "HVN", year, count) - 1
     builder = Builder(team, seed, year, start)
     columns = (
         "[progress.description]{task.description}",

@@ -15,7 +15,6 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -27,6 +26,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 
 from .models import (
     ASSET,
@@ -136,7 +136,7 @@ def may_see_link_details(user: User, asset: Asset) -> bool:
     return is_supervisor(user) or (asset.holder_id is not None and asset.holder_id == user.pk)
 
 
-@transaction.atomic
+@service
 def asset_link_details(user: User, asset: Asset, purpose: str | None = None) -> dict[str, str]:
     """SIM and IP details: supervisors and the holder only; each view is in the ledger."""
     if not may_see_link_details(user, asset):
@@ -245,7 +245,7 @@ def find_visible_deployment(user: User, deployment_id: UUID | str) -> Deployment
         raise NotFound("No such deployment") from missing
 
 
-@transaction.atomic
+@service
 def get_deployment(user: User, deployment_id: UUID | str, purpose: str | None = None) -> Deployment:
     """Open a deployment (team only) and write the read to the ledger."""
     deployment = find_visible_deployment(user, deployment_id)
@@ -386,7 +386,7 @@ def _disclose(
     )
 
 
-@transaction.atomic
+@service
 def export_custody(user: User, asset_id: UUID | str, fmt: str) -> tuple[Asset, list[CustodyEvent]]:
     asset = get_asset(user, asset_id)
     events = list(custody_history(user, asset.pk))
@@ -394,7 +394,7 @@ def export_custody(user: User, asset_id: UUID | str, fmt: str) -> tuple[Asset, l
     return asset, events
 
 
-@transaction.atomic
+@service
 def export_deployment_log(user: User, search: DeploymentSearch, fmt: str) -> list[Deployment]:
     deployments = with_teams(
         list(search_deployments(user, search).prefetch_related("kit__asset")[:2000])
@@ -405,7 +405,7 @@ def export_deployment_log(user: User, search: DeploymentSearch, fmt: str) -> lis
     return deployments
 
 
-@transaction.atomic
+@service
 def export_plan(user: User, deployment_id: UUID | str) -> Deployment:
     deployment = find_visible_deployment(user, deployment_id)
     ledger.record(

@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from haven.access.models import TeamMembership
@@ -22,6 +21,8 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Module
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency import references
+from haven.concurrency.transactions import service
 
 from . import selectors
 from .models import (
@@ -66,7 +67,7 @@ def _fail(field: str | None, message: str) -> ValidationError:
 # ------------------------------------------------------------------------------ assets
 
 
-@transaction.atomic
+@service
 def register_asset(
     actor: User,
     *,
@@ -130,7 +131,7 @@ def register_asset(
     return asset
 
 
-@transaction.atomic
+@service
 def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
     require_supervisor(actor)
     asset = _locked_asset(asset_id)
@@ -158,7 +159,7 @@ def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
     return asset
 
 
-@transaction.atomic
+@service
 def change_state(actor: User, asset_id: UUID | str, new_state: str, reason: str) -> Asset:
     require_supervisor(actor)
     asset = _locked_asset(asset_id)
@@ -297,7 +298,7 @@ def signature_matches(user: User, signature: str) -> bool:
     }
 
 
-@transaction.atomic
+@service
 def record_custody(
     actor: User,
     asset_id: UUID | str,
@@ -417,7 +418,7 @@ def record_custody(
 # ------------------------------------------------------------------------------ kit lists
 
 
-@transaction.atomic
+@service
 def create_kit(
     actor: User, *, name: str, description: str = "", assets: Iterable[Asset] = ()
 ) -> KitList:
@@ -445,9 +446,7 @@ def create_kit(
 
 
 def next_reference() -> str:
-    year = timezone.localdate().year
-    count = Deployment.objects.filter(reference__startswith=f"DEP-{year}-").count()
-    return f"DEP-{year}-{count + 1:04d}"
+    return references.next_reference(Deployment, "DEP", timezone.localdate().year, width=4)
 
 
 def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
@@ -486,7 +485,7 @@ def _asset_clash(
     return row.deployment if row else None
 
 
-@transaction.atomic
+@service
 def create_deployment(
     actor: User,
     *,
@@ -549,7 +548,7 @@ def create_deployment(
     return deployment
 
 
-@transaction.atomic
+@service
 def reschedule_deployment(
     actor: User, deployment_id: UUID | str, *, starts_at: datetime, ends_at: datetime
 ) -> Deployment:
@@ -579,7 +578,7 @@ def reschedule_deployment(
     return deployment
 
 
-@transaction.atomic
+@service
 def add_team_member(
     actor: User, deployment_id: UUID | str, member: User, place: str
 ) -> TeamMembership:
@@ -616,7 +615,7 @@ def add_team_member(
     return row
 
 
-@transaction.atomic
+@service
 def assign_asset(actor: User, deployment_id: UUID | str, asset: Asset) -> DeploymentAsset:
     deployment = selectors.deployment_for_management(actor, deployment_id)
     if not deployment.is_open:
@@ -645,7 +644,7 @@ def assign_asset(actor: User, deployment_id: UUID | str, asset: Asset) -> Deploy
     return row
 
 
-@transaction.atomic
+@service
 def assign_kit(actor: User, deployment_id: UUID | str, kit: KitList) -> list[DeploymentAsset]:
     """All the kit list's assets, or none of them."""
     return [assign_asset(actor, deployment_id, asset) for asset in kit.assets.all()]
@@ -659,7 +658,7 @@ STATUS_MOVES: dict[str, set[str]] = {
 }
 
 
-@transaction.atomic
+@service
 def set_status(
     actor: User, deployment_id: UUID | str, status: str, outcome: str = ""
 ) -> Deployment:
@@ -696,7 +695,7 @@ def set_status(
     return deployment
 
 
-@transaction.atomic
+@service
 def tick_checklist(
     actor: User, deployment_id: UUID | str, *, which: str, index: int, done: bool
 ) -> Deployment:

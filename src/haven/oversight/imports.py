@@ -25,13 +25,13 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service_transaction
 from haven.vault.keyring import blind_index_key
 
 from . import characteristics, services
@@ -270,7 +270,7 @@ def run(user: User | None, kind: str, text: str, *, dry_run: bool = False) -> Im
     if not report.ok or dry_run:
         return report
     try:
-        with transaction.atomic():
+        with service_transaction():
             if kind == "complaints":
                 for row in clean:
                     line = row.pop("_line")

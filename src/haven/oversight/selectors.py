@@ -14,7 +14,6 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -24,6 +23,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 from haven.timelimits import Deadline, add_months, compute_deadline, recurring_due_dates
 from haven.vault.fields import index_for
 
@@ -254,7 +254,7 @@ def is_overdue(complaint: Complaint, today: date) -> bool:
     return bool((update and update.state == "overdue") or overdue_reports(complaint, today))
 
 
-@transaction.atomic
+@service
 def list_complaints(user: User, search: ComplaintSearch, page_number: Any) -> Page:
     """One consultation entry per page, naming the complaints shown (no personal data shown;
     a complainant-name search is itself a use of personal data)."""
@@ -293,7 +293,7 @@ def find_complaint(user: User, complaint_id: UUID | str) -> Complaint:
         raise NotFound("No such complaint") from missing
 
 
-@transaction.atomic
+@service
 def get_complaint(user: User, complaint_id: UUID | str) -> Complaint:
     """The complaint with its complainant's personal data: a consultation entry."""
     complaint = find_complaint(user, complaint_id)
@@ -318,7 +318,7 @@ def find_review(user: User, review_id: UUID | str) -> ReviewApplication:
         raise NotFound("No such review application") from missing
 
 
-@transaction.atomic
+@service
 def export_complaints(user: User, search: ComplaintSearch) -> list[Complaint]:
     """Rows for a CSV download of the list (no personal data): a disclosure entry."""
     complaints = list(search_complaints(user, search)[:10000])

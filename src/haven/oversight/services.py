@@ -11,13 +11,14 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency import references
+from haven.concurrency.transactions import service
 from haven.timelimits import compute_deadline, is_in_time
 
 from . import config, panels, workflow
@@ -79,10 +80,7 @@ def _not_before(field: str, value: date, earlier: date | None, message: str) -> 
 
 
 def _next_reference(model: Any, prefix: str, year: int) -> str:
-    stem = f"{prefix}-{year}-"
-    existing = model.objects.filter(reference__startswith=stem).values_list("reference", flat=True)
-    numbers = [int(ref[len(stem) :]) for ref in existing if ref[len(stem) :].isdigit()]
-    return f"{stem}{max(numbers, default=0) + 1:04d}"
+    return references.next_reference(model, prefix, year, width=4)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +151,7 @@ def _alteration(
     )
 
 
-@transaction.atomic
+@service
 def create_complaint(
     user: User | None,
     *,
@@ -224,7 +222,7 @@ def create_complaint(
     return complaint
 
 
-@transaction.atomic
+@service
 def act_on_complaint(
     user: User | None, complaint_id: UUID | str, action: str, note: str = "", on: date | None = None
 ) -> Complaint:
@@ -292,7 +290,7 @@ def _check_may_close(complaint: Complaint) -> None:
                 raise _refuse("action", "Record the force's response to the recommendations first")
 
 
-@transaction.atomic
+@service
 def record_outcome(
     user: User | None, complaint_id: UUID | str, *, outcome: str, notice_on: date
 ) -> Complaint:
@@ -326,7 +324,7 @@ def record_outcome(
     return complaint
 
 
-@transaction.atomic
+@service
 def record_update(
     user: User | None, complaint_id: UUID | str, *, sent_on: date, method: str
 ) -> ComplainantUpdate:
@@ -358,7 +356,7 @@ def _deadline_or_refuse(complaint: Complaint, paused: int, extension: int, reaso
         ) from error
 
 
-@transaction.atomic
+@service
 def record_review_application(
     user: User | None,
     complaint_id: UUID | str,
@@ -417,7 +415,7 @@ def _locked_review(review_id: UUID | str) -> ReviewApplication:
     )
 
 
-@transaction.atomic
+@service
 def extend_review(
     user: User | None, review_id: UUID | str, *, extension_days: int, reason: str
 ) -> ReviewApplication:
@@ -441,7 +439,7 @@ def extend_review(
     return review
 
 
-@transaction.atomic
+@service
 def refuse_review_out_of_time(user: User | None, review_id: UUID | str) -> ReviewApplication:
     review = _locked_review(review_id)
     if review.status != ReviewStatus.RECEIVED:
@@ -458,7 +456,7 @@ def refuse_review_out_of_time(user: User | None, review_id: UUID | str) -> Revie
     return review
 
 
-@transaction.atomic
+@service
 def determine_review(
     user: User | None,
     review_id: UUID | str,
@@ -512,7 +510,7 @@ def determine_review(
     return review
 
 
-@transaction.atomic
+@service
 def record_force_response(
     user: User | None, review_id: UUID | str, *, response: str, response_on: date
 ) -> ReviewApplication:
@@ -544,7 +542,7 @@ def record_force_response(
 # Panel registers and misconduct hearings
 
 
-@transaction.atomic
+@service
 def add_panel_member(
     user: User | None,
     *,
@@ -581,7 +579,7 @@ def add_panel_member(
     return member
 
 
-@transaction.atomic
+@service
 def declare_interest(
     user: User | None,
     member_id: UUID | str,
@@ -604,7 +602,7 @@ def declare_interest(
     return interest
 
 
-@transaction.atomic
+@service
 def record_unavailability(
     user: User | None, member_id: UUID | str, *, starts_on: date, ends_on: date, reason: str = ""
 ) -> Unavailability:
@@ -618,7 +616,7 @@ def record_unavailability(
     return absence
 
 
-@transaction.atomic
+@service
 def create_hearing(
     user: User | None,
     *,
@@ -659,7 +657,7 @@ def create_hearing(
     return hearing
 
 
-@transaction.atomic
+@service
 def advance_hearing(
     user: User | None, hearing_id: UUID | str, *, to: str, on: date, outcome: str = ""
 ) -> MisconductHearing:
@@ -688,7 +686,7 @@ def advance_hearing(
     return hearing
 
 
-@transaction.atomic
+@service
 def appoint_panel(
     user: User | None,
     hearing_id: UUID | str,
@@ -775,7 +773,7 @@ def appoint_panel(
     return appointments
 
 
-@transaction.atomic
+@service
 def appoint_member(
     user: User | None, hearing_id: UUID | str, *, seat: str, member_id: UUID | str, reason: str
 ) -> PanelAppointment:
@@ -812,7 +810,7 @@ def appoint_member(
 # Police appeals tribunals
 
 
-@transaction.atomic
+@service
 def create_tribunal(
     user: User | None,
     *,
@@ -875,7 +873,7 @@ def create_tribunal(
     return tribunal
 
 
-@transaction.atomic
+@service
 def determine_tribunal(
     user: User | None, tribunal_id: UUID | str, *, determination: str, determined_on: date
 ) -> PoliceAppealTribunal:
@@ -907,7 +905,7 @@ def determine_tribunal(
 # Pension forfeiture
 
 
-@transaction.atomic
+@service
 def create_forfeiture(
     user: User | None, *, officer_reference: str, offence: str, ground: str, conviction_on: date
 ) -> PensionForfeiture:
@@ -955,7 +953,7 @@ def check_percentage(value: object) -> Decimal:
     return percentage.quantize(Decimal("0.01"))
 
 
-@transaction.atomic
+@service
 def forfeiture_step(
     user: User | None,
     forfeiture_id: UUID | str,

@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 from haven.timelimits import add_months, compute_deadline, recurring_due_dates
 
 from . import characteristics, config
@@ -316,7 +316,7 @@ def csv_rows(stat: StatTable) -> list[list[str]]:
     return lines
 
 
-@transaction.atomic
+@service
 def export(user: User, code: str, fmt: str, threshold: int | None = None) -> StatTable:
     """A table for download: a disclosure entry in the ledger."""
     require_oversight(user)

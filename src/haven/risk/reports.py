@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.cases.selectors import require_purpose
+from haven.concurrency.transactions import service
 
 from . import selectors
 
@@ -51,7 +51,7 @@ def to_document(template: str, context: dict[str, object], marking: str, user: U
     return HTML(string=html).render(stylesheets=[CSS(string=css_for(marking, watermark))])
 
 
-@transaction.atomic
+@service
 def assessment_pdf(user: User, assessment_id: UUID | str, purpose: str | None) -> tuple[str, bytes]:
     purpose = require_purpose(purpose)
     assessment = selectors.find_assessment(user, assessment_id)
@@ -79,7 +79,7 @@ def assessment_pdf(user: User, assessment_id: UUID | str, purpose: str | None) -
     return f"{assessment.case.reference}-risk-v{assessment.number}.pdf", pdf
 
 
-@transaction.atomic
+@service
 def plan_pdf(user: User, case_id: UUID | str, purpose: str | None) -> tuple[str, bytes]:
     """The protection plan: current assessment, protective package and decision log."""
     purpose = require_purpose(purpose)

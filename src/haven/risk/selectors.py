@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.cases.selectors import CaseNotFound, find_visible_case, require_purpose
+from haven.concurrency.transactions import service
 
 from . import config
 from .models import (
@@ -96,7 +96,7 @@ def with_content(assessments: QuerySet[RiskAssessment]) -> QuerySet[RiskAssessme
     ).prefetch_related("threats", "vulnerabilities", "notices", "events__by")
 
 
-@transaction.atomic
+@service
 def get_assessment(user: User, assessment_id: UUID | str, purpose: str | None) -> RiskAssessment:
     purpose = require_purpose(purpose)
     assessment = find_assessment(user, assessment_id)
@@ -134,7 +134,7 @@ class CaseRisk:
         return f"£{pence // 100:,}.{pence % 100:02d}"
 
 
-@transaction.atomic
+@service
 def case_risk(user: User, case_id: UUID | str, purpose: str | None) -> CaseRisk:
     """A case's risk page: versions, the current assessment, measures and the decision log."""
     purpose = require_purpose(purpose)
@@ -185,7 +185,7 @@ def case_risk(user: User, case_id: UUID | str, purpose: str | None) -> CaseRisk:
     )
 
 
-@transaction.atomic
+@service
 def list_assessments(user: User, case_id: UUID | str, purpose: str | None) -> list[RiskAssessment]:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
@@ -203,7 +203,7 @@ def list_assessments(user: User, case_id: UUID | str, purpose: str | None) -> li
     return assessments
 
 
-@transaction.atomic
+@service
 def list_measures(user: User, case_id: UUID | str, purpose: str | None) -> list[ProtectiveMeasure]:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
@@ -225,7 +225,7 @@ def list_measures(user: User, case_id: UUID | str, purpose: str | None) -> list[
     return measures
 
 
-@transaction.atomic
+@service
 def decision_log(user: User, case_id: UUID | str, purpose: str | None) -> list[DecisionLogEntry]:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
@@ -337,7 +337,7 @@ class KnownCount:
         return self.queryset[index]
 
 
-@transaction.atomic
+@service
 def portfolio(
     user: User,
     purpose: str | None,

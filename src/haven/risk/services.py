@@ -24,6 +24,8 @@ from haven.audit.models import Action
 from haven.cases import selectors as case_selectors
 from haven.cases import services as case_services
 from haven.cases.selectors import find_visible_case
+from haven.concurrency.locking import ConflictError, conflict, ensure_version
+from haven.concurrency.transactions import service
 
 from . import config
 from .models import (
@@ -64,10 +66,6 @@ ASSESSMENT_FIELDS = (*THRIVE_FIELDS, *SCORE_FIELDS, "threat_to_life", *OSMAN_FIE
 ASSESSMENT_FIELDS += ("social_services_informed",)
 DRAFTING_ROLES = (Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER)
 REVIEW_PURPOSE = "risk_review"
-
-
-class ConflictError(Exception):
-    """Someone else saved the record after it was read (optimistic locking)."""
 
 
 # --------------------------------------------------------------------------- checks
@@ -141,12 +139,6 @@ def score(assessment: RiskAssessment) -> None:
     assessment.residual_band = scheme.band_for(assessment.residual_score).code
 
 
-def ensure_version(model: type, pk: object, version: int, what: str) -> None:
-    updated = model.objects.filter(pk=pk, version=version).update(version=F("version") + 1)  # type: ignore[attr-defined]
-    if updated == 0:
-        raise ConflictError(f"This {what} was changed by someone else. Reload it and try again.")
-
-
 def event(assessment: RiskAssessment, action: str, actor: User, comments: str = "") -> None:
     AssessmentEvent(assessment=assessment, action=action, by=actor, comments=comments).save(
         force_insert=True
@@ -169,7 +161,7 @@ def log(actor: User, action: str, assessment: RiskAssessment, fields: Any, why: 
 # --------------------------------------------------------------------------- assessments
 
 
-@transaction.atomic
+@service
 def start_assessment(actor: User, case_id: UUID | str, **data: Any) -> RiskAssessment:
     """A new draft version. Fields not given are carried over from the latest version, together
     with its threats, vulnerabilities and notices; the older versions are never changed."""
@@ -264,7 +256,7 @@ def editable_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessmen
     return assessment
 
 
-@transaction.atomic
+@service
 def update_assessment(
     actor: User, assessment_id: UUID | str, *, version: int, **data: Any
 ) -> RiskAssessment:
@@ -292,7 +284,7 @@ def next_ref(case_id: UUID) -> str:
     return f"R{max(numbers, default=0) + 1}"
 
 
-@transaction.atomic
+@service
 def add_threat(
     actor: User,
     assessment_id: UUID | str,
@@ -343,7 +335,7 @@ def add_threat(
     return threat
 
 
-@transaction.atomic
+@service
 def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: str) -> Vulnerability:
     assessment = editable_assessment(actor, assessment_id)
     errors: dict[str, str] = {}
@@ -356,7 +348,7 @@ def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: st
     return vulnerability
 
 
-@transaction.atomic
+@service
 def record_notice(
     actor: User,
     assessment_id: UUID | str,
@@ -408,7 +400,7 @@ def record_notice(
     return notice
 
 
-@transaction.atomic
+@service
 def submit_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
     assessment = editable_assessment(actor, assessment_id)
     clean_assessment({name: getattr(assessment, name) for name in ASSESSMENT_FIELDS})
@@ -416,7 +408,7 @@ def submit_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
         status=Status.SUBMITTED, submitted_at=timezone.now(), version=F("version") + 1
     )
     if not moved:
-        raise ConflictError("This assessment was changed by someone else. Reload it.")
+        raise conflict("assessment")
     assessment.refresh_from_db()
     event(assessment, "submitted", actor)
     log(actor, Action.ALTERATION, assessment, ("status",), "submitted for approval")
@@ -432,7 +424,7 @@ def workflow_assessment(
     return assessment
 
 
-@transaction.atomic
+@service
 def approve_assessment(
     actor: User, assessment_id: UUID | str, comments: str = ""
 ) -> RiskAssessment:
@@ -504,11 +496,11 @@ def close_review_task(actor: User, assessment: RiskAssessment, response: str) ->
             case_services.complete_task(
                 actor, assessment.case_id, task.pk, version=task.version, response=response
             )
-    except (case_selectors.CaseNotFound, ValidationError, case_services.ConflictError):
+    except (case_selectors.CaseNotFound, ValidationError, ConflictError):
         pass  # the task was closed or removed by casework; the review date still stands here
 
 
-@transaction.atomic
+@service
 def endorse_assessment(
     actor: User, assessment_id: UUID | str, comments: str = ""
 ) -> RiskAssessment:
@@ -538,7 +530,7 @@ def endorse_assessment(
     return assessment
 
 
-@transaction.atomic
+@service
 def return_assessment(actor: User, assessment_id: UUID | str, comments: str) -> RiskAssessment:
     """Send a version back to its author with comments: a manager from "submitted", an
     authorising officer from "approved" (the previously current version is restored)."""
@@ -590,7 +582,7 @@ def restore_previous(actor: User, assessment: RiskAssessment) -> None:
 # --------------------------------------------------------------------------- measures
 
 
-@transaction.atomic
+@service
 def add_catalogue_measure(
     actor: User, *, code: str, name: str, description: str = ""
 ) -> MeasureType:
@@ -627,7 +619,7 @@ def parse_controls(value: Any) -> list[str]:
     return sorted({str(v).strip().upper() for v in (value or []) if str(v).strip()})
 
 
-@transaction.atomic
+@service
 def add_measure(
     actor: User,
     case_id: UUID | str,
@@ -702,7 +694,7 @@ def add_measure(
 FINAL_MEASURE_STATUSES = (MeasureStatus.ENDED, MeasureStatus.DECLINED)
 
 
-@transaction.atomic
+@service
 def change_measure_status(
     actor: User, measure_id: UUID | str, *, status: str, reason: str, version: int
 ) -> ProtectiveMeasure:
@@ -748,7 +740,7 @@ def change_measure_status(
 # --------------------------------------------------------------------------- decision log
 
 
-@transaction.atomic
+@service
 def record_decision(
     actor: User,
     case_id: UUID | str,

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -30,6 +29,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 from haven.equipment import selectors as equipment_selectors
 
 from . import schedule, welfare
@@ -254,7 +254,7 @@ def allowance_tiers() -> QuerySet[AllowanceTier]:
     return AllowanceTier.objects.all()
 
 
-@transaction.atomic
+@service
 def allowance_summary(user: User, year: int, month: int) -> list[AllowanceRow]:
     """Per rota and person: hours on call and days with any on-call time in the month (in the
     rota's zone), priced by the rota's tier (daily tiers only; a percentage tier is applied to
@@ -360,7 +360,7 @@ def assess_people(people: list[User], as_of: dt.datetime) -> list[PersonWelfare]
     return results
 
 
-@transaction.atomic
+@service
 def welfare_dashboard(user: User, as_of: dt.datetime | None = None) -> list[PersonWelfare]:
     require_supervisor(user)
     as_of = as_of or timezone.now()
@@ -378,7 +378,7 @@ def welfare_dashboard(user: User, as_of: dt.datetime | None = None) -> list[Pers
     return results
 
 
-@transaction.atomic
+@service
 def person_welfare(
     user: User, person_id: int | str, as_of: dt.datetime | None = None
 ) -> PersonWelfare:
@@ -408,7 +408,7 @@ def describe(rota: Rota) -> dict[str, Any]:
     return {"rota": rota, "layers": rota_layers(rota)}
 
 
-@transaction.atomic
+@service
 def feed_for(secret: str, now: dt.datetime) -> tuple[User, list[tuple[Rota, Segment]]] | None:
     """The person and shifts behind a feed secret (None if unknown or revoked); each fetch is
     a disclosure entry (the calendar client is the recipient)."""

@@ -12,13 +12,13 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 
 from . import selectors, welfare
 from .models import (
@@ -53,7 +53,7 @@ def _operations_person(user: User | None, field: str = "user") -> User:
     return user
 
 
-@transaction.atomic
+@service
 def create_rota(
     actor: User,
     *,
@@ -94,7 +94,7 @@ def create_rota(
     return rota
 
 
-@transaction.atomic
+@service
 def add_layer(
     actor: User,
     rota_id: UUID | str,
@@ -168,7 +168,7 @@ def _check_span(starts_at: dt.datetime | None, ends_at: dt.datetime | None) -> N
         raise _fail("ends_at", "The end must be after the start")
 
 
-@transaction.atomic
+@service
 def add_override(
     actor: User,
     rota_id: UUID | str,
@@ -206,7 +206,7 @@ def add_override(
     return override
 
 
-@transaction.atomic
+@service
 def request_swap(
     actor: User,
     rota_id: UUID | str,
@@ -248,7 +248,7 @@ def request_swap(
     return swap
 
 
-@transaction.atomic
+@service
 def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
     """Only the colleague asked can accept; the swap then takes effect as an override."""
     swap = _locked_swap(actor, swap_id)
@@ -282,7 +282,7 @@ def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
     return swap
 
 
-@transaction.atomic
+@service
 def decline_swap(actor: User, swap_id: int | str) -> ShiftSwap:
     swap = _locked_swap(actor, swap_id)
     if actor.pk == swap.counterpart_id:
@@ -313,7 +313,7 @@ def _locked_swap(actor: User, swap_id: int | str) -> ShiftSwap:
 # ------------------------------------------------------------------------------ iCal feed
 
 
-@transaction.atomic
+@service
 def issue_feed_token(actor: User) -> tuple[FeedToken, str]:
     """A new secret feed URL; any earlier one stops working."""
     require_operations(actor)
@@ -335,7 +335,7 @@ def issue_feed_token(actor: User) -> tuple[FeedToken, str]:
     return token, secret
 
 
-@transaction.atomic
+@service
 def revoke_feed_token(actor: User) -> int:
     require_operations(actor)
     count = 0
@@ -356,7 +356,7 @@ def revoke_feed_token(actor: User) -> int:
 # ------------------------------------------------------------------------------ welfare
 
 
-@transaction.atomic
+@service
 def record_work(
     actor: User,
     *,
@@ -404,7 +404,7 @@ def record_work(
     return period, flags
 
 
-@transaction.atomic
+@service
 def record_psych_assessment(actor: User, *, person: User, assessed_on: dt.date) -> WelfareProfile:
     require_supervisor(actor)
     _operations_person(person, "person")
@@ -425,7 +425,7 @@ def record_psych_assessment(actor: User, *, person: User, assessed_on: dt.date) 
     return profile
 
 
-@transaction.atomic
+@service
 def create_allowance_tier(
     actor: User,
     *,

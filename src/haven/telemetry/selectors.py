@@ -15,7 +15,6 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -25,6 +24,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.transactions import service
 
 from .models import ALERT, DEVICE, OPEN_ALERT_STATUSES, Alert, Position, TelemetryDevice
 from .reports import Stop, Trip, trips_and_stops
@@ -77,7 +77,7 @@ def may_read_positions(user: User, device: TelemetryDevice) -> bool:
     return any(user.pk in (ids or []) for ids in recipients)
 
 
-@transaction.atomic
+@service
 def alert_position(user: User, alert: Alert) -> tuple[float, float, float | None] | None:
     """Where the alert happened, for those who may read the device's positions (a consultation)."""
     position = alert.event.position
@@ -123,7 +123,7 @@ class DeviceReport:
     stops: list[Stop]
 
 
-@transaction.atomic
+@service
 def device_report(
     user: User, device_pk: UUID | str, start: dt.datetime, end: dt.datetime
 ) -> DeviceReport:

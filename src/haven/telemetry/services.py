@@ -19,7 +19,6 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -28,6 +27,8 @@ from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.concurrency.locking import ConflictError
+from haven.concurrency.transactions import service
 
 from . import events as ev
 from . import geofence as gf
@@ -55,10 +56,6 @@ log = logging.getLogger("haven.telemetry")
 REJECTED = RejectCounter()  # process-wide counts of refused messages, by reason
 
 
-class ConflictError(Exception):
-    """The alert was already acknowledged."""
-
-
 class AlertNotFound(Exception):
     pass
 
@@ -70,7 +67,7 @@ def _fail(field_name: str | None, message: str) -> ValidationError:
     return ValidationError({field_name: [message]} if field_name else message)
 
 
-@transaction.atomic
+@service
 def register_device(
     actor: User | None,
     *,
@@ -154,7 +151,7 @@ def fence_from_row(row: Geofence, device_id: str | None = None) -> gf.Fence:
     )
 
 
-@transaction.atomic
+@service
 def create_geofence(
     actor: User | None,
     *,
@@ -357,7 +354,7 @@ class _Batch:
     positions: list[NewPosition] = field(default_factory=list)
 
 
-@transaction.atomic
+@service
 def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
     devices = _lock_devices({item.message.device_id for item in items})
     known: list[_Item] = []
@@ -742,7 +739,7 @@ def may_acknowledge(user: User, alert: Alert) -> bool:
     )
 
 
-@transaction.atomic
+@service
 def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
     try:
         alert = Alert.objects.select_for_update().get(pk=alert_id)
@@ -774,7 +771,7 @@ def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
     return alert
 
 
-@transaction.atomic
+@service
 def escalate(alert_id: UUID | str, now: dt.datetime | None = None) -> Alert | None:
     """Move one unacknowledged alert to the next level; None if it no longer needs it."""
     now = now or timezone.now()
@@ -823,7 +820,7 @@ def check_offline(now: dt.datetime | None = None) -> list[Alert]:
     return alerts
 
 
-@transaction.atomic
+@service
 def _mark_offline(device_pk: UUID, now: dt.datetime, config: TelemetryConfig) -> list[Alert]:
     device = TelemetryDevice.objects.select_for_update().get(pk=device_pk)
     if device.status != DeviceStatus.ONLINE:
@@ -836,7 +833,7 @@ def _mark_offline(device_pk: UUID, now: dt.datetime, config: TelemetryConfig) ->
     return [_raise_alert(device, event, spec, now, config, lookups)] if event else []
 
 
-@transaction.atomic
+@service
 def purge_positions(now: dt.datetime | None = None) -> int:
     """Delete positions older than the retention period (an erasure in the ledger)."""
     now = now or timezone.now()
