@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -96,6 +97,18 @@ class TransitionTable(Mapping[tuple[str, str], Transition]):
             if key in self._rules:
                 raise ValueError(f"{name}: transition {key} is declared twice")
             self._rules[key] = rule
+
+    @classmethod
+    def from_moves(
+        cls, name: str, moves: Mapping[str, Iterable[str]], **options: Any
+    ) -> TransitionTable:
+        """A table from {source: targets} for a workflow whose moves carry no roles, citation
+        or required fields (the service decides who may make them)."""
+        return cls(
+            name,
+            (Transition(source, target) for source, targets in moves.items() for target in targets),
+            **options,
+        )
 
     # Mapping protocol: TABLE[(source, target)], TABLE.get(...), (source, target) in TABLE.
     def __getitem__(self, key: tuple[str, str]) -> Transition:

@@ -3,6 +3,8 @@ illegal move with the table's TransitionError (one test per workflow)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from haven.accounts.roles import Role
@@ -26,3 +28,58 @@ def test_protection_arrangement(make_user):
             manager, case.pk, to_status="active", version=case.version, reason="x"
         )
     assert "Referred cannot become Active" in refused.value.message_dict["to_status"][0]
+
+
+@pytest.fixture
+def oversight_clock(time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to(datetime(2025, 6, 2, 12, 0, tzinfo=UTC), tick=False)
+    return time_machine
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("oversight_clock")
+def test_complaint():
+    from haven.oversight import services, workflow
+    from tests.oversight.helpers import complaint, officer
+
+    assert isinstance(workflow.COMPLAINT_TRANSITIONS, TransitionTable)
+    assert workflow.COMPLAINT_TRANSITIONS.targets_from("closed") == []
+    user = officer()
+    item = complaint(user)  # recorded under Schedule 3
+    with pytest.raises(TransitionError) as refused:
+        services.act_on_complaint(user, item.pk, "close")
+    assert refused.value.messages == [
+        "A complaint cannot move from 'Recorded under Schedule 3' to 'Closed'"
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("oversight_clock")
+def test_misconduct_hearing():
+    from haven.oversight import services, workflow
+    from tests.oversight.helpers import hearing, officer
+
+    assert isinstance(workflow.HEARING_TRANSITIONS, TransitionTable)
+    user = officer()
+    item = hearing(user, date(2025, 1, 6))
+    with pytest.raises(TransitionError, match="A misconduct case cannot move from 'Referred'"):
+        services.advance_hearing(user, item.pk, to="final", on=date(2025, 2, 3))
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("oversight_clock")
+def test_pension_forfeiture():
+    from haven.oversight import services, workflow
+    from tests.oversight.helpers import officer
+
+    assert isinstance(workflow.FORFEITURE_TRANSITIONS, TransitionTable)
+    user = officer()
+    case = services.create_forfeiture(
+        user,
+        officer_reference="PC 1",
+        offence="Fictional",
+        ground="treason",
+        conviction_on=date(2024, 1, 10),
+    )
+    with pytest.raises(TransitionError, match="A forfeiture case cannot move"):
+        services.forfeiture_step(user, case.pk, to="implemented", on=date(2024, 6, 1))
