@@ -83,3 +83,36 @@ def test_pension_forfeiture():
     )
     with pytest.raises(TransitionError, match="A forfeiture case cannot move"):
         services.forfeiture_step(user, case.pk, to="implemented", on=date(2024, 6, 1))
+
+
+@pytest.mark.django_db
+def test_asset_state():
+    from haven.equipment import services
+    from haven.equipment.models import MANUAL_TRANSITIONS, Asset
+    from tests.equipment.helpers import make_asset, supervisor
+
+    assert isinstance(MANUAL_TRANSITIONS, TransitionTable)
+    assert MANUAL_TRANSITIONS.targets_from("deployed") == []  # only through the custody chain
+    boss = supervisor()
+    asset = make_asset(boss)  # in stock
+    with pytest.raises(TransitionError) as refused:
+        services.change_state(boss, asset.pk, "deployed", "try to skip the custody chain")
+    assert refused.value.message_dict == {
+        "state": ["An asset that is in stock cannot be set to deployed"]
+    }
+    assert Asset.objects.get(pk=asset.pk).state == "in_stock"
+
+
+@pytest.mark.django_db
+def test_deployment_status():
+    from haven.equipment import services
+    from tests.equipment.helpers import make_deployment, supervisor
+
+    assert isinstance(services.STATUS_MOVES, TransitionTable)
+    boss = supervisor()
+    deployment = make_deployment(boss)
+    with pytest.raises(TransitionError) as refused:
+        services.set_status(boss, deployment.pk, "completed", outcome="done")
+    assert refused.value.message_dict == {
+        "status": ["A planned deployment cannot become completed"]
+    }
