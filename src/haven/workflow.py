@@ -156,16 +156,19 @@ class TransitionTable(Mapping[tuple[str, str], Transition]):
     def field_message(self, name: str) -> str:
         return self._field_messages.get(name, f"Enter the {name.replace('_', ' ')}")
 
-    def refusal(self, source: str, target: str) -> TransitionError:
-        """The error for a move the table does not list."""
-        if self._refusal is not None:
+    def refusal(self, source: str, target: str, message: str | None = None) -> TransitionError:
+        """The error for a move the table does not list (worded by ``message`` if given)."""
+        if message is not None:
+            text = message
+        elif self._refusal is not None:
             text = self._refusal(self, source, target)
         else:
             text = (
                 f"A {self.name} cannot move from '{self.label(source)}' to '{self.label(target)}'"
             )
-        message: str | dict[str, str] = {self.field: text} if self.field else text
-        return TransitionError(message, source=source, target=target)
+        return TransitionError(
+            {self.field: text} if self.field else text, source=source, target=target
+        )
 
     def check(
         self,
@@ -173,13 +176,16 @@ class TransitionTable(Mapping[tuple[str, str], Transition]):
         target: str,
         roles: Iterable[str] | None = None,
         data: Mapping[str, object] | None = None,
+        *,
+        message: str | None = None,
     ) -> Transition:
         """The rule for moving ``source`` to ``target``, or TransitionError: the move is not in
-        the table; ``roles`` (if given) hold none of the move's roles; ``data`` (if given) leaves
-        a required field blank (all of them are reported, each against its field)."""
+        the table (worded by ``message`` if the caller knows better, e.g. the version number);
+        ``roles`` (if given) hold none of the move's roles; ``data`` (if given) leaves a required
+        field blank (all of them are reported, each against its field)."""
         rule = self._rules.get((source, target))
         if rule is None:
-            raise self.refusal(source, target)
+            raise self.refusal(source, target, message)
         if roles is not None and not rule.permits(roles):
             text = (
                 f"Your role does not allow a {self.name} to move from "

@@ -116,3 +116,49 @@ def test_deployment_status():
     assert refused.value.message_dict == {
         "status": ["A planned deployment cannot become completed"]
     }
+
+
+@pytest.mark.django_db
+def test_risk_assessment():
+    from haven.risk import services
+    from haven.risk.models import ASSESSMENT_TRANSITIONS
+    from tests.risk.helpers import draft, make_team
+
+    assert isinstance(ASSESSMENT_TRANSITIONS, TransitionTable)
+    assert ASSESSMENT_TRANSITIONS.targets_for({Role.PROTECTION_MANAGER}, "approved") == [
+        "superseded"
+    ]
+    team = make_team()
+    assessment = draft(team)
+    with pytest.raises(TransitionError) as refused:
+        services.approve_assessment(team.manager, assessment.pk)
+    assert refused.value.messages == [
+        "Only a submitted assessment can be approved; version 1 is draft"
+    ]
+
+
+@pytest.mark.django_db
+def test_protective_measure():
+    from django.core.exceptions import ValidationError
+
+    from haven.risk import services
+    from haven.risk.models import MEASURE_TRANSITIONS
+    from tests.risk.helpers import make_team
+
+    assert isinstance(MEASURE_TRANSITIONS, TransitionTable)
+    assert MEASURE_TRANSITIONS.targets_from("ended") == []
+    with pytest.raises(TransitionError):
+        MEASURE_TRANSITIONS.check("proposed", "agreed", roles={Role.PROTECTION_OFFICER})
+    team = make_team()
+    measure = services.add_measure(team.officer, team.case.pk, measure_type="tracker")
+    with pytest.raises(ValidationError, match="Only a manager records a measure as agreed"):
+        services.change_measure_status(
+            team.officer, measure.pk, status="agreed", reason="agreed", version=measure.version
+        )
+    measure = services.change_measure_status(
+        team.manager, measure.pk, status="declined", reason="not needed", version=measure.version
+    )
+    with pytest.raises(ValidationError, match="declined: add a new one"):
+        services.change_measure_status(
+            team.manager, measure.pk, status="proposed", reason="again", version=measure.version
+        )
