@@ -7,57 +7,15 @@ changed by configuration rather than by editing code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from haven.accounts.roles import Role
 from haven.timelimits.rules import TimeLimitRule, build_registry
+from haven.workflow import Transition, TransitionTable
 
 from .models import CaseStatus
 
 S = CaseStatus
-
-
-@dataclass(frozen=True)
-class Transition:
-    source: str
-    target: str
-    roles: frozenset[str]
-    citation: str
-    needs_factors: bool = False
-    needs_transfer: bool = False
-
-
-_MANAGERS = frozenset({Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER})
-_ASSESSORS = frozenset({Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER})
-_AUTHORISER = frozenset({Role.AUTHORISING_OFFICER})
-
-# Version 1 (in force from 2026-01-01). The arrangement state machine of DESIGN.md / rules §8.
-TRANSITIONS_VERSION = 1
-TRANSITIONS: dict[tuple[str, str], Transition] = {
-    (t.source, t.target): t
-    for t in (
-        Transition(S.REFERRED, S.ASSESSED, _ASSESSORS, "SOCPA 2005 s.82(1): assessment of risk"),
-        Transition(S.ASSESSED, S.ACCEPTED, _AUTHORISER, "SOCPA 2005 s.82(4)", needs_factors=True),
-        Transition(S.ASSESSED, S.DECLINED, _AUTHORISER, "SOCPA 2005 s.82(4)", needs_factors=True),
-        Transition(S.ACCEPTED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(3): making recorded"),
-        Transition(S.ACTIVE, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): variation"),
-        Transition(S.VARIED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(2): variation in force"),
-        Transition(S.VARIED, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): further variation"),
-        Transition(S.ACTIVE, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", needs_transfer=True),
-        Transition(S.VARIED, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", needs_transfer=True),
-        Transition(S.ACCEPTED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
-        Transition(S.ACTIVE, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
-        Transition(S.VARIED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
-        Transition(
-            S.TRANSFERRED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.84: new provider may cancel"
-        ),
-    )
-}
-
-
-def next_statuses(status: str) -> list[str]:
-    return [target for (source, target) in TRANSITIONS if source == status]
 
 
 # The four matters a provider must have regard to (SOCPA 2005 s.82(4)); each is required.
@@ -74,6 +32,66 @@ ACCEPTANCE_FACTORS: tuple[tuple[str, str], ...] = (
         "s.82(4)(d) if the person is a witness, the nature of the proceedings and the "
         "importance of the evidence (say 'not a witness' otherwise)",
     ),
+)
+FACTOR_FIELDS = tuple(field for field, _ in ACCEPTANCE_FACTORS)
+# What a s.84 transfer records: both providers' agreement and when it takes effect.
+TRANSFER_FIELDS = (
+    "receiving_provider",
+    "receiving_recorded_by",
+    "effective_date",
+    "receiving_recorded_on",
+)
+_FIELD_MESSAGES = {
+    **{
+        field: f"Record {label.split(' ', 1)[0]}: {label.split(' ', 1)[1]}"
+        for field, label in ACCEPTANCE_FACTORS
+    },
+    "receiving_provider": "Name the receiving provider",
+    "receiving_recorded_by": "Name who recorded the agreement for the receiving provider",
+    "effective_date": "Enter the date the transfer takes effect",
+    "receiving_recorded_on": "Enter the date the receiving provider recorded it",
+}
+
+_MANAGERS = frozenset({Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER})
+_ASSESSORS = frozenset({Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER})
+_AUTHORISER = frozenset({Role.AUTHORISING_OFFICER})
+
+
+def _refusal(table: TransitionTable, source: str, target: str) -> str:
+    current = table.label(source)
+    wanted = table.label(target) if target in table.labels else repr(target)
+    options = [table.label(t) for t in table.targets_from(source)]
+    allowed = ", ".join(options) if options else "nothing (this is a final state)"
+    refused = f"A case that is {current} cannot become {wanted}."
+    return f"{refused} From {current} it can become: {allowed}."
+
+
+# Version 1 (in force from 2026-01-01). The arrangement state machine of DESIGN.md / rules §8.
+TRANSITIONS_VERSION = 1
+TRANSITIONS = TransitionTable(
+    "case",
+    (
+        Transition(S.REFERRED, S.ASSESSED, _ASSESSORS, "SOCPA 2005 s.82(1): assessment of risk"),
+        Transition(S.ASSESSED, S.ACCEPTED, _AUTHORISER, "SOCPA 2005 s.82(4)", FACTOR_FIELDS),
+        Transition(S.ASSESSED, S.DECLINED, _AUTHORISER, "SOCPA 2005 s.82(4)", FACTOR_FIELDS),
+        Transition(S.ACCEPTED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(3): making recorded"),
+        Transition(S.ACTIVE, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): variation"),
+        Transition(S.VARIED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(2): variation in force"),
+        Transition(S.VARIED, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): further variation"),
+        Transition(S.ACTIVE, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", TRANSFER_FIELDS),
+        Transition(S.VARIED, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", TRANSFER_FIELDS),
+        Transition(S.ACCEPTED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
+        Transition(S.ACTIVE, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
+        Transition(S.VARIED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
+        Transition(
+            S.TRANSFERRED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.84: new provider may cancel"
+        ),
+    ),
+    labels=dict(CaseStatus.choices),
+    field="to_status",
+    refusal=_refusal,
+    field_messages=_FIELD_MESSAGES,
+    version=TRANSITIONS_VERSION,
 )
 
 # Service standards: no statute fixes these; Haven configuration, version 1.

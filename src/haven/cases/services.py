@@ -441,23 +441,6 @@ def check_duplicates(
 # --------------------------------------------------------------------------- arrangement
 
 
-class TransitionError(ValidationError):
-    pass
-
-
-def transition_error(case: Case, target: str) -> TransitionError:
-    current = CaseStatus(case.status).label
-    options = [CaseStatus(s).label for s in config.next_statuses(case.status)]
-    allowed = ", ".join(options) if options else "nothing (this is a final state)"
-    return TransitionError(
-        {
-            "to_status": f"A case that is {current} cannot become "
-            f"{CaseStatus(target).label if target in CaseStatus.values else repr(target)}. "
-            f"From {current} it can become: {allowed}."
-        }
-    )
-
-
 @service
 def change_status(
     actor: User,
@@ -473,10 +456,8 @@ def change_status(
     """Move the arrangement along its state machine, recording the s.82(3)/s.84(4) decision."""
     case = find_visible_case(actor, case_id)
     check_version(case.version, version, "case")
-    rule = config.TRANSITIONS.get((case.status, to_status))
-    if rule is None:
-        raise transition_error(case, to_status)
-    if not actor.has_role(*rule.roles):
+    rule = config.TRANSITIONS.check(case.status, to_status)
+    if not rule.permits(actor.roles):
         labels = " or ".join(sorted(Role(r).label.lower() for r in rule.roles))
         raise PermissionDenied(f"Only an {labels} can make this decision")
     errors: dict[str, str] = {}
@@ -484,32 +465,16 @@ def change_status(
     decided_on = decided_on or timezone.localdate()
     refuse_future(errors, "decided_on", decided_on, "The decision date cannot be in the future")
     factors = factors or {}
-    clean_factors: dict[str, str | None] = {}
-    for field, label in config.ACCEPTANCE_FACTORS:
-        value = (factors.get(field) or "").strip()
-        if rule.needs_factors and not value:
-            errors[field] = f"Record {label.split(' ', 1)[0]}: {label.split(' ', 1)[1]}"
-        clean_factors[field] = value or None
     transfer = transfer or {}
-    if rule.needs_transfer:
-        require_text(
-            errors,
-            "receiving_provider",
-            str(transfer.get("receiving_provider") or ""),
-            "Name the receiving provider",
-        )
-        require_text(
-            errors,
-            "receiving_recorded_by",
-            str(transfer.get("receiving_recorded_by") or ""),
-            "Name who recorded the agreement for the receiving provider",
-        )
-        for field, message in (
-            ("effective_date", "Enter the date the transfer takes effect"),
-            ("receiving_recorded_on", "Enter the date the receiving provider recorded it"),
-        ):
+    errors.update(config.TRANSITIONS.missing(rule, {**factors, **transfer}))
+    clean_factors = {
+        field: (factors.get(field) or "").strip() or None for field in config.FACTOR_FIELDS
+    }
+    transferring = rule.requires("receiving_provider")
+    if transferring:
+        for field in ("effective_date", "receiving_recorded_on"):
             if not isinstance(transfer.get(field), date):
-                errors[field] = message
+                errors[field] = config.TRANSITIONS.field_message(field)
         recorded_on = transfer.get("receiving_recorded_on")
         if isinstance(recorded_on, date):
             refuse_future(errors, "receiving_recorded_on", recorded_on, "Cannot be in the future")
@@ -532,7 +497,7 @@ def change_status(
     )
     decision.save(force_insert=True)
     details: dict[str, object] = {"from": from_status, "to": to_status, "citation": rule.citation}
-    if rule.needs_transfer:
+    if transferring:
         moved = Transfer(
             case=case,
             decision=decision,

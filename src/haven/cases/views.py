@@ -25,7 +25,7 @@ from haven.web.helpers import (
 )
 
 from . import selectors, services
-from .config import ACCEPTANCE_FACTORS, TRANSITIONS, next_statuses
+from .config import ACCEPTANCE_FACTORS, TRANSITIONS
 from .forms import (
     BreakGlassForm,
     CaseEditForm,
@@ -110,7 +110,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             "file": case_file,
             "timeline": case_file.timeline(),
             "team": team,
-            "next_statuses": [(s, CaseStatus(s).label) for s in next_statuses(case.status)],
+            "next_statuses": TRANSITIONS.choices_from(case.status),
             "purpose_label": Purpose(purpose).label,
             "may_see_identity": selectors.policy.may_read_identity(user, OBJECT_TYPE, case.pk),
             "may_manage": selectors.policy.may_grant(user, OBJECT_TYPE, case.pk),
@@ -359,15 +359,15 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     target = request.POST.get("to_status") or request.GET.get("to") or ""
-    options = next_statuses(case.status)
+    options = TRANSITIONS.targets_from(case.status)
     if target not in options and options:
         target = options[0]
-    rule = TRANSITIONS.get((case.status, target))
+    rule = TRANSITIONS.rule(case.status, target)
     form = DecisionForm(
         request.POST or None,
         initial={"version": case.version, "to_status": target, "decided_on": timezone.localdate()},
     )
-    form.fields["to_status"].choices = [(s, CaseStatus(s).label) for s in options] or [  # type: ignore[attr-defined]
+    form.fields["to_status"].choices = TRANSITIONS.choices_from(case.status) or [  # type: ignore[attr-defined]
         ("", "No further change is possible")
     ]
     if request.method == "POST" and form.is_valid():

@@ -221,11 +221,11 @@ class Builder:
             for source, target in zip(path, path[1:], strict=False):
                 when = when + timedelta(days=rng.randint(1, 20))
                 rule = TRANSITIONS[(source, target)]
-                maker = team["authoriser"] if rule.needs_factors else team["manager"]
+                maker = team["authoriser"] if rule.requires("factor_risk") else team["manager"]
                 if target == "assessed":
                     maker = team["officer"]
                 factors = {}
-                if rule.needs_factors:
+                if rule.requires("factor_risk"):
                     factors = {
                         "factor_risk": "Credible fictional threat",
                         "factor_cost": "Within budget",
@@ -245,7 +245,7 @@ class Builder:
                     **factors,
                 )
                 rows["decisions"].append(decision)
-                if rule.needs_transfer:
+                if rule.requires("receiving_provider"):
                     rows["transfers"].append(
                         Transfer(
                             id=uuid.uuid4(),

@@ -19,6 +19,7 @@ from django.utils.functional import cached_property
 from haven.access import policy
 from haven.access.models import Classified, TeamRole
 from haven.vault.fields import EncryptedJSONField, EncryptedTextField
+from haven.workflow import TransitionTable
 
 if TYPE_CHECKING:
     from haven.accounts.models import User
@@ -54,24 +55,39 @@ class AssetState(models.TextChoices):
     DESTROYED = "destroyed", "Destroyed"
 
 
+def _asset_refusal(table: TransitionTable, source: str, target: str) -> str:
+    wanted = table.label(target).lower() if target in table.labels else target
+    return f"An asset that is {table.label(source).lower()} cannot be set to {wanted}"
+
+
 # Transitions a supervisor may make by hand. DEPLOYED and RECOVERED happen only through the
 # chain of custody (deploying and recovering an asset on a deployment).
-MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
-    AssetState.PROCURED: frozenset({AssetState.IN_STOCK, AssetState.RETIRED}),
-    AssetState.IN_STOCK: frozenset(
-        {AssetState.CONFIGURED, AssetState.MAINTENANCE, AssetState.RETIRED}
-    ),
-    AssetState.CONFIGURED: frozenset({AssetState.IN_STOCK, AssetState.MAINTENANCE}),
-    AssetState.DEPLOYED: frozenset(),
-    AssetState.RECOVERED: frozenset(
-        {AssetState.IN_STOCK, AssetState.MAINTENANCE, AssetState.RETIRED, AssetState.DESTROYED}
-    ),
-    AssetState.MAINTENANCE: frozenset(
-        {AssetState.IN_STOCK, AssetState.CONFIGURED, AssetState.RETIRED, AssetState.DESTROYED}
-    ),
-    AssetState.RETIRED: frozenset({AssetState.DESTROYED}),
-    AssetState.DESTROYED: frozenset(),
-}
+MANUAL_TRANSITIONS = TransitionTable.from_moves(
+    "asset",
+    {
+        AssetState.PROCURED: (AssetState.IN_STOCK, AssetState.RETIRED),
+        AssetState.IN_STOCK: (AssetState.CONFIGURED, AssetState.MAINTENANCE, AssetState.RETIRED),
+        AssetState.CONFIGURED: (AssetState.IN_STOCK, AssetState.MAINTENANCE),
+        AssetState.DEPLOYED: (),
+        AssetState.RECOVERED: (
+            AssetState.IN_STOCK,
+            AssetState.MAINTENANCE,
+            AssetState.RETIRED,
+            AssetState.DESTROYED,
+        ),
+        AssetState.MAINTENANCE: (
+            AssetState.IN_STOCK,
+            AssetState.CONFIGURED,
+            AssetState.RETIRED,
+            AssetState.DESTROYED,
+        ),
+        AssetState.RETIRED: (AssetState.DESTROYED,),
+        AssetState.DESTROYED: (),
+    },
+    labels=dict(AssetState.choices),
+    field="state",
+    refusal=_asset_refusal,
+)
 DEPLOYABLE_STATES = frozenset({AssetState.IN_STOCK, AssetState.CONFIGURED})
 OUT_OF_SERVICE = frozenset({AssetState.RETIRED, AssetState.DESTROYED})
 

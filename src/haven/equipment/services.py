@@ -23,6 +23,7 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency import references
 from haven.concurrency.transactions import service
+from haven.workflow import TransitionTable
 
 from . import selectors
 from .models import (
@@ -165,12 +166,7 @@ def change_state(actor: User, asset_id: UUID | str, new_state: str, reason: str)
     asset = _locked_asset(asset_id)
     if not reason.strip():
         raise _fail("reason", "Say why the state is changing")
-    if new_state not in MANUAL_TRANSITIONS.get(asset.state, frozenset()):
-        raise _fail(
-            "state",
-            f"An asset that is {asset.get_state_display().lower()} cannot be set to "
-            f"{_state_label(new_state)}",
-        )
+    MANUAL_TRANSITIONS.check(asset.state, new_state)
     if asset.holder_id is not None and new_state in OUT_OF_SERVICE:
         raise _fail("state", f"{asset.holder} still holds this asset: return it to the store first")
     old = asset.state
@@ -187,10 +183,6 @@ def change_state(actor: User, asset_id: UUID | str, new_state: str, reason: str)
         details={"from": old, "to": new_state},
     )
     return asset
-
-
-def _state_label(state: str) -> str:
-    return AssetState(state).label.lower() if state in AssetState.values else state
 
 
 def _locked_asset(asset_id: UUID | str) -> Asset:
@@ -650,12 +642,20 @@ def assign_kit(actor: User, deployment_id: UUID | str, kit: KitList) -> list[Dep
     return [assign_asset(actor, deployment_id, asset) for asset in kit.assets.all()]
 
 
-STATUS_MOVES: dict[str, set[str]] = {
-    DeploymentStatus.PLANNED: {DeploymentStatus.LIVE, DeploymentStatus.CANCELLED},
-    DeploymentStatus.LIVE: {DeploymentStatus.COMPLETED},
-    DeploymentStatus.COMPLETED: set(),
-    DeploymentStatus.CANCELLED: set(),
-}
+STATUS_MOVES = TransitionTable.from_moves(
+    "deployment",
+    {
+        DeploymentStatus.PLANNED: (DeploymentStatus.LIVE, DeploymentStatus.CANCELLED),
+        DeploymentStatus.LIVE: (DeploymentStatus.COMPLETED,),
+        DeploymentStatus.COMPLETED: (),
+        DeploymentStatus.CANCELLED: (),
+    },
+    labels=dict(DeploymentStatus.choices),
+    field="status",
+    refusal=lambda table, source, target: (
+        f"A {table.label(source).lower()} deployment cannot become {target}"
+    ),
+)
 
 
 @service
@@ -663,11 +663,7 @@ def set_status(
     actor: User, deployment_id: UUID | str, status: str, outcome: str = ""
 ) -> Deployment:
     deployment = selectors.deployment_for_management(actor, deployment_id)
-    if status not in STATUS_MOVES.get(deployment.status, set()):
-        raise _fail(
-            "status",
-            f"A {deployment.get_status_display().lower()} deployment cannot become {status}",
-        )
+    STATUS_MOVES.check(deployment.status, status)
     if status == DeploymentStatus.COMPLETED:
         if not outcome.strip():
             raise _fail("outcome", "Record the outcome")

@@ -127,7 +127,7 @@ def _review_body(
 
 
 def _move(complaint: Complaint, target: str, user: User | None, note: str = "") -> None:
-    workflow.check(workflow.COMPLAINT_TRANSITIONS, complaint.status, target, "complaint")
+    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, target)
     ComplaintEvent.objects.create(
         complaint=complaint, actor=user, from_status=complaint.status, to_status=target, note=note
     )
@@ -231,7 +231,7 @@ def act_on_complaint(
         raise _refuse("action", "Choose an action")
     complaint = _locked_complaint(complaint_id)
     target = workflow.SIMPLE_COMPLAINT_ACTIONS[action][0]
-    workflow.check(workflow.COMPLAINT_TRANSITIONS, complaint.status, target, "complaint")
+    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, target)
     if (
         target == ComplaintStatus.HANDLED
         and complaint.reg4_criteria
@@ -295,12 +295,7 @@ def record_outcome(
     user: User | None, complaint_id: UUID | str, *, outcome: str, notice_on: date
 ) -> Complaint:
     complaint = _locked_complaint(complaint_id)
-    workflow.check(
-        workflow.COMPLAINT_TRANSITIONS,
-        complaint.status,
-        ComplaintStatus.OUTCOME_NOTIFIED,
-        "complaint",
-    )
+    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, ComplaintStatus.OUTCOME_NOTIFIED)
     if outcome not in Outcome.values:
         raise _refuse("outcome", "Choose the outcome")
     _not_future("notice_on", notice_on, "The notice date")
@@ -373,9 +368,7 @@ def record_review_application(
             "The IOPC is the relevant review body for this complaint: forward the application "
             "to the IOPC and tell the applicant (Sch 3 para 32)",
         )
-    workflow.check(
-        workflow.COMPLAINT_TRANSITIONS, complaint.status, ComplaintStatus.REVIEW_WINDOW, "complaint"
-    )
+    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, ComplaintStatus.REVIEW_WINDOW)
     assert complaint.outcome_notice_on is not None
     _not_future("received_on", received_on, "The date received")
     _not_before(
@@ -664,7 +657,7 @@ def advance_hearing(
     hearing = MisconductHearing.objects.select_for_update().get(pk=hearing_id)
     if to not in HearingStatus.values:
         raise _refuse("to", "Choose the next stage")
-    workflow.check(workflow.HEARING_TRANSITIONS, hearing.status, to, "misconduct case")
+    workflow.HEARING_TRANSITIONS.check(hearing.status, to)
     _not_before("on", on, hearing.referral_date, "The date cannot be before the referral")
     if to == HearingStatus.NOTICE:
         _not_future("on", on, "The notice date")
@@ -968,7 +961,7 @@ def forfeiture_step(
     case = PensionForfeiture.objects.select_for_update().get(pk=forfeiture_id)
     if to not in ForfeitureStatus.values:
         raise _refuse("to", "Choose the next step")
-    workflow.check(workflow.FORFEITURE_TRANSITIONS, case.status, to, "forfeiture case")
+    workflow.FORFEITURE_TRANSITIONS.check(case.status, to)
     _not_future("on", on, "The date")
     previous = {
         ForfeitureStatus.PSA_DECISION: case.conviction_on,

@@ -138,7 +138,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
 def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     item = selectors.get_complaint(_user(request), complaint_id)
-    allowed = workflow.COMPLAINT_TRANSITIONS[item.status]
+    allowed = workflow.COMPLAINT_TRANSITIONS.targets_from(item.status)
     actions = [
         (code, label)
         for code, (target, label) in workflow.SIMPLE_COMPLAINT_ACTIONS.items()
@@ -362,7 +362,7 @@ def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
     item = selectors.get_hearing(user, hearing_id)
     which = request.POST.get("form", "") if request.method == "POST" else ""
     posted = request.POST if request.method == "POST" else None
-    allowed = sorted(workflow.HEARING_TRANSITIONS[item.status])
+    allowed = sorted(workflow.HEARING_TRANSITIONS.targets_from(item.status))
     panel = forms.AppointPanelForm(posted if which == "panel" else None, hearing=item, prefix="p")
     member = forms.AppointMemberForm(
         posted if which == "member" else None, hearing=item, prefix="m"
@@ -466,7 +466,7 @@ def forfeitures(request: HttpRequest) -> HttpResponse:
 def forfeiture(request: HttpRequest, forfeiture_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.get_forfeiture(user, forfeiture_id)
-    allowed = sorted(workflow.FORFEITURE_TRANSITIONS[item.status])
+    allowed = sorted(workflow.FORFEITURE_TRANSITIONS.targets_from(item.status))
     form = forms.ForfeitureStepForm(request.POST or None, allowed=allowed)
     if request.method == "POST" and _submit(
         form, lambda d: services.forfeiture_step(user, item.pk, **d)

@@ -17,7 +17,9 @@ from django.db import models
 from django.utils import timezone
 
 from haven.access.models import Classified
+from haven.accounts.roles import Role
 from haven.vault.fields import EncryptedJSONField, EncryptedTextField
+from haven.workflow import Transition, TransitionTable
 
 from .config import NDM_STAGES
 
@@ -33,6 +35,28 @@ class Status(models.TextChoices):
 
 EDITABLE = (Status.DRAFT, Status.RETURNED)
 OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
+
+# Approval by the case's manager, then endorsement by its authorising officer (DESIGN.md); no
+# statute fixes these steps. Who acts is also checked against the case team by the services.
+# Superseding and restoring happen only as part of approving or returning another version.
+_MANAGER = frozenset({Role.PROTECTION_MANAGER})
+_AUTHORISER = frozenset({Role.AUTHORISING_OFFICER})
+ASSESSMENT_TRANSITIONS = TransitionTable(
+    "risk assessment",
+    (
+        Transition(Status.DRAFT, Status.SUBMITTED),
+        Transition(Status.RETURNED, Status.SUBMITTED),
+        Transition(Status.SUBMITTED, Status.APPROVED, _MANAGER),
+        Transition(Status.SUBMITTED, Status.RETURNED, _MANAGER),
+        Transition(Status.APPROVED, Status.ENDORSED, _AUTHORISER),
+        Transition(Status.APPROVED, Status.RETURNED, _AUTHORISER),
+        Transition(Status.APPROVED, Status.SUPERSEDED),
+        Transition(Status.ENDORSED, Status.SUPERSEDED),
+        Transition(Status.SUPERSEDED, Status.APPROVED),
+        Transition(Status.SUPERSEDED, Status.ENDORSED),
+    ),
+    labels=dict(Status.choices),
+)
 
 
 class RiskAssessment(Classified):
@@ -245,6 +269,27 @@ class MeasureStatus(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
     ENDED = "ended", "Ended"
     DECLINED = "declined", "Declined"
+
+
+FINAL_MEASURE_STATUSES = (MeasureStatus.ENDED, MeasureStatus.DECLINED)
+# A measure moves freely until it is ended or declined; only a manager records it as agreed by
+# the management team (local policy, no statute).
+MEASURE_TRANSITIONS = TransitionTable(
+    "measure",
+    (
+        Transition(
+            source,
+            target,
+            frozenset({Role.PROTECTION_MANAGER}) if target == MeasureStatus.AGREED else frozenset(),
+        )
+        for source in MeasureStatus.values
+        if source not in FINAL_MEASURE_STATUSES
+        for target in MeasureStatus.values
+        if target != source
+    ),
+    labels=dict(MeasureStatus.choices),
+    field="status",
+)
 
 
 class ProtectiveMeasure(models.Model):

@@ -29,7 +29,9 @@ from haven.concurrency.transactions import service
 
 from . import config
 from .models import (
+    ASSESSMENT_TRANSITIONS,
     EDITABLE,
+    MEASURE_TRANSITIONS,
     OPEN,
     AssessmentEvent,
     DecisionLogEntry,
@@ -433,11 +435,12 @@ def approve_assessment(
     assessment = workflow_assessment(
         actor, assessment_id, Role.PROTECTION_MANAGER, TeamRole.MANAGER
     )
-    if assessment.status != Status.SUBMITTED:
-        raise ValidationError(
-            f"Only a submitted assessment can be approved; version {assessment.number} is "
-            f"{assessment.get_status_display().lower()}"
-        )
+    ASSESSMENT_TRANSITIONS.check(
+        assessment.status,
+        Status.APPROVED,
+        message=f"Only a submitted assessment can be approved; version {assessment.number} is "
+        f"{assessment.get_status_display().lower()}",
+    )
     if assessment.author_id == actor.pk:
         raise ValidationError("You wrote this assessment: another manager must approve it")
     today = timezone.localdate()
@@ -507,13 +510,14 @@ def endorse_assessment(
     assessment = workflow_assessment(
         actor, assessment_id, Role.AUTHORISING_OFFICER, TeamRole.AUTHORISING
     )
-    if assessment.status != Status.APPROVED:
-        if assessment.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED):
-            raise ValidationError("A manager must approve this assessment before it is endorsed")
-        raise ValidationError(
-            f"Version {assessment.number} is {assessment.get_status_display().lower()}: "
-            "only an approved version can be endorsed"
-        )
+    ASSESSMENT_TRANSITIONS.check(
+        assessment.status,
+        Status.ENDORSED,
+        message="A manager must approve this assessment before it is endorsed"
+        if assessment.status in OPEN
+        else f"Version {assessment.number} is {assessment.get_status_display().lower()}: "
+        "only an approved version can be endorsed",
+    )
     if assessment.author_id == actor.pk:
         raise ValidationError(
             "You wrote this assessment: another authorising officer must endorse it"
@@ -540,12 +544,14 @@ def return_assessment(actor: User, assessment_id: UUID | str, comments: str) -> 
     as_authoriser = actor.has_role(Role.AUTHORISING_OFFICER) and TeamRole.AUTHORISING in roles
     if not (as_manager or as_authoriser):
         raise PermissionDenied("Only the case's manager or authorising officer can return it")
+    acting_as = {Role.PROTECTION_MANAGER} if as_manager else set()
+    acting_as |= {Role.AUTHORISING_OFFICER} if as_authoriser else set()
     errors: dict[str, str] = {}
     comments = check_text(errors, "comments", comments, "Say what needs to change")
-    if assessment.status == Status.SUBMITTED and as_manager:
-        pass
-    elif assessment.status == Status.APPROVED and as_authoriser:
-        restore_previous(actor, assessment)
+    rule = ASSESSMENT_TRANSITIONS.rule(assessment.status, Status.RETURNED)
+    if rule is not None and rule.permits(acting_as):
+        if assessment.status == Status.APPROVED:
+            restore_previous(actor, assessment)
     else:
         errors.setdefault(
             "comments",
@@ -691,9 +697,6 @@ def add_measure(
     return measure
 
 
-FINAL_MEASURE_STATUSES = (MeasureStatus.ENDED, MeasureStatus.DECLINED)
-
-
 @service
 def change_measure_status(
     actor: User, measure_id: UUID | str, *, status: str, reason: str, version: int
@@ -702,13 +705,14 @@ def change_measure_status(
     require_drafter(actor)
     errors: dict[str, str] = {}
     reason = check_text(errors, "reason", reason, "Give the reason for the change")
+    rule = MEASURE_TRANSITIONS.rule(measure.status, status)
     if status not in MeasureStatus.values:
         errors["status"] = "Choose the new status"
     elif status == measure.status:
         errors["status"] = f"The measure is already {measure.get_status_display().lower()}"
-    elif measure.status in FINAL_MEASURE_STATUSES:
+    elif rule is None:  # ended or declined: nothing follows
         errors["status"] = f"The measure is {measure.get_status_display().lower()}: add a new one"
-    elif status == MeasureStatus.AGREED and not actor.has_role(Role.PROTECTION_MANAGER):
+    elif not rule.permits(actor.roles):
         errors["status"] = "Only a manager records a measure as agreed by the management team"
     if errors:
         raise ValidationError(errors)

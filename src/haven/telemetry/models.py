@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from haven.vault.fields import EncryptedJSONField
+from haven.workflow import TransitionTable
 
 DEVICE = "telemetry_device"
 ALERT = "telemetry_alert"
@@ -213,6 +214,16 @@ class AlertStatus(models.TextChoices):
 
 
 OPEN_ALERT_STATUSES = (AlertStatus.RAISED, AlertStatus.ESCALATED)
+# An open alert escalates (again, level by level) until someone on call acknowledges it; who may
+# acknowledge is decided by the service (the recipients, or a supervisor). No statute applies.
+ALERT_TRANSITIONS = TransitionTable.from_moves(
+    "alert",
+    {
+        AlertStatus.RAISED: (AlertStatus.ESCALATED, AlertStatus.ACKNOWLEDGED),
+        AlertStatus.ESCALATED: (AlertStatus.ESCALATED, AlertStatus.ACKNOWLEDGED),
+    },
+    labels=dict(AlertStatus.choices),
+)
 
 
 class Alert(models.Model):

@@ -36,6 +36,7 @@ from . import rows
 from .config import TelemetryConfig, get_config
 from .models import (
     ALERT,
+    ALERT_TRANSITIONS,
     DEVICE,
     GEOFENCE,
     OPEN_ALERT_STATUSES,
@@ -747,7 +748,7 @@ def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
         raise AlertNotFound("No such alert") from missing
     if not may_acknowledge(actor, alert):
         raise AlertNotFound("No such alert")
-    if alert.status == AlertStatus.ACKNOWLEDGED:
+    if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.ACKNOWLEDGED):
         raise ConflictError("This alert was already acknowledged")
     now = timezone.now()
     AlertAcknowledgement.objects.create(alert=alert, user=actor, at=now, note=note.strip()[:500])
@@ -777,7 +778,9 @@ def escalate(alert_id: UUID | str, now: dt.datetime | None = None) -> Alert | No
     now = now or timezone.now()
     config = get_config()
     alert = Alert.objects.select_for_update().select_related("device").filter(pk=alert_id).first()
-    if alert is None or alert.status not in OPEN_ALERT_STATUSES or alert.escalate_at is None:
+    if alert is None or alert.escalate_at is None:
+        return None
+    if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.ESCALATED):
         return None
     if alert.escalate_at > now:
         return None
