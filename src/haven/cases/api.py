@@ -274,7 +274,7 @@ def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> 
     return HttpResponse(content, content_type="text/csv; charset=utf-8")
 
 
-class DecisionIn(Schema):
+class ArrangementDecisionIn(Schema):
     to_status: str = Field(..., max_length=20)
     version: int
     reason: str = Text
@@ -290,7 +290,7 @@ class DecisionIn(Schema):
     receiving_recorded_on: date | None = None
 
 
-class DecisionOut(Schema):
+class ArrangementDecisionOut(Schema):
     id: UUID
     from_status: str
     to_status: str
@@ -309,9 +309,13 @@ class DecisionOut(Schema):
 
 
 @router.post(
-    "/cases/{case_id}/decisions", response={201: DecisionOut}, summary="Change arrangement status"
+    "/cases/{case_id}/decisions",
+    response={201: ArrangementDecisionOut},
+    summary="Change arrangement status",
 )
-def decide(request: AuthenticatedRequest, case_id: UUID, payload: DecisionIn) -> tuple[int, object]:
+def decide(
+    request: AuthenticatedRequest, case_id: UUID, payload: ArrangementDecisionIn
+) -> tuple[int, object]:
     user = request.user
     data = payload.dict()
     factors = {k: data.pop(k) for k in list(data) if k.startswith("factor_")}
@@ -331,7 +335,9 @@ def decide(request: AuthenticatedRequest, case_id: UUID, payload: DecisionIn) ->
     return 201, decision
 
 
-@router.get("/cases/{case_id}/decisions", response=list[DecisionOut], summary="Decision record")
+@router.get(
+    "/cases/{case_id}/decisions", response=list[ArrangementDecisionOut], summary="Decision record"
+)
 def list_decisions(request: AuthenticatedRequest, case_id: UUID) -> object:
     return selectors.case_records(request.user, case_id, "decision", declared_purpose(request))
 

@@ -288,7 +288,7 @@ class MeasureStatusIn(Schema):
     version: int
 
 
-class DecisionOut(Schema):
+class DecisionLogEntryOut(Schema):
     id: UUID
     sequence: int
     decided_at: datetime
@@ -314,7 +314,7 @@ class DecisionOut(Schema):
         return obj.corrects.sequence if obj.corrects else None
 
 
-class DecisionIn(Schema):
+class DecisionLogEntryIn(Schema):
     decided_at: datetime
     decision_maker: str | None = Field(None, max_length=150, description="username; you by default")
     ndm_stage: str = Field(..., max_length=12)
@@ -568,7 +568,7 @@ def change_measure_status(
 # --------------------------------------------------------------------------- decision log
 
 
-@router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionOut])
+@router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionLogEntryOut])
 def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
     user = request.user
     return selectors.decision_log(user, risk_case_id, declared_purpose(request))
@@ -576,11 +576,11 @@ def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]
 
 @router.post(
     "/risk/cases/{risk_case_id}/decision-log",
-    response={201: DecisionOut},
+    response={201: DecisionLogEntryOut},
     summary="Append an entry (a correction references the entry it corrects)",
 )
 def record_decision(
-    request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionIn
+    request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionLogEntryIn
 ) -> tuple[int, Any]:
     user = request.user
     data = payload.dict()
