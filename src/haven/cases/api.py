@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
@@ -160,9 +160,7 @@ def get_identity(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/grants", response={201: dict}, summary="Grant time-limited access")
-def grant_access(
-    request: AuthenticatedRequest, case_id: UUID, payload: GrantIn
-) -> tuple[int, dict]:
+def grant_access(request: AuthenticatedRequest, case_id: UUID, payload: GrantIn) -> Status[dict]:
     grantee = User.objects.filter(username=payload.username, is_active=True).first()
     if grantee is None:
         raise HttpError(422, f"No active account {payload.username!r}")
@@ -172,16 +170,16 @@ def grant_access(
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"expires_at": grant.expires_at.isoformat()}
+    return Status(201, {"expires_at": grant.expires_at.isoformat()})
 
 
 @router.post("/break-glass", response={201: dict}, summary="Emergency access for managers")
-def break_glass(request: AuthenticatedRequest, payload: BreakGlassIn) -> tuple[int, dict]:
+def break_glass(request: AuthenticatedRequest, payload: BreakGlassIn) -> Status[dict]:
     try:
         case = services.break_glass(request.user, payload.reference, payload.reason)
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"id": str(case.pk), "reference": case.reference}
+    return Status(201, {"id": str(case.pk), "reference": case.reference})
 
 
 @router.put("/cases/{case_id}/identity", response=IdentityOut, summary="Record the identity link")
@@ -236,9 +234,7 @@ def account(username: str | None, field: str) -> User | None:
     response={201: ReferralOut, 200: ReferralOut},
     summary="Record a referral (warns about possible duplicates first)",
 )
-def create_referral(
-    request: AuthenticatedRequest, payload: ReferralIn
-) -> tuple[int, dict[str, Any]]:
+def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Status[dict[str, Any]]:
     user = request.user
     if not user.has_role("protection_officer", "protection_manager"):
         raise HttpError(403, "Only protection officers and managers record referrals")
@@ -246,13 +242,13 @@ def create_referral(
     if not payload.confirm_duplicate:
         report = services.check_duplicates(user, payload.subject_name, payload.subject_dob)
         if report.any:
-            return 200, {"case": None, "duplicates": report.as_dict()}
+            return Status(200, {"case": None, "duplicates": report.as_dict()})
     manager = account(payload.manager, "manager")
     authoriser = account(payload.authoriser, "authoriser")
     case = attempt(
         lambda: services.create_case(user, manager=manager, authoriser=authoriser, **data)
     )
-    return 201, {"case": case, "duplicates": None}
+    return Status(201, {"case": case, "duplicates": None})
 
 
 @router.get("/triage", response=CasePage, summary="Referrals awaiting assessment or decision")
@@ -315,7 +311,7 @@ class ArrangementDecisionOut(Schema):
 )
 def decide(
     request: AuthenticatedRequest, case_id: UUID, payload: ArrangementDecisionIn
-) -> tuple[int, object]:
+) -> Status[object]:
     user = request.user
     data = payload.dict()
     factors = {k: data.pop(k) for k in list(data) if k.startswith("factor_")}
@@ -332,7 +328,7 @@ def decide(
     decision = attempt(
         lambda: services.change_status(user, case_id, factors=factors, transfer=transfer, **data)
     )
-    return 201, decision
+    return Status(201, decision)
 
 
 @router.get(
@@ -351,10 +347,10 @@ class JointProviderIn(Schema):
 @router.post("/cases/{case_id}/joint-providers", response={201: dict}, summary="s.83 joint")
 def add_joint_provider(
     request: AuthenticatedRequest, case_id: UUID, payload: JointProviderIn
-) -> tuple[int, dict]:
+) -> Status[dict]:
     user = request.user
     joint = attempt(lambda: services.add_joint_provider(user, case_id, **payload.dict()))
-    return 201, {"id": str(joint.pk), "provider": joint.provider}
+    return Status(201, {"id": str(joint.pk), "provider": joint.provider})
 
 
 class TimelineOut(Schema):
@@ -405,11 +401,9 @@ def list_people(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/people", response={201: PersonOut}, summary="Add a person")
-def add_person(
-    request: AuthenticatedRequest, case_id: UUID, payload: PersonIn
-) -> tuple[int, object]:
+def add_person(request: AuthenticatedRequest, case_id: UUID, payload: PersonIn) -> Status[object]:
     user = request.user
-    return 201, attempt(lambda: services.add_person(user, case_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_person(user, case_id, **payload.dict())))
 
 
 @router.patch(
@@ -454,9 +448,9 @@ def list_locations(request: AuthenticatedRequest, case_id: UUID) -> object:
 @router.post("/cases/{case_id}/locations", response={201: LocationOut}, summary="Add a location")
 def add_location(
     request: AuthenticatedRequest, case_id: UUID, payload: LocationIn
-) -> tuple[int, object]:
+) -> Status[object]:
     user = request.user
-    return 201, attempt(lambda: services.add_location(user, case_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_location(user, case_id, **payload.dict())))
 
 
 class ContactIn(Schema):
@@ -485,11 +479,9 @@ def list_contacts(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/contacts", response={201: ContactOut}, summary="Log a contact")
-def add_contact(
-    request: AuthenticatedRequest, case_id: UUID, payload: ContactIn
-) -> tuple[int, object]:
+def add_contact(request: AuthenticatedRequest, case_id: UUID, payload: ContactIn) -> Status[object]:
     user = request.user
-    return 201, attempt(lambda: services.log_contact(user, case_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.log_contact(user, case_id, **payload.dict())))
 
 
 class TaskIn(Schema):
@@ -538,11 +530,11 @@ def list_tasks(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/tasks", response={201: TaskOut}, summary="Set a task or review")
-def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> tuple[int, object]:
+def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> Status[object]:
     user = request.user
     data = payload.dict()
     owner = account(data.pop("owner"), "owner")
-    return 201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data))
+    return Status(201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data)))
 
 
 @router.post(
@@ -558,13 +550,14 @@ def complete_task(
 @router.post(
     "/cases/{case_id}/escalations", response={201: TaskOut}, summary="Escalate to a manager"
 )
-def escalate(
-    request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn
-) -> tuple[int, object]:
+def escalate(request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn) -> Status[object]:
     user = request.user
     manager = account(payload.manager, "manager")
-    return 201, attempt(
-        lambda: services.escalate(user, case_id, question=payload.question, manager=manager)
+    return Status(
+        201,
+        attempt(
+            lambda: services.escalate(user, case_id, question=payload.question, manager=manager)
+        ),
     )
 
 
@@ -615,17 +608,20 @@ def list_documents(request: AuthenticatedRequest, case_id: UUID) -> object:
 )
 def upload_document(
     request: AuthenticatedRequest, case_id: UUID, payload: DocumentIn
-) -> tuple[int, object]:
+) -> Status[object]:
     user = request.user
     selectors.find_visible_case(user, case_id)  # 404 before looking at the content
     try:
         data = base64.b64decode(payload.content_base64, validate=True)
     except (binascii.Error, ValueError) as error:
         raise HttpError(422, "content_base64: not valid base64") from error
-    return 201, attempt(
-        lambda: services.upload_document(
-            user, case_id, title=payload.title, filename=payload.filename, data=data
-        )
+    return Status(
+        201,
+        attempt(
+            lambda: services.upload_document(
+                user, case_id, title=payload.title, filename=payload.filename, data=data
+            )
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
@@ -178,12 +178,10 @@ def list_complaints(
 
 
 @router.post("/oversight/complaints", response={201: ComplaintOut}, summary="Record a complaint")
-def create_complaint(
-    request: AuthenticatedRequest, payload: ComplaintIn
-) -> tuple[int, dict[str, Any]]:
+def create_complaint(request: AuthenticatedRequest, payload: ComplaintIn) -> Status[dict[str, Any]]:
     user = request.user
     complaint = attempt(lambda: services.create_complaint(user, **payload.dict()))
-    return 201, _complaint_out(complaint)
+    return Status(201, _complaint_out(complaint))
 
 
 @router.get("/oversight/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")
@@ -380,9 +378,9 @@ def list_members(request: AuthenticatedRequest, kind: str = "") -> Any:
 
 
 @router.post("/oversight/panel-members", response={201: MemberOut}, summary="Add to a register")
-def add_member(request: AuthenticatedRequest, payload: MemberIn) -> tuple[int, Any]:
+def add_member(request: AuthenticatedRequest, payload: MemberIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_panel_member(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_panel_member(user, **payload.dict())))
 
 
 @router.post(
@@ -479,10 +477,10 @@ def list_hearings(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/oversight/hearings", response={201: HearingOut}, summary="Record a referral")
-def create_hearing(request: AuthenticatedRequest, payload: HearingIn) -> tuple[int, Any]:
+def create_hearing(request: AuthenticatedRequest, payload: HearingIn) -> Status[Any]:
     user = request.user
     hearing = attempt(lambda: services.create_hearing(user, **payload.dict()))
-    return 201, selectors.get_hearing(user, hearing.pk)
+    return Status(201, selectors.get_hearing(user, hearing.pk))
 
 
 @router.get("/oversight/hearings/{hearing_id}", response=HearingOut, summary="One misconduct case")
@@ -577,9 +575,9 @@ def list_tribunals(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/oversight/tribunals", response={201: TribunalOut}, summary="Record an appeal")
-def create_tribunal(request: AuthenticatedRequest, payload: TribunalIn) -> tuple[int, Any]:
+def create_tribunal(request: AuthenticatedRequest, payload: TribunalIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.create_tribunal(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.create_tribunal(user, **payload.dict())))
 
 
 @router.post(
@@ -638,9 +636,9 @@ def list_forfeitures(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/oversight/forfeitures", response={201: ForfeitureOut}, summary="Record a conviction")
-def create_forfeiture(request: AuthenticatedRequest, payload: ForfeitureIn) -> tuple[int, Any]:
+def create_forfeiture(request: AuthenticatedRequest, payload: ForfeitureIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.create_forfeiture(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.create_forfeiture(user, **payload.dict())))
 
 
 @router.post(

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.access.purposes import parse_purpose
@@ -380,9 +380,9 @@ def catalogue(request: AuthenticatedRequest) -> list[Any]:
 
 
 @router.post("/risk/catalogue", response={201: MeasureTypeOut}, summary="Add to the catalogue")
-def add_catalogue(request: AuthenticatedRequest, payload: MeasureTypeIn) -> tuple[int, Any]:
+def add_catalogue(request: AuthenticatedRequest, payload: MeasureTypeIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict())))
 
 
 # --------------------------------------------------------------------------- assessments
@@ -410,11 +410,11 @@ def reread(user: User, request: AuthenticatedRequest, assessment_id: UUID) -> Ri
 )
 def start_assessment(
     request: AuthenticatedRequest, risk_case_id: UUID, payload: AssessmentIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
     data = payload.dict(exclude_none=True)
     created = attempt(lambda: services.start_assessment(user, risk_case_id, **data))
-    return 201, reread(user, request, created.pk)
+    return Status(201, reread(user, request, created.pk))
 
 
 @router.get("/risk/assessments/{assessment_id}", response=AssessmentOut, summary="One version")
@@ -441,25 +441,29 @@ def update_assessment(
 @router.post("/risk/assessments/{assessment_id}/threats", response={201: ThreatOut})
 def add_threat(
     request: AuthenticatedRequest, assessment_id: UUID, payload: ThreatIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_threat(user, assessment_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_threat(user, assessment_id, **payload.dict())))
 
 
 @router.post("/risk/assessments/{assessment_id}/vulnerabilities", response={201: VulnerabilityOut})
 def add_vulnerability(
     request: AuthenticatedRequest, assessment_id: UUID, payload: VulnerabilityIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
+    return Status(
+        201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
+    )
 
 
 @router.post("/risk/assessments/{assessment_id}/notices", response={201: NoticeOut})
 def record_notice(
     request: AuthenticatedRequest, assessment_id: UUID, payload: NoticeIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.record_notice(user, assessment_id, **payload.dict()))
+    return Status(
+        201, attempt(lambda: services.record_notice(user, assessment_id, **payload.dict()))
+    )
 
 
 def step(request: AuthenticatedRequest, assessment_id: UUID, action: Callable[[User], Any]) -> Any:
@@ -548,13 +552,15 @@ def list_measures(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any
 @router.post("/risk/cases/{risk_case_id}/measures", response={201: MeasureOut})
 def add_measure(
     request: AuthenticatedRequest, risk_case_id: UUID, payload: MeasureIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
     data = payload.dict()
     owner = team_user(data.pop("owner"), user)
     if owner is None:
         raise HttpError(422, "owner: No such user")
-    return 201, attempt(lambda: services.add_measure(user, risk_case_id, owner=owner, **data))
+    return Status(
+        201, attempt(lambda: services.add_measure(user, risk_case_id, owner=owner, **data))
+    )
 
 
 @router.post("/risk/measures/{measure_id}/status", response=MeasureOut)
@@ -581,14 +587,15 @@ def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]
 )
 def record_decision(
     request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionLogEntryIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
     data = payload.dict()
     maker = team_user(data.pop("decision_maker"), user)
     if maker is None:
         raise HttpError(422, "decision_maker: No such user")
-    return 201, attempt(
-        lambda: services.record_decision(user, risk_case_id, decision_maker=maker, **data)
+    return Status(
+        201,
+        attempt(lambda: services.record_decision(user, risk_case_id, decision_maker=maker, **data)),
     )
 
 
