@@ -1,4 +1,5 @@
-"""The OpenAPI document a client generator reads: one shape per component name."""
+"""The OpenAPI document a client generator reads: one shape per component name, choice fields
+publish their allowed values, and a value outside the set is a 422 problem, not a 500."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from ninja.params.models import ParamModel
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
+from haven.accounts import services as account_services
+from haven.accounts.roles import Role
 from haven.api import api
+from tests.factories import UserFactory
 
 BODY_SOURCES = {"body", "form", "file"}
 
@@ -121,3 +125,81 @@ def test_case_decisions_are_documented_with_the_arrangement_decision_schema(docu
     log = "/api/risk/cases/{risk_case_id}/decision-log"
     assert body_ref(document, log, "post") == "DecisionLogEntryIn"
     assert response_ref(document, log, "get", "200") == "DecisionLogEntryOut"
+
+
+def enum_of(document: dict[str, Any], schema: str, field: str) -> set[str]:
+    """The allowed values of a field, following a $ref or an anyOf with null."""
+    components = document["components"]["schemas"]
+    details = components[schema]["properties"][field]
+    options = details.get("anyOf", [details])
+    values: set[str] = set()
+    for option in options:
+        if "$ref" in option:
+            option = components[option["$ref"].rsplit("/", 1)[-1]]
+        values.update(option.get("enum", []))
+    return values
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "expected"),
+    [
+        ("CaseOut", "status", {"referred", "active", "cancelled"}),
+        ("ArrangementDecisionIn", "to_status", {"active", "declined"}),
+        ("ReferralIn", "urgency", {"immediate", "routine"}),
+        ("ComplaintOut", "status", {"received", "recorded"}),
+        ("OutcomeIn", "outcome", {"no_further_action"}),
+        ("AlertOut", "severity", {"critical", "warning", "info"}),
+        ("AlertOut", "status", {"raised", "escalated", "acknowledged"}),
+        ("DecisionLogEntryIn", "ndm_stage", {"information", "ethics"}),
+        ("AssetOut", "state", {"in_stock"}),
+        ("SwapOut", "status", {"requested"}),
+    ],
+)
+def test_choice_fields_publish_their_allowed_values(document, schema, field, expected):
+    assert expected <= enum_of(document, schema, field)
+
+
+@pytest.mark.django_db
+def test_a_value_outside_a_choice_set_is_a_422_problem(client):
+    officer = UserFactory(roles=[Role.PROTECTION_OFFICER])
+    _, secret = account_services.issue_api_token(officer, "t")
+    response = client.post(
+        "/api/referrals",
+        {
+            "subject_name": "Api Fictional",
+            "referring_organisation": "Midshire Police",
+            "referring_officer": "DC Api",
+            "threat_summary": "Threat",
+            "urgency": "whenever",
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    assert [e["location"] for e in response.json()["errors"]] == ["body.payload.urgency"]
+
+
+@pytest.mark.django_db
+def test_a_filter_outside_a_choice_set_is_a_422_problem(client):
+    officer = UserFactory(roles=[Role.TECHNICAL_OFFICER])
+    _, secret = account_services.issue_api_token(officer, "t")
+    response = client.get(
+        "/api/telemetry/alerts?status=sideways", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_published_ndm_stages_are_the_configured_ones():
+    from haven.risk.api import NdmStage
+    from haven.risk.config import NDM_STAGES
+
+    assert set(typing.get_args(NdmStage)) == {code for code, _ in NDM_STAGES}
+
+
+def test_published_alert_severities_are_the_classifier_ones():
+    from haven.telemetry import events
+    from haven.telemetry.api import Severity
+
+    assert set(typing.get_args(Severity)) == {events.CRITICAL, events.WARNING, events.INFO}

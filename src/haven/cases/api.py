@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +21,17 @@ from haven.web.apihelpers import declared_purpose, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
+from .models import (
+    CaseStatus,
+    Concern,
+    ContactMethod,
+    LocationKind,
+    PersonRole,
+    Relationship,
+    TaskKind,
+    TaskStatus,
+    Urgency,
+)
 
 
 def attempt(action: Any) -> Any:
@@ -33,13 +44,13 @@ router = Router(tags=["cases"])
 class CaseOut(Schema):
     id: UUID
     reference: str
-    status: str
+    status: CaseStatus
     marking: str
     subject_name: str
     subject_dob: date | None
     address: str
     version: int
-    urgency: str
+    urgency: Urgency
     referring_organisation: str
     referring_officer: str
     threat_summary: str | None
@@ -50,10 +61,10 @@ class CaseOut(Schema):
 class CaseSummary(Schema):
     id: UUID
     reference: str
-    status: str
+    status: CaseStatus
     marking: str
     subject_name: str
-    urgency: str
+    urgency: Urgency
     referring_organisation: str
     received_at: datetime
 
@@ -69,9 +80,9 @@ class CaseFilters(Schema):
     reference: str = ""
     name: str = ""
     dob: str = ""
-    status: str = ""
+    status: CaseStatus | Literal[""] = ""
     sort: str = "-created"
-    urgency: str = ""
+    urgency: Urgency | Literal[""] = ""
     organisation: str = ""
     older_than_days: int | None = Field(None, ge=0)
     page: int = Field(1, ge=1)
@@ -201,7 +212,7 @@ class ReferralIn(Schema):
     referring_organisation: str = Name
     referring_officer: str = Name
     threat_summary: str = Text
-    urgency: str = Field(..., max_length=12)
+    urgency: Urgency
     received_at: datetime | None = None
     classification: int = Field(Clearance.SECRET, ge=1, le=3)
     manager: str | None = Field(None, max_length=150)
@@ -271,7 +282,7 @@ def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> 
 
 
 class ArrangementDecisionIn(Schema):
-    to_status: str = Field(..., max_length=20)
+    to_status: CaseStatus
     version: int
     reason: str = Text
     decided_on: date | None = None
@@ -288,8 +299,8 @@ class ArrangementDecisionIn(Schema):
 
 class ArrangementDecisionOut(Schema):
     id: UUID
-    from_status: str
-    to_status: str
+    from_status: CaseStatus
+    to_status: CaseStatus
     decided_on: date
     decision_maker: str
     reason: str
@@ -369,7 +380,7 @@ def timeline(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 class PersonIn(Schema):
     full_name: str = Name
-    relationship: str = Field(..., max_length=12)
+    relationship: Relationship
     dob: date | None = None
     phone: str = Field("", max_length=40)
     notes: str = OptionalText
@@ -378,7 +389,7 @@ class PersonIn(Schema):
 class PersonPatch(Schema):
     version: int
     full_name: str | None = Field(None, min_length=1, max_length=200)
-    relationship: str | None = Field(None, max_length=12)
+    relationship: Relationship | None = None
     dob: date | None = None
     phone: str | None = Field(None, max_length=40)
     notes: str | None = Field(None, max_length=5000)
@@ -386,8 +397,8 @@ class PersonPatch(Schema):
 
 class PersonOut(Schema):
     id: UUID
-    role: str
-    relationship: str
+    role: PersonRole
+    relationship: Relationship
     full_name: str
     dob: date | None
     phone: str | None
@@ -422,7 +433,7 @@ def update_person(
 
 
 class LocationIn(Schema):
-    kind: str = Field(..., max_length=12)
+    kind: LocationKind
     address: str = Text
     valid_from: date
     valid_to: date | None = None
@@ -433,7 +444,7 @@ class LocationIn(Schema):
 
 class LocationOut(Schema):
     id: UUID
-    kind: str
+    kind: LocationKind
     address: str
     coordinates: dict | None
     valid_from: date
@@ -455,9 +466,9 @@ def add_location(
 
 class ContactIn(Schema):
     occurred_at: datetime
-    method: str = Field(..., max_length=12)
+    method: ContactMethod
     summary: str = Text
-    concerns: list[str] = Field(default_factory=list, max_length=10)
+    concerns: list[Concern] = Field(default_factory=list, max_length=10)
     follow_up: str = OptionalText
     follow_up_due: date | None = None
     person_id: UUID | None = None
@@ -466,9 +477,9 @@ class ContactIn(Schema):
 class ContactOut(Schema):
     id: UUID
     occurred_at: datetime
-    method: str
+    method: ContactMethod
     summary: str
-    concerns: list[str] | None
+    concerns: list[Concern] | None
     follow_up: str | None
     follow_up_due: date | None
 
@@ -487,19 +498,19 @@ def add_contact(request: AuthenticatedRequest, case_id: UUID, payload: ContactIn
 class TaskIn(Schema):
     title: str = Field(..., min_length=1, max_length=300)
     due_on: date
-    kind: str = Field("task", max_length=12)
+    kind: Literal["task", "review"] = "task"
     owner: str | None = Field(None, max_length=150)
     details: str = OptionalText
 
 
 class TaskOut(Schema):
     id: UUID
-    kind: str
+    kind: TaskKind
     title: str
     details: str | None
     owner: str
     due_on: date
-    status: str
+    status: TaskStatus
     response: str | None
     overdue: bool
     version: int

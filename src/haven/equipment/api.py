@@ -5,7 +5,7 @@ Deployments answer 404 to anyone not on their team. Exports are disclosure entri
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -18,7 +18,7 @@ from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 
 from . import reports, selectors, services
-from .models import AssetType, KitList
+from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
 
 router = Router(tags=["equipment"])
 
@@ -54,7 +54,7 @@ class AssetOut(Schema):
     serial: str
     device_id: str | None
     firmware: str
-    state: str
+    state: AssetState
     holder: str | None
     place: str
 
@@ -75,7 +75,7 @@ class AssetDetailOut(Schema):
     serial: str
     device_id: str | None
     firmware: str
-    state: str
+    state: AssetState
     holder: str | None
     place: str
     sim_details: str | None = None
@@ -91,7 +91,7 @@ class AssetPage(Schema):
 
 class AssetFilters(Schema):
     q: str = ""
-    state: str = ""
+    state: AssetState | Literal[""] = ""
     asset_type: str = ""
     holder: str = ""
     serial: str = ""
@@ -110,16 +110,16 @@ class AssetIn(Schema):
     sim_details: str = Field("", max_length=500)
     ip_details: str = Field("", max_length=500)
     notes: str = Field("", max_length=500)
-    state: str = "in_stock"
+    state: AssetState = AssetState.IN_STOCK
 
 
 class StateIn(Schema):
-    state: str
+    state: AssetState
     reason: str = Field(..., max_length=300)
 
 
 class CustodyIn(Schema):
-    kind: str
+    kind: CustodyKind
     signature: str = Field(..., max_length=150)
     location: str = Field("", max_length=200)
     from_username: str | None = None
@@ -129,7 +129,7 @@ class CustodyIn(Schema):
 
 class CustodyOut(Schema):
     sequence: int
-    kind: str
+    kind: CustodyKind
     occurred_at: datetime
     from_label: str
     to_label: str
@@ -169,7 +169,7 @@ class DeploymentSummary(Schema):
     id: UUID
     reference: str
     title: str
-    status: str
+    status: DeploymentStatus
     starts_at: datetime
     ends_at: datetime
     marking: str
@@ -223,7 +223,7 @@ class DeploymentIn(Schema):
 
 class TeamIn(Schema):
     username: str
-    place: str = "technician"
+    place: Literal["supervisor", "lead", "technician"] = "technician"
 
 
 class AssignIn(Schema):
@@ -232,12 +232,12 @@ class AssignIn(Schema):
 
 
 class StatusIn(Schema):
-    status: str
+    status: DeploymentStatus
     outcome: str = Field("", max_length=4000)
 
 
 class ChecklistIn(Schema):
-    which: str
+    which: Literal["install", "recovery"]
     index: int = Field(..., ge=0)
     done: bool = True
 
@@ -400,7 +400,7 @@ def create_kit(request: AuthenticatedRequest, payload: KitIn) -> Status[Any]:
 
 class DeploymentFilters(Schema):
     q: str = ""
-    status: str = ""
+    status: DeploymentStatus | Literal[""] = ""
     sort: str = "-starts"
     page: int = Field(1, ge=1)
 

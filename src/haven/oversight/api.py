@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,23 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
 
 from . import config, selectors, services, statistics
+from .models import (
+    AppropriateAuthority,
+    Category,
+    ComplaintStatus,
+    Determination,
+    ForfeitureGround,
+    ForfeitureStatus,
+    HearingStatus,
+    MemberKind,
+    Outcome,
+    Reg4Criterion,
+    Reg32Limb,
+    ReviewBody,
+    ReviewStatus,
+    SelectionMethod,
+    UpdateMethod,
+)
 
 router = Router(tags=["oversight"])
 T = TypeVar("T")
@@ -44,8 +61,8 @@ class ComplaintSummary(Schema):
     reference: str
     force_reference: str
     received_on: date
-    status: str
-    category: str
+    status: ComplaintStatus
+    category: Category
     against_chief_officer: bool
 
 
@@ -64,7 +81,7 @@ class ReviewOut(Schema):
     extension_reason: str
     due_on: date
     in_time: bool
-    status: str
+    status: ReviewStatus
     determined_on: date | None
     reasonable_and_proportionate: bool | None
     recommendations: str
@@ -73,14 +90,14 @@ class ReviewOut(Schema):
 
 
 class ComplaintOut(ComplaintSummary):
-    appropriate_authority: str
-    review_body: str
-    review_body_limb: str
-    reg4_criteria: list[str]
+    appropriate_authority: AppropriateAuthority
+    review_body: ReviewBody
+    review_body_limb: Reg32Limb
+    reg4_criteria: list[Reg4Criterion]
     complainant_name: str
     complainant_contact: str
     narrative: str
-    outcome: str
+    outcome: Outcome | Literal[""]
     outcome_notice_on: date | None
     marking: str
     deadlines: list[DeadlineOut]
@@ -90,8 +107,8 @@ class ComplaintOut(ComplaintSummary):
 class ComplaintFilters(Schema):
     reference: str = ""
     complainant: str = ""
-    status: str = ""
-    category: str = ""
+    status: ComplaintStatus | Literal[""] = ""
+    category: Category | Literal[""] = ""
     overdue: bool = False
     chief_officer: bool = False
     sort: str = "-received"
@@ -100,32 +117,32 @@ class ComplaintFilters(Schema):
 
 class ComplaintIn(Schema):
     received_on: date
-    category: str
+    category: Category
     complainant_name: str = Field(..., max_length=200)
     complainant_contact: str = Field("", max_length=500)
     narrative: str = Field("", max_length=10000)
     against_chief_officer: bool = False
     schedule3: bool = True
-    reg4_criteria: list[str] = []
-    review_body: str | None = None
-    review_body_limb: str = ""
+    reg4_criteria: list[Reg4Criterion] = []
+    review_body: ReviewBody | None = None
+    review_body_limb: Reg32Limb = Reg32Limb.NONE
     force_reference: str = Field("", max_length=40)
 
 
 class ActionIn(Schema):
-    action: str
+    action: Literal["log", "record", "outside", "refer_iopc", "handled", "close"]
     note: str = Field("", max_length=300)
     on: date | None = None
 
 
 class OutcomeIn(Schema):
-    outcome: str
+    outcome: Outcome
     notice_on: date
 
 
 class UpdateIn(Schema):
     sent_on: date
-    method: str
+    method: UpdateMethod
 
 
 class ReviewIn(Schema):
@@ -332,7 +349,7 @@ class AbsenceOut(Schema):
 class MemberOut(Schema):
     id: UUID
     name: str
-    kind: str
+    kind: MemberKind
     term_start: date
     term_end: date
     eligible: bool
@@ -353,7 +370,7 @@ class MemberOut(Schema):
 
 class MemberIn(Schema):
     name: str = Field(..., max_length=120)
-    kind: str
+    kind: MemberKind
     term_start: date
     term_end: date
     eligible: bool = True
@@ -373,7 +390,7 @@ class AbsenceIn(Schema):
 
 
 @router.get("/oversight/panel-members", response=list[MemberOut], summary="Panel registers")
-def list_members(request: AuthenticatedRequest, kind: str = "") -> Any:
+def list_members(request: AuthenticatedRequest, kind: MemberKind | Literal[""] = "") -> Any:
     return list(selectors.panel_members(request.user, kind))
 
 
@@ -411,7 +428,7 @@ class AppointmentOut(Schema):
     seat: str
     appointee: str
     member_id: UUID | None
-    method: str
+    method: SelectionMethod
     rota_position: int | None
     seed: int | None
     explanation: str
@@ -425,7 +442,7 @@ class HearingOut(Schema):
     senior_officer: bool
     referral_date: date
     panel_model: str
-    status: str
+    status: HearingStatus
     notice_on: date | None
     hearing_on: date | None
     outcome: str
@@ -450,7 +467,7 @@ class HearingIn(Schema):
 
 
 class PanelIn(Schema):
-    method: str = Field(..., description="rota or random")
+    method: Literal["rota", "random"]
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
     nominees: dict[str, str] = Field(
         default_factory=dict,
@@ -466,7 +483,7 @@ class MemberSeatIn(Schema):
 
 
 class StageIn(Schema):
-    to: str
+    to: HearingStatus
     on: date
     outcome: str = Field("", max_length=200)
 
@@ -548,7 +565,7 @@ class TribunalOut(Schema):
     lay_member_name: str
     lay_member_never_police: bool
     hearing_on: date | None
-    determination: str
+    determination: Determination | Literal[""]
     determined_on: date | None
 
 
@@ -565,7 +582,7 @@ class TribunalIn(Schema):
 
 
 class TribunalDetermineIn(Schema):
-    determination: str
+    determination: Determination
     determined_on: date
 
 
@@ -598,9 +615,9 @@ class ForfeitureOut(Schema):
     reference: str
     officer_reference: str
     offence: str
-    ground: str
+    ground: ForfeitureGround
     conviction_on: date
-    status: str
+    status: ForfeitureStatus
     psa_decision_on: date | None
     certificate_issued_on: date | None
     percentage: Decimal | None
@@ -615,12 +632,12 @@ class ForfeitureOut(Schema):
 class ForfeitureIn(Schema):
     officer_reference: str = Field(..., max_length=60)
     offence: str = Field(..., max_length=200)
-    ground: str
+    ground: ForfeitureGround
     conviction_on: date
 
 
 class ForfeitureStepIn(Schema):
-    to: str
+    to: ForfeitureStatus
     on: date
     percentage: Decimal | None = None
     permanent: bool = True

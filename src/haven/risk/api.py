@@ -19,7 +19,15 @@ from haven.web.apihelpers import PURPOSE_HEADER, declared_purpose
 from haven.web.apihelpers import attempt as attempt_service
 
 from . import reports, selectors, services
-from .models import DecisionLogEntry, ProtectiveMeasure, RiskAssessment
+from .models import (
+    DecisionLogEntry,
+    MeasureStatus,
+    NoticeDecision,
+    NoticeKind,
+    ProtectiveMeasure,
+    RiskAssessment,
+)
+from .models import Status as AssessmentStatus
 
 
 def attempt(action: Any) -> Any:
@@ -29,6 +37,8 @@ def attempt(action: Any) -> Any:
 router = Router(tags=["risk"])
 Score = int | None
 LongText = Field("", max_length=10_000)
+# The National Decision Model stages of config.NDM_STAGES (the decision log's choices).
+NdmStage = Literal["information", "assessment", "powers", "options", "action", "ethics"]
 
 
 # --------------------------------------------------------------------------- schemas
@@ -54,8 +64,8 @@ class VulnerabilityOut(Schema):
 
 class NoticeOut(Schema):
     id: UUID
-    kind: str
-    decision: str
+    kind: NoticeKind
+    decision: NoticeDecision
     recipient: str
     served_by: str
     served_at: datetime | None
@@ -77,7 +87,7 @@ class AssessmentOut(Schema):
     id: UUID
     case_id: UUID
     number: int
-    status: str
+    status: AssessmentStatus
     is_current: bool
     marking: str
     version: int
@@ -165,8 +175,8 @@ class VulnerabilityIn(Schema):
 
 
 class NoticeIn(Schema):
-    kind: str = Field(..., max_length=20)
-    decision: str = Field(..., max_length=20)
+    kind: NoticeKind
+    decision: NoticeDecision
     recipient: str = Field(..., max_length=500)
     served_by: str = Field("", max_length=200)
     served_at: datetime | None = None
@@ -182,7 +192,7 @@ class PortfolioRow(Schema):
     case_id: UUID
     reference: str
     number: int
-    status: str
+    status: AssessmentStatus
     band: str
     score: int
     residual_band: str
@@ -234,8 +244,8 @@ class MeasureTypeIn(Schema):
 
 
 class StatusChangeOut(Schema):
-    from_status: str
-    to_status: str
+    from_status: MeasureStatus | Literal[""]
+    to_status: MeasureStatus
     reason: str
     changed_by: str
     changed_at: datetime
@@ -251,7 +261,7 @@ class MeasureOut(Schema):
     details: str
     controls: list[str]
     owner: str
-    status: str
+    status: MeasureStatus
     starts_on: date | None
     ends_on: date | None
     cost_pence: int
@@ -279,11 +289,11 @@ class MeasureIn(Schema):
     starts_on: date | None = None
     ends_on: date | None = None
     cost_pence: int = Field(0, ge=0, le=10**12)
-    status: str = Field("proposed", max_length=12)
+    status: MeasureStatus = MeasureStatus.PROPOSED
 
 
 class MeasureStatusIn(Schema):
-    status: str = Field(..., max_length=12)
+    status: MeasureStatus
     reason: str = Field(..., max_length=10_000)
     version: int
 
@@ -295,7 +305,7 @@ class DecisionLogEntryOut(Schema):
     entered_at: datetime
     decision_maker: str
     author: str
-    ndm_stage: str
+    ndm_stage: NdmStage
     decision: str
     rationale: str
     options_rejected: str
@@ -317,7 +327,7 @@ class DecisionLogEntryOut(Schema):
 class DecisionLogEntryIn(Schema):
     decided_at: datetime
     decision_maker: str | None = Field(None, max_length=150, description="username; you by default")
-    ndm_stage: str = Field(..., max_length=12)
+    ndm_stage: NdmStage
     decision: str = Field(..., max_length=10_000)
     rationale: str = Field(..., max_length=10_000)
     options_rejected: str = LongText

@@ -19,7 +19,7 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.equipment.api import named_user, refuse
 
 from . import ical, selectors, services
-from .models import AllowanceTier, Rotation
+from .models import AllowanceTier, Rotation, SwapStatus, WorkKind
 
 router = Router(tags=["rota"])
 
@@ -50,7 +50,7 @@ class LayerIn(Schema):
     name: str = Field(..., max_length=80)
     usernames: list[str]
     handover_time: dt.time
-    rotation: str = Rotation.WEEKLY
+    rotation: Rotation = Rotation.WEEKLY
     priority: int = Field(1, ge=1, le=99)
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
@@ -79,7 +79,7 @@ class SwapOut(Schema):
     counterpart: str
     starts_at: dt.datetime
     ends_at: dt.datetime
-    status: str
+    status: SwapStatus
 
     @staticmethod
     def resolve_rota(obj: Any) -> str:
@@ -137,7 +137,7 @@ class WorkIn(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     break_minutes: int = Field(0, ge=0, le=1440)
-    kind: str = "shift"
+    kind: WorkKind = WorkKind.SHIFT
     note: str = Field("", max_length=300)
 
 
