@@ -13,7 +13,7 @@ from ninja.security import HttpBearer
 from haven.access.gates import require_module
 from haven.accounts import services as account_services
 from haven.accounts.models import User
-from haven.accounts.roles import Module
+from haven.accounts.roles import Module, Role
 
 
 class TokenAuth(HttpBearer):
@@ -129,9 +129,9 @@ register_routers()
 class Me(Schema):
     username: str
     name: str
-    roles: list[str]
+    roles: list[Role]
     clearance: str
-    modules: list[str]
+    modules: list[Module]
 
 
 @api.get("/me", response=Me, summary="Who the token belongs to", tags=["accounts"])

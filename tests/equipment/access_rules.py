@@ -106,11 +106,11 @@ SAMPLE_PAYLOADS = {
     },
     ("POST", "/api/equipment/deployments/{deployment_id}/team"): lambda world: {
         "username": world["matrix_spare"].username,
-        "place": "bogus",
+        "place": "supervisor",  # a valid place the spare cannot take: refused after access
     },
     ("POST", "/api/equipment/deployments/{deployment_id}/kit"): lambda world: {},
     ("POST", "/api/equipment/deployments/{deployment_id}/status"): lambda world: {
-        "status": "bogus"
+        "status": "completed"  # not from planned: refused after access
     },
     ("POST", "/api/equipment/deployments/{deployment_id}/checklist"): lambda world: {
         "which": "install",

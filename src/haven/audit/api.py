@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 
 from haven.accounts.models import User
 
+from .models import Action
 from .selectors import LedgerSearch, search_ledger
 
 router = Router(tags=["audit"])
@@ -19,7 +20,7 @@ class EntryOut(Schema):
     id: int
     recorded_at: datetime
     actor_username: str
-    action: str
+    action: Action
     object_type: str
     object_id: str
     case_id: str
@@ -39,7 +40,7 @@ class EntryPage(Schema):
 class EntryFilters(Schema):
     username: str = ""
     object_id: str = ""
-    action: str = ""
+    action: Action | Literal[""] = ""
     date_from: date | None = None
     date_to: date | None = None
     page: int = Field(1, ge=1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
@@ -21,6 +21,17 @@ from haven.web.apihelpers import declared_purpose, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
+from .models import (
+    CaseStatus,
+    Concern,
+    ContactMethod,
+    LocationKind,
+    PersonRole,
+    Relationship,
+    TaskKind,
+    TaskStatus,
+    Urgency,
+)
 
 
 def attempt(action: Any) -> Any:
@@ -33,13 +44,13 @@ router = Router(tags=["cases"])
 class CaseOut(Schema):
     id: UUID
     reference: str
-    status: str
+    status: CaseStatus
     marking: str
     subject_name: str
     subject_dob: date | None
     address: str
     version: int
-    urgency: str
+    urgency: Urgency
     referring_organisation: str
     referring_officer: str
     threat_summary: str | None
@@ -50,10 +61,10 @@ class CaseOut(Schema):
 class CaseSummary(Schema):
     id: UUID
     reference: str
-    status: str
+    status: CaseStatus
     marking: str
     subject_name: str
-    urgency: str
+    urgency: Urgency
     referring_organisation: str
     received_at: datetime
 
@@ -69,9 +80,9 @@ class CaseFilters(Schema):
     reference: str = ""
     name: str = ""
     dob: str = ""
-    status: str = ""
+    status: CaseStatus | Literal[""] = ""
     sort: str = "-created"
-    urgency: str = ""
+    urgency: Urgency | Literal[""] = ""
     organisation: str = ""
     older_than_days: int | None = Field(None, ge=0)
     page: int = Field(1, ge=1)
@@ -160,9 +171,7 @@ def get_identity(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/grants", response={201: dict}, summary="Grant time-limited access")
-def grant_access(
-    request: AuthenticatedRequest, case_id: UUID, payload: GrantIn
-) -> tuple[int, dict]:
+def grant_access(request: AuthenticatedRequest, case_id: UUID, payload: GrantIn) -> Status[dict]:
     grantee = User.objects.filter(username=payload.username, is_active=True).first()
     if grantee is None:
         raise HttpError(422, f"No active account {payload.username!r}")
@@ -172,16 +181,16 @@ def grant_access(
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"expires_at": grant.expires_at.isoformat()}
+    return Status(201, {"expires_at": grant.expires_at.isoformat()})
 
 
 @router.post("/break-glass", response={201: dict}, summary="Emergency access for managers")
-def break_glass(request: AuthenticatedRequest, payload: BreakGlassIn) -> tuple[int, dict]:
+def break_glass(request: AuthenticatedRequest, payload: BreakGlassIn) -> Status[dict]:
     try:
         case = services.break_glass(request.user, payload.reference, payload.reason)
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"id": str(case.pk), "reference": case.reference}
+    return Status(201, {"id": str(case.pk), "reference": case.reference})
 
 
 @router.put("/cases/{case_id}/identity", response=IdentityOut, summary="Record the identity link")
@@ -203,7 +212,7 @@ class ReferralIn(Schema):
     referring_organisation: str = Name
     referring_officer: str = Name
     threat_summary: str = Text
-    urgency: str = Field(..., max_length=12)
+    urgency: Urgency
     received_at: datetime | None = None
     classification: int = Field(Clearance.SECRET, ge=1, le=3)
     manager: str | None = Field(None, max_length=150)
@@ -236,9 +245,7 @@ def account(username: str | None, field: str) -> User | None:
     response={201: ReferralOut, 200: ReferralOut},
     summary="Record a referral (warns about possible duplicates first)",
 )
-def create_referral(
-    request: AuthenticatedRequest, payload: ReferralIn
-) -> tuple[int, dict[str, Any]]:
+def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Status[dict[str, Any]]:
     user = request.user
     if not user.has_role("protection_officer", "protection_manager"):
         raise HttpError(403, "Only protection officers and managers record referrals")
@@ -246,13 +253,13 @@ def create_referral(
     if not payload.confirm_duplicate:
         report = services.check_duplicates(user, payload.subject_name, payload.subject_dob)
         if report.any:
-            return 200, {"case": None, "duplicates": report.as_dict()}
+            return Status(200, {"case": None, "duplicates": report.as_dict()})
     manager = account(payload.manager, "manager")
     authoriser = account(payload.authoriser, "authoriser")
     case = attempt(
         lambda: services.create_case(user, manager=manager, authoriser=authoriser, **data)
     )
-    return 201, {"case": case, "duplicates": None}
+    return Status(201, {"case": case, "duplicates": None})
 
 
 @router.get("/triage", response=CasePage, summary="Referrals awaiting assessment or decision")
@@ -274,8 +281,8 @@ def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> 
     return HttpResponse(content, content_type="text/csv; charset=utf-8")
 
 
-class DecisionIn(Schema):
-    to_status: str = Field(..., max_length=20)
+class ArrangementDecisionIn(Schema):
+    to_status: CaseStatus
     version: int
     reason: str = Text
     decided_on: date | None = None
@@ -290,10 +297,10 @@ class DecisionIn(Schema):
     receiving_recorded_on: date | None = None
 
 
-class DecisionOut(Schema):
+class ArrangementDecisionOut(Schema):
     id: UUID
-    from_status: str
-    to_status: str
+    from_status: CaseStatus
+    to_status: CaseStatus
     decided_on: date
     decision_maker: str
     reason: str
@@ -309,9 +316,13 @@ class DecisionOut(Schema):
 
 
 @router.post(
-    "/cases/{case_id}/decisions", response={201: DecisionOut}, summary="Change arrangement status"
+    "/cases/{case_id}/decisions",
+    response={201: ArrangementDecisionOut},
+    summary="Change arrangement status",
 )
-def decide(request: AuthenticatedRequest, case_id: UUID, payload: DecisionIn) -> tuple[int, object]:
+def decide(
+    request: AuthenticatedRequest, case_id: UUID, payload: ArrangementDecisionIn
+) -> Status[object]:
     user = request.user
     data = payload.dict()
     factors = {k: data.pop(k) for k in list(data) if k.startswith("factor_")}
@@ -328,10 +339,12 @@ def decide(request: AuthenticatedRequest, case_id: UUID, payload: DecisionIn) ->
     decision = attempt(
         lambda: services.change_status(user, case_id, factors=factors, transfer=transfer, **data)
     )
-    return 201, decision
+    return Status(201, decision)
 
 
-@router.get("/cases/{case_id}/decisions", response=list[DecisionOut], summary="Decision record")
+@router.get(
+    "/cases/{case_id}/decisions", response=list[ArrangementDecisionOut], summary="Decision record"
+)
 def list_decisions(request: AuthenticatedRequest, case_id: UUID) -> object:
     return selectors.case_records(request.user, case_id, "decision", declared_purpose(request))
 
@@ -345,10 +358,10 @@ class JointProviderIn(Schema):
 @router.post("/cases/{case_id}/joint-providers", response={201: dict}, summary="s.83 joint")
 def add_joint_provider(
     request: AuthenticatedRequest, case_id: UUID, payload: JointProviderIn
-) -> tuple[int, dict]:
+) -> Status[dict]:
     user = request.user
     joint = attempt(lambda: services.add_joint_provider(user, case_id, **payload.dict()))
-    return 201, {"id": str(joint.pk), "provider": joint.provider}
+    return Status(201, {"id": str(joint.pk), "provider": joint.provider})
 
 
 class TimelineOut(Schema):
@@ -367,7 +380,7 @@ def timeline(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 class PersonIn(Schema):
     full_name: str = Name
-    relationship: str = Field(..., max_length=12)
+    relationship: Relationship
     dob: date | None = None
     phone: str = Field("", max_length=40)
     notes: str = OptionalText
@@ -376,7 +389,7 @@ class PersonIn(Schema):
 class PersonPatch(Schema):
     version: int
     full_name: str | None = Field(None, min_length=1, max_length=200)
-    relationship: str | None = Field(None, max_length=12)
+    relationship: Relationship | None = None
     dob: date | None = None
     phone: str | None = Field(None, max_length=40)
     notes: str | None = Field(None, max_length=5000)
@@ -384,8 +397,8 @@ class PersonPatch(Schema):
 
 class PersonOut(Schema):
     id: UUID
-    role: str
-    relationship: str
+    role: PersonRole
+    relationship: Relationship
     full_name: str
     dob: date | None
     phone: str | None
@@ -399,11 +412,9 @@ def list_people(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/people", response={201: PersonOut}, summary="Add a person")
-def add_person(
-    request: AuthenticatedRequest, case_id: UUID, payload: PersonIn
-) -> tuple[int, object]:
+def add_person(request: AuthenticatedRequest, case_id: UUID, payload: PersonIn) -> Status[object]:
     user = request.user
-    return 201, attempt(lambda: services.add_person(user, case_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_person(user, case_id, **payload.dict())))
 
 
 @router.patch(
@@ -422,7 +433,7 @@ def update_person(
 
 
 class LocationIn(Schema):
-    kind: str = Field(..., max_length=12)
+    kind: LocationKind
     address: str = Text
     valid_from: date
     valid_to: date | None = None
@@ -433,7 +444,7 @@ class LocationIn(Schema):
 
 class LocationOut(Schema):
     id: UUID
-    kind: str
+    kind: LocationKind
     address: str
     coordinates: dict | None
     valid_from: date
@@ -448,16 +459,16 @@ def list_locations(request: AuthenticatedRequest, case_id: UUID) -> object:
 @router.post("/cases/{case_id}/locations", response={201: LocationOut}, summary="Add a location")
 def add_location(
     request: AuthenticatedRequest, case_id: UUID, payload: LocationIn
-) -> tuple[int, object]:
+) -> Status[object]:
     user = request.user
-    return 201, attempt(lambda: services.add_location(user, case_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_location(user, case_id, **payload.dict())))
 
 
 class ContactIn(Schema):
     occurred_at: datetime
-    method: str = Field(..., max_length=12)
+    method: ContactMethod
     summary: str = Text
-    concerns: list[str] = Field(default_factory=list, max_length=10)
+    concerns: list[Concern] = Field(default_factory=list, max_length=10)
     follow_up: str = OptionalText
     follow_up_due: date | None = None
     person_id: UUID | None = None
@@ -466,9 +477,9 @@ class ContactIn(Schema):
 class ContactOut(Schema):
     id: UUID
     occurred_at: datetime
-    method: str
+    method: ContactMethod
     summary: str
-    concerns: list[str] | None
+    concerns: list[Concern] | None
     follow_up: str | None
     follow_up_due: date | None
 
@@ -479,29 +490,27 @@ def list_contacts(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/contacts", response={201: ContactOut}, summary="Log a contact")
-def add_contact(
-    request: AuthenticatedRequest, case_id: UUID, payload: ContactIn
-) -> tuple[int, object]:
+def add_contact(request: AuthenticatedRequest, case_id: UUID, payload: ContactIn) -> Status[object]:
     user = request.user
-    return 201, attempt(lambda: services.log_contact(user, case_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.log_contact(user, case_id, **payload.dict())))
 
 
 class TaskIn(Schema):
     title: str = Field(..., min_length=1, max_length=300)
     due_on: date
-    kind: str = Field("task", max_length=12)
+    kind: Literal["task", "review"] = "task"
     owner: str | None = Field(None, max_length=150)
     details: str = OptionalText
 
 
 class TaskOut(Schema):
     id: UUID
-    kind: str
+    kind: TaskKind
     title: str
     details: str | None
     owner: str
     due_on: date
-    status: str
+    status: TaskStatus
     response: str | None
     overdue: bool
     version: int
@@ -532,11 +541,11 @@ def list_tasks(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/tasks", response={201: TaskOut}, summary="Set a task or review")
-def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> tuple[int, object]:
+def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> Status[object]:
     user = request.user
     data = payload.dict()
     owner = account(data.pop("owner"), "owner")
-    return 201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data))
+    return Status(201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data)))
 
 
 @router.post(
@@ -552,13 +561,14 @@ def complete_task(
 @router.post(
     "/cases/{case_id}/escalations", response={201: TaskOut}, summary="Escalate to a manager"
 )
-def escalate(
-    request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn
-) -> tuple[int, object]:
+def escalate(request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn) -> Status[object]:
     user = request.user
     manager = account(payload.manager, "manager")
-    return 201, attempt(
-        lambda: services.escalate(user, case_id, question=payload.question, manager=manager)
+    return Status(
+        201,
+        attempt(
+            lambda: services.escalate(user, case_id, question=payload.question, manager=manager)
+        ),
     )
 
 
@@ -609,17 +619,20 @@ def list_documents(request: AuthenticatedRequest, case_id: UUID) -> object:
 )
 def upload_document(
     request: AuthenticatedRequest, case_id: UUID, payload: DocumentIn
-) -> tuple[int, object]:
+) -> Status[object]:
     user = request.user
     selectors.find_visible_case(user, case_id)  # 404 before looking at the content
     try:
         data = base64.b64decode(payload.content_base64, validate=True)
     except (binascii.Error, ValueError) as error:
         raise HttpError(422, "content_base64: not valid base64") from error
-    return 201, attempt(
-        lambda: services.upload_document(
-            user, case_id, title=payload.title, filename=payload.filename, data=data
-        )
+    return Status(
+        201,
+        attempt(
+            lambda: services.upload_document(
+                user, case_id, title=payload.title, filename=payload.filename, data=data
+            )
+        ),
     )
 
 

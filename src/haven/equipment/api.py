@@ -5,12 +5,12 @@ Deployments answer 404 to anyone not on their team. Exports are disclosure entri
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.access.purposes import parse_purpose
@@ -18,7 +18,7 @@ from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 
 from . import reports, selectors, services
-from .models import AssetType, KitList
+from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
 
 router = Router(tags=["equipment"])
 
@@ -54,7 +54,7 @@ class AssetOut(Schema):
     serial: str
     device_id: str | None
     firmware: str
-    state: str
+    state: AssetState
     holder: str | None
     place: str
 
@@ -75,7 +75,7 @@ class AssetDetailOut(Schema):
     serial: str
     device_id: str | None
     firmware: str
-    state: str
+    state: AssetState
     holder: str | None
     place: str
     sim_details: str | None = None
@@ -91,7 +91,7 @@ class AssetPage(Schema):
 
 class AssetFilters(Schema):
     q: str = ""
-    state: str = ""
+    state: AssetState | Literal[""] = ""
     asset_type: str = ""
     holder: str = ""
     serial: str = ""
@@ -110,16 +110,16 @@ class AssetIn(Schema):
     sim_details: str = Field("", max_length=500)
     ip_details: str = Field("", max_length=500)
     notes: str = Field("", max_length=500)
-    state: str = "in_stock"
+    state: AssetState = AssetState.IN_STOCK
 
 
 class StateIn(Schema):
-    state: str
+    state: AssetState
     reason: str = Field(..., max_length=300)
 
 
 class CustodyIn(Schema):
-    kind: str
+    kind: CustodyKind
     signature: str = Field(..., max_length=150)
     location: str = Field("", max_length=200)
     from_username: str | None = None
@@ -129,7 +129,7 @@ class CustodyIn(Schema):
 
 class CustodyOut(Schema):
     sequence: int
-    kind: str
+    kind: CustodyKind
     occurred_at: datetime
     from_label: str
     to_label: str
@@ -169,7 +169,7 @@ class DeploymentSummary(Schema):
     id: UUID
     reference: str
     title: str
-    status: str
+    status: DeploymentStatus
     starts_at: datetime
     ends_at: datetime
     marking: str
@@ -223,7 +223,7 @@ class DeploymentIn(Schema):
 
 class TeamIn(Schema):
     username: str
-    place: str = "technician"
+    place: Literal["supervisor", "lead", "technician"] = "technician"
 
 
 class AssignIn(Schema):
@@ -232,12 +232,12 @@ class AssignIn(Schema):
 
 
 class StatusIn(Schema):
-    status: str
+    status: DeploymentStatus
     outcome: str = Field("", max_length=4000)
 
 
 class ChecklistIn(Schema):
-    which: str
+    which: Literal["install", "recovery"]
     index: int = Field(..., ge=0)
     done: bool = True
 
@@ -287,7 +287,7 @@ def list_assets(request: AuthenticatedRequest, filters: Query[AssetFilters]) -> 
 
 
 @router.post("/equipment/assets", response={201: AssetDetailOut}, summary="Register kit")
-def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> tuple[int, Any]:
+def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> Status[Any]:
     user = request.user
     selectors.require_supervisor(user)
     asset_type = AssetType.objects.filter(code=payload.asset_type, active=True).first()
@@ -299,7 +299,7 @@ def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> tuple[int
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, _asset_detail(user, asset, request)
+    return Status(201, _asset_detail(user, asset, request))
 
 
 def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict[str, Any]:
@@ -349,7 +349,7 @@ def custody(request: AuthenticatedRequest, asset_id: UUID) -> Any:
 )
 def record_custody(
     request: AuthenticatedRequest, asset_id: UUID, payload: CustodyIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
     try:
         event = services.record_custody(
@@ -364,7 +364,7 @@ def record_custody(
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, event
+    return Status(201, event)
 
 
 @router.get("/equipment/assets/{asset_id}/custody.csv", summary="Custody history as CSV")
@@ -382,7 +382,7 @@ def list_kits(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/equipment/kits", response={201: KitOut}, summary="New kit list")
-def create_kit(request: AuthenticatedRequest, payload: KitIn) -> tuple[int, Any]:
+def create_kit(request: AuthenticatedRequest, payload: KitIn) -> Status[Any]:
     user = request.user
     selectors.require_supervisor(user)
     assets = [selectors.get_asset(user, pk) for pk in payload.asset_ids]
@@ -392,7 +392,7 @@ def create_kit(request: AuthenticatedRequest, payload: KitIn) -> tuple[int, Any]
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, kit
+    return Status(201, kit)
 
 
 # ------------------------------------------------------------------------------ deployments
@@ -400,7 +400,7 @@ def create_kit(request: AuthenticatedRequest, payload: KitIn) -> tuple[int, Any]
 
 class DeploymentFilters(Schema):
     q: str = ""
-    status: str = ""
+    status: DeploymentStatus | Literal[""] = ""
     sort: str = "-starts"
     page: int = Field(1, ge=1)
 
@@ -421,14 +421,14 @@ def list_deployments(
 
 
 @router.post("/equipment/deployments", response={201: DeploymentOut}, summary="Plan a deployment")
-def create_deployment(request: AuthenticatedRequest, payload: DeploymentIn) -> tuple[int, Any]:
+def create_deployment(request: AuthenticatedRequest, payload: DeploymentIn) -> Status[Any]:
     user = request.user
     selectors.require_supervisor(user)
     try:
         deployment = services.create_deployment(user, **payload.dict())
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, deployment
+    return Status(201, deployment)
 
 
 @router.get(
@@ -441,9 +441,7 @@ def get_deployment(request: AuthenticatedRequest, deployment_id: UUID) -> Any:
 @router.post(
     "/equipment/deployments/{deployment_id}/team", response={201: dict}, summary="Add to the team"
 )
-def add_member(
-    request: AuthenticatedRequest, deployment_id: UUID, payload: TeamIn
-) -> tuple[int, dict]:
+def add_member(request: AuthenticatedRequest, deployment_id: UUID, payload: TeamIn) -> Status[dict]:
     user = request.user
     selectors.deployment_for_management(user, deployment_id)
     member = named_user(payload.username, "username")
@@ -453,15 +451,13 @@ def add_member(
         services.add_team_member(user, deployment_id, member, payload.place)
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"username": payload.username, "place": payload.place}
+    return Status(201, {"username": payload.username, "place": payload.place})
 
 
 @router.post(
     "/equipment/deployments/{deployment_id}/kit", response={201: dict}, summary="Assign kit"
 )
-def assign(
-    request: AuthenticatedRequest, deployment_id: UUID, payload: AssignIn
-) -> tuple[int, dict]:
+def assign(request: AuthenticatedRequest, deployment_id: UUID, payload: AssignIn) -> Status[dict]:
     user = request.user
     selectors.deployment_for_management(user, deployment_id)
     try:
@@ -477,7 +473,7 @@ def assign(
             raise HttpError(422, "Send asset_id or kit_id")
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"assigned": [row.asset.serial for row in rows]}
+    return Status(201, {"assigned": [row.asset.serial for row in rows]})
 
 
 @router.post(

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
@@ -18,6 +18,23 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
 
 from . import config, selectors, services, statistics
+from .models import (
+    AppropriateAuthority,
+    Category,
+    ComplaintStatus,
+    Determination,
+    ForfeitureGround,
+    ForfeitureStatus,
+    HearingStatus,
+    MemberKind,
+    Outcome,
+    Reg4Criterion,
+    Reg32Limb,
+    ReviewBody,
+    ReviewStatus,
+    SelectionMethod,
+    UpdateMethod,
+)
 
 router = Router(tags=["oversight"])
 T = TypeVar("T")
@@ -44,8 +61,8 @@ class ComplaintSummary(Schema):
     reference: str
     force_reference: str
     received_on: date
-    status: str
-    category: str
+    status: ComplaintStatus
+    category: Category
     against_chief_officer: bool
 
 
@@ -64,7 +81,7 @@ class ReviewOut(Schema):
     extension_reason: str
     due_on: date
     in_time: bool
-    status: str
+    status: ReviewStatus
     determined_on: date | None
     reasonable_and_proportionate: bool | None
     recommendations: str
@@ -73,14 +90,14 @@ class ReviewOut(Schema):
 
 
 class ComplaintOut(ComplaintSummary):
-    appropriate_authority: str
-    review_body: str
-    review_body_limb: str
-    reg4_criteria: list[str]
+    appropriate_authority: AppropriateAuthority
+    review_body: ReviewBody
+    review_body_limb: Reg32Limb
+    reg4_criteria: list[Reg4Criterion]
     complainant_name: str
     complainant_contact: str
     narrative: str
-    outcome: str
+    outcome: Outcome | Literal[""]
     outcome_notice_on: date | None
     marking: str
     deadlines: list[DeadlineOut]
@@ -90,8 +107,8 @@ class ComplaintOut(ComplaintSummary):
 class ComplaintFilters(Schema):
     reference: str = ""
     complainant: str = ""
-    status: str = ""
-    category: str = ""
+    status: ComplaintStatus | Literal[""] = ""
+    category: Category | Literal[""] = ""
     overdue: bool = False
     chief_officer: bool = False
     sort: str = "-received"
@@ -100,32 +117,32 @@ class ComplaintFilters(Schema):
 
 class ComplaintIn(Schema):
     received_on: date
-    category: str
+    category: Category
     complainant_name: str = Field(..., max_length=200)
     complainant_contact: str = Field("", max_length=500)
     narrative: str = Field("", max_length=10000)
     against_chief_officer: bool = False
     schedule3: bool = True
-    reg4_criteria: list[str] = []
-    review_body: str | None = None
-    review_body_limb: str = ""
+    reg4_criteria: list[Reg4Criterion] = []
+    review_body: ReviewBody | None = None
+    review_body_limb: Reg32Limb = Reg32Limb.NONE
     force_reference: str = Field("", max_length=40)
 
 
 class ActionIn(Schema):
-    action: str
+    action: Literal["log", "record", "outside", "refer_iopc", "handled", "close"]
     note: str = Field("", max_length=300)
     on: date | None = None
 
 
 class OutcomeIn(Schema):
-    outcome: str
+    outcome: Outcome
     notice_on: date
 
 
 class UpdateIn(Schema):
     sent_on: date
-    method: str
+    method: UpdateMethod
 
 
 class ReviewIn(Schema):
@@ -178,12 +195,10 @@ def list_complaints(
 
 
 @router.post("/oversight/complaints", response={201: ComplaintOut}, summary="Record a complaint")
-def create_complaint(
-    request: AuthenticatedRequest, payload: ComplaintIn
-) -> tuple[int, dict[str, Any]]:
+def create_complaint(request: AuthenticatedRequest, payload: ComplaintIn) -> Status[dict[str, Any]]:
     user = request.user
     complaint = attempt(lambda: services.create_complaint(user, **payload.dict()))
-    return 201, _complaint_out(complaint)
+    return Status(201, _complaint_out(complaint))
 
 
 @router.get("/oversight/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")
@@ -334,7 +349,7 @@ class AbsenceOut(Schema):
 class MemberOut(Schema):
     id: UUID
     name: str
-    kind: str
+    kind: MemberKind
     term_start: date
     term_end: date
     eligible: bool
@@ -355,7 +370,7 @@ class MemberOut(Schema):
 
 class MemberIn(Schema):
     name: str = Field(..., max_length=120)
-    kind: str
+    kind: MemberKind
     term_start: date
     term_end: date
     eligible: bool = True
@@ -375,14 +390,14 @@ class AbsenceIn(Schema):
 
 
 @router.get("/oversight/panel-members", response=list[MemberOut], summary="Panel registers")
-def list_members(request: AuthenticatedRequest, kind: str = "") -> Any:
+def list_members(request: AuthenticatedRequest, kind: MemberKind | Literal[""] = "") -> Any:
     return list(selectors.panel_members(request.user, kind))
 
 
 @router.post("/oversight/panel-members", response={201: MemberOut}, summary="Add to a register")
-def add_member(request: AuthenticatedRequest, payload: MemberIn) -> tuple[int, Any]:
+def add_member(request: AuthenticatedRequest, payload: MemberIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_panel_member(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_panel_member(user, **payload.dict())))
 
 
 @router.post(
@@ -413,7 +428,7 @@ class AppointmentOut(Schema):
     seat: str
     appointee: str
     member_id: UUID | None
-    method: str
+    method: SelectionMethod
     rota_position: int | None
     seed: int | None
     explanation: str
@@ -427,7 +442,7 @@ class HearingOut(Schema):
     senior_officer: bool
     referral_date: date
     panel_model: str
-    status: str
+    status: HearingStatus
     notice_on: date | None
     hearing_on: date | None
     outcome: str
@@ -452,7 +467,7 @@ class HearingIn(Schema):
 
 
 class PanelIn(Schema):
-    method: str = Field(..., description="rota or random")
+    method: Literal["rota", "random"]
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
     nominees: dict[str, str] = Field(
         default_factory=dict,
@@ -468,7 +483,7 @@ class MemberSeatIn(Schema):
 
 
 class StageIn(Schema):
-    to: str
+    to: HearingStatus
     on: date
     outcome: str = Field("", max_length=200)
 
@@ -479,10 +494,10 @@ def list_hearings(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/oversight/hearings", response={201: HearingOut}, summary="Record a referral")
-def create_hearing(request: AuthenticatedRequest, payload: HearingIn) -> tuple[int, Any]:
+def create_hearing(request: AuthenticatedRequest, payload: HearingIn) -> Status[Any]:
     user = request.user
     hearing = attempt(lambda: services.create_hearing(user, **payload.dict()))
-    return 201, selectors.get_hearing(user, hearing.pk)
+    return Status(201, selectors.get_hearing(user, hearing.pk))
 
 
 @router.get("/oversight/hearings/{hearing_id}", response=HearingOut, summary="One misconduct case")
@@ -550,7 +565,7 @@ class TribunalOut(Schema):
     lay_member_name: str
     lay_member_never_police: bool
     hearing_on: date | None
-    determination: str
+    determination: Determination | Literal[""]
     determined_on: date | None
 
 
@@ -567,7 +582,7 @@ class TribunalIn(Schema):
 
 
 class TribunalDetermineIn(Schema):
-    determination: str
+    determination: Determination
     determined_on: date
 
 
@@ -577,9 +592,9 @@ def list_tribunals(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/oversight/tribunals", response={201: TribunalOut}, summary="Record an appeal")
-def create_tribunal(request: AuthenticatedRequest, payload: TribunalIn) -> tuple[int, Any]:
+def create_tribunal(request: AuthenticatedRequest, payload: TribunalIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.create_tribunal(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.create_tribunal(user, **payload.dict())))
 
 
 @router.post(
@@ -600,9 +615,9 @@ class ForfeitureOut(Schema):
     reference: str
     officer_reference: str
     offence: str
-    ground: str
+    ground: ForfeitureGround
     conviction_on: date
-    status: str
+    status: ForfeitureStatus
     psa_decision_on: date | None
     certificate_issued_on: date | None
     percentage: Decimal | None
@@ -617,12 +632,12 @@ class ForfeitureOut(Schema):
 class ForfeitureIn(Schema):
     officer_reference: str = Field(..., max_length=60)
     offence: str = Field(..., max_length=200)
-    ground: str
+    ground: ForfeitureGround
     conviction_on: date
 
 
 class ForfeitureStepIn(Schema):
-    to: str
+    to: ForfeitureStatus
     on: date
     percentage: Decimal | None = None
     permanent: bool = True
@@ -638,9 +653,9 @@ def list_forfeitures(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/oversight/forfeitures", response={201: ForfeitureOut}, summary="Record a conviction")
-def create_forfeiture(request: AuthenticatedRequest, payload: ForfeitureIn) -> tuple[int, Any]:
+def create_forfeiture(request: AuthenticatedRequest, payload: ForfeitureIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.create_forfeiture(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.create_forfeiture(user, **payload.dict())))
 
 
 @router.post(

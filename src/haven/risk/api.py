@@ -9,7 +9,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.access.purposes import parse_purpose
@@ -19,7 +19,15 @@ from haven.web.apihelpers import PURPOSE_HEADER, declared_purpose
 from haven.web.apihelpers import attempt as attempt_service
 
 from . import reports, selectors, services
-from .models import DecisionLogEntry, ProtectiveMeasure, RiskAssessment
+from .models import (
+    DecisionLogEntry,
+    MeasureStatus,
+    NoticeDecision,
+    NoticeKind,
+    ProtectiveMeasure,
+    RiskAssessment,
+)
+from .models import Status as AssessmentStatus
 
 
 def attempt(action: Any) -> Any:
@@ -29,6 +37,8 @@ def attempt(action: Any) -> Any:
 router = Router(tags=["risk"])
 Score = int | None
 LongText = Field("", max_length=10_000)
+# The National Decision Model stages of config.NDM_STAGES (the decision log's choices).
+NdmStage = Literal["information", "assessment", "powers", "options", "action", "ethics"]
 
 
 # --------------------------------------------------------------------------- schemas
@@ -54,8 +64,8 @@ class VulnerabilityOut(Schema):
 
 class NoticeOut(Schema):
     id: UUID
-    kind: str
-    decision: str
+    kind: NoticeKind
+    decision: NoticeDecision
     recipient: str
     served_by: str
     served_at: datetime | None
@@ -77,7 +87,7 @@ class AssessmentOut(Schema):
     id: UUID
     case_id: UUID
     number: int
-    status: str
+    status: AssessmentStatus
     is_current: bool
     marking: str
     version: int
@@ -165,8 +175,8 @@ class VulnerabilityIn(Schema):
 
 
 class NoticeIn(Schema):
-    kind: str = Field(..., max_length=20)
-    decision: str = Field(..., max_length=20)
+    kind: NoticeKind
+    decision: NoticeDecision
     recipient: str = Field(..., max_length=500)
     served_by: str = Field("", max_length=200)
     served_at: datetime | None = None
@@ -182,7 +192,7 @@ class PortfolioRow(Schema):
     case_id: UUID
     reference: str
     number: int
-    status: str
+    status: AssessmentStatus
     band: str
     score: int
     residual_band: str
@@ -234,8 +244,8 @@ class MeasureTypeIn(Schema):
 
 
 class StatusChangeOut(Schema):
-    from_status: str
-    to_status: str
+    from_status: MeasureStatus | Literal[""]
+    to_status: MeasureStatus
     reason: str
     changed_by: str
     changed_at: datetime
@@ -251,7 +261,7 @@ class MeasureOut(Schema):
     details: str
     controls: list[str]
     owner: str
-    status: str
+    status: MeasureStatus
     starts_on: date | None
     ends_on: date | None
     cost_pence: int
@@ -279,23 +289,23 @@ class MeasureIn(Schema):
     starts_on: date | None = None
     ends_on: date | None = None
     cost_pence: int = Field(0, ge=0, le=10**12)
-    status: str = Field("proposed", max_length=12)
+    status: MeasureStatus = MeasureStatus.PROPOSED
 
 
 class MeasureStatusIn(Schema):
-    status: str = Field(..., max_length=12)
+    status: MeasureStatus
     reason: str = Field(..., max_length=10_000)
     version: int
 
 
-class DecisionOut(Schema):
+class DecisionLogEntryOut(Schema):
     id: UUID
     sequence: int
     decided_at: datetime
     entered_at: datetime
     decision_maker: str
     author: str
-    ndm_stage: str
+    ndm_stage: NdmStage
     decision: str
     rationale: str
     options_rejected: str
@@ -314,10 +324,10 @@ class DecisionOut(Schema):
         return obj.corrects.sequence if obj.corrects else None
 
 
-class DecisionIn(Schema):
+class DecisionLogEntryIn(Schema):
     decided_at: datetime
     decision_maker: str | None = Field(None, max_length=150, description="username; you by default")
-    ndm_stage: str = Field(..., max_length=12)
+    ndm_stage: NdmStage
     decision: str = Field(..., max_length=10_000)
     rationale: str = Field(..., max_length=10_000)
     options_rejected: str = LongText
@@ -380,9 +390,9 @@ def catalogue(request: AuthenticatedRequest) -> list[Any]:
 
 
 @router.post("/risk/catalogue", response={201: MeasureTypeOut}, summary="Add to the catalogue")
-def add_catalogue(request: AuthenticatedRequest, payload: MeasureTypeIn) -> tuple[int, Any]:
+def add_catalogue(request: AuthenticatedRequest, payload: MeasureTypeIn) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict())))
 
 
 # --------------------------------------------------------------------------- assessments
@@ -410,11 +420,11 @@ def reread(user: User, request: AuthenticatedRequest, assessment_id: UUID) -> Ri
 )
 def start_assessment(
     request: AuthenticatedRequest, risk_case_id: UUID, payload: AssessmentIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
     data = payload.dict(exclude_none=True)
     created = attempt(lambda: services.start_assessment(user, risk_case_id, **data))
-    return 201, reread(user, request, created.pk)
+    return Status(201, reread(user, request, created.pk))
 
 
 @router.get("/risk/assessments/{assessment_id}", response=AssessmentOut, summary="One version")
@@ -441,25 +451,29 @@ def update_assessment(
 @router.post("/risk/assessments/{assessment_id}/threats", response={201: ThreatOut})
 def add_threat(
     request: AuthenticatedRequest, assessment_id: UUID, payload: ThreatIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_threat(user, assessment_id, **payload.dict()))
+    return Status(201, attempt(lambda: services.add_threat(user, assessment_id, **payload.dict())))
 
 
 @router.post("/risk/assessments/{assessment_id}/vulnerabilities", response={201: VulnerabilityOut})
 def add_vulnerability(
     request: AuthenticatedRequest, assessment_id: UUID, payload: VulnerabilityIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
+    return Status(
+        201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
+    )
 
 
 @router.post("/risk/assessments/{assessment_id}/notices", response={201: NoticeOut})
 def record_notice(
     request: AuthenticatedRequest, assessment_id: UUID, payload: NoticeIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
-    return 201, attempt(lambda: services.record_notice(user, assessment_id, **payload.dict()))
+    return Status(
+        201, attempt(lambda: services.record_notice(user, assessment_id, **payload.dict()))
+    )
 
 
 def step(request: AuthenticatedRequest, assessment_id: UUID, action: Callable[[User], Any]) -> Any:
@@ -548,13 +562,15 @@ def list_measures(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any
 @router.post("/risk/cases/{risk_case_id}/measures", response={201: MeasureOut})
 def add_measure(
     request: AuthenticatedRequest, risk_case_id: UUID, payload: MeasureIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = request.user
     data = payload.dict()
     owner = team_user(data.pop("owner"), user)
     if owner is None:
         raise HttpError(422, "owner: No such user")
-    return 201, attempt(lambda: services.add_measure(user, risk_case_id, owner=owner, **data))
+    return Status(
+        201, attempt(lambda: services.add_measure(user, risk_case_id, owner=owner, **data))
+    )
 
 
 @router.post("/risk/measures/{measure_id}/status", response=MeasureOut)
@@ -568,7 +584,7 @@ def change_measure_status(
 # --------------------------------------------------------------------------- decision log
 
 
-@router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionOut])
+@router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionLogEntryOut])
 def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
     user = request.user
     return selectors.decision_log(user, risk_case_id, declared_purpose(request))
@@ -576,19 +592,20 @@ def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]
 
 @router.post(
     "/risk/cases/{risk_case_id}/decision-log",
-    response={201: DecisionOut},
+    response={201: DecisionLogEntryOut},
     summary="Append an entry (a correction references the entry it corrects)",
 )
 def record_decision(
-    request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionIn
-) -> tuple[int, Any]:
+    request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionLogEntryIn
+) -> Status[Any]:
     user = request.user
     data = payload.dict()
     maker = team_user(data.pop("decision_maker"), user)
     if maker is None:
         raise HttpError(422, "decision_maker: No such user")
-    return 201, attempt(
-        lambda: services.record_decision(user, risk_case_id, decision_maker=maker, **data)
+    return Status(
+        201,
+        attempt(lambda: services.record_decision(user, risk_case_id, decision_maker=maker, **data)),
     )
 
 

@@ -12,14 +12,14 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
 from haven.equipment.api import named_user, refuse
 
 from . import ical, selectors, services
-from .models import AllowanceTier, Rotation
+from .models import AllowanceTier, Rotation, SwapStatus, WorkKind
 
 router = Router(tags=["rota"])
 
@@ -50,7 +50,7 @@ class LayerIn(Schema):
     name: str = Field(..., max_length=80)
     usernames: list[str]
     handover_time: dt.time
-    rotation: str = Rotation.WEEKLY
+    rotation: Rotation = Rotation.WEEKLY
     priority: int = Field(1, ge=1, le=99)
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
@@ -79,7 +79,7 @@ class SwapOut(Schema):
     counterpart: str
     starts_at: dt.datetime
     ends_at: dt.datetime
-    status: str
+    status: SwapStatus
 
     @staticmethod
     def resolve_rota(obj: Any) -> str:
@@ -137,7 +137,7 @@ class WorkIn(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     break_minutes: int = Field(0, ge=0, le=1440)
-    kind: str = "shift"
+    kind: WorkKind = WorkKind.SHIFT
     note: str = Field("", max_length=300)
 
 
@@ -194,7 +194,7 @@ def list_rotas(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/rotas", response={201: RotaOut}, summary="New rota")
-def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> tuple[int, Any]:
+def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> Status[Any]:
     user = request.user
     selectors.require_supervisor(user)
     tier = None
@@ -208,11 +208,11 @@ def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> tuple[int, An
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, rota
+    return Status(201, rota)
 
 
 @router.post("/rotas/{rota_id}/layers", response={201: dict}, summary="Add a layer")
-def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) -> tuple[int, dict]:
+def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) -> Status[dict]:
     user = request.user
     selectors.require_supervisor(user)
     selectors.get_rota(user, rota_id)
@@ -226,7 +226,7 @@ def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) ->
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"id": layer.pk, "name": layer.name}
+    return Status(201, {"id": layer.pk, "name": layer.name})
 
 
 @router.get("/rotas/{rota_id}/schedule", response=list[SegmentOut], summary="Final schedule")
@@ -270,9 +270,7 @@ def on_call(request: AuthenticatedRequest, filters: Query[AtFilter]) -> Any:
 
 
 @router.post("/rotas/{rota_id}/overrides", response={201: dict}, summary="Add an override")
-def add_override(
-    request: AuthenticatedRequest, rota_id: UUID, payload: OverrideIn
-) -> tuple[int, dict]:
+def add_override(request: AuthenticatedRequest, rota_id: UUID, payload: OverrideIn) -> Status[dict]:
     user = request.user
     selectors.require_supervisor(user)
     rota = selectors.get_rota(user, rota_id)
@@ -290,11 +288,11 @@ def add_override(
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {"id": override.pk}
+    return Status(201, {"id": override.pk})
 
 
 @router.post("/rotas/{rota_id}/swaps", response={201: SwapOut}, summary="Request a swap")
-def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) -> tuple[int, Any]:
+def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) -> Status[Any]:
     user = request.user
     rota = selectors.get_rota(user, rota_id)
     counterpart = named_user(payload.counterpart, "counterpart")
@@ -311,7 +309,7 @@ def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) 
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, swap
+    return Status(201, swap)
 
 
 @router.get("/swaps", response=list[SwapOut], summary="Swaps you are part of")
@@ -376,7 +374,7 @@ def my_welfare(request: AuthenticatedRequest) -> Any:
 
 
 @router.post("/welfare/work", response={201: dict}, summary="Record time worked")
-def record_work(request: AuthenticatedRequest, payload: WorkIn) -> tuple[int, dict]:
+def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
     user = request.user
     person = named_user(payload.username, "username") or user
     try:
@@ -391,22 +389,25 @@ def record_work(request: AuthenticatedRequest, payload: WorkIn) -> tuple[int, di
         )
     except ValidationError as error:
         raise refuse(error) from error
-    return 201, {
-        "id": period.pk,
-        "flags": [vars(flag) | {"when": str(flag.when)} for flag in flags],
-    }
+    return Status(
+        201,
+        {
+            "id": period.pk,
+            "flags": [vars(flag) | {"when": str(flag.when)} for flag in flags],
+        },
+    )
 
 
 @router.post("/rota/feed", response={201: dict}, summary="New iCal feed address (revokes the old)")
-def issue_feed(request: AuthenticatedRequest) -> tuple[int, dict]:
+def issue_feed(request: AuthenticatedRequest) -> Status[dict]:
     _, secret = services.issue_feed_token(request.user)
-    return 201, {"url": request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics")}
+    return Status(201, {"url": request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics")})
 
 
 @router.delete("/rota/feed", response={204: None}, summary="Revoke your iCal feed address")
-def revoke_feed(request: AuthenticatedRequest) -> tuple[int, None]:
+def revoke_feed(request: AuthenticatedRequest) -> Status[None]:
     services.revoke_feed_token(request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, cast
 from uuid import UUID
 
 from ninja import Query, Router, Schema
@@ -11,19 +12,20 @@ from ninja.errors import HttpError
 from haven.accounts.types import AuthenticatedRequest
 
 from . import selectors, services
-from .models import Alert
+from .models import Alert, AlertStatus, DeviceKind, DeviceStatus, EventType
 
 router = Router(tags=["telemetry"])
+Severity = Literal["critical", "warning", "info"]  # events.CRITICAL, WARNING, INFO
 
 
 class AlertOut(Schema):
     id: UUID
     title: str
-    severity: str
-    status: str
+    severity: Severity
+    status: AlertStatus
     late: bool
     device_id: str
-    event_type: str
+    event_type: EventType
     event_key: str
     event_time: datetime
     raised_at: datetime
@@ -37,11 +39,11 @@ def alert_out(alert: Alert) -> AlertOut:
     return AlertOut(
         id=alert.pk,
         title=alert.title,
-        severity=alert.severity,
-        status=alert.status,
+        severity=cast(Severity, alert.severity),
+        status=AlertStatus(alert.status),
         late=alert.late,
         device_id=alert.device.device_id,
-        event_type=alert.event.type,
+        event_type=EventType(alert.event.type),
         event_key=alert.event.key,
         event_time=alert.event.event_time,
         raised_at=alert.raised_at,
@@ -53,7 +55,7 @@ def alert_out(alert: Alert) -> AlertOut:
 
 
 class AlertFilter(Schema):
-    status: str = "open"
+    status: Literal["open", "acknowledged", "all"] = "open"
     page: int = 1
 
 
@@ -103,8 +105,8 @@ class DeviceOut(Schema):
     id: UUID
     device_id: str
     name: str
-    kind: str
-    status: str
+    kind: DeviceKind
+    status: DeviceStatus
     protects_person: bool
     last_seen_at: datetime | None
     battery_level: float | None
@@ -118,8 +120,8 @@ def list_devices(request: AuthenticatedRequest) -> list[DeviceOut]:
             id=d.pk,
             device_id=d.device_id,
             name=d.name,
-            kind=d.kind,
-            status=d.status,
+            kind=DeviceKind(d.kind),
+            status=DeviceStatus(d.status),
             protects_person=d.protects_person,
             last_seen_at=d.last_seen_at,
             battery_level=d.battery_level,
