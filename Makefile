@@ -47,6 +47,7 @@ postgres:
 lint:
 	$(BIN)/ruff check src tests scripts $(wildcard bench)
 	$(BIN)/mypy src
+	PYTHONPATH=src $(BIN)/lint-imports
 
 test-sqlite:
 	$(BIN)/pytest -n 2 -p no:cacheprovider

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from haven.access.decorators import module_required
 from haven.accounts.models import User
 from haven.accounts.roles import Module
-from haven.web.helpers import query_without_page
+from haven.ui.helpers import query_without_page
 
 from .forms import LedgerSearchForm
 from .selectors import LedgerSearch, search_ledger

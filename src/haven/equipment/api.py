@@ -15,17 +15,12 @@ from ninja.errors import HttpError
 
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
+from haven.ui.apihelpers import named_user, operations_user
 
 from . import reports, selectors, services
 from .models import AssetType, KitList
 
 router = Router(tags=["equipment"])
-
-
-def operations_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    selectors.require_operations(user)
-    return user
 
 
 def purpose(request: HttpRequest) -> str | None:
@@ -34,15 +29,6 @@ def purpose(request: HttpRequest) -> str | None:
 
 def refuse(error: ValidationError) -> HttpError:
     return HttpError(422, "; ".join(error.messages))
-
-
-def named_user(username: str | None, field: str) -> User | None:
-    if not username:
-        return None
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise HttpError(422, f"{field}: no active account {username!r}")
-    return user
 
 
 class AssetTypeOut(Schema):

@@ -21,6 +21,7 @@ from haven.audit.models import Action
 from haven.timelimits import compute_deadline, is_in_time
 
 from . import config, panels, workflow
+from .config import PERSONAL_FIELDS, REVIEW_RULE
 from .models import (
     COMPLAINT,
     FORFEITURE,
@@ -55,9 +56,6 @@ from .models import (
     Unavailability,
     UpdateMethod,
 )
-
-REVIEW_RULE = "complaint_review_application"
-PERSONAL_FIELDS = ("complainant_name", "complainant_contact", "narrative")
 
 
 def today() -> date:

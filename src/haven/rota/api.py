@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from haven.equipment.api import named_user, operations_user, refuse
+from haven.ui.apihelpers import named_user, operations_user, refuse
 
 from . import ical, selectors, services
 from .models import AllowanceTier, Rotation

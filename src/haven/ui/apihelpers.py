@@ -1,4 +1,4 @@
-"""Helpers the protection API routers share: module check, declared purpose, refusals."""
+"""Helpers the API routers share: module checks, declared purpose, named accounts, refusals."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja.errors import HttpError
 
+from haven.access.modules import require_operations
 from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Module
@@ -21,6 +22,21 @@ def protection_user(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     if not user.can_use(Module.PROTECTION):
         raise HttpError(403, "Your role does not use the protection module")
+    return user
+
+
+def operations_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    return require_operations(user)
+
+
+def named_user(username: str | None, field: str) -> User | None:
+    """The active account a payload names, or a 422 naming the field."""
+    if not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise HttpError(422, f"{field}: no active account {username!r}")
     return user
 
 
