@@ -7,6 +7,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from haven.accounts.types import is_authenticated
+
 View = Callable[..., HttpResponse]
 
 
@@ -16,7 +18,7 @@ def module_required(module: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated or not request.user.can_use(module):  # type: ignore[union-attr]
+            if not is_authenticated(request) or not request.user.can_use(module):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from haven.accounts.types import AuthenticatedRequest, is_authenticated, is_verified
+
 PUBLIC_PREFIXES = ("/accounts/login", "/accounts/verify", "/accounts/enrol", "/static/", "/api/")
 PUBLIC_PATHS = {"/healthz", "/favicon.ico"}
 LAST_SEEN = "haven_last_seen"
@@ -24,8 +26,7 @@ class SessionGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
             return self.get_response(request)
-        user = request.user
-        if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr,attr-defined]
+        if not is_authenticated(request) or not is_verified(request):
             return redirect("accounts:login")
         reason = self.stale_reason(request)
         if reason:
@@ -43,11 +44,11 @@ class SessionGuardMiddleware:
             request.session[LAST_SEEN] = now  # modifies, so saves and extends, the session
 
     @staticmethod
-    def stale_reason(request: HttpRequest) -> str | None:
+    def stale_reason(request: AuthenticatedRequest) -> str | None:
         now = int(timezone.now().timestamp())
         last_seen = request.session.get(LAST_SEEN, now)
         if now - last_seen > settings.SESSION_IDLE_SECONDS:
             return "You were signed out after 15 minutes without activity."
-        if request.session.get(EPOCH) != request.user.session_epoch:  # type: ignore[union-attr,attr-defined]
+        if request.session.get(EPOCH) != request.user.session_epoch:
             return "You were signed out because your sessions were ended."
         return None

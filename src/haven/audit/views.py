@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from haven.access.decorators import module_required
-from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import query_without_page
 
 from .forms import LedgerSearchForm
@@ -13,10 +13,10 @@ from .selectors import LedgerSearch, search_ledger
 
 
 @module_required(Module.AUDIT)
-def ledger_search(request: HttpRequest) -> HttpResponse:
+def ledger_search(request: AuthenticatedRequest) -> HttpResponse:
     form = LedgerSearchForm(request.GET or None)
     search = LedgerSearch(**form.cleaned_data) if form.is_valid() else LedgerSearch()
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     page = search_ledger(user, search, request.GET.get("page"))
     return render(
         request,
