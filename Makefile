@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/haven
 export HAVEN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: otp run test setup assets chromium postgres lint test-sqlite test-postgres bench clean
+.PHONY: otp run test setup assets chromium postgres lint lock test-sqlite test-postgres bench clean
 
 run: setup
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven keys init --if-missing
@@ -24,12 +24,22 @@ test: setup chromium postgres lint test-sqlite test-postgres
 
 setup: $(VENV)/.installed assets
 
-$(VENV)/.installed: pyproject.toml
+# Installs exactly the versions (and hashes) in requirements-dev.lock, then Haven itself.
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Haven needs Python 3.11 or newer" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# After changing dependencies in pyproject.toml: re-pin both lock files from PyPI (existing pins
+# are kept where they still fit; add --upgrade-package NAME to move one).
+LOCK_FLAGS := --quiet --strip-extras --generate-hashes --allow-unsafe --index-url https://pypi.org/simple --no-emit-index-url
+lock: $(VENV)/.installed
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -48,6 +58,7 @@ postgres:
 lint:
 	$(BIN)/ruff check src tests scripts $(wildcard bench)
 	$(BIN)/mypy src
+	PYTHONPATH=src $(BIN)/lint-imports
 
 test-sqlite:
 	$(BIN)/pytest -n 2 -p no:cacheprovider

@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "template_partials",
     "django_tasks",
     "django_tasks_db",
     "ninja",

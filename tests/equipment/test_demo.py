@@ -1,7 +1,7 @@
 import pytest
 
 from haven.demo.accounts import create_demo_accounts
-from haven.equipment.demo import create_demo_operations
+from haven.demo.operations import create_demo_operations
 from haven.equipment.models import Asset, Deployment
 from haven.rota.models import Rota
 

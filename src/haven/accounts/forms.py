@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from haven.web.forms import GovukForm
+from haven.ui.forms import GovukForm
 
 
 class SignInForm(GovukForm):

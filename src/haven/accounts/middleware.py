@@ -17,6 +17,8 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
+from haven.accounts.types import AuthenticatedRequest, is_authenticated, is_verified
+
 LAST_SEEN = "haven_last_seen"
 EPOCH = "haven_session_epoch"
 
@@ -31,8 +33,7 @@ class SessionGuardMiddleware(LoginRequiredMiddleware):
     ) -> HttpResponseBase | None:
         if not getattr(view_func, "login_required", True):
             return None
-        user = request.user
-        if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr,attr-defined]
+        if not is_authenticated(request) or not is_verified(request):
             return self.handle_no_permission(request, view_func)
         reason = self.stale_reason(request)
         if reason:
@@ -50,11 +51,11 @@ class SessionGuardMiddleware(LoginRequiredMiddleware):
             request.session[LAST_SEEN] = now  # modifies, so saves and extends, the session
 
     @staticmethod
-    def stale_reason(request: HttpRequest) -> str | None:
+    def stale_reason(request: AuthenticatedRequest) -> str | None:
         now = int(timezone.now().timestamp())
         last_seen = request.session.get(LAST_SEEN, now)
         if now - last_seen > settings.SESSION_IDLE_SECONDS:
             return "You were signed out after 15 minutes without activity."
-        if request.session.get(EPOCH) != request.user.session_epoch:  # type: ignore[union-attr,attr-defined]
+        if request.session.get(EPOCH) != request.user.session_epoch:
             return "You were signed out because your sessions were ended."
         return None

@@ -93,7 +93,7 @@ def confirm_totp_enrolment(user: User, code: str) -> TOTPDevice | None:
 
 
 def has_confirmed_totp(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 @transaction.atomic

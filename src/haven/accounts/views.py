@@ -17,6 +17,7 @@ from . import services
 from .forms import ApiTokenForm, CodeForm, SignInForm
 from .middleware import EPOCH, LAST_SEEN
 from .models import User
+from .types import AuthenticatedRequest
 
 PENDING_USER = "haven_pending_user"
 
@@ -112,15 +113,15 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    services.sign_out_everywhere(request.user)  # type: ignore[arg-type]
+def sign_out_everywhere(request: AuthenticatedRequest) -> HttpResponse:
+    services.sign_out_everywhere(request.user)
     logout(request)
     messages.info(request, "You have signed out on every device.")
     return redirect("accounts:login")
 
 
-def profile(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def profile(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = ApiTokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -134,8 +135,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
-    if services.revoke_api_token(request.user, token_id):  # type: ignore[arg-type]
+def revoke_token(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
+    if services.revoke_api_token(request.user, token_id):
         messages.success(request, "The token was revoked.")
     else:
         messages.error(request, "That token does not exist or was already revoked.")

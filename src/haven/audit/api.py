@@ -4,11 +4,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 
 from .models import Action
 from .selectors import LedgerSearch, search_ledger
@@ -47,8 +46,8 @@ class EntryFilters(Schema):
 
 
 @router.get("/audit/entries", response=EntryPage, summary="Search the audit ledger (auditors)")
-def entries(request: HttpRequest, filters: Query[EntryFilters]) -> dict[str, Any]:
-    user: User = request.user  # type: ignore[assignment]
+def entries(request: AuthenticatedRequest, filters: Query[EntryFilters]) -> dict[str, Any]:
+    user = request.user
     search = LedgerSearch(**filters.dict(exclude={"page"}))
     try:
         page = search_ledger(user, search, filters.page)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from haven.web.forms import GovukForm
+from haven.ui.forms import GovukForm
 
 from .models import Action
 
@@ -16,7 +18,7 @@ class LedgerSearchForm(GovukForm):
     date_from = forms.DateField(label="From (YYYY-MM-DD)", required=False)
     date_to = forms.DateField(label="To (YYYY-MM-DD)", required=False)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "The end date must be on or after the start date")

@@ -54,7 +54,9 @@ def filtered_entries(search: LedgerSearch) -> QuerySet[LedgerEntry]:
 
 
 @service
-def search_ledger(user: User, search: LedgerSearch, page_number: int | str | None) -> Page:
+def search_ledger(
+    user: User, search: LedgerSearch, page_number: int | str | None
+) -> Page[LedgerEntry]:
     require_auditor(user)
     page = Paginator(filtered_entries(search), PAGE_SIZE).get_page(page_number)
     page.object_list = list(page.object_list)  # the page as it stood before this search's entry

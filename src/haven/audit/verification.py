@@ -137,14 +137,19 @@ def snapshot_last_id() -> int | None:
     appear.  SQLite has one writer at a time and readers see only committed rows.
     """
     if connection.vendor != "postgresql":
-        return LedgerEntry.objects.aggregate(last=Max("id"))["last"]
+        return _last_id()
     # Session-level, released at once: a caller's transaction must not keep writers waiting.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [ledger.LEDGER_LOCK_KEY])
         try:
-            return LedgerEntry.objects.aggregate(last=Max("id"))["last"]
+            return _last_id()
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [ledger.LEDGER_LOCK_KEY])
+
+
+def _last_id() -> int | None:
+    last: int | None = LedgerEntry.objects.aggregate(last=Max("id"))["last"]
+    return last
 
 
 ROW_FIELDS = ("id", "leaf_hash", *ledger.CANONICAL_FIELDS)

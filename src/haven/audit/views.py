@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from haven.accounts.models import User
 from haven.accounts.roles import Module
-from haven.web.helpers import query_without_page
+from haven.accounts.types import AuthenticatedRequest
+from haven.ui.helpers import query_without_page
 
 from .forms import LedgerSearchForm
 from .selectors import LedgerSearch, search_ledger
 
 
-def ledger_search(request: HttpRequest) -> HttpResponse:
+def ledger_search(request: AuthenticatedRequest) -> HttpResponse:
     form = LedgerSearchForm(request.GET or None)
     search = LedgerSearch(**form.cleaned_data) if form.is_valid() else LedgerSearch()
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     page = search_ledger(user, search, request.GET.get("page"))
     return render(
         request,

@@ -16,8 +16,8 @@ from ninja.errors import HttpError
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.web.apihelpers import attempt as attempt_service
-from haven.web.apihelpers import declared_purpose, refuse
+from haven.ui.apihelpers import attempt as attempt_service
+from haven.ui.apihelpers import declared_purpose, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES

@@ -6,7 +6,7 @@ from haven.access.models import TeamRole
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.web.forms import GovukForm
+from haven.ui.forms import GovukForm
 
 from .config import ACCEPTANCE_FACTORS
 from .models import (

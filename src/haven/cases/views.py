@@ -15,7 +15,7 @@ from haven.access.models import AccessGrant, TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
-from haven.web.helpers import (
+from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
     ask_purpose,

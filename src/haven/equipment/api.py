@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
+from haven.ui.apihelpers import named_user
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -29,15 +30,6 @@ def purpose(request: AuthenticatedRequest) -> str | None:
 
 def refuse(error: ValidationError) -> HttpError:
     return HttpError(422, "; ".join(error.messages))
-
-
-def named_user(username: str | None, field: str) -> User | None:
-    if not username:
-        return None
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise HttpError(422, f"{field}: no active account {username!r}")
-    return user
 
 
 class AssetTypeOut(Schema):

@@ -1,7 +1,8 @@
-"""Synthetic demo data for operations: kit, a kit list, deployments, a rota and timesheets.
+"""Synthetic demo data for equipment: kit, a kit list and deployments.
 
 Everything is obviously fictional. Needs the demo accounts `supervisor` and `technician`
-(haven.demo.accounts); safe to run twice (existing demo serials are left alone)."""
+(haven.demo.accounts); safe to run twice (existing demo serials are left alone). The rota part of
+the operations demo is haven.rota.demo; haven.demo.operations runs both."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.equipment import services
 from haven.equipment.models import Asset, AssetType, TeamPlace
-from haven.rota import services as rota_services
-from haven.rota.models import AllowanceTier, Rota, Rotation
 
 KIT = [
     ("vehicle-tracker", "Fictitrack", "FT-200", "DEMO-TRK-0001", "demo-tracker-1"),
@@ -34,11 +33,12 @@ def _user(username: str, role: str) -> User | None:
     return user
 
 
-def create_demo_operations() -> None:
+def create_demo_equipment() -> tuple[User, User] | None:
+    """Load the kit and deployments; the supervisor and technician used, or None if skipped."""
     boss = _user("supervisor", Role.TECHNICAL_SUPERVISOR)
     tech = _user("technician", Role.TECHNICAL_OFFICER)
     if boss is None or tech is None or Asset.objects.filter(serial=KIT[0][3]).exists():
-        return
+        return None
     assets = []
     for number, (type_code, make, model, serial, device_id) in enumerate(KIT, 1):
         assets.append(
@@ -86,43 +86,4 @@ def create_demo_operations() -> None:
     services.record_custody(
         tech, assets[3].pk, kind="deployed", signature=signature, deployment_id=live.pk
     )
-    if not Rota.objects.filter(name="Technical support on call (demo)").exists():
-        rota = rota_services.create_rota(
-            boss,
-            name="Technical support on call (demo)",
-            starts_on=timezone.localdate() - dt.timedelta(days=60),
-            allowance_tier=AllowanceTier.objects.filter(code="officer-daily").first(),
-        )
-        rota_services.add_layer(
-            boss,
-            rota.pk,
-            name="Primary",
-            members=[tech, boss],
-            handover_time=dt.time(9),
-            rotation=Rotation.WEEKLY,
-            starts_on=rota.starts_on,
-        )
-        rota_services.add_layer(
-            boss,
-            rota.pk,
-            name="Weekday days (demo)",
-            members=[boss],
-            handover_time=dt.time(8),
-            rotation=Rotation.DAILY,
-            priority=2,
-            starts_on=rota.starts_on,
-            days_of_week=[0, 1, 2, 3, 4],
-            ends_on=timezone.localdate() + dt.timedelta(days=20),
-        )
-    for days_ago in range(1, 8):
-        start = now - dt.timedelta(days=days_ago, hours=3)
-        rota_services.record_work(
-            tech,
-            person=tech,
-            starts_at=start,
-            ends_at=start + dt.timedelta(hours=9),
-            break_minutes=30 if days_ago % 3 else 0,
-        )
-    rota_services.record_psych_assessment(
-        boss, person=tech, assessed_on=timezone.localdate() - dt.timedelta(days=350)
-    )
+    return boss, tech

@@ -4,33 +4,14 @@ from typing import Any
 
 from django import forms
 
-from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Module
-from haven.web.forms import GovukForm
+from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices
 
 from .models import Asset, AssetState, AssetType, CustodyKind, DeploymentStatus, KitList, TeamPlace
 
 
-class DateTimeLocal(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
 def operations_people() -> list[tuple[int, str]]:
-    return [
-        (user.pk, f"{user} ({user.username})")
-        for user in User.objects.filter(is_active=True).order_by("username")
-        if user.can_use(Module.OPERATIONS)
-    ]
+    return people_choices(Module.OPERATIONS)
 
 
 class AssetSearchForm(GovukForm):

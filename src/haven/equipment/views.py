@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
-from haven.web.helpers import marking_context, query_without_page, session_purpose
+from haven.ui.helpers import add_form_errors, marking_context, query_without_page, session_purpose
 
 from . import reports, selectors, services
 from .forms import (
@@ -36,14 +36,6 @@ from .forms import (
 from .models import Asset, AssetState, CustodyEvent, Deployment, DeploymentStatus
 
 NAV = {"nav_active": Module.OPERATIONS}
-
-
-def add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -110,7 +102,7 @@ def asset_new(request: HttpRequest) -> HttpResponse:
         try:
             asset = services.register_asset(user, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, f"{asset} registered and received into the store.")
             return redirect("equipment:asset_detail", asset_id=asset.pk)
@@ -149,7 +141,7 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as error:
-            add_errors(custody_form, error)
+            add_form_errors(custody_form, error)
         else:
             messages.success(request, f"Custody recorded: {event.get_kind_display()}.")
             return redirect("equipment:asset_detail", asset_id=asset.pk)
@@ -159,7 +151,7 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
                 user, asset.pk, state_form.cleaned_data["state"], state_form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            add_errors(state_form, error)
+            add_form_errors(state_form, error)
         except PermissionDenied:
             state_form.add_error(None, "Only technical supervisors change an asset's state")
         else:
@@ -208,7 +200,7 @@ def kit_list(request: HttpRequest) -> HttpResponse:
         try:
             kit = services.create_kit(user, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, f"Kit list {kit.name} created.")
             return redirect("equipment:kits")
@@ -276,7 +268,7 @@ def deployment_new(request: HttpRequest) -> HttpResponse:
         try:
             deployment = services.create_deployment(user, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, f"Deployment {deployment.reference} planned.")
             return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
@@ -326,7 +318,7 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
             try:
                 message = _apply(user, deployment, action, form.cleaned_data)
             except ValidationError as error:
-                add_errors(form, error)
+                add_form_errors(form, error)
             else:
                 messages.success(request, message)
                 return redirect("equipment:deployment_detail", deployment_id=deployment.pk)

@@ -17,6 +17,11 @@ from django.conf import settings
 
 from haven.oversight.suppression import DEFAULT_THRESHOLD
 
+# The haven.timelimits rule for complaint review applications (PCMR 2020 reg 29).
+REVIEW_RULE = "complaint_review_application"
+# The complaint fields holding the complainant's personal data (named in ledger entries).
+PERSONAL_FIELDS = ("complainant_name", "complainant_contact", "narrative")
+
 SeatSource = Literal["legal", "independent", "nominated"]
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.web.forms import GovukForm
+from haven.ui.forms import GovukForm
 
 from . import characteristics, config
 from .models import (

@@ -28,6 +28,7 @@ from haven.timelimits import Deadline, add_months, compute_deadline, recurring_d
 from haven.vault.fields import index_for
 
 from . import config
+from .config import PERSONAL_FIELDS, REVIEW_RULE
 from .models import (
     COMPLAINT,
     Complaint,
@@ -41,7 +42,6 @@ from .models import (
     ReviewApplication,
     ReviewStatus,
 )
-from .services import PERSONAL_FIELDS, REVIEW_RULE
 
 PAGE_SIZE = 25
 JUSTIFICATION = "oversight: complaint review function"

@@ -22,6 +22,7 @@ from haven.concurrency.transactions import service
 from haven.timelimits import compute_deadline, is_in_time
 
 from . import config, panels, workflow
+from .config import PERSONAL_FIELDS, REVIEW_RULE
 from .models import (
     COMPLAINT,
     FORFEITURE,
@@ -56,9 +57,6 @@ from .models import (
     Unavailability,
     UpdateMethod,
 )
-
-REVIEW_RULE = "complaint_review_application"
-PERSONAL_FIELDS = ("complainant_name", "complainant_contact", "narrative")
 
 
 def today() -> date:

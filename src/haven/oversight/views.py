@@ -20,7 +20,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.timelimits import RULES
-from haven.web.helpers import add_form_errors, query_without_page
+from haven.ui.helpers import add_form_errors, query_without_page
 
 from . import config, forms, imports, selectors, services, statistics, workflow
 from .models import ComplaintStatus, ReviewStatus

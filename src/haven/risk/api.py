@@ -15,8 +15,8 @@ from ninja.errors import HttpError
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.web.apihelpers import PURPOSE_HEADER, declared_purpose
-from haven.web.apihelpers import attempt as attempt_service
+from haven.ui.apihelpers import PURPOSE_HEADER, declared_purpose
+from haven.ui.apihelpers import attempt as attempt_service
 
 from . import reports, selectors, services
 from .models import (

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.web.forms import GovukForm
+from haven.ui.forms import GovukForm
 
 from .config import NDM_STAGES
 from .models import MeasureStatus, NoticeDecision, NoticeKind

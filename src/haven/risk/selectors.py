@@ -46,7 +46,7 @@ ASSESSMENT_FIELDS = (
 PORTFOLIO_PAGE_SIZE = 50
 
 if TYPE_CHECKING:
-    from haven.cases.models import Case
+    from haven.cases.selectors import Case  # the type find_visible_case returns
 
 
 class RiskRecordNotFound(CaseNotFound):

@@ -21,7 +21,7 @@ from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.cases.selectors import find_visible_case
-from haven.web.helpers import (
+from haven.ui.helpers import (
     add_form_errors,
     ask_purpose,
     marking_context,

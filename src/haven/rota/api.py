@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.equipment.api import named_user, refuse
+from haven.ui.apihelpers import named_user, refuse
 
 from . import ical, selectors, services
 from .models import AllowanceTier, Rotation, SwapStatus, WorkKind

@@ -7,8 +7,8 @@ from zoneinfo import available_timezones
 from django import forms
 from django.utils import timezone
 
-from haven.equipment.forms import DateInput, DateTimeLocal, operations_people
-from haven.web.forms import GovukForm
+from haven.accounts.roles import Module
+from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices
 
 from .models import AllowanceBasis, AllowanceTier, Rotation, WorkKind
 
@@ -75,7 +75,7 @@ class LayerForm(GovukForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = operations_people()  # type: ignore[attr-defined]
+        self.fields["members"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
 
 
 class SpanForm(GovukForm):
@@ -96,7 +96,7 @@ class OverrideForm(SpanForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = operations_people()  # type: ignore[attr-defined]
+        self.fields["user"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
 
 
 class SwapForm(SpanForm):
@@ -105,7 +105,7 @@ class SwapForm(SpanForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["counterpart"].choices = operations_people()  # type: ignore[attr-defined]
+        self.fields["counterpart"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
 
 
 class RangeForm(GovukForm):
@@ -148,7 +148,7 @@ class WorkForm(GovukForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = operations_people()  # type: ignore[attr-defined]
+        self.fields["person"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
 
 
 class PsychForm(GovukForm):

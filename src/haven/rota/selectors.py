@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from haven.access import modules
 from haven.access.visibility import restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module
@@ -49,9 +50,9 @@ from .models import (
 from .working_time import ruleset_for
 
 GAP_HORIZON_DAYS = 30
-require_operations = equipment_selectors.require_operations
-require_supervisor = equipment_selectors.require_supervisor
-is_supervisor = equipment_selectors.is_supervisor
+require_operations = modules.require_operations
+require_supervisor = modules.require_technical_supervisor
+is_supervisor = modules.is_technical_supervisor
 
 
 class RotaNotFound(Http404):

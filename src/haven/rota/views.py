@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
-from haven.equipment.views import add_errors
+from haven.ui.helpers import add_form_errors
 
 from . import selectors, services
 from .forms import (
@@ -79,7 +79,7 @@ def rota_new(request: HttpRequest) -> HttpResponse:
         try:
             rota = services.create_rota(user, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            add_form_errors(form, error)
         else:
             messages.success(request, f"Rota {rota.name} created. Add a layer of people next.")
             return redirect("rota:detail", rota_id=rota.pk)
@@ -132,7 +132,7 @@ def rota_detail(request: HttpRequest, rota_id: UUID) -> HttpResponse:
             try:
                 message = _act(user, rota, action, form)
             except ValidationError as error:
-                add_errors(form, error)
+                add_form_errors(form, error)
             else:
                 messages.success(request, message)
                 return redirect("rota:detail", rota_id=rota.pk)
@@ -213,7 +213,7 @@ def allowances(request: HttpRequest) -> HttpResponse:
         try:
             tier = services.create_allowance_tier(user, **tier_form.cleaned_data)
         except ValidationError as error:
-            add_errors(tier_form, error)
+            add_form_errors(tier_form, error)
         else:
             messages.success(request, f"Allowance tier {tier.name} added.")
             return redirect("rota:allowances")
@@ -295,7 +295,7 @@ def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
                 user, person=User.objects.get(pk=data.pop("person")), **data
             )
         except ValidationError as error:
-            add_errors(work_form, error)
+            add_form_errors(work_form, error)
         else:
             messages.success(request, "Time recorded.")
             for flag in flags:

@@ -13,11 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
+from haven.access import modules
 from haven.access.purposes import Purpose
 from haven.access.visibility import restrict
 from haven.accounts.models import User
@@ -28,7 +28,6 @@ from haven.concurrency.transactions import service
 
 from .models import ALERT, DEVICE, OPEN_ALERT_STATUSES, Alert, Position, TelemetryDevice
 from .reports import Stop, Trip, trips_and_stops
-from .services import may_acknowledge
 
 PAGE_SIZE = 25
 STATUS_FILTERS = {"open": OPEN_ALERT_STATUSES, "acknowledged": ("acknowledged",), "all": None}
@@ -38,10 +37,7 @@ class NotFound(Http404):
     pass
 
 
-def require_operations(user: User) -> User:
-    if not user.is_authenticated or not user.can_use(Module.OPERATIONS):
-        raise PermissionDenied
-    return user
+require_operations = modules.require_operations
 
 
 def alerts_visible_to(user: User, status: str = "open") -> QuerySet[Alert]:
@@ -65,6 +61,12 @@ def get_alert(user: User, alert_id: UUID | str) -> Alert:
         return alerts_visible_to(user, "all").get(pk=alert_id)
     except (Alert.DoesNotExist, ValueError, TypeError) as missing:
         raise NotFound("No such alert") from missing
+
+
+def may_acknowledge(user: User, alert: Alert) -> bool:
+    return user.has_role(Role.TECHNICAL_SUPERVISOR) or (
+        user.has_role(Role.TECHNICAL_OFFICER) and user.pk in (alert.recipients or [])
+    )
 
 
 def may_read_positions(user: User, device: TelemetryDevice) -> bool:

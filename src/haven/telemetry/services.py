@@ -52,6 +52,7 @@ from .models import (
     time_ordered_uuid,
 )
 from .protocols import SPEED_TO_MPS, Message, RejectCounter, Rejected
+from .selectors import may_acknowledge
 
 log = logging.getLogger("haven.telemetry")
 REJECTED = RejectCounter()  # process-wide counts of refused messages, by reason
@@ -732,12 +733,6 @@ def _raise_alert(
 
 
 # ------------------------------------------------------------------------------ people
-
-
-def may_acknowledge(user: User, alert: Alert) -> bool:
-    return user.has_role(Role.TECHNICAL_SUPERVISOR) or (
-        user.has_role(Role.TECHNICAL_OFFICER) and user.pk in (alert.recipients or [])
-    )
 
 
 @service

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import FieldError
@@ -32,6 +32,13 @@ from django.db.models.signals import post_init
 from haven.vault import blind_index, crypto
 from haven.vault.keyring import blind_index_key, get_keyring, keyring_with
 
+if TYPE_CHECKING:  # Django's field classes take no type parameters at run time
+    _TextField = models.TextField[Any, Any]
+    _CharField = models.CharField[Any, Any]
+else:
+    _TextField = models.TextField
+    _CharField = models.CharField
+
 
 class SealedToken(str):
     """A token read from the database, not yet decrypted; remembers the row it was read for."""
@@ -43,7 +50,9 @@ class _OutgoingToken(str):
     """A token produced by ``pre_save`` for this row: the only value the column accepts."""
 
 
-def aad_for(instance: models.Model, field: models.Field, row_id: str | None = None) -> bytes:
+def aad_for(
+    instance: models.Model, field: models.Field[Any, Any], row_id: str | None = None
+) -> bytes:
     if row_id is None:
         if instance.pk is None:
             raise FieldError(
@@ -73,7 +82,7 @@ def bulk_sealer(model: type[models.Model]) -> Sealer:
     return seal
 
 
-def _refused(field: models.Field, what: str) -> FieldError:
+def _refused(field: models.Field[Any, Any], what: str) -> FieldError:
     return FieldError(
         f"{field.model.__name__}.{field.name} is encrypted: {what} is refused "
         "(only isnull); search a BlindIndexField with haven.vault.fields.index_for()"
@@ -123,7 +132,7 @@ def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kw
                 value.row_id = str(instance.pk)
 
 
-class EncryptedTextField(models.TextField):
+class EncryptedTextField(_TextField):
     """Text encrypted at rest with the vault key ring (AES-256-GCM, row-bound)."""
 
     descriptor_class = EncryptedAttribute
@@ -213,7 +222,7 @@ class EncryptedTextField(models.TextField):
         return EncryptedCol(alias, self, output_field)  # type: ignore[arg-type]
 
     @property
-    def cached_col(self) -> Any:  # type: ignore[override]
+    def cached_col(self) -> Any:
         return EncryptedCol(self.model._meta.db_table, self)
 
     def get_lookup(self, lookup_name: str) -> Any:
@@ -306,7 +315,7 @@ def index_for(kind: str, *values: Any) -> str:
     return result
 
 
-class BlindIndexField(models.CharField):
+class BlindIndexField(_CharField):
     """Truncated HMAC of normalised plaintext source field(s), computed on save."""
 
     description = "Blind index"

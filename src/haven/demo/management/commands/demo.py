@@ -10,7 +10,7 @@ from rich.table import Table
 from haven.accounts.models import User
 from haven.demo.accounts import create_demo_accounts
 from haven.demo.cases import create_demo_cases
-from haven.equipment.demo import create_demo_operations
+from haven.demo.operations import create_demo_operations
 from haven.oversight.demo import create_demo_oversight
 from haven.risk.demo import create_demo_risk
 

@@ -1,4 +1,4 @@
-"""Helpers the protection API routers share: module check, declared purpose, refusals."""
+"""Helpers the API routers share: declared purpose, named accounts, refusals."""
 
 from __future__ import annotations
 
@@ -10,9 +10,20 @@ from django.http import HttpRequest
 from ninja.errors import HttpError
 
 from haven.access.purposes import Purpose, parse_purpose
+from haven.accounts.models import User
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 T = TypeVar("T")
+
+
+def named_user(username: str | None, field: str) -> User | None:
+    """The active account a payload names, or a 422 naming the field."""
+    if not username:
+        return None
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise HttpError(422, f"{field}: no active account {username!r}")
+    return user
 
 
 def declared_purpose(request: HttpRequest) -> str:

@@ -1,10 +1,14 @@
-"""Form base class giving GOV.UK-style error messages ("Enter …", "Select …")."""
+"""Form base class giving GOV.UK-style error messages ("Enter …", "Select …"), date widgets
+that browsers understand, and the choice list of a module's people."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+
+from haven.access.modules import module_people
+from haven.accounts.roles import Module
 
 CHOOSE_WIDGETS = (
     forms.Select,
@@ -28,3 +32,22 @@ class GovukForm(forms.Form):
             if isinstance(field.widget, forms.ClearableFileInput):
                 verb = "Choose"
             field.error_messages["required"] = f"{verb} {label}"
+
+
+class DateTimeLocal(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def people_choices(module: Module) -> list[tuple[int, str]]:
+    """Choices naming the active accounts whose roles open the module, by username."""
+    return [(user.pk, f"{user} ({user.username})") for user in module_people(module)]

@@ -1,0 +1,13 @@
+"""Synthetic demo data for the operations module: equipment first, then the rota that uses it."""
+
+from __future__ import annotations
+
+from haven.equipment.demo import create_demo_equipment
+from haven.rota.demo import create_demo_rota
+
+
+def create_demo_operations() -> None:
+    """Needs the demo accounts `supervisor` and `technician`; safe to run twice."""
+    people = create_demo_equipment()
+    if people is not None:
+        create_demo_rota(*people)
