@@ -7,6 +7,10 @@ Each domain states its rules in `tests/<app>/access_rules.py`:
 - build(world): add the domain's inside/outside objects to `world`, and protected plaintext to
   world["secrets_inside"] / world["secrets_outside"] (never to appear where access is denied)
 - optional SAMPLE_PAYLOADS: {(METHOD, path): payload(world) -> dict}, NOT_POSTED: {url name}
+- optional SESSIONLESS: {url name or (METHOD, path)} reached without a session or token (a
+  device receiver, a feed whose secret is in its URL). Everything else must send an anonymous
+  or password-only visitor to sign in (web) or answer 401 (API); these are judged by their rule
+  instead, which must therefore not depend on who asks.
 
 A rule answers: may this actor reach the endpoint for the object inside (True) or outside (False)
 their team? Every endpoint must have a rule, so a new endpoint cannot ship unchecked.

@@ -71,6 +71,10 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/rota/feeds/{feed_token}.ics"): feed_secret,
 }
 
+# The feed's secret is its credential (calendar clients send no token): the matrix's anonymous
+# and password-only visitors are judged by the rule, as everyone is.
+SESSIONLESS = {("GET", "/api/rota/feeds/{feed_token}.ics")}
+
 PARAMS = {
     "rota_id": lambda world, inside: str(world["matrix_rota"].pk),
     "swap_id": lambda world, inside: str(

@@ -43,6 +43,10 @@ WEB_POLICY: dict[str, Rule] = {
     "receivers:owntracks": anyone,
 }
 
+# Reached without a session: devices have no account (the matrix's anonymous and password-only
+# visitors are judged by the rule, as everyone is).
+SESSIONLESS = {"telemetry:osmand", "telemetry:owntracks"}
+
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/telemetry/alerts"): operations,
     ("GET", "/api/telemetry/alerts/{alert_id}"): operations,
