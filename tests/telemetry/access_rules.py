@@ -45,7 +45,7 @@ WEB_POLICY: dict[str, Rule] = {
 
 # Reached without a session: devices have no account (the matrix's anonymous and password-only
 # visitors are judged by the rule, as everyone is).
-SESSIONLESS = {"telemetry:osmand", "telemetry:owntracks"}
+SESSIONLESS = {"receivers:osmand", "receivers:owntracks"}
 
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/telemetry/alerts"): operations,
