@@ -17,7 +17,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
 from haven.ui.apihelpers import attempt as attempt_service
-from haven.ui.apihelpers import declared_purpose, refuse
+from haven.ui.apihelpers import declared_purpose, named_user, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -231,14 +231,6 @@ class ReferralOut(Schema):
     duplicates: DuplicateOut | None
 
 
-def account(username: str | None, field: str) -> User | None:
-    if not username:
-        return None
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise HttpError(422, f"{field}: no active account {username!r}")
-    return user
-
 
 @router.post(
     "/referrals",
@@ -254,8 +246,8 @@ def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Statu
         report = services.check_duplicates(user, payload.subject_name, payload.subject_dob)
         if report.any:
             return Status(200, {"case": None, "duplicates": report.as_dict()})
-    manager = account(payload.manager, "manager")
-    authoriser = account(payload.authoriser, "authoriser")
+    manager = named_user(payload.manager, "manager")
+    authoriser = named_user(payload.authoriser, "authoriser")
     case = attempt(
         lambda: services.create_case(user, manager=manager, authoriser=authoriser, **data)
     )
@@ -544,7 +536,7 @@ def list_tasks(request: AuthenticatedRequest, case_id: UUID) -> object:
 def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> Status[object]:
     user = request.user
     data = payload.dict()
-    owner = account(data.pop("owner"), "owner")
+    owner = named_user(data.pop("owner"), "owner")
     return Status(201, attempt(lambda: services.create_task(user, case_id, owner=owner, **data)))
 
 
@@ -563,7 +555,7 @@ def complete_task(
 )
 def escalate(request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn) -> Status[object]:
     user = request.user
-    manager = account(payload.manager, "manager")
+    manager = named_user(payload.manager, "manager")
     return Status(
         201,
         attempt(
