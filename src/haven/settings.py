@@ -8,6 +8,9 @@ HAVEN_DEMO          1 enables demo-only commands such as `haven otp`
 HAVEN_KEK           vault key-encryption key (default: the file HAVEN_DATA_DIR/keys/kek.key)
 HAVEN_BLIND_INDEX_KEY  blind-index HMAC key (default: HAVEN_DATA_DIR/keys/blind-index.key)
 HAVEN_BLIND_INDEX_BITS blind-index length in bits (default 32)
+HAVEN_ALLOWED_HOSTS host names served (comma-separated)
+HAVEN_CSRF_TRUSTED_ORIGINS extra https:// origins allowed to post forms (comma-separated)
+HAVEN_INSECURE_HTTP 1 to serve without TLS (cookies not marked Secure, no HSTS)
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ HAVEN_VAULT_KEY_REFRESH_SECONDS = float(os.environ.get("HAVEN_VAULT_KEY_REFRESH_
 ALLOWED_HOSTS = [
     h for h in os.environ.get("HAVEN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
+# Only needed when a form is posted from another origin than the one the proxy forwards.
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("HAVEN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -76,6 +83,7 @@ INSTALLED_APPS = [
     "haven.telemetry",
     "haven.web",
     "haven.demo",
+    "haven.runtime",
 ]
 
 MIDDLEWARE = [
