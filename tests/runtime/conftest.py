@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .processes import HavenUp, copy_data_dir, prepare_data_dir
+
+
+@pytest.fixture(scope="module")
+def prepared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Keys and a migrated SQLite database, made once per module by the product's commands."""
+    data_dir = tmp_path_factory.mktemp("haven-template")
+    prepare_data_dir(data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def data_dir(prepared_data_dir: Path, tmp_path: Path) -> Path:
+    return copy_data_dir(prepared_data_dir, tmp_path / "data")
+
+
+@pytest.fixture
+def haven_up(data_dir: Path) -> Iterator[HavenUp]:
+    up = HavenUp(data_dir)
+    try:
+        yield up.start()
+    finally:
+        up.stop()
