@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "haven.vault",
     "haven.audit",
     "haven.concurrency",
+    "haven.runtime",
     "haven.cases",
     "haven.oversight",
     "haven.equipment",

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class RuntimeConfig(AppConfig):
+    """The runtime: the scheduler, heartbeats and health of Haven's long-running parts."""
+
+    name = "haven.runtime"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
+        from . import checks  # noqa: F401  (registers the deploy check)
+
+        # Each app declares its periodic jobs in its own schedule.py (see haven.runtime.schedule).
+        autodiscover_modules("schedule")
