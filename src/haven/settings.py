@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "haven.vault",
     "haven.audit",
     "haven.concurrency",
+    "haven.runtime",
     "haven.cases",
     "haven.oversight",
     "haven.equipment",
@@ -83,7 +84,6 @@ INSTALLED_APPS = [
     "haven.telemetry",
     "haven.web",
     "haven.demo",
-    "haven.runtime",
 ]
 
 MIDDLEWARE = [

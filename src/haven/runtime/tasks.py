@@ -1,0 +1,37 @@
+"""The runtime's own periodic tasks: the worker's heartbeat, ledger checkpoints, expiry."""
+
+from __future__ import annotations
+
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from django_tasks import task
+
+from haven.audit import signing, verification
+from haven.audit.models import Checkpoint, LedgerEntry
+
+from . import heartbeat
+
+
+@task()
+def worker_heartbeat() -> None:
+    """Run by the worker: its beat proves the queue is being worked, not just that it exists."""
+    heartbeat.beat("worker")
+
+
+def ledger_has_unsigned_entries() -> bool:
+    latest = Checkpoint.objects.order_by("-id").values_list("tree_size", flat=True).first()
+    return LedgerEntry.objects.count() > (latest or 0)
+
+
+@task()
+def checkpoint_ledger() -> int | None:
+    """Verify and sign the ledger's current root; returns the new tree size (None: unchanged)."""
+    result = verification.create_checkpoint(signing.load_signing_key())
+    return None if result.created is None else result.created.tree_size
+
+
+@task()
+def clear_expired_sessions() -> int:
+    """Delete sessions past their expiry (Django never does so by itself)."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted
