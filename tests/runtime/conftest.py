@@ -8,9 +8,9 @@ import pytest
 from .processes import HavenUp, copy_data_dir, prepare_data_dir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prepared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keys and a migrated SQLite database, made once per module by the product's commands."""
+    """Keys and a migrated SQLite database, made once per test process by the product's commands."""
     data_dir = tmp_path_factory.mktemp("haven-template")
     prepare_data_dir(data_dir)
     return data_dir
