@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
+from django.db import connection
 
 from haven.audit.signing import SigningKeyError, load_signing_key
 
@@ -80,7 +81,7 @@ def check_signing_key(**kwargs: Any) -> list[checks.CheckMessage]:
 
 
 def check_database(**kwargs: Any) -> list[checks.CheckMessage]:
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if connection.vendor == "sqlite":
         return [
             checks.Warning(
                 "The database is SQLite: one machine only, no streaming replica.",
