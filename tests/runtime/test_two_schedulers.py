@@ -85,8 +85,6 @@ def postgres_database(
 ) -> tuple[dict[str, str], StateReader, Callable[[], int]]:
     if connection.vendor != "postgresql":
         pytest.skip("the PostgreSQL variant runs when HAVEN_DATABASE_URL is PostgreSQL")
-    # Committed rows, so the scheduler processes and this test see the same database.
-    request.getfixturevalue("transactional_db")
     from django_tasks_db.models import DBTaskResult
 
     from haven.runtime.models import Heartbeat
@@ -123,6 +121,9 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         process.wait(timeout=30)
 
 
+# Committed rows (transaction=True), so the schedulers and this test see the same database.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("resettable_ledger")
 def test_one_scheduler_acts_and_the_standby_takes_over(shared_database, processes):
     env, states, enqueued = shared_database
     first = _haven(env, "scheduler", "--tick", "0.2")
