@@ -181,6 +181,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background jobs (reminders, escalations): `haven db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The parts /healthz and `haven status` expect a fresh heartbeat from (add "mqtt" where the
+# MQTT listener runs), and how old a heartbeat may be before its part counts as down.
+HAVEN_EXPECTED_PARTS = [
+    part.strip()
+    for part in os.environ.get("HAVEN_EXPECTED_PARTS", "web,worker,scheduler,osmand").split(",")
+    if part.strip()
+]
+HAVEN_HEARTBEAT_STALE_SECONDS = int(os.environ.get("HAVEN_HEARTBEAT_STALE_SECONDS", "60"))
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

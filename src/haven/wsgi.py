@@ -14,3 +14,8 @@ try:
 except VaultKeyError as error:
     print(f"haven: {error}", file=sys.stderr)
     raise SystemExit(2) from None
+
+from haven.runtime.heartbeat import start_beating  # noqa: E402
+
+# Here, not in AppConfig.ready: only a process serving requests beats as "web".
+start_beating("web")

@@ -101,7 +101,8 @@ def test_non_administrator_cannot_unlock(signed_in, make_user):
 
 
 def test_healthz_is_public(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
+    # 200 or 503 depends on heartbeats (tests/runtime/test_health.py); never a sign-in redirect.
+    assert client.get("/healthz").json()["status"] in {"ok", "degraded"}
 
 
 def test_settings_refuse_debug_off_with_the_development_secret():

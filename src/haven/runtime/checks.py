@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
@@ -15,11 +14,14 @@ from .lock import lock_file_path
 def check_scheduler_lock(**kwargs: Any) -> list[CheckMessage]:
     if connection.vendor == "postgresql":
         return _check_advisory_lock()
-    directory = lock_file_path().parent
-    if not os.access(directory, os.W_OK):
+    path = lock_file_path()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass  # the scheduler opens it the same way
+    except OSError as error:
         return [
             Error(
-                f"the scheduler lock directory {directory} is not writable: "
+                f"cannot open the scheduler lock file {path} ({error.strerror}): "
                 "two schedulers could run the same jobs",
                 hint="make HAVEN_DATA_DIR writable by the user running `haven scheduler`",
                 id="haven.runtime.E001",

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks.exceptions import TaskResultDoesNotExist
@@ -84,19 +84,27 @@ def _still_queued(job: periodic.Job, task_id: str, now: datetime) -> bool:
 def run_forever(stop: threading.Event, tick: float = TICK_SECONDS) -> None:
     """Wait as a standby until the lock is ours, then run passes until ``stop`` is set."""
     lock = SchedulerLock()
-    last_beat = 0.0
+    last_beat, was_active = 0.0, None
     try:
         while not stop.is_set():
             active = lock.acquire()
             now = timezone.now()
-            if now.timestamp() - last_beat >= heartbeat.BEAT_SECONDS:
+            # Beat at once on taking over, so health shows the new active scheduler now.
+            if active != was_active or now.timestamp() - last_beat >= heartbeat.BEAT_SECONDS:
                 heartbeat.beat("scheduler", "active" if active else "standby")
-                last_beat = now.timestamp()
+                last_beat, was_active = now.timestamp(), active
             if active:
-                for outcome in run_pass(now):
-                    if outcome.action == "enqueued":
-                        log.info("enqueued %s", outcome.job)
+                _pass_logging_failures(now)
             close_old_connections()
             stop.wait(tick)
     finally:
         lock.release()
+
+
+def _pass_logging_failures(now: datetime) -> None:
+    try:
+        for outcome in run_pass(now):
+            if outcome.action == "enqueued":
+                log.info("enqueued %s", outcome.job)
+    except DatabaseError:  # the database is down: keep the lock and try again next tick
+        log.exception("scheduler pass failed")

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from haven.accounts import services as account_services
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.runtime.health import snapshot
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,7 +18,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def healthz(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"status": "ok"})
+    """Each part's heartbeat, queue depth and ledger signing lag; 503 when a part is down."""
+    health = snapshot()
+    return JsonResponse(health.as_json(), status=200 if health.ok else 503)
 
 
 def administration(request: HttpRequest) -> HttpResponse:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from haven.runtime.heartbeat import start_beating
 from haven.telemetry import services
 
 
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         if action == "listen":
             from haven.telemetry.mqtt import Listener
 
+            start_beating("mqtt")
+
             shared = f" (shared by group {options['share']})" if options["share"] else ""
             self.stdout.write(
                 f"Listening on {options['host']}:{options['port']} {options['topic']}{shared}"
@@ -61,6 +64,8 @@ class Command(BaseCommand):
             ).run_forever()
         elif action == "serve-osmand":
             from haven.telemetry.osmand import serve
+
+            start_beating("osmand")  # the command's process; uvicorn's workers are its children
 
             self.stdout.write(f"OsmAnd receiver on http://{options['host']}:{options['port']}/")
             serve(options["host"], options["port"], options["workers"])
