@@ -51,12 +51,9 @@ def haven_command(
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=180,  # a regression that lets `serve` start must fail, not hang
         check=False,
     )
-
-
-Run = Callable[[str], Any]
 
 
 class FreshDatabase:
@@ -195,6 +192,9 @@ def test_system_check_refuses_a_database_missing_a_trigger(
     assert checked.returncode != 0
     assert "haven.audit.E001" in checked.stderr
     assert "risk_decisionlogentry" in checked.stderr
+    served = fresh_database.haven("serve", "--bind", "127.0.0.1:0")  # refuses before binding
+    assert served.returncode != 0
+    assert "haven.audit.E001" in served.stderr
 
 
 def test_migrate_from_zero_passes_the_check(fresh_database: FreshDatabase) -> None:
