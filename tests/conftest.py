@@ -45,39 +45,32 @@ def signed_in(client: Client, make_user: Callable[..., User]) -> Callable[..., C
 
 
 @pytest.fixture
-def resettable_ledger(transactional_db: None) -> Iterator[None]:
-    """Transactional tests end with a flush, which SQLite does row by row: lift the ledger's
-    append-only triggers for that reset only, and put them back for the next test."""
+def resettable_ledger(transactional_db: None) -> None:
+    """A transactional test; kept as a name for the tests that say they write the ledger.
+    The flush that follows is handled by ``flushable_append_only_tables``."""
+
+
+@pytest.fixture(autouse=True)
+def flushable_append_only_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Django flushes the database after a transactional test, row by row on SQLite, which
+    the append-only triggers refuse: lift them for that flush only, as a DBA would.  The
+    flush ends with post_migrate, on which the product reinstalls them (the same install
+    function the migrations run); tests never install a trigger themselves."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so its flush comes after this
+    yield
     from django.db import connection
 
     from haven.audit import triggers
 
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            triggers.install(cursor.execute, connection.vendor)
-    yield
-    with connection.cursor() as cursor:
-        triggers.drop_for_test_reset(cursor.execute, connection.vendor)
-
-
-@pytest.fixture(autouse=True)
-def append_only_triggers(request: pytest.FixtureRequest) -> None:
-    """A flush after a transactional test lifts the SQLite append-only triggers (see
-    resettable_ledger); put them back before any later test on the same worker uses the DB."""
-    database_fixtures = {"db", "transactional_db", "live_server"}
-    if not request.node.get_closest_marker("django_db") and not (
-        database_fixtures & set(request.fixturenames)
-    ):
-        return
-    from django.db import connection
-
     if connection.vendor != "sqlite":
-        return
-    request.getfixturevalue("_django_db_helper")
-    from haven.audit import triggers as ledger_triggers
-    from haven.equipment import triggers as custody_triggers
-    from haven.risk import triggers as risk_triggers
-
+        return  # PostgreSQL flushes with TRUNCATE, which the row triggers do not see
     with connection.cursor() as cursor:
-        for append_only in (ledger_triggers, custody_triggers, risk_triggers):
-            append_only.install(cursor.execute, connection.vendor)
+        for append_only in triggers.every_append_only():
+            append_only.drop(cursor.execute, connection.vendor)

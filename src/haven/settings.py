@@ -44,6 +44,22 @@ DATA_DIR = Path(os.environ.get("HAVEN_DATA_DIR", Path.cwd() / "var")).resolve()
 KEY_DIR = DATA_DIR / "keys"
 BLOB_DIR = DATA_DIR / "blobs"
 
+# Ledger verification (haven.audit): the public keys `haven audit verify` trusts, pinned here
+# and never taken from whatever key file is in KEY_DIR.  HAVEN_LEDGER_TRUSTED_KEYS holds PEM
+# text (one or more public keys) or paths to PEM files separated by commas.
+LEDGER_TRUSTED_KEYS = [
+    item.strip()
+    for item in (
+        [os.environ.get("HAVEN_LEDGER_TRUSTED_KEYS", "")]
+        if "-----BEGIN" in os.environ.get("HAVEN_LEDGER_TRUSTED_KEYS", "")
+        else os.environ.get("HAVEN_LEDGER_TRUSTED_KEYS", "").split(",")
+    )
+    if item.strip()
+]
+# Entries newer than the latest checkpoint for longer than this (seconds) fail verification:
+# a deleted tail of checkpoints, or a checkpoint scheduler that stopped.
+LEDGER_MAX_UNSIGNED_AGE = float(os.environ.get("HAVEN_LEDGER_MAX_UNSIGNED_AGE", "300"))
+
 # Vault (haven.vault). The keys themselves come from HAVEN_KEK / HAVEN_BLIND_INDEX_KEY or from
 # files in KEY_DIR (`haven keys init`); see haven/vault/keyring.py.
 HAVEN_BLIND_INDEX_BITS = int(os.environ.get("HAVEN_BLIND_INDEX_BITS", "32"))

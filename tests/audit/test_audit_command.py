@@ -27,6 +27,7 @@ from .ledger_helpers import audit, checkpoint, write_entries
 def key_dir(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(signing.SIGNING_KEY_ENV_VAR, raising=False)
     settings.KEY_DIR = tmp_path / "keys"
+    settings.LEDGER_TRUSTED_KEYS = []
     return settings.KEY_DIR
 
 
@@ -50,10 +51,38 @@ def test_init_key_writes_a_private_file_and_never_overwrites(key_dir: Path) -> N
 def test_missing_key_is_one_clear_line(key_dir: Path, db: None) -> None:
     with pytest.raises(signing.SigningKeyError, match="run `haven audit init-key`"):
         signing.load_signing_key()
-    for command in (("checkpoint", "--quiet"), ("verify", "--quiet"), ("public-key",)):
+    for command in (("checkpoint", "--quiet"), ("public-key",)):
         with pytest.raises(CommandError, match=r"^ledger signing key .* is missing: run") as err:
             audit(*command)
         assert "\n" not in str(err.value)
+
+
+def test_verify_trusts_only_pinned_keys_never_the_key_file(key_dir: Path, db: None) -> None:
+    audit("init-key")  # a signing key in the data directory is not a trusted key
+    with pytest.raises(CommandError, match=r"^no trusted ledger keys: set HAVEN_LEDGER_TRUSTED"):
+        audit("verify", "--quiet")
+
+
+def test_trusted_keys_from_files_and_bad_entries(
+    key_dir: Path, db: None, settings: Any, tmp_path: Path
+) -> None:
+    key = signing_key_pem_file(tmp_path / "trusted.pem")
+    settings.LEDGER_TRUSTED_KEYS = [str(key)]
+    assert audit("verify", "--quiet").startswith("verified 0 entries")
+    settings.LEDGER_TRUSTED_KEYS = [str(tmp_path / "absent.pem")]
+    with pytest.raises(CommandError, match=r"^trusted ledger key .*absent.pem cannot be read"):
+        audit("verify", "--quiet")
+    (tmp_path / "junk.pem").write_text("junk")
+    settings.LEDGER_TRUSTED_KEYS = [str(tmp_path / "junk.pem")]
+    with pytest.raises(CommandError, match=r"^trusted ledger key .*junk.pem holds no PEM"):
+        audit("verify", "--quiet")
+
+
+def signing_key_pem_file(path: Path) -> Path:
+    from haven.audit.checkpoint import generate_signing_key
+
+    path.write_bytes(public_key_to_pem(generate_signing_key().public_key()))
+    return path
 
 
 def test_garbage_key_is_reported(key_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

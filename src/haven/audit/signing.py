@@ -13,6 +13,7 @@ all an oversight body needs to run ``haven-verify`` on a proof.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -23,6 +24,7 @@ from haven.audit.checkpoint import (
     key_id_for,
     private_key_from_pem,
     private_key_to_pem,
+    public_key_from_pem,
     public_key_to_pem,
 )
 
@@ -113,3 +115,38 @@ def public_key() -> Ed25519PublicKey:
 def public_key_pem() -> str:
     """PEM of the public key, for external verifiers (``haven-verify --public-key``)."""
     return public_key_to_pem(public_key()).decode("ascii")
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN [A-Z ]+-----.+?-----END [A-Z ]+-----", re.DOTALL)
+
+
+def trusted_public_keys() -> list[Ed25519PublicKey]:
+    """The pinned verification keys (settings.LEDGER_TRUSTED_KEYS: PEM text or file paths).
+
+    Deliberately not the signing key found in KEY_DIR: whoever can rewrite the ledger can
+    usually replace that file too, and would then re-sign the rewritten ledger."""
+    keys = []
+    for item in settings.LEDGER_TRUSTED_KEYS:
+        if "-----BEGIN" in item:
+            pem, source = item.encode(), "HAVEN_LEDGER_TRUSTED_KEYS"
+        else:
+            try:
+                pem, source = Path(item).read_bytes(), item
+            except OSError as error:
+                raise SigningKeyError(
+                    f"trusted ledger key {item} cannot be read: {error.strerror}"
+                ) from None
+        blocks = _PEM_BLOCK.findall(pem)
+        if not blocks:
+            raise SigningKeyError(f"trusted ledger key {source} holds no PEM public key")
+        for block in blocks:
+            try:
+                keys.append(public_key_from_pem(block))
+            except ValueError as error:
+                raise SigningKeyError(f"trusted ledger key {source}: {error}") from None
+    if not keys:
+        raise SigningKeyError(
+            "no trusted ledger keys: set HAVEN_LEDGER_TRUSTED_KEYS to the public key(s) "
+            "(`haven audit public-key`) or pass --public-key"
+        )
+    return keys

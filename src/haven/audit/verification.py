@@ -23,7 +23,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice, pairwise
 from typing import Any
 
@@ -397,6 +397,70 @@ def _check_checkpoint_order(checkpoints: Sequence[StoredCheckpoint]) -> None:
                 f"{later.label} is smaller than the earlier {earlier.label}: checkpoints were "
                 "altered or the ledger was rolled back"
             )
+
+
+def check_unsigned_age(report: VerificationReport, max_age: timedelta, now: datetime) -> None:
+    """Fail when entries have waited too long for a checkpoint, or when a non-empty ledger
+    has none at all: both are what deleting the newest checkpoints leaves behind.
+
+    Deleting the newest entries together with every checkpoint that covers them leaves a
+    consistent, signed, older ledger: only a trusted checkpoint (or a witness) catches that.
+    """
+    latest = report.latest_checkpoint
+    covered = latest.tree_size if latest is not None else 0
+    if report.entries <= covered:
+        return
+    first_id, recorded_at = LedgerEntry.objects.order_by("id").values_list("id", "recorded_at")[
+        covered
+    ]
+    if latest is None:
+        raise LedgerTamperedError(
+            f"ledger has {report.entries} entries but no checkpoint: every checkpoint was "
+            f"deleted or none was signed (first unsigned entry {first_id}); "
+            "run `haven audit checkpoint` on a ledger you trust"
+        )
+    waited = now - recorded_at
+    if waited > max_age:
+        raise LedgerTamperedError(
+            f"entry {first_id} (position {covered}) has waited {_seconds(waited)} s for a "
+            f"checkpoint, longer than the {_seconds(max_age)} s allowed after {latest.label}: "
+            "newer checkpoints were deleted, or `haven audit checkpoint` is not running"
+        )
+
+
+def check_trusted_checkpoint(
+    report: VerificationReport,
+    trusted: SignedCheckpoint,
+    keys: dict[str, Ed25519PublicKey],
+) -> None:
+    """Rollback and fork detection against a checkpoint kept outside the database.
+
+    Run after ``verify_ledger`` passed, so every stored leaf hash matches its entry."""
+    label = f"trusted checkpoint (tree size {trusted.tree_size}, signed {trusted.timestamp})"
+    key = keys.get(trusted.key_id)
+    if key is None:
+        raise LedgerTamperedError(f"{label} was signed by unknown key {trusted.key_id}")
+    if not verify_checkpoint(key, trusted):
+        raise LedgerTamperedError(f"{label} has an invalid signature")
+    if report.entries < trusted.tree_size:
+        raise LedgerTamperedError(
+            f"ledger has {report.entries} entries but the {label} covers "
+            f"{trusted.tree_size}: the ledger was rolled back (entries deleted from position "
+            f"{report.entries})"
+        )
+    builder = TreeBuilder()
+    builder.extend(_stored_leaf_hashes(trusted.tree_size))
+    root = builder.root() if trusted.tree_size else EMPTY_ROOT
+    if root != trusted.root_hash:
+        raise LedgerTamperedError(
+            f"the first {trusted.tree_size} entries no longer reproduce the {label}: the "
+            "ledger forked (entries rewritten, inserted, deleted or reordered at or before "
+            f"position {trusted.tree_size})"
+        )
+
+
+def _seconds(span: timedelta) -> int:
+    return int(span.total_seconds())
 
 
 def public_keys_by_id(public_keys: Iterable[Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:

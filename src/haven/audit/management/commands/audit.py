@@ -3,7 +3,8 @@
     haven audit init-key [--if-missing]     create the Ed25519 signing key (KEY_DIR, 0600)
     haven audit public-key                  print the public key PEM for external verifiers
     haven audit checkpoint [--force]        verify the ledger, then sign its current root
-    haven audit verify [--public-key PEM]   recompute every leaf and checkpoint; exit 1 on tamper
+    haven audit verify [--public-key PEM] [--max-unsigned-age SECONDS] [--trusted-checkpoint FILE]
+                                            recompute every leaf and checkpoint; exit 1 on tamper
     haven audit prove ID [--output FILE]    haven-proof/v1 JSON for ledger entry ID
 
 Every failure is one line on stderr and a non-zero exit status.
@@ -15,11 +16,14 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -31,7 +35,8 @@ from rich.progress import (
 )
 
 from haven.audit import signing, verification
-from haven.audit.checkpoint import public_key_from_pem
+from haven.audit.checkpoint import Checkpoint as SignedCheckpoint
+from haven.audit.checkpoint import checkpoint_from_json, public_key_from_pem
 from haven.audit.models import LedgerEntry
 from haven.audit.proofdoc import proof_document_to_json
 
@@ -60,7 +65,21 @@ class Command(BaseCommand):
 
         verify = commands.add_parser("verify", help="recompute the ledger and its checkpoints")
         _add_key_and_quiet(
-            verify, "public key(s) to check checkpoints with (default: the signing key's)"
+            verify,
+            "public key(s) to check checkpoints with (default: settings.LEDGER_TRUSTED_KEYS, "
+            "from HAVEN_LEDGER_TRUSTED_KEYS; never the key file in the data directory)",
+        )
+        verify.add_argument(
+            "--max-unsigned-age",
+            type=float,
+            metavar="SECONDS",
+            help="fail when an entry has waited longer for a checkpoint "
+            "(default: settings.LEDGER_MAX_UNSIGNED_AGE, 300)",
+        )
+        verify.add_argument(
+            "--trusted-checkpoint",
+            metavar="FILE",
+            help="checkpoint JSON kept outside the database: fail on rollback or fork",
         )
 
         prove = commands.add_parser("prove", help="inclusion + consistency proof for an entry")
@@ -113,11 +132,19 @@ class Command(BaseCommand):
         if options["public_key"]:
             keys = _read_public_keys(options["public_key"])
         else:
-            keys = [signing.public_key()]
+            keys = signing.trusted_public_keys()
+        trusted = _read_checkpoint(options["trusted_checkpoint"])
+        max_age = options["max_unsigned_age"]
+        if max_age is None:
+            max_age = settings.LEDGER_MAX_UNSIGNED_AGE
+        if max_age < 0:
+            raise CommandError(f"--max-unsigned-age must not be negative, not {max_age:g}")
+        keys_by_id = verification.public_keys_by_id(keys)
         with self._progress(options) as progress:
-            report = verification.verify_ledger(
-                verification.public_keys_by_id(keys), progress=progress
-            )
+            report = verification.verify_ledger(keys_by_id, progress=progress)
+        if trusted is not None:
+            verification.check_trusted_checkpoint(report, trusted, keys_by_id)
+        verification.check_unsigned_age(report, timedelta(seconds=max_age), timezone.now())
         self.stdout.write(report.summary())
 
     def _prove(self, options: dict[str, Any]) -> None:
@@ -160,6 +187,18 @@ class Command(BaseCommand):
 def _add_key_and_quiet(parser: argparse.ArgumentParser, key_help: str) -> None:
     parser.add_argument("--public-key", action="append", metavar="PEM", help=key_help)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _read_checkpoint(path: str | None) -> SignedCheckpoint | None:
+    if path is None:
+        return None
+    try:
+        return checkpoint_from_json(Path(path).read_bytes())
+    except OSError as error:
+        raise CommandError(f"cannot read trusted checkpoint {path}: {error.strerror}") from None
+    except ValueError as error:  # JSONDecodeError is a ValueError
+        reason = " ".join(str(error).split())
+        raise CommandError(f"trusted checkpoint {path} is not a checkpoint: {reason}") from None
 
 
 def _read_public_keys(paths: list[str]) -> list[Ed25519PublicKey]:
