@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from haven.access.models import AccessGrant, Notification, TeamRole
+from haven.access.models import AccessGrant, TeamRole
 from haven.accounts.roles import Clearance, Role
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import selectors, services
 from haven.cases.models import Case
+from haven.notifications.models import Notification
 from tests.factories import UserFactory, force_sign_in, make_case
 
 pytestmark = pytest.mark.django_db

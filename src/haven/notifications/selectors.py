@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 
 from haven.accounts.models import User
 from haven.audit import ledger
@@ -42,3 +46,18 @@ def contact_methods(user: User) -> QuerySet[ContactMethod]:
 
 def deliveries_of(notification: Notification) -> QuerySet[Delivery]:
     return Delivery.objects.filter(notification=notification)
+
+
+def own_notification(user: User, notification_id: UUID | str) -> Notification:
+    """The user's own notification; anyone else's answers 404, as if it did not exist."""
+    try:
+        return Notification.objects.get(pk=notification_id, user=user)
+    except (Notification.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such notification") from exc
+
+
+def own_contact(user: User, contact_id: UUID | str) -> ContactMethod:
+    try:
+        return ContactMethod.objects.get(pk=contact_id, user=user)
+    except (ContactMethod.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such contact method") from exc

@@ -13,7 +13,6 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -22,7 +21,7 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
-from . import channels
+from . import channels, selectors
 from .messages import outbound_text
 from .models import Category, Channel, ContactMethod, Delivery, DeliveryStatus, Notification
 
@@ -61,16 +60,9 @@ def _enqueue_all(notification_id: UUID, contact_ids: list[UUID]) -> None:
         deliver.enqueue(str(notification_id), str(contact_id), 1)
 
 
-def _own(user: User, notification_id: UUID | str) -> Notification:
-    try:
-        return Notification.objects.get(pk=notification_id, user=user)
-    except (Notification.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such notification") from exc
-
-
 @service
 def mark_read(user: User, notification_id: UUID | str) -> Notification:
-    notification = _own(user, notification_id)
+    notification = selectors.own_notification(user, notification_id)
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
@@ -180,7 +172,7 @@ def _send_code(contact: ContactMethod) -> None:
 
 @service
 def verify_contact(actor: User, contact_id: UUID | str, code: str) -> ContactMethod:
-    contact = _own_contact(actor, contact_id)
+    contact = selectors.own_contact(actor, contact_id)
     if contact.verified_at is not None:
         return contact
     expired = contact.code_expires_at is None or contact.code_expires_at < timezone.now()
@@ -202,7 +194,7 @@ def verify_contact(actor: User, contact_id: UUID | str, code: str) -> ContactMet
 
 @service
 def remove_contact(actor: User, contact_id: UUID | str) -> None:
-    contact = _own_contact(actor, contact_id)
+    contact = selectors.own_contact(actor, contact_id)
     ledger.record(
         actor=actor,
         action=Action.ERASURE,
@@ -211,13 +203,6 @@ def remove_contact(actor: User, contact_id: UUID | str) -> None:
         justification="contact method removed",
     )
     contact.delete()
-
-
-def _own_contact(actor: User, contact_id: UUID | str) -> ContactMethod:
-    try:
-        return ContactMethod.objects.get(pk=contact_id, user=actor)
-    except (ContactMethod.DoesNotExist, ValueError, ValidationError) as exc:
-        raise Http404("No such contact method") from exc
 
 
 # ------------------------------------------------------------------------------- delivery

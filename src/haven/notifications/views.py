@@ -97,6 +97,7 @@ def contacts(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_POST
 def verify(request: AuthenticatedRequest, contact_id: UUID) -> HttpResponse:
+    selectors.own_contact(request.user, contact_id)  # another's answers 404 before anything
     form = CodeForm(request.POST)
     if form.is_valid():
         try:
