@@ -11,7 +11,7 @@ from typing import Any
 
 from haven.concurrency.transactions import service_transaction
 from haven.notifications import services
-from haven.notifications.models import Category, Channel, ContactMethod
+from haven.notifications.models import AlertCategory, Channel, ContactMethod
 from tests.access.rules import Actor, Rule, anyone
 from tests.factories import UserFactory
 
@@ -51,7 +51,7 @@ PARAMS = {
 def build(world: dict[str, Any]) -> None:
     other = UserFactory()
     with service_transaction():
-        note = services.notify(other, Category.GENERAL, "HVN-2026-09999", OTHERS_MESSAGE)
+        note = services.notify(other, AlertCategory.GENERAL, "HVN-2026-09999", OTHERS_MESSAGE)
     contact = ContactMethod(user=other, channel=Channel.EMAIL, address="zebedee@example.org")
     contact.save()
     world["others_notification"] = note.pk

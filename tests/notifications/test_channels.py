@@ -15,7 +15,7 @@ from haven.accounts.roles import Role
 from haven.concurrency.transactions import service_transaction
 from haven.notifications import services
 from haven.notifications.models import (
-    Category,
+    AlertCategory,
     Channel,
     ContactMethod,
     Delivery,
@@ -74,7 +74,7 @@ def alert(user, capture) -> Notification:  # type: ignore[no-untyped-def]
     with capture(execute=True), service_transaction():
         return services.notify(
             user,
-            Category.BREAK_GLASS,
+            AlertCategory.BREAK_GLASS,
             "HVN-2026-00042",
             f"{NAME} of 12 Lantern Row used break-glass access",
             "/cases/",
@@ -141,7 +141,7 @@ def test_failures_are_retried_with_backoff_then_alerted_without_the_content(
     assert [services.backoff(n).total_seconds() for n in (1, 2, 3)] == [
         settings.HAVEN_DELIVERY_BACKOFF_SECONDS * f for f in (1, 2, 4)
     ]
-    warned = Notification.objects.filter(category=Category.DELIVERY_FAILED)
+    warned = Notification.objects.filter(category=AlertCategory.DELIVERY_FAILED)
     assert {w.user_id for w in warned} == {admin.pk, supervisor.pk}
     assert not bystander.notifications.exists()
     for warning in warned:

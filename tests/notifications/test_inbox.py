@@ -12,7 +12,7 @@ from haven.accounts import services as account_services
 from haven.audit.models import LedgerEntry
 from haven.concurrency.transactions import service_transaction
 from haven.notifications import services
-from haven.notifications.models import Category, Notification
+from haven.notifications.models import AlertCategory, Notification
 from tests.factories import UserFactory, force_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ NAME = "Persephone Quillfeather"
 
 
 def note(
-    user, category=Category.REMINDER, reference="HVN-2026-00042", message=NAME, link="/cases/"
+    user, category=AlertCategory.REMINDER, reference="HVN-2026-00042", message=NAME, link="/cases/"
 ):  # type: ignore[no-untyped-def]
     with service_transaction():
         return services.notify(user, category, reference, message, link)
@@ -63,8 +63,8 @@ def test_anothers_notification_answers_404_and_stays_unread():
 
 def test_filters_unread_all_and_category():
     me = UserFactory()
-    reminder = note(me, Category.REMINDER, message="a reminder text")
-    alert = note(me, Category.TELEMETRY, message="a telemetry text")
+    reminder = note(me, AlertCategory.REMINDER, message="a reminder text")
+    alert = note(me, AlertCategory.TELEMETRY, message="a telemetry text")
     with service_transaction():
         services.mark_read(me, reminder.pk)
     client = signed_in(me)
@@ -137,8 +137,8 @@ def api_client(user) -> Client:  # type: ignore[no-untyped-def]
 
 def test_api_lists_own_notifications_with_filters():
     me, other = UserFactory(), UserFactory()
-    note(me, Category.REMINDER, message="reminder one")
-    note(me, Category.TELEMETRY, message="alert one")
+    note(me, AlertCategory.REMINDER, message="reminder one")
+    note(me, AlertCategory.TELEMETRY, message="alert one")
     note(other, message=NAME)
     client = api_client(me)
     body = client.get("/api/notifications/").json()

@@ -20,7 +20,7 @@ from haven.concurrency.locking import ConflictError as ConflictError  # what cal
 from haven.concurrency.locking import check_version, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
-from haven.notifications.models import Category
+from haven.notifications.models import AlertCategory
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
@@ -282,7 +282,7 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
     managers = list(policy.team_managers(OBJECT_TYPE, case.pk))
     notifications.notify_each(
         managers,
-        Category.BREAK_GLASS,
+        AlertCategory.BREAK_GLASS,
         case.reference,
         f"{actor} used break-glass access on {case.reference}: {reason.strip()}",
         f"/cases/{case.pk}/",
@@ -417,7 +417,7 @@ def check_duplicates(
         managers = list(policy.team_managers(OBJECT_TYPE, case.pk))
         notifications.notify_each(
             managers,
-            Category.DUPLICATE,
+            AlertCategory.DUPLICATE,
             case.reference,
             f"{actor} is taking a referral that may match someone in {case.reference}. "
             "Contact them if it is relevant.",
@@ -925,7 +925,7 @@ def escalate(
     )
     notifications.notify(
         manager,
-        Category.ESCALATION,
+        AlertCategory.ESCALATION,
         case.reference,
         f"{actor} escalated a query on {case.reference}; a response is expected by "
         f"{due.due:%d %b %Y}.",
@@ -976,7 +976,7 @@ def send_due_reminders(today: date | None = None) -> int:
             word = "overdue since" if task.due_on < today else "due on"
             notifications.notify(
                 task.owner,
-                Category.REMINDER,
+                AlertCategory.REMINDER,
                 task.case.reference,
                 f"A {task.get_kind_display().lower()} on {task.case.reference} is "
                 f"{word} {task.due_on:%d %b %Y}.",

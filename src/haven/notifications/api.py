@@ -11,14 +11,14 @@ from ninja import Field, Query, Router, Schema
 from haven.accounts.types import AuthenticatedRequest
 
 from . import selectors, services
-from .models import Category, Notification
+from .models import AlertCategory, Notification
 
 router = Router(tags=["notifications"])
 
 
 class NotificationOut(Schema):
     id: UUID
-    category: Category
+    category: AlertCategory
     reference: str
     message: str
     link: str
@@ -28,7 +28,7 @@ class NotificationOut(Schema):
 
 class InboxFilters(Schema):
     unread: bool = False
-    category: Category | None = None
+    category: AlertCategory | None = None
     page: int = Field(1, ge=1)
 
 

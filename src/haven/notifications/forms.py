@@ -4,7 +4,7 @@ from django import forms
 
 from haven.ui.forms import GovukForm
 
-from .models import Category, Channel
+from .models import AlertCategory, Channel
 
 
 class InboxFilterForm(GovukForm):
@@ -12,7 +12,7 @@ class InboxFilterForm(GovukForm):
         choices=[("unread", "Unread"), ("all", "All")], required=False, label="Show"
     )
     category = forms.ChoiceField(
-        choices=[("", "Any category"), *Category.choices], required=False, label="Category"
+        choices=[("", "Any category"), *AlertCategory.choices], required=False, label="Category"
     )
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .models import Category, Notification
+from .models import AlertCategory, Notification
 
 
 def outbound_text(notification: Notification) -> str:
-    label = Category(notification.category).label
+    label = AlertCategory(notification.category).label
     reference = f" {notification.reference}" if notification.reference else ""
     return f"You have a new Haven alert: {label}{reference}, sign in to view"

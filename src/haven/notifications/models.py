@@ -11,7 +11,7 @@ from django.utils import timezone
 from haven.vault.fields import EncryptedTextField
 
 
-class Category(models.TextChoices):
+class AlertCategory(models.TextChoices):
     BREAK_GLASS = "break_glass", "Break-glass access"
     DUPLICATE = "duplicate", "Possible duplicate"
     ESCALATION = "escalation", "Escalated query"
@@ -30,7 +30,9 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    category = models.CharField(max_length=30, choices=Category.choices, default=Category.GENERAL)
+    category = models.CharField(
+        max_length=30, choices=AlertCategory.choices, default=AlertCategory.GENERAL
+    )
     reference = models.CharField(max_length=60, blank=True)
     message = EncryptedTextField()
     link = models.CharField(max_length=200, blank=True)

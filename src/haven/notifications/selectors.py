@@ -13,7 +13,7 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
-from .models import Category, ContactMethod, Delivery, Notification
+from .models import AlertCategory, ContactMethod, Delivery, Notification
 
 
 def unread_count(user: User) -> int:
@@ -27,7 +27,7 @@ def inbox(user: User, *, unread_only: bool = False, category: str = "") -> Query
     items = Notification.objects.filter(user=user)
     if unread_only:
         items = items.filter(read_at__isnull=True)
-    if category in Category.values:
+    if category in AlertCategory.values:
         items = items.filter(category=category)
     ledger.record(
         actor=user,

@@ -23,7 +23,7 @@ from haven.concurrency.transactions import service
 
 from . import channels, selectors
 from .messages import outbound_text
-from .models import Category, Channel, ContactMethod, Delivery, DeliveryStatus, Notification
+from .models import AlertCategory, Channel, ContactMethod, Delivery, DeliveryStatus, Notification
 
 CODE_MINUTES = 15
 
@@ -33,7 +33,7 @@ def notify(user: User, category: str, reference: str, message: str, link: str = 
     """Put `message` in `user`'s inbox and, once committed, announce it on their verified
     contact methods (with category and reference only)."""
     notification = Notification(
-        user=user, category=Category(category), reference=reference, message=message, link=link
+        user=user, category=AlertCategory(category), reference=reference, message=message, link=link
     )
     notification.save()
     contacts = list(verified_contacts(user).values_list("pk", flat=True))
@@ -245,7 +245,7 @@ def _alert_delivery_failed(
 ) -> None:
     """Tell administrators and technical supervisors, without the failing message's content.
     A failed failure alert is not alerted again (no loop)."""
-    if notification.category == Category.DELIVERY_FAILED:
+    if notification.category == AlertCategory.DELIVERY_FAILED:
         return
     watchers = User.objects.filter(is_active=True).exclude(pk=notification.user_id)
     text = (
@@ -254,4 +254,4 @@ def _alert_delivery_failed(
     )
     for watcher in watchers:
         if watcher.has_role(Role.ADMINISTRATOR, Role.TECHNICAL_SUPERVISOR):
-            notify(watcher, Category.DELIVERY_FAILED, notification.reference, text, "")
+            notify(watcher, AlertCategory.DELIVERY_FAILED, notification.reference, text, "")

@@ -29,7 +29,7 @@ from haven.audit.models import Action
 from haven.concurrency.locking import ConflictError
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
-from haven.notifications.models import Category
+from haven.notifications.models import AlertCategory
 
 from . import events as ev
 from . import geofence as gf
@@ -690,7 +690,7 @@ def _deliver(alert: Alert, target: Route, config: TelemetryConfig, now: dt.datet
     )
     notifications.notify_each(
         target.users,
-        Category.TELEMETRY,
+        AlertCategory.TELEMETRY,
         f"alert {str(alert.pk)[:8]}",
         f"ALERT: {alert.title}",
         "/operations/alerts/",
