@@ -106,6 +106,7 @@ def register_routers() -> None:
     from haven.audit.api import router as audit_router
     from haven.cases.api import router as cases_router
     from haven.equipment.api import router as equipment_router
+    from haven.notifications.api import router as notifications_router
     from haven.oversight.api import router as oversight_router
     from haven.risk.api import router as risk_router
     from haven.rota.api import router as rota_router
@@ -121,6 +122,8 @@ def register_routers() -> None:
     api.add_router("/", telemetry_router, auth=operations)
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
+    # Everyone's own inbox: any valid token, and only its user's notifications.
+    api.add_router("/", notifications_router)
 
 
 register_routers()

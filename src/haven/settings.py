@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "haven.audit",
     "haven.concurrency",
     "haven.runtime",
+    "haven.notifications",
     "haven.cases",
     "haven.oversight",
     "haven.equipment",
@@ -131,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "haven.web.context_processors.shell",
+                "haven.notifications.context_processors.unread",
             ],
         },
     }
@@ -205,6 +207,23 @@ HAVEN_EXPECTED_PARTS = [
     if part.strip()
 ]
 HAVEN_HEARTBEAT_STALE_SECONDS = int(os.environ.get("HAVEN_HEARTBEAT_STALE_SECONDS", "60"))
+
+# Alert delivery (haven.notifications): what leaves is only "a new alert: category reference".
+EMAIL_HOST = os.environ.get("HAVEN_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("HAVEN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("HAVEN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HAVEN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("HAVEN_EMAIL_STARTTLS")
+DEFAULT_FROM_EMAIL = os.environ.get("HAVEN_EMAIL_FROM", "haven-alerts@localhost")
+HAVEN_NOTIFY_API_KEY = os.environ.get("HAVEN_NOTIFY_API_KEY", "")
+HAVEN_NOTIFY_BASE_URL = os.environ.get(
+    "HAVEN_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"
+)
+HAVEN_NOTIFY_SMS_TEMPLATE_ID = os.environ.get("HAVEN_NOTIFY_SMS_TEMPLATE_ID", "")
+HAVEN_NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("HAVEN_NOTIFY_EMAIL_TEMPLATE_ID", "")
+HAVEN_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("HAVEN_DELIVERY_MAX_ATTEMPTS", "5"))
+HAVEN_DELIVERY_BACKOFF_SECONDS = float(os.environ.get("HAVEN_DELIVERY_BACKOFF_SECONDS", "60"))
+HAVEN_DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("HAVEN_DELIVERY_TIMEOUT_SECONDS", "10"))
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -10,6 +10,7 @@ from django.urls import path
 from haven.access.gates import api_urls, module_urls, public_urls, signed_in_urls
 from haven.accounts.roles import Module
 from haven.api import api
+from haven.notifications import urls as notification_urls
 from haven.telemetry import urls as telemetry_urls
 from haven.web import urls as web_urls
 from haven.web import views as web_views
@@ -25,7 +26,9 @@ urlpatterns = [
     path("", public_urls([path("healthz", web_views.healthz, name="healthz")])),
     path("api/telemetry/", public_urls(telemetry_urls.receivers, "receivers")),
     # Sign-in pages are public (declared in the view); the rest needs a signed-in session.
+    path("accounts/contact-methods/", signed_in_urls(notification_urls.contacts, "contacts")),
     path("accounts/", signed_in_urls("haven.accounts.urls")),
+    path("notifications/", signed_in_urls(notification_urls)),
     # The API: each router carries its module's token auth (haven/api.py).
     path("api/", api_urls(api.urls)),
     path("", module_urls(PROTECTION, "haven.cases.urls")),

@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from haven.access.models import AccessGrant, Notification, TeamRole
+from haven.access.models import AccessGrant, TeamRole
 from haven.accounts.roles import Clearance, Role
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import selectors, services
 from haven.cases.models import Case
+from haven.notifications.models import Notification
 from tests.factories import UserFactory, force_sign_in, make_case
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,8 @@ def test_break_glass_opens_briefly_alerts_the_manager_and_stands_out(manager, ca
     other_manager = UserFactory(roles=[Role.PROTECTION_MANAGER])
     services.break_glass(other_manager, case.reference, "Call from the subject's school")
     assert selectors.get_case(other_manager, case.pk, "emergency") == case
-    assert Notification.objects.filter(user=manager).count() == 1
+    (alert,) = Notification.objects.filter(user=manager)
+    assert (alert.category, alert.reference) == ("break_glass", case.reference)
     entry = LedgerEntry.objects.get(action=Action.BREAK_GLASS)
     assert entry.recipients == [manager.username]
     assert LedgerEntry.objects.latest("id").details["route"] == "break_glass"

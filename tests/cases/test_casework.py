@@ -15,12 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from haven.access.models import Notification
 from haven.accounts import services as account_services
 from haven.accounts.roles import Role
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import selectors, services
 from haven.cases.models import Case, CaseStatus, CaseTask, Decision, Document, Person
+from haven.notifications.models import Notification
 from tests.cases.access_rules import TINY_PNG
 from tests.factories import UserFactory, force_sign_in
 

@@ -88,17 +88,3 @@ class AccessGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user} on {self.object_type}:{self.object_id}"
-
-
-class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    message = models.TextField()
-    link = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.message[:60]

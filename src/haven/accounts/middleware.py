@@ -23,6 +23,13 @@ LAST_SEEN = "haven_last_seen"
 EPOCH = "haven_session_epoch"
 
 
+def passive_poll(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that a page polls by itself (the unread badge): it is checked like any
+    other, but is not activity, so an open tab does not keep an idle session alive."""
+    view.passive_poll = True  # type: ignore[attr-defined]
+    return view
+
+
 class SessionGuardMiddleware(LoginRequiredMiddleware):
     def process_view(
         self,
@@ -40,7 +47,8 @@ class SessionGuardMiddleware(LoginRequiredMiddleware):
             logout(request)
             messages.info(request, reason)
             return self.handle_no_permission(request, view_func)
-        self.stamp_activity(request)
+        if not getattr(view_func, "passive_poll", False):
+            self.stamp_activity(request)
         return None
 
     @staticmethod

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from haven.access import policy
-from haven.access.models import AccessGrant, GrantKind, Notification, TeamMembership, TeamRole
+from haven.access.models import AccessGrant, GrantKind, TeamMembership, TeamRole
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.audit import ledger
@@ -19,6 +19,8 @@ from haven.concurrency import references
 from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
 from haven.concurrency.locking import check_version, ensure_version
 from haven.concurrency.transactions import service
+from haven.notifications import services as notifications
+from haven.notifications.models import AlertCategory
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
@@ -278,13 +280,12 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
         expires_at=expires_at,
     )
     managers = list(policy.team_managers(OBJECT_TYPE, case.pk))
-    Notification.objects.bulk_create(
-        Notification(
-            user=manager,
-            message=f"{actor} used break-glass access on {case.reference}: {reason.strip()}",
-            link=f"/cases/{case.pk}/",
-        )
-        for manager in managers
+    notifications.notify_each(
+        managers,
+        AlertCategory.BREAK_GLASS,
+        case.reference,
+        f"{actor} used break-glass access on {case.reference}: {reason.strip()}",
+        f"/cases/{case.pk}/",
     )
     ledger.record(
         actor=actor,
@@ -414,16 +415,13 @@ def check_duplicates(
     hidden = [case for pk, case in matches.items() if pk not in visible_ids]
     for case in hidden:
         managers = list(policy.team_managers(OBJECT_TYPE, case.pk))
-        Notification.objects.bulk_create(
-            Notification(
-                user=manager,
-                message=(
-                    f"{actor} is taking a referral that may match someone in {case.reference}. "
-                    "Contact them if it is relevant."
-                ),
-                link=f"/cases/{case.pk}/",
-            )
-            for manager in managers
+        notifications.notify_each(
+            managers,
+            AlertCategory.DUPLICATE,
+            case.reference,
+            f"{actor} is taking a referral that may match someone in {case.reference}. "
+            "Contact them if it is relevant.",
+            f"/cases/{case.pk}/",
         )
         ledger.record(
             actor=actor,
@@ -925,11 +923,13 @@ def escalate(
         owner=manager,
         due_on=due.due,  # type: ignore[arg-type]
     )
-    Notification.objects.create(
-        user=manager,
-        message=f"{actor} escalated a query on {case.reference}; a response is expected by "
+    notifications.notify(
+        manager,
+        AlertCategory.ESCALATION,
+        case.reference,
+        f"{actor} escalated a query on {case.reference}; a response is expected by "
         f"{due.due:%d %b %Y}.",
-        link=f"/cases/{case.pk}/",
+        f"/cases/{case.pk}/",
     )
     return task
 
@@ -974,11 +974,13 @@ def send_due_reminders(today: date | None = None) -> int:
     for task in due.iterator():
         with transaction.atomic():
             word = "overdue since" if task.due_on < today else "due on"
-            Notification.objects.create(
-                user=task.owner,
-                message=f"A {task.get_kind_display().lower()} on {task.case.reference} is "
+            notifications.notify(
+                task.owner,
+                AlertCategory.REMINDER,
+                task.case.reference,
+                f"A {task.get_kind_display().lower()} on {task.case.reference} is "
                 f"{word} {task.due_on:%d %b %Y}.",
-                link=f"/cases/{task.case_id}/",
+                f"/cases/{task.case_id}/",
             )
             CaseTask.objects.filter(pk=task.pk).update(reminded_on=today)
             sent += 1

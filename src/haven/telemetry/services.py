@@ -22,13 +22,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from haven.access.models import Notification
 from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.locking import ConflictError
 from haven.concurrency.transactions import service
+from haven.notifications import services as notifications
+from haven.notifications.models import AlertCategory
 
 from . import events as ev
 from . import geofence as gf
@@ -687,9 +688,12 @@ def _deliver(alert: Alert, target: Route, config: TelemetryConfig, now: dt.datet
     alert.escalate_at = (
         None if target.final else now + dt.timedelta(seconds=config.escalate_after_s)
     )
-    Notification.objects.bulk_create(
-        Notification(user=user, message=f"ALERT: {alert.title}", link="/operations/alerts/")
-        for user in target.users
+    notifications.notify_each(
+        target.users,
+        AlertCategory.TELEMETRY,
+        f"alert {str(alert.pk)[:8]}",
+        f"ALERT: {alert.title}",
+        "/operations/alerts/",
     )
 
 
