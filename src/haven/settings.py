@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "haven.rota",
     "haven.risk",
     "haven.telemetry",
+    "haven.ui",
     "haven.web",
     "haven.demo",
 ]

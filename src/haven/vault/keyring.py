@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -246,6 +247,16 @@ def _check_data_keys_unwrap(using: str) -> None:
     if _datakey_model()._meta.db_table not in connection.introspection.table_names():
         return
     _unwrap_all(using, None)
+
+
+def exit_unless_keys_available() -> None:
+    """For the ASGI/WSGI entry points: refuse to serve without the right vault keys, with one line
+    on stderr and exit status 2 rather than a traceback per request later."""
+    try:
+        assert_keys_available()
+    except VaultKeyError as error:
+        print(f"haven: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def assert_keys_available(using: str | None = "default") -> None:
