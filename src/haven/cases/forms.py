@@ -6,7 +6,7 @@ from haven.access.models import TeamRole
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.ui.forms import GovukForm
+from haven.ui.forms import GovukForm, sort_choice, yes_no_choice
 
 from .config import ACCEPTANCE_FACTORS
 from .models import (
@@ -95,10 +95,8 @@ class CaseSearchForm(GovukForm):
     older_than_days = forms.IntegerField(
         label="Received more than (days) ago", required=False, min_value=0, max_value=36500
     )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[
+    sort = sort_choice(
+        [
             ("-created", "Newest first"),
             ("created", "Oldest first"),
             ("-received", "Most recently received"),
@@ -106,7 +104,7 @@ class CaseSearchForm(GovukForm):
             ("reference", "Reference"),
             ("status", "Status"),
             ("urgency", "Urgency"),
-        ],
+        ]
     )
 
     def clean_dob(self) -> str:
@@ -224,10 +222,9 @@ class DecisionForm(GovukForm):
 class JointProviderForm(GovukForm):
     provider = forms.CharField(label="Joint provider (s.83)", max_length=200)
     agreed_on = date_field("Agreed on")
-    exercises_arrangements = forms.TypedChoiceField(
-        label="Does this provider exercise the arrangements?",
-        choices=[("no", "No, with our agreement only"), ("yes", "Yes")],
-        coerce=lambda value: value == "yes",
+    exercises_arrangements = yes_no_choice(
+        "Does this provider exercise the arrangements?",
+        [("no", "No, with our agreement only"), ("yes", "Yes")],
         initial="no",
     )
 
