@@ -243,7 +243,21 @@ class PersonForm(GovukForm):
         self.fields["relationship"].choices = choices  # type: ignore[attr-defined]
 
 
-class LocationForm(GovukForm):
+class _PersonChoiceForm(GovukForm):
+    """A form with an optional `person` choice among the case's `people`; blank reads `nobody`."""
+
+    nobody = ""
+
+    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["person"].choices = [("", self.nobody)] + [  # type: ignore[attr-defined]
+            (str(p.pk), p.full_name) for p in people
+        ]
+
+
+class LocationForm(_PersonChoiceForm):
+    nobody = "Whole household"
+
     kind = forms.ChoiceField(label="Kind of location", choices=LocationKind.choices)
     address = text_area("Address")
     latitude = forms.FloatField(label="Latitude", required=False, min_value=-90, max_value=90)
@@ -252,14 +266,10 @@ class LocationForm(GovukForm):
     valid_to = date_field("Used until", required=False)
     person = forms.ChoiceField(label="Person", required=False, choices=[])
 
-    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["person"].choices = [("", "Whole household")] + [  # type: ignore[attr-defined]
-            (str(p.pk), p.full_name) for p in people
-        ]
 
+class ContactForm(_PersonChoiceForm):
+    nobody = "Family or household"
 
-class ContactForm(GovukForm):
     occurred_at = forms.DateTimeField(
         label="When",
         widget=DateTimeInput(),
@@ -276,12 +286,6 @@ class ContactForm(GovukForm):
     )
     follow_up = text_area("Follow-up", required=False)
     follow_up_due = date_field("Follow-up due", required=False)
-
-    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["person"].choices = [("", "Family or household")] + [  # type: ignore[attr-defined]
-            (str(p.pk), p.full_name) for p in people
-        ]
 
 
 class TaskForm(GovukForm):
