@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "haven.rota",
     "haven.risk",
     "haven.telemetry",
+    "haven.ui",
     "haven.web",
     "haven.demo",
 ]

@@ -1,19 +1,13 @@
 import os
-import sys
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
 application = get_wsgi_application()
 
-from haven.vault.crypto import VaultKeyError  # noqa: E402
-from haven.vault.keyring import assert_keys_available  # noqa: E402
+from haven.vault.keyring import exit_unless_keys_available  # noqa: E402
 
-try:
-    assert_keys_available()  # refuse to serve without the right vault keys
-except VaultKeyError as error:
-    print(f"haven: {error}", file=sys.stderr)
-    raise SystemExit(2) from None
+exit_unless_keys_available()  # refuse to serve without the right vault keys
 
 from haven.runtime.heartbeat import start_beating  # noqa: E402
 

@@ -27,6 +27,7 @@ from haven.audit.checkpoint import (
     public_key_from_pem,
     public_key_to_pem,
 )
+from haven.vault.keyfiles import create_key_file, read_key_file
 
 SIGNING_KEY_ENV_VAR = "HAVEN_LEDGER_SIGNING_KEY"
 SIGNING_KEY_FILE_NAME = "ledger-signing.pem"
@@ -47,16 +48,7 @@ def load_signing_key() -> Ed25519PrivateKey:
     if env_value.strip():
         return _parse(env_value.encode(), f"the {SIGNING_KEY_ENV_VAR} environment variable")
     path = signing_key_path()
-    try:
-        pem = path.read_bytes()
-    except FileNotFoundError:
-        raise SigningKeyError(f"ledger signing key {path} is missing: {_HINT}") from None
-    except OSError as error:
-        raise SigningKeyError(
-            f"ledger signing key {path} cannot be read: {error.strerror}"
-        ) from None
-    if not pem.strip():
-        raise SigningKeyError(f"ledger signing key {path} is empty: {_HINT}")
+    pem = read_key_file(path, "ledger signing key", _HINT, SigningKeyError)
     return _parse(pem, str(path))
 
 
@@ -92,15 +84,8 @@ def init_signing_key(if_missing: bool = False) -> str:
         return f"ledger signing key {path} already exists (key id {_key_id(key)}), kept"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = generate_signing_key()
-    # O_EXCL: never clobber a key another process created a moment ago.
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise SigningKeyError(
-            f"ledger signing key {path} already exists: refusing to overwrite"
-        ) from None
-    with os.fdopen(descriptor, "wb") as key_file:
-        key_file.write(private_key_to_pem(key))
+    # Never clobbers a key another process created a moment ago.
+    create_key_file(path, private_key_to_pem(key), "ledger signing key", SigningKeyError)
     return f"created ledger signing key {path} (key id {_key_id(key)}, mode 0600)"
 
 

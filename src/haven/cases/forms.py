@@ -6,7 +6,7 @@ from haven.access.models import TeamRole
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.ui.forms import GovukForm
+from haven.ui.forms import GovukForm, sort_choice, yes_no_choice
 
 from .config import ACCEPTANCE_FACTORS
 from .models import (
@@ -95,10 +95,8 @@ class CaseSearchForm(GovukForm):
     older_than_days = forms.IntegerField(
         label="Received more than (days) ago", required=False, min_value=0, max_value=36500
     )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[
+    sort = sort_choice(
+        [
             ("-created", "Newest first"),
             ("created", "Oldest first"),
             ("-received", "Most recently received"),
@@ -106,7 +104,7 @@ class CaseSearchForm(GovukForm):
             ("reference", "Reference"),
             ("status", "Status"),
             ("urgency", "Urgency"),
-        ],
+        ]
     )
 
     def clean_dob(self) -> str:
@@ -224,10 +222,9 @@ class DecisionForm(GovukForm):
 class JointProviderForm(GovukForm):
     provider = forms.CharField(label="Joint provider (s.83)", max_length=200)
     agreed_on = date_field("Agreed on")
-    exercises_arrangements = forms.TypedChoiceField(
-        label="Does this provider exercise the arrangements?",
-        choices=[("no", "No, with our agreement only"), ("yes", "Yes")],
-        coerce=lambda value: value == "yes",
+    exercises_arrangements = yes_no_choice(
+        "Does this provider exercise the arrangements?",
+        [("no", "No, with our agreement only"), ("yes", "Yes")],
         initial="no",
     )
 
@@ -246,7 +243,21 @@ class PersonForm(GovukForm):
         self.fields["relationship"].choices = choices  # type: ignore[attr-defined]
 
 
-class LocationForm(GovukForm):
+class _PersonChoiceForm(GovukForm):
+    """A form with an optional `person` choice among the case's `people`; blank reads `nobody`."""
+
+    nobody = ""
+
+    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["person"].choices = [("", self.nobody)] + [  # type: ignore[attr-defined]
+            (str(p.pk), p.full_name) for p in people
+        ]
+
+
+class LocationForm(_PersonChoiceForm):
+    nobody = "Whole household"
+
     kind = forms.ChoiceField(label="Kind of location", choices=LocationKind.choices)
     address = text_area("Address")
     latitude = forms.FloatField(label="Latitude", required=False, min_value=-90, max_value=90)
@@ -255,14 +266,10 @@ class LocationForm(GovukForm):
     valid_to = date_field("Used until", required=False)
     person = forms.ChoiceField(label="Person", required=False, choices=[])
 
-    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["person"].choices = [("", "Whole household")] + [  # type: ignore[attr-defined]
-            (str(p.pk), p.full_name) for p in people
-        ]
 
+class ContactForm(_PersonChoiceForm):
+    nobody = "Family or household"
 
-class ContactForm(GovukForm):
     occurred_at = forms.DateTimeField(
         label="When",
         widget=DateTimeInput(),
@@ -279,12 +286,6 @@ class ContactForm(GovukForm):
     )
     follow_up = text_area("Follow-up", required=False)
     follow_up_due = date_field("Follow-up due", required=False)
-
-    def __init__(self, *args: object, people: list = (), **kwargs: object) -> None:  # type: ignore[assignment]
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["person"].choices = [("", "Family or household")] + [  # type: ignore[attr-defined]
-            (str(p.pk), p.full_name) for p in people
-        ]
 
 
 class TaskForm(GovukForm):

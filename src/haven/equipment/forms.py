@@ -5,7 +5,14 @@ from typing import Any
 from django import forms
 
 from haven.accounts.roles import Clearance, Module
-from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices
+from haven.ui.forms import (
+    DateInput,
+    DateTimeLocal,
+    GovukForm,
+    optional_notes,
+    people_choices,
+    sort_choice,
+)
 
 from .models import Asset, AssetState, AssetType, CustodyKind, DeploymentStatus, KitList, TeamPlace
 
@@ -25,15 +32,13 @@ class AssetSearchForm(GovukForm):
         required=False,
         choices=[("", "Anyone or anywhere"), ("me", "Me"), ("store", "The store")],
     )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[
+    sort = sort_choice(
+        [
             ("serial", "Serial"),
             ("type", "Type"),
             ("state", "State"),
             ("updated", "Recently changed"),
-        ],
+        ]
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -58,16 +63,10 @@ class AssetForm(GovukForm):
         help_text="What the device reports with (tracker unique id); leave blank if none",
     )
     firmware = forms.CharField(max_length=80, required=False)
-    sim_details = forms.CharField(
-        label="SIM details",
-        required=False,
-        widget=forms.Textarea,
-        max_length=500,
-        help_text="Encrypted; shown only to supervisors and whoever holds the item",
+    sim_details = optional_notes(
+        "SIM details", 500, "Encrypted; shown only to supervisors and whoever holds the item"
     )
-    ip_details = forms.CharField(
-        label="IP / network details", required=False, widget=forms.Textarea, max_length=500
-    )
+    ip_details = optional_notes("IP / network details", 500)
     state = forms.ChoiceField(
         label="State",
         choices=[
@@ -131,14 +130,12 @@ class DeploymentSearchForm(GovukForm):
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *DeploymentStatus.choices]
     )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[
+    sort = sort_choice(
+        [
             ("-starts", "Latest first"),
             ("starts", "Earliest first"),
             ("reference", "Reference"),
-        ],
+        ]
     )
 
 
@@ -151,16 +148,10 @@ class DeploymentForm(GovukForm):
         required=False,
         help_text="The case's id only: no details of the protected person are copied here",
     )
-    install_address = forms.CharField(
-        label="Install address",
-        required=False,
-        widget=forms.Textarea,
-        max_length=1000,
-        help_text="Encrypted; shown only to the deployment team",
+    install_address = optional_notes(
+        "Install address", 1000, "Encrypted; shown only to the deployment team"
     )
-    site_risk_notes = forms.CharField(
-        label="Site risk notes", required=False, widget=forms.Textarea, max_length=4000
-    )
+    site_risk_notes = optional_notes("Site risk notes", 4000)
     starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocal())
     ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocal())
     overnight_stays = forms.IntegerField(
@@ -208,9 +199,7 @@ class AssignForm(GovukForm):
 
 class StatusForm(GovukForm):
     status = forms.ChoiceField(label="New status", choices=DeploymentStatus.choices)
-    outcome = forms.CharField(
-        label="Outcome", required=False, widget=forms.Textarea, max_length=4000
-    )
+    outcome = optional_notes("Outcome", 4000)
 
 
 class ChecklistForm(GovukForm):

@@ -1,6 +1,18 @@
-from django.urls import path
+from collections.abc import Callable
+
+from django.http import HttpResponseBase
+from django.urls import URLPattern, path
 
 from . import views
+
+
+def csv_and_pdf(route: str, view: Callable[..., HttpResponseBase], name: str) -> list[URLPattern]:
+    """`<route>.csv` and `<route>.pdf`, named `<name>_csv` and `<name>_pdf`: one view given the
+    format as `fmt`."""
+    return [
+        path(f"{route}.{fmt}", view, {"fmt": fmt}, name=f"{name}_{fmt}") for fmt in ("csv", "pdf")
+    ]
+
 
 app_name = "equipment"
 
@@ -9,33 +21,11 @@ urlpatterns = [
     path("operations/assets/", views.asset_list, name="assets"),
     path("operations/assets/new/", views.asset_new, name="asset_new"),
     path("operations/assets/<uuid:asset_id>/", views.asset_detail, name="asset_detail"),
-    path(
-        "operations/assets/<uuid:asset_id>/custody.csv",
-        views.custody_export,
-        {"fmt": "csv"},
-        name="custody_csv",
-    ),
-    path(
-        "operations/assets/<uuid:asset_id>/custody.pdf",
-        views.custody_export,
-        {"fmt": "pdf"},
-        name="custody_pdf",
-    ),
+    *csv_and_pdf("operations/assets/<uuid:asset_id>/custody", views.custody_export, "custody"),
     path("operations/kits/", views.kit_list, name="kits"),
     path("operations/deployments/", views.deployment_list, name="deployments"),
     path("operations/deployments/new/", views.deployment_new, name="deployment_new"),
-    path(
-        "operations/deployments/log.csv",
-        views.deployment_log,
-        {"fmt": "csv"},
-        name="deployment_log_csv",
-    ),
-    path(
-        "operations/deployments/log.pdf",
-        views.deployment_log,
-        {"fmt": "pdf"},
-        name="deployment_log_pdf",
-    ),
+    *csv_and_pdf("operations/deployments/log", views.deployment_log, "deployment_log"),
     path(
         "operations/deployments/<uuid:deployment_id>/",
         views.deployment_detail,

@@ -23,22 +23,20 @@ def create_demo_oversight(count: int) -> int:
     rng = random.Random(2024)
     today = timezone.localdate()
     if not PanelMember.objects.exists():
-        for index in range(4):
-            services.add_panel_member(
-                None,
-                name=f"{FIRST[index]} Chair-{LAST[index % 5]}",
-                kind=MemberKind.LEGAL,
-                term_start=date(2021, 1, 1),
-                term_end=date(2030, 12, 31),
-            )
-        for index in range(6):
-            services.add_panel_member(
-                None,
-                name=f"{FIRST[-index - 1]} Lay-{LAST[index % 5]}",
-                kind=MemberKind.INDEPENDENT,
-                term_start=date(2021, 1, 1),
-                term_end=date(2030, 12, 31),
-            )
+        # Four legally qualified chairs from the front of FIRST, six lay members from the back.
+        registers = [
+            (MemberKind.LEGAL, "Chair", FIRST[:4]),
+            (MemberKind.INDEPENDENT, "Lay", FIRST[::-1][:6]),
+        ]
+        for kind, role, first_names in registers:
+            for index, first_name in enumerate(first_names):
+                services.add_panel_member(
+                    None,
+                    name=f"{first_name} {role}-{LAST[index % 5]}",
+                    kind=kind,
+                    term_start=date(2021, 1, 1),
+                    term_end=date(2030, 12, 31),
+                )
     for index in range(count):
         received = today - timedelta(days=rng.randint(20, 500))
         complaint = services.create_complaint(

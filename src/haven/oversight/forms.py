@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import GovukForm
+from haven.ui.forms import GovukForm, only_filter, sort_choice, yes_no_choice
 
 from . import characteristics, config
 from .models import (
@@ -47,13 +47,7 @@ def date_field(label: str, required: bool = True, help_text: str = "") -> forms.
 
 
 def yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
-        label=label,
-        choices=YES_NO,
-        coerce=lambda value: value == "yes",
-        initial="no",
-        help_text=help_text,
-    )
+    return yes_no_choice(label, YES_NO, initial="no", help_text=help_text)
 
 
 def text(
@@ -74,10 +68,9 @@ class ComplaintForm(GovukForm):
     complainant_name = text("Complainant's name")
     complainant_contact = text("Complainant's contact details", 500, required=False)
     narrative = text("What the complaint is about", 10000, required=False, widget=forms.Textarea)
-    schedule3 = forms.TypedChoiceField(
-        label="Handling",
-        choices=[("yes", "Record under Schedule 3"), ("no", "Log and handle outside Schedule 3")],
-        coerce=lambda value: value == "yes",
+    schedule3 = yes_no_choice(
+        "Handling",
+        [("yes", "Record under Schedule 3"), ("no", "Log and handle outside Schedule 3")],
         initial="yes",
     )
     against_chief_officer = yes_no(
@@ -110,29 +103,17 @@ class SearchForm(GovukForm):
     category = forms.ChoiceField(
         label="Category", required=False, choices=[("", "Any category"), *Category.choices]
     )
-    overdue = forms.TypedChoiceField(
-        label="Overdue",
-        required=False,
-        choices=[("", "All"), ("yes", "Only overdue")],
-        coerce=lambda value: value == "yes",
-        empty_value=False,  # type: ignore[arg-type]
+    overdue = only_filter("Overdue", "Only overdue")
+    chief_officer = only_filter(
+        "About the chief officer", "Only complaints about the chief officer"
     )
-    chief_officer = forms.TypedChoiceField(
-        label="About the chief officer",
-        required=False,
-        choices=[("", "All"), ("yes", "Only complaints about the chief officer")],
-        coerce=lambda value: value == "yes",
-        empty_value=False,  # type: ignore[arg-type]
-    )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[
+    sort = sort_choice(
+        [
             ("-received", "Newest first"),
             ("received", "Oldest first"),
             ("reference", "Reference"),
             ("status", "Status"),
-        ],
+        ]
     )
 
 
@@ -175,10 +156,9 @@ class ExtendForm(GovukForm):
 
 class DetermineForm(GovukForm):
     determined_on = date_field("Date determined")
-    reasonable_and_proportionate = forms.TypedChoiceField(
-        label="Was the outcome reasonable and proportionate?",
-        choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
-        coerce=lambda value: value == "yes",
+    reasonable_and_proportionate = yes_no_choice(
+        "Was the outcome reasonable and proportionate?",
+        [("", "Choose"), ("yes", "Yes"), ("no", "No")],
         error_messages={"required": "Say whether the outcome was reasonable and proportionate"},
     )
     recommendations = text(
@@ -312,10 +292,9 @@ class ForfeitureStepForm(GovukForm):
         decimal_places=2,
         help_text=f"At most {config.PENSION_FORFEITURE_LIMIT.max_percent}%",
     )
-    permanent = forms.TypedChoiceField(
-        label="Duration",
-        choices=[("yes", "Permanent"), ("no", "For a fixed period")],
-        coerce=lambda value: value == "yes",
+    permanent = yes_no_choice(
+        "Duration",
+        [("yes", "Permanent"), ("no", "For a fixed period")],
         initial="yes",
     )
     duration_months = forms.IntegerField(
@@ -350,9 +329,8 @@ class ImportForm(GovukForm):
         choices=[("complaints", "Complaints"), ("workforce", "Workforce")],
     )
     file = forms.FileField(label="CSV file")
-    dry_run = forms.TypedChoiceField(
-        label="Mode",
-        choices=[("yes", "Check only (dry run)"), ("no", "Import if every row is valid")],
-        coerce=lambda value: value == "yes",
+    dry_run = yes_no_choice(
+        "Mode",
+        [("yes", "Check only (dry run)"), ("no", "Import if every row is valid")],
         initial="yes",
     )

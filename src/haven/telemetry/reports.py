@@ -20,11 +20,9 @@ Point = tuple[dt.datetime, float, float, float | None]  # time, lat, lon, speed 
 
 
 @dataclass
-class Stop:
+class _Span:
     start: dt.datetime
     end: dt.datetime
-    lat: float
-    lon: float
 
     @property
     def duration(self) -> dt.timedelta:
@@ -32,15 +30,15 @@ class Stop:
 
 
 @dataclass
-class Trip:
-    start: dt.datetime
-    end: dt.datetime
+class Stop(_Span):
+    lat: float
+    lon: float
+
+
+@dataclass
+class Trip(_Span):
     distance_m: float
     max_speed_mps: float
-
-    @property
-    def duration(self) -> dt.timedelta:
-        return self.end - self.start
 
     @property
     def average_speed_mps(self) -> float:

@@ -1,1 +1,2 @@
-"""The UI kit: form base class, view helpers and API helpers any layer may use."""
+"""The UI kit: form base class, view and API helpers, and the shared form templates and includes
+(`ui/includes/`, the `ui_kit` template tags) any layer may use."""

@@ -51,3 +51,40 @@ class DateInput(forms.DateInput):
 def people_choices(module: Module) -> list[tuple[int, str]]:
     """Choices naming the active accounts whose roles open the module, by username."""
     return [(user.pk, f"{user} ({user.username})") for user in module_people(module)]
+
+
+def is_yes(value: str) -> bool:
+    return value == "yes"
+
+
+def yes_no_choice(
+    label: str, choices: list[tuple[str, str]], **kwargs: Any
+) -> forms.TypedChoiceField:
+    """A choice between "yes" and "no" options (in the order and words given) cleaned to a bool."""
+    return forms.TypedChoiceField(label=label, choices=choices, coerce=is_yes, **kwargs)
+
+
+def only_filter(label: str, only: str) -> forms.TypedChoiceField:
+    """An optional search filter: "All" (False), or only the rows `only` describes (True)."""
+    return yes_no_choice(
+        label,
+        [("", "All"), ("yes", only)],
+        required=False,
+        empty_value=False,
+    )
+
+
+def sort_choice(orders: list[tuple[str, str]]) -> forms.ChoiceField:
+    """The optional "Sort by" select of a search form; the first order is the default."""
+    return forms.ChoiceField(label="Sort by", required=False, choices=orders)
+
+
+def optional_notes(label: str, max_length: int, help_text: str = "") -> forms.CharField:
+    """An optional free-text box (a textarea)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.Textarea,
+        max_length=max_length,
+        help_text=help_text,
+    )

@@ -35,6 +35,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from haven.vault.keyfiles import create_key_file
+
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -189,17 +191,7 @@ def generate_kek_text() -> str:
 def write_kek_file(path: Path) -> str:
     """Create a new KEK file readable only by its owner; return its kek_id. Never overwrites."""
     text = generate_kek_text()
-    try:
-        # O_EXCL makes "refuse to overwrite" atomic; mode applies before any byte is written.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise VaultKeyError(
-            f"HAVEN key file {path} already exists: refusing to overwrite"
-        ) from None
-    except OSError as error:
-        raise VaultKeyError(f"HAVEN key file {path} cannot be created: {error.strerror}") from None
-    with os.fdopen(descriptor, "w", encoding="ascii") as key_file:
-        key_file.write(text)
+    create_key_file(path, text.encode("ascii"), "HAVEN key file", VaultKeyError)
     return parse_kek_text(text, f"HAVEN key file {path}")[0]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from haven.vault import crypto
 from haven.vault.crypto import KeyRing, VaultError, VaultKeyError
+from haven.vault.keyfiles import read_key_file
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +65,11 @@ def _load_blind_index_key() -> bytes:
         return crypto.parse_kek_text(env_value, source)[1]
     path = blind_index_key_path()
     hint = f"run `haven keys init` or set {BLIND_INDEX_ENV_VAR}"
+    data = read_key_file(path, "HAVEN blind-index key file", hint, VaultKeyError)
     try:
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise VaultKeyError(f"HAVEN blind-index key file {path} is missing: {hint}") from None
+        text = data.decode("ascii")
     except UnicodeDecodeError:
         raise VaultKeyError(f"HAVEN blind-index key file {path} is not ASCII key text") from None
-    except OSError as error:
-        raise VaultKeyError(
-            f"HAVEN blind-index key file {path} cannot be read: {error.strerror}"
-        ) from None
-    if not text.strip():
-        raise VaultKeyError(f"HAVEN blind-index key file {path} is empty: {hint}")
     return crypto.parse_kek_text(text, f"HAVEN blind-index key file {path}")[1]
 
 
@@ -246,6 +241,16 @@ def _check_data_keys_unwrap(using: str) -> None:
     if _datakey_model()._meta.db_table not in connection.introspection.table_names():
         return
     _unwrap_all(using, None)
+
+
+def exit_unless_keys_available() -> None:
+    """For the ASGI/WSGI entry points: refuse to serve without the right vault keys, with one line
+    on stderr and exit status 2 rather than a traceback per request later."""
+    try:
+        assert_keys_available()
+    except VaultKeyError as error:
+        print(f"haven: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def assert_keys_available(using: str | None = "default") -> None:
