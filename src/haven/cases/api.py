@@ -10,9 +10,11 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
@@ -231,7 +233,6 @@ class ReferralOut(Schema):
     duplicates: DuplicateOut | None
 
 
-
 @router.post(
     "/referrals",
     response={201: ReferralOut, 200: ReferralOut},
@@ -270,7 +271,8 @@ def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[s
 def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> HttpResponse:
     user = request.user
     content = selectors.export_cases_csv(user, search_of(filters), declared_purpose(request))
-    return HttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csvfiles.attachment(content, f"cases-{stamp}.csv")
 
 
 class ArrangementDecisionIn(Schema):

@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
@@ -361,8 +362,8 @@ def record_custody(
 
 @router.get("/equipment/assets/{asset_id}/custody.csv", summary="Custody history as CSV")
 def custody_csv(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
-    _, events = selectors.export_custody(request.user, asset_id, "csv")
-    return HttpResponse(reports.custody_csv(events), content_type="text/csv; charset=utf-8")
+    asset, events = selectors.export_custody(request.user, asset_id, "csv")
+    return csvfiles.attachment(reports.custody_csv(events), f"custody-{asset.serial}.csv")
 
 
 # ------------------------------------------------------------------------------ kits
@@ -502,9 +503,7 @@ def checklist(request: AuthenticatedRequest, deployment_id: UUID, payload: Check
 def deployment_log(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     deployments = selectors.export_deployment_log(user, selectors.DeploymentSearch(), "csv")
-    return HttpResponse(
-        reports.deployment_log_csv(deployments), content_type="text/csv; charset=utf-8"
-    )
+    return csvfiles.attachment(reports.deployment_log_csv(deployments), "deployment-log.csv")
 
 
 @router.get("/equipment/calendar", response=CalendarOut, summary="Who is deployed where")
