@@ -18,8 +18,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import attempt as attempt_service
-from haven.ui.apihelpers import declared_purpose, named_user, refuse
+from haven.ui.apihelpers import attempt, declared_purpose, named_user, page_body, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -34,11 +33,6 @@ from .models import (
     TaskStatus,
     Urgency,
 )
-
-
-def attempt(action: Any) -> Any:
-    return attempt_service(action, conflicts=(services.ConflictError,))
-
 
 router = Router(tags=["cases"])
 
@@ -121,12 +115,7 @@ def list_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> di
     user = request.user
     purpose = declared_purpose(request)
     page = selectors.list_cases(user, search_of(filters), filters.page, purpose)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="One case")
@@ -259,12 +248,7 @@ def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Statu
 def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     user = request.user
     page = selectors.triage_queue(user, search_of(filters), filters.page, declared_purpose(request))
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.get("/case-export", summary="The case list as CSV (logged as a disclosure)")

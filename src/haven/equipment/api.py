@@ -17,7 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import named_user
+from haven.ui.apihelpers import named_user, page_body
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -271,12 +271,7 @@ def list_assets(request: AuthenticatedRequest, filters: Query[AssetFilters]) -> 
     from django.core.paginator import Paginator
 
     page = Paginator(queryset, selectors.PAGE_SIZE).get_page(filters.page)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.post("/equipment/assets", response={201: AssetDetailOut}, summary="Register kit")
@@ -405,12 +400,7 @@ def list_deployments(
     user = request.user
     search = selectors.DeploymentSearch(q=filters.q, status=filters.status, sort=filters.sort)
     page = selectors.list_deployments(user, search, filters.page)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.post("/equipment/deployments", response={201: DeploymentOut}, summary="Plan a deployment")
