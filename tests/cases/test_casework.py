@@ -551,6 +551,20 @@ def test_csv_export_download_neutralises_every_text_cell(client, officer):
     assert exported["referred by"] == "'@SUM(A1)"
 
 
+def test_api_csv_export_neutralises_formulas_in_a_named_download(client, officer):
+    services.create_case(officer, subject_name="=HYPERLINK(1)")
+    _, secret = account_services.issue_api_token(officer, "t")
+    response = client.get(
+        "/api/case-export",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_X_HAVEN_PURPOSE="case_management",
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="cases-')
+    header, row = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+    assert dict(zip(header, row, strict=True))["subject"] == "'=HYPERLINK(1)"
+
+
 # --------------------------------------------------------------------------- API
 
 

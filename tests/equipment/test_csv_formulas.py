@@ -8,9 +8,10 @@ import io
 import pytest
 from django.test import Client
 
+from haven.accounts import services as account_services
 from haven.equipment import services
 from haven.equipment.models import CustodyKind
-from tests.equipment.helpers import make_asset, supervisor, technician
+from tests.equipment.helpers import make_asset, make_deployment, supervisor, technician
 from tests.factories import force_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,29 @@ def test_asset_list_csv_neutralises_formula_cells():
     response = force_sign_in(Client(), boss).get("/operations/assets/?format=csv")
     assert response["Content-Disposition"] == 'attachment; filename="assets.csv"'
     assert rows(response.content)[0]["make"] == "'-2+3+cmd|' /C calc'!A0"
+
+
+def api(user) -> Client:
+    _, secret = account_services.issue_api_token(user, "test")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_X_HAVEN_PURPOSE="case_management")
+
+
+def test_api_custody_csv_neutralises_formula_cells():
+    boss, tech = supervisor(), technician()
+    asset = make_asset(boss)
+    services.record_custody(
+        tech, asset.pk, kind=CustodyKind.ISSUED, signature=tech.get_full_name(), note=LINK
+    )
+    response = api(boss).get(f"/api/equipment/assets/{asset.pk}/custody.csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="custody-{asset.serial}.csv"'
+    assert rows(response.content)[-1]["note"] == "'" + LINK
+
+
+def test_api_deployment_log_csv_neutralises_formula_cells():
+    boss = supervisor()
+    make_deployment(boss, title=LINK)
+    response = api(boss).get("/api/equipment/deployment-log.csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="deployment-log.csv"'
+    assert rows(response.content)[0]["title"] == "'" + LINK

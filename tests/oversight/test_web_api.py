@@ -35,6 +35,25 @@ def test_protection_officer_gets_404_on_pages_and_api():
     assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/oversight/panel-members/",
+        "/oversight/hearings/",
+        "/oversight/tribunals/",
+        "/oversight/forfeitures/",
+        "/oversight/statistics/outcomes.csv",
+    ],
+)
+def test_another_module_gets_404_at_the_gate_on_lists_and_exports(page):
+    """The oversight selectors leave the module check to the gate: this is that check."""
+    user = UserFactory(roles=[Role.TECHNICAL_SUPERVISOR])
+    assert web(user).get(page).status_code == 404
+    response = api(user).get("/api" + page.rstrip("/").removesuffix(".csv"))
+    assert response.status_code == 404 and response["Content-Type"] == "application/problem+json"
+    assert not LedgerEntry.objects.exists()
+
+
 def test_bad_complaint_form_shows_error_summary_and_saves_nothing():
     response = web().post(
         "/oversight/complaints/new/",

@@ -3,7 +3,7 @@ illegal move with the table's TransitionError (one test per workflow)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -162,3 +162,66 @@ def test_protective_measure():
         services.change_measure_status(
             team.manager, measure.pk, status="proposed", reason="again", version=measure.version
         )
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("oversight_clock")
+def test_complaint_review_application():
+    from haven.oversight import services, workflow
+    from haven.oversight.models import ReviewApplication, ReviewStatus
+    from tests.oversight.helpers import handled_with_outcome, officer
+
+    table = workflow.REVIEW_TRANSITIONS
+    assert isinstance(table, TransitionTable)
+    assert table.targets_from(ReviewStatus.RECEIVED) == ["refused_out_of_time", "determined"]
+    assert table.targets_from(ReviewStatus.DETERMINED) == []
+    user = officer()
+    item = handled_with_outcome(user, notice_on=date(2025, 6, 2))
+    review = services.record_review_application(user, item.pk, received_on=date(2025, 6, 2))
+    services.determine_review(
+        user, review.pk, determined_on=date(2025, 6, 2), reasonable_and_proportionate=True
+    )
+    before = ReviewApplication.objects.values().get(pk=review.pk)
+    with pytest.raises(TransitionError) as refused:
+        services.determine_review(
+            user, review.pk, determined_on=date(2025, 6, 2), reasonable_and_proportionate=False
+        )
+    assert refused.value.messages == ["This application has already been dealt with"]
+    assert ReviewApplication.objects.values().get(pk=review.pk) == before
+
+
+@pytest.mark.django_db
+def test_shift_swap(time_machine):
+    from haven.rota import services, workflow
+    from haven.rota.models import Rotation, ShiftSwap, SwapStatus
+    from tests.equipment.helpers import supervisor, technician
+
+    table = workflow.SWAP_TRANSITIONS
+    assert isinstance(table, TransitionTable)
+    assert table.targets_from(SwapStatus.REQUESTED) == ["accepted", "declined", "cancelled"]
+    assert table.targets_from(SwapStatus.DECLINED) == []
+    time_machine.move_to(datetime(2025, 3, 3, 12, tzinfo=UTC), tick=False)
+    boss, asker, colleague = supervisor(), technician(), technician()
+    rota = services.create_rota(boss, name="On call", starts_on=date(2025, 3, 1))
+    services.add_layer(
+        boss,
+        rota.pk,
+        name="Primary",
+        members=[asker, colleague],  # the asker is on call on odd days
+        handover_time=time(9),
+        rotation=Rotation.DAILY,
+    )
+    swap = services.request_swap(
+        asker,
+        rota.pk,
+        counterpart=colleague,
+        starts_at=datetime(2025, 3, 5, 9, tzinfo=UTC),
+        ends_at=datetime(2025, 3, 6, 9, tzinfo=UTC),
+    )
+    services.decline_swap(colleague, swap.pk)
+    with pytest.raises(TransitionError) as refused:
+        services.accept_swap(colleague, swap.pk)
+    assert refused.value.messages == ["This swap is already declined"]
+    swap.refresh_from_db()
+    assert swap.status == SwapStatus.DECLINED and swap.override is None
+    assert not ShiftSwap.objects.exclude(status=SwapStatus.DECLINED).exists()

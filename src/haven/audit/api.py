@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
+from haven.ui.apihelpers import page_body
 
 from .models import Action
 from .selectors import LedgerSearch, search_ledger
@@ -53,9 +54,4 @@ def entries(request: AuthenticatedRequest, filters: Query[EntryFilters]) -> dict
         page = search_ledger(user, search, filters.page)
     except PermissionDenied as denied:
         raise HttpError(403, "Only auditors search the ledger") from denied
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)

@@ -10,14 +10,15 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import attempt as attempt_service
-from haven.ui.apihelpers import declared_purpose, named_user, refuse
+from haven.ui.apihelpers import attempt, declared_purpose, named_user, page_body, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -32,11 +33,6 @@ from .models import (
     TaskStatus,
     Urgency,
 )
-
-
-def attempt(action: Any) -> Any:
-    return attempt_service(action, conflicts=(services.ConflictError,))
-
 
 router = Router(tags=["cases"])
 
@@ -119,12 +115,7 @@ def list_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> di
     user = request.user
     purpose = declared_purpose(request)
     page = selectors.list_cases(user, search_of(filters), filters.page, purpose)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="One case")
@@ -231,7 +222,6 @@ class ReferralOut(Schema):
     duplicates: DuplicateOut | None
 
 
-
 @router.post(
     "/referrals",
     response={201: ReferralOut, 200: ReferralOut},
@@ -258,19 +248,15 @@ def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Statu
 def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     user = request.user
     page = selectors.triage_queue(user, search_of(filters), filters.page, declared_purpose(request))
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.get("/case-export", summary="The case list as CSV (logged as a disclosure)")
 def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> HttpResponse:
     user = request.user
     content = selectors.export_cases_csv(user, search_of(filters), declared_purpose(request))
-    return HttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csvfiles.attachment(content, f"cases-{stamp}.csv")
 
 
 class ArrangementDecisionIn(Schema):

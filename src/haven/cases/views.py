@@ -22,6 +22,7 @@ from haven.ui.helpers import (
     marking_context,
     query_without_page,
     session_purpose,
+    submitted,
 )
 
 from . import selectors, services
@@ -134,12 +135,12 @@ def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
     case = selectors.find_identity_case(user, case_id)
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.record_identity(user, case.pk, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, "Identity link recorded.")
+        if submitted(
+            request,
+            form,
+            lambda: services.record_identity(user, case.pk, **form.cleaned_data),
+            "Identity link recorded.",
+        ):
             return redirect("cases:identity", case_id=case.pk)
     record = selectors.get_identity(user, case_id, purpose)
     return render(
@@ -344,13 +345,12 @@ def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:
         data = dict(form.cleaned_data)
         version, reason = data.pop("version"), data.pop("reason")
         changes = {k: v for k, v in data.items() if v != initial.get(k)}
-        try:
-            services.update_case(user, case.pk, version=version, reason=reason, **changes)
-        except services.ConflictError as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(
+            request,
+            form,
+            lambda: services.update_case(user, case.pk, version=version, reason=reason, **changes),
+            shown=(services.ConflictError,),
+        ):
             return saved(request, case, "Case details saved.")
     return render_case_form(request, case, "Change case details", form)
 
@@ -372,8 +372,10 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     ]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.change_status(
+        if submitted(
+            request,
+            form,
+            lambda: services.change_status(
                 user,
                 case.pk,
                 to_status=data["to_status"],
@@ -382,14 +384,9 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 decided_on=data["decided_on"],
                 factors={name: data[name] for name in DecisionForm.FACTORS},
                 transfer={name: data[name] for name in DecisionForm.TRANSFER},
-            )
-        except services.ConflictError as conflict:
-            form.add_error(None, str(conflict))
-        except PermissionDenied as denied:
-            form.add_error(None, str(denied))
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+            ),
+            shown=(services.ConflictError, PermissionDenied),
+        ):
             label = CaseStatus(data["to_status"]).label
             return saved(request, case, f"{case.reference} is now {label.lower()}.")
     return render_case_form(
@@ -409,13 +406,12 @@ def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     assert case is not None
     form = JointProviderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.add_joint_provider(user, case.pk, **form.cleaned_data)
-        except PermissionDenied as denied:
-            form.add_error(None, str(denied))
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(
+            request,
+            form,
+            lambda: services.add_joint_provider(user, case.pk, **form.cleaned_data),
+            shown=(PermissionDenied,),
+        ):
             return saved(request, case, "Joint provider recorded.", "#arrangement")
     return render_case_form(request, case, "Record a joint provider (s.83)", form)
 
@@ -427,11 +423,7 @@ def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop("version")
-        try:
-            services.add_person(user, case.pk, **data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(request, form, lambda: services.add_person(user, case.pk, **data)):
             return saved(request, case, "Person added.", "#people")
     return render_case_form(request, case, "Add an associated person", form)
 
@@ -486,11 +478,7 @@ def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["person_id"] = data.pop("person") or None
-        try:
-            services.add_location(user, case.pk, **data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(request, form, lambda: services.add_location(user, case.pk, **data)):
             return saved(request, case, "Location recorded.", "#locations")
     return render_case_form(request, case, "Record a location", form)
 
@@ -508,11 +496,7 @@ def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["person_id"] = data.pop("person") or None
-        try:
-            services.log_contact(user, case.pk, **data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(request, form, lambda: services.log_contact(user, case.pk, **data)):
             return saved(request, case, "Contact logged.", "#contacts")
     return render_case_form(
         request, case, "Log a contact", form, template="cases/contact_form.html"
@@ -527,11 +511,7 @@ def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["owner"] = next((u for u in team if str(u.pk) == data["owner"]), None)
-        try:
-            services.create_task(user, case.pk, **data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(request, form, lambda: services.create_task(user, case.pk, **data)):
             return saved(request, case, "Task set.", "#tasks")
     return render_case_form(request, case, "Set a task or review", form)
 
@@ -563,13 +543,12 @@ def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> Ht
         request.POST or None, initial={"version": task.version}, prefix=str(task.pk)
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.complete_task(user, case.pk, task.pk, **form.cleaned_data)
-        except services.ConflictError as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
+        if submitted(
+            request,
+            form,
+            lambda: services.complete_task(user, case.pk, task.pk, **form.cleaned_data),
+            shown=(services.ConflictError,),
+        ):
             return saved(request, case, "Marked as done.", "#tasks")
     return render_case_form(
         request, case, f"Complete: {task.title}", form, template="cases/task_form.html", task=task

@@ -13,10 +13,11 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import named_user
+from haven.ui.apihelpers import named_user, page_body
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -270,12 +271,7 @@ def list_assets(request: AuthenticatedRequest, filters: Query[AssetFilters]) -> 
     from django.core.paginator import Paginator
 
     page = Paginator(queryset, selectors.PAGE_SIZE).get_page(filters.page)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.post("/equipment/assets", response={201: AssetDetailOut}, summary="Register kit")
@@ -361,8 +357,8 @@ def record_custody(
 
 @router.get("/equipment/assets/{asset_id}/custody.csv", summary="Custody history as CSV")
 def custody_csv(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
-    _, events = selectors.export_custody(request.user, asset_id, "csv")
-    return HttpResponse(reports.custody_csv(events), content_type="text/csv; charset=utf-8")
+    asset, events = selectors.export_custody(request.user, asset_id, "csv")
+    return csvfiles.attachment(reports.custody_csv(events), f"custody-{asset.serial}.csv")
 
 
 # ------------------------------------------------------------------------------ kits
@@ -404,12 +400,7 @@ def list_deployments(
     user = request.user
     search = selectors.DeploymentSearch(q=filters.q, status=filters.status, sort=filters.sort)
     page = selectors.list_deployments(user, search, filters.page)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.post("/equipment/deployments", response={201: DeploymentOut}, summary="Plan a deployment")
@@ -502,9 +493,7 @@ def checklist(request: AuthenticatedRequest, deployment_id: UUID, payload: Check
 def deployment_log(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     deployments = selectors.export_deployment_log(user, selectors.DeploymentSearch(), "csv")
-    return HttpResponse(
-        reports.deployment_log_csv(deployments), content_type="text/csv; charset=utf-8"
-    )
+    return csvfiles.attachment(reports.deployment_log_csv(deployments), "deployment-log.csv")
 
 
 @router.get("/equipment/calendar", response=CalendarOut, summary="Who is deployed where")

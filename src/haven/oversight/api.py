@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
+from haven.ui.apihelpers import page_body
 
 from . import config, selectors, services, statistics
 from .models import (
@@ -186,12 +187,7 @@ def list_complaints(
     user = request.user
     search = selectors.ComplaintSearch(**filters.dict(exclude={"page"}))
     page = selectors.list_complaints(user, search, filters.page)
-    return {
-        "count": page.paginator.count,
-        "page": page.number,
-        "pages": page.paginator.num_pages,
-        "results": list(page.object_list),
-    }
+    return page_body(page)
 
 
 @router.post("/oversight/complaints", response={201: ComplaintOut}, summary="Record a complaint")
@@ -358,14 +354,6 @@ class MemberOut(Schema):
     active: bool
     interests: list[InterestOut]
     absences: list[AbsenceOut]
-
-    @staticmethod
-    def resolve_interests(obj: Any) -> list[Any]:
-        return list(obj.interests.all())
-
-    @staticmethod
-    def resolve_absences(obj: Any) -> list[Any]:
-        return list(obj.absences.all())
 
 
 class MemberIn(Schema):

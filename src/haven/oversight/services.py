@@ -433,8 +433,7 @@ def extend_review(
 @service
 def refuse_review_out_of_time(user: User | None, review_id: UUID | str) -> ReviewApplication:
     review = _locked_review(review_id)
-    if review.status != ReviewStatus.RECEIVED:
-        raise _refuse(None, "This application has already been dealt with")
+    workflow.REVIEW_TRANSITIONS.check(review.status, ReviewStatus.REFUSED_OUT_OF_TIME)
     if review.in_time:
         raise _refuse(None, "This application is in time: determine it")
     review.status = ReviewStatus.REFUSED_OUT_OF_TIME
@@ -457,8 +456,7 @@ def determine_review(
     recommendations: str = "",
 ) -> ReviewApplication:
     review = _locked_review(review_id)
-    if review.status != ReviewStatus.RECEIVED:
-        raise _refuse(None, "This application has already been dealt with")
+    workflow.REVIEW_TRANSITIONS.check(review.status, ReviewStatus.DETERMINED)
     if not review.in_time:
         raise _refuse(
             None,

@@ -27,6 +27,7 @@ from .models import ComplaintStatus, ReviewStatus
 
 NAV = {"nav_active": Module.OVERSIGHT, "classification": "OFFICIAL-SENSITIVE"}
 
+
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 

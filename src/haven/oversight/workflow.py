@@ -9,6 +9,7 @@ from haven.workflow import TransitionTable
 from .models import ComplaintStatus as C
 from .models import ForfeitureStatus as F
 from .models import HearingStatus as H
+from .models import ReviewStatus as R
 
 # No roles (the oversight services decide who acts) and no citation per move yet.
 COMPLAINT_TRANSITIONS = TransitionTable.from_moves(
@@ -55,6 +56,18 @@ FORFEITURE_TRANSITIONS = TransitionTable.from_moves(
         F.IMPLEMENTED: (),
     },
     labels=dict(F.choices),
+)
+
+# A review application (PCMR reg 29-30) is dealt with once: refused out of time or determined.
+REVIEW_TRANSITIONS = TransitionTable.from_moves(
+    "review application",
+    {
+        R.RECEIVED: (R.REFUSED_OUT_OF_TIME, R.DETERMINED),
+        R.REFUSED_OUT_OF_TIME: (),
+        R.DETERMINED: (),
+    },
+    labels=dict(R.choices),
+    refusal=lambda table, source, target: "This application has already been dealt with",
 )
 
 # Complaint actions with no data of their own (the rest have their own forms).

@@ -15,8 +15,7 @@ from ninja.errors import HttpError
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PURPOSE_HEADER, declared_purpose
-from haven.ui.apihelpers import attempt as attempt_service
+from haven.ui.apihelpers import PURPOSE_HEADER, attempt, declared_purpose
 
 from . import reports, selectors, services
 from .models import (
@@ -28,11 +27,6 @@ from .models import (
     RiskAssessment,
 )
 from .models import Status as AssessmentStatus
-
-
-def attempt(action: Any) -> Any:
-    return attempt_service(action, conflicts=(services.ConflictError,))
-
 
 router = Router(tags=["risk"])
 Score = int | None
@@ -119,22 +113,6 @@ class AssessmentOut(Schema):
     vulnerabilities: list[VulnerabilityOut]
     notices: list[NoticeOut]
     events: list[EventOut]
-
-    @staticmethod
-    def resolve_threats(obj: RiskAssessment) -> list[Any]:
-        return list(obj.threats.all())
-
-    @staticmethod
-    def resolve_vulnerabilities(obj: RiskAssessment) -> list[Any]:
-        return list(obj.vulnerabilities.all())
-
-    @staticmethod
-    def resolve_notices(obj: RiskAssessment) -> list[Any]:
-        return list(obj.notices.all())
-
-    @staticmethod
-    def resolve_events(obj: RiskAssessment) -> list[Any]:
-        return list(obj.events.all())
 
 
 class AssessmentIn(Schema):

@@ -27,6 +27,7 @@ from haven.ui.helpers import (
     marking_context,
     query_without_page,
     session_purpose,
+    submitted,
 )
 
 from . import forms, reports, selectors, services
@@ -179,14 +180,15 @@ def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     initial = {name: getattr(found, name) for name in services.ASSESSMENT_FIELDS}
     form = forms.AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.update_assessment(user, found.pk, version=found.version, **form.service_data())
-        except services.ConflictError as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, "Draft saved")
+        if submitted(
+            request,
+            form,
+            lambda: services.update_assessment(
+                user, found.pk, version=found.version, **form.service_data()
+            ),
+            "Draft saved",
+            shown=(services.ConflictError,),
+        ):
             return redirect("risk:assessment", assessment_id=found.pk)
     return page(
         request,
@@ -208,12 +210,7 @@ def record_form(
     drafter(request)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            action(user, found.pk, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, done)
+        if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
             return redirect("risk:assessment", assessment_id=found.pk)
     return page(
         request,
@@ -334,8 +331,10 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         owner = next((u for u in team if str(u.pk) == data["owner"]), None)
-        try:
-            services.add_measure(
+        if submitted(
+            request,
+            form,
+            lambda: services.add_measure(
                 user,
                 case.pk,
                 measure_type=data["measure_type"],
@@ -346,11 +345,9 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
                 ends_on=data["ends_on"],
                 cost_pence=int((data["cost"] or Decimal(0)) * 100),
                 status=data["status"],
-            )
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, "Measure added to the package")
+            ),
+            "Measure added to the package",
+        ):
             return redirect(reverse("risk:case", args=[case.pk]) + "#measures")
     return page(
         request,
@@ -367,14 +364,13 @@ def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
         request.POST or None, initial={"version": measure.version}, prefix=str(measure.pk)
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.change_measure_status(user, measure.pk, **form.cleaned_data)
-        except services.ConflictError as conflict:
-            form.add_error(None, str(conflict))
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, "Status changed")
+        if submitted(
+            request,
+            form,
+            lambda: services.change_measure_status(user, measure.pk, **form.cleaned_data),
+            "Status changed",
+            shown=(services.ConflictError,),
+        ):
             return redirect(reverse("risk:case", args=[measure.case_id]) + "#measures")
     return page(
         request,
@@ -440,12 +436,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = forms.CatalogueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.add_catalogue_measure(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, "Measure added to the catalogue")
+        if submitted(
+            request,
+            form,
+            lambda: services.add_catalogue_measure(user, **form.cleaned_data),
+            "Measure added to the catalogue",
+        ):
             return redirect("risk:catalogue")
     return page(
         request,

@@ -39,6 +39,7 @@ from .models import (
     validate_zone,
 )
 from .selectors import require_operations, require_supervisor
+from .workflow import SWAP_TRANSITIONS
 
 FEED_PREFIX = "hvc_"
 
@@ -254,8 +255,7 @@ def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
     swap = _locked_swap(actor, swap_id)
     if swap.counterpart_id != actor.pk:
         raise _fail(None, "Only the colleague who was asked can accept this swap")
-    if swap.status != SwapStatus.REQUESTED:
-        raise _fail(None, f"This swap is already {swap.get_status_display().lower()}")
+    SWAP_TRANSITIONS.check(swap.status, SwapStatus.ACCEPTED)
     if swap.starts_at <= timezone.now():
         raise _fail(None, "This shift has started: ask a supervisor for an override instead")
     segments = selectors.resolve(swap.rota, swap.starts_at, swap.ends_at)
@@ -291,8 +291,7 @@ def decline_swap(actor: User, swap_id: int | str) -> ShiftSwap:
         new_status = SwapStatus.CANCELLED
     else:
         raise _fail(None, "Only the two people in the swap can decline or cancel it")
-    if swap.status != SwapStatus.REQUESTED:
-        raise _fail(None, f"This swap is already {swap.get_status_display().lower()}")
+    SWAP_TRANSITIONS.check(swap.status, new_status)
     swap.status, swap.decided_at = new_status, timezone.now()
     swap.save()
     ledger.record(

@@ -1,16 +1,18 @@
-"""Helpers the API routers share: declared purpose, named accounts, refusals."""
+"""Helpers the API routers share: declared purpose, named accounts, refusals, pages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.core.paginator import Page
 from django.http import HttpRequest
 from ninja.errors import HttpError
 
 from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
+from haven.concurrency.locking import ConflictError
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 T = TypeVar("T")
@@ -40,11 +42,22 @@ def refuse(error: ValidationError) -> HttpError:
     return HttpError(422, "; ".join(error.messages))
 
 
-def attempt(action: Callable[[], T], conflicts: tuple[type[Exception], ...] = ()) -> T:
-    """Run a service call, turning business refusals into problem+json answers."""
+def attempt(action: Callable[[], T]) -> T:
+    """Run a service call, turning business refusals into problem+json answers: a stale version
+    (ConflictError) into 409, a ValidationError into 422."""
     try:
         return action()
-    except conflicts as conflict:
+    except ConflictError as conflict:
         raise HttpError(409, str(conflict)) from conflict
     except ValidationError as error:
         raise refuse(error) from error
+
+
+def page_body(page: Page[Any]) -> dict[str, Any]:
+    """One page of a paginated list, as every list operation answers it."""
+    return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "results": list(page.object_list),
+    }

@@ -3,8 +3,10 @@ classification banner, service refusals shown on a form, and pagination links.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -34,6 +36,30 @@ def add_form_errors(form: Any, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def submitted(
+    request: HttpRequest,
+    form: Any,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str] | None = None,
+    shown: tuple[type[Exception], ...] = (),
+) -> bool:
+    """Run a valid form's service call. True once it has succeeded, with ``success`` (a message,
+    or one made from what the service returned) flashed; False when the service refused, with
+    the refusal shown on the form: a ValidationError against its fields, one of ``shown`` (such
+    as ConflictError) as a non-field error, so the view re-renders the form."""
+    try:
+        result = action()
+    except shown as problem:
+        form.add_error(None, str(problem))
+        return False
+    except ValidationError as error:
+        add_form_errors(form, error)
+        return False
+    if success is not None:
+        messages.success(request, success if isinstance(success, str) else success(result))
+    return True
 
 
 def query_without_page(request: HttpRequest) -> str:
