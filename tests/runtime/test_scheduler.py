@@ -65,7 +65,7 @@ def test_a_job_overdue_by_ten_intervals_runs_once(only_test_job):
     assert row.runs == 2 and row.next_due_at == later + only_test_job.interval
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the real worker closes and reopens its connection
 @override_settings(TASKS=DATABASE_TASKS)
 def test_a_job_still_queued_is_not_enqueued_again(only_test_job):
     start = timezone.now()
@@ -101,7 +101,7 @@ def test_every_periodic_job_of_the_issue_is_declared():
     assert {"send_reminders", "clear_expired_sessions", "worker_heartbeat"} <= set(declared)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the real worker closes and reopens its connection
 @override_settings(TASKS=DATABASE_TASKS)
 def test_the_scheduler_and_the_worker_escalate_a_due_alert_once():
     officer = UserFactory(roles=[Role.TECHNICAL_OFFICER])
