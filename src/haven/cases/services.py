@@ -588,7 +588,7 @@ def notify_deciders(actor: User, case: Case) -> None:
             AlertCategory.DECISION,
             case.reference,
             f"{case.reference} awaits a decision ({awaited.what.lower()}) but nobody on its team "
-            f"can make it: add a {Role(awaited.role).label.lower()} to the team.",
+            f"can make it: add its {Role(awaited.role).label.lower()} to the team.",
             f"/cases/{case.pk}/team/",
         )
 
