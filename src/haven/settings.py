@@ -225,6 +225,13 @@ HAVEN_NOTIFY_EMAIL_TEMPLATE_ID = os.environ.get("HAVEN_NOTIFY_EMAIL_TEMPLATE_ID"
 HAVEN_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("HAVEN_DELIVERY_MAX_ATTEMPTS", "5"))
 HAVEN_DELIVERY_BACKOFF_SECONDS = float(os.environ.get("HAVEN_DELIVERY_BACKOFF_SECONDS", "60"))
 HAVEN_DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("HAVEN_DELIVERY_TIMEOUT_SECONDS", "10"))
+# Oversight: remind staff of a statutory deadline this many working days before it (each
+# threshold once per deadline), e.g. "5,1".
+HAVEN_OVERSIGHT_REMINDER_WORKING_DAYS = tuple(
+    int(days)
+    for days in os.environ.get("HAVEN_OVERSIGHT_REMINDER_WORKING_DAYS", "5,1").split(",")
+    if days.strip()
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

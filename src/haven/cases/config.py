@@ -7,6 +7,7 @@ changed by configuration rather than by editing code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from haven.accounts.roles import Role
@@ -93,6 +94,28 @@ TRANSITIONS = TransitionTable(
     field_messages=_FIELD_MESSAGES,
     version=TRANSITIONS_VERSION,
 )
+
+
+@dataclass(frozen=True)
+class AwaitedDecision:
+    """A status in which the case waits for one person's decision: who (their place on the
+    team and the role they must hold) and what they are to decide."""
+
+    team_role: str  # haven.access.models.TeamRole value
+    role: str
+    what: str
+
+
+# The hand-offs of the arrangement: once a case reaches one of these statuses it lands in the
+# "awaiting you" list of the team members who decide next, and they are notified.
+AWAITING_DECISION: dict[str, AwaitedDecision] = {
+    S.ASSESSED: AwaitedDecision(
+        "authorising", Role.AUTHORISING_OFFICER, "Decide whether to accept or decline"
+    ),
+    S.ACCEPTED: AwaitedDecision(
+        "manager", Role.PROTECTION_MANAGER, "Record the protection arrangement as made"
+    ),
+}
 
 # Service standards: no statute fixes these; Haven configuration, version 1.
 SERVICE_STANDARD = "Haven protection service standard v1 (local policy, configurable)"

@@ -24,6 +24,7 @@ from haven.audit.models import Action
 from haven.concurrency.transactions import service
 from haven.vault.fields import index_for
 
+from . import config
 from .models import (
     OBJECT_TYPE,
     Case,
@@ -554,6 +555,79 @@ def my_work(user: User, purpose: str | None) -> list[CaseTask]:
         details={"tasks": [str(t.pk) for t in tasks]},
     )
     return tasks
+
+
+def decisions_awaiting_query(user: User) -> QuerySet[Case]:
+    """Cases waiting for this user's decision (cases.config.AWAITING_DECISION): their status
+    awaits a place on the team the user holds, with the role the decision needs."""
+    from django.db.models import Q
+
+    from haven.access.models import TeamMembership
+
+    waiting = Q(pk__in=[])
+    for status, awaited in config.AWAITING_DECISION.items():
+        if user.has_role(awaited.role):
+            places = TeamMembership.objects.filter(
+                user=user, object_type=OBJECT_TYPE, team_role=awaited.team_role
+            ).values("object_id")
+            waiting |= Q(status=status, pk__in=places)
+    return cases_visible_to(user).filter(waiting)
+
+
+@service
+def decisions_awaiting(user: User, purpose: str | None) -> list[Case]:
+    purpose = require_purpose(purpose)
+    cases = list(decisions_awaiting_query(user).order_by("status_changed_at", "reference")[:200])
+    if cases:
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=OBJECT_TYPE,
+            object_id="decisions-awaiting",
+            fields=("reference", "status"),
+            justification=purpose,
+            details={"cases": [str(c.pk) for c in cases]},
+        )
+    return cases
+
+
+def awaiting_deciders(case: Case) -> list[User]:
+    """Who decides next on `case` (empty when its status awaits nobody's decision)."""
+    from haven.access.models import TeamMembership
+
+    awaited = config.AWAITING_DECISION.get(case.status)
+    if awaited is None:
+        return []
+    members = User.objects.filter(
+        is_active=True,
+        pk__in=TeamMembership.objects.filter(
+            object_type=OBJECT_TYPE, object_id=case.pk, team_role=awaited.team_role
+        ).values("user_id"),
+    ).order_by("username")
+    return [user for user in members if user.has_role(awaited.role)]
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    """What waits for a person in protection, counted without reading protected fields."""
+
+    decisions: int
+    tasks: int
+    overdue_tasks: int
+
+
+def work_counts(user: User) -> WorkCounts:
+    from django.db.models import Count, Q
+
+    today = timezone.localdate()
+    tasks = restrict(CaseTask.objects.filter(owner=user, status=TaskStatus.OPEN), user).aggregate(
+        total=Count("pk"), overdue=Count("pk", filter=Q(due_on__lt=today))
+    )
+    return WorkCounts(
+        decisions=decisions_awaiting_query(user).count(),
+        tasks=tasks["total"],
+        overdue_tasks=tasks["overdue"],
+    )
 
 
 @dataclass

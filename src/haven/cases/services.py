@@ -48,7 +48,13 @@ from .models import (
     Transfer,
     Urgency,
 )
-from .selectors import CaseNotFound, case_for_management, find_identity_case, find_visible_case
+from .selectors import (
+    CaseNotFound,
+    awaiting_deciders,
+    case_for_management,
+    find_identity_case,
+    find_visible_case,
+)
 
 
 def next_reference() -> str:
@@ -222,6 +228,15 @@ def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: s
         recipients=[member.username],
         justification=f"added to team as {team_role}",
     )
+    if member != actor:
+        notifications.notify(
+            member,
+            AlertCategory.ACCESS,
+            case.reference,
+            f"{actor} added you to the team of {case.reference} as "
+            f"{TeamRole(team_role).label.lower()}.",
+            f"/cases/{case.pk}/",
+        )
 
 
 @service
@@ -253,6 +268,14 @@ def grant_access(
         recipients=[grantee.username],
         justification=reason.strip(),
         details={"expires_at": grant.expires_at.isoformat()},
+    )
+    notifications.notify(
+        grantee,
+        AlertCategory.ACCESS,
+        case.reference,
+        f"{actor} gave you access to {case.reference} until {grant.expires_at:%d %b %Y %H:%M}: "
+        f"{reason.strip()}",
+        f"/cases/{case.pk}/",
     )
     return grant
 
@@ -539,7 +562,35 @@ def change_status(
         justification=reason,
         details=details,
     )
+    notify_deciders(actor, case)
     return decision
+
+
+def notify_deciders(actor: User, case: Case) -> None:
+    """Hand-off: tell whoever decides next that the case waits for them (it is then in their
+    "awaiting you" list). A case with nobody to decide tells its managers instead."""
+    awaited = config.AWAITING_DECISION.get(case.status)
+    if awaited is None:
+        return
+    deciders = [user for user in awaiting_deciders(case) if user != actor]
+    if deciders:
+        notifications.notify_each(
+            deciders,
+            AlertCategory.DECISION,
+            case.reference,
+            f"{case.reference} is {case.get_status_display().lower()} and awaits your decision: "
+            f"{awaited.what.lower()}.",
+            f"/cases/{case.pk}/decision/",
+        )
+    elif not awaiting_deciders(case):
+        notifications.notify_each(
+            [m for m in policy.team_managers(OBJECT_TYPE, case.pk) if m != actor],
+            AlertCategory.DECISION,
+            case.reference,
+            f"{case.reference} awaits a decision ({awaited.what.lower()}) but nobody on its team "
+            f"can make it: add its {Role(awaited.role).label.lower()} to the team.",
+            f"/cases/{case.pk}/team/",
+        )
 
 
 @service

@@ -25,7 +25,7 @@ from haven.ui.helpers import (
     submitted,
 )
 
-from . import selectors, services
+from . import config, selectors, services
 from .config import ACCEPTANCE_FACTORS, TRANSITIONS
 from .forms import (
     BreakGlassForm,
@@ -595,13 +595,26 @@ def my_work(request: HttpRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
         return ask_purpose(request)
+    from haven.risk import selectors as risk_selectors  # risk builds on cases, not the reverse
+
     tasks = selectors.my_work(user, purpose)
+    decisions = [
+        (case, config.AWAITING_DECISION[case.status].what)
+        for case in selectors.decisions_awaiting(user, purpose)
+    ]
+    assessments = [
+        (assessment, risk_selectors.awaiting_action(assessment))
+        for assessment in risk_selectors.assessments_awaiting(user, purpose)
+    ]
     return render(
         request,
         "cases/my_work.html",
         {
             "tasks": tasks,
+            "decisions": decisions,
+            "assessments": assessments,
             "overdue": [t for t in tasks if t.overdue],
+            "nothing": not (tasks or decisions or assessments),
             "purpose_label": Purpose(purpose).label,
             "nav_active": "protection",
         },

@@ -18,6 +18,11 @@ class AlertCategory(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     TELEMETRY = "telemetry", "Telemetry alert"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
+    ACCESS = "access", "Access to a case"
+    DECISION = "decision", "Decision awaiting you"
+    ASSESSMENT = "assessment", "Risk assessment"
+    SWAP = "swap", "Shift swap"
+    DEADLINE = "deadline", "Statutory deadline approaching"
     GENERAL = "general", "General"
 
 

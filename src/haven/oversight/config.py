@@ -156,3 +156,10 @@ def disclosure_policy() -> DisclosurePolicy:
             "so that no hidden cell can be worked out from row or column totals."
         ),
     )
+
+
+def reminder_thresholds() -> tuple[int, ...]:
+    """Working days before a statutory deadline at which oversight staff are reminded, widest
+    first (settings.HAVEN_OVERSIGHT_REMINDER_WORKING_DAYS; local policy, no statute sets it)."""
+    days = getattr(settings, "HAVEN_OVERSIGHT_REMINDER_WORKING_DAYS", (5, 1))
+    return tuple(sorted({int(d) for d in days if int(d) >= 0}, reverse=True))

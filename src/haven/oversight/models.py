@@ -452,3 +452,26 @@ class WorkforceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pseudonym[:8]} {self.snapshot_on}"
+
+
+class DeadlineReminder(models.Model):
+    """A reminder sent to one person: a deadline (its key and due date) crossing one threshold
+    of working days. Unique, so that later scheduler runs find it and send nothing again; a
+    deadline that moves (a new due date) is a new deadline and is reminded afresh."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    deadline_key = models.CharField(max_length=120)
+    due_on = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "deadline_key", "due_on", "threshold"],
+                name="oversight_reminder_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deadline_key} due {self.due_on}: {self.threshold} working days"

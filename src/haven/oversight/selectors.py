@@ -23,6 +23,7 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 from haven.timelimits import Deadline, add_months, compute_deadline, recurring_due_dates
+from haven.timelimits.calendar import working_days_between
 from haven.vault.fields import index_for
 
 from . import config
@@ -383,6 +384,107 @@ def get_forfeiture(user: User, forfeiture_id: UUID | str) -> PensionForfeiture:
 
 
 def open_reviews(user: User) -> QuerySet[ReviewApplication]:
-    return ReviewApplication.objects.filter(status=ReviewStatus.RECEIVED).select_related(
-        "complaint"
+    return (
+        restrict(ReviewApplication, user)
+        .filter(status=ReviewStatus.RECEIVED)
+        .select_related("complaint")
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# What waits for oversight staff: statutory deadlines coming due, reviews to determine
+
+
+@dataclass(frozen=True)
+class DueItem:
+    key: str  # the deadline: its object and rule (a moved due date is a new deadline)
+    reference: str
+    title: str
+    due: date | None
+    state: str  # "overdue" or "due"
+    link: str
+    working_days_left: int | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == "overdue"
+
+
+def _due_item(key: str, reference: str, link: str, view: DeadlineView, today: date) -> DueItem:
+    left = working_days_between(today, view.due)
+    state = "overdue" if view.state == "overdue" or left < 0 else "due"
+    return DueItem(key, reference, view.title, view.due, state, link, left)
+
+
+def deadlines_due(user: User, within_working_days: int, today: date | None = None) -> list[DueItem]:
+    """Statutory deadlines the user's office must meet that are overdue or fall due within
+    `within_working_days` working days, on the records the user may see, soonest first.
+    The complainant's own deadline (applying for a review) is theirs, not the office's."""
+    today = today or timezone.localdate()
+    items: list[DueItem] = []
+    complaints = (
+        complaints_for(user)
+        .filter(status__in=UPDATE_STATES)
+        .only("id", "reference", "status", "received_on", "handled_on", "outcome_notice_on")
+        .prefetch_related("updates", "reviews")
+    )
+    for complaint in complaints:
+        link = f"/oversight/complaints/{complaint.pk}/"
+        for view in complaint_deadlines(complaint):
+            if view.state != "met" and view.rule_code != REVIEW_RULE:
+                key = f"complaint:{complaint.pk}:{view.rule_code}"
+                items.append(_due_item(key, complaint.reference, link, view, today))
+    for hearing in hearings(user).exclude(status=HearingStatus.FINAL):
+        link = f"/oversight/hearings/{hearing.pk}/"
+        for view in hearing_deadlines(hearing):
+            key = f"hearing:{hearing.pk}:{view.rule_code}"
+            items.append(_due_item(key, hearing.reference, link, view, today))
+    for tribunal in tribunals(user).filter(determination=""):
+        link = f"/oversight/tribunals/{tribunal.pk}/"
+        for view in tribunal_deadlines(tribunal):
+            if view.state != "met":
+                key = f"tribunal:{tribunal.pk}:{view.rule_code}"
+                items.append(_due_item(key, tribunal.reference, link, view, today))
+    soon = [
+        item
+        for item in items
+        if item.overdue or (item.working_days_left or 0) <= within_working_days
+    ]
+    return sorted(soon, key=lambda item: (item.due or today, item.reference))
+
+
+def reviews_to_determine(user: User) -> list[DueItem]:
+    return [
+        DueItem(
+            key=f"review:{review.pk}",
+            reference=review.complaint.reference,
+            title="Review application to determine",
+            due=None,
+            state="due",
+            link=f"/oversight/complaints/{review.complaint_id}/",
+        )
+        for review in open_reviews(user).order_by("received_on")
+    ]
+
+
+def awaiting_horizon() -> int:
+    thresholds = config.reminder_thresholds()
+    return thresholds[0] if thresholds else 0
+
+
+@service
+def awaiting_oversight(user: User) -> list[DueItem]:
+    """The oversight "awaiting you" list: deadlines coming due, then reviews to determine.
+    Shows references and deadline titles only; the read is ledgered like the complaint list."""
+    items = deadlines_due(user, awaiting_horizon()) + reviews_to_determine(user)
+    if items:
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=COMPLAINT,
+            object_id="awaiting",
+            fields=("reference", "status", "deadlines"),
+            justification=JUSTIFICATION,
+            details={"items": [item.key for item in items][:500]},
+        )
+    return items

@@ -15,13 +15,16 @@ from django.db.models import Max
 from django.utils import timezone
 
 from haven.accounts.models import User
+from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency import references
 from haven.concurrency.transactions import service
+from haven.notifications import services as notifications
+from haven.notifications.models import AlertCategory
 from haven.timelimits import compute_deadline, is_in_time
 
-from . import config, panels, workflow
+from . import config, panels, selectors, workflow
 from .config import PERSONAL_FIELDS, REVIEW_RULE
 from .models import (
     COMPLAINT,
@@ -36,6 +39,7 @@ from .models import (
     Complaint,
     ComplaintEvent,
     ComplaintStatus,
+    DeadlineReminder,
     DeclaredInterest,
     Determination,
     ForfeitureGround,
@@ -992,3 +996,61 @@ def forfeiture_step(
     case.save()
     _alteration(user, FORFEITURE, case.pk, ("status",), to=to, on=on.isoformat())
     return case
+
+
+# ------------------------------------------------------------------------ deadline reminders
+
+
+def oversight_staff() -> list[User]:
+    return [u for u in User.objects.filter(is_active=True) if u.can_use(Module.OVERSIGHT)]
+
+
+def send_deadline_reminders(on: date | None = None) -> int:
+    """Remind each oversight officer of statutory deadlines coming due on records they may see,
+    once per threshold (config.reminder_thresholds, in working days) per deadline: a later run,
+    or one that finds a tighter threshold already reached, sends nothing twice. Returns how
+    many reminders were sent."""
+    on = on or today()
+    thresholds = config.reminder_thresholds()
+    if not thresholds:
+        return 0
+    sent = 0
+    for person in oversight_staff():
+        for item in selectors.deadlines_due(person, thresholds[0], on):
+            if item.overdue or item.due is None or item.working_days_left is None:
+                continue
+            sent += _remind(person, item, [t for t in thresholds if item.working_days_left <= t])
+    return sent
+
+
+@service
+def _remind(person: User, item: selectors.DueItem, reached: list[int]) -> int:
+    """One reminder for the tightest threshold reached, unless already sent; every threshold
+    reached is recorded so that a wider one is never sent after a tighter one."""
+    due = item.due
+    if due is None:  # reviews to determine have no statutory limit to remind of
+        return 0
+    done = set(
+        DeadlineReminder.objects.filter(user=person, deadline_key=item.key, due_on=due).values_list(
+            "threshold", flat=True
+        )
+    )
+    if min(reached) in done:
+        return 0
+    DeadlineReminder.objects.bulk_create(
+        [
+            DeadlineReminder(user=person, deadline_key=item.key, due_on=due, threshold=t)
+            for t in reached
+            if t not in done
+        ]
+    )
+    days = item.working_days_left
+    when = "today" if days == 0 else f"in {days} working day{'s' if days != 1 else ''}"
+    notifications.notify(
+        person,
+        AlertCategory.DEADLINE,
+        item.reference,
+        f"{item.title} on {item.reference} is due {when} ({due:%d %b %Y}).",
+        item.link,
+    )
+    return 1

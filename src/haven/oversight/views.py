@@ -70,6 +70,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "open_reviews": selectors.open_reviews(user).count(),
             "hearings": selectors.hearings(user).exclude(status="final").count(),
             "overdue": overdue,
+            "awaiting": selectors.awaiting_oversight(user),
+            "horizon": selectors.awaiting_horizon(),
         },
     )
 

@@ -13,8 +13,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from haven.access.models import TeamRole
 from haven.access.visibility import restrict
 from haven.accounts.models import User
+from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.cases.selectors import CaseNotFound, find_visible_case, require_purpose
@@ -27,6 +29,7 @@ from .models import (
     MeasureType,
     ProtectiveMeasure,
     RiskAssessment,
+    Status,
     Threat,
 )
 
@@ -88,6 +91,67 @@ def find_entry(user: User, entry_id: UUID | str) -> DecisionLogEntry:
         return restrict(DecisionLogEntry, user).get(pk=entry_id)
     except (DecisionLogEntry.DoesNotExist, ValueError) as missing:
         raise RiskRecordNotFound("No such decision-log entry") from missing
+
+
+# The approval hand-offs: an assessment in `status` waits for the case team member in
+# `team_role` who holds `role` (never its own author: approving your own work is refused).
+AWAITING_ACTION: dict[str, tuple[str, str, str]] = {
+    Status.SUBMITTED: (TeamRole.MANAGER, Role.PROTECTION_MANAGER, "Approve or return"),
+    Status.APPROVED: (TeamRole.AUTHORISING, Role.AUTHORISING_OFFICER, "Endorse or return"),
+}
+
+
+def assessments_awaiting_query(user: User) -> QuerySet[RiskAssessment]:
+    from haven.access.models import TeamMembership
+
+    waiting = Q(pk__in=[])
+    for status, (team_role, role, _) in AWAITING_ACTION.items():
+        if user.has_role(role):
+            places = TeamMembership.objects.filter(
+                user=user, object_type=CASE_OBJECT, team_role=team_role
+            ).values("object_id")
+            current = Q(is_current=True) if status == Status.APPROVED else Q()
+            waiting |= Q(status=status, case_id__in=places) & current
+    return assessments_visible_to(user).filter(waiting).exclude(author=user)
+
+
+@service
+def assessments_awaiting(user: User, purpose: str | None) -> list[RiskAssessment]:
+    """Assessments waiting for this user's approval or endorsement, oldest first."""
+    purpose = require_purpose(purpose)
+    assessments = list(
+        assessments_awaiting_query(user)
+        .select_related("case", "author")
+        .order_by("submitted_at", "number")[:200]
+    )
+    if assessments:
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=ASSESSMENT_OBJECT,
+            object_id="awaiting",
+            fields=("status", "number", "author"),
+            justification=purpose,
+            details={"assessments": [str(a.pk) for a in assessments]},
+        )
+    return assessments
+
+
+def awaiting_action(assessment: RiskAssessment) -> str:
+    return AWAITING_ACTION.get(assessment.status, ("", "", ""))[2]
+
+
+def assessment_team(case_id: UUID, team_role: str, role: str) -> list[User]:
+    """Active members of the case team in `team_role` who hold `role`."""
+    from haven.access import policy
+
+    return [
+        m.user
+        for m in policy.team_of(CASE_OBJECT, case_id).filter(
+            team_role=team_role, user__is_active=True
+        )
+        if m.user.has_role(role)
+    ]
 
 
 def with_content(assessments: QuerySet[RiskAssessment]) -> QuerySet[RiskAssessment]:

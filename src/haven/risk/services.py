@@ -26,6 +26,8 @@ from haven.cases import services as case_services
 from haven.cases.selectors import find_visible_case
 from haven.concurrency.locking import ConflictError, conflict, ensure_version
 from haven.concurrency.transactions import service
+from haven.notifications import services as notifications
+from haven.notifications.models import AlertCategory
 
 from . import config
 from .models import (
@@ -47,7 +49,14 @@ from .models import (
     Threat,
     Vulnerability,
 )
-from .selectors import ASSESSMENT_OBJECT, CASE_OBJECT, find_assessment, find_measure
+from .selectors import (
+    ASSESSMENT_OBJECT,
+    AWAITING_ACTION,
+    CASE_OBJECT,
+    assessment_team,
+    find_assessment,
+    find_measure,
+)
 
 MAX_TEXT = 10_000
 THRIVE_FIELDS = (
@@ -145,6 +154,29 @@ def event(assessment: RiskAssessment, action: str, actor: User, comments: str = 
     AssessmentEvent(assessment=assessment, action=action, by=actor, comments=comments).save(
         force_insert=True
     )
+
+
+def tell(users: list[User], actor: User, assessment: RiskAssessment, what: str) -> None:
+    """Notify `users` (never the actor) about this version: the link opens it on the case."""
+    reference = assessment.case.reference
+    notifications.notify_each(
+        [user for user in dict.fromkeys(users) if user != actor],
+        AlertCategory.ASSESSMENT,
+        reference,
+        f"Risk assessment v{assessment.number} on {reference} {what}",
+        f"/risk/assessments/{assessment.pk}/",
+    )
+
+
+def hand_off(actor: User, assessment: RiskAssessment) -> None:
+    """The version now waits for the next approver (selectors.AWAITING_ACTION): tell them."""
+    team_role, role, action = AWAITING_ACTION[assessment.status]
+    approvers = [
+        user
+        for user in assessment_team(assessment.case_id, team_role, role)
+        if user.pk != assessment.author_id
+    ]
+    tell(approvers, actor, assessment, f"awaits you: {action.lower()} ({actor} sent it on).")
 
 
 def log(actor: User, action: str, assessment: RiskAssessment, fields: Any, why: str) -> None:
@@ -414,6 +446,7 @@ def submit_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
     assessment.refresh_from_db()
     event(assessment, "submitted", actor)
     log(actor, Action.ALTERATION, assessment, ("status",), "submitted for approval")
+    hand_off(actor, assessment)
     return assessment
 
 
@@ -464,6 +497,8 @@ def approve_assessment(
     open_review_task(actor, assessment)
     event(assessment, "approved", actor, check_text({}, "comments", comments))
     log(actor, Action.ALTERATION, assessment, ("status", "next_review_on"), "approved by manager")
+    tell([assessment.author], actor, assessment, f"was approved by {actor}.")
+    hand_off(actor, assessment)
     return assessment
 
 
@@ -531,6 +566,7 @@ def endorse_assessment(
     assessment.refresh_from_db()
     event(assessment, "endorsed", actor, check_text({}, "comments", comments))
     log(actor, Action.ALTERATION, assessment, ("status",), "endorsed by authorising officer")
+    tell([assessment.author], actor, assessment, f"was endorsed by {actor}.")
     return assessment
 
 
@@ -566,6 +602,7 @@ def return_assessment(actor: User, assessment_id: UUID | str, comments: str) -> 
     assessment.refresh_from_db()
     event(assessment, "returned", actor, comments)
     log(actor, Action.ALTERATION, assessment, ("status",), "returned with comments")
+    tell([assessment.author], actor, assessment, f"was returned by {actor}: {comments}")
     return assessment
 
 

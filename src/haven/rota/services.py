@@ -19,6 +19,8 @@ from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
+from haven.notifications import services as notifications
+from haven.notifications.models import AlertCategory
 
 from . import selectors, welfare
 from .models import (
@@ -246,7 +248,18 @@ def request_swap(
         recipients=[counterpart.username],
         justification="swap requested",
     )
+    _tell(counterpart, swap, f"{actor} asks you to cover {_span(swap)} on {rota.name}.")
     return swap
+
+
+def _span(swap: ShiftSwap) -> str:
+    zone = swap.rota.zone  # the rota's own clock, as its pages show it
+    starts, ends = swap.starts_at.astimezone(zone), swap.ends_at.astimezone(zone)
+    return f"{starts:%d %b %H:%M} to {ends:%d %b %H:%M}"
+
+
+def _tell(user: User, swap: ShiftSwap, message: str) -> None:
+    notifications.notify(user, AlertCategory.SWAP, f"swap {swap.pk}", message, "/operations/rota/")
 
 
 @service
@@ -279,6 +292,7 @@ def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
         recipients=[swap.requester.username],
         justification="swap accepted",
     )
+    _tell(swap.requester, swap, f"{actor} accepted your swap for {_span(swap)}.")
     return swap
 
 
@@ -301,6 +315,8 @@ def decline_swap(actor: User, swap_id: int | str) -> ShiftSwap:
         object_id=swap.pk,
         justification=f"swap {new_status}",
     )
+    other = swap.requester if actor.pk == swap.counterpart_id else swap.counterpart
+    _tell(other, swap, f"{actor} {new_status} the swap for {_span(swap)}.")
     return swap
 
 

@@ -69,6 +69,20 @@ def may_acknowledge(user: User, alert: Alert) -> bool:
     )
 
 
+def alerts_awaiting(user: User) -> list[Alert]:
+    """Open alerts waiting for this user to acknowledge: every one for a supervisor, the ones
+    paged to them for an officer (recipients is a JSON list: filtered here, open alerts are few).
+    """
+    if not user.has_role(Role.TECHNICAL_SUPERVISOR, Role.TECHNICAL_OFFICER):
+        return []
+    open_alerts = (
+        alerts_visible_to(user, "open")
+        .select_related(None)
+        .only("id", "severity", "raised_at", "recipients")
+    )
+    return [alert for alert in open_alerts if may_acknowledge(user, alert)]
+
+
 def may_read_positions(user: User, device: TelemetryDevice) -> bool:
     if not user.can_use(Module.OPERATIONS):
         return False

@@ -11,9 +11,21 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.runtime.health import snapshot
 
+from .awaiting import awaiting_you
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"nav_active": "home"})
+    user: User = request.user  # type: ignore[assignment]
+    waiting = awaiting_you(user)
+    return render(
+        request,
+        "web/home.html",
+        {
+            "nav_active": "home",
+            "waiting": [line for line in waiting if line.count],
+            "has_queues": bool(waiting),
+        },
+    )
 
 
 @login_not_required
