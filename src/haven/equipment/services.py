@@ -23,6 +23,8 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency import references
 from haven.concurrency.transactions import service
+from haven.notifications import services as notifications
+from haven.notifications.models import AlertCategory
 from haven.workflow import TransitionTable
 
 from . import selectors
@@ -604,6 +606,15 @@ def add_team_member(
         recipients=[member.username],
         justification=f"added to deployment team as {place}",
     )
+    if member != actor:
+        notifications.notify(
+            member,
+            AlertCategory.ACCESS,
+            deployment.reference,
+            f"{actor} added you to deployment {deployment.reference} as "
+            f"{TeamPlace(place).label.lower()}.",
+            f"/operations/deployments/{deployment.pk}/",
+        )
     return row
 
 

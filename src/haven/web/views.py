@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from haven.accounts import services as account_services
@@ -14,65 +11,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.runtime.health import snapshot
 
-
-@dataclass(frozen=True)
-class Waiting:
-    """One line of Home's "Awaiting you": how many, how many overdue, where the list is."""
-
-    label: str
-    count: int
-    url: str
-    overdue: int = 0
-
-
-def awaiting_you(user: User) -> list[Waiting]:
-    """What waits for this person in each module they use: counts only (no protected field is
-    read, so nothing to ledger); each line links to the list that shows the items."""
-    lines: list[Waiting] = []
-    if user.can_use(Module.PROTECTION):
-        from haven.cases import selectors as cases
-        from haven.risk import selectors as risk
-
-        work = cases.work_counts(user)
-        my_work = reverse("cases:my_work")
-        lines += [
-            Waiting("Decisions awaiting you", work.decisions, my_work),
-            Waiting(
-                "Risk assessments to approve or endorse",
-                risk.assessments_awaiting_query(user).count(),
-                my_work,
-            ),
-            Waiting("Tasks, reviews and escalations", work.tasks, my_work, work.overdue_tasks),
-        ]
-    if user.can_use(Module.OPERATIONS):
-        from haven.rota import selectors as rota
-        from haven.telemetry import selectors as telemetry
-
-        alerts = telemetry.alerts_awaiting(user)
-        lines += [
-            Waiting("Alerts to acknowledge", len(alerts), reverse("telemetry:home"), len(alerts)),
-            Waiting(
-                "Shift swaps to answer", rota.pending_swaps_for(user).count(), reverse("rota:home")
-            ),
-        ]
-    if user.can_use(Module.OVERSIGHT):
-        from haven.oversight import selectors as oversight
-
-        due = oversight.deadlines_due(user, oversight.awaiting_horizon())
-        lines += [
-            Waiting(
-                "Statutory deadlines due soon",
-                len(due),
-                reverse("oversight:home"),
-                sum(1 for item in due if item.overdue),
-            ),
-            Waiting(
-                "Review applications to determine",
-                oversight.open_reviews(user).count(),
-                reverse("oversight:home"),
-            ),
-        ]
-    return lines
+from .awaiting import awaiting_you
 
 
 def home(request: HttpRequest) -> HttpResponse:
