@@ -1,4 +1,6 @@
-"""Home's "Awaiting you": per module the person may use, what waits for them (counts only)."""
+"""Home's "Awaiting you": what waits for a person in each module they use. This composes
+queues (each domain's selectors decide what the person may see); it gates nothing: the
+module gates of the mount points do that."""
 
 from __future__ import annotations
 
