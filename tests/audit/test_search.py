@@ -10,7 +10,7 @@ from haven.accounts import services as account_services
 from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
-from haven.audit.selectors import LedgerSearch, search_ledger
+from haven.audit.selectors import AUDIT_JUSTIFICATION, LedgerSearch, search_ledger
 from haven.concurrency.transactions import service_transaction
 from tests.factories import UserFactory, force_sign_in
 
@@ -48,7 +48,8 @@ def test_auditor_searches_are_themselves_recorded(entries):
     auditor = UserFactory(roles=[Role.AUDITOR])
     search_ledger(auditor, LedgerSearch(username="bob"), 1)
     latest = search_ledger(auditor, LedgerSearch(username=auditor.username), 1).object_list[0]
-    assert latest.object_type == "ledger" and latest.details == {"username": "bob"}
+    assert latest.object_type == "ledger" and latest.details["username"] == "bob"
+    assert ledger.open_sealed(latest) == {"justification": AUDIT_JUSTIFICATION}
 
 
 @pytest.mark.parametrize(

@@ -84,25 +84,22 @@ def reset_demo_cases() -> None:
 
 
 def ledger_entries(rows: Iterable[dict]) -> list[LedgerEntry]:
-    """Ledger entries hashed with the same canonical bytes as ``ledger.record``."""
-    entries = []
-    for row in rows:
-        entry = LedgerEntry(
-            recorded_at=row["recorded_at"],
-            actor_id=row["actor"].pk,
-            actor_username=row["actor"].username,
+    """Ledger entries built, sealed and hashed exactly as ``ledger.record`` builds them."""
+    return [
+        ledger.new_entry(
+            actor=row["actor"],
             action=row["action"],
             object_type=row["object_type"],
-            object_id=str(row["object_id"]),
-            case_id=str(row.get("case_id", "")),
-            fields=sorted(row.get("fields", ())),
-            recipients=list(row.get("recipients", ())),
+            object_id=row["object_id"],
+            recorded_at=row["recorded_at"],
+            case_id=row.get("case_id", ""),
+            fields=row.get("fields", ()),
+            recipients=row.get("recipients", ()),
             justification=row.get("justification", ""),
             details=row.get("details", {}),
         )
-        entry.leaf_hash = ledger.leaf_hash_hex(ledger.canonical_bytes(entry))
-        entries.append(entry)
-    return entries
+        for row in rows
+    ]
 
 
 def write_ledger(entries: list[LedgerEntry]) -> None:
