@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from haven.accounts.models import User
