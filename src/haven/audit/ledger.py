@@ -119,6 +119,9 @@ def leaf_hash_hex(canonical: bytes) -> str:
 # so the leaf hash commits to the ciphertext and verification needs no key.
 
 SEALED_KEY = "sealed"
+# Access-control changes for `haven audit verify --state` (haven.audit.state): lists of ids,
+# codes and times, kept in clear so that the replay needs no key.
+STATE_KEY = "state"
 SEALED_COLUMN = "details.sealed"
 
 # Detail keys whose values are structured (ids, codes, counts, times, usernames); a value under
@@ -216,6 +219,15 @@ def _is_structured(value: Any) -> bool:
     return False
 
 
+def _is_state(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(change, list)
+        and bool(change)
+        and all(_is_structured(item) and not isinstance(item, list | tuple) for item in change)
+        for change in value
+    )
+
+
 def split_free_text(
     justification: str, details: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -230,7 +242,9 @@ def split_free_text(
     clear: dict[str, Any] = {}
     sealed_details: dict[str, Any] = {}
     for key, value in details.items():
-        if key in CLEAR_DETAIL_KEYS and _is_structured(value):
+        if key == STATE_KEY and _is_state(value):
+            clear[key] = value
+        elif key in CLEAR_DETAIL_KEYS and _is_structured(value):
             clear[key] = list(value) if isinstance(value, tuple) else value
         else:
             sealed_details[key] = value

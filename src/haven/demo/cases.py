@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from haven.access.models import TeamMembership, TeamRole
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
-from haven.audit import ledger
+from haven.audit import ledger, state
 from haven.audit.models import Action, LedgerEntry
 from haven.cases.config import TRANSITIONS
 from haven.cases.models import (
@@ -187,6 +187,7 @@ class Builder:
                         created_at=received,
                     )
                 )
+            changes = [state.classification_change(OBJECT_TYPE, case)]
             for user, role in (
                 (team["officer"], TeamRole.LEAD),
                 (team["manager"], TeamRole.MANAGER),
@@ -202,6 +203,7 @@ class Builder:
                         added_at=received,
                     )
                 )
+                changes.append(state.team_change(OBJECT_TYPE, case.id, user.pk, role))
             rows["ledger"].append(
                 {
                     "recorded_at": received,
@@ -212,6 +214,7 @@ class Builder:
                     "case_id": case.id,
                     "fields": ("subject_name", "subject_dob", "address", "threat_summary"),
                     "justification": "referral received",
+                    "details": {"state": changes},
                 }
             )
             when = received
