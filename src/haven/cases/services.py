@@ -24,6 +24,7 @@ from haven.notifications.models import AlertCategory
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
+from haven.vault.fields import create_sealed
 
 from . import config
 from .models import (
@@ -243,12 +244,13 @@ def grant_access(
         raise ValidationError({"days": f"A grant lasts from 1 to {policy.MAX_GRANT_DAYS} days"})
     if grantee.clearance < case.classification:
         raise ValidationError({"user": f"{grantee} is not cleared to {case.marking}"})
-    grant = AccessGrant.objects.create(
+    grant = create_sealed(
+        AccessGrant,
+        {"reason": reason.strip()},
         object_type=OBJECT_TYPE,
         object_id=case.pk,
         user=grantee,
         kind=GrantKind.GRANT,
-        reason=reason.strip(),
         granted_by=actor,
         expires_at=timezone.now() + timedelta(days=days),
     )
@@ -278,12 +280,13 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
     if case is None:
         raise CaseNotFound("No case can be opened with that reference")
     expires_at = timezone.now() + timedelta(minutes=policy.BREAK_GLASS_MINUTES)
-    grant = AccessGrant.objects.create(
+    grant = create_sealed(
+        AccessGrant,
+        {"reason": reason.strip()},
         object_type=OBJECT_TYPE,
         object_id=case.pk,
         user=actor,
         kind=GrantKind.BREAK_GLASS,
-        reason=reason.strip(),
         granted_by=actor,
         expires_at=expires_at,
     )
