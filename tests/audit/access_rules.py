@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from haven.accounts.roles import Module
-from haven.audit.models import LedgerEntry
+from haven.audit import ledger
+from haven.audit.models import Action
+from haven.concurrency.transactions import service_transaction
 from tests.access.rules import Rule, module
 
 auditors: Rule = module(Module.AUDIT)
@@ -16,12 +18,20 @@ WEB_POLICY: dict[str, Rule] = {"audit:entry": auditors}
 API_POLICY: dict[tuple[str, str], Rule] = {("GET", "/api/audit/entries/{entry_id}"): auditors}
 
 
-def first_entry(world: dict[str, Any], inside: bool) -> str:
+def sealed_entry(world: dict[str, Any], inside: bool) -> str:
     return str(world["ledger_entry"])
 
 
-PARAMS = {"entry_id": first_entry}
+PARAMS = {"entry_id": sealed_entry}
 
 
 def build(world: dict[str, Any]) -> None:
-    world["ledger_entry"] = LedgerEntry.objects.order_by("id").values_list("id", flat=True).first()
+    with service_transaction():
+        entry = ledger.record(
+            actor=None,
+            action=Action.CONSULTATION,
+            object_type="matrix",
+            object_id="sealed",
+            justification="matrix sealed reason",
+        )
+    world["ledger_entry"] = entry.pk
