@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from haven.access.models import AccessGrant, TeamRole
 from haven.accounts.roles import Clearance, Role
+from haven.audit import ledger
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import selectors, services
 from haven.cases.models import Case
@@ -190,7 +191,8 @@ def test_stale_update_is_a_conflict_not_a_lost_update(officer, case):
 def test_update_is_logged_with_fields_and_reason(officer, case):
     services.update_case(officer, case.pk, version=1, reason="moved", address="1 New Road")
     entry = LedgerEntry.objects.get(action=Action.ALTERATION)
-    assert entry.fields == ["address"] and entry.justification == "moved"
+    assert entry.fields == ["address"] and entry.justification == ""  # sealed, not in clear
+    assert ledger.open_sealed(entry) == {"justification": "moved"}
 
 
 def test_future_date_of_birth_is_refused_and_nothing_saved(officer):

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from haven.accounts.roles import Clearance
+from haven.vault.fields import EncryptedTextField
 
 
 class Classified(models.Model):
@@ -74,7 +75,9 @@ class AccessGrant(models.Model):
     object_id = models.UUIDField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=GrantKind.choices)
-    reason = models.TextField()
+    # Why a grant or break-glass was made: personal text, so sealed by the vault. NULL only
+    # between the insert and the save that seals it (the id is the database's: create_sealed).
+    reason = EncryptedTextField(null=True)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

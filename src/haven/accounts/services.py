@@ -12,6 +12,10 @@ from django.db.models import F
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from haven.audit import ledger, state
+from haven.audit.models import Action
+from haven.concurrency.transactions import service
+
 from .models import ApiToken, User
 
 
@@ -132,7 +136,7 @@ def token_user(secret: str) -> User | None:
     return token.user
 
 
-@transaction.atomic
+@service
 def create_user(
     username: str,
     password: str,
@@ -141,7 +145,10 @@ def create_user(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
+    actor: User | None = None,
 ) -> User:
+    """A new account; its roles and clearance go to the ledger (``haven audit verify --state``
+    reports an account whose roles or clearance no entry explains)."""
     user = User(
         username=username,
         roles=roles,
@@ -154,6 +161,19 @@ def create_user(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="account",
+        object_id=user.pk,
+        fields=("username", "roles", "clearance"),
+        justification="account created",
+        details={
+            "roles": sorted(user.roles),
+            "clearance": user.clearance,
+            "state": [state.account_change(user)],
+        },
+    )
     return user
 
 

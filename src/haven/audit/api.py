@@ -10,8 +10,9 @@ from ninja.errors import HttpError
 from haven.accounts.types import AuthenticatedRequest
 from haven.ui.apihelpers import PageOf, page_body
 
-from .models import Action
-from .selectors import LedgerSearch, search_ledger
+from . import ledger
+from .models import Action, LedgerEntry
+from .selectors import LedgerSearch, open_entry, search_ledger
 
 router = Router(tags=["audit"])
 
@@ -27,6 +28,28 @@ class EntryOut(Schema):
     fields: list[str]
     recipients: list[str]
     justification: str
+    sealed: bool
+    leaf_hash: str
+
+    @staticmethod
+    def resolve_sealed(entry: LedgerEntry) -> bool:
+        return ledger.is_sealed(entry)
+
+
+class OpenedEntryOut(Schema):
+    id: int
+    recorded_at: datetime
+    actor_username: str
+    action: Action
+    object_type: str
+    object_id: str
+    case_id: str
+    fields: list[str]
+    recipients: list[str]
+    justification: str
+    details: dict[str, Any]
+    sealed: bool
+    problem: str
     leaf_hash: str
 
 
@@ -50,3 +73,32 @@ def entries(request: AuthenticatedRequest, filters: Query[EntryFilters]) -> dict
     except PermissionDenied as denied:
         raise HttpError(403, "Only auditors search the ledger") from denied
     return page_body(page)
+
+
+@router.get(
+    "/audit/entries/{entry_id}",
+    response=OpenedEntryOut,
+    summary="One ledger entry with its sealed reason opened (auditors; the opening is ledgered)",
+)
+def entry(request: AuthenticatedRequest, entry_id: int) -> dict[str, Any]:
+    try:
+        opened = open_entry(request.user, entry_id)
+    except PermissionDenied as denied:
+        raise HttpError(403, "Only auditors open ledger entries") from denied
+    entry = opened.entry
+    return {
+        "id": entry.pk,
+        "recorded_at": entry.recorded_at,
+        "actor_username": entry.actor_username,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "case_id": entry.case_id,
+        "fields": entry.fields,
+        "recipients": entry.recipients,
+        "justification": opened.justification,
+        "details": opened.details,
+        "sealed": opened.sealed,
+        "problem": opened.problem,
+        "leaf_hash": entry.leaf_hash,
+    }

@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
+from haven.access.purposes import Purpose
 from haven.concurrency.transactions import in_service
+from haven.vault import crypto
+from haven.vault.keyring import get_keyring, keyring_with
 
 from .models import Action, LedgerEntry
 
@@ -105,6 +109,225 @@ def leaf_hash_hex(canonical: bytes) -> str:
     return hashlib.sha256(b"\x00" + canonical).hexdigest()
 
 
+# --- sealing: no free text in clear --------------------------------------------------------
+#
+# The ledger is permanent and replicated to whoever checks it, so it must not hold personal
+# text in clear. ``record`` keeps in clear only what is structured: actor, action, object, case,
+# field names, recipients (usernames), a purpose code as justification, and detail values under
+# an allow-listed key that look like identifiers, codes, counts or times. Everything else (typed
+# reasons, system phrases, free-text details) goes into one vault token under ``details["sealed"]``,
+# so the leaf hash commits to the ciphertext and verification needs no key.
+
+SEALED_KEY = "sealed"
+# Access-control changes for `haven audit verify --state` (haven.audit.state): lists of ids,
+# codes and times, kept in clear so that the replay needs no key.
+STATE_KEY = "state"
+SEALED_COLUMN = "details.sealed"
+
+# Detail keys whose values are structured (ids, codes, counts, times, usernames); a value under
+# one of them stays clear only if it also has the shape of one (see _is_structured).
+CLEAR_DETAIL_KEYS = frozenset(
+    {
+        # identifiers of objects and people (usernames, like actor_username, are clear)
+        "asset",
+        "asset_id",
+        "assessments",
+        "cases",
+        "complaint",
+        "decisions",
+        "device",
+        "entries",
+        "measures",
+        "members",
+        "people",
+        "records",
+        "reference",
+        "tasks",
+        "assets",
+        "user",
+        "username",
+        "object_id",
+        "grant",
+        "sequence",
+        "version",
+        "model",
+        "panel_model",
+        # codes and states
+        "action",
+        "event",
+        "format",
+        "from",
+        "to",
+        "kind",
+        "key",
+        "method",
+        "report",
+        "route",
+        "routing",
+        "status",
+        "team_role",
+        "view",
+        "object_type",
+        "roles",
+        "clearance",
+        "classification",
+        "sensitive",
+        "seat",
+        "op",
+        "late",
+        "in_time",
+        # counts, sizes, hashes, seeds
+        "count",
+        "escalation_level",
+        "level",
+        "page",
+        "positions",
+        "rows",
+        "seconds_to_acknowledge",
+        "sha256",
+        "shifts",
+        "size",
+        "threshold",
+        "seed",
+        "n",
+        # times and dates
+        "before",
+        "date_from",
+        "date_to",
+        "ends_at",
+        "event_time",
+        "expires_at",
+        "on",
+        "sent_on",
+        "starts_at",
+        "effective_date",
+    }
+)
+# No spaces: an identifier, code, number or ISO time, never a sentence or a name and address.
+_STRUCTURED_TEXT = re.compile(r"[A-Za-z0-9_.:+/-]{0,100}")
+
+
+def _is_structured(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if isinstance(value, str):
+        return bool(_STRUCTURED_TEXT.fullmatch(value))
+    if isinstance(value, list | tuple):
+        return all(
+            not isinstance(item, list | tuple | dict) and _is_structured(item) for item in value
+        )
+    return False
+
+
+def _is_state(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(change, list)
+        and bool(change)
+        and all(_is_structured(item) and not isinstance(item, list | tuple) for item in change)
+        for change in value
+    )
+
+
+def split_free_text(
+    justification: str, details: Mapping[str, Any]
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """(clear justification, clear details, secret payload): what stays searchable and what
+    must be sealed. A justification stays clear only as a purpose code."""
+    if SEALED_KEY in details:
+        raise LedgerError(f"details key {SEALED_KEY!r} is reserved for the sealed payload")
+    secret: dict[str, Any] = {}
+    clear_justification = justification if justification in Purpose.values else ""
+    if justification and not clear_justification:
+        secret["justification"] = justification
+    clear: dict[str, Any] = {}
+    sealed_details: dict[str, Any] = {}
+    for key, value in details.items():
+        if key == STATE_KEY and _is_state(value):
+            clear[key] = value
+        elif key in CLEAR_DETAIL_KEYS and _is_structured(value):
+            clear[key] = list(value) if isinstance(value, tuple) else value
+        else:
+            sealed_details[key] = value
+    if sealed_details:
+        secret["details"] = sealed_details
+    return clear_justification, clear, secret
+
+
+def _seal_row_id(entry: LedgerEntry) -> str:
+    """The entry's identity for the seal's associated data: its clear fields (the database id
+    is not known before the insert). A sealed token moved to another entry fails to open."""
+    identity = {
+        "recorded_at": entry.recorded_at.astimezone(datetime.UTC).isoformat(
+            timespec="microseconds"
+        ),
+        "actor_id": entry.actor_id,
+        "actor": entry.actor_username,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "case_id": entry.case_id,
+    }
+    return hashlib.sha256(_encode_canonical(identity).encode()).hexdigest()
+
+
+def _seal_aad(entry: LedgerEntry) -> bytes:
+    return crypto.field_aad(LedgerEntry._meta.db_table, SEALED_COLUMN, _seal_row_id(entry))
+
+
+def is_sealed(entry: LedgerEntry) -> bool:
+    return isinstance(entry.details, dict) and SEALED_KEY in entry.details
+
+
+def open_sealed(entry: LedgerEntry) -> dict[str, Any]:
+    """The sealed justification and details of an entry ({} when nothing was sealed).
+
+    Callers must be the auditor's selector, which ledgers the opening; raises
+    ``haven.vault.crypto.VaultIntegrityError`` if the token was altered or moved."""
+    if not is_sealed(entry):
+        return {}
+    token = str(entry.details[SEALED_KEY])
+    ring = keyring_with(crypto.key_id_of(token))
+    opened: dict[str, Any] = json.loads(ring.decrypt(token, _seal_aad(entry)))
+    return opened
+
+
+def new_entry(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: object,
+    recorded_at: datetime.datetime,
+    fields: Iterable[str] = (),
+    recipients: Iterable[str] = (),
+    justification: str = "",
+    case_id: object = "",
+    details: Mapping[str, Any] | None = None,
+) -> LedgerEntry:
+    """An unsaved, hashed entry with its free text sealed (``record`` and bulk loaders)."""
+    if action not in Action.values:
+        raise LedgerError(f"unknown ledger action {action!r}")
+    clear_justification, clear_details, secret = split_free_text(justification, details or {})
+    entry = LedgerEntry(
+        recorded_at=recorded_at,
+        actor_id=getattr(actor, "pk", None),
+        actor_username=getattr(actor, "username", "") or "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        case_id=str(case_id or ""),
+        fields=sorted(fields),
+        recipients=list(recipients),
+        justification=clear_justification,
+        details=clear_details,
+    )
+    if secret:
+        plaintext = _encode_canonical(secret)
+        entry.details[SEALED_KEY] = get_keyring().encrypt(plaintext, _seal_aad(entry))
+    entry.leaf_hash = leaf_hash_hex(canonical_bytes(entry))
+    return entry
+
+
 def record(
     *,
     actor: Any,
@@ -115,8 +338,10 @@ def record(
     recipients: Iterable[str] = (),
     justification: str = "",
     case_id: object = "",
-    details: dict[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> LedgerEntry:
+    """Append one entry in the caller's transaction. ``justification`` and every detail not
+    on the structured allow-list are sealed by the vault before they reach the database."""
     if not in_service():
         raise LedgerError(
             "ledger entries must be written inside the transaction of the change: "
@@ -127,19 +352,17 @@ def record(
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
-    entry = LedgerEntry(
-        recorded_at=timezone.now(),
-        actor_id=getattr(actor, "pk", None),
-        actor_username=getattr(actor, "username", "") or "system",
+    entry = new_entry(
+        actor=actor,
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
-        case_id=str(case_id or ""),
-        fields=sorted(fields),
-        recipients=list(recipients),
+        object_id=object_id,
+        recorded_at=timezone.now(),
+        fields=fields,
+        recipients=recipients,
         justification=justification,
-        details=details or {},
+        case_id=case_id,
+        details=details,
     )
-    entry.leaf_hash = leaf_hash_hex(canonical_bytes(entry))
     entry.save(force_insert=True)
     return entry

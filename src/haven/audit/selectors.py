@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.concurrency.transactions import service
+from haven.vault.crypto import VaultError
 
 from . import ledger
 from .models import Action, LedgerEntry
 
 PAGE_SIZE = 50
+AUDIT_JUSTIFICATION = "audit: verifying lawfulness of processing (DPA 2018 s.62(4))"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,52 @@ def search_ledger(
         action=Action.CONSULTATION,
         object_type="ledger",
         object_id="search",
-        justification="audit: verifying lawfulness of processing (DPA 2018 s.62(4))",
+        justification=AUDIT_JUSTIFICATION,
         details={k: str(v) for k, v in search.__dict__.items() if v},
     )
     return page
+
+
+@dataclass(frozen=True)
+class OpenedEntry:
+    """A ledger entry with its sealed justification and details opened for an auditor."""
+
+    entry: LedgerEntry
+    justification: str
+    details: dict[str, Any] = field(default_factory=dict)
+    sealed: bool = False
+    problem: str = ""
+
+
+@service
+def open_entry(user: User, entry_id: int) -> OpenedEntry:
+    """One entry, its sealed free text decrypted: auditors only, and the opening is ledgered
+    (so the record of who read which reasons is itself tamper-evident)."""
+    require_auditor(user)
+    entry = LedgerEntry.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404("No such ledger entry")
+    problem = ""
+    try:
+        opened = ledger.open_sealed(entry)
+    except VaultError as error:  # altered or moved token: say so, the verifier names the entry
+        opened, problem = {}, f"The sealed text cannot be opened: {error}"
+    clear_details = {k: v for k, v in entry.details.items() if k != ledger.SEALED_KEY}
+    sealed = ledger.is_sealed(entry)
+    # Ledgered even when nothing was sealed: a legacy entry's clear reason is as sensitive.
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="ledger_entry",
+        object_id=entry.pk,
+        case_id=entry.case_id,
+        fields=sorted(opened),
+        justification=AUDIT_JUSTIFICATION,
+    )
+    return OpenedEntry(
+        entry=entry,
+        justification=opened.get("justification", entry.justification),
+        details={**clear_details, **opened.get("details", {})},
+        sealed=sealed,
+        problem=problem,
+    )

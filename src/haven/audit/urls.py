@@ -4,4 +4,7 @@ from . import views
 
 app_name = "audit"
 
-urlpatterns = [path("audit/ledger/", views.ledger_search, name="ledger")]
+urlpatterns = [
+    path("audit/ledger/", views.ledger_search, name="ledger"),
+    path("audit/ledger/<int:entry_id>/", views.ledger_entry, name="entry"),
+]

@@ -8,7 +8,7 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import query_without_page
 
 from .forms import LedgerSearchForm
-from .selectors import LedgerSearch, search_ledger
+from .selectors import LedgerSearch, open_entry, search_ledger
 
 
 def ledger_search(request: AuthenticatedRequest) -> HttpResponse:
@@ -26,3 +26,9 @@ def ledger_search(request: AuthenticatedRequest) -> HttpResponse:
             "nav_active": Module.AUDIT,
         },
     )
+
+
+def ledger_entry(request: AuthenticatedRequest, entry_id: int) -> HttpResponse:
+    """One entry with its sealed reason and details opened; the opening is itself ledgered."""
+    opened = open_entry(request.user, entry_id)
+    return render(request, "audit/entry.html", {"opened": opened, "nav_active": Module.AUDIT})

@@ -13,7 +13,7 @@ from haven.access import policy
 from haven.access.models import AccessGrant, GrantKind, TeamMembership, TeamRole
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.audit import ledger
+from haven.audit import ledger, state
 from haven.audit.models import Action
 from haven.concurrency import references
 from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
@@ -24,6 +24,7 @@ from haven.notifications.models import AlertCategory
 from haven.timelimits.rules import compute_deadline
 from haven.vault import blobs
 from haven.vault.blind_index import normalise_name
+from haven.vault.fields import create_sealed
 
 from . import config
 from .models import (
@@ -129,11 +130,14 @@ def create_case(
         full_name=case.subject_name,
         dob=subject_dob,
     ).save(force_insert=True)
-    add_member(case, lead or actor, TeamRole.LEAD)
+    changes = [
+        state.classification_change(OBJECT_TYPE, case),
+        add_member(case, lead or actor, TeamRole.LEAD),
+    ]
     if manager is not None:
-        add_member(case, manager, TeamRole.MANAGER)
+        changes.append(add_member(case, manager, TeamRole.MANAGER))
     if authoriser is not None:
-        add_member(case, authoriser, TeamRole.AUTHORISING)
+        changes.append(add_member(case, authoriser, TeamRole.AUTHORISING))
     ledger.record(
         actor=actor,
         action=Action.COLLECTION,
@@ -152,14 +156,18 @@ def create_case(
             "received_at",
         ),
         justification="referral received" if referring_organisation else "case opened",
+        details={"state": changes},
     )
     return case
 
 
-def add_member(case: Case, user: User, team_role: str) -> None:
+def add_member(case: Case, user: User, team_role: str) -> state.Change:
+    """Put `user` on the case's team; returns the change for the caller's ledger entry
+    (``details["state"]``), without which `haven audit verify --state` reports the row."""
     TeamMembership.objects.get_or_create(
         object_type=OBJECT_TYPE, object_id=case.pk, user=user, team_role=team_role
     )
+    return state.team_change(OBJECT_TYPE, case.pk, user.pk, team_role)
 
 
 @service
@@ -218,7 +226,7 @@ def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: s
         raise ValidationError({"team_role": "Choose a team role"})
     if member.clearance < case.classification:
         raise ValidationError({"user": f"{member} is not cleared to {case.marking}"})
-    add_member(case, member, team_role)
+    change = add_member(case, member, team_role)
     ledger.record(
         actor=actor,
         action=Action.ACCESS_GRANT,
@@ -227,6 +235,7 @@ def add_team_member(actor: User, case_id: UUID | str, member: User, team_role: s
         case_id=case.pk,
         recipients=[member.username],
         justification=f"added to team as {team_role}",
+        details={"team_role": team_role, "state": [change]},
     )
     if member != actor:
         notifications.notify(
@@ -250,12 +259,13 @@ def grant_access(
         raise ValidationError({"days": f"A grant lasts from 1 to {policy.MAX_GRANT_DAYS} days"})
     if grantee.clearance < case.classification:
         raise ValidationError({"user": f"{grantee} is not cleared to {case.marking}"})
-    grant = AccessGrant.objects.create(
+    grant = create_sealed(
+        AccessGrant,
+        {"reason": reason.strip()},
         object_type=OBJECT_TYPE,
         object_id=case.pk,
         user=grantee,
         kind=GrantKind.GRANT,
-        reason=reason.strip(),
         granted_by=actor,
         expires_at=timezone.now() + timedelta(days=days),
     )
@@ -267,7 +277,7 @@ def grant_access(
         case_id=case.pk,
         recipients=[grantee.username],
         justification=reason.strip(),
-        details={"expires_at": grant.expires_at.isoformat()},
+        details={"expires_at": grant.expires_at.isoformat(), "state": [state.grant_change(grant)]},
     )
     notifications.notify(
         grantee,
@@ -293,12 +303,13 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
     if case is None:
         raise CaseNotFound("No case can be opened with that reference")
     expires_at = timezone.now() + timedelta(minutes=policy.BREAK_GLASS_MINUTES)
-    AccessGrant.objects.create(
+    grant = create_sealed(
+        AccessGrant,
+        {"reason": reason.strip()},
         object_type=OBJECT_TYPE,
         object_id=case.pk,
         user=actor,
         kind=GrantKind.BREAK_GLASS,
-        reason=reason.strip(),
         granted_by=actor,
         expires_at=expires_at,
     )
@@ -318,7 +329,7 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
         case_id=case.pk,
         recipients=[manager.username for manager in managers],
         justification=reason.strip(),
-        details={"expires_at": expires_at.isoformat()},
+        details={"expires_at": expires_at.isoformat(), "state": [state.grant_change(grant)]},
     )
     return case
 

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from haven.access.models import TeamMembership, TeamRole
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
-from haven.audit import ledger
+from haven.audit import ledger, state
 from haven.audit.models import Action, LedgerEntry
 from haven.cases.config import TRANSITIONS
 from haven.cases.models import (
@@ -84,25 +84,22 @@ def reset_demo_cases() -> None:
 
 
 def ledger_entries(rows: Iterable[dict]) -> list[LedgerEntry]:
-    """Ledger entries hashed with the same canonical bytes as ``ledger.record``."""
-    entries = []
-    for row in rows:
-        entry = LedgerEntry(
-            recorded_at=row["recorded_at"],
-            actor_id=row["actor"].pk,
-            actor_username=row["actor"].username,
+    """Ledger entries built, sealed and hashed exactly as ``ledger.record`` builds them."""
+    return [
+        ledger.new_entry(
+            actor=row["actor"],
             action=row["action"],
             object_type=row["object_type"],
-            object_id=str(row["object_id"]),
-            case_id=str(row.get("case_id", "")),
-            fields=sorted(row.get("fields", ())),
-            recipients=list(row.get("recipients", ())),
+            object_id=row["object_id"],
+            recorded_at=row["recorded_at"],
+            case_id=row.get("case_id", ""),
+            fields=row.get("fields", ()),
+            recipients=row.get("recipients", ()),
             justification=row.get("justification", ""),
             details=row.get("details", {}),
         )
-        entry.leaf_hash = ledger.leaf_hash_hex(ledger.canonical_bytes(entry))
-        entries.append(entry)
-    return entries
+        for row in rows
+    ]
 
 
 def write_ledger(entries: list[LedgerEntry]) -> None:
@@ -190,6 +187,7 @@ class Builder:
                         created_at=received,
                     )
                 )
+            changes = [state.classification_change(OBJECT_TYPE, case)]
             for user, role in (
                 (team["officer"], TeamRole.LEAD),
                 (team["manager"], TeamRole.MANAGER),
@@ -205,6 +203,7 @@ class Builder:
                         added_at=received,
                     )
                 )
+                changes.append(state.team_change(OBJECT_TYPE, case.id, user.pk, role))
             rows["ledger"].append(
                 {
                     "recorded_at": received,
@@ -215,6 +214,7 @@ class Builder:
                     "case_id": case.id,
                     "fields": ("subject_name", "subject_dob", "address", "threat_summary"),
                     "justification": "referral received",
+                    "details": {"state": changes},
                 }
             )
             when = received

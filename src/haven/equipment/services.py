@@ -19,7 +19,7 @@ from django.utils import timezone
 from haven.access.models import TeamMembership
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Module
-from haven.audit import ledger
+from haven.audit import ledger, state
 from haven.audit.models import Action
 from haven.concurrency import references
 from haven.concurrency.transactions import service
@@ -538,6 +538,12 @@ def create_deployment(
         case_id=deployment.case_id or "",
         fields=("objective", "install_address", "site_risk_notes"),
         justification="deployment planned",
+        details={
+            "state": [
+                state.classification_change(DEPLOYMENT, deployment),
+                state.team_change(DEPLOYMENT, deployment.pk, actor.pk, TeamPlace.SUPERVISOR),
+            ]
+        },
     )
     return deployment
 
@@ -605,6 +611,7 @@ def add_team_member(
         case_id=deployment.case_id or "",
         recipients=[member.username],
         justification=f"added to deployment team as {place}",
+        details={"state": [state.team_change(DEPLOYMENT, deployment.pk, member.pk, place)]},
     )
     if member != actor:
         notifications.notify(

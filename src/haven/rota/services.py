@@ -21,6 +21,7 @@ from haven.audit.models import Action
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.vault.fields import create_sealed
 
 from . import selectors, welfare
 from .models import (
@@ -188,12 +189,13 @@ def add_override(
     _within_rota(rota, starts_at, ends_at)
     if not reason.strip():
         raise _fail("reason", "Give a reason for the override")
-    override = Override.objects.create(
+    override = create_sealed(
+        Override,
+        {"reason": reason.strip()},
         rota=rota,
         user=user,
         starts_at=starts_at,
         ends_at=ends_at,
-        reason=reason.strip(),
         created_by=actor,
     )
     ledger.record(
@@ -274,12 +276,13 @@ def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
     segments = selectors.resolve(swap.rota, swap.starts_at, swap.ends_at)
     if any(s.user is None or s.user.pk != swap.requester_id for s in segments):
         raise _fail(None, f"{swap.requester} is no longer on call for all of that time")
-    swap.override = Override.objects.create(
+    swap.override = create_sealed(
+        Override,
+        {"reason": f"Swap with {swap.requester}"},
         rota=swap.rota,
         user=actor,
         starts_at=swap.starts_at,
         ends_at=swap.ends_at,
-        reason=f"Swap with {swap.requester}",
         created_by=actor,
     )
     swap.status, swap.decided_at = SwapStatus.ACCEPTED, timezone.now()

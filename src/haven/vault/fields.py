@@ -82,6 +82,40 @@ def bulk_sealer(model: type[models.Model]) -> Sealer:
     return seal
 
 
+def create_sealed(model: type[Any], sealed: dict[str, Any], **fields: Any) -> Any:
+    """Insert a row whose id the database assigns (AutoField), then seal ``sealed`` (name ->
+    plaintext of EncryptedTextFields declared ``null=True``) bound to that id. Call inside the
+    caller's transaction, so the row never commits without its values."""
+    row = model.objects.create(**fields, **dict.fromkeys(sealed))
+    for name, value in sealed.items():
+        setattr(row, name, value)
+    row.save(update_fields=list(sealed))
+    return row
+
+
+def seal_plaintext_column(table: str, column: str, connection: Any) -> int:
+    """Migration helper: encrypt in place the values of a column that was plain text before it
+    became an EncryptedTextField (each bound to its row id, as save() would). Returns how many
+    rows it sealed; values that are already tokens are left alone, so it can run again."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, {quote(column)} FROM {quote(table)} "  # noqa: S608 - names from code
+            f"WHERE {quote(column)} IS NOT NULL"
+        )
+        rows = [(pk, text) for pk, text in cursor.fetchall() if not text.startswith("hv1.")]
+        if not rows:
+            return 0
+        ring = get_keyring()
+        for pk, text in rows:
+            token = ring.encrypt(text, crypto.field_aad(table, column, str(pk)))
+            cursor.execute(
+                f"UPDATE {quote(table)} SET {quote(column)} = %s WHERE id = %s",  # noqa: S608
+                [token, pk],
+            )
+    return len(rows)
+
+
 def _refused(field: models.Field[Any, Any], what: str) -> FieldError:
     return FieldError(
         f"{field.model.__name__}.{field.name} is encrypted: {what} is refused "
@@ -178,6 +212,10 @@ class EncryptedTextField(_TextField):
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         data = model_instance.__dict__
         value = data.get(self.attname)
+        if value is None:
+            # NULL has nothing to bind: a row whose id the database assigns (AutoField) can be
+            # inserted with NULL and given its sealed value by a second save().
+            return None
         aad = aad_for(model_instance, self)  # refuses a row without a primary key
         row_id = str(model_instance.pk)
         if isinstance(value, SealedToken):

@@ -5,6 +5,7 @@
     haven audit checkpoint [--force]        verify the ledger, then sign its current root
     haven audit verify [--public-key PEM] [--max-unsigned-age SECONDS] [--trusted-checkpoint FILE]
                                             recompute every leaf and checkpoint; exit 1 on tamper
+    haven audit verify --state              ... and replay access-control state (audit.state)
     haven audit prove ID [--output FILE]    haven-proof/v1 JSON for ledger entry ID
 
 Every failure is one line on stderr and a non-zero exit status.
@@ -34,7 +35,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from haven.audit import signing, verification
+from haven.audit import signing, state, verification
 from haven.audit.checkpoint import Checkpoint as SignedCheckpoint
 from haven.audit.checkpoint import checkpoint_from_json, public_key_from_pem
 from haven.audit.models import LedgerEntry
@@ -80,6 +81,12 @@ class Command(BaseCommand):
             "--trusted-checkpoint",
             metavar="FILE",
             help="checkpoint JSON kept outside the database: fail on rollback or fork",
+        )
+        verify.add_argument(
+            "--state",
+            action="store_true",
+            help="also replay team memberships, grants, roles, clearances and classifications "
+            "from the ledger and fail on every live row that no entry explains",
         )
 
         prove = commands.add_parser("prove", help="inclusion + consistency proof for an entry")
@@ -146,6 +153,22 @@ class Command(BaseCommand):
             verification.check_trusted_checkpoint(report, trusted, keys_by_id)
         verification.check_unsigned_age(report, timedelta(seconds=max_age), timezone.now())
         self.stdout.write(report.summary())
+        if options["state"]:
+            self._verify_state()
+
+    def _verify_state(self) -> None:
+        unexplained = state.unexplained_rows()
+        for line in unexplained:
+            self.stderr.write(line)
+        if unexplained:
+            raise CommandError(
+                f"{len(unexplained)} access-control row(s) changed without a ledger entry "
+                "(listed above, one per line)"
+            )
+        self.stdout.write(
+            "access-control state: every team membership, grant, role, clearance and "
+            "classification is explained by the ledger"
+        )
 
     def _prove(self, options: dict[str, Any]) -> None:
         document = verification.prove_entry(options["entry_id"])
