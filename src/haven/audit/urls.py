@@ -5,3 +5,6 @@ from . import views
 app_name = "audit"
 
 urlpatterns = [path("audit/ledger/", views.ledger_search, name="ledger")]
+
+# Mounted public in haven/urls.py: the latest signed checkpoint, for anyone to pin and compare.
+public = [path("checkpoint", views.published_checkpoint, name="checkpoint")]
