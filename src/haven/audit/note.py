@@ -113,7 +113,7 @@ class VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """Parse a vkey; NoteError unless the hash matches the name and key it is written with."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # base64 may contain "+"; the name and hash do not
     if len(parts) != 3:
         raise NoteError("a verifier key is name+hash+base64 key")
     name, hash_hex, encoded = parts
