@@ -59,6 +59,27 @@ LEDGER_TRUSTED_KEYS = [
 # Entries newer than the latest checkpoint for longer than this (seconds) fail verification:
 # a deleted tail of checkpoints, or a checkpoint scheduler that stopped.
 LEDGER_MAX_UNSIGNED_AGE = float(os.environ.get("HAVEN_LEDGER_MAX_UNSIGNED_AGE", "300"))
+# The log's name: the origin line of every checkpoint (a C2SP signed note) and its key name.
+# Use a name you control, e.g. "haven.example.gov.uk/ledger"; ".invalid" marks the default.
+LEDGER_ORIGIN = os.environ.get("HAVEN_LEDGER_ORIGIN", "haven.invalid/ledger").strip()
+# Witnesses that cosign checkpoints (haven-witness or any C2SP tlog-witness): entries separated
+# by commas or newlines, each "name url vkey" (vkey as `haven-witness public-key` prints it).
+LEDGER_WITNESSES = [
+    " ".join(entry.split())
+    for entry in os.environ.get("HAVEN_LEDGER_WITNESSES", "").replace("\n", ",").split(",")
+    if entry.strip()
+]
+# How many witnesses must cosign a checkpoint for it to count as witnessed (default: one, when
+# any witness is configured; the local witness counts).
+LEDGER_WITNESS_QUORUM = (
+    int(os.environ["HAVEN_LEDGER_WITNESS_QUORUM"])
+    if os.environ.get("HAVEN_LEDGER_WITNESS_QUORUM", "").strip()
+    else None
+)
+# `haven up` runs a haven-witness on this machine and Haven uses it (demo, `make run`): it
+# shows the protocol working; real witnesses run elsewhere, under someone else's control.
+LOCAL_WITNESS = env_flag("HAVEN_LOCAL_WITNESS")
+LOCAL_WITNESS_PORT = int(os.environ.get("HAVEN_LOCAL_WITNESS_PORT", "8009"))
 
 # Vault (haven.vault). The keys themselves come from HAVEN_KEK / HAVEN_BLIND_INDEX_KEY or from
 # files in KEY_DIR (`haven keys init`); see haven/vault/keyring.py.

@@ -10,6 +10,7 @@ from django.urls import path
 from haven.access.gates import api_urls, module_urls, public_urls, signed_in_urls
 from haven.accounts.roles import Module
 from haven.api import api
+from haven.audit import urls as audit_urls
 from haven.notifications import urls as notification_urls
 from haven.telemetry import urls as telemetry_urls
 from haven.web import urls as web_urls
@@ -25,6 +26,8 @@ urlpatterns = [
     # Open without a session: health, and the device receivers (devices have no account).
     path("", public_urls([path("healthz", web_views.healthz, name="healthz")])),
     path("api/telemetry/", public_urls(telemetry_urls.receivers, "receivers")),
+    # The ledger's latest signed checkpoint: a size and a hash, published for outsiders.
+    path("ledger/", public_urls(audit_urls.public, "ledger")),
     # Sign-in pages are public (declared in the view); the rest needs a signed-in session.
     path("accounts/contact-methods/", signed_in_urls(notification_urls.contacts, "contacts")),
     path("accounts/", signed_in_urls("haven.accounts.urls")),

@@ -12,7 +12,7 @@ from haven.audit import ledger
 from haven.audit.models import LedgerEntry
 from haven.concurrency.transactions import service_transaction
 
-APPEND_ONLY_TABLES = ("audit_ledgerentry", "audit_checkpoint")
+APPEND_ONLY_TABLES = ("audit_ledgerentry", "audit_checkpoint", "audit_cosignature")
 
 
 def write_entries(actor: Any, count: int, start: int = 0) -> list[LedgerEntry]:

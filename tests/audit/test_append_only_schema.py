@@ -27,6 +27,7 @@ SOURCE_ROOT = Path(haven.__file__).resolve().parent.parent
 APPEND_ONLY = {
     "audit_ledgerentry": "action",
     "audit_checkpoint": "root_hash",
+    "audit_cosignature": "signature",
     "equipment_custodyevent": "id",
     "risk_decisionlogentry": "id",
     "risk_measurestatuschange": "id",

@@ -234,8 +234,12 @@ def test_resigning_with_a_fresh_key_in_the_data_directory(
     monkeypatch.delenv(signing.SIGNING_KEY_ENV_VAR)
     settings.KEY_DIR = tmp_path / "attacker-keys"
     audit("init-key")
-    checkpoint()  # the attacker's key signs the rewritten ledger
-    verify_fails(r"^checkpoint #\d+ \(tree size 12\) was signed by unknown key [0-9a-f]{16}")
+    # Haven's own checkpoint command refuses a signing key that is not pinned...
+    with pytest.raises(CommandError, match="is not among HAVEN_LEDGER_TRUSTED_KEYS"):
+        checkpoint()
+    # ...so the attacker signs the rewritten ledger with their own tooling.
+    verification.create_checkpoint(signing.load_signing_key())
+    verify_fails(r"^checkpoint #\d+ \(tree size 12\) was signed by unknown key [0-9a-f]{8}")
 
 
 # --- the trusted checkpoint itself ---------------------------------------------------------

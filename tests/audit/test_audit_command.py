@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 
 from haven.accounts.models import User
 from haven.audit import signing, verification, verifier
-from haven.audit.checkpoint import key_id_for, public_key_from_pem, public_key_to_pem
+from haven.audit.checkpoint import (
+    checkpoint_key_id,
+    key_id_for,
+    public_key_from_pem,
+    public_key_to_pem,
+)
 from haven.audit.models import Checkpoint, LedgerEntry
 from haven.audit.proofdoc import parse_proof_document
 
@@ -107,7 +112,8 @@ def test_checkpoint_signs_the_current_root(officer: User, ledger_key: Ed25519Pri
     out = checkpoint()
     stored = Checkpoint.objects.get()
     assert out.startswith(f"checkpoint #{stored.pk}: tree size 5, root {stored.root_hash}")
-    assert stored.key_id == key_id_for(ledger_key.public_key())
+    assert stored.origin == "haven.invalid/ledger"  # the default origin names the log
+    assert stored.key_id == checkpoint_key_id(ledger_key.public_key(), stored.origin)
     report = verification.verify_ledger(verification.public_keys_by_id([ledger_key.public_key()]))
     assert (report.entries, report.checkpoints, report.root.hex()) == (5, 1, stored.root_hash)
     assert len(stored.signature) == 88  # base64 of 64 bytes
@@ -159,7 +165,15 @@ def test_prove_and_haven_verify_end_to_end(
 
     assert verifier.main(["--public-key", str(key_file), str(proof_file)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines and all(line.startswith("OK ") for line in lines)
+    assert not [line for line in lines if line.startswith("FAIL")]
+    # What it verified, every value read from the hashed entry.
+    assert (
+        "VERIFIED entry 1 (0-based position in the ledger) in the signed tree of 8 entries" in lines
+    )
+    assert f"  actor:  officer-ledger (user id {officer.pk})" in lines
+    assert "  action: consultation" in lines
+    assert "  object: witness 1 (case CASE-1)" in lines
+    assert any(line.startswith("  time:   20") for line in lines)
 
     # The proof is about exactly these bytes: another entry's content does not verify.
     document["entry"]["canonical"] = json.loads(audit("prove", str(entries[2].pk)))["entry"][

@@ -1,6 +1,17 @@
-"""Signed checkpoints of the audit ledger: (tree size, root hash, time) signed with Ed25519.
+"""Signed checkpoints of the audit ledger: (tree size, root hash) signed with Ed25519.
 
-The signed bytes are a canonical text, so an outside verifier can rebuild them by hand::
+Checkpoints are C2SP signed notes (``haven.audit.note``) when they name the log's origin::
+
+    haven.invalid/ledger
+    <tree size in decimal>
+    <standard base64 of the 32-byte root hash>
+
+    — haven.invalid/ledger <base64(4-byte key hash || 64-byte signature)>
+
+The key name is the origin; ``key_id`` is then the 8 hex characters of the note key hash, and
+``timestamp`` records when Haven made the checkpoint (not signed: cosignatures carry signed
+times).  Checkpoints signed before origins existed (``origin`` empty) keep their own format,
+so they still verify; their signed bytes are a canonical text, rebuilt by hand as::
 
     haven-ledger-checkpoint/v1
     <tree size in decimal>
@@ -14,6 +25,8 @@ JSON form of a checkpoint (the format inside proof documents)::
 
     {"tree_size": 1000, "root_hash": "<b64>", "timestamp": "2025-01-31T12:00:00Z",
      "key_id": "<16 hex chars>", "signature": "<b64 of 64 bytes>"}
+
+plus ``"origin": "<origin line>"`` (and an 8-hex-character key_id) for a signed note.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,12 +45,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from haven.audit import note
+
 CHECKPOINT_HEADER = "haven-ledger-checkpoint/v1"
 ROOT_HASH_SIZE = 32
 SIGNATURE_SIZE = 64
 # Strict shape: a newline or odd offset in the timestamp must never reach the signed text.
 _TIMESTAMP_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 _KEY_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
+_NOTE_KEY_ID_PATTERN = re.compile(r"[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,19 @@ class Checkpoint:
     timestamp: str
     key_id: str
     signature: bytes
+    origin: str = ""  # empty: the legacy haven-ledger-checkpoint/v1 format
+
+    @property
+    def is_note(self) -> bool:
+        return bool(self.origin)
+
+    def body(self) -> note.CheckpointBody:
+        return note.CheckpointBody(self.origin, self.tree_size, self.root_hash)
+
+    def note_text(self) -> str:
+        """The signed note (body, empty line, the log's signature line)."""
+        signature = note.NoteSignature(self.origin, bytes.fromhex(self.key_id), self.signature)
+        return note.Note(self.body().text(), (signature,)).render()
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -54,14 +84,20 @@ def utc_timestamp(moment: datetime | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def checkpoint_message(tree_size: int, root_hash: bytes, timestamp: str) -> bytes:
+def checkpoint_message(tree_size: int, root_hash: bytes, timestamp: str, origin: str = "") -> bytes:
     """The exact bytes that are signed; raises ValueError on values that are not canonical."""
-    _check_fields(tree_size, root_hash, timestamp)
+    _check_fields(tree_size, root_hash, timestamp, origin)
+    if origin:
+        return note.CheckpointBody(origin, tree_size, root_hash).text().encode()
     root_b64 = base64.b64encode(root_hash).decode("ascii")
     return f"{CHECKPOINT_HEADER}\n{tree_size}\n{root_b64}\n{timestamp}\n".encode("ascii")
 
 
-def _check_fields(tree_size: int, root_hash: bytes, timestamp: str) -> None:
+def _check_fields(tree_size: int, root_hash: bytes, timestamp: str, origin: str = "") -> None:
+    if origin and (not isinstance(origin, str) or not origin.isprintable()):
+        raise ValueError(f"checkpoint origin must be one printable line, not {origin!r}")
+    if origin and timestamp == "":
+        timestamp = "1970-01-01T00:00:00Z"  # a note read back from text has no local time
     if not isinstance(tree_size, int) or isinstance(tree_size, bool) or tree_size < 0:
         raise ValueError(f"tree size must be a non-negative integer, not {tree_size!r}")
     if not isinstance(root_hash, bytes) or len(root_hash) != ROOT_HASH_SIZE:
@@ -72,25 +108,51 @@ def _check_fields(tree_size: int, root_hash: bytes, timestamp: str) -> None:
 
 
 def sign_checkpoint(
-    private_key: Ed25519PrivateKey, tree_size: int, root_hash: bytes, timestamp: str
+    private_key: Ed25519PrivateKey,
+    tree_size: int,
+    root_hash: bytes,
+    timestamp: str,
+    origin: str = "",
 ) -> Checkpoint:
-    message = checkpoint_message(tree_size, root_hash, timestamp)
+    """Sign a checkpoint: a C2SP signed note when ``origin`` is given (as Haven now does)."""
+    message = checkpoint_message(tree_size, root_hash, timestamp, origin)
     return Checkpoint(
         tree_size=tree_size,
         root_hash=root_hash,
         timestamp=timestamp,
-        key_id=key_id_for(private_key.public_key()),
+        key_id=checkpoint_key_id(private_key.public_key(), origin),
         signature=private_key.sign(message),
+        origin=origin,
     )
+
+
+def checkpoint_key_id(public_key: Ed25519PublicKey, origin: str = "") -> str:
+    """How a checkpoint names its key: the note key hash (origin = key name), or the legacy id."""
+    if origin:
+        return note.key_hash(origin, note.ALGORITHM_ED25519, public_key).hex()
+    return key_id_for(public_key)
+
+
+def find_key(
+    checkpoint: Checkpoint, public_keys: Iterable[Ed25519PublicKey]
+) -> Ed25519PublicKey | None:
+    """The pinned key this checkpoint says signed it, if any."""
+    for key in public_keys:
+        try:
+            if checkpoint_key_id(key, checkpoint.origin) == checkpoint.key_id:
+                return key
+        except note.NoteError:
+            return None
+    return None
 
 
 def verify_checkpoint(public_key: Ed25519PublicKey, checkpoint: Checkpoint) -> bool:
     """True only if the checkpoint names this key and its signature is valid."""
-    if checkpoint.key_id != key_id_for(public_key):
-        return False
     try:
+        if checkpoint.key_id != checkpoint_key_id(public_key, checkpoint.origin):
+            return False
         message = checkpoint_message(
-            checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp
+            checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp, checkpoint.origin
         )
         public_key.verify(checkpoint.signature, message)
     except (ValueError, InvalidSignature):
@@ -147,13 +209,16 @@ def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
 
 
 def checkpoint_to_dict(checkpoint: Checkpoint) -> dict[str, Any]:
-    return {
+    data = {
         "tree_size": checkpoint.tree_size,
         "root_hash": base64.b64encode(checkpoint.root_hash).decode("ascii"),
         "timestamp": checkpoint.timestamp,
         "key_id": checkpoint.key_id,
         "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
     }
+    if checkpoint.origin:
+        data["origin"] = checkpoint.origin
+    return data
 
 
 def checkpoint_from_dict(data: object) -> Checkpoint:
@@ -161,18 +226,25 @@ def checkpoint_from_dict(data: object) -> Checkpoint:
     if not isinstance(data, dict):
         raise ValueError("checkpoint must be a JSON object")
     expected = {"tree_size", "root_hash", "timestamp", "key_id", "signature"}
-    if set(data) != expected:
-        raise ValueError(f"checkpoint fields must be exactly {sorted(expected)}")
+    if set(data) not in (expected, expected | {"origin"}):
+        raise ValueError(f"checkpoint fields must be exactly {sorted(expected)} (and origin)")
+    origin = data.get("origin", "")
+    if "origin" in data and (not isinstance(origin, str) or not origin):
+        raise ValueError("checkpoint origin must be a non-empty string")
     checkpoint = Checkpoint(
         tree_size=data["tree_size"],
         root_hash=decode_base64(data["root_hash"], "checkpoint root_hash"),
         timestamp=data["timestamp"],
         key_id=data["key_id"],
         signature=decode_base64(data["signature"], "checkpoint signature"),
+        origin=origin,
     )
-    _check_fields(checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp)
-    if not isinstance(checkpoint.key_id, str) or not _KEY_ID_PATTERN.fullmatch(checkpoint.key_id):
-        raise ValueError("checkpoint key_id must be 16 lowercase hex characters")
+    _check_fields(checkpoint.tree_size, checkpoint.root_hash, checkpoint.timestamp, origin)
+    pattern = _NOTE_KEY_ID_PATTERN if origin else _KEY_ID_PATTERN
+    if not isinstance(checkpoint.key_id, str) or not pattern.fullmatch(checkpoint.key_id):
+        raise ValueError(
+            "checkpoint key_id must be " + ("8" if origin else "16") + " lowercase hex characters"
+        )
     if len(checkpoint.signature) != SIGNATURE_SIZE:
         raise ValueError("checkpoint signature must be 64 bytes")
     return checkpoint
@@ -184,6 +256,34 @@ def checkpoint_to_json(checkpoint: Checkpoint) -> str:
 
 def checkpoint_from_json(text: str | bytes) -> Checkpoint:
     return checkpoint_from_dict(json.loads(text))
+
+
+def checkpoint_from_note(text: str) -> Checkpoint:
+    """A checkpoint given as a signed note (what /ledger/checkpoint serves).
+
+    The log's signature is the first line named by the origin with a 64-byte signature;
+    cosignature lines are ignored here.  ValueError when the note is malformed."""
+    parsed = note.parse_note(text)
+    body = note.parse_checkpoint_text(parsed.text)
+    for signature in parsed.signatures:
+        if signature.name == body.origin and len(signature.signature) == SIGNATURE_SIZE:
+            return Checkpoint(
+                tree_size=body.tree_size,
+                root_hash=body.root_hash,
+                timestamp="",
+                key_id=signature.key_hash.hex(),
+                signature=signature.signature,
+                origin=body.origin,
+            )
+    raise ValueError(f"the note carries no signature line of the log {body.origin!r}")
+
+
+def read_checkpoint(data: bytes) -> Checkpoint:
+    """A checkpoint file in either form: signed note text, or the JSON of proof documents."""
+    text = data.decode("utf-8")
+    if text.lstrip().startswith("{"):
+        return checkpoint_from_json(text)
+    return checkpoint_from_note(text)
 
 
 def decode_base64(value: object, what: str) -> bytes:

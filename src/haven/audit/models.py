@@ -51,8 +51,12 @@ class LedgerEntry(models.Model):
 
 
 class Checkpoint(models.Model):
-    """A signed (tree size, root hash) statement; append-only like the ledger."""
+    """A signed (tree size, root hash) statement; append-only like the ledger.
 
+    With an ``origin`` it is a C2SP signed note (``haven.audit.checkpoint``); without, a
+    checkpoint signed before origins existed, in the older haven-ledger-checkpoint/v1 text."""
+
+    origin = models.CharField(max_length=255, blank=True, default="")
     tree_size = models.PositiveBigIntegerField()
     root_hash = models.CharField(max_length=64)
     signed_at = models.CharField(max_length=40)
@@ -64,3 +68,23 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.tree_size} {self.root_hash[:12]}"
+
+
+class Cosignature(models.Model):
+    """A witness's C2SP cosignature/v1 on a checkpoint (signed note); append-only.
+
+    Recorded only after it verified against the witness key configured in
+    ``settings.LEDGER_WITNESSES``; ``haven audit verify`` checks it again against that pin."""
+
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="+")
+    witness_name = models.CharField(max_length=255)
+    key_hash = models.CharField(max_length=8)  # hex of the 4-byte cosignature/v1 key hash
+    cosigned_at = models.PositiveBigIntegerField()  # the witness's signed time, Unix seconds
+    signature = models.CharField(max_length=128)  # base64 of time (8 bytes) || signature
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"cosignature by {self.witness_name} on checkpoint #{self.checkpoint_id}"

@@ -135,3 +135,28 @@ def trusted_public_keys() -> list[Ed25519PublicKey]:
             "(`haven audit public-key`) or pass --public-key"
         )
     return keys
+
+
+def signing_and_pinned_keys() -> tuple[Ed25519PrivateKey, list[Ed25519PublicKey]]:
+    """The signing key and the pinned keys a new checkpoint's ledger is verified with.
+
+    Signing re-verifies the whole ledger first, against the same pins as `haven audit verify`:
+    a key swapped into KEY_DIR (with a re-signed, rewritten ledger) must not get a fresh
+    checkpoint, and Haven must not sign with a key that verification would reject.  With no
+    pins configured, only a development or demo installation falls back to the signing key."""
+    private_key = load_signing_key()
+    own = key_id_for(private_key.public_key())
+    if not settings.LEDGER_TRUSTED_KEYS:
+        if settings.DEBUG or settings.DEMO_MODE:
+            return private_key, [private_key.public_key()]
+        raise SigningKeyError(
+            "no trusted ledger keys pinned: set HAVEN_LEDGER_TRUSTED_KEYS to the public key "
+            f"(`haven audit public-key`, key id {own}) before signing checkpoints"
+        )
+    pinned = trusted_public_keys()
+    if own not in {key_id_for(key) for key in pinned}:
+        raise SigningKeyError(
+            f"the ledger signing key (key id {own}) is not among HAVEN_LEDGER_TRUSTED_KEYS: "
+            "refusing to sign with a key that verification would reject (was it replaced?)"
+        )
+    return private_key, pinned

@@ -126,7 +126,10 @@ def missing_everywhere(connection: BaseDatabaseWrapper) -> list[str]:
     return [name for append_only in every_append_only() for name in append_only.missing(connection)]
 
 
-LEDGER = AppendOnly(tables=("audit_ledgerentry", "audit_checkpoint"), function="haven_append_only")
+LEDGER = AppendOnly(
+    tables=("audit_ledgerentry", "audit_checkpoint", "audit_cosignature"),
+    function="haven_append_only",
+)
 APPEND_ONLY_TABLES = LEDGER.tables
 install = LEDGER.install
 drop_for_test_reset = LEDGER.drop_for_test_reset

@@ -28,6 +28,7 @@ from itertools import islice, pairwise
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 
@@ -36,6 +37,7 @@ from haven.audit.checkpoint import (
     Checkpoint as SignedCheckpoint,
 )
 from haven.audit.checkpoint import (
+    find_key,
     key_id_for,
     sign_checkpoint,
     utc_timestamp,
@@ -71,6 +73,7 @@ class StoredCheckpoint:
     signed_at: str
     key_id: str
     signature: str
+    origin: str = ""
 
     @property
     def label(self) -> str:
@@ -91,6 +94,7 @@ class StoredCheckpoint:
             timestamp=self.signed_at,
             key_id=self.key_id,
             signature=signature,
+            origin=self.origin,
         )
 
 
@@ -124,7 +128,7 @@ class VerificationReport:
 def stored_checkpoints() -> list[StoredCheckpoint]:
     """Every stored checkpoint, in id (signing) order."""
     rows = Checkpoint.objects.order_by("id").values_list(
-        "pk", "tree_size", "root_hash", "signed_at", "key_id", "signature"
+        "pk", "tree_size", "root_hash", "signed_at", "key_id", "signature", "origin"
     )
     return [StoredCheckpoint(*row) for row in rows]
 
@@ -323,7 +327,7 @@ class _Verifier:
 
     def _check_signature(self, checkpoint: StoredCheckpoint) -> SignedCheckpoint:
         signed = checkpoint.signed()
-        key = self.keys.get(signed.key_id)
+        key = find_key(signed, self.keys.values())
         if key is None:
             known = ", ".join(sorted(self.keys)) or "none"
             raise LedgerTamperedError(
@@ -436,8 +440,9 @@ def check_trusted_checkpoint(
     """Rollback and fork detection against a checkpoint kept outside the database.
 
     Run after ``verify_ledger`` passed, so every stored leaf hash matches its entry."""
-    label = f"trusted checkpoint (tree size {trusted.tree_size}, signed {trusted.timestamp})"
-    key = keys.get(trusted.key_id)
+    label = f"trusted checkpoint (tree size {trusted.tree_size}"
+    label += f", signed {trusted.timestamp})" if trusted.timestamp else f", {trusted.origin})"
+    key = find_key(trusted, keys.values())
     if key is None:
         raise LedgerTamperedError(f"{label} was signed by unknown key {trusted.key_id}")
     if not verify_checkpoint(key, trusted):
@@ -449,7 +454,7 @@ def check_trusted_checkpoint(
             f"{report.entries})"
         )
     builder = TreeBuilder()
-    builder.extend(_stored_leaf_hashes(trusted.tree_size))
+    builder.extend(stored_leaf_hashes(trusted.tree_size))
     root = builder.root() if trusted.tree_size else EMPTY_ROOT
     if root != trusted.root_hash:
         raise LedgerTamperedError(
@@ -497,7 +502,9 @@ def create_checkpoint(
     latest = report.latest_checkpoint
     if latest is not None and latest.tree_size == report.entries and not force:
         return CheckpointResult(report, None)
-    signed = sign_checkpoint(private_key, report.entries, report.root, utc_timestamp())
+    signed = sign_checkpoint(
+        private_key, report.entries, report.root, utc_timestamp(), settings.LEDGER_ORIGIN
+    )
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -513,9 +520,10 @@ def create_checkpoint(
             signed_at=signed.timestamp,
             key_id=signed.key_id,
             signature=base64.b64encode(signed.signature).decode("ascii"),
+            origin=signed.origin,
         )
     created = StoredCheckpoint(
-        row.pk, row.tree_size, row.root_hash, row.signed_at, row.key_id, row.signature
+        row.pk, row.tree_size, row.root_hash, row.signed_at, row.key_id, row.signature, row.origin
     )
     return CheckpointResult(report, created)
 
@@ -523,8 +531,12 @@ def create_checkpoint(
 # --- proofs --------------------------------------------------------------------------------
 
 
-def prove_entry(entry_id: int) -> dict[str, Any]:
-    """The haven-proof/v1 document for ledger entry ``entry_id`` (its id, not its position)."""
+def prove_entry(entry_id: int, since: int | None = None) -> dict[str, Any]:
+    """The haven-proof/v1 document for ledger entry ``entry_id`` (its id, not its position).
+
+    The consistency chain runs from the first checkpoint that covers the entry (or, with
+    ``since``, from the checkpoint of that size: the one the verifier already trusts) to the
+    newest, in one step each: a consistency proof spans any two sizes."""
     checkpoints = stored_checkpoints()
     values = LedgerEntry.objects.filter(pk=entry_id).values_list(*ledger.CANONICAL_FIELDS).first()
     if values is None:
@@ -536,7 +548,14 @@ def prove_entry(entry_id: int) -> dict[str, Any]:
             f"entry {entry_id} is not covered by a checkpoint yet: run `haven audit checkpoint`"
         )
     size = max(cp.tree_size for cp in covering)
-    leaf_hashes = _stored_leaf_hashes(size)
+    chain_start = min(cp.tree_size for cp in covering)
+    if since is not None:
+        if not any(cp.tree_size == since for cp in checkpoints) or since > size:
+            raise AuditError(f"no checkpoint of tree size {since} to prove from")
+        chain_start = since
+    by_size = {cp.tree_size: cp for cp in reversed(checkpoints)}  # the first signed per size
+    covering = [by_size[chain_start], by_size[size]]
+    leaf_hashes = stored_leaf_hashes(size)
     if len(leaf_hashes) < size:
         raise AuditError(
             f"cannot prove entry {entry_id}: the ledger has {len(leaf_hashes)} entries but "
@@ -554,7 +573,7 @@ def prove_entry(entry_id: int) -> dict[str, Any]:
         ) from None
 
 
-def _stored_leaf_hashes(count: int) -> list[bytes]:
+def stored_leaf_hashes(count: int) -> list[bytes]:
     hexes = LedgerEntry.objects.order_by("id").values_list("leaf_hash", flat=True)[:count]
     try:
         return [bytes.fromhex(value) for value in hexes.iterator(chunk_size=FETCH_CHUNK)]

@@ -32,7 +32,7 @@ class Addresses:
     mqtt_port: int = 1883
 
 
-def process_table(addresses: Addresses, with_mqtt: bool) -> list[Part]:
+def process_table(addresses: Addresses, with_mqtt: bool, with_witness: bool = False) -> list[Part]:
     parts = [
         Part("web", ("serve", "--bind", addresses.web_bind)),
         Part("worker", ("db_worker", "--no-reload")),
@@ -49,6 +49,9 @@ def process_table(addresses: Addresses, with_mqtt: bool) -> list[Part]:
             ),
         ),
     ]
+    if with_witness:
+        # HAVEN_LOCAL_WITNESS: a haven-witness on this machine cosigns each checkpoint.
+        parts.append(Part("witness", ("audit", "serve-witness")))
     if with_mqtt:
         parts.append(
             Part(

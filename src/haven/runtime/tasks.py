@@ -6,7 +6,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks import task
 
-from haven.audit import signing, verification
+from haven.audit import signing, verification, witnessing
 from haven.audit.models import Checkpoint, LedgerEntry
 
 from . import heartbeat
@@ -26,8 +26,17 @@ def ledger_has_unsigned_entries() -> bool:
 @task()
 def checkpoint_ledger() -> int | None:
     """Verify and sign the ledger's current root; returns the new tree size (None: unchanged)."""
-    result = verification.create_checkpoint(signing.load_signing_key())
+    private_key, pinned = signing.signing_and_pinned_keys()
+    result = verification.create_checkpoint(private_key, pinned)
+    witnessing.request_cosignatures()  # no witness configured: nothing to do
     return None if result.created is None else result.created.tree_size
+
+
+@task()
+def cosign_ledger() -> int:
+    """Ask the witnesses that have not cosigned the newest checkpoint again (one was down, or
+    refused); returns how many cosigned."""
+    return sum(outcome.cosigned for outcome in witnessing.request_cosignatures())
 
 
 @task()

@@ -9,7 +9,11 @@ def install_append_only_triggers(apps, schema_editor):
         # params=None: the PL/pgSQL body contains a literal '%'.
         schema_editor.execute(sql, params=None)
 
-    triggers.install(execute, schema_editor.connection.vendor)
+    # The tables as of this migration (triggers.LEDGER grows with later ones).
+    ledger = triggers.AppendOnly(
+        tables=("audit_ledgerentry", "audit_checkpoint"), function="haven_append_only"
+    )
+    ledger.install(execute, schema_editor.connection.vendor)
 
 
 class Migration(migrations.Migration):

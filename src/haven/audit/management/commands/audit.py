@@ -1,8 +1,12 @@
 """`haven audit`: the ledger's signing key, checkpoints, verification and proofs.
 
-    haven audit init-key [--if-missing]     create the Ed25519 signing key (KEY_DIR, 0600)
-    haven audit public-key                  print the public key PEM for external verifiers
-    haven audit checkpoint [--force]        verify the ledger, then sign its current root
+    haven audit init-key [--if-missing]     create the Ed25519 signing key (KEY_DIR, 0600), and
+                                            the local witness's key when HAVEN_LOCAL_WITNESS=1
+    haven audit public-key [--vkey]         print the public key PEM (or the note vkey, for
+                                            witnesses) for external verifiers
+    haven audit checkpoint [--force]        verify the ledger against the pinned keys, sign its
+                                            current root as a signed note, ask the witnesses
+    haven audit serve-witness               run the local haven-witness (`haven up` does)
     haven audit verify [--public-key PEM] [--max-unsigned-age SECONDS] [--trusted-checkpoint FILE]
                                             recompute every leaf and checkpoint; exit 1 on tamper
     haven audit verify --state              ... and replay access-control state (audit.state)
@@ -35,10 +39,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from haven.audit import signing, state, verification
+from haven.audit import signing, state, verification, witness, witnessing
 from haven.audit.checkpoint import Checkpoint as SignedCheckpoint
-from haven.audit.checkpoint import checkpoint_from_json, public_key_from_pem
+from haven.audit.checkpoint import public_key_from_pem, read_checkpoint
 from haven.audit.models import LedgerEntry
+from haven.audit.note import ALGORITHM_ED25519, NoteError, VerifierKey, verifier_key
 from haven.audit.proofdoc import proof_document_to_json
 
 
@@ -54,7 +59,15 @@ class Command(BaseCommand):
         init_key.add_argument(
             "--if-missing", action="store_true", help="keep an existing key instead of failing"
         )
-        commands.add_parser("public-key", help="print the public key (PEM) for haven-verify")
+        public_key = commands.add_parser(
+            "public-key", help="print the public key (PEM) for haven-verify"
+        )
+        public_key.add_argument(
+            "--vkey",
+            action="store_true",
+            help="print the C2SP verifier key (origin+hash+key) that witnesses pin instead",
+        )
+        commands.add_parser("serve-witness", help="run the local witness (HAVEN_LOCAL_WITNESS)")
 
         checkpoint = commands.add_parser(
             "checkpoint", help="verify the ledger, then sign and store a checkpoint"
@@ -80,7 +93,8 @@ class Command(BaseCommand):
         verify.add_argument(
             "--trusted-checkpoint",
             metavar="FILE",
-            help="checkpoint JSON kept outside the database: fail on rollback or fork",
+            help="checkpoint kept outside the database (signed note from /ledger/checkpoint, "
+            "or JSON): fail on rollback or fork",
         )
         verify.add_argument(
             "--state",
@@ -92,6 +106,13 @@ class Command(BaseCommand):
         prove = commands.add_parser("prove", help="inclusion + consistency proof for an entry")
         prove.add_argument("entry_id", type=int, metavar="ID", help="ledger entry id")
         prove.add_argument("--output", "-o", metavar="FILE", help="write the JSON here")
+        prove.add_argument(
+            "--since",
+            type=int,
+            metavar="SIZE",
+            help="start the consistency chain at the checkpoint of this tree size (the one "
+            "the verifier trusts)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         handlers = {
@@ -100,27 +121,64 @@ class Command(BaseCommand):
             "checkpoint": self._checkpoint,
             "verify": self._verify,
             "prove": self._prove,
+            "serve-witness": self._serve_witness,
         }
         try:
             handlers[options["subcommand"]](options)
-        except (verification.AuditError, signing.SigningKeyError) as error:
+        except (verification.AuditError, signing.SigningKeyError, NoteError) as error:
             raise CommandError(str(error)) from None
 
     # --- subcommands ---------------------------------------------------------------------
 
     def _init_key(self, options: dict[str, Any]) -> None:
         self.stdout.write(signing.init_signing_key(if_missing=options["if_missing"]))
+        if settings.LOCAL_WITNESS:
+            path = witnessing.local_witness_key_path()
+            try:
+                self.stdout.write(witness.init_key(path, if_missing=options["if_missing"]))
+            except witness.WitnessError as error:
+                raise CommandError(str(error)) from None
 
     def _public_key(self, options: dict[str, Any]) -> None:
+        if options["vkey"]:
+            key = signing.public_key()
+            self.stdout.write(verifier_key(settings.LEDGER_ORIGIN, ALGORITHM_ED25519, key))
+            return
         self.stdout.write(signing.public_key_pem(), ending="")
 
+    def _serve_witness(self, options: dict[str, Any]) -> None:
+        if not settings.LOCAL_WITNESS:
+            raise CommandError("HAVEN_LOCAL_WITNESS is off: there is no local witness to run")
+        log_keys = [
+            VerifierKey(settings.LEDGER_ORIGIN, ALGORITHM_ED25519, key)
+            for key in signing.signing_and_pinned_keys()[1]
+        ]
+        arguments = [
+            "serve",
+            "--key",
+            str(witnessing.local_witness_key_path()),
+            "--name",
+            witnessing.LOCAL_WITNESS_NAME,
+            "--state-dir",
+            str(witnessing.local_witness_state_dir()),
+            "--port",
+            str(settings.LOCAL_WITNESS_PORT),
+        ]
+        for key in log_keys:
+            arguments += ["--log-key", key.text()]
+        status = witness.main(arguments)
+        if status:
+            raise CommandError(f"the local witness stopped with status {status}")
+
     def _checkpoint(self, options: dict[str, Any]) -> None:
-        private_key = signing.load_signing_key()
+        private_key, pinned = signing.signing_and_pinned_keys()
         extra = _read_public_keys(options["public_key"] or [])
         with self._progress(options) as progress:
             result = verification.create_checkpoint(
-                private_key, extra, force=options["force"], progress=progress
+                private_key, [*pinned, *extra], force=options["force"], progress=progress
             )
+        for outcome in witnessing.request_cosignatures():
+            (self.stdout if outcome.cosigned else self.stderr).write(outcome.message)
         if result.created is None:
             latest = result.report.latest_checkpoint
             assert latest is not None  # noqa: S101 - only None when a checkpoint exists
@@ -151,8 +209,12 @@ class Command(BaseCommand):
             report = verification.verify_ledger(keys_by_id, progress=progress)
         if trusted is not None:
             verification.check_trusted_checkpoint(report, trusted, keys_by_id)
-        verification.check_unsigned_age(report, timedelta(seconds=max_age), timezone.now())
+        now = timezone.now()
+        verification.check_unsigned_age(report, timedelta(seconds=max_age), now)
+        witnessed = witnessing.check_witness_quorum(report, timedelta(seconds=max_age), now)
         self.stdout.write(report.summary())
+        if witnessed is not None:
+            self.stdout.write(witnessed)
         if options["state"]:
             self._verify_state()
 
@@ -171,7 +233,7 @@ class Command(BaseCommand):
         )
 
     def _prove(self, options: dict[str, Any]) -> None:
-        document = verification.prove_entry(options["entry_id"])
+        document = verification.prove_entry(options["entry_id"], options["since"])
         text = proof_document_to_json(document)
         if not options["output"]:
             self.stdout.write(text, ending="")
@@ -216,10 +278,10 @@ def _read_checkpoint(path: str | None) -> SignedCheckpoint | None:
     if path is None:
         return None
     try:
-        return checkpoint_from_json(Path(path).read_bytes())
+        return read_checkpoint(Path(path).read_bytes())
     except OSError as error:
         raise CommandError(f"cannot read trusted checkpoint {path}: {error.strerror}") from None
-    except ValueError as error:  # JSONDecodeError is a ValueError
+    except ValueError as error:  # JSONDecodeError, NoteError and UnicodeDecodeError too
         reason = " ".join(str(error).split())
         raise CommandError(f"trusted checkpoint {path} is not a checkpoint: {reason}") from None
 

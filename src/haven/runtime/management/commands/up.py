@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         available = get_commands()
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         manager = Manager()
-        for part in process_table(addresses, with_mqtt):
+        for part in process_table(addresses, with_mqtt, with_witness=settings.LOCAL_WITNESS):
             if part.arguments[0] not in available:
                 self.stdout.write(f"{part.name}: `haven {part.arguments[0]}` is not available")
                 continue
