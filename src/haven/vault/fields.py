@@ -41,18 +41,47 @@ else:
 
 
 class SealedToken(str):
-    """A token read from the database, not yet decrypted; remembers the row it was read for."""
+    """A token read from the database, not yet decrypted; remembers the row it was read for
+    and, for a case-owned record, the owner it was bound to when read."""
 
     row_id: str | None = None
+    owner: str | None = None
+    owner_known: bool = False
 
 
 class _OutgoingToken(str):
     """A token produced by ``pre_save`` for this row: the only value the column accepts."""
 
 
+def owner_field(model: type[models.Model]) -> Any:
+    """The foreign key named by the model's ``vault_owner`` (e.g. "case"), or None.
+
+    Encrypted values of such a model are bound to the owner's id as well as to their row, so
+    a row re-pointed at another case in the database fails to decrypt.
+    """
+    name = getattr(model, "vault_owner", None)
+    return model._meta.get_field(name) if name else None
+
+
+def owner_binding(owner: Any, value: Any) -> str:
+    """The owner part of the associated data, e.g. ``"case_id=<uuid>"`` ("" for no owner)."""
+    return f"{owner.column}={'' if value is None else owner.to_python(value)}"
+
+
+def _current_owner(instance: models.Model) -> str | None:
+    owner = owner_field(type(instance))
+    if owner is None:
+        return None
+    return owner_binding(owner, getattr(instance, owner.attname))
+
+
 def aad_for(
-    instance: models.Model, field: models.Field[Any, Any], row_id: str | None = None
+    instance: models.Model,
+    field: models.Field[Any, Any],
+    row_id: str | None = None,
+    token: SealedToken | None = None,
 ) -> bytes:
+    """Associated data for `field` of `instance`; with `token`, the binding it was read with."""
     if row_id is None:
         if instance.pk is None:
             raise FieldError(
@@ -61,7 +90,8 @@ def aad_for(
                 "before saving"
             )
         row_id = str(instance.pk)
-    return crypto.field_aad(instance._meta.db_table, field.column, row_id)
+    owner = token.owner if token is not None and token.owner_known else _current_owner(instance)
+    return crypto.field_aad(instance._meta.db_table, field.column, row_id, owner)
 
 
 Sealer = Callable[["EncryptedTextField", Any, str], str | None]
@@ -71,6 +101,8 @@ def bulk_sealer(model: type[models.Model]) -> Sealer:
     """Seal values of `model`'s encrypted fields for rows written without model instances
     (COPY, executemany): the same tokens `save()` writes, with one key ring for the batch, so a
     key rotation is picked up by the next batch. None stays NULL."""
+    if owner_field(model) is not None:
+        raise FieldError(f"{model.__name__} is case-owned: write it with save(), not in bulk")
     ring = get_keyring()
     table = model._meta.db_table
 
@@ -123,13 +155,20 @@ class EncryptedAttribute(DeferredAttribute):
 
 
 def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    """post_init: remember which row each loaded token belongs to (survives a pk change)."""
+    """post_init: remember which row (and owner) each loaded token belongs to, so a changed
+    pk or owner is re-sealed on save rather than breaking decryption."""
     data = instance.__dict__
+    owner = owner_field(sender)
+    # A deferred owner column is not loaded here (no query): it is read when decrypting.
+    owner_loaded = owner is not None and owner.attname in data
     for field in instance._meta.concrete_fields:
         if isinstance(field, EncryptedTextField):
             value = data.get(field.attname)
             if isinstance(value, SealedToken) and value.row_id is None:
                 value.row_id = str(instance.pk)
+                if owner_loaded:
+                    value.owner = owner_binding(owner, data[owner.attname])
+                    value.owner_known = True
 
 
 class EncryptedTextField(_TextField):
@@ -166,7 +205,7 @@ class EncryptedTextField(_TextField):
             )
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
-        aad = aad_for(instance, self, token.row_id)
+        aad = aad_for(instance, self, token.row_id, token)
         ring = keyring_with(crypto.key_id_of(token))
         return self.from_plaintext_text(ring.decrypt(str(token), aad))
 
@@ -181,7 +220,8 @@ class EncryptedTextField(_TextField):
         aad = aad_for(model_instance, self)  # refuses a row without a primary key
         row_id = str(model_instance.pk)
         if isinstance(value, SealedToken):
-            if value.row_id in (None, row_id):
+            same_owner = not value.owner_known or value.owner == _current_owner(model_instance)
+            if value.row_id in (None, row_id) and same_owner:
                 return _OutgoingToken(value)  # untouched since read: keep the ciphertext
             value = self.decrypt_token(model_instance, value)
             data[self.attname] = value

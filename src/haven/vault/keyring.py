@@ -8,6 +8,13 @@
   process-wide :class:`~haven.vault.crypto.KeyRing` cached for
   ``settings.HAVEN_VAULT_KEY_REFRESH_SECONDS`` so a rotation done by ``haven keys rotate`` in
   another process is picked up by the running service without a restart.
+* Encryption counts: every data key counts the encryptions made under it
+  (``DataKey.encryptions``). A process reserves a lease of ``HAVEN_VAULT_ENCRYPTION_LEASE``
+  encryptions in the database *before* using them, so the stored count is never below the true
+  count, with one bounded exception documented in docs/keys.md (a lease reserved inside a
+  transaction that then rolls back on SQLite). Past ``HAVEN_VAULT_ROTATE_AT`` encryptions the
+  vault creates a new active key by itself; past ``HAVEN_VAULT_REFUSE_AT`` it refuses to
+  encrypt under that key.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from haven.vault import crypto
@@ -35,6 +43,11 @@ BLIND_INDEX_ENV_VAR = "HAVEN_BLIND_INDEX_KEY"
 KEK_FILE_NAME = "kek.key"
 BLIND_INDEX_FILE_NAME = "blind-index.key"
 DEFAULT_REFRESH_SECONDS = 60.0
+# Random 96-bit GCM nonces: at most 2**32 encryptions per key. Rotate at a quarter of that and
+# refuse at half, so even a badly under-counted key stays far from the bound.
+DEFAULT_ROTATE_AT = 2**30
+DEFAULT_REFUSE_AT = 2**31
+DEFAULT_ENCRYPTION_LEASE = 1024
 
 _lock = threading.RLock()
 _ring: KeyRing | None = None
@@ -120,12 +133,92 @@ def _refresh_seconds() -> float:
     return float(getattr(settings, "HAVEN_VAULT_KEY_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS))
 
 
+def rotate_at() -> int:
+    return int(getattr(settings, "HAVEN_VAULT_ROTATE_AT", DEFAULT_ROTATE_AT))
+
+
+def refuse_at() -> int:
+    return int(getattr(settings, "HAVEN_VAULT_REFUSE_AT", DEFAULT_REFUSE_AT))
+
+
+def _add_encryptions_durably(using: str, dek_id: str, count: int) -> bool:
+    """PostgreSQL: count on a separate autocommit connection, so the count survives a rollback
+    of the caller's transaction. False if that is not possible (SQLite, whose single writer
+    the caller may hold; or a key not yet committed)."""
+    if connections[using].vendor != "postgresql":
+        return False
+    side = connections.create_connection(using)
+    try:
+        with side.cursor() as cursor:
+            cursor.execute(
+                "UPDATE vault_datakey SET encryptions = encryptions + %s WHERE id = %s",
+                [count, dek_id],
+            )
+            return bool(cursor.rowcount == 1)
+    finally:
+        side.close()
+
+
+def _reserve_encryptions(dek_id: str, count: int) -> None:
+    """KeyRing callback: persist `count` more encryptions under `dek_id` before they happen;
+    rotate to a new key past HAVEN_VAULT_ROTATE_AT, refuse past HAVEN_VAULT_REFUSE_AT."""
+    model = _datakey_model()
+    using = router.db_for_write(model)
+    keys = model.objects.using(using).filter(id=dek_id)
+    if not _add_encryptions_durably(using, dek_id, count):
+        keys.update(encryptions=F("encryptions") + count)
+    total = keys.values_list("encryptions", flat=True).first() or 0
+    if total > refuse_at():
+        _rotate_when_possible(using, dek_id)
+        raise VaultKeyError(
+            f"data key {dek_id} has reached its limit of {refuse_at()} encryptions: refusing to "
+            "encrypt under it (run `haven keys rotate`)"
+        )
+    if total > rotate_at():
+        _rotate_when_possible(using, dek_id)
+
+
+def _rotate_when_possible(using: str, dek_id: str) -> None:
+    """A new active data key, now or when the caller's transaction commits."""
+    if connections[using].in_atomic_block:
+        transaction.on_commit(lambda: retire_worn_key(dek_id, using), using=using)
+    else:
+        retire_worn_key(dek_id, using)
+
+
+def retire_worn_key(dek_id: str, using: str = "default") -> str | None:
+    """Make a new active data key if `dek_id` is still the active one; its new id, else None.
+
+    Several processes may cross the threshold together: only the first replaces the key.
+    """
+    model = _datakey_model()
+    try:
+        with transaction.atomic(using=using):
+            worn = model.objects.using(using).select_for_update().filter(id=dek_id, active=True)
+            if not worn.exists():
+                return None
+            new_id = create_data_key(using)
+    except IntegrityError:
+        return None  # another process activated a new key at the same moment
+    logger.warning(
+        "HAVEN vault: data key %s passed %s encryptions; new active data key %s",
+        dek_id,
+        rotate_at(),
+        new_id,
+    )
+    return new_id
+
+
+def _lease() -> int:
+    return int(getattr(settings, "HAVEN_VAULT_ENCRYPTION_LEASE", DEFAULT_ENCRYPTION_LEASE))
+
+
 def _unwrap_all(using: str, keep: KeyRing | None) -> tuple[KeyRing, bool]:
     """Ring of every DataKey in the database; (ring, has_active)."""
     from haven.vault.models import DataKey
 
     kek_id, kek = load_configured_kek()
-    ring = KeyRing()
+    ring = KeyRing(reserve=_reserve_encryptions, lease=_lease())
     if keep is not None:
         # Keys never leave the database; keeping known ones only guards against a key row
         # that was rolled back in a test while values encrypted under it are still in memory.
@@ -197,6 +290,8 @@ def get_keyring() -> KeyRing:
             logger.error("HAVEN vault: cannot reload data keys, keeping cached ones: %s", error)
             _ring_loaded_at = now
             return _ring
+        if _ring is not None:
+            ring.adopt_lease(_ring)
         if created and connections[using].in_atomic_block:
             return ring
         _ring, _ring_loaded_at = ring, now

@@ -25,6 +25,9 @@ class DataKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     active = models.BooleanField(default=False)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Encryptions made under this key, reserved in leases before use (never below the truth,
+    # see keyring.py): AES-GCM with random nonces is safe for about 2**32 per key.
+    encryptions = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at", "id"]

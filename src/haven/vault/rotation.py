@@ -21,9 +21,9 @@ from typing import Any
 from django.apps import apps
 from django.db import connections, models, transaction
 
-from haven.vault import crypto
+from haven.vault import blobs, crypto
 from haven.vault.crypto import KeyRing, VaultError
-from haven.vault.fields import EncryptedTextField
+from haven.vault.fields import EncryptedTextField, owner_binding, owner_field
 from haven.vault.keyring import (
     create_data_key,
     get_keyring,
@@ -41,6 +41,9 @@ DEFAULT_BATCH_SIZE = 500
 class EncryptedColumn:
     model: type[models.Model]
     field: EncryptedTextField
+    # Rows of an append-only history (audit.triggers) cannot be rewritten: they stay on the
+    # key they were written with (never deleted), and are reported as such.
+    append_only: bool = False
 
     @property
     def label(self) -> str:
@@ -57,7 +60,10 @@ class EncryptedColumn:
 
 def encrypted_columns(using: str = "default") -> list[EncryptedColumn]:
     """Every EncryptedTextField (and subclass) column of an installed model with a table."""
+    from haven.audit.triggers import every_append_only  # core to core, at run time: no cycle
+
     tables = set(connections[using].introspection.table_names())
+    append_only = {table for declared in every_append_only() for table in declared.tables}
     found: list[EncryptedColumn] = []
     for model in apps.get_models():
         meta = model._meta
@@ -65,7 +71,7 @@ def encrypted_columns(using: str = "default") -> list[EncryptedColumn]:
             continue
         for model_field in meta.concrete_fields:
             if isinstance(model_field, EncryptedTextField):
-                found.append(EncryptedColumn(model, model_field))
+                found.append(EncryptedColumn(model, model_field, meta.db_table in append_only))
     return found
 
 
@@ -108,11 +114,23 @@ def status(using: str = "default") -> dict[str, Counter[str]]:
 
 
 def pending_count(active_key_id: str, using: str = "default") -> int:
-    """Values not under the active key, over every encrypted column."""
+    """Values rotation can still move to the active key (append-only histories excluded)."""
     return sum(
         count
-        for counts in status(using).values()
-        for key_id, count in counts.items()
+        for column in encrypted_columns(using)
+        if not column.append_only
+        for key_id, count in counts_by_key(column, using).items()
+        if key_id != active_key_id
+    )
+
+
+def kept_on_old_keys(active_key_id: str, using: str = "default") -> int:
+    """Values in append-only histories under older keys (kept, readable, never rewritten)."""
+    return sum(
+        count
+        for column in encrypted_columns(using)
+        if column.append_only
+        for key_id, count in counts_by_key(column, using).items()
         if key_id != active_key_id
     )
 
@@ -125,6 +143,8 @@ class RotationResult:
     skipped_concurrent: int = 0
     failed: int = 0
     remaining: int = 0
+    kept_append_only: int = 0
+    documents: blobs.BlobRotation = field(default_factory=blobs.BlobRotation)
     failures: list[str] = field(default_factory=list)
 
 
@@ -138,13 +158,16 @@ def _fetch_batch(
     batch_size: int,
     after_pk: Any,
     using: str,
-) -> list[tuple[Any, str]]:
-    """Up to ``batch_size`` (raw pk, token) rows not under the active key, pk > ``after_pk``."""
+) -> list[tuple[Any, str, Any]]:
+    """Up to ``batch_size`` (raw pk, token, raw owner id) rows not under the active key, pk >
+    ``after_pk`` (owner id None for a model without an owner)."""
     pk_column = _q(using, column.model._meta.pk.column)
     table, col = _q(using, column.table), _q(using, column.column)
+    owner = owner_field(column.model)
+    owner_sql = _q(using, owner.column) if owner is not None else "NULL"
     prefix = f"{crypto.FIELD_TOKEN_PREFIX}.{active_key_id}."
     sql = (
-        f"SELECT {pk_column}, {col} FROM {table} "  # noqa: S608 (quoted names)
+        f"SELECT {pk_column}, {col}, {owner_sql} FROM {table} "  # noqa: S608 (quoted names)
         f"WHERE {col} IS NOT NULL AND substr({col}, 1, %s) <> %s"
     )
     params: list[Any] = [len(prefix), prefix]
@@ -152,13 +175,13 @@ def _fetch_batch(
         sql += f" AND {pk_column} > %s"
         params.append(after_pk)
     cursor.execute(f"{sql} ORDER BY {pk_column} LIMIT %s", [*params, batch_size])
-    return [(pk, token) for pk, token in cursor.fetchall()]
+    return [(pk, token, owner_id) for pk, token, owner_id in cursor.fetchall()]
 
 
 def _rotate_batch(
     cursor: Any,
     column: EncryptedColumn,
-    rows: list[tuple[Any, str]],
+    rows: list[tuple[Any, str, Any]],
     ring: KeyRing,
     result: RotationResult,
     using: str,
@@ -167,9 +190,11 @@ def _rotate_batch(
     pk_column = _q(using, pk_field.column)
     table, col = _q(using, column.table), _q(using, column.column)
     update = f"UPDATE {table} SET {col} = %s WHERE {pk_column} = %s AND {col} = %s"  # noqa: S608
-    for raw_pk, token in rows:
+    owner = owner_field(column.model)
+    for raw_pk, token, owner_id in rows:
         row_id = str(pk_field.to_python(raw_pk))
-        aad = crypto.field_aad(column.table, column.column, row_id)
+        binding = owner_binding(owner, owner_id) if owner is not None else None
+        aad = crypto.field_aad(column.table, column.column, row_id, binding)
         try:
             new_token = ring.reencrypt(token, aad)
         except VaultError as error:
@@ -196,7 +221,7 @@ def rotate(
     reset_keyring_cache()
     active = get_keyring().active_key_id
     created = False
-    if not resume or pending_count(active, using) == 0:
+    if not resume or pending_count(active, using) + blobs.blob_status(active).remaining == 0:
         if resume:
             return RotationResult(active_key_id=active, created_key=False)
         active = create_data_key(using)
@@ -208,6 +233,8 @@ def rotate(
     if on_total is not None:
         on_total(pending_count(active, using))
     for column in encrypted_columns(using):
+        if column.append_only:
+            continue
         after_pk: Any = None
         while True:
             # One short transaction per batch: the service keeps writing meanwhile.
@@ -220,7 +247,11 @@ def rotate(
             after_pk = rows[-1][0]
             if on_progress is not None:
                 on_progress(len(rows))
-    result.remaining = pending_count(active, using)
+    result.documents = blobs.rotate_blobs(ring)
+    result.failed += len(result.documents.failures)
+    result.failures.extend(result.documents.failures)
+    result.remaining = pending_count(active, using) + result.documents.remaining
+    result.kept_append_only = kept_on_old_keys(active, using)
     return result
 
 

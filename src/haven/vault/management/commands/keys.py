@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from haven.vault import keyring, rotation
+from haven.vault import blobs, keyring, rotation
 from haven.vault.crypto import VaultError
 from haven.vault.models import DataKey
 
@@ -82,8 +82,9 @@ class Command(BaseCommand):
         console = self._console()
         ring = keyring.get_keyring()
         active = ring.active_key_id
-        keys = Table(title="Data keys")
-        for heading in ("key id", "state", "KEK", "created", "retired"):
+        limit = keyring.rotate_at()
+        keys = Table(title=f"Data keys (new key after {limit} encryptions)")
+        for heading in ("key id", "state", "KEK", "created", "retired", "encryptions", "of limit"):
             keys.add_column(heading)
         for key in DataKey.objects.order_by("created_at", "id"):
             keys.add_row(
@@ -92,27 +93,48 @@ class Command(BaseCommand):
                 key.kek_id,
                 f"{key.created_at:%Y-%m-%d %H:%M}",
                 f"{key.retired_at:%Y-%m-%d %H:%M}" if key.retired_at else "",
+                str(key.encryptions),
+                f"{key.encryptions / limit:.2%}",
             )
         console.print(keys)
         values = Table(title="Encrypted values per data key")
         for heading in ("field", "key id", "values"):
             values.add_column(heading)
-        pending = 0
-        for label, counts in rotation.status().items():
+        pending = kept = 0
+        for column in rotation.encrypted_columns():
+            counts = rotation.counts_by_key(column)
             if not counts:
-                values.add_row(label, "-", "0")
+                values.add_row(column.label, "-", "0")
             for key_id, count in sorted(counts.items()):
                 marker = " (active)" if key_id == active else ""
-                values.add_row(label, key_id + marker, str(count))
-                pending += count if key_id != active else 0
+                history = " (append-only history)" if column.append_only else ""
+                values.add_row(column.label + history, key_id + marker, str(count))
+                if key_id != active:
+                    kept += count if column.append_only else 0
+                    pending += 0 if column.append_only else count
+        documents = blobs.blob_status(active)
+        for key_id, count in sorted(documents.by_key.items()):
+            marker = " (active)" if key_id == active else ""
+            values.add_row("documents (blob store)", key_id + marker, str(count))
         console.print(values)
         console.print(f"active data key: {active}")
-        if pending:
+        if pending or documents.remaining:
             console.print(
-                f"{pending} values are not under the active key: run `haven keys rotate --resume`"
+                f"still on old keys: {pending} field values, {documents.remaining} documents: "
+                "run `haven keys rotate --resume`"
             )
         else:
-            console.print("all values are under the active key")
+            console.print("all field values and documents are under the active key")
+        if documents.orphaned:
+            console.print(
+                f"{documents.orphaned} documents on old keys belong to no record (orphaned "
+                "blobs): they cannot be re-encrypted"
+            )
+        if kept:
+            console.print(
+                f"{kept} values in append-only histories stay on their old keys (readable; "
+                "a history is never rewritten)"
+            )
 
     def _rotate(self, batch_size: int, resume: bool) -> None:
         console = self._console()
@@ -134,7 +156,8 @@ class Command(BaseCommand):
             result = rotation.rotate(
                 batch_size=batch_size, resume=resume, on_total=on_total, on_progress=on_progress
             )
-        if resume and not result.created_key and result.reencrypted == 0 and not result.failed:
+        nothing_done = result.reencrypted == 0 and result.documents.reencrypted == 0
+        if resume and not result.created_key and nothing_done and not result.failed:
             if not result.remaining and not result.skipped_concurrent:
                 console.print(
                     f"nothing to resume: every value is under active key {result.active_key_id}"
@@ -142,10 +165,20 @@ class Command(BaseCommand):
                 return
         verb = "created" if result.created_key else "kept"
         console.print(
-            f"{verb} active data key {result.active_key_id}; re-encrypted {result.reencrypted}, "
-            f"skipped {result.skipped_concurrent} changed concurrently, failed {result.failed}, "
-            f"remaining on old keys {result.remaining}"
+            f"{verb} active data key {result.active_key_id}; re-encrypted {result.reencrypted} "
+            f"field values and {result.documents.reencrypted} documents, skipped "
+            f"{result.skipped_concurrent} changed concurrently, failed {result.failed}, "
+            f"remaining on old keys {result.remaining} (documents {result.documents.remaining})"
         )
+        if result.documents.orphaned:
+            console.print(
+                f"{result.documents.orphaned} orphaned document blobs (no record) stay on old keys"
+            )
+        if result.kept_append_only:
+            console.print(
+                f"{result.kept_append_only} values in append-only histories stay on their old "
+                "keys (readable; a history is never rewritten)"
+            )
         for failure in result.failures[:20]:
             console.print(f"  failed: {failure}")
         if result.remaining:
