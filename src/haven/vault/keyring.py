@@ -225,7 +225,9 @@ def _unwrap_all(using: str, keep: KeyRing | None) -> tuple[KeyRing, bool]:
         for old_id in keep.key_ids:
             ring.add_key(old_id, keep.resolve(old_id))
     has_active = False
-    for row in DataKey.objects.using(using).order_by("created_at", "id"):
+    # Only the columns every schema version has: the startup check runs before `migrate`.
+    rows = DataKey.objects.using(using).only("id", "wrapped", "active", "created_at")
+    for row in rows.order_by("created_at", "id"):
         dek = crypto.unwrap_data_key({kek_id: kek}, row.id, bytes(row.wrapped))
         ring.add_key(row.id, dek, active=row.active)
         has_active = has_active or row.active
