@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from haven.vault import crypto
 from haven.vault.crypto import KeyRing, VaultError, VaultKeyError
+from haven.vault.kek import KeyEncryptionKey, LocalKek, pkcs11_from_environment
 from haven.vault.keyfiles import read_key_file
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,25 @@ def blind_index_key_path() -> Path:
 def load_configured_kek() -> tuple[str, bytes]:
     """(kek_id, kek) from ``HAVEN_KEK`` or the KEK file; VaultKeyError with one line if not."""
     return crypto.load_kek(kek_path(), os.environ.get(crypto.KEK_ENV_VAR))
+
+
+KEK_PROVIDER_ENV_VAR = "HAVEN_KEK_PROVIDER"
+_hsm_kek: KeyEncryptionKey | None = None
+
+
+def configured_kek() -> KeyEncryptionKey:
+    """The KEK that wraps data keys: ``HAVEN_KEK_PROVIDER`` "local" (default: HAVEN_KEK or the
+    key file) or "pkcs11" (a key on an HSM token; its session is opened once per process)."""
+    global _hsm_kek
+    provider = os.environ.get(KEK_PROVIDER_ENV_VAR, "local").strip().lower() or "local"
+    if provider == "local":
+        return LocalKek(*load_configured_kek())
+    if provider == "pkcs11":
+        with _lock:
+            if _hsm_kek is None:
+                _hsm_kek = pkcs11_from_environment()
+            return _hsm_kek
+    raise VaultKeyError(f"{KEK_PROVIDER_ENV_VAR}={provider!r}: use 'local' or 'pkcs11'")
 
 
 def _load_blind_index_key() -> bytes:
@@ -217,7 +237,7 @@ def _unwrap_all(using: str, keep: KeyRing | None) -> tuple[KeyRing, bool]:
     """Ring of every DataKey in the database; (ring, has_active)."""
     from haven.vault.models import DataKey
 
-    kek_id, kek = load_configured_kek()
+    kek = configured_kek()
     ring = KeyRing(reserve=_reserve_encryptions, lease=_lease())
     if keep is not None:
         # Keys never leave the database; keeping known ones only guards against a key row
@@ -228,8 +248,7 @@ def _unwrap_all(using: str, keep: KeyRing | None) -> tuple[KeyRing, bool]:
     # Only the columns every schema version has: the startup check runs before `migrate`.
     rows = DataKey.objects.using(using).only("id", "wrapped", "active", "created_at")
     for row in rows.order_by("created_at", "id"):
-        dek = crypto.unwrap_data_key({kek_id: kek}, row.id, bytes(row.wrapped))
-        ring.add_key(row.id, dek, active=row.active)
+        ring.add_key(row.id, kek.unwrap(row.id, bytes(row.wrapped)), active=row.active)
         has_active = has_active or row.active
     return ring, has_active
 
@@ -238,16 +257,16 @@ def create_data_key(using: str = "default", activate: bool = True) -> str:
     """Create a new DataKey wrapped by the configured KEK; make it the active one."""
     from haven.vault.models import DataKey, new_data_key_id
 
-    kek_id, kek = load_configured_kek()
+    kek = configured_kek()
     dek_id = new_data_key_id()
-    wrapped = crypto.wrap_data_key(kek_id, kek, dek_id, crypto.new_data_key())
+    wrapped = kek.wrap(dek_id, crypto.new_data_key())
     with transaction.atomic(using=using):
         if activate:
             DataKey.objects.using(using).filter(active=True).update(
                 active=False, retired_at=timezone.now()
             )
         DataKey.objects.using(using).create(
-            id=dek_id, wrapped=wrapped, kek_id=kek_id, active=activate
+            id=dek_id, wrapped=wrapped, kek_id=kek.key_id, active=activate
         )
     reset_keyring_cache()
     return dek_id
@@ -328,7 +347,7 @@ def _datakey_model() -> Any:
 
 
 def _check_key_material() -> None:
-    load_configured_kek()
+    configured_kek()
     _load_blind_index_key()
 
 

@@ -24,10 +24,11 @@ from django.db import connections, models, transaction
 from haven.vault import blobs, crypto
 from haven.vault.crypto import KeyRing, VaultError
 from haven.vault.fields import EncryptedTextField, owner_binding, owner_field
+from haven.vault.kek import LocalKek
 from haven.vault.keyring import (
+    configured_kek,
     create_data_key,
     get_keyring,
-    load_configured_kek,
     reset_keyring_cache,
 )
 from haven.vault.models import DataKey
@@ -264,17 +265,14 @@ def rewrap(new_kek_file: Path, using: str = "default") -> tuple[str, int]:
     Field values are untouched. Afterwards replace the KEK file (or HAVEN_KEK) with the new
     key; until then the running service keeps its already-unwrapped keys.
     """
-    old_kek_id, old_kek = load_configured_kek()
-    new_kek_id, new_kek = crypto.load_kek(Path(new_kek_file), None)
-    keks = {old_kek_id: old_kek, new_kek_id: new_kek}
+    old_kek = configured_kek()
+    new_kek = LocalKek(*crypto.load_kek(Path(new_kek_file), None))
     count = 0
     with transaction.atomic(using=using):
         for row in DataKey.objects.using(using).select_for_update().order_by("created_at", "id"):
-            row.wrapped = crypto.rewrap_data_key(
-                keks, row.id, bytes(row.wrapped), new_kek_id, new_kek
-            )
-            row.kek_id = new_kek_id
+            row.wrapped = new_kek.wrap(row.id, old_kek.unwrap(row.id, bytes(row.wrapped)))
+            row.kek_id = new_kek.key_id
             row.save(update_fields=["wrapped", "kek_id"])
             count += 1
     reset_keyring_cache()
-    return new_kek_id, count
+    return new_kek.key_id, count

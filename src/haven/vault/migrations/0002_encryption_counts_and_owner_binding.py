@@ -57,13 +57,12 @@ def _uuid_text(value: Any) -> str:
 
 def _key_ring(apps: Any, using: str) -> Any:
     from haven.vault import crypto
-    from haven.vault.keyring import load_configured_kek
+    from haven.vault.keyring import configured_kek
 
-    kek_id, kek = load_configured_kek()
+    kek = configured_kek()
     ring = crypto.KeyRing()
     for key in apps.get_model("vault", "DataKey").objects.using(using).order_by("created_at"):
-        dek = crypto.unwrap_data_key({kek_id: kek}, key.id, bytes(key.wrapped))
-        ring.add_key(key.id, dek, active=key.active)
+        ring.add_key(key.id, kek.unwrap(key.id, bytes(key.wrapped)), active=key.active)
     return ring
 
 
