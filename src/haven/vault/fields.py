@@ -25,12 +25,12 @@ from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models.expressions import Col
-from django.db.models.lookups import IsNull
+from django.db.models.lookups import Exact, In, IsNull
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init
 
 from haven.vault import blind_index, crypto
-from haven.vault.keyring import blind_index_key, get_keyring, keyring_with
+from haven.vault.keyring import blind_index_keys, get_keyring, keyring_with
 
 if TYPE_CHECKING:  # Django's field classes take no type parameters at run time
     _TextField = models.TextField[Any, Any]
@@ -325,7 +325,14 @@ def _bits() -> int:
     return int(getattr(settings, "HAVEN_BLIND_INDEX_BITS", 32))
 
 
-def _index_or_none(kind: str, values: tuple[Any, ...]) -> str | None:
+class BlindIndexValue(str):
+    """An index value to search for; during a blind-index rotation it also carries the value
+    under the previous key, and an exact lookup on a BlindIndexField matches either."""
+
+    alternatives: tuple[str, ...] = ()
+
+
+def _index_or_none(kind: str, values: tuple[Any, ...], key: bytes | None = None) -> str | None:
     if kind not in KINDS:
         raise ValueError(f"unknown blind index kind {kind!r}: use one of {', '.join(KINDS)}")
     arity, function = KINDS[kind]
@@ -334,7 +341,7 @@ def _index_or_none(kind: str, values: tuple[Any, ...]) -> str | None:
     if any(value is None or value == "" for value in values):
         return None
     try:
-        return function(blind_index_key(), *values, bits=_bits())
+        return function(key or blind_index_keys()[0], *values, bits=_bits())
     except ValueError:
         if kind == "dob":
             raise
@@ -349,10 +356,29 @@ def index_for(kind: str, *values: Any) -> str:
     Results are candidates (the index is truncated): compare decrypted values to confirm.
     Raises ValueError for a value that cannot be indexed (empty name, unreadable date).
     """
-    result = _index_or_none(kind, values)
+    write_key, search_keys = blind_index_keys()
+    result = _index_or_none(kind, values, write_key)
     if result is None:
         raise ValueError(f"nothing to index for {kind!r} from {values!r}")
-    return result
+    value = BlindIndexValue(result)
+    value.alternatives = tuple(
+        str(_index_or_none(kind, values, key)) for key in search_keys if key != write_key
+    )
+    return value
+
+
+class BlindIndexExact(Exact):  # type: ignore[type-arg]
+    """``field=index_for(...)``: also matches the previous key's value during a rotation."""
+
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        self.alternatives = getattr(rhs, "alternatives", ())
+        super().__init__(lhs, rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if self.alternatives:
+            either: Any = In(self.lhs, [str(self.rhs), *self.alternatives])
+            return either.as_sql(compiler, connection)
+        return super().as_sql(compiler, connection)
 
 
 class BlindIndexField(_CharField):
@@ -385,8 +411,14 @@ class BlindIndexField(_CharField):
             kwargs.pop(key, None)
         return name, path, args, kwargs
 
-    def compute(self, instance: models.Model) -> str | None:
-        return _index_or_none(self.kind, tuple(getattr(instance, s) for s in self.sources))
+    def compute(self, instance: models.Model, key: bytes | None = None) -> str | None:
+        """Index value of the instance's sources under `key` (default: the current key)."""
+        return _index_or_none(self.kind, tuple(getattr(instance, s) for s in self.sources), key)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "exact":
+            return BlindIndexExact
+        return super().get_lookup(lookup_name)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = self.compute(model_instance)

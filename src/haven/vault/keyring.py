@@ -115,6 +115,36 @@ def blind_index_key() -> bytes:
         return _blind_key
 
 
+_index_keys: tuple[bytes, tuple[bytes, ...]] | None = None
+_index_keys_loaded_at = 0.0
+
+
+def blind_index_keys() -> tuple[bytes, tuple[bytes, ...]]:
+    """(key for new index values, keys a search must match) - refreshed like the data keys.
+
+    Normally both are the same one key; during a blind-index rotation a search matches the
+    values under the new key and under the key before it."""
+    global _index_keys, _index_keys_loaded_at
+    with _lock:
+        now = time.monotonic()
+        if _index_keys is not None and now - _index_keys_loaded_at < _refresh_seconds():
+            return _index_keys
+        from haven.vault.models import BlindIndexKey
+
+        using = router.db_for_read(BlindIndexKey)
+        keys = [blind_index_key()]
+        if BlindIndexKey._meta.db_table in connections[using].introspection.table_names():
+            kek = configured_kek()
+            rows = list(BlindIndexKey.objects.using(using).order_by("created_at", "id"))
+            keys += [kek.unwrap(row.id, bytes(row.wrapped)) for row in rows]
+            rotating = bool(rows) and rows[-1].state == BlindIndexKey.ROTATING
+        else:
+            rotating = False
+        search = (keys[-1], keys[-2]) if rotating else (keys[-1],)
+        _index_keys, _index_keys_loaded_at = (keys[-1], search), now
+        return _index_keys
+
+
 def init_keys(if_missing: bool) -> list[str]:
     """Create the KEK and blind-index key files (0600) in KEY_DIR; return one line per file.
 
@@ -147,6 +177,11 @@ def init_keys(if_missing: bool) -> list[str]:
 
 
 # --------------------------------------------------------------------------- data keys
+
+
+def refresh_seconds() -> float:
+    """How long a process may keep serving cached keys before reloading them."""
+    return _refresh_seconds()
 
 
 def _refresh_seconds() -> float:
@@ -330,9 +365,9 @@ def keyring_with(dek_id: str) -> KeyRing:
 
 def reset_keyring_cache(keep_blind_index_key: bool = False) -> None:
     """Forget cached keys; the next :func:`get_keyring` reloads from the database."""
-    global _ring, _ring_loaded_at, _blind_key
+    global _ring, _ring_loaded_at, _blind_key, _index_keys
     with _lock:
-        _ring, _ring_loaded_at = None, 0.0
+        _ring, _ring_loaded_at, _index_keys = None, 0.0, None
         if not keep_blind_index_key:
             _blind_key = None
 

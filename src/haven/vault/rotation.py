@@ -12,6 +12,7 @@ key without creating another one.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,15 +24,16 @@ from django.db import connections, models, transaction
 
 from haven.vault import blobs, crypto
 from haven.vault.crypto import KeyRing, VaultError
-from haven.vault.fields import EncryptedTextField, owner_binding, owner_field
+from haven.vault.fields import BlindIndexField, EncryptedTextField, owner_binding, owner_field
 from haven.vault.kek import LocalKek
 from haven.vault.keyring import (
+    blind_index_keys,
     configured_kek,
     create_data_key,
     get_keyring,
     reset_keyring_cache,
 )
-from haven.vault.models import DataKey
+from haven.vault.models import BlindIndexKey, DataKey, new_blind_index_key_id
 
 logger = logging.getLogger(__name__)
 
@@ -276,3 +278,101 @@ def rewrap(new_kek_file: Path, using: str = "default") -> tuple[str, int]:
             count += 1
     reset_keyring_cache()
     return new_kek.key_id, count
+
+
+# --------------------------------------------------------------------------- blind indexes
+
+
+@dataclass
+class BlindIndexRotation:
+    key_id: str
+    created_key: bool
+    rows: int = 0
+    reindexed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return not self.failures
+
+
+def blind_index_columns() -> list[tuple[type[models.Model], list[BlindIndexField]]]:
+    found = []
+    for model in apps.get_models():
+        if model._meta.proxy:
+            continue
+        indexed = [f for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)]
+        if indexed:
+            found.append((model, indexed))
+    return found
+
+
+def unfinished_blind_index_rotation(using: str = "default") -> BlindIndexKey | None:
+    newest = BlindIndexKey.objects.using(using).order_by("created_at", "id").last()
+    return newest if newest is not None and newest.state == BlindIndexKey.ROTATING else None
+
+
+def rotate_blind_index(
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    resume: bool = False,
+    settle_seconds: float = 0.0,
+    using: str = "default",
+) -> BlindIndexRotation | None:
+    """New blind-index key, then re-index every blind-index column under it.
+
+    While the key is ``rotating`` searches match the old and the new value, so search keeps
+    working throughout. Re-indexing recomputes each row from its decrypted sources, so it is
+    idempotent and an interrupted run is finished by ``resume`` (None: nothing to resume).
+    ``settle_seconds`` waits for running services to load the new key before re-indexing, so
+    none still writes values under the old one afterwards.
+    """
+    key = unfinished_blind_index_rotation(using)
+    created = key is None
+    if key is None:
+        if resume:
+            return None
+        new_id = new_blind_index_key_id()
+        kek = configured_kek()
+        key = BlindIndexKey.objects.using(using).create(
+            id=new_id, wrapped=kek.wrap(new_id, crypto.new_data_key()), kek_id=kek.key_id
+        )
+        if settle_seconds > 0:
+            time.sleep(settle_seconds)
+    reset_keyring_cache(keep_blind_index_key=True)
+    write_key = blind_index_keys()[0]
+    result = BlindIndexRotation(key_id=key.id, created_key=created)
+    for model, indexed in blind_index_columns():
+        manager = model._base_manager.using(using)
+        after: Any = None
+        while True:
+            ordered = manager.order_by("pk")
+            page = ordered.filter(pk__gt=after) if after is not None else ordered
+            batch = list(page[:batch_size])
+            if not batch:
+                break
+            with transaction.atomic(using=using):
+                for row in batch:
+                    _reindex_row(manager, row, indexed, write_key, result)
+            after = batch[-1].pk
+    if result.finished:
+        BlindIndexKey.objects.using(using).filter(pk=key.pk).update(state=BlindIndexKey.ACTIVE)
+        reset_keyring_cache(keep_blind_index_key=True)
+    return result
+
+
+def _reindex_row(
+    manager: Any,
+    row: models.Model,
+    indexed: list[BlindIndexField],
+    key: bytes,
+    result: BlindIndexRotation,
+) -> None:
+    result.rows += 1
+    try:
+        values = {f.attname: f.compute(row, key) for f in indexed}
+    except VaultError as error:
+        result.failures.append(f"{row._meta.label} row {row.pk}: {error}")
+        return
+    if any(getattr(row, name) != value for name, value in values.items()):
+        manager.filter(pk=row.pk).update(**values)
+        result.reindexed += 1

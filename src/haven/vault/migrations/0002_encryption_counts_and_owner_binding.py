@@ -1,4 +1,4 @@
-"""Count encryptions per data key, and bind case-owned ciphertext to its owner.
+"""Count encryptions per data key, store rotated blind-index keys, and bind case-owned ciphertext to its owner.
 
 Existing values of case-owned records were sealed with associated data (table, column, row);
 they are re-sealed here under the active data key with (table, column, row, owner), so a row
@@ -10,6 +10,8 @@ binding are left untouched and reported (they already fail to decrypt).
 from typing import Any
 
 from django.db import migrations, models
+
+import haven.vault.models
 
 # table -> (owner column, encrypted columns), as of this migration.
 OWNED = {
@@ -118,6 +120,25 @@ class Migration(migrations.Migration):
             model_name="datakey",
             name="encryptions",
             field=models.BigIntegerField(default=0),
+        ),
+        migrations.CreateModel(
+            name="BlindIndexKey",
+            fields=[
+                (
+                    "id",
+                    models.CharField(
+                        default=haven.vault.models.new_blind_index_key_id,
+                        max_length=64,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("wrapped", models.BinaryField()),
+                ("kek_id", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("state", models.CharField(default="rotating", max_length=16)),
+            ],
+            options={"ordering": ["created_at", "id"]},
         ),
         migrations.RunPython(bind_owners, migrations.RunPython.noop, elidable=False),
     ]

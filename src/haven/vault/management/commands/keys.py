@@ -16,7 +16,7 @@ from rich.table import Table
 
 from haven.vault import blobs, keyring, rotation
 from haven.vault.crypto import VaultError
-from haven.vault.models import DataKey
+from haven.vault.models import BlindIndexKey, DataKey
 
 
 class Command(BaseCommand):
@@ -38,6 +38,18 @@ class Command(BaseCommand):
             action="store_true",
             help="finish an unfinished rotation without creating another data key",
         )
+        rotate.add_argument(
+            "--blind-index",
+            action="store_true",
+            help="also rotate the blind-index key and re-index every blind-index column",
+        )
+        rotate.add_argument(
+            "--settle-seconds",
+            type=float,
+            default=None,
+            help="wait this long for running services to load a new blind-index key "
+            "(default: HAVEN_VAULT_KEY_REFRESH_SECONDS)",
+        )
         rewrap = sub.add_parser("rewrap", help="re-wrap every data key under a new KEK")
         rewrap.add_argument("--new-kek-file", type=Path, required=True)
 
@@ -55,6 +67,7 @@ class Command(BaseCommand):
                 self._status()
             elif action == "rotate":
                 self._rotate(options["batch_size"], options["resume"])
+                self._rotate_blind_index(options)
             elif action == "rewrap":
                 self._rewrap(options["new_kek_file"])
         except (VaultError, ValueError) as error:
@@ -135,6 +148,16 @@ class Command(BaseCommand):
                 f"{kept} values in append-only histories stay on their old keys (readable; "
                 "a history is never rewritten)"
             )
+        newest = BlindIndexKey.objects.order_by("created_at", "id").last()
+        if newest is None:
+            console.print("blind-index key: the key file / HAVEN_BLIND_INDEX_KEY (never rotated)")
+        elif newest.state == BlindIndexKey.ROTATING:
+            console.print(
+                f"blind-index key {newest.id} is being rolled out: some rows are still indexed "
+                "under the previous key (searches match both): run `haven keys rotate --resume`"
+            )
+        else:
+            console.print(f"blind-index key {newest.id} (created {newest.created_at:%Y-%m-%d})")
 
     def _rotate(self, batch_size: int, resume: bool) -> None:
         console = self._console()
@@ -185,6 +208,33 @@ class Command(BaseCommand):
             console.print("run `haven keys rotate --resume` to finish")
         if result.failed:
             raise CommandError(f"{result.failed} values could not be decrypted (see above)")
+
+    def _rotate_blind_index(self, options: dict[str, Any]) -> None:
+        """With --blind-index a new key; with --resume, finish an unfinished re-indexing."""
+        if not options["blind_index"] and not options["resume"]:
+            return
+        settle = options["settle_seconds"]
+        if settle is None:
+            settle = keyring.refresh_seconds()
+        result = rotation.rotate_blind_index(
+            batch_size=options["batch_size"],
+            resume=options["resume"] and not options["blind_index"],
+            settle_seconds=settle,
+        )
+        if result is None:
+            return
+        verb = "created" if result.created_key else "resumed"
+        self.stdout.write(
+            f"blind index: {verb} key {result.key_id}; checked {result.rows} rows, re-indexed "
+            f"{result.reindexed}, failed {len(result.failures)}"
+        )
+        for failure in result.failures[:20]:
+            self.stdout.write(f"  failed: {failure}")
+        if not result.finished:
+            raise CommandError(
+                "blind-index rotation unfinished: searches match old and new values until "
+                "`haven keys rotate --resume` completes"
+            )
 
     def _rewrap(self, new_kek_file: Path) -> None:
         new_kek_id, count = rotation.rewrap(new_kek_file)
