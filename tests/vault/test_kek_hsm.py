@@ -24,11 +24,11 @@ PIN = "1234"
 DEK = bytes(range(32))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh SoftHSM2 token in a temporary directory holding one AES-256 key "haven-kek".
 
-    Module-scoped: a PKCS#11 library reads its configuration once per process."""
+    Session-scoped: a PKCS#11 library reads its configuration once per process."""
     if SOFTHSM is None or shutil.which("softhsm2-util") is None:
         pytest.skip("SoftHSM2 is not installed (make softhsm, or apt-get install softhsm2)")
     pkcs11 = pytest.importorskip("pkcs11", reason="python-pkcs11 is not installed (haven[hsm])")
