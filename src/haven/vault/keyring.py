@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
-from django.db import IntegrityError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -205,11 +205,16 @@ def _add_encryptions_durably(using: str, dek_id: str, count: int) -> bool:
     side = connections.create_connection(using)
     try:
         with side.cursor() as cursor:
+            # NOWAIT: the caller's own transaction may hold the key row (it just created or
+            # retired keys); waiting for it would wait for ourselves. Count in-transaction then.
             cursor.execute(
-                "UPDATE vault_datakey SET encryptions = encryptions + %s WHERE id = %s",
+                "UPDATE vault_datakey SET encryptions = encryptions + %s WHERE id = ("
+                "SELECT id FROM vault_datakey WHERE id = %s FOR UPDATE NOWAIT)",
                 [count, dek_id],
             )
             return bool(cursor.rowcount == 1)
+    except DatabaseError:
+        return False
     finally:
         side.close()
 
