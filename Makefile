@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/haven
 export HAVEN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: otp run test setup assets chromium postgres lint lock test-sqlite test-postgres bench clean
+.PHONY: otp run test setup assets chromium softhsm postgres lint lock test-sqlite test-postgres bench clean
 
 run: setup
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven keys init --if-missing
@@ -19,7 +19,7 @@ run: setup
 otp:
 	@HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven otp $(ACCOUNT)
 
-test: setup chromium postgres lint test-sqlite test-postgres
+test: setup chromium softhsm postgres lint test-sqlite test-postgres
 
 setup: $(VENV)/.installed assets
 
@@ -50,6 +50,11 @@ assets: node_modules/.installed
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v chromium >/dev/null 2>&1 || { echo "Debian chromium could not be installed: apt-get install -y chromium" >&2; exit 1; }
+
+# SoftHSM2 for the PKCS#11 KEK tests (tests/vault/test_kek_hsm.py make their own token).
+softhsm:
+	@command -v softhsm2-util >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 >/dev/null; }
+	@command -v softhsm2-util >/dev/null 2>&1 || { echo "Debian softhsm2 could not be installed: apt-get install -y softhsm2" >&2; exit 1; }
 
 postgres:
 	@scripts/ensure_postgres.sh

@@ -17,6 +17,13 @@ def fresh_keyring() -> Iterator[None]:
     reset_keyring_cache()
 
 
+@pytest.fixture(autouse=True)
+def own_blob_store(tmp_path: Path) -> Iterator[None]:
+    """Each test has its own empty blob store: blobs other tests left would count in rotation."""
+    with override_settings(BLOB_DIR=tmp_path / "blobs"):
+        yield
+
+
 @pytest.fixture
 def key_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No key in the environment; KEY_DIR is an empty temporary directory."""

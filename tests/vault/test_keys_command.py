@@ -130,7 +130,7 @@ def test_status_counts_values_per_key() -> None:
     output = run("status")
     assert f"active data key: {active}" in output
     assert "vault_probe.Probe.name" in output and "vault_probe.Probe.dob" in output
-    assert "all values are under the active key" in output
+    assert "all field values and documents are under the active key" in output
 
 
 # --------------------------------------------------------------------------- rotate
@@ -151,7 +151,7 @@ def test_rotate_reencrypts_everything_and_values_still_decrypt() -> None:
     for probe in probes:
         loaded = Probe.objects.get(pk=probe.pk)
         assert (loaded.name, loaded.dob) == (probe.name, probe.dob)
-    assert "all values are under the active key" in run("status")
+    assert "all field values and documents are under the active key" in run("status")
 
 
 @pytest.mark.django_db

@@ -8,4 +8,19 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
+        # Documents live in the vault's blob store; key rotation needs their ids and aad.
+        from haven.vault.blobs import register_blob_source
+
         from . import visibility  # noqa: F401
+
+        register_blob_source(document_blobs)
+
+
+def document_blobs() -> list[tuple[str, bytes]]:
+    """(blob id, aad) of every stored document, for `haven keys rotate`."""
+    from .models import Document
+
+    return [
+        (document.blob_id, document.blob_aad())
+        for document in Document.objects.only("id", "case_id", "blob_id")
+    ]

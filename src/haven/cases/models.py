@@ -83,6 +83,8 @@ class IdentityRecord(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="identity")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     legacy_name = EncryptedTextField()
     legacy_dob = EncryptedDateField(null=True, blank=True)
     new_name = EncryptedTextField()
@@ -98,6 +100,8 @@ class Decision(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     from_status = models.CharField(max_length=20, choices=CaseStatus.choices)
     to_status = models.CharField(max_length=20, choices=CaseStatus.choices)
     decision_maker = models.ForeignKey(
@@ -142,6 +146,8 @@ class Transfer(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="transfer")
     from_provider = models.CharField(max_length=200)
     receiving_provider = models.CharField(max_length=200)
@@ -173,6 +179,8 @@ class Relationship(models.TextChoices):
 class Person(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="people")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     role = models.CharField(max_length=12, choices=PersonRole.choices)
     relationship = models.CharField(max_length=12, choices=Relationship.choices)
     full_name = EncryptedTextField()
@@ -201,6 +209,8 @@ class LocationKind(models.TextChoices):
 class Location(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="locations")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
     kind = models.CharField(max_length=12, choices=LocationKind.choices)
     address = EncryptedTextField()
@@ -236,6 +246,8 @@ class Concern(models.TextChoices):
 class ContactEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
     occurred_at = models.DateTimeField()
     method = models.CharField(max_length=12, choices=ContactMethod.choices)
@@ -269,6 +281,8 @@ class TaskStatus(models.TextChoices):
 class CaseTask(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="tasks")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     kind = models.CharField(max_length=12, choices=TaskKind.choices, default=TaskKind.TASK)
     title = EncryptedTextField()
     details = EncryptedTextField(null=True, blank=True)
@@ -299,6 +313,8 @@ class CaseTask(models.Model):
 class Document(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     title = EncryptedTextField()
     filename = EncryptedTextField()
     content_type = models.CharField(max_length=120)

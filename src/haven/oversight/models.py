@@ -185,6 +185,8 @@ class ReviewStatus(models.TextChoices):
 class ReviewApplication(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="reviews")
+    # Encrypted fields are bound to the owning complaint: re-pointing the row breaks them.
+    vault_owner = "complaint"
     received_on = models.DateField()
     forwarded_days = models.PositiveIntegerField(
         default=0, help_text="Days spent forwarding a misdirected application (reg 29(3))"

@@ -62,6 +62,8 @@ ASSESSMENT_TRANSITIONS = TransitionTable(
 class RiskAssessment(Classified):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     number = models.PositiveIntegerField()
     supersedes = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -161,6 +163,8 @@ class Threat(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="threats")
+    # Encrypted fields are bound to the owning assessment: re-pointing the row breaks them.
+    vault_owner = "assessment"
     ref = models.CharField(max_length=10)  # R1, R2 ... kept across versions of the case
     source = EncryptedTextField()
     capability = EncryptedTextField(blank=True, default="")
@@ -192,6 +196,8 @@ class Vulnerability(models.Model):
     assessment = models.ForeignKey(
         RiskAssessment, on_delete=models.PROTECT, related_name="vulnerabilities"
     )
+    # Encrypted fields are bound to the owning assessment: re-pointing the row breaks them.
+    vault_owner = "assessment"
     description = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -215,6 +221,8 @@ class NoticeDecision(models.TextChoices):
 class Notice(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="notices")
+    # Encrypted fields are bound to the owning assessment: re-pointing the row breaks them.
+    vault_owner = "assessment"
     kind = models.CharField(max_length=12, choices=NoticeKind.choices)
     decision = models.CharField(max_length=10, choices=NoticeDecision.choices)
     recipient = EncryptedTextField()
@@ -235,6 +243,7 @@ class AssessmentEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.ForeignKey(RiskAssessment, on_delete=models.PROTECT, related_name="events")
+    # Append-only (risk.triggers): the row cannot be re-pointed, so no owner binding.
     action = models.CharField(max_length=20)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
@@ -297,6 +306,8 @@ class ProtectiveMeasure(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
     measure_type = models.ForeignKey(MeasureType, on_delete=models.PROTECT, related_name="+")
     details = EncryptedTextField(blank=True, default="")
     controls = models.JSONField(default=list, blank=True)  # threat refs, e.g. ["R1", "R2"]
@@ -331,6 +342,7 @@ class MeasureStatusChange(models.Model):
     measure = models.ForeignKey(
         ProtectiveMeasure, on_delete=models.PROTECT, related_name="status_changes"
     )
+    # Append-only (risk.triggers): the row cannot be re-pointed, so no owner binding.
     from_status = models.CharField(max_length=12, choices=MeasureStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=MeasureStatus.choices)
     reason = EncryptedTextField()
@@ -352,6 +364,7 @@ class DecisionLogEntry(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    # Append-only (risk.triggers): the row cannot be re-pointed, so no owner binding.
     sequence = models.PositiveIntegerField()
     decided_at = models.DateTimeField()
     entered_at = models.DateTimeField(default=timezone.now)

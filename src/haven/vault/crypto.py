@@ -10,8 +10,9 @@ Scheme (see DESIGN.md, "Vault (field encryption)"):
   The token names its DEK, and associated data binds it to (table, column, row id), so a
   ciphertext copied to another row or column fails to decrypt.
 
-Random 96-bit nonces are safe for about 2**32 encryptions per data key; rotate data keys
-well before that (rotation re-encrypts under a new active key).
+Random 96-bit nonces are safe for about 2**32 encryptions per data key. A KeyRing counts its
+encryptions through a ``reserve`` callback (leases of encryptions persisted *before* they are
+used, see keyring.py), which rotates to a new key well before that or refuses to encrypt.
 
 Formats::
 
@@ -25,10 +26,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import os
 import re
 import secrets
 import struct
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -127,7 +130,10 @@ def _resolve(resolve_dek: Callable[[str], bytes], dek_id: str) -> bytes:
     return dek
 
 
-_TAMPERED = "ciphertext failed authentication: it was altered, or belongs to another row/column"
+_TAMPERED = (
+    "ciphertext failed authentication: it was altered, or belongs to another row/column "
+    "or to another owning case"
+)
 
 
 # --------------------------------------------------------------------------- KEK
@@ -264,9 +270,14 @@ def rewrap_data_key(
 # --------------------------------------------------------------------------- fields
 
 
-def field_aad(table: str, column: str, row_id: str) -> bytes:
-    """Associated data binding a ciphertext to one cell; unambiguous for any strings."""
-    parts = (table, column, str(row_id))
+def field_aad(table: str, column: str, row_id: str, owner: str | None = None) -> bytes:
+    """Associated data binding a ciphertext to one cell; unambiguous for any strings.
+
+    ``owner`` (e.g. ``"case_id=<uuid>"``) binds a case-owned record to its owning case too, so
+    a row re-pointed at another case in the database fails to decrypt. It is a fourth
+    length-prefixed part, so owned and unowned cells can never share associated data.
+    """
+    parts = (table, column, str(row_id)) if owner is None else (table, column, str(row_id), owner)
     return _FIELD_AAD_LABEL + _length_prefixed(part.encode("utf-8") for part in parts)
 
 
@@ -346,15 +357,27 @@ def decrypt_bytes(blob: bytes, aad: bytes, resolve_dek: Callable[[str], bytes]) 
 # --------------------------------------------------------------------------- key ring
 
 
+Reserve = Callable[[str, int], None]
+
+
 class KeyRing:
     """Unwrapped data keys in memory, one of them active for new encryptions.
 
-    Storage-agnostic: the caller (e.g. the Django DataKey table) unwraps and adds keys.
+    Storage-agnostic: the caller (e.g. the Django DataKey table) unwraps and adds keys. With
+    ``reserve``, every encryption under the active key is counted: before the first one and
+    every ``lease`` ones after, ``reserve(key_id, lease)`` must record (persist) ``lease`` more
+    encryptions or raise to refuse. Counting is one atomic ``next()`` per encryption.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, reserve: Reserve | None = None, lease: int = 1024) -> None:
         self._keys: dict[str, bytes] = {}
         self._active_key_id: str | None = None
+        self._reserve = reserve
+        self._lease = max(1, lease)
+        self._used = itertools.count()
+        self._granted = 0
+        self._lease_key: str | None = None
+        self._lease_lock = threading.Lock()
 
     def __repr__(self) -> str:
         # Never show key material, only ids.
@@ -385,8 +408,34 @@ class KeyRing:
         """DEK for an id; raises KeyError if absent (as :func:`decrypt_field` expects)."""
         return self._keys[dek_id]
 
+    def adopt_lease(self, previous: KeyRing) -> None:
+        """Keep the unused part of `previous`'s lease if the active key is unchanged (a reload
+        of the ring must not waste a lease each time)."""
+        if previous._reserve is None or previous._lease_key != self._active_key_id:
+            return
+        with previous._lease_lock:
+            used = next(previous._used)
+            self._granted = max(0, previous._granted - used)
+            self._lease_key = previous._lease_key
+            # The sentinel next() above consumed one number: a lost encryption, counted anyway.
+
+    def _count_encryption(self, active_id: str) -> None:
+        if self._reserve is None:
+            return
+        number = next(self._used)  # atomic in CPython: no lock on the fast path
+        if number < self._granted and self._lease_key == active_id:
+            return
+        with self._lease_lock:
+            if self._lease_key != active_id:
+                self._used, number, self._granted = itertools.count(1), 0, 0
+                self._lease_key = active_id
+            while number >= self._granted:
+                self._reserve(active_id, self._lease)  # may raise: refuse to encrypt
+                self._granted += self._lease
+
     def encrypt(self, plaintext: str, aad: bytes) -> str:
         active_id = self.active_key_id
+        self._count_encryption(active_id)
         return encrypt_field(active_id, self._keys[active_id], plaintext, aad)
 
     def decrypt(self, token: str, aad: bytes) -> str:
@@ -394,6 +443,7 @@ class KeyRing:
 
     def encrypt_bytes(self, plaintext: bytes, aad: bytes) -> bytes:
         active_id = self.active_key_id
+        self._count_encryption(active_id)
         return encrypt_bytes(active_id, self._keys[active_id], plaintext, aad)
 
     def decrypt_bytes(self, blob: bytes, aad: bytes) -> bytes:

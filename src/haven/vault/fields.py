@@ -25,12 +25,12 @@ from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models.expressions import Col
-from django.db.models.lookups import IsNull
+from django.db.models.lookups import Exact, In, IsNull
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init
 
 from haven.vault import blind_index, crypto
-from haven.vault.keyring import blind_index_key, get_keyring, keyring_with
+from haven.vault.keyring import blind_index_keys, get_keyring, keyring_with
 
 if TYPE_CHECKING:  # Django's field classes take no type parameters at run time
     _TextField = models.TextField[Any, Any]
@@ -41,18 +41,47 @@ else:
 
 
 class SealedToken(str):
-    """A token read from the database, not yet decrypted; remembers the row it was read for."""
+    """A token read from the database, not yet decrypted; remembers the row it was read for
+    and, for a case-owned record, the owner it was bound to when read."""
 
     row_id: str | None = None
+    owner: str | None = None
+    owner_known: bool = False
 
 
 class _OutgoingToken(str):
     """A token produced by ``pre_save`` for this row: the only value the column accepts."""
 
 
+def owner_field(model: type[models.Model]) -> Any:
+    """The foreign key named by the model's ``vault_owner`` (e.g. "case"), or None.
+
+    Encrypted values of such a model are bound to the owner's id as well as to their row, so
+    a row re-pointed at another case in the database fails to decrypt.
+    """
+    name = getattr(model, "vault_owner", None)
+    return model._meta.get_field(name) if name else None
+
+
+def owner_binding(owner: Any, value: Any) -> str:
+    """The owner part of the associated data, e.g. ``"case_id=<uuid>"`` ("" for no owner)."""
+    return f"{owner.column}={'' if value is None else owner.to_python(value)}"
+
+
+def _current_owner(instance: models.Model) -> str | None:
+    owner = owner_field(type(instance))
+    if owner is None:
+        return None
+    return owner_binding(owner, getattr(instance, owner.attname))
+
+
 def aad_for(
-    instance: models.Model, field: models.Field[Any, Any], row_id: str | None = None
+    instance: models.Model,
+    field: models.Field[Any, Any],
+    row_id: str | None = None,
+    token: SealedToken | None = None,
 ) -> bytes:
+    """Associated data for `field` of `instance`; with `token`, the binding it was read with."""
     if row_id is None:
         if instance.pk is None:
             raise FieldError(
@@ -61,7 +90,8 @@ def aad_for(
                 "before saving"
             )
         row_id = str(instance.pk)
-    return crypto.field_aad(instance._meta.db_table, field.column, row_id)
+    owner = token.owner if token is not None and token.owner_known else _current_owner(instance)
+    return crypto.field_aad(instance._meta.db_table, field.column, row_id, owner)
 
 
 Sealer = Callable[["EncryptedTextField", Any, str], str | None]
@@ -71,6 +101,8 @@ def bulk_sealer(model: type[models.Model]) -> Sealer:
     """Seal values of `model`'s encrypted fields for rows written without model instances
     (COPY, executemany): the same tokens `save()` writes, with one key ring for the batch, so a
     key rotation is picked up by the next batch. None stays NULL."""
+    if owner_field(model) is not None:
+        raise FieldError(f"{model.__name__} is case-owned: write it with save(), not in bulk")
     ring = get_keyring()
     table = model._meta.db_table
 
@@ -157,13 +189,20 @@ class EncryptedAttribute(DeferredAttribute):
 
 
 def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    """post_init: remember which row each loaded token belongs to (survives a pk change)."""
+    """post_init: remember which row (and owner) each loaded token belongs to, so a changed
+    pk or owner is re-sealed on save rather than breaking decryption."""
     data = instance.__dict__
+    owner = owner_field(sender)
+    # A deferred owner column is not loaded here (no query): it is read when decrypting.
+    owner_loaded = owner is not None and owner.attname in data
     for field in instance._meta.concrete_fields:
         if isinstance(field, EncryptedTextField):
             value = data.get(field.attname)
             if isinstance(value, SealedToken) and value.row_id is None:
                 value.row_id = str(instance.pk)
+                if owner_loaded:
+                    value.owner = owner_binding(owner, data[owner.attname])
+                    value.owner_known = True
 
 
 class EncryptedTextField(_TextField):
@@ -200,7 +239,7 @@ class EncryptedTextField(_TextField):
             )
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
-        aad = aad_for(instance, self, token.row_id)
+        aad = aad_for(instance, self, token.row_id, token)
         ring = keyring_with(crypto.key_id_of(token))
         return self.from_plaintext_text(ring.decrypt(str(token), aad))
 
@@ -219,7 +258,8 @@ class EncryptedTextField(_TextField):
         aad = aad_for(model_instance, self)  # refuses a row without a primary key
         row_id = str(model_instance.pk)
         if isinstance(value, SealedToken):
-            if value.row_id in (None, row_id):
+            same_owner = not value.owner_known or value.owner == _current_owner(model_instance)
+            if value.row_id in (None, row_id) and same_owner:
                 return _OutgoingToken(value)  # untouched since read: keep the ciphertext
             value = self.decrypt_token(model_instance, value)
             data[self.attname] = value
@@ -323,7 +363,14 @@ def _bits() -> int:
     return int(getattr(settings, "HAVEN_BLIND_INDEX_BITS", 32))
 
 
-def _index_or_none(kind: str, values: tuple[Any, ...]) -> str | None:
+class BlindIndexValue(str):
+    """An index value to search for; during a blind-index rotation it also carries the value
+    under the previous key, and an exact lookup on a BlindIndexField matches either."""
+
+    alternatives: tuple[str, ...] = ()
+
+
+def _index_or_none(kind: str, values: tuple[Any, ...], key: bytes | None = None) -> str | None:
     if kind not in KINDS:
         raise ValueError(f"unknown blind index kind {kind!r}: use one of {', '.join(KINDS)}")
     arity, function = KINDS[kind]
@@ -332,7 +379,7 @@ def _index_or_none(kind: str, values: tuple[Any, ...]) -> str | None:
     if any(value is None or value == "" for value in values):
         return None
     try:
-        return function(blind_index_key(), *values, bits=_bits())
+        return function(key or blind_index_keys()[0], *values, bits=_bits())
     except ValueError:
         if kind == "dob":
             raise
@@ -347,10 +394,29 @@ def index_for(kind: str, *values: Any) -> str:
     Results are candidates (the index is truncated): compare decrypted values to confirm.
     Raises ValueError for a value that cannot be indexed (empty name, unreadable date).
     """
-    result = _index_or_none(kind, values)
+    write_key, search_keys = blind_index_keys()
+    result = _index_or_none(kind, values, write_key)
     if result is None:
         raise ValueError(f"nothing to index for {kind!r} from {values!r}")
-    return result
+    value = BlindIndexValue(result)
+    value.alternatives = tuple(
+        str(_index_or_none(kind, values, key)) for key in search_keys if key != write_key
+    )
+    return value
+
+
+class BlindIndexExact(Exact):  # type: ignore[type-arg]
+    """``field=index_for(...)``: also matches the previous key's value during a rotation."""
+
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        self.alternatives = getattr(rhs, "alternatives", ())
+        super().__init__(lhs, rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if self.alternatives:
+            either: Any = In(self.lhs, [str(self.rhs), *self.alternatives])
+            return either.as_sql(compiler, connection)
+        return super().as_sql(compiler, connection)
 
 
 class BlindIndexField(_CharField):
@@ -383,8 +449,14 @@ class BlindIndexField(_CharField):
             kwargs.pop(key, None)
         return name, path, args, kwargs
 
-    def compute(self, instance: models.Model) -> str | None:
-        return _index_or_none(self.kind, tuple(getattr(instance, s) for s in self.sources))
+    def compute(self, instance: models.Model, key: bytes | None = None) -> str | None:
+        """Index value of the instance's sources under `key` (default: the current key)."""
+        return _index_or_none(self.kind, tuple(getattr(instance, s) for s in self.sources), key)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "exact":
+            return BlindIndexExact
+        return super().get_lookup(lookup_name)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = self.compute(model_instance)

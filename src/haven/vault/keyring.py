@@ -8,6 +8,13 @@
   process-wide :class:`~haven.vault.crypto.KeyRing` cached for
   ``settings.HAVEN_VAULT_KEY_REFRESH_SECONDS`` so a rotation done by ``haven keys rotate`` in
   another process is picked up by the running service without a restart.
+* Encryption counts: every data key counts the encryptions made under it
+  (``DataKey.encryptions``). A process reserves a lease of ``HAVEN_VAULT_ENCRYPTION_LEASE``
+  encryptions in the database *before* using them, so the stored count is never below the true
+  count, with one bounded exception documented in docs/keys.md (a lease reserved inside a
+  transaction that then rolls back on SQLite). Past ``HAVEN_VAULT_ROTATE_AT`` encryptions the
+  vault creates a new active key by itself; past ``HAVEN_VAULT_REFUSE_AT`` it refuses to
+  encrypt under that key.
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
-from django.db import IntegrityError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from haven.vault import crypto
 from haven.vault.crypto import KeyRing, VaultError, VaultKeyError
+from haven.vault.kek import KeyEncryptionKey, LocalKek, pkcs11_from_environment
 from haven.vault.keyfiles import read_key_file
 
 logger = logging.getLogger(__name__)
@@ -35,6 +44,11 @@ BLIND_INDEX_ENV_VAR = "HAVEN_BLIND_INDEX_KEY"
 KEK_FILE_NAME = "kek.key"
 BLIND_INDEX_FILE_NAME = "blind-index.key"
 DEFAULT_REFRESH_SECONDS = 60.0
+# Random 96-bit GCM nonces: at most 2**32 encryptions per key. Rotate at a quarter of that and
+# refuse at half, so even a badly under-counted key stays far from the bound.
+DEFAULT_ROTATE_AT = 2**30
+DEFAULT_REFUSE_AT = 2**31
+DEFAULT_ENCRYPTION_LEASE = 1024
 
 _lock = threading.RLock()
 _ring: KeyRing | None = None
@@ -56,6 +70,25 @@ def blind_index_key_path() -> Path:
 def load_configured_kek() -> tuple[str, bytes]:
     """(kek_id, kek) from ``HAVEN_KEK`` or the KEK file; VaultKeyError with one line if not."""
     return crypto.load_kek(kek_path(), os.environ.get(crypto.KEK_ENV_VAR))
+
+
+KEK_PROVIDER_ENV_VAR = "HAVEN_KEK_PROVIDER"
+_hsm_kek: KeyEncryptionKey | None = None
+
+
+def configured_kek() -> KeyEncryptionKey:
+    """The KEK that wraps data keys: ``HAVEN_KEK_PROVIDER`` "local" (default: HAVEN_KEK or the
+    key file) or "pkcs11" (a key on an HSM token; its session is opened once per process)."""
+    global _hsm_kek
+    provider = os.environ.get(KEK_PROVIDER_ENV_VAR, "local").strip().lower() or "local"
+    if provider == "local":
+        return LocalKek(*load_configured_kek())
+    if provider == "pkcs11":
+        with _lock:
+            if _hsm_kek is None:
+                _hsm_kek = pkcs11_from_environment()
+            return _hsm_kek
+    raise VaultKeyError(f"{KEK_PROVIDER_ENV_VAR}={provider!r}: use 'local' or 'pkcs11'")
 
 
 def _load_blind_index_key() -> bytes:
@@ -80,6 +113,36 @@ def blind_index_key() -> bytes:
         if _blind_key is None:
             _blind_key = _load_blind_index_key()
         return _blind_key
+
+
+_index_keys: tuple[bytes, tuple[bytes, ...]] | None = None
+_index_keys_loaded_at = 0.0
+
+
+def blind_index_keys() -> tuple[bytes, tuple[bytes, ...]]:
+    """(key for new index values, keys a search must match) - refreshed like the data keys.
+
+    Normally both are the same one key; during a blind-index rotation a search matches the
+    values under the new key and under the key before it."""
+    global _index_keys, _index_keys_loaded_at
+    with _lock:
+        now = time.monotonic()
+        if _index_keys is not None and now - _index_keys_loaded_at < _refresh_seconds():
+            return _index_keys
+        from haven.vault.models import BlindIndexKey
+
+        using = router.db_for_read(BlindIndexKey)
+        keys = [blind_index_key()]
+        if BlindIndexKey._meta.db_table in connections[using].introspection.table_names():
+            kek = configured_kek()
+            rows = list(BlindIndexKey.objects.using(using).order_by("created_at", "id"))
+            keys += [kek.unwrap(row.id, bytes(row.wrapped)) for row in rows]
+            rotating = bool(rows) and rows[-1].state == BlindIndexKey.ROTATING
+        else:
+            rotating = False
+        search = (keys[-1], keys[-2]) if rotating else (keys[-1],)
+        _index_keys, _index_keys_loaded_at = (keys[-1], search), now
+        return _index_keys
 
 
 def init_keys(if_missing: bool) -> list[str]:
@@ -116,25 +179,116 @@ def init_keys(if_missing: bool) -> list[str]:
 # --------------------------------------------------------------------------- data keys
 
 
+def refresh_seconds() -> float:
+    """How long a process may keep serving cached keys before reloading them."""
+    return _refresh_seconds()
+
+
 def _refresh_seconds() -> float:
     return float(getattr(settings, "HAVEN_VAULT_KEY_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS))
+
+
+def rotate_at() -> int:
+    return int(getattr(settings, "HAVEN_VAULT_ROTATE_AT", DEFAULT_ROTATE_AT))
+
+
+def refuse_at() -> int:
+    return int(getattr(settings, "HAVEN_VAULT_REFUSE_AT", DEFAULT_REFUSE_AT))
+
+
+def _add_encryptions_durably(using: str, dek_id: str, count: int) -> bool:
+    """PostgreSQL: count on a separate autocommit connection, so the count survives a rollback
+    of the caller's transaction. False if that is not possible (SQLite, whose single writer
+    the caller may hold; or a key not yet committed)."""
+    if connections[using].vendor != "postgresql":
+        return False
+    side = connections.create_connection(using)
+    try:
+        with side.cursor() as cursor:
+            # NOWAIT: the caller's own transaction may hold the key row (it just created or
+            # retired keys); waiting for it would wait for ourselves. Count in-transaction then.
+            cursor.execute(
+                "UPDATE vault_datakey SET encryptions = encryptions + %s WHERE id = ("
+                "SELECT id FROM vault_datakey WHERE id = %s FOR UPDATE NOWAIT)",
+                [count, dek_id],
+            )
+            return bool(cursor.rowcount == 1)
+    except DatabaseError:
+        return False
+    finally:
+        side.close()
+
+
+def _reserve_encryptions(dek_id: str, count: int) -> None:
+    """KeyRing callback: persist `count` more encryptions under `dek_id` before they happen;
+    rotate to a new key past HAVEN_VAULT_ROTATE_AT, refuse past HAVEN_VAULT_REFUSE_AT."""
+    model = _datakey_model()
+    using = router.db_for_write(model)
+    keys = model.objects.using(using).filter(id=dek_id)
+    if not _add_encryptions_durably(using, dek_id, count):
+        keys.update(encryptions=F("encryptions") + count)
+    total = keys.values_list("encryptions", flat=True).first() or 0
+    if total > refuse_at():
+        _rotate_when_possible(using, dek_id)
+        raise VaultKeyError(
+            f"data key {dek_id} has reached its limit of {refuse_at()} encryptions: refusing to "
+            "encrypt under it (run `haven keys rotate`)"
+        )
+    if total > rotate_at():
+        _rotate_when_possible(using, dek_id)
+
+
+def _rotate_when_possible(using: str, dek_id: str) -> None:
+    """A new active data key, now or when the caller's transaction commits."""
+    if connections[using].in_atomic_block:
+        transaction.on_commit(lambda: retire_worn_key(dek_id, using), using=using)
+    else:
+        retire_worn_key(dek_id, using)
+
+
+def retire_worn_key(dek_id: str, using: str = "default") -> str | None:
+    """Make a new active data key if `dek_id` is still the active one; its new id, else None.
+
+    Several processes may cross the threshold together: only the first replaces the key.
+    """
+    model = _datakey_model()
+    try:
+        with transaction.atomic(using=using):
+            worn = model.objects.using(using).select_for_update().filter(id=dek_id, active=True)
+            if not worn.exists():
+                return None
+            new_id = create_data_key(using)
+    except IntegrityError:
+        return None  # another process activated a new key at the same moment
+    logger.warning(
+        "HAVEN vault: data key %s passed %s encryptions; new active data key %s",
+        dek_id,
+        rotate_at(),
+        new_id,
+    )
+    return new_id
+
+
+def _lease() -> int:
+    return int(getattr(settings, "HAVEN_VAULT_ENCRYPTION_LEASE", DEFAULT_ENCRYPTION_LEASE))
 
 
 def _unwrap_all(using: str, keep: KeyRing | None) -> tuple[KeyRing, bool]:
     """Ring of every DataKey in the database; (ring, has_active)."""
     from haven.vault.models import DataKey
 
-    kek_id, kek = load_configured_kek()
-    ring = KeyRing()
+    kek = configured_kek()
+    ring = KeyRing(reserve=_reserve_encryptions, lease=_lease())
     if keep is not None:
         # Keys never leave the database; keeping known ones only guards against a key row
         # that was rolled back in a test while values encrypted under it are still in memory.
         for old_id in keep.key_ids:
             ring.add_key(old_id, keep.resolve(old_id))
     has_active = False
-    for row in DataKey.objects.using(using).order_by("created_at", "id"):
-        dek = crypto.unwrap_data_key({kek_id: kek}, row.id, bytes(row.wrapped))
-        ring.add_key(row.id, dek, active=row.active)
+    # Only the columns every schema version has: the startup check runs before `migrate`.
+    rows = DataKey.objects.using(using).only("id", "wrapped", "active", "created_at")
+    for row in rows.order_by("created_at", "id"):
+        ring.add_key(row.id, kek.unwrap(row.id, bytes(row.wrapped)), active=row.active)
         has_active = has_active or row.active
     return ring, has_active
 
@@ -143,16 +297,16 @@ def create_data_key(using: str = "default", activate: bool = True) -> str:
     """Create a new DataKey wrapped by the configured KEK; make it the active one."""
     from haven.vault.models import DataKey, new_data_key_id
 
-    kek_id, kek = load_configured_kek()
+    kek = configured_kek()
     dek_id = new_data_key_id()
-    wrapped = crypto.wrap_data_key(kek_id, kek, dek_id, crypto.new_data_key())
+    wrapped = kek.wrap(dek_id, crypto.new_data_key())
     with transaction.atomic(using=using):
         if activate:
             DataKey.objects.using(using).filter(active=True).update(
                 active=False, retired_at=timezone.now()
             )
         DataKey.objects.using(using).create(
-            id=dek_id, wrapped=wrapped, kek_id=kek_id, active=activate
+            id=dek_id, wrapped=wrapped, kek_id=kek.key_id, active=activate
         )
     reset_keyring_cache()
     return dek_id
@@ -197,6 +351,8 @@ def get_keyring() -> KeyRing:
             logger.error("HAVEN vault: cannot reload data keys, keeping cached ones: %s", error)
             _ring_loaded_at = now
             return _ring
+        if _ring is not None:
+            ring.adopt_lease(_ring)
         if created and connections[using].in_atomic_block:
             return ring
         _ring, _ring_loaded_at = ring, now
@@ -214,9 +370,9 @@ def keyring_with(dek_id: str) -> KeyRing:
 
 def reset_keyring_cache(keep_blind_index_key: bool = False) -> None:
     """Forget cached keys; the next :func:`get_keyring` reloads from the database."""
-    global _ring, _ring_loaded_at, _blind_key
+    global _ring, _ring_loaded_at, _blind_key, _index_keys
     with _lock:
-        _ring, _ring_loaded_at = None, 0.0
+        _ring, _ring_loaded_at, _index_keys = None, 0.0, None
         if not keep_blind_index_key:
             _blind_key = None
 
@@ -231,7 +387,7 @@ def _datakey_model() -> Any:
 
 
 def _check_key_material() -> None:
-    load_configured_kek()
+    configured_kek()
     _load_blind_index_key()
 
 
