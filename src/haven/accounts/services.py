@@ -280,12 +280,20 @@ class TokenRequest:
 
 
 @service
+def reauthenticate(user: User, password: str, code: str) -> bool:
+    """Check a fresh password and code, ledgering a failure (committed, unlike a refusal
+    raised inside the transaction of the action it guards)."""
+    if fresh_second_factor(user, password, code):
+        return True
+    record_security_event("reauthentication_failed", actor=user, account=user)
+    return False
+
+
 def issue_api_token_with_reauthentication(
     user: User, request: TokenRequest
 ) -> tuple[ApiToken, str]:
     """Issue a token only against a fresh password and second-factor code."""
-    if not fresh_second_factor(user, request.password, request.code):
-        record_security_event("reauthentication_failed", actor=user, account=user)
+    if not reauthenticate(user, request.password, request.code):
         raise ValidationError({"code": "Your password or security code is not correct"})
     return issue_api_token(user, request.name, modules=request.modules, can_write=request.can_write)
 
