@@ -4,30 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
 
 from haven.access.gates import require_module
 from haven.accounts import services as account_services
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
+from haven.accounts.security import note_refused_access
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenAuth(HttpBearer):
-    """Any valid personal token: the operation decides what its user may do."""
+    """Any valid personal token: the operation decides what its user may do. A read-only
+    token may use safe methods only."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = account_services.token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = account_services.usable_token(token)
+        if api_token is None:
+            return None
+        if not api_token.can_write and request.method not in SAFE_METHODS:
+            raise PermissionDenied(
+                "This token can only read: issue a token that may change records"
+            )
+        request.user = api_token.user
+        request.api_token = api_token  # type: ignore[attr-defined]
+        return api_token.user
 
 
 class ModuleTokenAuth(TokenAuth):
-    """A valid token whose user's roles open the module; otherwise 404, as every refusal."""
+    """A valid token whose user's roles open the module (otherwise 404, as every refusal)
+    and which was issued for that module (otherwise 403: the user knows the module)."""
 
     def __init__(self, module: str) -> None:
         super().__init__()
@@ -35,7 +48,33 @@ class ModuleTokenAuth(TokenAuth):
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = super().authenticate(request, token)
-        return None if user is None else require_module(user, self.module)
+        if user is None:
+            return None
+        require_module(user, self.module)
+        if not request.api_token.opens(self.module):  # type: ignore[attr-defined]
+            raise PermissionDenied("This token was not issued for this part of Haven")
+        return user
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Requests per token (HAVEN_API_TOKEN_RATE, read on each request), counted in the cache;
+    over the rate the API answers 429 with Retry-After."""
+
+    scope = "token"
+
+    def __init__(self) -> None:
+        super().__init__(rate=settings.API_TOKEN_RATE)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        api_token = getattr(request, "api_token", None)
+        if api_token is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": api_token.key_hash}
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = settings.API_TOKEN_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
 
 
 api = NinjaAPI(
@@ -44,6 +83,7 @@ api = NinjaAPI(
     description="Every capability of the Haven web interface. Authenticate with a personal "
     "token from your account page: `Authorization: Bearer hvn_…`.",
     auth=TokenAuth(),
+    throttle=[TokenRateThrottle()],
     urls_namespace="api",
 )
 
@@ -81,11 +121,13 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    note_refused_access(request, 404)
     return problem(request, 404, "Not found")
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    note_refused_access(request, 403)
     return problem(request, 403, "Forbidden", str(exc) or "Your role does not allow this")
 
 

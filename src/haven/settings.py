@@ -11,6 +11,10 @@ HAVEN_BLIND_INDEX_BITS blind-index length in bits (default 32)
 HAVEN_ALLOWED_HOSTS host names served (comma-separated)
 HAVEN_CSRF_TRUSTED_ORIGINS extra https:// origins allowed to post forms (comma-separated)
 HAVEN_INSECURE_HTTP 1 to serve without TLS (cookies not marked Secure, no HSTS)
+HAVEN_CLIENT_ADDRESS_HEADER header the proxy puts the client's address in (e.g. X-Forwarded-For;
+                    default: none, the connection's address)
+HAVEN_SESSION_ABSOLUTE_HOURS a session ends this long after sign-in, active or not (default 12)
+HAVEN_API_TOKEN_RATE requests one API token may make (default 600/m)
 """
 
 from __future__ import annotations
@@ -194,9 +198,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Security policy (see DESIGN.md "Authentication").
+# Failed passwords are counted per (source address, user name) pair, per address and per account,
+# each in a window of LOGIN_LOCKOUT_MINUTES; failed codes (after a correct password) per account.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("HAVEN_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("HAVEN_LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("HAVEN_LOGIN_ACCOUNT_FAILURE_LIMIT", "20"))
 LOGIN_LOCKOUT_MINUTES = int(os.environ.get("HAVEN_LOGIN_LOCKOUT_MINUTES", "15"))
+CLIENT_ADDRESS_HEADER = os.environ.get("HAVEN_CLIENT_ADDRESS_HEADER", "").strip()
 SESSION_IDLE_SECONDS = 15 * 60
+# However active, a session ends this long after sign-in (ASVS 3.3.2).
+SESSION_ABSOLUTE_SECONDS = int(float(os.environ.get("HAVEN_SESSION_ABSOLUTE_HOURS", "12")) * 3600)
+# The timeout warning opens this long before the idle timeout (static/haven/timeout.js).
+SESSION_WARNING_SECONDS = 120
+SESSION_ENGINE = "haven.accounts.sessions"
 # Activity is stamped at this resolution, so a burst of requests writes the session once, not
 # once each; the idle timeout can then fall up to this much early, never late.
 SESSION_ACTIVITY_RESOLUTION_SECONDS = 30
@@ -211,10 +225,17 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 OTP_TOTP_ISSUER = "Haven"
-API_TOKEN_DAYS = 90
+API_TOKEN_DAYS = 30
+API_TOKEN_RATE = os.environ.get("HAVEN_API_TOKEN_RATE", "600/m")
+# Issuing a token needs the password and a code entered on the same form: a re-authentication
+# that is never older than the request itself.
 _served_over_tls = not DEBUG and not env_flag("HAVEN_INSECURE_HTTP")
 SESSION_COOKIE_SECURE = _served_over_tls
 CSRF_COOKIE_SECURE = _served_over_tls
+if _served_over_tls:
+    # __Host-: the browser accepts the cookie only over TLS, for this exact host, path /.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_HSTS_SECONDS = 31536000 if _served_over_tls else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _served_over_tls
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

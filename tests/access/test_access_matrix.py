@@ -164,8 +164,12 @@ def build_world() -> dict[str, Any]:
     for actor in actors:
         pk = actor.user.pk
         world["web"][pk] = session_of(force_sign_in(Client(), actor.user), purpose=True)
-        world["tokens"][pk] = account_services.issue_api_token(actor.user, "matrix revoke")[0].pk
-        _, secret = account_services.issue_api_token(actor.user, "matrix")
+        world["tokens"][pk] = account_services.issue_api_token(
+            actor.user, "matrix revoke", modules=actor.user.modules, can_write=True
+        )[0].pk
+        _, secret = account_services.issue_api_token(
+            actor.user, "matrix", modules=actor.user.modules, can_write=True
+        )
         world["api"][pk] = Client(
             HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_X_HAVEN_PURPOSE="case_management"
         )

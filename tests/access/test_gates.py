@@ -123,7 +123,8 @@ def test_public_urls_refuse_an_undeclared_view():
     ],
 )
 def test_a_token_of_another_module_gets_404_problem(client, role, url):
-    _, secret = account_services.issue_api_token(UserFactory(roles=[role]), "test")
+    user = UserFactory(roles=[role])
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
     response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"

@@ -162,7 +162,9 @@ def test_choice_fields_publish_their_allowed_values(document, schema, field, exp
 @pytest.mark.django_db
 def test_a_value_outside_a_choice_set_is_a_422_problem(client):
     officer = UserFactory(roles=[Role.PROTECTION_OFFICER])
-    _, secret = account_services.issue_api_token(officer, "t")
+    _, secret = account_services.issue_api_token(
+        officer, "t", modules=officer.modules, can_write=True
+    )
     response = client.post(
         "/api/referrals",
         {
@@ -183,7 +185,9 @@ def test_a_value_outside_a_choice_set_is_a_422_problem(client):
 @pytest.mark.django_db
 def test_a_filter_outside_a_choice_set_is_a_422_problem(client):
     officer = UserFactory(roles=[Role.TECHNICAL_OFFICER])
-    _, secret = account_services.issue_api_token(officer, "t")
+    _, secret = account_services.issue_api_token(
+        officer, "t", modules=officer.modules, can_write=True
+    )
     response = client.get(
         "/api/telemetry/alerts?status=sideways", HTTP_AUTHORIZATION=f"Bearer {secret}"
     )

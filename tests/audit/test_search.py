@@ -65,13 +65,17 @@ def test_ledger_page_and_api_for_auditors_only(entries, client):
     auditor = UserFactory(roles=[Role.AUDITOR])
     page = force_sign_in(client, auditor).get("/audit/ledger/?username=bob&action=break_glass")
     assert page.status_code == 200 and "Break-glass access" in page.content.decode()
-    _, secret = account_services.issue_api_token(auditor, "audit")
+    _, secret = account_services.issue_api_token(
+        auditor, "audit", modules=auditor.modules, can_write=True
+    )
     response = client.get(
         "/api/audit/entries?username=alice", HTTP_AUTHORIZATION=f"Bearer {secret}"
     )
     assert [row["actor_username"] for row in response.json()["results"]] == ["alice"]
     manager = UserFactory(roles=[Role.PROTECTION_MANAGER])
-    _, other = account_services.issue_api_token(manager, "x")
+    _, other = account_services.issue_api_token(
+        manager, "x", modules=manager.modules, can_write=True
+    )
     response = client.get("/api/audit/entries", HTTP_AUTHORIZATION=f"Bearer {other}")
     assert response.status_code == 404
 

@@ -50,6 +50,7 @@ WEB_POLICY: dict[str, Rule] = {
     "web:home": anyone,
     "accounts:profile": anyone,
     "accounts:revoke_token": anyone,
+    "accounts:keep_alive": anyone,
     "accounts:logout": anyone,
     "accounts:logout_everywhere": anyone,
     "administration:accounts": module(Module.ADMINISTRATION),

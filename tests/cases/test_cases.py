@@ -221,7 +221,9 @@ def test_case_page_for_an_inaccessible_case_is_404_before_any_purpose(client, ca
 def test_api_read_needs_purpose_header(client, officer, case):
     from haven.accounts import services as account_services
 
-    _, secret = account_services.issue_api_token(officer, "t")
+    _, secret = account_services.issue_api_token(
+        officer, "t", modules=officer.modules, can_write=True
+    )
     auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     response = client.get(f"/api/cases/{case.pk}", **auth)
     assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
@@ -232,7 +234,9 @@ def test_api_read_needs_purpose_header(client, officer, case):
 def test_api_conflict_and_malformed_json(client, officer, case):
     from haven.accounts import services as account_services
 
-    _, secret = account_services.issue_api_token(officer, "t")
+    _, secret = account_services.issue_api_token(
+        officer, "t", modules=officer.modules, can_write=True
+    )
     auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     url = f"/api/cases/{case.pk}"
     response = client.patch(url, "{not json", content_type="application/json", **auth)

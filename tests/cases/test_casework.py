@@ -553,7 +553,9 @@ def test_csv_export_download_neutralises_every_text_cell(client, officer):
 
 def test_api_csv_export_neutralises_formulas_in_a_named_download(client, officer):
     services.create_case(officer, subject_name="=HYPERLINK(1)")
-    _, secret = account_services.issue_api_token(officer, "t")
+    _, secret = account_services.issue_api_token(
+        officer, "t", modules=officer.modules, can_write=True
+    )
     response = client.get(
         "/api/case-export",
         HTTP_AUTHORIZATION=f"Bearer {secret}",
@@ -570,7 +572,9 @@ def test_api_csv_export_neutralises_formulas_in_a_named_download(client, officer
 
 def test_api_takes_a_referral_to_an_active_arrangement(client, officer, manager, authoriser):
     def api(user):
-        _, secret = account_services.issue_api_token(user, "t")
+        _, secret = account_services.issue_api_token(
+            user, "t", modules=user.modules, can_write=True
+        )
         return {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_X_HAVEN_PURPOSE": "case_management"}
 
     as_officer, as_manager, as_authoriser = api(officer), api(manager), api(authoriser)

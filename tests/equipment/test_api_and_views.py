@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def api_client(user) -> Client:
-    _, secret = account_services.issue_api_token(user, "test")
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_X_HAVEN_PURPOSE="case_management")
 
 

@@ -50,7 +50,7 @@ def test_asset_list_csv_neutralises_formula_cells():
 
 
 def api(user) -> Client:
-    _, secret = account_services.issue_api_token(user, "test")
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_X_HAVEN_PURPOSE="case_management")
 
 

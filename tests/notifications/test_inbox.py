@@ -131,7 +131,7 @@ def test_badge_polling_does_not_count_as_activity():
 
 
 def api_client(user) -> Client:  # type: ignore[no-untyped-def]
-    _, secret = account_services.issue_api_token(user, "test")
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def api(user):  # type: ignore[no-untyped-def]
-    _, secret = account_services.issue_api_token(user, "test")
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_X_HAVEN_PURPOSE="risk_review")
 
 
@@ -91,7 +91,9 @@ def test_the_api_decision_log_is_append_only():
 def test_reads_need_a_purpose_header():
     team = make_team()
     assessment = approved(team)
-    _, secret = account_services.issue_api_token(team.manager, "test")
+    _, secret = account_services.issue_api_token(
+        team.manager, "test", modules=team.manager.modules, can_write=True
+    )
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert client.get(f"/api/risk/assessments/{assessment.pk}").status_code == 400
 

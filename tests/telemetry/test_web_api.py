@@ -44,7 +44,7 @@ def web(user) -> Client:
 
 
 def api(user) -> Client:
-    _, secret = account_services.issue_api_token(user, "test")
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 

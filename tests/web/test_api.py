@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from haven.accounts import services
 from haven.accounts.models import ApiToken
 from haven.accounts.roles import Role
+from tests.factories import PASSWORD, current_code, force_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +18,21 @@ def bearer(secret: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
-def test_token_created_on_profile_page_works_and_is_hashed(signed_in, client):
-    web = signed_in(Role.PROTECTION_OFFICER)
-    page = web.post("/accounts/profile/", {"name": "script"}).content.decode()
+def token_form(user, **extra):  # type: ignore[no-untyped-def]
+    """The profile page's token form, re-authenticated with the password and a fresh code."""
+    return {
+        "name": "script",
+        "modules": user.modules,
+        "password": PASSWORD,
+        "code": current_code(user),
+        **extra,
+    }
+
+
+def test_token_created_on_profile_page_works_and_is_hashed(make_user, client):
+    user = make_user(Role.PROTECTION_OFFICER)
+    web = force_sign_in(Client(), user)
+    page = web.post("/accounts/profile/", token_form(user)).content.decode()
     secret = page.split('data-testid="new-token">')[1].split("<")[0]
     token = ApiToken.objects.get()
     assert token.key_hash != secret and secret not in token.key_hash
@@ -37,18 +51,23 @@ def test_missing_token_is_a_problem_json_401(client):
 def test_bad_expired_and_revoked_tokens_are_refused(make_user, client):
     user = make_user(Role.PROTECTION_OFFICER)
     assert client.get("/api/me", **bearer("hvn_nonsense")).status_code == 401
-    expired, expired_secret = services.issue_api_token(user, "old")
+    expired, expired_secret = services.issue_api_token(
+        user, "old", modules=user.modules, can_write=True
+    )
     expired.expires_at = timezone.now() - timedelta(seconds=1)
     expired.save()
     assert client.get("/api/me", **bearer(expired_secret)).status_code == 401
-    revoked, revoked_secret = services.issue_api_token(user, "gone")
+    revoked, revoked_secret = services.issue_api_token(
+        user, "gone", modules=user.modules, can_write=True
+    )
     assert services.revoke_api_token(user, revoked.pk)
     assert client.get("/api/me", **bearer(revoked_secret)).status_code == 401
 
 
-def test_token_revoked_from_profile_page(signed_in, make_user):
-    web = signed_in(Role.PROTECTION_OFFICER)
-    page = web.post("/accounts/profile/", {"name": "script"}).content.decode()
+def test_token_revoked_from_profile_page(make_user):
+    user = make_user(Role.PROTECTION_OFFICER)
+    web = force_sign_in(Client(), user)
+    page = web.post("/accounts/profile/", token_form(user)).content.decode()
     token = ApiToken.objects.get()
     web.post(f"/accounts/tokens/{token.pk}/revoke/")
     token.refresh_from_db()
@@ -59,7 +78,7 @@ def test_token_revoked_from_profile_page(signed_in, make_user):
 
 def test_user_cannot_revoke_someone_elses_token(signed_in, make_user):
     other = make_user(Role.PROTECTION_OFFICER)
-    token, _ = services.issue_api_token(other, "theirs")
+    token, _ = services.issue_api_token(other, "theirs", modules=other.modules, can_write=True)
     signed_in(Role.PROTECTION_OFFICER).post(f"/accounts/tokens/{token.pk}/revoke/")
     token.refresh_from_db()
     assert token.revoked_at is None

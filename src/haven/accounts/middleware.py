@@ -21,6 +21,7 @@ from haven.accounts.types import AuthenticatedRequest, is_authenticated, is_veri
 
 LAST_SEEN = "haven_last_seen"
 EPOCH = "haven_session_epoch"
+SIGNED_IN_AT = "haven_signed_in_at"
 
 
 def passive_poll(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,6 +65,10 @@ class SessionGuardMiddleware(LoginRequiredMiddleware):
         last_seen = request.session.get(LAST_SEEN, now)
         if now - last_seen > settings.SESSION_IDLE_SECONDS:
             return "You were signed out after 15 minutes without activity."
+        signed_in_at = request.session.get(SIGNED_IN_AT, 0)
+        if now - signed_in_at > settings.SESSION_ABSOLUTE_SECONDS:
+            hours = settings.SESSION_ABSOLUTE_SECONDS // 3600
+            return f"You were signed out because you signed in more than {hours} hours ago."
         if request.session.get(EPOCH) != request.user.session_epoch:
             return "You were signed out because your sessions were ended."
         return None

@@ -4,10 +4,16 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
+
+from haven.vault.fields import EncryptedTextField
 
 from .roles import Clearance, Module, Role, modules_for
 
@@ -20,7 +26,7 @@ def validate_roles(value: object) -> None:
         raise ValidationError(f"Unknown role: {', '.join(sorted(unknown))}.")
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     roles = models.JSONField(default=list, blank=True, validators=[validate_roles])
     clearance = models.PositiveSmallIntegerField(
         choices=Clearance.choices, default=Clearance.OFFICIAL
@@ -59,6 +65,82 @@ class User(AbstractUser):
         return self.locked_until is not None and self.locked_until > now  # type: ignore[operator]
 
 
+def random_device_id() -> int:
+    return secrets.randbits(62) + 1
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]
+    """A TOTP authenticator app whose seed the vault encrypts.
+
+    django-otp's TOTPDevice keeps its seed in clear, so anyone with a database dump could
+    compute codes. This device has TOTPDevice's columns and borrows its behaviour (code check,
+    replay and drift handling, throttling, provisioning URL); only the seed column differs: it
+    is vault ciphertext bound to this row, so the primary key is set before saving: a random
+    integer, as django-otp's persistent ids (kept in the session) need an integer."""
+
+    id: models.BigIntegerField[int, int] = models.BigIntegerField(
+        primary_key=True, default=random_device_id, editable=False
+    )
+    key = EncryptedTextField(default=default_key)
+    step: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=30)
+    t0: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    digits: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        choices=[(6, 6), (8, 8)], default=6
+    )
+    tolerance: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(
+        default=1
+    )
+    drift: models.SmallIntegerField[int, int] = models.SmallIntegerField(default=0)
+    last_t: models.BigIntegerField[int, int] = models.BigIntegerField(default=-1)
+
+    bin_key = TOTPDevice.bin_key
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = "authenticator app"
+
+
+def session_key_digest(session_key: str) -> str:
+    """The only form of a session key the database holds: a keyed hash (HMAC-SHA256 under a key
+    derived from SECRET_KEY), so a dump of the table yields nothing to put in a cookie."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac(
+        "haven.accounts.session", session_key, secret=settings.SECRET_KEY, algorithm="sha256"
+    ).hexdigest()
+
+
+class HashedSession(AbstractBaseSession):
+    """A session row keyed by `session_key_digest` of the cookie value (see sessions.py)."""
+
+    session_key = models.CharField(max_length=64, primary_key=True)
+
+    class Meta:
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):  # type: ignore[no-untyped-def]
+        from .sessions import SessionStore
+
+        return SessionStore
+
+
+class SecurityCounter(models.Model):
+    """Events counted in a time window: failed sign-ins per source address and per (address,
+    user name) pair, refusals per (user, object). Keys are keyed hashes: a typed user name
+    (perhaps a password typed in the wrong box) never reaches the database."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}…: {self.failures} until {self.window_ends:%H:%M}"
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def usable(self) -> ApiTokenQuerySet:
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
@@ -77,6 +159,10 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Scope: the modules the token opens (none for tokens from before scopes: only the
+    # endpoints any token may use), and whether it may change anything or only read.
+    modules = models.JSONField(default=list, blank=True)
+    can_write = models.BooleanField(default=False)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -91,20 +177,42 @@ class ApiToken(models.Model):
         return hashlib.sha256(secret.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, user: User, name: str, days: int) -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: User, name: str, days: int, *, modules: list[str], can_write: bool
+    ) -> tuple[ApiToken, str]:
         secret = cls.PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
             user=user,
             name=name,
+            modules=modules,
+            can_write=can_write,
             key_hash=cls.hash_secret(secret),
             hint=secret[:10],
             expires_at=timezone.now() + timedelta(days=days),
         )
         return token, secret
 
+    def opens(self, module: str) -> bool:
+        return module in self.modules
+
+    @property
+    def scope_label(self) -> str:
+        names = [Module(code).label for code in self.modules if code in Module.values]
+        access = "read and write" if self.can_write else "read only"
+        return f"{', '.join(names) or 'No module'}: {access}"
+
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
-__all__ = ["ApiToken", "Clearance", "Module", "Role", "User"]
+__all__ = [
+    "ApiToken",
+    "AuthenticatorDevice",
+    "Clearance",
+    "HashedSession",
+    "Module",
+    "Role",
+    "SecurityCounter",
+    "User",
+]

@@ -1,139 +1,359 @@
-"""Account writes: sign-in outcomes, MFA enrolment, tokens, sessions. One transaction each."""
+"""Account writes: sign-in outcomes, factors, tokens, sessions. One transaction each, with the
+security event in the ledger inside it (DESIGN.md "Authentication")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django.utils.crypto import salted_hmac
 
 from haven.audit import ledger, state
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
-from .models import ApiToken, User
+from .models import ApiToken, AuthenticatorDevice, SecurityCounter, User
+
+GENERIC_REFUSAL = "Enter a correct user name and password"
+# Whoever typed a user name before signing in: no account yet, so no actor.
+ANONYMOUS = SimpleNamespace(pk=None, username="anonymous")
+
+
+def keyed_digest(purpose: str, *parts: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY) for values that must be matched but never
+    stored: typed user names, source addresses."""
+    return salted_hmac(
+        f"haven.accounts.{purpose}",
+        "\0".join(parts),
+        secret=settings.SECRET_KEY,
+        algorithm="sha256",
+    ).hexdigest()
+
+
+def record_security_event(event: str, *, actor: Any, account: User | None, **details: Any) -> None:
+    """One security event in the ledger (action "security", the event named in details)."""
+    ledger.record(
+        actor=actor,
+        action=Action.SECURITY,
+        object_type="account",
+        object_id=account.pk if account is not None else "",
+        details={"event": event, **details},
+    )
+
+
+# ------------------------------------------------------------------ throttling
+
+
+def _window_ends() -> datetime:
+    return timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
+
+def _failures(key: str) -> int:
+    bucket = SecurityCounter.objects.filter(key=key, window_ends__gt=timezone.now()).first()
+    return bucket.failures if bucket else 0
+
+
+def _count_failure(key: str) -> int:
+    """One more failure in the key's window (a new window if the last one ended)."""
+    bucket = SecurityCounter.objects.select_for_update().filter(key=key).first()
+    if bucket is None or bucket.window_ends <= timezone.now():
+        SecurityCounter.objects.update_or_create(
+            key=key, defaults={"failures": 1, "window_ends": _window_ends()}
+        )
+        return 1
+    SecurityCounter.objects.filter(key=key).update(failures=F("failures") + 1)
+    return bucket.failures + 1
+
+
+@dataclass(frozen=True)
+class SignInKeys:
+    """The throttle keys of one attempt: its source address, and that address with the name."""
+
+    address: str
+    pair: str
+
+    @classmethod
+    def of(cls, username: str, source: str) -> SignInKeys:
+        return cls(
+            address=keyed_digest("throttle.address", source),
+            pair=keyed_digest("throttle.pair", source, username),
+        )
+
+    def throttled(self) -> bool:
+        return (
+            _failures(self.address) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+            or _failures(self.pair) >= settings.LOGIN_FAILURE_LIMIT
+        )
+
+
+# ------------------------------------------------------------------ first factor
 
 
 @dataclass(frozen=True)
 class PasswordCheck:
     user: User | None
-    locked_until: object = None
 
 
-def lockout_message(until: object) -> str:
-    local = timezone.localtime(until)  # type: ignore[arg-type]
-    return (
-        f"This account is locked after {settings.LOGIN_FAILURE_LIMIT} failed sign-in attempts. "
-        f"Try again after {local:%H:%M} or ask an administrator to unlock it."
-    )
-
-
-@transaction.atomic
-def check_password(username: str, password: str) -> PasswordCheck:
-    """First factor. Failures count towards lockout; a locked account never checks the password."""
+@service
+def check_password(username: str, password: str, source: str = "") -> PasswordCheck:
+    """First factor. Unknown, wrong, throttled and locked all answer the same, after the same
+    work: the password hasher always runs once. Failures count per source address, per
+    (address, name) pair, and per account; one address can therefore shut itself out of a
+    name, but cannot lock the account for its owner signing in from elsewhere."""
+    keys = SignInKeys.of(username, source)
+    throttled = keys.throttled()
     user = User.objects.select_for_update().filter(username=username, is_active=True).first()
     if user is None:
-        # Hash anyway so response time does not reveal whether the account exists.
-        User().set_password(password)
-        return PasswordCheck(user=None)
-    if user.is_locked():
-        return PasswordCheck(user=None, locked_until=user.locked_until)
-    if not user.check_password(password):
-        return PasswordCheck(user=None, locked_until=record_failure(user))
-    return PasswordCheck(user=user)
+        make_password(password)  # the hasher's work, so timing does not reveal the name
+        correct = False
+    else:
+        correct = user.check_password(password)
+    if correct and user is not None and not throttled and not user.is_locked():
+        SecurityCounter.objects.filter(key=keys.pair).delete()
+        return PasswordCheck(user=user)
+    if throttled:
+        return PasswordCheck(user=None)  # already recorded when the limit was reached
+    address_failures = _count_failure(keys.address)
+    pair_failures = _count_failure(keys.pair)
+    subject = {"source": source}
+    if user is None:
+        subject["name_digest"] = keyed_digest("ledger.username", username)[:32]
+    record_security_event(
+        "sign_in_failed",
+        actor=ANONYMOUS,
+        account=user,
+        reason="locked" if user is not None and user.is_locked() else "password",
+        **subject,
+    )
+    if (
+        address_failures == settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        or pair_failures == settings.LOGIN_FAILURE_LIMIT
+    ):
+        record_security_event("sign_in_throttled", actor=ANONYMOUS, account=user, **subject)
+    if user is not None and not user.is_locked():
+        record_failure(user, settings.LOGIN_ACCOUNT_FAILURE_LIMIT)
+    return PasswordCheck(user=None)
 
 
-def record_failure(user: User) -> object:
-    """Count a failed factor; returns the lock expiry if this failure locked the account."""
+def record_failure(user: User, limit: int) -> datetime | None:
+    """Count a failed factor against the account; at `limit` it locks (and the lock ends its
+    sessions and suspends its API tokens). Returns the lock expiry if this failure locked it."""
     User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
     user.refresh_from_db(fields=["failed_logins"])
-    if user.failed_logins >= settings.LOGIN_FAILURE_LIMIT:
-        user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-        user.failed_logins = 0
-        user.save(update_fields=["locked_until", "failed_logins"])
-        return user.locked_until
-    return None
+    if user.failed_logins < limit:
+        return None
+    user.locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    user.failed_logins = 0
+    user.save(update_fields=["locked_until", "failed_logins"])
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    record_security_event(
+        "account_locked", actor=ANONYMOUS, account=user, until=user.locked_until.isoformat()
+    )
+    return user.locked_until
+
+
+# ------------------------------------------------------------------ second factor
 
 
 @dataclass(frozen=True)
 class CodeCheck:
-    device: TOTPDevice | None
-    locked_until: object = None
+    device: AuthenticatorDevice | None
+    locked: bool = False
 
 
-@transaction.atomic
-def verify_totp(user: User, code: str) -> CodeCheck:
+@service
+def verify_totp(user: User, code: str, source: str = "") -> CodeCheck:
     """Second factor against the user's confirmed device; failures count towards lockout."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_locked():
-        return CodeCheck(device=None, locked_until=user.locked_until)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        return CodeCheck(device=None, locked=True)
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     if device is not None and device.verify_token(code.strip()):
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        record_security_event("sign_in", actor=user, account=user, source=source)
         return CodeCheck(device=device)
-    return CodeCheck(device=None, locked_until=record_failure(user))
+    record_security_event("sign_in_failed", actor=user, account=user, reason="code", source=source)
+    locked = record_failure(user, settings.LOGIN_FAILURE_LIMIT) is not None
+    return CodeCheck(device=None, locked=locked)
 
 
-def pending_totp_device(user: User) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+def pending_totp_device(user: User) -> AuthenticatorDevice:
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
+    return device or _new_device(user, confirmed=False)
 
 
-@transaction.atomic
-def confirm_totp_enrolment(user: User, code: str) -> TOTPDevice | None:
+def _new_device(user: User, *, confirmed: bool) -> AuthenticatorDevice:
+    device = AuthenticatorDevice(user=user, name="Authenticator app", confirmed=confirmed)
+    device.save()
+    return device
+
+
+@service
+def confirm_totp_enrolment(user: User, code: str, source: str = "") -> AuthenticatorDevice | None:
     device = pending_totp_device(user)
     if not device.verify_token(code.strip()):
-        record_failure(user)
+        record_failure(user, settings.LOGIN_FAILURE_LIMIT)
         return None
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    AuthenticatorDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    record_security_event("factor_enrolled", actor=user, account=user, factor="totp", source=source)
+    record_security_event("sign_in", actor=user, account=user, source=source)
     return device
 
 
 def has_confirmed_totp(user: User) -> bool:
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    return bool(AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists())
 
 
-@transaction.atomic
-def sign_out_everywhere(user: User) -> None:
+def fresh_second_factor(user: User, password: str, code: str) -> bool:
+    """Re-authentication for sensitive actions: the password and a new code, now. Failures
+    count towards lockout like at sign-in."""
+    if not user.check_password(password):
+        record_failure(user, settings.LOGIN_ACCOUNT_FAILURE_LIMIT)
+        return False
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None or not device.verify_token(code.strip()):
+        record_failure(user, settings.LOGIN_FAILURE_LIMIT)
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ sessions and lockout
+
+
+@service
+def sign_out_everywhere(user: User) -> int:
+    """End every session of the user and revoke every API token; returns tokens revoked."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    record_security_event("signed_out_everywhere", actor=user, account=user, tokens=revoked)
+    return revoked
 
 
-@transaction.atomic
-def unlock_account(user: User) -> None:
+@service
+def unlock_account(user: User, by: User | None = None) -> None:
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    record_security_event("account_unlocked", actor=by or ANONYMOUS, account=user)
 
 
-@transaction.atomic
-def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    return ApiToken.issue(user, name.strip(), settings.API_TOKEN_DAYS)
+# ------------------------------------------------------------------ API tokens
 
 
-@transaction.atomic
+@service
+def issue_api_token(
+    user: User, name: str, *, modules: Sequence[str], can_write: bool
+) -> tuple[ApiToken, str]:
+    """A token for `modules` (each one the user's roles open), read-only unless `can_write`."""
+    scope = sorted(set(modules))
+    if not scope:
+        raise ValidationError({"modules": "Choose at least one module"})
+    if set(scope) - set(user.modules):
+        raise ValidationError({"modules": "Your roles do not open that module"})
+    token, secret = ApiToken.issue(
+        user, name.strip(), settings.API_TOKEN_DAYS, modules=scope, can_write=can_write
+    )
+    record_security_event(
+        "token_issued", actor=user, account=user, token=token.pk, modules=scope, write=can_write
+    )
+    return token, secret
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    name: str
+    modules: Sequence[str]
+    can_write: bool
+    password: str
+    code: str
+
+
+@service
+def reauthenticate(user: User, password: str, code: str) -> bool:
+    """Check a fresh password and code, ledgering a failure (committed, unlike a refusal
+    raised inside the transaction of the action it guards)."""
+    if fresh_second_factor(user, password, code):
+        return True
+    record_security_event("reauthentication_failed", actor=user, account=user)
+    return False
+
+
+def issue_api_token_with_reauthentication(
+    user: User, request: TokenRequest
+) -> tuple[ApiToken, str]:
+    """Issue a token only against a fresh password and second-factor code."""
+    if not reauthenticate(user, request.password, request.code):
+        raise ValidationError({"code": "Your password or security code is not correct"})
+    return issue_api_token(user, request.name, modules=request.modules, can_write=request.can_write)
+
+
+@service
 def revoke_api_token(user: User, token_id: int) -> bool:
     updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    if updated:
+        record_security_event("token_revoked", actor=user, account=user, token=token_id)
     return updated == 1
 
 
-def token_user(secret: str) -> User | None:
+def usable_token(secret: str) -> ApiToken | None:
+    """The token for a secret if it may be used now: unrevoked, unexpired, and its user active
+    and not locked out (a lockout suspends tokens until it ends or is lifted)."""
     token = (
         ApiToken.objects.usable()
         .select_related("user")
         .filter(key_hash=ApiToken.hash_secret(secret))
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or token.user.is_locked():
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token.user
+    return token
+
+
+# ------------------------------------------------------------------ refused access
+
+
+def _worth_recording(count: int) -> bool:
+    """The 1st, 10th, 100th … refusal in a window: a probe shows, and how hard it pushed,
+    without one ledger entry per request."""
+    while count % 10 == 0:
+        count //= 10
+    return count == 1
+
+
+@service
+def record_refused_access(user: User, target: str, *, status: int, source: str = "") -> bool:
+    """Ledger a refused request for a protected object (`target`: the route and its object
+    ids), rate-limited per user and target. Returns whether an entry was written."""
+    count = _count_failure(keyed_digest("refusal", str(user.pk), target))
+    if not _worth_recording(count):
+        return False
+    record_security_event(
+        "access_refused",
+        actor=user,
+        account=user,
+        target=target,
+        status=status,
+        refusals_in_window=count,
+        source=source,
+    )
+    return True
+
+
+# ------------------------------------------------------------------ accounts
 
 
 @service
@@ -145,7 +365,7 @@ def create_user(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
-    actor: User | None = None,
+    by: User | None = None,
 ) -> User:
     """A new account; its roles and clearance go to the ledger (``haven audit verify --state``
     reports an account whose roles or clearance no entry explains)."""
@@ -161,24 +381,42 @@ def create_user(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
-    ledger.record(
-        actor=actor,
-        action=Action.COLLECTION,
-        object_type="account",
-        object_id=user.pk,
-        fields=("username", "roles", "clearance"),
-        justification="account created",
-        details={
-            "roles": sorted(user.roles),
-            "clearance": user.clearance,
-            "state": [state.account_change(user)],
-        },
+    record_security_event(
+        "account_created",
+        actor=by or ANONYMOUS,
+        account=user,
+        roles=roles,
+        clearance=clearance,
+        state=[state.account_change(user)],
     )
     return user
 
 
-@transaction.atomic
-def enrol_totp_now(user: User) -> TOTPDevice:
+@service
+def change_roles_and_clearance(
+    user: User, *, roles: list[str], clearance: int, by: User | None, reason: str
+) -> User:
+    """Set an account's roles and clearance; the ledger keeps before and after."""
+    before = {"roles": list(user.roles), "clearance": user.clearance}
+    user.roles, user.clearance = roles, clearance
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["roles", "clearance"])
+    record_security_event(
+        "roles_changed",
+        actor=by or ANONYMOUS,
+        account=user,
+        before=before,
+        after={"roles": roles, "clearance": clearance},
+        reason=reason,
+        state=[state.account_change(user)],
+    )
+    return user
+
+
+@service
+def enrol_totp_now(user: User) -> AuthenticatorDevice:
     """Enrol a confirmed device straight away (demo accounts and tests)."""
-    TOTPDevice.objects.filter(user=user).delete()
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    AuthenticatorDevice.objects.filter(user=user).delete()
+    device = _new_device(user, confirmed=True)
+    record_security_event("factor_enrolled", actor=ANONYMOUS, account=user, factor="totp")
+    return device

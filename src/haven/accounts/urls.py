@@ -11,5 +11,6 @@ urlpatterns = [
     path("logout/", views.sign_out, name="logout"),
     path("logout-everywhere/", views.sign_out_everywhere, name="logout_everywhere"),
     path("profile/", views.profile, name="profile"),
+    path("keep-alive/", views.keep_alive, name="keep_alive"),
     path("tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
 ]

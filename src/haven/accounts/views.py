@@ -5,21 +5,39 @@ import io
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
+from haven.ui.helpers import add_form_errors
+
 from . import services
 from .forms import ApiTokenForm, CodeForm, SignInForm
-from .middleware import EPOCH, LAST_SEEN
+from .middleware import EPOCH, LAST_SEEN, SIGNED_IN_AT
 from .models import User
+from .security import client_address
 from .types import AuthenticatedRequest
 
 PENDING_USER = "haven_pending_user"
+
+
+def refused_sign_in(request: HttpRequest, form: SignInForm) -> HttpResponse:
+    """The one answer to every refused password step: unknown name, wrong password, locked
+    account, throttled address. The page says what to do in each case without saying which
+    it is, so it tells an attacker nothing about the account."""
+    form.add_error(None, services.GENERIC_REFUSAL)
+    return render(
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "refused": True, "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+    )
 
 
 @login_not_required
@@ -27,18 +45,15 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = services.check_password(
-            form.cleaned_data["username"], form.cleaned_data["password"]
+            form.cleaned_data["username"], form.cleaned_data["password"], client_address(request)
         )
-        if result.user is not None:
-            request.session.cycle_key()
-            request.session[PENDING_USER] = result.user.pk
-            if services.has_confirmed_totp(result.user):
-                return redirect("accounts:verify")
-            return redirect("accounts:enrol")
-        if result.locked_until:
-            form.add_error(None, services.lockout_message(result.locked_until))
-        else:
-            form.add_error(None, "Enter a correct user name and password")
+        if result.user is None:
+            return refused_sign_in(request, form)
+        request.session.cycle_key()
+        request.session[PENDING_USER] = result.user.pk
+        if services.has_confirmed_totp(result.user):
+            return redirect("accounts:verify")
+        return redirect("accounts:enrol")
     return render(request, "accounts/sign_in.html", {"form": form})
 
 
@@ -52,6 +67,7 @@ def complete_sign_in(request: HttpRequest, user: User, device: object) -> HttpRe
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
     request.session[EPOCH] = user.session_epoch
+    request.session[SIGNED_IN_AT] = int(timezone.now().timestamp())
     request.session.pop(LAST_SEEN, None)
     return redirect("web:home")
 
@@ -63,13 +79,15 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = services.verify_totp(user, form.cleaned_data["code"])
-        if result.locked_until:
+        result = services.verify_totp(user, form.cleaned_data["code"], client_address(request))
+        if result.locked:
+            # The password was right, so saying "locked" here tells an attacker nothing new.
             request.session.pop(PENDING_USER, None)
-            sign_in_form = SignInForm(data={})
-            sign_in_form.errors.clear()
-            sign_in_form.add_error(None, services.lockout_message(result.locked_until))
-            return render(request, "accounts/sign_in.html", {"form": sign_in_form})
+            return render(
+                request,
+                "accounts/locked.html",
+                {"lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+            )
         if result.device is not None:
             return complete_sign_in(request, user, result.device)
         form.add_error("code", "The security code is not correct or has expired")
@@ -93,7 +111,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
     device = services.pending_totp_device(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        confirmed = services.confirm_totp_enrolment(user, form.cleaned_data["code"])
+        confirmed = services.confirm_totp_enrolment(
+            user, form.cleaned_data["code"], client_address(request)
+        )
         if confirmed is not None:
             return complete_sign_in(request, user, confirmed)
         form.add_error("code", "The security code is not correct: check the time on your device")
@@ -122,16 +142,33 @@ def sign_out_everywhere(request: AuthenticatedRequest) -> HttpResponse:
 
 def profile(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    form = ApiTokenForm(request.POST or None)
+    form = ApiTokenForm(user, request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
-        _, new_secret = services.issue_api_token(user, form.cleaned_data["name"])
-        form = ApiTokenForm()
+        try:
+            _, new_secret = services.issue_api_token_with_reauthentication(
+                user, form.token_request()
+            )
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            form = ApiTokenForm(user)
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "tokens": user.api_tokens.all(), "new_secret": new_secret},
+        {
+            "form": form,
+            "tokens": user.api_tokens.all(),
+            "new_secret": new_secret,
+            "token_days": settings.API_TOKEN_DAYS,
+        },
     )
+
+
+@require_POST
+def keep_alive(request: AuthenticatedRequest) -> HttpResponse:
+    """ "Stay signed in" from the timeout warning: the session guard has just stamped activity."""
+    return HttpResponse(status=204)
 
 
 @require_POST

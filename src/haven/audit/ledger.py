@@ -176,6 +176,13 @@ CLEAR_DETAIL_KEYS = frozenset(
         "op",
         "late",
         "in_time",
+        # security events (haven.accounts): codes, token ids, the refused route, a name digest
+        "factor",
+        "token",
+        "target",
+        "name_digest",
+        "until",
+        "refusals_in_window",
         # counts, sizes, hashes, seeds
         "count",
         "escalation_level",

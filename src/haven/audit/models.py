@@ -15,6 +15,8 @@ class Action(models.TextChoices):
     ERASURE = "erasure", "Erasure"
     BREAK_GLASS = "break_glass", "Break-glass access"
     ACCESS_GRANT = "access_grant", "Access granted"
+    # Sign-in, lockout, factors, tokens, roles, refused access: details["event"] says which.
+    SECURITY = "security", "Security event"
 
 
 class LedgerEntry(models.Model):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -26,6 +27,18 @@ def shell(request: HttpRequest) -> dict[str, object]:
         ],
         "classification": "OFFICIAL",
         "classification_css": "official",
+        "session_timeout": _session_timeout(),
+    }
+
+
+def _session_timeout() -> dict[str, int]:
+    """For the timeout warning: activity is stamped at a resolution, so the server may end a
+    session up to that much before the page's count; the page counts that much less."""
+    return {
+        "idle_seconds": settings.SESSION_IDLE_SECONDS
+        - settings.SESSION_ACTIVITY_RESOLUTION_SECONDS,
+        "warning_seconds": settings.SESSION_WARNING_SECONDS,
+        "idle_minutes": settings.SESSION_IDLE_SECONDS // 60,
     }
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from haven.accounts import services as account_services
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.security import note_refused_access
 from haven.runtime.health import snapshot
 
 from .awaiting import awaiting_you
@@ -47,18 +48,20 @@ def administration(request: HttpRequest) -> HttpResponse:
 @require_POST
 def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
     account = get_object_or_404(User, pk=user_id)
-    account_services.unlock_account(account)
+    account_services.unlock_account(account, by=request.user)  # type: ignore[arg-type]
     messages.success(request, f"{account.username} can sign in again.")
     return redirect("administration:accounts")
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    note_refused_access(request, 403)
     return render(
         request, "web/error.html", {"title": "You do not have access to this page"}, status=403
     )
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    note_refused_access(request, 404)
     return render(request, "web/error.html", {"title": "Page not found"}, status=404)
 
 

@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from haven.accounts.models import AuthenticatorDevice
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
             raise CommandError("haven otp works only in demo mode (HAVEN_DEMO=1)")
-        device = TOTPDevice.objects.filter(
+        device = AuthenticatorDevice.objects.filter(
             user__username=options["username"], confirmed=True
         ).first()
         if device is None:
