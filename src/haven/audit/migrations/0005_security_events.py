@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0003_reinstall_append_only_triggers"),
+        ("audit", "0004_checkpoint_origin_and_cosignatures"),
     ]
 
     operations = [
