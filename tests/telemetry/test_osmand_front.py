@@ -194,3 +194,35 @@ def test_503_when_the_batch_does_not_commit_in_time_and_the_late_answer_goes_now
     finally:
         connection.close()
         server.stop()
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    """Send raw bytes, read the answer's head (what a device's own HTTP code would see)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = raw.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_target_without_a_path_is_accepted_like_traccar(resettable_ledger, front: Front):
+    make_device(device_id="np-1")
+    query = f"id=np-1&lat=51.5&lon=-0.12&timestamp={stamp(5)}"
+    answer = _raw_exchange(front.port, f"POST ?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    # Two requests on one kept-alive connection, the second one split mid-method.
+    with socket.create_connection(("127.0.0.1", front.port), timeout=30) as raw:
+        first = f"GET ?id=np-1&lat=51.6&lon=-0.12&timestamp={stamp(4)} HTTP/1.1\r\nHost: x\r\n\r\n"
+        raw.sendall(first.encode())
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200 ")
+        raw.sendall(b"PO")
+        second = f"ST ?id=np-1&timestamp={stamp(3)}&alarm=sos HTTP/1.1\r\nHost: x\r\n\r\n"
+        raw.sendall(second.encode())
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200 ")
+    assert Position.objects.filter(device__device_id="np-1", lat__isnull=False).count() == 2
+    assert Alert.objects.filter(device__device_id="np-1").count() == 1
