@@ -323,3 +323,41 @@ def test_mqtt_backfill_flood_all_stored_and_a_failed_batch_stored_again(resettab
     assert failures["left"] == 0 and listener.counts["unstored"] >= 1  # it did fail once
     assert Position.objects.filter(device=device, lat__isnull=False).count() == 300
     assert listener.counts["stored"] == 300 and "flood" not in listener.counts
+
+
+def test_an_asset_registered_with_a_device_id_is_a_tracker_the_receiver_accepts(client: Client):
+    from haven.accounts.roles import Role
+    from haven.equipment import services as equipment
+    from haven.equipment.models import AssetType
+    from haven.telemetry.models import TelemetryDevice
+    from tests.factories import UserFactory
+
+    supervisor = UserFactory(roles=[Role.TECHNICAL_SUPERVISOR])
+    asset = equipment.register_asset(
+        supervisor,
+        asset_type=AssetType.objects.get(code="vehicle-tracker"),
+        make="Fictitrack",
+        model_name="FT-200",
+        serial="T-ASSET-1",
+        device_id="asset-tracker-1",
+    )
+    device = TelemetryDevice.objects.get(device_id="asset-tracker-1")
+    assert device.asset_id == asset.pk and device.kind == "vehicle_tracker"
+    response = client.get(f"{OSMAND}?id=asset-tracker-1&lat=51.5&lon=-0.1&timestamp={stamp(5)}")
+    assert response.status_code == 200
+    assert Position.objects.filter(device=device).count() == 1
+    # Kit that is not a tracker (a camera, say) with no device id registers nothing.
+    assert TelemetryDevice.objects.count() == 1
+
+
+def test_demo_trackers_are_accepted_by_the_osmand_receiver(client: Client):
+    from haven.accounts.roles import Role
+    from haven.equipment.demo import create_demo_equipment
+    from tests.factories import UserFactory
+
+    UserFactory(username="supervisor", roles=[Role.TECHNICAL_SUPERVISOR])
+    UserFactory(username="technician", roles=[Role.TECHNICAL_OFFICER])
+    assert create_demo_equipment() is not None
+    for device_id in ("demo-tracker-1", "demo-tracker-2"):
+        query = f"id={device_id}&lat=51.5&lon=-0.1&timestamp={stamp(5)}"
+        assert client.get(f"{OSMAND}?{query}").status_code == 200
