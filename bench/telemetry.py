@@ -309,7 +309,8 @@ def free_port() -> int:
 
 def start_server(workers: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # This checkout's code, not whatever copy of haven the virtualenv has installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     process = subprocess.Popen(  # noqa: S603
         [
             str(Path(sys.executable).with_name("haven")),

@@ -107,7 +107,20 @@ def test_flood_is_refused_per_message(settings):
     outcomes = services.ingest_batch([*batch, message(noisy, alarms=("sos",))])
     assert isinstance(outcomes[2], Rejected) and outcomes[2].status == 429
     assert outcomes[3].alerts  # alarms pass the flood gate
-    assert Position.objects.count() == 2
+    assert Position.objects.filter(lat__isnull=False).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_sender_with_back_pressure_is_never_refused_for_flooding(settings):
+    settings.HAVEN_TELEMETRY = {"flood_per_device_per_minute": 2}
+    backfilling = make_device()
+    batch = [
+        message(backfilling, fix_time=ago(100 - n), lat=1, lon=1, back_pressure=True)
+        for n in range(10)
+    ]
+    outcomes = services.ingest_batch(batch)
+    assert not any(isinstance(outcome, Rejected) for outcome in outcomes)
+    assert Position.objects.count() == 10
 
 
 @pytest.mark.django_db
@@ -357,7 +370,7 @@ def test_osmand_group_commit_answers_each_request_after_the_commit(resettable_le
     queries = {
         "stored": f"id=gc-1&lat=1&lon=2&timestamp={stamp - 9}",
         "unknown": f"id=ghost&lat=1&lon=2&timestamp={stamp - 9}",
-        "malformed": "id=gc-2&lat=95&lon=0",
+        "malformed": "lat=95&lon=0",  # no device id
         "sos": f"id=gc-2&timestamp={stamp - 3600}&alarm=sos",
         "flood": f"id=gc-1&lat=1&lon=2&timestamp={stamp - 5}",
     }
@@ -385,7 +398,8 @@ def test_osmand_group_commit_answers_each_request_after_the_commit(resettable_le
         "flood": "429",
     }
     assert together == ["200"] * len(concurrent)
-    assert Position.objects.count() == 1 + len(concurrent) and Alert.objects.count() == 1
+    with_fix = Position.objects.filter(lat__isnull=False)
+    assert with_fix.count() == 1 + len(concurrent) and Alert.objects.count() == 1
 
 
 def test_osmand_answers_503_when_its_batch_fails():

@@ -68,7 +68,7 @@ def test_unknown_keys_become_typed_attributes():
     assert message.attributes["ignition"] is True
     assert message.attributes["rpm"] == 900.0
     assert message.attributes["driver"] == "abc"
-    assert message.attributes["wifi"] == ["aa:bb:cc:dd:ee:ff,:50"]
+    assert message.attributes["wifi"] == ["aa:bb:cc:dd:ee:ff,-50"]  # the signal stays negative
 
 
 def test_location_pair_and_repeated_alarms():
@@ -113,21 +113,66 @@ def test_missing_timestamp_is_server_now():
     ("query", "reason"),
     [
         ("lat=1&lon=2", "missing_device_id"),
+        ("&".join(f"k{i}=1" for i in range(300)) + "&id=1", "malformed_query"),
+    ],
+)
+def test_messages_without_a_device_or_unreadable_are_refused_with_a_reason(query, reason):
+    with pytest.raises(Rejected) as refused:
+        osmand(query)
+    assert refused.value.reason == reason
+    assert refused.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
         ("id=1&lat=91&lon=0", "lat_out_of_range"),
         ("id=1&lat=0&lon=-181", "lon_out_of_range"),
         ("id=1&lat=abc&lon=0", "bad_number"),
         ("id=1&lat=nan&lon=0", "bad_number"),
         ("id=1&lat=1", "missing_coordinates"),
-        ("id=1&timestamp=1893456000", "future_timestamp"),  # 2030
-        ("id=1&timestamp=yesterday", "bad_timestamp"),
-        ("&".join(f"k{i}=1" for i in range(300)) + "&id=1", "malformed_query"),
+        ("id=1&lat=1&lon=1&timestamp=1893456000", "future_timestamp"),  # 2030
+        ("id=1&lat=1&lon=1&timestamp=yesterday", "bad_timestamp"),
     ],
 )
-def test_bad_queries_are_refused_with_a_reason(query, reason):
-    with pytest.raises(Rejected) as refused:
-        osmand(query)
-    assert refused.value.reason == reason
-    assert refused.value.status == 400
+def test_an_unusable_fix_is_dropped_and_the_message_kept_at_server_time(query, reason):
+    message = osmand(query + "&alarm=sos")
+    assert message.fix_problem == reason
+    assert (message.lat, message.lon, message.valid) == (None, None, False)
+    assert message.fix_time == NOW and message.time_given is False
+    assert message.alarms == ("sos",)
+    assert message.attributes["invalid"]  # what was sent is kept aside
+
+
+@pytest.mark.parametrize("field", ["batt=", "speed=nan", "bearing=x", "altitude=", "accuracy=inf"])
+def test_a_bad_optional_field_is_dropped_alone(field):
+    message = osmand(f"id=1&lat=51.5&lon=-0.1&timestamp=1772366400&{field}&alarm=sos")
+    key, _, value = field.partition("=")
+    assert message.fix_problem == ""
+    assert (message.lat, message.lon) == (51.5, -0.1)
+    assert message.attributes["invalid"] == {key: value}
+    assert message.alarms == ("sos",)
+
+
+def test_charge_event_cells_and_wifi_are_kept_as_attributes():
+    message = osmand(
+        "id=1&charge=true&event=motionchange&ignition=false"
+        "&cell=234,15,1234,5678,-70&wifi=00-11-22-33-44-55,-80&wifi=66-77-88-99-aa-bb,-91"
+    )
+    assert message.attributes["charge"] is True
+    assert message.attributes["event"] == "motionchange"
+    assert message.attributes["ignition"] is False
+    assert message.attributes["cells"] == ["234,15,1234,5678,-70"]
+    assert message.attributes["wifi"] == ["00:11:22:33:44:55,-80", "66:77:88:99:aa:bb,-91"]
+
+
+def test_json_variant_with_a_bad_timestamp_keeps_its_alarm():
+    body = (
+        b'{"device_id": "1", "location": {"timestamp": "1718000000", "extras": {"alarm": "sos"}}}'
+    )
+    message = osmand(body=body, content_type="application/json")
+    assert message.fix_problem == "bad_timestamp" and message.alarms == ("sos",)
+    assert message.fix_time == NOW
 
 
 def test_traccar_client_json_variant():
@@ -170,7 +215,6 @@ def test_traccar_client_json_variant():
         (b"{not json", "malformed_json"),
         (b'{"location": {}}', "missing_device_id"),
         (b'{"device_id": "1", "location": []}', "json_not_object"),
-        (b'{"device_id": "1", "location": {"timestamp": "1718000000"}}', "bad_timestamp"),
     ],
 )
 def test_bad_json_is_refused(body, reason):
@@ -276,24 +320,34 @@ def test_owntracks_ignores_other_types_and_empty_payloads():
         ("owntracks/jane", json.dumps(LOCATION).encode(), "bad_topic"),
         ("owntracks/jane/iphone", b"[]", "json_not_object"),
         ("owntracks/jane/iphone", b"{", "malformed_json"),
-        (
-            "owntracks/jane/iphone",
-            json.dumps({**LOCATION, "lat": 100}).encode(),
-            "lat_out_of_range",
-        ),
-        (
-            "owntracks/jane/iphone",
-            json.dumps({**LOCATION, "tst": 4102444800}).encode(),
-            "future_timestamp",
-        ),
-        (
-            "owntracks/jane/iphone",
-            json.dumps({"_type": "location", "lat": 1, "lon": 1}).encode(),
-            "bad_timestamp",
-        ),
     ],
 )
 def test_owntracks_bad_input(topic, payload, reason):
     with pytest.raises(Rejected) as refused:
         parse_owntracks(topic, payload, now=NOW)
     assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"lat": 100}, "lat_out_of_range"),
+        ({"tst": 4102444800}, "future_timestamp"),
+        ({"tst": None}, "bad_timestamp"),
+    ],
+)
+def test_owntracks_unusable_fix_is_dropped_not_the_message(changes, reason):
+    document = {**LOCATION, **changes}
+    message = parse_owntracks("owntracks/jane/iphone", json.dumps(document).encode(), now=NOW)
+    assert message is not None
+    assert message.fix_problem == reason and message.lat is None and message.fix_time == NOW
+
+
+def test_owntracks_bad_optional_field_keeps_the_fix():
+    document = {**LOCATION, "batt": "full", "BSSID": "00:11:22:33:44:55", "inregions": ["home"]}
+    message = parse_owntracks("owntracks/jane/iphone", json.dumps(document).encode(), now=NOW)
+    assert message is not None and message.fix_problem == ""
+    assert (message.lat, message.lon) == (LOCATION["lat"], LOCATION["lon"])
+    assert message.battery is None and message.attributes["invalid"] == {"batt": "full"}
+    assert message.attributes["BSSID"] == "00:11:22:33:44:55"
+    assert message.attributes["inregions"] == ["home"]

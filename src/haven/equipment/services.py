@@ -131,7 +131,36 @@ def register_asset(
         fields=("serial", "device_id", "sim_details", "ip_details"),
         justification="asset registered",
     )
+    if asset.device_id:
+        _register_tracker(actor, asset)
     return asset
+
+
+# Asset types whose device id makes them a telemetry device, and the kind they report as.
+TRACKER_KINDS = {
+    "vehicle-tracker": "vehicle_tracker",
+    "property-tracker": "property_tracker",
+    "panic-button": "panic_alarm",
+    "alarm-panel": "panic_alarm",
+    "phone-app": "phone",
+}
+
+
+def _register_tracker(actor: User, asset: Asset) -> None:
+    """Kit that reports with a device id is a tracker or alarm: registered with telemetry
+    (unless already there), so that its receiver accepts it at once."""
+    from haven.telemetry import services as telemetry
+
+    kind = TRACKER_KINDS.get(asset.asset_type.code)
+    if kind is None or telemetry.find_device(asset.device_id or "") is not None:
+        return
+    telemetry.register_device(
+        actor,
+        device_id=asset.device_id or "",
+        name=f"{asset.make} {asset.model_name} {asset.serial}",
+        kind=kind,
+        asset_id=asset.pk,
+    )
 
 
 @service

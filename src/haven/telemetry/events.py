@@ -18,6 +18,7 @@ from .config import ALWAYS_ALERT_ALARMS, TelemetryConfig
 ALARM = "alarm"
 GEOFENCE_ENTER = "geofence_enter"
 GEOFENCE_EXIT = "geofence_exit"
+GEOFENCE_CROSSED = "geofence_crossed"  # the segment between two fixes went through the fence
 LOW_BATTERY = "low_battery"
 OFFLINE = "offline"
 ONLINE = "online"
@@ -86,6 +87,12 @@ def geofence_event(fence_id: str, fence_kind: str, change: str) -> EventSpec:
         return EventSpec(GEOFENCE_ENTER, fence_id, CRITICAL if alert else INFO, alert)
     alert = fence_kind == "safe"
     return EventSpec(GEOFENCE_EXIT, fence_id, CRITICAL if alert else INFO, alert)
+
+
+def crossing_event(fence_id: str, fence_kind: str) -> EventSpec:
+    """Passing through a fence between two fixes: an exclusion zone was entered (and left)."""
+    alert = fence_kind == "exclusion"
+    return EventSpec(GEOFENCE_CROSSED, fence_id, CRITICAL if alert else INFO, alert)
 
 
 def is_overdue(last_seen: dt.datetime | None, interval_s: int, now: dt.datetime) -> bool:

@@ -62,6 +62,10 @@ class TelemetryDevice(models.Model):
     kind = models.CharField(max_length=20, choices=DeviceKind.choices)
     # The equipment register's asset (haven.equipment Asset.id), by id only.
     asset_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Where it is fitted: the deployment (haven.equipment) and the protection case that
+    # deployment protects, by id only (operations never reads a case).
+    deployment_id = models.UUIDField(null=True, blank=True, db_index=True)
+    case_id = models.UUIDField(null=True, blank=True, db_index=True)
     # Alerts go to whoever is on call on this rota (haven.rota, looked up by name).
     rota_name = models.CharField(max_length=120, blank=True)
     protects_person = models.BooleanField(
@@ -81,7 +85,12 @@ class TelemetryDevice(models.Model):
     battery_level = models.FloatField(null=True, blank=True)
     battery_low = models.BooleanField(default=False)
     inside_fences = models.JSONField(default=list, blank=True)
+    # Fences the device seems to have crossed but has not yet stayed across for their dwell
+    # time: {fence id: ISO time of the first fix on the other side}.
+    pending_fences = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name"]
@@ -108,11 +117,18 @@ class Geofence(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="geofences",
-        help_text="Empty: the fence applies to every device",
+        help_text="Empty: the fence applies to every device (or to the deployment's devices)",
     )
+    # Attached to a deployment (haven.equipment, by id): applies to the devices fitted on it.
+    deployment_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # Empty: the configured default (TelemetryConfig.geofence_hysteresis_m).
+    hysteresis_m = models.FloatField(null=True, blank=True)
+    # A crossing counts once the device has stayed across this long (0: at once).
+    dwell_s = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name"]
@@ -173,6 +189,7 @@ class EventType(models.TextChoices):
     ALARM = "alarm", "Alarm"
     GEOFENCE_ENTER = "geofence_enter", "Entered zone"
     GEOFENCE_EXIT = "geofence_exit", "Left zone"
+    GEOFENCE_CROSSED = "geofence_crossed", "Crossed zone between two fixes"
     LOW_BATTERY = "low_battery", "Low battery"
     OFFLINE = "offline", "Device offline"
     ONLINE = "online", "Device back online"
@@ -194,6 +211,10 @@ class Event(models.Model):
     position = models.ForeignKey(
         Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
+    # The message's own fix was unusable (fields failed validation): the event is at server time.
+    fix_invalid = models.BooleanField(default=False)
+    # Set when `position` is the last known one, not the message's: how old it was (seconds).
+    position_age_s = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-event_time"]

@@ -24,6 +24,7 @@ the broker delivers it again when the session resumes.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections import Counter
@@ -36,10 +37,13 @@ from django.utils import timezone
 
 from . import receivers, services
 from .batching import BatchWriter, StoreFailed
+from .protocols import Message
 
 log = logging.getLogger("haven.telemetry.mqtt")
 
 DEFAULT_TOPIC = "owntracks/#"
+RETRY_FIRST_S = 0.5  # a failed batch's messages are stored again after this, doubling...
+RETRY_MAX_S = 30.0  # ...up to this
 
 
 class Listener:
@@ -62,6 +66,7 @@ class Listener:
         self.on_stored = on_stored
         self.writer = writer or BatchWriter()
         self.subscribed = threading.Event()
+        self._stopping = threading.Event()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -104,17 +109,35 @@ class Listener:
         if isinstance(parsed, receivers.Reply):
             self._done(message, parsed)  # refused or ignored: nothing to store, ack now
             return
-        self.writer.submit_with(parsed, now, partial(self._stored, message))
+        parsed.back_pressure = True  # unacknowledged, the broker holds the rest back
+        self._submit(message, parsed, now, 0)
+
+    def _submit(
+        self, message: mqtt.MQTTMessage, parsed: Message, now: dt.datetime, attempt: int
+    ) -> None:
+        self.writer.submit_with(parsed, now, partial(self._stored, message, parsed, now, attempt))
 
     def _stored(
         self,
         message: mqtt.MQTTMessage,
+        parsed: Message,
+        now: dt.datetime,
+        attempt: int,
         outcome: services.Outcome | None,
         error: StoreFailed | None,
     ) -> None:
-        """On the writer thread, after its batch committed (or failed)."""
+        """On the writer thread, after its batch committed (or failed). A failed message is
+        not acknowledged and is stored again after a back-off, in this session: a broker
+        redelivers an unacknowledged message only when the session resumes."""
         if error is not None or outcome is None:
-            self._count("unstored")  # no PUBACK: the broker delivers it again
+            self._count("unstored")
+            if self._stopping.is_set():
+                return  # no PUBACK: the broker delivers it again in the next session
+            delay = min(RETRY_MAX_S, RETRY_FIRST_S * 2**attempt)
+            log.warning("MQTT message not stored (%s); retrying in %.1f s", error, delay)
+            retry = threading.Timer(delay, self._submit, (message, parsed, now, attempt + 1))
+            retry.daemon = True
+            retry.start()
             return
         self._done(message, receivers.owntracks_reply(outcome, receivers.Reply(200)))
 
@@ -144,6 +167,7 @@ class Listener:
 
     def stop(self) -> None:
         """Store and acknowledge what has arrived, then disconnect."""
+        self._stopping.set()
         self.writer.stop()
         self.client.disconnect()
         self.client.loop_stop()

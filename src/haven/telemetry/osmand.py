@@ -28,6 +28,7 @@ from typing import Any
 
 from . import receivers, services
 from .batching import WAIT_S, BatchWriter, StoreFailed
+from .pathless import PathlessTargetProtocol
 from .protocols import Message, Rejected
 from .server import MAX_BODY, reply_headers
 from .services import Outcome
@@ -220,7 +221,7 @@ def uvicorn_options(workers: int = 0) -> dict[str, Any]:
     """uvicorn's settings for the receiver (beside the app, host and port)."""
     return {
         "workers": workers if workers > 1 else None,
-        "http": "httptools",
+        "http": PathlessTargetProtocol,  # httptools, also taking "POST ?id=..." (Traccar)
         "loop": "auto",  # uvloop where it is installed
         "lifespan": "on",
         "access_log": False,

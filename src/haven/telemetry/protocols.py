@@ -80,6 +80,14 @@ class Message:
     alarms: tuple[str, ...] = ()
     event: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Why the fix (position and time) was not usable, if it was not: one of REASONS. Such a
+    # message is kept without a position, at server time; its alarms still alert.
+    fix_problem: str = ""
+    # Fields that failed validation, as sent (stored under attributes["invalid"]).
+    invalid: dict[str, str] = field(default_factory=dict)
+    # The sender waits for its acknowledgement and holds the rest back (MQTT QoS 1): never
+    # refused for flooding, since a refusal would be acknowledged and the message lost.
+    back_pressure: bool = False
 
     @property
     def has_fix(self) -> bool:
@@ -99,6 +107,17 @@ def _number(key: str, value: Any) -> float:
     if not math.isfinite(number):
         raise Rejected("bad_number", key)
     return number
+
+
+def _lenient(message: Message, key: str, value: Any) -> float | None:
+    """An optional number: None when absent; when unusable, None too, and kept aside as sent."""
+    if value is None:
+        return None
+    try:
+        return _number(key, value)
+    except Rejected:
+        message.invalid[key[:60]] = str(value)[:80]
+        return None
 
 
 def _typed(value: str) -> Any:
@@ -232,47 +251,14 @@ def parse_osmand_pairs(
     for key, value in pairs:
         if key in ("id", "deviceid"):
             continue
-        if key == "timestamp":
-            message.fix_time = parse_timestamp(value, options.server_zone)
-        elif key == "lat":
-            message.lat = _number(key, value)
-        elif key == "lon":
-            message.lon = _number(key, value)
-        elif key == "location":
-            parts = value.split(",")
-            if len(parts) != 2:
-                raise Rejected("bad_number", "location")
-            message.lat, message.lon = _number("lat", parts[0]), _number("lon", parts[1])
-        elif key == "valid":
-            message.valid = _boolean(value)
-        elif key == "speed":
-            message.speed_raw = _number(key, value)
-            message.speed_mps = message.speed_raw * factor
-        elif key in ("bearing", "heading"):
-            message.course = _number(key, value)
-        elif key == "altitude":
-            message.altitude = _number(key, value)
-        elif key == "accuracy":
-            message.accuracy = _number(key, value)
-        elif key == "hdop":
-            message.attributes["hdop"] = _number(key, value)
-        elif key == "batt":
-            message.battery = _number(key, value)
-        elif key == "charge":
-            message.charging = _boolean(value)
-        elif key == "alarm":
-            alarms += [a.strip() for a in value.split(",") if a.strip()]
-        elif key == "event":
-            message.event = value[:80]
-        elif key == "cell":
-            cells.append(value)
-        elif key == "wifi":
-            wifis.append(value.replace("-", ":"))
-        elif key == "notificationToken":
-            continue  # push tokens are not stored: we never push to devices
-        else:
-            typed = _typed(value)
-            message.attributes[key[:60]] = typed[:200] if isinstance(typed, str) else typed
+        try:
+            _osmand_field(message, key, value, factor, options.server_zone, alarms, cells, wifis)
+        except Rejected as rejection:
+            # Never refuse a whole message for one field: an alarm in it must still alert, and
+            # Traccar Client would resend a refused message forever. Keep what was sent aside.
+            message.invalid[key[:60]] = value[:80]
+            if key in FIX_FIELDS and not message.fix_problem:
+                message.fix_problem = rejection.reason
     if cells:
         message.attributes["cells"] = cells
     if wifis:
@@ -282,18 +268,104 @@ def parse_osmand_pairs(
     return message
 
 
+# Fields whose failure makes the whole fix unusable (the others are dropped on their own).
+FIX_FIELDS = frozenset({"timestamp", "lat", "lon", "location"})
+
+
+def _osmand_field(
+    message: Message,
+    key: str,
+    value: str,
+    factor: float,
+    zone: ZoneInfo,
+    alarms: list[str],
+    cells: list[str],
+    wifis: list[str],
+) -> None:
+    """One query/form parameter into `message`; raises Rejected for a value it cannot use."""
+    if key == "timestamp":
+        message.fix_time = parse_timestamp(value, zone)
+    elif key == "lat":
+        message.lat = _number(key, value)
+    elif key == "lon":
+        message.lon = _number(key, value)
+    elif key == "location":
+        parts = value.split(",")
+        if len(parts) != 2:
+            raise Rejected("bad_number", "location")
+        message.lat, message.lon = _number("lat", parts[0]), _number("lon", parts[1])
+    elif key == "valid":
+        message.valid = _boolean(value)
+    elif key == "speed":
+        message.speed_raw = _number(key, value)
+        message.speed_mps = message.speed_raw * factor
+    elif key in ("bearing", "heading"):
+        message.course = _number(key, value)
+    elif key == "altitude":
+        message.altitude = _number(key, value)
+    elif key == "accuracy":
+        message.accuracy = _number(key, value)
+    elif key == "hdop":
+        message.attributes["hdop"] = _number(key, value)
+    elif key == "batt":
+        message.battery = _number(key, value)
+    elif key == "charge":
+        message.charging = _boolean(value)
+    elif key == "alarm":
+        alarms += [a.strip() for a in value.split(",") if a.strip()]
+    elif key == "event":
+        message.event = value[:80]
+    elif key == "cell":
+        cells.append(value)
+    elif key == "wifi":
+        # Only the MAC's dashes become colons (Traccar): the signal "-80" stays negative.
+        mac, comma, rest = value.partition(",")
+        wifis.append(mac.replace("-", ":") + comma + rest)
+    elif key == "notificationToken":
+        return  # push tokens are not stored: we never push to devices
+    else:
+        typed = _typed(value)
+        message.attributes[key[:60]] = typed[:200] if isinstance(typed, str) else typed
+
+
 def _finish(message: Message, options: OsmAndOptions) -> None:
-    if (message.lat is None) != (message.lon is None):
-        raise Rejected("missing_coordinates", "lat and lon come together")
-    if message.lat is not None and message.lon is not None:
-        check_coordinates(message.lat, message.lon)
+    """Check the fix as a whole. An unusable one (coordinates out of range or half missing, a
+    time too far ahead) is dropped, not refused: the message is kept at server time without a
+    position, marked with why (fix_problem), and what was sent is kept aside (invalid)."""
+    problem = message.fix_problem
+    if not problem and (message.lat is None) != (message.lon is None):
+        problem = "missing_coordinates"
+    if not problem and message.lat is not None and message.lon is not None:
+        try:
+            check_coordinates(message.lat, message.lon)
+        except Rejected as rejection:
+            problem = rejection.reason
     if message.fix_time is None:
         message.fix_time = options.now
         message.time_given = False
-    check_time(message.fix_time, options.now, options.future_tolerance_s)
+    elif not problem:
+        try:
+            check_time(message.fix_time, options.now, options.future_tolerance_s)
+        except Rejected as rejection:
+            problem = rejection.reason
+    if problem:
+        for name, value in (("lat", message.lat), ("lon", message.lon)):
+            if value is not None:
+                message.invalid.setdefault(name, str(value))
+        if message.time_given:
+            message.invalid.setdefault("timestamp", message.fix_time.isoformat())
+        message.fix_problem = problem
+        message.lat = message.lon = None
+        message.fix_time, message.time_given, message.valid = options.now, False, False
     if message.battery is not None and not 0 <= message.battery <= 100:
         message.attributes["batteryRaw"] = message.battery
         message.battery = None
+    if message.charging is not None:
+        message.attributes["charge"] = message.charging
+    if message.event:
+        message.attributes["event"] = message.event
+    if message.invalid:
+        message.attributes["invalid"] = dict(message.invalid)
 
 
 def _load_object(body: bytes) -> dict[str, Any]:
@@ -320,25 +392,30 @@ def parse_osmand_json(body: bytes, options: OsmAndOptions) -> Message:
         raise Rejected("json_not_object", "location")
     stamp = location.get("timestamp")
     if stamp is not None:
-        if not isinstance(stamp, str) or "T" not in stamp:
-            raise Rejected("bad_timestamp", "location.timestamp must be ISO-8601 with a zone")
-        message.fix_time = parse_timestamp(stamp, options.server_zone)
+        if isinstance(stamp, str) and "T" in stamp:
+            try:
+                message.fix_time = parse_timestamp(stamp, options.server_zone)
+            except Rejected as rejection:
+                message.fix_problem = rejection.reason
+        else:
+            message.fix_problem = "bad_timestamp"
+        if message.fix_problem:
+            message.invalid["timestamp"] = str(stamp)[:80]
     coords = location.get("coords")
-    if coords is not None:
-        if not isinstance(coords, dict):
-            raise Rejected("json_not_object", "coords")
-        message.lat = _number("latitude", coords.get("latitude"))
-        message.lon = _number("longitude", coords.get("longitude"))
-        if coords.get("accuracy") is not None:
-            message.accuracy = _number("accuracy", coords["accuracy"])
-        if coords.get("altitude") is not None:
-            message.altitude = _number("altitude", coords["altitude"])
-        if coords.get("speed") is not None:
-            speed = _number("speed", coords["speed"])  # m/s in the JSON variant
-            message.speed_mps = speed if speed >= 0 else None
-        if coords.get("heading") is not None:
-            heading = _number("heading", coords["heading"])
-            message.course = heading if heading >= 0 else None
+    if isinstance(coords, dict):
+        message.lat = _lenient(message, "latitude", coords.get("latitude"))
+        message.lon = _lenient(message, "longitude", coords.get("longitude"))
+        if message.lat is None or message.lon is None:
+            message.fix_problem = message.fix_problem or "bad_number"
+        message.accuracy = _lenient(message, "accuracy", coords.get("accuracy"))
+        message.altitude = _lenient(message, "altitude", coords.get("altitude"))
+        speed = _lenient(message, "speed", coords.get("speed"))  # m/s in the JSON variant
+        message.speed_mps = speed if speed is not None and speed >= 0 else None
+        heading = _lenient(message, "heading", coords.get("heading"))
+        message.course = heading if heading is not None and heading >= 0 else None
+    elif coords is not None:
+        message.invalid["coords"] = str(coords)[:80]
+        message.fix_problem = "bad_number"
     if isinstance(location.get("event"), str):
         message.event = location["event"][:80]
     if "is_moving" in location:
@@ -388,6 +465,13 @@ def owntracks_device_id(user: str, device: str) -> str:
     return f"{user}/{device}"[:80]
 
 
+# OwnTracks keys read into a Message field (everything else becomes an attribute).
+OWNTRACKS_READ = frozenset(
+    {"_type", "tst", "wtst", "lat", "lon", "acc", "alt", "vel", "cog", "batt", "bs", "t"}
+    | {"event", "alarm", "topic"}
+)
+
+
 def parse_owntracks(
     topic: str, payload: bytes, *, now: dt.datetime, future_tolerance_s: int = 600
 ) -> Message | None:
@@ -409,34 +493,28 @@ def parse_owntracks(
     tst = document.get("tst")
     if kind == "transition" and document.get("wtst") is not None and tst is None:
         tst = document.get("wtst")
-    if tst is not None:
-        stamp = _number("tst", tst)
-        if stamp < 0:
-            raise Rejected("bad_timestamp", str(tst))
+    stamp = _lenient(message, "tst", tst)
+    if stamp is not None and stamp >= 0:
         try:  # OwnTracks tst is always epoch seconds
             message.fix_time = dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
-        except (OverflowError, OSError, ValueError) as error:
-            raise Rejected("bad_timestamp", str(tst)) from error
-    elif kind != "lwt":
-        raise Rejected("bad_timestamp", "tst is required")
+        except (OverflowError, OSError, ValueError):
+            message.invalid["tst"] = str(tst)[:80]
+    elif stamp is not None:
+        message.invalid["tst"] = str(tst)[:80]
+    if message.fix_time is None and kind != "lwt":
+        message.fix_problem = "bad_timestamp"  # required: the fix cannot be placed in time
     if kind in ("location", "transition"):
-        if document.get("lat") is None or document.get("lon") is None:
-            if kind == "location":
-                raise Rejected("missing_coordinates")
-        else:
-            message.lat = _number("lat", document["lat"])
-            message.lon = _number("lon", document["lon"])
-        if document.get("acc") is not None:
-            message.accuracy = _number("acc", document["acc"])
+        message.lat = _lenient(message, "lat", document.get("lat"))
+        message.lon = _lenient(message, "lon", document.get("lon"))
+        if kind == "location" and (message.lat is None or message.lon is None):
+            message.fix_problem = message.fix_problem or "missing_coordinates"
+        message.accuracy = _lenient(message, "acc", document.get("acc"))
     if kind == "location":
-        if document.get("alt") is not None:
-            message.altitude = _number("alt", document["alt"])
-        if document.get("vel") is not None:
-            message.speed_mps = _number("vel", document["vel"]) / 3.6  # km/h
-        if document.get("cog") is not None:
-            message.course = _number("cog", document["cog"])
-        if document.get("batt") is not None:
-            message.battery = _number("batt", document["batt"])
+        message.altitude = _lenient(message, "alt", document.get("alt"))
+        velocity = _lenient(message, "vel", document.get("vel"))
+        message.speed_mps = velocity / 3.6 if velocity is not None else None  # km/h
+        message.course = _lenient(message, "cog", document.get("cog"))
+        message.battery = _lenient(message, "batt", document.get("batt"))
         if document.get("bs") is not None:
             message.charging = document.get("bs") in (2, 3)
         trigger = document.get("t")
@@ -450,6 +528,11 @@ def parse_owntracks(
     for key in ("tid", "conn", "SSID", "_id"):
         if isinstance(document.get(key), str):
             message.attributes[key] = document[key][:80]
+    for key, value in document.items():  # anything else is kept as an attribute (Traccar)
+        if key not in OWNTRACKS_READ and isinstance(value, str | int | float | bool | list):
+            message.attributes.setdefault(
+                str(key)[:60], value[:200] if isinstance(value, str) else value
+            )
     alarm = document.get("alarm")
     if isinstance(alarm, str):
         message.alarms = tuple(a.strip() for a in alarm.split(",") if a.strip())

@@ -87,11 +87,19 @@ def parse_osmand_request(
         future_tolerance_s=config.future_tolerance_s,
     )
     try:
-        return parse_osmand(
+        message = parse_osmand(
             query_string=query_string, content_type=content_type, body=body, options=options
         )
     except Rejected as rejection:
         return _refuse(rejection)
+    _count_dropped_fix(message)
+    return message
+
+
+def _count_dropped_fix(message: Message) -> None:
+    """A message whose fix was dropped is still stored (and answered 200), but counted."""
+    if message.fix_problem:
+        services.REJECTED.note(Rejected(message.fix_problem))
 
 
 def osmand_reply(message: Message, outcome: services.Outcome) -> Reply:
@@ -156,6 +164,7 @@ def parse_mqtt(
         return _refuse(rejection)
     if message is None:
         return ok or Reply(200)
+    _count_dropped_fix(message)
     return message
 
 

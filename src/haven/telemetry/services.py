@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -281,6 +281,7 @@ DEVICE_STATE = (
     "battery_level",
     "battery_low",
     "inside_fences",
+    "pending_fences",
 )
 
 
@@ -314,7 +315,13 @@ def ingest_batch(
     outcomes: list[Outcome | None] = [None] * len(messages)
     items: list[_Item] = []
     for slot, (message, at) in enumerate(zip(messages, times, strict=True)):
-        if message.alarms or FLOOD.allow(message.device_id, config.flood_per_device_per_minute):
+        # Alarms always pass; so does a sender that waits for its acknowledgement (MQTT QoS 1:
+        # the broker holds the rest back), which must not be told "stored" and dropped.
+        if (
+            message.alarms
+            or message.back_pressure
+            or FLOOD.allow(message.device_id, config.flood_per_device_per_minute)
+        ):
             items.append(_Item(slot, message, at, message.fix_time or at))
         else:
             outcomes[slot] = Rejected("flood", message.device_id[:80], status=429)
@@ -400,6 +407,16 @@ def _has_fix(message: Message) -> bool:
     return message.kind == "position" and message.has_fix
 
 
+def _kept_without_fix(message: Message) -> bool:
+    """A report without a usable fix that still carries data (a heartbeat with cell, Wi-Fi,
+    ignition..., an alarm, a dropped fix's fields): kept as a position without coordinates."""
+    return (
+        message.kind == "position"
+        and not message.has_fix
+        and bool(message.attributes or message.alarms or message.battery is not None)
+    )
+
+
 def _stored_fixes(
     devices: dict[str, TelemetryDevice], items: list[_Item]
 ) -> set[tuple[UUID, dt.datetime]]:
@@ -410,6 +427,8 @@ def _stored_fixes(
         device = devices[item.message.device_id]
         last = device.last_fix_at
         if _has_fix(item.message) and last is not None and item.fix_time <= last:
+            maybe.add((device.pk, item.fix_time))
+        elif _kept_without_fix(item.message):  # heartbeats do not move last_fix_at
             maybe.add((device.pk, item.fix_time))
     if not maybe:
         return set()
@@ -426,7 +445,8 @@ def _find_fences(batch: _Batch, items: list[_Item]) -> None:
     fixes: list[tuple[int, tuple[float, float, float]]] = []
     for item in items:
         message = item.message
-        margin = gf.margin_m(message.accuracy, rules) if _has_fix(message) else None
+        usable = _has_fix(message) and message.valid
+        margin = gf.margin_m(message.accuracy, rules) if usable else None
         if margin is not None:
             assert message.lat is not None and message.lon is not None
             fixes.append((item.slot, (message.lat, message.lon, margin)))
@@ -454,9 +474,17 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
             result.stored = _new_position(device, message, fix_time, item.received_at, late)
             batch.positions.append(result.stored)
             batch.stored.add((device.pk, fix_time))
-        if in_order and not result.duplicate:
+        # A fix the device itself calls invalid never moves it across a fence.
+        if in_order and not result.duplicate and message.valid:
             item.specs += _fence_specs(device, item, batch)
-    elif message.kind == "lwt":
+    elif _kept_without_fix(message):
+        if (device.pk, fix_time) in batch.stored:
+            result.duplicate = True
+        else:
+            result.stored = _new_position(device, message, fix_time, item.received_at, late)
+            batch.positions.append(result.stored)
+            batch.stored.add((device.pk, fix_time))
+    if message.kind == "lwt":
         item.specs.append(ev.EventSpec(ev.OFFLINE, "lwt", ev.WARNING, alert=True))
     elif message.kind == "transition":
         item.specs.append(ev.EventSpec(ev.REGION, (message.event or "")[:20]))
@@ -524,19 +552,19 @@ def _new_position(
         "received_at": received_at,
         "protocol": message.protocol,
         "late": late,
-        "valid": message.valid,
+        "valid": message.valid and message.has_fix,
         "speed_mps": speed,
         "course": message.course,
         "battery": message.battery,
         "attributes": message.attributes,
     }
     where = (message.lat, message.lon, message.accuracy, message.altitude)
-    if device.protects_person:  # coordinates only in the sealed (encrypted) column
+    if device.protects_person and message.has_fix:  # coordinates only sealed (encrypted)
         values.update(lat=None, lon=None, accuracy=None, altitude=None)
         values["sealed"] = dict(zip(("lat", "lon", "accuracy", "altitude"), where, strict=True))
     else:
         values.update(zip(("lat", "lon", "accuracy", "altitude"), where, strict=True))
-        values["sealed"] = None
+        values["sealed"] = None  # (a report without a fix has no coordinates to seal)
     return NewPosition(device, values)
 
 
@@ -567,7 +595,7 @@ class _Lookups:
             spec.key
             for _, _, specs in entries
             for spec in specs
-            if spec.key and spec.type in (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT)
+            if spec.key and spec.type in FENCE_EVENTS
         }
         names = Geofence.objects.filter(pk__in=fence_ids).values_list("pk", "name")
         recorded: set[EventKey] = {(pk, kind, key, at) for pk, kind, key, at in stored}
@@ -586,16 +614,42 @@ def _record_specs(
     """The rare path, per message in arrival order: events (once each), alerts, ledger."""
     result = item.outcome
     assert isinstance(result, IngestResult)
+    position, age = result.position, None
+    if (position is None or position.point is None) and any(
+        spec.type == ev.ALARM for spec in item.specs
+    ):
+        # An alarm without a fix of its own shows where the device was last, and how long ago.
+        position, age = _last_known_position(device, item.fix_time)
     for spec in item.specs:
         event = _record_event(
-            device, spec, item.fix_time, item.received_at, result.late, result.position, lookups
+            device, spec, item.fix_time, item.received_at, result.late, position, lookups
         )
         if event is None:
             continue  # the same event from a resent message: already recorded
+        event.fix_invalid = bool(item.message.fix_problem)
+        if age is not None and event.position_id is not None:
+            event.position_age_s = age
+        if event.fix_invalid or event.position_age_s is not None:
+            event.save(update_fields=["fix_invalid", "position_age_s"])
         result.events.append(event)
         if spec.alert:
             alert = _raise_alert(device, event, spec, item.received_at, config, lookups)
             result.alerts.append(alert)
+
+
+def _last_known_position(
+    device: TelemetryDevice, at: dt.datetime
+) -> tuple[Position | None, float | None]:
+    """The device's latest valid fix up to `at` and its age then (seconds), or (None, None)."""
+    last = (
+        Position.objects.filter(device=device, fix_time__lte=at, valid=True)
+        .filter(Q(lat__isnull=False) | Q(sealed__isnull=False))
+        .order_by("-fix_time")
+        .first()
+    )
+    if last is None:
+        return None, None
+    return last, round((at - last.fix_time).total_seconds(), 1)
 
 
 def _record_event(
@@ -610,7 +664,7 @@ def _record_event(
     key = (device.pk, spec.type, spec.key, at)
     if key in lookups.recorded:
         return None
-    is_fence = spec.type in (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT)
+    is_fence = spec.type in FENCE_EVENTS
     event = Event(
         device=device,
         type=spec.type,
@@ -627,7 +681,9 @@ def _record_event(
     return event
 
 
+FENCE_EVENTS = (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT, ev.GEOFENCE_CROSSED)
 TITLES = {
+    ev.GEOFENCE_CROSSED: "Crossed exclusion zone",
     ev.ALARM: "Alarm {key}",
     ev.GEOFENCE_ENTER: "Entered exclusion zone",
     ev.GEOFENCE_EXIT: "Left safe zone",
@@ -636,11 +692,14 @@ TITLES = {
 }
 
 
-def _title(device: TelemetryDevice, spec: ev.EventSpec, late: bool, lookups: _Lookups) -> str:
+def _title(device: TelemetryDevice, spec: ev.EventSpec, event: Event, lookups: _Lookups) -> str:
     what = TITLES.get(spec.type, spec.type).format(key=spec.key.upper())
-    if spec.type in (ev.GEOFENCE_ENTER, ev.GEOFENCE_EXIT) and spec.key in lookups.fence_names:
+    if spec.type in FENCE_EVENTS and spec.key in lookups.fence_names:
         what += f" {lookups.fence_names[spec.key]}"
-    return f"{what} – {device.name}{' (LATE)' if late else ''}"[:200]
+    marks = " (LATE)" if event.late else ""
+    if event.fix_invalid:
+        marks += " (invalid fix)"
+    return f"{what} – {device.name}{marks}"[:200]
 
 
 # ------------------------------------------------------------------------------ routing
@@ -709,7 +768,7 @@ def _raise_alert(
         event=event,
         device=device,
         severity=spec.severity,
-        title=_title(device, spec, event.late, lookups),
+        title=_title(device, spec, event, lookups),
         late=event.late,
         raised_at=now,
     )
@@ -729,6 +788,7 @@ def _raise_alert(
             "event": event.type,
             "key": event.key,
             "late": event.late,
+            "fix_invalid": event.fix_invalid,
             "event_time": event.event_time.isoformat(),
             "routing": target.how,
         },
