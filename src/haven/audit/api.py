@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import page_body
+from haven.ui.apihelpers import PageOf, page_body
 
 from .models import Action
 from .selectors import LedgerSearch, search_ledger
@@ -30,13 +30,6 @@ class EntryOut(Schema):
     leaf_hash: str
 
 
-class EntryPage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[EntryOut]
-
-
 class EntryFilters(Schema):
     username: str = ""
     object_id: str = ""
@@ -46,7 +39,9 @@ class EntryFilters(Schema):
     page: int = Field(1, ge=1)
 
 
-@router.get("/audit/entries", response=EntryPage, summary="Search the audit ledger (auditors)")
+@router.get(
+    "/audit/entries", response=PageOf[EntryOut], summary="Search the audit ledger (auditors)"
+)
 def entries(request: AuthenticatedRequest, filters: Query[EntryFilters]) -> dict[str, Any]:
     user = request.user
     search = LedgerSearch(**filters.dict(exclude={"page"}))

@@ -18,7 +18,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import attempt, declared_purpose, named_user, page_body, refuse
+from haven.ui.apihelpers import PageOf, attempt, declared_purpose, named_user, page_body, refuse
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -65,13 +65,6 @@ class CaseSummary(Schema):
     received_at: datetime
 
 
-class CasePage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[CaseSummary]
-
-
 class CaseFilters(Schema):
     reference: str = ""
     name: str = ""
@@ -110,7 +103,7 @@ class CaseUpdateIn(Schema):
     address: str | None = Field(None, max_length=2000)
 
 
-@router.get("/cases", response=CasePage, summary="Cases you may see")
+@router.get("/cases", response=PageOf[CaseSummary], summary="Cases you may see")
 def list_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     user = request.user
     purpose = declared_purpose(request)
@@ -244,7 +237,9 @@ def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Statu
     return Status(201, {"case": case, "duplicates": None})
 
 
-@router.get("/triage", response=CasePage, summary="Referrals awaiting assessment or decision")
+@router.get(
+    "/triage", response=PageOf[CaseSummary], summary="Referrals awaiting assessment or decision"
+)
 def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     user = request.user
     page = selectors.triage_queue(user, search_of(filters), filters.page, declared_purpose(request))

@@ -17,7 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import named_user, page_body
+from haven.ui.apihelpers import PageOf, named_user, page_body
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -73,13 +73,6 @@ class AssetDetailOut(Schema):
     place: str
     sim_details: str | None = None
     ip_details: str | None = None
-
-
-class AssetPage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[AssetOut]
 
 
 class AssetFilters(Schema):
@@ -168,13 +161,6 @@ class DeploymentSummary(Schema):
     marking: str
 
 
-class DeploymentPage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[DeploymentSummary]
-
-
 class DeploymentOut(DeploymentSummary):
     objective: str
     operation_name: str
@@ -253,7 +239,7 @@ def list_asset_types(request: AuthenticatedRequest) -> Any:
     return list(selectors.asset_types())
 
 
-@router.get("/equipment/assets", response=AssetPage, summary="Search the equipment register")
+@router.get("/equipment/assets", response=PageOf[AssetOut], summary="Search the equipment register")
 def list_assets(request: AuthenticatedRequest, filters: Query[AssetFilters]) -> dict[str, Any]:
     user = request.user
     search = selectors.AssetSearch(
@@ -393,7 +379,9 @@ class DeploymentFilters(Schema):
     page: int = Field(1, ge=1)
 
 
-@router.get("/equipment/deployments", response=DeploymentPage, summary="Deployments you are on")
+@router.get(
+    "/equipment/deployments", response=PageOf[DeploymentSummary], summary="Deployments you are on"
+)
 def list_deployments(
     request: AuthenticatedRequest, filters: Query[DeploymentFilters]
 ) -> dict[str, Any]:

@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
-from haven.ui.apihelpers import page_body
+from haven.ui.apihelpers import PageOf, attempt, page_body
 
 from . import config, selectors, services, statistics
 from .models import (
@@ -38,14 +37,6 @@ from .models import (
 )
 
 router = Router(tags=["oversight"])
-T = TypeVar("T")
-
-
-def attempt(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except ValidationError as error:
-        raise HttpError(422, "; ".join(error.messages)) from error
 
 
 class DeadlineOut(Schema):
@@ -65,13 +56,6 @@ class ComplaintSummary(Schema):
     status: ComplaintStatus
     category: Category
     against_chief_officer: bool
-
-
-class ComplaintPage(Schema):
-    count: int
-    page: int
-    pages: int
-    results: list[ComplaintSummary]
 
 
 class ReviewOut(Schema):
@@ -180,7 +164,7 @@ def _complaint_out(complaint: Any) -> dict[str, Any]:
     return data
 
 
-@router.get("/oversight/complaints", response=ComplaintPage, summary="Complaints")
+@router.get("/oversight/complaints", response=PageOf[ComplaintSummary], summary="Complaints")
 def list_complaints(
     request: AuthenticatedRequest, filters: Query[ComplaintFilters]
 ) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
 from django.http import HttpRequest
+from ninja import Schema
 from ninja.errors import HttpError
 
 from haven.access.purposes import Purpose, parse_purpose
@@ -51,6 +52,15 @@ def attempt(action: Callable[[], T]) -> T:
         raise HttpError(409, str(conflict)) from conflict
     except ValidationError as error:
         raise refuse(error) from error
+
+
+class PageOf(Schema, Generic[T]):
+    """The response schema of every paginated list operation (see page_body)."""
+
+    count: int
+    page: int
+    pages: int
+    results: list[T]
 
 
 def page_body(page: Page[Any]) -> dict[str, Any]:
