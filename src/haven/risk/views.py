@@ -416,8 +416,6 @@ def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> Http
                 options_rejected=data["options_rejected"],
                 corrects=data["corrects"] or None,
             )
-        except PermissionDenied:
-            raise
         except ValidationError as error:
             add_form_errors(form, error)
         else:
