@@ -23,7 +23,6 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from haven.accounts.models import User
-from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.locking import ConflictError
@@ -31,9 +30,9 @@ from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 
+from . import escalation, rows
 from . import events as ev
 from . import geofence as gf
-from . import rows
 from .config import TelemetryConfig, get_config
 from .models import (
     ALERT,
@@ -646,55 +645,62 @@ def _title(device: TelemetryDevice, spec: ev.EventSpec, late: bool, lookups: _Lo
 # ------------------------------------------------------------------------------ routing
 
 
-@dataclass
-class Route:
-    users: list[User]
-    how: str
-    final: bool  # nobody further to escalate to
-
-
 def supervisors() -> list[User]:
-    users = User.objects.filter(is_active=True).order_by("username")
-    return [u for u in users if u.has_role(Role.TECHNICAL_SUPERVISOR)]
+    return escalation.supervisors()
 
 
 def route(
-    device: TelemetryDevice,
+    alert: Alert,
     level: int,
     at: dt.datetime,
+    config: TelemetryConfig,
     everyone: Callable[[], list[User]] = supervisors,
-) -> Route:
-    """Level 0 is whoever is on call on the device's rota; each escalation goes one further down
-    the rota's chain (override holder, then layers by priority); after the chain, every technical
-    supervisor. With no rota (or nobody on call) the alert goes straight to the supervisors."""
-    chain: list[User] = []
-    if device.rota_name:
-        from haven.rota import selectors as rota_selectors
-
-        rota = rota_selectors.find_rota(device.rota_name)
-        if rota is not None:
-            chain = list(dict.fromkeys(rota_selectors.escalation_chain(rota, at)))
-    if level < len(chain):
-        return Route([chain[level]], f"on call, rota {device.rota_name}, level {level + 1}", False)
-    fallback = everyone()
-    why = "no rota" if not device.rota_name else "rota exhausted or nobody on call"
-    return Route(fallback, f"technical supervisors ({why})", True)
+) -> escalation.Route:
+    """Who level `level` of the alert pages: its escalation policy's step, or (without one) the
+    device's rota chain then the technical supervisors."""
+    if alert.policy is not None:
+        return escalation.policy_route(alert.policy, level, alert.case_id, at, everyone)
+    wait = dt.timedelta(seconds=config.escalate_after_s)
+    return escalation.rota_route(alert.device, level, at, wait, everyone)
 
 
-def _deliver(alert: Alert, target: Route, config: TelemetryConfig, now: dt.datetime) -> None:
+def alert_link(alert: Alert) -> str:
+    """Opens the alert (a GET: reading it never acknowledges it)."""
+    return f"/operations/alerts/{alert.pk}/"
+
+
+def alert_reference(alert: Alert) -> str:
+    return f"alert {str(alert.pk)[:8]}"
+
+
+def _deliver(alert: Alert, target: escalation.Route, now: dt.datetime) -> None:
     alert.routed_to = target.users[0] if target.users else None
     alert.routing = target.how[:200]
     alert.recipients = sorted(set(alert.recipients) | {u.pk for u in target.users})
-    alert.escalate_at = (
-        None if target.final else now + dt.timedelta(seconds=config.escalate_after_s)
-    )
+    alert.escalate_at = None if target.wait is None else now + target.wait
     notifications.notify_each(
         target.users,
         AlertCategory.TELEMETRY,
-        f"alert {str(alert.pk)[:8]}",
+        alert_reference(alert),
         f"ALERT: {alert.title}",
-        "/operations/alerts/",
+        alert_link(alert),
     )
+
+
+def _tell_case_team(alert: Alert, paged: list[User]) -> list[User]:
+    """A protected person's alarm: the case's lead officer and case manager are told at once
+    (they may not be in operations, so the link opens the case, not the alert)."""
+    team = [u for u in escalation.case_team(alert.case_id, escalation.CASE_TEAM_TOLD)]
+    told = [u for u in team if u not in paged]
+    notifications.notify_each(
+        told,
+        AlertCategory.TELEMETRY,
+        alert_reference(alert),
+        f"ALERT on a device protecting your case: {alert.title}. "
+        "The technical on-call has been paged.",
+        f"/cases/{alert.case_id}/",
+    )
+    return told
 
 
 def _raise_alert(
@@ -705,6 +711,7 @@ def _raise_alert(
     config: TelemetryConfig,
     lookups: _Lookups,
 ) -> Alert:
+    source = escalation.source_of(device, now)
     alert = Alert(
         event=event,
         device=device,
@@ -712,17 +719,22 @@ def _raise_alert(
         title=_title(device, spec, event.late, lookups),
         late=event.late,
         raised_at=now,
+        policy=escalation.policy_for(source),
+        deployment_id=source.deployment_id,
+        case_id=source.case_id,
     )
-    target = route(device, 0, now, lookups.supervisors)
-    _deliver(alert, target, config, now)
-    alert.save(force_insert=True)
+    target = route(alert, 0, now, config, lookups.supervisors)
+    alert.save(force_insert=True)  # before notify: the notification links to a saved alert
+    _deliver(alert, target, now)
+    alert.save(update_fields=["routed_to", "routing", "recipients", "escalate_at"])
+    told = _tell_case_team(alert, target.users) if alert.case_id else []
     ledger.record(
         actor=None,
         action=Action.COLLECTION,
         object_type=ALERT,
         object_id=alert.pk,
         fields=["alert"],
-        recipients=[u.username for u in target.users],
+        recipients=[u.username for u in [*target.users, *told]],
         justification="telemetry alert raised",
         details={
             "device": device.device_id,
@@ -731,6 +743,8 @@ def _raise_alert(
             "late": event.late,
             "event_time": event.event_time.isoformat(),
             "routing": target.how,
+            "policy": alert.policy.name if alert.policy else None,
+            "case_team_told": len(told),
         },
     )
     return alert
@@ -772,11 +786,49 @@ def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
 
 
 @service
+def resolve(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
+    """Close an alert (acknowledged or not): paging stops and it leaves the open list."""
+    try:
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
+    except (Alert.DoesNotExist, ValueError, ValidationError) as missing:
+        raise AlertNotFound("No such alert") from missing
+    if not may_acknowledge(actor, alert):
+        raise AlertNotFound("No such alert")
+    if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.RESOLVED):
+        raise ConflictError("This alert was already resolved")
+    now = timezone.now()
+    was_open = alert.is_open
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    alert.resolved_by = actor
+    alert.escalate_at = None
+    alert.save(update_fields=["status", "resolved_at", "resolved_by", "escalate_at"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=ALERT,
+        object_id=alert.pk,
+        fields=["status", "resolution"],
+        justification=f"alert resolved{': ' + note.strip()[:200] if note.strip() else ''}",
+        details={
+            "seconds_to_resolve": round((now - alert.raised_at).total_seconds(), 1),
+            "unacknowledged": was_open,
+        },
+    )
+    return alert
+
+
+@service
 def escalate(alert_id: UUID | str, now: dt.datetime | None = None) -> Alert | None:
     """Move one unacknowledged alert to the next level; None if it no longer needs it."""
     now = now or timezone.now()
     config = get_config()
-    alert = Alert.objects.select_for_update().select_related("device").filter(pk=alert_id).first()
+    alert = (
+        Alert.objects.select_for_update()
+        .select_related("device")  # not the (nullable) policy: no FOR UPDATE on an outer join
+        .filter(pk=alert_id)
+        .first()
+    )
     if alert is None or alert.escalate_at is None:
         return None
     if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.ESCALATED):
@@ -785,8 +837,8 @@ def escalate(alert_id: UUID | str, now: dt.datetime | None = None) -> Alert | No
         return None
     alert.escalation_level += 1
     alert.status = AlertStatus.ESCALATED
-    target = route(alert.device, alert.escalation_level, now)
-    _deliver(alert, target, config, now)
+    target = route(alert, alert.escalation_level, now, config)
+    _deliver(alert, target, now)
     alert.save()
     ledger.record(
         actor=None,
