@@ -15,9 +15,10 @@ from typing import Any
 from haven.accounts.roles import Module, Role
 from haven.telemetry import services
 from haven.telemetry.protocols import Message
-from tests.access.rules import Actor, Rule, anyone, module
+from tests.access.rules import Actor, Rule, anyone, module, role
 
 operations: Rule = module(Module.OPERATIONS)
+supervisors: Rule = role(Role.TECHNICAL_SUPERVISOR)
 
 
 def acknowledger(actor: Actor, inside: bool) -> bool:
@@ -38,6 +39,15 @@ WEB_POLICY: dict[str, Rule] = {
     "telemetry:devices": operations,
     "telemetry:detail": operations,
     "telemetry:acknowledge": acknowledger,
+    "telemetry:resolve": acknowledger,
+    "telemetry:policies": operations,
+    "telemetry:policy": operations,
+    "telemetry:policy_new": supervisors,
+    "telemetry:policy_edit": supervisors,
+    "telemetry:policy_step_add": supervisors,
+    "telemetry:policy_step_remove": supervisors,
+    "telemetry:policy_assign": supervisors,
+    "telemetry:policy_unassign": supervisors,
     "telemetry:device_report": position_reader,
     "receivers:osmand": anyone,
     "receivers:owntracks": anyone,
@@ -61,7 +71,11 @@ def _pick(kind: str) -> Any:
     )
 
 
-PARAMS = {"alert_id": _pick("alert"), "device_pk": _pick("device")}
+PARAMS = {
+    "alert_id": _pick("alert"),
+    "device_pk": _pick("device"),
+    "policy_id": _pick("policy"),
+}
 
 SAMPLE_PAYLOADS = {
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
@@ -117,3 +131,7 @@ def build(world: dict[str, Any]) -> None:
         world[f"telemetry_{where}_alert"] = result.alerts[0]
         world[f"telemetry_{where}_device"] = device
     world["secrets_inside"] += ["Matrix Insidetracker"]
+    for where in ("inside", "outside"):  # policies are open to operations: no team to be outside
+        world[f"telemetry_{where}_policy"] = services.create_policy(
+            supervisor, name=f"Matrix policy {where}"
+        )

@@ -20,12 +20,15 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
+from django.http import Http404
 from django.utils import timezone
 
+from haven.access import modules
 from haven.accounts.models import User
+from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
-from haven.concurrency.locking import ConflictError
+from haven.concurrency.locking import ConflictError, check_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
@@ -43,11 +46,18 @@ from .models import (
     Alert,
     AlertAcknowledgement,
     AlertStatus,
+    CaseTeamRole,
     DeviceStatus,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
     Event,
     FenceKind,
     Geofence,
+    PolicyAssignment,
+    PolicySource,
     Position,
+    TargetKind,
     TelemetryDevice,
     time_ordered_uuid,
 )
@@ -907,3 +917,245 @@ def purge_positions(now: dt.datetime | None = None) -> int:
             details={"before": cutoff.isoformat(), "count": count},
         )
     return count
+
+
+# ------------------------------------------------------------------------ escalation policies
+
+
+POLICY = "escalation_policy"
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    kind: str
+    rota_name: str = ""
+    user_id: int | None = None
+    team_role: str = ""
+
+
+def _policy_for_update(policy_id: UUID | str) -> EscalationPolicy:
+    try:
+        return EscalationPolicy.objects.select_for_update().get(pk=policy_id)
+    except (EscalationPolicy.DoesNotExist, ValueError, ValidationError) as missing:
+        raise PolicyNotFound("No such escalation policy") from missing
+
+
+class PolicyNotFound(Exception):
+    pass
+
+
+def _record_policy(actor: User, policy: EscalationPolicy, what: str, **details: Any) -> None:
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=POLICY,
+        object_id=policy.pk,
+        fields=["escalation_policy"],
+        justification=what,
+        details={"name": policy.name, **details},
+    )
+
+
+def _settle_default(policy: EscalationPolicy, is_default: bool) -> None:
+    """At most one default: making this one the default unsets the old one."""
+    if is_default:
+        EscalationPolicy.objects.filter(is_default=True).exclude(pk=policy.pk).update(
+            is_default=False
+        )
+    policy.is_default = is_default
+
+
+def _check_policy_fields(name: str, repeat: int, exclude: UUID | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise _fail("name", "Enter a name for the policy")
+    others = EscalationPolicy.objects.filter(name__iexact=name)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if others.exists():
+        raise _fail("name", "A policy with this name already exists")
+    if not 0 <= repeat <= 10:
+        raise _fail("repeat", "Repeat the steps between 0 and 10 more times")
+    return name
+
+
+@service
+def create_policy(
+    actor: User, *, name: str, description: str = "", repeat: int = 0, is_default: bool = False
+) -> EscalationPolicy:
+    modules.require_technical_supervisor(actor)
+    policy = EscalationPolicy(
+        name=_check_policy_fields(name, repeat),
+        description=description.strip()[:300],
+        repeat=repeat,
+    )
+    _settle_default(policy, is_default)
+    policy.save()
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=POLICY,
+        object_id=policy.pk,
+        fields=["escalation_policy"],
+        justification="escalation policy created",
+        details={"name": policy.name, "repeat": repeat, "default": is_default},
+    )
+    return policy
+
+
+@service
+def update_policy(
+    actor: User,
+    policy_id: UUID | str,
+    *,
+    version: int,
+    name: str,
+    description: str = "",
+    repeat: int = 0,
+    is_default: bool = False,
+) -> EscalationPolicy:
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    check_version(policy.version, version, "escalation policy")
+    policy.name = _check_policy_fields(name, repeat, exclude=policy.pk)
+    policy.description = description.strip()[:300]
+    policy.repeat = repeat
+    _settle_default(policy, is_default)
+    policy.version += 1
+    policy.save()
+    _record_policy(actor, policy, "escalation policy changed", repeat=repeat, default=is_default)
+    return policy
+
+
+def _check_target(spec: TargetSpec) -> TargetSpec:
+    if spec.kind == TargetKind.ON_CALL:
+        from haven.rota import selectors as rota_selectors
+
+        if not spec.rota_name or rota_selectors.find_rota(spec.rota_name) is None:
+            raise _fail("rota_name", "Choose a rota")
+    elif spec.kind == TargetKind.USER:
+        person = (
+            User.objects.filter(pk=spec.user_id, is_active=True).first() if spec.user_id else None
+        )
+        if person is None or not person.can_use(Module.OPERATIONS):
+            raise _fail("user", "Choose a person in operations")
+    elif spec.kind == TargetKind.CASE_TEAM:
+        if spec.team_role not in CaseTeamRole.values:
+            raise _fail("team_roles", "Choose a case-team role")
+    elif spec.kind != TargetKind.SUPERVISORS:
+        raise _fail(None, f"Unknown target {spec.kind}")
+    return spec
+
+
+@service
+def add_step(
+    actor: User, policy_id: UUID | str, *, delay_seconds: int, targets: Sequence[TargetSpec]
+) -> EscalationStep:
+    """Add a step at the end of the ladder: its targets, and how long they have to
+    acknowledge before the next step is paged."""
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    if not targets:
+        raise _fail(None, "Choose at least one person or group to page")
+    if not 0 <= delay_seconds <= 24 * 3600:
+        raise _fail("delay_minutes", "Enter a delay between 0 and 1,440 minutes")
+    checked = [_check_target(spec) for spec in targets]
+    last = policy.steps.aggregate(last=Max("position"))["last"] or 0
+    step = EscalationStep.objects.create(
+        policy=policy, position=last + 1, delay_seconds=delay_seconds
+    )
+    EscalationTarget.objects.bulk_create(
+        EscalationTarget(
+            step=step,
+            kind=spec.kind,
+            rota_name=spec.rota_name if spec.kind == TargetKind.ON_CALL else "",
+            user_id=spec.user_id if spec.kind == TargetKind.USER else None,
+            team_role=spec.team_role if spec.kind == TargetKind.CASE_TEAM else "",
+        )
+        for spec in checked
+    )
+    policy.version += 1
+    policy.save(update_fields=["version"])
+    _record_policy(
+        actor,
+        policy,
+        "escalation step added",
+        step=step.position,
+        delay_seconds=delay_seconds,
+        targets=[spec.kind for spec in checked],
+    )
+    return step
+
+
+@service
+def remove_step(actor: User, policy_id: UUID | str, step_id: int | str) -> None:
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    step = policy.steps.filter(pk=step_id).first()
+    if step is None:
+        raise PolicyNotFound("No such step")
+    position = step.position
+    step.delete()
+    for later in policy.steps.filter(position__gt=position).order_by("position"):
+        later.position -= 1
+        later.save(update_fields=["position"])
+    policy.version += 1
+    policy.save(update_fields=["version"])
+    _record_policy(actor, policy, "escalation step removed", step=position)
+
+
+def _check_source(actor: User, source: str, source_id: UUID) -> None:
+    if source == PolicySource.DEVICE:
+        if not TelemetryDevice.objects.filter(pk=source_id).exists():
+            raise _fail("source_id", "No such tracker or alarm")
+    elif source == PolicySource.DEPLOYMENT:
+        from haven.equipment import selectors as equipment_selectors
+
+        try:
+            equipment_selectors.find_visible_deployment(actor, source_id)
+        except Http404 as missing:
+            raise _fail("source_id", "No such deployment") from missing
+    elif source == PolicySource.CASE:
+        # Operations never reads a case: a case is chosen through a deployment that protects it.
+        from haven.equipment import selectors as equipment_selectors
+
+        if not equipment_selectors.deployments_visible_to(actor).filter(case_id=source_id).exists():
+            raise _fail("source_id", "No deployment you can see protects this case")
+    else:
+        raise _fail("source", "Choose a device, deployment or case")
+
+
+@service
+def assign_policy(
+    actor: User, policy_id: UUID | str, *, source: str, source_id: UUID
+) -> PolicyAssignment:
+    """Use this policy for the source's alerts (replacing the policy it had)."""
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    _check_source(actor, source, source_id)
+    assignment, _ = PolicyAssignment.objects.update_or_create(
+        source=source,
+        source_id=source_id,
+        defaults={"policy": policy, "assigned_at": timezone.now()},
+    )
+    _record_policy(
+        actor, policy, "escalation policy assigned", source=source, source_id=str(source_id)
+    )
+    return assignment
+
+
+@service
+def unassign_policy(actor: User, policy_id: UUID | str, assignment_id: int | str) -> None:
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    assignment = policy.assignments.filter(pk=assignment_id).first()
+    if assignment is None:
+        raise PolicyNotFound("No such assignment")
+    assignment.delete()
+    _record_policy(
+        actor,
+        policy,
+        "escalation policy unassigned",
+        source=assignment.source,
+        source_id=str(assignment.source_id),
+    )
