@@ -29,13 +29,16 @@ from haven.telemetry.models import TargetKind
 
 boss = User.objects.get(username="supervisor")
 on_call = rota.on_call_now(rota.find_rota("Technical support on call (demo)"))
-other = User.objects.get(username="technician" if on_call.username == "supervisor" else "supervisor")
+other_name = "technician" if on_call.username == "supervisor" else "supervisor"
+other = User.objects.get(username=other_name)
 for person in (on_call, other):
     ContactMethod.objects.create(
         user=person, channel="email", address=person.username + "@example.org",
         verified_at=timezone.now(),
     )
-device = services.register_device(None, device_id="paging-sos", name="Panic alarm", kind="panic_alarm")
+device = services.register_device(
+    None, device_id="paging-sos", name="Panic alarm", kind="panic_alarm"
+)
 policy = services.create_policy(boss, name="End to end", repeat=1)
 services.add_step(boss, policy.pk, delay_seconds=1, targets=[
     services.TargetSpec(TargetKind.ON_CALL, rota_name="Technical support on call (demo)")])
