@@ -62,6 +62,14 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/telemetry/alerts/{alert_id}"): operations,
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): acknowledger,
     ("GET", "/api/telemetry/devices"): operations,
+    ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): acknowledger,
+    ("GET", "/api/telemetry/policies"): operations,
+    ("GET", "/api/telemetry/policies/{policy_id}"): operations,
+    ("POST", "/api/telemetry/policies"): supervisors,
+    ("PUT", "/api/telemetry/policies/{policy_id}"): supervisors,
+    ("POST", "/api/telemetry/policies/{policy_id}/steps"): supervisors,
+    ("DELETE", "/api/telemetry/policies/{policy_id}/steps/{policy_step_id}"): supervisors,
+    ("POST", "/api/telemetry/policies/{policy_id}/assignments"): supervisors,
 }
 
 
@@ -75,10 +83,25 @@ PARAMS = {
     "alert_id": _pick("alert"),
     "device_pk": _pick("device"),
     "policy_id": _pick("policy"),
+    "policy_step_id": _pick("step"),
 }
 
 SAMPLE_PAYLOADS = {
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
+    ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): lambda world: {"note": "matrix"},
+    ("POST", "/api/telemetry/policies"): lambda world: {"name": "Matrix new policy"},
+    ("PUT", "/api/telemetry/policies/{policy_id}"): lambda world: {
+        "name": "Matrix renamed",
+        "version": 1,
+    },
+    ("POST", "/api/telemetry/policies/{policy_id}/steps"): lambda world: {
+        "delay_seconds": 60,
+        "targets": [{"kind": "supervisors"}],
+    },
+    ("POST", "/api/telemetry/policies/{policy_id}/assignments"): lambda world: {
+        "source": "device",
+        "source_id": str(world["telemetry_inside_device"].pk),
+    },
 }
 
 
@@ -132,6 +155,11 @@ def build(world: dict[str, Any]) -> None:
         world[f"telemetry_{where}_device"] = device
     world["secrets_inside"] += ["Matrix Insidetracker"]
     for where in ("inside", "outside"):  # policies are open to operations: no team to be outside
-        world[f"telemetry_{where}_policy"] = services.create_policy(
-            supervisor, name=f"Matrix policy {where}"
+        policy = services.create_policy(supervisor, name=f"Matrix policy {where}")
+        world[f"telemetry_{where}_policy"] = policy
+        world[f"telemetry_{where}_step"] = services.add_step(
+            supervisor,
+            policy.pk,
+            delay_seconds=60,
+            targets=[services.TargetSpec("supervisors")],
         )
