@@ -29,6 +29,7 @@ WEB_POLICY: dict[str, Rule] = {
     "notifications:mark_read": someone_elses,
     "contacts:list": anyone,
     "contacts:verify": someone_elses,
+    "contacts:resend": someone_elses,
     "contacts:remove": someone_elses,
 }
 
@@ -36,6 +37,11 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/notifications/"): anyone,
     ("POST", "/api/notifications/read-all"): anyone,
     ("POST", "/api/notifications/{notification_id}/read"): someone_elses,
+    ("GET", "/api/notifications/contact-methods"): anyone,
+    ("POST", "/api/notifications/contact-methods"): anyone,
+    ("POST", "/api/notifications/contact-methods/{contact_id}/verify"): someone_elses,
+    ("POST", "/api/notifications/contact-methods/{contact_id}/resend"): someone_elses,
+    ("DELETE", "/api/notifications/contact-methods/{contact_id}"): someone_elses,
 }
 
 PARAMS = {
@@ -45,6 +51,12 @@ PARAMS = {
     "contact_id": lambda world, inside: (
         str(world["others_contact"]) if inside else str(uuid.uuid4())
     ),
+}
+
+SAMPLE_PAYLOADS = {
+    ("POST", "/api/notifications/contact-methods/{contact_id}/verify"): lambda world: {
+        "code": "123456"
+    },
 }
 
 

@@ -30,6 +30,7 @@ from tests.notifications.servers import (
     smtp_server,
     webhook_receiver,
 )
+from tests.notifications.test_inbox import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -149,13 +150,19 @@ def test_failures_are_retried_with_backoff_then_alerted_without_the_content(
         assert NAME not in warning.message and "Lantern" not in warning.message
 
 
-def test_verify_an_email_address_with_the_code_it_was_sent(smtp):
+def test_verify_an_email_address_with_the_code_it_was_sent(
+    smtp, django_capture_on_commit_callbacks
+):
     user = UserFactory()
     client = force_sign_in(Client(), user)
-    response = client.post(
-        "/accounts/contact-methods/", {"channel": "email", "address": "me@example.org"}
-    )
+    with django_capture_on_commit_callbacks() as after_commit:
+        response = client.post(
+            "/accounts/contact-methods/", {"channel": "email", "address": "me@example.org"}
+        )
     assert response.status_code == 302
+    assert smtp == []  # nothing leaves before the contact is committed
+    for callback in after_commit:
+        callback()
     contact = ContactMethod.objects.get(user=user)
     assert contact.verified_at is None
     (message,) = smtp
@@ -209,3 +216,39 @@ def test_addresses_are_encrypted_at_rest():
         cursor.execute("SELECT address FROM notifications_contactmethod")
         (stored,) = cursor.fetchone()
     assert "hidden.person" not in stored and contact.address == "hidden.person@example.org"
+
+
+def test_resend_code_replaces_the_code_and_the_api_verifies_with_the_new_one(
+    smtp, django_capture_on_commit_callbacks
+):
+    user = UserFactory()
+    client = force_sign_in(Client(), user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/contact-methods/", {"channel": "email", "address": "me@example.org"})
+    contact = ContactMethod.objects.get(user=user)
+    first = re.search(r"\b(\d{6})\b", body_of(smtp[0])).group(1)  # type: ignore[union-attr]
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/accounts/contact-methods/{contact.pk}/resend/")
+    assert answer.status_code == 302 and len(smtp) == 2
+    second = re.search(r"\b(\d{6})\b", body_of(smtp[1])).group(1)  # type: ignore[union-attr]
+    api = api_client(user)
+    if first != second:
+        refused = api.post(
+            f"/api/notifications/contact-methods/{contact.pk}/verify",
+            {"code": first},
+            content_type="application/json",
+        )
+        assert refused.status_code == 422
+    accepted = api.post(
+        f"/api/notifications/contact-methods/{contact.pk}/verify",
+        {"code": second},
+        content_type="application/json",
+    )
+    assert accepted.status_code == 200 and accepted.json()["verified"] is True
+    listed = api.get("/api/notifications/contact-methods").json()
+    assert [c["address"] for c in listed] == ["me@example.org"]
+    other = api_client(UserFactory())
+    assert other.get("/api/notifications/contact-methods").json() == []
+    assert other.delete(f"/api/notifications/contact-methods/{contact.pk}").status_code == 404
+    assert api.delete(f"/api/notifications/contact-methods/{contact.pk}").status_code == 204
+    assert not ContactMethod.objects.filter(pk=contact.pk).exists()

@@ -15,9 +15,10 @@ from typing import Any
 from haven.accounts.roles import Module, Role
 from haven.telemetry import services
 from haven.telemetry.protocols import Message
-from tests.access.rules import Actor, Rule, anyone, module
+from tests.access.rules import Actor, Rule, anyone, module, role
 
 operations: Rule = module(Module.OPERATIONS)
+supervisors: Rule = role(Role.TECHNICAL_SUPERVISOR)
 
 
 def acknowledger(actor: Actor, inside: bool) -> bool:
@@ -38,6 +39,15 @@ WEB_POLICY: dict[str, Rule] = {
     "telemetry:devices": operations,
     "telemetry:detail": operations,
     "telemetry:acknowledge": acknowledger,
+    "telemetry:resolve": acknowledger,
+    "telemetry:policies": operations,
+    "telemetry:policy": operations,
+    "telemetry:policy_new": supervisors,
+    "telemetry:policy_edit": supervisors,
+    "telemetry:policy_step_add": supervisors,
+    "telemetry:policy_step_remove": supervisors,
+    "telemetry:policy_assign": supervisors,
+    "telemetry:policy_unassign": supervisors,
     "telemetry:device_report": position_reader,
     "receivers:osmand": anyone,
     "receivers:owntracks": anyone,
@@ -52,6 +62,14 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/telemetry/alerts/{alert_id}"): operations,
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): acknowledger,
     ("GET", "/api/telemetry/devices"): operations,
+    ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): acknowledger,
+    ("GET", "/api/telemetry/policies"): operations,
+    ("GET", "/api/telemetry/policies/{policy_id}"): operations,
+    ("POST", "/api/telemetry/policies"): supervisors,
+    ("PUT", "/api/telemetry/policies/{policy_id}"): supervisors,
+    ("POST", "/api/telemetry/policies/{policy_id}/steps"): supervisors,
+    ("DELETE", "/api/telemetry/policies/{policy_id}/steps/{policy_step_id}"): supervisors,
+    ("POST", "/api/telemetry/policies/{policy_id}/assignments"): supervisors,
 }
 
 
@@ -61,10 +79,29 @@ def _pick(kind: str) -> Any:
     )
 
 
-PARAMS = {"alert_id": _pick("alert"), "device_pk": _pick("device")}
+PARAMS = {
+    "alert_id": _pick("alert"),
+    "device_pk": _pick("device"),
+    "policy_id": _pick("policy"),
+    "policy_step_id": _pick("step"),
+}
 
 SAMPLE_PAYLOADS = {
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
+    ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): lambda world: {"note": "matrix"},
+    ("POST", "/api/telemetry/policies"): lambda world: {"name": "Matrix new policy"},
+    ("PUT", "/api/telemetry/policies/{policy_id}"): lambda world: {
+        "name": "Matrix renamed",
+        "version": 1,
+    },
+    ("POST", "/api/telemetry/policies/{policy_id}/steps"): lambda world: {
+        "delay_seconds": 60,
+        "targets": [{"kind": "supervisors"}],
+    },
+    ("POST", "/api/telemetry/policies/{policy_id}/assignments"): lambda world: {
+        "source": "device",
+        "source_id": str(world["telemetry_inside_device"].pk),
+    },
 }
 
 
@@ -117,3 +154,12 @@ def build(world: dict[str, Any]) -> None:
         world[f"telemetry_{where}_alert"] = result.alerts[0]
         world[f"telemetry_{where}_device"] = device
     world["secrets_inside"] += ["Matrix Insidetracker"]
+    for where in ("inside", "outside"):  # policies are open to operations: no team to be outside
+        policy = services.create_policy(supervisor, name=f"Matrix policy {where}")
+        world[f"telemetry_{where}_policy"] = policy
+        world[f"telemetry_{where}_step"] = services.add_step(
+            supervisor,
+            policy.pk,
+            delay_seconds=60,
+            targets=[services.TargetSpec("supervisors")],
+        )

@@ -20,7 +20,7 @@ from .helpers import make_device, make_rota, message
 @pytest.mark.django_db
 def test_an_acknowledged_alert_neither_escalates_nor_is_acknowledged_again():
     assert isinstance(ALERT_TRANSITIONS, TransitionTable)
-    assert ALERT_TRANSITIONS.targets_from(AlertStatus.ACKNOWLEDGED) == []
+    assert ALERT_TRANSITIONS.targets_from(AlertStatus.ACKNOWLEDGED) == [AlertStatus.RESOLVED]
     with pytest.raises(TransitionError, match="cannot move from 'Acknowledged' to 'Escalated'"):
         ALERT_TRANSITIONS.check(AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED)
     officer = UserFactory(roles=[Role.TECHNICAL_OFFICER])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from haven.equipment.demo import create_demo_equipment
 from haven.rota.demo import create_demo_rota
+from haven.telemetry.demo import create_demo_policy
 
 
 def create_demo_operations() -> None:
@@ -11,3 +12,4 @@ def create_demo_operations() -> None:
     people = create_demo_equipment()
     if people is not None:
         create_demo_rota(*people)
+        create_demo_policy(people[0])

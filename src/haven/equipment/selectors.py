@@ -163,6 +163,18 @@ def live_deployment_for_asset(asset: Asset, at: datetime | None = None) -> Deplo
     )
 
 
+def live_deployment_for_asset_id(asset_id: UUID, at: datetime | None = None) -> Deployment | None:
+    """System lookup (telemetry's alert routing): as live_deployment_for_asset, by asset id."""
+    at = at or timezone.now()
+    return (
+        Deployment.objects.filter(
+            kit__asset_id=asset_id, status__in=OPEN_STATUSES, starts_at__lte=at, ends_at__gt=at
+        )
+        .order_by("starts_at")
+        .first()
+    )
+
+
 def custody_history(user: User, asset_id: UUID | str) -> QuerySet[CustodyEvent]:
     asset = get_asset(user, asset_id)
     return CustodyEvent.objects.filter(asset=asset).select_related(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
+from haven.ui.apihelpers import attempt
 
 from . import selectors, services
-from .models import AlertCategory, Notification
+from .models import AlertCategory, Channel, ContactMethod, Notification
 
 router = Router(tags=["notifications"])
 
@@ -69,3 +72,82 @@ def mark_read(request: AuthenticatedRequest, notification_id: UUID) -> Notificat
 @router.post("/notifications/read-all", response=ReadAllOut, summary="Mark all read")
 def mark_all_read(request: AuthenticatedRequest) -> dict[str, int]:
     return {"marked_read": services.mark_all_read(request.user)}
+
+
+# ------------------------------------------------------------------------ contact methods
+
+
+class ContactMethodOut(Schema):
+    id: UUID
+    channel: Channel
+    address: str
+    verified: bool
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_verified(contact: ContactMethod) -> bool:
+        return contact.verified_at is not None
+
+
+class ContactMethodIn(Schema):
+    channel: Channel
+    address: str = Field(max_length=300)
+    secret: str = Field("", max_length=200, description="Webhooks only: the HMAC key")
+
+
+class VerifyIn(Schema):
+    code: str = Field(max_length=12)
+
+
+@router.get(
+    "/notifications/contact-methods",
+    response=list[ContactMethodOut],
+    summary="Your contact methods",
+)
+def list_contact_methods(request: AuthenticatedRequest) -> list[ContactMethod]:
+    return list(selectors.contact_methods(request.user))
+
+
+@router.post(
+    "/notifications/contact-methods",
+    response={201: ContactMethodOut},
+    summary="Add a contact method; a code is sent to it (a webhook gets a signed test ping)",
+)
+def add_contact_method(request: AuthenticatedRequest, body: ContactMethodIn) -> Status[object]:
+    def add() -> ContactMethod:
+        try:
+            return services.add_contact(request.user, body.channel, body.address, body.secret)
+        except PermissionDenied as refused:
+            raise HttpError(403, str(refused)) from refused
+
+    return Status(201, attempt(add))
+
+
+@router.post(
+    "/notifications/contact-methods/{contact_id}/verify",
+    response=ContactMethodOut,
+    summary="Verify a contact method with the code it was sent",
+)
+def verify_contact_method(
+    request: AuthenticatedRequest, contact_id: UUID, body: VerifyIn
+) -> ContactMethod:
+    return attempt(lambda: services.verify_contact(request.user, contact_id, body.code))
+
+
+@router.post(
+    "/notifications/contact-methods/{contact_id}/resend",
+    response=ContactMethodOut,
+    summary="Send a new verification code (the old one stops working)",
+)
+def resend_contact_code(request: AuthenticatedRequest, contact_id: UUID) -> ContactMethod:
+    return attempt(lambda: services.resend_code(request.user, contact_id))
+
+
+@router.delete(
+    "/notifications/contact-methods/{contact_id}",
+    response={204: None},
+    summary="Remove a contact method",
+)
+def remove_contact_method(request: AuthenticatedRequest, contact_id: UUID) -> Status[None]:
+    services.remove_contact(request.user, contact_id)
+    return Status(204, None)

@@ -122,20 +122,35 @@ def _clean_address(channel: str, address: str) -> str:
     return address
 
 
-@service
 def add_contact(actor: User, channel: str, address: str, secret: str = "") -> ContactMethod:
     """Add an unverified contact method and send its check: a code by e-mail or text, a signed
-    test ping to a webhook (verified at once when it answers 2xx)."""
+    test ping to a webhook (verified at once when it answers 2xx).
+
+    Not one transaction: the webhook is pinged before anything is stored, and the code leaves
+    only after the contact is committed, so a slow channel never holds the database."""
     if channel not in Channel.values:
         raise ValidationError({"channel": "Choose how to be alerted"})
+    address = _clean_address(channel, address)
     if channel == Channel.WEBHOOK:
         if not actor.has_role(Role.ADMINISTRATOR):
             raise PermissionDenied("Only administrators add control-room webhooks")
         if len(secret.strip()) < 16:
             raise ValidationError({"secret": "Enter a shared secret of at least 16 characters"})
-    contact = ContactMethod(
-        user=actor, channel=channel, address=_clean_address(channel, address), secret=secret.strip()
-    )
+        probe = ContactMethod(user=actor, channel=channel, address=address, secret=secret.strip())
+        try:
+            channels.send(probe, "Haven webhook test ping")
+        except channels.DeliveryError as exc:
+            raise ValidationError(
+                {"address": f"The test ping failed ({exc}); nothing was added"}
+            ) from exc
+    return _store_contact(actor, channel, address, secret.strip())
+
+
+@service
+def _store_contact(actor: User, channel: str, address: str, secret: str) -> ContactMethod:
+    contact = ContactMethod(user=actor, channel=channel, address=address, secret=secret)
+    if channel == Channel.WEBHOOK:
+        contact.verified_at = timezone.now()  # it answered the signed ping
     contact.save()
     ledger.record(
         actor=actor,
@@ -145,29 +160,48 @@ def add_contact(actor: User, channel: str, address: str, secret: str = "") -> Co
         fields=("channel", "address"),
         justification="contact method added",
     )
-    if channel == Channel.WEBHOOK:
-        try:
-            channels.send(contact, "Haven webhook test ping")
-        except channels.DeliveryError as exc:
-            raise ValidationError(
-                {"address": f"The test ping failed ({exc}); nothing was added"}
-            ) from exc
-        contact.verified_at = timezone.now()
-        contact.save(update_fields=["verified_at"])
-    else:
-        _send_code(contact)
+    if channel != Channel.WEBHOOK:
+        _new_code(contact)
     return contact
 
 
-def _send_code(contact: ContactMethod) -> None:
+def _new_code(contact: ContactMethod) -> None:
+    """Store a fresh code's hash and send the code once this transaction has committed. A
+    failure to send raises ValidationError to the caller; the contact stays, unverified."""
     code = f"{secrets.randbelow(10**6):06d}"
     contact.code_hash = make_password(code)
     contact.code_expires_at = timezone.now() + dt.timedelta(minutes=CODE_MINUTES)
     contact.save(update_fields=["code_hash", "code_expires_at"])
+    transaction.on_commit(lambda: _send_code(contact, code))
+
+
+def _send_code(contact: ContactMethod, code: str) -> None:
     try:
         channels.send(contact, f"Your Haven verification code is {code}", subject="Haven code")
     except channels.DeliveryError as exc:
-        raise ValidationError({"address": f"The code could not be sent ({exc})"}) from exc
+        raise ValidationError(
+            {"address": f"The code could not be sent ({exc}); try Resend code"}
+        ) from exc
+
+
+@service
+def resend_code(actor: User, contact_id: UUID | str) -> ContactMethod:
+    """A new code (the old one stops working) for a contact method not yet verified."""
+    contact = selectors.own_contact(actor, contact_id)
+    if contact.verified_at is not None:
+        raise ValidationError({"code": "This contact method is already verified"})
+    if contact.channel == Channel.WEBHOOK:
+        raise ValidationError({"code": "Webhooks are verified by their test ping"})
+    _new_code(contact)
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="contact_method",
+        object_id=contact.pk,
+        fields=("code_hash",),
+        justification="verification code resent",
+    )
+    return contact
 
 
 @service
@@ -213,30 +247,39 @@ def backoff(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=settings.HAVEN_DELIVERY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
 
-@service
 def attempt_delivery(notification_id: UUID | str, contact_id: UUID | str, attempt: int) -> bool:
-    """One attempt, recorded. True when another attempt should follow (after `backoff`)."""
+    """One attempt, recorded. True when another attempt should follow (after `backoff`).
+
+    The channel is called outside any transaction (a slow SMTP server must not hold a database
+    lock); only the record of the attempt is written in one."""
     notification = Notification.objects.filter(pk=notification_id).first()
     contact = ContactMethod.objects.filter(pk=contact_id, verified_at__isnull=False).first()
     if notification is None or contact is None:
         return False  # removed since: nothing to announce, nowhere to announce it
+    error = ""
     try:
         channels.send(contact, outbound_text(notification))
     except channels.DeliveryError as exc:
-        Delivery.objects.create(
-            notification=notification,
-            contact=contact,
-            attempt=attempt,
-            status=DeliveryStatus.FAILED,
-            error=str(exc)[:300],
-        )
-        if attempt < settings.HAVEN_DELIVERY_MAX_ATTEMPTS:
-            return True
-        _alert_delivery_failed(notification, contact, attempt)
-        return False
+        error = str(exc)[:300] or "failed"
+    return _record_attempt(notification, contact, attempt, error)
+
+
+@service
+def _record_attempt(
+    notification: Notification, contact: ContactMethod, attempt: int, error: str
+) -> bool:
     Delivery.objects.create(
-        notification=notification, contact=contact, attempt=attempt, status=DeliveryStatus.SENT
+        notification=notification,
+        contact=contact,
+        attempt=attempt,
+        status=DeliveryStatus.FAILED if error else DeliveryStatus.SENT,
+        error=error,
     )
+    if not error:
+        return False
+    if attempt < settings.HAVEN_DELIVERY_MAX_ATTEMPTS:
+        return True
+    _alert_delivery_failed(notification, contact, attempt)
     return False
 
 

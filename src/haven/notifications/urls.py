@@ -15,5 +15,6 @@ urlpatterns = [
 contacts = [
     path("", views.contacts, name="list"),
     path("<uuid:contact_id>/verify/", views.verify, name="verify"),
+    path("<uuid:contact_id>/resend/", views.resend, name="resend"),
     path("<uuid:contact_id>/remove/", views.remove, name="remove"),
 ]

@@ -112,6 +112,17 @@ def verify(request: AuthenticatedRequest, contact_id: UUID) -> HttpResponse:
 
 
 @require_POST
+def resend(request: AuthenticatedRequest, contact_id: UUID) -> HttpResponse:
+    try:
+        services.resend_code(request.user, contact_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "A new code is on its way; the old one no longer works.")
+    return redirect("contacts:list")
+
+
+@require_POST
 def remove(request: AuthenticatedRequest, contact_id: UUID) -> HttpResponse:
     services.remove_contact(request.user, contact_id)
     messages.success(request, "Removed.")

@@ -76,6 +76,11 @@ def find_rota(name: str) -> Rota | None:
     return Rota.objects.filter(name=name).first()
 
 
+def rota_names() -> list[str]:
+    """System lookup (telemetry's escalation policies): every rota's name."""
+    return list(Rota.objects.order_by("name").values_list("name", flat=True))
+
+
 # ------------------------------------------------------------------------------ resolution
 
 

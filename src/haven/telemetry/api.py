@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 from uuid import UUID
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
+from haven.ui.apihelpers import attempt
 
 from . import selectors, services
-from .models import Alert, AlertStatus, DeviceKind, DeviceStatus, EventType
+from .models import (
+    Alert,
+    AlertStatus,
+    CaseTeamRole,
+    DeviceKind,
+    DeviceStatus,
+    EscalationPolicy,
+    EventType,
+    PolicySource,
+    TargetKind,
+)
+
+T = TypeVar("T")
 
 router = Router(tags=["telemetry"])
 Severity = Literal["critical", "warning", "info"]  # events.CRITICAL, WARNING, INFO
@@ -129,3 +143,185 @@ def list_devices(request: AuthenticatedRequest) -> list[DeviceOut]:
         )
         for d in selectors.devices(request.user)
     ]
+
+
+@router.post("/telemetry/alerts/{alert_id}/resolve", response=AlertOut)
+def resolve(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
+    user = request.user
+    try:
+        services.resolve(user, alert_id, body.note)
+    except services.AlertNotFound as missing:
+        raise selectors.NotFound("No such alert") from missing
+    except services.ConflictError as conflict:
+        raise HttpError(409, str(conflict)) from conflict
+    return alert_out(selectors.get_alert(user, alert_id))
+
+
+# ------------------------------------------------------------------------ escalation policies
+
+
+class TargetOut(Schema):
+    kind: TargetKind
+    rota_name: str
+    user: str | None
+    team_role: str
+
+
+class StepOut(Schema):
+    id: int
+    position: int
+    delay_seconds: int
+    targets: list[TargetOut]
+
+
+class AssignmentOut(Schema):
+    id: int
+    source: PolicySource
+    source_id: UUID
+
+
+class PolicyOut(Schema):
+    id: UUID
+    name: str
+    description: str
+    repeat: int
+    is_default: bool
+    version: int
+    steps: list[StepOut]
+    assignments: list[AssignmentOut]
+
+
+def policy_out(policy: EscalationPolicy) -> PolicyOut:
+    return PolicyOut(
+        id=policy.pk,
+        name=policy.name,
+        description=policy.description,
+        repeat=policy.repeat,
+        is_default=policy.is_default,
+        version=policy.version,
+        steps=[
+            StepOut(
+                id=step.pk,
+                position=step.position,
+                delay_seconds=step.delay_seconds,
+                targets=[
+                    TargetOut(
+                        kind=TargetKind(t.kind),
+                        rota_name=t.rota_name,
+                        user=t.user.username if t.user else None,
+                        team_role=t.team_role,
+                    )
+                    for t in step.targets.all()
+                ],
+            )
+            for step in policy.steps.all()
+        ],
+        assignments=[
+            AssignmentOut(id=a.pk, source=PolicySource(a.source), source_id=a.source_id)
+            for a in policy.assignments.all()
+        ],
+    )
+
+
+class PolicyIn(Schema):
+    name: str = Field(max_length=120)
+    description: str = Field("", max_length=300)
+    repeat: int = Field(0, ge=0, le=10)
+    is_default: bool = False
+
+
+class PolicyChangeIn(PolicyIn):
+    version: int
+
+
+class TargetIn(Schema):
+    kind: TargetKind
+    rota_name: str = ""
+    user_id: int | None = None
+    team_role: CaseTeamRole | None = None
+
+
+class StepIn(Schema):
+    delay_seconds: int = Field(300, ge=0, le=86400)
+    targets: list[TargetIn]
+
+
+class AssignIn(Schema):
+    source: PolicySource
+    source_id: UUID
+
+
+def _found(action: Callable[[], T]) -> T:
+    try:
+        return attempt(action)
+    except services.PolicyNotFound as missing:
+        raise selectors.NotFound(str(missing)) from missing
+
+
+@router.get("/telemetry/policies", response=list[PolicyOut], summary="Escalation policies")
+def list_policies(request: AuthenticatedRequest) -> list[PolicyOut]:
+    return [policy_out(p) for p in selectors.policies(request.user)]
+
+
+@router.get("/telemetry/policies/{policy_id}", response=PolicyOut)
+def get_policy(request: AuthenticatedRequest, policy_id: UUID) -> PolicyOut:
+    return policy_out(selectors.get_policy(request.user, policy_id))
+
+
+@router.post("/telemetry/policies", response={201: PolicyOut}, summary="Create a policy")
+def create_policy(request: AuthenticatedRequest, body: PolicyIn) -> Status[PolicyOut]:
+    policy = attempt(lambda: services.create_policy(request.user, **body.dict()))
+    return Status(201, policy_out(selectors.get_policy(request.user, policy.pk)))
+
+
+@router.put("/telemetry/policies/{policy_id}", response=PolicyOut, summary="Change a policy")
+def update_policy(
+    request: AuthenticatedRequest, policy_id: UUID, body: PolicyChangeIn
+) -> PolicyOut:
+    _found(lambda: services.update_policy(request.user, policy_id, **body.dict()))
+    return policy_out(selectors.get_policy(request.user, policy_id))
+
+
+@router.post(
+    "/telemetry/policies/{policy_id}/steps",
+    response={201: PolicyOut},
+    summary="Add a step at the end: its targets and minutes to acknowledge",
+)
+def add_step(request: AuthenticatedRequest, policy_id: UUID, body: StepIn) -> Status[PolicyOut]:
+    targets = [
+        services.TargetSpec(t.kind, t.rota_name, t.user_id, t.team_role or "") for t in body.targets
+    ]
+    _found(
+        lambda: services.add_step(
+            request.user, policy_id, delay_seconds=body.delay_seconds, targets=targets
+        )
+    )
+    return Status(201, policy_out(selectors.get_policy(request.user, policy_id)))
+
+
+@router.delete(
+    "/telemetry/policies/{policy_id}/steps/{policy_step_id}",
+    response={204: None},
+    summary="Remove a step",
+)
+def remove_step(
+    request: AuthenticatedRequest, policy_id: UUID, policy_step_id: int
+) -> Status[None]:
+    _found(lambda: services.remove_step(request.user, policy_id, policy_step_id))
+    return Status(204, None)
+
+
+@router.post(
+    "/telemetry/policies/{policy_id}/assignments",
+    response={201: PolicyOut},
+    summary="Use the policy for a device, deployment or case",
+)
+def assign_policy(
+    request: AuthenticatedRequest, policy_id: UUID, body: AssignIn
+) -> Status[PolicyOut]:
+    _found(
+        lambda: services.assign_policy(
+            request.user, policy_id, source=body.source, source_id=body.source_id
+        )
+    )
+    return Status(201, policy_out(selectors.get_policy(request.user, policy_id)))

@@ -232,6 +232,7 @@ class AlertStatus(models.TextChoices):
     RAISED = "raised", "Raised"
     ESCALATED = "escalated", "Escalated"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
 
 
 OPEN_ALERT_STATUSES = (AlertStatus.RAISED, AlertStatus.ESCALATED)
@@ -240,8 +241,17 @@ OPEN_ALERT_STATUSES = (AlertStatus.RAISED, AlertStatus.ESCALATED)
 ALERT_TRANSITIONS = TransitionTable.from_moves(
     "alert",
     {
-        AlertStatus.RAISED: (AlertStatus.ESCALATED, AlertStatus.ACKNOWLEDGED),
-        AlertStatus.ESCALATED: (AlertStatus.ESCALATED, AlertStatus.ACKNOWLEDGED),
+        AlertStatus.RAISED: (
+            AlertStatus.ESCALATED,
+            AlertStatus.ACKNOWLEDGED,
+            AlertStatus.RESOLVED,
+        ),
+        AlertStatus.ESCALATED: (
+            AlertStatus.ESCALATED,
+            AlertStatus.ACKNOWLEDGED,
+            AlertStatus.RESOLVED,
+        ),
+        AlertStatus.ACKNOWLEDGED: (AlertStatus.RESOLVED,),
     },
     labels=dict(AlertStatus.choices),
 )
@@ -274,6 +284,18 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The escalation policy chosen when the alert was raised (None: the rota's layers, then
+    # the technical supervisors), and the protected person's case and the deployment behind the
+    # device, by id only (operations never reads a case).
+    policy = models.ForeignKey(
+        "EscalationPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deployment_id = models.UUIDField(null=True, blank=True)
+    case_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at"]
@@ -297,3 +319,119 @@ class AlertAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} by {self.user_id}"
+
+
+# ------------------------------------------------------------------------ escalation policies
+
+
+class TargetKind(models.TextChoices):
+    ON_CALL = "on_call", "Whoever is on call on a rota"
+    USER = "user", "A named person"
+    CASE_TEAM = "case_team", "A role on the protected person's case team"
+    SUPERVISORS = "supervisors", "Every technical supervisor"
+
+
+class CaseTeamRole(models.TextChoices):
+    """The case-team places a step may page (values of access.TeamRole)."""
+
+    LEAD = "lead", "Lead officer"
+    MANAGER = "manager", "Case manager"
+    OFFICER = "officer", "Officer"
+    AUTHORISING = "authorising", "Authorising officer"
+
+
+class PolicySource(models.TextChoices):
+    """What a policy is assigned to; the most specific wins: device, deployment, case."""
+
+    DEVICE = "device", "Tracker or alarm"
+    DEPLOYMENT = "deployment", "Deployment"
+    CASE = "case", "Protection case"
+
+
+class EscalationPolicy(models.Model):
+    """Who is paged about an alert, in which order (GoAlert's model): step 1 at once, each next
+    step when the one before has waited its delay unacknowledged, the whole ladder `repeat` more
+    times. Independent of rotas: a step may name a rota's on-call person among its targets."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    repeat = models.PositiveSmallIntegerField(
+        default=0, help_text="How many more times the steps are paged after the last one"
+    )
+    is_default = models.BooleanField(
+        default=False, help_text="Used for alerts whose source has no policy of its own"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_escalation_policy",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationStep(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    # How long this step's people have to acknowledge before the next step is paged.
+    delay_seconds = models.PositiveIntegerField(default=300)
+
+    class Meta:
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "position"], name="escalation_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} step {self.position}"
+
+
+class EscalationTarget(models.Model):
+    step = models.ForeignKey(EscalationStep, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=20, choices=TargetKind.choices)
+    rota_name = models.CharField(max_length=120, blank=True)  # haven.rota, by name
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    team_role = models.CharField(max_length=20, choices=CaseTeamRole.choices, blank=True)
+
+    class Meta:
+        ordering = ["step", "id"]
+
+    def __str__(self) -> str:
+        if self.kind == TargetKind.ON_CALL:
+            return f"On call: {self.rota_name}"
+        if self.kind == TargetKind.USER:
+            return str(self.user)
+        if self.kind == TargetKind.CASE_TEAM:
+            return f"Case team: {CaseTeamRole(self.team_role).label}"
+        return "Every technical supervisor"
+
+
+class PolicyAssignment(models.Model):
+    """The policy for one alert source (a device, a deployment or a case, by id)."""
+
+    policy = models.ForeignKey(
+        EscalationPolicy, on_delete=models.CASCADE, related_name="assignments"
+    )
+    source = models.CharField(max_length=20, choices=PolicySource.choices)
+    source_id = models.UUIDField()
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "assigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_id"], name="one_policy_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} for {self.source} {self.source_id}"

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
@@ -26,7 +27,15 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
-from .models import ALERT, DEVICE, OPEN_ALERT_STATUSES, Alert, Position, TelemetryDevice
+from .models import (
+    ALERT,
+    DEVICE,
+    OPEN_ALERT_STATUSES,
+    Alert,
+    EscalationPolicy,
+    Position,
+    TelemetryDevice,
+)
 from .reports import Stop, Trip, trips_and_stops
 
 PAGE_SIZE = 25
@@ -61,6 +70,57 @@ def get_alert(user: User, alert_id: UUID | str) -> Alert:
         return alerts_visible_to(user, "all").get(pk=alert_id)
     except (Alert.DoesNotExist, ValueError, TypeError) as missing:
         raise NotFound("No such alert") from missing
+
+
+def policies(user: User) -> QuerySet[EscalationPolicy]:
+    require_operations(user)
+    return restrict(EscalationPolicy.objects.prefetch_related("steps__targets__user"), user)
+
+
+def get_policy(user: User, policy_id: UUID | str) -> EscalationPolicy:
+    try:
+        return policies(user).get(pk=policy_id)
+    except (EscalationPolicy.DoesNotExist, ValueError, TypeError, ValidationError) as missing:
+        raise NotFound("No such escalation policy") from missing
+
+
+@dataclass(frozen=True)
+class AssignedSource:
+    id: int
+    source: str
+    label: str
+
+
+def policy_sources(user: User) -> list[tuple[str, str]]:
+    """What a supervisor may assign a policy to: devices, open deployments they can see, and
+    the cases those deployments protect (named by deployment: operations never reads a case)."""
+    from haven.equipment import selectors as equipment_selectors
+
+    found = [(f"device:{d.pk}", f"Device: {d.name} ({d.device_id})") for d in devices(user)]
+    deployments = list(equipment_selectors.deployments_visible_to(user).order_by("reference"))
+    found += [(f"deployment:{d.pk}", f"Deployment: {d.reference} {d.title}") for d in deployments]
+    found += [
+        (f"case:{d.case_id}", f"Case protected by deployment {d.reference}")
+        for d in deployments
+        if d.case_id
+    ]
+    return found
+
+
+def policy_assignments(user: User, policy: EscalationPolicy) -> list[AssignedSource]:
+    labels = {value: label for value, label in policy_sources(user)}
+    return [
+        AssignedSource(
+            a.pk,
+            a.source,
+            labels.get(f"{a.source}:{a.source_id}", f"{a.get_source_display()} {a.source_id}"),
+        )
+        for a in policy.assignments.all()
+    ]
+
+
+def may_manage_policies(user: User) -> bool:
+    return user.has_role(Role.TECHNICAL_SUPERVISOR)
 
 
 def may_acknowledge(user: User, alert: Alert) -> bool:
@@ -177,4 +237,9 @@ __all__ = [
     "list_alerts",
     "may_acknowledge",
     "may_read_positions",
+    "may_manage_policies",
+    "policies",
+    "get_policy",
+    "policy_assignments",
+    "policy_sources",
 ]

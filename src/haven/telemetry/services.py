@@ -20,20 +20,22 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q
+from django.http import Http404
 from django.utils import timezone
 
+from haven.access import modules
 from haven.accounts.models import User
-from haven.accounts.roles import Role
+from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
-from haven.concurrency.locking import ConflictError
+from haven.concurrency.locking import ConflictError, check_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 
+from . import escalation, rows
 from . import events as ev
 from . import geofence as gf
-from . import rows
 from .config import TelemetryConfig, get_config
 from .models import (
     ALERT,
@@ -44,11 +46,18 @@ from .models import (
     Alert,
     AlertAcknowledgement,
     AlertStatus,
+    CaseTeamRole,
     DeviceStatus,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
     Event,
     FenceKind,
     Geofence,
+    PolicyAssignment,
+    PolicySource,
     Position,
+    TargetKind,
     TelemetryDevice,
     time_ordered_uuid,
 )
@@ -705,55 +714,62 @@ def _title(device: TelemetryDevice, spec: ev.EventSpec, event: Event, lookups: _
 # ------------------------------------------------------------------------------ routing
 
 
-@dataclass
-class Route:
-    users: list[User]
-    how: str
-    final: bool  # nobody further to escalate to
-
-
 def supervisors() -> list[User]:
-    users = User.objects.filter(is_active=True).order_by("username")
-    return [u for u in users if u.has_role(Role.TECHNICAL_SUPERVISOR)]
+    return escalation.supervisors()
 
 
 def route(
-    device: TelemetryDevice,
+    alert: Alert,
     level: int,
     at: dt.datetime,
+    config: TelemetryConfig,
     everyone: Callable[[], list[User]] = supervisors,
-) -> Route:
-    """Level 0 is whoever is on call on the device's rota; each escalation goes one further down
-    the rota's chain (override holder, then layers by priority); after the chain, every technical
-    supervisor. With no rota (or nobody on call) the alert goes straight to the supervisors."""
-    chain: list[User] = []
-    if device.rota_name:
-        from haven.rota import selectors as rota_selectors
-
-        rota = rota_selectors.find_rota(device.rota_name)
-        if rota is not None:
-            chain = list(dict.fromkeys(rota_selectors.escalation_chain(rota, at)))
-    if level < len(chain):
-        return Route([chain[level]], f"on call, rota {device.rota_name}, level {level + 1}", False)
-    fallback = everyone()
-    why = "no rota" if not device.rota_name else "rota exhausted or nobody on call"
-    return Route(fallback, f"technical supervisors ({why})", True)
+) -> escalation.Route:
+    """Who level `level` of the alert pages: its escalation policy's step, or (without one) the
+    device's rota chain then the technical supervisors."""
+    if alert.policy is not None:
+        return escalation.policy_route(alert.policy, level, alert.case_id, at, everyone)
+    wait = dt.timedelta(seconds=config.escalate_after_s)
+    return escalation.rota_route(alert.device, level, at, wait, everyone)
 
 
-def _deliver(alert: Alert, target: Route, config: TelemetryConfig, now: dt.datetime) -> None:
+def alert_link(alert: Alert) -> str:
+    """Opens the alert (a GET: reading it never acknowledges it)."""
+    return f"/operations/alerts/{alert.pk}/"
+
+
+def alert_reference(alert: Alert) -> str:
+    return f"alert {str(alert.pk)[:8]}"
+
+
+def _deliver(alert: Alert, target: escalation.Route, now: dt.datetime) -> None:
     alert.routed_to = target.users[0] if target.users else None
     alert.routing = target.how[:200]
     alert.recipients = sorted(set(alert.recipients) | {u.pk for u in target.users})
-    alert.escalate_at = (
-        None if target.final else now + dt.timedelta(seconds=config.escalate_after_s)
-    )
+    alert.escalate_at = None if target.wait is None else now + target.wait
     notifications.notify_each(
         target.users,
         AlertCategory.TELEMETRY,
-        f"alert {str(alert.pk)[:8]}",
+        alert_reference(alert),
         f"ALERT: {alert.title}",
-        "/operations/alerts/",
+        alert_link(alert),
     )
+
+
+def _tell_case_team(alert: Alert, paged: list[User]) -> list[User]:
+    """A protected person's alarm: the case's lead officer and case manager are told at once
+    (they may not be in operations, so the link opens the case, not the alert)."""
+    team = [u for u in escalation.case_team(alert.case_id, escalation.CASE_TEAM_TOLD)]
+    told = [u for u in team if u not in paged]
+    notifications.notify_each(
+        told,
+        AlertCategory.TELEMETRY,
+        alert_reference(alert),
+        f"ALERT on a device protecting your case: {alert.title}. "
+        "The technical on-call has been paged.",
+        f"/cases/{alert.case_id}/",
+    )
+    return told
 
 
 def _raise_alert(
@@ -764,6 +780,7 @@ def _raise_alert(
     config: TelemetryConfig,
     lookups: _Lookups,
 ) -> Alert:
+    source = escalation.source_of(device, now)
     alert = Alert(
         event=event,
         device=device,
@@ -771,17 +788,22 @@ def _raise_alert(
         title=_title(device, spec, event, lookups),
         late=event.late,
         raised_at=now,
+        policy=escalation.policy_for(source),
+        deployment_id=source.deployment_id,
+        case_id=source.case_id,
     )
-    target = route(device, 0, now, lookups.supervisors)
-    _deliver(alert, target, config, now)
-    alert.save(force_insert=True)
+    target = route(alert, 0, now, config, lookups.supervisors)
+    alert.save(force_insert=True)  # before notify: the notification links to a saved alert
+    _deliver(alert, target, now)
+    alert.save(update_fields=["routed_to", "routing", "recipients", "escalate_at"])
+    told = _tell_case_team(alert, target.users) if alert.case_id else []
     ledger.record(
         actor=None,
         action=Action.COLLECTION,
         object_type=ALERT,
         object_id=alert.pk,
         fields=["alert"],
-        recipients=[u.username for u in target.users],
+        recipients=[u.username for u in [*target.users, *told]],
         justification="telemetry alert raised",
         details={
             "device": device.device_id,
@@ -791,6 +813,8 @@ def _raise_alert(
             "fix_invalid": event.fix_invalid,
             "event_time": event.event_time.isoformat(),
             "routing": target.how,
+            "policy": alert.policy.name if alert.policy else None,
+            "case_team_told": len(told),
         },
     )
     return alert
@@ -832,11 +856,49 @@ def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
 
 
 @service
+def resolve(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
+    """Close an alert (acknowledged or not): paging stops and it leaves the open list."""
+    try:
+        alert = Alert.objects.select_for_update().get(pk=alert_id)
+    except (Alert.DoesNotExist, ValueError, ValidationError) as missing:
+        raise AlertNotFound("No such alert") from missing
+    if not may_acknowledge(actor, alert):
+        raise AlertNotFound("No such alert")
+    if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.RESOLVED):
+        raise ConflictError("This alert was already resolved")
+    now = timezone.now()
+    was_open = alert.is_open
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = now
+    alert.resolved_by = actor
+    alert.escalate_at = None
+    alert.save(update_fields=["status", "resolved_at", "resolved_by", "escalate_at"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=ALERT,
+        object_id=alert.pk,
+        fields=["status", "resolution"],
+        justification=f"alert resolved{': ' + note.strip()[:200] if note.strip() else ''}",
+        details={
+            "seconds_to_resolve": round((now - alert.raised_at).total_seconds(), 1),
+            "unacknowledged": was_open,
+        },
+    )
+    return alert
+
+
+@service
 def escalate(alert_id: UUID | str, now: dt.datetime | None = None) -> Alert | None:
     """Move one unacknowledged alert to the next level; None if it no longer needs it."""
     now = now or timezone.now()
     config = get_config()
-    alert = Alert.objects.select_for_update().select_related("device").filter(pk=alert_id).first()
+    alert = (
+        Alert.objects.select_for_update()
+        .select_related("device")  # not the (nullable) policy: no FOR UPDATE on an outer join
+        .filter(pk=alert_id)
+        .first()
+    )
     if alert is None or alert.escalate_at is None:
         return None
     if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.ESCALATED):
@@ -845,8 +907,8 @@ def escalate(alert_id: UUID | str, now: dt.datetime | None = None) -> Alert | No
         return None
     alert.escalation_level += 1
     alert.status = AlertStatus.ESCALATED
-    target = route(alert.device, alert.escalation_level, now)
-    _deliver(alert, target, config, now)
+    target = route(alert, alert.escalation_level, now, config)
+    _deliver(alert, target, now)
     alert.save()
     ledger.record(
         actor=None,
@@ -915,3 +977,245 @@ def purge_positions(now: dt.datetime | None = None) -> int:
             details={"before": cutoff.isoformat(), "count": count},
         )
     return count
+
+
+# ------------------------------------------------------------------------ escalation policies
+
+
+POLICY = "escalation_policy"
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    kind: str
+    rota_name: str = ""
+    user_id: int | None = None
+    team_role: str = ""
+
+
+def _policy_for_update(policy_id: UUID | str) -> EscalationPolicy:
+    try:
+        return EscalationPolicy.objects.select_for_update().get(pk=policy_id)
+    except (EscalationPolicy.DoesNotExist, ValueError, ValidationError) as missing:
+        raise PolicyNotFound("No such escalation policy") from missing
+
+
+class PolicyNotFound(Exception):
+    pass
+
+
+def _record_policy(actor: User, policy: EscalationPolicy, what: str, **details: Any) -> None:
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=POLICY,
+        object_id=policy.pk,
+        fields=["escalation_policy"],
+        justification=what,
+        details={"name": policy.name, **details},
+    )
+
+
+def _settle_default(policy: EscalationPolicy, is_default: bool) -> None:
+    """At most one default: making this one the default unsets the old one."""
+    if is_default:
+        EscalationPolicy.objects.filter(is_default=True).exclude(pk=policy.pk).update(
+            is_default=False
+        )
+    policy.is_default = is_default
+
+
+def _check_policy_fields(name: str, repeat: int, exclude: UUID | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise _fail("name", "Enter a name for the policy")
+    others = EscalationPolicy.objects.filter(name__iexact=name)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if others.exists():
+        raise _fail("name", "A policy with this name already exists")
+    if not 0 <= repeat <= 10:
+        raise _fail("repeat", "Repeat the steps between 0 and 10 more times")
+    return name
+
+
+@service
+def create_policy(
+    actor: User, *, name: str, description: str = "", repeat: int = 0, is_default: bool = False
+) -> EscalationPolicy:
+    modules.require_technical_supervisor(actor)
+    policy = EscalationPolicy(
+        name=_check_policy_fields(name, repeat),
+        description=description.strip()[:300],
+        repeat=repeat,
+    )
+    _settle_default(policy, is_default)
+    policy.save()
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=POLICY,
+        object_id=policy.pk,
+        fields=["escalation_policy"],
+        justification="escalation policy created",
+        details={"name": policy.name, "repeat": repeat, "default": is_default},
+    )
+    return policy
+
+
+@service
+def update_policy(
+    actor: User,
+    policy_id: UUID | str,
+    *,
+    version: int,
+    name: str,
+    description: str = "",
+    repeat: int = 0,
+    is_default: bool = False,
+) -> EscalationPolicy:
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    check_version(policy.version, version, "escalation policy")
+    policy.name = _check_policy_fields(name, repeat, exclude=policy.pk)
+    policy.description = description.strip()[:300]
+    policy.repeat = repeat
+    _settle_default(policy, is_default)
+    policy.version += 1
+    policy.save()
+    _record_policy(actor, policy, "escalation policy changed", repeat=repeat, default=is_default)
+    return policy
+
+
+def _check_target(spec: TargetSpec) -> TargetSpec:
+    if spec.kind == TargetKind.ON_CALL:
+        from haven.rota import selectors as rota_selectors
+
+        if not spec.rota_name or rota_selectors.find_rota(spec.rota_name) is None:
+            raise _fail("rota_name", "Choose a rota")
+    elif spec.kind == TargetKind.USER:
+        person = (
+            User.objects.filter(pk=spec.user_id, is_active=True).first() if spec.user_id else None
+        )
+        if person is None or not person.can_use(Module.OPERATIONS):
+            raise _fail("user", "Choose a person in operations")
+    elif spec.kind == TargetKind.CASE_TEAM:
+        if spec.team_role not in CaseTeamRole.values:
+            raise _fail("team_roles", "Choose a case-team role")
+    elif spec.kind != TargetKind.SUPERVISORS:
+        raise _fail(None, f"Unknown target {spec.kind}")
+    return spec
+
+
+@service
+def add_step(
+    actor: User, policy_id: UUID | str, *, delay_seconds: int, targets: Sequence[TargetSpec]
+) -> EscalationStep:
+    """Add a step at the end of the ladder: its targets, and how long they have to
+    acknowledge before the next step is paged."""
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    if not targets:
+        raise _fail(None, "Choose at least one person or group to page")
+    if not 0 <= delay_seconds <= 24 * 3600:
+        raise _fail("delay_minutes", "Enter a delay between 0 and 1,440 minutes")
+    checked = [_check_target(spec) for spec in targets]
+    last = policy.steps.aggregate(last=Max("position"))["last"] or 0
+    step = EscalationStep.objects.create(
+        policy=policy, position=last + 1, delay_seconds=delay_seconds
+    )
+    EscalationTarget.objects.bulk_create(
+        EscalationTarget(
+            step=step,
+            kind=spec.kind,
+            rota_name=spec.rota_name if spec.kind == TargetKind.ON_CALL else "",
+            user_id=spec.user_id if spec.kind == TargetKind.USER else None,
+            team_role=spec.team_role if spec.kind == TargetKind.CASE_TEAM else "",
+        )
+        for spec in checked
+    )
+    policy.version += 1
+    policy.save(update_fields=["version"])
+    _record_policy(
+        actor,
+        policy,
+        "escalation step added",
+        step=step.position,
+        delay_seconds=delay_seconds,
+        targets=[spec.kind for spec in checked],
+    )
+    return step
+
+
+@service
+def remove_step(actor: User, policy_id: UUID | str, step_id: int | str) -> None:
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    step = policy.steps.filter(pk=step_id).first()
+    if step is None:
+        raise PolicyNotFound("No such step")
+    position = step.position
+    step.delete()
+    for later in policy.steps.filter(position__gt=position).order_by("position"):
+        later.position -= 1
+        later.save(update_fields=["position"])
+    policy.version += 1
+    policy.save(update_fields=["version"])
+    _record_policy(actor, policy, "escalation step removed", step=position)
+
+
+def _check_source(actor: User, source: str, source_id: UUID) -> None:
+    if source == PolicySource.DEVICE:
+        if not TelemetryDevice.objects.filter(pk=source_id).exists():
+            raise _fail("source_id", "No such tracker or alarm")
+    elif source == PolicySource.DEPLOYMENT:
+        from haven.equipment import selectors as equipment_selectors
+
+        try:
+            equipment_selectors.find_visible_deployment(actor, source_id)
+        except Http404 as missing:
+            raise _fail("source_id", "No such deployment") from missing
+    elif source == PolicySource.CASE:
+        # Operations never reads a case: a case is chosen through a deployment that protects it.
+        from haven.equipment import selectors as equipment_selectors
+
+        if not equipment_selectors.deployments_visible_to(actor).filter(case_id=source_id).exists():
+            raise _fail("source_id", "No deployment you can see protects this case")
+    else:
+        raise _fail("source", "Choose a device, deployment or case")
+
+
+@service
+def assign_policy(
+    actor: User, policy_id: UUID | str, *, source: str, source_id: UUID
+) -> PolicyAssignment:
+    """Use this policy for the source's alerts (replacing the policy it had)."""
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    _check_source(actor, source, source_id)
+    assignment, _ = PolicyAssignment.objects.update_or_create(
+        source=source,
+        source_id=source_id,
+        defaults={"policy": policy, "assigned_at": timezone.now()},
+    )
+    _record_policy(
+        actor, policy, "escalation policy assigned", source=source, source_id=str(source_id)
+    )
+    return assignment
+
+
+@service
+def unassign_policy(actor: User, policy_id: UUID | str, assignment_id: int | str) -> None:
+    modules.require_technical_supervisor(actor)
+    policy = _policy_for_update(policy_id)
+    assignment = policy.assignments.filter(pk=assignment_id).first()
+    if assignment is None:
+        raise PolicyNotFound("No such assignment")
+    assignment.delete()
+    _record_policy(
+        actor,
+        policy,
+        "escalation policy unassigned",
+        source=assignment.source,
+        source_id=str(assignment.source_id),
+    )

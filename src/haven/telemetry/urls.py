@@ -15,6 +15,33 @@ urlpatterns = [
     ),
     path("operations/alerts/<uuid:alert_id>/", views.alert_detail, name="detail"),
     path("operations/alerts/<uuid:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("operations/alerts/<uuid:alert_id>/resolve/", views.resolve, name="resolve"),
+    path("operations/alerts/policies/", views.policy_list, name="policies"),
+    path("operations/alerts/policies/new/", views.policy_new, name="policy_new"),
+    path("operations/alerts/policies/<uuid:policy_id>/", views.policy_detail, name="policy"),
+    path(
+        "operations/alerts/policies/<uuid:policy_id>/edit/", views.policy_edit, name="policy_edit"
+    ),
+    path(
+        "operations/alerts/policies/<uuid:policy_id>/steps/",
+        views.policy_step_add,
+        name="policy_step_add",
+    ),
+    path(
+        "operations/alerts/policies/<uuid:policy_id>/steps/remove/",
+        views.policy_step_remove,
+        name="policy_step_remove",
+    ),
+    path(
+        "operations/alerts/policies/<uuid:policy_id>/assign/",
+        views.policy_assign,
+        name="policy_assign",
+    ),
+    path(
+        "operations/alerts/policies/<uuid:policy_id>/unassign/",
+        views.policy_unassign,
+        name="policy_unassign",
+    ),
 ]
 
 # Device receivers: mounted at /api/telemetry/ as public views (haven/urls.py); devices have no

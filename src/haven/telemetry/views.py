@@ -4,10 +4,12 @@ the device receivers (OsmAnd, OwnTracks HTTP) that devices call without a sessio
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,10 +17,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from haven.access import modules
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.ui.helpers import add_form_errors
 
 from . import receivers, selectors, services
+from .forms import AssignForm, PolicyForm, StepForm
 
 NAV = {"nav_active": Module.OPERATIONS}
 
@@ -64,6 +69,7 @@ def alert_detail(request: HttpRequest, alert_id: UUID) -> HttpResponse:
             **NAV,
             "alert": alert,
             "may_acknowledge": alert.is_open and services.may_acknowledge(user, alert),
+            "may_resolve": alert.status != "resolved" and services.may_acknowledge(user, alert),
             "where": selectors.alert_position(user, alert),
         },
     )
@@ -81,6 +87,167 @@ def acknowledge(request: HttpRequest, alert_id: UUID) -> HttpResponse:
         return redirect("telemetry:home")
     messages.success(request, "Alert acknowledged")
     return redirect("telemetry:home")
+
+
+@require_POST
+def resolve(request: HttpRequest, alert_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    try:
+        services.resolve(user, alert_id, request.POST.get("note", ""))
+    except services.AlertNotFound as missing:
+        raise selectors.NotFound("No such alert") from missing
+    except services.ConflictError as conflict:
+        messages.info(request, str(conflict))
+        return redirect("telemetry:detail", alert_id=alert_id)
+    messages.success(request, "Alert resolved: paging has stopped")
+    return redirect("telemetry:home")
+
+
+# ------------------------------------------------------------------------ escalation policies
+
+
+def _rota_names() -> list[str]:
+    from haven.rota import selectors as rota_selectors
+
+    return rota_selectors.rota_names()
+
+
+def policy_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    return render(
+        request,
+        "telemetry/policies.html",
+        {
+            **NAV,
+            "policies": selectors.policies(user),
+            "may_manage": selectors.may_manage_policies(user),
+        },
+    )
+
+
+def policy_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    modules.require_technical_supervisor(user)
+    form = PolicyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.create_policy(user, **form.cleaned_data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            messages.success(request, f"Policy {policy.name} created. Add its steps next.")
+            return redirect("telemetry:policy", policy_id=policy.pk)
+    return render(request, "telemetry/policy_form.html", {**NAV, "form": form, "policy": None})
+
+
+def policy_detail(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    policy = selectors.get_policy(user, policy_id)
+    may_manage = selectors.may_manage_policies(user)
+    return render(
+        request,
+        "telemetry/policy_detail.html",
+        {
+            **NAV,
+            "policy": policy,
+            "steps": list(policy.steps.all()),
+            "assigned": selectors.policy_assignments(user, policy),
+            "may_manage": may_manage,
+            "step_form": StepForm(rota_names=_rota_names()) if may_manage else None,
+            "assign_form": AssignForm(sources=selectors.policy_sources(user))
+            if may_manage
+            else None,
+        },
+    )
+
+
+def policy_edit(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    modules.require_technical_supervisor(user)
+    policy = selectors.get_policy(user, policy_id)
+    initial = {
+        "name": policy.name,
+        "description": policy.description,
+        "repeat": policy.repeat,
+        "is_default": policy.is_default,
+    }
+    form = PolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = int(request.POST.get("version", "0") or 0)
+            services.update_policy(user, policy.pk, version=version, **form.cleaned_data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        else:
+            messages.success(request, "Policy saved")
+            return redirect("telemetry:policy", policy_id=policy.pk)
+    return render(request, "telemetry/policy_form.html", {**NAV, "form": form, "policy": policy})
+
+
+def _policy_action(
+    request: HttpRequest, policy_id: UUID, act: Callable[[User], str]
+) -> HttpResponse:
+    """Run one supervisor's change to a policy from the policy page, and go back to it."""
+    user: User = request.user  # type: ignore[assignment]
+    modules.require_technical_supervisor(user)
+    selectors.get_policy(user, policy_id)
+    try:
+        messages.success(request, act(user))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except services.PolicyNotFound as gone:  # a step or assignment removed meanwhile
+        messages.error(request, f"{gone}: it may have been removed already")
+    return redirect("telemetry:policy", policy_id=policy_id)
+
+
+@require_POST
+def policy_step_add(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+    def act(user: User) -> str:
+        form = StepForm(request.POST, rota_names=_rota_names())
+        if not form.is_valid():
+            raise ValidationError([f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()])
+        step = services.add_step(
+            user,
+            policy_id,
+            delay_seconds=form.cleaned_data["delay_minutes"] * 60,
+            targets=[services.TargetSpec(**t) for t in form.targets()],
+        )
+        return f"Step {step.position} added"
+
+    return _policy_action(request, policy_id, act)
+
+
+@require_POST
+def policy_step_remove(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+    def act(user: User) -> str:
+        services.remove_step(user, policy_id, request.POST.get("step", "") or "0")
+        return "Step removed"
+
+    return _policy_action(request, policy_id, act)
+
+
+@require_POST
+def policy_assign(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+    def act(user: User) -> str:
+        form = AssignForm(request.POST, sources=selectors.policy_sources(user))
+        if not form.is_valid():
+            raise ValidationError("Choose what to use this policy for")
+        source, source_id = form.chosen()
+        services.assign_policy(user, policy_id, source=source, source_id=UUID(source_id))
+        return "Policy assigned"
+
+    return _policy_action(request, policy_id, act)
+
+
+@require_POST
+def policy_unassign(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+    def act(user: User) -> str:
+        services.unassign_policy(user, policy_id, request.POST.get("assignment", "") or "0")
+        return "Assignment removed"
+
+    return _policy_action(request, policy_id, act)
 
 
 def device_list(request: HttpRequest) -> HttpResponse:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from haven.access.visibility import open_to, register
 from haven.accounts.roles import Module
 
-from .models import Alert, TelemetryDevice
+from .models import Alert, EscalationPolicy, TelemetryDevice
 
 register(Alert, open_to(Module.OPERATIONS))
 register(TelemetryDevice, open_to(Module.OPERATIONS))
+register(EscalationPolicy, open_to(Module.OPERATIONS))
