@@ -37,6 +37,10 @@ def test_an_sos_escalates_on_schedule_without_any_command(data_dir: Path) -> Non
         "shell",
         "-c",
         "from haven.telemetry import services\n"
+        # Without the demo's default policy: this test is about the rota's own chain (the
+        # policy path is tests/runtime/test_paging_e2e.py).
+        "from haven.telemetry.models import EscalationPolicy\n"
+        "EscalationPolicy.objects.update(is_default=False)\n"
         f"services.register_device(None, device_id={DEVICE_ID!r}, name='Panic alarm', "
         f"kind='panic_alarm', rota_name={DEMO_ROTA!r})",
     )

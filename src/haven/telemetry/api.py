@@ -246,7 +246,7 @@ class StepIn(Schema):
     targets: list[TargetIn]
 
 
-class AssignIn(Schema):
+class PolicyAssignIn(Schema):
     source: PolicySource
     source_id: UUID
 
@@ -317,7 +317,7 @@ def remove_step(
     summary="Use the policy for a device, deployment or case",
 )
 def assign_policy(
-    request: AuthenticatedRequest, policy_id: UUID, body: AssignIn
+    request: AuthenticatedRequest, policy_id: UUID, body: PolicyAssignIn
 ) -> Status[PolicyOut]:
     _found(
         lambda: services.assign_policy(
