@@ -11,6 +11,7 @@ import pytest
 
 from haven.audit.checkpoint import (
     Checkpoint,
+    checkpoint_to_json,
     generate_signing_key,
     public_key_to_pem,
     sign_checkpoint,
@@ -56,11 +57,21 @@ def public_key_file(tmp_path: Path) -> Path:
     return path
 
 
-def run(tmp_path: Path, public_key: Path, document: dict[str, Any] | str) -> int:
+def run(
+    tmp_path: Path,
+    public_key: Path,
+    document: dict[str, Any] | str,
+    trusted: Checkpoint | None = None,
+) -> int:
     proof_path = tmp_path / "proof.json"
     text = document if isinstance(document, str) else proof_document_to_json(document)
     proof_path.write_text(text)
-    return main(["--public-key", str(public_key), str(proof_path)])
+    arguments = ["--public-key", str(public_key), str(proof_path)]
+    if trusted is not None:
+        trusted_path = tmp_path / "trusted.json"
+        trusted_path.write_text(checkpoint_to_json(trusted))
+        arguments += ["--trusted-checkpoint", str(trusted_path)]
+    return main(arguments)
 
 
 def test_valid_proof_passes_every_check(
@@ -206,3 +217,72 @@ def test_builder_refuses_to_prove_from_an_altered_ledger() -> None:
 def test_parse_rejects_wrong_shapes() -> None:
     with pytest.raises(MalformedProofError):
         parse_proof_document({**proof_for(1), "extra": True})
+
+
+# --- the attacks on haven-verify: each exits non-zero and names what is wrong ----------
+
+
+@pytest.mark.parametrize("field, forged", [("actor", "officer-0"), ("action", "erasure")])
+def test_a_forged_readable_field_fails(
+    tmp_path: Path,
+    public_key_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    field: str,
+    forged: str,
+) -> None:
+    document = proof_for(41)
+    document["entry"]["fields"][field] = forged
+    assert run(tmp_path, public_key_file, document) == 1
+    assert f"FAIL readable fields of entry 41 match the hashed entry: {field!r}" in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_readable_field_absent_from_the_hashed_entry_fails(
+    tmp_path: Path, public_key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = proof_for(41)
+    document["entry"]["fields"]["justification"] = "authorised by the chief constable"
+    assert run(tmp_path, public_key_file, document) == 1
+    assert "'justification' is not in the hashed entry" in capsys.readouterr().out
+
+
+def test_a_proof_that_extends_the_trusted_checkpoint_passes(
+    tmp_path: Path, public_key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(tmp_path, public_key_file, proof_for(41), trusted=CHECKPOINTS[0]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("OK proof extends the trusted checkpoint of") for line in lines)
+    assert not any(line.startswith("WARN") for line in lines)
+
+
+def test_a_proof_stripped_of_its_consistency_chain_is_refused(
+    tmp_path: Path, public_key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = proof_for(41)
+    document["consistency"] = []
+    assert run(tmp_path, public_key_file, document, trusted=CHECKPOINTS[0]) == 1
+    assert "carries no consistency chain from the trusted checkpoint" in capsys.readouterr().out
+
+
+def test_a_rolled_back_ledger_fails_against_the_trusted_checkpoint(
+    tmp_path: Path, public_key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer = checkpoint_at(1000)
+    document = build_proof_document(
+        41, ENTRIES[41], json.loads(ENTRIES[41]), LEAF_HASHES, CHECKPOINTS[:2]
+    )
+    assert run(tmp_path, public_key_file, document, trusted=newer) == 1
+    assert "rolled back" in capsys.readouterr().out
+
+
+def test_a_forked_ledger_fails_against_the_trusted_checkpoint(
+    tmp_path: Path, public_key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The trusted checkpoint saw another history at 300 entries than the one now proven.
+    other_history = leaf_hashes_of([entry + b" " for entry in ENTRIES[:300]])
+    forked = sign_checkpoint(
+        SIGNING_KEY, 300, root_from_leaf_hashes(other_history), "2025-02-01T09:00:00Z"
+    )
+    assert run(tmp_path, public_key_file, proof_for(41), trusted=forked) == 1
+    assert "the ledger forked" in capsys.readouterr().out
