@@ -14,7 +14,7 @@ run: setup
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven collectstatic --no-input -v 0
 	HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven demo
 	@echo "Serving Haven on http://127.0.0.1:8000, OsmAnd/Traccar receiver on :5055 (Ctrl-C to stop)"
-	HAVEN_DEBUG=1 HAVEN_DEMO=1 HAVEN_LOCAL_WITNESS=1 $(BIN)/haven up --web-bind 127.0.0.1:8000 --osmand-port 5055
+	HAVEN_DEBUG=1 HAVEN_DEMO=1 HAVEN_LOCAL_WITNESS=1 HAVEN_DEMO_MAILBOX=1 HAVEN_EMAIL_PORT=2525 $(BIN)/haven up --web-bind 127.0.0.1:8000 --osmand-port 5055
 
 otp:
 	@HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven otp $(ACCOUNT)

@@ -83,6 +83,8 @@ LEDGER_WITNESS_QUORUM = (
 # `haven up` runs a haven-witness on this machine and Haven uses it (demo, `make run`): it
 # shows the protocol working; real witnesses run elsewhere, under someone else's control.
 LOCAL_WITNESS = env_flag("HAVEN_LOCAL_WITNESS")
+# HAVEN_DEMO_MAILBOX: `haven up` also runs `haven mailbox` on HAVEN_EMAIL_PORT (make run).
+DEMO_MAILBOX = env_flag("HAVEN_DEMO_MAILBOX")
 LOCAL_WITNESS_PORT = int(os.environ.get("HAVEN_LOCAL_WITNESS_PORT", "8009"))
 
 # Vault (haven.vault). The keys themselves come from HAVEN_KEK / HAVEN_BLIND_INDEX_KEY or from

@@ -32,7 +32,9 @@ class Addresses:
     mqtt_port: int = 1883
 
 
-def process_table(addresses: Addresses, with_mqtt: bool, with_witness: bool = False) -> list[Part]:
+def process_table(
+    addresses: Addresses, with_mqtt: bool, with_witness: bool = False, with_mailbox: bool = False
+) -> list[Part]:
     parts = [
         Part("web", ("serve", "--bind", addresses.web_bind)),
         Part("worker", ("db_worker", "--no-reload")),
@@ -52,6 +54,9 @@ def process_table(addresses: Addresses, with_mqtt: bool, with_witness: bool = Fa
     if with_witness:
         # HAVEN_LOCAL_WITNESS: a haven-witness on this machine cosigns each checkpoint.
         parts.append(Part("witness", ("audit", "serve-witness")))
+    if with_mailbox:
+        # HAVEN_DEMO_MAILBOX: a local SMTP mailbox, so the demo's alerts visibly go out by e-mail.
+        parts.append(Part("mailbox", ("mailbox",)))
     if with_mqtt:
         parts.append(
             Part(

@@ -11,6 +11,7 @@ from haven.accounts.models import User
 from haven.demo.accounts import create_demo_accounts
 from haven.demo.cases import create_demo_cases
 from haven.demo.operations import create_demo_operations
+from haven.notifications.demo import DEMO_MAIL_DOMAIN, create_demo_contacts
 from haven.oversight.demo import create_demo_oversight
 from haven.risk.demo import create_demo_risk
 
@@ -46,6 +47,11 @@ class Command(BaseCommand):
         console.print(table)
         if first_load:
             self.load_data(console, options)
+        if create_demo_contacts([user for user, _ in accounts]):
+            console.print(
+                f"verified e-mail for every account (name@{DEMO_MAIL_DOMAIN}): alerts arrive in "
+                f"the demo mailbox, {settings.DATA_DIR / 'mailbox'}"
+            )
         else:
             console.print(
                 "Demo data is already loaded: accounts got new passwords. For a fresh load use "

@@ -46,7 +46,12 @@ class Command(BaseCommand):
         available = get_commands()
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         manager = Manager()
-        for part in process_table(addresses, with_mqtt, with_witness=settings.LOCAL_WITNESS):
+        for part in process_table(
+            addresses,
+            with_mqtt,
+            with_witness=settings.LOCAL_WITNESS,
+            with_mailbox=settings.DEMO_MAILBOX,
+        ):
             if part.arguments[0] not in available:
                 self.stdout.write(f"{part.name}: `haven {part.arguments[0]}` is not available")
                 continue
