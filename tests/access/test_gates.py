@@ -26,6 +26,7 @@ DECLARED_PUBLIC = {
     "accounts:login",
     "accounts:verify",
     "accounts:enrol",
+    "ledger:checkpoint",  # the latest signed checkpoint: a size and a hash, for anyone to pin
 }
 
 

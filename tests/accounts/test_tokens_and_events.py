@@ -13,6 +13,7 @@ from django.utils import timezone
 from haven.accounts import services
 from haven.accounts.models import ApiToken, User
 from haven.accounts.roles import Module, Role
+from haven.audit import ledger
 from haven.audit.models import Action, LedgerEntry
 from haven.concurrency.transactions import service_transaction
 from tests.factories import PASSWORD, UserFactory, current_code, force_sign_in, issue_token
@@ -149,8 +150,12 @@ def test_token_revoke_and_role_changes_are_ledgered():
     assert events("token_revoked")[0].details["token"] == token.pk
     [change] = events("roles_changed")
     assert change.actor_username == admin.username
-    assert change.details["before"]["roles"] == [Role.PROTECTION_OFFICER]
-    assert change.details["after"]["roles"] == [Role.PROTECTION_MANAGER]
+    # Before and after are sealed like any free-form detail; the new state stays clear.
+    assert "before" not in change.details
+    opened = ledger.open_sealed(change)["details"]
+    assert opened["before"]["roles"] == [Role.PROTECTION_OFFICER]
+    assert opened["after"]["roles"] == [Role.PROTECTION_MANAGER]
+    assert change.details["state"] == [["account", user.pk, Role.PROTECTION_MANAGER, 1]]
 
 
 def test_refused_object_access_is_ledgered_rate_limited(client):

@@ -13,7 +13,7 @@ from haven.audit.models import Action, LedgerEntry
 from haven.audit.selectors import AUDIT_JUSTIFICATION, LedgerSearch, open_entry, search_ledger
 from haven.concurrency.transactions import service_transaction
 from haven.vault.crypto import VaultIntegrityError
-from tests.factories import UserFactory, force_sign_in
+from tests.factories import UserFactory, force_sign_in, issue_token
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_an_auditor_opens_a_sealed_entry_and_the_opening_is_ledgered(sealed_entr
     assert (opening.actor_username, opening.object_type, opening.object_id) == (
         auditor.username, "ledger_entry", str(sealed_entry.pk),
     )  # fmt: skip
-    _, secret = account_services.issue_api_token(auditor, "audit")
+    _, secret = issue_token(auditor, "audit")
     body = client.get(
         f"/api/audit/entries/{sealed_entry.pk}", HTTP_AUTHORIZATION=f"Bearer {secret}"
     ).json()

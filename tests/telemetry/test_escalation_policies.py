@@ -17,7 +17,7 @@ from haven.access.models import TeamMembership
 from haven.accounts.roles import Role
 from haven.notifications.models import Notification
 from haven.telemetry import services
-from haven.telemetry.models import AlertStatus, TargetKind
+from haven.telemetry.models import AlertStatus, TargetKind, TelemetryDevice
 from tests.equipment.helpers import make_asset, make_deployment
 from tests.factories import UserFactory, force_sign_in
 
@@ -117,7 +117,10 @@ def test_a_protected_persons_alarm_pages_on_call_and_tells_the_case_team():
     from haven.equipment import services as equipment_services
 
     equipment_services.assign_asset(boss, deployment.pk, asset)
-    device = make_device(device_id="alarm-case-1", kind="panic_alarm", rota_name=rota_name)
+    # Registering the asset with a device id made it a tracker; route it to the test's rota.
+    device = TelemetryDevice.objects.get(device_id="alarm-case-1", asset_id=asset.pk)
+    device.rota_name = rota_name
+    device.save(update_fields=["rota_name"])
     [alert] = services.ingest(message(device, alarms=("sos",))).alerts
     assert alert.case_id == case_id and alert.deployment_id == deployment.pk
     assert (pages(officer), pages(lead), pages(manager), pages(other_officer)) == (1, 1, 1, 0)

@@ -183,6 +183,7 @@ CLEAR_DETAIL_KEYS = frozenset(
         "name_digest",
         "until",
         "refusals_in_window",
+        "tokens",
         # counts, sizes, hashes, seeds
         "count",
         "escalation_level",
