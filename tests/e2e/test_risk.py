@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -42,10 +43,11 @@ def as_user(browser, live_server, user):  # type: ignore[no-untyped-def]
     session["haven_purpose"] = "risk_review"
     session.save()
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
-          "url": live_server.url}]
-    )  # fmt: skip
+    # A __Host- cookie (production settings) needs secure, path / and the exact host.
+    host = urlsplit(live_server.url).hostname
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}
+    cookie |= {"domain": host, "path": "/", "secure": settings.SESSION_COOKIE_SECURE}
+    context.add_cookies([cookie])
     return context.new_page()
 
 
@@ -114,7 +116,8 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
         later = as_user(browser, live_server, manager)
         later.goto("/risk/")
         assert later.get_by_test_id("overdue-count").inner_text() == "1"
-        later.get_by_role("link", name="1").first.click()
+        # In the page, not the header (whose unread-notifications badge also reads "1").
+        later.locator("main").get_by_role("link", name="1").first.click()
         row = later.get_by_test_id("portfolio-table")
         assert case.reference in row.inner_text()
         expect(row.get_by_test_id("overdue")).to_be_visible()
