@@ -739,7 +739,8 @@ def alert_link(alert: Alert) -> str:
 
 
 def alert_reference(alert: Alert) -> str:
-    return f"alert {str(alert.pk)[:8]}"
+    # The category already says "alert"; the reference is the id's first eight characters.
+    return str(alert.pk)[:8]
 
 
 def _deliver(alert: Alert, target: escalation.Route, now: dt.datetime) -> None:
