@@ -29,6 +29,7 @@ WEB_NAMES = [
     "complaint_action",
     "complaint_outcome",
     "complaint_update",
+    "complaint_investigation",
     "review_new",
     "review_extend",
     "review_determine",
@@ -55,6 +56,7 @@ API_OPERATIONS = [
     ("POST", "/api/oversight/complaints/{complaint_id}/actions"),
     ("POST", "/api/oversight/complaints/{complaint_id}/outcome"),
     ("POST", "/api/oversight/complaints/{complaint_id}/updates"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/investigation"),
     ("POST", "/api/oversight/complaints/{complaint_id}/reviews"),
     ("POST", "/api/oversight/reviews/{review_id}/extension"),
     ("POST", "/api/oversight/reviews/{review_id}/refusal"),
@@ -70,6 +72,7 @@ API_OPERATIONS = [
     ("POST", "/api/oversight/hearings/{hearing_id}/panel"),
     ("POST", "/api/oversight/hearings/{hearing_id}/seats"),
     ("POST", "/api/oversight/hearings/{hearing_id}/stage"),
+    ("POST", "/api/oversight/hearings/{hearing_id}/facts"),
     ("GET", "/api/oversight/tribunals"),
     ("POST", "/api/oversight/tribunals"),
     ("POST", "/api/oversight/tribunals/{tribunal_id}/determination"),
@@ -113,6 +116,9 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/oversight/complaints/{complaint_id}/updates"): lambda world: {
         "sent_on": "2025-02-03",
         "method": "letter",
+    },
+    ("POST", "/api/oversight/complaints/{complaint_id}/investigation"): lambda world: {
+        "started_on": "2025-01-07",
     },
     ("POST", "/api/oversight/complaints/{complaint_id}/reviews"): lambda world: {
         "received_on": timezone.localdate().isoformat()
@@ -160,6 +166,10 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/oversight/hearings/{hearing_id}/stage"): lambda world: {
         "to": "notice",
         "on": "2024-07-01",
+    },
+    ("POST", "/api/oversight/hearings/{hearing_id}/facts"): lambda world: {
+        "fact": "response",
+        "on": "2024-07-02",
     },
     ("POST", "/api/oversight/tribunals"): lambda world: {
         "appellant_reference": "PC Matrix",

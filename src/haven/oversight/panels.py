@@ -15,15 +15,23 @@ from datetime import date
 
 from .models import MisconductHearing, PanelAppointment, PanelMember, SelectionMethod
 
+QUALIFIED_NEEDED = (
+    "no relevant qualifications or experience recorded (one of the two independent members "
+    "must have them)"
+)
+
 
 def problems_for(
     member: PanelMember,
     hearing: MisconductHearing,
     on: date,
     taken: Iterable[PanelMember] = (),
+    need_qualified: bool = False,
 ) -> list[str]:
     """Why `member` cannot sit on `hearing` on `on` (empty list: available)."""
     reasons = []
+    if need_qualified and not member.relevant_qualifications:
+        reasons.append(QUALIFIED_NEEDED)
     if not member.active:
         reasons.append("not active on the register")
     if not member.eligible:
@@ -90,6 +98,7 @@ def draw(
     start: int,
     taken: Iterable[PanelMember],
     seat_label: str,
+    need_qualified: bool = False,
 ) -> Pick:
     """First available member in rota order (from `start`) or in the seeded shuffled order."""
     taken = list(taken)
@@ -103,7 +112,7 @@ def draw(
         preface = f"Seeded random draw (seed {seed}) over {len(order)}; order drawn: {positions}"
     skipped = []
     for member in order:
-        reasons = problems_for(member, hearing, on, taken)
+        reasons = problems_for(member, hearing, on, taken, need_qualified)
         if reasons:
             skipped.append(f"skipped #{member.rota_position} {member.name}: {'; '.join(reasons)}")
             continue
