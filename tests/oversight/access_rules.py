@@ -65,6 +65,7 @@ API_OPERATIONS = [
     ("GET", "/api/oversight/panel-members"),
     ("POST", "/api/oversight/panel-members"),
     ("POST", "/api/oversight/panel-members/{member_id}/interests"),
+    ("POST", "/api/oversight/panel-members/{member_id}/training"),
     ("POST", "/api/oversight/panel-members/{member_id}/unavailability"),
     ("GET", "/api/oversight/hearings"),
     ("POST", "/api/oversight/hearings"),
@@ -144,6 +145,10 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/oversight/panel-members/{member_id}/interests"): lambda world: {
         "subject": "Matrix Force",
         "declared_on": "2025-01-01",
+    },
+    ("POST", "/api/oversight/panel-members/{member_id}/training"): lambda world: {
+        "completed_on": "2024-01-01",
+        "expires_on": "2027-01-01",
     },
     ("POST", "/api/oversight/panel-members/{member_id}/unavailability"): lambda world: {
         "starts_on": "2025-01-01",

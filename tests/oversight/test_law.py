@@ -344,3 +344,46 @@ def test_mandatory_referral_includes_the_same_incident_and_the_met_deputy_commis
     with pytest.raises(ValidationError, match="refer it to the IOPC"):
         services.act_on_complaint(user, item.pk, "handled")
     assert "Deputy Commissioner" in Reg4Criterion.CHIEF_OFFICER.label
+
+
+# --------------------------------------------------------------------- panel-member register
+
+
+def test_a_member_whose_training_has_lapsed_is_skipped_by_the_draw(clock):
+    user = officer()
+    lapsed = member(user, "Chair Lapsed", LEGAL)
+    current = member(user, "Chair Current", LEGAL)
+    later(clock, date(2025, 6, 2))
+    services.record_training(
+        user, lapsed.pk, completed_on=date(2022, 1, 10), expires_on=date(2024, 1, 10)
+    )
+    services.record_training(
+        user, current.pk, completed_on=date(2024, 3, 1), expires_on=date(2027, 3, 1)
+    )
+    member(user, "Lay Fictional")
+    case = hearing(user, date(2023, 6, 1))
+    appointed = services.appoint_panel(
+        user, case.pk, method="rota", nominees={"police_member": "X"}
+    )
+    chair = next(a for a in appointed if a.seat == "lqc_chair")
+    assert chair.member_id == current.pk and "training expired on 2024-01-10" in chair.explanation
+    with pytest.raises(ValidationError, match="expire after"):
+        services.record_training(
+            user, current.pk, completed_on=date(2025, 1, 1), expires_on=date(2025, 1, 1)
+        )
+
+
+def test_training_is_recorded_on_the_member_page():
+    user = officer()
+    item = member(user, "Lay Trainee")
+    page = force_sign_in(Client(), user)
+    page.post(
+        f"/oversight/panel-members/{item.pk}/",
+        {
+            "form": "training",
+            "training-completed_on": "2025-01-06",
+            "training-expires_on": "2028-01-06",
+        },
+    )
+    body = page.get(f"/oversight/panel-members/{item.pk}/").content.decode()
+    assert "expires 6 Jan 2028" in body

@@ -358,6 +358,8 @@ class MemberOut(Schema):
     relevant_qualifications: bool
     rota_position: int
     active: bool
+    training_completed_on: date | None
+    training_expires_on: date | None
     interests: list[InterestOut]
     absences: list[AbsenceOut]
 
@@ -376,6 +378,11 @@ class InterestIn(Schema):
     subject: str = Field(..., max_length=120)
     description: str = Field("", max_length=300)
     declared_on: date
+
+
+class TrainingIn(Schema):
+    completed_on: date
+    expires_on: date
 
 
 class AbsenceIn(Schema):
@@ -404,6 +411,18 @@ def add_interest(request: AuthenticatedRequest, member_id: UUID, payload: Intere
     user = request.user
     member = selectors.get_panel_member(user, member_id)
     attempt(lambda: services.declare_interest(user, member.pk, **payload.dict()))
+    return selectors.get_panel_member(user, member.pk)
+
+
+@router.post(
+    "/oversight/panel-members/{member_id}/training",
+    response=MemberOut,
+    summary="Record training and its expiry",
+)
+def add_training(request: AuthenticatedRequest, member_id: UUID, payload: TrainingIn) -> Any:
+    user = request.user
+    member = selectors.get_panel_member(user, member_id)
+    attempt(lambda: services.record_training(user, member.pk, **payload.dict()))
     return selectors.get_panel_member(user, member.pk)
 
 

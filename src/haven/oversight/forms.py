@@ -195,6 +195,11 @@ class InterestForm(GovukForm):
     declared_on = date_field("Date declared")
 
 
+class TrainingForm(GovukForm):
+    completed_on = date_field("Training completed")
+    expires_on = date_field("Training expires", help_text="Not drawn for hearings after this")
+
+
 class UnavailabilityForm(GovukForm):
     starts_on = date_field("Unavailable from")
     ends_on = date_field("Unavailable until")

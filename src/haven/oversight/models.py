@@ -253,6 +253,9 @@ class PanelMember(models.Model):
     relevant_qualifications = models.BooleanField(default=False)
     rota_position = models.PositiveIntegerField()
     active = models.BooleanField(default=True)
+    # Training: a member whose recorded training has lapsed by the hearing date is not drawn.
+    training_completed_on = models.DateField(null=True, blank=True)
+    training_expires_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -41,6 +41,8 @@ def problems_for(
             f"term {member.term_start.isoformat()} to {member.term_end.isoformat()} "
             f"does not cover {on.isoformat()}"
         )
+    if member.training_expires_on is not None and member.training_expires_on < on:
+        reasons.append(f"training expired on {member.training_expires_on.isoformat()}")
     for absence in member.absences.all():
         if absence.starts_on <= on <= absence.ends_on:
             reasons.append(

@@ -629,6 +629,22 @@ def declare_interest(
 
 
 @service
+def record_training(
+    user: User | None, member_id: UUID | str, *, completed_on: date, expires_on: date
+) -> PanelMember:
+    """Record the member's training and when it lapses (the draw skips a lapsed member)."""
+    member = PanelMember.objects.select_for_update().get(pk=member_id)
+    _not_future("completed_on", completed_on, "The training date")
+    if expires_on <= completed_on:
+        raise _refuse("expires_on", "Training must expire after it was completed")
+    member.training_completed_on = completed_on
+    member.training_expires_on = expires_on
+    member.save(update_fields=["training_completed_on", "training_expires_on"])
+    _alteration(user, PANEL_MEMBER, member.pk, ("training_completed_on", "training_expires_on"))
+    return member
+
+
+@service
 def record_unavailability(
     user: User | None, member_id: UUID | str, *, starts_on: date, ends_on: date, reason: str = ""
 ) -> Unavailability:

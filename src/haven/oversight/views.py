@@ -343,8 +343,11 @@ def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
     which = request.POST.get("form", "")
     interest = forms.InterestForm(posted if which == "interest" else None, prefix="interest")
     absence = forms.UnavailabilityForm(posted if which == "absence" else None, prefix="absence")
+    training = forms.TrainingForm(posted if which == "training" else None, prefix="training")
     if posted is not None:
         done = None
+        if which == "training":
+            done = _submit(training, lambda d: services.record_training(user, member.pk, **d))
         if which == "interest":
             done = _submit(interest, lambda d: services.declare_interest(user, member.pk, **d))
         elif which == "absence":
@@ -359,7 +362,8 @@ def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
             "member": member,
             "interest_form": interest,
             "absence_form": absence,
-            "form": interest if which == "interest" else absence,
+            "training_form": training,
+            "form": {"interest": interest, "training": training}.get(which, absence),
         },
     )
 
