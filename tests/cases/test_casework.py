@@ -206,7 +206,7 @@ def test_vary_transfer_and_cancel(officer, manager, authoriser, referral):
     advance(officer, referral, "assessed")
     advance(authoriser, referral, "accepted", factors=FACTORS)
     advance(manager, referral, "active")
-    advance(manager, referral, "varied")
+    advance(manager, referral, "varied", factors=FACTORS)
     advance(manager, referral, "active")
     with pytest.raises(ValidationError) as refused:
         advance(manager, referral, "transferred", transfer={})
@@ -228,9 +228,10 @@ def test_vary_transfer_and_cancel(officer, manager, authoriser, referral):
     assert referral.provider == "Police Scotland"
     transfer = referral.transfers.get()
     assert transfer.from_provider.startswith("UKPPS") and transfer.sending_recorded_on
-    advance(manager, referral, "cancelled")
-    with pytest.raises(ValidationError):
-        advance(manager, referral, "active")
+    # s.84(3): from the agreed date the new provider holds the powers to vary or cancel.
+    for target in ("cancelled", "active", "varied"):
+        with pytest.raises(ValidationError):
+            advance(manager, referral, target, factors=FACTORS)
 
 
 def test_stale_decision_is_a_conflict(officer, referral):

@@ -29,6 +29,7 @@ WEB_NAMES = [
     "complaint_action",
     "complaint_outcome",
     "complaint_update",
+    "complaint_investigation",
     "review_new",
     "review_extend",
     "review_determine",
@@ -55,6 +56,7 @@ API_OPERATIONS = [
     ("POST", "/api/oversight/complaints/{complaint_id}/actions"),
     ("POST", "/api/oversight/complaints/{complaint_id}/outcome"),
     ("POST", "/api/oversight/complaints/{complaint_id}/updates"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/investigation"),
     ("POST", "/api/oversight/complaints/{complaint_id}/reviews"),
     ("POST", "/api/oversight/reviews/{review_id}/extension"),
     ("POST", "/api/oversight/reviews/{review_id}/refusal"),
@@ -63,6 +65,7 @@ API_OPERATIONS = [
     ("GET", "/api/oversight/panel-members"),
     ("POST", "/api/oversight/panel-members"),
     ("POST", "/api/oversight/panel-members/{member_id}/interests"),
+    ("POST", "/api/oversight/panel-members/{member_id}/training"),
     ("POST", "/api/oversight/panel-members/{member_id}/unavailability"),
     ("GET", "/api/oversight/hearings"),
     ("POST", "/api/oversight/hearings"),
@@ -70,6 +73,7 @@ API_OPERATIONS = [
     ("POST", "/api/oversight/hearings/{hearing_id}/panel"),
     ("POST", "/api/oversight/hearings/{hearing_id}/seats"),
     ("POST", "/api/oversight/hearings/{hearing_id}/stage"),
+    ("POST", "/api/oversight/hearings/{hearing_id}/facts"),
     ("GET", "/api/oversight/tribunals"),
     ("POST", "/api/oversight/tribunals"),
     ("POST", "/api/oversight/tribunals/{tribunal_id}/determination"),
@@ -114,6 +118,9 @@ SAMPLE_PAYLOADS = {
         "sent_on": "2025-02-03",
         "method": "letter",
     },
+    ("POST", "/api/oversight/complaints/{complaint_id}/investigation"): lambda world: {
+        "started_on": "2025-01-07",
+    },
     ("POST", "/api/oversight/complaints/{complaint_id}/reviews"): lambda world: {
         "received_on": timezone.localdate().isoformat()
     },
@@ -139,6 +146,10 @@ SAMPLE_PAYLOADS = {
         "subject": "Matrix Force",
         "declared_on": "2025-01-01",
     },
+    ("POST", "/api/oversight/panel-members/{member_id}/training"): lambda world: {
+        "completed_on": "2024-01-01",
+        "expires_on": "2027-01-01",
+    },
     ("POST", "/api/oversight/panel-members/{member_id}/unavailability"): lambda world: {
         "starts_on": "2025-01-01",
         "ends_on": "2025-01-02",
@@ -160,6 +171,10 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/oversight/hearings/{hearing_id}/stage"): lambda world: {
         "to": "notice",
         "on": "2024-07-01",
+    },
+    ("POST", "/api/oversight/hearings/{hearing_id}/facts"): lambda world: {
+        "fact": "response",
+        "on": "2024-07-02",
     },
     ("POST", "/api/oversight/tribunals"): lambda world: {
         "appellant_reference": "PC Matrix",

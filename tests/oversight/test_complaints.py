@@ -57,7 +57,9 @@ def test_reading_a_complaint_is_a_consultation_entry():
 def test_complaint_against_the_chief_officer_is_ours_and_reviewed_by_the_iopc():
     item = complaint(officer(), against_chief_officer=True)
     assert item.appropriate_authority == AppropriateAuthority.LOCAL_POLICING_BODY
-    assert (item.review_body, item.review_body_limb) == (ReviewBody.IOPC, "a")
+    # PRA 2002 Sch 3 para 30: the local policing body is the appropriate authority, so the
+    # IOPC reviews; not PCMR reg 32(a), which describes complaints the force handles.
+    assert (item.review_body, item.review_body_limb) == (ReviewBody.IOPC, "p")
 
 
 def test_local_review_refused_where_a_mandatory_limb_applies():
@@ -204,6 +206,7 @@ def test_closing_waits_for_the_review_window(clock):
 def test_update_and_twelve_month_flags(clock):
     user = officer()
     item = complaint(user, received_on=date(2024, 5, 1))
+    item = services.record_investigation(user, item.pk, started_on=date(2024, 5, 20))
     deadlines = {d.rule_code: d for d in selectors.complaint_deadlines(item)}
     assert deadlines["complaint_progress_update"].state == "overdue"
     assert deadlines["overdue_investigation_report"].state == "overdue"

@@ -77,7 +77,7 @@ def test_new_model_takes_two_different_independent_members_and_an_adviser():
     user = officer()
     member(user, "Alma Adviserfictional", LEGAL)
     for name in ("Cora Lay", "Dev Lay", "Eli Lay"):
-        member(user, name)
+        member(user, name, relevant_qualifications=name == "Dev Lay")
     case = hearing(user, date(2024, 6, 1))
     appointed = services.appoint_panel(
         user, case.pk, method="rota", nominees={"chief_officer_chair": "ACC Fictional"}
@@ -95,7 +95,7 @@ def test_seeded_random_draw_is_reproducible_and_recorded():
     user = officer()
     member(user, "Alma Adviserfictional", LEGAL)
     for index in range(8):
-        member(user, f"Lay Member{index}")
+        member(user, f"Lay Member{index}", relevant_qualifications=index % 2 == 0)
     picks = []
     for _ in range(2):
         case = hearing(user, date(2024, 6, 1))

@@ -49,6 +49,7 @@ def test_full_forfeiture_path_with_appeal():
         percentage="65",
         permanent=False,
         duration_months=60,
+        gmp_preserved=True,
     )
     services.forfeiture_step(user, case.pk, to="appeal", on=date(2024, 6, 20))
     with pytest.raises(ValidationError, match="outcome of the appeal"):

@@ -129,7 +129,7 @@ def test_api_refuses_a_percentage_over_65():
         user,
         officer_reference="PC 7",
         offence="Fictional",
-        ground="treason",
+        ground="connected_with_service",
         conviction_on=date(2024, 1, 1),
     )
     services.forfeiture_step(user, case.pk, to="psa_decision", on=date(2024, 2, 1))

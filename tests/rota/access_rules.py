@@ -66,6 +66,9 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/welfare"): supervisors,
     ("GET", "/api/welfare/me"): operations,
     ("POST", "/api/welfare/work"): operations,
+    ("PUT", "/api/welfare/terms"): supervisors,
+    ("POST", "/api/welfare/leave"): supervisors,
+    ("POST", "/api/welfare/compensatory-rest"): supervisors,
     ("POST", "/api/rota/feed"): operations,
     ("DELETE", "/api/rota/feed"): operations,
     ("GET", "/api/rota/feeds/{feed_token}.ics"): feed_secret,
@@ -107,6 +110,22 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/welfare/work"): lambda world: {
         "starts_at": "2030-01-01T10:00:00+00:00",
         "ends_at": "2030-01-01T09:00:00+00:00",  # ends before it starts: 422
+    },
+    ("PUT", "/api/welfare/terms"): lambda world: {
+        "username": world["matrix_technician"].username,
+        "weekly_rest_option": "fortnightly",
+    },
+    ("POST", "/api/welfare/leave"): lambda world: {
+        "username": world["matrix_technician"].username,
+        "starts_on": "2030-01-02",
+        "ends_on": "2030-01-01",  # ends before it starts: 422
+    },
+    ("POST", "/api/welfare/compensatory-rest"): lambda world: {
+        "username": world["matrix_technician"].username,
+        "rule_code": "daily_rest",
+        "breach_on": "2025-01-01",
+        "hours": "3",
+        "exception": "reg21",
     },
 }
 

@@ -19,7 +19,9 @@ from .models import CaseStatus
 S = CaseStatus
 
 
-# The four matters a provider must have regard to (SOCPA 2005 s.82(4)); each is required.
+# The four matters a provider must have regard to (SOCPA 2005 s.82(4)) "in determining
+# whether to make arrangements ..., or to vary or cancel arrangements": each is required for
+# acceptance, decline, every variation and every cancellation.
 ACCEPTANCE_FACTORS: tuple[tuple[str, str], ...] = (
     ("factor_risk", "s.82(4)(a) the nature and extent of the risk to the person's safety"),
     ("factor_cost", "s.82(4)(b) the cost of the arrangements"),
@@ -67,8 +69,13 @@ def _refusal(table: TransitionTable, source: str, target: str) -> str:
     return f"{refused} From {current} it can become: {allowed}."
 
 
-# Version 1 (in force from 2026-01-01). The arrangement state machine of DESIGN.md / rules §8.
-TRANSITIONS_VERSION = 1
+_VARY = "SOCPA 2005 s.82(2), (4): variation"
+_CANCEL = "SOCPA 2005 s.82(2)-(4): cancellation"
+
+# Version 2: s.82(4) factors for variation and cancellation; a transferred case is final here.
+# (Version 1, in force from 2026-01-01, asked the factors only on acceptance or decline and let
+# this provider cancel after an s.84 transfer.)
+TRANSITIONS_VERSION = 2
 TRANSITIONS = TransitionTable(
     "case",
     (
@@ -76,23 +83,42 @@ TRANSITIONS = TransitionTable(
         Transition(S.ASSESSED, S.ACCEPTED, _AUTHORISER, "SOCPA 2005 s.82(4)", FACTOR_FIELDS),
         Transition(S.ASSESSED, S.DECLINED, _AUTHORISER, "SOCPA 2005 s.82(4)", FACTOR_FIELDS),
         Transition(S.ACCEPTED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(3): making recorded"),
-        Transition(S.ACTIVE, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): variation"),
+        Transition(S.ACTIVE, S.VARIED, _MANAGERS, _VARY, FACTOR_FIELDS),
         Transition(S.VARIED, S.ACTIVE, _MANAGERS, "SOCPA 2005 s.82(2): variation in force"),
-        Transition(S.VARIED, S.VARIED, _MANAGERS, "SOCPA 2005 s.82(2): further variation"),
+        Transition(S.VARIED, S.VARIED, _MANAGERS, _VARY, FACTOR_FIELDS),
         Transition(S.ACTIVE, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", TRANSFER_FIELDS),
         Transition(S.VARIED, S.TRANSFERRED, _MANAGERS, "SOCPA 2005 s.84", TRANSFER_FIELDS),
-        Transition(S.ACCEPTED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
-        Transition(S.ACTIVE, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
-        Transition(S.VARIED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.82(2)-(3): cancellation"),
-        Transition(
-            S.TRANSFERRED, S.CANCELLED, _MANAGERS, "SOCPA 2005 s.84: new provider may cancel"
-        ),
+        Transition(S.ACCEPTED, S.CANCELLED, _MANAGERS, _CANCEL, FACTOR_FIELDS),
+        Transition(S.ACTIVE, S.CANCELLED, _MANAGERS, _CANCEL, FACTOR_FIELDS),
+        Transition(S.VARIED, S.CANCELLED, _MANAGERS, _CANCEL, FACTOR_FIELDS),
+        # No move out of "transferred": from the agreed date the powers to vary, cancel or
+        # transfer on are exercisable by the new provider (s.84(3)), not by this provider.
     ),
     labels=dict(CaseStatus.choices),
     field="to_status",
     refusal=_refusal,
     field_messages=_FIELD_MESSAGES,
     version=TRANSITIONS_VERSION,
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    text: str
+    confirmed: bool
+    notes: str
+
+
+# The offence the identity page warns of. s.86 is the offence of disclosing information about
+# protection arrangements; disclosing information about a person who has assumed a new
+# identity is s.88.
+NEW_IDENTITY_OFFENCE = Citation(
+    text="SOCPA 2005 s.88",
+    confirmed=False,
+    notes=(
+        "UNCONFIRMED: section numbers from the Act's commencement list (ss.86-90 in force "
+        "1.4.2006) and the Bill's numbering; the text of s.88 was not retrieved."
+    ),
 )
 
 

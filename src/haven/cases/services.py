@@ -510,6 +510,9 @@ def change_status(
         recorded_on = transfer.get("receiving_recorded_on")
         if isinstance(recorded_on, date):
             refuse_future(errors, "receiving_recorded_on", recorded_on, "Cannot be in the future")
+        receiving = str(transfer.get("receiving_provider") or "").strip()
+        if receiving and receiving.casefold() == case.provider.strip().casefold():
+            errors["receiving_provider"] = "The receiving provider must be another provider"
     if errors:
         raise ValidationError(errors)
     ensure_version(Case, case.pk, version, "case")
@@ -550,6 +553,8 @@ def change_status(
     case.updated_at = now
     case.version = version + 1
     case.save(update_fields=["status", "status_changed_at", "updated_at", "provider"])
+    if to_status == CaseStatus.CANCELLED:
+        details["reviews_closed"] = close_open_reviews(actor, case)
     if to_status == CaseStatus.ACTIVE and from_status == CaseStatus.ACCEPTED:
         review = compute_deadline(
             "arrangement_review", timezone.localdate(), registry=config.CASEWORK_RULES
@@ -575,6 +580,20 @@ def change_status(
     )
     notify_deciders(actor, case)
     return decision
+
+
+def close_open_reviews(actor: User, case: Case) -> int:
+    """A cancelled arrangement has nothing left to review: its open review items are closed
+    (recorded as done with the reason), so nobody is reminded of them."""
+    closed = 0
+    for task in CaseTask.objects.filter(case=case, kind=TaskKind.REVIEW, status=TaskStatus.OPEN):
+        task.status = TaskStatus.DONE
+        task.completed_at = timezone.now()
+        task.response = "Closed: the protection arrangement was cancelled"
+        task.version += 1
+        task.save()
+        closed += 1
+    return closed
 
 
 def notify_deciders(actor: User, case: Case) -> None:
@@ -618,6 +637,10 @@ def add_joint_provider(
         raise PermissionDenied("Only a manager or authorising officer records joint providers")
     errors: dict[str, str] = {}
     provider = require_text(errors, "provider", provider, "Name the joint provider")
+    if provider and provider.casefold() == case.provider.strip().casefold():
+        # s.83: arrangements made jointly by two or more providers; the provider now
+        # responsible (the new one after an s.84 transfer) is not its own joint provider.
+        errors["provider"] = f"{case.provider} is the provider itself: name another provider"
     if agreed_on is None:
         errors["agreed_on"] = "Enter the date the joint arrangement was agreed"
     refuse_future(errors, "agreed_on", agreed_on, "The agreement date cannot be in the future")

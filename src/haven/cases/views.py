@@ -150,6 +150,7 @@ def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
             "case": case,
             "record": record,
             "form": form,
+            "offence": config.NEW_IDENTITY_OFFENCE,
             "nav_active": "protection",
             **marking_context("TOP SECRET"),
         },

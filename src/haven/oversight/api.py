@@ -28,6 +28,7 @@ from .models import (
     HearingStatus,
     MemberKind,
     Outcome,
+    PensionScheme,
     Reg4Criterion,
     Reg32Limb,
     ReviewBody,
@@ -84,6 +85,7 @@ class ComplaintOut(ComplaintSummary):
     narrative: str
     outcome: Outcome | Literal[""]
     outcome_notice_on: date | None
+    investigation_started_on: date | None
     marking: str
     deadlines: list[DeadlineOut]
     reviews: list[ReviewOut]
@@ -123,6 +125,10 @@ class ActionIn(Schema):
 class OutcomeIn(Schema):
     outcome: Outcome
     notice_on: date
+
+
+class InvestigationIn(Schema):
+    started_on: date
 
 
 class UpdateIn(Schema):
@@ -239,6 +245,21 @@ def complaint_update(
 
 
 @router.post(
+    "/oversight/complaints/{complaint_id}/investigation",
+    response=ComplaintOut,
+    summary="Record that the complaint is being investigated",
+)
+def complaint_investigation(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: InvestigationIn
+) -> dict[str, Any]:
+    return _on_complaint(
+        request,
+        complaint_id,
+        lambda user, pk: services.record_investigation(user, pk, **payload.dict()),
+    )
+
+
+@router.post(
     "/oversight/complaints/{complaint_id}/reviews",
     response=ComplaintOut,
     summary="Record a review application",
@@ -334,8 +355,11 @@ class MemberOut(Schema):
     term_end: date
     eligible: bool
     qualifications: str
+    relevant_qualifications: bool
     rota_position: int
     active: bool
+    training_completed_on: date | None
+    training_expires_on: date | None
     interests: list[InterestOut]
     absences: list[AbsenceOut]
 
@@ -347,12 +371,18 @@ class MemberIn(Schema):
     term_end: date
     eligible: bool = True
     qualifications: str = Field("", max_length=200)
+    relevant_qualifications: bool = False
 
 
 class InterestIn(Schema):
     subject: str = Field(..., max_length=120)
     description: str = Field("", max_length=300)
     declared_on: date
+
+
+class TrainingIn(Schema):
+    completed_on: date
+    expires_on: date
 
 
 class AbsenceIn(Schema):
@@ -385,6 +415,18 @@ def add_interest(request: AuthenticatedRequest, member_id: UUID, payload: Intere
 
 
 @router.post(
+    "/oversight/panel-members/{member_id}/training",
+    response=MemberOut,
+    summary="Record training and its expiry",
+)
+def add_training(request: AuthenticatedRequest, member_id: UUID, payload: TrainingIn) -> Any:
+    user = request.user
+    member = selectors.get_panel_member(user, member_id)
+    attempt(lambda: services.record_training(user, member.pk, **payload.dict()))
+    return selectors.get_panel_member(user, member.pk)
+
+
+@router.post(
     "/oversight/panel-members/{member_id}/unavailability",
     response=MemberOut,
     summary="Record unavailability",
@@ -412,13 +454,16 @@ class HearingOut(Schema):
     officer_reference: str
     force: str
     senior_officer: bool
+    chief_rank: bool
     referral_date: date
     panel_model: str
     status: HearingStatus
     notice_on: date | None
+    response_on: date | None
     hearing_on: date | None
     outcome: str
     outcome_on: date | None
+    decision_supplied_on: date | None
     panel: list[AppointmentOut]
     deadlines: list[DeadlineOut]
 
@@ -436,6 +481,9 @@ class HearingIn(Schema):
     force: str = Field(..., max_length=80)
     referral_date: date
     senior_officer: bool = False
+    chief_rank: bool = Field(
+        False, description="Chief officer, Met Deputy Commissioner or Assistant Commissioner"
+    )
 
 
 class PanelIn(Schema):
@@ -458,6 +506,15 @@ class StageIn(Schema):
     to: HearingStatus
     on: date
     outcome: str = Field("", max_length=200)
+
+
+class HearingFactIn(Schema):
+    fact: Literal["response", "decision_supplied"] = Field(
+        ...,
+        description="response: the officer's reg 31(2) response was given (witness lists run "
+        "from it); decision_supplied: the written decision was supplied (the appeal runs from it)",
+    )
+    on: date
 
 
 @router.get("/oversight/hearings", response=list[HearingOut], summary="Misconduct cases")
@@ -521,6 +578,17 @@ def advance_hearing(request: AuthenticatedRequest, hearing_id: UUID, payload: St
     )
 
 
+@router.post(
+    "/oversight/hearings/{hearing_id}/facts",
+    response=HearingOut,
+    summary="Record the officer's response or the written decision supplied",
+)
+def hearing_fact(request: AuthenticatedRequest, hearing_id: UUID, payload: HearingFactIn) -> Any:
+    return _on_hearing(
+        request, hearing_id, lambda u, pk: services.record_hearing_fact(u, pk, **payload.dict())
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Tribunals and forfeiture
 
@@ -536,6 +604,7 @@ class TribunalOut(Schema):
     senior_member_name: str
     lay_member_name: str
     lay_member_never_police: bool
+    home_office_member_name: str
     hearing_on: date | None
     determination: Determination | Literal[""]
     determined_on: date | None
@@ -550,6 +619,9 @@ class TribunalIn(Schema):
     senior_member_name: str = Field("", max_length=120)
     lay_member_name: str = Field("", max_length=120)
     lay_member_never_police: bool = False
+    home_office_member_name: str = Field(
+        "", max_length=120, description="Senior officer appeals: Sch 6 para 1(1)(c) member"
+    )
     hearing_on: date | None = None
 
 
@@ -588,12 +660,14 @@ class ForfeitureOut(Schema):
     officer_reference: str
     offence: str
     ground: ForfeitureGround
+    scheme: PensionScheme
     conviction_on: date
     status: ForfeitureStatus
     psa_decision_on: date | None
     certificate_issued_on: date | None
     percentage: Decimal | None
     permanent: bool
+    gmp_preserved: bool
     duration_months: int | None
     decision_on: date | None
     appeal_lodged_on: date | None
@@ -606,6 +680,7 @@ class ForfeitureIn(Schema):
     offence: str = Field(..., max_length=200)
     ground: ForfeitureGround
     conviction_on: date
+    scheme: PensionScheme = PensionScheme.PPS_1987
 
 
 class ForfeitureStepIn(Schema):
@@ -615,6 +690,9 @@ class ForfeitureStepIn(Schema):
     permanent: bool = True
     duration_months: int | None = Field(None, ge=1, le=1200)
     appeal_outcome: str = Field("", max_length=200)
+    gmp_preserved: bool = Field(
+        False, description="The part forfeited leaves the guaranteed minimum pension in payment"
+    )
 
 
 @router.get(
@@ -721,20 +799,22 @@ def list_rules(request: AuthenticatedRequest) -> list[dict[str, Any]]:
             "version": 1,
             "valid_from": m.valid_from,
             "valid_to": m.valid_to,
-            "detail": "; ".join(seat.label for seat in m.seats),
+            "detail": f"{config.RANK_LABELS[m.rank]}: "
+            + "; ".join(seat.label for seat in m.seats)
+            + ("" if m.confirmed else f". {m.notes}"),
         }
         for m in config.PANEL_MODELS
     ]
-    limit = config.PENSION_FORFEITURE_LIMIT
-    rules.append(
+    rules += [
         {
-            "code": limit.code,
+            "code": f"{limit.code}-{limit.scheme}",
             "title": limit.title,
             "citation": limit.citation,
             "version": 1,
             "valid_from": limit.valid_from,
-            "valid_to": None,
+            "valid_to": limit.valid_to,
             "detail": f"At most {limit.max_percent}%. {limit.notes}",
         }
-    )
+        for limit in config.FORFEITURE_LIMITS
+    ]
     return rules

@@ -32,6 +32,16 @@ class Seat:
     source: SeatSource  # "legal"/"independent": drawn from a register; "nominated": by the force
 
 
+OfficerRank = Literal["officer", "senior", "chief"]
+RANK_LABELS: dict[str, str] = {
+    "officer": "Officer below senior rank",
+    "senior": "Senior officer (above chief superintendent)",
+    "chief": "Chief officer, Deputy Commissioner or Assistant Commissioner",
+}
+
+AMENDMENT_2024 = "Police (Conduct) (Amendment) Regulations 2024 (S.I. 2024/521)"
+
+
 @dataclass(frozen=True)
 class PanelModel:
     code: str
@@ -41,6 +51,10 @@ class PanelModel:
     valid_to: date | None
     seats: tuple[Seat, ...]
     notes: str
+    rank: OfficerRank = "officer"
+    # At least one drawn independent member must have relevant qualifications or experience.
+    qualified_independent_required: bool = False
+    confirmed: bool = True
 
     def in_force_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -54,52 +68,148 @@ class PanelModel:
         return tuple(seat for seat in self.seats if seat.source == "nominated")
 
 
+_LQC_TO = date(2024, 5, 6)
+_AMENDED_FROM = date(2024, 5, 7)
+_TWO_INDEPENDENT_AND_ADVISER = (
+    Seat("independent_member_1", "Independent panel member", "independent"),
+    Seat("independent_member_2", "Independent panel member", "independent"),
+    Seat("legal_adviser", "Legally qualified adviser", "legal"),
+)
+
 PANEL_MODELS: tuple[PanelModel, ...] = (
     PanelModel(
         code="lqc_2020",
         title="Legally qualified chair model",
         citation="Police (Conduct) Regulations 2020 reg 28 (as made), S.I. 2020/4",
         valid_from=date(2020, 2, 1),
-        valid_to=date(2024, 5, 6),
+        valid_to=_LQC_TO,
         seats=(
             Seat("lqc_chair", "Legally qualified chair", "legal"),
             Seat("independent_member", "Independent panel member", "independent"),
             Seat("police_member", "Police member (superintendent or above)", "nominated"),
         ),
         notes=(
-            "Referrals 1 Feb 2020 - 6 May 2024. The local policing body appoints the chair and "
-            "the independent member; Home Office guidance: selection by rota of the next "
-            "available chair is good practice. Transitional rules of S.I. 2024/521 [U]."
+            "Officers below senior rank. The local policing body appoints the chair and the "
+            "independent member; Home Office guidance: selection by rota of the next available "
+            "chair is good practice."
         ),
+    ),
+    PanelModel(
+        code="lqc_2020_senior",
+        title="Legally qualified chair model (senior officer)",
+        citation="Police (Conduct) Regulations 2020 reg 28(2) (as made), S.I. 2020/4",
+        valid_from=date(2020, 2, 1),
+        valid_to=_LQC_TO,
+        rank="senior",
+        seats=(
+            Seat("lqc_chair", "Legally qualified chair", "legal"),
+            Seat("hmic_member", "HM Chief Inspector of Constabulary or an HMI", "nominated"),
+            Seat("independent_member", "Independent panel member", "independent"),
+        ),
+        notes=(
+            "UNCONFIRMED: reg 28(2) as made was not retrieved; membership recalled as a "
+            "legally qualified chair, HMCIC or an HMI nominated by HMCIC, and an independent "
+            "member. Applies to every senior rank, chief officers included."
+        ),
+        confirmed=False,
     ),
     PanelModel(
         code="chief_officer_2024",
         title="Chief officer chair model",
-        citation="Police (Conduct) Regulations 2020 reg 28 as amended by S.I. 2024/521",
-        valid_from=date(2024, 5, 7),
+        citation=f"Police (Conduct) Regulations 2020 reg 28(4) as amended by {AMENDMENT_2024}",
+        valid_from=_AMENDED_FROM,
         valid_to=None,
         seats=(
             Seat("chief_officer_chair", "Chair (chief officer or delegate)", "nominated"),
-            Seat("independent_member_1", "Independent panel member", "independent"),
-            Seat("independent_member_2", "Independent panel member", "independent"),
-            Seat("legal_adviser", "Legally qualified adviser", "legal"),
+            *_TWO_INDEPENDENT_AND_ADVISER,
         ),
         notes=(
-            "Referrals from 7 May 2024. The chief officer (or a delegate) chairs; the local "
-            "policing body appoints two independent members (one with relevant qualifications "
-            "or experience) and a legally qualified person to advise the panel."
+            "Officers below senior rank. The chief officer chairs or delegates (reg 2(4A)-(4B): "
+            "a senior officer, a former senior officer within 5 years, or staff of similar "
+            "seniority); the local policing body appoints two independent members, one with "
+            "relevant qualifications or experience, and a legally qualified adviser."
         ),
+        qualified_independent_required=True,
+    ),
+    PanelModel(
+        code="senior_2024",
+        title="Senior officer model (chair from another force)",
+        citation=f"Police (Conduct) Regulations 2020 reg 28 as amended by {AMENDMENT_2024}",
+        valid_from=_AMENDED_FROM,
+        valid_to=None,
+        rank="senior",
+        seats=(
+            Seat("other_force_chair", "Chair (senior officer of another force)", "nominated"),
+            *_TWO_INDEPENDENT_AND_ADVISER,
+        ),
+        notes=(
+            "Senior officers other than chief officers, the Deputy Commissioner and Assistant "
+            "Commissioners. Source: PNLD legal update of 7 May 2024 [S]; the amended reg 28 "
+            "paragraph numbers were not retrieved."
+        ),
+        qualified_independent_required=True,
+        confirmed=False,
+    ),
+    PanelModel(
+        code="chief_rank_2024",
+        title="Chief officer rank model (HMCIC or an HMI chairs)",
+        citation=f"Police (Conduct) Regulations 2020 reg 28 as amended by {AMENDMENT_2024}",
+        valid_from=_AMENDED_FROM,
+        valid_to=None,
+        rank="chief",
+        seats=(
+            Seat("hmic_chair", "Chair (HM Chief Inspector of Constabulary or an HMI)", "nominated"),
+            *_TWO_INDEPENDENT_AND_ADVISER,
+        ),
+        notes=(
+            "Chief officers, the Deputy Commissioner and Assistant Commissioners. Source: PNLD "
+            "legal update of 7 May 2024 [S]; the amended reg 28 text was not retrieved."
+        ),
+        qualified_independent_required=True,
+        confirmed=False,
     ),
 )
 
 
-def panel_model_for(referral_date: date) -> PanelModel:
-    """The panel model in force on the referral date; LookupError before 1 Feb 2020."""
+@dataclass(frozen=True)
+class ModelKey:
+    """Which fact decides the panel model in force (the transitional provision's key)."""
+
+    fact: Literal["reg30_notice", "referral"]
+    citation: str
+    notes: str
+    confirmed: bool
+
+
+# The later amendment's transitional rule (S.I. 2025/558 reg 64(3)) keys on whether the
+# officer was given written notice under reg 30(1) before commencement; S.I. 2024/521's own
+# transitional provision was not retrieved, so the same key is assumed and marked unconfirmed.
+PANEL_MODEL_KEY = ModelKey(
+    fact="reg30_notice",
+    citation=f"{AMENDMENT_2024}, transitional provision (not retrieved)",
+    notes=(
+        "UNCONFIRMED: the model follows the date the officer was given the reg 30(1) notice of "
+        "referral; until that notice is recorded, the referral date stands in for it."
+    ),
+    confirmed=False,
+)
+
+
+def officer_rank(senior_officer: bool, chief_rank: bool) -> OfficerRank:
+    if chief_rank:
+        return "chief"
+    return "senior" if senior_officer else "officer"
+
+
+def panel_model_for(key_date: date, rank: OfficerRank = "officer") -> PanelModel:
+    """The panel model in force on `key_date` for the officer's rank; LookupError before
+    1 Feb 2020. Before 7 May 2024 every senior rank shares one model."""
+    wanted = rank if key_date >= _AMENDED_FROM or rank == "officer" else "senior"
     for model in PANEL_MODELS:
-        if model.in_force_on(referral_date):
+        if model.rank == wanted and model.in_force_on(key_date):
             return model
     raise LookupError(
-        f"no misconduct panel model is configured for referrals on {referral_date.isoformat()} "
+        f"no misconduct panel model is configured for {key_date.isoformat()} "
         "(the 2020 regulations apply from 1 Feb 2020)"
     )
 
@@ -114,24 +224,79 @@ def panel_model(code: str) -> PanelModel:
 @dataclass(frozen=True)
 class ForfeitureLimit:
     code: str
+    scheme: str
     title: str
     citation: str
     max_percent: Decimal
     valid_from: date
+    valid_to: date | None
     notes: str
+    protects_gmp: bool = True
+    confirmed: bool = True
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
-PENSION_FORFEITURE_LIMIT = ForfeitureLimit(
-    code="pension_forfeiture_maximum",
-    title="Maximum pension forfeiture",
-    citation="Police Pensions Regulations 2015 reg 210; Home Office Circular 018/2009",
-    max_percent=Decimal("65"),
-    valid_from=date(2009, 1, 1),
-    notes=(
-        "At most 65% of the pension, no minimum; the supervising authority (the PCC) also "
-        "decides the duration. Appeal to the Crown Court."
+_CEILING_SOURCE = (
+    "UNCONFIRMED: 65% is the figure of Home Office Circular 018/2009 as reported [S]; that "
+    "circular was replaced by the Home Office police pension forfeiture guidance (11 Feb 2021, "
+    "updated 28 Mar 2024), whose figure for this scheme was not retrieved. "
+)
+_GMP_NOTE = (
+    "The part forfeited must leave the guaranteed minimum pension in payment (contracted-out "
+    "service); the decision records that this was checked."
+)
+
+FORFEITURE_LIMITS: tuple[ForfeitureLimit, ...] = (
+    ForfeitureLimit(
+        code="pension_forfeiture_maximum",
+        scheme="pps_1987",
+        title="Maximum pension forfeiture (1987 scheme)",
+        citation="Police Pensions Regulations 1987 reg K5; HO Circular 018/2009",
+        max_percent=Decimal("65"),
+        valid_from=date(2009, 1, 1),
+        valid_to=None,
+        notes=_CEILING_SOURCE + _GMP_NOTE,
+        confirmed=False,
+    ),
+    ForfeitureLimit(
+        code="pension_forfeiture_maximum",
+        scheme="npps_2006",
+        title="Maximum pension forfeiture (2006 scheme)",
+        citation="Police Pensions Regulations 2006 reg 55; HO Circular 018/2009",
+        max_percent=Decimal("65"),
+        valid_from=date(2009, 1, 1),
+        valid_to=None,
+        notes=_CEILING_SOURCE + _GMP_NOTE,
+        confirmed=False,
+    ),
+    ForfeitureLimit(
+        code="pension_forfeiture_maximum",
+        scheme="pps_2015",
+        title="Maximum pension forfeiture (2015 scheme)",
+        citation="Police Pensions Regulations 2015 Part 13 Chapter 5 (reg 210 ff.)",
+        max_percent=Decimal("65"),
+        valid_from=date(2015, 4, 1),
+        valid_to=None,
+        notes=_CEILING_SOURCE + _GMP_NOTE,
+        confirmed=False,
     ),
 )
+
+
+def forfeiture_limit(scheme: str, on: date) -> ForfeitureLimit:
+    """The ceiling for `scheme` in force on `on` (the forfeiture decision date)."""
+    for limit in FORFEITURE_LIMITS:
+        if limit.scheme == scheme and limit.in_force_on(on):
+            return limit
+    raise LookupError(f"no forfeiture ceiling is configured for {scheme} on {on.isoformat()}")
+
+
+# Grounds (1987 reg K5, 2006 reg 55, 2015 Part 13 Ch 5): the Secretary of State's certificate
+# is a condition only of the offence connected with service; treason and the Official Secrets
+# Acts ground (10 years or more) need none.
+CERTIFICATE_GROUNDS = frozenset({"connected_with_service"})
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ def create_demo_oversight(count: int) -> int:
                     kind=kind,
                     term_start=date(2021, 1, 1),
                     term_end=date(2030, 12, 31),
+                    # Every other lay member qualifies for the 2024 "relevant qualifications" seat.
+                    relevant_qualifications=kind == MemberKind.INDEPENDENT and index % 2 == 0,
                 )
     for index in range(count):
         received = today - timedelta(days=rng.randint(20, 500))
@@ -49,6 +51,9 @@ def create_demo_oversight(count: int) -> int:
             against_chief_officer=index % 17 == 0,
             schedule3=index % 4 != 0,
         )
+        if index % 4 != 0 and index % 3 == 0:
+            started = min(received + timedelta(days=7), today)
+            services.record_investigation(None, complaint.pk, started_on=started)
         if rng.random() < 0.7:
             handled = received + timedelta(days=rng.randint(5, 15))
             if handled > today:

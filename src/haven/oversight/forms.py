@@ -18,6 +18,7 @@ from .models import (
     MisconductHearing,
     Outcome,
     PanelMember,
+    PensionScheme,
     Reg4Criterion,
     Reg32Limb,
     ReviewBody,
@@ -182,12 +183,21 @@ class PanelMemberForm(GovukForm):
     term_end = date_field("Term ends")
     eligible = yes_no("Eligibility confirmed?")
     qualifications = text("Qualifications or experience", 200, required=False)
+    relevant_qualifications = yes_no(
+        "Independent member with relevant qualifications or experience?",
+        help_text="From 7 May 2024 one of the two independent members must have them",
+    )
 
 
 class InterestForm(GovukForm):
     subject = text("Officer reference or force", 120)
     description = text("Description", 300, required=False)
     declared_on = date_field("Date declared")
+
+
+class TrainingForm(GovukForm):
+    completed_on = date_field("Training completed")
+    expires_on = date_field("Training expires", help_text="Not drawn for hearings after this")
 
 
 class UnavailabilityForm(GovukForm):
@@ -203,6 +213,9 @@ class HearingForm(GovukForm):
         "Referral date", help_text="Decides the panel model (cut-over 7 May 2024)"
     )
     senior_officer = yes_no("Is the officer a senior officer?")
+    chief_rank = yes_no(
+        "Is the officer a chief officer, the Deputy Commissioner or an Assistant Commissioner?"
+    )
 
 
 class AppointPanelForm(GovukForm):
@@ -250,6 +263,22 @@ class AdvanceHearingForm(GovukForm):
         self.fields["to"].choices = [(s, HearingStatus(s).label) for s in allowed]  # type: ignore[attr-defined]
 
 
+class InvestigationForm(GovukForm):
+    started_on = date_field(
+        "Date the investigation began",
+        help_text="Reports under PCMR 2020 reg 13 fall due 12 months from receipt, then every 6",
+    )
+
+
+class HearingFactForm(GovukForm):
+    fact = forms.ChoiceField(label="What happened")
+    on = date_field("Date")
+
+    def __init__(self, *args: Any, facts: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fact"].choices = facts  # type: ignore[attr-defined]
+
+
 class TribunalForm(GovukForm):
     appellant_reference = text("Appellant reference", 60)
     notice_received_on = date_field("Notice of appeal received")
@@ -258,10 +287,17 @@ class TribunalForm(GovukForm):
     )
     senior_officer_appellant = yes_no("Is the appellant a senior officer?")
     chair_name = text("Chair (from the Lord Chancellor's list)", 120, required=False)
-    senior_member_name = text("Senior officer member", 120, required=False)
-    lay_member_name = text("Lay member", 120, required=False)
+    senior_member_name = text(
+        "Senior officer member (for a senior officer: HMCIC or an HMI)", 120, required=False
+    )
+    lay_member_name = text("Lay member (not for a senior officer)", 120, required=False)
     lay_member_never_police = yes_no(
         "Confirmed the lay member has never been police, police staff, a PCC or PCC staff?"
+    )
+    home_office_member_name = text(
+        "Home Office member (senior officer only: permanent secretary or nominated director)",
+        120,
+        required=False,
     )
     hearing_on = date_field("Tribunal date", required=False)
 
@@ -279,6 +315,7 @@ class ForfeitureForm(GovukForm):
     officer_reference = text("Officer reference", 60)
     offence = text("Offence", 200)
     ground = forms.ChoiceField(label="Ground", choices=ForfeitureGround.choices)
+    scheme = forms.ChoiceField(label="Pension scheme", choices=PensionScheme.choices)
     conviction_on = date_field("Date of conviction")
 
 
@@ -290,7 +327,10 @@ class ForfeitureStepForm(GovukForm):
         required=False,
         max_digits=6,
         decimal_places=2,
-        help_text=f"At most {config.PENSION_FORFEITURE_LIMIT.max_percent}%",
+        help_text="At most the ceiling of the officer's pension scheme (see the rules page)",
+    )
+    gmp_preserved = yes_no(
+        "Does the part forfeited leave the guaranteed minimum pension in payment?"
     )
     permanent = yes_no_choice(
         "Duration",

@@ -52,13 +52,21 @@ class ReviewBody(models.TextChoices):
 
 
 class Reg32Limb(models.TextChoices):
+    """Why the IOPC is the relevant review body: a PCMR 2020 reg 32 description (Sch 3
+    para 30(1)(a)), or, for a complaint whose appropriate authority is the local policing body
+    (the chief officer's own conduct), Sch 3 para 30 directly."""
+
     NONE = "", "None: no right to apply to the IOPC"
-    A = "a", "(a) concerns a senior officer"
-    B = "b", "(b) could justify criminal or disciplinary proceedings, or Art 2/3"
-    C = "c", "(c) was or must be referred to the IOPC"
-    D = "d", "(d) is treated as referred"
-    E = "e", "(e) arises from the same incident"
-    F = "f", "(f) part of the complaint falls within (a)-(e)"
+    A = "a", "reg 32(a) concerns a senior officer"
+    B = "b", "reg 32(b) could justify criminal or disciplinary proceedings, or Art 2/3"
+    C = "c", "reg 32(c) was or must be referred to the IOPC"
+    D = "d", "reg 32(d) is treated as referred"
+    E = "e", "reg 32(e) arises from the same incident"
+    F = "f", "reg 32(f) part of the complaint falls within (a)-(e)"
+    LOCAL_POLICING_BODY = (
+        "p",
+        "PRA 2002 Sch 3 para 30: the local policing body is the appropriate authority",
+    )
 
 
 class Category(models.TextChoices):
@@ -78,7 +86,11 @@ class Reg4Criterion(models.TextChoices):
     SERIOUS_CORRUPTION = "serious_corruption", "Serious corruption"
     DISCRIMINATION = "discrimination", "Discrimination-aggravated conduct"
     RELEVANT_OFFENCE = "relevant_offence", "A relevant offence"
-    CHIEF_OFFICER = "chief_officer", "Chief officer conduct not ruled out"
+    SAME_INCIDENT = "same_incident", "Arises from the same incident as a complaint above"
+    CHIEF_OFFICER = (
+        "chief_officer",
+        "Conduct of a chief officer or the Met Deputy Commissioner not ruled out",
+    )
 
 
 class Outcome(models.TextChoices):
@@ -122,6 +134,9 @@ class Complaint(Classified):
     name_index = BlindIndexField(kind="name", sources=("complainant_name",))
     iopc_referred_on = models.DateField(null=True, blank=True)
     handled_on = models.DateField(null=True, blank=True)
+    # PCMR 2020 reg 13 reports concern an investigation: null while the complaint is not being
+    # investigated (handled outside Sch 3, or otherwise than by investigation).
+    investigation_started_on = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True)
     outcome_notice_on = models.DateField(
         null=True, blank=True, help_text="Date the reg 33(2)(a) information was given"
@@ -233,8 +248,14 @@ class PanelMember(models.Model):
         default=True, help_text="Eligibility confirmed (e.g. judicial-appointment eligibility)"
     )
     qualifications = models.CharField(max_length=200, blank=True)
+    # Conduct Regs 2020 reg 28 as amended by S.I. 2024/521: one of the two independent members
+    # must have relevant qualifications or experience.
+    relevant_qualifications = models.BooleanField(default=False)
     rota_position = models.PositiveIntegerField()
     active = models.BooleanField(default=True)
+    # Training: a member whose recorded training has lapsed by the hearing date is not drawn.
+    training_completed_on = models.DateField(null=True, blank=True)
+    training_expires_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -292,15 +313,23 @@ class MisconductHearing(models.Model):
     officer_reference = models.CharField(max_length=60)
     force = models.CharField(max_length=80)
     senior_officer = models.BooleanField(default=False)
+    # A chief officer, the Met Deputy Commissioner or an Assistant Commissioner (always senior):
+    # from 7 May 2024 HMCIC or an HMI chairs their panel.
+    chief_rank = models.BooleanField(default=False)
     referral_date = models.DateField()
     panel_model = models.CharField(max_length=32)
     status = models.CharField(
         max_length=16, choices=HearingStatus.choices, default=HearingStatus.REFERRED
     )
     notice_on = models.DateField(null=True, blank=True)
+    # Conduct Regs 2020 reg 31(4): witness lists run from the day the officer actually complied
+    # with reg 31(2), not from the day the response was due.
+    response_on = models.DateField(null=True, blank=True)
     hearing_on = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
     outcome_on = models.DateField(null=True, blank=True)
+    # The appeal clock runs from the day the officer is supplied with the written decision.
+    decision_supplied_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -368,6 +397,9 @@ class PoliceAppealTribunal(models.Model):
     senior_member_name = models.CharField(max_length=120, blank=True)
     lay_member_name = models.CharField(max_length=120, blank=True)
     lay_member_never_police = models.BooleanField(default=False)
+    # Police Act 1996 Sch 6 para 1(1)(c): a senior officer's tribunal has the Home Office
+    # permanent secretary or a director they nominate as its third member.
+    home_office_member_name = models.CharField(max_length=120, blank=True)
     hearing_on = models.DateField(null=True, blank=True)
     determination = models.CharField(max_length=16, choices=Determination.choices, blank=True)
     determined_on = models.DateField(null=True, blank=True)
@@ -395,12 +427,22 @@ class ForfeitureGround(models.TextChoices):
     CONNECTED_WITH_SERVICE = "connected_with_service", "Offence connected with police service"
 
 
+class PensionScheme(models.TextChoices):
+    PPS_1987 = "pps_1987", "Police Pension Scheme 1987"
+    NPPS_2006 = "npps_2006", "New Police Pension Scheme 2006"
+    PPS_2015 = "pps_2015", "Police Pension Scheme 2015"
+
+
 class PensionForfeiture(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=24, unique=True)
     officer_reference = models.CharField(max_length=60)
     offence = models.CharField(max_length=200)
     ground = models.CharField(max_length=32, choices=ForfeitureGround.choices)
+    # Which scheme's forfeiture provision (and ceiling) applies (config.forfeiture_limit).
+    scheme = models.CharField(
+        max_length=16, choices=PensionScheme.choices, default=PensionScheme.PPS_1987
+    )
     conviction_on = models.DateField()
     status = models.CharField(
         max_length=24, choices=ForfeitureStatus.choices, default=ForfeitureStatus.CONVICTION
@@ -409,6 +451,8 @@ class PensionForfeiture(models.Model):
     certificate_issued_on = models.DateField(null=True, blank=True)
     percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     permanent = models.BooleanField(default=True)
+    # Confirmed at the decision that the part forfeited leaves the guaranteed minimum pension.
+    gmp_preserved = models.BooleanField(default=False)
     duration_months = models.PositiveIntegerField(null=True, blank=True)
     decision_on = models.DateField(null=True, blank=True)
     appeal_lodged_on = models.DateField(null=True, blank=True)

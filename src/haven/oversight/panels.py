@@ -15,15 +15,23 @@ from datetime import date
 
 from .models import MisconductHearing, PanelAppointment, PanelMember, SelectionMethod
 
+QUALIFIED_NEEDED = (
+    "no relevant qualifications or experience recorded (one of the two independent members "
+    "must have them)"
+)
+
 
 def problems_for(
     member: PanelMember,
     hearing: MisconductHearing,
     on: date,
     taken: Iterable[PanelMember] = (),
+    need_qualified: bool = False,
 ) -> list[str]:
     """Why `member` cannot sit on `hearing` on `on` (empty list: available)."""
     reasons = []
+    if need_qualified and not member.relevant_qualifications:
+        reasons.append(QUALIFIED_NEEDED)
     if not member.active:
         reasons.append("not active on the register")
     if not member.eligible:
@@ -33,6 +41,8 @@ def problems_for(
             f"term {member.term_start.isoformat()} to {member.term_end.isoformat()} "
             f"does not cover {on.isoformat()}"
         )
+    if member.training_expires_on is not None and member.training_expires_on < on:
+        reasons.append(f"training expired on {member.training_expires_on.isoformat()}")
     for absence in member.absences.all():
         if absence.starts_on <= on <= absence.ends_on:
             reasons.append(
@@ -90,6 +100,7 @@ def draw(
     start: int,
     taken: Iterable[PanelMember],
     seat_label: str,
+    need_qualified: bool = False,
 ) -> Pick:
     """First available member in rota order (from `start`) or in the seeded shuffled order."""
     taken = list(taken)
@@ -103,7 +114,7 @@ def draw(
         preface = f"Seeded random draw (seed {seed}) over {len(order)}; order drawn: {positions}"
     skipped = []
     for member in order:
-        reasons = problems_for(member, hearing, on, taken)
+        reasons = problems_for(member, hearing, on, taken, need_qualified)
         if reasons:
             skipped.append(f"skipped #{member.rota_position} {member.name}: {'; '.join(reasons)}")
             continue

@@ -114,9 +114,19 @@ def update_deadline(complaint: Complaint, last_update: date | None) -> DeadlineV
     )
 
 
+def is_under_investigation(complaint: Complaint) -> bool:
+    """PCMR 2020 reg 13 concerns "an investigation of a complaint": a complaint handled outside
+    Schedule 3, or otherwise than by investigation, has no overdue-investigation report."""
+    return (
+        complaint.status in OPEN_STATES
+        and complaint.status != ComplaintStatus.OUTSIDE_SCH3
+        and complaint.investigation_started_on is not None
+    )
+
+
 def overdue_reports(complaint: Complaint, today: date) -> list[date]:
     """Due dates of reg 13 overdue-investigation reports already reached."""
-    if complaint.status not in OPEN_STATES:
+    if not is_under_investigation(complaint):
         return []
     return recurring_due_dates("overdue_investigation_report", complaint.received_on, today)
 
@@ -127,7 +137,7 @@ def complaint_deadlines(complaint: Complaint) -> list[DeadlineView]:
     last = max((u.sent_on for u in complaint.updates.all()), default=None)
     if (update := update_deadline(complaint, last)) is not None:
         views.append(update)
-    if complaint.status in OPEN_STATES:
+    if is_under_investigation(complaint):
         reports = overdue_reports(complaint, today)
         upcoming = recurring_due_dates(
             "overdue_investigation_report", complaint.received_on, add_months(today, 7)
@@ -181,18 +191,44 @@ def review_deadline(review: ReviewApplication) -> DeadlineView:
 
 
 def hearing_deadlines(hearing: MisconductHearing) -> list[DeadlineView]:
+    """Conduct Regs 2020 reg 31: the response runs from the reg 30 documents; the witness lists
+    (both sides) from the day the officer actually responded, so they have no date until the
+    response is recorded. The appeal notice runs from the written decision being supplied."""
     views = []
     if hearing.notice_on and hearing.status in (HearingStatus.NOTICE, HearingStatus.RESPONSE_DUE):
         response = compute_deadline("conduct_response", hearing.notice_on)
-        views.append(_view("Officer's response to the reg 30 documents", response))
         views.append(
-            _view("Officer's witness list", compute_deadline("conduct_witness_list", response.due))
+            _view(
+                "Officer's response to the reg 30 documents",
+                response,
+                met=hearing.response_on is not None,
+            )
         )
-    if hearing.outcome_on and hearing.status == HearingStatus.APPEAL_WINDOW:
+        if hearing.response_on is not None:
+            views.append(
+                _view(
+                    "Witness lists (both sides)",
+                    compute_deadline("conduct_witness_list", hearing.response_on),
+                )
+            )
+    if hearing.decision_supplied_on and hearing.status == HearingStatus.APPEAL_WINDOW:
         views.append(
-            _view("Notice of appeal", compute_deadline("pat_appeal_notice", hearing.outcome_on))
+            _view(
+                "Notice of appeal",
+                compute_deadline("pat_appeal_notice", hearing.decision_supplied_on),
+            )
         )
     return views
+
+
+def hearing_facts_open(hearing: MisconductHearing) -> list[tuple[str, str]]:
+    """The clock-starting dates that may be recorded now (services.record_hearing_fact)."""
+    facts = []
+    if hearing.status in (HearingStatus.NOTICE, HearingStatus.RESPONSE_DUE):
+        facts.append(("response", "The officer gave the reg 31(2) response"))
+    if hearing.outcome_on is not None:
+        facts.append(("decision_supplied", "The written decision was supplied to the officer"))
+    return facts
 
 
 def tribunal_deadlines(tribunal: PoliceAppealTribunal) -> list[DeadlineView]:
@@ -372,6 +408,14 @@ def get_tribunal(user: User, tribunal_id: UUID | str) -> PoliceAppealTribunal:
         raise NotFound("No such tribunal") from missing
 
 
+def forfeiture_limit_for(case: PensionForfeiture) -> config.ForfeitureLimit | None:
+    """The scheme's ceiling in force on the decision date (today while undecided)."""
+    try:
+        return config.forfeiture_limit(case.scheme, case.decision_on or timezone.localdate())
+    except LookupError:
+        return None
+
+
 def forfeitures(user: User) -> QuerySet[PensionForfeiture]:
     return PensionForfeiture.objects.all()
 
@@ -425,7 +469,15 @@ def deadlines_due(user: User, within_working_days: int, today: date | None = Non
     complaints = (
         complaints_for(user)
         .filter(status__in=UPDATE_STATES)
-        .only("id", "reference", "status", "received_on", "handled_on", "outcome_notice_on")
+        .only(
+            "id",
+            "reference",
+            "status",
+            "received_on",
+            "handled_on",
+            "outcome_notice_on",
+            "investigation_started_on",
+        )
         .prefetch_related("updates", "reviews")
     )
     for complaint in complaints:

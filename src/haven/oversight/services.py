@@ -51,6 +51,7 @@ from .models import (
     PanelAppointment,
     PanelMember,
     PensionForfeiture,
+    PensionScheme,
     PoliceAppealTribunal,
     Reg4Criterion,
     Reg32Limb,
@@ -98,7 +99,9 @@ def _review_body(
     """Relevant review body and reg 32 limb; the IOPC where a mandatory limb applies."""
     mandatory = ""
     if against_chief_officer:
-        mandatory = Reg32Limb.A  # the chief officer is a senior officer
+        # The local policing body is the appropriate authority, so it cannot review its own
+        # handling: Sch 3 para 30 makes the IOPC the review body (sub-paragraph not retrieved).
+        mandatory = Reg32Limb.LOCAL_POLICING_BODY
     elif reg4_criteria:
         mandatory = Reg32Limb.C  # must be referred to the IOPC
     if review_body is None:
@@ -112,14 +115,15 @@ def _review_body(
         )
     if review_body == ReviewBody.IOPC and not limb:
         if not mandatory:
-            raise _refuse("review_body_limb", "Give the reg 32 limb that makes the IOPC reviewer")
+            raise _refuse(
+                "review_body_limb", "Give the reason (reg 32 limb) that makes the IOPC reviewer"
+            )
         limb = mandatory
     if review_body == ReviewBody.LOCAL_POLICING_BODY:
         if mandatory:
             raise _refuse(
                 "review_body",
-                f"The IOPC is the relevant review body (PCMR reg 32({mandatory})): "
-                + Reg32Limb(mandatory).label,
+                f"The IOPC is the relevant review body: {Reg32Limb(mandatory).label}",
             )
         if limb:
             raise _refuse(
@@ -344,6 +348,33 @@ def record_update(
     return update
 
 
+INVESTIGABLE_STATES = (ComplaintStatus.RECORDED, ComplaintStatus.IOPC_REFERRED)
+
+
+@service
+def record_investigation(
+    user: User | None, complaint_id: UUID | str, *, started_on: date
+) -> Complaint:
+    """The complaint is to be investigated (Sch 3 para 6): from now PCMR 2020 reg 13's
+    overdue-investigation reports apply to it. Not for complaints handled outside Sch 3."""
+    complaint = _locked_complaint(complaint_id)
+    if complaint.status not in INVESTIGABLE_STATES:
+        raise _refuse(None, "Only a complaint recorded under Schedule 3 and not yet handled")
+    if complaint.investigation_started_on is not None:
+        raise _refuse(None, "The investigation is already recorded")
+    _not_future("started_on", started_on, "The date")
+    _not_before(
+        "started_on",
+        started_on,
+        complaint.received_on,
+        "The investigation cannot start before the complaint was received",
+    )
+    complaint.investigation_started_on = started_on
+    complaint.save(update_fields=["investigation_started_on"])
+    _alteration(user, COMPLAINT, complaint.pk, ("investigation_started_on",))
+    return complaint
+
+
 def _deadline_or_refuse(complaint: Complaint, paused: int, extension: int, reason: str) -> Any:
     try:
         return review_deadline(complaint, paused, extension, reason or None)
@@ -545,6 +576,7 @@ def add_panel_member(
     term_end: date,
     eligible: bool = True,
     qualifications: str = "",
+    relevant_qualifications: bool = False,
 ) -> PanelMember:
     if not name.strip():
         raise _refuse("name", "Enter the name")
@@ -560,6 +592,7 @@ def add_panel_member(
         term_end=term_end,
         eligible=eligible,
         qualifications=qualifications.strip(),
+        relevant_qualifications=relevant_qualifications and kind == MemberKind.INDEPENDENT,
         rota_position=position + 1,
     )
     ledger.record(
@@ -596,6 +629,22 @@ def declare_interest(
 
 
 @service
+def record_training(
+    user: User | None, member_id: UUID | str, *, completed_on: date, expires_on: date
+) -> PanelMember:
+    """Record the member's training and when it lapses (the draw skips a lapsed member)."""
+    member = PanelMember.objects.select_for_update().get(pk=member_id)
+    _not_future("completed_on", completed_on, "The training date")
+    if expires_on <= completed_on:
+        raise _refuse("expires_on", "Training must expire after it was completed")
+    member.training_completed_on = completed_on
+    member.training_expires_on = expires_on
+    member.save(update_fields=["training_completed_on", "training_expires_on"])
+    _alteration(user, PANEL_MEMBER, member.pk, ("training_completed_on", "training_expires_on"))
+    return member
+
+
+@service
 def record_unavailability(
     user: User | None, member_id: UUID | str, *, starts_on: date, ends_on: date, reason: str = ""
 ) -> Unavailability:
@@ -617,6 +666,7 @@ def create_hearing(
     force: str,
     referral_date: date,
     senior_officer: bool = False,
+    chief_rank: bool = False,
 ) -> MisconductHearing:
     errors = {}
     if not officer_reference.strip():
@@ -627,8 +677,11 @@ def create_hearing(
         errors["referral_date"] = "The referral date cannot be in the future"
     if errors:
         raise ValidationError(errors)
+    senior_officer = senior_officer or chief_rank  # chief ranks are senior officers
     try:
-        model = config.panel_model_for(referral_date)
+        model = config.panel_model_for(
+            referral_date, config.officer_rank(senior_officer, chief_rank)
+        )
     except LookupError as error:
         raise _refuse("referral_date", str(error)) from error
     hearing = MisconductHearing.objects.create(
@@ -637,6 +690,7 @@ def create_hearing(
         force=force.strip(),
         referral_date=referral_date,
         senior_officer=senior_officer,
+        chief_rank=chief_rank,
         panel_model=model.code,
     )
     ledger.record(
@@ -647,6 +701,47 @@ def create_hearing(
         fields=("officer_reference", "force", "referral_date"),
         details={"panel_model": model.code},
     )
+    return hearing
+
+
+def _rekey_panel_model(hearing: MisconductHearing, notice_on: date) -> None:
+    """The model follows the fact the transitional provision keys on (config.PANEL_MODEL_KEY):
+    once the reg 30 notice date is known, and before anyone is appointed, re-select by it."""
+    if config.PANEL_MODEL_KEY.fact != "reg30_notice" or hearing.appointments.exists():
+        return
+    rank = config.officer_rank(hearing.senior_officer, hearing.chief_rank)
+    hearing.panel_model = config.panel_model_for(notice_on, rank).code
+
+
+HEARING_FACTS = {
+    "response": "Officer's reg 31(2) response given",
+    "decision_supplied": "Written decision supplied to the officer",
+}
+
+
+@service
+def record_hearing_fact(
+    user: User | None, hearing_id: UUID | str, *, fact: str, on: date
+) -> MisconductHearing:
+    """Record a date a statutory clock runs from: the officer's actual reg 31(2) response
+    (witness lists, reg 31(4)) or the written decision supplied (notice of appeal)."""
+    hearing = MisconductHearing.objects.select_for_update().get(pk=hearing_id)
+    if fact not in HEARING_FACTS:
+        raise _refuse("fact", "Choose what happened")
+    _not_future("on", on, "The date")
+    if fact == "response":
+        if hearing.status not in (HearingStatus.NOTICE, HearingStatus.RESPONSE_DUE):
+            raise _refuse("fact", "The officer responds after the notice and before the hearing")
+        _not_before("on", on, hearing.notice_on, "The response cannot be before the notice")
+        hearing.response_on = on
+    else:
+        if hearing.outcome_on is None:
+            raise _refuse("fact", "Record the outcome before the written decision")
+        _not_before("on", on, hearing.outcome_on, "The decision cannot be before the outcome")
+        hearing.decision_supplied_on = on
+    field = "response_on" if fact == "response" else "decision_supplied_on"
+    hearing.save(update_fields=[field])
+    _alteration(user, HEARING, hearing.pk, (field,), on=on.isoformat())
     return hearing
 
 
@@ -662,6 +757,7 @@ def advance_hearing(
     if to == HearingStatus.NOTICE:
         _not_future("on", on, "The notice date")
         hearing.notice_on = on
+        _rekey_panel_model(hearing, on)
     elif to == HearingStatus.HEARING:
         if not hearing.appointments.exists():
             raise _refuse("to", "Appoint the panel before the hearing")
@@ -718,6 +814,7 @@ def appoint_panel(
     ]
     taken: list[PanelMember] = []
     starts: dict[str, int] = {}
+    independent_codes = [seat.code for seat in model.drawn_seats if seat.source == "independent"]
     for seat in model.drawn_seats:
         pool = list(
             PanelMember.objects.filter(kind=seat.source)
@@ -736,6 +833,7 @@ def appoint_panel(
                 start=starts[seat.source],
                 taken=taken,
                 seat_label=seat.label,
+                need_qualified=_needs_qualified(model, seat.code, independent_codes, taken),
             )
         except panels.NoneAvailable as error:
             raise _refuse("method", str(error)) from error
@@ -766,6 +864,17 @@ def appoint_panel(
     return appointments
 
 
+def _needs_qualified(
+    model: config.PanelModel, seat: str, independent_codes: list[str], taken: list[PanelMember]
+) -> bool:
+    """The last independent seat must go to a qualified member if none drawn so far is one."""
+    if not model.qualified_independent_required or not independent_codes:
+        return False
+    if seat != independent_codes[-1]:
+        return False
+    return not any(m.relevant_qualifications for m in taken if m.kind == MemberKind.INDEPENDENT)
+
+
 @service
 def appoint_member(
     user: User | None, hearing_id: UUID | str, *, seat: str, member_id: UUID | str, reason: str
@@ -782,7 +891,14 @@ def appoint_member(
     if member is None:
         raise _refuse("member", f"Choose a member of the {seats[seat].source} register")
     others = [a.member for a in hearing.appointments.exclude(seat=seat) if a.member]
-    problems = panels.problems_for(member, hearing, hearing.hearing_on or today(), others)
+    need_qualified = (
+        model.qualified_independent_required
+        and seats[seat].source == "independent"
+        and not any(m.relevant_qualifications for m in others if m.kind == MemberKind.INDEPENDENT)
+    )
+    problems = panels.problems_for(
+        member, hearing, hearing.hearing_on or today(), others, need_qualified
+    )
     if problems:
         raise _refuse("member", f"{member.name} cannot sit: {'; '.join(problems)}")
     hearing.appointments.filter(seat=seat).delete()
@@ -815,6 +931,7 @@ def create_tribunal(
     senior_member_name: str = "",
     lay_member_name: str = "",
     lay_member_never_police: bool = False,
+    home_office_member_name: str = "",
     hearing_on: date | None = None,
 ) -> PoliceAppealTribunal:
     errors = {}
@@ -822,6 +939,15 @@ def create_tribunal(
         errors["appellant_reference"] = "Enter the appellant's reference"
     if notice_received_on > today():
         errors["notice_received_on"] = "The notice date cannot be in the future"
+    if senior_officer_appellant and lay_member_name.strip():
+        errors["lay_member_name"] = (
+            "A senior officer's tribunal has no lay member: its third member is from the Home "
+            "Office (Police Act 1996 Sch 6 para 1(1)(c))"
+        )
+    if not senior_officer_appellant and home_office_member_name.strip():
+        errors["home_office_member_name"] = (
+            "Only a senior officer's tribunal has a Home Office member (Sch 6 para 1(1)(c))"
+        )
     if lay_member_name.strip() and not lay_member_never_police:
         errors["lay_member_never_police"] = (
             "Confirm the lay member has never been police, police staff, a PCC or PCC staff"
@@ -851,6 +977,7 @@ def create_tribunal(
         senior_member_name=senior_member_name.strip(),
         lay_member_name=lay_member_name.strip(),
         lay_member_never_police=lay_member_never_police,
+        home_office_member_name=home_office_member_name.strip(),
         hearing_on=hearing_on,
     )
     if hearing is not None and hearing.status == HearingStatus.APPEAL_WINDOW:
@@ -866,6 +993,20 @@ def create_tribunal(
     return tribunal
 
 
+def _missing_members(tribunal: PoliceAppealTribunal) -> list[str]:
+    """Police Act 1996 Sch 6: three members in every case. Para 1(1) (senior officer): a chair
+    from the Lord Chancellor's list, HMCIC or an HMI, and the Home Office permanent secretary
+    or a director they nominate; para 2(1): a chair, a senior officer and a lay person."""
+    members = {"chair": tribunal.chair_name}
+    if tribunal.senior_officer_appellant:
+        members["HMCIC or an HMI"] = tribunal.senior_member_name
+        members["Home Office member"] = tribunal.home_office_member_name
+    else:
+        members["senior officer member"] = tribunal.senior_member_name
+        members["lay member"] = tribunal.lay_member_name
+    return [role for role, name in members.items() if not name.strip()]
+
+
 @service
 def determine_tribunal(
     user: User | None, tribunal_id: UUID | str, *, determination: str, determined_on: date
@@ -875,11 +1016,13 @@ def determine_tribunal(
         raise _refuse(None, "The tribunal has already determined this appeal")
     if determination not in Determination.values:
         raise _refuse("determination", "Choose the determination")
-    missing = not (tribunal.chair_name and tribunal.senior_member_name)
-    if not tribunal.senior_officer_appellant:
-        missing = missing or not tribunal.lay_member_name
-    if missing and determination != Determination.WITHDRAWN:
-        raise _refuse(None, "Appoint every tribunal member before recording a determination")
+    if determination != Determination.WITHDRAWN and (missing := _missing_members(tribunal)):
+        raise _refuse(
+            None,
+            "Appoint every tribunal member before recording a determination (missing: "
+            + ", ".join(missing)
+            + ")",
+        )
     _not_future("determined_on", determined_on, "The determination date")
     _not_before(
         "determined_on",
@@ -900,7 +1043,13 @@ def determine_tribunal(
 
 @service
 def create_forfeiture(
-    user: User | None, *, officer_reference: str, offence: str, ground: str, conviction_on: date
+    user: User | None,
+    *,
+    officer_reference: str,
+    offence: str,
+    ground: str,
+    conviction_on: date,
+    scheme: str = PensionScheme.PPS_1987,
 ) -> PensionForfeiture:
     errors = {}
     if not officer_reference.strip():
@@ -909,6 +1058,8 @@ def create_forfeiture(
         errors["offence"] = "Enter the offence"
     if ground not in ForfeitureGround.values:
         errors["ground"] = "Choose the ground"
+    if scheme not in PensionScheme.values:
+        errors["scheme"] = "Choose the pension scheme"
     if conviction_on > today():
         errors["conviction_on"] = "The conviction date cannot be in the future"
     if errors:
@@ -918,6 +1069,7 @@ def create_forfeiture(
         officer_reference=officer_reference.strip(),
         offence=offence.strip(),
         ground=ground,
+        scheme=scheme,
         conviction_on=conviction_on,
     )
     ledger.record(
@@ -925,13 +1077,12 @@ def create_forfeiture(
         action=Action.COLLECTION,
         object_type=FORFEITURE,
         object_id=forfeiture.pk,
-        fields=("officer_reference", "offence", "ground", "conviction_on"),
+        fields=("officer_reference", "offence", "ground", "scheme", "conviction_on"),
     )
     return forfeiture
 
 
-def check_percentage(value: object) -> Decimal:
-    limit = config.PENSION_FORFEITURE_LIMIT
+def check_percentage(value: object, limit: config.ForfeitureLimit) -> Decimal:
     try:
         percentage = Decimal(str(value))
     except (InvalidOperation, ValueError) as error:
@@ -946,6 +1097,51 @@ def check_percentage(value: object) -> Decimal:
     return percentage.quantize(Decimal("0.01"))
 
 
+def _scheme_limit(case: PensionForfeiture, on: date) -> config.ForfeitureLimit:
+    try:
+        return config.forfeiture_limit(case.scheme, on)
+    except LookupError as error:
+        raise _refuse("on", str(error)) from error
+
+
+def _decide_forfeiture(
+    case: PensionForfeiture,
+    on: date,
+    percentage: object,
+    permanent: bool,
+    duration_months: int | None,
+    gmp_preserved: bool,
+) -> None:
+    limit = _scheme_limit(case, on)
+    case.percentage = check_percentage(percentage, limit)
+    if limit.protects_gmp and not gmp_preserved:
+        raise _refuse(
+            "gmp_preserved",
+            "Check that the part forfeited leaves the guaranteed minimum pension in payment",
+        )
+    if not permanent and not duration_months:
+        raise _refuse("duration_months", "Give the duration in months, or make it permanent")
+    case.permanent = permanent
+    case.duration_months = None if permanent else duration_months
+    case.gmp_preserved = gmp_preserved
+    case.decision_on = on
+
+
+def _check_certificate_route(case: PensionForfeiture, to: str) -> None:
+    """Only an offence connected with service needs the Secretary of State's certificate."""
+    needs = case.ground in config.CERTIFICATE_GROUNDS
+    if to == ForfeitureStatus.HO_CERTIFICATE and not needs:
+        raise _refuse("to", "No Home Office certificate is needed on this ground")
+    if (
+        to == ForfeitureStatus.FORFEITURE_DECISION
+        and case.status == ForfeitureStatus.PSA_DECISION
+        and needs
+    ):
+        raise _refuse(
+            "to", "An offence connected with service needs the Home Office certificate first"
+        )
+
+
 @service
 def forfeiture_step(
     user: User | None,
@@ -957,16 +1153,18 @@ def forfeiture_step(
     permanent: bool = True,
     duration_months: int | None = None,
     appeal_outcome: str = "",
+    gmp_preserved: bool = False,
 ) -> PensionForfeiture:
     case = PensionForfeiture.objects.select_for_update().get(pk=forfeiture_id)
     if to not in ForfeitureStatus.values:
         raise _refuse("to", "Choose the next step")
     workflow.FORFEITURE_TRANSITIONS.check(case.status, to)
+    _check_certificate_route(case, to)
     _not_future("on", on, "The date")
     previous = {
         ForfeitureStatus.PSA_DECISION: case.conviction_on,
         ForfeitureStatus.HO_CERTIFICATE: case.psa_decision_on,
-        ForfeitureStatus.FORFEITURE_DECISION: case.certificate_issued_on,
+        ForfeitureStatus.FORFEITURE_DECISION: case.certificate_issued_on or case.psa_decision_on,
         ForfeitureStatus.APPEAL: case.decision_on,
         ForfeitureStatus.IMPLEMENTED: case.appeal_lodged_on or case.decision_on,
     }[ForfeitureStatus(to)]
@@ -976,12 +1174,7 @@ def forfeiture_step(
     elif to == ForfeitureStatus.HO_CERTIFICATE:
         case.certificate_issued_on = on
     elif to == ForfeitureStatus.FORFEITURE_DECISION:
-        case.percentage = check_percentage(percentage)
-        if not permanent and not duration_months:
-            raise _refuse("duration_months", "Give the duration in months, or make it permanent")
-        case.permanent = permanent
-        case.duration_months = None if permanent else duration_months
-        case.decision_on = on
+        _decide_forfeiture(case, on, percentage, permanent, duration_months, gmp_preserved)
     elif to == ForfeitureStatus.APPEAL:
         case.appeal_lodged_on = on
     elif to == ForfeitureStatus.IMPLEMENTED:
@@ -990,7 +1183,7 @@ def forfeiture_step(
                 raise _refuse("appeal_outcome", "Record the outcome of the appeal")
             case.appeal_outcome = appeal_outcome.strip()
             if percentage not in (None, ""):
-                case.percentage = check_percentage(percentage)
+                case.percentage = check_percentage(percentage, _scheme_limit(case, on))
         case.implemented_on = on
     case.status = to
     case.save()

@@ -182,15 +182,23 @@ def _overdue(today: date) -> Counts:
     for complaint_id, sent_on in ComplainantUpdate.objects.values_list("complaint_id", "sent_on"):
         last_updates[complaint_id] = max(sent_on, last_updates.get(complaint_id, sent_on))
     rows = Complaint.objects.filter(status__in=UPDATE_STATES).values_list(
-        "pk", "status", "received_on", "handled_on", "appropriate_authority"
+        "pk",
+        "status",
+        "received_on",
+        "handled_on",
+        "appropriate_authority",
+        "investigation_started_on",
     )
-    for pk, status, received, handled, authority in rows:
+    for pk, status, received, handled, authority, investigated in rows:
         column = str(AppropriateAuthority(authority).label)
         start = max(last_updates.get(pk, received), received)
         if today > compute_deadline("complaint_progress_update", start).due:
             counts[OVERDUE_ROWS[0]][column] += 1
-        if status in OPEN_STATES and recurring_due_dates(
-            "overdue_investigation_report", received, today
+        if (
+            status in OPEN_STATES
+            and status != ComplaintStatus.OUTSIDE_SCH3
+            and investigated is not None
+            and recurring_due_dates("overdue_investigation_report", received, today)
         ):
             counts[OVERDUE_ROWS[1]][column] += 1
         if status == ComplaintStatus.HANDLED and handled is not None:

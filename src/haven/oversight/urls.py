@@ -17,6 +17,7 @@ urlpatterns = [
     path(C + "action/", views.complaint_action, name="complaint_action"),
     path(C + "outcome/", views.complaint_outcome, name="complaint_outcome"),
     path(C + "update/", views.complaint_update, name="complaint_update"),
+    path(C + "investigation/", views.complaint_investigation, name="complaint_investigation"),
     path(C + "review/", views.review_new, name="review_new"),
     path(R + "extend/", views.review_extend, name="review_extend"),
     path(R + "determine/", views.review_determine, name="review_determine"),

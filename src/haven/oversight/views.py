@@ -82,8 +82,12 @@ def rules(request: HttpRequest) -> HttpResponse:
         "oversight/rules.html",
         {
             "time_limits": [rule for versions in RULES.values() for rule in versions],
-            "panel_models": config.PANEL_MODELS,
-            "forfeiture": config.PENSION_FORFEITURE_LIMIT,
+            "panel_models": [
+                {**model.__dict__, "rank_label": config.RANK_LABELS[model.rank]}
+                for model in config.PANEL_MODELS
+            ],
+            "panel_key": config.PANEL_MODEL_KEY,
+            "forfeiture_limits": config.FORFEITURE_LIMITS,
             "disclosure": config.disclosure_policy(),
         },
     )
@@ -158,6 +162,8 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             "may_outcome": ComplaintStatus.OUTCOME_NOTIFIED in allowed,
             "may_review": ComplaintStatus.REVIEW_WINDOW in allowed,
             "may_update": item.status in selectors.UPDATE_STATES,
+            "may_investigate": item.status in services.INVESTIGABLE_STATES
+            and item.investigation_started_on is None,
             "ReviewStatus": ReviewStatus,
             "today": timezone.localdate(),
             "classification": item.marking,
@@ -214,6 +220,17 @@ def complaint_outcome(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
         "Record the outcome",
         "Save outcome",
         lambda user, pk, d: services.record_outcome(user, pk, **d),
+    )
+
+
+def complaint_investigation(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    return _complaint_form(
+        request,
+        complaint_id,
+        forms.InvestigationForm,
+        "Record that the complaint is being investigated",
+        "Save",
+        lambda user, pk, d: services.record_investigation(user, pk, **d),
     )
 
 
@@ -326,8 +343,11 @@ def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
     which = request.POST.get("form", "")
     interest = forms.InterestForm(posted if which == "interest" else None, prefix="interest")
     absence = forms.UnavailabilityForm(posted if which == "absence" else None, prefix="absence")
+    training = forms.TrainingForm(posted if which == "training" else None, prefix="training")
     if posted is not None:
         done = None
+        if which == "training":
+            done = _submit(training, lambda d: services.record_training(user, member.pk, **d))
         if which == "interest":
             done = _submit(interest, lambda d: services.declare_interest(user, member.pk, **d))
         elif which == "absence":
@@ -342,7 +362,8 @@ def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
             "member": member,
             "interest_form": interest,
             "absence_form": absence,
-            "form": interest if which == "interest" else absence,
+            "training_form": training,
+            "form": {"interest": interest, "training": training}.get(which, absence),
         },
     )
 
@@ -373,6 +394,8 @@ def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
     advance = forms.AdvanceHearingForm(
         posted if which == "advance" else None, allowed=allowed, prefix="a"
     )
+    facts = selectors.hearing_facts_open(item)
+    fact = forms.HearingFactForm(posted if which == "fact" else None, facts=facts, prefix="f")
     if posted is not None:
         done = None
         if which == "panel":
@@ -391,6 +414,8 @@ def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
             )
         elif which == "advance":
             done = _submit(advance, lambda d: services.advance_hearing(user, item.pk, **d))
+        elif which == "fact":
+            done = _submit(fact, lambda d: services.record_hearing_fact(user, item.pk, **d))
         if done:
             messages.success(request, "Misconduct case updated.")
             return redirect("oversight:hearing", hearing_id=item.pk)
@@ -405,8 +430,9 @@ def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
             "panel_form": panel,
             "member_form": member,
             "advance_form": advance,
+            "fact_form": fact if facts else None,
             "allowed": allowed,
-            "form": {"panel": panel, "member": member, "advance": advance}.get(which),
+            "form": {"panel": panel, "member": member, "advance": advance, "fact": fact}.get(which),
         },
     )
 
@@ -483,7 +509,8 @@ def forfeiture(request: HttpRequest, forfeiture_id: UUID) -> HttpResponse:
             "case": item,
             "form": form,
             "allowed": allowed,
-            "limit": config.PENSION_FORFEITURE_LIMIT,
+            "limit": selectors.forfeiture_limit_for(item),
+            "needs_certificate": item.ground in config.CERTIFICATE_GROUNDS,
         },
     )
 

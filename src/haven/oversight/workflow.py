@@ -49,7 +49,8 @@ FORFEITURE_TRANSITIONS = TransitionTable.from_moves(
     "forfeiture case",
     {
         F.CONVICTION: (F.PSA_DECISION,),
-        F.PSA_DECISION: (F.HO_CERTIFICATE,),
+        # No certificate on the treason and Official Secrets grounds (services checks the ground).
+        F.PSA_DECISION: (F.HO_CERTIFICATE, F.FORFEITURE_DECISION),
         F.HO_CERTIFICATE: (F.FORFEITURE_DECISION,),
         F.FORFEITURE_DECISION: (F.APPEAL, F.IMPLEMENTED),
         F.APPEAL: (F.IMPLEMENTED,),

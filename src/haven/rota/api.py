@@ -6,7 +6,8 @@ token): an unknown or revoked secret answers 404."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,14 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.ui.apihelpers import named_user, refuse
 
 from . import ical, selectors, services
-from .models import AllowanceTier, Rotation, SwapStatus, WorkKind
+from .models import (
+    AllowanceTier,
+    RestException,
+    Rotation,
+    SwapStatus,
+    WeeklyRestOption,
+    WorkKind,
+)
 
 router = Router(tags=["rota"])
 
@@ -146,6 +154,29 @@ class FlagOut(Schema):
     title: str
     detail: str
     citation: str
+    resolution: str = ""
+
+
+class TermsIn(Schema):
+    username: str
+    employment_started_on: dt.date | None = None
+    opt_out_signed_on: dt.date | None = None
+    opt_out_ended_on: dt.date | None = None
+    weekly_rest_option: WeeklyRestOption = WeeklyRestOption.WEEKLY
+
+
+class LeaveIn(Schema):
+    username: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+class CompensatoryRestIn(Schema):
+    username: str
+    rule_code: Literal["daily_rest", "weekly_rest", "rest_break"]
+    breach_on: dt.date
+    hours: Decimal = Field(..., gt=0, le=96)
+    exception: RestException
 
 
 class WelfareOut(Schema):
@@ -155,6 +186,10 @@ class WelfareOut(Schema):
     on_call_hours: float
     longest_run_days: int
     psych_due: dt.date | None
+    reference_weeks: float
+    excluded_days: int
+    night_worker: bool
+    night_average: float
     flags: list[FlagOut]
 
 
@@ -184,6 +219,10 @@ def welfare_out(result: selectors.PersonWelfare) -> dict[str, Any]:
         "on_call_hours": a.on_call_hours,
         "longest_run_days": a.longest_run_days,
         "psych_due": a.psych_due,
+        "reference_weeks": a.reference_weeks,
+        "excluded_days": a.excluded_days,
+        "night_worker": a.night_worker,
+        "night_average": a.night_average,
         "flags": [vars(flag) for flag in a.flags],
     }
 
@@ -396,6 +435,43 @@ def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
             "flags": [vars(flag) | {"when": str(flag.when)} for flag in flags],
         },
     )
+
+
+def _record(action: Any) -> Any:
+    try:
+        return action()
+    except ValidationError as error:
+        raise refuse(error) from error
+
+
+@router.put("/welfare/terms", response=dict, summary="Working-time terms (supervisors)")
+def set_terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
+    data = payload.dict()
+    person = named_user(data.pop("username"), "username")
+    terms = _record(lambda: services.set_working_time_terms(request.user, person=person, **data))
+    return {"username": terms.user.username}
+
+
+@router.post("/welfare/leave", response={201: dict}, summary="Record leave (supervisors)")
+def record_leave(request: AuthenticatedRequest, payload: LeaveIn) -> Status[dict]:
+    data = payload.dict()
+    person = named_user(data.pop("username"), "username")
+    leave = _record(lambda: services.record_leave(request.user, person=person, **data))
+    return Status(201, {"id": leave.pk})
+
+
+@router.post(
+    "/welfare/compensatory-rest",
+    response={201: dict},
+    summary="Record compensatory rest (supervisors)",
+)
+def record_compensatory_rest(
+    request: AuthenticatedRequest, payload: CompensatoryRestIn
+) -> Status[dict]:
+    data = payload.dict()
+    person = named_user(data.pop("username"), "username")
+    rest = _record(lambda: services.record_compensatory_rest(request.user, person=person, **data))
+    return Status(201, {"id": rest.pk})
 
 
 @router.post("/rota/feed", response={201: dict}, summary="New iCal feed address (revokes the old)")

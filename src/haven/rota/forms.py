@@ -10,7 +10,14 @@ from django.utils import timezone
 from haven.accounts.roles import Module
 from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices
 
-from .models import AllowanceBasis, AllowanceTier, Rotation, WorkKind
+from .models import (
+    AllowanceBasis,
+    AllowanceTier,
+    RestException,
+    Rotation,
+    WeeklyRestOption,
+    WorkKind,
+)
 
 DAYS = [
     (0, "Monday"),
@@ -153,3 +160,43 @@ class WorkForm(GovukForm):
 
 class PsychForm(GovukForm):
     assessed_on = forms.DateField(label="Last psychological assessment", widget=DateInput())
+
+
+class TermsForm(GovukForm):
+    employment_started_on = forms.DateField(
+        label="Started work for the employer", required=False, widget=DateInput()
+    )
+    opt_out_signed_on = forms.DateField(
+        label="Written opt-out of the 48-hour average signed (reg 5)",
+        required=False,
+        widget=DateInput(),
+    )
+    opt_out_ended_on = forms.DateField(label="Opt-out ended", required=False, widget=DateInput())
+    weekly_rest_option = forms.ChoiceField(
+        label="Weekly rest", choices=WeeklyRestOption.choices, initial=WeeklyRestOption.WEEKLY
+    )
+
+
+class LeaveForm(GovukForm):
+    starts_on = forms.DateField(label="Leave from", widget=DateInput())
+    ends_on = forms.DateField(
+        label="Leave until (inclusive)",
+        widget=DateInput(),
+        help_text="Annual, sick or family leave: excluded from the 48-hour average (reg 4(7))",
+    )
+
+
+class CompensatoryRestForm(GovukForm):
+    rule_code = forms.ChoiceField(
+        label="Rest displaced",
+        choices=[
+            ("daily_rest", "Daily rest (reg 10)"),
+            ("weekly_rest", "Weekly rest (reg 11)"),
+            ("rest_break", "Rest break (reg 12)"),
+        ],
+    )
+    breach_on = forms.DateField(label="Day of the breach", widget=DateInput())
+    hours = forms.DecimalField(
+        label="Hours of compensatory rest given", min_value=0.5, max_value=96, decimal_places=1
+    )
+    exception = forms.ChoiceField(label="Exception relied on", choices=RestException.choices)

@@ -260,3 +260,83 @@ class WelfareProfile(models.Model):
 
     def __str__(self) -> str:
         return f"welfare profile of {self.user}"
+
+
+class WeeklyRestOption(models.TextChoices):
+    WEEKLY = "weekly", "24 hours in each 7 days (reg 11(1))"
+    FORTNIGHTLY = "fortnightly", "Two 24-hour rests or one 48-hour rest in each 14 days (reg 11(2))"
+
+
+class WorkingTimeTerms(models.Model):
+    """The facts the working-time limits depend on for one person (WTR 1998): when they
+    started work (reg 4(4)), a written opt-out of the 48-hour average and its end (reg 5), and
+    the weekly-rest option the employer determined (reg 11(2))."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    employment_started_on = models.DateField(null=True, blank=True)
+    opt_out_signed_on = models.DateField(null=True, blank=True)
+    opt_out_ended_on = models.DateField(null=True, blank=True)
+    weekly_rest_option = models.CharField(
+        max_length=12, choices=WeeklyRestOption.choices, default=WeeklyRestOption.WEEKLY
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"working-time terms of {self.user}"
+
+
+class LeavePeriod(models.Model):
+    """Days excluded from the 48-hour reference period (reg 4(7): annual, sick, maternity,
+    paternity, adoption or parental leave). The kind is not recorded: sickness is health data
+    and the calculation does not need it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="leave_ends_after"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"leave {self.starts_on} to {self.ends_on}"
+
+
+class RestException(models.TextChoices):
+    SPECIAL_CASE = (
+        "reg21",
+        "Special case: activity needing continuity or a permanent presence (reg 21)",
+    )
+    SHIFT_WORK = "reg22", "Shift work: change of shift (reg 22)"
+    POLICE_SERVICES = "reg18", "Police services that inevitably conflict (reg 18(2)(a))"
+
+
+class CompensatoryRest(models.Model):
+    """Rest given in place of a displaced rest period or break (reg 24), against the day of
+    the breach it compensates."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rule_code = models.CharField(max_length=20)
+    breach_on = models.DateField()
+    hours = models.DecimalField(max_digits=5, decimal_places=1)
+    exception = models.CharField(max_length=8, choices=RestException.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["breach_on"]
+
+    def __str__(self) -> str:
+        return f"compensatory rest for {self.rule_code} on {self.breach_on}"

@@ -37,7 +37,9 @@ from . import schedule, welfare
 from .models import (
     AllowanceBasis,
     AllowanceTier,
+    CompensatoryRest,
     FeedToken,
+    LeavePeriod,
     Override,
     Rota,
     RotaLayer,
@@ -45,6 +47,7 @@ from .models import (
     ShiftSwap,
     SwapStatus,
     WelfareProfile,
+    WorkingTimeTerms,
     WorkPeriod,
 )
 from .working_time import ruleset_for
@@ -272,6 +275,10 @@ def allowance_summary(user: User, year: int, month: int) -> list[AllowanceRow]:
     last_day = month_calendar.monthrange(year, month)[1]
     for rota in rotas(user):
         start, end = local_range(rota.zone, dt.date(year, month, 1), dt.date(year, month, last_day))
+        # An allowance is for time on call already spent: the rest of the month is not paid yet.
+        end = min(end, timezone.now())
+        if end <= start:
+            continue
         per_person: dict[int, tuple[User, float, set[dt.date]]] = {}
         for segment in resolve(rota, start, end):
             if segment.user is None:
@@ -335,7 +342,8 @@ def _on_call_hours(people: list[User], start: dt.datetime, end: dt.datetime) -> 
 def assess_people(people: list[User], as_of: dt.datetime) -> list[PersonWelfare]:
     rules = ruleset_for(as_of.date())
     zone = ZoneInfo(settings.TIME_ZONE)
-    reference = as_of - dt.timedelta(weeks=rules["weekly_average"].window)
+    # The reference period may end up to its own length earlier (leave moves it back, reg 4(6)).
+    reference = as_of - 2 * dt.timedelta(weeks=rules["weekly_average"].window)
     ids = [person.pk for person in people]
     work: dict[int, list[WorkPeriod]] = {}
     for period in WorkPeriod.objects.filter(
@@ -349,6 +357,7 @@ def assess_people(people: list[User], as_of: dt.datetime) -> list[PersonWelfare]
         deployments.setdefault(user_id, []).append(welfare.Period(starts, ends, 0, reference_code))
     on_call = _on_call_hours(people, as_of - dt.timedelta(days=28), as_of)
     profiles = {p.user_id: p for p in WelfareProfile.objects.filter(user_id__in=ids)}
+    facts = worker_facts(ids, as_of)
     results = []
     for person in people:
         periods = work.get(person.pk, [])
@@ -361,9 +370,44 @@ def assess_people(people: list[User], as_of: dt.datetime) -> list[PersonWelfare]
             as_of=as_of,
             rules=rules,
             zone=zone,
+            facts=facts.get(person.pk),
         )
         results.append(PersonWelfare(person, assessment, periods[-10:]))
     return results
+
+
+def worker_facts(ids: list[int], as_of: dt.datetime) -> dict[int, welfare.WorkerFacts]:
+    """Each person's working-time terms, leave and compensatory rest (reg 4, 5, 11, 24)."""
+    since = (as_of - dt.timedelta(weeks=40)).date()
+    leave: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for item in LeavePeriod.objects.filter(user_id__in=ids, ends_on__gte=since):
+        leave.setdefault(item.user_id, []).append((item.starts_on, item.ends_on))
+    rests: dict[int, list[tuple[str, dt.date, float]]] = {}
+    for rest in CompensatoryRest.objects.filter(user_id__in=ids, breach_on__gte=since):
+        rests.setdefault(rest.user_id, []).append(
+            (rest.rule_code, rest.breach_on, float(rest.hours))
+        )
+    terms = {t.user_id: t for t in WorkingTimeTerms.objects.filter(user_id__in=ids)}
+    facts = {}
+    for person_id in ids:
+        term = terms.get(person_id)
+        opted_out = (
+            term is not None
+            and term.opt_out_signed_on is not None
+            and (term.opt_out_ended_on is None or term.opt_out_ended_on > as_of.date())
+        )
+        facts[person_id] = welfare.WorkerFacts(
+            employment_started=term.employment_started_on if term else None,
+            leave=tuple(leave.get(person_id, ())),
+            opt_out_signed=term.opt_out_signed_on if term and opted_out else None,
+            weekly_rest_option=term.weekly_rest_option if term else "weekly",
+            compensatory_rest=tuple(rests.get(person_id, ())),
+        )
+    return facts
+
+
+def working_time_terms(person: User) -> WorkingTimeTerms | None:
+    return WorkingTimeTerms.objects.filter(user=person).first()
 
 
 @service

@@ -28,15 +28,20 @@ from .models import (
     ROTA,
     AllowanceBasis,
     AllowanceTier,
+    CompensatoryRest,
     FeedToken,
     LayerMember,
+    LeavePeriod,
     Override,
+    RestException,
     Rota,
     RotaLayer,
     Rotation,
     ShiftSwap,
     SwapStatus,
+    WeeklyRestOption,
     WelfareProfile,
+    WorkingTimeTerms,
     WorkKind,
     WorkPeriod,
     validate_zone,
@@ -420,6 +425,123 @@ def record_work(
     )
     flags = selectors.assess_people([person], max(ends_at, timezone.now())).pop().assessment.flags
     return period, flags
+
+
+@service
+def set_working_time_terms(
+    actor: User,
+    *,
+    person: User | None,
+    employment_started_on: dt.date | None,
+    opt_out_signed_on: dt.date | None,
+    opt_out_ended_on: dt.date | None,
+    weekly_rest_option: str,
+) -> WorkingTimeTerms:
+    """Record the facts the limits depend on: start of employment (reg 4(4)), the written
+    opt-out and its end (reg 5: the worker may end it on notice), the weekly-rest option."""
+    require_supervisor(actor)
+    person = _operations_person(person, "person")
+    today = timezone.localdate()
+    for field, value in (
+        ("employment_started_on", employment_started_on),
+        ("opt_out_signed_on", opt_out_signed_on),
+    ):
+        if value is not None and value > today:
+            raise _fail(field, "The date must not be in the future")
+    if opt_out_ended_on is not None and (
+        opt_out_signed_on is None or opt_out_ended_on < opt_out_signed_on
+    ):
+        raise _fail("opt_out_ended_on", "An opt-out can only end after it was signed")
+    if weekly_rest_option not in WeeklyRestOption.values:
+        raise _fail("weekly_rest_option", "Choose the weekly-rest option")
+    terms = WorkingTimeTerms.objects.filter(user=person).first() or WorkingTimeTerms(user=person)
+    terms.employment_started_on = employment_started_on
+    terms.opt_out_signed_on = opt_out_signed_on
+    terms.opt_out_ended_on = opt_out_ended_on
+    terms.weekly_rest_option = weekly_rest_option
+    terms.updated_at = timezone.now()
+    terms.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="working_time_terms",
+        object_id=person.pk,
+        fields=("employment_started_on", "opt_out", "weekly_rest_option"),
+        justification="working-time terms recorded",
+    )
+    return terms
+
+
+@service
+def record_leave(
+    actor: User, *, person: User | None, starts_on: dt.date, ends_on: dt.date
+) -> LeavePeriod:
+    """Leave excluded from the 48-hour reference period (reg 4(7))."""
+    require_supervisor(actor)
+    person = _operations_person(person, "person")
+    if ends_on < starts_on:
+        raise _fail("ends_on", "Leave must end on or after the day it starts")
+    if (ends_on - starts_on).days > 366:
+        raise _fail("ends_on", "Record leave a year at most at a time")
+    if LeavePeriod.objects.filter(
+        user=person, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).exists():
+        raise _fail("starts_on", "This overlaps leave already recorded")
+    leave = LeavePeriod.objects.create(
+        user=person, starts_on=starts_on, ends_on=ends_on, recorded_by=actor
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="leave_period",
+        object_id=leave.pk,
+        recipients=[person.username],
+        justification="leave recorded for working time",
+    )
+    return leave
+
+
+COMPENSABLE_RULES = ("daily_rest", "weekly_rest", "rest_break")
+
+
+@service
+def record_compensatory_rest(
+    actor: User,
+    *,
+    person: User | None,
+    rule_code: str,
+    breach_on: dt.date,
+    hours: Decimal,
+    exception: str,
+) -> CompensatoryRest:
+    """Compensatory rest given for a rest or break displaced under an exception (reg 24)."""
+    require_supervisor(actor)
+    person = _operations_person(person, "person")
+    if rule_code not in COMPENSABLE_RULES:
+        raise _fail("rule_code", "Choose the rest or break that was displaced")
+    if exception not in RestException.values:
+        raise _fail("exception", "Choose the exception relied on")
+    if breach_on > timezone.localdate():
+        raise _fail("breach_on", "The date must not be in the future")
+    if not Decimal("0") < hours <= Decimal("96"):
+        raise _fail("hours", "Give the hours of rest given (up to 96)")
+    rest = CompensatoryRest.objects.create(
+        user=person,
+        rule_code=rule_code,
+        breach_on=breach_on,
+        hours=hours,
+        exception=exception,
+        recorded_by=actor,
+    )
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="compensatory_rest",
+        object_id=rest.pk,
+        recipients=[person.username],
+        justification="compensatory rest recorded",
+    )
+    return rest
 
 
 @service

@@ -20,13 +20,16 @@ from haven.ui.helpers import add_form_errors
 
 from . import selectors, services
 from .forms import (
+    CompensatoryRestForm,
     LayerForm,
+    LeaveForm,
     MonthForm,
     OverrideForm,
     PsychForm,
     RangeForm,
     RotaForm,
     SwapForm,
+    TermsForm,
     TierForm,
     WorkForm,
 )
@@ -273,7 +276,7 @@ def welfare(request: HttpRequest) -> HttpResponse:
         {
             **NAV,
             "people": people,
-            "flagged": sum(1 for p in people if p.assessment.flags),
+            "flagged": sum(1 for p in people if any(not f.resolution for f in p.assessment.flags)),
             "rules": ruleset_for(timezone.localdate()),
         },
     )
@@ -288,6 +291,18 @@ def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
     )
     psych_form = PsychForm(request.POST if action == "psych" else None, prefix="psych")
     form = work_form if action == "work" else psych_form if action == "psych" else None
+    person = User.objects.filter(pk=person_id).first()
+    records = _working_time_forms(request, action, person) if is_supervisor and person else {}
+    if action in records:
+        form, save, done = records[action]
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except ValidationError as error:
+                add_form_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect(request.path)
     if action == "work" and work_form.is_valid():
         data = work_form.cleaned_data
         try:
@@ -322,11 +337,50 @@ def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
             "result": result,
             "work_form": work_form,
             "psych_form": psych_form,
+            "terms_form": records.get("terms", (None,))[0],
+            "leave_form": records.get("leave", (None,))[0],
+            "rest_form": records.get("rest", (None,))[0],
             "form": form,
             "is_supervisor": is_supervisor,
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+def _working_time_forms(
+    request: HttpRequest, action: str, person: User
+) -> dict[str, tuple[Any, Any, str]]:
+    """Supervisors' records the working-time limits depend on: terms, leave, compensatory rest."""
+    user: User = request.user  # type: ignore[assignment]
+    posted = request.POST if request.method == "POST" else None
+    terms = selectors.working_time_terms(person)
+    initial = (
+        {
+            "employment_started_on": terms.employment_started_on,
+            "opt_out_signed_on": terms.opt_out_signed_on,
+            "opt_out_ended_on": terms.opt_out_ended_on,
+            "weekly_rest_option": terms.weekly_rest_option,
+        }
+        if terms
+        else {}
+    )
+    return {
+        "terms": (
+            TermsForm(posted if action == "terms" else None, prefix="terms", initial=initial),
+            lambda data: services.set_working_time_terms(user, person=person, **data),
+            "Working-time terms recorded.",
+        ),
+        "leave": (
+            LeaveForm(posted if action == "leave" else None, prefix="leave"),
+            lambda data: services.record_leave(user, person=person, **data),
+            "Leave recorded.",
+        ),
+        "rest": (
+            CompensatoryRestForm(posted if action == "rest" else None, prefix="rest"),
+            lambda data: services.record_compensatory_rest(user, person=person, **data),
+            "Compensatory rest recorded.",
+        ),
+    }
 
 
 def welfare_me(request: HttpRequest) -> HttpResponse:

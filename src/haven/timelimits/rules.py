@@ -171,7 +171,12 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         version=1,
         valid_from=_PCMR_IN_FORCE,
         valid_to=None,
-        notes="Counted from the reg 31(1) response.",
+        notes=(
+            "Before the end of 3 working days beginning with the first working day after the "
+            "date on which the officer actually complied with reg 31(2) (not the day the "
+            "response was due); binds the appropriate authority and the officer alike: each "
+            "supplies the other a list of proposed witnesses or notice that there are none."
+        ),
     ),
     TimeLimitRule(
         code="pat_respondent_papers",
@@ -195,7 +200,11 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         version=1,
         valid_from=_PCMR_IN_FORCE,
         valid_to=None,
-        notes="UNCONFIRMED: recalled as 10 working days; check the PAT Rules 2020 before use.",
+        notes=(
+            "UNCONFIRMED: recalled as 10 working days; check the PAT Rules 2020 before use. "
+            "Counted from the day the appellant is supplied with the written decision, not from "
+            "the hearing: the rule's wording on its start was not retrieved either."
+        ),
         confirmed=False,
     ),
     TimeLimitRule(
