@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from haven.access.models import TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
-from haven.accounts.roles import Module, Role
+from haven.accounts.roles import Role
 from haven.cases.selectors import find_visible_case
 from haven.ui.helpers import (
     add_form_errors,
@@ -33,6 +33,9 @@ from haven.ui.helpers import (
 from . import forms, reports, selectors, services
 from .models import Status
 
+# The main navigation's Risk item (haven.web.context_processors): risk pages light it up.
+RISK_NAV = "risk"
+
 
 def user_of(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
@@ -41,7 +44,7 @@ def user_of(request: HttpRequest) -> User:
 def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     purpose = session_purpose(request)
     context.setdefault("purpose_label", Purpose(purpose).label if purpose else "")
-    return render(request, template, {"nav_active": Module.PROTECTION, **context})
+    return render(request, template, {"nav_active": RISK_NAV, **context})
 
 
 def team_users(case_id: UUID) -> list[User]:
