@@ -30,8 +30,8 @@ from haven.ui.helpers import (
     submitted,
 )
 
-from . import forms, reports, selectors, services
-from .models import Status
+from . import forms, permissions, reports, selectors, services
+from .models import RiskAssessment, Status
 
 # The main navigation's Risk item (haven.web.context_processors): risk pages light it up.
 RISK_NAV = "risk"
@@ -112,11 +112,8 @@ def case_risk(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpRes
             "risk": risk,
             "case": risk.case,
             "matrices": matrices,
-            "may_draft": user.has_role(*services.DRAFTING_ROLES),
-            "status_forms": {
-                m.pk: forms.MeasureStatusForm(initial={"version": m.version}, prefix=str(m.pk))
-                for m in risk.measures
-            },
+            "may_draft": permissions.may_draft(user),
+            "movable": {m.pk for m in risk.measures if permissions.measure_moves(user, m)},
             **marking_context(risk.case.marking),
         },
     )
@@ -163,7 +160,7 @@ def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpR
             "after": after,
             "band": selectors.band_label(found),
             "residual_band": selectors.band_label(found, residual=True),
-            "may_draft": user.has_role(*services.DRAFTING_ROLES) and found.editable,
+            "may_draft": permissions.may_edit_assessment(user, found),
             "may_approve": user.has_role(Role.PROTECTION_MANAGER)
             and "manager" in roles
             and found.status == Status.SUBMITTED,
@@ -180,6 +177,8 @@ def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
     drafter(request)
+    if not permissions.may_edit_assessment(user, found):
+        return read_only(request, found)
     initial = {name: getattr(found, name) for name in services.ASSESSMENT_FIELDS}
     form = forms.AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -200,6 +199,16 @@ def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     )
 
 
+def read_only(request: HttpRequest, found: RiskAssessment) -> HttpResponse:
+    """A version that cannot change opens no form: back to it, saying why."""
+    messages.info(
+        request,
+        f"Version {found.number} is {found.get_status_display().lower()} and cannot be changed"
+        + (": start a new version instead" if not found.editable else ""),
+    )
+    return redirect("risk:assessment", assessment_id=found.pk)
+
+
 def record_form(
     request: HttpRequest,
     assessment_id: UUID,
@@ -211,6 +220,8 @@ def record_form(
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
     drafter(request)
+    if not permissions.may_edit_assessment(user, found):
+        return read_only(request, found)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
@@ -329,6 +340,7 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
         request.POST or None,
         catalogue=selectors.catalogue(),
         team=team,
+        statuses=permissions.new_measure_statuses(user),
         initial={"owner": str(user.pk)},
     )
     if request.method == "POST" and form.is_valid():
@@ -364,7 +376,10 @@ def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
     measure = selectors.find_measure(user, measure_id)
     drafter(request)
     form = forms.MeasureStatusForm(
-        request.POST or None, initial={"version": measure.version}, prefix=str(measure.pk)
+        request.POST or None,
+        initial={"version": measure.version},
+        prefix=str(measure.pk),
+        moves=permissions.measure_moves(user, measure),
     )
     if request.method == "POST" and form.is_valid():
         if submitted(
