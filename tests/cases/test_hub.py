@@ -216,6 +216,12 @@ def test_grants_are_listed_with_expiry_and_revoked_with_a_reason(client, manager
     assert access_rows_unexplained() == []
 
 
+def test_the_managers_team_tab_is_where_they_manage_it(client, manager, case):
+    web(client, manager)
+    body = page(client, f"/cases/{case.pk}/members/")
+    assert "Add to team" in body and f'action="/cases/{case.pk}/team/"' in body
+
+
 def test_only_the_case_manager_reaches_remove_and_revoke(client, officer, case):
     place = TeamMembership.objects.get(object_id=case.pk, user=officer)
     web(client, officer)

@@ -115,6 +115,10 @@ def case_section(request: HttpRequest, case_id: UUID, section: str) -> HttpRespo
     if purpose is None:
         selectors.find_visible_case(user, case_id)  # 404 before asking, so no existence oracle
         return ask_purpose(request)
+    if section == "members" and permissions.may_manage_team(
+        user, selectors.find_visible_case(user, case_id)
+    ):
+        return case_team(request, case_id)  # the manager's Team tab is where they manage it
     case_file = selectors.get_case_file(user, case_id, purpose)
     case = case_file.case
     return render(
