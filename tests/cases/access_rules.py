@@ -97,6 +97,9 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/cases/{case_id}"): case_team,
     ("GET", "/api/cases/{case_id}/identity"): identity_compartment,
     ("POST", "/api/cases/{case_id}/grants"): case_manager,
+    ("GET", "/api/cases/{case_id}/team"): case_team,
+    ("POST", "/api/cases/{case_id}/team/{membership_id}/removal"): case_manager,
+    ("POST", "/api/cases/{case_id}/grants/{grant_id}/revocation"): case_manager,
     ("POST", "/api/break-glass"): manager_role,
     ("PUT", "/api/cases/{case_id}/identity"): identity_compartment,
     ("POST", "/api/referrals"): intake_role,
@@ -146,6 +149,12 @@ PARAMS = {
 }
 
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/cases/{case_id}/team/{membership_id}/removal"): lambda world: {
+        "reason": "matrix"
+    },
+    ("POST", "/api/cases/{case_id}/grants/{grant_id}/revocation"): lambda world: {
+        "reason": "matrix"
+    },
     ("PATCH", "/api/cases/{case_id}"): lambda world: {"version": 1, "reason": "matrix"},
     ("POST", "/api/cases/{case_id}/grants"): lambda world: {
         "username": world["actors"][0].user.username,

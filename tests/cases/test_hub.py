@@ -3,6 +3,8 @@ and a team managed safely (eligible colleagues only, remove and revoke with a re
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -14,7 +16,7 @@ from haven.audit.models import Action, LedgerEntry
 from haven.cases import services
 from haven.notifications.models import Notification
 from tests.cases.test_casework import advance, web
-from tests.factories import UserFactory
+from tests.factories import UserFactory, issue_token
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +231,27 @@ def test_only_the_case_manager_reaches_remove_and_revoke(client, officer, case):
     assert client.get(f"/cases/{case.pk}/team/members/{place.pk}/remove/").status_code == 404
     with pytest.raises(Exception, match="No such case"):
         services.remove_team_member(officer, case.pk, place.pk, reason="x")
+
+
+def api_call(user, method: str, path: str, body: dict | None = None):
+    from django.test import Client
+
+    _, secret = issue_token(user)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_X_HAVEN_PURPOSE="case_management")
+    return client.generic(method, path, json.dumps(body or {}), content_type="application/json")
+
+
+def test_the_api_lists_the_team_and_removes_and_revokes_with_a_reason(officer, manager, case):
+    colleague = UserFactory(roles=[Role.PROTECTION_OFFICER])
+    grant = services.grant_access(manager, case.pk, colleague, reason="Cover", days=3)
+    place = TeamMembership.objects.get(object_id=case.pk, user=officer)
+    listed = api_call(officer, "GET", f"/api/cases/{case.pk}/team").json()
+    assert [g["username"] for g in listed["grants"]] == [colleague.username]
+    removal = f"/api/cases/{case.pk}/team/{place.pk}/removal"
+    assert api_call(officer, "POST", removal, {"reason": "x"}).status_code == 404
+    refused = api_call(manager, "POST", removal, {"reason": ""})
+    assert refused.status_code == 422 and refused["Content-Type"] == "application/problem+json"
+    assert api_call(manager, "POST", removal, {"reason": "Moved"}).status_code == 204
+    revocation = f"/api/cases/{case.pk}/grants/{grant.pk}/revocation"
+    assert api_call(manager, "POST", revocation, {"reason": "Ended"}).status_code == 204
+    assert api_call(manager, "GET", f"/api/cases/{case.pk}/team").json()["grants"] == []
