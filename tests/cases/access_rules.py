@@ -70,6 +70,7 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:documents": case_team,
     "cases:timeline": case_team,
     "cases:members": case_team,
+    "case_hub:operations": case_team,
     "cases:export": protection,
     "cases:referral_new": intake_role,
     "cases:triage": protection,
