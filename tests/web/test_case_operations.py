@@ -40,9 +40,10 @@ def test_the_case_team_sees_deployments_and_alarms_but_not_the_plan(client):
     assert live.reference in body and above.reference not in body and "9 Hide St" not in body
     assert 'data-testid="case-alarms"' in body and 'aria-current="page"' in body
     assert LedgerEntry.objects.filter(action=Action.CONSULTATION).count() == before + 1
-    assert f'href="/cases/{case.pk}/deployments-and-alarms/"' in client.get(
-        f"/cases/{case.pk}/"
-    ).content.decode()
+    assert (
+        f'href="/cases/{case.pk}/deployments-and-alarms/"'
+        in client.get(f"/cases/{case.pk}/").content.decode()
+    )
 
     web(client, UserFactory(roles=[Role.PROTECTION_OFFICER]))
     assert client.get(f"/cases/{case.pk}/deployments-and-alarms/").status_code == 404

@@ -425,6 +425,9 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     assert case is not None
     target = request.POST.get("to_status") or request.GET.get("to") or ""
     choices = permissions.decisions_open_to(user, case)
+    if not choices and request.method == "GET":  # nothing to offer: no form, say why
+        messages.info(request, f"No decision on {case.reference} is open to you now.")
+        return redirect("cases:detail", case_id=case.pk)
     options = [value for value, _ in choices]
     if target not in options and options:
         target = options[0]
