@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/", api_urls(api.urls)),
     path("", module_urls(PROTECTION, "haven.cases.urls")),
     path("", module_urls(PROTECTION, "haven.risk.urls")),
+    path("", module_urls(PROTECTION, web_urls.case_hub, "case_hub")),
     path("", module_urls(OPERATIONS, "haven.equipment.urls")),
     path("", module_urls(OPERATIONS, "haven.rota.urls")),
     path("", module_urls(OPERATIONS, "haven.telemetry.urls")),

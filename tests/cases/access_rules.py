@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from haven.access.models import TeamRole
+from haven.access.models import AccessGrant, TeamMembership, TeamRole
 from haven.accounts.roles import Module, Role
 from haven.cases import services as case_services
 from tests.access.rules import Actor, Rule, anyone, module, role
@@ -62,6 +62,15 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:detail": case_team,
     "cases:identity": identity_compartment,
     "cases:team": case_manager,
+    "cases:member_remove": case_manager,
+    "cases:grant_revoke": case_manager,
+    "cases:people": case_team,
+    "cases:contacts": case_team,
+    "cases:tasks": case_team,
+    "cases:documents": case_team,
+    "cases:timeline": case_team,
+    "cases:members": case_team,
+    "case_hub:operations": case_team,
     "cases:export": protection,
     "cases:referral_new": intake_role,
     "cases:triage": protection,
@@ -89,6 +98,9 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/cases/{case_id}"): case_team,
     ("GET", "/api/cases/{case_id}/identity"): identity_compartment,
     ("POST", "/api/cases/{case_id}/grants"): case_manager,
+    ("GET", "/api/cases/{case_id}/team"): case_team,
+    ("POST", "/api/cases/{case_id}/team/{membership_id}/removal"): case_manager,
+    ("POST", "/api/cases/{case_id}/grants/{grant_id}/revocation"): case_manager,
     ("POST", "/api/break-glass"): manager_role,
     ("PUT", "/api/cases/{case_id}/identity"): identity_compartment,
     ("POST", "/api/referrals"): intake_role,
@@ -133,9 +145,17 @@ PARAMS = {
     "case_person_id": record_param("person"),
     "case_task_id": record_param("task"),
     "case_document_id": record_param("document"),
+    "membership_id": record_param("membership"),
+    "grant_id": record_param("grant"),
 }
 
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/cases/{case_id}/team/{membership_id}/removal"): lambda world: {
+        "reason": "matrix"
+    },
+    ("POST", "/api/cases/{case_id}/grants/{grant_id}/revocation"): lambda world: {
+        "reason": "matrix"
+    },
     ("PATCH", "/api/cases/{case_id}"): lambda world: {"version": 1, "reason": "matrix"},
     ("POST", "/api/cases/{case_id}/grants"): lambda world: {
         "username": world["actors"][0].user.username,
@@ -220,6 +240,18 @@ def build(world: dict[str, Any]) -> None:
         new_name="Newname Insideperson",
     )
     world.update(inside_case=inside, outside_case=outside)
+    for where, case in (("inside", inside), ("outside", outside)):
+        world[f"{where}_membership"] = TeamMembership.objects.filter(
+            object_type="case", object_id=case.pk
+        ).first()
+        world[f"{where}_grant"] = AccessGrant.objects.create(
+            object_type="case",
+            object_id=case.pk,
+            user=UserFactory(roles=[Role.PROTECTION_OFFICER], clearance=lead.clearance),
+            kind="grant",
+            granted_by=lead,
+            expires_at=case.received_at + timedelta(days=3650),
+        )
     world["break_glass_case"] = make_case(stranger, name="Bettina Breakglasscase")
     for where, case, owner in (("inside", inside, lead), ("outside", outside, stranger)):
         label = where.capitalize()

@@ -29,23 +29,45 @@ def sign_in(page, user) -> None:
     page.wait_for_url("**/")
 
 
-def open_case(page, case_id) -> None:
-    page.goto(f"/cases/{case_id}/")
+def choose_purpose_if_asked(page) -> None:
+    """Once per session (not a click of the journey: the review counts after it)."""
     if "/purpose/" in page.url:
         page.get_by_label("Day-to-day case management").check()
         page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"**/cases/{case_id}/")
 
 
-def decide(page, button: str, reason: str, factors: bool = False) -> None:
-    page.get_by_role("link", name=button).click()
+class Clicks:
+    """Counts the clicks of a journey, so the issue's click counts stay checked."""
+
+    def __init__(self, page) -> None:
+        self.page, self.count = page, 0
+
+    def link(self, name: str, **options) -> None:
+        self.count += 1
+        self.page.get_by_role("link", name=name, **options).click()
+        choose_purpose_if_asked(self.page)
+
+    def tab(self, name: str) -> None:
+        self.count += 1
+        self.page.get_by_test_id("case-nav").get_by_role("link", name=name, exact=True).click()
+
+    def button(self, name: str) -> None:
+        self.count += 1
+        self.page.get_by_role("button", name=name).click()
+        choose_purpose_if_asked(self.page)
+
+
+def decide(clicks: Clicks, reason: str, factors: bool = False, link: str = "") -> None:
+    page = clicks.page
+    if link:
+        clicks.link(link)
     page.get_by_label("Reason and rationale").fill(reason)
     if factors:
         page.get_by_label("s.82(4)(a)", exact=False).fill("Credible threat to life")
         page.get_by_label("s.82(4)(b)", exact=False).fill("Within budget")
         page.get_by_label("s.82(4)(c)", exact=False).fill("Family willing to move")
         page.get_by_label("s.82(4)(d)", exact=False).fill("Key witness, murder trial")
-    page.get_by_role("button", name="Record the decision").click()
+    clicks.button("Record the decision")
 
 
 def test_referral_to_active_arrangement_in_the_browser(page, browser, live_server, tmp_path):
@@ -54,7 +76,8 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     authoriser = UserFactory(roles=[Role.AUTHORISING_OFFICER], first_name="Aurelio")
 
     sign_in(page, officer)
-    page.goto("/cases/referrals/new/")
+    clicks = Clicks(page)
+    clicks.link("Record a new referral")
     page.get_by_role("button", name="Record the referral").click()  # empty: errors, nothing saved
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter")
     page.get_by_label("Subject's full name").fill("Wilhelmina Fictional")
@@ -65,27 +88,40 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_label("Urgency").select_option("urgent")
     page.get_by_label("Case manager").select_option(str(manager.pk))
     page.get_by_label("Authorising officer").select_option(str(authoriser.pk))
-    page.get_by_role("button", name="Record the referral").click()
-    if "/purpose/" in page.url:
-        page.get_by_label("Day-to-day case management").check()
-        page.get_by_role("button", name="Continue").click()
+    clicks.button("Record the referral")
     case = Case.objects.get()
     page.wait_for_url(f"**/cases/{case.pk}/")
     assert page.get_by_test_id("case-status").inner_text() == "Referred"
-    decide(page, "Make assessed", "Threat assessed as credible")
+    expect(page.get_by_role("link", name="Make accepted")).to_have_count(0)  # not the officer's
+    decide(clicks, "Threat assessed as credible", link="Make assessed")
     assert page.get_by_test_id("case-status").inner_text() == "Assessed"
+    expect(page.get_by_role("link", name="Make accepted")).to_have_count(0)
+    officer_clicks = clicks.count
 
     authoriser_context = browser.new_context(base_url=live_server.url)
     other = authoriser_context.new_page()
     sign_in(other, authoriser)
-    open_case(other, case.pk)
-    decide(other, "Make accepted", "Meets the s.82 test", factors=True)
+    clicks = Clicks(other)
+    clicks.link("Decisions awaiting you")
+    decide(clicks, "Meets the s.82 test", factors=True, link="Decide whether to accept or decline")
     assert other.get_by_test_id("case-status").inner_text() == "Accepted"
-    decide(other, "Make active", "Arrangements in place")
-    assert other.get_by_test_id("case-status").inner_text() == "Active"
+    authoriser_clicks = clicks.count
     authoriser_context.close()
 
-    open_case(page, case.pk)
+    manager_context = browser.new_context(base_url=live_server.url)
+    boss = manager_context.new_page()
+    sign_in(boss, manager)
+    clicks = Clicks(boss)
+    clicks.link("Decisions awaiting you")
+    decide(clicks, "Arrangements in place", link="Record the protection arrangement as made")
+    assert boss.get_by_test_id("case-status").inner_text() == "Active"
+    manager_context.close()
+    # Referral to an active arrangement: officer 4, authoriser 3, manager 3 clicks.
+    assert (officer_clicks, authoriser_clicks, clicks.count) == (4, 3, 3)
+
+    clicks = Clicks(page)
+    page.goto(f"/cases/{case.pk}/")
+    clicks.tab("People")
     page.get_by_role("link", name="Add an associated person").click()
     page.get_by_label("Full name", exact=True).fill("Tobias Fictional")
     page.get_by_label("Relationship to the principal").select_option("child")
@@ -102,6 +138,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_role("button", name="Save").click()
     assert "Safe house" in page.get_by_test_id("location-table").inner_text()
 
+    clicks.tab("Contacts")
     page.get_by_role("link", name="Log a contact").click()
     page.get_by_label("How").select_option("in_person")
     page.get_by_label("Summary").fill("Home visit; some strain between the children")
@@ -109,6 +146,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_role("button", name="Log the contact").click()
     assert "some strain" in page.get_by_test_id("contact-table").inner_text()
 
+    clicks.tab("Tasks")
     page.get_by_role("link", name="Set a task or review").click()
     page.get_by_label("What needs doing").fill("Arrange school transfer")
     page.get_by_label("Due on").fill("2026-12-01")
@@ -117,6 +155,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
 
     upload = tmp_path / "plan.png"
     upload.write_bytes(TINY_PNG)
+    clicks.tab("Documents")
     page.get_by_role("link", name="Upload a document").click()
     page.get_by_label("Title").fill("Protection plan")
     page.get_by_label("File").set_input_files(str(upload))
@@ -124,7 +163,42 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     assert "Protection plan" in page.get_by_test_id("document-list").inner_text()
     assert Document.objects.filter(case=case).count() == 1
 
+    clicks.tab("Timeline")
     timeline = page.get_by_test_id("timeline").inner_text()
     for expected in ("Referral received", "Accepted to Active", "Document uploaded"):
         assert expected in timeline
     page.screenshot(path=str(SCREENSHOTS / "casework.png"), full_page=True)
+
+
+def test_team_change_in_the_browser(page):
+    from haven.access.models import TeamMembership
+    from haven.accounts.roles import Clearance
+    from haven.cases import services
+
+    officer = UserFactory(roles=[Role.PROTECTION_OFFICER], first_name="Olive")
+    manager = UserFactory(roles=[Role.PROTECTION_MANAGER], first_name="Manon")
+    colleague = UserFactory(roles=[Role.PROTECTION_OFFICER], first_name="Colin")
+    official = UserFactory(roles=[Role.PROTECTION_OFFICER], clearance=Clearance.OFFICIAL)
+    auditor = UserFactory(roles=[Role.AUDITOR], clearance=Clearance.TOP_SECRET)
+    case = services.create_case(officer, subject_name="Wilhelmina Fictional", manager=manager)
+
+    sign_in(page, manager)
+    clicks = Clicks(page)
+    clicks.link("Find a case")
+    clicks.link(case.reference)
+    clicks.tab("Team")
+    offered = page.locator("#id_member-user option").all_inner_texts()
+    assert any("Colin" in text and "cleared SECRET" in text for text in offered)
+    assert not any(str(user) in text for user in (official, auditor) for text in offered)
+    page.locator("#id_member-user").select_option(str(colleague.pk))
+    page.locator("#id_member-team_role").select_option("officer")
+    clicks.button("Add to team")
+    assert "Colin" in page.get_by_test_id("team-table").inner_text()
+    assert clicks.count == 4  # Find a case, the case, Team, Add to team
+
+    clicks.link(f"Remove {colleague} as officer")
+    page.get_by_label("Why?").fill("Moved to another region")
+    clicks.button("Remove from team")
+    assert "Colin" not in page.get_by_test_id("team-table").inner_text()
+    assert not TeamMembership.objects.filter(user=colleague).exists()
+    assert clicks.count == 6  # and two more to remove, with the reason on a confirmation page

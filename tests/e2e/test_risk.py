@@ -62,8 +62,12 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
     case_services.add_member(case, authoriser, TeamRole.AUTHORISING)
 
     # The officer drafts; a threat to life without its Osman elements is refused first.
+    # Every step by clicking from Home: the case, then its Risk tab.
     me = as_user(browser, live_server, officer)
-    me.goto(f"/risk/cases/{case.pk}/")
+    me.goto("/")
+    me.get_by_role("link", name="Find a case").click()
+    me.get_by_role("link", name=case.reference).click()
+    me.get_by_test_id("case-nav").get_by_role("link", name="Risk", exact=True).click()
     me.get_by_role("link", name="Start a risk assessment").click()
     me.get_by_label("Threat", exact=True).fill("Contract on the witness")
     me.get_by_label("Likelihood", exact=True).select_option("4")
@@ -90,7 +94,9 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
 
     # The manager approves: the review date is set by the band (threat to life: 7 days).
     boss = as_user(browser, live_server, manager)
-    boss.goto(f"/risk/assessments/{assessment.pk}/")
+    boss.goto("/")
+    boss.get_by_role("link", name="Risk assessments to approve or endorse").click()
+    boss.get_by_role("link", name="Approve or return").click()
     boss.get_by_role("button", name="Approve").click()
     assert boss.get_by_test_id("assessment-status").inner_text() == "Approved"
     due = timezone.localdate() + timedelta(days=7)
@@ -98,7 +104,9 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
 
     # The authorising officer endorses and prints the PDF (a disclosure in the ledger).
     ao = as_user(browser, live_server, authoriser)
-    ao.goto(f"/risk/assessments/{assessment.pk}/")
+    ao.goto("/")
+    ao.get_by_role("link", name="Risk assessments to approve or endorse").click()
+    ao.get_by_role("link", name="Endorse or return").click()
     ao.get_by_label("Comments").fill("Endorsed: measures proportionate")
     ao.get_by_role("button", name="Endorse").click()
     assert ao.get_by_test_id("assessment-status").inner_text() == "Endorsed"

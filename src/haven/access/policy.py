@@ -38,6 +38,18 @@ def team_of(object_type: str, object_id: UUID) -> QuerySet[TeamMembership]:
     )
 
 
+def live_grants(object_type: str, object_id: UUID) -> QuerySet[AccessGrant]:
+    """The grants (and break-glass openings) of one object that have not expired, soonest
+    ending first."""
+    return (
+        AccessGrant.objects.filter(
+            object_type=object_type, object_id=object_id, expires_at__gt=timezone.now()
+        )
+        .select_related("user", "granted_by")
+        .order_by("expires_at")
+    )
+
+
 def teams_of(object_type: str, object_ids: Iterable[UUID]) -> dict[UUID, list[TeamMembership]]:
     """The teams of many objects in one query, keyed by object id."""
     teams: dict[UUID, list[TeamMembership]] = {object_id: [] for object_id in object_ids}

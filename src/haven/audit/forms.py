@@ -11,7 +11,12 @@ from .models import Action
 
 class LedgerSearchForm(GovukForm):
     username = forms.CharField(label="User name", required=False, max_length=150)
-    object_id = forms.CharField(label="Case or object id", required=False, max_length=64)
+    object_id = forms.CharField(
+        label="Reference or id",
+        required=False,
+        max_length=64,
+        help_text="A case, deployment or complaint reference (HVN-2026-00052) or an object id",
+    )
     action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "Any action"), *Action.choices]
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.accounts.roles import Role
+from haven.concurrency import references
 from haven.concurrency.transactions import service
 from haven.vault.crypto import VaultError
 
@@ -38,12 +39,19 @@ def require_auditor(user: User) -> None:
         raise PermissionDenied("Only auditors search the ledger")
 
 
+def object_id_searched(text: str) -> str:
+    """Auditors type references (HVN-2026-00052), which they can read without opening the
+    case; the ledger stores ids, so a reference is searched as its object's id."""
+    resolved = references.resolve(text)
+    return str(resolved[1]) if resolved else text.strip()
+
+
 def filtered_entries(search: LedgerSearch) -> QuerySet[LedgerEntry]:
     entries = LedgerEntry.objects.all()
     if search.username:
         entries = entries.filter(actor_username=search.username.strip())
     if search.object_id:
-        value = search.object_id.strip()
+        value = object_id_searched(search.object_id)
         entries = entries.filter(object_id=value) | entries.filter(case_id=value)
     if search.action:
         entries = entries.filter(action=search.action)

@@ -13,6 +13,7 @@ access away, which the ledger cannot vouch for either way (demo resets do that).
 Changes are lists of scalars (they stay in clear: ids, codes and times, no free text)::
 
     ["team", object_type, object_id, user_id, team_role]
+    ["team_removed", object_type, object_id, user_id, team_role]
     ["grant", grant_id, object_type, object_id, user_id, kind, expires_at]
     ["account", user_id, "role1+role2", clearance]
     ["classification", object_type, object_id, classification, sensitive]
@@ -33,11 +34,17 @@ from .models import LedgerEntry
 
 STATE_KEY = ledger.STATE_KEY
 TEAM, GRANT, ACCOUNT, CLASSIFICATION = "team", "grant", "account", "classification"
+# A removal is replayed too: a place put back later by SQL is then unexplained again.
+TEAM_REMOVED = "team_removed"
 Change = list[Any]
 
 
 def team_change(object_type: str, object_id: object, user_id: object, team_role: str) -> Change:
     return [TEAM, object_type, str(object_id), int(str(user_id)), str(team_role)]
+
+
+def team_removal(object_type: str, object_id: object, user_id: object, team_role: str) -> Change:
+    return [TEAM_REMOVED, *team_change(object_type, object_id, user_id, team_role)[1:]]
 
 
 def grant_change(grant: AccessGrant) -> Change:
@@ -76,6 +83,9 @@ class _Replay:
         if kind == TEAM:
             object_type, object_id, user_id, team_role = values
             self.team.add((object_type, object_id, user_id, team_role))
+        elif kind == TEAM_REMOVED:
+            object_type, object_id, user_id, team_role = values
+            self.team.discard((object_type, object_id, user_id, team_role))
         elif kind == GRANT:
             grant_id, object_type, object_id, user_id, grant_kind, expires_at = values
             expires = datetime.fromisoformat(expires_at)

@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven import csvfiles
+from haven.access import policy
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
@@ -23,6 +24,7 @@ from haven.ui.apihelpers import PageOf, attempt, declared_purpose, named_user, p
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
 from .models import (
+    OBJECT_TYPE,
     CaseStatus,
     Concern,
     ContactMethod,
@@ -166,6 +168,76 @@ def grant_access(request: AuthenticatedRequest, case_id: UUID, payload: GrantIn)
     except ValidationError as error:
         raise refuse(error) from error
     return Status(201, {"expires_at": grant.expires_at.isoformat()})
+
+
+class TeamPlaceOut(Schema):
+    id: int
+    username: str
+    team_role: str
+
+
+class GrantOut(Schema):
+    id: int
+    username: str
+    kind: str
+    expires_at: datetime
+    granted_by: str
+
+
+class TeamOut(Schema):
+    team: list[TeamPlaceOut]
+    grants: list[GrantOut]
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+@router.get("/cases/{case_id}/team", response=TeamOut, summary="The team and current grants")
+def get_team(request: AuthenticatedRequest, case_id: UUID) -> dict:
+    case = selectors.find_visible_case(request.user, case_id)
+    return {
+        "team": [
+            {"id": m.pk, "username": m.user.username, "team_role": m.team_role}
+            for m in policy.team_of(OBJECT_TYPE, case.pk)
+        ],
+        "grants": [
+            {
+                "id": g.pk,
+                "username": g.user.username,
+                "kind": g.kind,
+                "expires_at": g.expires_at,
+                "granted_by": g.granted_by.username,
+            }
+            for g in policy.live_grants(OBJECT_TYPE, case.pk)
+        ],
+    }
+
+
+@router.post(
+    "/cases/{case_id}/team/{membership_id}/removal",
+    response={204: None},
+    summary="Take someone off the team, with the reason",
+)
+def remove_member(
+    request: AuthenticatedRequest, case_id: UUID, membership_id: int, payload: ReasonIn
+) -> Status[None]:
+    user = request.user
+    attempt(lambda: services.remove_team_member(user, case_id, membership_id, **payload.dict()))
+    return Status(204, None)
+
+
+@router.post(
+    "/cases/{case_id}/grants/{grant_id}/revocation",
+    response={204: None},
+    summary="Revoke a current grant now, with the reason",
+)
+def revoke_grant(
+    request: AuthenticatedRequest, case_id: UUID, grant_id: int, payload: ReasonIn
+) -> Status[None]:
+    user = request.user
+    attempt(lambda: services.revoke_grant(user, case_id, grant_id, **payload.dict()))
+    return Status(204, None)
 
 
 @router.post("/break-glass", response={201: dict}, summary="Emergency access for managers")

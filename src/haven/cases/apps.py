@@ -9,11 +9,14 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
         # Documents live in the vault's blob store; key rotation needs their ids and aad.
+        from haven.concurrency.references import register_series
         from haven.vault.blobs import register_blob_source
 
         from . import visibility  # noqa: F401
+        from .models import OBJECT_TYPE, Case
 
         register_blob_source(document_blobs)
+        register_series("HVN", OBJECT_TYPE, Case)  # people name cases by reference
 
 
 def document_blobs() -> list[tuple[str, bytes]]:

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from django import forms
 
-from haven.access.models import TeamRole
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.ui.forms import GovukForm, sort_choice, yes_no_choice
 
+from . import permissions
 from .config import ACCEPTANCE_FACTORS
 from .models import (
+    Case,
     CaseStatus,
     Concern,
     ContactMethod,
@@ -129,23 +130,59 @@ class BreakGlassForm(GovukForm):
     )
 
 
-class GrantForm(GovukForm):
-    user = forms.ModelChoiceField(label="Colleague", queryset=User.objects.none())
+class ColleagueChoiceField(forms.ModelChoiceField):
+    """A colleague, shown with their roles and clearance so the manager sees who they pick."""
+
+    def label_from_instance(self, obj: User) -> str:  # type: ignore[override]
+        roles = ", ".join(Role(code).label.lower() for code in obj.roles)
+        return f"{obj} ({roles}; cleared {obj.clearance_label})"
+
+
+def colleague_field() -> ColleagueChoiceField:
+    return ColleagueChoiceField(
+        label="Colleague",
+        queryset=User.objects.none(),
+        empty_label="Choose a colleague",
+        help_text="Only active protection staff cleared to this case's classification",
+        error_messages={"invalid_choice": "Choose a colleague from the list"},
+    )
+
+
+class CasePickerForm(GovukForm):
+    """Offers exactly the colleagues the service accepts (permissions.eligible_colleagues)."""
+
+    def __init__(self, *args: object, case: Case, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        eligible = [user.pk for user in permissions.eligible_colleagues(case)]
+        self.fields["user"].queryset = User.objects.filter(pk__in=eligible).order_by(  # type: ignore[attr-defined]
+            "last_name", "username"
+        )
+
+
+class GrantForm(CasePickerForm):
+    user = colleague_field()
     reason = forms.CharField(label="Reason", widget=forms.Textarea, max_length=2000)
     days = forms.IntegerField(label="Days", min_value=1, max_value=30, initial=7)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["user"].queryset = User.objects.filter(is_active=True)  # type: ignore[attr-defined]
+
+class TeamMemberForm(CasePickerForm):
+    user = colleague_field()
+    team_role = forms.ChoiceField(
+        label="Place on the team",
+        choices=[("", "Choose a place")]
+        + [(place.value, place.label) for place in permissions.CASE_PLACES],
+        error_messages={"required": "Choose a place on the team"},
+    )
 
 
-class TeamMemberForm(GovukForm):
-    user = forms.ModelChoiceField(label="Colleague", queryset=User.objects.none())
-    team_role = forms.ChoiceField(label="Team role", choices=TeamRole.choices)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["user"].queryset = User.objects.filter(is_active=True)  # type: ignore[attr-defined]
+class RemovalReasonForm(GovukForm):
+    reason = forms.CharField(
+        label="Why?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Recorded in the audit ledger and sent to the person",
+        error_messages={"required": "Say why"},
+    )
 
 
 class ReferralForm(GovukForm):

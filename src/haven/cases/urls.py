@@ -15,8 +15,42 @@ urlpatterns = [
     path("cases/dashboard/", views.dashboard, name="dashboard"),
     path("cases/break-glass/", views.break_glass, name="break_glass"),
     path("cases/<uuid:case_id>/", views.case_detail, name="detail"),
+    # The case hub: one page per sub-navigation tab (cases/case_nav.html).
+    path("cases/<uuid:case_id>/people/", views.case_section, {"section": "people"}, name="people"),
+    path(
+        "cases/<uuid:case_id>/contacts/",
+        views.case_section,
+        {"section": "contacts"},
+        name="contacts",
+    ),
+    path("cases/<uuid:case_id>/tasks/", views.case_section, {"section": "tasks"}, name="tasks"),
+    path(
+        "cases/<uuid:case_id>/documents/",
+        views.case_section,
+        {"section": "documents"},
+        name="documents",
+    ),
+    path(
+        "cases/<uuid:case_id>/timeline/",
+        views.case_section,
+        {"section": "timeline"},
+        name="timeline",
+    ),
+    path(
+        "cases/<uuid:case_id>/members/", views.case_section, {"section": "members"}, name="members"
+    ),
     path("cases/<uuid:case_id>/identity/", views.case_identity, name="identity"),
     path("cases/<uuid:case_id>/team/", views.case_team, name="team"),
+    path(
+        "cases/<uuid:case_id>/team/members/<int:membership_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "cases/<uuid:case_id>/team/grants/<int:grant_id>/revoke/",
+        views.grant_revoke,
+        name="grant_revoke",
+    ),
     path("cases/<uuid:case_id>/edit/", views.case_edit, name="edit"),
     path("cases/<uuid:case_id>/decision/", views.case_decision, name="decision"),
     path("cases/<uuid:case_id>/joint-providers/new/", views.joint_provider_add, name="joint_add"),

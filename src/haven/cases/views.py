@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from haven import csvfiles
-from haven.access.models import AccessGrant, TeamMembership
+from haven.access import policy
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
@@ -25,7 +25,7 @@ from haven.ui.helpers import (
     submitted,
 )
 
-from . import config, selectors, services
+from . import config, permissions, selectors, services
 from .config import ACCEPTANCE_FACTORS, TRANSITIONS
 from .forms import (
     BreakGlassForm,
@@ -43,6 +43,7 @@ from .forms import (
     PersonForm,
     PurposeForm,
     ReferralForm,
+    RemovalReasonForm,
     TaskForm,
     TeamMemberForm,
 )
@@ -92,33 +93,49 @@ def search_from(form: CaseSearchForm) -> selectors.CaseSearch:
     return selectors.CaseSearch(**data)
 
 
+HUB_SECTIONS = {
+    "summary": "cases/hub/summary.html",
+    "people": "cases/hub/people.html",
+    "contacts": "cases/hub/contacts.html",
+    "tasks": "cases/hub/tasks.html",
+    "documents": "cases/hub/documents.html",
+    "timeline": "cases/hub/timeline.html",
+    "members": "cases/hub/members.html",
+}
+
+
 def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    return case_section(request, case_id, "summary")
+
+
+def case_section(request: HttpRequest, case_id: UUID, section: str) -> HttpResponse:
+    """One tab of the case hub; each is the whole case file read once (one ledgered read)."""
     purpose = session_purpose(request)
     user: User = request.user  # type: ignore[assignment]
     if purpose is None:
         selectors.find_visible_case(user, case_id)  # 404 before asking, so no existence oracle
         return ask_purpose(request)
+    if section == "members" and permissions.may_manage_team(
+        user, selectors.find_visible_case(user, case_id)
+    ):
+        return case_team(request, case_id)  # the manager's Team tab is where they manage it
     case_file = selectors.get_case_file(user, case_id, purpose)
     case = case_file.case
-    team = TeamMembership.objects.filter(object_type=OBJECT_TYPE, object_id=case.pk).select_related(
-        "user"
-    )
     return render(
         request,
-        "cases/detail.html",
+        HUB_SECTIONS[section],
         {
             "case": case,
             "file": case_file,
+            "hub": "team" if section == "members" else section,
             "timeline": case_file.timeline(),
-            "team": team,
-            "next_statuses": TRANSITIONS.choices_from(case.status),
+            "team": policy.team_of(OBJECT_TYPE, case.pk),
+            "grants": policy.live_grants(OBJECT_TYPE, case.pk),
+            "next_statuses": permissions.decisions_open_to(user, case),
             "purpose_label": Purpose(purpose).label,
-            "may_see_identity": selectors.policy.may_read_identity(user, OBJECT_TYPE, case.pk),
-            "may_manage": selectors.policy.may_grant(user, OBJECT_TYPE, case.pk),
-            "complete_forms": {
-                task.pk: CompleteTaskForm(initial={"version": task.version}, prefix=str(task.pk))
-                for task in case_file.tasks
-            },
+            "may_see_identity": policy.may_read_identity(user, OBJECT_TYPE, case.pk),
+            "may_manage": permissions.may_manage_team(user, case),
+            "may_add_joint": permissions.may_record_joint_provider(user),
             "nav_active": "protection",
             "today": timezone.localdate(),
             **marking_context(case.marking),
@@ -158,43 +175,90 @@ def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
 
 
 def case_team(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    """The case manager's page: add to the team, grant access, and reach remove and revoke."""
     user: User = request.user  # type: ignore[assignment]
     case = selectors.case_for_management(user, case_id)
-    grant_form = GrantForm(request.POST or None, prefix="grant")
-    member_form = TeamMemberForm(request.POST or None, prefix="member")
-    if request.method == "POST":
-        form = grant_form if "grant-user" in request.POST else member_form
-        if form.is_valid():
-            try:
-                if form is grant_form:
-                    data = grant_form.cleaned_data
-                    services.grant_access(
-                        user, case.pk, data["user"], reason=data["reason"], days=data["days"]
-                    )
-                else:
-                    data = member_form.cleaned_data
-                    services.add_team_member(user, case.pk, data["user"], data["team_role"])
-            except ValidationError as error:
-                add_form_errors(form, error)
-            else:
-                messages.success(request, "Access updated.")
-                return redirect("cases:team", case_id=case.pk)
+    granting = "grant-user" in request.POST
+    grant_form = GrantForm(request.POST if granting else None, case=case, prefix="grant")
+    member_form = TeamMemberForm(
+        request.POST if request.method == "POST" and not granting else None,
+        case=case,
+        prefix="member",
+    )
+    form = grant_form if granting else member_form
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request, form, lambda: change_team(user, case, granting, data), "Access updated."
+        ):
+            return redirect("cases:team", case_id=case.pk)
     return render(
         request,
         "cases/team.html",
         {
             "case": case,
+            "hub": "team",
             "grant_form": grant_form,
             "member_form": member_form,
-            "form": grant_form if "grant-user" in request.POST else member_form,
-            "team": TeamMembership.objects.filter(
-                object_type=OBJECT_TYPE, object_id=case.pk
-            ).select_related("user"),
-            "grants": AccessGrant.objects.filter(object_type=OBJECT_TYPE, object_id=case.pk)
-            .select_related("user", "granted_by")
-            .order_by("-granted_at"),
+            "form": form,
+            "team": policy.team_of(OBJECT_TYPE, case.pk),
+            "grants": policy.live_grants(OBJECT_TYPE, case.pk),
+            "manage_actions": True,
             "nav_active": "protection",
+            **marking_context(case.marking),
         },
+    )
+
+
+def change_team(user: User, case: Case, granting: bool, data: dict) -> object:
+    if granting:
+        return services.grant_access(
+            user, case.pk, data["user"], reason=data["reason"], days=data["days"]
+        )
+    return services.add_team_member(user, case.pk, data["user"], data["team_role"])
+
+
+def member_remove(request: HttpRequest, case_id: UUID, membership_id: int) -> HttpResponse:
+    """Confirmation page: take one person off the team, with a reason."""
+    user: User = request.user  # type: ignore[assignment]
+    case = selectors.case_for_management(user, case_id)
+    membership = services.find_membership(case, membership_id)
+    form = RemovalReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        if submitted(
+            request,
+            form,
+            lambda: services.remove_team_member(user, case.pk, membership.pk, reason=reason),
+            f"{membership.user} is no longer on the team.",
+        ):
+            return redirect("cases:team", case_id=case.pk)
+    what = f"Remove {membership.user} as {membership.get_team_role_display().lower()}"
+    return render_case_form(
+        request, case, what, form, template="cases/confirm_form.html", confirm="Remove from team"
+    )
+
+
+def grant_revoke(request: HttpRequest, case_id: UUID, grant_id: int) -> HttpResponse:
+    """Confirmation page: end a live grant now, with a reason."""
+    user: User = request.user  # type: ignore[assignment]
+    case = selectors.case_for_management(user, case_id)
+    grant = policy.live_grants(OBJECT_TYPE, case.pk).filter(pk=grant_id).first()
+    if grant is None:
+        raise selectors.CaseNotFound("No such grant")
+    form = RemovalReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        if submitted(
+            request,
+            form,
+            lambda: services.revoke_grant(user, case.pk, grant.pk, reason=reason),
+            f"Access of {grant.user} revoked.",
+        ):
+            return redirect("cases:team", case_id=case.pk)
+    what = f"Revoke the access of {grant.user} (until {grant.expires_at:%d %b %Y %H:%M})"
+    return render_case_form(
+        request, case, what, form, template="cases/confirm_form.html", confirm="Revoke access"
     )
 
 
@@ -257,9 +321,10 @@ def render_case_form(
     )
 
 
-def saved(request: HttpRequest, case: Case, message: str, anchor: str = "") -> HttpResponse:
+def saved(request: HttpRequest, case: Case, message: str, tab: str = "detail") -> HttpResponse:
+    """Back to the hub tab that shows what was just saved (`tab` is its URL name)."""
     messages.success(request, message)
-    return redirect(f"/cases/{case.pk}/{anchor}")
+    return redirect(f"cases:{tab}", case_id=case.pk)
 
 
 def referral_new(request: HttpRequest) -> HttpResponse:
@@ -360,7 +425,11 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     target = request.POST.get("to_status") or request.GET.get("to") or ""
-    options = TRANSITIONS.targets_from(case.status)
+    choices = permissions.decisions_open_to(user, case)
+    if not choices and request.method == "GET":  # nothing to offer: no form, say why
+        messages.info(request, f"No decision on {case.reference} is open to you now.")
+        return redirect("cases:detail", case_id=case.pk)
+    options = [value for value, _ in choices]
     if target not in options and options:
         target = options[0]
     rule = TRANSITIONS.rule(case.status, target)
@@ -368,8 +437,8 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
         request.POST or None,
         initial={"version": case.version, "to_status": target, "decided_on": timezone.localdate()},
     )
-    form.fields["to_status"].choices = TRANSITIONS.choices_from(case.status) or [  # type: ignore[attr-defined]
-        ("", "No further change is possible")
+    form.fields["to_status"].choices = choices or [  # type: ignore[attr-defined]
+        ("", "No decision on this case is open to you now")
     ]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -413,7 +482,7 @@ def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
             lambda: services.add_joint_provider(user, case.pk, **form.cleaned_data),
             shown=(PermissionDenied,),
         ):
-            return saved(request, case, "Joint provider recorded.", "#arrangement")
+            return saved(request, case, "Joint provider recorded.", "detail")
     return render_case_form(request, case, "Record a joint provider (s.83)", form)
 
 
@@ -425,7 +494,7 @@ def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
         data = dict(form.cleaned_data)
         data.pop("version")
         if submitted(request, form, lambda: services.add_person(user, case.pk, **data)):
-            return saved(request, case, "Person added.", "#people")
+            return saved(request, case, "Person added.", "people")
     return render_case_form(request, case, "Add an associated person", form)
 
 
@@ -460,7 +529,7 @@ def person_edit(request: HttpRequest, case_id: UUID, case_person_id: UUID) -> Ht
         except ValidationError as error:
             add_form_errors(form, error)
         else:
-            return saved(request, case, "Person details saved.", "#people")
+            return saved(request, case, "Person details saved.", "people")
     return render_case_form(request, case, "Change a person's details", form)
 
 
@@ -480,7 +549,7 @@ def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["person_id"] = data.pop("person") or None
         if submitted(request, form, lambda: services.add_location(user, case.pk, **data)):
-            return saved(request, case, "Location recorded.", "#locations")
+            return saved(request, case, "Location recorded.", "people")
     return render_case_form(request, case, "Record a location", form)
 
 
@@ -498,7 +567,7 @@ def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["person_id"] = data.pop("person") or None
         if submitted(request, form, lambda: services.log_contact(user, case.pk, **data)):
-            return saved(request, case, "Contact logged.", "#contacts")
+            return saved(request, case, "Contact logged.", "contacts")
     return render_case_form(
         request, case, "Log a contact", form, template="cases/contact_form.html"
     )
@@ -513,7 +582,7 @@ def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["owner"] = next((u for u in team if str(u.pk) == data["owner"]), None)
         if submitted(request, form, lambda: services.create_task(user, case.pk, **data)):
-            return saved(request, case, "Task set.", "#tasks")
+            return saved(request, case, "Task set.", "tasks")
     return render_case_form(request, case, "Set a task or review", form)
 
 
@@ -550,7 +619,7 @@ def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> Ht
             lambda: services.complete_task(user, case.pk, task.pk, **form.cleaned_data),
             shown=(services.ConflictError,),
         ):
-            return saved(request, case, "Marked as done.", "#tasks")
+            return saved(request, case, "Marked as done.", "tasks")
     return render_case_form(
         request, case, f"Complete: {task.title}", form, template="cases/task_form.html", task=task
     )
@@ -575,7 +644,7 @@ def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
         except ValidationError as error:
             add_form_errors(form, error)
         else:
-            return saved(request, case, "Document uploaded.", "#documents")
+            return saved(request, case, "Document uploaded.", "documents")
     return render_case_form(request, case, "Upload a document", form, multipart=True)
 
 

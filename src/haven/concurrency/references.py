@@ -9,7 +9,10 @@ counter existed (or by a bulk loader) are never collided with.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
@@ -71,3 +74,72 @@ def highest_stored(model: Any, prefix: str, year: int) -> int:
         if number.isdigit():
             return int(number)
     return 0
+
+
+# --- naming objects by reference ---------------------------------------------------------
+#
+# People type and read references, never UUIDs. Each domain registers its series (prefix,
+# the ledger's object type, the model) when its app is ready; core code (the ledger search,
+# the UI kit's reference field) then resolves a reference without importing any domain.
+
+
+@dataclass(frozen=True)
+class Series:
+    prefix: str
+    object_type: str
+    model: Any
+
+
+_SERIES: dict[str, Series] = {}
+_SHAPE = re.compile(r"^([A-Z]{2,5})-\d{4}-\d{1,8}$")
+
+
+class UnknownReference(ValueError):
+    """Neither a stored reference of the expected kind nor an object id."""
+
+
+def register_series(prefix: str, object_type: str, model: Any) -> None:
+    _SERIES[prefix] = Series(prefix, object_type, model)
+
+
+def series_for(object_type: str) -> Series | None:
+    return next((s for s in _SERIES.values() if s.object_type == object_type), None)
+
+
+def normalise(text: object) -> str:
+    return str(text or "").strip().upper()
+
+
+def resolve(text: object, object_type: str | None = None) -> tuple[str, UUID] | None:
+    """(object type, id) of the object whose reference is `text` (of `object_type`, if given),
+    or None. Existence only: the caller still decides whether the user may see the object."""
+    match = _SHAPE.match(normalise(text))
+    series = _SERIES.get(match.group(1)) if match else None
+    if series is None or (object_type and series.object_type != object_type):
+        return None
+    pk = series.model.objects.filter(reference=normalise(text)).values_list("pk", flat=True)
+    found = pk.first()
+    return (series.object_type, found) if found is not None else None
+
+
+def object_id_for(text: object, object_type: str) -> UUID:
+    """The id named by `text`: a reference of `object_type`, or the id itself (API clients
+    and older links still send ids). UnknownReference for anything else."""
+    if isinstance(text, UUID):
+        return text
+    resolved = resolve(text, object_type)
+    if resolved is not None:
+        return resolved[1]
+    try:
+        return UUID(str(text).strip())
+    except ValueError as bad:
+        raise UnknownReference(str(text)) from bad
+
+
+def reference_for(object_type: str, object_id: object) -> str:
+    """The reference of one object, to show instead of its id ("" when there is none)."""
+    series = series_for(object_type)
+    if series is None or not object_id:
+        return ""
+    found = series.model.objects.filter(pk=object_id).values_list("reference", flat=True).first()
+    return found or ""

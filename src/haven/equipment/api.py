@@ -17,7 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PageOf, named_user, page_body
+from haven.ui.apihelpers import PageOf, Reference, named_user, page_body
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -109,7 +109,7 @@ class CustodyIn(Schema):
     signature: str = Field(..., max_length=150)
     location: str = Field("", max_length=200)
     from_username: str | None = None
-    deployment_id: UUID | None = None
+    deployment_id: Reference | None = None
     note: str = Field("", max_length=500)
 
 
@@ -194,7 +194,7 @@ class DeploymentIn(Schema):
     ends_at: datetime
     install_address: str = Field("", max_length=1000)
     site_risk_notes: str = Field("", max_length=4000)
-    case_id: UUID | None = None
+    case_id: Reference | None = None
     operation_name: str = Field("", max_length=120)
     overnight_stays: int = Field(0, ge=0, le=60)
     classification: int = Field(1, ge=1, le=3)

@@ -8,4 +8,9 @@ class EquipmentConfig(AppConfig):
 
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
+        from haven.concurrency.references import register_series
+
         from . import visibility  # noqa: F401
+        from .models import DEPLOYMENT, Deployment
+
+        register_series("DEP", DEPLOYMENT, Deployment)  # people name deployments by reference

@@ -9,6 +9,7 @@ from haven.ui.forms import (
     DateInput,
     DateTimeLocal,
     GovukForm,
+    ReferenceField,
     optional_notes,
     people_choices,
     sort_choice,
@@ -143,10 +144,13 @@ class DeploymentForm(GovukForm):
     title = forms.CharField(max_length=120)
     objective = forms.CharField(widget=forms.Textarea, max_length=4000)
     operation_name = forms.CharField(label="Operation", required=False, max_length=120)
-    case_id = forms.UUIDField(
-        label="Linked protection case id",
+    case_id = ReferenceField(
+        "case",
+        "HVN-2026-00052",
+        label="Linked protection case (optional)",
         required=False,
-        help_text="The case's id only: no details of the protected person are copied here",
+        help_text="The case reference, for example HVN-2026-00052: only the link is kept, no "
+        "details of the protected person are copied here",
     )
     install_address = optional_notes(
         "Install address", 1000, "Encrypted; shown only to the deployment team"

@@ -418,3 +418,25 @@ def export_plan(user: User, deployment_id: UUID | str) -> Deployment:
         justification="operational plan exported as PDF",
     )
     return deployment
+
+
+@dataclass(frozen=True)
+class CaseDeployment:
+    """What a protection case's team may know of a deployment protecting the case: that it
+    exists, when and in what state. The plan (address, kit, team, notes) stays need-to-know
+    of the deployment's own team."""
+
+    reference: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def deployments_protecting(user: User, case_id: UUID) -> list[CaseDeployment]:
+    """The deployments linked to a case, within the user's clearance. The caller has opened
+    the case for the user (cases.selectors), which is what entitles them to this list."""
+    rows = Deployment.objects.filter(case_id=case_id, classification__lte=user.clearance)
+    return [
+        CaseDeployment(d.reference, d.get_status_display(), d.starts_at, d.ends_at)
+        for d in rows.order_by("-starts_at")
+    ]

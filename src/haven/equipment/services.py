@@ -350,6 +350,12 @@ def record_custody(
         raise _fail(None, f"This asset is {asset.get_state_display().lower()}")
     deployment = None
     if deployment_id:
+        try:
+            deployment_id = references.object_id_for(deployment_id, DEPLOYMENT)
+        except references.UnknownReference as bad:
+            raise _fail(
+                "deployment_id", "Enter a deployment reference such as DEP-2026-0001"
+            ) from bad
         deployment = selectors.find_visible_deployment(actor, deployment_id)
     location = location.strip()
     event_kwargs: dict[str, Any] = {}
@@ -536,9 +542,11 @@ def create_deployment(
         raise _fail("classification", "Choose a classification you are cleared to")
     if case_id:
         try:
-            case_id = UUID(str(case_id))
-        except ValueError as bad:
-            raise _fail("case_id", "A case link is the case's id (a UUID)") from bad
+            case_id = references.object_id_for(case_id, "case")
+        except references.UnknownReference as bad:
+            raise _fail(
+                "case_id", "Enter a case reference that exists, such as HVN-2026-00052"
+            ) from bad
     deployment = Deployment(
         reference=next_reference(),
         title=title.strip(),

@@ -8,4 +8,12 @@ class OversightConfig(AppConfig):
 
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
-        from . import visibility  # noqa: F401
+        from haven.concurrency.references import register_series
+
+        from . import models, visibility  # noqa: F401
+
+        # People name oversight records by reference (the ledger search resolves them).
+        register_series("CMP", models.COMPLAINT, models.Complaint)
+        register_series("MIS", models.HEARING, models.MisconductHearing)
+        register_series("PAT", models.TRIBUNAL, models.PoliceAppealTribunal)
+        register_series("PEN", models.FORFEITURE, models.PensionForfeiture)

@@ -99,14 +99,7 @@ class MeasureForm(GovukForm):
         label="Risks it controls", required=False, max_length=200, help_text="For example R1, R2"
     )
     owner = forms.ChoiceField(label="Owner")
-    status = forms.ChoiceField(
-        label="Status",
-        choices=[
-            (MeasureStatus.PROPOSED, "Proposed"),
-            (MeasureStatus.AGREED, "Agreed by management team"),
-            (MeasureStatus.IN_PLACE, "In place"),
-        ],
-    )
+    status = forms.ChoiceField(label="Status")  # what the user may record (permissions)
     starts_on = forms.DateField(
         label="Starts on", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -117,8 +110,16 @@ class MeasureForm(GovukForm):
         label="Cost (£)", required=False, min_value=0, max_digits=12, decimal_places=2
     )
 
-    def __init__(self, *args: Any, catalogue: list[Any], team: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        catalogue: list[Any],
+        team: list[Any],
+        statuses: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["status"].choices = statuses  # type: ignore[attr-defined]
         self.fields["measure_type"].choices = [("", "Choose")] + [  # type: ignore[attr-defined]
             (m.code, m.name) for m in catalogue
         ]
@@ -129,6 +130,11 @@ class MeasureStatusForm(GovukForm):
     status = forms.ChoiceField(label="New status", choices=[("", "Choose"), *MeasureStatus.choices])
     reason = forms.CharField(label="Reason", widget=forms.Textarea, max_length=10_000)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, moves: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if moves is not None:  # only the moves the user may make (permissions.measure_moves)
+            self.fields["status"].choices = [("", "Choose"), *moves]  # type: ignore[attr-defined]
 
 
 class DecisionForm(GovukForm):

@@ -29,7 +29,7 @@ from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 
-from . import config
+from . import config, permissions
 from .models import (
     ASSESSMENT_TRANSITIONS,
     EDITABLE,
@@ -75,7 +75,7 @@ OSMAN_FIELDS = {
 SCORE_FIELDS = ("likelihood", "impact", "residual_likelihood", "residual_impact")
 ASSESSMENT_FIELDS = (*THRIVE_FIELDS, *SCORE_FIELDS, "threat_to_life", *OSMAN_FIELDS)
 ASSESSMENT_FIELDS += ("social_services_informed",)
-DRAFTING_ROLES = (Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER)
+DRAFTING_ROLES = permissions.DRAFTING_ROLES
 REVIEW_PURPOSE = "risk_review"
 
 
@@ -83,8 +83,7 @@ REVIEW_PURPOSE = "risk_review"
 
 
 def require_drafter(actor: User) -> None:
-    if not actor.has_role(*DRAFTING_ROLES):
-        raise PermissionDenied("Only protection officers and managers write risk assessments")
+    permissions.require_drafter(actor)
 
 
 def team_roles(actor: User, case_id: UUID) -> set[str]:
@@ -277,7 +276,7 @@ def copy_content(source: RiskAssessment, target: RiskAssessment) -> None:
 def editable_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:
     assessment = find_assessment(actor, assessment_id)
     require_drafter(actor)
-    if not assessment.editable:
+    if not permissions.may_edit_assessment(actor, assessment):
         if assessment.status in (Status.APPROVED, Status.ENDORSED, Status.SUPERSEDED):
             raise ValidationError(
                 f"Version {assessment.number} is {assessment.get_status_display().lower()} and "
@@ -696,10 +695,10 @@ def add_measure(
         errors["ends_on"] = "The end date must be on or after the start date"
     if not isinstance(cost_pence, int) or cost_pence < 0:
         errors["cost_pence"] = "Enter the cost as a positive amount"
-    if status not in (MeasureStatus.PROPOSED, MeasureStatus.AGREED, MeasureStatus.IN_PLACE):
+    if status not in permissions.NEW_MEASURE_STATUSES:
         errors["status"] = "A new measure is proposed, agreed or in place"
-    elif status != MeasureStatus.PROPOSED and not actor.has_role(Role.PROTECTION_MANAGER):
-        errors["status"] = "Only a manager records a measure as agreed by the management team"
+    elif not permissions.may_add_measure_as(actor, status):
+        errors["status"] = permissions.MANAGER_ONLY
     if errors:
         raise ValidationError(errors)
     measure = ProtectiveMeasure(
@@ -749,8 +748,8 @@ def change_measure_status(
         errors["status"] = f"The measure is already {measure.get_status_display().lower()}"
     elif rule is None:  # ended or declined: nothing follows
         errors["status"] = f"The measure is {measure.get_status_display().lower()}: add a new one"
-    elif not rule.permits(actor.roles):
-        errors["status"] = "Only a manager records a measure as agreed by the management team"
+    elif not permissions.may_move_measure(actor, measure, status):
+        errors["status"] = permissions.MANAGER_ONLY
     if errors:
         raise ValidationError(errors)
     ensure_version(ProtectiveMeasure, measure.pk, version, "measure")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from haven.access.models import TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
-from haven.accounts.roles import Module, Role
+from haven.accounts.roles import Role
 from haven.cases.selectors import find_visible_case
 from haven.ui.helpers import (
     add_form_errors,
@@ -30,8 +30,11 @@ from haven.ui.helpers import (
     submitted,
 )
 
-from . import forms, reports, selectors, services
-from .models import Status
+from . import forms, permissions, reports, selectors, services
+from .models import RiskAssessment, Status
+
+# The main navigation's Risk item (haven.web.context_processors): risk pages light it up.
+RISK_NAV = "risk"
 
 
 def user_of(request: HttpRequest) -> User:
@@ -41,7 +44,7 @@ def user_of(request: HttpRequest) -> User:
 def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     purpose = session_purpose(request)
     context.setdefault("purpose_label", Purpose(purpose).label if purpose else "")
-    return render(request, template, {"nav_active": Module.PROTECTION, **context})
+    return render(request, template, {"nav_active": RISK_NAV, **context})
 
 
 def team_users(case_id: UUID) -> list[User]:
@@ -109,11 +112,8 @@ def case_risk(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpRes
             "risk": risk,
             "case": risk.case,
             "matrices": matrices,
-            "may_draft": user.has_role(*services.DRAFTING_ROLES),
-            "status_forms": {
-                m.pk: forms.MeasureStatusForm(initial={"version": m.version}, prefix=str(m.pk))
-                for m in risk.measures
-            },
+            "may_draft": permissions.may_draft(user),
+            "movable": {m.pk for m in risk.measures if permissions.measure_moves(user, m)},
             **marking_context(risk.case.marking),
         },
     )
@@ -160,7 +160,7 @@ def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpR
             "after": after,
             "band": selectors.band_label(found),
             "residual_band": selectors.band_label(found, residual=True),
-            "may_draft": user.has_role(*services.DRAFTING_ROLES) and found.editable,
+            "may_draft": permissions.may_edit_assessment(user, found),
             "may_approve": user.has_role(Role.PROTECTION_MANAGER)
             and "manager" in roles
             and found.status == Status.SUBMITTED,
@@ -177,6 +177,8 @@ def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
     drafter(request)
+    if not permissions.may_edit_assessment(user, found):
+        return read_only(request, found)
     initial = {name: getattr(found, name) for name in services.ASSESSMENT_FIELDS}
     form = forms.AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -197,6 +199,16 @@ def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     )
 
 
+def read_only(request: HttpRequest, found: RiskAssessment) -> HttpResponse:
+    """A version that cannot change opens no form: back to it, saying why."""
+    messages.info(
+        request,
+        f"Version {found.number} is {found.get_status_display().lower()} and cannot be changed"
+        + (": start a new version instead" if not found.editable else ""),
+    )
+    return redirect("risk:assessment", assessment_id=found.pk)
+
+
 def record_form(
     request: HttpRequest,
     assessment_id: UUID,
@@ -208,6 +220,8 @@ def record_form(
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
     drafter(request)
+    if not permissions.may_edit_assessment(user, found):
+        return read_only(request, found)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
@@ -326,6 +340,7 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
         request.POST or None,
         catalogue=selectors.catalogue(),
         team=team,
+        statuses=permissions.new_measure_statuses(user),
         initial={"owner": str(user.pk)},
     )
     if request.method == "POST" and form.is_valid():
@@ -361,7 +376,10 @@ def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
     measure = selectors.find_measure(user, measure_id)
     drafter(request)
     form = forms.MeasureStatusForm(
-        request.POST or None, initial={"version": measure.version}, prefix=str(measure.pk)
+        request.POST or None,
+        initial={"version": measure.version},
+        prefix=str(measure.pk),
+        moves=permissions.measure_moves(user, measure),
     )
     if request.method == "POST" and form.is_valid():
         if submitted(

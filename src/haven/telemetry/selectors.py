@@ -243,3 +243,28 @@ __all__ = [
     "policy_assignments",
     "policy_sources",
 ]
+
+
+@dataclass(frozen=True)
+class CaseAlarm:
+    """An alert raised by a device protecting a case, as the case team sees it: what, when,
+    and whether someone on call has it (no positions: those stay with operations)."""
+
+    raised_at: dt.datetime
+    title: str
+    status: str
+    acknowledged_at: dt.datetime | None
+    late: bool
+
+
+CASE_ALARMS_SHOWN = 50
+
+
+def alarms_for_case(case_id: UUID) -> list[CaseAlarm]:
+    """The latest alerts of a case's devices. The caller has opened the case for the user
+    (cases.selectors): the case team is told of its person's alarms (DESIGN.md)."""
+    rows = Alert.objects.filter(case_id=case_id).order_by("-raised_at")[:CASE_ALARMS_SHOWN]
+    return [
+        CaseAlarm(a.raised_at, a.title, a.get_status_display(), a.acknowledged_at, a.late)
+        for a in rows
+    ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import HttpError
 
 from haven.access.purposes import Purpose, parse_purpose
@@ -16,6 +16,18 @@ from haven.accounts.models import User
 from haven.concurrency.locking import ConflictError
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
+
+# An API field naming a case, deployment or complaint: its reference as people use it (the id
+# is still accepted). The service resolves it (haven.concurrency.references.object_id_for).
+Reference = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        description="A reference such as HVN-2026-00052 (or the object's id)",
+        examples=["HVN-2026-00052"],
+    ),
+]
 T = TypeVar("T")
 
 

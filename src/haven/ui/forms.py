@@ -4,11 +4,13 @@ that browsers understand, and the choice list of a module's people."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django import forms
 
 from haven.access.modules import module_people
 from haven.accounts.roles import Module
+from haven.concurrency import references
 
 CHOOSE_WIDGETS = (
     forms.Select,
@@ -88,3 +90,33 @@ def optional_notes(label: str, max_length: int, help_text: str = "") -> forms.Ch
         max_length=max_length,
         help_text=help_text,
     )
+
+
+class ReferenceField(forms.CharField):
+    """Names a case, deployment or complaint by its reference (HVN-2026-00052), as people
+    type and read it; an id is still accepted. Cleans to the object's id; shows the reference
+    for an id it is given as initial value. Existence only: the service checks access."""
+
+    def __init__(self, object_type: str, example: str, **kwargs: Any) -> None:
+        self.object_type = object_type
+        self.example = example
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("help_text", f"The reference, for example {example}")
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("spellcheck", "false")
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, UUID):
+            return references.reference_for(self.object_type, value) or str(value)
+        return value
+
+    def clean(self, value: Any) -> UUID | None:  # type: ignore[override]
+        text = super().clean(value)
+        if not text:
+            return None
+        try:
+            return references.object_id_for(text, self.object_type)
+        except references.UnknownReference as unknown:
+            raise forms.ValidationError(
+                f"Enter a reference that exists, for example {self.example}"
+            ) from unknown

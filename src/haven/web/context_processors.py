@@ -21,14 +21,24 @@ def shell(request: HttpRequest) -> dict[str, object]:
     modules = user.modules if user is not None and user.is_authenticated else []
     return {
         "down_parts": _down_parts(user),
-        "nav_modules": [
-            {"code": code, "label": Module(code).label, "url": reverse(MODULE_URLS[Module(code)])}
-            for code in modules
-        ],
+        "nav_modules": _navigation(modules),
         "classification": "OFFICIAL",
         "classification_css": "official",
         "session_timeout": _session_timeout(),
     }
+
+
+def _navigation(modules: list[str]) -> list[dict[str, str]]:
+    """One item per module the user's roles open; protection also gets Risk beside it, since
+    threat-to-life work is a daily task there and not a page inside one case."""
+    items = []
+    for code in modules:
+        items.append(
+            {"code": code, "label": Module(code).label, "url": reverse(MODULE_URLS[Module(code)])}
+        )
+        if code == Module.PROTECTION:
+            items.append({"code": "risk", "label": "Risk", "url": reverse("risk:home")})
+    return items
 
 
 def _session_timeout() -> dict[str, int]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import case_operations, views
 
 app_name = "web"
 
@@ -10,4 +10,14 @@ urlpatterns = [path("", views.home, name="home")]
 administration = [
     path("", views.administration, name="accounts"),
     path("users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
+]
+
+# Mounted behind the protection module's gate (haven/urls.py): a tab of the case hub that
+# composes operations data for a case team (protection itself never imports operations).
+case_hub = [
+    path(
+        "cases/<uuid:case_id>/deployments-and-alarms/",
+        case_operations.case_operations,
+        name="operations",
+    ),
 ]

@@ -13,6 +13,7 @@ from haven.accounts.security import note_refused_access
 from haven.runtime.health import snapshot
 
 from .awaiting import awaiting_you
+from .entry_points import entry_points
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -25,6 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "nav_active": "home",
             "waiting": [line for line in waiting if line.count],
             "has_queues": bool(waiting),
+            "entry_points": entry_points(user),
         },
     )
 

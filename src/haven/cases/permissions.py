@@ -1,0 +1,104 @@
+"""What a user may do on a case: one function per action, asked by the service (to refuse) and by
+the page (to offer), so an action the service would refuse is never offered.
+
+Each `may_*` answers yes or no; each `require_*` raises the refusal the service shows. Visibility
+of the case itself (team, grant, clearance) is decided before these are asked (selectors).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from haven.access import policy
+from haven.access.models import TeamRole
+from haven.access.modules import module_people
+from haven.accounts.models import User
+from haven.accounts.roles import Module, Role
+
+from . import config
+from .models import OBJECT_TYPE, Case
+
+JOINT_PROVIDER_ROLES = (Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER)
+
+
+def may_decide(user: User, case: Case, to_status: str) -> bool:
+    """May `user` move the arrangement from its status to `to_status` (SOCPA decisions)?"""
+    rule = config.TRANSITIONS.rule(case.status, to_status)
+    return rule is not None and rule.permits(user.roles)
+
+
+def decisions_open_to(user: User, case: Case) -> list[tuple[str, str]]:
+    """(status, label) for each decision `user` may make on the case now."""
+    return [
+        (target, label)
+        for target, label in config.TRANSITIONS.choices_from(case.status)
+        if may_decide(user, case, target)
+    ]
+
+
+def require_decision(user: User, case: Case, to_status: str) -> None:
+    """Refuse a decision `user` may not make (an unknown move is the table's own refusal)."""
+    rule = config.TRANSITIONS.check(case.status, to_status)
+    if not may_decide(user, case, to_status):
+        labels = " or ".join(sorted(Role(r).label.lower() for r in rule.roles))
+        raise PermissionDenied(f"Only an {labels} can make this decision")
+
+
+def may_record_joint_provider(user: User) -> bool:
+    return user.has_role(*JOINT_PROVIDER_ROLES)
+
+
+def require_joint_provider(user: User) -> None:
+    if not may_record_joint_provider(user):
+        raise PermissionDenied("Only a manager or authorising officer records joint providers")
+
+
+def may_manage_team(user: User, case: Case) -> bool:
+    """Team and grants are managed by the case's own manager (a grant is never enough)."""
+    return policy.may_grant(user, OBJECT_TYPE, case.pk)
+
+
+# A case's places, and the role a place needs beyond the protection module (a decision-maker
+# place is only for someone who may take that decision).
+CASE_PLACES = (TeamRole.LEAD, TeamRole.OFFICER, TeamRole.MANAGER, TeamRole.AUTHORISING)
+PLACE_ROLES = {
+    TeamRole.MANAGER: (Role.PROTECTION_MANAGER,),
+    TeamRole.AUTHORISING: (Role.AUTHORISING_OFFICER,),
+}
+
+
+def may_join(colleague: User, case: Case, team_role: str | None = None) -> bool:
+    """May `colleague` be put on the case's team (in `team_role`) or given a grant to it: an
+    active account whose roles work protection cases, cleared to the case's classification."""
+    if not (colleague.is_active and colleague.can_use(Module.PROTECTION)):
+        return False
+    if colleague.clearance < case.classification:
+        return False
+    if team_role is None:
+        return True
+    if team_role not in CASE_PLACES:
+        return False
+    needed = PLACE_ROLES.get(TeamRole(team_role))
+    return needed is None or colleague.has_role(*needed)
+
+
+def eligible_colleagues(case: Case) -> list[User]:
+    """Everyone `may_join` the case (the team and grant pickers offer exactly these)."""
+    return [user for user in module_people(Module.PROTECTION) if may_join(user, case)]
+
+
+def require_colleague(colleague: User, case: Case, team_role: str | None = None) -> None:
+    if team_role is not None and team_role not in CASE_PLACES:
+        raise ValidationError({"team_role": "Choose a place on the team"})
+    if not may_join(colleague, case):
+        raise ValidationError(
+            {
+                "user": f"{colleague} cannot work on this case: they need a protection role "
+                f"and clearance to {case.marking}"
+            }
+        )
+    if team_role is not None and not may_join(colleague, case, team_role):
+        needed = " or ".join(Role(r).label.lower() for r in PLACE_ROLES[TeamRole(team_role)])
+        raise ValidationError(
+            {"team_role": f"Only a {needed} can be the case's {TeamRole(team_role).label.lower()}"}
+        )

@@ -1,0 +1,49 @@
+"""Home's "Start here": each role's ways into its work, so every step is a click from Home.
+
+Links only: the pages behind them are gated where their module is mounted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from haven.accounts.models import User
+from haven.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+_CASEWORKERS = frozenset(
+    {Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER}
+)
+_INTAKE = frozenset({Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER})
+_PROTECTION = _CASEWORKERS | {Role.IDENTITY_OFFICER}
+
+ENTRY_POINTS: tuple[EntryPoint, ...] = (
+    EntryPoint("Record a new referral", "cases:referral_new", _INTAKE),
+    EntryPoint("My work: tasks, decisions and assessments", "cases:my_work", _PROTECTION),
+    EntryPoint("Triage queue: referrals waiting for assessment", "cases:triage", _CASEWORKERS),
+    EntryPoint("Find a case", "cases:list", _PROTECTION),
+    EntryPoint("Risk portfolio", "risk:home", _CASEWORKERS),
+    EntryPoint("Manager dashboard", "cases:dashboard", frozenset({Role.PROTECTION_MANAGER})),
+    EntryPoint(
+        "Open a case outside your team (break-glass)",
+        "cases:break_glass",
+        frozenset({Role.PROTECTION_MANAGER}),
+    ),
+)
+
+
+def entry_points(user: User) -> list[EntryPoint]:
+    held = set(user.roles)
+    return [point for point in ENTRY_POINTS if held & point.roles]
