@@ -228,6 +228,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 OTP_TOTP_ISSUER = "Haven"
 API_TOKEN_DAYS = 30
+# The largest document a case may hold, and the largest request body (Django refuses a bigger
+# one before reading it; the API answers 413). The body default fits the largest document as
+# base64 JSON (4/3 of its size) plus its other fields.
+HAVEN_DOCUMENT_MAX_BYTES = int(os.environ.get("HAVEN_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(
+    os.environ.get(
+        "HAVEN_REQUEST_BODY_MAX_BYTES", str(HAVEN_DOCUMENT_MAX_BYTES * 4 // 3 + 64 * 1024)
+    )
+)
 API_TOKEN_RATE = os.environ.get("HAVEN_API_TOKEN_RATE", "600/m")
 # Issuing a token needs the password and a code entered on the same form: a re-authentication
 # that is never older than the request itself.

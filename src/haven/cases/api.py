@@ -13,12 +13,23 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PageOf, attempt, declared_purpose, named_user, page_body, refuse
+from haven.ui.apihelpers import (
+    PageOf,
+    QueryFilters,
+    attempt,
+    declared_purpose,
+    named_user,
+    page_body,
+    refuse,
+)
+from haven.ui.bounds import MAX_DAYS
+from haven.vault.blind_index import normalise_date, normalise_name
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -65,16 +76,30 @@ class CaseSummary(Schema):
     received_at: datetime
 
 
-class CaseFilters(Schema):
-    reference: str = ""
-    name: str = ""
-    dob: str = ""
+class CaseFilters(QueryFilters):
+    reference: str = Field("", max_length=20)
+    name: str = Field("", max_length=200)
+    dob: str = Field("", max_length=40)
     status: CaseStatus | Literal[""] = ""
     sort: str = "-created"
     urgency: Urgency | Literal[""] = ""
     organisation: str = ""
-    older_than_days: int | None = Field(None, ge=0)
+    older_than_days: int | None = Field(None, ge=0, le=MAX_DAYS)
     page: int = Field(1, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _indexable_name(cls, value: str) -> str:
+        if value.strip() and not normalise_name(value):
+            raise ValueError("a name needs at least one letter or digit")
+        return value
+
+    @field_validator("dob")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        if value.strip():
+            normalise_date(value)  # ValueError says why: becomes a 422 naming the field
+        return value
 
 
 class IdentityOut(Schema):

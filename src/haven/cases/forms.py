@@ -107,6 +107,14 @@ class CaseSearchForm(GovukForm):
         ]
     )
 
+    def clean_name(self) -> str:
+        from haven.vault.blind_index import normalise_name
+
+        value = self.cleaned_data["name"].strip()
+        if value and not normalise_name(value):
+            raise forms.ValidationError("Enter a name with at least one letter")
+        return value
+
     def clean_dob(self) -> str:
         from haven.vault.blind_index import normalise_date
 
