@@ -77,7 +77,73 @@ class TokenRateThrottle(SimpleRateThrottle):
         return super().allow_request(request)
 
 
-api = NinjaAPI(
+PROBLEM_TYPE = "application/problem+json"
+# RFC 9457 problem details, as `problem()` writes them; `errors` lists the fields of a 422.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"location": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["location", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+PROBLEMS = {
+    "400": "A required header is missing or malformed (X-Haven-Purpose on protected reads)",
+    "401": "No valid, unexpired personal API token",
+    "403": "The token or your role does not allow this action",
+    "404": "Not found, or not yours to see (the two are never told apart)",
+    "409": "The record changed since you read it (send its current version)",
+    "413": "The request body is larger than HAVEN_REQUEST_BODY_MAX_BYTES",
+    "422": "A parameter or field is invalid, or the change is refused; the problem names it",
+    "429": "Too many requests with this token (HAVEN_API_TOKEN_RATE); see Retry-After",
+}
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def problem_codes(method: str, operation: dict[str, Any]) -> list[str]:
+    """The refusals an operation can answer: every one may be missing (404) or refused (403)
+    or answer a bad header (400); a token-authenticated one may answer 401 and 429; one
+    with parameters or a body 422; a write 409 and 413."""
+    codes = ["400", "403", "404"]
+    if operation.get("security"):
+        codes += ["401", "429"]
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.append("422")
+    if method in WRITE_METHODS:
+        codes += ["409", "413", "422"]
+    return sorted(set(codes))
+
+
+class HavenAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document declares every operation's problem+json refusals."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem_content = {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for code in problem_codes(method, operation):
+                    declared = responses.setdefault(code, {"description": PROBLEMS[code]})
+                    declared.setdefault("content", {}).update(problem_content)
+        return schema
+
+
+api = HavenAPI(
     title="Haven API",
     version="1",
     description="Every capability of the Haven web interface. Authenticate with a personal "
@@ -86,8 +152,6 @@ api = NinjaAPI(
     throttle=[TokenRateThrottle()],
     urls_namespace="api",
 )
-
-PROBLEM_TYPE = "application/problem+json"
 
 
 def problem(

@@ -80,3 +80,19 @@ def test_a_date_query_parameter_outside_the_calendar_is_a_422_naming_it():
     assert response.status_code == 422
     assert [e["location"] for e in response.json()["errors"]] == ["query.date_from"]
     assert client.get("/api/audit/entries", {"date_from": "2026-01-05"}).status_code == 200
+
+
+def test_the_openapi_document_declares_each_operations_problem_answers():
+    document = api.get_openapi_schema()
+    assert document["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            wanted = {"403", "404"} | ({"401"} if operation.get("security") else set())
+            if method in {"post", "put", "patch", "delete"}:
+                wanted |= {"409", "413", "422"}
+            for code in wanted:
+                content = operation["responses"].get(code, {}).get("content", {})
+                if "application/problem+json" not in content:
+                    missing.append(f"{method.upper()} {path} {code}")
+    assert not missing, missing
