@@ -89,7 +89,10 @@ LOCAL_WITNESS_PORT = int(os.environ.get("HAVEN_LOCAL_WITNESS_PORT", "8009"))
 
 # Vault (haven.vault). The keys themselves come from HAVEN_KEK / HAVEN_BLIND_INDEX_KEY or from
 # files in KEY_DIR (`haven keys init`); see haven/vault/keyring.py.
-HAVEN_BLIND_INDEX_BITS = int(os.environ.get("HAVEN_BLIND_INDEX_BITS", "32"))
+# Blind-index width: HAVEN_BLIND_INDEX_BITS if set, else recommended_bits() of the rows a
+# column is expected to hold (several rows share each value, so the index is no fingerprint).
+HAVEN_BLIND_INDEX_BITS = int(os.environ.get("HAVEN_BLIND_INDEX_BITS", "0")) or None
+HAVEN_BLIND_INDEX_EXPECTED_ROWS = int(os.environ.get("HAVEN_BLIND_INDEX_EXPECTED_ROWS", "100000"))
 # How long a process trusts its cached data keys before re-reading them (picks up rotations).
 HAVEN_VAULT_KEY_REFRESH_SECONDS = float(os.environ.get("HAVEN_VAULT_KEY_REFRESH_SECONDS", "60"))
 
