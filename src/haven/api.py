@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
@@ -153,7 +156,45 @@ class HavenAPI(NinjaAPI):
         return schema
 
 
+def nul_characters(value: Any, where: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Where a NUL character hides in a parsed body or query (keys count too)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield where
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if "\x00" in str(key):
+                yield (*where, str(key).replace("\x00", "\\0"))
+            yield from nul_characters(inner, (*where, str(key)))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from nul_characters(inner, (*where, str(index)))
+
+
+def refuse_nul_characters(data: Any, source: str) -> Any:
+    """No text Haven stores may hold NUL (PostgreSQL refuses it mid-write): a 422 naming the
+    field, for every operation's body and query parameters at once."""
+    found = list(nul_characters(data, (source,)))
+    if found:
+        raise ValidationError(
+            [{"loc": where, "msg": "NUL characters are not allowed"} for where in found]
+        )
+    return data
+
+
+class HavenParser(Parser):
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return refuse_nul_characters(super().parse_body(request), "body")  # type: ignore[no-any-return]
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        return refuse_nul_characters(parsed, "query")  # type: ignore[no-any-return]
+
+
 api = HavenAPI(
+    parser=HavenParser(),
     title="Haven API",
     version="1",
     description="Every capability of the Haven web interface. Authenticate with a personal "
@@ -207,6 +248,9 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ValidationError):
+        # ninja turns any body-parser error into a 400; a refused field (NUL) names it.
+        return on_validation_error(request, exc.__cause__)
     return problem(request, exc.status_code, str(exc) or "Request refused")
 
 

@@ -96,3 +96,18 @@ def test_the_openapi_document_declares_each_operations_problem_answers():
                 if "application/problem+json" not in content:
                     missing.append(f"{method.upper()} {path} {code}")
     assert not missing, missing
+
+
+def test_nul_characters_in_a_body_or_query_are_a_422_naming_the_field():
+    """PostgreSQL refuses NUL in text mid-write: schemathesis found it as a 500."""
+    client, case = officer_with_case()
+    response = client.post(
+        f"/api/cases/{case.pk}/people",
+        {"full_name": "Nul\x00Fictional", "role": "principal"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert [e["location"] for e in response.json()["errors"]] == ["body.full_name"]
+    response = client.get("/api/cases", {"reference": "PP\x00"})
+    assert response.status_code == 422
+    assert [e["location"] for e in response.json()["errors"]] == ["query.reference"]
