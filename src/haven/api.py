@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
@@ -19,6 +22,16 @@ from haven.accounts.roles import Module, Role
 from haven.accounts.security import note_refused_access
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Reads sent by POST so that personal search terms stay out of URLs and request logs (their
+# operations' url names): they change nothing, so a read-only token may send them.
+READS_SENT_BY_POST = frozenset({"search_cases"})
+
+
+def only_reads(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    return request.method in SAFE_METHODS or (
+        request.method == "POST" and match is not None and match.url_name in READS_SENT_BY_POST
+    )
 
 
 class TokenAuth(HttpBearer):
@@ -29,7 +42,7 @@ class TokenAuth(HttpBearer):
         api_token = account_services.usable_token(token)
         if api_token is None:
             return None
-        if not api_token.can_write and request.method not in SAFE_METHODS:
+        if not api_token.can_write and not only_reads(request):
             raise PermissionDenied(
                 "This token can only read: issue a token that may change records"
             )
@@ -77,7 +90,111 @@ class TokenRateThrottle(SimpleRateThrottle):
         return super().allow_request(request)
 
 
-api = NinjaAPI(
+PROBLEM_TYPE = "application/problem+json"
+# RFC 9457 problem details, as `problem()` writes them; `errors` lists the fields of a 422.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"location": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["location", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+PROBLEMS = {
+    "400": "A required header is missing or malformed (X-Haven-Purpose on protected reads)",
+    "401": "No valid, unexpired personal API token",
+    "403": "The token or your role does not allow this action",
+    "404": "Not found, or not yours to see (the two are never told apart)",
+    "409": "The record changed since you read it (send its current version)",
+    "413": "The request body is larger than HAVEN_REQUEST_BODY_MAX_BYTES",
+    "422": "A parameter or field is invalid, or the change is refused; the problem names it",
+    "429": "Too many requests with this token (HAVEN_API_TOKEN_RATE); see Retry-After",
+}
+WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+
+
+def problem_codes(method: str, operation: dict[str, Any]) -> list[str]:
+    """The refusals an operation can answer: every one may be missing (404) or refused (403)
+    or answer a bad header (400); a token-authenticated one may answer 401 and 429; one
+    with parameters or a body 422; a write 409 and 413."""
+    codes = ["400", "403", "404"]
+    if operation.get("security"):
+        codes += ["401", "429"]
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.append("422")
+    if method in WRITE_METHODS:
+        codes += ["409", "413", "422"]
+    return sorted(set(codes))
+
+
+class HavenAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document declares every operation's problem+json refusals."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem_content = {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for code in problem_codes(method, operation):
+                    declared = responses.setdefault(code, {"description": PROBLEMS[code]})
+                    declared.setdefault("content", {}).update(problem_content)
+        return schema
+
+
+def nul_characters(value: Any, where: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Where a NUL character hides in a parsed body or query (keys count too)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield where
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if "\x00" in str(key):
+                yield (*where, str(key).replace("\x00", "\\0"))
+            yield from nul_characters(inner, (*where, str(key)))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from nul_characters(inner, (*where, str(index)))
+
+
+def refuse_nul_characters(data: Any, source: str) -> Any:
+    """No text Haven stores may hold NUL (PostgreSQL refuses it mid-write): a 422 naming the
+    field, for every operation's body and query parameters at once."""
+    found = list(nul_characters(data, (source,)))
+    if found:
+        raise ValidationError(
+            [{"loc": where, "msg": "NUL characters are not allowed"} for where in found]
+        )
+    return data
+
+
+class HavenParser(Parser):
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return refuse_nul_characters(super().parse_body(request), "body")  # type: ignore[no-any-return]
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        return refuse_nul_characters(parsed, "query")  # type: ignore[no-any-return]
+
+
+api = HavenAPI(
+    parser=HavenParser(),
     title="Haven API",
     version="1",
     description="Every capability of the Haven web interface. Authenticate with a personal "
@@ -86,8 +203,6 @@ api = NinjaAPI(
     throttle=[TokenRateThrottle()],
     urls_namespace="api",
 )
-
-PROBLEM_TYPE = "application/problem+json"
 
 
 def problem(
@@ -133,7 +248,21 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ValidationError):
+        # ninja turns any body-parser error into a 400; a refused field (NUL) names it.
+        return on_validation_error(request, exc.__cause__)
     return problem(request, exc.status_code, str(exc) or "Request refused")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem(
+        request,
+        413,
+        "Request body too large",
+        f"Send at most {limit} bytes (HAVEN_REQUEST_BODY_MAX_BYTES).",
+    )
 
 
 @api.exception_handler(Exception)

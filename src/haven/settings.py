@@ -89,7 +89,10 @@ LOCAL_WITNESS_PORT = int(os.environ.get("HAVEN_LOCAL_WITNESS_PORT", "8009"))
 
 # Vault (haven.vault). The keys themselves come from HAVEN_KEK / HAVEN_BLIND_INDEX_KEY or from
 # files in KEY_DIR (`haven keys init`); see haven/vault/keyring.py.
-HAVEN_BLIND_INDEX_BITS = int(os.environ.get("HAVEN_BLIND_INDEX_BITS", "32"))
+# Blind-index width: HAVEN_BLIND_INDEX_BITS if set, else recommended_bits() of the rows a
+# column is expected to hold (several rows share each value, so the index is no fingerprint).
+HAVEN_BLIND_INDEX_BITS = int(os.environ.get("HAVEN_BLIND_INDEX_BITS", "0")) or None
+HAVEN_BLIND_INDEX_EXPECTED_ROWS = int(os.environ.get("HAVEN_BLIND_INDEX_EXPECTED_ROWS", "100000"))
 # How long a process trusts its cached data keys before re-reading them (picks up rotations).
 HAVEN_VAULT_KEY_REFRESH_SECONDS = float(os.environ.get("HAVEN_VAULT_KEY_REFRESH_SECONDS", "60"))
 
@@ -228,6 +231,15 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 OTP_TOTP_ISSUER = "Haven"
 API_TOKEN_DAYS = 30
+# The largest document a case may hold, and the largest request body (Django refuses a bigger
+# one before reading it; the API answers 413). The body default fits the largest document as
+# base64 JSON (4/3 of its size) plus its other fields.
+HAVEN_DOCUMENT_MAX_BYTES = int(os.environ.get("HAVEN_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(
+    os.environ.get(
+        "HAVEN_REQUEST_BODY_MAX_BYTES", str(HAVEN_DOCUMENT_MAX_BYTES * 4 // 3 + 64 * 1024)
+    )
+)
 API_TOKEN_RATE = os.environ.get("HAVEN_API_TOKEN_RATE", "600/m")
 # Issuing a token needs the password and a code entered on the same form: a re-authentication
 # that is never older than the request itself.

@@ -3,6 +3,7 @@ view says so, and each API router answers for its module only."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path
+from ninja.responses import NinjaJSONEncoder
 
 from haven.access import gates
 from haven.accounts import services as account_services
 from haven.accounts.roles import Module, Role
+from haven.api import api
 from tests.factories import UserFactory
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "haven"
@@ -132,7 +135,7 @@ def test_a_token_of_another_module_gets_404_problem(client, role, url):
 
 
 def test_every_api_operation_needs_a_token_except_the_calendar_feed(client, db):
-    document = client.get("/api/openapi.json").json()
+    document = json.loads(json.dumps(api.get_openapi_schema(), cls=NinjaJSONEncoder))
     open_operations = {
         (method.upper(), url)
         for url, operations in document["paths"].items()
@@ -150,3 +153,18 @@ def test_no_view_or_endpoint_checks_the_module_itself():
         if "can_use(" in file.read_text() or "require_operations(" in file.read_text()
     ]
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_a_module_refusal_inside_a_domain_is_a_404_like_the_gates():
+    """Services and selectors check the module too (they are called from other code): their
+    refusal must not be a 403 that confirms the module's objects exist."""
+    from django.http import Http404
+
+    from haven.access import modules
+
+    officer = UserFactory(roles=[Role.PROTECTION_OFFICER])
+    with pytest.raises(Http404):
+        modules.require_operations(officer)
+    technician = UserFactory(roles=[Role.TECHNICAL_OFFICER])
+    assert modules.require_operations(technician) == technician

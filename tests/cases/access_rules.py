@@ -94,6 +94,7 @@ WEB_POLICY: dict[str, Rule] = {
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/me"): anyone,
     ("GET", "/api/cases"): module(Module.PROTECTION),
+    ("POST", "/api/cases/search"): module(Module.PROTECTION),
     ("GET", "/api/cases/{case_id}"): case_team,
     ("PATCH", "/api/cases/{case_id}"): case_team,
     ("GET", "/api/cases/{case_id}/identity"): identity_compartment,

@@ -194,7 +194,7 @@ def test_blind_index_is_null_without_source_and_tracks_changes() -> None:
     probe.save()
     assert Probe.objects.filter(name_idx=index_for("name", "real name")).get() == probe
     assert probe.name_dob_idx is None  # no date of birth yet
-    assert len(probe.name_idx or "") == 8  # HAVEN_BLIND_INDEX_BITS = 32
+    assert len(probe.name_idx or "") == 3  # recommended_bits(100,000 expected rows) = 12
 
 
 def test_index_for_validates_arguments() -> None:

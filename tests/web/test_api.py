@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -92,10 +93,26 @@ def test_empty_token_name_is_a_field_error(signed_in):
     assert ApiToken.objects.count() == 0
 
 
-def test_openapi_schema_and_docs_are_served(client):
+def test_openapi_schema_and_docs_are_served_to_a_signed_in_user(signed_in):
+    client = signed_in(Role.PROTECTION_OFFICER)
     schema = client.get("/api/openapi.json")
     assert schema.status_code == 200 and schema.json()["info"]["title"] == "Haven API"
     assert client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/api/openapi.json", "/api/docs", "/api/"])
+def test_openapi_schema_and_docs_need_sign_in_in_production(client, page):
+    """The suite runs with DEBUG off, as production does: no session, no map of the API."""
+    assert not settings.DEBUG
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert b"openapi" not in response.content
+
+
+def test_a_half_signed_in_session_does_not_open_the_docs(client, make_user):
+    user = make_user(Role.PROTECTION_OFFICER)
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert client.get("/api/openapi.json").status_code == 302
 
 
 def test_unknown_api_path_is_json_404(client):

@@ -20,6 +20,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
@@ -125,8 +126,14 @@ def public_urls(urlconf: str | ModuleType | list[Any], app_name: str | None = No
     return _rebuild(patterns, lambda view: _marked(view, PUBLIC)), name, namespace
 
 
+# django-ninja's own pages: the OpenAPI document, its documentation page and the API's root.
+API_DOCUMENTATION = frozenset({"openapi-json", "openapi-view", "api-root"})
+
+
 def api_urls(included: Included) -> Included:
-    """The API's URLs: token auth on each operation decides, not the session guard."""
+    """The API's URLs: token auth on each operation decides, not the session guard. The
+    documentation pages map every operation and parameter, so outside development (DEBUG)
+    they need a signed-in session like any page; in development they stay open."""
     patterns, name, namespace = included
 
     def token_authenticated(view: View) -> View:
@@ -134,4 +141,18 @@ def api_urls(included: Included) -> Included:
         view.haven_gate = API  # type: ignore[attr-defined]
         return view
 
-    return _rebuild(patterns, token_authenticated), name, namespace
+    def documentation(view: View) -> View:
+        if settings.DEBUG:
+            view.login_required = False  # type: ignore[attr-defined]
+        view.haven_gate = PUBLIC if settings.DEBUG else SIGNED_IN  # type: ignore[attr-defined]
+        return view
+
+    rebuilt: list[URLPattern | URLResolver] = []
+    for entry in patterns:
+        if not isinstance(entry, URLPattern):
+            raise ImproperlyConfigured("A gated urlconf holds paths only: mount each app once")
+        wrap = documentation if entry.name in API_DOCUMENTATION else token_authenticated
+        rebuilt.append(
+            URLPattern(entry.pattern, wrap(entry.callback), entry.default_args, entry.name)
+        )
+    return rebuilt, name, namespace

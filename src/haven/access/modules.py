@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
+from haven.access import gates
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 
 
-def require_module(user: User, module: Module, message: str = "") -> User:
-    if not user.is_authenticated or not user.can_use(module):
-        message = message or f"Your role does not use the {module.label.lower()} module"
-        raise PermissionDenied(message)
-    return user
+def require_module(user: User, module: Module) -> User:
+    """The mount gate's rule (`gates.require_module`), for services and selectors that other
+    code may call: a module refusal answers 404 wherever it happens, like an object refusal,
+    so that it never confirms what the module holds."""
+    return gates.require_module(user, module)
 
 
 def require_operations(user: User) -> User:

@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PageOf, page_body
+from haven.ui.apihelpers import PageOf, QueryFilters, page_body
 
 from . import ledger
 from .models import Action, LedgerEntry
@@ -53,7 +53,7 @@ class OpenedEntryOut(Schema):
     leaf_hash: str
 
 
-class EntryFilters(Schema):
+class EntryFilters(QueryFilters):
     username: str = ""
     object_id: str = ""
     action: Action | Literal[""] = ""

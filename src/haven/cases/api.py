@@ -13,13 +13,24 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from haven import csvfiles
 from haven.access import policy
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PageOf, attempt, declared_purpose, named_user, page_body, refuse
+from haven.ui.apihelpers import (
+    PageOf,
+    QueryFilters,
+    attempt,
+    declared_purpose,
+    named_user,
+    page_body,
+    refuse,
+)
+from haven.ui.bounds import MAX_DAYS
+from haven.vault.blind_index import normalise_date, normalise_name
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -67,16 +78,47 @@ class CaseSummary(Schema):
     received_at: datetime
 
 
-class CaseFilters(Schema):
-    reference: str = ""
-    name: str = ""
-    dob: str = ""
+class CaseFilters(QueryFilters):
+    reference: str = Field("", max_length=20)
     status: CaseStatus | Literal[""] = ""
-    sort: str = "-created"
+    sort: str = Field("-created", max_length=20)
     urgency: Urgency | Literal[""] = ""
-    organisation: str = ""
-    older_than_days: int | None = Field(None, ge=0)
+    organisation: str = Field("", max_length=200)
+    older_than_days: int | None = Field(None, ge=0, le=MAX_DAYS)
     page: int = Field(1, ge=1)
+
+
+class CaseSearchIn(CaseFilters):
+    """A search by a person's exact name or date of birth, sent as a POST body so that
+    personal data never appears in a URL or the server's request log."""
+
+    name: str = Field("", max_length=200)
+    dob: str = Field("", max_length=40, description="e.g. 1980-03-07, 7/3/1980, 7 March 1980")
+
+    @field_validator("name")
+    @classmethod
+    def _indexable_name(cls, value: str) -> str:
+        if value.strip() and not normalise_name(value):
+            raise ValueError("a name needs at least one letter or digit")
+        return value
+
+    @field_validator("dob")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        if value.strip():
+            normalise_date(value)  # ValueError says why: becomes a 422 naming the field
+        return value
+
+
+PERSONAL_QUERY = ("name", "dob")
+
+
+def refuse_personal_query(request: AuthenticatedRequest) -> None:
+    """A name or date of birth in a URL lands in logs and histories: refuse it, naming the
+    operation to use instead (ninja would otherwise ignore the parameter and list all)."""
+    for field in PERSONAL_QUERY:
+        if field in request.GET:
+            raise HttpError(422, f"{field}: search people with POST /api/cases/search")
 
 
 class IdentityOut(Schema):
@@ -107,9 +149,22 @@ class CaseUpdateIn(Schema):
 
 @router.get("/cases", response=PageOf[CaseSummary], summary="Cases you may see")
 def list_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    refuse_personal_query(request)
     user = request.user
     purpose = declared_purpose(request)
     page = selectors.list_cases(user, search_of(filters), filters.page, purpose)
+    return page_body(page)
+
+
+@router.post(
+    "/cases/search",
+    response=PageOf[CaseSummary],
+    summary="Cases you may see, found by a person's exact name or date of birth",
+)
+def search_cases(request: AuthenticatedRequest, payload: CaseSearchIn) -> dict[str, Any]:
+    user = request.user
+    purpose = declared_purpose(request)
+    page = selectors.list_cases(user, search_of(payload), payload.page, purpose)
     return page_body(page)
 
 
@@ -138,8 +193,8 @@ def update_case(request: AuthenticatedRequest, case_id: UUID, payload: CaseUpdat
 def search_of(filters: CaseFilters) -> selectors.CaseSearch:
     return selectors.CaseSearch(
         reference=filters.reference,
-        name=filters.name,
-        dob=filters.dob,
+        name=getattr(filters, "name", ""),
+        dob=getattr(filters, "dob", ""),
         status=filters.status,
         sort=filters.sort,
         urgency=filters.urgency,
@@ -278,7 +333,6 @@ class ReferralIn(Schema):
 
 class DuplicateOut(Schema):
     visible: list[str]
-    hidden_match: bool
     message: str
 
 
@@ -313,6 +367,7 @@ def create_referral(request: AuthenticatedRequest, payload: ReferralIn) -> Statu
     "/triage", response=PageOf[CaseSummary], summary="Referrals awaiting assessment or decision"
 )
 def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    refuse_personal_query(request)
     user = request.user
     page = selectors.triage_queue(user, search_of(filters), filters.page, declared_purpose(request))
     return page_body(page)
@@ -320,6 +375,7 @@ def triage(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> dict[s
 
 @router.get("/case-export", summary="The case list as CSV (logged as a disclosure)")
 def export_cases(request: AuthenticatedRequest, filters: Query[CaseFilters]) -> HttpResponse:
+    refuse_personal_query(request)
     user = request.user
     content = selectors.export_cases_csv(user, search_of(filters), declared_purpose(request))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
+
 from haven.accounts.roles import Role
 from haven.timelimits.rules import TimeLimitRule, build_registry
 from haven.workflow import Transition, TransitionTable
@@ -175,7 +177,7 @@ CASEWORK_RULES = build_registry(
 )
 
 # Documents: a size limit and an allow-list of types detected from the content (filetype).
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+DOCUMENT_MAX_BYTES: int = settings.HAVEN_DOCUMENT_MAX_BYTES
 DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
     "application/pdf": ("pdf",),
     "image/png": ("png",),

@@ -84,8 +84,6 @@ class PurposeForm(GovukForm):
 
 class CaseSearchForm(GovukForm):
     reference = forms.CharField(label="Case reference", required=False, max_length=20)
-    name = forms.CharField(label="Exact name", required=False, max_length=200)
-    dob = forms.CharField(label="Exact date of birth", required=False, max_length=40)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *CaseStatus.choices]
     )
@@ -107,6 +105,22 @@ class CaseSearchForm(GovukForm):
             ("urgency", "Urgency"),
         ]
     )
+
+
+class PersonSearchForm(GovukForm):
+    """Search by a person's exact name or date of birth: sent by POST only, so that personal
+    data never appears in a URL, a browser history or the server's request log."""
+
+    name = forms.CharField(label="Exact name", required=False, max_length=200)
+    dob = forms.CharField(label="Exact date of birth", required=False, max_length=40)
+
+    def clean_name(self) -> str:
+        from haven.vault.blind_index import normalise_name
+
+        value = self.cleaned_data["name"].strip()
+        if value and not normalise_name(value):
+            raise forms.ValidationError("Enter a name with at least one letter")
+        return value
 
     def clean_dob(self) -> str:
         from haven.vault.blind_index import normalise_date

@@ -459,40 +459,29 @@ def refuse_future(errors: dict[str, str], field: str, value: date | None, messag
 
 
 class DuplicateReport:
-    """What an officer may be told about possible duplicates: visible cases by reference;
-    for cases they cannot see, only that one exists (their managers are told instead)."""
+    """What an officer is told about possible duplicates: the cases they can see, by
+    reference, and nothing else. A match in a case above their clearance or outside their
+    reach goes to that case's managers only (`hidden`); the officer's answer is the answer to
+    "no match", so the check is no oracle for who is under protection."""
 
     def __init__(self, visible: list[Case], hidden: list[Case]) -> None:
         self.visible = visible
         self.hidden = hidden
 
     @property
-    def hidden_exists(self) -> bool:
-        return bool(self.hidden)
-
-    @property
     def any(self) -> bool:
-        return bool(self.visible or self.hidden)
+        """Whether the officer has anything to check: visible matches only."""
+        return bool(self.visible)
 
     @property
     def message(self) -> str:
-        parts = []
-        if self.visible:
-            refs = ", ".join(case.reference for case in self.visible)
-            parts.append(f"Possible match in a case you can see: {refs}.")
-        if self.hidden:
-            parts.append(
-                "A possible match exists in a case you cannot see; its case manager has been "
-                "notified and will contact you if it is relevant."
-            )
-        return " ".join(parts)
+        if not self.visible:
+            return ""
+        refs = ", ".join(case.reference for case in self.visible)
+        return f"Possible match in a case you can see: {refs}."
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "visible": [case.reference for case in self.visible],
-            "hidden_match": self.hidden_exists,
-            "message": self.message,
-        }
+        return {"visible": [case.reference for case in self.visible], "message": self.message}
 
 
 def matching_people(name: str, dob: date | None) -> list[Person]:

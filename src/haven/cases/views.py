@@ -41,6 +41,7 @@ from .forms import (
     JointProviderForm,
     LocationForm,
     PersonForm,
+    PersonSearchForm,
     PurposeForm,
     ReferralForm,
     RemovalReasonForm,
@@ -67,8 +68,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     purpose = session_purpose(request)
     if purpose is None:
         return ask_purpose(request)
+    if PERSONAL_QUERY & set(request.GET):
+        return refuse_personal_query(request)
     form = CaseSearchForm(request.GET or None)
-    search = search_from(form)
+    person = PersonSearchForm(request.POST if request.method == "POST" else None)
+    search = search_from(form, person)
     user: User = request.user  # type: ignore[assignment]
     page = selectors.list_cases(user, search, request.GET.get("page"), purpose)
     return render(
@@ -76,6 +80,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases/list.html",
         {
             "form": form,
+            "person_form": person,
+            "person_search": bool(search.name or search.dob),
             "page": page,
             "query": query_without_page(request),
             "purpose_label": Purpose(purpose).label,
@@ -86,11 +92,29 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def search_from(form: CaseSearchForm) -> selectors.CaseSearch:
-    if not form.is_valid():
-        return selectors.CaseSearch()
-    data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-    return selectors.CaseSearch(**data)
+# Personal search terms travel only in a POST body (PersonSearchForm), never in a URL.
+PERSONAL_QUERY = frozenset({"name", "dob"})
+
+
+def refuse_personal_query(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/error.html",
+        {"title": "Search for a person with the form on the Cases page, not in the web address"},
+        status=400,
+    )
+
+
+def search_from(
+    form: CaseSearchForm, person: PersonSearchForm | None = None
+) -> selectors.CaseSearch:
+    data: dict[str, object] = {}
+    for bound in (form, person):
+        if bound is not None and bound.is_bound and bound.is_valid():
+            data |= {k: v for k, v in bound.cleaned_data.items() if v not in (None, "")}
+        elif bound is not None and bound.is_bound:
+            return selectors.CaseSearch()
+    return selectors.CaseSearch(**data)  # type: ignore[arg-type]
 
 
 HUB_SECTIONS = {
@@ -387,6 +411,8 @@ def case_export(request: HttpRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
         return ask_purpose(request)
+    if PERSONAL_QUERY & set(request.GET):
+        return refuse_personal_query(request)
     form = CaseSearchForm(request.GET or None)
     content = selectors.export_cases_csv(user, search_from(form), purpose)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -17,7 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PageOf, Reference, named_user, page_body
+from haven.ui.apihelpers import PageOf, QueryFilters, Reference, named_user, page_body
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -75,7 +75,7 @@ class AssetDetailOut(Schema):
     ip_details: str | None = None
 
 
-class AssetFilters(Schema):
+class AssetFilters(QueryFilters):
     q: str = ""
     state: AssetState | Literal[""] = ""
     asset_type: str = ""
@@ -221,7 +221,7 @@ class ChecklistIn(Schema):
     done: bool = True
 
 
-class CalendarFilters(Schema):
+class CalendarFilters(QueryFilters):
     start: date | None = None
     days: int = Field(14, ge=1, le=62)
 
@@ -372,7 +372,7 @@ def create_kit(request: AuthenticatedRequest, payload: KitIn) -> Status[Any]:
 # ------------------------------------------------------------------------------ deployments
 
 
-class DeploymentFilters(Schema):
+class DeploymentFilters(QueryFilters):
     q: str = ""
     status: DeploymentStatus | Literal[""] = ""
     sort: str = "-starts"

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import attempt
+from haven.ui.apihelpers import QueryFilters, attempt
 
 from . import selectors, services
 from .models import AlertCategory, Channel, ContactMethod, Notification
@@ -29,7 +29,7 @@ class NotificationOut(Schema):
     read_at: dt.datetime | None
 
 
-class InboxFilters(Schema):
+class InboxFilters(QueryFilters):
     unread: bool = False
     category: AlertCategory | None = None
     page: int = Field(1, ge=1)

@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
-from haven.ui.apihelpers import PageOf, attempt, page_body
+from haven.ui.apihelpers import PageOf, QueryFilters, attempt, page_body
 
 from . import config, selectors, services, statistics
 from .models import (
@@ -91,7 +91,7 @@ class ComplaintOut(ComplaintSummary):
     reviews: list[ReviewOut]
 
 
-class ComplaintFilters(Schema):
+class ComplaintFilters(QueryFilters):
     reference: str = ""
     complainant: str = ""
     status: ComplaintStatus | Literal[""] = ""
@@ -391,9 +391,13 @@ class AbsenceIn(Schema):
     reason: str = Field("", max_length=200)
 
 
+class MemberFilters(QueryFilters):
+    kind: MemberKind | Literal[""] = ""
+
+
 @router.get("/oversight/panel-members", response=list[MemberOut], summary="Panel registers")
-def list_members(request: AuthenticatedRequest, kind: MemberKind | Literal[""] = "") -> Any:
-    return list(selectors.panel_members(request.user, kind))
+def list_members(request: AuthenticatedRequest, filters: Query[MemberFilters]) -> Any:
+    return list(selectors.panel_members(request.user, filters.kind))
 
 
 @router.post("/oversight/panel-members", response={201: MemberOut}, summary="Add to a register")
@@ -735,15 +739,22 @@ class TableOut(Schema):
     suppressed: int
 
 
+class StatisticsFilters(QueryFilters):
+    # Only raises the configured minimum (statistics.build); a count threshold above a
+    # million would suppress every cell of any table Haven publishes.
+    threshold: int | None = Field(None, ge=1, le=1_000_000)
+
+
 @router.get(
     "/oversight/statistics/{stat_table}",
     response=TableOut,
     summary="A published table (suppressed)",
 )
 def get_statistics(
-    request: AuthenticatedRequest, stat_table: str, threshold: int | None = None
+    request: AuthenticatedRequest, stat_table: str, filters: Query[StatisticsFilters]
 ) -> dict[str, Any]:
     user = request.user
+    threshold = filters.threshold
     if stat_table not in statistics.TABLES:
         raise HttpError(404, f"No table {stat_table!r}; one of {', '.join(statistics.TABLES)}")
     stat = statistics.export(user, stat_table, "json", threshold)

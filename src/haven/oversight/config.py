@@ -19,6 +19,10 @@ from haven.oversight.suppression import DEFAULT_THRESHOLD
 
 # The haven.timelimits rule for complaint review applications (PCMR 2020 reg 29).
 REVIEW_RULE = "complaint_review_application"
+# The rules a complaint follows from the day it is received (updates, reg 13 reports): a
+# complaint received before any version of them was in force is refused.
+REPORT_RULE = "overdue_investigation_report"
+RULES_FROM_RECEIPT = ("complaint_progress_update", REPORT_RULE)
 # The complaint fields holding the complainant's personal data (named in ledger entries).
 PERSONAL_FIELDS = ("complainant_name", "complainant_contact", "narrative")
 

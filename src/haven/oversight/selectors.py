@@ -22,12 +22,18 @@ from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
-from haven.timelimits import Deadline, add_months, compute_deadline, recurring_due_dates
+from haven.timelimits import (
+    Deadline,
+    add_months,
+    compute_deadline,
+    recurring_due_dates,
+    rule_in_force,
+)
 from haven.timelimits.calendar import working_days_between
 from haven.vault.fields import index_for
 
 from . import config
-from .config import PERSONAL_FIELDS, REVIEW_RULE
+from .config import PERSONAL_FIELDS, REPORT_RULE, REVIEW_RULE
 from .models import (
     COMPLAINT,
     Complaint,
@@ -108,6 +114,8 @@ def update_deadline(complaint: Complaint, last_update: date | None) -> DeadlineV
     if complaint.status not in UPDATE_STATES:
         return None
     start = max(last_update or complaint.received_on, complaint.received_on)
+    if not rule_in_force("complaint_progress_update", start):
+        return None  # a record from before the rules (refused now): no deadline, no failure
     return _view(
         "Next update to the complainant",
         compute_deadline("complaint_progress_update", start),
@@ -126,9 +134,11 @@ def is_under_investigation(complaint: Complaint) -> bool:
 
 def overdue_reports(complaint: Complaint, today: date) -> list[date]:
     """Due dates of reg 13 overdue-investigation reports already reached."""
-    if not is_under_investigation(complaint):
+    if not is_under_investigation(complaint) or not rule_in_force(
+        REPORT_RULE, complaint.received_on
+    ):
         return []
-    return recurring_due_dates("overdue_investigation_report", complaint.received_on, today)
+    return recurring_due_dates(REPORT_RULE, complaint.received_on, today)
 
 
 def complaint_deadlines(complaint: Complaint) -> list[DeadlineView]:
@@ -137,13 +147,11 @@ def complaint_deadlines(complaint: Complaint) -> list[DeadlineView]:
     last = max((u.sent_on for u in complaint.updates.all()), default=None)
     if (update := update_deadline(complaint, last)) is not None:
         views.append(update)
-    if is_under_investigation(complaint):
+    if is_under_investigation(complaint) and rule_in_force(REPORT_RULE, complaint.received_on):
         reports = overdue_reports(complaint, today)
-        upcoming = recurring_due_dates(
-            "overdue_investigation_report", complaint.received_on, add_months(today, 7)
-        )
+        upcoming = recurring_due_dates(REPORT_RULE, complaint.received_on, add_months(today, 7))
         next_due = next((d for d in upcoming if d > today), None)
-        deadline = compute_deadline("overdue_investigation_report", complaint.received_on)
+        deadline = compute_deadline(REPORT_RULE, complaint.received_on)
         title = "Overdue-investigation report (12 months, then every 6)"
         view = _view(title, deadline)
         if reports:

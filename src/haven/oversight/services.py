@@ -22,10 +22,10 @@ from haven.concurrency import references
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
-from haven.timelimits import compute_deadline, is_in_time
+from haven.timelimits import compute_deadline, is_in_time, rule_in_force
 
 from . import config, panels, selectors, workflow
-from .config import PERSONAL_FIELDS, REVIEW_RULE
+from .config import PERSONAL_FIELDS, REVIEW_RULE, RULES_FROM_RECEIPT
 from .models import (
     COMPLAINT,
     FORFEITURE,
@@ -188,6 +188,10 @@ def create_complaint(
         )
     if received_on > today():
         errors["received_on"] = "The date received cannot be in the future"
+    elif not all(rule_in_force(code, received_on) for code in RULES_FROM_RECEIPT):
+        errors["received_on"] = (
+            f"No version of the statutory complaint rules was in force on {received_on:%-d %B %Y}"
+        )
     if errors:
         raise ValidationError(errors)
     body, limb = _review_body(against_chief_officer, criteria, review_body, review_body_limb)

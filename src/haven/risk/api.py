@@ -15,7 +15,7 @@ from ninja.errors import HttpError
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PURPOSE_HEADER, attempt, declared_purpose
+from haven.ui.apihelpers import PURPOSE_HEADER, QueryFilters, attempt, declared_purpose
 
 from . import reports, selectors, services
 from .models import (
@@ -202,7 +202,7 @@ class PortfolioOut(Schema):
     results: list[PortfolioRow]
 
 
-class PortfolioFilters(Schema):
+class PortfolioFilters(QueryFilters):
     band: str = Field("", max_length=20)
     show: Literal["all", "overdue", "due_soon", "threat_to_life"] = "all"
     page: int = Field(1, ge=1)

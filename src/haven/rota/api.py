@@ -15,9 +15,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import named_user, refuse
+from haven.ui.apihelpers import QueryFilters, named_user, refuse
+from haven.ui.bounds import check_within_calendar
 
 from . import ical, selectors, services
 from .models import (
@@ -112,7 +114,7 @@ class SegmentOut(Schema):
     hours: float
 
 
-class ScheduleFilters(Schema):
+class ScheduleFilters(QueryFilters):
     start: dt.date | None = None
     days: int = Field(14, ge=1, le=62)
 
@@ -125,7 +127,7 @@ class OnCallOut(Schema):
     escalation: list[str]
 
 
-class AtFilter(Schema):
+class AtFilter(QueryFilters):
     at: dt.datetime | None = None
 
 
@@ -379,13 +381,25 @@ def decline_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
         raise HttpError(409, "; ".join(error.messages)) from error
 
 
+class AllowanceFilters(QueryFilters):
+    month: str = Field("", description="YYYY-MM; this month when left out", max_length=7)
+
+    @field_validator("month")
+    @classmethod
+    def _year_and_month(cls, value: str) -> str:
+        if value:
+            try:
+                check_within_calendar(dt.datetime.strptime(value, "%Y-%m").date())
+            except ValueError as bad:
+                raise ValueError(f"use YYYY-MM: {bad}") from bad
+        return value
+
+
 @router.get("/rota/allowances", response=list[AllowanceOut], summary="Allowance summary")
-def allowances(request: AuthenticatedRequest, month: str = "") -> Any:
+def allowances(request: AuthenticatedRequest, filters: Query[AllowanceFilters]) -> Any:
     user = request.user
-    try:
-        chosen = dt.datetime.strptime(month, "%Y-%m").date() if month else timezone.localdate()
-    except ValueError as bad:
-        raise HttpError(422, "month: use YYYY-MM") from bad
+    month = filters.month
+    chosen = dt.datetime.strptime(month, "%Y-%m").date() if month else timezone.localdate()
     return [
         {
             "rota": row.rota.name,

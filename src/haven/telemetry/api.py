@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import attempt
+from haven.ui.apihelpers import QueryFilters, attempt
 
 from . import selectors, services
 from .models import (
@@ -68,7 +68,7 @@ def alert_out(alert: Alert) -> AlertOut:
     )
 
 
-class AlertFilter(Schema):
+class AlertFilter(QueryFilters):
     status: Literal["open", "acknowledged", "all"] = "open"
     page: int = 1
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from haven.access import modules
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.ui.bounds import check_within_calendar
 from haven.ui.helpers import add_form_errors
 
 from . import receivers, selectors, services
@@ -257,10 +258,14 @@ def device_list(request: HttpRequest) -> HttpResponse:
 
 
 def _day(value: str | None, default: dt.date) -> dt.date:
+    """The report's day from the query, or the default for anything unreadable or outside
+    the accepted range (a day at the end of time overflows the report's arithmetic)."""
     try:
-        return dt.date.fromisoformat(value) if value else default
+        day = dt.date.fromisoformat(value) if value else default
+        check_within_calendar(day)
     except ValueError:
         return default
+    return day
 
 
 def device_report(request: HttpRequest, device_pk: UUID) -> HttpResponse:

@@ -22,6 +22,7 @@ from haven.timelimits.rules import (
     get_rule,
     is_in_time,
     recurring_due_dates,
+    rule_in_force,
 )
 
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "is_in_time",
     "is_working_day",
     "recurring_due_dates",
+    "rule_in_force",
     "working_days_between",
 ]

@@ -272,6 +272,12 @@ def get_rule(code: str, on: date, registry: Registry = RULES) -> TimeLimitRule:
     raise LookupError(f"no version of {code!r} in force on {on.isoformat()}")
 
 
+def rule_in_force(code: str, on: date, registry: Registry = RULES) -> bool:
+    """Whether some version of rule `code` applies on `on`: a write refuses a date for which
+    none does (a 422 naming its field) rather than storing a record no deadline can follow."""
+    return any(rule.in_force_on(on) for rule in registry.get(code, ()))
+
+
 @dataclass(frozen=True)
 class Deadline:
     due: date

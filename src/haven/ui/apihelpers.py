@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -10,10 +11,12 @@ from django.core.paginator import Page
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
 from haven.concurrency.locking import ConflictError
+from haven.ui.bounds import check_within_calendar
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 
@@ -64,6 +67,20 @@ def attempt(action: Callable[[], T]) -> T:
         raise HttpError(409, str(conflict)) from conflict
     except ValidationError as error:
         raise refuse(error) from error
+
+
+class QueryFilters(Schema):
+    """The base of every operation's query parameters (`Query[...]`): the checks every
+    parameter needs, made once here instead of in each operation. A date outside the
+    accepted range (haven.ui.bounds) is a 422 naming the parameter; each subclass bounds its
+    own numbers and lengths with `Field(...)` so that the OpenAPI document states them."""
+
+    @field_validator("*", mode="after", check_fields=False)
+    @classmethod
+    def _dates_within_calendar(cls, value: Any) -> Any:
+        if isinstance(value, date):
+            check_within_calendar(value)
+        return value
 
 
 class PageOf(Schema, Generic[T]):

@@ -11,6 +11,7 @@ from django import forms
 from haven.access.modules import module_people
 from haven.accounts.roles import Module
 from haven.concurrency import references
+from haven.ui.bounds import check_within_calendar
 
 CHOOSE_WIDGETS = (
     forms.Select,
@@ -21,10 +22,21 @@ CHOOSE_WIDGETS = (
 DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
 
 
+def within_calendar(value: Any) -> None:
+    """Every date and date-time field's bound (haven.ui.bounds), as a field error."""
+    try:
+        check_within_calendar(value)
+    except ValueError as error:
+        raise forms.ValidationError(f"The date {error}") from error
+
+
 class GovukForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                # A date at the end of time overflows the date arithmetic behind the page.
+                field.validators = [*field.validators, within_calendar]
             if field.error_messages.get("required") != DJANGO_REQUIRED:
                 continue  # the form already says something specific
             label = str(field.label or "a value")

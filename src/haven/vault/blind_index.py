@@ -164,6 +164,20 @@ def _check_bits(bits: int) -> None:
         )
 
 
+COLUMN_KEY_LABEL = b"haven blind index column key v1"
+
+
+def column_key(key: bytes, table: str, column: str) -> bytes:
+    """The key of one (table, column): HMAC-SHA256 of a fixed label and the two names under
+    the blind-index key. Each column then has its own index space, so equal names in two
+    tables (a protected person and a complainant) get unrelated index values and a reader of
+    one table learns nothing about the other."""
+    if len(key) < MIN_KEY_BYTES:
+        raise VaultKeyError(f"blind index key must be at least {MIN_KEY_BYTES} bytes")
+    label = b"\x00".join((COLUMN_KEY_LABEL, table.encode("utf-8"), column.encode("utf-8")))
+    return hmac.new(key, label, hashlib.sha256).digest()
+
+
 def blind_index(key: bytes, kind: str, normalised_value: str, bits: int = 32) -> str:
     """Truncated HMAC-SHA256 of ``kind || NUL || value`` as ``bits // 4`` hex digits.
 

@@ -360,14 +360,24 @@ KINDS: dict[str, tuple[int, Callable[..., str]]] = {
 
 
 def _bits() -> int:
-    return int(getattr(settings, "HAVEN_BLIND_INDEX_BITS", 32))
+    """HAVEN_BLIND_INDEX_BITS when set; otherwise what `recommended_bits()` gives for the
+    expected rows per column (HAVEN_BLIND_INDEX_EXPECTED_ROWS), so that each index value
+    covers several rows and the index is no fingerprint."""
+    configured = getattr(settings, "HAVEN_BLIND_INDEX_BITS", None)
+    if configured:
+        return int(configured)
+    expected = int(getattr(settings, "HAVEN_BLIND_INDEX_EXPECTED_ROWS", 100_000))
+    return blind_index.recommended_bits(expected)
 
 
 class BlindIndexValue(str):
-    """An index value to search for; during a blind-index rotation it also carries the value
-    under the previous key, and an exact lookup on a BlindIndexField matches either."""
+    """A search for `kind` over `values`. The exact lookup on a BlindIndexField computes the
+    value under that column's own key (and, during a rotation, under the previous key too);
+    the string itself is the value under the unkeyed-by-column key, which matches no column."""
 
     alternatives: tuple[str, ...] = ()
+    kind: str = ""
+    values: tuple[Any, ...] = ()
 
 
 def _index_or_none(kind: str, values: tuple[Any, ...], key: bytes | None = None) -> str | None:
@@ -399,9 +409,7 @@ def index_for(kind: str, *values: Any) -> str:
     if result is None:
         raise ValueError(f"nothing to index for {kind!r} from {values!r}")
     value = BlindIndexValue(result)
-    value.alternatives = tuple(
-        str(_index_or_none(kind, values, key)) for key in search_keys if key != write_key
-    )
+    value.kind, value.values = kind, values
     return value
 
 
@@ -409,7 +417,13 @@ class BlindIndexExact(Exact):  # type: ignore[type-arg]
     """``field=index_for(...)``: also matches the previous key's value during a rotation."""
 
     def __init__(self, lhs: Any, rhs: Any) -> None:
-        self.alternatives = getattr(rhs, "alternatives", ())
+        self.alternatives: tuple[str, ...] = ()
+        column = getattr(lhs, "target", None)
+        if isinstance(rhs, BlindIndexValue) and rhs.kind and isinstance(column, BlindIndexField):
+            if rhs.kind != column.kind:
+                raise ValueError(f"{column.name} indexes {column.kind!r}, not {rhs.kind!r}")
+            current, *previous = column.search_values(rhs.values)
+            rhs, self.alternatives = current, tuple(previous)
         super().__init__(lhs, rhs)
 
     def as_sql(self, compiler: Any, connection: Any) -> Any:
@@ -449,9 +463,23 @@ class BlindIndexField(_CharField):
             kwargs.pop(key, None)
         return name, path, args, kwargs
 
+    def column_key(self, key: bytes | None = None) -> bytes:
+        """This column's own key, derived from `key` (default: the current blind-index key)."""
+        root = key or blind_index_keys()[0]
+        return blind_index.column_key(root, self.model._meta.db_table, self.column)
+
     def compute(self, instance: models.Model, key: bytes | None = None) -> str | None:
-        """Index value of the instance's sources under `key` (default: the current key)."""
-        return _index_or_none(self.kind, tuple(getattr(instance, s) for s in self.sources), key)
+        """Index value of the instance's sources under this column's key derived from `key`
+        (default: the current blind-index key)."""
+        values = tuple(getattr(instance, s) for s in self.sources)
+        return _index_or_none(self.kind, values, self.column_key(key))
+
+    def search_values(self, values: tuple[Any, ...]) -> list[str]:
+        """The value to search this column for, under the current key, then under the keys
+        a rotation in progress still accepts."""
+        write_key, search_keys = blind_index_keys()
+        keys = [write_key, *(key for key in search_keys if key != write_key)]
+        return [str(_index_or_none(self.kind, values, self.column_key(key))) for key in keys]
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":

@@ -339,9 +339,25 @@ def rotate_blind_index(
         if settle_seconds > 0:
             time.sleep(settle_seconds)
     reset_keyring_cache(keep_blind_index_key=True)
-    write_key = blind_index_keys()[0]
     result = BlindIndexRotation(key_id=key.id, created_key=created)
-    for model, indexed in blind_index_columns():
+    reindex_columns(blind_index_columns(), result, batch_size, using)
+    if result.finished:
+        BlindIndexKey.objects.using(using).filter(pk=key.pk).update(state=BlindIndexKey.ACTIVE)
+        reset_keyring_cache(keep_blind_index_key=True)
+    return result
+
+
+def reindex_columns(
+    columns: list[tuple[type[models.Model], list[BlindIndexField]]],
+    result: BlindIndexRotation,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    using: str = "default",
+) -> BlindIndexRotation:
+    """Recompute every row's blind indexes under the current key, in short batches; rows
+    already right are left alone, so a second run is cheap. Also what a data migration runs
+    when the index scheme changes (per-column keys, width)."""
+    write_key: bytes | None = None
+    for model, indexed in columns:
         manager = model._base_manager.using(using)
         after: Any = None
         while True:
@@ -350,13 +366,11 @@ def rotate_blind_index(
             batch = list(page[:batch_size])
             if not batch:
                 break
+            write_key = write_key or blind_index_keys()[0]  # no key needed for empty tables
             with transaction.atomic(using=using):
                 for row in batch:
                     _reindex_row(manager, row, indexed, write_key, result)
             after = batch[-1].pk
-    if result.finished:
-        BlindIndexKey.objects.using(using).filter(pk=key.pk).update(state=BlindIndexKey.ACTIVE)
-        reset_keyring_cache(keep_blind_index_key=True)
     return result
 
 
