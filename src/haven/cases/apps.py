@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.apps import AppConfig
 
 
@@ -9,11 +11,14 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
         # Documents live in the vault's blob store; key rotation needs their ids and aad.
+        from haven.access import labels
         from haven.vault.blobs import register_blob_source
 
         from . import visibility  # noqa: F401
+        from .models import OBJECT_TYPE
 
         register_blob_source(document_blobs)
+        labels.register(OBJECT_TYPE, case_labels)
 
 
 def document_blobs() -> list[tuple[str, bytes]]:
@@ -24,3 +29,13 @@ def document_blobs() -> list[tuple[str, bytes]]:
         (document.blob_id, document.blob_aad())
         for document in Document.objects.only("id", "case_id", "blob_id")
     ]
+
+
+def case_labels(ids: list[UUID]) -> dict[UUID, str]:
+    """Case references and markings by id, for the administration pages (haven.access.labels)."""
+    from .models import Case
+
+    return {
+        case.pk: f"Case {case.reference} ({case.marking})"
+        for case in Case.objects.filter(pk__in=ids)
+    }

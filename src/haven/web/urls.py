@@ -5,9 +5,3 @@ from . import views
 app_name = "web"
 
 urlpatterns = [path("", views.home, name="home")]
-
-# Mounted at /administration/ behind the administration module's gate (haven/urls.py).
-administration = [
-    path("", views.administration, name="accounts"),
-    path("users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
-]
