@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from haven.accounts import selectors, services
 from haven.accounts.models import Qualification, QualificationKind, User
@@ -175,7 +175,7 @@ def list_accounts(request: AuthenticatedRequest) -> list[dict[str, Any]]:
     response={201: CreatedAccountOut},
     summary="Create an account (the person enrols their authenticator at first sign-in)",
 )
-def create_account(request: AuthenticatedRequest, payload: NewAccountIn) -> tuple[int, Any]:
+def create_account(request: AuthenticatedRequest, payload: NewAccountIn) -> Status:
     new = services.NewAccount(
         username=payload.username,
         first_name=payload.first_name,
@@ -188,7 +188,7 @@ def create_account(request: AuthenticatedRequest, payload: NewAccountIn) -> tupl
         line_manager=named_user(payload.line_manager, "line_manager"),
     )
     account, password = attempt(lambda: services.create_account(request.user, new))
-    return 201, {"account": account_body(account), "first_password": password}
+    return Status(201, {"account": account_body(account), "first_password": password})
 
 
 @router.get("/accounts/{user_id}", response=AccountDetailOut, summary="One account")
@@ -284,10 +284,10 @@ def record_vetting(
 )
 def add_qualification(
     request: AuthenticatedRequest, user_id: int, payload: QualificationIn
-) -> tuple[int, Qualification]:
+) -> Status:
     account = _account(user_id)
     item = attempt(lambda: services.add_qualification(account, by=request.user, **payload.dict()))
-    return 201, item
+    return Status(201, item)
 
 
 @router.delete(
@@ -297,7 +297,7 @@ def add_qualification(
 )
 def remove_qualification(
     request: AuthenticatedRequest, user_id: int, qualification_id: int
-) -> tuple[int, None]:
+) -> Status:
     account = _account(user_id)
     try:
         attempt(
@@ -307,7 +307,7 @@ def remove_qualification(
         )
     except Qualification.DoesNotExist:
         raise Http404 from None
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/access-review", response=AccessReviewOut, summary="Who can reach what")
@@ -334,13 +334,14 @@ def access_review(request: AuthenticatedRequest) -> dict[str, Any]:
     response={201: ReviewConfirmationOut},
     summary="Confirm the access review (send the digest of the listing reviewed)",
 )
-def confirm_access_review(
-    request: AuthenticatedRequest, payload: ReviewConfirmationIn
-) -> tuple[int, dict[str, Any]]:
+def confirm_access_review(request: AuthenticatedRequest, payload: ReviewConfirmationIn) -> Status:
     review = attempt(lambda: services.confirm_access_review(request.user, digest=payload.digest))
-    return 201, {
-        "id": review.pk,
-        "confirmed_at": review.confirmed_at,
-        "confirmed_by": request.user.username,
-        "accounts": review.accounts,
-    }
+    return Status(
+        201,
+        {
+            "id": review.pk,
+            "confirmed_at": review.confirmed_at,
+            "confirmed_by": request.user.username,
+            "accounts": review.accounts,
+        },
+    )

@@ -4,6 +4,7 @@ their lifecycle, vetting and training, and the periodic access review."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,6 +31,11 @@ def _account(user_id: int) -> User:
     if account is None:
         raise Http404
     return account
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The form data of a POST (even an empty one, so that it shows its errors), else None."""
+    return request.POST if request.method == "POST" else None
 
 
 def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
@@ -89,7 +95,7 @@ def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 def new_account(request: HttpRequest) -> HttpResponse:
-    form = forms.NewAccountForm(request.POST or None)
+    form = forms.NewAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         manager = selectors.account(data["line_manager"]) if data["line_manager"] else None
@@ -131,7 +137,7 @@ def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
     if refused:
         return refused
     initial = {"roles": account.roles, "clearance": account.clearance}
-    form = forms.AccessForm(request.POST or None, initial=initial)
+    form = forms.AccessForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -161,7 +167,7 @@ def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
         "vetting_expires": account.vetting_expires,
         "line_manager": account.line_manager_id,
     }
-    form = forms.VettingForm(request.POST or None, initial=initial, account=account)
+    form = forms.VettingForm(_posted(request), initial=initial, account=account)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         manager = selectors.account(data["line_manager"]) if data["line_manager"] else None
@@ -191,7 +197,7 @@ def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
     refused = _own_account_refused(request, account)
     if refused:
         return refused
-    form = forms.QualificationForm(request.POST or None)
+    form = forms.QualificationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
 
@@ -232,7 +238,7 @@ def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     refused = _own_account_refused(request, account)
     if refused:
         return refused
-    form = forms.ReasonForm(request.POST or None)
+    form = forms.ReasonForm(_posted(request))
     if request.method == "POST" and form.is_valid():
 
         def run() -> None:
@@ -256,7 +262,7 @@ def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     if account.pk == request.user.pk or account.is_active:
         messages.error(request, "That action is not available on this account")
         return redirect("administration:account", account.pk)
-    form = forms.ReasonForm(request.POST or None)
+    form = forms.ReasonForm(_posted(request))
     if request.method == "POST" and form.is_valid():
 
         def run() -> None:
@@ -284,7 +290,7 @@ def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
 
 def access_review(request: HttpRequest) -> HttpResponse:
     listing = selectors.access_review()
-    form = forms.ReviewForm(request.POST or None, initial={"digest": listing.digest})
+    form = forms.ReviewForm(_posted(request), initial={"digest": listing.digest})
     if request.method == "POST" and form.is_valid():
 
         def confirm() -> None:
