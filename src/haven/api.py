@@ -188,6 +188,6 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": user.username,
         "name": user.get_full_name(),
         "roles": user.roles,
-        "clearance": user.clearance_label,
+        "clearance": user.effective_clearance_label,
         "modules": user.modules,
     }

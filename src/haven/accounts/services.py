@@ -631,6 +631,15 @@ def record_vetting(
     effective clearance at once (User.effective_clearance), which the account page shows."""
     _refuse_own_account(account, by, "vetting_level")
     _check_vetting_dates(level, expires)
+    if vetting_supports(account.clearance, level, expires):
+        # Clearance never exceeds the vetting on record: lowering (or clearing) the vetting of
+        # a cleared person is a change of their access, made with a reason, first.
+        raise ValidationError(
+            {
+                "vetting_level": f"This vetting does not support {account.clearance_label}: "
+                "lower the clearance first (Change roles and clearance)"
+            }
+        )
     if line_manager is not None and line_manager.pk == account.pk:
         raise ValidationError({"line_manager": "A person cannot be their own line manager"})
     changed = (account.vetting_level, account.vetting_expires) != (level, expires)
