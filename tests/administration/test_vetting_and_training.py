@@ -225,3 +225,21 @@ def test_only_administrators_reach_the_vetting_pages_and_api(admin):
         assert api.status_code == 404
     person.refresh_from_db()
     assert person.vetting_level == ""
+
+
+def test_vetting_below_the_clearance_held_is_refused_until_the_clearance_is_lowered(admin):
+    person = UserFactory(roles=[Role.PROTECTION_OFFICER], clearance=Clearance.SECRET)
+    services.record_vetting(
+        person, by=admin, level=VettingLevel.SC, expires=None, line_manager=None
+    )
+    lapse_vetting(person)
+    # Clearing or lowering a lapsed vetting would otherwise hand back the granted clearance.
+    for level in ("", VettingLevel.BPSS):
+        with pytest.raises(ValidationError, match="lower the clearance first"):
+            services.record_vetting(person, by=admin, level=level, expires=None, line_manager=None)
+    assert User.objects.get(pk=person.pk).effective_clearance == Clearance.OFFICIAL
+    services.change_account_access(
+        person, roles=person.roles, clearance=Clearance.OFFICIAL, by=admin, reason="Lapsed"
+    )
+    services.record_vetting(person, by=admin, level="", expires=None, line_manager=None)
+    assert User.objects.get(pk=person.pk).effective_clearance == Clearance.OFFICIAL
