@@ -274,6 +274,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
+    from haven.administration.api import router as administration_router
     from haven.audit.api import router as audit_router
     from haven.cases.api import router as cases_router
     from haven.equipment.api import router as equipment_router
@@ -293,6 +294,7 @@ def register_routers() -> None:
     api.add_router("/", telemetry_router, auth=operations)
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
+    api.add_router("/", administration_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))
     # Everyone's own inbox: any valid token, and only its user's notifications.
     api.add_router("/", notifications_router)
 
@@ -315,6 +317,6 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": user.username,
         "name": user.get_full_name(),
         "roles": user.roles,
-        "clearance": user.clearance_label,
+        "clearance": user.effective_clearance_label,
         "modules": user.modules,
     }

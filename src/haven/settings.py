@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "haven.rota",
     "haven.risk",
     "haven.telemetry",
+    "haven.administration",
     "haven.ui",
     "haven.web",
     "haven.demo",
@@ -240,6 +241,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(
         "HAVEN_REQUEST_BODY_MAX_BYTES", str(HAVEN_DOCUMENT_MAX_BYTES * 4 // 3 + 64 * 1024)
     )
 )
+# Vetting, designations and training: the person and their line manager are told this many days
+# before each lapses (and once when it has lapsed), e.g. HAVEN_EXPIRY_NOTICE_DAYS="30,7".
+EXPIRY_NOTICE_DAYS = tuple(
+    int(days) for days in os.environ.get("HAVEN_EXPIRY_NOTICE_DAYS", "30,7").split(",") if days
+)
+# Who can reach what is reviewed and confirmed at least this often (quarterly by default).
+ACCESS_REVIEW_DAYS = int(os.environ.get("HAVEN_ACCESS_REVIEW_DAYS", "90"))
 API_TOKEN_RATE = os.environ.get("HAVEN_API_TOKEN_RATE", "600/m")
 # Issuing a token needs the password and a code entered on the same form: a re-authentication
 # that is never older than the request itself.

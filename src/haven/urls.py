@@ -42,9 +42,6 @@ urlpatterns = [
     path("", module_urls(OPERATIONS, "haven.telemetry.urls")),
     path("", module_urls(OVERSIGHT, "haven.oversight.urls")),
     path("", module_urls(Module.AUDIT, "haven.audit.urls")),
-    path(
-        "administration/",
-        module_urls(Module.ADMINISTRATION, web_urls.administration, "administration"),
-    ),
+    path("administration/", module_urls(Module.ADMINISTRATION, "haven.administration.urls")),
     path("", signed_in_urls(web_urls)),
 ]

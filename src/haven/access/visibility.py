@@ -92,8 +92,9 @@ def restrict(
 
 
 def cleared(user: User, field: str = "classification") -> Q:
-    """Never above the user's clearance (`field` names the classification to compare)."""
-    return Q(**{f"{field}__lte": user.clearance})
+    """Never above the user's effective clearance: their clearance, capped by their current
+    vetting (`User.effective_clearance`). `field` names the classification to compare."""
+    return Q(**{f"{field}__lte": user.effective_clearance})
 
 
 def open_to(module: str) -> Rule:

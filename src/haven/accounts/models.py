@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from haven.vault.fields import EncryptedTextField
 
-from .roles import Clearance, Module, Role, modules_for
+from .roles import Clearance, Module, Role, VettingLevel, modules_for
 
 
 def validate_roles(value: object) -> None:
@@ -35,6 +35,13 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     locked_until = models.DateTimeField(null=True, blank=True)
     # Bumped by "sign out everywhere": sessions carrying an older epoch are refused.
     session_epoch = models.PositiveIntegerField(default=0)
+    # National security vetting held (blank: none recorded in Haven) and when it lapses.
+    vetting_level = models.CharField(max_length=8, choices=VettingLevel.choices, blank=True)
+    vetting_expires = models.DateField(null=True, blank=True)
+    # Told, with the person, when their vetting, designations or training are about to lapse.
+    line_manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
 
     class Meta:
         ordering = ["username"]
@@ -60,9 +67,113 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     def clearance_label(self) -> str:
         return Clearance(self.clearance).label
 
+    @property
+    def vetting_lapsed(self) -> bool:
+        """A recorded vetting whose expiry date has passed."""
+        return bool(
+            self.vetting_level
+            and self.vetting_expires is not None
+            and self.vetting_expires < timezone.localdate()
+        )
+
+    @property
+    def effective_clearance(self) -> int:
+        """The clearance need-to-know checks: the granted clearance, capped by the vetting
+        recorded for the person (OFFICIAL once that vetting has lapsed). An account with no
+        vetting recorded keeps its granted clearance: accounts made before vetting was kept
+        in Haven, or by `haven createuser`; the account page says so."""
+        if not self.vetting_level:
+            return int(self.clearance)
+        ceiling = Clearance.OFFICIAL if self.vetting_lapsed else vetting_ceiling(self.vetting_level)
+        return min(int(self.clearance), int(ceiling))
+
+    @property
+    def effective_clearance_label(self) -> str:
+        return Clearance(self.effective_clearance).label
+
+    @property
+    def clearance_limited(self) -> bool:
+        return self.effective_clearance < self.clearance
+
     def is_locked(self, now: object = None) -> bool:
         now = now or timezone.now()
         return self.locked_until is not None and self.locked_until > now  # type: ignore[operator]
+
+
+def vetting_ceiling(level: str) -> int:
+    """The highest classification a vetting level supports (blank: no vetting, OFFICIAL)."""
+    return int(VETTING_CEILING.get(level, Clearance.OFFICIAL))
+
+
+VETTING_CEILING: dict[str, Clearance] = {
+    VettingLevel.BPSS: Clearance.OFFICIAL,
+    VettingLevel.CTC: Clearance.OFFICIAL,
+    VettingLevel.SC: Clearance.SECRET,
+    VettingLevel.DV: Clearance.TOP_SECRET,
+}
+
+
+class QualificationKind(models.TextChoices):
+    DESIGNATION = "designation", "Designation"
+    TRAINING = "training", "Training"
+
+
+class Qualification(models.Model):
+    """A designation (e.g. NCA designation with the powers of a constable) or a mandatory
+    training course a person holds, and when it lapses (none: it does not)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="qualifications")
+    kind = models.CharField(max_length=12, choices=QualificationKind.choices)
+    title = models.CharField(max_length=120)
+    held_from = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def lapsed(self) -> bool:
+        return self.expires_on is not None and self.expires_on < timezone.localdate()
+
+
+class ExpiryNotice(models.Model):
+    """An expiry warning already sent (`item`: "vetting" or "qualification:<id>"), so the
+    daily job sends each warning for one expiry date once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    item = models.CharField(max_length=40)
+    expires_on = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "item", "expires_on", "days_before"], name="unique_expiry_notice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} of #{self.user_id}: {self.days_before} days before {self.expires_on}"
+
+
+class AccessReview(models.Model):
+    """A periodic review of who can reach what, confirmed by a reviewer; `digest` fixes the
+    listing they confirmed (its lines are in the ledger entry)."""
+
+    confirmed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    accounts = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-confirmed_at"]
+
+    def __str__(self) -> str:
+        return f"Access review of {self.accounts} accounts, {self.confirmed_at:%Y-%m-%d}"
 
 
 def random_device_id() -> int:
@@ -207,7 +318,12 @@ class ApiToken(models.Model):
 
 
 __all__ = [
+    "AccessReview",
     "ApiToken",
+    "ExpiryNotice",
+    "Qualification",
+    "QualificationKind",
+    "VettingLevel",
     "AuthenticatorDevice",
     "Clearance",
     "HashedSession",

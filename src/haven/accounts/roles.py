@@ -26,6 +26,16 @@ class Clearance(models.IntegerChoices):
     TOP_SECRET = 3, "TOP SECRET"
 
 
+class VettingLevel(models.TextChoices):
+    """UK national security vetting levels, lowest first (VETTING_CEILING in models says what
+    classification each supports)."""
+
+    BPSS = "bpss", "Baseline Personnel Security Standard (BPSS)"
+    CTC = "ctc", "Counter-Terrorist Check (CTC)"
+    SC = "sc", "Security Check (SC)"
+    DV = "dv", "Developed Vetting (DV)"
+
+
 class Module(models.TextChoices):
     PROTECTION = "protection", "Protection"
     OPERATIONS = "operations", "Operations"

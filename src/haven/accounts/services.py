@@ -3,9 +3,10 @@ security event in the ledger inside it (DESIGN.md "Authentication")."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,11 +18,23 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from haven.access.models import AccessGrant, TeamMembership
 from haven.audit import ledger, state
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
-from .models import ApiToken, AuthenticatorDevice, SecurityCounter, User
+from .models import (
+    AccessReview,
+    ApiToken,
+    AuthenticatorDevice,
+    ExpiryNotice,
+    Qualification,
+    SecurityCounter,
+    User,
+    vetting_ceiling,
+)
+from .roles import Clearance, VettingLevel
+from .selectors import access_review
 
 GENERIC_REFUSAL = "Enter a correct user name and password"
 # Whoever typed a user name before signing in: no account yet, so no actor.
@@ -234,10 +247,7 @@ def fresh_second_factor(user: User, password: str, code: str) -> bool:
 @service
 def sign_out_everywhere(user: User) -> int:
     """End every session of the user and revoke every API token; returns tokens revoked."""
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    revoked = _end_sessions_and_tokens(user)
     record_security_event("signed_out_everywhere", actor=user, account=user, tokens=revoked)
     return revoked
 
@@ -420,3 +430,361 @@ def enrol_totp_now(user: User) -> AuthenticatorDevice:
     device = _new_device(user, confirmed=True)
     record_security_event("factor_enrolled", actor=ANONYMOUS, account=user, factor="totp")
     return device
+
+
+# ------------------------------------------------------------------ account lifecycle
+# An administrator's writes on other people's accounts (issue 18 items 5 and 6). Each refuses
+# the administrator's own account: nobody raises, keeps or restores their own access.
+
+
+def _refuse_own_account(account: User, by: User | None, field: str = "__all__") -> None:
+    if by is not None and by.pk == account.pk:
+        raise ValidationError(
+            {field: "You cannot change your own account: ask another administrator"}
+        )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter the reason"})
+    return reason
+
+
+def vetting_supports(clearance: int, level: str, expires: date | None) -> str:
+    """Why `clearance` is more than the vetting (level, expiry) supports, or "" if it is not.
+    OFFICIAL needs no national security vetting."""
+    if int(clearance) <= Clearance.OFFICIAL:
+        return ""
+    wanted = Clearance(int(clearance)).label
+    if not level:
+        return f"Record a vetting that supports {wanted} before giving this clearance"
+    if expires is not None and expires < timezone.localdate():
+        return f"The vetting lapsed on {expires:%-d %B %Y}: {wanted} needs current vetting"
+    ceiling = vetting_ceiling(level)
+    if ceiling < int(clearance):
+        return (
+            f"{VettingLevel(level).label} supports clearance up to "
+            f"{Clearance(ceiling).label}, not {wanted}"
+        )
+    return ""
+
+
+def _notify_account_holder(account: User, message: str) -> None:
+    from haven.notifications.services import notify
+
+    notify(account, "general", "your account", message, link="/accounts/profile/")
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    roles: list[str]
+    clearance: int
+    vetting_level: str = ""
+    vetting_expires: date | None = None
+    line_manager: User | None = None
+
+
+@service
+def create_account(by: User, new: NewAccount) -> tuple[User, str]:
+    """A new account made by an administrator, with a first password to hand over."""
+    if User.objects.filter(username__iexact=new.username.strip()).exists():
+        raise ValidationError({"username": "That user name is taken"})
+    refusal = vetting_supports(new.clearance, new.vetting_level, new.vetting_expires)
+    if refusal:
+        raise ValidationError({"clearance": refusal})
+    _check_vetting_dates(new.vetting_level, new.vetting_expires)
+    password = secrets.token_urlsafe(18)
+    user = create_user(
+        new.username.strip(),
+        password,
+        roles=list(new.roles),
+        clearance=new.clearance,
+        first_name=new.first_name.strip(),
+        last_name=new.last_name.strip(),
+        email=new.email.strip(),
+        by=by,
+    )
+    user.vetting_level, user.vetting_expires = new.vetting_level, new.vetting_expires
+    user.line_manager = new.line_manager
+    user.save(update_fields=["vetting_level", "vetting_expires", "line_manager"])
+    if new.vetting_level:
+        record_security_event(
+            "vetting_recorded",
+            actor=by,
+            account=user,
+            level=new.vetting_level,
+            state=[state.vetting_change(user)],
+        )
+    return user, password
+
+
+@service
+def change_account_access(
+    account: User, *, roles: list[str], clearance: int, by: User, reason: str
+) -> User:
+    """An administrator's change of roles and clearance: reason required, never on their own
+    account, never above the person's current vetting; the person is told."""
+    _refuse_own_account(account, by, "roles")
+    reason = _require_reason(reason)
+    refusal = vetting_supports(clearance, account.vetting_level, account.vetting_expires)
+    if refusal:
+        raise ValidationError({"clearance": refusal})
+    change_roles_and_clearance(account, roles=roles, clearance=clearance, by=by, reason=reason)
+    _notify_account_holder(
+        account,
+        f"Your roles are now {', '.join(account.role_labels) or 'none'} and your clearance "
+        f"{account.clearance_label}.",
+    )
+    return account
+
+
+def _end_sessions_and_tokens(user: User) -> int:
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@service
+def deactivate_account(account: User, *, by: User, reason: str) -> list[list[str]]:
+    """A leaver: no sign-in, sessions ended, tokens revoked, every team place and live grant
+    removed. Returns the removed places as [object type, object id, team role]."""
+    _refuse_own_account(account, by)
+    reason = _require_reason(reason)
+    if not account.is_active:
+        raise ValidationError({"__all__": "This account is already deactivated"})
+    places = TeamMembership.objects.filter(user=account)
+    removed = [
+        [object_type, str(object_id), team_role]
+        for object_type, object_id, team_role in places.values_list(
+            "object_type", "object_id", "team_role"
+        )
+    ]
+    places.delete()
+    grants, _ = AccessGrant.objects.filter(user=account, expires_at__gt=timezone.now()).delete()
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    tokens = _end_sessions_and_tokens(account)
+    record_security_event(
+        "account_deactivated",
+        actor=by,
+        account=account,
+        reason=reason,
+        removed=removed,
+        grants=grants,
+        token=tokens,
+        state=[state.active_change(account)],
+    )
+    return removed
+
+
+@service
+def reactivate_account(account: User, *, by: User, reason: str) -> User:
+    """Let a deactivated account sign in again; its team places are not restored."""
+    _refuse_own_account(account, by)
+    reason = _require_reason(reason)
+    if account.is_active:
+        raise ValidationError({"__all__": "This account is active"})
+    account.is_active = True
+    account.save(update_fields=["is_active"])
+    record_security_event(
+        "account_reactivated",
+        actor=by,
+        account=account,
+        reason=reason,
+        state=[state.active_change(account)],
+    )
+    return account
+
+
+@service
+def unlock_account_by_administrator(account: User, *, by: User) -> None:
+    _refuse_own_account(account, by)
+    unlock_account(account, by=by)
+
+
+# ------------------------------------------------------------------ vetting and training
+
+
+def _check_vetting_dates(level: str, expires: date | None) -> None:
+    if expires is not None and not level:
+        raise ValidationError({"vetting_expires": "Choose the vetting level this date is for"})
+    if expires is not None and expires < timezone.localdate():
+        raise ValidationError({"vetting_expires": "The expiry date must be today or later"})
+
+
+@service
+def record_vetting(
+    account: User,
+    *,
+    by: User,
+    level: str,
+    expires: date | None,
+    line_manager: User | None,
+) -> User:
+    """The person's vetting and line manager. A vetting below their clearance lowers their
+    effective clearance at once (User.effective_clearance), which the account page shows."""
+    _refuse_own_account(account, by, "vetting_level")
+    _check_vetting_dates(level, expires)
+    if vetting_supports(account.clearance, level, expires):
+        # Clearance never exceeds the vetting on record: lowering (or clearing) the vetting of
+        # a cleared person is a change of their access, made with a reason, first.
+        raise ValidationError(
+            {
+                "vetting_level": f"This vetting does not support {account.clearance_label}: "
+                "lower the clearance first (Change roles and clearance)"
+            }
+        )
+    if line_manager is not None and line_manager.pk == account.pk:
+        raise ValidationError({"line_manager": "A person cannot be their own line manager"})
+    changed = (account.vetting_level, account.vetting_expires) != (level, expires)
+    account.vetting_level, account.vetting_expires = level, expires
+    account.line_manager = line_manager
+    account.save(update_fields=["vetting_level", "vetting_expires", "line_manager"])
+    record_security_event(
+        "vetting_recorded",
+        actor=by,
+        account=account,
+        level=level,
+        line_manager=line_manager.pk if line_manager else None,
+        state=[state.vetting_change(account)],
+    )
+    if changed:
+        _notify_account_holder(account, _vetting_sentence(account))
+    return account
+
+
+def _vetting_sentence(account: User) -> str:
+    if not account.vetting_level:
+        return "No vetting is recorded for you."
+    until = f" until {account.vetting_expires:%-d %B %Y}" if account.vetting_expires else ""
+    return (
+        f"Your vetting is recorded as {account.get_vetting_level_display()}{until}; "
+        f"your clearance in Haven is {account.effective_clearance_label}."
+    )
+
+
+@service
+def add_qualification(
+    account: User,
+    *,
+    by: User,
+    kind: str,
+    title: str,
+    held_from: date,
+    expires_on: date | None,
+) -> Qualification:
+    _refuse_own_account(account, by, "title")
+    if expires_on is not None and expires_on < held_from:
+        raise ValidationError({"expires_on": "The expiry date must be after the start date"})
+    item = Qualification(
+        user=account, kind=kind, title=title.strip(), held_from=held_from, expires_on=expires_on
+    )
+    item.full_clean()
+    item.save()
+    record_security_event("qualification_added", actor=by, account=account, kind=kind, key=item.pk)
+    return item
+
+
+@service
+def remove_qualification(account: User, *, by: User, qualification_id: int) -> None:
+    _refuse_own_account(account, by)
+    deleted, _ = Qualification.objects.filter(user=account, pk=qualification_id).delete()
+    if not deleted:
+        raise Qualification.DoesNotExist
+    record_security_event("qualification_removed", actor=by, account=account, key=qualification_id)
+
+
+# ------------------------------------------------------------------ expiry notices
+
+
+def _expiring_items(today: date, horizon: date) -> list[tuple[User, str, str, date]]:
+    """(person, item key, what, expiry) of every active person's vetting, designation or
+    training that lapses by `horizon` (lapsed ones included: they get one last notice)."""
+    items: list[tuple[User, str, str, date]] = []
+    vetted = User.objects.filter(
+        is_active=True, vetting_expires__isnull=False, vetting_expires__lte=horizon
+    ).exclude(vetting_level="")
+    for user in vetted.select_related("line_manager"):
+        what = f"{user.get_vetting_level_display()} vetting"
+        items.append((user, "vetting", what, user.vetting_expires))  # type: ignore[arg-type]
+    held = Qualification.objects.filter(
+        user__is_active=True, expires_on__isnull=False, expires_on__lte=horizon
+    ).select_related("user", "user__line_manager")
+    for item in held:
+        what = f"{item.get_kind_display().lower()} {item.title}"
+        items.append((item.user, f"qualification:{item.pk}", what, item.expires_on))  # type: ignore[arg-type]
+    return items
+
+
+def _notice_due(user: User, key: str, expires: date, days_left: int) -> list[int]:
+    """The notice thresholds (days before expiry, 0 for "has lapsed") this item has reached
+    and not been sent; empty when the nearest one was sent already."""
+    reached = [days for days in (*settings.EXPIRY_NOTICE_DAYS, 0) if days_left <= days]
+    if not reached:
+        return []
+    sent = ExpiryNotice.objects.filter(
+        user=user, item=key, expires_on=expires, days_before=min(reached)
+    ).exists()
+    return [] if sent else reached
+
+
+@service
+def send_expiry_notices(today: date | None = None) -> int:
+    """Tell each person, and their line manager, about vetting, designations and training
+    that lapse within the notice periods (settings.EXPIRY_NOTICE_DAYS) or have lapsed; each
+    notice once per item and expiry date. Returns how many items were announced."""
+    from haven.notifications.services import notify
+
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=max(settings.EXPIRY_NOTICE_DAYS, default=0))
+    announced = 0
+    for user, key, what, expires in _expiring_items(today, horizon):
+        days_left = (expires - today).days
+        reached = _notice_due(user, key, expires, days_left)
+        if not reached:
+            continue
+        when = (
+            f"lapsed on {expires:%-d %B %Y}" if days_left < 0 else f"lapses on {expires:%-d %B %Y}"
+        )
+        notify(user, "reminder", "vetting and training", f"Your {what} {when}.")
+        manager = user.line_manager
+        if manager is not None and manager.is_active:
+            notify(manager, "reminder", "vetting and training", f"{user}'s {what} {when}.")
+        for days in reached:
+            ExpiryNotice.objects.get_or_create(
+                user=user, item=key, expires_on=expires, days_before=days
+            )
+        announced += 1
+    return announced
+
+
+# ------------------------------------------------------------------ access review
+
+
+@service
+def confirm_access_review(by: User, *, digest: str) -> AccessReview:
+    """Record that `by` reviewed who can reach what; `digest` is that of the listing they saw
+    (selectors.access_review), refused when the access changed since."""
+    current = access_review()
+    if digest != current.digest:
+        raise ValidationError(
+            {"digest": "Access changed while you were reviewing it: review the new list"}
+        )
+    review = AccessReview.objects.create(
+        confirmed_by=by, accounts=len(current.rows), digest=current.digest
+    )
+    record_security_event(
+        "access_review_confirmed",
+        actor=by,
+        account=None,
+        key=review.pk,
+        digest=current.digest,
+        lines=[row.line() for row in current.rows],
+    )
+    return review

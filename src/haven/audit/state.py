@@ -17,6 +17,8 @@ Changes are lists of scalars (they stay in clear: ids, codes and times, no free 
     ["grant", grant_id, object_type, object_id, user_id, kind, expires_at]
     ["account", user_id, "role1+role2", clearance]
     ["classification", object_type, object_id, classification, sensitive]
+    ["active", user_id, is_active]                      (absent: active, as accounts are made)
+    ["vetting", user_id, level, expires_on or None]     (absent: no vetting recorded)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ STATE_KEY = ledger.STATE_KEY
 TEAM, GRANT, ACCOUNT, CLASSIFICATION = "team", "grant", "account", "classification"
 # A removal is replayed too: a place put back later by SQL is then unexplained again.
 TEAM_REMOVED = "team_removed"
+ACTIVE, VETTING = "active", "vetting"
 Change = list[Any]
 
 
@@ -63,6 +66,18 @@ def account_change(user: Any) -> Change:
     return [ACCOUNT, user.pk, _roles_key(user.roles), int(user.clearance)]
 
 
+def active_change(user: Any) -> Change:
+    """Deactivation and reactivation: an account reactivated by SQL would open again."""
+    return [ACTIVE, user.pk, bool(user.is_active)]
+
+
+def vetting_change(user: Any) -> Change:
+    """The vetting that caps a person's effective clearance: raised by SQL, it would open
+    classified records again."""
+    expires = user.vetting_expires.isoformat() if user.vetting_expires else None
+    return [VETTING, user.pk, str(user.vetting_level), expires]
+
+
 def classification_change(object_type: str, item: Any) -> Change:
     return [CLASSIFICATION, object_type, str(item.pk), int(item.classification), item.sensitive]
 
@@ -77,6 +92,8 @@ class _Replay:
         self.grants: dict[int, tuple[str, str, int, str, datetime]] = {}
         self.accounts: dict[int, tuple[str, int]] = {}
         self.classifications: dict[tuple[str, str], tuple[int, bool]] = {}
+        self.active: dict[int, bool] = {}
+        self.vetting: dict[int, tuple[str, str | None]] = {}
 
     def apply(self, change: Change) -> None:
         kind, *values = change
@@ -96,6 +113,12 @@ class _Replay:
         elif kind == CLASSIFICATION:
             object_type, object_id, classification, sensitive = values
             self.classifications[(object_type, object_id)] = (classification, sensitive)
+        elif kind == ACTIVE:
+            user_id, is_active = values
+            self.active[user_id] = is_active
+        elif kind == VETTING:
+            user_id, level, expires = values
+            self.vetting[user_id] = (level, expires)
 
 
 def _replayed() -> _Replay:
@@ -128,6 +151,7 @@ def unexplained_rows() -> list[str]:
         *_unexplained_team(replay),
         *_unexplained_grants(replay),
         *_unexplained_accounts(replay),
+        *_unexplained_standing(replay),
         *_unexplained_classifications(replay),
     ]
 
@@ -181,6 +205,24 @@ def _unexplained_accounts(replay: _Replay) -> Iterator[str]:
             yield (
                 f"account {username} (#{pk}): roles {live[0] or '(none)'} clearance {clearance} "
                 f"differ from the ledger (roles {expected[0] or '(none)'} clearance {expected[1]})"
+            )
+
+
+def _unexplained_standing(replay: _Replay) -> Iterator[str]:
+    """Active accounts the ledger last saw deactivated, and vetting the ledger did not record."""
+    rows = (
+        get_user_model()
+        .objects.order_by("id")
+        .values_list("id", "username", "is_active", "vetting_level", "vetting_expires")
+    )
+    for pk, username, is_active, level, expires in rows.iterator():
+        if is_active and not replay.active.get(pk, True):
+            yield f"account {username} (#{pk}): active, but the ledger last deactivated it"
+        live = (level or "", expires.isoformat() if expires else None)
+        if live != tuple(replay.vetting.get(pk, ("", None))):
+            yield (
+                f"account {username} (#{pk}): vetting {live[0] or '(none)'} until "
+                f"{live[1] or '(no expiry)'} differs from the ledger"
             )
 
 

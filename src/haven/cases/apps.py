@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.apps import AppConfig
 
 
@@ -9,6 +11,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
         # Documents live in the vault's blob store; key rotation needs their ids and aad.
+        from haven.access import labels
         from haven.concurrency.references import register_series
         from haven.vault.blobs import register_blob_source
 
@@ -17,6 +20,7 @@ class CasesConfig(AppConfig):
 
         register_blob_source(document_blobs)
         register_series("HVN", OBJECT_TYPE, Case)  # people name cases by reference
+        labels.register(OBJECT_TYPE, case_labels)
 
 
 def document_blobs() -> list[tuple[str, bytes]]:
@@ -27,3 +31,13 @@ def document_blobs() -> list[tuple[str, bytes]]:
         (document.blob_id, document.blob_aad())
         for document in Document.objects.only("id", "case_id", "blob_id")
     ]
+
+
+def case_labels(ids: list[UUID]) -> dict[UUID, str]:
+    """Case references and markings by id, for the administration pages (haven.access.labels)."""
+    from .models import Case
+
+    return {
+        case.pk: f"Case {case.reference} ({case.marking})"
+        for case in Case.objects.filter(pk__in=ids)
+    }

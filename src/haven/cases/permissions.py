@@ -72,7 +72,7 @@ def may_join(colleague: User, case: Case, team_role: str | None = None) -> bool:
     active account whose roles work protection cases, cleared to the case's classification."""
     if not (colleague.is_active and colleague.can_use(Module.PROTECTION)):
         return False
-    if colleague.clearance < case.classification:
+    if colleague.effective_clearance < case.classification:
         return False
     if team_role is None:
         return True

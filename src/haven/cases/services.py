@@ -96,7 +96,7 @@ def create_case(
         errors["urgency"] = "Choose the urgency"
     if received_at is not None and received_at > timezone.now() + timedelta(minutes=5):
         errors["received_at"] = "The time the referral was received cannot be in the future"
-    if classification > actor.clearance:
+    if classification > actor.effective_clearance:
         errors["classification"] = "You cannot mark a case above your own clearance"
     for label, user, role in (
         ("manager", manager, Role.PROTECTION_MANAGER),
@@ -104,7 +104,7 @@ def create_case(
     ):
         if user is not None and not user.has_role(role):
             errors[label] = f"{user} does not hold the {Role(role).label.lower()} role"
-        elif user is not None and user.clearance < classification:
+        elif user is not None and user.effective_clearance < classification:
             errors[label] = f"{user} is not cleared to this classification"
     if errors:
         raise ValidationError(errors)
@@ -379,7 +379,7 @@ def break_glass(actor: User, reference: str, reason: str) -> Case:
     if not reason.strip():
         raise ValidationError({"reason": "Break-glass access needs a reason"})
     case = Case.objects.filter(
-        reference=reference.strip().upper(), classification__lte=actor.clearance
+        reference=reference.strip().upper(), classification__lte=actor.effective_clearance
     ).first()
     if case is None:
         raise CaseNotFound("No case can be opened with that reference")

@@ -538,7 +538,7 @@ def create_deployment(
     _check_times(starts_at, ends_at)
     if overnight_stays < 0:
         raise _fail("overnight_stays", "Overnight stays cannot be negative")
-    if classification not in Clearance.values or classification > actor.clearance:
+    if classification not in Clearance.values or classification > actor.effective_clearance:
         raise _fail("classification", "Choose a classification you are cleared to")
     if case_id:
         try:
@@ -626,7 +626,7 @@ def add_team_member(
         raise _fail("user", f"{member} is not a technical officer or supervisor")
     if place == TeamPlace.SUPERVISOR and not selectors.is_supervisor(member):
         raise _fail("place", f"{member} is not a technical supervisor")
-    if member.clearance < deployment.classification:
+    if member.effective_clearance < deployment.classification:
         raise _fail("user", f"{member} is not cleared to {deployment.marking}")
     if any(on_team.user.pk == member.pk for on_team in deployment.team):
         raise _fail("user", f"{member} is already on this deployment")

@@ -76,4 +76,13 @@ def awaiting_you(user: User) -> list[Waiting]:
                 reverse("oversight:home"),
             ),
         ]
+    if user.can_use(Module.ADMINISTRATION):
+        from haven.accounts import selectors as accounts
+
+        review = int(accounts.access_review_due())
+        lines.append(
+            Waiting(
+                "Access review to confirm", review, reverse("administration:access_review"), review
+            )
+        )
     return lines

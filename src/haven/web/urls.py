@@ -6,12 +6,6 @@ app_name = "web"
 
 urlpatterns = [path("", views.home, name="home")]
 
-# Mounted at /administration/ behind the administration module's gate (haven/urls.py).
-administration = [
-    path("", views.administration, name="accounts"),
-    path("users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
-]
-
 # Mounted behind the protection module's gate (haven/urls.py): a tab of the case hub that
 # composes operations data for a case team (protection itself never imports operations).
 case_hub = [

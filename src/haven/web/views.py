@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
 
-from haven.accounts import services as account_services
 from haven.accounts.models import User
-from haven.accounts.roles import Module
 from haven.accounts.security import note_refused_access
 from haven.runtime.health import snapshot
 
@@ -36,23 +32,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     """Each part's heartbeat, queue depth and ledger signing lag; 503 when a part is down."""
     health = snapshot()
     return JsonResponse(health.as_json(), status=200 if health.ok else 503)
-
-
-def administration(request: HttpRequest) -> HttpResponse:
-    users = User.objects.order_by("username")
-    return render(
-        request,
-        "web/administration.html",
-        {"nav_active": Module.ADMINISTRATION, "accounts": users},
-    )
-
-
-@require_POST
-def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
-    account = get_object_or_404(User, pk=user_id)
-    account_services.unlock_account(account, by=request.user)  # type: ignore[arg-type]
-    messages.success(request, f"{account.username} can sign in again.")
-    return redirect("administration:accounts")
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

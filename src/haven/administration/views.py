@@ -1,0 +1,304 @@
+"""The administration module's pages (mounted behind its gate in haven/urls.py): accounts,
+their lifecycle, vetting and training, and the periodic access review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from haven.accounts import selectors, services
+from haven.accounts.models import Qualification, User
+from haven.accounts.roles import Module
+from haven.ui.helpers import submitted
+
+from . import forms
+
+NAV = {"nav_active": Module.ADMINISTRATION}
+
+
+def _administrator(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _account(user_id: int) -> User:
+    account = selectors.account(user_id)
+    if account is None:
+        raise Http404
+    return account
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The form data of a POST (even an empty one, so that it shows its errors), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _page(request: HttpRequest, template: str, **context: object) -> HttpResponse:
+    return render(request, f"administration/{template}", {**NAV, **context})
+
+
+def account_list(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "accounts.html",
+        accounts=selectors.accounts(),
+        review_due=selectors.access_review_due(),
+    )
+
+
+@dataclass(frozen=True)
+class AccountAction:
+    """One action on the account page: a link to its own page (GET) or a button (POST)."""
+
+    label: str
+    url: str
+    post: bool = False
+    warning: bool = False
+
+
+def account_actions(account: User, administrator: User) -> list[AccountAction]:
+    """The actions an administrator may take on this account, in page order; none on their
+    own account. Another action is one more entry here and one more URL."""
+    if account.pk == administrator.pk:
+        return []
+    url = lambda name: reverse(f"administration:{name}", args=[account.pk])  # noqa: E731
+    if not account.is_active:
+        return [AccountAction("Reactivate account", url("reactivate"))]
+    actions = [
+        AccountAction("Change roles and clearance", url("change_access")),
+        AccountAction("Change vetting and line manager", url("vetting")),
+        AccountAction("Add designation or training", url("add_qualification")),
+    ]
+    if account.is_locked():
+        actions.append(AccountAction("Unlock", url("unlock_account"), post=True))
+    actions.append(AccountAction("Deactivate account", url("deactivate"), warning=True))
+    return actions
+
+
+def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = _account(user_id)
+    administrator = _administrator(request)
+    return _page(
+        request,
+        "account.html",
+        account=account,
+        actions=account_actions(account, administrator),
+        may_change=account.pk != administrator.pk and account.is_active,
+        qualifications=selectors.qualifications(account),
+        places=selectors.deactivation_losses(account),
+    )
+
+
+def new_account(request: HttpRequest) -> HttpResponse:
+    form = forms.NewAccountForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        manager = selectors.account(data["line_manager"]) if data["line_manager"] else None
+        new = services.NewAccount(
+            username=data["username"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            roles=data["roles"],
+            clearance=data["clearance"],
+            vetting_level=data["vetting_level"],
+            vetting_expires=data["vetting_expires"],
+            line_manager=manager,
+        )
+        created: dict[str, tuple[User, str]] = {}
+
+        def create() -> None:
+            created["account"] = services.create_account(_administrator(request), new)
+
+        if submitted(request, form, create):
+            account, password = created["account"]
+            # Shown once, on this answer only: the administrator hands it over; the person
+            # enrols their authenticator app when they first sign in.
+            return _page(request, "account_created.html", account=account, password=password)
+    return _page(request, "account_form.html", form=form, title="Create an account")
+
+
+def _own_account_refused(request: HttpRequest, account: User) -> HttpResponse | None:
+    """Actions are not offered on one's own account; a typed URL gets the account page."""
+    if account.pk == request.user.pk or not account.is_active:
+        messages.error(request, "That action is not available on this account")
+        return redirect("administration:account", account.pk)
+    return None
+
+
+def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = _account(user_id)
+    refused = _own_account_refused(request, account)
+    if refused:
+        return refused
+    initial = {"roles": account.roles, "clearance": account.clearance}
+    form = forms.AccessForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def change() -> None:
+            services.change_account_access(
+                account,
+                roles=data["roles"],
+                clearance=data["clearance"],
+                by=_administrator(request),
+                reason=data["reason"],
+            )
+
+        if submitted(request, form, change, f"{account.username}'s access was changed"):
+            return redirect("administration:account", account.pk)
+    return _page(
+        request, "account_form.html", form=form, account=account, title="Change roles and clearance"
+    )
+
+
+def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = _account(user_id)
+    refused = _own_account_refused(request, account)
+    if refused:
+        return refused
+    initial = {
+        "vetting_level": account.vetting_level,
+        "vetting_expires": account.vetting_expires,
+        "line_manager": account.line_manager_id,
+    }
+    form = forms.VettingForm(_posted(request), initial=initial, account=account)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        manager = selectors.account(data["line_manager"]) if data["line_manager"] else None
+
+        def record() -> None:
+            services.record_vetting(
+                account,
+                by=_administrator(request),
+                level=data["vetting_level"],
+                expires=data["vetting_expires"],
+                line_manager=manager,
+            )
+
+        if submitted(request, form, record, f"{account.username}'s vetting was recorded"):
+            return redirect("administration:account", account.pk)
+    return _page(
+        request,
+        "account_form.html",
+        form=form,
+        account=account,
+        title="Vetting and line manager",
+    )
+
+
+def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = _account(user_id)
+    refused = _own_account_refused(request, account)
+    if refused:
+        return refused
+    form = forms.QualificationForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def add() -> None:
+            services.add_qualification(account, by=_administrator(request), **data)
+
+        if submitted(request, form, add, f"Added to {account.username}'s record"):
+            return redirect("administration:account", account.pk)
+    return _page(
+        request,
+        "account_form.html",
+        form=form,
+        account=account,
+        title="Add a designation or training",
+    )
+
+
+@require_POST
+def remove_qualification(request: HttpRequest, user_id: int, qualification_id: int) -> HttpResponse:
+    account = _account(user_id)
+    refused = _own_account_refused(request, account)
+    if refused:
+        return refused
+    try:
+        services.remove_qualification(
+            account, by=_administrator(request), qualification_id=qualification_id
+        )
+    except Qualification.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, f"Removed from {account.username}'s record")
+    return redirect("administration:account", account.pk)
+
+
+def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A confirmation page listing the cases and deployments that lose a member, with the
+    reason; the deactivation happens on its POST."""
+    account = _account(user_id)
+    refused = _own_account_refused(request, account)
+    if refused:
+        return refused
+    form = forms.ReasonForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+
+        def run() -> None:
+            services.deactivate_account(
+                account, by=_administrator(request), reason=form.cleaned_data["reason"]
+            )
+
+        if submitted(request, form, run, f"{account.username} was deactivated"):
+            return redirect("administration:account", account.pk)
+    return _page(
+        request,
+        "deactivate.html",
+        form=form,
+        account=account,
+        losses=selectors.deactivation_losses(account),
+    )
+
+
+def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = _account(user_id)
+    if account.pk == request.user.pk or account.is_active:
+        messages.error(request, "That action is not available on this account")
+        return redirect("administration:account", account.pk)
+    form = forms.ReasonForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+
+        def run() -> None:
+            services.reactivate_account(
+                account, by=_administrator(request), reason=form.cleaned_data["reason"]
+            )
+
+        if submitted(request, form, run, f"{account.username} can sign in again"):
+            return redirect("administration:account", account.pk)
+    return _page(
+        request, "account_form.html", form=form, account=account, title="Reactivate account"
+    )
+
+
+@require_POST
+def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = _account(user_id)
+    refused = _own_account_refused(request, account)
+    if refused:
+        return refused
+    services.unlock_account_by_administrator(account, by=_administrator(request))
+    messages.success(request, f"{account.username} can sign in again.")
+    return redirect("administration:account", account.pk)
+
+
+def access_review(request: HttpRequest) -> HttpResponse:
+    listing = selectors.access_review()
+    form = forms.ReviewForm(_posted(request), initial={"digest": listing.digest})
+    if request.method == "POST" and form.is_valid():
+
+        def confirm() -> None:
+            services.confirm_access_review(
+                _administrator(request), digest=form.cleaned_data["digest"]
+            )
+
+        if submitted(request, form, confirm, "Access review confirmed"):
+            return redirect("administration:access_review")
+        listing = selectors.access_review()
+    return _page(request, "access_review.html", listing=listing, form=form)
