@@ -10,4 +10,6 @@ urlpatterns = [path("", views.home, name="home")]
 administration = [
     path("", views.administration, name="accounts"),
     path("users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
+    path("accounts/<int:user_id>/reset-factors/", views.reset_factors, name="reset_factors"),
+    path("accounts/<int:user_id>/reset-password/", views.reset_password, name="reset_password"),
 ]
