@@ -21,6 +21,7 @@ WEB_POLICY: dict[str, Rule] = {
 
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/accounts/{user_id}/reset-factors"): module(Module.ADMINISTRATION),
+    ("POST", "/api/accounts/{user_id}/password-reset"): module(Module.ADMINISTRATION),
 }
 
 # Nobody's passkey: each page answers for the signed-in user's own passkeys only.

@@ -36,6 +36,7 @@ def test_adding_a_passkey_needs_a_fresh_password_and_code():
     assert [e.details["factor"] for e in events("factor_enrolled")] == ["passkey"]
     page = web.get("/accounts/security/").content.decode()
     assert passkey.name in page and "otp_webauthn_register.js" in page
+    assert 'data-testid="authenticator"' in page
 
 
 def test_a_forged_registration_stores_nothing():

@@ -3,19 +3,22 @@ administrator has sent to the account's verified contact methods (issue 18, find
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.utils import timezone
 
 from haven.accounts import services
 from haven.accounts.models import PasswordReset
 from haven.accounts.roles import Role
-from haven.notifications.models import Channel, ContactMethod
-from tests.factories import PASSWORD, UserFactory, current_code, force_sign_in
+from haven.concurrency.transactions import service_transaction
+from haven.notifications.models import Channel, ContactMethod, Notification
+from tests.factories import PASSWORD, UserFactory, current_code, force_sign_in, issue_token
 
 from .factor_helpers import events
 
@@ -130,3 +133,37 @@ def test_no_reset_without_a_verified_contact_or_for_oneself():
     officer = force_sign_in(Client(), UserFactory())
     page = officer.get(f"/administration/accounts/{user.pk}/reset-password/")
     assert page.status_code == 404
+
+
+def test_the_api_sends_a_reset_code_for_an_administrator_only(django_capture_on_commit_callbacks):
+    admin, user = UserFactory(roles=[Role.ADMINISTRATOR]), UserFactory()
+    verified_email(user)
+    path, body = f"/api/accounts/{user.pk}/password-reset", json.dumps({"reason": "ticket 7"})
+    manager = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(UserFactory())[1]}")
+    assert manager.post(path, body, content_type="application/json").status_code == 404
+    admin_api = Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(admin)[1]}")
+    own = f"/api/accounts/{admin.pk}/password-reset"
+    assert admin_api.post(own, body, content_type="application/json").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = admin_api.post(path, body, content_type="application/json")
+    assert answer.status_code == 201 and set(answer.json()) == {"username", "expires_at"}
+    code = RESET_CODE.search(mail.outbox[0].body).group(1)  # type: ignore[union-attr]
+    assert code not in answer.content.decode()
+
+
+def test_an_undelivered_reset_code_is_ledgered_and_the_administrator_told(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_BACKEND = "tests.accounts.test_passwords.RefusingBackend"
+    admin, user = UserFactory(roles=[Role.ADMINISTRATOR]), UserFactory()
+    verified_email(user)
+    with django_capture_on_commit_callbacks(execute=True), service_transaction():
+        services.issue_password_reset(user, by=admin, reason="ticket 8")
+    [event] = events("password_reset_undelivered")
+    assert event.details["count"] == 1
+    assert Notification.objects.filter(user=admin, category="security").exists()
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+        raise OSError("mail server refused")

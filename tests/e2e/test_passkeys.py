@@ -23,6 +23,10 @@ def sign_in_with_code(page, user) -> None:  # type: ignore[no-untyped-def]
 
 def test_add_a_passkey_then_sign_in_with_it(page):
     user = UserFactory(first_name="Ada")
+    console_errors: list[str] = []
+    page.on(
+        "console", lambda message: message.type == "error" and console_errors.append(message.text)
+    )
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
     cdp.send(
@@ -54,3 +58,4 @@ def test_add_a_passkey_then_sign_in_with_it(page):
     page.get_by_test_id("passkey-sign-in").click()
     page.wait_for_url("**/")
     expect(page.get_by_role("heading", name="Welcome, Ada")).to_be_visible()
+    assert not [error for error in console_errors if "Content Security Policy" in error]

@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_otp.models import Device
@@ -220,6 +221,13 @@ def confirm_totp_enrolment(user: User, code: str, source: str = "") -> Authentic
     device.save(update_fields=["confirmed"])
     record_security_event("factor_enrolled", actor=user, account=user, factor="totp", source=source)
     record_security_event("sign_in", actor=user, account=user, source=source)
+    return device
+
+
+def confirmed_authenticator(user: User) -> AuthenticatorDevice | None:
+    device: AuthenticatorDevice | None = AuthenticatorDevice.objects.filter(
+        user=user, confirmed=True
+    ).first()
     return device
 
 
@@ -450,7 +458,8 @@ def _notify_account(user: User, message: str) -> None:
     from haven.notifications import services as notifications
     from haven.notifications.models import AlertCategory
 
-    notifications.notify(user, AlertCategory.SECURITY, "", message, link="/accounts/security/")
+    link = reverse("accounts:security")
+    notifications.notify(user, AlertCategory.SECURITY, "", message, link=link)
 
 
 def recovery_codes_left(user: User) -> int | None:
@@ -634,7 +643,7 @@ def issue_password_reset(user: User, *, by: User, reason: str) -> PasswordReset:
     from haven.notifications import services as notifications
 
     if user.pk == by.pk:
-        raise ValidationError({"reason": "You cannot reset your own password here"})
+        raise PermissionDenied("An administrator cannot reset their own password")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the password is being reset"})
     contacts = list(notifications.verified_contacts(user))
@@ -659,14 +668,29 @@ def issue_password_reset(user: User, *, by: User, reason: str) -> PasswordReset:
     )
 
     def send_code() -> None:
+        failed = 0
         for contact in contacts:
             try:
                 channels.send(contact, _reset_code_text(code), subject="Haven password reset")
             except channels.DeliveryError:
-                continue  # another verified method may still reach the person
+                failed += 1  # another verified method may still reach the person
+        if failed:
+            reset_code_undelivered(user, by=by, failed=failed, of=len(contacts))
 
     transaction.on_commit(send_code)
     return reset
+
+
+@service
+def reset_code_undelivered(user: User, *, by: User, failed: int, of: int) -> None:
+    """Some contact method did not take the reset code: ledger it and tell the administrator
+    who issued it (the code itself is not kept, so it cannot be re-sent; issue a new one)."""
+    record_security_event("password_reset_undelivered", actor=by, account=user, count=failed, n=of)
+    _notify_account(
+        by,
+        f"The password reset code for {user.username} could not be sent on {failed} of {of} "
+        "contact methods. If none reached them, issue a new reset.",
+    )
 
 
 RESET_REFUSAL = "The user name or reset code is not correct, or the code has expired"
@@ -707,9 +731,10 @@ def redeem_password_reset(request: PasswordResetRequest) -> bool:
     if user is None or reset is None:
         _count_failure(keys.address)
         _count_failure(keys.pair)
-        record_security_event(
-            "password_reset_failed", actor=ANONYMOUS, account=user, source=request.source
-        )
+        subject = {"source": request.source}
+        if user is None:
+            subject["name_digest"] = keyed_digest("ledger.username", request.username)[:32]
+        record_security_event("password_reset_failed", actor=ANONYMOUS, account=user, **subject)
         return False
     _validate_new_password(request.new_password, user)
     user.set_password(request.new_password)

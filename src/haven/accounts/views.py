@@ -298,6 +298,7 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "fresh": fresh,
+            "authenticator": services.confirmed_authenticator(user),
             "passkeys": passkeys.passkeys_of(user),
             "recovery_codes_left": services.recovery_codes_left(user),
             "recovery_code_count": settings.RECOVERY_CODE_COUNT,
