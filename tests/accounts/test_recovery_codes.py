@@ -11,7 +11,7 @@ from django.test import Client
 from haven.accounts import services
 from haven.accounts.models import RecoveryCode
 from haven.notifications.models import Notification
-from tests.factories import UserFactory, force_sign_in
+from tests.factories import PASSWORD, UserFactory, force_sign_in
 
 from .factor_helpers import events, password_step, reauthenticate
 
@@ -73,4 +73,24 @@ def test_a_code_is_no_use_without_the_password_step():
     stranger = Client()
     response = stranger.post("/accounts/verify/recovery-code/", {"code": code})
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert RecoveryCode.objects.filter(used_at__isnull=True).count() == 10
+
+
+def test_guessing_recovery_codes_locks_the_account(settings):
+    user = UserFactory()
+    code = services.generate_recovery_codes(user)[0]
+    browser = Client()
+    password_step(browser, user)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
+        browser.post("/accounts/verify/recovery-code/", {"code": "ZZZZ-ZZZZ-ZZZZ"})
+    locked = browser.post("/accounts/verify/recovery-code/", {"code": "ZZZZ-ZZZZ-ZZZZ"})
+    assert "locked" in locked.content.decode().lower()
+    user.refresh_from_db()
+    assert user.is_locked()
+    # While the lock lasts the password step is refused, and even a right code opens nothing
+    # (nor is it used up).
+    refused = Client().post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert refused.status_code == 200
+    attempt = services.use_recovery_code(user, code)
+    assert attempt.locked and attempt.device is None
     assert RecoveryCode.objects.filter(used_at__isnull=True).count() == 10
