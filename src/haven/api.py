@@ -274,6 +274,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
+    from haven.accounts.api import router as accounts_router
     from haven.administration.api import router as administration_router
     from haven.audit.api import router as audit_router
     from haven.cases.api import router as cases_router
@@ -295,6 +296,7 @@ def register_routers() -> None:
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
     api.add_router("/", administration_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))
+    api.add_router("/", accounts_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))
     # Everyone's own inbox: any valid token, and only its user's notifications.
     api.add_router("/", notifications_router)
 

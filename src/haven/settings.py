@@ -15,6 +15,7 @@ HAVEN_CLIENT_ADDRESS_HEADER header the proxy puts the client's address in (e.g. 
                     default: none, the connection's address)
 HAVEN_SESSION_ABSOLUTE_HOURS a session ends this long after sign-in, active or not (default 12)
 HAVEN_API_TOKEN_RATE requests one API token may make (default 600/m)
+HAVEN_WEBAUTHN_RP_ID passkey relying party id (default: the host name each request came to)
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "django_tasks",
     "django_tasks_db",
     "ninja",
@@ -231,6 +233,24 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 OTP_TOTP_ISSUER = "Haven"
+# Passkeys and security keys (django-otp-webauthn) are a second factor only, never a way to
+# skip the password. The relying party is the host the request came to (ALLOWED_HOSTS has
+# vetted it) unless HAVEN_WEBAUTHN_RP_ID pins it; see accounts/passkeys.py.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "haven.accounts.passkeys.HavenWebAuthnHelper"
+OTP_WEBAUTHN_RP_NAME = "Haven"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "haven.accounts.passkeys.relying_party_id"
+HAVEN_WEBAUTHN_RP_ID = os.environ.get("HAVEN_WEBAUTHN_RP_ID", "")
+# The library's start-up check wants a list; Haven's helper accepts the origin of the request
+# itself (its host already vetted by ALLOWED_HOSTS, so the port of a development server works).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{host}" for host in ALLOWED_HOSTS if host and not host.startswith((".", "*"))
+] or ["https://localhost"]
+# A factor change (adding or removing a passkey, new recovery codes) needs the password and a
+# code given this recently on the "Sign-in and security" page.
+FACTOR_CHANGE_REAUTH_SECONDS = 5 * 60
+RECOVERY_CODE_COUNT = 10
+PASSWORD_RESET_MINUTES = 30
 API_TOKEN_DAYS = 30
 # The largest document a case may hold, and the largest request body (Django refuses a bigger
 # one before reading it; the API answers 413). The body default fits the largest document as

@@ -37,7 +37,17 @@ from tests.cases.access_rules import TEAM_PLACES
 from tests.db import rolled_back
 from tests.factories import PASSWORD, UserFactory, force_sign_in
 
-PUBLIC = {"accounts:login", "accounts:verify", "accounts:enrol", "healthz"}
+PUBLIC = {
+    "accounts:login",
+    "accounts:verify",
+    "accounts:enrol",
+    "accounts:verify_recovery",
+    "accounts:passkey_verify_begin",
+    "accounts:passkey_verify_complete",
+    "accounts:passkey_strings",
+    "accounts:reset_password",
+    "healthz",
+}
 # django-ninja's own pages (the API's description and its root): no protected data, so they
 # are only checked for leaks; every other route in the API's namespace must be an operation.
 API_PAGES = {"api:openapi-json", "api:openapi-view", "api:api-root"}

@@ -29,6 +29,13 @@ DECLARED_PUBLIC = {
     "accounts:login",
     "accounts:verify",
     "accounts:enrol",
+    # the other second factors at sign-in, the passkey script's strings, and redeeming a
+    # password reset code (the pending user or the code decides, not a session)
+    "accounts:verify_recovery",
+    "accounts:passkey_verify_begin",
+    "accounts:passkey_verify_complete",
+    "accounts:passkey_strings",
+    "accounts:reset_password",
     "ledger:checkpoint",  # the latest signed checkpoint: a size and a hash, for anyone to pin
 }
 

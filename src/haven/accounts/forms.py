@@ -71,3 +71,81 @@ class ApiTokenForm(GovukForm):
             password=data["password"],
             code=data["code"],
         )
+
+
+class ReauthenticateForm(GovukForm):
+    password = forms.CharField(label="Your password", widget=forms.PasswordInput, max_length=256)
+    code = forms.RegexField(
+        label="Security code",
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        help_text="The 6-digit code from your authenticator app",
+        error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
+    )
+
+
+class RecoveryCodeForm(GovukForm):
+    code = forms.RegexField(
+        label="Recovery code",
+        regex=r"^[\sA-Za-z0-9-]{12,20}$",
+        max_length=20,
+        help_text="One of the recovery codes you saved, for example ABCD-EFGH-JKMN",
+        error_messages={"invalid": "Enter a recovery code like ABCD-EFGH-JKMN"},
+    )
+
+
+class PasskeyNameForm(GovukForm):
+    name = forms.CharField(label="Name", max_length=64)
+
+
+def _passwords_match(form: forms.Form, first: str, second: str) -> None:
+    data = form.cleaned_data
+    if data.get(first) and data.get(second) and data[first] != data[second]:
+        form.add_error(second, "The passwords do not match")
+
+
+class PasswordChangeForm(GovukForm):
+    current_password = forms.CharField(
+        label="Current password", widget=forms.PasswordInput, max_length=256
+    )
+    new_password = forms.CharField(
+        label="New password",
+        widget=forms.PasswordInput,
+        max_length=256,
+        help_text="At least 12 characters; not a common password",
+    )
+    new_password_again = forms.CharField(
+        label="New password again", widget=forms.PasswordInput, max_length=256
+    )
+    code = ReauthenticateForm.base_fields["code"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        _passwords_match(self, "new_password", "new_password_again")
+        return self.cleaned_data
+
+
+class PasswordResetForm(GovukForm):
+    username = forms.CharField(label="User name", max_length=150)
+    code = forms.CharField(
+        label="Reset code",
+        max_length=30,
+        help_text="The code sent to you after your administrator reset your password",
+    )
+    new_password = PasswordChangeForm.base_fields["new_password"]
+    new_password_again = PasswordChangeForm.base_fields["new_password_again"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        _passwords_match(self, "new_password", "new_password_again")
+        return self.cleaned_data
+
+
+class ReasonForm(GovukForm):
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text="Recorded in the ledger, for example the service desk ticket and how you "
+        "confirmed who asked",
+    )

@@ -214,6 +214,71 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):  # type: ign
         verbose_name = "authenticator app"
 
 
+def factor_secret_digest(purpose: str, user_id: int, secret: str) -> str:
+    """The only stored form of a one-time secret (a recovery code, a password reset code): a
+    keyed hash (HMAC-SHA256 under a key derived from SECRET_KEY) bound to its account. The
+    secrets carry 60+ random bits, so a slow hash adds nothing, and a dump without SECRET_KEY
+    cannot even test guesses."""
+    from django.utils.crypto import salted_hmac
+
+    normalised = "".join(secret.split()).replace("-", "").upper()
+    return salted_hmac(
+        f"haven.accounts.{purpose}",
+        f"{user_id}\0{normalised}",
+        secret=settings.SECRET_KEY,
+        algorithm="sha256",
+    ).hexdigest()
+
+
+class RecoveryCodeDevice(TimestampMixin, Device):  # type: ignore[misc]
+    """The set of single-use recovery codes of one account, as a django-otp device so that a
+    sign-in completed with a code is a verified session like any other (and ends when an
+    administrator resets the account's factors and this device goes)."""
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = "recovery codes"
+
+    def unused_count(self) -> int:
+        return int(RecoveryCode.objects.filter(device=self, used_at__isnull=True).count())
+
+    def verify_token(self, token: str) -> bool:
+        """Use up the code `token` if it is one of this set's unused codes."""
+        digest = factor_secret_digest("recovery", self.user_id, str(token))
+        used = RecoveryCode.objects.filter(device=self, digest=digest, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        return bool(used == 1)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} ({'used' if self.used_at else 'unused'})"
+
+
+class PasswordReset(models.Model):
+    """A one-time, short-lived password reset an administrator issued. The code went only to
+    the account's verified contact methods; the table keeps its keyed hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_resets")
+    digest = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="password_resets_issued"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"password reset for {self.user_id} until {self.expires_at:%H:%M}"
+
+
 def session_key_digest(session_key: str) -> str:
     """The only form of a session key the database holds: a keyed hash (HMAC-SHA256 under a key
     derived from SECRET_KEY), so a dump of the table yields nothing to put in a cookie."""
@@ -328,6 +393,9 @@ __all__ = [
     "Clearance",
     "HashedSession",
     "Module",
+    "PasswordReset",
+    "RecoveryCode",
+    "RecoveryCodeDevice",
     "Role",
     "SecurityCounter",
     "User",

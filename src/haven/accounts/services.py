@@ -13,10 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp.models import Device
 
 from haven.access.models import AccessGrant, TeamMembership
 from haven.audit import ledger, state
@@ -28,9 +31,13 @@ from .models import (
     ApiToken,
     AuthenticatorDevice,
     ExpiryNotice,
+    PasswordReset,
     Qualification,
+    RecoveryCode,
+    RecoveryCodeDevice,
     SecurityCounter,
     User,
+    factor_secret_digest,
     vetting_ceiling,
 )
 from .roles import Clearance, VettingLevel
@@ -179,7 +186,7 @@ def record_failure(user: User, limit: int) -> datetime | None:
 
 @dataclass(frozen=True)
 class CodeCheck:
-    device: AuthenticatorDevice | None
+    device: Device | None
     locked: bool = False
 
 
@@ -788,3 +795,367 @@ def confirm_access_review(by: User, *, digest: str) -> AccessReview:
         lines=[row.line() for row in current.rows],
     )
     return review
+
+
+# ------------------------------------------------------------------ factors and passwords
+
+
+def confirmed_authenticator(user: User) -> AuthenticatorDevice | None:
+    device: AuthenticatorDevice | None = AuthenticatorDevice.objects.filter(
+        user=user, confirmed=True
+    ).first()
+    return device
+
+
+# Crockford's base32 without the look-alikes: 12 characters carry 60 random bits.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+
+
+def _one_time_secret(groups: int) -> str:
+    return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(groups))
+
+
+def _notify_account(user: User, message: str) -> None:
+    """Tell the account holder about a change to how they sign in (inbox and their verified
+    contact methods: category only leaves Haven)."""
+    from haven.notifications import services as notifications
+    from haven.notifications.models import AlertCategory
+
+    link = reverse("accounts:security")
+    notifications.notify(user, AlertCategory.SECURITY, "", message, link=link)
+
+
+def recovery_codes_left(user: User) -> int | None:
+    """Unused recovery codes, or None if the account never generated any."""
+    device = RecoveryCodeDevice.objects.filter(user=user).first()
+    return device.unused_count() if device else None
+
+
+@service
+def generate_recovery_codes(user: User) -> list[str]:
+    """A new set of single-use recovery codes, replacing any earlier set. Only their keyed
+    hashes are kept: the caller shows the codes once."""
+    device, _ = RecoveryCodeDevice.objects.get_or_create(
+        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
+    device.codes.all().delete()
+    codes = [_one_time_secret(3) for _ in range(settings.RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, digest=factor_secret_digest("recovery", user.pk, code))
+        for code in codes
+    )
+    record_security_event(
+        "factor_enrolled", actor=user, account=user, factor="recovery_codes", count=len(codes)
+    )
+    return codes
+
+
+@service
+def use_recovery_code(user: User, code: str, source: str = "") -> CodeCheck:
+    """A recovery code as the second factor at sign-in: used up whether or not the sign-in
+    then completes, ledgered, and the account holder told (someone else may hold their
+    codes). A wrong code counts towards lockout like a wrong security code."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_locked():
+        return CodeCheck(device=None, locked=True)
+    device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None and device.verify_token(code):
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        left = device.unused_count()
+        record_security_event(
+            "recovery_code_used", actor=user, account=user, count=left, source=source
+        )
+        record_security_event("sign_in", actor=user, account=user, source=source)
+        _notify_account(
+            user,
+            f"A recovery code was used to sign in to your account; {left} codes are left. "
+            "If this was not you, tell your administrator at once.",
+        )
+        return CodeCheck(device=device)
+    record_security_event(
+        "sign_in_failed", actor=user, account=user, reason="recovery_code", source=source
+    )
+    locked = record_failure(user, settings.LOGIN_FAILURE_LIMIT) is not None
+    return CodeCheck(device=None, locked=locked)
+
+
+def has_second_factor(user: User) -> bool:
+    """Whether the account can sign in without enrolling first: an authenticator app (the
+    factor every account keeps; passkeys and recovery codes come beside it)."""
+    return has_confirmed_totp(user)
+
+
+@service
+def passkey_signed_in(user: User, device: Device, source: str = "") -> None:
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    record_security_event(
+        "sign_in", actor=user, account=user, factor="passkey", device=device.pk, source=source
+    )
+
+
+@service
+def passkey_refused(user: User, source: str = "") -> bool:
+    """A passkey assertion that failed verification; returns whether it locked the account."""
+    record_security_event(
+        "sign_in_failed", actor=user, account=user, reason="passkey", source=source
+    )
+    return record_failure(user, settings.LOGIN_FAILURE_LIMIT) is not None
+
+
+@service
+def passkey_registered(user: User, device: Device, name: str) -> None:
+    """Name a passkey the ceremony has just stored, and ledger it."""
+    type(device).objects.filter(pk=device.pk).update(name=name[:64] or "Passkey")
+    record_security_event(
+        "factor_enrolled", actor=user, account=user, factor="passkey", device=device.pk
+    )
+    _notify_account(user, "A passkey or security key was added to your account.")
+
+
+@service
+def rename_passkey(user: User, device_id: int, name: str) -> bool:
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name for the passkey"})
+    renamed = WebAuthnCredential.objects.filter(pk=device_id, user=user).update(name=name[:64])
+    if renamed:
+        record_security_event(
+            "factor_renamed", actor=user, account=user, factor="passkey", device=device_id
+        )
+    return bool(renamed == 1)
+
+
+@service
+def remove_passkey(user: User, device_id: int) -> bool:
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    removed, _ = WebAuthnCredential.objects.filter(pk=device_id, user=user).delete()
+    if removed:
+        record_security_event(
+            "factor_removed", actor=user, account=user, factor="passkey", device=device_id
+        )
+        _notify_account(user, "A passkey or security key was removed from your account.")
+    return bool(removed)
+
+
+def _validate_new_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationError({"new_password": error.messages}) from error
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    current: str
+    new: str
+    code: str
+
+
+@service
+def change_password(user: User, change: PasswordChange) -> int:
+    """The signed-in user's own password, against the current one and a fresh code. Ends the
+    account's other sessions (the caller keeps its own: returns the new session epoch)."""
+    if not fresh_second_factor(user, change.current, change.code):
+        raise ValidationError({"code": "Your current password or security code is not correct"})
+    _validate_new_password(change.new, user)
+    user.set_password(change.new)
+    user.save(update_fields=["password"])
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    record_security_event("password_changed", actor=user, account=user)
+    _notify_account(
+        user, "Your password was changed. If this was not you, tell your administrator."
+    )
+    return user.session_epoch
+
+
+def _reset_code_text(code: str) -> str:
+    minutes = settings.PASSWORD_RESET_MINUTES
+    return (
+        f"Your Haven password reset code is {code}. It works once, for {minutes} minutes: "
+        "choose 'Reset your password with a code' on the Haven sign-in page."
+    )
+
+
+@service
+def issue_password_reset(user: User, *, by: User, reason: str) -> PasswordReset:
+    """An administrator starts a password reset: a one-time code, valid for
+    PASSWORD_RESET_MINUTES, goes only to the account's verified contact methods (never to the
+    administrator, who sees that it was sent). Earlier unused codes stop working. The second
+    factor is untouched: a new password still needs the account's code or passkey."""
+    from haven.notifications import channels
+    from haven.notifications import services as notifications
+
+    if user.pk == by.pk:
+        raise PermissionDenied("An administrator cannot reset their own password")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the password is being reset"})
+    contacts = list(notifications.verified_contacts(user))
+    if not contacts:
+        raise ValidationError(
+            {"reason": "This account has no verified contact method to send a reset code to"}
+        )
+    PasswordReset.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    code = _one_time_secret(4)
+    reset = PasswordReset.objects.create(
+        user=user,
+        digest=factor_secret_digest("password_reset", user.pk, code),
+        issued_by=by,
+        expires_at=timezone.now() + timedelta(minutes=settings.PASSWORD_RESET_MINUTES),
+    )
+    record_security_event(
+        "password_reset_issued",
+        actor=by,
+        account=user,
+        reason=reason.strip(),
+        sent_to=len(contacts),
+    )
+
+    def send_code() -> None:
+        failed = 0
+        for contact in contacts:
+            try:
+                channels.send(contact, _reset_code_text(code), subject="Haven password reset")
+            except channels.DeliveryError:
+                failed += 1  # another verified method may still reach the person
+        if failed:
+            reset_code_undelivered(user, by=by, failed=failed, of=len(contacts))
+
+    transaction.on_commit(send_code)
+    return reset
+
+
+@service
+def reset_code_undelivered(user: User, *, by: User, failed: int, of: int) -> None:
+    """Some contact method did not take the reset code: ledger it and tell the administrator
+    who issued it (the code itself is not kept, so it cannot be re-sent; issue a new one)."""
+    record_security_event("password_reset_undelivered", actor=by, account=user, count=failed, n=of)
+    _notify_account(
+        by,
+        f"The password reset code for {user.username} could not be sent on {failed} of {of} "
+        "contact methods. If none reached them, issue a new reset.",
+    )
+
+
+RESET_REFUSAL = "The user name or reset code is not correct, or the code has expired"
+
+
+@dataclass(frozen=True)
+class PasswordResetRequest:
+    username: str
+    code: str
+    new_password: str
+    source: str = ""
+
+
+@service
+def redeem_password_reset(request: PasswordResetRequest) -> bool:
+    """Set a new password with a reset code. Unknown name, wrong, used or expired code all
+    answer False alike (throttled like sign-in by address and name); a weak password raises
+    ValidationError only once the code has proved the account. Success ends every session
+    and token of the account."""
+    keys = SignInKeys.of(request.username, request.source)
+    if keys.throttled():
+        return False
+    user = (
+        User.objects.select_for_update().filter(username=request.username, is_active=True).first()
+    )
+    reset = None
+    if user is not None:
+        reset = (
+            PasswordReset.objects.select_for_update()
+            .filter(
+                user=user,
+                digest=factor_secret_digest("password_reset", user.pk, request.code),
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
+        )
+    if user is None or reset is None:
+        _count_failure(keys.address)
+        _count_failure(keys.pair)
+        subject = {"source": request.source}
+        if user is None:
+            subject["name_digest"] = keyed_digest("ledger.username", request.username)[:32]
+        record_security_event("password_reset_failed", actor=ANONYMOUS, account=user, **subject)
+        return False
+    _validate_new_password(request.new_password, user)
+    user.set_password(request.new_password)
+    user.failed_logins, user.locked_until = 0, None
+    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    PasswordReset.objects.filter(pk=reset.pk).update(used_at=timezone.now())
+    revoked = _end_sessions_and_tokens(user)
+    record_security_event(
+        "password_reset", actor=user, account=user, tokens=revoked, source=request.source
+    )
+    _notify_account(user, "Your password was reset with a reset code.")
+    return True
+
+
+@service
+def reset_factors(user: User, *, by: User, reason: str) -> dict[str, int]:
+    """An administrator removes every second factor of another account (authenticator app,
+    passkeys, recovery codes): its sessions end, its tokens are revoked, the holder is told,
+    and at the next sign-in they enrol a new authenticator app after their password."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    if user.pk == by.pk:
+        raise PermissionDenied("An administrator cannot reset their own factors")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the factors are being reset"})
+    removed = {
+        "totp": AuthenticatorDevice.objects.filter(user=user).delete()[0],
+        "passkeys": WebAuthnCredential.objects.filter(user=user).count(),
+        "recovery_codes": RecoveryCodeDevice.objects.filter(user=user).count(),
+    }
+    WebAuthnCredential.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    removed["tokens"] = _end_sessions_and_tokens(user)
+    record_security_event(
+        "factors_reset", actor=by, account=user, reason=reason.strip(), removed=removed
+    )
+    _notify_account(
+        user,
+        "An administrator reset your sign-in factors: at your next sign-in you will set up a "
+        "new authenticator app. Your API tokens were revoked.",
+    )
+    return removed
+
+
+@service
+def verify_passkey(
+    user: User, helper: Any, state: dict[str, Any], data: dict[str, Any], source: str = ""
+) -> CodeCheck:
+    """The second factor by passkey: the library checks the assertion against the pending
+    user's own credentials and the one-time challenge; a failure counts towards lockout."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_locked():
+        return CodeCheck(device=None, locked=True)
+    try:
+        with transaction.atomic():  # a savepoint: a refused assertion leaves no write behind
+            device = helper.authenticate_complete(user=user, state=state, data=data)
+    except Exception:  # noqa: BLE001 (any malformed or forged assertion is one refusal)
+        return CodeCheck(device=None, locked=passkey_refused(user, source))
+    if not device.confirmed:
+        return CodeCheck(device=None, locked=passkey_refused(user, source))
+    passkey_signed_in(user, device, source)
+    return CodeCheck(device=device)
+
+
+@service
+def register_passkey(
+    user: User, helper: Any, state: dict[str, Any], data: dict[str, Any]
+) -> Device | None:
+    """Store the passkey the browser just made (the library verifies the attestation against
+    the one-time challenge), named after today; None if it does not verify."""
+    try:
+        with transaction.atomic():  # a savepoint: a refused response leaves no write behind
+            device = helper.register_complete(user=user, state=state, data=data)
+    except Exception:  # noqa: BLE001 (a malformed or forged response is a refusal, not a 500)
+        return None
+    passkey_registered(user, device, f"Passkey added {timezone.localdate():%-d %b %Y}")
+    return device

@@ -2,24 +2,38 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.i18n import JavaScriptCatalog
 from django_otp import login as otp_login
 
 from haven.ui.helpers import add_form_errors
 
-from . import services
-from .forms import ApiTokenForm, CodeForm, SignInForm
+from . import passkeys, services
+from .forms import (
+    ApiTokenForm,
+    CodeForm,
+    PasskeyNameForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    ReauthenticateForm,
+    RecoveryCodeForm,
+    SignInForm,
+)
 from .middleware import EPOCH, LAST_SEEN, SIGNED_IN_AT
 from .models import User
 from .security import client_address
@@ -51,7 +65,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return refused_sign_in(request, form)
         request.session.cycle_key()
         request.session[PENDING_USER] = result.user.pk
-        if services.has_confirmed_totp(result.user):
+        if services.has_second_factor(result.user):
             return redirect("accounts:verify")
         return redirect("accounts:enrol")
     return render(request, "accounts/sign_in.html", {"form": form})
@@ -81,17 +95,94 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         result = services.verify_totp(user, form.cleaned_data["code"], client_address(request))
         if result.locked:
-            # The password was right, so saying "locked" here tells an attacker nothing new.
-            request.session.pop(PENDING_USER, None)
-            return render(
-                request,
-                "accounts/locked.html",
-                {"lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
-            )
+            return locked_answer(request)
         if result.device is not None:
             return complete_sign_in(request, user, result.device)
         form.add_error("code", "The security code is not correct or has expired")
-    return render(request, "accounts/verify.html", {"form": form})
+    return render(
+        request,
+        "accounts/verify.html",
+        {
+            "form": form,
+            "passkey_config": passkeys.script_configuration(request, register=False)
+            if passkeys.has_passkey(user)
+            else None,
+        },
+    )
+
+
+def locked_answer(request: HttpRequest) -> HttpResponse:
+    # The password was right, so saying "locked" here tells an attacker nothing new.
+    request.session.pop(PENDING_USER, None)
+    return render(
+        request, "accounts/locked.html", {"lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES}
+    )
+
+
+@login_not_required
+def verify_recovery(request: HttpRequest) -> HttpResponse:
+    """The second factor by a single-use recovery code (a lost phone or key)."""
+    user = pending_user(request)
+    if user is None:
+        return redirect("accounts:login")
+    form = RecoveryCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.use_recovery_code(
+            user, form.cleaned_data["code"], client_address(request)
+        )
+        if result.locked:
+            return locked_answer(request)
+        if result.device is not None:
+            return complete_sign_in(request, user, result.device)
+        form.add_error("code", "The recovery code is not correct or was already used")
+    return render(request, "accounts/verify_recovery.html", {"form": form})
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def refusal(detail: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+@login_not_required
+@require_POST
+def passkey_verify_begin(request: HttpRequest) -> HttpResponse:
+    """Options for the browser's passkey prompt: the pending user's own credentials only."""
+    user = pending_user(request)
+    if user is None:
+        return refusal("Sign in with your user name and password first", 403)
+    options, state = passkeys.helper(request).authenticate_begin(
+        user=user, require_user_verification=False
+    )
+    request.session[passkeys.AUTHENTICATE_STATE] = state
+    return JsonResponse(options)
+
+
+@login_not_required
+@require_POST
+def passkey_verify_complete(request: HttpRequest) -> HttpResponse:
+    user = pending_user(request)
+    # The challenge is used once, whatever happens next.
+    state = request.session.pop(passkeys.AUTHENTICATE_STATE, None)
+    request.session.save()
+    if user is None or state is None:
+        return refusal("Start again: sign in with your user name and password", 403)
+    result = services.verify_passkey(
+        user, passkeys.helper(request), state, json_body(request), client_address(request)
+    )
+    if result.locked:
+        request.session.pop(PENDING_USER, None)
+        return refusal("Your account is locked. Try again later.", 403)
+    if result.device is None:
+        return refusal("The passkey could not be verified. Try again or use a security code.")
+    complete_sign_in(request, user, result.device)
+    return JsonResponse({"id": result.device.pk, "redirect_url": reverse("web:home")})
 
 
 def qr_code_data_uri(text: str) -> str:
@@ -178,3 +269,150 @@ def revoke_token(request: AuthenticatedRequest, token_id: int) -> HttpResponse:
     else:
         messages.error(request, "That token does not exist or was already revoked.")
     return redirect("accounts:profile")
+
+
+# ------------------------------------------------------------------ sign-in and security
+
+REAUTHENTICATED_AT = "haven_reauthenticated_at"
+
+
+def recently_reauthenticated(request: HttpRequest) -> bool:
+    at = request.session.get(REAUTHENTICATED_AT)
+    now = timezone.now().timestamp()
+    return at is not None and now - at <= settings.FACTOR_CHANGE_REAUTH_SECONDS
+
+
+def security(request: AuthenticatedRequest) -> HttpResponse:
+    """Your factors and password. Changing a factor first needs the password and a code."""
+    user = request.user
+    form = ReauthenticateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.reauthenticate(user, form.cleaned_data["password"], form.cleaned_data["code"]):
+            request.session[REAUTHENTICATED_AT] = int(timezone.now().timestamp())
+            return redirect("accounts:security")
+        form.add_error("code", "Your password or security code is not correct")
+    fresh = recently_reauthenticated(request)
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "form": form,
+            "fresh": fresh,
+            "authenticator": services.confirmed_authenticator(user),
+            "passkeys": passkeys.passkeys_of(user),
+            "recovery_codes_left": services.recovery_codes_left(user),
+            "recovery_code_count": settings.RECOVERY_CODE_COUNT,
+            "passkey_config": passkeys.script_configuration(request, register=True)
+            if fresh
+            else None,
+        },
+    )
+
+
+def refused_factor_change(request: HttpRequest) -> HttpResponse:
+    messages.error(request, "Confirm your password and security code first.")
+    return redirect("accounts:security")
+
+
+@never_cache
+@require_POST
+def recovery_codes(request: AuthenticatedRequest) -> HttpResponse:
+    """New recovery codes, shown on this one answer and never again."""
+    if not recently_reauthenticated(request):
+        return refused_factor_change(request)
+    codes = services.generate_recovery_codes(request.user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+@require_POST
+def passkey_register_begin(request: AuthenticatedRequest) -> HttpResponse:
+    if not recently_reauthenticated(request):
+        return refusal("Confirm your password and security code first")
+    options, state = passkeys.helper(request).register_begin(user=request.user)
+    request.session[passkeys.REGISTER_STATE] = state
+    return JsonResponse(options)
+
+
+@require_POST
+def passkey_register_complete(request: AuthenticatedRequest) -> HttpResponse:
+    state = request.session.pop(passkeys.REGISTER_STATE, None)
+    request.session.save()
+    if not recently_reauthenticated(request) or state is None:
+        return refusal("Confirm your password and security code first")
+    device = services.register_passkey(
+        request.user, passkeys.helper(request), state, json_body(request)
+    )
+    if device is None:
+        return refusal("The passkey could not be added. Try again.")
+    return JsonResponse({"id": device.pk})
+
+
+@require_POST
+def passkey_rename(request: AuthenticatedRequest, device_id: int) -> HttpResponse:
+    form = PasskeyNameForm(request.POST)
+    if form.is_valid() and services.rename_passkey(
+        request.user, device_id, form.cleaned_data["name"]
+    ):
+        messages.success(request, "The passkey was renamed.")
+    else:
+        messages.error(request, "Enter a name of up to 64 characters for one of your passkeys.")
+    return redirect("accounts:security")
+
+
+@require_POST
+def passkey_remove(request: AuthenticatedRequest, device_id: int) -> HttpResponse:
+    if not recently_reauthenticated(request):
+        return refused_factor_change(request)
+    if services.remove_passkey(request.user, device_id):
+        messages.success(request, "The passkey was removed.")
+    else:
+        messages.error(request, "That passkey does not exist.")
+    return redirect("accounts:security")
+
+
+def change_password(request: AuthenticatedRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        change = services.PasswordChange(
+            current=data["current_password"], new=data["new_password"], code=data["code"]
+        )
+        try:
+            epoch = services.change_password(request.user, change)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            # This session carries on; every other one has ended with the old password.
+            update_session_auth_hash(request, request.user)
+            request.session[EPOCH] = epoch
+            messages.success(request, "Your password was changed. Other sessions have ended.")
+            return redirect("accounts:security")
+    return render(request, "accounts/change_password.html", {"form": form})
+
+
+@login_not_required
+def reset_password(request: HttpRequest) -> HttpResponse:
+    """Redeem a reset code an administrator had sent. Every refusal reads the same."""
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        reset = services.PasswordResetRequest(
+            username=data["username"],
+            code=data["code"],
+            new_password=data["new_password"],
+            source=client_address(request),
+        )
+        try:
+            done = services.redeem_password_reset(reset)
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            if done:
+                messages.success(request, "Your password was reset. Sign in with it now.")
+                return redirect("accounts:login")
+            form.add_error(None, services.RESET_REFUSAL)
+    return render(request, "accounts/reset_password.html", {"form": form})
+
+
+# The library's script calls gettext(); Haven is in English, so the catalogue is empty.
+passkey_strings = login_not_required(JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]))

@@ -24,5 +24,7 @@ urlpatterns = [
     path("users/<int:user_id>/deactivate/", views.deactivate, name="deactivate"),
     path("users/<int:user_id>/reactivate/", views.reactivate, name="reactivate"),
     path("users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
+    path("accounts/<int:user_id>/reset-factors/", views.reset_factors, name="reset_factors"),
+    path("accounts/<int:user_id>/reset-password/", views.reset_password, name="reset_password"),
     path("access-review/", views.access_review, name="access_review"),
 ]

@@ -6,16 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from haven.accounts import selectors, services
+from haven.accounts.forms import ReasonForm
 from haven.accounts.models import Qualification, User
 from haven.accounts.roles import Module
-from haven.ui.helpers import submitted
+from haven.ui.helpers import add_form_errors, submitted
 
 from . import forms
 
@@ -76,6 +79,8 @@ def account_actions(account: User, administrator: User) -> list[AccountAction]:
     ]
     if account.is_locked():
         actions.append(AccountAction("Unlock", url("unlock_account"), post=True))
+    actions.append(AccountAction("Reset sign-in factors", url("reset_factors")))
+    actions.append(AccountAction("Send a password reset code", url("reset_password")))
     actions.append(AccountAction("Deactivate account", url("deactivate"), warning=True))
     return actions
 
@@ -302,3 +307,49 @@ def access_review(request: HttpRequest) -> HttpResponse:
             return redirect("administration:access_review")
         listing = selectors.access_review()
     return _page(request, "access_review.html", listing=listing, form=form)
+
+
+def _reset_page(
+    request: HttpRequest, user_id: int, template: str, reset: Any, done: str, **context: object
+) -> HttpResponse:
+    """A reset of another account's secrets, confirmed with a reason; never one's own (another
+    administrator must, so no one alone can replace their own factors)."""
+    account = _account(user_id)
+    own = account.pk == request.user.pk
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and not own and form.is_valid():
+        try:
+            reset(account, by=_administrator(request), reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            messages.success(request, done.format(username=account.username))
+            return redirect("administration:account", account.pk)
+    return render(
+        request, template, {**NAV, "account": account, "form": form, "own": own, **context}
+    )
+
+
+def reset_factors(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Remove every second factor of another account (they enrol again at sign-in)."""
+    return _reset_page(
+        request,
+        user_id,
+        "web/reset_factors.html",
+        services.reset_factors,
+        "{username}'s factors were reset: their sessions ended, their tokens were revoked, and "
+        "they will set up a new authenticator app at sign-in.",
+    )
+
+
+def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Send another account a one-time reset code, to its verified contact methods only."""
+    return _reset_page(
+        request,
+        user_id,
+        "web/reset_password.html",
+        services.issue_password_reset,
+        "A reset code was sent to {username}'s verified contact methods. It works once and "
+        "expires soon.",
+        reset_minutes=settings.PASSWORD_RESET_MINUTES,
+    )

@@ -23,6 +23,7 @@ class AlertCategory(models.TextChoices):
     ASSESSMENT = "assessment", "Risk assessment"
     SWAP = "swap", "Shift swap"
     DEADLINE = "deadline", "Statutory deadline approaching"
+    SECURITY = "security", "Account security"
     GENERAL = "general", "General"
 
 

@@ -1,0 +1,28 @@
+"""Access rules of the sign-in and security pages and of account administration (factors)."""
+
+from __future__ import annotations
+
+from haven.accounts.roles import Module
+from tests.access.rules import Rule, anyone, module
+
+# Public sign-in steps (the pending user in the session decides) are listed in
+# tests/access/test_access_matrix.py PUBLIC and tests/access/test_gates.py DECLARED_PUBLIC.
+WEB_POLICY: dict[str, Rule] = {
+    "accounts:security": anyone,
+    "accounts:change_password": anyone,
+    "accounts:recovery_codes": anyone,
+    "accounts:passkey_register_begin": anyone,
+    "accounts:passkey_register_complete": anyone,
+    "accounts:passkey_rename": anyone,
+    "accounts:passkey_remove": anyone,
+    "administration:reset_factors": module(Module.ADMINISTRATION),
+    "administration:reset_password": module(Module.ADMINISTRATION),
+}
+
+API_POLICY: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/accounts/{user_id}/reset-factors"): module(Module.ADMINISTRATION),
+    ("POST", "/api/accounts/{user_id}/password-reset"): module(Module.ADMINISTRATION),
+}
+
+# Nobody's passkey: each page answers for the signed-in user's own passkeys only.
+PARAMS = {"device_id": lambda world, inside: "999999"}
