@@ -25,6 +25,12 @@ COPIES = [
     (NODE / "@ministryofjustice/frontend/moj/moj-frontend.min.js", VENDOR / "moj"),
     (NODE / "@ministryofjustice/frontend/moj/assets", VENDOR / "moj/assets"),
     (NODE / "htmx.org/dist/htmx.min.js", VENDOR / "htmx"),
+    # The operations map: Leaflet, and leaflet-geoman to draw and edit geofences on it.
+    (NODE / "leaflet/dist/leaflet.js", VENDOR / "leaflet"),
+    (NODE / "leaflet/dist/leaflet.css", VENDOR / "leaflet"),
+    (NODE / "leaflet/dist/images", VENDOR / "leaflet/images"),
+    (NODE / "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js", VENDOR / "geoman"),
+    (NODE / "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css", VENDOR / "geoman"),
 ]
 
 
@@ -42,7 +48,7 @@ def main() -> int:
     for css in VENDOR.glob("*/*.min.css"):
         css.write_text(css.read_text().replace("url(/assets/", "url(assets/"))
     # Source maps are not shipped: a reference to a missing map would fail `collectstatic`.
-    for built in [*VENDOR.glob("*/*.min.css"), *VENDOR.glob("*/*.min.js")]:
+    for built in [*VENDOR.glob("*/*.css"), *VENDOR.glob("*/*.js")]:
         built.write_text(SOURCE_MAP.sub("", built.read_text()))
     print(f"front-end assets built into {VENDOR.relative_to(ROOT)}")
     return 0

@@ -16,6 +16,8 @@ HAVEN_CLIENT_ADDRESS_HEADER header the proxy puts the client's address in (e.g. 
 HAVEN_SESSION_ABSOLUTE_HOURS a session ends this long after sign-in, active or not (default 12)
 HAVEN_API_TOKEN_RATE requests one API token may make (default 600/m)
 HAVEN_WEBAUTHN_RP_ID passkey relying party id (default: the host name each request came to)
+HAVEN_MAP_TILE_URL  map tiles, e.g. https://tiles.example.police.uk/{z}/{x}/{y}.png (default: none,
+                    the map draws positions on a plain grid); HAVEN_MAP_TILE_ATTRIBUTION its credit
 """
 
 from __future__ import annotations
@@ -321,6 +323,10 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False
 USE_TZ = True
+
+# The operations map's tiles (a force runs its own tile server); empty: a plain grid, no fetches.
+MAP_TILE_URL = os.environ.get("HAVEN_MAP_TILE_URL", "").strip()
+MAP_TILE_ATTRIBUTION = os.environ.get("HAVEN_MAP_TILE_ATTRIBUTION", "").strip()
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

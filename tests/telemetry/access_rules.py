@@ -49,6 +49,18 @@ WEB_POLICY: dict[str, Rule] = {
     "telemetry:policy_assign": supervisors,
     "telemetry:policy_unassign": supervisors,
     "telemetry:device_report": position_reader,
+    # The register (no positions in it): every technical role. Zones and routes show where a
+    # device goes: like positions ("outside": the zone of a device that protects a person).
+    "telemetry:device_new": operations,
+    "telemetry:device_edit": operations,
+    "telemetry:device_retire": operations,
+    "telemetry:device_route": position_reader,
+    "telemetry:geofences": operations,
+    "telemetry:geofence_new": operations,
+    "telemetry:geofence_edit": position_reader,
+    "telemetry:geofence_retire": position_reader,
+    "telemetry:map": operations,
+    "telemetry:map_positions": operations,
     "receivers:osmand": anyone,
     "receivers:owntracks": anyone,
 }
@@ -70,6 +82,16 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/telemetry/policies/{policy_id}/steps"): supervisors,
     ("DELETE", "/api/telemetry/policies/{policy_id}/steps/{policy_step_id}"): supervisors,
     ("POST", "/api/telemetry/policies/{policy_id}/assignments"): supervisors,
+    ("POST", "/api/telemetry/devices"): operations,
+    ("PUT", "/api/telemetry/devices/{device_pk}"): operations,
+    ("POST", "/api/telemetry/devices/{device_pk}/retire"): operations,
+    ("GET", "/api/telemetry/devices/{device_pk}/route"): position_reader,
+    ("GET", "/api/telemetry/zones"): operations,
+    ("POST", "/api/telemetry/zones"): operations,
+    ("GET", "/api/telemetry/zones/{fence_id}"): position_reader,
+    ("PUT", "/api/telemetry/zones/{fence_id}"): position_reader,
+    ("POST", "/api/telemetry/zones/{fence_id}/retire"): position_reader,
+    ("GET", "/api/telemetry/positions"): operations,
 }
 
 
@@ -84,9 +106,26 @@ PARAMS = {
     "device_pk": _pick("device"),
     "policy_id": _pick("policy"),
     "policy_step_id": _pick("step"),
+    "fence_id": _pick("fence"),
 }
 
+ZONE = {"name": "Matrix zone", "kind": "safe", "circle": {"lat": 51.5, "lon": -0.1, "radius_m": 99}}
+
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/telemetry/devices"): lambda world: {
+        "device_id": "matrix-new",
+        "name": "Matrix new tracker",
+        "kind": "vehicle_tracker",
+    },
+    ("PUT", "/api/telemetry/devices/{device_pk}"): lambda world: {
+        "name": "Matrix renamed tracker",
+        "kind": "vehicle_tracker",
+        "version": 1,
+    },
+    ("POST", "/api/telemetry/devices/{device_pk}/retire"): lambda world: {"version": 1},
+    ("POST", "/api/telemetry/zones"): lambda world: ZONE,
+    ("PUT", "/api/telemetry/zones/{fence_id}"): lambda world: {**ZONE, "version": 1},
+    ("POST", "/api/telemetry/zones/{fence_id}/retire"): lambda world: {"version": 1},
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
     ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): lambda world: {"note": "matrix"},
     ("POST", "/api/telemetry/policies"): lambda world: {"name": "Matrix new policy"},
@@ -153,6 +192,13 @@ def build(world: dict[str, Any]) -> None:
         )
         world[f"telemetry_{where}_alert"] = result.alerts[0]
         world[f"telemetry_{where}_device"] = device
+        world[f"telemetry_{where}_fence"] = services.create_geofence(
+            None,
+            name=f"Matrix {where} zone",
+            kind="safe",
+            area=services.fence_area(lat=51.5, lon=-0.1, radius_m=150),
+            device=device,
+        )
     world["secrets_inside"] += ["Matrix Insidetracker"]
     for where in ("inside", "outside"):  # policies are open to operations: no team to be outside
         policy = services.create_policy(supervisor, name=f"Matrix policy {where}")

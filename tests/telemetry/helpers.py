@@ -37,6 +37,7 @@ def make_circle(
         kind=kind,
         area=services.fence_area(lat=lat, lon=lon, radius_m=radius_m),
         device=device,
+        dwell_s=0,
     )
 
 

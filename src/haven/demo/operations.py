@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from haven.equipment.demo import create_demo_equipment
 from haven.rota.demo import create_demo_rota
-from haven.telemetry.demo import create_demo_policy
+from haven.telemetry.demo import create_demo_policy, create_demo_tracking
 
 
 def create_demo_operations() -> None:
@@ -13,3 +13,4 @@ def create_demo_operations() -> None:
     if people is not None:
         create_demo_rota(*people)
         create_demo_policy(people[0])
+        create_demo_tracking(people[1])

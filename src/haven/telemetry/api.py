@@ -325,3 +325,7 @@ def assign_policy(
         )
     )
     return Status(201, policy_out(selectors.get_policy(request.user, policy_id)))
+
+
+# The register (devices, zones) and the map's positions: operations on this same router.
+from . import register_api  # noqa: E402, F401

@@ -28,6 +28,10 @@ class TelemetryConfig:
     geofence_min_accuracy_m: float = 100.0
     # Geofences: the error circle plus this margin must clear the boundary to change state.
     geofence_hysteresis_m: float = 15.0
+    # Geofences: a new zone's dwell time unless set (seconds across the edge before an entry or
+    # exit counts). 30 s outlasts the few-fix excursions that ±40 m GPS drift makes at a 5-10 s
+    # reporting interval, and still alerts within a minute. Per zone: Geofence.dwell_s.
+    geofence_dwell_s: int = 30
     # Device offline when no report for this long (per-device value overrides; Traccar 600 s).
     offline_after_s: int = 600
     # Low battery event when the level falls below this percentage.

@@ -30,9 +30,11 @@ from haven.concurrency.transactions import service
 from .models import (
     ALERT,
     DEVICE,
+    GEOFENCE,
     OPEN_ALERT_STATUSES,
     Alert,
     EscalationPolicy,
+    Geofence,
     Position,
     TelemetryDevice,
 )
@@ -225,8 +227,184 @@ def device_report(
     return DeviceReport(device, start, end, len(points), trips, stops)
 
 
+# ------------------------------------------------------------------------ devices and zones
+
+
+def devices_in_service(user: User) -> QuerySet[TelemetryDevice]:
+    """Registered devices not retired, for the register's list."""
+    return devices(user).filter(retired_at=None)
+
+
+def device_for_change(user: User, device_pk: UUID | str) -> TelemetryDevice:
+    """A device to edit or retire: any device in service the operations user can see (the
+    register holds no positions; positions stay behind may_read_positions)."""
+    try:
+        return devices_in_service(user).get(pk=device_pk)
+    except (TelemetryDevice.DoesNotExist, ValueError, TypeError, ValidationError) as missing:
+        raise NotFound("No such device") from missing
+
+
+def _deployments_seen(user: User) -> set[UUID]:
+    from haven.equipment import selectors as equipment_selectors
+
+    return set(equipment_selectors.deployments_visible_to(user).values_list("pk", flat=True))
+
+
+def may_read_fence(user: User, fence: Geofence, deployments: set[UUID] | None = None) -> bool:
+    """A zone shows where its device goes (a protected person's home, say): only those who may
+    read that device's positions, or see the deployment it is attached to, may read it."""
+    if not user.can_use(Module.OPERATIONS):
+        return False
+    if fence.device is not None:
+        return may_read_positions(user, fence.device)
+    if fence.deployment_id is not None:
+        seen = deployments if deployments is not None else _deployments_seen(user)
+        return fence.deployment_id in seen
+    return True
+
+
+def geofences(user: User) -> list[Geofence]:
+    """The zones in use that the user may read, by name."""
+    require_operations(user)
+    rows = Geofence.objects.filter(active=True).select_related("device").order_by("name")
+    seen = _deployments_seen(user)
+    return [fence for fence in rows if may_read_fence(user, fence, seen)]
+
+
+def _record_fence_reads(user: User, fences: list[Geofence]) -> None:
+    """Zones of devices that protect a person are personal data: each read is a consultation."""
+    for fence in fences:
+        if fence.device is not None and fence.device.protects_person:
+            ledger.record(
+                actor=user,
+                action=Action.CONSULTATION,
+                object_type=GEOFENCE,
+                object_id=fence.pk,
+                fields=["area"],
+                justification=Purpose.SUPERVISION,
+                details={"device": fence.device.device_id},
+            )
+
+
+@service
+def get_geofence(user: User, fence_id: UUID | str) -> Geofence:
+    try:
+        fence = Geofence.objects.select_related("device").filter(active=True).get(pk=fence_id)
+    except (Geofence.DoesNotExist, ValueError, TypeError, ValidationError) as missing:
+        raise NotFound("No such zone") from missing
+    require_operations(user)
+    if not may_read_fence(user, fence):
+        raise NotFound("No such zone")
+    _record_fence_reads(user, [fence])
+    return fence
+
+
+@service
+def read_geofences(user: User) -> list[Geofence]:
+    """The zones the user may read, with their areas (for the map): reads ledgered."""
+    fences = geofences(user)
+    _record_fence_reads(user, fences)
+    return fences
+
+
+# ------------------------------------------------------------------------ the map
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    device: TelemetryDevice
+    at: dt.datetime
+    lat: float
+    lon: float
+    accuracy: float | None
+    speed_mps: float | None
+    valid: bool
+
+
+def _record_position_reads(
+    user: User, devices_read: list[TelemetryDevice], purpose: str, **details: object
+) -> None:
+    """Every read of a protected person's positions is a consultation in the ledger (devices
+    that protect nobody, vehicles and kit, are operational data: their reads are not)."""
+    for device in devices_read:
+        if device.protects_person:
+            ledger.record(
+                actor=user,
+                action=Action.CONSULTATION,
+                object_type=DEVICE,
+                object_id=device.pk,
+                fields=["positions"],
+                justification=purpose,
+                details={"device": device.device_id, **details},
+            )
+
+
+@service
+def live_positions(user: User) -> list[MapPoint]:
+    """The latest fix of every device in service whose positions the user may read."""
+    readable = [d for d in devices_in_service(user) if may_read_positions(user, d)]
+    found: list[MapPoint] = []
+    for device in readable:
+        if device.last_fix_at is None:
+            continue
+        row = (
+            Position.objects.filter(device=device, valid=True, fix_time__lte=device.last_fix_at)
+            .order_by("-fix_time")
+            .first()
+        )
+        point = row.point if row is not None else None
+        if row is None or point is None:
+            continue
+        found.append(
+            MapPoint(device, row.fix_time, *point, row.point_accuracy, row.speed_mps, row.valid)
+        )
+    _record_position_reads(user, [p.device for p in found], Purpose.SUPERVISION, view="live")
+    return found
+
+
+MAX_ROUTE_POINTS = 20_000
+
+
+@service
+def route(
+    user: User, device_pk: UUID | str, start: dt.datetime, end: dt.datetime
+) -> list[MapPoint]:
+    """A device's fixes in [start, end), oldest first, for route replay (at most
+    MAX_ROUTE_POINTS: the newest are cut)."""
+    device = get_device(user, device_pk)
+    rows = Position.objects.filter(device=device, fix_time__gte=start, fix_time__lt=end).order_by(
+        "fix_time"
+    )[:MAX_ROUTE_POINTS]
+    found = []
+    for row in rows:
+        point = row.point
+        if point is not None:
+            found.append(
+                MapPoint(device, row.fix_time, *point, row.point_accuracy, row.speed_mps, row.valid)
+            )
+    _record_position_reads(
+        user,
+        [device],
+        Purpose.SUPERVISION,
+        view="route",
+        start=start.isoformat(),
+        end=end.isoformat(),
+        positions=len(found),
+    )
+    return found
+
+
 __all__ = [
     "DeviceReport",
+    "MapPoint",
+    "device_for_change",
+    "devices_in_service",
+    "geofences",
+    "get_geofence",
+    "live_positions",
+    "may_read_fence",
+    "read_geofences",
+    "route",
     "NotFound",
     "alert_position",
     "alerts_visible_to",

@@ -89,9 +89,13 @@ def register_device(
     protects_person: bool = False,
     rota_name: str = "",
     asset_id: UUID | str | None = None,
+    deployment_id: UUID | str | None = None,
     speed_unit: str = "",
     expected_interval_s: int | None = None,
 ) -> TelemetryDevice:
+    """Register a tracker or alarm (actor None: the system, e.g. the equipment register)."""
+    if actor is not None:
+        modules.require_operations(actor)
     device_id = (device_id or "").strip()
     if not device_id:
         raise _fail("device_id", "Enter the identifier the device reports with")
@@ -109,6 +113,7 @@ def register_device(
         speed_unit=speed_unit or get_config().default_speed_unit,
         expected_interval_s=expected_interval_s,
     )
+    _fit(actor, device, deployment_id)
     device.full_clean()
     device.save()
     ledger.record(
@@ -117,7 +122,128 @@ def register_device(
         object_type=DEVICE,
         object_id=device.pk,
         fields=["device_id", "kind", "protects_person", "rota_name", "positions"],
-        details={"asset_id": str(asset_id) if asset_id else None},
+        details={
+            "asset_id": str(asset_id) if asset_id else None,
+            "deployment_id": str(device.deployment_id) if device.deployment_id else None,
+            "case_id": str(device.case_id) if device.case_id else None,
+        },
+    )
+    return device
+
+
+def _fit(actor: User | None, device: TelemetryDevice, deployment_id: UUID | str | None) -> None:
+    """Tie the device to the deployment it is fitted on (one the actor can see) and, through it,
+    to the case that deployment protects; without one, the deployment its asset is on now."""
+    from haven.equipment import selectors as equipment_selectors
+
+    deployment = None
+    if deployment_id:
+        if actor is None:
+            raise _fail("deployment_id", "Only a person can fit a device to a deployment")
+        try:
+            deployment = equipment_selectors.find_visible_deployment(actor, deployment_id)
+        except Http404 as missing:
+            raise _fail("deployment_id", "No such deployment") from missing
+    elif device.asset_id is not None:
+        deployment = equipment_selectors.live_deployment_for_asset_id(device.asset_id)
+    device.deployment_id = deployment.pk if deployment is not None else None
+    device.case_id = deployment.case_id if deployment is not None else None
+
+
+def _check_asset(actor: User, asset_id: UUID | str | None) -> UUID | None:
+    if not asset_id:
+        return None
+    from haven.equipment import selectors as equipment_selectors
+
+    try:
+        return equipment_selectors.get_asset(actor, asset_id).pk
+    except Http404 as missing:
+        raise _fail("asset_id", "No such asset in the equipment register") from missing
+
+
+class DeviceNotFound(Exception):
+    pass
+
+
+def _device_for_update(device_pk: UUID | str) -> TelemetryDevice:
+    try:
+        return TelemetryDevice.objects.select_for_update().get(pk=device_pk, retired_at=None)
+    except (TelemetryDevice.DoesNotExist, ValueError, ValidationError) as missing:
+        raise DeviceNotFound("No such tracker or alarm") from missing
+
+
+DEVICE_CHANGES = (
+    "name",
+    "kind",
+    "protects_person",
+    "rota_name",
+    "speed_unit",
+    "expected_interval_s",
+)
+
+
+@service
+def update_device(
+    actor: User,
+    device_pk: UUID | str,
+    *,
+    version: int,
+    asset_id: UUID | str | None = None,
+    deployment_id: UUID | str | None = None,
+    **changes: Any,
+) -> TelemetryDevice:
+    """Change a device's details and where it is fitted. Its reporting id stays: a new id is a
+    new device (its positions and events belong to the old one)."""
+    modules.require_operations(actor)
+    unknown = set(changes) - set(DEVICE_CHANGES)
+    if unknown:
+        raise _fail(None, f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    device = _device_for_update(device_pk)
+    check_version(device.version, version, "device")
+    before = {name: getattr(device, name) for name in DEVICE_CHANGES}
+    for name, value in changes.items():
+        setattr(device, name, value.strip()[:120] if isinstance(value, str) else value)
+    device.asset_id = _check_asset(actor, asset_id)
+    _fit(actor, device, deployment_id)
+    device.full_clean()
+    device.version += 1
+    device.save()
+    changed = [name for name in DEVICE_CHANGES if getattr(device, name) != before[name]]
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEVICE,
+        object_id=device.pk,
+        fields=[*changed, "asset_id", "deployment_id", "case_id"],
+        justification="tracker or alarm details changed",
+        details={
+            "asset_id": str(device.asset_id) if device.asset_id else None,
+            "deployment_id": str(device.deployment_id) if device.deployment_id else None,
+            "case_id": str(device.case_id) if device.case_id else None,
+        },
+    )
+    return device
+
+
+@service
+def retire_device(actor: User, device_pk: UUID | str, *, version: int) -> TelemetryDevice:
+    """Take a device out of service: its receiver refuses it from now on; its positions,
+    events and alerts stay (retention applies to positions as before)."""
+    modules.require_operations(actor)
+    device = _device_for_update(device_pk)
+    check_version(device.version, version, "device")
+    device.active = False
+    device.retired_at = timezone.now()
+    device.version += 1
+    device.save(update_fields=["active", "retired_at", "version"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEVICE,
+        object_id=device.pk,
+        fields=["active", "retired_at"],
+        justification="tracker or alarm retired",
+        details={"device": device.device_id},
     )
     return device
 
@@ -146,21 +272,78 @@ def fence_area(
 
 def fence_from_row(row: Geofence, device_id: str | None = None) -> gf.Fence:
     area = row.area or {}
+    shared = {
+        "id": str(row.pk),
+        "kind": row.kind,
+        "device_id": device_id,
+        "deployment_id": str(row.deployment_id) if row.deployment_id else None,
+        "hysteresis_m": row.hysteresis_m,
+        "dwell_s": float(row.dwell_s or 0),
+    }
     if "polygon" in area:
-        return gf.Fence(
-            id=str(row.pk),
-            kind=row.kind,
-            points=tuple((float(p[0]), float(p[1])) for p in area["polygon"]),
-            device_id=device_id,
-        )
+        points = tuple((float(p[0]), float(p[1])) for p in area["polygon"])
+        return gf.Fence(points=points, **shared)  # type: ignore[arg-type]
     circle = area.get("circle") or {}
     return gf.Fence(
-        id=str(row.pk),
-        kind=row.kind,
         centre=(float(circle["lat"]), float(circle["lon"])),
         radius_m=float(circle["radius_m"]),
-        device_id=device_id,
+        **shared,  # type: ignore[arg-type]
     )
+
+
+class FenceNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class FenceLinks:
+    """What a fence is attached to: one device, or the devices fitted on one deployment."""
+
+    device: TelemetryDevice | None = None
+    deployment_id: UUID | None = None
+
+
+def _fence_links(
+    actor: User | None, device: TelemetryDevice | None, deployment_id: UUID | str | None
+) -> FenceLinks:
+    if device is not None and deployment_id:
+        raise _fail("deployment_id", "Attach the zone to a device or to a deployment, not both")
+    if not deployment_id:
+        return FenceLinks(device=device)
+    if actor is None:
+        raise _fail("deployment_id", "Only a person can attach a zone to a deployment")
+    from haven.equipment import selectors as equipment_selectors
+
+    try:
+        deployment = equipment_selectors.find_visible_deployment(actor, deployment_id)
+    except Http404 as missing:
+        raise _fail("deployment_id", "No such deployment") from missing
+    return FenceLinks(deployment_id=deployment.pk)
+
+
+def _check_fence(row: Geofence) -> None:
+    if row.kind not in FenceKind.values:
+        raise _fail("kind", "Choose a safe zone or an exclusion zone")
+    if not row.name:
+        raise _fail("name", "Enter a name for the zone")
+    if row.hysteresis_m is not None and not 0 <= row.hysteresis_m <= 1000:
+        raise _fail("hysteresis_m", "Enter a margin between 0 and 1,000 metres")
+    if not 0 <= row.dwell_s <= 24 * 3600:
+        raise _fail("dwell_s", "Enter a dwell time between 0 and 86,400 seconds")
+    try:
+        gf.CompiledFence.build(fence_from_row(row))
+    except (ValueError, KeyError, TypeError) as error:
+        raise _fail("area", f"Not a usable fence: {error}") from error
+
+
+def _fence_details(row: Geofence) -> dict[str, Any]:
+    return {
+        "device": str(row.device_id) if row.device_id else None,
+        "deployment": str(row.deployment_id) if row.deployment_id else None,
+        "shape": "polygon" if "polygon" in (row.area or {}) else "circle",
+        "hysteresis_m": row.hysteresis_m,
+        "dwell_s": row.dwell_s,
+    }
 
 
 @service
@@ -171,14 +354,25 @@ def create_geofence(
     kind: str,
     area: dict[str, Any],
     device: TelemetryDevice | None = None,
+    deployment_id: UUID | str | None = None,
+    hysteresis_m: float | None = None,
+    dwell_s: int | None = None,
 ) -> Geofence:
-    if kind not in FenceKind.values:
-        raise _fail("kind", "Choose a safe zone or an exclusion zone")
-    row = Geofence(name=name.strip()[:120], kind=kind, area=area, device=device)
-    try:
-        gf.CompiledFence.build(fence_from_row(row))
-    except (ValueError, KeyError, TypeError) as error:
-        raise _fail("area", f"Not a usable fence: {error}") from error
+    """A safe or exclusion zone. ``dwell_s`` None: the configured default
+    (TelemetryConfig.geofence_dwell_s); ``hysteresis_m`` None: the configured margin."""
+    if actor is not None:
+        modules.require_operations(actor)
+    links = _fence_links(actor, device, deployment_id)
+    row = Geofence(
+        name=(name or "").strip()[:120],
+        kind=kind,
+        area=area,
+        device=links.device,
+        deployment_id=links.deployment_id,
+        hysteresis_m=hysteresis_m,
+        dwell_s=get_config().geofence_dwell_s if dwell_s is None else dwell_s,
+    )
+    _check_fence(row)
     row.save()
     ledger.record(
         actor=actor,
@@ -186,7 +380,77 @@ def create_geofence(
         object_type=GEOFENCE,
         object_id=row.pk,
         fields=["name", "kind", "area"],
-        details={"device": str(device.pk) if device else None},
+        details=_fence_details(row),
+    )
+    invalidate_fences()
+    return row
+
+
+def _fence_for_update(fence_id: UUID | str) -> Geofence:
+    try:
+        return Geofence.objects.select_for_update().get(pk=fence_id, active=True)
+    except (Geofence.DoesNotExist, ValueError, ValidationError) as missing:
+        raise FenceNotFound("No such zone") from missing
+
+
+@service
+def update_geofence(
+    actor: User,
+    fence_id: UUID | str,
+    *,
+    version: int,
+    name: str,
+    kind: str,
+    area: dict[str, Any],
+    device: TelemetryDevice | None = None,
+    deployment_id: UUID | str | None = None,
+    hysteresis_m: float | None = None,
+    dwell_s: int = 0,
+) -> Geofence:
+    """Change a zone (its shape, links, margins). ``updated_at`` moves on every change, which
+    is what tells every receiver's fence index to rebuild."""
+    modules.require_operations(actor)
+    row = _fence_for_update(fence_id)
+    check_version(row.version, version, "zone")
+    links = _fence_links(actor, device, deployment_id)
+    row.name, row.kind, row.area = (name or "").strip()[:120], kind, area
+    row.device, row.deployment_id = links.device, links.deployment_id
+    row.hysteresis_m, row.dwell_s = hysteresis_m, dwell_s
+    _check_fence(row)
+    row.version += 1
+    row.updated_at = timezone.now()
+    row.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=GEOFENCE,
+        object_id=row.pk,
+        fields=["name", "kind", "area", "links", "hysteresis_m", "dwell_s"],
+        justification="zone changed",
+        details=_fence_details(row),
+    )
+    invalidate_fences()
+    return row
+
+
+@service
+def retire_geofence(actor: User, fence_id: UUID | str, *, version: int) -> Geofence:
+    """Stop using a zone; its past events keep pointing at it."""
+    modules.require_operations(actor)
+    row = _fence_for_update(fence_id)
+    check_version(row.version, version, "zone")
+    row.active = False
+    row.version += 1
+    row.updated_at = timezone.now()
+    row.save(update_fields=["active", "version", "updated_at"])
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=GEOFENCE,
+        object_id=row.pk,
+        fields=["active"],
+        justification="zone retired",
+        details={"name": row.name},
     )
     invalidate_fences()
     return row
@@ -370,6 +634,7 @@ class _Batch:
     stored: set[tuple[UUID, dt.datetime]]
     fences: gf.FenceIndex | None = None
     near: dict[int, list[gf.CompiledFence]] = field(default_factory=dict)  # by item slot
+    previous: dict[int, gf.Fix] = field(default_factory=dict)  # segment start, by item slot
     positions: list[NewPosition] = field(default_factory=list)
 
 
@@ -386,7 +651,7 @@ def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
             )
             item.outcome = Rejected("unknown_device", item.message.device_id[:80])
     batch = _Batch(config, _stored_fixes(devices, known))
-    _find_fences(batch, known)
+    _find_fences(batch, known, devices)
     for item in known:
         _apply(devices[item.message.device_id], item, batch)
     # The common path in three statements; the rare one (events, alerts, ledger) as before.
@@ -447,23 +712,58 @@ def _stored_fixes(
     return {(pk, at) for pk, at in found} & maybe
 
 
-def _find_fences(batch: _Batch, items: list[_Item]) -> None:
-    """The fences near every fix of the batch, in one index query (the index itself is looked
-    up once per batch, not per message)."""
+def _find_fences(batch: _Batch, items: list[_Item], devices: dict[str, TelemetryDevice]) -> None:
+    """The fences near every fix of the batch, and near the segment from the device's previous
+    fix to it, in one index query (the index itself is looked up once per batch)."""
+    if not any(_has_fix(item.message) for item in items):
+        return
+    batch.fences = fence_index()
+    if not len(batch.fences):
+        return
     rules = _rules(batch.config)
+    last = _previous_fixes(devices, items)
     fixes: list[tuple[int, tuple[float, float, float]]] = []
+    starts: list[tuple[float, float] | None] = []
     for item in items:
         message = item.message
         usable = _has_fix(message) and message.valid
         margin = gf.margin_m(message.accuracy, rules) if usable else None
-        if margin is not None:
-            assert message.lat is not None and message.lon is not None
-            fixes.append((item.slot, (message.lat, message.lon, margin)))
-    if not any(_has_fix(item.message) for item in items):
-        return
-    batch.fences = fence_index()
-    found = batch.fences.near_many([fix for _, fix in fixes])
+        if margin is None:
+            continue
+        assert message.lat is not None and message.lon is not None
+        key = devices[message.device_id].pk
+        previous = last.get(key)
+        start = None
+        if previous is not None and previous.at is not None and item.fix_time > previous.at:
+            batch.previous[item.slot] = previous
+            start = (previous.lat, previous.lon)
+        if previous is None or previous.at is None or item.fix_time >= previous.at:
+            last[key] = gf.Fix(message.lat, message.lon, message.accuracy, item.fix_time)
+        fixes.append((item.slot, (message.lat, message.lon, margin)))
+        starts.append(start)
+    found = batch.fences.near_many([fix for _, fix in fixes], starts)
     batch.near = {slot: near for (slot, _), near in zip(fixes, found, strict=True)}
+
+
+def _previous_fixes(devices: dict[str, TelemetryDevice], items: list[_Item]) -> dict[UUID, gf.Fix]:
+    """Each device's last stored fix (at its last_fix_at), when valid: the start of the segment
+    to its next fix. One indexed query per batch (the fixes are unique per device and time)."""
+    wanted = {
+        (devices[item.message.device_id].pk, devices[item.message.device_id].last_fix_at)
+        for item in items
+        if _has_fix(item.message) and devices[item.message.device_id].last_fix_at is not None
+    }
+    if not wanted:
+        return {}
+    rows = Position.objects.filter(
+        device_id__in={pk for pk, _ in wanted}, fix_time__in={at for _, at in wanted}, valid=True
+    ).only("device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    found: dict[UUID, gf.Fix] = {}
+    for row in rows:
+        point = row.point
+        if (row.device_id, row.fix_time) in wanted and point is not None:
+            found[row.device_id] = gf.Fix(point[0], point[1], row.point_accuracy, row.fix_time)
+    return found
 
 
 def _rules(config: TelemetryConfig) -> gf.Rules:
@@ -509,22 +809,32 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
 
 def _fence_specs(device: TelemetryDevice, item: _Item, batch: _Batch) -> list[ev.EventSpec]:
     message, index = item.message, batch.fences
-    assert index is not None and message.lat is not None and message.lon is not None
-    inside, transitions = index.evaluate(
+    if index is None or not len(index):
+        if device.inside_fences or device.pending_fences:  # every fence was removed
+            device.inside_fences, device.pending_fences = [], {}
+        return []
+    assert message.lat is not None and message.lon is not None
+    result = index.evaluate_fix(
         device.device_id,
+        str(device.deployment_id) if device.deployment_id else None,
         device.inside_fences,
-        message.lat,
-        message.lon,
-        message.accuracy,
+        device.pending_fences or {},
+        gf.Fix(message.lat, message.lon, message.accuracy, item.fix_time),
         _rules(batch.config),
+        previous=batch.previous.get(item.slot),
         near=batch.near.get(item.slot),
     )
-    if inside != sorted(device.inside_fences):
-        device.inside_fences = inside
+    if result.inside != sorted(device.inside_fences):
+        device.inside_fences = result.inside
+    if result.pending != (device.pending_fences or {}):
+        device.pending_fences = result.pending
     specs = []
-    for fence_id, change in transitions:
+    for fence_id, change in result.transitions:
         kind = index.by_id[fence_id].fence.kind if fence_id in index.by_id else "safe"
-        specs.append(ev.geofence_event(fence_id, kind, change))
+        if change == gf.CROSSED:
+            specs.append(ev.crossing_event(fence_id, kind))
+        else:
+            specs.append(ev.geofence_event(fence_id, kind, change))
     return specs
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import map_views, register_views, views
 
 app_name = "telemetry"
 
@@ -8,6 +8,36 @@ urlpatterns = [
     path("operations/alerts/", views.home, name="home"),
     path("operations/alerts/live/", views.live, name="live"),
     path("operations/alerts/devices/", views.device_list, name="devices"),
+    path("operations/alerts/devices/new/", register_views.device_new, name="device_new"),
+    path(
+        "operations/alerts/devices/<uuid:device_pk>/edit/",
+        register_views.device_edit,
+        name="device_edit",
+    ),
+    path(
+        "operations/alerts/devices/<uuid:device_pk>/retire/",
+        register_views.device_retire,
+        name="device_retire",
+    ),
+    path(
+        "operations/alerts/devices/<uuid:device_pk>/route.json",
+        map_views.route,
+        name="device_route",
+    ),
+    path("operations/alerts/zones/", register_views.geofence_list, name="geofences"),
+    path("operations/alerts/zones/new/", register_views.geofence_new, name="geofence_new"),
+    path(
+        "operations/alerts/zones/<uuid:fence_id>/",
+        register_views.geofence_edit,
+        name="geofence_edit",
+    ),
+    path(
+        "operations/alerts/zones/<uuid:fence_id>/retire/",
+        register_views.geofence_retire,
+        name="geofence_retire",
+    ),
+    path("operations/alerts/map/", map_views.map_page, name="map"),
+    path("operations/alerts/map/positions.json", map_views.positions, name="map_positions"),
     path(
         "operations/alerts/devices/<uuid:device_pk>/report/",
         views.device_report,

@@ -1,8 +1,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+
+def tile_origin(url: str) -> str:
+    """Where the operations map's tiles come from (settings.MAP_TILE_URL), as a CSP source:
+    the map may load images from there and nowhere else outside."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.netloc
+    if host.startswith("{s}."):  # tile subdomains a., b., c.
+        host = "*." + host.removeprefix("{s}.")
+    return f" {parts.scheme}://{host}"
+
 
 # No inline script or style anywhere: templates load only files from STATIC_URL.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -10,7 +25,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data:" + tile_origin(settings.MAP_TILE_URL),
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
