@@ -291,6 +291,7 @@ DEVICE_STATE = (
     "battery_low",
     "inside_fences",
     "pending_fences",
+    "vehicle_state",
 )
 
 
@@ -501,6 +502,8 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
         item.specs += _battery_specs(device, message.battery, config)
     # Alarms always count: late, out of order, without a fix, or on a resent position.
     item.specs += ev.alarm_events(message.alarms)
+    if in_order and not result.duplicate:
+        item.specs += _vehicle_specs(device, message, config)
     item.specs += _status_specs(device, message)
     device.last_seen_at = item.received_at
     if _has_fix(message) and in_order:
@@ -534,6 +537,19 @@ def _battery_specs(
     low, spec = ev.battery_event(level, device.battery_low, config)
     device.battery_level, device.battery_low = level, low
     return [spec] if spec else []
+
+
+def _vehicle_specs(
+    device: TelemetryDevice, message: Message, config: TelemetryConfig
+) -> list[ev.EventSpec]:
+    """Ignition, power and tow events from a vehicle tracker's IO (a late record never
+    changes the state: it is older than what the state already says)."""
+    if not any(key in message.attributes for key in ("ignition", "power", "motion")):
+        return []
+    state, specs = ev.vehicle_events(device.vehicle_state or {}, message.attributes, config)
+    if state != device.vehicle_state:
+        device.vehicle_state = state
+    return specs
 
 
 def _status_specs(device: TelemetryDevice, message: Message) -> list[ev.EventSpec]:
@@ -698,6 +714,8 @@ TITLES = {
     ev.GEOFENCE_EXIT: "Left safe zone",
     ev.LOW_BATTERY: "Low battery",
     ev.OFFLINE: "Device offline",
+    ev.POWER_CUT: "External power cut",
+    ev.TOW: "Moved with ignition off",
 }
 
 
