@@ -146,6 +146,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def register_routers() -> None:
     from haven.audit.api import router as audit_router
+    from haven.authorisations.api import router as authorisations_router
     from haven.cases.api import router as cases_router
     from haven.equipment.api import router as equipment_router
     from haven.notifications.api import router as notifications_router
@@ -162,6 +163,7 @@ def register_routers() -> None:
     api.add_router("/", equipment_router, auth=operations)
     api.add_router("/", rota_router, auth=operations)
     api.add_router("/", telemetry_router, auth=operations)
+    api.add_router("/", authorisations_router, auth=operations)
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
     # Everyone's own inbox: any valid token, and only its user's notifications.

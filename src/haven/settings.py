@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "haven.rota",
     "haven.risk",
     "haven.telemetry",
+    "haven.authorisations",
     "haven.ui",
     "haven.web",
     "haven.demo",
