@@ -154,6 +154,7 @@ def register_routers() -> None:
     from haven.risk.api import router as risk_router
     from haven.rota.api import router as rota_router
     from haven.telemetry.api import router as telemetry_router
+    from haven.telemetry.export_api import router as telemetry_export_router
 
     # Each router mounted once, behind its module: the URL map of haven/urls.py, for the API.
     protection = ModuleTokenAuth(Module.PROTECTION)
@@ -163,6 +164,7 @@ def register_routers() -> None:
     api.add_router("/", equipment_router, auth=operations)
     api.add_router("/", rota_router, auth=operations)
     api.add_router("/", telemetry_router, auth=operations)
+    api.add_router("/", telemetry_export_router, auth=operations)
     api.add_router("/", authorisations_router, auth=operations)
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))

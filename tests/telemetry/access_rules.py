@@ -49,6 +49,7 @@ WEB_POLICY: dict[str, Rule] = {
     "telemetry:policy_assign": supervisors,
     "telemetry:policy_unassign": supervisors,
     "telemetry:device_report": position_reader,
+    "telemetry:device_export": position_reader,
     "receivers:osmand": anyone,
     "receivers:owntracks": anyone,
 }
@@ -70,6 +71,7 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/telemetry/policies/{policy_id}/steps"): supervisors,
     ("DELETE", "/api/telemetry/policies/{policy_id}/steps/{policy_step_id}"): supervisors,
     ("POST", "/api/telemetry/policies/{policy_id}/assignments"): supervisors,
+    ("POST", "/api/telemetry/devices/{device_pk}/export"): position_reader,
 }
 
 
@@ -87,6 +89,12 @@ PARAMS = {
 }
 
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/telemetry/devices/{device_pk}/export"): lambda world: {
+        "format": "csv",
+        "start": "2020-01-01T00:00:00Z",
+        "end": "2030-01-01T00:00:00Z",
+        "recipient": "Matrix disclosure officer",
+    },
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
     ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): lambda world: {"note": "matrix"},
     ("POST", "/api/telemetry/policies"): lambda world: {"name": "Matrix new policy"},

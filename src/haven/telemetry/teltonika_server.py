@@ -19,6 +19,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 
 from . import services
 from . import teltonika as codec
@@ -70,7 +71,7 @@ class TeltonikaServer:
             imei = codec.parse_imei(await _read(reader, size))
         except Rejected as rejection:
             raise _refuse(rejection) from None
-        if await asyncio.to_thread(services.find_device, imei) is None:
+        if not await asyncio.to_thread(_registered, imei):
             log.warning("telemetry: Teltonika device %r refused (not registered)", imei)
             stream.write(codec.REFUSE)
             await stream.drain()
@@ -120,6 +121,15 @@ class TeltonikaServer:
         for rejection in refused:  # (the device was retired since its handshake)
             services.REJECTED.note(rejection)
         return not refused
+
+
+def _registered(imei: str) -> bool:
+    """On a worker thread of the loop: its database connection is closed again, since the
+    thread is not the batch writer's and may sit idle for hours between handshakes."""
+    try:
+        return services.find_device(imei) is not None
+    finally:
+        connection.close()
 
 
 async def _read(reader: asyncio.StreamReader, count: int) -> bytes:
