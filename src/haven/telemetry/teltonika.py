@@ -66,13 +66,26 @@ class Reader:
         return int.from_bytes(self.take(size), "big", signed=True)
 
 
-def crc16_ibm(data: bytes) -> int:
-    """CRC-16/IBM (also called CRC-16/ARC): polynomial 0x8005 reflected (0xA001), initial 0."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
         for _ in range(8):
             crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc16_ibm(data: bytes) -> int:
+    """CRC-16/IBM (also called CRC-16/ARC): polynomial 0x8005 reflected (0xA001), initial 0.
+    A byte at a time from a table (a bit at a time costs ~5x as much, for every packet)."""
+    crc = 0
+    table = _CRC_TABLE
+    for byte in data:
+        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
     return crc
 
 
