@@ -170,3 +170,24 @@ def test_the_api_records_links_flags_and_keeps_the_quarantine_to_supervisors():
     assert bad.status_code == 422 and bad["Content-Type"] == "application/problem+json"
     assert _api(worker).get("/api/authorisations/quarantine").status_code == 403
     assert _api(boss).get("/api/authorisations/quarantine").json() == []
+
+
+def test_an_officer_sees_the_register_but_its_change_forms_are_refused():
+    boss, worker = supervisor(), officer()
+    authorisation = make_authorisation(boss)
+    client = force_sign_in(Client(), worker)
+    page = client.get(f"/operations/authorisations/{authorisation.pk}/").content.decode()
+    assert "Supt Ada Fictionalperson 0001" in page and "Record the cancellation" not in page
+    refused = client.post(
+        f"/operations/authorisations/{authorisation.pk}/",
+        {
+            "action": "cancel",
+            "cancel-cancelled_at": "2026-12-01T10:00",
+            "cancel-reason": "no",
+            "cancel-version": "1",
+        },
+    )
+    assert refused.status_code == 400
+    authorisation.refresh_from_db()
+    assert authorisation.cancelled_at is None
+    assert client.get("/operations/authorisations/new/").status_code == 403
