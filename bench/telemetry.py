@@ -19,6 +19,12 @@ clock, per CPU-second of the whole machine, per CPU-second of the receiver alone
              listener processes of one --share group (batch writer; PUBACK after commit)
   latency    alarm (SOS) to committed alert: HTTP send -> 200 (alert is committed before the
              answer), and MQTT publish -> stored; p50 / p99, one alarm at a time
+  Teltonika  Codec 8 over TCP to `haven telemetry serve-teltonika` (one process): C device
+             connections (IMEI handshake, then one record per AVL packet, the next sent after
+             the 4-byte acknowledgement, which comes after the commit), and SOS (panic
+             priority) -> acknowledged, one at a time. Each against the same run's bare ingest
+             of the same records (services.ingest_batch in process, 500 per commit; SOS:
+             services.ingest one at a time): goal, figure, baseline and ratio on one line
 
 Every device has a safe zone (a 150-300 m circle around its "home"); all 10,000 fences sit in
 one STRtree. Fixes fall near home (about 1% outside, which raises exit alerts to supervisors).
@@ -26,7 +32,7 @@ Runs on a temporary SQLite file, or PostgreSQL with --postgres (database haven_b
 on HAVEN_DATABASE_URL's server, recreated).
 
 Run:  .venv/bin/python bench/telemetry.py [--messages 10000] [--postgres URL] [--workers N]
-      [--clients C] [--listeners L]
+      [--clients C] [--listeners L] [--only teltonika]
 (uvicorn, httptools and uvloop are dependencies of the project: `pip install -e .`.)
 """
 
@@ -112,6 +118,14 @@ def populate(points: list[tuple[float, float]]) -> None:
         for i, (device, (lat, lon)) in enumerate(zip(devices, points, strict=True))
     ]
     Geofence.objects.bulk_create(fences, batch_size=2000)
+    # A Teltonika tracker (IMEI) per device too, for the TCP front.
+    TelemetryDevice.objects.bulk_create(
+        [
+            TelemetryDevice(device_id=imei(i), name=f"Van {i}", kind="vehicle_tracker")
+            for i in range(DEVICES)
+        ],
+        batch_size=2000,
+    )
     # One phone per device for MQTT too.
     TelemetryDevice.objects.bulk_create(
         [
@@ -139,6 +153,10 @@ def fixes(
             f"&timestamp={start + n}&accuracy={rng.randint(3, 15)}&speed=3&batt=80"
         )
     return queries
+
+
+def imei(i: int) -> str:
+    return f"35{i:013d}"
 
 
 def rate(count: int, seconds: float) -> str:
@@ -717,6 +735,172 @@ def mqtt_figures(
     return meter.figures_for_goal(mqtt_n)
 
 
+# ------------------------------------------------------------------------------ Teltonika
+
+
+def teltonika_records(
+    points: list[tuple[float, float]], count: int, start: int, devices: int, sos: bool = False
+) -> list[tuple[int, bytes]]:
+    """(device index, one Codec 8 record) near home, one second apart, with ignition and
+    external power IO; panic priority for an SOS."""
+    import datetime as dt
+
+    from haven.telemetry import teltonika
+
+    rng = random.Random(start)
+    records = []
+    for n in range(count):
+        i = n % devices
+        lat, lon = points[i]
+        records.append(
+            (
+                i,
+                teltonika.encode_record(
+                    teltonika.CODEC_8,
+                    dt.datetime.fromtimestamp(start + n, dt.UTC),
+                    lat=lat + rng.uniform(-0.0003, 0.0003),
+                    lon=lon + rng.uniform(-0.0003, 0.0003),
+                    io={239: 1, 240: 1, 66: 12_600},
+                    priority=2 if sos else 0,
+                    speed_kmh=12,
+                ),
+            )
+        )
+    return records
+
+
+def teltonika_messages(records: list[tuple[int, bytes]]) -> list[object]:
+    """The same records as the Messages the front would store (decoded here, not timed)."""
+    from django.utils import timezone
+
+    from haven.telemetry import teltonika
+    from haven.telemetry.protocols import OsmAndOptions
+
+    options = OsmAndOptions(now=timezone.now())
+    messages = []
+    for i, record in records:
+        packet = teltonika.encode_packet(teltonika.CODEC_8, [record])
+        [decoded] = teltonika.parse_packet(packet).records
+        messages.append(teltonika.record_message(imei(i), decoded, options))
+    return messages
+
+
+def bare_ingest(messages: list[object], size: int = 500) -> float:
+    from django.utils import timezone
+
+    from haven.telemetry import services
+
+    begin = time.perf_counter()
+    for start in range(0, len(messages), size):
+        outcomes = services.ingest_batch(messages[start : start + size], received_at=timezone.now())  # type: ignore[arg-type]
+        assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+    return time.perf_counter() - begin
+
+
+def start_teltonika() -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    process = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).with_name("haven")),
+            "telemetry",
+            "serve-teltonika",
+            "--port",
+            str(port),
+        ],
+        env=env,
+    )
+    wait_for_port(port)
+    return process, port
+
+
+async def teltonika_device(port: int, device: int, packets: list[bytes]) -> list[float]:
+    """One tracker: handshake, then each packet after the previous one's acknowledgement.
+    Returns each packet's send -> acknowledgement time."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    ident = imei(device).encode()
+    writer.write(len(ident).to_bytes(2, "big") + ident)
+    assert await reader.readexactly(1) == b"\x01", f"{imei(device)} refused"
+    times = []
+    for packet in packets:
+        begin = time.perf_counter()
+        writer.write(packet)
+        assert int.from_bytes(await reader.readexactly(4), "big") == 1
+        times.append(time.perf_counter() - begin)
+    writer.close()
+    return times
+
+
+def bench_teltonika(port: int, records: list[tuple[int, bytes]]) -> list[float]:
+    import uvloop
+
+    from haven.telemetry import teltonika
+
+    by_device: dict[int, list[bytes]] = {}
+    for i, record in records:
+        by_device.setdefault(i, []).append(teltonika.encode_packet(teltonika.CODEC_8, [record]))
+
+    async def run() -> list[list[float]]:
+        return await asyncio.gather(
+            *(teltonika_device(port, i, packets) for i, packets in by_device.items())
+        )
+
+    return [t for times in uvloop.run(run()) for t in times]
+
+
+def teltonika_figures(
+    points: list[tuple[float, float]], n: int, t0: int, clients: int, postgres: bool
+) -> None:
+    """Teltonika TCP front against the same run's bare ingest: messages/s, SOS -> alert p99."""
+    devices = min(clients, DEVICES)
+    warm = teltonika_records(points, devices, t0, devices)  # every tracker's first fix
+    bare_ingest(teltonika_messages(warm))
+    baseline_records = teltonika_records(points, n, t0 + 1, devices)
+    with Meter(time.process_time, postgres) as bare:
+        bare_ingest(teltonika_messages(baseline_records))
+    server, port = start_teltonika()
+    try:
+        front_records = teltonika_records(points, n, t0 + n + 1, devices)
+        with Meter(cpu_of(process_tree(server.pid)), postgres, load=True) as front:
+            bench_teltonika(port, front_records)
+        sos = teltonika_records(points, 200, t0 + 2 * n + 1, 200, sos=True)
+        alarm = []
+        for record in sos:  # one at a time: latency, not throughput
+            alarm += bench_teltonika(port, [record])
+    finally:
+        server.terminate()
+        server.wait(10)
+    bare_alarm = bare_sos_latencies(points, t0 + 3 * n + 1)
+    figure, baseline = n / front.wall, n / bare.wall
+    print(
+        f"  Teltonika TCP msg/s        goal >= {GOAL:,}/core  figure {figure:,.0f} msg/s "
+        f"({figure / CORES:,.0f}/core, {front.per_cpu(n):,.0f}/receiver CPU-s)  baseline bare "
+        f"ingest {baseline:,.0f} msg/s ({bare.per_cpu(n):,.0f}/CPU-s)  ratio "
+        f"{figure / baseline:.2f}  ({devices} trackers, "
+        "1 record per packet)"
+    )
+    p99, base_p99 = percentile(alarm, 99) * 1000, percentile(bare_alarm, 99) * 1000
+    print(
+        f"  Teltonika SOS -> alert p99 goal < 100 ms  figure {p99:.1f} ms (p50 "
+        f"{percentile(alarm, 50) * 1000:.1f})  baseline bare ingest {base_p99:.1f} ms  "
+        f"ratio {p99 / base_p99:.2f}  (200 alarms, acknowledged after commit)"
+    )
+
+
+def bare_sos_latencies(points: list[tuple[float, float]], start: int) -> list[float]:
+    from django.utils import timezone
+
+    from haven.telemetry import services
+
+    latencies = []
+    for message in teltonika_messages(teltonika_records(points, 200, start, 200, sos=True)):
+        begin = time.perf_counter()
+        result = services.ingest(message, received_at=timezone.now())  # type: ignore[arg-type]
+        latencies.append(time.perf_counter() - begin)
+        assert result.alerts, "an SOS must alert"
+    return latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
@@ -730,6 +914,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--listeners", type=int, default=CORES, help="MQTT listener processes (one share group)"
+    )
+    parser.add_argument(
+        "--only", choices=["teltonika"], default="", help="run only this front (and its baseline)"
     )
     args = parser.parse_args()
     data_dir = tempfile.mkdtemp(prefix="haven-bench-telemetry-")
@@ -748,6 +935,9 @@ def main() -> None:
     n = args.messages
     active = min(DEVICES, args.active)
     postgres = bool(args.postgres)
+    if args.only == "teltonika":
+        teltonika_figures(points, n, t0, args.clients, postgres)
+        return
     batched = in_process_figures(points, n, t0, active, postgres)  # first: devices meet fences
     http_new, http_kept = http_figures(args, points, n, t0, active)
     paths: dict[str, Figures | None] = {
@@ -757,6 +947,7 @@ def main() -> None:
         "MQTT": mqtt_figures(points, n, t0, args.listeners, postgres),
     }
 
+    teltonika_figures(points, n, t0 + 10 * n, args.clients, postgres)
     from haven.telemetry.models import Alert, Event, Position
 
     print(

@@ -277,6 +277,7 @@ def register_routers() -> None:
     from haven.accounts.api import router as accounts_router
     from haven.administration.api import router as administration_router
     from haven.audit.api import router as audit_router
+    from haven.authorisations.api import router as authorisations_router
     from haven.cases.api import router as cases_router
     from haven.equipment.api import router as equipment_router
     from haven.notifications.api import router as notifications_router
@@ -284,6 +285,7 @@ def register_routers() -> None:
     from haven.risk.api import router as risk_router
     from haven.rota.api import router as rota_router
     from haven.telemetry.api import router as telemetry_router
+    from haven.telemetry.export_api import router as telemetry_export_router
 
     # Each router mounted once, behind its module: the URL map of haven/urls.py, for the API.
     protection = ModuleTokenAuth(Module.PROTECTION)
@@ -293,6 +295,8 @@ def register_routers() -> None:
     api.add_router("/", equipment_router, auth=operations)
     api.add_router("/", rota_router, auth=operations)
     api.add_router("/", telemetry_router, auth=operations)
+    api.add_router("/", telemetry_export_router, auth=operations)
+    api.add_router("/", authorisations_router, auth=operations)
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
     api.add_router("/", administration_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))

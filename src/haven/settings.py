@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "haven.risk",
     "haven.telemetry",
     "haven.administration",
+    "haven.authorisations",
     "haven.ui",
     "haven.web",
     "haven.demo",
@@ -288,9 +289,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The parts /healthz and `haven status` expect a fresh heartbeat from (add "mqtt" where the
 # MQTT listener runs), and how old a heartbeat may be before its part counts as down.
+_DEFAULT_PARTS = "web,worker,scheduler,osmand,teltonika"
 HAVEN_EXPECTED_PARTS = [
     part.strip()
-    for part in os.environ.get("HAVEN_EXPECTED_PARTS", "web,worker,scheduler,osmand").split(",")
+    for part in os.environ.get("HAVEN_EXPECTED_PARTS", _DEFAULT_PARTS).split(",")
     if part.strip()
 ]
 HAVEN_HEARTBEAT_STALE_SECONDS = int(os.environ.get("HAVEN_HEARTBEAT_STALE_SECONDS", "60"))

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", module_urls(OPERATIONS, "haven.equipment.urls")),
     path("", module_urls(OPERATIONS, "haven.rota.urls")),
     path("", module_urls(OPERATIONS, "haven.telemetry.urls")),
+    path("", module_urls(OPERATIONS, "haven.authorisations.urls")),
     path("", module_urls(OVERSIGHT, "haven.oversight.urls")),
     path("", module_urls(Module.AUDIT, "haven.audit.urls")),
     path("administration/", module_urls(Module.ADMINISTRATION, "haven.administration.urls")),

@@ -99,6 +99,7 @@ class HavenUp:
         self.data_dir = data_dir
         self.web_port = free_port()
         self.osmand_port = free_port()
+        self.teltonika_port = free_port()
         self.mqtt_port = free_port()  # nothing listens there: no broker
         self.log_path = data_dir / "up.log"
         self.environment = haven_environment(data_dir, **extra_environment)
@@ -116,6 +117,8 @@ class HavenUp:
                     f"127.0.0.1:{self.web_port}",
                     "--osmand-port",
                     str(self.osmand_port),
+                    "--teltonika-port",
+                    str(self.teltonika_port),
                     "--mqtt-port",
                     str(self.mqtt_port),
                 ],

@@ -36,6 +36,7 @@ def test_healthz_is_200_when_every_part_is_fresh_and_reachable_anonymously():
         "worker": "up",
         "scheduler": "up",
         "osmand": "up",
+        "teltonika": "up",
     }
     assert body["queue_depth"] == 0
     assert set(body["ledger"]) == {

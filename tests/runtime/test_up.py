@@ -9,7 +9,7 @@ import signal
 
 from .processes import HavenUp, wait_until
 
-PARTS_WITHOUT_BROKER = ("web", "worker", "scheduler", "osmand")
+PARTS_WITHOUT_BROKER = ("web", "worker", "scheduler", "osmand", "teltonika")
 
 
 def test_up_starts_every_part_prefixed_and_stops_on_sigterm(haven_up: HavenUp) -> None:

@@ -61,6 +61,7 @@ WEB_POLICY: dict[str, Rule] = {
     "telemetry:geofence_retire": position_reader,
     "telemetry:map": operations,
     "telemetry:map_positions": operations,
+    "telemetry:device_export": position_reader,
     "receivers:osmand": anyone,
     "receivers:owntracks": anyone,
 }
@@ -92,6 +93,7 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/telemetry/zones/{fence_id}"): position_reader,
     ("POST", "/api/telemetry/zones/{fence_id}/retire"): position_reader,
     ("GET", "/api/telemetry/positions"): operations,
+    ("POST", "/api/telemetry/devices/{device_pk}/export"): position_reader,
 }
 
 
@@ -126,6 +128,12 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/telemetry/zones"): lambda world: ZONE,
     ("PUT", "/api/telemetry/zones/{fence_id}"): lambda world: {**ZONE, "version": 1},
     ("POST", "/api/telemetry/zones/{fence_id}/retire"): lambda world: {"version": 1},
+    ("POST", "/api/telemetry/devices/{device_pk}/export"): lambda world: {
+        "format": "csv",
+        "start": "2020-01-01T00:00:00Z",
+        "end": "2030-01-01T00:00:00Z",
+        "recipient": "Matrix disclosure officer",
+    },
     ("POST", "/api/telemetry/alerts/{alert_id}/acknowledge"): lambda world: {"note": "matrix"},
     ("POST", "/api/telemetry/alerts/{alert_id}/resolve"): lambda world: {"note": "matrix"},
     ("POST", "/api/telemetry/policies"): lambda world: {"name": "Matrix new policy"},

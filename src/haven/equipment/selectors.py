@@ -313,6 +313,15 @@ def deployment_windows(
     return [(user_id, *windows[object_id]) for user_id, object_id in rows]
 
 
+def deployment_periods(deployment_ids: list[UUID]) -> dict[UUID, tuple[datetime, datetime]]:
+    """Planned (starts, ends) of these deployments, for checking them against their legal
+    authority (haven.authorisations). Carries no protected field: dates only."""
+    rows = Deployment.objects.filter(pk__in=deployment_ids).values_list(
+        "pk", "starts_at", "ends_at"
+    )
+    return {pk: (starts, ends) for pk, starts, ends in rows}
+
+
 # ------------------------------------------------------------------------------ calendar
 
 

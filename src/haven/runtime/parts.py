@@ -28,6 +28,8 @@ class Addresses:
     web_bind: str = "127.0.0.1:8000"
     osmand_host: str = "127.0.0.1"
     osmand_port: int = 5055
+    teltonika_host: str = "127.0.0.1"
+    teltonika_port: int = 5027  # as Traccar's Teltonika port
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
 
@@ -48,6 +50,17 @@ def process_table(
                 addresses.osmand_host,
                 "--port",
                 str(addresses.osmand_port),
+            ),
+        ),
+        Part(
+            "teltonika",
+            (
+                "telemetry",
+                "serve-teltonika",
+                "--host",
+                addresses.teltonika_host,
+                "--port",
+                str(addresses.teltonika_port),
             ),
         ),
     ]

@@ -42,6 +42,9 @@ class TelemetryConfig:
     retention_days: int = 90
     # Flood control: at most this many messages per device per minute are stored; alarms always.
     flood_per_device_per_minute: int = 120
+    # Vehicle trackers: external power below this (volts) is a cut supply. A 12 V or 24 V vehicle
+    # supply never sits this low while the tracker is wired to it.
+    power_cut_below_v: float = 6.0
 
 
 ALWAYS_ALERT_ALARMS = frozenset({"sos", "panic", "tamper", "tampering", "removing", "fallDown"})
@@ -50,6 +53,7 @@ SOURCES = {
     "late_after_s": "Traccar notificator.timeThreshold 15 min (we flag late, never drop)",
     "offline_after_s": "Traccar status.timeout 600 s (per device here)",
     "retention_days": "Traccar database.positionPeriod 90 d",
+    "power_cut_below_v": "operational choice: half a 12 V vehicle supply (Teltonika IO 66, mV)",
 }
 
 

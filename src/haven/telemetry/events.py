@@ -23,6 +23,10 @@ LOW_BATTERY = "low_battery"
 OFFLINE = "offline"
 ONLINE = "online"
 REGION = "region"  # an OwnTracks phone's own region transition (informational)
+IGNITION_ON = "ignition_on"
+IGNITION_OFF = "ignition_off"
+POWER_CUT = "power_cut"  # a vehicle tracker's external supply was cut (tamper, or the battery)
+TOW = "tow"  # moving while the ignition is off: towed, or the tracker carried away
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -98,3 +102,32 @@ def crossing_event(fence_id: str, fence_kind: str) -> EventSpec:
 def is_overdue(last_seen: dt.datetime | None, interval_s: int, now: dt.datetime) -> bool:
     """Offline: no report for longer than the device's expected interval (never seen: no)."""
     return last_seen is not None and now - last_seen > dt.timedelta(seconds=interval_s)
+
+
+def vehicle_events(
+    state: dict[str, bool], attributes: dict[str, object], config: TelemetryConfig
+) -> tuple[dict[str, bool], list[EventSpec]]:
+    """(new state, events) from a vehicle tracker's IO attributes (ignition, motion, power).
+    Each is an event when it changes, never on the first report (nothing to compare with):
+    ignition on/off (info); external power falling below the threshold (warning alert, once
+    until it recovers); movement while the ignition is off (warning alert, once per episode)."""
+    new = dict(state)
+    specs: list[EventSpec] = []
+    ignition = attributes.get("ignition")
+    if isinstance(ignition, bool):
+        if "ignition" in state and state["ignition"] != ignition:
+            specs.append(EventSpec(IGNITION_ON if ignition else IGNITION_OFF))
+        new["ignition"] = ignition
+    power = attributes.get("power")
+    if isinstance(power, int | float) and not isinstance(power, bool):
+        cut = power < config.power_cut_below_v
+        if cut and not state.get("power_cut", False):
+            specs.append(EventSpec(POWER_CUT, "", WARNING, alert=True))
+        new["power_cut"] = cut
+    motion = attributes.get("motion")
+    if isinstance(motion, bool):
+        towing = motion and new.get("ignition") is False
+        if towing and not state.get("towing", False):
+            specs.append(EventSpec(TOW, "", WARNING, alert=True))
+        new["towing"] = towing
+    return new, specs

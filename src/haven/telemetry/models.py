@@ -88,6 +88,9 @@ class TelemetryDevice(models.Model):
     # Fences the device seems to have crossed but has not yet stayed across for their dwell
     # time: {fence id: ISO time of the first fix on the other side}.
     pending_fences = models.JSONField(default=dict, blank=True)
+    # A vehicle tracker's last IO state (ignition, external power, towing), to turn its changes
+    # into events: {"ignition": bool, "power_cut": bool, "towing": bool}.
+    vehicle_state = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -194,6 +197,10 @@ class EventType(models.TextChoices):
     OFFLINE = "offline", "Device offline"
     ONLINE = "online", "Device back online"
     REGION = "region", "Phone region transition"
+    IGNITION_ON = "ignition_on", "Ignition on"
+    IGNITION_OFF = "ignition_off", "Ignition off"
+    POWER_CUT = "power_cut", "External power cut"
+    TOW = "tow", "Moved with ignition off"
 
 
 class Event(models.Model):

@@ -38,6 +38,9 @@ REASONS = (
     "bad_topic",
     "unknown_device",
     "flood",
+    "malformed_packet",  # Teltonika: framing, lengths or counts that do not add up
+    "bad_crc",  # Teltonika: the packet's CRC-16 does not match (not acknowledged: resent)
+    "unsupported_codec",
 )
 
 
@@ -366,6 +369,11 @@ def _finish(message: Message, options: OsmAndOptions) -> None:
         message.attributes["event"] = message.event
     if message.invalid:
         message.attributes["invalid"] = dict(message.invalid)
+
+
+def finish_message(message: Message, options: OsmAndOptions) -> None:
+    """The checks every protocol's message passes last (binary decoders call this too)."""
+    _finish(message, options)
 
 
 def _load_object(body: bytes) -> dict[str, Any]:

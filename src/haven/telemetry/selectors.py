@@ -27,6 +27,7 @@ from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
+from . import exports
 from .models import (
     ALERT,
     DEVICE,
@@ -34,6 +35,7 @@ from .models import (
     OPEN_ALERT_STATUSES,
     Alert,
     EscalationPolicy,
+    Event,
     Geofence,
     Position,
     TelemetryDevice,
@@ -394,6 +396,94 @@ def route(
     return found
 
 
+# ------------------------------------------------------------------------------ evidential export
+
+EXPORT_MARKING = "OFFICIAL-SENSITIVE"
+MAX_EXPORT_POSITIONS = 20_000
+
+
+@service
+def export_track(
+    user: User,
+    device_pk: UUID | str,
+    start: dt.datetime,
+    end: dt.datetime,
+    fmt: str,
+    recipient: str,
+) -> exports.Export:
+    """A device's positions and events in [start, end) as an evidential file, for those who may
+    read its positions. The file's SHA-256 and the recipient go into the ledger as a disclosure,
+    in the transaction that read the rows."""
+    recipient = (recipient or "").strip()
+    if not recipient:
+        raise ValidationError({"recipient": ["Enter who the export is for"]})
+    if end <= start:
+        raise ValidationError({"end": ["The end must be after the start"]})
+    if fmt not in exports.FORMATS:
+        raise ValidationError({"fmt": ["Choose CSV, GPX, KML or PDF"]})
+    device = get_device(user, device_pk)
+    track = _track(device, start, end)
+    export = exports.render(track, fmt, EXPORT_MARKING, recipient)
+    ledger.record(
+        actor=user,
+        action=Action.DISCLOSURE,
+        object_type=DEVICE,
+        object_id=device.pk,
+        fields=["positions", "events"],
+        recipients=[user.username],
+        justification=Purpose.SUPERVISION,
+        details={
+            "format": fmt,
+            "sha256": export.sha256,
+            "size": len(export.content),
+            "positions": len(track.points),
+            "count": len(track.events),
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "recipient": recipient[:200],  # free text: sealed by the ledger
+        },
+    )
+    return export
+
+
+def _track(device: TelemetryDevice, start: dt.datetime, end: dt.datetime) -> exports.Track:
+    rows = Position.objects.filter(device=device, fix_time__gte=start, fix_time__lt=end).order_by(
+        "fix_time"
+    )[:MAX_EXPORT_POSITIONS]
+    points = []
+    for row in rows:
+        where = row.point
+        if where is not None:
+            altitude = row.sealed.get("altitude") if row.sealed else row.altitude
+            points.append(
+                exports.TrackPoint(
+                    row.fix_time,
+                    where[0],
+                    where[1],
+                    altitude,
+                    row.speed_mps,
+                    row.course,
+                    row.point_accuracy,
+                    row.valid,
+                )
+            )
+    events = []
+    found = Event.objects.filter(device=device, event_time__gte=start, event_time__lt=end)
+    for event in found.select_related("position").order_by("event_time"):
+        where = event.position.point if event.position is not None else None
+        events.append(
+            exports.TrackEvent(
+                event.event_time,
+                event.type,
+                event.get_type_display(),
+                event.key,
+                where[0] if where else None,
+                where[1] if where else None,
+            )
+        )
+    return exports.Track(device.device_id, device.name, start, end, points, events)
+
+
 __all__ = [
     "DeviceReport",
     "MapPoint",
@@ -405,6 +495,7 @@ __all__ = [
     "may_read_fence",
     "read_geofences",
     "route",
+    "export_track",
     "NotFound",
     "alert_position",
     "alerts_visible_to",

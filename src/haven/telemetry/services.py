@@ -28,6 +28,8 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
+from haven.authorisations import selectors as authority
+from haven.authorisations import services as authorisations
 from haven.concurrency.locking import ConflictError, check_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
@@ -532,6 +534,9 @@ class IngestResult:
     stored: NewPosition | None = None
     duplicate: bool = False
     late: bool = False
+    # Reported for a time outside every authorised period of its covert deployment: kept apart
+    # (haven.authorisations quarantine), not stored as a position.
+    quarantined: bool = False
     events: list[Event] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
 
@@ -555,6 +560,7 @@ DEVICE_STATE = (
     "battery_low",
     "inside_fences",
     "pending_fences",
+    "vehicle_state",
 )
 
 
@@ -636,6 +642,9 @@ class _Batch:
     near: dict[int, list[gf.CompiledFence]] = field(default_factory=dict)  # by item slot
     previous: dict[int, gf.Fix] = field(default_factory=dict)  # segment start, by item slot
     positions: list[NewPosition] = field(default_factory=list)
+    # Covert trackers' authorised periods, by device pk (absent: under no authorisation).
+    authority: dict[UUID, list[authority.Window]] = field(default_factory=dict)
+    outside: list[authorisations.OutsideReport] = field(default_factory=list)
 
 
 @service
@@ -651,9 +660,14 @@ def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
             )
             item.outcome = Rejected("unknown_device", item.message.device_id[:80])
     batch = _Batch(config, _stored_fixes(devices, known))
+    batch.authority = authority.authority_for_devices(
+        {device.pk: device.deployment_id for device in devices.values()}
+    )
     _find_fences(batch, known, devices)
     for item in known:
         _apply(devices[item.message.device_id], item, batch)
+    if batch.outside:
+        authorisations.quarantine(batch.outside)
     # The common path in three statements; the rare one (events, alerts, ledger) as before.
     rows.insert_positions([(p.device, p.values) for p in batch.positions])
     rows.save_device_state(
@@ -776,6 +790,11 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
     in_order = device.last_fix_at is None or fix_time >= device.last_fix_at
     late = ev.is_late(fix_time, item.received_at, device.last_fix_at, config.late_after_s)
     result = item.outcome = IngestResult(device=device, late=late)
+    windows = batch.authority.get(device.pk)
+    if windows is not None and message.kind == "position":
+        if not authority.covered(windows, fix_time):
+            _keep_apart(device, item, batch)
+            return
     if _has_fix(message):
         if (device.pk, fix_time) in batch.stored:
             result.duplicate = True
@@ -801,10 +820,42 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
         item.specs += _battery_specs(device, message.battery, config)
     # Alarms always count: late, out of order, without a fix, or on a resent position.
     item.specs += ev.alarm_events(message.alarms)
+    if in_order and not result.duplicate:
+        item.specs += _vehicle_specs(device, message, config)
     item.specs += _status_specs(device, message)
     device.last_seen_at = item.received_at
     if _has_fix(message) and in_order:
         device.last_fix_at = fix_time
+
+
+def _keep_apart(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
+    """A covert tracker's report for a time no authorisation covers: handed to the register's
+    quarantine whole, never stored as a position nor moving fences or state. Its alarms still
+    alert (an alarm always alerts), at the last authorised position."""
+    message = item.message
+    assert isinstance(item.outcome, IngestResult)
+    item.outcome.quarantined = True
+    report = {
+        "protocol": message.protocol,
+        "lat": message.lat,
+        "lon": message.lon,
+        "accuracy": message.accuracy,
+        "altitude": message.altitude,
+        "speed_mps": message.speed_mps,
+        "course": message.course,
+        "battery": message.battery,
+        "valid": message.valid,
+        "alarms": list(message.alarms),
+        "attributes": message.attributes,
+    }
+    batch.outside.append(
+        authorisations.OutsideReport(
+            device.pk, device.device_id, item.fix_time, item.received_at, report
+        )
+    )
+    item.specs += ev.alarm_events(message.alarms)
+    item.specs += _status_specs(device, message)
+    device.last_seen_at = item.received_at
 
 
 def _fence_specs(device: TelemetryDevice, item: _Item, batch: _Batch) -> list[ev.EventSpec]:
@@ -844,6 +895,19 @@ def _battery_specs(
     low, spec = ev.battery_event(level, device.battery_low, config)
     device.battery_level, device.battery_low = level, low
     return [spec] if spec else []
+
+
+def _vehicle_specs(
+    device: TelemetryDevice, message: Message, config: TelemetryConfig
+) -> list[ev.EventSpec]:
+    """Ignition, power and tow events from a vehicle tracker's IO (a late record never
+    changes the state: it is older than what the state already says)."""
+    if not any(key in message.attributes for key in ("ignition", "power", "motion")):
+        return []
+    state, specs = ev.vehicle_events(device.vehicle_state or {}, message.attributes, config)
+    if state != device.vehicle_state:
+        device.vehicle_state = state
+    return specs
 
 
 def _status_specs(device: TelemetryDevice, message: Message) -> list[ev.EventSpec]:
@@ -1008,6 +1072,8 @@ TITLES = {
     ev.GEOFENCE_EXIT: "Left safe zone",
     ev.LOW_BATTERY: "Low battery",
     ev.OFFLINE: "Device offline",
+    ev.POWER_CUT: "External power cut",
+    ev.TOW: "Moved with ignition off",
 }
 
 

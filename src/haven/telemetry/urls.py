@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import map_views, register_views, views
+from . import export_views, map_views, register_views, views
 
 app_name = "telemetry"
 
@@ -42,6 +42,11 @@ urlpatterns = [
         "operations/alerts/devices/<uuid:device_pk>/report/",
         views.device_report,
         name="device_report",
+    ),
+    path(
+        "operations/alerts/devices/<uuid:device_pk>/export/",
+        export_views.device_export,
+        name="device_export",
     ),
     path("operations/alerts/<uuid:alert_id>/", views.alert_detail, name="detail"),
     path("operations/alerts/<uuid:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--web-bind", default=defaults.web_bind, metavar="HOST:PORT")
         parser.add_argument("--osmand-host", default=defaults.osmand_host)
         parser.add_argument("--osmand-port", type=int, default=defaults.osmand_port)
+        parser.add_argument("--teltonika-host", default=defaults.teltonika_host)
+        parser.add_argument("--teltonika-port", type=int, default=defaults.teltonika_port)
         parser.add_argument("--mqtt-host", default=defaults.mqtt_host)
         parser.add_argument("--mqtt-port", type=int, default=defaults.mqtt_port)
 
@@ -35,6 +37,8 @@ class Command(BaseCommand):
             web_bind=options["web_bind"],
             osmand_host=options["osmand_host"],
             osmand_port=options["osmand_port"],
+            teltonika_host=options["teltonika_host"],
+            teltonika_port=options["teltonika_port"],
             mqtt_host=options["mqtt_host"],
             mqtt_port=options["mqtt_port"],
         )

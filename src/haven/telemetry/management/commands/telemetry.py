@@ -1,4 +1,4 @@
-"""haven telemetry listen | serve-osmand | escalate | offline | purge | stats"""
+"""haven telemetry listen | serve-osmand | serve-teltonika | escalate | offline | purge | stats"""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ class Command(BaseCommand):
             default=0,
             help="uvicorn worker processes, each with its own batch writer (0 or 1: one process)",
         )
+        teltonika = sub.add_parser(
+            "serve-teltonika", help="Teltonika Codec 8 / 8E receiver (TCP) on its own port"
+        )
+        teltonika.add_argument("--host", default="127.0.0.1")
+        teltonika.add_argument("--port", type=int, default=5027)
         sub.add_parser("escalate", help="Escalate alerts not acknowledged in time")
         sub.add_parser("offline", help="Mark devices silent for too long as offline (alerts)")
         sub.add_parser("purge", help="Delete positions past the retention period")
@@ -69,6 +74,12 @@ class Command(BaseCommand):
 
             self.stdout.write(f"OsmAnd receiver on http://{options['host']}:{options['port']}/")
             serve(options["host"], options["port"], options["workers"])
+        elif action == "serve-teltonika":
+            from haven.telemetry.teltonika_server import serve as serve_teltonika
+
+            start_beating("teltonika")
+            self.stdout.write(f"Teltonika receiver on tcp://{options['host']}:{options['port']}")
+            serve_teltonika(options["host"], options["port"])
         elif action == "escalate":
             escalated = services.escalate_due()
             self.stdout.write(f"{len(escalated)} alert(s) escalated")

@@ -1,0 +1,159 @@
+"""The covert authorisations register's pages. Thin: forms in, services for writes, selectors
+for reads. Deployments and trackers are looked up through their own domains' selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.accounts.roles import Module
+from haven.concurrency.locking import ConflictError
+from haven.equipment import selectors as equipment
+from haven.telemetry import selectors as telemetry
+from haven.ui.helpers import submitted
+
+from . import selectors, services
+from .forms import AuthorisationForm, CancelForm, LinkForm, RenewForm, ReviewForm
+from .models import Authorisation
+
+NAV = {"nav_active": Module.OPERATIONS}
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    rows = list(selectors.authorisations_visible_to(user))
+    periods = equipment.deployment_periods(list(selectors.linked_deployment_ids(rows)))
+    flagged = selectors.outside_authority(rows, periods)
+    now = timezone.now()
+    return render(
+        request,
+        "authorisations/register.html",
+        {
+            **NAV,
+            "rows": [(a, a.state(now), a.pk in flagged) for a in rows],
+            "may_manage": selectors.may_manage(user),
+        },
+    )
+
+
+def new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    selectors.require_supervisor(user)
+    form = AuthorisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        made: list[Authorisation] = []
+        if submitted(
+            request,
+            form,
+            lambda: made.append(services.record_authorisation(user, **form.cleaned_data)),
+            "Authorisation recorded.",
+        ):
+            return redirect("authorisations:detail", authorisation_id=made[0].pk)
+    return render(
+        request,
+        "authorisations/new.html",
+        {**NAV, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+ACTIONS = {
+    "review": ReviewForm,
+    "renew": RenewForm,
+    "cancel": CancelForm,
+    "link": LinkForm,
+}
+
+
+def _apply(user: User, authorisation: Authorisation, action: str, data: dict[str, Any]) -> str:
+    if action == "review":
+        services.record_review(user, authorisation.pk, **data)
+        return "Review recorded."
+    if action == "renew":
+        services.renew(user, authorisation.pk, **data)
+        return "Renewal recorded."
+    if action == "cancel":
+        services.cancel(user, authorisation.pk, **data)
+        return "Cancellation recorded."
+    return _link(user, authorisation, data)
+
+
+def _link(user: User, authorisation: Authorisation, data: dict[str, Any]) -> str:
+    if data.get("deployment"):
+        reference = data["deployment"].strip()
+        deployment = equipment.deployments_visible_to(user).filter(reference=reference).first()
+        if deployment is None:
+            raise ValidationError(
+                {"deployment": ["No deployment with that reference on your teams"]}
+            )
+        services.link(user, authorisation.pk, label=reference, deployment_id=deployment.pk)
+        return f"Deployment {reference} linked."
+    device_id = data["device"].strip()
+    device = telemetry.devices(user).filter(device_id=device_id).first()
+    if device is None:
+        raise ValidationError({"device": ["No tracker reports with that id"]})
+    services.link(user, authorisation.pk, label=device_id, device_pk=device.pk)
+    return f"Tracker {device_id} linked."
+
+
+def detail(request: HttpRequest, authorisation_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    authorisation = selectors.find_authorisation(user, authorisation_id)
+    may_manage = selectors.may_manage(user)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = {
+        name: form_class(
+            request.POST if action == name else None,
+            prefix=name,
+            initial={"version": authorisation.version},
+        )
+        for name, form_class in ACTIONS.items()
+    }
+    form = forms.get(action)
+    if form is not None and not may_manage:
+        form.add_error(None, "Only technical supervisors can change the register")
+    elif form is not None and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items()}
+        if submitted(
+            request,
+            form,
+            lambda: _apply(user, authorisation, action, data),
+            lambda message: str(message),
+            shown=(ConflictError,),
+        ):
+            return redirect("authorisations:detail", authorisation_id=authorisation.pk)
+    elif request.method == "POST" and form is None:
+        form = ReviewForm(data={}, prefix="unknown")
+        form.is_valid()
+        form.add_error(None, "Choose what to record: a review, renewal, cancellation or link")
+    authorisation = selectors.get_authorisation(user, authorisation.pk)
+    periods = equipment.deployment_periods(list(selectors.linked_deployment_ids([authorisation])))
+    return render(
+        request,
+        "authorisations/detail.html",
+        {
+            **NAV,
+            "authorisation": authorisation,
+            "state": authorisation.state(),
+            "checks": selectors.deployment_checks(authorisation, periods),
+            "devices": authorisation.links.filter(device_pk__isnull=False),
+            "reviews": authorisation.reviews.select_related("reviewed_by"),
+            "renewals": authorisation.renewals.select_related("renewed_by"),
+            "may_manage": may_manage,
+            "forms": forms,
+            "form": form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+def quarantine(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    rows = selectors.get_quarantine(user)
+    return render(request, "authorisations/quarantine.html", {**NAV, "rows": rows})
