@@ -108,6 +108,6 @@ def result(
     verdict = "info" if met is None else ("met" if met else "NOT met")
     print(
         f"RESULT {bench} | goal {goal} | figure {figure} | baseline {baseline} | "
-        f"ratio {ratio:.2f}x | {verdict}",
+        f"ratio {ratio:.3g}x | {verdict}",
         flush=True,
     )
