@@ -70,9 +70,27 @@ test-sqlite:
 test-postgres:
 	HAVEN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -p no:cacheprovider
 
+# The quick configuration of every benchmark (a few minutes; not part of `make test`): each
+# prints RESULT lines (goal, figure, same-run baseline, ratio). Databases haven_bench_quick_*
+# on the PostgreSQL server are created and dropped by the benches; BENCH_PG=postgres://... for
+# another server. A bench's full size: bench/NAME.py --help.
+BENCH_PG ?= $(dir $(PG_URL))postgres
+BENCH_PY := $(BIN)/python bench
 bench: setup postgres
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	@echo "Benchmarks: $(BIN)/python bench/NAME.py --help  (NAME: $(basename $(notdir $(filter-out bench/bench_settings.py bench/casework_wsgi.py bench/casework_locust.py,$(wildcard bench/*.py)))))"
+	$(BENCH_PY)/operations_rota.py --rounds 3
+	$(BENCH_PY)/vault_fields.py --rows 20000 --lookups 200
+	$(BENCH_PY)/vault_fields.py --rows 20000 --lookups 200 --postgres $(BENCH_PG) --database haven_bench_quick_vault
+	$(BENCH_PY)/audit_verify.py --entries 20000
+	$(BENCH_PY)/audit_verify.py --entries 50000 --postgres $(BENCH_PG) --database haven_bench_quick_verify
+	$(BENCH_PY)/ledger_append.py --changes 500 --rounds 1
+	$(BENCH_PY)/ledger_append.py --changes 500 --rounds 1 --postgres $(BENCH_PG) --database haven_bench_quick_ledger
+	$(BENCH_PY)/risk_portfolio.py --cases 2000 --baseline 200 --requests 10
+	$(BENCH_PY)/risk_portfolio.py --cases 2000 --baseline 200 --requests 10 --postgres $(BENCH_PG) --database haven_bench_quick_risk
+	$(BENCH_PY)/oversight_statistics.py --complaints 500 --workforce 2000
+	$(BENCH_PY)/alarm_paging.py --alarms 30
+	$(BENCH_PY)/telemetry.py --messages 1000 --active 500 --workers 1 --clients 50 --listeners 1
+	$(BENCH_PY)/casework.py --cases 500 --ledger 5000 --seconds 10 --rounds 1 --workers 2 --postgres $(BENCH_PG) --database haven_bench_quick_casework
 
 clean:
 	rm -rf $(VENV) node_modules var src/haven/web/static/vendor

@@ -10,24 +10,23 @@ Delivery runs in-process after commit (django-tasks' immediate backend, as in th
 `haven up` the job worker's polling interval comes on top.
 Goal: paging p99 < 1 s.
 
-Runs on a temporary SQLite file, or PostgreSQL with --postgres URL (database
-haven_bench_alarm_paging on that server, created and dropped).
+Runs on a temporary SQLite file, or PostgreSQL with --postgres URL (database --database, default
+haven_bench_alarm_paging, on that server, created and dropped).
 
-Run:  .venv/bin/python bench/alarm_paging.py [--alarms 200] [--postgres URL]
+Run:  .venv/bin/python bench/alarm_paging.py [--alarms 200] [--postgres URL] [--database NAME]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
 BENCH_DB = "haven_bench_alarm_paging"
 GOAL_P99_S = 1.0
 
@@ -50,21 +49,6 @@ def configure(url: str, data_dir: str, smtp_port: int) -> None:
     import django
 
     django.setup()
-
-
-def pg_admin(url: str, statement: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    with psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(statement)
 
 
 def populate(alarms: int) -> None:
@@ -138,9 +122,11 @@ def run(alarms: int, inbox: list[object]) -> tuple[list[float], list[float]]:
 
 
 def main() -> None:
+    from benchkit import add_database_options, bench_database, result, vendor
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--alarms", type=int, default=200)
-    parser.add_argument("--postgres", metavar="URL", help="PostgreSQL server URL (else SQLite)")
+    add_database_options(parser, BENCH_DB)
     args = parser.parse_args()
 
     from aiosmtpd.controller import Controller
@@ -155,33 +141,23 @@ def main() -> None:
     port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
-    data_dir = tempfile.mkdtemp(prefix="haven-bench-paging-")
-    url = f"sqlite:///{data_dir}/bench.sqlite3"
-    if args.postgres:
-        pg_admin(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        pg_admin(args.postgres, f"CREATE DATABASE {BENCH_DB}")
-        url = args.postgres.rpartition("/")[0] + f"/{BENCH_DB}"
     try:
-        configure(url, data_dir, port)
-        populate(args.alarms)
-        baseline, paging = run(args.alarms, inbox)
+        with bench_database(args, "paging") as url:
+            configure(url, os.environ["HAVEN_DATA_DIR"], port)
+            populate(args.alarms)
+            baseline, paging = run(args.alarms, inbox)
     finally:
         controller.stop()
-        if args.postgres:
-            from django.db import connections
-
-            connections.close_all()
-            pg_admin(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        shutil.rmtree(data_dir, ignore_errors=True)
     b50, b99 = percentile(baseline, 50), percentile(baseline, 99)
     p50, p99 = percentile(paging, 50), percentile(paging, 99)
-    verdict = "met" if p99 < GOAL_P99_S else "NOT met"
-    print(
-        f"goal: alarm->first page p99 < {GOAL_P99_S:.0f} s ({verdict}) | "
-        f"alarm->first page p50 {p50 * 1000:.1f} ms p99 {p99 * 1000:.1f} ms | "
-        f"baseline bare ingest p50 {b50 * 1000:.1f} ms p99 {b99 * 1000:.1f} ms | "
-        f"ratio p50 {p50 / b50:.1f}x p99 {p99 / b99:.1f}x | "
-        f"{args.alarms} alarms, {'PostgreSQL' if args.postgres else 'SQLite'}"
+    print(f"{args.alarms} alarms, {vendor(url)}: p50 {p50 * 1e3:.1f} ms (bare {b50 * 1e3:.1f} ms)")
+    result(
+        "alarm_paging",
+        f"alarm->first page p99 < {GOAL_P99_S:.0f} s",
+        f"p99 {p99 * 1000:.1f} ms",
+        f"p99 {b99 * 1000:.1f} ms (bare ingest, same run)",
+        p99 / b99,
+        p99 < GOAL_P99_S,
     )
 
 

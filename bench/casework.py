@@ -1,10 +1,11 @@
 """Casework under load: case list, case page and case update at 20 concurrent users.
 
     .venv/bin/python bench/casework.py [--cases 100000] [--ledger 1000000] [--seconds 60]
-        [--rounds 3]
+        [--rounds 3] [--postgres URL] [--database PREFIX] [--keep]
 
-Needs PostgreSQL on 127.0.0.1:5432 (trust auth). Two databases are prepared with the demo
-loader (haven_bench_secure_N, haven_bench_plain_N for N cases; kept between runs): "secure" as
+Needs PostgreSQL (--postgres URL, default 127.0.0.1:5432, trust auth). Two databases are
+prepared with the demo loader (PREFIX_secure_N, PREFIX_plain_N for N cases, PREFIX from
+--database, default haven_bench; dropped at the end unless --keep, then reused): "secure" as
 in production, "plain" with the ledger and field encryption switched off by a bench-only WSGI
 module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is the baseline. Both are served by
 gunicorn (sync workers) at once and driven by Locust (bench extra: pip install -e '.[bench]';
@@ -31,6 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchkit import drop_database, pg_admin, result, server_url  # noqa: E402
+
 PY = str(ROOT / ".venv" / "bin" / "python")
 KEYS = {
     "HAVEN_KEK": "bench:YmVuY2gtb25seS1rZWstaGF2ZW4tdmF1bHQtMDAwMDA",
@@ -38,13 +43,21 @@ KEYS = {
 }
 USERS = 20
 CASES_PER_USER = 300
+GOAL_P95_MS = 50
+GOAL_RATIO = 1.15
+# Set from --postgres / --database in main(); the loader and server children get them via env.
+SERVER = {"url": "postgres://postgres@127.0.0.1:5432/postgres", "database": "haven_bench"}
+
+
+def database_name(mode: str, cases: int) -> str:
+    return f"{SERVER['database']}_{mode}_{cases}"
 
 
 def env_for(mode: str, data_dir: str, cases: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(KEYS)
     env.update(
-        HAVEN_DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/haven_bench_{mode}_{cases}",
+        HAVEN_DATABASE_URL=server_url(SERVER["url"], database_name(mode, cases)),
         HAVEN_SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
         HAVEN_INSECURE_HTTP="1",
         HAVEN_DATA_DIR=data_dir,
@@ -271,16 +284,15 @@ def _exceptions(path: Path) -> int:
 
 def prepare(mode: str, cases: int, ledger_size: int, data_dir: str) -> Path:
     info = Path(data_dir) / f"bench-{mode}-{cases}.json"
-    database = f"haven_bench_{mode}_{cases}"
+    database = database_name(mode, cases)
     if info.exists() and json.loads(info.read_text()).get("cases") == cases:
         print(f"{mode}: reusing {database} (migrated to this checkout's schema)")
         env = env_for(mode, data_dir, cases)
         subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
         return info
     print(f"{mode}: loading {cases} cases into {database} …", flush=True)
-    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c"]
-    subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database}"], check=True)
-    subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
+    drop_database(SERVER["url"], database)
+    pg_admin(SERVER["url"], f"CREATE DATABASE {database}")
     env = env_for(mode, data_dir, cases)
     subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run(
@@ -337,14 +349,27 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_sign_in":
         sign_in(sys.argv[2])
         return
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--ledger", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=60, help="per database and load")
     parser.add_argument("--rounds", type=int, default=3, help="alternations of secure and plain")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "haven-bench"))
+    parser.add_argument(
+        "--postgres", metavar="URL", default=SERVER["url"], help="PostgreSQL server (needed)"
+    )
+    parser.add_argument(
+        "--database",
+        metavar="PREFIX",
+        default=SERVER["database"],
+        help="databases PREFIX_secure_N and PREFIX_plain_N (default haven_bench)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep both databases for the next run (else dropped)"
+    )
     args = parser.parse_args()
+    SERVER.update(url=args.postgres, database=args.database)
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     print(f"{os.cpu_count()} cores; gunicorn {args.workers} sync workers; Locust {USERS} users")
     servers = {}
@@ -365,7 +390,18 @@ def main() -> None:
         for server, _ in servers.values():
             server.terminate()
             server.wait(timeout=30)
-    print("\nsecurity overhead, p95 secure / plain (goal: case page p95 < 100 ms, ratio < 1.3x)")
+        if not args.keep:
+            for mode in MODES:
+                drop_database(SERVER["url"], database_name(mode, args.cases))
+                (Path(args.data_dir) / f"bench-{mode}-{args.cases}.json").unlink(missing_ok=True)
+    print_overhead(results, args.cases)
+
+
+def print_overhead(results: dict, cases: int) -> None:
+    print(
+        f"\nsecurity overhead, p95 secure / plain (goal: p95 < {GOAL_P95_MS} ms, "
+        f"ratio <= {GOAL_RATIO}x)"
+    )
     for load_name in LOADS:
         secure, plain = results["secure", load_name], results["plain", load_name]
         for op in OPERATIONS:
@@ -375,6 +411,17 @@ def main() -> None:
             )
         ratio = plain["_total"]["rps"] / secure["_total"]["rps"]
         print(f"  {load_name:9} throughput plain / secure = {ratio:.2f}x")
+    secure, plain = results["secure", "paced"], results["plain", "paced"]
+    for op in OPERATIONS:
+        ratio = secure[op]["p95"] / plain[op]["p95"]
+        result(
+            f"casework {op} ({cases:,} cases, {USERS} paced users)",
+            f"p95 < {GOAL_P95_MS} ms, secure/plain <= {GOAL_RATIO}x",
+            f"p95 {secure[op]['p95']:.0f} ms",
+            f"p95 {plain[op]['p95']:.0f} ms (security off, same run)",
+            ratio,
+            secure[op]["p95"] < GOAL_P95_MS and ratio <= GOAL_RATIO,
+        )
 
 
 if __name__ == "__main__":

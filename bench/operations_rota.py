@@ -1,20 +1,30 @@
 """Rota resolution and welfare assessment speed (pure functions, no database).
 
 Prints figures and ratios against a baseline measured in the same run: resolving 30 days of a
-one-layer daily rota. Run: .venv/bin/python bench/operations_rota.py
+one-layer daily rota. No database (nothing to create or drop); no goal in the issue, so the
+RESULT line is informative.
+
+Run: .venv/bin/python bench/operations_rota.py [--rounds 5]
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from haven.rota import schedule, welfare
-from haven.rota.working_time import ruleset_for
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import result  # noqa: E402
+
+from haven.rota import schedule, welfare  # noqa: E402
+from haven.rota.working_time import ruleset_for  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
 START = dt.datetime(2025, 3, 1, tzinfo=LONDON)
@@ -44,6 +54,9 @@ def timed(function: Callable[[], object], repeat: int = 7) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="repetitions; the median is kept")
+    rounds = parser.parse_args().rounds
     one = [layer(1, 1, 1, 2)]
     three = [layer(1, 1, 7, 6), layer(2, 5, 1, 4, (5, 6)), layer(3, 9, 1, 3, (0, 2, 4))]
     overrides = [
@@ -57,14 +70,14 @@ def main() -> None:
     ]
     end30 = START + dt.timedelta(days=30)
     end365 = START + dt.timedelta(days=365)
-    baseline = timed(lambda: schedule.resolve(one, [], LONDON, START, end30))
+    baseline = timed(lambda: schedule.resolve(one, [], LONDON, START, end30), rounds)
     cases = {
         "30 days, 1 layer (baseline)": baseline,
         "30 days, 3 layers + 50 overrides": timed(
-            lambda: schedule.resolve(three, overrides, LONDON, START, end30)
+            lambda: schedule.resolve(three, overrides, LONDON, START, end30), rounds
         ),
         "365 days, 3 layers + 50 overrides": timed(
-            lambda: schedule.resolve(three, overrides, LONDON, START, end365)
+            lambda: schedule.resolve(three, overrides, LONDON, START, end365), rounds
         ),
     }
     print(f"cores: {os.cpu_count()}")
@@ -102,10 +115,20 @@ def main() -> None:
             zone=LONDON,
         )
 
-    seconds = timed(assess)
+    seconds = timed(assess, rounds)
     print(
         f"welfare assessment, 17 weeks of shifts ({len(work)} periods): {seconds * 1000:6.2f} ms"
         f" per person; 200 people ≈ {seconds * 200:5.2f} s   x{seconds / baseline:6.1f}"
+    )
+
+    year = cases["365 days, 3 layers + 50 overrides"]
+    result(
+        "operations_rota",
+        "none set (informative)",
+        f"resolve 365 days, 3 layers + 50 overrides {year * 1000:.2f} ms",
+        f"{baseline * 1000:.2f} ms (30 days, 1 layer, same run)",
+        year / baseline,
+        None,
     )
 
 

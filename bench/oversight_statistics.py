@@ -2,8 +2,11 @@
 compute overdue flags, against a baseline in the same run (a plain COUNT GROUP BY).
 
     .venv/bin/python bench/oversight_statistics.py [--complaints 5000] [--workforce 20000]
+        [--postgres URL] [--database NAME]
 
-Uses a throwaway database (bench_settings). Prints figures and ratios; never asserts on time.
+Uses a throwaway database (bench_settings): a temporary SQLite file, or --database (default
+haven_bench_oversight) created and dropped on the --postgres server. No goal in the issue, so
+the RESULT line is informative; never asserts on time.
 """
 
 from __future__ import annotations
@@ -18,13 +21,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_settings")
 
+from benchkit import add_database_options, bench_database, result  # noqa: E402
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--complaints", type=int, default=5000)
     parser.add_argument("--workforce", type=int, default=20000)
+    add_database_options(parser, "haven_bench_oversight")
     args = parser.parse_args()
+    with bench_database(args, "oversight"):
+        measure(args)
 
+
+def measure(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
@@ -80,6 +90,14 @@ def main() -> None:
     all_tables = timed("all", lambda: [statistics.build(c) for c in statistics.TABLES], 1)
     print(f"all {len(statistics.TABLES)} tables   {all_tables * 1000:8.1f} ms")
     _ = timedelta
+    result(
+        "oversight_statistics",
+        "none set (informative)",
+        f"all {len(statistics.TABLES)} tables {all_tables * 1000:.1f} ms",
+        f"{baseline * 1000:.1f} ms (COUNT GROUP BY, same run)",
+        all_tables / baseline,
+        None,
+    )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ Prints p50/p95 latency and the query count per request for several portfolio pag
 ratio of the large portfolio to the baseline. A constant query count is the no-N+1 check.
 
 Run:  .venv/bin/python bench/risk_portfolio.py [--cases 100000] [--requests 30]
-SQLite by default (temporary file); PostgreSQL with HAVEN_DATABASE_URL=postgres://... (the
-database ``haven_bench_risk`` on that server is dropped and recreated).
+      [--postgres URL] [--database NAME] [--keep | --reuse DIR]
+SQLite by default (temporary file, deleted unless --keep); PostgreSQL with --postgres URL (the
+database --database, default haven_bench_risk, on that server is created and dropped).
 """
 
 from __future__ import annotations
@@ -20,32 +21,19 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-PG_DB = "haven_bench_risk"
+sys.path.insert(0, str(BENCH_DIR))
+
+from benchkit import add_database_options, bench_database, result  # noqa: E402
 
 
-def configure(reuse: str = "") -> str:
-    url = os.environ.get("HAVEN_DATABASE_URL", "")
-    data_dir = reuse or tempfile.mkdtemp(prefix="haven-bench-risk-")
-    os.environ["HAVEN_DATA_DIR"] = data_dir
-    if reuse:
-        os.environ["HAVEN_DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
-    elif url.startswith("postgres"):
-        import psycopg
-
-        base, _, _ = url.rpartition("/")
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        os.environ["HAVEN_DATABASE_URL"] = f"{base}/{PG_DB}"
-    else:
-        os.environ["HAVEN_DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
+def configure(url: str) -> str:
+    os.environ["HAVEN_DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "haven.settings_test"
     sys.path[:0] = [str(BENCH_DIR.parent)]
     import django
@@ -54,7 +42,7 @@ def configure(reuse: str = "") -> str:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    return os.environ["HAVEN_DATABASE_URL"].split(":")[0]
+    return url.split(":")[0]
 
 
 def build(n_cases: int, baseline_cases: int) -> tuple[object, object]:
@@ -165,15 +153,25 @@ def measure(user: object, path: str, requests: int) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--baseline", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument(
-        "--reuse", default="", help="data directory of an earlier SQLite run (skips the build)"
+        "--reuse", default="", help="data directory of an earlier --keep SQLite run (no build)"
     )
+    parser.add_argument("--keep", action="store_true", help="SQLite: keep the data for --reuse")
+    add_database_options(parser, "haven_bench_risk")
     args = parser.parse_args()
-    vendor = configure(args.reuse)
+    if args.reuse:
+        os.environ["HAVEN_DATA_DIR"] = args.reuse
+        run(args, configure(f"sqlite:///{args.reuse}/bench.sqlite3"))
+        return
+    with bench_database(args, "risk", keep=args.keep) as url:
+        run(args, configure(url))
+
+
+def run(args: argparse.Namespace, vendor: str) -> None:
     print(f"risk portfolio benchmark on {vendor}: {args.cases:,} cases x 3 assessment versions")
     began = time.perf_counter()
     if args.reuse:
@@ -184,7 +182,7 @@ def main() -> None:
         print(f"  reusing {args.reuse}")
     else:
         big, small = build(args.cases, min(args.baseline, args.cases))
-        print(f"  data built in {time.perf_counter() - began:.0f} s (data kept in $HAVEN_DATA_DIR)")
+        print(f"  data built in {time.perf_counter() - began:.0f} s")
     from django.db import connection
 
     if connection.vendor == "postgresql":
@@ -200,6 +198,7 @@ def main() -> None:
         f"\n  {'page':<18} {'cases':>8} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}"
         f"   {'baseline p95':>12} {'q':>3} {'ratio p95':>9}"
     )
+    worst = (0.0, 0.0, -1.0, "")
     for label, path in pages:
         p50, p95, queries = measure(big, path, args.requests)
         _, base_p95, base_queries = measure(small, path, args.requests)
@@ -207,9 +206,20 @@ def main() -> None:
             f"  {label:<18} {args.cases:>8,} {p50:>8.1f} {p95:>8.1f} {queries:>8}"
             f"   {base_p95:>12.1f} {base_queries:>3} {p95 / base_p95:>8.1f}x"
         )
+        if p95 / base_p95 > worst[2]:
+            worst = (p95, base_p95, p95 / base_p95, label)
     print(
         f"\n  baseline = a manager with {min(args.baseline, args.cases):,} cases in the same "
         "database; equal query counts mean no N+1."
+    )
+    p95, base_p95, ratio, label = worst
+    result(
+        f"risk_portfolio ({vendor}, {args.cases:,} cases, worst page: {label or 'none'})",
+        "p95 < 100 ms and <= 1.5x the 1k-case manager",
+        f"p95 {p95:.1f} ms",
+        f"p95 {base_p95:.1f} ms ({min(args.baseline, args.cases):,}-case manager, same run)",
+        ratio,
+        p95 < 100 and ratio <= 1.5,
     )
 
 

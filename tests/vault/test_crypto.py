@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import stat
 import string
 from collections.abc import Callable
@@ -470,3 +471,97 @@ def test_key_ring_repr_hides_key_material() -> None:
     assert DEK_ID in repr(ring)
     assert DEK.hex() not in repr(ring) and repr(DEK) not in repr(ring)
     assert DEK_ID in ring and ring.key_ids == {DEK_ID}
+
+
+# ------------------------------------------------------- key ring fast path (cached ciphers)
+
+
+def ring_with(dek_id: str = DEK_ID, dek: bytes = DEK) -> KeyRing:
+    ring = KeyRing()
+    ring.add_key(dek_id, dek, active=True)
+    return ring
+
+
+@given(plaintext=st.text(max_size=40), position=st.integers(min_value=0))
+def test_key_ring_rejects_any_flipped_payload_bit(plaintext: str, position: int) -> None:
+    ring = ring_with()
+    token = ring.encrypt(plaintext, AAD)
+    tampered = token_with_payload(token, flip_bit(token_payload(token), position))
+    with pytest.raises(VaultIntegrityError):
+        ring.decrypt(tampered, AAD)
+
+
+@given(position=st.integers(min_value=0), replacement=st.characters())
+def test_key_ring_rejects_any_changed_token_character(position: int, replacement: str) -> None:
+    ring = ring_with()
+    ring.add_key("dek-2025", DEK)
+    token = ring.encrypt("07/03/1980", AAD)
+    index = position % len(token)
+    tampered = token[:index] + replacement + token[index + 1 :]
+    if tampered == token:
+        return
+    with pytest.raises(VaultIntegrityError):
+        ring.decrypt(tampered, AAD)
+
+
+def test_key_ring_rejects_non_canonical_spelling_and_other_cells() -> None:
+    ring = ring_with()
+    token = ring.encrypt("x", AAD)
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    respelled = token[:-1] + alphabet[alphabet.index(token[-1]) + 1]
+    assert token_payload(respelled) == token_payload(token)
+    owned = field_aad("person", "surname", "42", "case_id=1")
+    for bad_token, aad in [
+        (respelled, AAD),
+        (token, field_aad("person", "surname", "43")),
+        (token, owned),
+        (ring.encrypt("x", owned), field_aad("person", "surname", "42", "case_id=2")),
+    ]:
+        with pytest.raises(VaultIntegrityError):
+            ring.decrypt(bad_token, aad)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "hv1", "hv1..", "hv2.dek.AAAA", "hv1.dek", "hv1.dek.AA.AA", "hv1.dek.!!"]
+)
+def test_key_ring_malformed_tokens_fail_cleanly(token: str) -> None:
+    with pytest.raises(VaultIntegrityError):
+        ring_with("dek").decrypt(token, AAD)
+
+
+@given(parts=st.lists(st.text(max_size=12), min_size=3, max_size=4))
+def test_field_aad_bytes_are_unchanged_by_the_cached_prefix(parts: list[str]) -> None:
+    # Stored ciphertexts were sealed with exactly these bytes: the label, then every part
+    # length-prefixed. Caching the (table, column) prefix must not change a single byte.
+    expected = b"haven-field-v1" + b"".join(
+        len(part.encode()).to_bytes(4, "big") + part.encode() for part in parts
+    )
+    assert field_aad(*parts) == expected
+
+
+def reference_b64decode(text: str) -> bytes:
+    """The decoder before the fast path: alphabet, padding tolerated, canonical by re-encoding."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
+        raise ValueError(text)
+    unpadded = text.rstrip("=")
+    raw = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+    if base64.urlsafe_b64encode(raw).decode().rstrip("=") != unpadded:
+        raise ValueError(text)
+    return raw
+
+
+@given(text=st.text(alphabet=string.ascii_letters + string.digits + "-_=+/ ", max_size=12))
+def test_base64_decoder_accepts_exactly_what_the_reference_accepts(text: str) -> None:
+    from haven.vault.crypto import _b64decode
+
+    try:
+        expected: bytes | None = reference_b64decode(text)
+    except (ValueError, binascii.Error):
+        expected = None
+    try:
+        decoded: bytes | None = _b64decode(text)
+    except ValueError:
+        decoded = None
+    assert decoded == expected

@@ -332,7 +332,9 @@ def new_entry(
     if secret:
         plaintext = _encode_canonical(secret)
         entry.details[SEALED_KEY] = get_keyring().encrypt(plaintext, _seal_aad(entry))
-    entry.leaf_hash = leaf_hash_hex(canonical_bytes(entry))
+    canonical = canonical_bytes(entry)
+    entry.leaf_hash = leaf_hash_hex(canonical)
+    entry.canonical = canonical
     return entry
 
 

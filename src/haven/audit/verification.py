@@ -22,14 +22,14 @@ import binascii
 import json
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice, pairwise
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Max
 
 from haven.audit import ledger
@@ -105,6 +105,9 @@ class VerificationReport:
     root: bytes
     latest_checkpoint: StoredCheckpoint | None
     newest_checkpoint_pk: int | None  # highest checkpoint id seen when verification started
+    # Stored canonical copies that disagree with their (verified) entries: `haven audit
+    # verify` warns of them after every other check, so they never mask a worse finding.
+    altered_copies: str = ""
 
     @property
     def uncovered(self) -> int:
@@ -224,17 +227,133 @@ def _batches(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
         yield batch
 
 
+# --- leaf inputs ---------------------------------------------------------------------------
+#
+# The verifier consumes "leaf rows": (id, leaf_hash, recorded_at, leaf input bytes, from_stored).
+# The leaf input is either re-encoded from the entry's columns (always on SQLite; entries
+# written before LedgerEntry.canonical existed) or, on PostgreSQL, the stored canonical bytes
+# when the database found them equal to the columns (as JSON values): then nothing is parsed or
+# re-encoded in Python. A stored copy that disagrees with its columns is set aside and the row
+# re-encoded from its columns, exactly as before the copy existed, so every tamper report
+# stays the same; the disagreement itself is reported once the rest verifies.
+
+
+def _leaf_rows_from_columns(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    canonical_of = ledger.canonical_bytes_from_values
+    for row in rows:
+        yield (row[0], row[1], row[2], canonical_of(*row[2:]), False)
+
+
+def _column_leaf_rows(last_id: int | None) -> Generator[tuple[Any, ...], None, None]:
+    rows = _entry_rows(last_id)
+    try:
+        yield from _leaf_rows_from_columns(rows)
+    finally:
+        rows.close()  # the database cursor, also when verification stops early
+
+
+# Every key of the canonical document (ledger.canonical_bytes_from_values) and the column it
+# must equal: a copy with a key more or less, or one value different, is not used.
+_CANONICAL_KEYS = (
+    "recorded_at",
+    "actor_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "case_id",
+    "fields",
+    "recipients",
+    "justification",
+    "details",
+)
+_STORED_ROWS_SQL = f"""
+SELECT id, leaf_hash, recorded_at,
+  CASE WHEN c IS NULL THEN NULL
+       WHEN c - ARRAY[{", ".join(f"'{key}'" for key in _CANONICAL_KEYS)}] = '{{}}'::jsonb
+        AND (c->>'recorded_at')::timestamptz = recorded_at
+        AND c->'actor_id' = COALESCE(to_jsonb(actor_id), 'null'::jsonb)
+        AND c->>'actor' = actor_username AND c->>'action' = action
+        AND c->>'object_type' = object_type AND c->>'object_id' = object_id
+        AND c->>'case_id' = case_id AND c->'fields' = fields AND c->'recipients' = recipients
+        AND c->>'justification' = justification AND c->'details' = details
+       THEN canonical END,
+  canonical IS NOT NULL
+FROM (
+  SELECT *, convert_from(canonical, 'UTF8')::jsonb AS c FROM audit_ledgerentry WHERE id <= %s
+  ORDER BY id OFFSET 0  -- not flattened: each copy is parsed once, not once per comparison
+) AS entry
+ORDER BY id
+"""  # noqa: S608 - no input but an id parameter
+
+
+class _StoredLeafRows:
+    """PostgreSQL: leaf rows from stored canonical bytes, streamed by a server-side cursor;
+    rows without a usable copy are re-encoded from their columns in bulk, per batch."""
+
+    def __init__(self, last_id: int | None) -> None:
+        self.last_id = last_id
+        self.disagreeing: list[int] = []  # ids whose stored copy differs from the columns
+
+    def leaf_rows(self) -> Generator[tuple[Any, ...], None, None]:
+        if self.last_id is None:
+            return
+        with connection.chunked_cursor() as cursor:  # server-side cursor
+            cursor.execute(_STORED_ROWS_SQL, [self.last_id])
+            while rows := cursor.fetchmany(FETCH_CHUNK):
+                yield from self._from_batch(rows)
+
+    def _from_batch(self, rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        missing = [row[0] for row in rows if row[3] is None]
+        encoded = self._from_columns(missing) if missing else {}
+        leaf_rows = []
+        for entry_id, leaf_hash, recorded_at, stored, has_copy in rows:
+            if stored is None:
+                if has_copy:
+                    self.disagreeing.append(entry_id)
+                leaf_rows.append(encoded[entry_id])
+            else:
+                leaf_rows.append((entry_id, leaf_hash, recorded_at, bytes(stored), True))
+        return leaf_rows
+
+    def _from_columns(self, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+        queryset = (
+            LedgerEntry.objects.filter(id__gte=ids[0], id__lte=ids[-1])
+            .order_by("id")
+            .values_list(*ROW_FIELDS)
+        )
+        wanted = set(ids)
+        rows = _convert_rows([row for row in queryset if row[0] in wanted])
+        return {row[0]: row for row in _leaf_rows_from_columns(rows)}
+
+
+def _stored_copies_disagree(ids: list[int]) -> str:
+    shown = ", ".join(str(entry_id) for entry_id in ids[:10])
+    more = f" and {len(ids) - 10} more" if len(ids) > 10 else ""
+    return (
+        f"the stored canonical bytes of entry {shown}{more} were altered: they no longer match "
+        "the entry, whose content and leaf hash still verify"
+    )
+
+
 # --- verification --------------------------------------------------------------------------
 
 
-def _confirm_with_orm(entry_id: int, stored_hex: str) -> None:
+def _confirm_with_orm(entry_id: int, stored_hex: str, from_stored: bool, position: int) -> None:
     """Before reporting tampering, recompute the entry through the model: if that matches,
-    the fast row conversion is wrong, which is a bug in Haven, not an attack."""
+    either its stored canonical copy was altered (to other bytes of equal JSON value), or the
+    fast row conversion is wrong, which is a bug in Haven, not an attack."""
     entry = LedgerEntry.objects.get(pk=entry_id)
-    if ledger.leaf_hash_hex(ledger.canonical_bytes(entry)) == stored_hex:
-        raise AuditError(
-            f"internal error: fast verification disagrees with the model for entry {entry_id}"
+    if ledger.leaf_hash_hex(ledger.canonical_bytes(entry)) != stored_hex:
+        return
+    if from_stored:
+        raise LedgerTamperedError(
+            f"entry {entry_id} was altered: its stored canonical bytes no longer match its "
+            f"leaf hash, though its columns do (position {position})"
         )
+    raise AuditError(
+        f"internal error: fast verification disagrees with the model for entry {entry_id}"
+    )
 
 
 class _Verifier:
@@ -257,14 +376,15 @@ class _Verifier:
         self.previous_time: datetime | None = None
 
     def feed(self, batch: list[tuple[Any, ...]]) -> None:
+        """Take a batch of leaf rows (id, leaf_hash, recorded_at, leaf input, from_stored)."""
         ids = [row[0] for row in batch]
-        canonical_of = ledger.canonical_bytes_from_values
-        leaves = leaf_hashes_of([canonical_of(*row[2:]) for row in batch])
+        leaves = leaf_hashes_of([row[3] for row in batch])
         stored = [row[1] for row in batch]
         if b"".join(leaves).hex() != "".join(stored):  # one comparison per batch
             for index, (leaf, stored_hex) in enumerate(zip(leaves, stored, strict=True)):
                 if leaf.hex() != stored_hex:
-                    _confirm_with_orm(ids[index], stored_hex)
+                    position = self.position + index
+                    _confirm_with_orm(ids[index], stored_hex, batch[index][4], position)
                     raise LedgerTamperedError(
                         f"entry {ids[index]} was altered: its content no longer matches its "
                         f"leaf hash (position {self.position + index})"
@@ -382,8 +502,35 @@ def verify_ledger(
     """
     checkpoints = stored_checkpoints()  # read first: they cover only committed entries
     _check_checkpoint_order(checkpoints)
+    last_id = snapshot_last_id()
+    if connection.vendor == "postgresql":
+        try:
+            # A savepoint (or a transaction of its own): a stored copy that is not even UTF-8
+            # JSON fails the query, and the columns-only pass below must still be able to run.
+            with transaction.atomic():
+                return _verify_rows(keys, checkpoints, _StoredLeafRows(last_id), progress)
+        except DataError:
+            # Only an altered copy is not JSON (or holds no time): verify from the columns
+            # alone, and if they verify, report the copy.
+            report = _verify_rows(keys, checkpoints, None, progress, last_id)
+            return replace(
+                report,
+                altered_copies="the stored canonical bytes of an entry were altered: they are "
+                "no longer JSON of a ledger entry; the entries' content, leaf hashes and "
+                "checkpoints verify",
+            )
+    return _verify_rows(keys, checkpoints, None, progress, last_id)
+
+
+def _verify_rows(
+    keys: dict[str, Ed25519PublicKey],
+    checkpoints: Sequence[StoredCheckpoint],
+    stored: _StoredLeafRows | None,
+    progress: Progress | None,
+    last_id: int | None = None,
+) -> VerificationReport:
     verifier = _Verifier(keys, checkpoints)
-    rows = _entry_rows(snapshot_last_id())
+    rows = stored.leaf_rows() if stored is not None else _column_leaf_rows(last_id)
     try:
         for batch in _batches(rows, BATCH_SIZE):
             verifier.feed(batch)
@@ -391,7 +538,10 @@ def verify_ledger(
                 progress(len(batch))
     finally:
         rows.close()  # release the database cursor even when verification stops early
-    return verifier.finish()
+    report = verifier.finish()
+    if stored is not None and stored.disagreeing:
+        return replace(report, altered_copies=_stored_copies_disagree(stored.disagreeing))
+    return report
 
 
 def _check_checkpoint_order(checkpoints: Sequence[StoredCheckpoint]) -> None:
@@ -496,6 +646,8 @@ def create_checkpoint(
     """
     keys = public_keys_by_id([private_key.public_key(), *extra_public_keys])
     try:
+        # A stored canonical copy that disagrees is not checked here: the checkpoint signs
+        # leaf hashes recomputed from the columns, and `haven audit verify` reports the copy.
         report = verify_ledger(keys, progress)
     except LedgerTamperedError as error:
         raise LedgerTamperedError(f"refusing to sign a checkpoint: {error}") from None

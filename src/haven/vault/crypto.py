@@ -33,6 +33,7 @@ import secrets
 import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -88,19 +89,34 @@ def _b64encode(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+_URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Bits of the last character that carry no data, by unpadded length modulo 4: they must be
+# zero in the canonical spelling (a length of 1 modulo 4 is never valid base64).
+_UNUSED_LOW_BITS = {0: 0, 2: 0b1111, 3: 0b11}
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64decode(text: str) -> bytes:
-    """Decode urlsafe base64, tolerating missing padding; raise ValueError otherwise."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
+    """Decode urlsafe base64, tolerating missing padding; raise ValueError otherwise.
+
+    Only the canonical spelling is accepted (no stray low bits in the last character), so each
+    byte string has exactly one text form. The alphabet is checked by one compiled pattern and
+    canonicity on the last character alone, instead of re-encoding the whole payload.
+    """
+    if not _URLSAFE_B64.fullmatch(text):
         raise ValueError("not urlsafe base64")
     unpadded = text.rstrip("=")
+    unused = _UNUSED_LOW_BITS.get(len(unpadded) % 4)
+    if unused is None:
+        raise ValueError("not urlsafe base64")
+    if unused and _B64_ALPHABET.index(unpadded[-1]) & unused:
+        raise ValueError("not canonical urlsafe base64")
+    standard = unpadded.encode("ascii").translate(_URLSAFE_TO_STANDARD)
     try:
-        raw = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+        return binascii.a2b_base64(standard + b"=" * (-len(unpadded) % 4), strict_mode=True)
     except binascii.Error as error:
         raise ValueError("not urlsafe base64") from error
-    # Reject non-canonical spellings (stray low bits) so each byte string has one text form.
-    if _b64encode(raw) != unpadded:
-        raise ValueError("not canonical urlsafe base64")
-    return raw
 
 
 def _length_prefixed(parts: Iterable[bytes]) -> bytes:
@@ -108,25 +124,33 @@ def _length_prefixed(parts: Iterable[bytes]) -> bytes:
     return b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 
-def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def _seal(key: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
+    """nonce||ciphertext||tag under a key or an AESGCM object already made for it."""
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+    return nonce + cipher.encrypt(nonce, plaintext, aad)
 
 
-def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+def _open(key: bytes | AESGCM, sealed: bytes, aad: bytes) -> bytes:
     """Authenticate and decrypt nonce||ciphertext||tag; raise InvalidTag on any mismatch."""
     if len(sealed) < NONCE_BYTES + TAG_BYTES:
         raise InvalidTag()
     nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-    return AESGCM(key).decrypt(nonce, ciphertext, aad)
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+    return cipher.decrypt(nonce, ciphertext, aad)
 
 
-def _resolve(resolve_dek: Callable[[str], bytes], dek_id: str) -> bytes:
+# Maps a data key id to its key bytes or to an AESGCM object for it; raises KeyError if unknown.
+KeyResolver = Callable[[str], "bytes | AESGCM"]
+
+
+def _resolve(resolve_dek: KeyResolver, dek_id: str) -> bytes | AESGCM:
     try:
         dek = resolve_dek(dek_id)
     except KeyError:
         raise VaultIntegrityError(f"ciphertext uses unknown data key {dek_id!r}") from None
-    _check_key_length(dek, f"data key {dek_id!r}")
+    if not isinstance(dek, AESGCM):
+        _check_key_length(dek, f"data key {dek_id!r}")
     return dek
 
 
@@ -277,19 +301,38 @@ def field_aad(table: str, column: str, row_id: str, owner: str | None = None) ->
     a row re-pointed at another case in the database fails to decrypt. It is a fourth
     length-prefixed part, so owned and unowned cells can never share associated data.
     """
-    parts = (table, column, str(row_id)) if owner is None else (table, column, str(row_id), owner)
-    return _FIELD_AAD_LABEL + _length_prefixed(part.encode("utf-8") for part in parts)
+    row = str(row_id).encode("utf-8")
+    aad = _column_aad_prefix(table, column) + struct.pack(">I", len(row)) + row
+    if owner is None:
+        return aad
+    owner_bytes = owner.encode("utf-8")
+    return aad + struct.pack(">I", len(owner_bytes)) + owner_bytes
+
+
+@lru_cache(maxsize=1024)
+def _column_aad_prefix(table: str, column: str) -> bytes:
+    # The same bytes field_aad always began with, computed once per column (a code constant).
+    return _FIELD_AAD_LABEL + _length_prefixed((table.encode("utf-8"), column.encode("utf-8")))
+
+
+@lru_cache(maxsize=256)
+def _key_aad_prefix(label: bytes, dek_id: str) -> bytes:
+    return label + _length_prefixed((dek_id.encode("ascii"),))
 
 
 def _full_aad(label: bytes, dek_id: str, aad: bytes) -> bytes:
     # The format label and key id are authenticated too, so neither can be swapped.
-    return label + _length_prefixed((dek_id.encode("ascii"), aad))
+    return _key_aad_prefix(label, dek_id) + struct.pack(">I", len(aad)) + aad
 
 
-def encrypt_field(dek_id: str, dek: bytes, plaintext: str, aad: bytes) -> str:
-    """Encrypt text to an ASCII token ``hv1.<dek_id>.<b64>``; random nonce each time."""
+def encrypt_field(dek_id: str, dek: bytes | AESGCM, plaintext: str, aad: bytes) -> str:
+    """Encrypt text to an ASCII token ``hv1.<dek_id>.<b64>``; random nonce each time.
+
+    ``dek`` may be an AESGCM object already made for the key (the key ring keeps one per key,
+    checked when the key was added)."""
     _check_key_id(dek_id, "data key id")
-    _check_key_length(dek, "data key")
+    if not isinstance(dek, AESGCM):
+        _check_key_length(dek, "data key")
     sealed = _seal(dek, plaintext.encode("utf-8"), _full_aad(_FIELD_AAD_LABEL, dek_id, aad))
     return f"{FIELD_TOKEN_PREFIX}.{dek_id}.{_b64encode(sealed)}"
 
@@ -309,8 +352,9 @@ def key_id_of(token: str) -> str:
     return _parse_token(token)[0]
 
 
-def decrypt_field(token: str, aad: bytes, resolve_dek: Callable[[str], bytes]) -> str:
-    """Decrypt a field token; ``resolve_dek`` maps a key id to its DEK or raises KeyError."""
+def decrypt_field(token: str, aad: bytes, resolve_dek: KeyResolver) -> str:
+    """Decrypt a field token; ``resolve_dek`` maps a key id to its DEK (or an AESGCM object
+    for it) or raises KeyError."""
     dek_id, payload = _parse_token(token)
     try:
         sealed = _b64decode(payload)
@@ -330,10 +374,11 @@ def decrypt_field(token: str, aad: bytes, resolve_dek: Callable[[str], bytes]) -
 # --------------------------------------------------------------------------- documents
 
 
-def encrypt_bytes(dek_id: str, dek: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def encrypt_bytes(dek_id: str, dek: bytes | AESGCM, plaintext: bytes, aad: bytes) -> bytes:
     """Encrypt a document to ``b"hv1" || len || dek_id || nonce || ciphertext || tag``."""
     _check_key_id(dek_id, "data key id")
-    _check_key_length(dek, "data key")
+    if not isinstance(dek, AESGCM):
+        _check_key_length(dek, "data key")
     dek_id_bytes = dek_id.encode("ascii")
     header = DOCUMENT_MAGIC + bytes([len(dek_id_bytes)]) + dek_id_bytes
     return header + _seal(dek, plaintext, _full_aad(_DOCUMENT_AAD_LABEL, dek_id, aad))
@@ -344,7 +389,7 @@ def key_id_of_bytes(blob: bytes) -> str:
     return _split_key_id_header(blob, DOCUMENT_MAGIC, "encrypted document")[0]
 
 
-def decrypt_bytes(blob: bytes, aad: bytes, resolve_dek: Callable[[str], bytes]) -> bytes:
+def decrypt_bytes(blob: bytes, aad: bytes, resolve_dek: KeyResolver) -> bytes:
     """Decrypt a document produced by :func:`encrypt_bytes`."""
     dek_id, sealed = _split_key_id_header(blob, DOCUMENT_MAGIC, "encrypted document")
     dek = _resolve(resolve_dek, dek_id)
@@ -371,6 +416,9 @@ class KeyRing:
 
     def __init__(self, reserve: Reserve | None = None, lease: int = 1024) -> None:
         self._keys: dict[str, bytes] = {}
+        # One AESGCM object per data key, made once: building one costs more than a field's
+        # whole decryption. They hold the same key material as ``_keys``, nothing more.
+        self._ciphers: dict[str, AESGCM] = {}
         self._active_key_id: str | None = None
         self._reserve = reserve
         self._lease = max(1, lease)
@@ -388,6 +436,7 @@ class KeyRing:
         _check_key_id(dek_id, "data key id")
         _check_key_length(dek, f"data key {dek_id!r}")
         self._keys[dek_id] = bytes(dek)
+        self._ciphers[dek_id] = AESGCM(self._keys[dek_id])
         if active:
             self._active_key_id = dek_id
 
@@ -407,6 +456,10 @@ class KeyRing:
     def resolve(self, dek_id: str) -> bytes:
         """DEK for an id; raises KeyError if absent (as :func:`decrypt_field` expects)."""
         return self._keys[dek_id]
+
+    def cipher(self, dek_id: str) -> AESGCM:
+        """The AESGCM object for a data key id; raises KeyError if absent."""
+        return self._ciphers[dek_id]
 
     def adopt_lease(self, previous: KeyRing) -> None:
         """Keep the unused part of `previous`'s lease if the active key is unchanged (a reload
@@ -436,18 +489,41 @@ class KeyRing:
     def encrypt(self, plaintext: str, aad: bytes) -> str:
         active_id = self.active_key_id
         self._count_encryption(active_id)
-        return encrypt_field(active_id, self._keys[active_id], plaintext, aad)
+        return encrypt_field(active_id, self._ciphers[active_id], plaintext, aad)
 
     def decrypt(self, token: str, aad: bytes) -> str:
-        return decrypt_field(token, aad, self.resolve)
+        parts = token.split(".") if isinstance(token, str) else []
+        cipher = self._ciphers.get(parts[1]) if len(parts) == 3 and parts[0] == "hv1" else None
+        if cipher is None:
+            # Malformed, or a key this ring does not hold: the checked path says which.
+            return decrypt_field(token, aad, self.cipher)
+        # The same checks as decrypt_field, minus the key id pattern: an id in this ring was
+        # checked when its key was added.
+        try:
+            sealed = _b64decode(parts[2])
+        except ValueError:
+            raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
+        try:
+            plaintext = _open(cipher, sealed, _full_aad(_FIELD_AAD_LABEL, parts[1], aad))
+        except InvalidTag:
+            raise VaultIntegrityError(_TAMPERED) from None
+        try:
+            return plaintext.decode("utf-8")
+        except UnicodeDecodeError:
+            raise VaultIntegrityError("decrypted field is not UTF-8 text") from None
+
+    def holds_key_of(self, token: str) -> bool:
+        """Whether this ring holds the data key a field token names (no other checks)."""
+        parts = token.split(".", 2)
+        return len(parts) == 3 and parts[1] in self._ciphers
 
     def encrypt_bytes(self, plaintext: bytes, aad: bytes) -> bytes:
         active_id = self.active_key_id
         self._count_encryption(active_id)
-        return encrypt_bytes(active_id, self._keys[active_id], plaintext, aad)
+        return encrypt_bytes(active_id, self._ciphers[active_id], plaintext, aad)
 
     def decrypt_bytes(self, blob: bytes, aad: bytes) -> bytes:
-        return decrypt_bytes(blob, aad, self.resolve)
+        return decrypt_bytes(blob, aad, self.cipher)
 
     def needs_reencryption(self, token: str) -> bool:
         """True if a field token is not under the active key (rotation work remains)."""

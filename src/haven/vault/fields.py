@@ -59,8 +59,30 @@ def owner_field(model: type[models.Model]) -> Any:
     Encrypted values of such a model are bound to the owner's id as well as to their row, so
     a row re-pointed at another case in the database fails to decrypt.
     """
-    name = getattr(model, "vault_owner", None)
-    return model._meta.get_field(name) if name else None
+    cached = model.__dict__.get("_vault_owner_field", _UNSET)
+    if cached is _UNSET:
+        name = getattr(model, "vault_owner", None)
+        cached = model._meta.get_field(name) if name else None
+        # Looked up once per model class: every decryption asks.
+        model._vault_owner_field = cached  # type: ignore[attr-defined]
+    return cached
+
+
+_UNSET = object()
+
+
+def _encrypted_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    """Attribute names of the model's encrypted fields, looked up once per model class (every
+    row loaded asks, in post_init)."""
+    cached = model.__dict__.get("_vault_encrypted_attnames")
+    if cached is None:
+        cached = tuple(
+            field.attname
+            for field in model._meta.concrete_fields
+            if isinstance(field, EncryptedTextField)
+        )
+        model._vault_encrypted_attnames = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def owner_binding(owner: Any, value: Any) -> str:
@@ -192,17 +214,20 @@ def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kw
     """post_init: remember which row (and owner) each loaded token belongs to, so a changed
     pk or owner is re-sealed on save rather than breaking decryption."""
     data = instance.__dict__
-    owner = owner_field(sender)
-    # A deferred owner column is not loaded here (no query): it is read when decrypting.
-    owner_loaded = owner is not None and owner.attname in data
-    for field in instance._meta.concrete_fields:
-        if isinstance(field, EncryptedTextField):
-            value = data.get(field.attname)
-            if isinstance(value, SealedToken) and value.row_id is None:
-                value.row_id = str(instance.pk)
-                if owner_loaded:
-                    value.owner = owner_binding(owner, data[owner.attname])
-                    value.owner_known = True
+    row_id = binding = None
+    for attname in _encrypted_attnames(sender):
+        value = data.get(attname)
+        if isinstance(value, SealedToken) and value.row_id is None:
+            if row_id is None:
+                row_id = str(instance.pk)
+                owner = owner_field(sender)
+                # A deferred owner column is not loaded here (no query): read when decrypting.
+                if owner is not None and owner.attname in data:
+                    binding = owner_binding(owner, data[owner.attname])
+            value.row_id = row_id
+            if binding is not None:
+                value.owner = binding
+                value.owner_known = True
 
 
 class EncryptedTextField(_TextField):
@@ -240,7 +265,9 @@ class EncryptedTextField(_TextField):
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
         aad = aad_for(instance, self, token.row_id, token)
-        ring = keyring_with(crypto.key_id_of(token))
+        ring = get_keyring()
+        if not ring.holds_key_of(token):
+            ring = keyring_with(crypto.key_id_of(token))  # a key made elsewhere: reload once
         return self.from_plaintext_text(ring.decrypt(str(token), aad))
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:

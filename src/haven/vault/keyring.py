@@ -335,6 +335,11 @@ def get_keyring() -> KeyRing:
     encrypting under a key that is not in the database.
     """
     global _ring, _ring_loaded_at
+    ring, loaded_at = _ring, _ring_loaded_at
+    # Fast path without the lock (every decryption asks): reading the two globals is atomic,
+    # and a ring only ever gets replaced whole, under the lock, below.
+    if ring is not None and time.monotonic() - loaded_at < _refresh_seconds():
+        return ring
     with _lock:
         now = time.monotonic()
         if _ring is not None and now - _ring_loaded_at < _refresh_seconds():
