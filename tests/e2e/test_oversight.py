@@ -34,8 +34,14 @@ def seed_registers_and_workforce(user) -> None:  # type: ignore[no-untyped-def]
         ("Dev Layfictional", MemberKind.INDEPENDENT),
         ("Eli Layfictional", MemberKind.INDEPENDENT),
     ]:
+        # Since the 2024 amendment one independent member must have relevant qualifications.
         services.add_panel_member(
-            user, name=name, kind=kind, term_start=date(2020, 1, 1), term_end=date(2099, 1, 1)
+            user,
+            name=name,
+            kind=kind,
+            term_start=date(2020, 1, 1),
+            term_end=date(2099, 1, 1),
+            relevant_qualifications=name == "Cora Layfictional",
         )
     lines = [f"staff_number,snapshot_on,force,grade,{NINE}"]
     grades = ["constable"] * 20 + ["sergeant"] * 2

@@ -16,7 +16,7 @@ from .models import User
 router = Router(tags=["administration"])
 
 
-class ReasonIn(Schema):
+class FactorResetIn(Schema):
     reason: str = Field(..., min_length=1, max_length=500)
 
 
@@ -34,7 +34,7 @@ class ResetFactorsOut(Schema):
     summary="Reset another account's second factors (sessions end, tokens are revoked)",
 )
 def reset_factors(
-    request: AuthenticatedRequest, user_id: int, payload: ReasonIn
+    request: AuthenticatedRequest, user_id: int, payload: FactorResetIn
 ) -> dict[str, object]:
     account = get_object_or_404(User, pk=user_id)
     removed = attempt(
@@ -55,7 +55,7 @@ class PasswordResetOut(Schema):
     "methods (the code is never in the answer)",
 )
 def issue_password_reset(
-    request: AuthenticatedRequest, user_id: int, payload: ReasonIn
+    request: AuthenticatedRequest, user_id: int, payload: FactorResetIn
 ) -> Status[dict[str, object]]:
     account = get_object_or_404(User, pk=user_id)
     reset = attempt(

@@ -79,7 +79,7 @@ class AccessChangeIn(Schema):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ReasonIn(Schema):
+class AccountChangeReasonIn(Schema):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -231,7 +231,9 @@ def deactivation_preview(request: AuthenticatedRequest, user_id: int) -> list[di
     response=DeactivationOut,
     summary="Deactivate: ends sessions and tokens, removes team places and grants",
 )
-def deactivate(request: AuthenticatedRequest, user_id: int, payload: ReasonIn) -> dict[str, Any]:
+def deactivate(
+    request: AuthenticatedRequest, user_id: int, payload: AccountChangeReasonIn
+) -> dict[str, Any]:
     account = _account(user_id)
     losses = selectors.deactivation_losses(account)
     attempt(lambda: services.deactivate_account(account, by=request.user, reason=payload.reason))
@@ -242,7 +244,9 @@ def deactivate(request: AuthenticatedRequest, user_id: int, payload: ReasonIn) -
 
 
 @router.post("/accounts/{user_id}/reactivate", response=AccountDetailOut, summary="Reactivate")
-def reactivate(request: AuthenticatedRequest, user_id: int, payload: ReasonIn) -> dict[str, Any]:
+def reactivate(
+    request: AuthenticatedRequest, user_id: int, payload: AccountChangeReasonIn
+) -> dict[str, Any]:
     account = _account(user_id)
     attempt(lambda: services.reactivate_account(account, by=request.user, reason=payload.reason))
     return _detail(account)

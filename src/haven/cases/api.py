@@ -244,7 +244,7 @@ class TeamOut(Schema):
     grants: list[GrantOut]
 
 
-class ReasonIn(Schema):
+class TeamChangeReasonIn(Schema):
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
@@ -275,7 +275,7 @@ def get_team(request: AuthenticatedRequest, case_id: UUID) -> dict:
     summary="Take someone off the team, with the reason",
 )
 def remove_member(
-    request: AuthenticatedRequest, case_id: UUID, membership_id: int, payload: ReasonIn
+    request: AuthenticatedRequest, case_id: UUID, membership_id: int, payload: TeamChangeReasonIn
 ) -> Status[None]:
     user = request.user
     attempt(lambda: services.remove_team_member(user, case_id, membership_id, **payload.dict()))
@@ -288,7 +288,7 @@ def remove_member(
     summary="Revoke a current grant now, with the reason",
 )
 def revoke_grant(
-    request: AuthenticatedRequest, case_id: UUID, grant_id: int, payload: ReasonIn
+    request: AuthenticatedRequest, case_id: UUID, grant_id: int, payload: TeamChangeReasonIn
 ) -> Status[None]:
     user = request.user
     attempt(lambda: services.revoke_grant(user, case_id, grant_id, **payload.dict()))

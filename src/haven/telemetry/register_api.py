@@ -14,7 +14,7 @@ from ninja import Field, Query, Schema, Status
 from ninja.errors import HttpError
 
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import attempt
+from haven.ui.apihelpers import QueryFilters, attempt
 
 from . import selectors, services
 from .api import router
@@ -285,7 +285,7 @@ class RouteOut(Schema):
     stops: list[StopOut]
 
 
-class RouteFilter(Schema):
+class RouteFilter(QueryFilters):
     start: datetime | None = Field(None, alias="from", description="Default: 24 hours before to")
     end: datetime | None = Field(None, alias="to", description="Default: now")
 
