@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from haven.accounts.roles import Clearance, Role
+from haven.accounts.roles import Clearance, Role, VettingLevel
 from haven.audit.models import Action, LedgerEntry
 from haven.equipment import services as equipment_services
 from haven.telemetry import services as telemetry_services
@@ -47,3 +47,20 @@ def test_the_case_team_sees_deployments_and_alarms_but_not_the_plan(client):
 
     web(client, UserFactory(roles=[Role.PROTECTION_OFFICER]))
     assert client.get(f"/cases/{case.pk}/deployments-and-alarms/").status_code == 404
+
+
+def test_a_deployment_above_what_the_vetting_supports_is_not_listed(client):
+    # Cleared to TOP SECRET on paper, but SC vetting supports SECRET at most (issue 18 item 6).
+    officer = UserFactory(
+        roles=[Role.PROTECTION_OFFICER],
+        clearance=Clearance.TOP_SECRET,
+        vetting_level=VettingLevel.SC,
+    )
+    case = make_case(officer)
+    boss = supervisor(clearance=Clearance.TOP_SECRET)
+    secret = make_deployment(boss, case_id=case.pk, classification=Clearance.SECRET)
+    above = make_deployment(boss, case_id=case.pk, classification=Clearance.TOP_SECRET)
+
+    web(client, officer)
+    body = client.get(f"/cases/{case.pk}/deployments-and-alarms/").content.decode()
+    assert secret.reference in body and above.reference not in body

@@ -444,7 +444,7 @@ class CaseDeployment:
 def deployments_protecting(user: User, case_id: UUID) -> list[CaseDeployment]:
     """The deployments linked to a case, within the user's clearance. The caller has opened
     the case for the user (cases.selectors), which is what entitles them to this list."""
-    rows = Deployment.objects.filter(case_id=case_id, classification__lte=user.clearance)
+    rows = Deployment.objects.filter(cleared(user), case_id=case_id)
     return [
         CaseDeployment(d.reference, d.get_status_display(), d.starts_at, d.ends_at)
         for d in rows.order_by("-starts_at")
