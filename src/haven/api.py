@@ -274,7 +274,6 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
-    from haven.accounts.api import router as accounts_router
     from haven.administration.api import router as administration_router
     from haven.audit.api import router as audit_router
     from haven.authorisations.api import router as authorisations_router
@@ -300,7 +299,6 @@ def register_routers() -> None:
     api.add_router("/", oversight_router, auth=ModuleTokenAuth(Module.OVERSIGHT))
     api.add_router("/", audit_router, auth=ModuleTokenAuth(Module.AUDIT))
     api.add_router("/", administration_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))
-    api.add_router("/", accounts_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))
     # Everyone's own inbox: any valid token, and only its user's notifications.
     api.add_router("/", notifications_router)
 

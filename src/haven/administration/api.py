@@ -349,3 +349,47 @@ def confirm_access_review(request: AuthenticatedRequest, payload: ReviewConfirma
             "accounts": review.accounts,
         },
     )
+
+
+class ResetFactorsOut(Schema):
+    username: str
+    totp: int
+    passkeys: int
+    recovery_codes: int
+    tokens: int
+
+
+@router.post(
+    "/accounts/{user_id}/reset-factors",
+    response=ResetFactorsOut,
+    summary="Reset another account's second factors (sessions end, tokens are revoked)",
+)
+def reset_factors(
+    request: AuthenticatedRequest, user_id: int, payload: AccountChangeReasonIn
+) -> dict[str, object]:
+    account = _account(user_id)
+    removed = attempt(
+        lambda: services.reset_factors(account, by=request.user, reason=payload.reason)
+    )
+    return {"username": account.username, **removed}
+
+
+class PasswordResetOut(Schema):
+    username: str
+    expires_at: datetime
+
+
+@router.post(
+    "/accounts/{user_id}/password-reset",
+    response={201: PasswordResetOut},
+    summary="Send another account a one-time password reset code on its verified contact "
+    "methods (the code is never in the answer)",
+)
+def issue_password_reset(
+    request: AuthenticatedRequest, user_id: int, payload: AccountChangeReasonIn
+) -> Status[dict[str, object]]:
+    account = _account(user_id)
+    reset = attempt(
+        lambda: services.issue_password_reset(account, by=request.user, reason=payload.reason)
+    )
+    return Status(201, {"username": account.username, "expires_at": reset.expires_at})
