@@ -335,7 +335,7 @@ def reset_factors(request: HttpRequest, user_id: int) -> HttpResponse:
     return _reset_page(
         request,
         user_id,
-        "web/reset_factors.html",
+        "administration/reset_factors.html",
         services.reset_factors,
         "{username}'s factors were reset: their sessions ended, their tokens were revoked, and "
         "they will set up a new authenticator app at sign-in.",
@@ -347,7 +347,7 @@ def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     return _reset_page(
         request,
         user_id,
-        "web/reset_password.html",
+        "administration/reset_password.html",
         services.issue_password_reset,
         "A reset code was sent to {username}'s verified contact methods. It works once and "
         "expires soon.",
