@@ -23,9 +23,24 @@ from haven.vault.keyring import get_keyring, keyring_with
 
 from .models import Action, LedgerEntry
 
-# Appends are serialised so that id order equals commit order; otherwise a signed checkpoint
-# could later gain an earlier entry that committed late. SQLite serialises writers already.
+# Appends are NOT serialised (docs/ledger-concurrency.md): on PostgreSQL writers commit in any
+# order, so an entry may commit after one with a higher id.  Checkpoints and verification
+# therefore only cover entries below every writer still open (``verification.snapshot_last_id``
+# finds them in pg_locks: every INSERT holds ROW EXCLUSIVE on the ledger table from before its
+# id is drawn until its transaction ends), and no writer waits for another.
+# Entries that carry access-control state (details["state"], replayed in id order by
+# ``haven audit verify --state``) still take this advisory lock until commit, so among
+# themselves id order stays commit order; they are rare (administration) and cap nothing else.
+# SQLite serialises writers already.
 LEDGER_LOCK_KEY = 0x4841564E  # "HAVN"
+
+
+def prepare_append(*, ordered: bool) -> None:
+    """Run in the writer's transaction before ledger rows are inserted (record, bulk loads):
+    ``ordered`` (state-carrying entries) takes the ledger's advisory lock until commit."""
+    if ordered and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
 
 
 class LedgerError(RuntimeError):
@@ -359,9 +374,7 @@ def record(
         )
     if action not in Action.values:
         raise LedgerError(f"unknown ledger action {action!r}")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+    prepare_append(ordered=STATE_KEY in (details or {}))
     entry = new_entry(
         actor=actor,
         action=action,

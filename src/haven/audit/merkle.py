@@ -123,6 +123,13 @@ class TreeBuilder:
         """Add one raw entry."""
         self._push_perfect_subtree(leaf_hash(entry), 1)
 
+    def append_subtree(self, subtree_root: bytes, subtree_size: int) -> None:
+        """Add a perfect subtree (a power of two leaves) by its root; ``size`` must be a
+        multiple of ``subtree_size``."""
+        if subtree_size & (subtree_size - 1) or self._size % subtree_size:
+            raise ValueError(f"a subtree of {subtree_size} leaves cannot start at {self._size}")
+        self._push_perfect_subtree(subtree_root, subtree_size)
+
     def extend(self, leaf_hashes: Sequence[bytes]) -> None:
         """Add many leaf hashes, folding whole aligned chunks at once."""
         self._extend(leaf_hashes, root_from_leaf_hashes, self.append)

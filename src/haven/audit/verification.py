@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -32,7 +33,7 @@ from django.conf import settings
 from django.db import DataError, connection, transaction
 from django.db.models import Max
 
-from haven.audit import ledger
+from haven.audit import fastverify, ledger
 from haven.audit.checkpoint import (
     Checkpoint as SignedCheckpoint,
 )
@@ -136,22 +137,55 @@ def stored_checkpoints() -> list[StoredCheckpoint]:
     return [StoredCheckpoint(*row) for row in rows]
 
 
-def snapshot_last_id() -> int | None:
+# How long verification and checkpoints wait for ledger writers that were open when they
+# started (a service transaction lasts milliseconds; a bulk load may take longer).
+SETTLE_TIMEOUT_S = 30.0
+_OPEN_WRITERS_SQL = """
+SELECT virtualtransaction FROM pg_locks
+WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()
+  AND relation = 'audit_ledgerentry'::regclass
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def snapshot_last_id(timeout: float = SETTLE_TIMEOUT_S) -> int | None:
     """Highest entry id such that every entry up to it has committed (None: empty ledger).
 
-    ``ledger.record`` holds the PostgreSQL advisory lock until its transaction commits and ids
-    come from a sequence, so once we hold the lock no entry at or below this id can still
-    appear.  SQLite has one writer at a time and readers see only committed rows.
+    Writers do not serialise (``ledger.prepare_append``), so on PostgreSQL an entry with a
+    lower id can still be in flight when a higher one has committed.  The horizon is read
+    without stopping anyone: take the highest visible id, then list the transactions that
+    hold ROW EXCLUSIVE on the ledger table (every INSERT takes it before its id is drawn and
+    keeps it until commit), and wait until each of them has ended.  Any id at or below the
+    first read was drawn by one of those, or has committed or rolled back already.  Writers
+    that start later draw higher ids.  AuditError if they are still open after ``timeout``
+    seconds.  SQLite has one writer at a time and readers see only committed rows.
     """
+    last = _last_id()
     if connection.vendor != "postgresql":
-        return _last_id()
-    # Session-level, released at once: a caller's transaction must not keep writers waiting.
+        return last
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [ledger.LEDGER_LOCK_KEY])
-        try:
-            return _last_id()
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [ledger.LEDGER_LOCK_KEY])
+        cursor.execute(_OPEN_WRITERS_SQL)
+        open_writers = sorted({row[0] for row in cursor.fetchall()})
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while open_writers:
+            cursor.execute(
+                "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+                "AND relation = 'audit_ledgerentry'::regclass AND virtualtransaction = ANY(%s)",
+                [open_writers],
+            )
+            open_writers = sorted(row[0] for row in cursor.fetchall())
+            if not open_writers:
+                break
+            if time.monotonic() >= deadline:
+                raise AuditError(
+                    f"{len(open_writers)} ledger writer(s) still open after {timeout:g} s "
+                    f"(transactions {', '.join(open_writers[:5])}): entries up to id {last} "
+                    "cannot be checkpointed yet; run again"
+                )
+            time.sleep(pause)  # polling: PostgreSQL offers no wait on another transaction
+            pause = min(pause * 2, 0.05)
+    return last
 
 
 def _last_id() -> int | None:
@@ -504,6 +538,11 @@ def verify_ledger(
     _check_checkpoint_order(checkpoints)
     last_id = snapshot_last_id()
     if connection.vendor == "postgresql":
+        fast = _fast_verify(keys, checkpoints, last_id)
+        if fast is not None:
+            if progress is not None:
+                progress(fast.entries)
+            return fast
         try:
             # A savepoint (or a transaction of its own): a stored copy that is not even UTF-8
             # JSON fails the query, and the columns-only pass below must still be able to run.
@@ -520,6 +559,130 @@ def verify_ledger(
                 "checkpoints verify",
             )
     return _verify_rows(keys, checkpoints, None, progress, last_id)
+
+
+# Parallel ranges for the fast path (fastverify): at most this many connections at once.
+MAX_VERIFY_WORKERS = 4
+
+
+def _fast_verify(
+    keys: dict[str, Ed25519PublicKey],
+    checkpoints: Sequence[StoredCheckpoint],
+    last_id: int | None,
+) -> VerificationReport | None:
+    """The whole ledger verified by ``fastverify`` (PostgreSQL), or None whenever anything
+    is not exactly right: the reference pass then runs and says what."""
+    if last_id is None:
+        return None
+    ranges = _fast_ranges(last_id, checkpoints)
+    if connection.in_atomic_block:
+        # The caller's transaction may hold entries other connections cannot see: one range,
+        # on this connection, in a savepoint (a failed query must not end the transaction).
+        try:
+            with transaction.atomic():
+                results = [fastverify.hash_range(connection.connection, *ranges[0][1:])]
+        except Exception:  # noqa: BLE001 - any failure: the reference pass decides
+            return None
+    else:
+        params = connection.get_connection_params()
+        results = fastverify.hash_ranges(
+            lambda: connection.get_new_connection(params), [bound[1:] for bound in ranges]
+        )
+    return _fold_ranges(keys, checkpoints, ranges, results)
+
+
+def _fast_ranges(
+    last_id: int, checkpoints: Sequence[StoredCheckpoint]
+) -> list[tuple[int, int, int, frozenset[int]]]:
+    """(first position, first id, last id, chunks whose leaves a checkpoint needs) per range;
+    ranges start at multiples of the chunk size so that each hashes whole subtrees."""
+    chunk = fastverify.CHUNK
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), min(id) FROM audit_ledgerentry WHERE id <= %s", [last_id])
+        count, first_id = cursor.fetchone()
+    workers = 1
+    if not connection.in_atomic_block:
+        workers = max(1, min(MAX_VERIFY_WORKERS, count // fastverify.MIN_RANGE))
+    per_range = -(-count // workers // chunk) * chunk  # whole chunks, rounded up
+    starts = [0]
+    ids = [first_id]
+    with connection.cursor() as cursor:
+        for position in range(per_range, count, per_range):
+            cursor.execute(
+                "SELECT id FROM audit_ledgerentry WHERE id <= %s ORDER BY id OFFSET %s LIMIT 1",
+                [last_id, position],
+            )
+            starts.append(position)
+            ids.append(cursor.fetchone()[0])
+    partial = {cp.tree_size // chunk for cp in checkpoints if cp.tree_size % chunk}
+    ranges = []
+    for index, (start, first) in enumerate(zip(starts, ids, strict=True)):
+        last = ids[index + 1] - 1 if index + 1 < len(ids) else last_id
+        base = start // chunk
+        keep = frozenset(c - base for c in partial if c >= base)
+        ranges.append((start, first, last, keep))
+    return ranges
+
+
+def _fold_ranges(
+    keys: dict[str, Ed25519PublicKey],
+    checkpoints: Sequence[StoredCheckpoint],
+    ranges: Sequence[tuple[int, int, int, frozenset[int]]],
+    results: Sequence[fastverify.RangeResult | None],
+) -> VerificationReport | None:
+    chunk = fastverify.CHUNK
+    pending = deque(sorted(checkpoints, key=lambda cp: (cp.tree_size, cp.pk)))
+    builder = TreeBuilder()
+    matched: StoredCheckpoint | None = None
+    verified = 0
+
+    def reached() -> bool:
+        """Check the checkpoints of the current size; False if one does not verify."""
+        nonlocal matched, verified
+        while pending and pending[0].tree_size <= builder.size:
+            checkpoint = pending.popleft()
+            if checkpoint.tree_size != builder.size:
+                return False
+            try:
+                signed = checkpoint.signed()
+            except LedgerTamperedError:
+                return False
+            key = find_key(signed, keys.values())
+            root = builder.root() if builder.size else EMPTY_ROOT
+            if key is None or not verify_checkpoint(key, signed) or root != signed.root_hash:
+                return False
+            matched = checkpoint
+            verified += 1
+        return True
+
+    if not reached():
+        return None
+    for (start, *_), result in zip(ranges, results, strict=True):
+        if result is None or builder.size != start:
+            return None
+        for index, root in enumerate(result.roots):
+            if index in result.kept:
+                for leaf in result.kept[index]:
+                    builder.append(leaf)
+                    if not reached():
+                        return None
+            else:
+                builder.append_subtree(root, chunk)
+                if not reached():
+                    return None
+        for leaf in result.tail:
+            builder.append(leaf)
+            if not reached():
+                return None
+    if pending:
+        return None  # checkpoints over more entries than there are: the reference pass says
+    return VerificationReport(
+        entries=builder.size,
+        checkpoints=verified,
+        root=builder.root() if builder.size else EMPTY_ROOT,
+        latest_checkpoint=matched,
+        newest_checkpoint_pk=max((cp.pk for cp in checkpoints), default=None),
+    )
 
 
 def _verify_rows(

@@ -103,10 +103,8 @@ def ledger_entries(rows: Iterable[dict]) -> list[LedgerEntry]:
 
 
 def write_ledger(entries: list[LedgerEntry]) -> None:
-    """Append in one transaction under the ledger's lock, so id order stays commit order."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.LEDGER_LOCK_KEY])
+    """Append in one transaction, as ``ledger.record`` does (see ``ledger.prepare_append``)."""
+    ledger.prepare_append(ordered=any(ledger.STATE_KEY in entry.details for entry in entries))
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
 
 
