@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice, pairwise
 from typing import Any
 
+import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.db import DataError, connection, transaction
@@ -148,7 +149,7 @@ WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' AND pid <> pg_backend_
 """
 
 
-def snapshot_last_id(timeout: float = SETTLE_TIMEOUT_S) -> int | None:
+def snapshot_last_id(timeout: float | None = None) -> int | None:
     """Highest entry id such that every entry up to it has committed (None: empty ledger).
 
     Writers do not serialise (``ledger.prepare_append``), so on PostgreSQL an entry with a
@@ -158,8 +159,10 @@ def snapshot_last_id(timeout: float = SETTLE_TIMEOUT_S) -> int | None:
     keeps it until commit), and wait until each of them has ended.  Any id at or below the
     first read was drawn by one of those, or has committed or rolled back already.  Writers
     that start later draw higher ids.  AuditError if they are still open after ``timeout``
-    seconds.  SQLite has one writer at a time and readers see only committed rows.
+    seconds (default ``SETTLE_TIMEOUT_S``).  SQLite has one writer at a time and readers see
+    only committed rows.
     """
+    timeout = SETTLE_TIMEOUT_S if timeout is None else timeout
     last = _last_id()
     if connection.vendor != "postgresql":
         return last
@@ -586,13 +589,15 @@ def _fast_verify(
     else:
         params = connection.get_connection_params()
         results = fastverify.hash_ranges(
-            lambda: connection.get_new_connection(params), [bound[1:] for bound in ranges]
+            # Django's own connection parameters; never its pool (these are closed after use).
+            lambda: psycopg.connect(**params),
+            [bound[1:] for bound in ranges],
         )
     return _fold_ranges(keys, checkpoints, ranges, results)
 
 
 def _fast_ranges(
-    last_id: int, checkpoints: Sequence[StoredCheckpoint]
+    last_id: int, checkpoints: Sequence[StoredCheckpoint], workers: int | None = None
 ) -> list[tuple[int, int, int, frozenset[int]]]:
     """(first position, first id, last id, chunks whose leaves a checkpoint needs) per range;
     ranges start at multiples of the chunk size so that each hashes whole subtrees."""
@@ -600,9 +605,10 @@ def _fast_ranges(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), min(id) FROM audit_ledgerentry WHERE id <= %s", [last_id])
         count, first_id = cursor.fetchone()
-    workers = 1
-    if not connection.in_atomic_block:
-        workers = max(1, min(MAX_VERIFY_WORKERS, count // fastverify.MIN_RANGE))
+    if workers is None:
+        workers = 1
+        if not connection.in_atomic_block:
+            workers = max(1, min(MAX_VERIFY_WORKERS, count // fastverify.MIN_RANGE))
     per_range = -(-count // workers // chunk) * chunk  # whole chunks, rounded up
     starts = [0]
     ids = [first_id]

@@ -1,0 +1,225 @@
+"""Writers append without waiting for each other; checkpoints and verification cover only
+entries below every writer still open, and the fast verify agrees with the reference pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.management.base import CommandError
+from django.db import OperationalError, connection
+
+from haven.accounts.models import User
+from haven.audit import fastverify, ledger, signing, verification
+from haven.audit.merkle import TreeBuilder, leaf_hash
+from haven.audit.models import Checkpoint, LedgerEntry
+from haven.concurrency.transactions import service_transaction
+
+from .ledger_helpers import audit, checkpoint, drop_append_only_triggers, execute, write_entries
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite has one writer at a time"
+)
+
+
+@pytest.fixture
+def other_session() -> Iterator[Any]:
+    """A second database session (a concurrent writer); what it does is rolled back."""
+    session = connection.get_new_connection(connection.get_connection_params())
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def insert_uncommitted(session: Any) -> None:
+    """An entry inserted by another transaction that has not committed yet: it draws its id
+    now, before the entries the test writes afterwards."""
+    session.execute(
+        "INSERT INTO audit_ledgerentry (recorded_at, actor_username, action, object_type, "
+        "object_id, case_id, fields, recipients, justification, details, leaf_hash) "
+        "VALUES (now(), 'other', 'consultation', 'witness', '1', '', '[]', '[]', '', '{}', %s)",
+        ["0" * 64],
+    )
+
+
+def keys() -> dict[str, Any]:
+    return verification.public_keys_by_id(signing.trusted_public_keys())
+
+
+@on_postgresql
+def test_a_checkpoint_waits_for_a_writer_holding_a_lower_id(
+    officer: User, ledger_key: Ed25519PrivateKey, other_session: Any
+) -> None:
+    insert_uncommitted(other_session)
+    later = write_entries(officer, 2)
+    with pytest.raises(verification.AuditError, match=r"1 ledger writer\(s\) still open after 0 s"):
+        verification.snapshot_last_id(timeout=0)
+    before = Checkpoint.objects.count()
+    other_session.rollback()  # the lower id never commits: the horizon moves past it
+    assert verification.snapshot_last_id(timeout=0) == later[-1].pk
+    checkpoint()
+    assert Checkpoint.objects.count() == before + 1
+    assert Checkpoint.objects.order_by("-id").first().tree_size == 2  # type: ignore[union-attr]
+
+
+@on_postgresql
+def test_verify_refuses_rather_than_sign_past_an_open_writer(
+    officer: User, ledger_key: Ed25519PrivateKey, other_session: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(verification, "SETTLE_TIMEOUT_S", 0.0)
+    insert_uncommitted(other_session)
+    write_entries(officer, 1)
+    with pytest.raises(CommandError, match=r"still open after 0 s .* cannot be checkpointed"):
+        audit("checkpoint", "--quiet")
+    assert not Checkpoint.objects.exists()
+
+
+@on_postgresql
+def test_an_ordinary_entry_does_not_wait_for_the_ledger_lock(
+    officer: User, other_session: Any
+) -> None:
+    """Before issue 22 every append took this lock until commit; now nothing a writer does
+    waits for another writer."""
+    other_session.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.LEDGER_LOCK_KEY])
+    execute("SET LOCAL lock_timeout = '2s'")
+    entries = write_entries(officer, 3)
+    assert LedgerEntry.objects.filter(pk__in=[entry.pk for entry in entries]).count() == 3
+
+
+@on_postgresql
+def test_an_entry_carrying_access_state_still_takes_the_ledger_lock(
+    officer: User, other_session: Any
+) -> None:
+    """State changes are replayed in id order (`haven audit verify --state`), so among
+    themselves they still commit in id order."""
+    other_session.execute("SELECT pg_advisory_xact_lock(%s)", [ledger.LEDGER_LOCK_KEY])
+    execute("SET LOCAL lock_timeout = '50ms'")
+    with pytest.raises(OperationalError, match="lock timeout"), service_transaction():
+        ledger.record(
+            actor=officer,
+            action="access_grant",
+            object_type="team",
+            object_id=1,
+            details={"state": [["member", 1, officer.pk, "add"]]},
+        )
+    assert not LedgerEntry.objects.filter(action="access_grant").exists()
+
+
+def test_on_sqlite_the_horizon_is_the_last_id(officer: User) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    entries = write_entries(officer, 2)
+    assert verification.snapshot_last_id(timeout=0) == entries[-1].pk
+
+
+# --- the fast verify -------------------------------------------------------------------------
+
+
+def fast_report(workers: int) -> verification.VerificationReport | None:
+    """The fast pass over ``workers`` ranges, each hashed on this connection (the test's
+    entries are visible to no other)."""
+    checkpoints = verification.stored_checkpoints()
+    last_id = verification.snapshot_last_id()
+    assert last_id is not None
+    ranges = verification._fast_ranges(last_id, checkpoints, workers)
+    results = [fastverify.hash_range(connection.connection, *bound[1:]) for bound in ranges]
+    return verification._fold_ranges(keys(), checkpoints, ranges, results)
+
+
+def reference_report() -> verification.VerificationReport:
+    checkpoints = verification.stored_checkpoints()
+    last_id = verification.snapshot_last_id()
+    return verification._verify_rows(keys(), checkpoints, None, None, last_id)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subtrees of 4 leaves, so that a few entries span several chunks and ranges."""
+    monkeypatch.setattr(fastverify, "CHUNK", 4)
+    monkeypatch.setattr(fastverify, "MIN_RANGE", 4)
+
+
+@on_postgresql
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_the_fast_pass_agrees_with_the_reference_pass(
+    officer: User, ledger_key: Ed25519PrivateKey, small_chunks: None, workers: int
+) -> None:
+    for count in (3, 1, 4, 5, 6):  # checkpoints at 3, 4, 8 (a chunk edge), 13, 19
+        write_entries(officer, count, start=LedgerEntry.objects.count())
+        checkpoint()
+    write_entries(officer, 2, start=100)  # not yet signed
+    fast = fast_report(workers)
+    reference = reference_report()
+    assert fast is not None
+    assert (fast.entries, fast.root, fast.checkpoints) == (21, reference.root, 5)
+    assert fast == reference
+    assert fast.latest_checkpoint is not None and fast.latest_checkpoint.tree_size == 19
+
+
+@on_postgresql
+def test_the_command_takes_the_fast_pass_on_a_good_ledger(
+    officer: User, ledger_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_entries(officer, 5)
+    checkpoint()
+
+    def no_reference_pass(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the reference pass ran on a good ledger")
+
+    monkeypatch.setattr(verification, "_verify_rows", no_reference_pass)
+    assert audit("verify", "--quiet").startswith("verified 5 entries, 1 checkpoints")
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        "UPDATE audit_ledgerentry SET case_id = 'CASE-9' WHERE id = %s",
+        "UPDATE audit_ledgerentry SET canonical = NULL WHERE id = %s",
+        "UPDATE audit_ledgerentry SET leaf_hash = upper(leaf_hash) WHERE id = %s",
+        "UPDATE audit_ledgerentry SET canonical = convert_to(replace(convert_from(canonical, "
+        "'UTF8'), '\"action\":', '\"action\" :'), 'UTF8') WHERE id = %s",
+    ],
+)
+def test_the_fast_pass_leaves_any_doubt_to_the_reference_pass(
+    officer: User, ledger_key: Ed25519PrivateKey, small_chunks: None, tampering: str
+) -> None:
+    entries = write_entries(officer, 9)
+    checkpoint()
+    assert fast_report(2) is not None
+    drop_append_only_triggers()
+    execute(tampering, [entries[5].pk])
+    assert fast_report(2) is None
+
+
+@on_postgresql
+def test_the_fast_pass_declines_a_forged_checkpoint_root(
+    officer: User, ledger_key: Ed25519PrivateKey, small_chunks: None
+) -> None:
+    write_entries(officer, 6)
+    checkpoint()
+    drop_append_only_triggers()
+    execute("UPDATE audit_checkpoint SET tree_size = 5")
+    assert fast_report(2) is None
+    with pytest.raises(CommandError, match="invalid signature"):
+        audit("verify", "--quiet")
+
+
+def test_a_tree_grows_by_whole_subtrees_as_by_leaves() -> None:
+    leaves = [leaf_hash(bytes([n])) for n in range(12)]
+    by_leaf, by_subtree = TreeBuilder(), TreeBuilder()
+    by_leaf.extend(leaves)
+    reference = TreeBuilder()
+    reference.extend(leaves[:8])
+    by_subtree.append_subtree(reference.root(), 8)
+    for leaf in leaves[8:]:
+        by_subtree.append(leaf)
+    assert by_subtree.root() == by_leaf.root()
+    with pytest.raises(ValueError, match="cannot start at"):
+        by_subtree.append_subtree(reference.root(), 8)  # 12 is no multiple of 8
+    with pytest.raises(ValueError, match="cannot start at"):
+        TreeBuilder().append_subtree(reference.root(), 6)  # not a power of two
