@@ -233,12 +233,12 @@ def writer_scaling(seconds: float, no_sync: bool) -> None:
         print(f"  {writers:<8}" + "".join(f"{rates[mode, writers]:>14,.0f}" for mode in MODES))
     top = counts[-1]
     haven, bypassed = rates["haven", top], rates["bypassed", top]
-    scaling = haven / rates["haven", 1]
-    print(
-        f"  haven {top} writers / 1 writer = {scaling:.2f}x "
-        f"(global lock {rates['global lock', top] / rates['global lock', 1]:.2f}x, "
-        f"bypassed {bypassed / rates['bypassed', 1]:.2f}x)"
-    )
+    if top > 1:
+        print(
+            f"  haven {top} writers / 1 writer = {haven / rates['haven', 1]:.2f}x "
+            f"(global lock {rates['global lock', top] / rates['global lock', 1]:.2f}x, "
+            f"bypassed {bypassed / rates['bypassed', 1]:.2f}x)"
+        )
     result(
         f"ledger_append writers ({vendor}{sync}, {top} writer{'s' if top > 1 else ''})",
         f">= {GOAL_APPENDS:,} appends/s with 4 writers on PostgreSQL",
