@@ -9,7 +9,11 @@ Storage of a signed checkpoint in :class:`~haven.audit.models.Checkpoint`:
 * ``signature``: the 64-byte Ed25519 signature over ``checkpoint.checkpoint_message``, in
   standard base64 (88 characters) -- the same encoding as the checkpoint JSON in proofs.
 
-A ledger entry's leaf index is its 0-based position in id order.  ``verify_ledger`` streams
+A ledger entry's leaf index is its 0-based position in id order; writers do not serialise, so
+checkpoints and verification cover only the entries up to ``snapshot_last_id`` (below every
+writer still open: docs/ledger-concurrency.md).  On PostgreSQL ``verify_ledger`` first tries
+the fast pass (``haven.audit.fastverify``: binary rows, parallel ranges of whole subtrees),
+which only ever vouches for a ledger that is entirely right; otherwise, and on SQLite, it streams
 ``values_list`` rows (no model instances) through ``ledger.canonical_bytes_from_values``, the
 same function that ``ledger.record`` hashes with, and folds the leaf hashes with
 ``merkle.TreeBuilder`` in bounded memory.
