@@ -304,7 +304,9 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
         if services.check_reauthentication_password(user, request.POST.get("password", "")):
             request.session[PASSWORD_CONFIRMED_AT] = int(timezone.now().timestamp())
             return redirect("accounts:security")
-        form = ReauthenticateForm()
+        form.is_valid()  # bound: the errors below are the only ones shown
+        form.errors.pop("code", None)
+        form.errors.pop("password", None)
         form.add_error("password", "Your password is not correct")
     elif request.method == "POST" and form.is_valid():
         if services.reauthenticate(user, form.cleaned_data["password"], form.cleaned_data["code"]):
