@@ -17,7 +17,6 @@ from haven.accounts.models import User
 from tests.factories import PASSWORD, UserFactory, current_code, force_sign_in, issue_token
 
 from .factor_helpers import (
-    b64u,
     events,
     passkey_assertion,
     post_json,
