@@ -33,7 +33,9 @@ def test_demo_covert_tracker_authorisation_reminder_track_and_quarantine():
     links = authorisation.links.all()
     assert {link.device_pk for link in links} == {tracker.pk, None}
     assert tracker.deployment_id in {link.deployment_id for link in links}
-    assert Position.objects.filter(device=tracker).count() == 40
+    track = Position.objects.filter(device=tracker).order_by("fix_time")
+    assert track.count() == 40 and {p.protocol for p in track} == {"teltonika"}
+    assert [p.attributes["ignition"] for p in track].count(True) == 30  # decoded IO 239
     assert QuarantinedPosition.objects.filter(device_pk=tracker.pk).count() == 1
     boss = User.objects.get(username="supervisor")
     inbox = Notification.objects.filter(user=boss, reference=DEMO_AUTHORISATION)

@@ -20,7 +20,8 @@ from haven.authorisations.models import Authorisation, AuthorisationKind
 from haven.equipment import services as equipment
 from haven.equipment.models import AssetType
 from haven.telemetry import services as telemetry
-from haven.telemetry.protocols import Message
+from haven.telemetry import teltonika
+from haven.telemetry.protocols import OsmAndOptions
 
 TELTONIKA_IMEI = "356307042441013"
 DEMO_AUTHORISATION = "PI/DEMO/2026/001"
@@ -102,34 +103,37 @@ def create_demo_covert() -> Authorisation | None:
 
 def _record_track(granted_at: dt.datetime, now: dt.datetime) -> None:
     """One report from before the grant (quarantined), then two hours ago a drive north from
-    the lay-by with the ignition on, as a Teltonika unit reports it (every 30 s)."""
-    messages = [
-        Message(
-            device_id=TELTONIKA_IMEI,
-            protocol="teltonika",
-            fix_time=granted_at - dt.timedelta(hours=6),
+    the lay-by with the ignition on, every 30 s: built as the tracker sends it (Codec 8 AVL
+    records: ignition, movement, external voltage) and decoded by the receiver's own code."""
+    records = [
+        teltonika.encode_record(
+            teltonika.CODEC_8,
+            granted_at - dt.timedelta(hours=6),
             lat=LAYBY[0],
             lon=LAYBY[1],
-            accuracy=10.0,
-            speed_mps=0.0,
-            attributes={"ignition": False},
+            io={teltonika.IGNITION_IO: 0, teltonika.MOVEMENT_IO: 0, 66: 12600},
         )
     ]
     start = now - dt.timedelta(hours=2)
     for step in range(40):
         moving = 5 <= step < 35
         share = min(max(step - 5, 0), 30) / 30
-        messages.append(
-            Message(
-                device_id=TELTONIKA_IMEI,
-                protocol="teltonika",
-                fix_time=start + dt.timedelta(seconds=30 * step),
+        records.append(
+            teltonika.encode_record(
+                teltonika.CODEC_8,
+                start + dt.timedelta(seconds=30 * step),
                 lat=LAYBY[0] + 0.018 * share,
                 lon=LAYBY[1] + 0.004 * share,
-                accuracy=6.0,
-                speed_mps=12.0 if moving else 0.0,
-                course=10.0,
-                attributes={"ignition": moving, "movement": moving, "external_voltage_mv": 12600},
+                io={
+                    teltonika.IGNITION_IO: int(moving),
+                    teltonika.MOVEMENT_IO: int(moving),
+                    66: 12600 if moving else 12400,
+                },
+                speed_kmh=43 if moving else 0,
             )
         )
-    telemetry.ingest_batch(messages)
+    packet = teltonika.parse_packet(teltonika.encode_packet(teltonika.CODEC_8, records))
+    options = OsmAndOptions(now=timezone.now())
+    telemetry.ingest_batch(
+        [teltonika.record_message(TELTONIKA_IMEI, record, options) for record in packet.records]
+    )
