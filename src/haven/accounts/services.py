@@ -301,6 +301,7 @@ def reauthenticate(user: User, password: str, code: str) -> bool:
     """Check a fresh password and code, ledgering a failure (committed, unlike a refusal
     raised inside the transaction of the action it guards)."""
     if fresh_second_factor(user, password, code):
+        record_security_event("reauthenticated", actor=user, account=user, factor="totp")
         return True
     record_security_event("reauthentication_failed", actor=user, account=user)
     return False

@@ -288,7 +288,7 @@ def _tell_supervisors(label: str, rows: list[OutsideReport]) -> None:
     notifications.notify_each(
         _supervisors(),
         AlertCategory.TELEMETRY,
-        label,
+        "",  # the reference leaves Haven: a covert tracker's identifier stays in the inbox text
         f"Tracker {label} reported a position for {timezone.localtime(first):%d %b %Y %H:%M}, "
         "outside every authorised period. It is kept apart in quarantine: check the "
         "authorisation and the deployment.",
