@@ -274,6 +274,7 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def register_routers() -> None:
+    from haven.accounts.api import router as own_account_router
     from haven.administration.api import router as administration_router
     from haven.audit.api import router as audit_router
     from haven.authorisations.api import router as authorisations_router
@@ -301,6 +302,8 @@ def register_routers() -> None:
     api.add_router("/", administration_router, auth=ModuleTokenAuth(Module.ADMINISTRATION))
     # Everyone's own inbox: any valid token, and only its user's notifications.
     api.add_router("/", notifications_router)
+    # Everyone's own passkeys and password: any valid token, only its own user's.
+    api.add_router("/", own_account_router)
 
 
 register_routers()

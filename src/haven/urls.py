@@ -16,6 +16,7 @@ from haven.telemetry import urls as telemetry_urls
 from haven.web import urls as web_urls
 from haven.web import views as web_views
 
+handler400 = "haven.web.views.error_400"
 handler403 = "haven.web.views.error_403"
 handler404 = "haven.web.views.error_404"
 handler500 = "haven.web.views.error_500"

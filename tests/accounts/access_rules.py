@@ -15,14 +15,42 @@ WEB_POLICY: dict[str, Rule] = {
     "accounts:passkey_register_complete": anyone,
     "accounts:passkey_rename": anyone,
     "accounts:passkey_remove": anyone,
+    "accounts:passkey_reauth_begin": anyone,
+    "accounts:passkey_reauth_complete": anyone,
     "administration:reset_factors": module(Module.ADMINISTRATION),
     "administration:reset_password": module(Module.ADMINISTRATION),
 }
 
+
+def nobodys(actor: object, inside: bool) -> bool:
+    """Own-account operations on a passkey id nobody has: 404 for everyone."""
+    return False
+
+
 API_POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/api/account/passkeys"): anyone,
+    ("PATCH", "/api/account/passkeys/{passkey_id}"): nobodys,
+    ("POST", "/api/account/passkeys/{passkey_id}/remove"): nobodys,
+    ("POST", "/api/account/password"): anyone,
     ("POST", "/api/accounts/{user_id}/reset-factors"): module(Module.ADMINISTRATION),
     ("POST", "/api/accounts/{user_id}/password-reset"): module(Module.ADMINISTRATION),
 }
 
 # Nobody's passkey: each page answers for the signed-in user's own passkeys only.
-PARAMS = {"device_id": lambda world, inside: "999999"}
+PARAMS = {
+    "device_id": lambda world, inside: "999999",
+    "passkey_id": lambda world, inside: "999999",
+}
+
+# Well-formed bodies, so that the operations' own answers (404 for nobody's passkey) are judged.
+SAMPLE_PAYLOADS = {
+    ("PATCH", "/api/account/passkeys/{passkey_id}"): lambda world: {
+        "name": "Matrix key",
+        "password": "not-the-password",
+        "code": "000000",
+    },
+    ("POST", "/api/account/passkeys/{passkey_id}/remove"): lambda world: {
+        "password": "not-the-password",
+        "code": "000000",
+    },
+}

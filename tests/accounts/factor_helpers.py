@@ -67,9 +67,13 @@ def register_passkey(client: Client, authenticator: SoftWebauthnDevice) -> Any:
     return post_json(client, "/accounts/security/passkeys/complete/", body)
 
 
-def passkey_assertion(client: Client, authenticator: SoftWebauthnDevice) -> dict[str, Any]:
-    """Begin the sign-in ceremony and let the authenticator answer its challenge."""
-    options = post_json(client, "/accounts/verify/passkey/begin/").json()
+def passkey_assertion(
+    client: Client,
+    authenticator: SoftWebauthnDevice,
+    begin: str = "/accounts/verify/passkey/begin/",
+) -> dict[str, Any]:
+    """Begin the sign-in ceremony (or another at `begin`) and let the authenticator answer."""
+    options = post_json(client, begin).json()
     asserted = authenticator.get(
         {"publicKey": {**options, "challenge": unb64u(options["challenge"])}}, ORIGIN
     )

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from haven.accounts.models import AuthenticatorDevice, HashedSession, User, session_key_digest
@@ -199,3 +200,17 @@ def test_idle_timeout_counts_from_the_last_stamped_activity(client):
             "django.utils.timezone.now", return_value=start + timedelta(minutes=minutes)
         ):
             assert client.get("/").status_code == 200
+
+
+def test_completing_sign_in_issues_a_new_http_only_same_site_session_key(client):
+    """ASVS 3.2.1 and 3.4.2-3: the half-signed-in session's key does not survive sign-in."""
+    user = UserFactory()
+    client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    half = client.cookies[settings.SESSION_COOKIE_NAME].value
+    response = client.post("/accounts/verify/", {"code": current_code(user)})
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie.value and cookie.value != half
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    stale = Client()
+    stale.cookies[settings.SESSION_COOKIE_NAME] = half
+    assert stale.get("/").status_code == 302

@@ -99,6 +99,31 @@ def test_reports_outside_the_authorised_period_are_kept_apart_and_ledgered():
     assert flagged.count() == 1 and flagged.get().details["event"] == "outside_authority"
 
 
+def test_supervisors_are_told_once_per_tracker_and_unauthorised_period_not_per_fix():
+    boss, other_boss, worker = supervisor(), supervisor(), officer()
+    authorisation = make_authorisation(boss)
+    tracker = make_device(device_id="356000000000776")
+    services.link(boss, authorisation.pk, label=tracker.device_id, device_pk=tracker.pk)
+    before_grant = authorisation.granted_at - DAY
+    after_expiry = authorisation.expires_at + DAY
+
+    def notices(user):  # type: ignore[no-untyped-def]
+        return Notification.objects.filter(user=user, link="/operations/authorisations/quarantine/")
+
+    for minutes in range(3):  # three fixes in the period before the grant: one notice
+        assert _report(tracker, before_grant + dt.timedelta(minutes=minutes)).quarantined
+    assert notices(boss).count() == 1 and notices(other_boss).count() == 1
+    assert "356000000000776" in notices(boss).get().message
+    assert not notices(worker).exists()  # a technical officer is not told
+    assert _report(tracker, before_grant - DAY).quarantined  # same period, earlier: no notice
+    assert notices(boss).count() == 1
+    assert not _report(tracker, timezone.now()).quarantined  # inside the authority: no notice
+    assert notices(boss).count() == 1
+    assert _report(tracker, after_expiry).quarantined  # a second unauthorised period: told
+    assert _report(tracker, after_expiry + dt.timedelta(hours=1)).quarantined
+    assert notices(boss).count() == 2
+
+
 def test_an_untracked_device_is_never_quarantined():
     tracker = make_device(device_id="356000000000778")
     assert not _report(tracker, timezone.now() - 400 * DAY).quarantined

@@ -12,5 +12,6 @@ def test_demo_operations_load_and_can_run_twice():
     create_demo_accounts()
     create_demo_operations()
     create_demo_operations()
-    assert Asset.objects.filter(serial__startswith="DEMO-").count() == 7
-    assert Deployment.objects.count() == 2 and Rota.objects.count() == 1
+    # The kit list's seven, and the covert Teltonika tracker (haven.demo.covert) with its fit.
+    assert Asset.objects.filter(serial__startswith="DEMO-").count() == 8
+    assert Deployment.objects.count() == 3 and Rota.objects.count() == 1

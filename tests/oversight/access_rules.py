@@ -52,6 +52,7 @@ WEB_POLICY: dict[str, Rule] = {f"oversight:{name}": oversight for name in WEB_NA
 API_OPERATIONS = [
     ("GET", "/api/oversight/complaints"),
     ("POST", "/api/oversight/complaints"),
+    ("POST", "/api/oversight/complaints/search"),
     ("GET", "/api/oversight/complaints/{complaint_id}"),
     ("POST", "/api/oversight/complaints/{complaint_id}/actions"),
     ("POST", "/api/oversight/complaints/{complaint_id}/outcome"),

@@ -305,6 +305,34 @@ def test_live_positions_show_only_devices_the_user_may_read_and_reads_are_ledger
     assert web(outsider).get("/operations/alerts/map/positions.json").status_code in (403, 404)
 
 
+def test_live_map_reads_are_ledgered_once_per_reader_device_and_view_for_every_device(
+    time_machine, settings
+):
+    """Every device's positions read on the map are a consultation (not only a protected
+    person's, as device_report); the map polls every 10 s, so one entry per reader, device and
+    view (at most the idle timeout), not one per poll."""
+    settings.SESSION_IDLE_SECONDS = 15 * 60
+    time_machine.move_to(timezone.now(), tick=False)
+    boss, officer = supervisor(), technician()
+    van = make_device(name="Van", device_id="van-2")
+    alarm = make_device(name="Alarm", device_id="alarm-2", protects_person=True)
+    services.ingest(message(van, lat=51.5, lon=-0.1, accuracy=5))
+    services.ingest(message(alarm, lat=51.6, lon=-0.2, accuracy=5))
+    url = "/operations/alerts/map/positions.json"
+    for _ in range(3):  # three polls of one view
+        web(officer).get(url)
+        web(boss).get(url)
+    assert ledgered("telemetry_device", van.pk, "consultation") == 2  # officer and boss once
+    assert ledgered("telemetry_device", alarm.pk, "consultation") == 1  # the boss only
+    officer_reads = LedgerEntry.objects.filter(actor=officer, object_type="telemetry_device")
+    assert {e.object_id for e in officer_reads} == {str(van.pk)}  # never the alarm it cannot read
+
+    time_machine.shift(dt.timedelta(minutes=16))  # a later view: a new entry each
+    web(boss).get(url)
+    assert ledgered("telemetry_device", van.pk, "consultation") == 3
+    assert ledgered("telemetry_device", alarm.pk, "consultation") == 2
+
+
 def test_route_replay_with_trips_for_readers_only():
     boss, officer = supervisor(), technician()
     alarm = make_device(protects_person=True, kind="panic_alarm")

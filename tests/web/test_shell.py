@@ -143,3 +143,37 @@ def test_server_error_page_leaks_nothing(rf):
     body = response.content.decode()
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in body and "Traceback" not in body
+
+
+@pytest.mark.django_db
+def test_a_form_body_over_the_limit_is_a_413_page_and_nothing_happens(client, settings, make_user):
+    """Django answers RequestDataTooBig with 400; Haven says 413 (issue 18 item 9)."""
+    from haven.accounts.models import User
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    user = make_user(Role.PROTECTION_OFFICER)
+    response = client.post("/accounts/login/", {"username": user.username, "password": "x" * 4096})
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    assert "too large" in response.content.decode()
+    assert User.objects.get(pk=user.pk).failed_logins == 0
+
+
+def test_a_small_bad_request_is_still_a_400_page(rf):
+    from django.core.exceptions import SuspiciousOperation
+
+    from haven.web.views import error_400
+
+    response = error_400(rf.get("/cases/"), SuspiciousOperation("bad"))
+    assert response.status_code == 400
+
+
+def test_an_api_body_over_the_limit_seen_outside_ninja_is_a_413_problem(rf):
+    """When a middleware reads an API body first, Django's handler still answers problem+json."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from haven.web.views import error_400
+
+    response = error_400(rf.post("/api/cases"), RequestDataTooBig("too big"))
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"

@@ -53,14 +53,19 @@ def has_passkey(user: User) -> bool:
     return bool(passkeys_of(user).exists())
 
 
-def script_configuration(request: HttpRequest, *, register: bool) -> dict[str, Any]:
+def script_configuration(
+    request: HttpRequest, *, register: bool, reauthenticate: bool = False
+) -> dict[str, Any]:
     """What the library's script reads from the page (its `otp_webauthn_config`), pointing at
-    Haven's ceremony views instead of the library's."""
+    Haven's ceremony views instead of the library's: registration, the second step of sign-in,
+    or (reauthenticate) confirming it is you before a sensitive change."""
     from django.middleware import csrf
 
     begin, complete = (
         ("accounts:passkey_register_begin", "accounts:passkey_register_complete")
         if register
+        else ("accounts:passkey_reauth_begin", "accounts:passkey_reauth_complete")
+        if reauthenticate
         else ("accounts:passkey_verify_begin", "accounts:passkey_verify_complete")
     )
     urls = {

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -301,8 +301,42 @@ def reauthenticate(user: User, password: str, code: str) -> bool:
     """Check a fresh password and code, ledgering a failure (committed, unlike a refusal
     raised inside the transaction of the action it guards)."""
     if fresh_second_factor(user, password, code):
+        record_security_event("reauthenticated", actor=user, account=user, factor="totp")
         return True
     record_security_event("reauthentication_failed", actor=user, account=user)
+    return False
+
+
+@service
+def reauthenticate_with_passkey(
+    user: User, helper: Any, state: dict[str, Any], data: dict[str, Any]
+) -> bool:
+    """The passkey instead of the code, after the password (the caller checked it moments ago
+    with check_reauthentication_password): the library checks the assertion against the
+    user's own credentials and the one-time challenge. A failure counts towards lockout and is
+    ledgered like a wrong code; a success is ledgered with the passkey used."""
+    try:
+        with transaction.atomic():  # a savepoint: a refused assertion leaves no write behind
+            device = helper.authenticate_complete(user=user, state=state, data=data)
+    except Exception:  # noqa: BLE001 (any malformed or forged assertion is one refusal)
+        device = None
+    if device is None or not device.confirmed:
+        record_failure(user, settings.LOGIN_FAILURE_LIMIT)
+        record_security_event("reauthentication_failed", actor=user, account=user, factor="passkey")
+        return False
+    record_security_event(
+        "reauthenticated", actor=user, account=user, factor="passkey", device=device.pk
+    )
+    return True
+
+
+@service
+def check_reauthentication_password(user: User, password: str) -> bool:
+    """The first half of re-authentication by passkey: the password, counted like at sign-in."""
+    if user.check_password(password):
+        return True
+    record_failure(user, settings.LOGIN_ACCOUNT_FAILURE_LIMIT)
+    record_security_event("reauthentication_failed", actor=user, account=user, factor="password")
     return False
 
 
@@ -477,12 +511,6 @@ def vetting_supports(clearance: int, level: str, expires: date | None) -> str:
     return ""
 
 
-def _notify_account_holder(account: User, message: str) -> None:
-    from haven.notifications.services import notify
-
-    notify(account, "general", "your account", message, link="/accounts/profile/")
-
-
 @dataclass(frozen=True)
 class NewAccount:
     username: str
@@ -542,10 +570,11 @@ def change_account_access(
     if refusal:
         raise ValidationError({"clearance": refusal})
     change_roles_and_clearance(account, roles=roles, clearance=clearance, by=by, reason=reason)
-    _notify_account_holder(
+    _notify_account(
         account,
         f"Your roles are now {', '.join(account.role_labels) or 'none'} and your clearance "
         f"{account.clearance_label}.",
+        page="accounts:profile",
     )
     return account
 
@@ -662,7 +691,7 @@ def record_vetting(
         state=[state.vetting_change(account)],
     )
     if changed:
-        _notify_account_holder(account, _vetting_sentence(account))
+        _notify_account(account, _vetting_sentence(account), page="accounts:profile")
     return account
 
 
@@ -815,14 +844,14 @@ def _one_time_secret(groups: int) -> str:
     return "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(groups))
 
 
-def _notify_account(user: User, message: str) -> None:
-    """Tell the account holder about a change to how they sign in (inbox and their verified
-    contact methods: category only leaves Haven)."""
+def _notify_account(user: User, message: str, *, page: str = "accounts:security") -> None:
+    """Tell the account holder about a change to their account: how they sign in, or (with
+    page="accounts:profile") their roles, clearance and vetting. Inbox and their verified
+    contact methods; only the category leaves Haven. The one helper for every such notice."""
     from haven.notifications import services as notifications
     from haven.notifications.models import AlertCategory
 
-    link = reverse("accounts:security")
-    notifications.notify(user, AlertCategory.SECURITY, "", message, link=link)
+    notifications.notify(user, AlertCategory.SECURITY, "", message, link=reverse(page))
 
 
 def recovery_codes_left(user: User) -> int | None:
@@ -954,14 +983,21 @@ class PasswordChange:
     code: str
 
 
-@service
 def change_password(user: User, change: PasswordChange) -> int:
     """The signed-in user's own password, against the current one and a fresh code. Ends the
-    account's other sessions (the caller keeps its own: returns the new session epoch)."""
-    if not fresh_second_factor(user, change.current, change.code):
-        raise ValidationError({"code": "Your current password or security code is not correct"})
+    account's other sessions (the caller keeps its own: returns the new session epoch).
+    The new password is checked first (so a refused one does not use up the code); a wrong
+    password or code is counted and ledgered in its own transaction (reauthenticate), so the
+    refusal cannot roll the count back."""
     _validate_new_password(change.new, user)
-    user.set_password(change.new)
+    if not reauthenticate(user, change.current, change.code):
+        raise ValidationError({"code": "Your current password or security code is not correct"})
+    return _set_own_password(user, change.new)
+
+
+@service
+def _set_own_password(user: User, new: str) -> int:
+    user.set_password(new)
     user.save(update_fields=["password"])
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
@@ -989,8 +1025,7 @@ def issue_password_reset(user: User, *, by: User, reason: str) -> PasswordReset:
     from haven.notifications import channels
     from haven.notifications import services as notifications
 
-    if user.pk == by.pk:
-        raise PermissionDenied("An administrator cannot reset their own password")
+    _refuse_own_account(user, by)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the password is being reset"})
     contacts = list(notifications.verified_contacts(user))
@@ -1103,8 +1138,7 @@ def reset_factors(user: User, *, by: User, reason: str) -> dict[str, int]:
     and at the next sign-in they enrol a new authenticator app after their password."""
     from django_otp_webauthn.models import WebAuthnCredential
 
-    if user.pk == by.pk:
-        raise PermissionDenied("An administrator cannot reset their own factors")
+    _refuse_own_account(user, by)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the factors are being reset"})
     removed = {

@@ -20,6 +20,16 @@ urlpatterns = [
     path("reset-password/", views.reset_password, name="reset_password"),
     path("security/", views.security, name="security"),
     path("security/password/", views.change_password, name="change_password"),
+    path(
+        "security/confirm/passkey/begin/",
+        views.passkey_reauth_begin,
+        name="passkey_reauth_begin",
+    ),
+    path(
+        "security/confirm/passkey/complete/",
+        views.passkey_reauth_complete,
+        name="passkey_reauth_complete",
+    ),
     path("security/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("security/passkeys/begin/", views.passkey_register_begin, name="passkey_register_begin"),
     path(

@@ -282,31 +282,89 @@ def recently_reauthenticated(request: HttpRequest) -> bool:
     return at is not None and now - at <= settings.FACTOR_CHANGE_REAUTH_SECONDS
 
 
+# Re-authentication by passkey is two steps: the password (this long ago at most), then the
+# passkey ceremony against the signed-in user's own credentials.
+PASSWORD_CONFIRMED_AT = "haven_reauth_password_at"
+PASSKEY_REAUTH_STATE = "haven_passkey_reauth_state"
+PASSWORD_STEP_SECONDS = 2 * 60
+
+
+def password_recently_confirmed(request: HttpRequest) -> bool:
+    at = request.session.get(PASSWORD_CONFIRMED_AT)
+    return at is not None and timezone.now().timestamp() - at <= PASSWORD_STEP_SECONDS
+
+
 def security(request: AuthenticatedRequest) -> HttpResponse:
-    """Your factors and password. Changing a factor first needs the password and a code."""
+    """Your factors and password. Changing a factor first needs the password and a code, or
+    the password and one of your passkeys ("Use a passkey instead of a code")."""
     user = request.user
     form = ReauthenticateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    with_passkey = request.method == "POST" and request.POST.get("with") == "passkey"
+    if with_passkey and passkeys.has_passkey(user):
+        if services.check_reauthentication_password(user, request.POST.get("password", "")):
+            request.session[PASSWORD_CONFIRMED_AT] = int(timezone.now().timestamp())
+            return redirect("accounts:security")
+        form.is_valid()  # bound: the errors below are the only ones shown
+        form.errors.pop("code", None)
+        form.errors.pop("password", None)
+        form.add_error("password", "Your password is not correct")
+    elif request.method == "POST" and form.is_valid():
         if services.reauthenticate(user, form.cleaned_data["password"], form.cleaned_data["code"]):
             request.session[REAUTHENTICATED_AT] = int(timezone.now().timestamp())
             return redirect("accounts:security")
         form.add_error("code", "Your password or security code is not correct")
     fresh = recently_reauthenticated(request)
+    confirm_with_passkey = not fresh and password_recently_confirmed(request)
+    has_passkeys = passkeys.has_passkey(user)
     return render(
         request,
         "accounts/security.html",
         {
             "form": form,
             "fresh": fresh,
+            "has_passkeys": has_passkeys,
+            "confirm_with_passkey": confirm_with_passkey and has_passkeys,
             "authenticator": services.confirmed_authenticator(user),
             "passkeys": passkeys.passkeys_of(user),
             "recovery_codes_left": services.recovery_codes_left(user),
             "recovery_code_count": settings.RECOVERY_CODE_COUNT,
             "passkey_config": passkeys.script_configuration(request, register=True)
             if fresh
+            else passkeys.script_configuration(request, register=False, reauthenticate=True)
+            if confirm_with_passkey and has_passkeys
             else None,
         },
     )
+
+
+@require_POST
+def passkey_reauth_begin(request: AuthenticatedRequest) -> HttpResponse:
+    """Options for the passkey prompt that confirms it is you: the user's own credentials,
+    only after their password was confirmed moments ago."""
+    if not password_recently_confirmed(request):
+        return refusal("Confirm your password first")
+    options, state = passkeys.helper(request).authenticate_begin(
+        user=request.user, require_user_verification=False
+    )
+    request.session[PASSKEY_REAUTH_STATE] = state
+    return JsonResponse(options)
+
+
+@require_POST
+def passkey_reauth_complete(request: AuthenticatedRequest) -> HttpResponse:
+    # The challenge and the password step are used once, whatever happens next.
+    state = request.session.pop(PASSKEY_REAUTH_STATE, None)
+    password_ok = password_recently_confirmed(request)
+    request.session.pop(PASSWORD_CONFIRMED_AT, None)
+    request.session.save()
+    if state is None or not password_ok:
+        return refusal("Confirm your password first")
+    if not services.reauthenticate_with_passkey(
+        request.user, passkeys.helper(request), state, json_body(request)
+    ):
+        return refusal("The passkey could not be verified. Try again or use a security code.")
+    request.session[REAUTHENTICATED_AT] = int(timezone.now().timestamp())
+    return JsonResponse({"redirect_url": reverse("accounts:security")})
 
 
 def refused_factor_change(request: HttpRequest) -> HttpResponse:

@@ -97,6 +97,18 @@ def covered(windows: Iterable[Window], moment: dt.datetime) -> bool:
     return any(start <= moment < end for start, end in windows)
 
 
+def gap_around(
+    windows: Iterable[Window], moment: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The unauthorised period `moment` (covered by none of `windows`) falls in: from the end
+    of the last authorised period before it (None: before any) to the start of the next one
+    after it (None: none yet). Quarantine tells supervisors once per such period."""
+    windows = list(windows)
+    starts = max((end for _, end in windows if end <= moment), default=None)
+    ends = min((start for start, _ in windows if start > moment), default=None)
+    return starts, ends
+
+
 @dataclass(frozen=True)
 class DeploymentCheck:
     """A linked deployment and whether its planned period lies inside the authority."""

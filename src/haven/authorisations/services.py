@@ -265,12 +265,42 @@ class OutsideReport:
     fix_time: dt.datetime
     received_at: dt.datetime
     report: dict[str, Any]
+    # The unauthorised period the fix falls in (selectors.gap_around): from the end of the
+    # last authorised period before it to the start of the next (None: open on that side).
+    gap: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
+
+
+def _already_flagged(device_pk: UUID, gap: tuple[dt.datetime | None, dt.datetime | None]) -> bool:
+    """Whether the tracker has reports in quarantine from this unauthorised period already."""
+    starts, ends = gap
+    kept = QuarantinedPosition.objects.filter(device_pk=device_pk)
+    if starts is not None:
+        kept = kept.filter(fix_time__gte=starts)
+    if ends is not None:
+        kept = kept.filter(fix_time__lt=ends)
+    return kept.exists()
+
+
+def _tell_supervisors(label: str, rows: list[OutsideReport]) -> None:
+    """One notice to the technical supervisors for a tracker's first reports in a period no
+    authorisation covers (later reports in the same period are kept without a new notice)."""
+    first = min(r.fix_time for r in rows)
+    notifications.notify_each(
+        _supervisors(),
+        AlertCategory.TELEMETRY,
+        "",  # the reference leaves Haven: a covert tracker's identifier stays in the inbox text
+        f"Tracker {label} reported a position for {timezone.localtime(first):%d %b %Y %H:%M}, "
+        "outside every authorised period. It is kept apart in quarantine: check the "
+        "authorisation and the deployment.",
+        reverse("authorisations:quarantine"),
+    )
 
 
 @service
 def quarantine(reports: Sequence[OutsideReport]) -> int:
     """Keep reports received outside the authorised period apart from the positions, flagged,
-    with one ledger entry per tracker (a collection without authority). Idempotent on
+    with one ledger entry per tracker (a collection without authority), and tell the technical
+    supervisors once per tracker and unauthorised period (not per fix). Idempotent on
     (tracker, fix time): a resend is not kept twice. Returns how many were new."""
     stored = 0
     by_device: dict[UUID, list[OutsideReport]] = defaultdict(list)
@@ -284,6 +314,14 @@ def quarantine(reports: Sequence[OutsideReport]) -> int:
         )
         # Once per fix time: the database's, then this batch's own resends.
         new = list({r.fix_time: r for r in rows if r.fix_time not in known}.values())
+        by_gap: dict[tuple[dt.datetime | None, dt.datetime | None], list[OutsideReport]] = (
+            defaultdict(list)
+        )
+        for report in new:
+            by_gap[report.gap].append(report)
+        unannounced = [
+            gap_rows for gap, gap_rows in by_gap.items() if not _already_flagged(device_pk, gap)
+        ]
         for report in new:
             QuarantinedPosition.objects.create(
                 device_pk=device_pk,
@@ -306,6 +344,9 @@ def quarantine(reports: Sequence[OutsideReport]) -> int:
                     "count": len(new),
                     "starts_at": min(r.fix_time for r in new).isoformat(),
                     "ends_at": max(r.fix_time for r in new).isoformat(),
+                    "supervisors_told": len(unannounced),
                 },
             )
+        for gap_rows in unannounced:
+            _tell_supervisors(gap_rows[0].device_label[:80], gap_rows)
     return stored

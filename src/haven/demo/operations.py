@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from haven.demo.covert import create_demo_covert
 from haven.equipment.demo import create_demo_equipment
 from haven.rota.demo import create_demo_rota
 from haven.telemetry.demo import create_demo_policy, create_demo_tracking
@@ -14,3 +15,4 @@ def create_demo_operations() -> None:
         create_demo_rota(*people)
         create_demo_policy(people[0])
         create_demo_tracking(people[1])
+    create_demo_covert()

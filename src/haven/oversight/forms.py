@@ -96,8 +96,10 @@ class ComplaintForm(GovukForm):
 
 
 class SearchForm(GovukForm):
+    """The list's filters, sent in the URL: nothing personal (the complainant's name is
+    searched with ComplainantSearchForm, by POST)."""
+
     reference = forms.CharField(label="Reference", required=False, max_length=40)
-    complainant = forms.CharField(label="Complainant's exact name", required=False, max_length=200)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *ComplaintStatus.choices]
     )
@@ -116,6 +118,21 @@ class SearchForm(GovukForm):
             ("status", "Status"),
         ]
     )
+
+
+class ComplainantSearchForm(GovukForm):
+    """Search by a complainant's exact name: sent by POST only, so that the name never appears
+    in a URL, a browser history or the server's request log (as the cases' person search)."""
+
+    complainant = forms.CharField(label="Complainant's exact name", required=False, max_length=200)
+
+    def clean_complainant(self) -> str:
+        from haven.vault.blind_index import normalise_name
+
+        value = self.cleaned_data["complainant"].strip()
+        if value and not normalise_name(value):
+            raise forms.ValidationError("Enter a name with at least one letter")
+        return value
 
 
 class OutcomeForm(GovukForm):

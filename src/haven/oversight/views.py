@@ -97,25 +97,58 @@ def rules(request: HttpRequest) -> HttpResponse:
 # Complaints
 
 
-def _search(request: HttpRequest) -> tuple[forms.SearchForm, selectors.ComplaintSearch]:
+# A complainant's name travels only in a POST body (ComplainantSearchForm), never in a URL.
+PERSONAL_QUERY = frozenset({"complainant"})
+
+
+def _refuse_personal_query(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/error.html",
+        {
+            "title": "Search for a complainant with the form on the Complaints page, "
+            "not in the web address",
+            "detail": "Nothing was searched.",
+        },
+        status=400,
+    )
+
+
+def _search(
+    request: HttpRequest, person: forms.ComplainantSearchForm | None = None
+) -> tuple[forms.SearchForm, selectors.ComplaintSearch]:
     form = forms.SearchForm(request.GET or None)
-    if form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-        return form, selectors.ComplaintSearch(**data)
-    return form, selectors.ComplaintSearch()
+    data: dict[str, Any] = {}
+    for bound in (form, person):
+        if bound is not None and bound.is_bound and bound.is_valid():
+            data |= {k: v for k, v in bound.cleaned_data.items() if v not in (None, "")}
+        elif bound is not None and bound.is_bound:
+            return form, selectors.ComplaintSearch()
+    return form, selectors.ComplaintSearch(**data)
 
 
 def complaints(request: HttpRequest) -> HttpResponse:
-    form, search = _search(request)
+    if PERSONAL_QUERY & set(request.GET):
+        return _refuse_personal_query(request)
+    person = forms.ComplainantSearchForm(request.POST if request.method == "POST" else None)
+    form, search = _search(request, person)
     page = selectors.list_complaints(_user(request), search, request.GET.get("page"))
     return _page(
         request,
         "oversight/complaints.html",
-        {"form": form, "page": page, "query": query_without_page(request)},
+        {
+            "form": form,
+            "person_form": person,
+            "person_search": bool(search.complainant),
+            "page": page,
+            "query": query_without_page(request),
+        },
     )
 
 
 def complaints_csv(request: HttpRequest) -> HttpResponse:
+    if PERSONAL_QUERY & set(request.GET):
+        return _refuse_personal_query(request)
     _, search = _search(request)
     rows = selectors.export_complaints(_user(request), search)
     return csvfiles.csv_response(

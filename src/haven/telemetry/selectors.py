@@ -13,10 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from haven.access import modules
 from haven.access.purposes import Purpose
@@ -24,7 +26,7 @@ from haven.access.visibility import restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.audit import ledger
-from haven.audit.models import Action
+from haven.audit.models import Action, LedgerEntry
 from haven.concurrency.transactions import service
 
 from . import exports
@@ -326,24 +328,58 @@ class MapPoint:
 def _record_position_reads(
     user: User, devices_read: list[TelemetryDevice], purpose: str, **details: object
 ) -> None:
-    """Every read of a protected person's positions is a consultation in the ledger (devices
-    that protect nobody, vehicles and kit, are operational data: their reads are not)."""
+    """Every read of a device's positions is a consultation in the ledger, whatever the device
+    (as device_report): a tracker that protects nobody may be fitted under a covert
+    authorisation to a person's vehicle, and its track is personal data all the same."""
     for device in devices_read:
-        if device.protects_person:
-            ledger.record(
-                actor=user,
-                action=Action.CONSULTATION,
-                object_type=DEVICE,
-                object_id=device.pk,
-                fields=["positions"],
-                justification=purpose,
-                details={"device": device.device_id, **details},
-            )
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=DEVICE,
+            object_id=device.pk,
+            fields=["positions"],
+            justification=purpose,
+            details={"device": device.device_id, **details},
+        )
+
+
+# The live map polls every 10 seconds (static/telemetry/map.js). One consultation per poll and
+# device would bury the ledger (8,640 entries a day per device for one open map) without
+# telling an auditor more: what matters is who watched which device, from when. So a live read
+# is one entry per reader and device per map view, a view lasting at most the session's idle
+# timeout: a reader still watching after that earns a new entry, a device newly visible gets
+# its own at once. Route replay, reports and exports are recorded every time (each is a
+# distinct request for a stretch of history).
+def live_read_window() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.SESSION_IDLE_SECONDS)
+
+
+def _record_live_reads(user: User, devices_read: list[TelemetryDevice]) -> None:
+    if not devices_read:
+        return
+    now = timezone.now()
+    recent = set(
+        LedgerEntry.objects.filter(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=DEVICE,
+            object_id__in=[str(device.pk) for device in devices_read],
+            recorded_at__gt=now - live_read_window(),
+            details__view="live",
+        ).values_list("object_id", flat=True)
+    )
+    _record_position_reads(
+        user,
+        [device for device in devices_read if str(device.pk) not in recent],
+        Purpose.SUPERVISION,
+        view="live",
+    )
 
 
 @service
 def live_positions(user: User) -> list[MapPoint]:
-    """The latest fix of every device in service whose positions the user may read."""
+    """The latest fix of every device in service whose positions the user may read (ledgered
+    once per device and map view: _record_live_reads)."""
     readable = [d for d in devices_in_service(user) if may_read_positions(user, d)]
     found: list[MapPoint] = []
     for device in readable:
@@ -360,7 +396,7 @@ def live_positions(user: User) -> list[MapPoint]:
         found.append(
             MapPoint(device, row.fix_time, *point, row.point_accuracy, row.speed_mps, row.valid)
         )
-    _record_position_reads(user, [p.device for p in found], Purpose.SUPERVISION, view="live")
+    _record_live_reads(user, [p.device for p in found])
     return found
 
 

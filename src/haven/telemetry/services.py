@@ -850,7 +850,12 @@ def _keep_apart(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
     }
     batch.outside.append(
         authorisations.OutsideReport(
-            device.pk, device.device_id, item.fix_time, item.received_at, report
+            device.pk,
+            device.device_id,
+            item.fix_time,
+            item.received_at,
+            report,
+            gap=authority.gap_around(batch.authority.get(device.pk, []), item.fix_time),
         )
     )
     item.specs += ev.alarm_events(message.alarms)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -32,6 +34,34 @@ def healthz(request: HttpRequest) -> HttpResponse:
     """Each part's heartbeat, queue depth and ledger signing lag; 503 when a part is down."""
     health = snapshot()
     return JsonResponse(health.as_json(), status=200 if health.ok else 503)
+
+
+def error_400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django answers every SuspiciousOperation with 400; a body over the size limit is a 413
+    (problem+json under /api/, where the API's own handler cannot see it when a middleware read
+    the body first)."""
+    if isinstance(exception, RequestDataTooBig):
+        if request.path.startswith("/api/"):
+            from haven.api import on_body_too_big
+
+            return on_body_too_big(request, exception)
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        return render(
+            request,
+            "web/error.html",
+            {
+                "title": "What you sent is too large",
+                "detail": f"Haven accepts at most {limit_mb:.1f} MB in one form. Nothing was saved;"
+                " go back and send less.",
+            },
+            status=413,
+        )
+    return render(
+        request,
+        "web/error.html",
+        {"title": "Sorry, Haven could not read that request", "detail": "Nothing was saved."},
+        status=400,
+    )
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

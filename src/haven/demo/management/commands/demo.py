@@ -68,6 +68,10 @@ class Command(BaseCommand):
         risk_cases = create_demo_risk()
         console.print(f"risk assessments, measures and decision logs for {risk_cases} cases")
         create_demo_operations()
-        console.print("equipment, a deployment and on-call rotas (supervisor, technician)")
+        console.print("equipment, deployments and on-call rotas (supervisor, technician)")
+        console.print(
+            "a Teltonika tracker (IMEI 356307042441013) under covert authorisation "
+            "PI/DEMO/2026/001, expiring within the reminder notice"
+        )
         complaints = create_demo_oversight(options["complaints"])
         console.print(f"{complaints} oversight complaints, panels and workforce figures")
