@@ -83,6 +83,11 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:person_edit": case_team,
     "cases:location_add": case_team,
     "cases:contact_add": case_team,
+    "cases:location_edit": case_team,
+    "cases:location_end": case_team,
+    "cases:location_history": case_team,
+    "cases:contact_edit": case_team,
+    "cases:contact_history": case_team,
     "cases:task_add": case_team,
     "cases:task_complete": case_team,
     "cases:escalate": case_team,
@@ -122,6 +127,11 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/cases/{case_id}/locations"): case_team,
     ("GET", "/api/cases/{case_id}/contacts"): case_team,
     ("POST", "/api/cases/{case_id}/contacts"): case_team,
+    ("PATCH", "/api/cases/{case_id}/locations/{case_location_id}"): case_team,
+    ("POST", "/api/cases/{case_id}/locations/{case_location_id}/ending"): case_team,
+    ("GET", "/api/cases/{case_id}/locations/{case_location_id}/history"): case_team,
+    ("PATCH", "/api/cases/{case_id}/contacts/{case_contact_id}"): case_team,
+    ("GET", "/api/cases/{case_id}/contacts/{case_contact_id}/history"): case_team,
     ("GET", "/api/cases/{case_id}/tasks"): case_team,
     ("POST", "/api/cases/{case_id}/tasks"): case_team,
     ("POST", "/api/cases/{case_id}/tasks/{case_task_id}/complete"): case_team,
@@ -146,6 +156,8 @@ PARAMS = {
     "case_person_id": record_param("person"),
     "case_task_id": record_param("task"),
     "case_document_id": record_param("document"),
+    "case_location_id": record_param("location"),
+    "case_contact_id": record_param("contact"),
     "membership_id": record_param("membership"),
     "grant_id": record_param("grant"),
 }
@@ -208,6 +220,21 @@ SAMPLE_PAYLOADS = {
         "method": "phone",
         "summary": "matrix",
     },
+    ("PATCH", "/api/cases/{case_id}/locations/{case_location_id}"): lambda world: {
+        "version": 1,
+        "reason": "matrix",
+        "address": "10 Matrix Road",
+    },
+    ("POST", "/api/cases/{case_id}/locations/{case_location_id}/ending"): lambda world: {
+        "version": 1,
+        "reason": "matrix",
+        "ended_on": "2026-02-01",
+    },
+    ("PATCH", "/api/cases/{case_id}/contacts/{case_contact_id}"): lambda world: {
+        "version": 1,
+        "reason": "matrix",
+        "summary": "matrix corrected",
+    },
     ("POST", "/api/cases/{case_id}/tasks"): lambda world: {
         "title": "matrix",
         "due_on": "2026-12-01",
@@ -265,14 +292,14 @@ def build(world: dict[str, Any]) -> None:
         world[f"{where}_document"] = case_services.upload_document(
             owner, case.pk, title=f"Letter {label}doc", filename="letter.png", data=TINY_PNG
         )
-        case_services.log_contact(
+        world[f"{where}_contact"] = case_services.log_contact(
             owner,
             case.pk,
             occurred_at=case.received_at,
             method="phone",
             summary=f"Spoke about {label}strain",
         )
-        case_services.add_location(
+        world[f"{where}_location"] = case_services.add_location(
             owner,
             case.pk,
             kind="safe_house",

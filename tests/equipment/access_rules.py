@@ -47,6 +47,7 @@ WEB_POLICY: dict[str, Rule] = {
     "equipment:deployment_log_pdf": operations,
     "equipment:deployment_detail": team,
     "equipment:deployment_pdf": team,
+    "equipment:kit_remove": team_supervisor,
     "equipment:calendar": operations,
 }
 
@@ -66,6 +67,7 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/equipment/deployments/{deployment_id}"): team,
     ("POST", "/api/equipment/deployments/{deployment_id}/team"): team_supervisor,
     ("POST", "/api/equipment/deployments/{deployment_id}/kit"): team_supervisor,
+    ("POST", "/api/equipment/deployments/{deployment_id}/kit/{asset_id}/removal"): team_supervisor,
     ("POST", "/api/equipment/deployments/{deployment_id}/status"): team_supervisor,
     ("POST", "/api/equipment/deployments/{deployment_id}/checklist"): team,
     ("GET", "/api/equipment/deployment-log.csv"): operations,
@@ -98,6 +100,10 @@ SAMPLE_PAYLOADS = {
         "signature": "Not A Real Signature",
     },
     ("POST", "/api/equipment/kits"): lambda world: {"name": "Matrix kit", "asset_ids": []},
+    ("POST", "/api/equipment/deployments/{deployment_id}/kit/{asset_id}/removal"): lambda world: {
+        "version": 1,
+        "reason": "matrix",
+    },
     ("POST", "/api/equipment/deployments"): lambda world: {
         "title": "Matrix plan",
         "objective": "matrix",

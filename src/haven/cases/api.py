@@ -550,6 +550,44 @@ class LocationOut(Schema):
     coordinates: dict | None
     valid_from: date
     valid_to: date | None
+    version: int
+
+
+class CorrectionReason(Schema):
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class LocationCorrection(CorrectionReason):
+    kind: LocationKind | None = None
+    address: str | None = Field(None, min_length=1, max_length=5000)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    person_id: UUID | None = None
+
+
+class LocationEnding(CorrectionReason):
+    ended_on: date
+
+
+class RevisionOut(Schema):
+    version: int
+    action: str
+    previous: dict
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+    @staticmethod
+    def resolve_changed_by(obj: Any) -> str:
+        return str(obj.changed_by)
+
+
+class HistoryOut(Schema):
+    version: int
+    earlier: list[RevisionOut]
 
 
 @router.get("/cases/{case_id}/locations", response=list[LocationOut], summary="Locations")
@@ -583,6 +621,17 @@ class ContactOut(Schema):
     concerns: list[Concern] | None
     follow_up: str | None
     follow_up_due: date | None
+    version: int
+
+
+class ContactCorrection(CorrectionReason):
+    occurred_at: datetime | None = None
+    method: ContactMethod | None = None
+    summary: str | None = Field(None, min_length=1, max_length=5000)
+    concerns: list[Concern] | None = Field(None, max_length=10)
+    follow_up: str | None = Field(None, max_length=5000)
+    follow_up_due: date | None = None
+    person_id: UUID | None = None
 
 
 @router.get("/cases/{case_id}/contacts", response=list[ContactOut], summary="Contact log")
@@ -594,6 +643,104 @@ def list_contacts(request: AuthenticatedRequest, case_id: UUID) -> object:
 def add_contact(request: AuthenticatedRequest, case_id: UUID, payload: ContactIn) -> Status[object]:
     user = request.user
     return Status(201, attempt(lambda: services.log_contact(user, case_id, **payload.dict())))
+
+
+def corrections(payload: CorrectionReason) -> dict[str, Any]:
+    """The fields a correction names (a field left out is unchanged)."""
+    return payload.dict(exclude_unset=True, exclude={"version", "reason"})
+
+
+def history(request: AuthenticatedRequest, case_id: UUID, kind: str, record_id: UUID) -> object:
+    record, revisions = selectors.record_history(
+        request.user, case_id, kind, record_id, declared_purpose(request)
+    )
+    return {"version": record.version, "earlier": revisions}
+
+
+@router.patch(
+    "/cases/{case_id}/locations/{case_location_id}",
+    response=LocationOut,
+    summary="Correct a location (with the version read and a reason)",
+)
+def correct_location(
+    request: AuthenticatedRequest,
+    case_id: UUID,
+    case_location_id: UUID,
+    payload: LocationCorrection,
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.correct_location(
+            user,
+            case_id,
+            case_location_id,
+            version=payload.version,
+            reason=payload.reason,
+            **corrections(payload),
+        )
+    )
+
+
+@router.post(
+    "/cases/{case_id}/locations/{case_location_id}/ending",
+    response=LocationOut,
+    summary="End a location no longer used (it is kept, with an end date)",
+)
+def end_location(
+    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID, payload: LocationEnding
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.end_location(
+            user,
+            case_id,
+            case_location_id,
+            version=payload.version,
+            reason=payload.reason,
+            ended_on=payload.ended_on,
+        )
+    )
+
+
+@router.get(
+    "/cases/{case_id}/locations/{case_location_id}/history",
+    response=HistoryOut,
+    summary="A location's earlier versions",
+)
+def location_history(
+    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
+) -> object:
+    return history(request, case_id, "location", case_location_id)
+
+
+@router.patch(
+    "/cases/{case_id}/contacts/{case_contact_id}",
+    response=ContactOut,
+    summary="Correct a contact log entry (with the version read and a reason)",
+)
+def correct_contact(
+    request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID, payload: ContactCorrection
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.correct_contact(
+            user,
+            case_id,
+            case_contact_id,
+            version=payload.version,
+            reason=payload.reason,
+            **corrections(payload),
+        )
+    )
+
+
+@router.get(
+    "/cases/{case_id}/contacts/{case_contact_id}/history",
+    response=HistoryOut,
+    summary="A contact log entry's earlier versions",
+)
+def contact_history(request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID) -> object:
+    return history(request, case_id, "contact", case_contact_id)
 
 
 class TaskIn(Schema):

@@ -339,6 +339,38 @@ class ContactForm(_PersonChoiceForm):
     follow_up_due = date_field("Follow-up due", required=False)
 
 
+def correction_reason() -> forms.CharField:
+    return forms.CharField(
+        label="Why are you correcting this record?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept with the record's history and in the audit ledger",
+        error_messages={"required": "Say why the record is being changed"},
+    )
+
+
+class LocationCorrectionForm(LocationForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = correction_reason()
+
+
+class ContactCorrectionForm(ContactForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = correction_reason()
+
+
+class EndLocationForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    ended_on = date_field("Last day the location was used")
+    reason = forms.CharField(
+        label="Why is this location no longer used?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept with the record's history and in the audit ledger",
+        error_messages={"required": "Say why the location is no longer used"},
+    )
+
+
 class TaskForm(GovukForm):
     kind = forms.ChoiceField(
         label="Kind", choices=[(TaskKind.TASK, "Task"), (TaskKind.REVIEW, "Review")]

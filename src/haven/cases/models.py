@@ -218,6 +218,7 @@ class Location(models.Model):
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-valid_from"]
@@ -259,6 +260,7 @@ class ContactEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -334,3 +336,38 @@ class Document(models.Model):
 
     def blob_aad(self) -> bytes:
         return f"case:{self.case_id}:document:{self.pk}".encode()
+
+
+class RevisionAction(models.TextChoices):
+    CORRECTED = "corrected", "Corrected"
+    ENDED = "ended", "Ended"
+
+
+class RecordRevision(models.Model):
+    """The values a correction or ending replaced: a record's history, kept beside it.
+
+    Append-only: services only ever insert. ``previous`` holds the changed fields as they were
+    before (encrypted, bound to the case like the record itself), ``version`` the version they
+    had, so every earlier version of a record stays readable.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="revisions")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
+    kind = models.CharField(max_length=20)  # "location", "contact" (selectors.RECORD_MODELS)
+    record_id = models.UUIDField(db_index=True)
+    version = models.PositiveIntegerField()  # the version these values had
+    action = models.CharField(max_length=12, choices=RevisionAction.choices)
+    previous = EncryptedJSONField()
+    reason = EncryptedTextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id} v{self.version}"

@@ -102,3 +102,14 @@ def require_colleague(colleague: User, case: Case, team_role: str | None = None)
         raise ValidationError(
             {"team_role": f"Only a {needed} can be the case's {TeamRole(team_role).label.lower()}"}
         )
+
+
+def may_correct_records(user: User, case: Case) -> bool:
+    """Correcting or ending a case's records (locations, contacts) is for its team: someone who
+    reads the case on a time-limited or break-glass grant may read them but not rewrite them."""
+    return user.can_use(Module.PROTECTION) and bool(policy.team_roles(user, OBJECT_TYPE, case.pk))
+
+
+def require_correct_records(user: User, case: Case) -> None:
+    if not may_correct_records(user, case):
+        raise PermissionDenied("Only a member of the case team can correct or end its records")

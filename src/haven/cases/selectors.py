@@ -37,6 +37,7 @@ from .models import (
     JointProvider,
     Location,
     Person,
+    RecordRevision,
     TaskStatus,
     Transfer,
 )
@@ -499,6 +500,38 @@ def get_record(
         justification=purpose,
     )
     return record
+
+
+CORRECTABLE_KINDS = ("location", "contact")
+
+
+@service
+def record_history(
+    user: User, case_id: UUID | str, kind: str, record_id: UUID | str, purpose: str | None
+) -> tuple[Any, list[RecordRevision]]:
+    """A location's or contact's current values and every earlier version (newest first), read
+    by someone who may see the case (need-to-know), logged as one consultation."""
+    if kind not in CORRECTABLE_KINDS:
+        raise CaseNotFound("No such record")
+    purpose = require_purpose(purpose)
+    case = find_visible_case(user, case_id)
+    record = find_record(case, kind, record_id)
+    revisions = list(
+        RecordRevision.objects.filter(case=case, kind=kind, record_id=record.pk).select_related(
+            "changed_by"
+        )
+    )
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=kind,
+        object_id=record.pk,
+        case_id=case.pk,
+        fields=(*RECORD_MODELS[kind][1], "history"),
+        justification=purpose,
+        details={"versions": len(revisions) + 1},
+    )
+    return record, revisions
 
 
 @service

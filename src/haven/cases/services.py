@@ -43,7 +43,9 @@ from .models import (
     LocationKind,
     Person,
     PersonRole,
+    RecordRevision,
     Relationship,
+    RevisionAction,
     TaskKind,
     TaskStatus,
     Transfer,
@@ -964,6 +966,218 @@ def log_contact(
         fields=("occurred_at", "method", "summary", "concerns", "follow_up"),
         justification="contact logged",
     )
+    return entry
+
+
+# --------------------------------------------------------------------------- corrections
+#
+# A location or a contact is corrected (or a location ended) with a reason and the version the
+# corrector read: a stale version is refused (ConflictError), never overwritten. The values a
+# change replaces are kept in a RecordRevision, so every earlier version stays readable.
+
+LOCATION_CORRECTABLE = ("kind", "address", "coordinates", "valid_from", "valid_to", "person")
+CONTACT_CORRECTABLE = (
+    "occurred_at",
+    "method",
+    "summary",
+    "concerns",
+    "follow_up",
+    "follow_up_due",
+    "person",
+)
+
+
+def history_value(value: object) -> object:
+    """A field's value as the history keeps it (JSON: dates as ISO text, people by id)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Person):
+        return str(value.pk)
+    return value
+
+
+def require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the record is being changed"})
+    return reason
+
+
+def revise(
+    actor: User,
+    case: Case,
+    kind: str,
+    record: Location | ContactEntry,
+    *,
+    version: int,
+    reason: str,
+    changes: dict[str, object],
+    action: str = RevisionAction.CORRECTED,
+) -> None:
+    """Apply `changes` to `record` if `version` is still current, keeping the old values."""
+    changes = {name: value for name, value in changes.items() if getattr(record, name) != value}
+    if not changes:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    previous = {name: history_value(getattr(record, name)) for name in changes}
+    ensure_version(type(record), record.pk, version, kind)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.version = version + 1
+    record.save()
+    RecordRevision(
+        case=case,
+        kind=kind,
+        record_id=record.pk,
+        version=version,
+        action=action,
+        previous=previous,
+        reason=reason,
+        changed_by=actor,
+    ).save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=kind,
+        object_id=record.pk,
+        case_id=case.pk,
+        fields=sorted(changes),
+        justification=reason,
+        details={"version": version + 1, "change": str(action)},
+    )
+
+
+def correctable_case(actor: User, case_id: UUID | str) -> Case:
+    case = find_visible_case(actor, case_id)
+    permissions.require_correct_records(actor, case)
+    return case
+
+
+def unknown_fields(changes: dict[str, object], allowed: tuple[str, ...]) -> None:
+    unknown = set(changes) - set(allowed) - {"person_id", "latitude", "longitude"}
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+
+
+@service
+def correct_location(
+    actor: User,
+    case_id: UUID | str,
+    location_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    **changes: object,
+) -> Location:
+    """Correct a location's details (kind, address, coordinates, dates, person)."""
+    case = correctable_case(actor, case_id)
+    location: Location = find_case_object(case, Location, location_id)
+    unknown_fields(changes, LOCATION_CORRECTABLE)
+    reason = require_reason(reason)
+    errors: dict[str, str] = {}
+    if "kind" in changes and changes["kind"] not in LocationKind.values:
+        errors["kind"] = "Choose the kind of location"
+    if "address" in changes:
+        changes["address"] = require_text(
+            errors, "address", str(changes["address"] or ""), "Enter the address"
+        )
+    if "valid_from" in changes and changes["valid_from"] is None:
+        errors["valid_from"] = "Enter the date the location is used from"
+    valid_from = changes.get("valid_from", location.valid_from)
+    valid_to = changes.get("valid_to", location.valid_to)
+    if valid_from and valid_to and valid_to < valid_from:  # type: ignore[operator]
+        errors["valid_to"] = "The end date must be on or after the start date"
+    if errors:
+        raise ValidationError(errors)
+    if "latitude" in changes or "longitude" in changes:
+        changes["coordinates"] = parse_coordinates(
+            changes.pop("latitude", None), changes.pop("longitude", None)
+        )
+    if "person_id" in changes:
+        person_id = changes.pop("person_id")
+        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+    revise(actor, case, "location", location, version=version, reason=reason, changes=changes)
+    return location
+
+
+@service
+def end_location(
+    actor: User,
+    case_id: UUID | str,
+    location_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    ended_on: date | None,
+) -> Location:
+    """A location no longer used: it ends on `ended_on` (it is kept, never deleted)."""
+    case = correctable_case(actor, case_id)
+    location: Location = find_case_object(case, Location, location_id)
+    reason = require_reason(reason)
+    if ended_on is None:
+        raise ValidationError({"ended_on": "Enter the date the location stopped being used"})
+    if ended_on < location.valid_from:
+        raise ValidationError(
+            {"ended_on": "The end date must be on or after the date the location was first used"}
+        )
+    if location.valid_to is not None and location.valid_to <= ended_on:
+        raise ValidationError({"ended_on": "This location has already ended by that date"})
+    revise(
+        actor,
+        case,
+        "location",
+        location,
+        version=version,
+        reason=reason,
+        changes={"valid_to": ended_on},
+        action=RevisionAction.ENDED,
+    )
+    return location
+
+
+@service
+def correct_contact(
+    actor: User,
+    case_id: UUID | str,
+    contact_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    **changes: object,
+) -> ContactEntry:
+    """Correct a contact log entry (when, how, summary, concerns, follow-up, person)."""
+    case = correctable_case(actor, case_id)
+    entry: ContactEntry = find_case_object(case, ContactEntry, contact_id)
+    unknown_fields(changes, CONTACT_CORRECTABLE)
+    reason = require_reason(reason)
+    errors: dict[str, str] = {}
+    if "occurred_at" in changes:
+        occurred_at = changes["occurred_at"]
+        if occurred_at is None:
+            errors["occurred_at"] = "Enter when the contact happened"
+        elif occurred_at > timezone.now() + timedelta(minutes=5):  # type: ignore[operator]
+            errors["occurred_at"] = "A contact cannot be logged in the future"
+    if "method" in changes and changes["method"] not in ContactMethod.values:
+        errors["method"] = "Choose how the contact happened"
+    if "summary" in changes:
+        changes["summary"] = require_text(
+            errors, "summary", str(changes["summary"] or ""), "Summarise the contact"
+        )
+    if "concerns" in changes:
+        concerns = list(changes["concerns"] or [])  # type: ignore[call-overload]
+        if set(concerns) - set(Concern.values):
+            errors["concerns"] = "Choose concerns from the list"
+        changes["concerns"] = sorted(concerns)
+    if "follow_up" in changes:
+        changes["follow_up"] = str(changes["follow_up"] or "").strip() or None
+    follow_up = changes.get("follow_up", entry.follow_up)
+    if changes.get("follow_up_due", entry.follow_up_due) and not follow_up:
+        errors["follow_up"] = "Say what the follow-up is"
+    if errors:
+        raise ValidationError(errors)
+    if "person_id" in changes:
+        person_id = changes.pop("person_id")
+        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+    revise(actor, case, "contact", entry, version=version, reason=reason, changes=changes)
     return entry
 
 

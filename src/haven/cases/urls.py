@@ -59,7 +59,32 @@ urlpatterns = [
         "cases/<uuid:case_id>/people/<uuid:case_person_id>/", views.person_edit, name="person_edit"
     ),
     path("cases/<uuid:case_id>/locations/new/", views.location_add, name="location_add"),
+    path(
+        "cases/<uuid:case_id>/locations/<uuid:case_location_id>/correct/",
+        views.location_edit,
+        name="location_edit",
+    ),
+    path(
+        "cases/<uuid:case_id>/locations/<uuid:case_location_id>/end/",
+        views.location_end,
+        name="location_end",
+    ),
+    path(
+        "cases/<uuid:case_id>/locations/<uuid:case_location_id>/history/",
+        views.location_history,
+        name="location_history",
+    ),
     path("cases/<uuid:case_id>/contacts/new/", views.contact_add, name="contact_add"),
+    path(
+        "cases/<uuid:case_id>/contacts/<uuid:case_contact_id>/correct/",
+        views.contact_edit,
+        name="contact_edit",
+    ),
+    path(
+        "cases/<uuid:case_id>/contacts/<uuid:case_contact_id>/history/",
+        views.contact_history,
+        name="contact_history",
+    ),
     path("cases/<uuid:case_id>/tasks/new/", views.task_add, name="task_add"),
     path(
         "cases/<uuid:case_id>/tasks/<uuid:case_task_id>/done/",

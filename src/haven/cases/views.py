@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -32,13 +34,16 @@ from .forms import (
     CaseEditForm,
     CaseSearchForm,
     CompleteTaskForm,
+    ContactCorrectionForm,
     ContactForm,
     DecisionForm,
     DocumentForm,
+    EndLocationForm,
     EscalationForm,
     GrantForm,
     IdentityForm,
     JointProviderForm,
+    LocationCorrectionForm,
     LocationForm,
     PersonForm,
     PersonSearchForm,
@@ -48,7 +53,15 @@ from .forms import (
     TaskForm,
     TeamMemberForm,
 )
-from .models import OBJECT_TYPE, Case, CaseStatus, PersonRole
+from .models import (
+    OBJECT_TYPE,
+    Case,
+    CaseStatus,
+    Concern,
+    ContactMethod,
+    LocationKind,
+    PersonRole,
+)
 
 
 def choose_purpose(request: HttpRequest) -> HttpResponse:
@@ -160,6 +173,7 @@ def case_section(request: HttpRequest, case_id: UUID, section: str) -> HttpRespo
             "may_see_identity": policy.may_read_identity(user, OBJECT_TYPE, case.pk),
             "may_manage": permissions.may_manage_team(user, case),
             "may_add_joint": permissions.may_record_joint_provider(user),
+            "may_correct": permissions.may_correct_records(user, case),
             "nav_active": "protection",
             "today": timezone.localdate(),
             **marking_context(case.marking),
@@ -597,6 +611,246 @@ def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(
         request, case, "Log a contact", form, template="cases/contact_form.html"
     )
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def correction_page(
+    request: HttpRequest, case_id: UUID, kind: str, record_id: UUID
+) -> tuple[User, Case, Any] | HttpResponse:
+    """The case, and the record as read (ledgered), for a correction page; only the case team
+    may correct (cases.permissions), so anyone else is refused before the form is shown."""
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        selectors.find_record(case, kind, record_id)
+        return ask_purpose(request)
+    if not permissions.may_correct_records(user, case):
+        raise PermissionDenied
+    return user, case, selectors.get_record(user, case.pk, kind, record_id, purpose)
+
+
+def location_edit(request: HttpRequest, case_id: UUID, case_location_id: UUID) -> HttpResponse:
+    page = correction_page(request, case_id, "location", case_location_id)
+    if isinstance(page, HttpResponse):
+        return page
+    user, case, location = page
+    coordinates = location.coordinates or {}
+    initial = {
+        "version": location.version,
+        "kind": location.kind,
+        "address": location.address,
+        "latitude": coordinates.get("lat"),
+        "longitude": coordinates.get("lon"),
+        "valid_from": location.valid_from,
+        "valid_to": location.valid_to,
+        "person": str(location.person_id or ""),
+    }
+    form = LocationCorrectionForm(
+        request.POST or None,
+        initial=initial,
+        people=people_of(user, case, session_purpose(request)),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        data["person_id"] = data.pop("person") or None
+        if submitted(
+            request,
+            form,
+            lambda: services.correct_location(
+                user,
+                case.pk,
+                location.pk,
+                version=version,
+                reason=reason,
+                **data,
+            ),
+            shown=(services.ConflictError,),
+        ):
+            return saved(request, case, "Location corrected.", "people")
+    return render_case_form(
+        request,
+        case,
+        "Correct a location",
+        form,
+        template="cases/correction_form.html",
+        history_url=reverse("cases:location_history", args=[case.pk, location.pk]),
+    )
+
+
+def location_end(request: HttpRequest, case_id: UUID, case_location_id: UUID) -> HttpResponse:
+    page = correction_page(request, case_id, "location", case_location_id)
+    if isinstance(page, HttpResponse):
+        return page
+    user, case, location = page
+    form = EndLocationForm(
+        request.POST or None,
+        initial={"version": location.version, "ended_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.end_location(
+                user,
+                case.pk,
+                location.pk,
+                version=data["version"],
+                reason=data["reason"],
+                ended_on=data["ended_on"],
+            ),
+            shown=(services.ConflictError,),
+        ):
+            return saved(request, case, "Location ended. It stays on the record.", "people")
+    return render_case_form(
+        request,
+        case,
+        "End a location",
+        form,
+        template="cases/correction_form.html",
+        record_summary=f"{location.get_kind_display()}: {location.address}",
+        history_url=reverse("cases:location_history", args=[case.pk, location.pk]),
+    )
+
+
+def contact_edit(request: HttpRequest, case_id: UUID, case_contact_id: UUID) -> HttpResponse:
+    page = correction_page(request, case_id, "contact", case_contact_id)
+    if isinstance(page, HttpResponse):
+        return page
+    user, case, entry = page
+    initial = {
+        "version": entry.version,
+        "occurred_at": timezone.localtime(entry.occurred_at).strftime("%Y-%m-%dT%H:%M"),
+        "person": str(entry.person_id or ""),
+        "method": entry.method,
+        "summary": entry.summary,
+        "concerns": list(entry.concerns or []),
+        "follow_up": entry.follow_up or "",
+        "follow_up_due": entry.follow_up_due,
+    }
+    form = ContactCorrectionForm(
+        request.POST or None,
+        initial=initial,
+        people=people_of(user, case, session_purpose(request)),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        data["person_id"] = data.pop("person") or None
+        if data["occurred_at"] == entry.occurred_at.replace(second=0, microsecond=0):
+            data.pop("occurred_at")  # unchanged: the form shows minutes only
+        if submitted(
+            request,
+            form,
+            lambda: services.correct_contact(
+                user,
+                case.pk,
+                entry.pk,
+                version=version,
+                reason=reason,
+                **data,
+            ),
+            shown=(services.ConflictError,),
+        ):
+            return saved(request, case, "Contact corrected.", "contacts")
+    return render_case_form(
+        request,
+        case,
+        "Correct a contact",
+        form,
+        template="cases/correction_form.html",
+        history_url=reverse("cases:contact_history", args=[case.pk, entry.pk]),
+    )
+
+
+HISTORY_LABELS = {
+    "location": {
+        "kind": "Kind",
+        "address": "Address",
+        "coordinates": "Coordinates",
+        "valid_from": "Used from",
+        "valid_to": "Used until",
+        "person": "Person",
+    },
+    "contact": {
+        "occurred_at": "When",
+        "method": "How",
+        "summary": "Summary",
+        "concerns": "Concerns",
+        "follow_up": "Follow-up",
+        "follow_up_due": "Follow-up due",
+        "person": "Who",
+    },
+}
+
+
+def record_history(request: HttpRequest, case_id: UUID, kind: str, record_id: UUID) -> HttpResponse:
+    """Every earlier version of a location or contact, with who changed it, when and why."""
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if purpose is None:
+        selectors.find_record(case, kind, record_id)
+        return ask_purpose(request)
+    record, revisions = selectors.record_history(user, case.pk, kind, record_id, purpose)
+    labels = HISTORY_LABELS[kind]
+    people = {str(p.pk): p.full_name for p in case.people.all()}
+    versions = [
+        {
+            "version": revision.version,
+            "action": revision.get_action_display(),
+            "by": revision.changed_by,
+            "at": revision.changed_at,
+            "reason": revision.reason,
+            "values": [
+                (labels.get(name, name), history_text(name, value, people))
+                for name, value in sorted(revision.previous.items())
+            ],
+        }
+        for revision in revisions
+    ]
+    return render(
+        request,
+        "cases/record_history.html",
+        {
+            "case": case,
+            "kind": kind,
+            "title": f"History of a {kind}",
+            "record": record,
+            "versions": versions,
+            "may_correct": permissions.may_correct_records(user, case),
+            "back": "people" if kind == "location" else "contacts",
+            "today": timezone.localdate(),
+            "nav_active": "protection",
+            **marking_context(case.marking),
+        },
+    )
+
+
+def location_history(request: HttpRequest, case_id: UUID, case_location_id: UUID) -> HttpResponse:
+    return record_history(request, case_id, "location", case_location_id)
+
+
+def contact_history(request: HttpRequest, case_id: UUID, case_contact_id: UUID) -> HttpResponse:
+    return record_history(request, case_id, "contact", case_contact_id)
+
+
+def history_text(name: str, value: object, people: dict[str, str]) -> str:
+    if value in (None, "", []):
+        return "Not recorded"
+    if name == "person":
+        return people.get(str(value), "Someone no longer on the case")
+    if name == "kind":
+        return str(dict(LocationKind.choices).get(str(value), value))
+    if name == "method":
+        return str(dict(ContactMethod.choices).get(str(value), value))
+    if name == "concerns" and isinstance(value, list):
+        return ", ".join(str(dict(Concern.choices).get(c, c)) for c in value)
+    if name == "coordinates" and isinstance(value, dict):
+        return f"{value.get('lat')}, {value.get('lon')}"
+    return str(value)
 
 
 def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:

@@ -17,7 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import PageOf, QueryFilters, Reference, named_user, page_body
+from haven.ui.apihelpers import PageOf, QueryFilters, Reference, attempt, named_user, page_body
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -423,6 +423,37 @@ def add_member(request: AuthenticatedRequest, deployment_id: UUID, payload: Team
     except ValidationError as error:
         raise refuse(error) from error
     return Status(201, {"username": payload.username, "place": payload.place})
+
+
+class KitRemovalIn(Schema):
+    version: int
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class KitRemovalOut(Schema):
+    serial: str
+    removed_at: datetime
+    removal_reason: str
+
+    @staticmethod
+    def resolve_serial(obj: Any) -> str:
+        return str(obj.asset.serial)
+
+
+@router.post(
+    "/equipment/deployments/{deployment_id}/kit/{asset_id}/removal",
+    response=KitRemovalOut,
+    summary="Take an asset off a deployment's kit (kept in its kit history)",
+)
+def remove_kit(
+    request: AuthenticatedRequest, deployment_id: UUID, asset_id: UUID, payload: KitRemovalIn
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.remove_asset(
+            user, deployment_id, asset_id, version=payload.version, reason=payload.reason
+        )
+    )
 
 
 @router.post(

@@ -201,6 +201,17 @@ class AssignForm(GovukForm):
         return data
 
 
+class RemoveKitForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why is this asset coming off the deployment?",
+        widget=forms.Textarea,
+        max_length=500,
+        help_text="Kept with the deployment's kit history and in the audit ledger",
+        error_messages={"required": "Say why the asset is coming off the deployment"},
+    )
+
+
 class StatusForm(GovukForm):
     status = forms.ChoiceField(label="New status", choices=DeploymentStatus.choices)
     outcome = optional_notes("Outcome", 4000)

@@ -286,18 +286,43 @@ class TeamMember:
         return str(TeamPlace(self.place).label)
 
 
+class CurrentKit(models.Manager["DeploymentAsset"]):
+    """Kit still on its deployment: what `deployment.kit` and every lookup of it answer."""
+
+    def get_queryset(self) -> models.QuerySet[DeploymentAsset]:
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class DeploymentAsset(models.Model):
+    """An asset on a deployment. Taking it off ends the row (removed_at, by whom, why): the row
+    is kept, so the deployment's kit history stays readable."""
+
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="kit")
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="assignments")
     assigned_at = models.DateTimeField(default=timezone.now)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removal_reason = models.CharField(max_length=500, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = models.Manager()  # every row, removed ones too (before objects: DJ012)
+    objects = CurrentKit()
 
     class Meta:
         ordering = ["asset__serial"]
+        base_manager_name = "history"
+        default_manager_name = "objects"
         constraints = [
-            models.UniqueConstraint(fields=["deployment", "asset"], name="deployment_asset_once")
+            models.UniqueConstraint(
+                fields=["deployment", "asset"],
+                condition=models.Q(removed_at__isnull=True),
+                name="deployment_asset_once",
+            )
         ]
 
     def __str__(self) -> str:

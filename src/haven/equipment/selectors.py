@@ -156,7 +156,11 @@ def live_deployment_for_asset(asset: Asset, at: datetime | None = None) -> Deplo
     at = at or timezone.now()
     return (
         Deployment.objects.filter(
-            kit__asset=asset, status__in=OPEN_STATUSES, starts_at__lte=at, ends_at__gt=at
+            kit__asset=asset,
+            kit__removed_at__isnull=True,
+            status__in=OPEN_STATUSES,
+            starts_at__lte=at,
+            ends_at__gt=at,
         )
         .order_by("starts_at")
         .first()
@@ -168,7 +172,11 @@ def live_deployment_for_asset_id(asset_id: UUID, at: datetime | None = None) -> 
     at = at or timezone.now()
     return (
         Deployment.objects.filter(
-            kit__asset_id=asset_id, status__in=OPEN_STATUSES, starts_at__lte=at, ends_at__gt=at
+            kit__asset_id=asset_id,
+            kit__removed_at__isnull=True,
+            status__in=OPEN_STATUSES,
+            starts_at__lte=at,
+            ends_at__gt=at,
         )
         .order_by("starts_at")
         .first()

@@ -22,6 +22,8 @@ from haven.accounts.roles import Clearance, Module
 from haven.audit import ledger, state
 from haven.audit.models import Action
 from haven.concurrency import references
+from haven.concurrency.locking import ConflictError as ConflictError  # what callers catch
+from haven.concurrency.locking import ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
@@ -687,6 +689,61 @@ def assign_asset(actor: User, deployment_id: UUID | str, asset: Asset) -> Deploy
         fields=("kit",),
         justification="asset assigned",
         details={"asset": str(asset.pk)},
+    )
+    return row
+
+
+def kit_row(deployment: Deployment, asset_id: UUID | str) -> DeploymentAsset:
+    """The asset's place on the deployment's current kit (404 if it is not on it)."""
+    try:
+        return deployment.kit.select_related("asset").get(asset_id=asset_id)
+    except (DeploymentAsset.DoesNotExist, ValueError, ValidationError) as missing:
+        raise selectors.NotFound("This asset is not on the deployment's kit") from missing
+
+
+@service
+def remove_asset(
+    actor: User, deployment_id: UUID | str, asset_id: UUID | str, *, version: int, reason: str
+) -> DeploymentAsset:
+    """Take an asset off a deployment's kit: the assignment ends (who, when, why) and is kept.
+
+    Only while the deployment is open, and not while the asset sits deployed at the site (it is
+    recovered through the chain of custody first)."""
+    deployment = selectors.deployment_for_management(actor, deployment_id)
+    row = kit_row(deployment, asset_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the asset is coming off the deployment")
+    if not deployment.is_open:
+        raise _fail(None, f"{deployment.reference} is {deployment.get_status_display().lower()}")
+    asset = _locked_asset(row.asset_id)
+    last = asset.custody.order_by("-sequence").first()
+    if (
+        asset.state == AssetState.DEPLOYED
+        and last is not None
+        and last.deployment_id == deployment.pk
+    ):
+        raise _fail(None, f"{asset.serial} is deployed at the site: recover it first")
+    now = timezone.now()
+    ensure_version(  # a concurrent removal no longer matches the current kit: a conflict
+        DeploymentAsset,
+        row.pk,
+        version,
+        "kit assignment",
+        removed_at=now,
+        removed_by=actor,
+        removal_reason=reason,
+    )
+    row.refresh_from_db(from_queryset=DeploymentAsset.history.all())
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=DEPLOYMENT,
+        object_id=deployment.pk,
+        case_id=deployment.case_id or "",
+        fields=("kit",),
+        justification=reason,
+        details={"asset": str(asset.pk), "removed": True, "version": version + 1},
     )
     return row
 

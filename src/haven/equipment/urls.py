@@ -32,6 +32,11 @@ urlpatterns = [
         name="deployment_detail",
     ),
     path(
+        "operations/deployments/<uuid:deployment_id>/kit/<uuid:asset_id>/remove/",
+        views.kit_remove,
+        name="kit_remove",
+    ),
+    path(
         "operations/deployments/<uuid:deployment_id>/plan.pdf",
         views.deployment_pdf,
         name="deployment_pdf",

@@ -29,11 +29,19 @@ from .forms import (
     DeploymentForm,
     DeploymentSearchForm,
     KitForm,
+    RemoveKitForm,
     StateForm,
     StatusForm,
     TeamForm,
 )
-from .models import Asset, AssetState, CustodyEvent, Deployment, DeploymentStatus
+from .models import (
+    Asset,
+    AssetState,
+    CustodyEvent,
+    Deployment,
+    DeploymentAsset,
+    DeploymentStatus,
+)
 
 NAV = {"nav_active": Module.OPERATIONS}
 
@@ -111,7 +119,9 @@ def asset_new(request: HttpRequest) -> HttpResponse:
 
 def open_deployments_for(user: User, asset: Asset) -> list[tuple[str, str]]:
     visible = selectors.deployments_visible_to(user).filter(
-        kit__asset=asset, status__in=[DeploymentStatus.PLANNED, DeploymentStatus.LIVE]
+        kit__asset=asset,
+        kit__removed_at__isnull=True,
+        status__in=[DeploymentStatus.PLANNED, DeploymentStatus.LIVE],
     )
     return [(str(d.pk), f"{d.reference} {d.title}") for d in visible]
 
@@ -334,6 +344,9 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
             "deployment": deployment,
             "members": deployment.team,
             "kit": deployment.kit.select_related("asset", "asset__asset_type", "asset__holder"),
+            "removed_kit": DeploymentAsset.history.filter(
+                deployment=deployment, removed_at__isnull=False
+            ).select_related("asset", "removed_by"),
             "may_manage": may_manage,
             "forms": forms_by_action,
             "form": form,
@@ -342,6 +355,44 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
             ),
         },
         status=400 if form is not None and form.errors else 200,
+    )
+
+
+def kit_remove(request: HttpRequest, deployment_id: UUID, asset_id: UUID) -> HttpResponse:
+    """Confirmation page: take one asset off a deployment's kit, with a reason."""
+    user: User = request.user  # type: ignore[assignment]
+    deployment = selectors.find_visible_deployment(user, deployment_id)
+    if not (selectors.may_manage(user, deployment) and deployment.is_open):
+        raise PermissionDenied
+    row = services.kit_row(deployment, asset_id)
+    form = RemoveKitForm(request.POST or None, initial={"version": row.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.remove_asset(
+                user,
+                deployment.pk,
+                row.asset_id,
+                version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.ConflictError as conflict:
+            form.add_error(None, str(conflict))
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            messages.success(request, f"{row.asset} taken off {deployment.reference}.")
+            return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+    return render(
+        request,
+        "equipment/kit_remove.html",
+        {
+            **NAV,
+            **marking_context(deployment.marking),
+            "deployment": deployment,
+            "row": row,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )
 
 
