@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,6 +37,7 @@ from haven.notifications.models import AlertCategory
 
 from . import escalation, rows
 from . import events as ev
+from . import fence_index as fence_index_keeper
 from . import geofence as gf
 from .config import TelemetryConfig, get_config
 from .models import (
@@ -460,30 +461,24 @@ def retire_geofence(actor: User, fence_id: UUID | str, *, version: int) -> Geofe
 
 # ------------------------------------------------------------------------------ fence index
 
-FENCE_CACHE_SECONDS = 2.0
-_fence_cache: dict[str, Any] = {"checked": 0.0, "stamp": None, "index": None}
+FENCE_CACHE_SECONDS = 2.0  # how often a receiver looks for changed fences (fence_index)
 
 
 def invalidate_fences() -> None:
-    _fence_cache.update(checked=0.0, stamp=None, index=None)
+    """This process changed a fence: its receivers look for changes at their next batch (in
+    the background: the batch in hand is evaluated against the index it holds)."""
+    fence_index_keeper.KEEPER.mark_due()
+
+
+def reset_fences() -> None:
+    """Forget the index altogether (tests: each starts from a fresh database)."""
+    fence_index_keeper.KEEPER.reset()
 
 
 def fence_index() -> gf.FenceIndex:
-    """All active fences in one STRtree, rebuilt when fences change (checked every 2 s)."""
-    now = time.monotonic()
-    index = _fence_cache["index"]
-    if index is not None and now - _fence_cache["checked"] < FENCE_CACHE_SECONDS:
-        return index  # type: ignore[no-any-return]
-    active = Geofence.objects.filter(active=True)
-    summary = active.aggregate(n=Count("id"), latest=Max("updated_at"))
-    stamp = (summary["n"], summary["latest"])
-    if index is None or stamp != _fence_cache["stamp"]:
-        rows = active.select_related("device")
-        index = gf.FenceIndex(
-            fence_from_row(r, r.device.device_id if r.device is not None else None) for r in rows
-        )
-    _fence_cache.update(checked=now, stamp=stamp, index=index)
-    return index  # type: ignore[no-any-return]
+    """All active fences in one STRtree, as this process holds them now: never waits for a
+    rebuild (see haven.telemetry.fence_index)."""
+    return fence_index_keeper.KEEPER.current()
 
 
 # ------------------------------------------------------------------------------ flood control
