@@ -113,7 +113,7 @@ def test_a_damaged_fence_is_left_out_without_stopping_the_others(caplog):
     good = make_circle(None, 52.0, 0.0, 100, kind="exclusion")
     bad = make_circle(None, 52.1, 0.0, 100, kind="exclusion")
     rows = [
-        row if row[0] != bad.pk else (*row[:2], "hv1.nokey.AAAA", *row[3:])
+        row if row[0] != str(bad.pk) else (*row[:2], "hv1.nokey.AAAA", *row[3:])
         for row in fence_index.load_rows()
     ]
     state = fence_index.build_state(rows)
@@ -132,10 +132,12 @@ def test_an_alarm_during_a_rebuild_is_judged_by_the_index_in_hand_and_alerts(
     services.ingest(message(device, fix_time=start, lat=HOME[0], lon=HOME[1], accuracy=5))
     other = make_circle(None, north(1000), HOME[1], 100, kind="exclusion")
     # What the background rebuild will read: the zone gone (deleted outright), the other there.
-    rows = [row for row in fence_index.load_rows() if row[0] != zone.pk]
+    rows = [row for row in fence_index.load_rows() if row[0] != str(zone.pk)]
     get_keyring()  # cached for the refresher thread, which reads nothing else
     settings.HAVEN_FENCE_BACKGROUND = True
-    monkeypatch.setattr(fence_index, "load_rows", lambda since=None: rows)
+    stamps = [(row[0], row[7], row[9], row[8]) for row in rows]
+    monkeypatch.setattr(fence_index, "load_rows", lambda ids=None: rows)
+    monkeypatch.setattr(fence_index, "load_changes", lambda since: stamps)
     monkeypatch.setattr(fence_index, "count_active", lambda: len(rows))
     started, release = threading.Event(), threading.Event()
 
