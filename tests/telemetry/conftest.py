@@ -14,5 +14,6 @@ def fresh_telemetry_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     services.reset_fences()
     services.FLOOD.seen.clear()
     services.REJECTED.clear()
+    services.LAST_FIXES.clear()
     yield
     services.reset_fences()

@@ -15,10 +15,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
@@ -640,6 +642,8 @@ class _Batch:
     # Covert trackers' authorised periods, by device pk (absent: under no authorisation).
     authority: dict[UUID, list[authority.Window]] = field(default_factory=dict)
     outside: list[authorisations.OutsideReport] = field(default_factory=list)
+    # Each device's newest fix stored by this batch, for LAST_FIXES once it has committed.
+    last_fixes: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = field(default_factory=dict)
 
 
 @service
@@ -663,6 +667,8 @@ def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
         _apply(devices[item.message.device_id], item, batch)
     if batch.outside:
         authorisations.quarantine(batch.outside)
+    if batch.last_fixes:
+        transaction.on_commit(partial(LAST_FIXES.update, batch.last_fixes))
     # The common path in three statements; the rare one (events, alerts, ledger) as before.
     rows.insert_positions([(p.device, p.values) for p in batch.positions])
     rows.save_device_state(
@@ -754,24 +760,66 @@ def _find_fences(batch: _Batch, items: list[_Item], devices: dict[str, Telemetry
     batch.near = {slot: near for (slot, _), near in zip(fixes, found, strict=True)}
 
 
+class LastFixes:
+    """Each device's fix at its ``last_fix_at`` as this process last stored or read it: (that
+    time, the fix, or None when it was not a valid fix), by device pk. An entry counts only when
+    its time is the device's ``last_fix_at`` read under the row lock: (device, fix time) names
+    one stored row, which never changes, so an entry another process has overtaken simply
+    misses. Entries of a batch are added once it has committed. Saves every batch the query
+    (and, for a protected person's tracker, the decryption) of each device's previous fix."""
+
+    LIMIT = 200_000  # devices remembered (then forgotten all at once)
+
+    def __init__(self) -> None:
+        self.known: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = {}
+
+    def get(self, device_pk: UUID, at: dt.datetime) -> tuple[bool, gf.Fix | None]:
+        entry = self.known.get(device_pk)
+        if entry is None or entry[0] != at:
+            return False, None
+        return True, entry[1]
+
+    def update(self, entries: dict[UUID, tuple[dt.datetime, gf.Fix | None]]) -> None:
+        if len(self.known) + len(entries) > self.LIMIT:
+            self.known.clear()
+        self.known.update(entries)
+
+    def clear(self) -> None:
+        self.known.clear()
+
+
+LAST_FIXES = LastFixes()
+
+
 def _previous_fixes(devices: dict[str, TelemetryDevice], items: list[_Item]) -> dict[UUID, gf.Fix]:
     """Each device's last stored fix (at its last_fix_at), when valid: the start of the segment
-    to its next fix. One indexed query per batch (the fixes are unique per device and time)."""
-    wanted = {
-        (devices[item.message.device_id].pk, devices[item.message.device_id].last_fix_at)
-        for item in items
-        if _has_fix(item.message) and devices[item.message.device_id].last_fix_at is not None
-    }
-    if not wanted:
-        return {}
-    rows = Position.objects.filter(
-        device_id__in={pk for pk, _ in wanted}, fix_time__in={at for _, at in wanted}, valid=True
-    ).only("device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    to its next fix. From :data:`LAST_FIXES`, else one indexed query per batch for the rest
+    (the fixes are unique per device and time)."""
+    wanted: set[tuple[UUID, dt.datetime]] = set()
+    for item in items:
+        device = devices[item.message.device_id]
+        if _has_fix(item.message) and device.last_fix_at is not None:
+            wanted.add((device.pk, device.last_fix_at))
     found: dict[UUID, gf.Fix] = {}
+    missing: set[tuple[UUID, dt.datetime]] = set()
+    for pk, at in wanted:
+        hit, fix = LAST_FIXES.get(pk, at)
+        if not hit:
+            missing.add((pk, at))
+        elif fix is not None:
+            found[pk] = fix
+    if not missing:
+        return found
+    rows = Position.objects.filter(
+        device_id__in={pk for pk, _ in missing}, fix_time__in={at for _, at in missing}, valid=True
+    ).only("device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    read: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = {pk: (at, None) for pk, at in missing}
     for row in rows:
         point = row.point
-        if (row.device_id, row.fix_time) in wanted and point is not None:
+        if (row.device_id, row.fix_time) in missing and point is not None:
             found[row.device_id] = gf.Fix(point[0], point[1], row.point_accuracy, row.fix_time)
+            read[row.device_id] = (row.fix_time, found[row.device_id])
+    LAST_FIXES.update(read)  # committed rows (this batch has written nothing yet)
     return found
 
 
@@ -821,6 +869,10 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
     device.last_seen_at = item.received_at
     if _has_fix(message) and in_order:
         device.last_fix_at = fix_time
+        if not result.duplicate:
+            assert message.lat is not None and message.lon is not None
+            fix = gf.Fix(message.lat, message.lon, message.accuracy, fix_time)
+            batch.last_fixes[device.pk] = (fix_time, fix if message.valid else None)
 
 
 def _keep_apart(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
