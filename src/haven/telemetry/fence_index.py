@@ -26,6 +26,7 @@ the fences it has just made.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import threading
 import time
@@ -243,8 +244,15 @@ class FenceKeeper:
 
     def _refresh_in_thread(self) -> None:
         _refresher_thread.pacing = True
+        rebuilds = self.rebuilds
         try:
             self.refresh()
+            if self.rebuilds != rebuilds and gc.get_freeze_count():
+                # The batch writer froze the index it warmed up with (freeze_long_lived_objects):
+                # freeze the new one too, or every full collection walks its 30,000 fences
+                # again. (No collection first: that would hold the interpreter for a while; a
+                # little cyclic garbage of the moment may be kept for good.)
+                gc.freeze()
         except Exception:  # noqa: BLE001 - keep the index in hand; the next look tries again
             log.exception("telemetry: fence index refresh failed; the index in hand is kept")
             self.due = True
