@@ -196,3 +196,23 @@ def test_compiled_in_bulk_matches_one_by_one():
         single = gf.CompiledFence.build(fence)
         assert bulk.envelope.equals_exact(single.envelope, 1e-12)
         assert bulk.signed_distance_m(51.5, -0.1) == single.signed_distance_m(51.5, -0.1)
+
+
+def test_a_failed_background_look_keeps_the_index_in_hand(
+    monkeypatch: pytest.MonkeyPatch, settings, caplog
+):
+    zone = make_circle(None, 52.0, 0.0, 100, kind="exclusion")
+    in_hand = services.fence_index()
+    settings.HAVEN_FENCE_BACKGROUND = True
+
+    def database_down(since):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(fence_index, "load_changes", database_down)
+    services.invalidate_fences()
+    assert services.fence_index() is in_hand  # answered at once, the look goes on behind
+    KEEPER.wait(30)
+    assert "refresh failed" in caplog.text
+    assert not KEEPER.due  # tried again after FENCE_CACHE_SECONDS, not at every batch
+    assert KEEPER.state is not None and KEEPER.state.index is in_hand
+    assert set(in_hand.by_id) == {str(zone.pk)}

@@ -254,8 +254,9 @@ class FenceKeeper:
                 # little cyclic garbage of the moment may be kept for good.)
                 gc.freeze()
         except Exception:  # noqa: BLE001 - keep the index in hand; the next look tries again
+            # (after FENCE_CACHE_SECONDS, not at the next batch: a database that is down
+            # must not cost a thread per batch)
             log.exception("telemetry: fence index refresh failed; the index in hand is kept")
-            self.due = True
         finally:
             connection.close()  # this thread's own connection
 
