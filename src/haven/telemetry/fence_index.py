@@ -46,13 +46,16 @@ from .models import Geofence
 log = logging.getLogger("haven.telemetry")
 
 FENCE_CACHE_SECONDS = 2.0  # how often a receiver looks for changed fences
-CHANGE_LAG = dt.timedelta(seconds=60)  # a change stamped this long before it commits is seen
+# A change committed up to this long after it was stamped is seen by the next look (every look
+# re-reads the stamps of the fences changed this recently: kept short, so a bulk import is not
+# re-read for long); one committed later still is picked up by the periodic rebuild.
+CHANGE_LAG = dt.timedelta(seconds=10)
 REBUILD_AFTER_CHANGES = 2_000  # more changed fences than this in one look: rebuild them all
 # A rebuild in the refresher thread lets the batch writer have the interpreter lock for a
 # moment every this many rows (30,000 fences: 150 pauses, ~0.3 s longer in the background).
 PACE_ROWS, PACE_S = 200, 0.002
 _refresher_thread = threading.local()
-REBUILD_EVERY_S = 900.0  # and rebuild them all this often anyway (in the background)
+REBUILD_EVERY_S = 300.0  # and rebuild them all this often anyway (in the background)
 
 # id (text), kind, area (sealed), device id, deployment, hysteresis, dwell, version, updated,
 # active
