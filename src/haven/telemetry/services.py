@@ -276,23 +276,9 @@ def fence_area(
 
 
 def fence_from_row(row: Geofence, device_id: str | None = None) -> gf.Fence:
-    area = row.area or {}
-    shared = {
-        "id": str(row.pk),
-        "kind": row.kind,
-        "device_id": device_id,
-        "deployment_id": str(row.deployment_id) if row.deployment_id else None,
-        "hysteresis_m": row.hysteresis_m,
-        "dwell_s": float(row.dwell_s or 0),
-    }
-    if "polygon" in area:
-        points = tuple((float(p[0]), float(p[1])) for p in area["polygon"])
-        return gf.Fence(points=points, **shared)  # type: ignore[arg-type]
-    circle = area.get("circle") or {}
-    return gf.Fence(
-        centre=(float(circle["lat"]), float(circle["lon"])),
-        radius_m=float(circle["radius_m"]),
-        **shared,  # type: ignore[arg-type]
+    plain = (str(row.pk), row.kind, None, device_id, row.deployment_id, row.hysteresis_m)
+    return fence_index_keeper.fence_from_values(
+        (*plain, row.dwell_s, row.version, row.updated_at, row.active), row.area
     )
 
 
