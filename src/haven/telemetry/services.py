@@ -398,8 +398,8 @@ def update_geofence(
     hysteresis_m: float | None = None,
     dwell_s: int = 0,
 ) -> Geofence:
-    """Change a zone (its shape, links, margins). ``updated_at`` moves on every change, which
-    is what tells every receiver's fence index to rebuild."""
+    """Change a zone (its shape, links, margins). ``updated_at`` and ``version`` move on every
+    change: that is how every receiver's fence index finds it (haven.telemetry.fence_index)."""
     modules.require_operations(actor)
     row = _fence_for_update(fence_id)
     check_version(row.version, version, "zone")
