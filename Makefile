@@ -90,6 +90,9 @@ bench: setup postgres
 	$(BENCH_PY)/oversight_statistics.py --complaints 500 --workforce 2000
 	$(BENCH_PY)/alarm_paging.py --alarms 30
 	$(BENCH_PY)/telemetry.py --messages 1000 --active 500 --workers 1 --clients 50 --listeners 1
+	$(BENCH_PY)/telemetry.py --messages 2000 --clients 50 --only teltonika --postgres $(BENCH_PG) --database haven_bench_quick_telemetry
+	$(BENCH_PY)/fence_churn.py --fences 30000 --seconds 10 --alarms 100
+	$(BENCH_PY)/fence_churn.py --fences 30000 --seconds 10 --alarms 100 --postgres $(BENCH_PG) --database haven_bench_quick_fence_churn
 	$(BENCH_PY)/casework.py --cases 500 --ledger 5000 --seconds 10 --rounds 1 --workers 2 --postgres $(BENCH_PG) --database haven_bench_quick_casework
 
 clean:

@@ -66,6 +66,9 @@ def configure(url: str, data_dir: str) -> None:
     os.environ["HAVEN_DATABASE_URL"] = url
     os.environ["HAVEN_DATA_DIR"] = data_dir
     os.environ["DJANGO_SETTINGS_MODULE"] = "haven.settings_test"
+    # As in production: receivers look for changed fences off the alarm path (the servers
+    # started below inherit it).
+    os.environ["HAVEN_FENCE_BACKGROUND"] = "1"
     sys.path[:0] = [str(ROOT)]
     import django
 

@@ -348,3 +348,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Receivers look for changed geofences in a thread of their own and swap the new index in, so
+# an alarm never waits for the database (haven.telemetry.fence_index). Off: in line, in the
+# caller's transaction (the test settings, so a test sees the fences it has just made).
+HAVEN_FENCE_BACKGROUND = env_flag("HAVEN_FENCE_BACKGROUND", default=not env_flag("HAVEN_TESTING"))

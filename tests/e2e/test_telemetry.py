@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_late_sos_reaches_the_on_call_officer_who_acknowledges_it(page):
-    services.invalidate_fences()
+    services.reset_fences()
     officer = UserFactory(roles=[Role.TECHNICAL_OFFICER], first_name="Oncall")
     rota_name, _ = make_rota(officer, name="E2E tracking on-call")
     make_device(device_id="panic-e2e", name="Panic button E2E", rota_name=rota_name)

@@ -31,7 +31,7 @@ def sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_technician_registers_a_tracker_makes_a_zone_and_sees_it_on_the_map(page):
-    services.invalidate_fences()
+    services.reset_fences()
     technician = UserFactory(roles=[Role.TECHNICAL_OFFICER])
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))

@@ -11,8 +11,9 @@ from haven.telemetry import services
 def fresh_telemetry_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test sees its own fences (no index cache across tests) and an empty flood gate."""
     monkeypatch.setattr(services, "FENCE_CACHE_SECONDS", 0.0)
-    services.invalidate_fences()
+    services.reset_fences()
     services.FLOOD.seen.clear()
     services.REJECTED.clear()
+    services.LAST_FIXES.clear()
     yield
-    services.invalidate_fences()
+    services.reset_fences()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from haven.telemetry import services
@@ -169,3 +171,69 @@ def test_ingest_keeps_a_pending_exit_on_the_device_until_the_dwell_time_passes()
     assert [e.type for e in later.events] == ["geofence_exit"]
     device.refresh_from_db()
     assert device.pending_fences == {} and device.inside_fences == []
+
+
+def _crossing_setup():
+    device = make_device()
+    services.create_geofence(
+        None,
+        name="Suspect's address",
+        kind="exclusion",
+        area=services.fence_area(lat=SMALL.centre[0], lon=SMALL.centre[1], radius_m=60),
+        dwell_s=0,
+    )
+    return device, timezone.now() - dt.timedelta(seconds=20)
+
+
+def _position_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "position" in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_the_previous_fix_comes_from_the_last_committed_batch_without_a_query(
+    django_capture_on_commit_callbacks,
+):
+    device, start = _crossing_setup()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ingest(message(device, fix_time=start, lat=HOME[0], lon=HOME[1], accuracy=5))
+    far = north(1000)
+    with CaptureQueriesContext(connection) as queries:
+        result = services.ingest(
+            message(device, fix_time=start + dt.timedelta(seconds=10), lat=far[0], lon=far[1])
+        )
+    assert [e.type for e in result.events] == ["geofence_crossed"]
+    assert _position_reads(queries.captured_queries) == []
+
+
+@pytest.mark.django_db
+def test_a_remembered_fix_another_process_has_overtaken_is_not_used():
+    device, start = _crossing_setup()
+    services.ingest(message(device, fix_time=start, lat=HOME[0], lon=HOME[1], accuracy=5))
+    # Remembered for another time (a newer fix stored elsewhere, or a batch rolled back):
+    # north of the zone, so the segment from it would cross nothing.
+    services.LAST_FIXES.update({device.pk: (start - dt.timedelta(seconds=5), fix(2000, 0))})
+    far = north(1000)
+    with CaptureQueriesContext(connection) as queries:
+        result = services.ingest(
+            message(device, fix_time=start + dt.timedelta(seconds=10), lat=far[0], lon=far[1])
+        )
+    assert [e.type for e in result.events] == ["geofence_crossed"]  # from the stored fix
+    assert len(_position_reads(queries.captured_queries)) == 1
+
+
+@pytest.mark.django_db
+def test_an_invalid_last_fix_is_remembered_as_no_segment_start(
+    django_capture_on_commit_callbacks,
+):
+    device, start = _crossing_setup()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ingest(
+            message(device, fix_time=start, lat=HOME[0], lon=HOME[1], accuracy=5, valid=False)
+        )
+    far = north(1000)
+    with CaptureQueriesContext(connection) as queries:
+        result = services.ingest(
+            message(device, fix_time=start + dt.timedelta(seconds=10), lat=far[0], lon=far[1])
+        )
+    assert result.events == []  # no valid start: no segment, no crossing
+    assert _position_reads(queries.captured_queries) == []

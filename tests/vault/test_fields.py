@@ -276,3 +276,28 @@ def test_bulk_sealed_values_read_back_through_the_model_and_stay_bound_to_their_
     token.row_id = str(second)  # the first row's token, presented as the second row's
     with pytest.raises(VaultIntegrityError):
         name_field.decrypt_token(Probe(pk=second), token)
+
+
+@pytest.mark.django_db
+def test_bulk_opener_reads_plain_rows_and_refuses_a_token_moved_to_another_row():
+    from haven.vault.fields import bulk_opener
+
+    first = Probe.objects.create(name="Opened In Bulk", place={"lat": 51.5})
+    second = Probe.objects.create(name="Other", place=None)
+    rows = dict(Probe.objects.values_list("id", "place"))
+    names = dict(Probe.objects.values_list("id", "name"))
+    open_ = bulk_opener(Probe)
+    place_field, name_field = Probe._meta.get_field("place"), Probe._meta.get_field("name")
+    assert open_(place_field, rows[first.pk], str(first.pk)) == {"lat": 51.5}
+    assert open_(place_field, rows[second.pk], str(second.pk)) is None
+    assert open_(name_field, names[first.pk], str(first.pk)) == "Opened In Bulk"
+    with pytest.raises(VaultIntegrityError):  # the first row's token, read as the second's
+        open_(name_field, names[first.pk], str(second.pk))
+
+
+def test_bulk_opener_refuses_a_case_owned_model():
+    from haven.cases.models import IdentityRecord
+    from haven.vault.fields import bulk_opener
+
+    with pytest.raises(FieldError, match="case-owned"):
+        bulk_opener(IdentityRecord)

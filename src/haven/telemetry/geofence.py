@@ -214,15 +214,59 @@ class Evaluation:
     transitions: list[tuple[str, str]]  # (fence id, ENTER | EXIT | CROSSED)
 
 
+def compile_fences(fences: Sequence[Fence]) -> list[CompiledFence]:
+    """:meth:`CompiledFence.build` for many fences: the circles' envelopes made in one vectorised
+    call (one shapely box each costs ~15 µs; 30,000 of them at once, a few milliseconds)."""
+    compiled: list[CompiledFence | None] = [None] * len(fences)
+    circles = [n for n, fence in enumerate(fences) if fence.centre is not None]
+    if circles:
+        lat = np.array([fences[n].centre[0] for n in circles])  # type: ignore[index]
+        lon = np.array([fences[n].centre[1] for n in circles])  # type: ignore[index]
+        radius = np.array([fences[n].radius_m for n in circles])
+        dlat = radius / M_PER_DEG_LAT
+        dlon = radius / np.maximum(M_PER_DEG_LON_EQUATOR * np.cos(np.radians(lat)), 1.0)
+        boxes = shapely.box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)
+        for n, envelope in zip(circles, boxes.tolist(), strict=True):
+            fence = fences[n]
+            assert fence.centre is not None
+            compiled[n] = CompiledFence(fence, envelope, fence.centre)
+    for n, fence in enumerate(fences):
+        if compiled[n] is None:
+            compiled[n] = CompiledFence.build(fence)
+    return compiled  # type: ignore[return-value]
+
+
 class FenceIndex:
-    """All fences in an STRtree; query the ones a fix (with its margin) could be inside."""
+    """All fences in an STRtree; query the ones a fix (with its margin) could be inside.
+
+    An index is never changed once made: :meth:`changed` makes a new one (sharing the compiled
+    fences) for a receiver to swap in, so a batch always evaluates against one whole index."""
 
     def __init__(self, fences: Iterable[Fence]) -> None:
-        self.compiled: list[CompiledFence] = [CompiledFence.build(f) for f in fences]
+        self._adopt(compile_fences(list(fences)))
+
+    @classmethod
+    def from_compiled(cls, compiled: list[CompiledFence]) -> FenceIndex:
+        index = cls.__new__(cls)
+        index._adopt(compiled)
+        return index
+
+    def _adopt(self, compiled: list[CompiledFence]) -> None:
+        self.compiled = compiled
         self.by_id = {c.fence.id: c for c in self.compiled}
         self.tree = STRtree([c.envelope for c in self.compiled]) if self.compiled else None
         # A fence's own hysteresis may be wider than the default: look that much further.
         self.extra_margin_m = max((c.fence.hysteresis_m or 0.0 for c in self.compiled), default=0.0)
+
+    def changed(self, upserts: Sequence[Fence], removed: Iterable[str] = ()) -> FenceIndex:
+        """A new index: this one with ``upserts`` added or replacing the fence of the same id
+        (in its place, so the order fences are reported in stays put) and ``removed`` gone.
+        Only the changed fences are compiled; the tree is rebuilt from the envelopes in hand
+        (30,000 fences: ~15 ms, against seconds to load and compile them all)."""
+        fresh = {c.fence.id: c for c in compile_fences(list(upserts))}
+        gone = set(removed) - set(fresh)
+        kept = [fresh.pop(c.fence.id, c) for c in self.compiled if c.fence.id not in gone]
+        return FenceIndex.from_compiled(kept + list(fresh.values()))
 
     def __len__(self) -> int:
         return len(self.compiled)

@@ -130,7 +130,8 @@ class Geofence(models.Model):
     dwell_s = models.PositiveIntegerField(default=0)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    # Moves on every change: indexed, since each receiver looks for the fences changed lately.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -15,11 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q
+from django.db import transaction
+from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,6 +39,7 @@ from haven.notifications.models import AlertCategory
 
 from . import escalation, rows
 from . import events as ev
+from . import fence_index as fence_index_keeper
 from . import geofence as gf
 from .config import TelemetryConfig, get_config
 from .models import (
@@ -273,23 +276,9 @@ def fence_area(
 
 
 def fence_from_row(row: Geofence, device_id: str | None = None) -> gf.Fence:
-    area = row.area or {}
-    shared = {
-        "id": str(row.pk),
-        "kind": row.kind,
-        "device_id": device_id,
-        "deployment_id": str(row.deployment_id) if row.deployment_id else None,
-        "hysteresis_m": row.hysteresis_m,
-        "dwell_s": float(row.dwell_s or 0),
-    }
-    if "polygon" in area:
-        points = tuple((float(p[0]), float(p[1])) for p in area["polygon"])
-        return gf.Fence(points=points, **shared)  # type: ignore[arg-type]
-    circle = area.get("circle") or {}
-    return gf.Fence(
-        centre=(float(circle["lat"]), float(circle["lon"])),
-        radius_m=float(circle["radius_m"]),
-        **shared,  # type: ignore[arg-type]
+    plain = (str(row.pk), row.kind, None, device_id, row.deployment_id, row.hysteresis_m)
+    return fence_index_keeper.fence_from_values(
+        (*plain, row.dwell_s, row.version, row.updated_at, row.active), row.area
     )
 
 
@@ -409,8 +398,8 @@ def update_geofence(
     hysteresis_m: float | None = None,
     dwell_s: int = 0,
 ) -> Geofence:
-    """Change a zone (its shape, links, margins). ``updated_at`` moves on every change, which
-    is what tells every receiver's fence index to rebuild."""
+    """Change a zone (its shape, links, margins). ``updated_at`` and ``version`` move on every
+    change: that is how every receiver's fence index finds it (haven.telemetry.fence_index)."""
     modules.require_operations(actor)
     row = _fence_for_update(fence_id)
     check_version(row.version, version, "zone")
@@ -460,30 +449,24 @@ def retire_geofence(actor: User, fence_id: UUID | str, *, version: int) -> Geofe
 
 # ------------------------------------------------------------------------------ fence index
 
-FENCE_CACHE_SECONDS = 2.0
-_fence_cache: dict[str, Any] = {"checked": 0.0, "stamp": None, "index": None}
+FENCE_CACHE_SECONDS = 2.0  # how often a receiver looks for changed fences (fence_index)
 
 
 def invalidate_fences() -> None:
-    _fence_cache.update(checked=0.0, stamp=None, index=None)
+    """This process changed a fence: its receivers look for changes at their next batch (in
+    the background: the batch in hand is evaluated against the index it holds)."""
+    fence_index_keeper.KEEPER.mark_due()
+
+
+def reset_fences() -> None:
+    """Forget the index altogether (tests: each starts from a fresh database)."""
+    fence_index_keeper.KEEPER.reset()
 
 
 def fence_index() -> gf.FenceIndex:
-    """All active fences in one STRtree, rebuilt when fences change (checked every 2 s)."""
-    now = time.monotonic()
-    index = _fence_cache["index"]
-    if index is not None and now - _fence_cache["checked"] < FENCE_CACHE_SECONDS:
-        return index  # type: ignore[no-any-return]
-    active = Geofence.objects.filter(active=True)
-    summary = active.aggregate(n=Count("id"), latest=Max("updated_at"))
-    stamp = (summary["n"], summary["latest"])
-    if index is None or stamp != _fence_cache["stamp"]:
-        rows = active.select_related("device")
-        index = gf.FenceIndex(
-            fence_from_row(r, r.device.device_id if r.device is not None else None) for r in rows
-        )
-    _fence_cache.update(checked=now, stamp=stamp, index=index)
-    return index  # type: ignore[no-any-return]
+    """All active fences in one STRtree, as this process holds them now: never waits for a
+    rebuild (see haven.telemetry.fence_index)."""
+    return fence_index_keeper.KEEPER.current()
 
 
 # ------------------------------------------------------------------------------ flood control
@@ -645,6 +628,8 @@ class _Batch:
     # Covert trackers' authorised periods, by device pk (absent: under no authorisation).
     authority: dict[UUID, list[authority.Window]] = field(default_factory=dict)
     outside: list[authorisations.OutsideReport] = field(default_factory=list)
+    # Each device's newest fix stored by this batch, for LAST_FIXES once it has committed.
+    last_fixes: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = field(default_factory=dict)
 
 
 @service
@@ -668,6 +653,8 @@ def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
         _apply(devices[item.message.device_id], item, batch)
     if batch.outside:
         authorisations.quarantine(batch.outside)
+    if batch.last_fixes:
+        transaction.on_commit(partial(LAST_FIXES.update, batch.last_fixes))
     # The common path in three statements; the rare one (events, alerts, ledger) as before.
     rows.insert_positions([(p.device, p.values) for p in batch.positions])
     rows.save_device_state(
@@ -759,24 +746,66 @@ def _find_fences(batch: _Batch, items: list[_Item], devices: dict[str, Telemetry
     batch.near = {slot: near for (slot, _), near in zip(fixes, found, strict=True)}
 
 
+class LastFixes:
+    """Each device's fix at its ``last_fix_at`` as this process last stored or read it: (that
+    time, the fix, or None when it was not a valid fix), by device pk. An entry counts only when
+    its time is the device's ``last_fix_at`` read under the row lock: (device, fix time) names
+    one stored row, which never changes, so an entry another process has overtaken simply
+    misses. Entries of a batch are added once it has committed. Saves every batch the query
+    (and, for a protected person's tracker, the decryption) of each device's previous fix."""
+
+    LIMIT = 200_000  # devices remembered (then forgotten all at once)
+
+    def __init__(self) -> None:
+        self.known: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = {}
+
+    def get(self, device_pk: UUID, at: dt.datetime) -> tuple[bool, gf.Fix | None]:
+        entry = self.known.get(device_pk)
+        if entry is None or entry[0] != at:
+            return False, None
+        return True, entry[1]
+
+    def update(self, entries: dict[UUID, tuple[dt.datetime, gf.Fix | None]]) -> None:
+        if len(self.known) + len(entries) > self.LIMIT:
+            self.known.clear()
+        self.known.update(entries)
+
+    def clear(self) -> None:
+        self.known.clear()
+
+
+LAST_FIXES = LastFixes()
+
+
 def _previous_fixes(devices: dict[str, TelemetryDevice], items: list[_Item]) -> dict[UUID, gf.Fix]:
     """Each device's last stored fix (at its last_fix_at), when valid: the start of the segment
-    to its next fix. One indexed query per batch (the fixes are unique per device and time)."""
-    wanted = {
-        (devices[item.message.device_id].pk, devices[item.message.device_id].last_fix_at)
-        for item in items
-        if _has_fix(item.message) and devices[item.message.device_id].last_fix_at is not None
-    }
-    if not wanted:
-        return {}
-    rows = Position.objects.filter(
-        device_id__in={pk for pk, _ in wanted}, fix_time__in={at for _, at in wanted}, valid=True
-    ).only("device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    to its next fix. From :data:`LAST_FIXES`, else one indexed query per batch for the rest
+    (the fixes are unique per device and time)."""
+    wanted: set[tuple[UUID, dt.datetime]] = set()
+    for item in items:
+        device = devices[item.message.device_id]
+        if _has_fix(item.message) and device.last_fix_at is not None:
+            wanted.add((device.pk, device.last_fix_at))
     found: dict[UUID, gf.Fix] = {}
+    missing: set[tuple[UUID, dt.datetime]] = set()
+    for pk, at in wanted:
+        hit, fix = LAST_FIXES.get(pk, at)
+        if not hit:
+            missing.add((pk, at))
+        elif fix is not None:
+            found[pk] = fix
+    if not missing:
+        return found
+    rows = Position.objects.filter(
+        device_id__in={pk for pk, _ in missing}, fix_time__in={at for _, at in missing}, valid=True
+    ).only("device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    read: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = {pk: (at, None) for pk, at in missing}
     for row in rows:
         point = row.point
-        if (row.device_id, row.fix_time) in wanted and point is not None:
+        if (row.device_id, row.fix_time) in missing and point is not None:
             found[row.device_id] = gf.Fix(point[0], point[1], row.point_accuracy, row.fix_time)
+            read[row.device_id] = (row.fix_time, found[row.device_id])
+    LAST_FIXES.update(read)  # committed rows (this batch has written nothing yet)
     return found
 
 
@@ -826,6 +855,10 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
     device.last_seen_at = item.received_at
     if _has_fix(message) and in_order:
         device.last_fix_at = fix_time
+        if not result.duplicate:
+            assert message.lat is not None and message.lon is not None
+            fix = gf.Fix(message.lat, message.lon, message.accuracy, fix_time)
+            batch.last_fixes[device.pk] = (fix_time, fix if message.valid else None)
 
 
 def _keep_apart(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:

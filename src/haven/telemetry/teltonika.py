@@ -62,6 +62,16 @@ class Reader:
     def unsigned(self, size: int) -> int:
         return int.from_bytes(self.take(size), "big")
 
+    def unpack(self, layout: struct.Struct) -> tuple[Any, ...]:
+        """Several fixed-width fields in one call (a record's GPS element: one unpack instead
+        of eight takes)."""
+        end = self.offset + layout.size
+        if end > len(self.data):
+            raise Rejected("malformed_packet", f"truncated at byte {self.offset}")
+        values = layout.unpack_from(self.data, self.offset)
+        self.offset = end
+        return values
+
     def signed(self, size: int) -> int:
         return int.from_bytes(self.take(size), "big", signed=True)
 
@@ -167,17 +177,20 @@ def parse_data(data: bytes) -> Packet:
     return Packet(codec, records)
 
 
+# Timestamp (ms), priority, then the GPS element: longitude, latitude (1e-7 degrees, signed),
+# altitude (signed), angle, satellites, speed; big-endian, 24 bytes.
+_RECORD_HEAD = struct.Struct(">QBiihHBH")
+
+
 def _record(reader: Reader, codec: int) -> Record:
-    millis = reader.unsigned(8)
+    millis, priority, lon, lat, altitude, angle, satellites, speed = reader.unpack(_RECORD_HEAD)
     try:
         time = dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
     except (OverflowError, OSError, ValueError) as error:
         raise Rejected("bad_timestamp", str(millis)) from error
-    priority = reader.unsigned(1)
-    lon, lat = reader.signed(4) / 1e7, reader.signed(4) / 1e7
-    altitude, angle = reader.signed(2), reader.unsigned(2)
-    satellites, speed = reader.unsigned(1), reader.unsigned(2)
-    return Record(time, priority, lon, lat, altitude, angle, satellites, speed, _io(reader, codec))
+    return Record(
+        time, priority, lon / 1e7, lat / 1e7, altitude, angle, satellites, speed, _io(reader, codec)
+    )
 
 
 def _io(reader: Reader, codec: int) -> IoElement:

@@ -136,6 +136,31 @@ def bulk_sealer(model: type[models.Model]) -> Sealer:
     return seal
 
 
+Opener = Callable[["EncryptedTextField", Any, str], Any]
+
+
+def bulk_opener(model: type[models.Model]) -> Opener:
+    """The reading side of :func:`bulk_sealer`: open tokens of `model`'s encrypted fields read
+    as plain rows (``values_list``: the column comes back sealed, as a :class:`SealedToken`),
+    with one key ring for the batch instead of a model instance and a key-ring look-up per
+    value. None stays None. Refused for case-owned models (their binding needs the owner)."""
+    if owner_field(model) is not None:
+        raise FieldError(f"{model.__name__} is case-owned: read it through its model")
+    ring = get_keyring()
+    table = model._meta.db_table
+
+    def open_(field: EncryptedTextField, token: Any, row_id: str) -> Any:
+        nonlocal ring
+        if token is None:
+            return None
+        if not ring.holds_key_of(token):
+            ring = keyring_with(crypto.key_id_of(token))  # a key made elsewhere: reload once
+        aad = crypto.field_aad(table, field.column, row_id)
+        return field.from_plaintext_text(ring.decrypt(str(token), aad))
+
+    return open_
+
+
 def create_sealed(model: type[Any], sealed: dict[str, Any], **fields: Any) -> Any:
     """Insert a row whose id the database assigns (AutoField), then seal ``sealed`` (name ->
     plaintext of EncryptedTextFields declared ``null=True``) bound to that id. Call inside the
