@@ -81,8 +81,6 @@ def acknowledge(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
         services.acknowledge(user, alert_id, request.POST.get("note", ""))
-    except services.AlertNotFound as missing:
-        raise selectors.NotFound("No such alert") from missing
     except services.ConflictError as conflict:
         messages.info(request, str(conflict))
         return redirect("telemetry:home")
@@ -95,8 +93,6 @@ def resolve(request: HttpRequest, alert_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     try:
         services.resolve(user, alert_id, request.POST.get("note", ""))
-    except services.AlertNotFound as missing:
-        raise selectors.NotFound("No such alert") from missing
     except services.ConflictError as conflict:
         messages.info(request, str(conflict))
         return redirect("telemetry:detail", alert_id=alert_id)
