@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import submitted
 
 from . import map_views, selectors, services
@@ -43,8 +44,8 @@ def _device_choices(user: User) -> dict[str, Any]:
     }
 
 
-def device_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = DeviceForm(request.POST or None, **_device_choices(user))
     if _saved(
         request,
@@ -69,8 +70,8 @@ def _device_initial(device: TelemetryDevice) -> dict[str, Any]:
     }
 
 
-def device_edit(request: HttpRequest, device_pk: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_edit(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
+    user = request.user
     device = selectors.device_for_change(user, device_pk)
     form = DeviceForm(
         request.POST or None,
@@ -92,8 +93,8 @@ def device_edit(request: HttpRequest, device_pk: UUID) -> HttpResponse:
 
 
 @require_POST
-def device_retire(request: HttpRequest, device_pk: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_retire(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
+    user = request.user
     device = selectors.device_for_change(user, device_pk)
     return _retire(
         request,
@@ -144,8 +145,8 @@ def _version(request: HttpRequest) -> int:
 # ------------------------------------------------------------------------------ zones
 
 
-def geofence_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     return render(request, "telemetry/geofences.html", {**NAV, "fences": selectors.geofences(user)})
 
 
@@ -189,8 +190,8 @@ def _fence_page(request: HttpRequest, form: GeofenceForm, fence: Geofence | None
     )
 
 
-def geofence_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = GeofenceForm(
         request.POST or None,
         targets=_targets(user),
@@ -226,8 +227,8 @@ def _fence_initial(fence: Geofence) -> dict[str, Any]:
     return initial
 
 
-def geofence_edit(request: HttpRequest, fence_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_edit(request: AuthenticatedRequest, fence_id: UUID) -> HttpResponse:
+    user = request.user
     fence = selectors.get_geofence(user, fence_id)
     form = GeofenceForm(request.POST or None, targets=_targets(user), initial=_fence_initial(fence))
     if _saved(
@@ -244,8 +245,8 @@ def geofence_edit(request: HttpRequest, fence_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def geofence_retire(request: HttpRequest, fence_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_retire(request: AuthenticatedRequest, fence_id: UUID) -> HttpResponse:
+    user = request.user
     fence = selectors.get_geofence(user, fence_id)
     return _retire(
         request,
