@@ -182,6 +182,30 @@ def test_a_polygon_zone_and_bad_corners():
     assert Geofence.objects.get().area["polygon"][2] == [51.51, -0.12]
 
 
+def test_a_stale_retire_goes_back_to_the_edit_page_and_changes_nothing():
+    officer = technician()
+    device = make_device(device_id="stale-1")
+    fence = services.create_geofence(
+        officer, name="Yard", kind="safe", area=services.fence_area(lat=51.5, lon=-0.1, radius_m=50)
+    )
+    client = web(officer)
+    answer = client.post(
+        f"/operations/alerts/devices/{device.pk}/retire/", {"version": device.version + 1}
+    )
+    assert answer.status_code == 302
+    assert answer["Location"] == f"/operations/alerts/devices/{device.pk}/edit/"
+    zone = client.post(f"/operations/alerts/zones/{fence.pk}/retire/", {"version": 99})
+    assert zone["Location"] == f"/operations/alerts/zones/{fence.pk}/"
+    device.refresh_from_db()
+    fence.refresh_from_db()
+    assert device.retired_at is None and fence.active
+    assert ledgered("telemetry_device", device.pk, "alteration") == 0
+    done = client.post(f"/operations/alerts/zones/{fence.pk}/retire/", {"version": fence.version})
+    assert done["Location"] == "/operations/alerts/zones/"
+    fence.refresh_from_db()
+    assert not fence.active
+
+
 def test_editing_a_zone_moves_updated_at_and_a_stale_edit_is_refused():
     officer = technician()
     fence = services.create_geofence(

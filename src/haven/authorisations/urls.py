@@ -4,9 +4,10 @@ from . import views
 
 app_name = "authorisations"
 
+# Mounted at /operations/authorisations/ behind the operations module's gate (haven/urls.py).
 urlpatterns = [
-    path("operations/authorisations/", views.register, name="register"),
-    path("operations/authorisations/new/", views.new, name="new"),
-    path("operations/authorisations/quarantine/", views.quarantine, name="quarantine"),
-    path("operations/authorisations/<uuid:authorisation_id>/", views.detail, name="detail"),
+    path("", views.register, name="register"),
+    path("new/", views.new, name="new"),
+    path("quarantine/", views.quarantine, name="quarantine"),
+    path("<uuid:authorisation_id>/", views.detail, name="detail"),
 ]

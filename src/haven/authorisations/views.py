@@ -7,12 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.concurrency.locking import ConflictError
 from haven.equipment import selectors as equipment
 from haven.telemetry import selectors as telemetry
@@ -25,8 +26,8 @@ from .models import Authorisation
 NAV = {"nav_active": Module.OPERATIONS}
 
 
-def register(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def register(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     rows = list(selectors.authorisations_visible_to(user))
     periods = equipment.deployment_periods(list(selectors.linked_deployment_ids(rows)))
     flagged = selectors.outside_authority(rows, periods)
@@ -42,8 +43,8 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
-def new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     selectors.require_supervisor(user)
     form = AuthorisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -102,8 +103,8 @@ def _link(user: User, authorisation: Authorisation, data: dict[str, Any]) -> str
     return f"Tracker {device_id} linked."
 
 
-def detail(request: HttpRequest, authorisation_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def detail(request: AuthenticatedRequest, authorisation_id: UUID) -> HttpResponse:
+    user = request.user
     authorisation = selectors.find_authorisation(user, authorisation_id)
     may_manage = selectors.may_manage(user)
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -153,7 +154,7 @@ def detail(request: HttpRequest, authorisation_id: UUID) -> HttpResponse:
     )
 
 
-def quarantine(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def quarantine(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     rows = selectors.get_quarantine(user)
     return render(request, "authorisations/quarantine.html", {**NAV, "rows": rows})

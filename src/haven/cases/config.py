@@ -155,10 +155,7 @@ CASEWORK_RULES = build_registry(
             citation=SERVICE_STANDARD,
             kind="working_days",
             amount=2,
-            starts="day_after",
-            version=1,
             valid_from=date(2026, 1, 1),
-            valid_to=None,
             notes="Role profile: complex queries referred to senior officers in a timely manner",
         ),
         TimeLimitRule(
@@ -167,10 +164,7 @@ CASEWORK_RULES = build_registry(
             citation=SERVICE_STANDARD,
             kind="months",
             amount=3,
-            starts="day_after",
-            version=1,
             valid_from=date(2026, 1, 1),
-            valid_to=None,
             notes="First review after the arrangement becomes active",
         ),
     ]

@@ -39,7 +39,9 @@ class AssetTypeOut(Schema):
     trackable: bool
 
 
-class AssetOut(Schema):
+class AssetFields(Schema):
+    """What every answer about an asset says (the register's row)."""
+
     id: UUID
     asset_type: str
     make: str
@@ -50,6 +52,10 @@ class AssetOut(Schema):
     state: AssetState
     holder: str | None
     place: str
+
+
+class AssetOut(AssetFields):
+    """An asset read from the model: its type by code, its holder by username."""
 
     @staticmethod
     def resolve_asset_type(obj: Any) -> str:
@@ -60,17 +66,7 @@ class AssetOut(Schema):
         return obj.holder.username if obj.holder_id else None
 
 
-class AssetDetailOut(Schema):
-    id: UUID
-    asset_type: str
-    make: str
-    model_name: str
-    serial: str
-    device_id: str | None
-    firmware: str
-    state: AssetState
-    holder: str | None
-    place: str
+class AssetDetailOut(AssetFields):
     sim_details: str | None = None
     ip_details: str | None = None
 
@@ -277,18 +273,7 @@ def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> Status[An
 
 
 def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": asset.pk,
-        "asset_type": asset.asset_type.code,
-        "make": asset.make,
-        "model_name": asset.model_name,
-        "serial": asset.serial,
-        "device_id": asset.device_id,
-        "firmware": asset.firmware,
-        "state": asset.state,
-        "holder": asset.holder.username if asset.holder_id else None,
-        "place": asset.place,
-    }
+    data = AssetOut.model_validate(asset).model_dump()
     data.update(selectors.asset_link_details(user, asset, purpose(request)))
     return data
 

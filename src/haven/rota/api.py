@@ -17,14 +17,16 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import field_validator
 
+from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.apihelpers import QueryFilters, named_user, refuse
+from haven.ui.apihelpers import QueryFilters, attempt, named_user
 from haven.ui.bounds import check_within_calendar
 
 from . import ical, selectors, services
 from .models import (
     AllowanceTier,
     RestException,
+    Rota,
     Rotation,
     SwapStatus,
     WeeklyRestOption,
@@ -243,12 +245,11 @@ def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> Status[Any]:
         tier = AllowanceTier.objects.filter(code=payload.allowance_tier).first()
         if tier is None:
             raise HttpError(422, "allowance_tier: no such tier")
-    try:
-        rota = services.create_rota(
+    rota = attempt(
+        lambda: services.create_rota(
             user, **payload.dict(exclude={"allowance_tier"}), allowance_tier=tier
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
     return Status(201, rota)
 
 
@@ -258,15 +259,14 @@ def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) ->
     selectors.require_supervisor(user)
     selectors.get_rota(user, rota_id)
     members = [named_user(name, "usernames") for name in payload.usernames]
-    try:
-        layer = services.add_layer(
+    layer = attempt(
+        lambda: services.add_layer(
             user,
             rota_id,
             members=[m for m in members if m is not None],
             **payload.dict(exclude={"usernames"}),
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
     return Status(201, {"id": layer.pk, "name": layer.name})
 
 
@@ -310,25 +310,30 @@ def on_call(request: AuthenticatedRequest, filters: Query[AtFilter]) -> Any:
     return [on_call_row(rota, at) for rota in selectors.rotas(user)]
 
 
+def _who_covers(username: str | None, field: str) -> User:
+    person = named_user(username, field)
+    if person is None:
+        raise HttpError(422, f"{field}: say who covers")
+    return person
+
+
+def _cover_span(rota: Rota, payload: OverrideIn | SwapIn) -> dict[str, Any]:
+    """An override's or a swap's times, read in the rota's own zone, and its reason."""
+    return {
+        "starts_at": aware_in(rota.zone, payload.starts_at),
+        "ends_at": aware_in(rota.zone, payload.ends_at),
+        "reason": payload.reason,
+    }
+
+
 @router.post("/rotas/{rota_id}/overrides", response={201: dict}, summary="Add an override")
 def add_override(request: AuthenticatedRequest, rota_id: UUID, payload: OverrideIn) -> Status[dict]:
     user = request.user
     selectors.require_supervisor(user)
     rota = selectors.get_rota(user, rota_id)
-    person = named_user(payload.username, "username")
-    if person is None:
-        raise HttpError(422, "username: say who covers")
-    try:
-        override = services.add_override(
-            user,
-            rota.pk,
-            user=person,
-            starts_at=aware_in(rota.zone, payload.starts_at),
-            ends_at=aware_in(rota.zone, payload.ends_at),
-            reason=payload.reason,
-        )
-    except ValidationError as error:
-        raise refuse(error) from error
+    person = _who_covers(payload.username, "username")
+    span = _cover_span(rota, payload)
+    override = attempt(lambda: services.add_override(user, rota.pk, user=person, **span))
     return Status(201, {"id": override.pk})
 
 
@@ -336,20 +341,9 @@ def add_override(request: AuthenticatedRequest, rota_id: UUID, payload: Override
 def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) -> Status[Any]:
     user = request.user
     rota = selectors.get_rota(user, rota_id)
-    counterpart = named_user(payload.counterpart, "counterpart")
-    if counterpart is None:
-        raise HttpError(422, "counterpart: say who covers")
-    try:
-        swap = services.request_swap(
-            user,
-            rota.pk,
-            counterpart=counterpart,
-            starts_at=aware_in(rota.zone, payload.starts_at),
-            ends_at=aware_in(rota.zone, payload.ends_at),
-            reason=payload.reason,
-        )
-    except ValidationError as error:
-        raise refuse(error) from error
+    counterpart = _who_covers(payload.counterpart, "counterpart")
+    span = _cover_span(rota, payload)
+    swap = attempt(lambda: services.request_swap(user, rota.pk, counterpart=counterpart, **span))
     return Status(201, swap)
 
 
@@ -430,8 +424,8 @@ def my_welfare(request: AuthenticatedRequest) -> Any:
 def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
     user = request.user
     person = named_user(payload.username, "username") or user
-    try:
-        period, flags = services.record_work(
+    period, flags = attempt(
+        lambda: services.record_work(
             user,
             person=person,
             starts_at=aware_in(timezone.get_current_timezone(), payload.starts_at),
@@ -440,8 +434,7 @@ def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
             kind=payload.kind,
             note=payload.note,
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
     return Status(
         201,
         {
@@ -451,18 +444,11 @@ def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
     )
 
 
-def _record(action: Any) -> Any:
-    try:
-        return action()
-    except ValidationError as error:
-        raise refuse(error) from error
-
-
 @router.put("/welfare/terms", response=dict, summary="Working-time terms (supervisors)")
 def set_terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
     data = payload.dict()
     person = named_user(data.pop("username"), "username")
-    terms = _record(lambda: services.set_working_time_terms(request.user, person=person, **data))
+    terms = attempt(lambda: services.set_working_time_terms(request.user, person=person, **data))
     return {"username": terms.user.username}
 
 
@@ -470,7 +456,7 @@ def set_terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
 def record_leave(request: AuthenticatedRequest, payload: LeaveIn) -> Status[dict]:
     data = payload.dict()
     person = named_user(data.pop("username"), "username")
-    leave = _record(lambda: services.record_leave(request.user, person=person, **data))
+    leave = attempt(lambda: services.record_leave(request.user, person=person, **data))
     return Status(201, {"id": leave.pk})
 
 
@@ -484,7 +470,7 @@ def record_compensatory_rest(
 ) -> Status[dict]:
     data = payload.dict()
     person = named_user(data.pop("username"), "username")
-    rest = _record(lambda: services.record_compensatory_rest(request.user, person=person, **data))
+    rest = attempt(lambda: services.record_compensatory_rest(request.user, person=person, **data))
     return Status(201, {"id": rest.pk})
 
 

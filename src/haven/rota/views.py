@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import add_form_errors
 
 from . import selectors, services
@@ -53,8 +54,8 @@ def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, 
     ]
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     now = timezone.now()
     rotas = [
         {"rota": rota, "on_call": who, "gaps": len(selectors.gaps(rota, now))}
@@ -74,8 +75,8 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def rota_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def rota_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     selectors.require_supervisor(user)
     form = RotaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -96,29 +97,17 @@ def _act(user: User, rota: Rota, action: str, form: Any) -> str:
         services.add_layer(user, rota.pk, members=members, **data)
         return "Layer added."
     start, end = form.instants(rota.zone)
+    span = {"starts_at": start, "ends_at": end, "reason": data["reason"]}
     if action == "override":
-        services.add_override(
-            user,
-            rota.pk,
-            user=User.objects.get(pk=data["user"]),
-            starts_at=start,
-            ends_at=end,
-            reason=data["reason"],
-        )
+        services.add_override(user, rota.pk, user=User.objects.get(pk=data["user"]), **span)
         return "Override added."
-    services.request_swap(
-        user,
-        rota.pk,
-        counterpart=User.objects.get(pk=data["counterpart"]),
-        starts_at=start,
-        ends_at=end,
-        reason=data["reason"],
-    )
+    counterpart = User.objects.get(pk=data["counterpart"])
+    services.request_swap(user, rota.pk, counterpart=counterpart, **span)
     return "Swap requested. It takes effect when your colleague accepts."
 
 
-def rota_detail(request: HttpRequest, rota_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
+    user = request.user
     rota = selectors.get_rota(user, rota_id)
     is_supervisor = selectors.is_supervisor(user)
     action = request.POST.get("action", "") if request.method == "POST" else ""
@@ -171,8 +160,8 @@ def rota_detail(request: HttpRequest, rota_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def swap_decide(request: HttpRequest, swap_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def swap_decide(request: AuthenticatedRequest, swap_id: int) -> HttpResponse:
+    user = request.user
     swap: ShiftSwap = selectors.get_swap(user, swap_id)
     decision = request.POST.get("decision")
     try:
@@ -189,8 +178,8 @@ def swap_decide(request: HttpRequest, swap_id: int) -> HttpResponse:
     return redirect("rota:detail", rota_id=swap.rota_id)
 
 
-def on_call(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def on_call(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     now = timezone.now()
     rows = [
         {"rota": rota, "on_call": who, "chain": selectors.escalation_chain(rota, now)}
@@ -208,8 +197,8 @@ def _month(request: HttpRequest) -> tuple[MonthForm, int, int]:
     return form, today.year, today.month
 
 
-def allowances(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def allowances(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     is_supervisor = selectors.is_supervisor(user)
     tier_form = TierForm(request.POST or None) if is_supervisor else None
     if request.method == "POST" and tier_form is not None and tier_form.is_valid():
@@ -265,8 +254,8 @@ def allowances(request: HttpRequest) -> HttpResponse:
     )
 
 
-def welfare(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def welfare(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     people = selectors.welfare_dashboard(user)
     from .working_time import ruleset_for
 
@@ -282,8 +271,8 @@ def welfare(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def _welfare_page(request: AuthenticatedRequest, person_id: int) -> HttpResponse:
+    user = request.user
     is_supervisor = selectors.is_supervisor(user)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     work_form = WorkForm(
@@ -348,10 +337,10 @@ def _welfare_page(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _working_time_forms(
-    request: HttpRequest, action: str, person: User
+    request: AuthenticatedRequest, action: str, person: User
 ) -> dict[str, tuple[Any, Any, str]]:
     """Supervisors' records the working-time limits depend on: terms, leave, compensatory rest."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     posted = request.POST if request.method == "POST" else None
     terms = selectors.working_time_terms(person)
     initial = (
@@ -387,15 +376,15 @@ def welfare_me(request: HttpRequest) -> HttpResponse:
     return _welfare_page(request, request.user.pk)  # type: ignore[arg-type]
 
 
-def welfare_person(request: HttpRequest, person_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpResponse:
+    user = request.user
     if person_id != user.pk and not selectors.is_supervisor(user):
         raise PermissionDenied
     return _welfare_page(request, person_id)
 
 
-def feed(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def feed(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "issue":

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, TypeVar, cast
+from typing import Literal, cast
 from uuid import UUID
 
 from ninja import Field, Query, Router, Schema, Status
@@ -25,8 +24,6 @@ from .models import (
     PolicySource,
     TargetKind,
 )
-
-T = TypeVar("T")
 
 router = Router(tags=["telemetry"])
 Severity = Literal["critical", "warning", "info"]  # events.CRITICAL, WARNING, INFO
@@ -105,56 +102,36 @@ class AcknowledgeIn(Schema):
 
 @router.post("/telemetry/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    user = request.user
-    try:
-        services.acknowledge(user, alert_id, body.note)
-    except services.AlertNotFound as missing:
-        raise selectors.NotFound("No such alert") from missing
-    except services.ConflictError as conflict:
-        raise HttpError(409, str(conflict)) from conflict
-    return alert_out(selectors.get_alert(user, alert_id))
+    attempt(lambda: services.acknowledge(request.user, alert_id, body.note))
+    return alert_out(selectors.get_alert(request.user, alert_id))
 
 
-class DeviceOut(Schema):
+class DeviceSummary(Schema):
+    """The fields every answer about a device carries, read from the device's attributes."""
+
     id: UUID
     device_id: str
     name: str
     kind: DeviceKind
     status: DeviceStatus
     protects_person: bool
+    rota_name: str
+
+
+class DeviceOut(DeviceSummary):
     last_seen_at: datetime | None
     battery_level: float | None
-    rota_name: str
 
 
 @router.get("/telemetry/devices", response=list[DeviceOut])
 def list_devices(request: AuthenticatedRequest) -> list[DeviceOut]:
-    return [
-        DeviceOut(
-            id=d.pk,
-            device_id=d.device_id,
-            name=d.name,
-            kind=DeviceKind(d.kind),
-            status=DeviceStatus(d.status),
-            protects_person=d.protects_person,
-            last_seen_at=d.last_seen_at,
-            battery_level=d.battery_level,
-            rota_name=d.rota_name,
-        )
-        for d in selectors.devices(request.user)
-    ]
+    return [DeviceOut.model_validate(d) for d in selectors.devices(request.user)]
 
 
 @router.post("/telemetry/alerts/{alert_id}/resolve", response=AlertOut)
 def resolve(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    user = request.user
-    try:
-        services.resolve(user, alert_id, body.note)
-    except services.AlertNotFound as missing:
-        raise selectors.NotFound("No such alert") from missing
-    except services.ConflictError as conflict:
-        raise HttpError(409, str(conflict)) from conflict
-    return alert_out(selectors.get_alert(user, alert_id))
+    attempt(lambda: services.resolve(request.user, alert_id, body.note))
+    return alert_out(selectors.get_alert(request.user, alert_id))
 
 
 # ------------------------------------------------------------------------ escalation policies
@@ -251,13 +228,6 @@ class PolicyAssignIn(Schema):
     source_id: UUID
 
 
-def _found(action: Callable[[], T]) -> T:
-    try:
-        return attempt(action)
-    except services.PolicyNotFound as missing:
-        raise selectors.NotFound(str(missing)) from missing
-
-
 @router.get("/telemetry/policies", response=list[PolicyOut], summary="Escalation policies")
 def list_policies(request: AuthenticatedRequest) -> list[PolicyOut]:
     return [policy_out(p) for p in selectors.policies(request.user)]
@@ -278,7 +248,7 @@ def create_policy(request: AuthenticatedRequest, body: PolicyIn) -> Status[Polic
 def update_policy(
     request: AuthenticatedRequest, policy_id: UUID, body: PolicyChangeIn
 ) -> PolicyOut:
-    _found(lambda: services.update_policy(request.user, policy_id, **body.dict()))
+    attempt(lambda: services.update_policy(request.user, policy_id, **body.dict()))
     return policy_out(selectors.get_policy(request.user, policy_id))
 
 
@@ -291,7 +261,7 @@ def add_step(request: AuthenticatedRequest, policy_id: UUID, body: StepIn) -> St
     targets = [
         services.TargetSpec(t.kind, t.rota_name, t.user_id, t.team_role or "") for t in body.targets
     ]
-    _found(
+    attempt(
         lambda: services.add_step(
             request.user, policy_id, delay_seconds=body.delay_seconds, targets=targets
         )
@@ -307,7 +277,7 @@ def add_step(request: AuthenticatedRequest, policy_id: UUID, body: StepIn) -> St
 def remove_step(
     request: AuthenticatedRequest, policy_id: UUID, policy_step_id: int
 ) -> Status[None]:
-    _found(lambda: services.remove_step(request.user, policy_id, policy_step_id))
+    attempt(lambda: services.remove_step(request.user, policy_id, policy_step_id))
     return Status(204, None)
 
 
@@ -319,7 +289,7 @@ def remove_step(
 def assign_policy(
     request: AuthenticatedRequest, policy_id: UUID, body: PolicyAssignIn
 ) -> Status[PolicyOut]:
-    _found(
+    attempt(
         lambda: services.assign_policy(
             request.user, policy_id, source=body.source, source_id=body.source_id
         )

@@ -9,12 +9,12 @@ from uuid import UUID
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.forms import DateTimeLocal, GovukForm
 from haven.ui.helpers import add_form_errors
 
@@ -49,8 +49,8 @@ def attachment(export: Export) -> HttpResponse:
     return response
 
 
-def device_export(request: HttpRequest, device_pk: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_export(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
+    user = request.user
     device = selectors.get_device(user, device_pk)  # 404 unless its positions may be read
     now = timezone.localtime().replace(second=0, microsecond=0)
     form = ExportForm(

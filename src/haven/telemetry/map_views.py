@@ -14,12 +14,12 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 
 from . import selectors
 from .models import Geofence
@@ -58,8 +58,8 @@ def _fence(fence: Geofence) -> dict[str, Any]:
     }
 
 
-def map_page(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def map_page(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     devices = [
         d for d in selectors.devices_in_service(user) if selectors.may_read_positions(user, d)
     ]
@@ -78,9 +78,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-def positions(request: HttpRequest) -> JsonResponse:
+def positions(request: AuthenticatedRequest) -> JsonResponse:
     """The latest fix of each device the user may read, and the zones they may read."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     live = selectors.live_positions(user)
     return JsonResponse(
         {
@@ -111,10 +111,10 @@ def _moment(value: str | None, default: dt.datetime) -> dt.datetime:
 
 
 @never_cache
-def route(request: HttpRequest, device_pk: UUID) -> JsonResponse:
+def route(request: AuthenticatedRequest, device_pk: UUID) -> JsonResponse:
     """One device's fixes in a time range (default: the last 24 hours; at most 31 days), with
     its trips and stops, for route replay."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     end = _moment(request.GET.get("to"), timezone.now())
     start = _moment(request.GET.get("from"), end - ROUTE_DEFAULT)
     if end <= start:

@@ -17,19 +17,12 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.ui.apihelpers import QueryFilters, attempt
 
 from . import selectors, services
-from .api import router
-from .models import DeviceKind, DeviceStatus, FenceKind, Geofence, SpeedUnit, TelemetryDevice
+from .api import DeviceSummary, router
+from .models import DeviceKind, FenceKind, Geofence, SpeedUnit, TelemetryDevice
 from .reports import trips_and_stops
 
 
-class DeviceDetailOut(Schema):
-    id: UUID
-    device_id: str
-    name: str
-    kind: DeviceKind
-    status: DeviceStatus
-    protects_person: bool
-    rota_name: str
+class DeviceDetailOut(DeviceSummary):
     speed_unit: SpeedUnit
     expected_interval_s: int | None
     asset_id: UUID | None
@@ -41,23 +34,7 @@ class DeviceDetailOut(Schema):
 
 
 def device_out(device: TelemetryDevice) -> DeviceDetailOut:
-    return DeviceDetailOut(
-        id=device.pk,
-        device_id=device.device_id,
-        name=device.name,
-        kind=DeviceKind(device.kind),
-        status=DeviceStatus(device.status),
-        protects_person=device.protects_person,
-        rota_name=device.rota_name,
-        speed_unit=SpeedUnit(device.speed_unit),
-        expected_interval_s=device.expected_interval_s,
-        asset_id=device.asset_id,
-        deployment_id=device.deployment_id,
-        case_id=device.case_id,
-        active=device.active,
-        retired_at=device.retired_at,
-        version=device.version,
-    )
+    return DeviceDetailOut.model_validate(device)
 
 
 class DeviceChangeIn(Schema):
@@ -93,13 +70,6 @@ def register_device(request: AuthenticatedRequest, body: DeviceIn) -> Status[Dev
     return Status(201, device_out(device))
 
 
-def _device_change(action: Any) -> TelemetryDevice:
-    try:
-        return attempt(action)  # type: ignore[no-any-return]
-    except services.DeviceNotFound as missing:
-        raise selectors.NotFound(str(missing)) from missing
-
-
 @router.put("/telemetry/devices/{device_pk}", response=DeviceDetailOut, summary="Change a device")
 def update_device(
     request: AuthenticatedRequest, device_pk: UUID, body: DeviceUpdateIn
@@ -107,7 +77,7 @@ def update_device(
     selectors.device_for_change(request.user, device_pk)
     values = body.dict()
     version = values.pop("version")
-    device = _device_change(
+    device = attempt(
         lambda: services.update_device(request.user, device_pk, version=version, **values)
     )
     return device_out(device)
@@ -119,9 +89,7 @@ def update_device(
 def retire_device(request: AuthenticatedRequest, device_pk: UUID, body: VersionIn) -> Any:
     selectors.device_for_change(request.user, device_pk)
     return device_out(
-        _device_change(
-            lambda: services.retire_device(request.user, device_pk, version=body.version)
-        )
+        attempt(lambda: services.retire_device(request.user, device_pk, version=body.version))
     )
 
 
@@ -175,18 +143,7 @@ class ZoneOut(Schema):
 
 
 def zone_out(fence: Geofence) -> ZoneOut:
-    return ZoneOut(
-        id=fence.pk,
-        name=fence.name,
-        kind=FenceKind(fence.kind),
-        area=fence.area,
-        device_id=fence.device_id,
-        deployment_id=fence.deployment_id,
-        hysteresis_m=fence.hysteresis_m,
-        dwell_s=fence.dwell_s,
-        updated_at=fence.updated_at,
-        version=fence.version,
-    )
+    return ZoneOut.model_validate(fence)
 
 
 def _zone_values(request: AuthenticatedRequest, body: ZoneIn) -> dict[str, Any]:
@@ -218,19 +175,12 @@ def create_zone(request: AuthenticatedRequest, body: ZoneIn) -> Status[ZoneOut]:
     return Status(201, zone_out(fence))
 
 
-def _zone_change(action: Any) -> Geofence:
-    try:
-        return attempt(action)  # type: ignore[no-any-return]
-    except services.FenceNotFound as missing:
-        raise selectors.NotFound(str(missing)) from missing
-
-
 @router.put("/telemetry/zones/{fence_id}", response=ZoneOut, summary="Change a zone")
 def update_zone(request: AuthenticatedRequest, fence_id: UUID, body: ZoneUpdateIn) -> ZoneOut:
     selectors.get_geofence(request.user, fence_id)
     values = _zone_values(request, body)
     dwell = body.dwell_s if body.dwell_s is not None else 0
-    fence = _zone_change(
+    fence = attempt(
         lambda: services.update_geofence(
             request.user, fence_id, version=body.version, dwell_s=dwell, **values
         )
@@ -242,7 +192,7 @@ def update_zone(request: AuthenticatedRequest, fence_id: UUID, body: ZoneUpdateI
 def retire_zone(request: AuthenticatedRequest, fence_id: UUID, body: VersionIn) -> ZoneOut:
     selectors.get_geofence(request.user, fence_id)
     return zone_out(
-        _zone_change(lambda: services.retire_geofence(request.user, fence_id, version=body.version))
+        attempt(lambda: services.retire_geofence(request.user, fence_id, version=body.version))
     )
 
 

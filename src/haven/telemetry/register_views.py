@@ -6,6 +6,7 @@ technical roles reach these views; the services check the same again for the API
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import submitted
 
 from . import map_views, selectors, services
@@ -42,18 +44,14 @@ def _device_choices(user: User) -> dict[str, Any]:
     }
 
 
-def device_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = DeviceForm(request.POST or None, **_device_choices(user))
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and submitted(
-            request,
-            form,
-            lambda: services.register_device(user, **form.service_values()),
-            lambda device: f"{device.name} registered: it may report now",
-        )
+    if _saved(
+        request,
+        form,
+        lambda: services.register_device(user, **form.service_values()),
+        lambda device: f"{device.name} registered: it may report now",
     ):
         return redirect("telemetry:devices")
     return render(request, "telemetry/device_form.html", {**NAV, "form": form, "device": None})
@@ -72,8 +70,8 @@ def _device_initial(device: TelemetryDevice) -> dict[str, Any]:
     }
 
 
-def device_edit(request: HttpRequest, device_pk: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_edit(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
+    user = request.user
     device = selectors.device_for_change(user, device_pk)
     form = DeviceForm(
         request.POST or None,
@@ -81,34 +79,60 @@ def device_edit(request: HttpRequest, device_pk: UUID) -> HttpResponse:
         editing=True,
         **_device_choices(user),
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and submitted(
-            request,
-            form,
-            lambda: services.update_device(
-                user, device.pk, version=_version(request), **form.service_values()
-            ),
-            "Device saved",
-            SHOWN,
-        )
+    if _saved(
+        request,
+        form,
+        lambda: services.update_device(
+            user, device.pk, version=_version(request), **form.service_values()
+        ),
+        "Device saved",
+        SHOWN,
     ):
         return redirect("telemetry:devices")
     return render(request, "telemetry/device_form.html", {**NAV, "form": form, "device": device})
 
 
 @require_POST
-def device_retire(request: HttpRequest, device_pk: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_retire(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
+    user = request.user
     device = selectors.device_for_change(user, device_pk)
+    return _retire(
+        request,
+        lambda: services.retire_device(user, device.pk, version=_version(request)),
+        f"{device.name} retired: its receiver refuses it from now on",
+        "telemetry:device_edit",
+        "telemetry:devices",
+        device_pk=device.pk,
+    )
+
+
+def _saved(
+    request: HttpRequest,
+    form: DeviceForm | GeofenceForm,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+    shown: tuple[type[Exception], ...] = (),
+) -> bool:
+    """A posted, valid form whose service call succeeded (see haven.ui.helpers.submitted)."""
+    return (
+        request.method == "POST"
+        and form.is_valid()
+        and submitted(request, form, action, success, shown)
+    )
+
+
+def _retire(
+    request: HttpRequest, retire: Callable[[], Any], done: str, back: str, after: str, **ids: Any
+) -> HttpResponse:
+    """Retire at the posted version and go to `after` with `done` flashed; on a stale version,
+    back to the edit page `back` (with `ids`) with the conflict flashed."""
     try:
-        services.retire_device(user, device.pk, version=_version(request))
+        retire()
     except services.ConflictError as conflict:
         messages.error(request, str(conflict))
-        return redirect("telemetry:device_edit", device_pk=device.pk)
-    messages.success(request, f"{device.name} retired: its receiver refuses it from now on")
-    return redirect("telemetry:devices")
+        return redirect(back, **ids)
+    messages.success(request, done)
+    return redirect(after)
 
 
 def _version(request: HttpRequest) -> int:
@@ -121,8 +145,8 @@ def _version(request: HttpRequest) -> int:
 # ------------------------------------------------------------------------------ zones
 
 
-def geofence_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     return render(request, "telemetry/geofences.html", {**NAV, "fences": selectors.geofences(user)})
 
 
@@ -166,22 +190,18 @@ def _fence_page(request: HttpRequest, form: GeofenceForm, fence: Geofence | None
     )
 
 
-def geofence_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = GeofenceForm(
         request.POST or None,
         targets=_targets(user),
         initial={"dwell_s": get_config().geofence_dwell_s, "shape": ZoneShape.CIRCLE},
     )
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and submitted(
-            request,
-            form,
-            lambda: services.create_geofence(user, **_fence_values(user, form)),
-            lambda fence: f"Zone {fence.name} created",
-        )
+    if _saved(
+        request,
+        form,
+        lambda: services.create_geofence(user, **_fence_values(user, form)),
+        lambda fence: f"Zone {fence.name} created",
     ):
         return redirect("telemetry:geofences")
     return _fence_page(request, form, None)
@@ -207,35 +227,32 @@ def _fence_initial(fence: Geofence) -> dict[str, Any]:
     return initial
 
 
-def geofence_edit(request: HttpRequest, fence_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_edit(request: AuthenticatedRequest, fence_id: UUID) -> HttpResponse:
+    user = request.user
     fence = selectors.get_geofence(user, fence_id)
     form = GeofenceForm(request.POST or None, targets=_targets(user), initial=_fence_initial(fence))
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and submitted(
-            request,
-            form,
-            lambda: services.update_geofence(
-                user, fence.pk, version=_version(request), **_fence_values(user, form)
-            ),
-            "Zone saved",
-            SHOWN,
-        )
+    if _saved(
+        request,
+        form,
+        lambda: services.update_geofence(
+            user, fence.pk, version=_version(request), **_fence_values(user, form)
+        ),
+        "Zone saved",
+        SHOWN,
     ):
         return redirect("telemetry:geofences")
     return _fence_page(request, form, fence)
 
 
 @require_POST
-def geofence_retire(request: HttpRequest, fence_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def geofence_retire(request: AuthenticatedRequest, fence_id: UUID) -> HttpResponse:
+    user = request.user
     fence = selectors.get_geofence(user, fence_id)
-    try:
-        services.retire_geofence(user, fence.pk, version=_version(request))
-    except services.ConflictError as conflict:
-        messages.error(request, str(conflict))
-        return redirect("telemetry:geofence_edit", fence_id=fence.pk)
-    messages.success(request, f"Zone {fence.name} retired")
-    return redirect("telemetry:geofences")
+    return _retire(
+        request,
+        lambda: services.retire_geofence(user, fence.pk, version=_version(request)),
+        f"Zone {fence.name} retired",
+        "telemetry:geofence_edit",
+        "telemetry:geofences",
+        fence_id=fence.pk,
+    )

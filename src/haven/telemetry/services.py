@@ -67,14 +67,14 @@ from .models import (
     time_ordered_uuid,
 )
 from .protocols import SPEED_TO_MPS, Message, RejectCounter, Rejected
-from .selectors import may_acknowledge
+from .selectors import NotFound, may_acknowledge
 
 log = logging.getLogger("haven.telemetry")
 REJECTED = RejectCounter()  # process-wide counts of refused messages, by reason
 
 
-class AlertNotFound(Exception):
-    pass
+class AlertNotFound(NotFound):
+    """No such alert for this actor: a 404 for a page or the API, with no translation."""
 
 
 # ------------------------------------------------------------------------------ registration
@@ -166,8 +166,8 @@ def _check_asset(actor: User, asset_id: UUID | str | None) -> UUID | None:
         raise _fail("asset_id", "No such asset in the equipment register") from missing
 
 
-class DeviceNotFound(Exception):
-    pass
+class DeviceNotFound(NotFound):
+    """No such device for this actor: a 404 for a page or the API, with no translation."""
 
 
 def _device_for_update(device_pk: UUID | str) -> TelemetryDevice:
@@ -282,8 +282,8 @@ def fence_from_row(row: Geofence, device_id: str | None = None) -> gf.Fence:
     )
 
 
-class FenceNotFound(Exception):
-    pass
+class FenceNotFound(NotFound):
+    """No such zone for this actor: a 404 for a page or the API, with no translation."""
 
 
 @dataclass(frozen=True)
@@ -1238,16 +1238,22 @@ def _raise_alert(
 # ------------------------------------------------------------------------------ people
 
 
-@service
-def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
+def _alert_to_move(actor: User, alert_id: UUID | str, to: AlertStatus, done: str) -> Alert:
+    """The alert, locked, if `actor` may acknowledge or resolve it and it may move `to`."""
     try:
         alert = Alert.objects.select_for_update().get(pk=alert_id)
     except (Alert.DoesNotExist, ValueError, ValidationError) as missing:
         raise AlertNotFound("No such alert") from missing
     if not may_acknowledge(actor, alert):
         raise AlertNotFound("No such alert")
-    if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.ACKNOWLEDGED):
-        raise ConflictError("This alert was already acknowledged")
+    if not ALERT_TRANSITIONS.allows(alert.status, to):
+        raise ConflictError(f"This alert was already {done}")
+    return alert
+
+
+@service
+def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
+    alert = _alert_to_move(actor, alert_id, AlertStatus.ACKNOWLEDGED, "acknowledged")
     now = timezone.now()
     AlertAcknowledgement.objects.create(alert=alert, user=actor, at=now, note=note.strip()[:500])
     alert.status = AlertStatus.ACKNOWLEDGED
@@ -1273,14 +1279,7 @@ def acknowledge(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
 @service
 def resolve(actor: User, alert_id: UUID | str, note: str = "") -> Alert:
     """Close an alert (acknowledged or not): paging stops and it leaves the open list."""
-    try:
-        alert = Alert.objects.select_for_update().get(pk=alert_id)
-    except (Alert.DoesNotExist, ValueError, ValidationError) as missing:
-        raise AlertNotFound("No such alert") from missing
-    if not may_acknowledge(actor, alert):
-        raise AlertNotFound("No such alert")
-    if not ALERT_TRANSITIONS.allows(alert.status, AlertStatus.RESOLVED):
-        raise ConflictError("This alert was already resolved")
+    alert = _alert_to_move(actor, alert_id, AlertStatus.RESOLVED, "resolved")
     now = timezone.now()
     was_open = alert.is_open
     alert.status = AlertStatus.RESOLVED
@@ -1415,8 +1414,8 @@ def _policy_for_update(policy_id: UUID | str) -> EscalationPolicy:
         raise PolicyNotFound("No such escalation policy") from missing
 
 
-class PolicyNotFound(Exception):
-    pass
+class PolicyNotFound(NotFound):
+    """No such policy, step or assignment: a 404 for a page or the API (selectors.NotFound)."""
 
 
 def _record_policy(actor: User, policy: EscalationPolicy, what: str, **details: Any) -> None:

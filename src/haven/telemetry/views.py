@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from haven.access import modules
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.bounds import check_within_calendar
 from haven.ui.helpers import add_form_errors
 
@@ -34,8 +35,8 @@ def _status(request: HttpRequest) -> str:
     return value if value in selectors.STATUS_FILTERS else "open"
 
 
-def _alert_context(request: HttpRequest) -> dict[str, object]:
-    user: User = request.user  # type: ignore[assignment]
+def _alert_context(request: AuthenticatedRequest) -> dict[str, object]:
+    user = request.user
     status = _status(request)
     page = selectors.list_alerts(user, status, request.GET.get("page"))
     rows = [(alert, alert.is_open and services.may_acknowledge(user, alert)) for alert in page]
@@ -50,18 +51,18 @@ def _alert_context(request: HttpRequest) -> dict[str, object]:
     }
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "telemetry/home.html", _alert_context(request))
 
 
 @never_cache
-def live(request: HttpRequest) -> HttpResponse:
+def live(request: AuthenticatedRequest) -> HttpResponse:
     """The alert table alone, for HTMX polling."""
     return render(request, "telemetry/alert_table.html", _alert_context(request))
 
 
-def alert_detail(request: HttpRequest, alert_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def alert_detail(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
+    user = request.user
     alert = selectors.get_alert(user, alert_id)
     return render(
         request,
@@ -77,12 +78,10 @@ def alert_detail(request: HttpRequest, alert_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def acknowledge(request: HttpRequest, alert_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def acknowledge(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
+    user = request.user
     try:
         services.acknowledge(user, alert_id, request.POST.get("note", ""))
-    except services.AlertNotFound as missing:
-        raise selectors.NotFound("No such alert") from missing
     except services.ConflictError as conflict:
         messages.info(request, str(conflict))
         return redirect("telemetry:home")
@@ -91,12 +90,10 @@ def acknowledge(request: HttpRequest, alert_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def resolve(request: HttpRequest, alert_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def resolve(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
+    user = request.user
     try:
         services.resolve(user, alert_id, request.POST.get("note", ""))
-    except services.AlertNotFound as missing:
-        raise selectors.NotFound("No such alert") from missing
     except services.ConflictError as conflict:
         messages.info(request, str(conflict))
         return redirect("telemetry:detail", alert_id=alert_id)
@@ -113,8 +110,8 @@ def _rota_names() -> list[str]:
     return rota_selectors.rota_names()
 
 
-def policy_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def policy_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     return render(
         request,
         "telemetry/policies.html",
@@ -126,8 +123,8 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def policy_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def policy_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     modules.require_technical_supervisor(user)
     form = PolicyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -141,8 +138,8 @@ def policy_new(request: HttpRequest) -> HttpResponse:
     return render(request, "telemetry/policy_form.html", {**NAV, "form": form, "policy": None})
 
 
-def policy_detail(request: HttpRequest, policy_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def policy_detail(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
+    user = request.user
     policy = selectors.get_policy(user, policy_id)
     may_manage = selectors.may_manage_policies(user)
     return render(
@@ -162,8 +159,8 @@ def policy_detail(request: HttpRequest, policy_id: UUID) -> HttpResponse:
     )
 
 
-def policy_edit(request: HttpRequest, policy_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def policy_edit(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
+    user = request.user
     modules.require_technical_supervisor(user)
     policy = selectors.get_policy(user, policy_id)
     initial = {
@@ -188,10 +185,10 @@ def policy_edit(request: HttpRequest, policy_id: UUID) -> HttpResponse:
 
 
 def _policy_action(
-    request: HttpRequest, policy_id: UUID, act: Callable[[User], str]
+    request: AuthenticatedRequest, policy_id: UUID, act: Callable[[User], str]
 ) -> HttpResponse:
     """Run one supervisor's change to a policy from the policy page, and go back to it."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     modules.require_technical_supervisor(user)
     selectors.get_policy(user, policy_id)
     try:
@@ -204,7 +201,7 @@ def _policy_action(
 
 
 @require_POST
-def policy_step_add(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+def policy_step_add(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
     def act(user: User) -> str:
         form = StepForm(request.POST, rota_names=_rota_names())
         if not form.is_valid():
@@ -221,7 +218,7 @@ def policy_step_add(request: HttpRequest, policy_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def policy_step_remove(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+def policy_step_remove(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
     def act(user: User) -> str:
         services.remove_step(user, policy_id, request.POST.get("step", "") or "0")
         return "Step removed"
@@ -230,7 +227,7 @@ def policy_step_remove(request: HttpRequest, policy_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def policy_assign(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+def policy_assign(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
     def act(user: User) -> str:
         form = AssignForm(request.POST, sources=selectors.policy_sources(user))
         if not form.is_valid():
@@ -243,7 +240,7 @@ def policy_assign(request: HttpRequest, policy_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def policy_unassign(request: HttpRequest, policy_id: UUID) -> HttpResponse:
+def policy_unassign(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
     def act(user: User) -> str:
         services.unassign_policy(user, policy_id, request.POST.get("assignment", "") or "0")
         return "Assignment removed"
@@ -251,8 +248,8 @@ def policy_unassign(request: HttpRequest, policy_id: UUID) -> HttpResponse:
     return _policy_action(request, policy_id, act)
 
 
-def device_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     rows = [(d, selectors.may_read_positions(user, d)) for d in selectors.devices(user)]
     return render(request, "telemetry/devices.html", {**NAV, "rows": rows})
 
@@ -268,8 +265,8 @@ def _day(value: str | None, default: dt.date) -> dt.date:
     return day
 
 
-def device_report(request: HttpRequest, device_pk: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def device_report(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
+    user = request.user
     today = timezone.localdate()
     first = _day(request.GET.get("from"), today - dt.timedelta(days=1))
     last = _day(request.GET.get("to"), today)

@@ -37,10 +37,12 @@ _ONE_DAY = timedelta(days=1)
 _HOURS_PER_DAY = 24
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TimeLimitRule:
     """One version of one statutory time limit.
 
+    A rule states only what differs from the usual case: a first version (`version=1`), still
+    in force (`valid_to=None`), counted from the day after the start event (`starts`).
     `valid_to` is the last day this version is in force (inclusive); None means still in force.
     `repeat_every` (in the same unit as `amount`) marks a recurring duty such as "then every
     4 weeks". `confirmed=False` flags a figure not yet checked against the primary text.
@@ -51,11 +53,11 @@ class TimeLimitRule:
     citation: str
     kind: Kind
     amount: int
-    starts: Starts
-    version: int
     valid_from: date
-    valid_to: date | None
     notes: str
+    starts: Starts = "day_after"
+    version: int = 1
+    valid_to: date | None = None
     repeat_every: int | None = None
     confirmed: bool = True
 
@@ -85,10 +87,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="PCMR 2020 reg 29(2)",
         kind="calendar_days",
         amount=28,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes=(
             "28 days starting with the day after the reg 33(2)(a) notice. Time spent forwarding "
             "a misdirected application is excluded (reg 29(3)): record it as paused days. "
@@ -102,10 +101,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         kind="weeks",
         amount=4,
         repeat_every=4,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes="First update within 4 weeks of the start, then at least every 4 weeks.",
     ),
     TimeLimitRule(
@@ -114,10 +110,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="PCMR 2020 reg 34",
         kind="working_days",
         amount=5,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes="In writing unless the complaint was oral and handled outside Sch 3.",
     ),
     TimeLimitRule(
@@ -127,10 +120,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         kind="months",
         amount=12,
         repeat_every=6,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes=(
             "At 12 months from the complaint or awareness date, then every 6 months; to the "
             "local policing body (unless prejudicial) and the IOPC."
@@ -143,10 +133,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         kind="months",
         amount=12,
         repeat_every=6,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes="Parallel to PCMR reg 13; reported to the local policing body only.",
     ),
     TimeLimitRule(
@@ -155,10 +142,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="Conduct Regs 2020 reg 31(1)",
         kind="working_days",
         amount=15,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes="Extendable for exceptional circumstances: record an extension with reason.",
     ),
     TimeLimitRule(
@@ -167,10 +151,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="Conduct Regs 2020 reg 31(4)",
         kind="working_days",
         amount=3,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes=(
             "Before the end of 3 working days beginning with the first working day after the "
             "date on which the officer actually complied with reg 31(2) (not the day the "
@@ -184,10 +165,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="PAT Rules 2020 r 13",
         kind="working_days",
         amount=15,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes="Counted from receipt of the notice of appeal sent by the local policing body.",
     ),
     TimeLimitRule(
@@ -196,10 +174,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="PAT Rules 2020 (rule not identified)",
         kind="working_days",
         amount=10,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes=(
             "UNCONFIRMED: recalled as 10 working days; check the PAT Rules 2020 before use. "
             "Counted from the day the appellant is supplied with the written decision, not from "
@@ -214,9 +189,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         kind="hours",
         amount=72,
         starts="same_day",
-        version=1,
         valid_from=_DPA_2018_IN_FORCE,
-        valid_to=None,
         notes=(
             "72 hours after becoming aware, where feasible; give reasons if later. Use "
             "compute_due_at for the exact instant; the date-level deadline is the day it expires."
@@ -228,10 +201,7 @@ _RULE_DEFINITIONS: tuple[TimeLimitRule, ...] = (
         citation="PRA 2002 Sch 3 para 28B",
         kind="calendar_days",
         amount=56,
-        starts="day_after",
-        version=1,
         valid_from=_PCMR_IN_FORCE,
-        valid_to=None,
         notes="The IOPC publishes the response within 21 days. Commencement date assumed [U].",
     ),
 )
