@@ -414,3 +414,55 @@ def test_the_tribunal_form_no_longer_takes_typed_names():
     worker = officer()
     page = web(worker).get("/oversight/tribunals/").content.decode()
     assert 'name="chair_name"' not in page and 'name="lay_member_name"' not in page
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages, clicked through
+
+
+def test_pages_assign_note_correspond_and_run_a_meeting():
+    manager, worker = head(), officer()
+    item = complaint(manager)
+    browser = web(manager)
+    assert "/oversight/caseloads/" in browser.get("/").content.decode()
+    page = browser.get(f"/oversight/complaints/{item.pk}/").content.decode()
+    assert f"/oversight/complaints/{item.pk}/assign/" in page
+    refused = browser.post(f"/oversight/complaints/{item.pk}/assign/", {"assignee": ""})
+    assert refused.status_code == 200 and "Choose a caseworker" in refused.content.decode()
+    done = browser.post(f"/oversight/complaints/{item.pk}/assign/", {"assignee": worker.pk})
+    assert done.status_code == 302 and Complaint.objects.get(pk=item.pk).assignee == worker
+    bad = browser.post(
+        f"/oversight/complaints/{item.pk}/correspondence/",
+        {"direction": "in", "on": "2025-02-03", "party": "", "method": "email", "text": "x"},
+    )
+    assert bad.status_code == 200 and "govuk-error-summary" in bad.content.decode()
+    assert not ComplaintNote.objects.exists()
+    browser.post(f"/oversight/complaints/{item.pk}/notes/", {"text": "A page note"})
+    assert ComplaintNote.objects.get().text == "A page note"
+    created = browser.post(
+        "/oversight/governance/",
+        {"kind": "accountability", "title": "Board", "held_on": "2025-05-01"},
+    )
+    assert created.status_code == 302
+    meeting_url = created["Location"]
+    browser.post(
+        meeting_url,
+        {"form": "decision", "decision-summary": "Decided", "decision-decided_on": "2025-05-01"},
+    )
+    browser.post(
+        meeting_url,
+        {
+            "form": "action",
+            "action-description": "Do it",
+            "action-owner_id": worker.pk,
+            "action-due_on": "2025-05-20",
+        },
+    )
+    action = GovernanceAction.objects.get()
+    assert action.owner == worker and action.decision is None
+    mine = web(worker).get("/oversight/my-work/").content.decode()
+    assert item.reference in mine and "Do it" in mine and "Overdue" in mine
+    web(worker).post(
+        f"/oversight/governance/actions/{action.pk}/done/", {"completed_on": "2025-06-01"}
+    )
+    assert GovernanceAction.objects.get().status == "done"
