@@ -837,12 +837,12 @@ def list_rules(request: AuthenticatedRequest) -> list[dict[str, Any]]:
 # Ownership, notes and correspondence
 
 
-class AssignIn(Schema):
+class CaseworkerAssignIn(Schema):
     assignee_id: int
     reason: str = Field("", max_length=300, description="Required to reassign")
 
 
-class CaseloadOut(Schema):
+class CaseworkerCaseloadOut(Schema):
     caseworker_id: int
     username: str
     complaints: int
@@ -850,12 +850,12 @@ class CaseloadOut(Schema):
     overdue: int
 
 
-class CaseloadsOut(Schema):
-    caseworkers: list[CaseloadOut]
+class CaseloadsReportOut(Schema):
+    caseworkers: list[CaseworkerCaseloadOut]
     unassigned: int
 
 
-class WorkActionOut(Schema):
+class MyGovernanceActionOut(Schema):
     id: int
     meeting_id: UUID
     meeting_reference: str
@@ -863,10 +863,10 @@ class WorkActionOut(Schema):
     due_on: date
 
 
-class MyWorkOut(Schema):
+class OversightMyWorkOut(Schema):
     complaints: list[ComplaintSummary]
     reviews: list[UUID]
-    actions: list[WorkActionOut]
+    actions: list[MyGovernanceActionOut]
 
 
 def _action_out(action: Any) -> dict[str, Any]:
@@ -883,7 +883,9 @@ def _action_out(action: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/oversight/my-work", response=MyWorkOut, summary="Complaints, reviews, actions: mine")
+@router.get(
+    "/oversight/my-work", response=OversightMyWorkOut, summary="Complaints, reviews, actions: mine"
+)
 def my_work(request: AuthenticatedRequest) -> dict[str, Any]:
     user = request.user
     return {
@@ -898,7 +900,7 @@ def _manager(user: User) -> None:
         raise HttpError(403, "Only an oversight manager may do this")
 
 
-@router.get("/oversight/caseloads", response=CaseloadsOut, summary="Caseload per caseworker")
+@router.get("/oversight/caseloads", response=CaseloadsReportOut, summary="Caseload per caseworker")
 def caseloads(request: AuthenticatedRequest) -> dict[str, Any]:
     _manager(request.user)
     lines, unassigned = selectors.caseloads(request.user)
@@ -923,7 +925,7 @@ def caseloads(request: AuthenticatedRequest) -> dict[str, Any]:
     summary="Assign or reassign the complaint (manager; a reason to reassign)",
 )
 def assign_complaint(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: AssignIn
+    request: AuthenticatedRequest, complaint_id: UUID, payload: CaseworkerAssignIn
 ) -> dict[str, Any]:
     _manager(request.user)
     return _on_complaint(
@@ -938,26 +940,28 @@ def assign_complaint(
     response=ReviewOut,
     summary="Assign or reassign the review application (manager; a reason to reassign)",
 )
-def assign_review(request: AuthenticatedRequest, review_id: UUID, payload: AssignIn) -> Any:
+def assign_review(
+    request: AuthenticatedRequest, review_id: UUID, payload: CaseworkerAssignIn
+) -> Any:
     user = request.user
     _manager(user)
     review = selectors.find_review(user, review_id)
     return attempt(lambda: services.assign_review(user, review.pk, **payload.dict()))
 
 
-class NoteIn(Schema):
+class ComplaintNoteIn(Schema):
     text: str = Field(..., max_length=5000)
     review_id: UUID | None = None
 
 
-class CorrespondenceIn(NoteIn):
+class ComplaintCorrespondenceIn(ComplaintNoteIn):
     direction: Direction
     on: date
     party: str = Field(..., max_length=200)
     method: CorrespondenceMethod
 
 
-class NoteOut(Schema):
+class ComplaintNoteOut(Schema):
     id: UUID
     review_id: UUID | None
     kind: str
@@ -971,7 +975,7 @@ class NoteOut(Schema):
 
 @router.get(
     "/oversight/complaints/{complaint_id}/notes",
-    response=list[NoteOut],
+    response=list[ComplaintNoteOut],
     summary="Notes and correspondence (a consultation entry)",
 )
 def list_notes(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
@@ -980,9 +984,13 @@ def list_notes(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
 
 
 @router.post(
-    "/oversight/complaints/{complaint_id}/notes", response={201: NoteOut}, summary="Add a note"
+    "/oversight/complaints/{complaint_id}/notes",
+    response={201: ComplaintNoteOut},
+    summary="Add a note",
 )
-def add_note(request: AuthenticatedRequest, complaint_id: UUID, payload: NoteIn) -> Status[Any]:
+def add_note(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintNoteIn
+) -> Status[Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)
     return Status(201, attempt(lambda: services.add_note(user, complaint.pk, **payload.dict())))
@@ -990,11 +998,11 @@ def add_note(request: AuthenticatedRequest, complaint_id: UUID, payload: NoteIn)
 
 @router.post(
     "/oversight/complaints/{complaint_id}/correspondence",
-    response={201: NoteOut},
+    response={201: ComplaintNoteOut},
     summary="Record correspondence (direction, date, party, method)",
 )
 def add_correspondence(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: CorrespondenceIn
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintCorrespondenceIn
 ) -> Status[Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)
@@ -1007,48 +1015,48 @@ def add_correspondence(
 # Governance and performance
 
 
-class MeetingIn(Schema):
+class GovernanceMeetingIn(Schema):
     kind: MeetingKind
     title: str = Field(..., max_length=200)
     held_on: date
 
 
-class DecisionOut(Schema):
+class GovernanceDecisionOut(Schema):
     id: int
     summary: str
     decided_on: date
 
 
-class ActionOut(WorkActionOut):
+class GovernanceActionOut(MyGovernanceActionOut):
     owner_id: int
     status: str
     completed_on: date | None
     decision_id: int | None
 
 
-class MeetingOut(Schema):
+class GovernanceMeetingOut(Schema):
     id: UUID
     reference: str
     kind: MeetingKind
     title: str
     held_on: date
-    decisions: list[DecisionOut]
-    actions: list[ActionOut]
+    decisions: list[GovernanceDecisionOut]
+    actions: list[GovernanceActionOut]
 
 
-class DecisionIn(Schema):
+class GovernanceDecisionIn(Schema):
     summary: str = Field(..., max_length=500)
     decided_on: date
 
 
-class ActionIn2(Schema):
+class GovernanceActionIn(Schema):
     description: str = Field(..., max_length=500)
     owner_id: int
     due_on: date
     decision_id: int | None = None
 
 
-class DoneIn(Schema):
+class GovernanceActionDoneIn(Schema):
     completed_on: date
 
 
@@ -1064,22 +1072,28 @@ def _meeting_out(meeting: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/oversight/governance/meetings", response=list[MeetingOut], summary="Meetings")
+@router.get(
+    "/oversight/governance/meetings", response=list[GovernanceMeetingOut], summary="Meetings"
+)
 def list_meetings(request: AuthenticatedRequest) -> Any:
     return [_meeting_out(m) for m in selectors.meetings(request.user)]
 
 
 @router.post(
-    "/oversight/governance/meetings", response={201: MeetingOut}, summary="Record a meeting"
+    "/oversight/governance/meetings",
+    response={201: GovernanceMeetingOut},
+    summary="Record a meeting",
 )
-def create_meeting(request: AuthenticatedRequest, payload: MeetingIn) -> Status[Any]:
+def create_meeting(request: AuthenticatedRequest, payload: GovernanceMeetingIn) -> Status[Any]:
     user = request.user
     meeting = attempt(lambda: services.create_meeting(user, **payload.dict()))
     return Status(201, _meeting_out(meeting))
 
 
 @router.get(
-    "/oversight/governance/meetings/{meeting_id}", response=MeetingOut, summary="One meeting"
+    "/oversight/governance/meetings/{meeting_id}",
+    response=GovernanceMeetingOut,
+    summary="One meeting",
 )
 def get_meeting(request: AuthenticatedRequest, meeting_id: UUID) -> Any:
     return _meeting_out(selectors.find_meeting(request.user, meeting_id))
@@ -1087,11 +1101,11 @@ def get_meeting(request: AuthenticatedRequest, meeting_id: UUID) -> Any:
 
 @router.post(
     "/oversight/governance/meetings/{meeting_id}/decisions",
-    response={201: MeetingOut},
+    response={201: GovernanceMeetingOut},
     summary="Record a decision",
 )
 def add_decision(
-    request: AuthenticatedRequest, meeting_id: UUID, payload: DecisionIn
+    request: AuthenticatedRequest, meeting_id: UUID, payload: GovernanceDecisionIn
 ) -> Status[Any]:
     user = request.user
     meeting = selectors.find_meeting(user, meeting_id)
@@ -1101,10 +1115,12 @@ def add_decision(
 
 @router.post(
     "/oversight/governance/meetings/{meeting_id}/actions",
-    response={201: ActionOut},
+    response={201: GovernanceActionOut},
     summary="Add an action with its owner and due date (the owner is told)",
 )
-def add_action(request: AuthenticatedRequest, meeting_id: UUID, payload: ActionIn2) -> Status[Any]:
+def add_action(
+    request: AuthenticatedRequest, meeting_id: UUID, payload: GovernanceActionIn
+) -> Status[Any]:
     user = request.user
     meeting = selectors.find_meeting(user, meeting_id)
     action = attempt(lambda: services.add_action(user, meeting.pk, **payload.dict()))
@@ -1113,16 +1129,18 @@ def add_action(request: AuthenticatedRequest, meeting_id: UUID, payload: ActionI
 
 @router.post(
     "/oversight/governance/actions/{action_id}/done",
-    response=ActionOut,
+    response=GovernanceActionOut,
     summary="Mark an action as done (its owner or a manager)",
 )
-def complete_action(request: AuthenticatedRequest, action_id: int, payload: DoneIn) -> Any:
+def complete_action(
+    request: AuthenticatedRequest, action_id: int, payload: GovernanceActionDoneIn
+) -> Any:
     user = request.user
     action = selectors.find_action(user, action_id)
     return _action_out(attempt(lambda: services.complete_action(user, action.pk, **payload.dict())))
 
 
-class PerformanceRowOut(Schema):
+class OversightPerformanceRowOut(Schema):
     code: str
     area: str
     measure: str
@@ -1130,15 +1148,15 @@ class PerformanceRowOut(Schema):
     changes: list[str] = Field(..., description="Change from the quarter before ('' first)")
 
 
-class PerformanceOut(Schema):
+class OversightPerformanceOut(Schema):
     quarters: list[str]
     threshold: int
-    rows: list[PerformanceRowOut]
+    rows: list[OversightPerformanceRowOut]
 
 
 @router.get(
     "/oversight/performance",
-    response=PerformanceOut,
+    response=OversightPerformanceOut,
     summary="Performance by quarter, suppressed, with quarter-on-quarter change",
 )
 def get_performance(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -1159,7 +1177,7 @@ def get_performance(request: AuthenticatedRequest) -> dict[str, Any]:
     }
 
 
-class SeatIn(Schema):
+class TribunalSeatIn(Schema):
     seat: Literal["chair", "lay"]
     member_id: UUID
     never_police: bool = False
@@ -1170,7 +1188,7 @@ class SeatIn(Schema):
     response=TribunalOut,
     summary="Seat the chair or lay member from the panel-member register",
 )
-def seat_tribunal(request: AuthenticatedRequest, tribunal_id: UUID, payload: SeatIn) -> Any:
+def seat_tribunal(request: AuthenticatedRequest, tribunal_id: UUID, payload: TribunalSeatIn) -> Any:
     user = request.user
     tribunal = selectors.get_tribunal(user, tribunal_id)
     return attempt(lambda: services.seat_tribunal_member(user, tribunal.pk, **payload.dict()))
