@@ -12,7 +12,7 @@ from django.utils import timezone
 from haven.accounts.roles import Module, Role
 from haven.oversight import services
 from haven.oversight.models import MemberKind
-from tests.access.rules import Actor, Rule, module
+from tests.access.rules import Actor, Rule, module, role
 
 SECRET_COMPLAINANT = "Ottoline Oversightsecret"
 SECRET_CONTACT = "99 Confidential Row, Nowhereshire"
@@ -46,8 +46,23 @@ WEB_NAMES = [
     "statistics",
     "statistics_export",
     "import",
+    "my_work",
+    "complaint_note",
+    "complaint_correspondence",
+    "governance",
+    "meeting",
+    "action_done",
+    "performance",
+    "performance_csv",
+    "tribunal_seat",
 ]
-WEB_POLICY: dict[str, Rule] = {f"oversight:{name}": oversight for name in WEB_NAMES}
+# Managers only (permissions.may_assign): caseloads and assignment.
+manager: Rule = role(Role.OVERSIGHT_HEAD)
+MANAGER_WEB_NAMES = ["caseloads", "complaint_assign", "review_assign"]
+WEB_POLICY: dict[str, Rule] = {
+    **{f"oversight:{name}": oversight for name in WEB_NAMES},
+    **{f"oversight:{name}": manager for name in MANAGER_WEB_NAMES},
+}
 
 API_OPERATIONS = [
     ("GET", "/api/oversight/complaints"),
@@ -83,8 +98,28 @@ API_OPERATIONS = [
     ("POST", "/api/oversight/forfeitures/{forfeiture_id}/steps"),
     ("GET", "/api/oversight/statistics/{stat_table}"),
     ("GET", "/api/oversight/rules"),
+    ("GET", "/api/oversight/my-work"),
+    ("GET", "/api/oversight/complaints/{complaint_id}/notes"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/notes"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/correspondence"),
+    ("GET", "/api/oversight/governance/meetings"),
+    ("POST", "/api/oversight/governance/meetings"),
+    ("GET", "/api/oversight/governance/meetings/{meeting_id}"),
+    ("POST", "/api/oversight/governance/meetings/{meeting_id}/decisions"),
+    ("POST", "/api/oversight/governance/meetings/{meeting_id}/actions"),
+    ("POST", "/api/oversight/governance/actions/{action_id}/done"),
+    ("GET", "/api/oversight/performance"),
+    ("POST", "/api/oversight/tribunals/{tribunal_id}/seats"),
 ]
-API_POLICY: dict[tuple[str, str], Rule] = dict.fromkeys(API_OPERATIONS, oversight)
+MANAGER_API_OPERATIONS = [
+    ("GET", "/api/oversight/caseloads"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/assignee"),
+    ("POST", "/api/oversight/reviews/{review_id}/assignee"),
+]
+API_POLICY: dict[tuple[str, str], Rule] = {
+    **dict.fromkeys(API_OPERATIONS, oversight),
+    **dict.fromkeys(MANAGER_API_OPERATIONS, manager),
+}
 
 
 def _object(name: str) -> Any:
@@ -98,11 +133,50 @@ PARAMS = {
     "hearing_id": _object("hearing"),
     "tribunal_id": _object("tribunal"),
     "forfeiture_id": _object("forfeiture"),
+    "meeting_id": _object("meeting"),
+    "action_id": _object("action"),
     "stat_table": lambda world, inside: "outcomes",
     "export_format": lambda world, inside: "csv",
 }
 
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/oversight/complaints/{complaint_id}/assignee"): lambda world: {
+        "assignee_id": world["oversight"]["caseworker"].pk,
+        "reason": "matrix",
+    },
+    ("POST", "/api/oversight/reviews/{review_id}/assignee"): lambda world: {
+        "assignee_id": world["oversight"]["caseworker"].pk,
+        "reason": "matrix",
+    },
+    ("POST", "/api/oversight/complaints/{complaint_id}/notes"): lambda world: {"text": "matrix"},
+    ("POST", "/api/oversight/complaints/{complaint_id}/correspondence"): lambda world: {
+        "text": "matrix",
+        "direction": "out",
+        "on": "2025-02-03",
+        "party": "Matrix Party",
+        "method": "letter",
+    },
+    ("POST", "/api/oversight/governance/meetings"): lambda world: {
+        "kind": "accountability",
+        "title": "Matrix board",
+        "held_on": "2025-02-03",
+    },
+    ("POST", "/api/oversight/governance/meetings/{meeting_id}/decisions"): lambda world: {
+        "summary": "Matrix decision",
+        "decided_on": "2025-02-03",
+    },
+    ("POST", "/api/oversight/governance/meetings/{meeting_id}/actions"): lambda world: {
+        "description": "Matrix action",
+        "owner_id": world["oversight"]["caseworker"].pk,
+        "due_on": "2025-03-03",
+    },
+    ("POST", "/api/oversight/governance/actions/{action_id}/done"): lambda world: {
+        "completed_on": "2025-02-04",
+    },
+    ("POST", "/api/oversight/tribunals/{tribunal_id}/seats"): lambda world: {
+        "seat": "chair",
+        "member_id": str(world["oversight"]["member"].pk),
+    },
     ("POST", "/api/oversight/complaints"): lambda world: {
         "received_on": "2025-01-06",
         "category": "other",
@@ -235,7 +309,16 @@ def build(world: dict[str, Any]) -> None:
         ground="treason",
         conviction_on=date(2024, 1, 1),
     )
+    meeting = services.create_meeting(
+        user, kind="accountability", title="Matrix board", held_on=date(2025, 1, 6)
+    )
+    action = services.add_action(
+        user, meeting.pk, description="Matrix action", owner_id=user.pk, due_on=date(2025, 2, 6)
+    )
     world["oversight"] = {
+        "caseworker": user,
+        "meeting": meeting,
+        "action": action,
         "complaint": complaint,
         "review": review,
         "member": member,

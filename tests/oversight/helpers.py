@@ -16,6 +16,10 @@ def officer(**kwargs: Any) -> User:
     return UserFactory(roles=[Role.OVERSIGHT_OFFICER], **kwargs)
 
 
+def head(**kwargs: Any) -> User:
+    return UserFactory(roles=[Role.OVERSIGHT_HEAD], **kwargs)
+
+
 def complaint(user: User, **overrides: Any) -> Complaint:
     data: dict[str, Any] = {
         "received_on": date(2025, 1, 6),

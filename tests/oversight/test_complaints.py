@@ -18,7 +18,7 @@ from haven.oversight.models import (
     ReviewBody,
     ReviewStatus,
 )
-from tests.oversight.helpers import complaint, handled_with_outcome, officer
+from tests.oversight.helpers import complaint, handled_with_outcome, head, officer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -188,7 +188,8 @@ def test_refusing_an_out_of_time_application_closes_the_complaint(clock):
 
 
 def test_iopc_reviewed_complaint_refuses_a_local_application():
-    user = officer()
+    # The handling of a complaint about the chief officer is the head of oversight's decision.
+    user = head()
     item = handled_with_outcome(user, notice_on=date(2025, 6, 2), against_chief_officer=True)
     with pytest.raises(ValidationError, match="forward the application"):
         services.record_review_application(user, item.pk, received_on=date(2025, 6, 2))

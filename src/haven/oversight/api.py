@@ -19,15 +19,18 @@ from haven.timelimits import RULES
 from haven.ui.apihelpers import PageOf, QueryFilters, attempt, page_body
 from haven.vault.blind_index import normalise_name
 
-from . import config, selectors, services, statistics
+from . import config, performance, permissions, selectors, services, statistics
 from .models import (
     AppropriateAuthority,
     Category,
     ComplaintStatus,
+    CorrespondenceMethod,
     Determination,
+    Direction,
     ForfeitureGround,
     ForfeitureStatus,
     HearingStatus,
+    MeetingKind,
     MemberKind,
     Outcome,
     PensionScheme,
@@ -59,10 +62,12 @@ class ComplaintSummary(Schema):
     status: ComplaintStatus
     category: Category
     against_chief_officer: bool
+    assignee_id: int | None
 
 
 class ReviewOut(Schema):
     id: UUID
+    assignee_id: int | None
     received_on: date
     forwarded_days: int
     extension_days: int
@@ -651,10 +656,7 @@ class TribunalIn(Schema):
     notice_received_on: date
     hearing_id: UUID | None = None
     senior_officer_appellant: bool = False
-    chair_name: str = Field("", max_length=120)
     senior_member_name: str = Field("", max_length=120)
-    lay_member_name: str = Field("", max_length=120)
-    lay_member_never_police: bool = False
     home_office_member_name: str = Field(
         "", max_length=120, description="Senior officer appeals: Sch 6 para 1(1)(c) member"
     )
@@ -861,3 +863,364 @@ def list_rules(request: AuthenticatedRequest) -> list[dict[str, Any]]:
         for limit in config.FORFEITURE_LIMITS
     ]
     return rules
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership, notes and correspondence
+
+
+class CaseworkerAssignIn(Schema):
+    assignee_id: int
+    reason: str = Field("", max_length=300, description="Required to reassign")
+
+
+class CaseworkerCaseloadOut(Schema):
+    caseworker_id: int
+    username: str
+    complaints: int
+    reviews: int
+    overdue: int
+
+
+class CaseloadsReportOut(Schema):
+    caseworkers: list[CaseworkerCaseloadOut]
+    unassigned: int
+
+
+class MyGovernanceActionOut(Schema):
+    id: int
+    meeting_id: UUID
+    meeting_reference: str
+    description: str
+    due_on: date
+
+
+class OversightMyWorkOut(Schema):
+    complaints: list[ComplaintSummary]
+    reviews: list[UUID]
+    actions: list[MyGovernanceActionOut]
+
+
+def _action_out(action: Any) -> dict[str, Any]:
+    return {
+        "id": action.pk,
+        "meeting_id": action.meeting_id,
+        "meeting_reference": action.meeting.reference,
+        "description": action.description,
+        "due_on": action.due_on,
+        "owner_id": action.owner_id,
+        "status": action.status,
+        "completed_on": action.completed_on,
+        "decision_id": action.decision_id,
+    }
+
+
+@router.get(
+    "/oversight/my-work", response=OversightMyWorkOut, summary="Complaints, reviews, actions: mine"
+)
+def my_work(request: AuthenticatedRequest) -> dict[str, Any]:
+    user = request.user
+    return {
+        "complaints": list(selectors.my_complaints(user)),
+        "reviews": [review.pk for review in selectors.my_reviews(user)],
+        "actions": [_action_out(a) for a in selectors.my_actions(user)],
+    }
+
+
+def _manager(user: User) -> None:
+    if not permissions.may_assign(user):
+        raise HttpError(403, "Only an oversight manager may do this")
+
+
+@router.get("/oversight/caseloads", response=CaseloadsReportOut, summary="Caseload per caseworker")
+def caseloads(request: AuthenticatedRequest) -> dict[str, Any]:
+    _manager(request.user)
+    lines, unassigned = selectors.caseloads(request.user)
+    return {
+        "caseworkers": [
+            {
+                "caseworker_id": line.caseworker.pk,
+                "username": line.caseworker.username,
+                "complaints": line.complaints,
+                "reviews": line.reviews,
+                "overdue": line.overdue,
+            }
+            for line in lines
+        ],
+        "unassigned": unassigned,
+    }
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/assignee",
+    response=ComplaintOut,
+    summary="Assign or reassign the complaint (manager; a reason to reassign)",
+)
+def assign_complaint(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: CaseworkerAssignIn
+) -> dict[str, Any]:
+    _manager(request.user)
+    return _on_complaint(
+        request,
+        complaint_id,
+        lambda user, pk: services.assign_complaint(user, pk, **payload.dict()),
+    )
+
+
+@router.post(
+    "/oversight/reviews/{review_id}/assignee",
+    response=ReviewOut,
+    summary="Assign or reassign the review application (manager; a reason to reassign)",
+)
+def assign_review(
+    request: AuthenticatedRequest, review_id: UUID, payload: CaseworkerAssignIn
+) -> Any:
+    user = request.user
+    _manager(user)
+    review = selectors.find_review(user, review_id)
+    return attempt(lambda: services.assign_review(user, review.pk, **payload.dict()))
+
+
+class ComplaintNoteIn(Schema):
+    text: str = Field(..., max_length=5000)
+    review_id: UUID | None = None
+
+
+class ComplaintCorrespondenceIn(ComplaintNoteIn):
+    direction: Direction
+    on: date
+    party: str = Field(..., max_length=200)
+    method: CorrespondenceMethod
+
+
+class ComplaintNoteOut(Schema):
+    id: UUID
+    review_id: UUID | None
+    kind: str
+    text: str
+    direction: str
+    party: str
+    method: str
+    on: date
+    author_id: int | None
+
+
+@router.get(
+    "/oversight/complaints/{complaint_id}/notes",
+    response=list[ComplaintNoteOut],
+    summary="Notes and correspondence (a consultation entry)",
+)
+def list_notes(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
+    user = request.user
+    return selectors.get_notes(user, selectors.find_complaint(user, complaint_id))
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/notes",
+    response={201: ComplaintNoteOut},
+    summary="Add a note",
+)
+def add_note(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintNoteIn
+) -> Status[Any]:
+    user = request.user
+    complaint = selectors.find_complaint(user, complaint_id)
+    return Status(201, attempt(lambda: services.add_note(user, complaint.pk, **payload.dict())))
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/correspondence",
+    response={201: ComplaintNoteOut},
+    summary="Record correspondence (direction, date, party, method)",
+)
+def add_correspondence(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintCorrespondenceIn
+) -> Status[Any]:
+    user = request.user
+    complaint = selectors.find_complaint(user, complaint_id)
+    return Status(
+        201, attempt(lambda: services.record_correspondence(user, complaint.pk, **payload.dict()))
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Governance and performance
+
+
+class GovernanceMeetingIn(Schema):
+    kind: MeetingKind
+    title: str = Field(..., max_length=200)
+    held_on: date
+
+
+class GovernanceDecisionOut(Schema):
+    id: int
+    summary: str
+    decided_on: date
+
+
+class GovernanceActionOut(MyGovernanceActionOut):
+    owner_id: int
+    status: str
+    completed_on: date | None
+    decision_id: int | None
+
+
+class GovernanceMeetingOut(Schema):
+    id: UUID
+    reference: str
+    kind: MeetingKind
+    title: str
+    held_on: date
+    decisions: list[GovernanceDecisionOut]
+    actions: list[GovernanceActionOut]
+
+
+class GovernanceDecisionIn(Schema):
+    summary: str = Field(..., max_length=500)
+    decided_on: date
+
+
+class GovernanceActionIn(Schema):
+    description: str = Field(..., max_length=500)
+    owner_id: int
+    due_on: date
+    decision_id: int | None = None
+
+
+class GovernanceActionDoneIn(Schema):
+    completed_on: date
+
+
+def _meeting_out(meeting: Any) -> dict[str, Any]:
+    return {
+        "id": meeting.pk,
+        "reference": meeting.reference,
+        "kind": meeting.kind,
+        "title": meeting.title,
+        "held_on": meeting.held_on,
+        "decisions": list(meeting.decisions.all()),
+        "actions": [_action_out(a) for a in meeting.actions.select_related("meeting")],
+    }
+
+
+@router.get(
+    "/oversight/governance/meetings", response=list[GovernanceMeetingOut], summary="Meetings"
+)
+def list_meetings(request: AuthenticatedRequest) -> Any:
+    return [_meeting_out(m) for m in selectors.meetings(request.user)]
+
+
+@router.post(
+    "/oversight/governance/meetings",
+    response={201: GovernanceMeetingOut},
+    summary="Record a meeting",
+)
+def create_meeting(request: AuthenticatedRequest, payload: GovernanceMeetingIn) -> Status[Any]:
+    user = request.user
+    meeting = attempt(lambda: services.create_meeting(user, **payload.dict()))
+    return Status(201, _meeting_out(meeting))
+
+
+@router.get(
+    "/oversight/governance/meetings/{meeting_id}",
+    response=GovernanceMeetingOut,
+    summary="One meeting",
+)
+def get_meeting(request: AuthenticatedRequest, meeting_id: UUID) -> Any:
+    return _meeting_out(selectors.find_meeting(request.user, meeting_id))
+
+
+@router.post(
+    "/oversight/governance/meetings/{meeting_id}/decisions",
+    response={201: GovernanceMeetingOut},
+    summary="Record a decision",
+)
+def add_decision(
+    request: AuthenticatedRequest, meeting_id: UUID, payload: GovernanceDecisionIn
+) -> Status[Any]:
+    user = request.user
+    meeting = selectors.find_meeting(user, meeting_id)
+    attempt(lambda: services.record_decision(user, meeting.pk, **payload.dict()))
+    return Status(201, _meeting_out(meeting))
+
+
+@router.post(
+    "/oversight/governance/meetings/{meeting_id}/actions",
+    response={201: GovernanceActionOut},
+    summary="Add an action with its owner and due date (the owner is told)",
+)
+def add_action(
+    request: AuthenticatedRequest, meeting_id: UUID, payload: GovernanceActionIn
+) -> Status[Any]:
+    user = request.user
+    meeting = selectors.find_meeting(user, meeting_id)
+    action = attempt(lambda: services.add_action(user, meeting.pk, **payload.dict()))
+    return Status(201, _action_out(action))
+
+
+@router.post(
+    "/oversight/governance/actions/{action_id}/done",
+    response=GovernanceActionOut,
+    summary="Mark an action as done (its owner or a manager)",
+)
+def complete_action(
+    request: AuthenticatedRequest, action_id: int, payload: GovernanceActionDoneIn
+) -> Any:
+    user = request.user
+    action = selectors.find_action(user, action_id)
+    return _action_out(attempt(lambda: services.complete_action(user, action.pk, **payload.dict())))
+
+
+class OversightPerformanceRowOut(Schema):
+    code: str
+    area: str
+    measure: str
+    values: list[str] = Field(..., description="Published values, [c] where suppressed")
+    changes: list[str] = Field(..., description="Change from the quarter before ('' first)")
+
+
+class OversightPerformanceOut(Schema):
+    quarters: list[str]
+    threshold: int
+    rows: list[OversightPerformanceRowOut]
+
+
+@router.get(
+    "/oversight/performance",
+    response=OversightPerformanceOut,
+    summary="Performance by quarter, suppressed, with quarter-on-quarter change",
+)
+def get_performance(request: AuthenticatedRequest) -> dict[str, Any]:
+    report = performance.build()
+    return {
+        "quarters": report.labels,
+        "threshold": report.threshold,
+        "rows": [
+            {
+                "code": row.measure.code,
+                "area": row.measure.area,
+                "measure": row.measure.label,
+                "values": row.cells,
+                "changes": row.trends,
+            }
+            for row in report.rows
+        ],
+    }
+
+
+class TribunalSeatIn(Schema):
+    seat: Literal["chair", "lay"]
+    member_id: UUID
+    never_police: bool = False
+
+
+@router.post(
+    "/oversight/tribunals/{tribunal_id}/seats",
+    response=TribunalOut,
+    summary="Seat the chair or lay member from the panel-member register",
+)
+def seat_tribunal(request: AuthenticatedRequest, tribunal_id: UUID, payload: TribunalSeatIn) -> Any:
+    user = request.user
+    tribunal = selectors.get_tribunal(user, tribunal_id)
+    return attempt(lambda: services.seat_tribunal_member(user, tribunal.pk, **payload.dict()))

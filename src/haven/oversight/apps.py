@@ -17,3 +17,4 @@ class OversightConfig(AppConfig):
         register_series("MIS", models.HEARING, models.MisconductHearing)
         register_series("PAT", models.TRIBUNAL, models.PoliceAppealTribunal)
         register_series("PEN", models.FORFEITURE, models.PensionForfeiture)
+        register_series("GOV", models.GOVERNANCE, models.GovernanceMeeting)

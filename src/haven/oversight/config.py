@@ -332,3 +332,77 @@ def reminder_thresholds() -> tuple[int, ...]:
     first (settings.HAVEN_OVERSIGHT_REMINDER_WORKING_DAYS; local policy, no statute sets it)."""
     days = getattr(settings, "HAVEN_OVERSIGHT_REMINDER_WORKING_DAYS", (5, 1))
     return tuple(sorted({int(d) for d in days if int(d) >= 0}, reverse=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Complaints about the chief officer: the body's own decision steps (workflow.CHIEF_COMPLAINT_*)
+
+
+@dataclass(frozen=True)
+class StepRule:
+    step: str
+    label: str
+    citation: str
+    confirmed: bool
+    version: int = 1
+
+
+CHIEF_COMPLAINT_STEPS: dict[str, StepRule] = {
+    rule.step: rule
+    for rule in [
+        StepRule(
+            "log",
+            "Log the complaint: this body is the appropriate authority",
+            "Police Reform Act 2002 s.29(1) (appropriate authority for the chief officer); "
+            "Sch 3 para 1(1) (preserve evidence)",
+            confirmed=True,  # uk-domain-rules.md §3 [C/S]
+        ),
+        StepRule(
+            "record",
+            "Record the complaint",
+            "Police Reform Act 2002 Sch 3 para 2 (recording; paragraph number not retrieved)",
+            confirmed=False,
+        ),
+        StepRule(
+            "outside",
+            "Handle outside Schedule 3",
+            "Police Reform Act 2002 Sch 3 para 2 (complaints not recorded; not retrieved)",
+            confirmed=False,
+        ),
+        StepRule(
+            "refer",
+            "Refer to the IOPC",
+            "Police Reform Act 2002 Sch 3 para 4 (mandatory: PCMR 2020 reg 4; voluntary: "
+            "para 4(3))",
+            confirmed=True,  # uk-domain-rules.md §3 (para 4(3), reg 4(1))
+        ),
+        StepRule(
+            "handle",
+            "Decide how the complaint is handled and handle it",
+            "Police Reform Act 2002 Sch 3 para 6 (handling by the appropriate authority; "
+            "paragraph number not retrieved)",
+            confirmed=False,
+        ),
+        StepRule(
+            "outcome",
+            "Notify the outcome",
+            "Police (Complaints and Misconduct) Regulations 2020 reg 33(2)(a) "
+            "(as applied to a complaint handled by the local policing body: not retrieved)",
+            confirmed=False,
+        ),
+        StepRule(
+            "review",
+            "Review by the IOPC",
+            "Police Reform Act 2002 Sch 3 para 30 (sub-paragraph not retrieved)",
+            confirmed=False,
+        ),
+        StepRule("close", "Close the complaint", "", confirmed=True),
+    ]
+}
+
+# Not encoded: the Elected Local Policing Bodies (Complaints and Misconduct) Regulations 2012
+# (S.I. 2012/62) govern complaints about the Commissioner (a relevant office holder), which the
+# police and crime panel records and resolves; their regulation numbers were not retrieved, so
+# nothing here cites them (listed as unconfirmed in docs/law-notes.md).
+ELPB_2012 = "Elected Local Policing Bodies (Complaints and Misconduct) Regulations 2012"
+ELPB_2012_CONFIRMED = False

@@ -8,9 +8,22 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import characteristics, services
+from haven.accounts.models import User
+
+from . import characteristics, performance, services
 from .imports import pseudonym
-from .models import Category, MemberKind, Outcome, PanelMember, WorkforceRecord
+from .models import (
+    Category,
+    ForfeitureGround,
+    GovernanceMeeting,
+    HearingStatus,
+    MeetingKind,
+    MemberKind,
+    MisconductHearing,
+    Outcome,
+    PanelMember,
+    WorkforceRecord,
+)
 
 FIRST = ["Ada", "Bram", "Cleo", "Dov", "Esme", "Fenn", "Gus", "Hal", "Isla", "Jude"]
 LAST = ["Fictional", "Madeup", "Pretendson", "Imaginary", "Notreal"]
@@ -106,4 +119,125 @@ def create_demo_oversight(count: int) -> int:
             force="Fictional Constabulary",
             referral_date=referral,
         )
+    if not GovernanceMeeting.objects.exists():
+        create_demo_year(rng, today)
     return count
+
+
+def _on_or_before(day: date, today: date) -> date:
+    return min(day, today)
+
+
+def create_demo_year(rng: random.Random, today: date) -> None:
+    """A year and a quarter of figures for the performance view (each quarter above the
+    suppression threshold, so the trends show): complaints with outcomes, misconduct cases,
+    appeals, forfeiture cases, a workforce snapshot and a governance meeting per quarter."""
+    caseworker = User.objects.filter(username="oversight").first()
+    manager = User.objects.filter(username="oversighthead").first()
+    for number, quarter in enumerate(performance.quarters(today)):
+        last = _on_or_before(quarter.end, today)
+        span = (last - quarter.start).days
+
+        def day_in(start: date = quarter.start, width: int = span) -> date:
+            return start + timedelta(days=rng.randint(0, max(width, 0)))
+
+        for index in range(8 + rng.randint(0, 6)):
+            received = day_in()
+            complaint = services.create_complaint(
+                None,
+                received_on=received,
+                category=rng.choice(Category.values),
+                complainant_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                complainant_contact=f"{index + 1} Storybook Road, Nowhereshire",
+                narrative="Synthetic demo complaint; no real person or event.",
+            )
+            handled = received + timedelta(days=rng.randint(5, 30))
+            if handled <= today and rng.random() < 0.8:
+                services.act_on_complaint(None, complaint.pk, "handled", on=handled)
+                services.record_outcome(
+                    None, complaint.pk, outcome=rng.choice(Outcome.values), notice_on=handled
+                )
+            elif manager is not None and caseworker is not None:
+                services.assign_complaint(manager, complaint.pk, assignee_id=caseworker.pk)
+        for _ in range(5 + rng.randint(0, 3)):
+            hearing = services.create_hearing(
+                None,
+                officer_reference=f"PC {rng.randint(1000, 9999)} Demo",
+                force="Fictional Constabulary",
+                referral_date=day_in(),
+            )
+            outcome_on = hearing.referral_date + timedelta(days=rng.randint(20, 60))
+            if outcome_on <= today:
+                # Demo history only: the stages between are not replayed.
+                MisconductHearing.objects.filter(pk=hearing.pk).update(
+                    status=HearingStatus.OUTCOME, outcome="Demo outcome", outcome_on=outcome_on
+                )
+        for _ in range(5 + rng.randint(0, 2)):
+            tribunal = services.create_tribunal(
+                None,
+                appellant_reference=f"PC {rng.randint(1000, 9999)} Demo",
+                notice_received_on=day_in(),
+            )
+            determined = tribunal.notice_received_on + timedelta(days=rng.randint(5, 40))
+            if determined <= today:
+                services.determine_tribunal(
+                    None, tribunal.pk, determination="withdrawn", determined_on=determined
+                )
+        for _ in range(5 + rng.randint(0, 2)):
+            case = services.create_forfeiture(
+                None,
+                officer_reference=f"PC {rng.randint(1000, 9999)} Demo",
+                offence="Fictional offence (demo)",
+                ground=ForfeitureGround.OFFICIAL_SECRETS,
+                conviction_on=day_in(),
+            )
+            decided = case.conviction_on + timedelta(days=rng.randint(5, 40))
+            if decided <= today:
+                services.forfeiture_step(None, case.pk, to="psa_decision", on=case.conviction_on)
+                services.forfeiture_step(
+                    None,
+                    case.pk,
+                    to="forfeiture_decision",
+                    on=decided,
+                    percentage=rng.choice([10, 25, 40]),
+                    gmp_preserved=True,
+                )
+        snapshot = last
+        if WorkforceRecord.objects.filter(snapshot_on=snapshot).exists():
+            snapshot = snapshot - timedelta(days=1)  # beside the snapshot made above
+        WorkforceRecord.objects.bulk_create(
+            WorkforceRecord(
+                pseudonym=pseudonym(f"DEMO-Q{number}-{person}"),
+                snapshot_on=snapshot,
+                force="Fictional Constabulary",
+                grade=rng.choices(characteristics.GRADE_CODES, weights=[60, 15, 8, 2, 40])[0],
+                **{c.code: rng.choice(c.codes) for c in characteristics.CHARACTERISTICS},
+            )
+            for person in range(380 + 10 * number + rng.randint(0, 9))
+        )
+        held = quarter.start + timedelta(days=min(20, span))
+        meeting = services.create_meeting(
+            manager,
+            kind=MeetingKind.ACCOUNTABILITY,
+            title=f"Accountability board, {quarter.label}",
+            held_on=held,
+        )
+        services.record_decision(
+            manager,
+            meeting.pk,
+            summary="The chief officer to report on complaint timeliness (demo)",
+            decided_on=held,
+        )
+        owners = [person for person in (caseworker, manager) if person is not None]
+        for index in range(6 + rng.randint(0, 2)) if owners else ():
+            due = held + timedelta(days=rng.randint(10, 60))
+            action = services.add_action(
+                manager,
+                meeting.pk,
+                description=f"Demo action {index + 1} from {meeting.reference}",
+                owner_id=owners[index % len(owners)].pk,
+                due_on=due,
+            )
+            done = due + timedelta(days=rng.randint(-10, 10))
+            if done <= today and done >= held and rng.random() < 0.7:
+                services.complete_action(owners[index % len(owners)], action.pk, completed_on=done)

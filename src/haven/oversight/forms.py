@@ -10,10 +10,13 @@ from . import characteristics, config
 from .models import (
     Category,
     ComplaintStatus,
+    CorrespondenceMethod,
     Determination,
+    Direction,
     ForfeitureGround,
     ForfeitureStatus,
     HearingStatus,
+    MeetingKind,
     MemberKind,
     MisconductHearing,
     Outcome,
@@ -303,13 +306,8 @@ class TribunalForm(GovukForm):
         label="Misconduct case appealed", required=False, queryset=MisconductHearing.objects.none()
     )
     senior_officer_appellant = yes_no("Is the appellant a senior officer?")
-    chair_name = text("Chair (from the Lord Chancellor's list)", 120, required=False)
     senior_member_name = text(
         "Senior officer member (for a senior officer: HMCIC or an HMI)", 120, required=False
-    )
-    lay_member_name = text("Lay member (not for a senior officer)", 120, required=False)
-    lay_member_never_police = yes_no(
-        "Confirmed the lay member has never been police, police staff, a PCC or PCC staff?"
     )
     home_office_member_name = text(
         "Home Office member (senior officer only: permanent secretary or nominated director)",
@@ -391,3 +389,88 @@ class ImportForm(GovukForm):
         [("yes", "Check only (dry run)"), ("no", "Import if every row is valid")],
         initial="yes",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership, notes and correspondence, governance, tribunal seats
+
+
+class AssignForm(GovukForm):
+    assignee = forms.ChoiceField(label="Caseworker")
+    reason = forms.CharField(
+        label="Reason (needed to reassign)",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Choose a caseworker")] + [  # type: ignore[attr-defined]
+            (str(person.pk), person.get_full_name() or person.get_username())
+            for person in caseworkers
+        ]
+        self.fields["assignee"].error_messages["required"] = "Choose a caseworker"
+
+
+class NoteForm(GovukForm):
+    text = forms.CharField(
+        label="Note",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Enter the note"},
+    )
+
+
+class CorrespondenceForm(GovukForm):
+    direction = forms.ChoiceField(label="Sent or received", choices=Direction.choices)
+    on = date_field("Date")
+    party = text("With whom (party)", 200)
+    method = forms.ChoiceField(label="How", choices=CorrespondenceMethod.choices)
+    text = forms.CharField(
+        label="Summary",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Summarise the correspondence"},
+    )
+
+
+class MeetingForm(GovukForm):
+    kind = forms.ChoiceField(label="Kind of meeting", choices=MeetingKind.choices)
+    title = text("Title", 200)
+    held_on = date_field("Date held")
+
+
+class DecisionForm(GovukForm):
+    summary = text("Decision", 500)
+    decided_on = date_field("Date decided")
+
+
+class ActionForm(GovukForm):
+    description = text("Action", 500)
+    owner_id = forms.ChoiceField(label="Owner")
+    due_on = date_field("Due")
+
+    def __init__(self, *args: Any, owners: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_id"].choices = [("", "Choose the owner")] + [  # type: ignore[attr-defined]
+            (str(person.pk), person.get_full_name() or person.get_username()) for person in owners
+        ]
+        self.fields["owner_id"].error_messages["required"] = "Choose the owner"
+
+
+class DoneForm(GovukForm):
+    completed_on = date_field("Date done")
+
+
+class TribunalSeatForm(GovukForm):
+    seat = forms.ChoiceField(label="Seat", choices=[("chair", "Chair"), ("lay", "Lay member")])
+    member_id = forms.ChoiceField(label="Member of the register")
+    never_police = yes_no("Lay member: confirmed never police, police staff, a PCC or PCC staff?")
+
+    def __init__(self, *args: Any, members: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member_id"].choices = [("", "Choose from the register")] + [  # type: ignore[attr-defined]
+            (str(m.pk), f"{m.name} ({m.get_kind_display()})") for m in members
+        ]
+        self.fields["member_id"].error_messages["required"] = "Choose from the register"

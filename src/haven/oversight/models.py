@@ -25,6 +25,7 @@ TRIBUNAL = "oversight_tribunal"
 FORFEITURE = "oversight_forfeiture"
 WORKFORCE = "oversight_workforce"
 STATISTICS = "oversight_statistics"
+GOVERNANCE = "oversight_governance"
 
 
 class ComplaintStatus(models.TextChoices):
@@ -142,6 +143,14 @@ class Complaint(Classified):
         null=True, blank=True, help_text="Date the reg 33(2)(a) information was given"
     )
     closed_on = models.DateField(null=True, blank=True)
+    # The oversight caseworker who owns the complaint (services.assign: oversight officers only).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="oversight_complaints",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -218,6 +227,13 @@ class ReviewApplication(models.Model):
     recommendations = EncryptedTextField(blank=True, default="")
     force_response = EncryptedTextField(blank=True, default="")
     force_response_on = models.DateField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="oversight_reviews",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -400,6 +416,14 @@ class PoliceAppealTribunal(models.Model):
     # Police Act 1996 Sch 6 para 1(1)(c): a senior officer's tribunal has the Home Office
     # permanent secretary or a director they nominate as its third member.
     home_office_member_name = models.CharField(max_length=120, blank=True)
+    # Chair and lay member chosen from the panel-member register (services.seat_tribunal_member);
+    # the *_name fields keep what was typed before the register was used.
+    chair_member = models.ForeignKey(
+        PanelMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lay_member = models.ForeignKey(
+        PanelMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     hearing_on = models.DateField(null=True, blank=True)
     determination = models.CharField(max_length=16, choices=Determination.choices, blank=True)
     determined_on = models.DateField(null=True, blank=True)
@@ -521,3 +545,152 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deadline_key} due {self.due_on}: {self.threshold} working days"
+
+
+class Direction(models.TextChoices):
+    INCOMING = "in", "Received"
+    OUTGOING = "out", "Sent"
+
+
+class CorrespondenceMethod(models.TextChoices):
+    LETTER = "letter", "Letter"
+    EMAIL = "email", "Email"
+    TELEPHONE = "telephone", "Telephone"
+    IN_PERSON = "in_person", "In person"
+
+
+class NoteKind(models.TextChoices):
+    NOTE = "note", "Note"
+    CORRESPONDENCE = "correspondence", "Correspondence"
+
+
+class ComplaintNote(models.Model):
+    """A caseworker's note, or a piece of correspondence, on a complaint or one of its review
+    applications. The text and the other party are encrypted, bound to the complaint (like the
+    review's fields); direction, date and method are plain so lists can sort and filter."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="notes")
+    review = models.ForeignKey(
+        ReviewApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
+    vault_owner = "complaint"
+    kind = models.CharField(max_length=16, choices=NoteKind.choices)
+    text = EncryptedTextField()
+    direction = models.CharField(max_length=3, choices=Direction.choices, blank=True)
+    party = EncryptedTextField(blank=True, default="")
+    method = models.CharField(max_length=16, choices=CorrespondenceMethod.choices, blank=True)
+    on = models.DateField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["on", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.on}"
+
+
+class Assignment(models.Model):
+    """Who owned a complaint or review and when it changed hands (with the reason)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="assignments")
+    review = models.ForeignKey(
+        ReviewApplication,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    vault_owner = "complaint"
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    previous = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = EncryptedTextField(blank=True, default="")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} -> {self.assignee_id}"
+
+
+class MeetingKind(models.TextChoices):
+    ACCOUNTABILITY = "accountability", "Accountability board"
+    PANEL = "panel", "Police and crime panel"
+    AUDIT = "audit", "Joint audit committee"
+    OTHER = "other", "Other"
+
+
+class GovernanceMeeting(models.Model):
+    """A meeting at which the Commissioner holds the chief officer to account (PRA 2011 s.1(7))."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=24, unique=True)
+    kind = models.CharField(max_length=16, choices=MeetingKind.choices)
+    title = models.CharField(max_length=200)
+    held_on = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_on", "-reference"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class GovernanceDecision(models.Model):
+    meeting = models.ForeignKey(
+        GovernanceMeeting, on_delete=models.CASCADE, related_name="decisions"
+    )
+    summary = models.CharField(max_length=500)
+    decided_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["decided_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.summary[:60]
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class GovernanceAction(models.Model):
+    meeting = models.ForeignKey(GovernanceMeeting, on_delete=models.CASCADE, related_name="actions")
+    decision = models.ForeignKey(
+        GovernanceDecision, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    description = models.CharField(max_length=500)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="governance_actions"
+    )
+    due_on = models.DateField()
+    status = models.CharField(max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    completed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"], name="oversight_action_due")]
+
+    def __str__(self) -> str:
+        return self.description[:60]

@@ -29,6 +29,26 @@ def problems_for(
     need_qualified: bool = False,
 ) -> list[str]:
     """Why `member` cannot sit on `hearing` on `on` (empty list: available)."""
+    return register_problems(
+        member,
+        (hearing.officer_reference, hearing.force),
+        on,
+        taken=taken,
+        need_qualified=need_qualified,
+    )
+
+
+def register_problems(
+    member: PanelMember,
+    subjects: Iterable[str],
+    on: date,
+    *,
+    taken: Iterable[PanelMember] = (),
+    need_qualified: bool = False,
+) -> list[str]:
+    """Why `member` of the register cannot sit on `on` on a matter concerning `subjects`
+    (officer references, forces): appointment term, training, availability, declared interests.
+    Misconduct panels and appeals tribunals both choose through this."""
     reasons = []
     if need_qualified and not member.relevant_qualifications:
         reasons.append(QUALIFIED_NEEDED)
@@ -48,9 +68,9 @@ def problems_for(
             reasons.append(
                 f"unavailable {absence.starts_on.isoformat()} to {absence.ends_on.isoformat()}"
             )
-    subjects = {hearing.officer_reference.strip().casefold(), hearing.force.strip().casefold()}
+    wanted = {subject.strip().casefold() for subject in subjects if subject.strip()}
     for interest in member.interests.all():
-        if interest.subject.strip().casefold() in subjects:
+        if interest.subject.strip().casefold() in wanted:
             reasons.append(f"declared interest in {interest.subject}")
     if any(member.pk == other.pk for other in taken):
         reasons.append("already appointed to this panel")

@@ -36,8 +36,12 @@ from . import config
 from .config import PERSONAL_FIELDS, REPORT_RULE, REVIEW_RULE
 from .models import (
     COMPLAINT,
+    ActionStatus,
     Complaint,
+    ComplaintNote,
     ComplaintStatus,
+    GovernanceAction,
+    GovernanceMeeting,
     HearingStatus,
     MisconductHearing,
     PanelAppointment,
@@ -548,3 +552,125 @@ def awaiting_oversight(user: User) -> list[DueItem]:
             details={"items": [item.key for item in items][:500]},
         )
     return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership and caseloads
+
+
+def my_complaints(user: User) -> QuerySet[Complaint]:
+    """Open complaints assigned to ``user`` (no personal field read: references and dates)."""
+    return (
+        complaints_for(user)
+        .filter(assignee=user)
+        .exclude(status=ComplaintStatus.CLOSED)
+        .order_by("received_on", "reference")
+    )
+
+
+def my_reviews(user: User) -> QuerySet[ReviewApplication]:
+    return restrict(ReviewApplication.objects.select_related("complaint"), user).filter(
+        assignee=user, status=ReviewStatus.RECEIVED
+    )
+
+
+@dataclass(frozen=True)
+class Caseload:
+    caseworker: User
+    complaints: int
+    reviews: int
+    overdue: int
+
+
+def caseloads(user: User) -> tuple[list[Caseload], int]:
+    """Each caseworker's open complaints and reviews, and the open complaints nobody owns.
+    Counts only (no personal field read); the complaints counted are those ``user`` may see."""
+    from . import permissions
+
+    visible = complaints_for(user).exclude(status=ComplaintStatus.CLOSED)
+    reviews = restrict(ReviewApplication, user).filter(status=ReviewStatus.RECEIVED)
+    lines = []
+    for person in User.objects.filter(is_active=True).order_by("username"):
+        if not permissions.is_caseworker(person):
+            continue
+        owned = list(visible.filter(assignee=person))
+        overdue = sum(
+            1
+            for complaint in owned
+            if any(d.state == "overdue" for d in complaint_deadlines(complaint))
+        )
+        lines.append(
+            Caseload(
+                caseworker=person,
+                complaints=len(owned),
+                reviews=reviews.filter(assignee=person).count(),
+                overdue=overdue,
+            )
+        )
+    return lines, visible.filter(assignee__isnull=True).count()
+
+
+def assignable_caseworkers(complaint: Complaint) -> list[User]:
+    """Active caseworkers cleared to see ``complaint`` (the choices an assign form offers)."""
+    from . import permissions
+
+    return [
+        person
+        for person in User.objects.filter(is_active=True).order_by("username")
+        if permissions.is_caseworker(person)
+        and complaints_for(person).filter(pk=complaint.pk).exists()
+    ]
+
+
+@service
+def get_notes(user: User, complaint: Complaint) -> list[ComplaintNote]:
+    """Notes and correspondence on a complaint the user may see: a consultation entry."""
+    notes = list(
+        restrict(ComplaintNote.objects.select_related("author", "review"), user).filter(
+            complaint=complaint
+        )
+    )
+    if notes:
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=COMPLAINT,
+            object_id=complaint.pk,
+            fields=("notes.text", "notes.party"),
+            justification=JUSTIFICATION,
+        )
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# Governance: meetings, decisions and actions
+
+
+def meetings(user: User) -> QuerySet[GovernanceMeeting]:
+    return restrict(GovernanceMeeting, user)
+
+
+def find_meeting(user: User, meeting_id: UUID | str) -> GovernanceMeeting:
+    try:
+        return meetings(user).get(pk=meeting_id)
+    except (GovernanceMeeting.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such meeting") from missing
+
+
+def open_actions(user: User) -> QuerySet[GovernanceAction]:
+    return GovernanceAction.objects.filter(
+        meeting__in=meetings(user), status=ActionStatus.OPEN
+    ).select_related("meeting", "owner")
+
+
+def my_actions(user: User) -> QuerySet[GovernanceAction]:
+    return open_actions(user).filter(owner=user)
+
+
+def find_action(user: User, action_id: int | str) -> GovernanceAction:
+    try:
+        return GovernanceAction.objects.select_related("meeting").get(
+            pk=action_id, meeting__in=meetings(user)
+        )
+    except (GovernanceAction.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such action") from missing

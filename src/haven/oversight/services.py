@@ -24,29 +24,40 @@ from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.timelimits import compute_deadline, is_in_time, rule_in_force
 
-from . import config, panels, selectors, workflow
+from . import config, panels, permissions, selectors, workflow
 from .config import PERSONAL_FIELDS, REVIEW_RULE, RULES_FROM_RECEIPT
 from .models import (
     COMPLAINT,
     FORFEITURE,
+    GOVERNANCE,
     HEARING,
     PANEL_MEMBER,
     REVIEW,
     TRIBUNAL,
+    ActionStatus,
     AppropriateAuthority,
+    Assignment,
     Category,
     ComplainantUpdate,
     Complaint,
     ComplaintEvent,
+    ComplaintNote,
     ComplaintStatus,
+    CorrespondenceMethod,
     DeadlineReminder,
     DeclaredInterest,
     Determination,
+    Direction,
     ForfeitureGround,
     ForfeitureStatus,
+    GovernanceAction,
+    GovernanceDecision,
+    GovernanceMeeting,
     HearingStatus,
+    MeetingKind,
     MemberKind,
     MisconductHearing,
+    NoteKind,
     Outcome,
     PanelAppointment,
     PanelMember,
@@ -132,8 +143,14 @@ def _review_body(
     return review_body, limb
 
 
+def _table(complaint: Complaint) -> Any:
+    return workflow.complaint_transitions(complaint.against_chief_officer)
+
+
 def _move(complaint: Complaint, target: str, user: User | None, note: str = "") -> None:
-    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, target)
+    """Move by the complaint's table; a decision step the table reserves to a role is refused
+    to anyone without it (system jobs, user None, are not role-checked)."""
+    _table(complaint).check(complaint.status, target, permissions.roles_of(user))
     ComplaintEvent.objects.create(
         complaint=complaint, actor=user, from_status=complaint.status, to_status=target, note=note
     )
@@ -241,7 +258,7 @@ def act_on_complaint(
         raise _refuse("action", "Choose an action")
     complaint = _locked_complaint(complaint_id)
     target = workflow.SIMPLE_COMPLAINT_ACTIONS[action][0]
-    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, target)
+    _table(complaint).check(complaint.status, target, permissions.roles_of(user))
     if (
         target == ComplaintStatus.HANDLED
         and complaint.reg4_criteria
@@ -305,7 +322,9 @@ def record_outcome(
     user: User | None, complaint_id: UUID | str, *, outcome: str, notice_on: date
 ) -> Complaint:
     complaint = _locked_complaint(complaint_id)
-    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, ComplaintStatus.OUTCOME_NOTIFIED)
+    _table(complaint).check(
+        complaint.status, ComplaintStatus.OUTCOME_NOTIFIED, permissions.roles_of(user)
+    )
     if outcome not in Outcome.values:
         raise _refuse("outcome", "Choose the outcome")
     _not_future("notice_on", notice_on, "The notice date")
@@ -405,7 +424,7 @@ def record_review_application(
             "The IOPC is the relevant review body for this complaint: forward the application "
             "to the IOPC and tell the applicant (Sch 3 para 32)",
         )
-    workflow.COMPLAINT_TRANSITIONS.check(complaint.status, ComplaintStatus.REVIEW_WINDOW)
+    _table(complaint).check(complaint.status, ComplaintStatus.REVIEW_WINDOW)
     assert complaint.outcome_notice_on is not None
     _not_future("received_on", received_on, "The date received")
     _not_before(
@@ -1251,3 +1270,400 @@ def _remind(person: User, item: selectors.DueItem, reached: list[int]) -> int:
         item.link,
     )
     return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership: who a complaint or review application is assigned to
+
+
+def _caseworker(assignee_id: int | str | None, complaint: Complaint) -> User:
+    """The person to assign: an active oversight caseworker cleared to see the complaint."""
+    try:
+        if assignee_id is None or assignee_id == "":
+            raise User.DoesNotExist
+        person = User.objects.get(pk=assignee_id)
+    except (User.DoesNotExist, ValueError, TypeError) as missing:
+        raise _refuse("assignee", "Choose an oversight caseworker") from missing
+    if not permissions.is_caseworker(person):
+        raise _refuse("assignee", "Only an oversight caseworker can be assigned")
+    if not selectors.complaints_for(person).filter(pk=complaint.pk).exists():
+        raise _refuse("assignee", "This caseworker is not cleared to see the complaint")
+    return person
+
+
+def _assign(
+    user: User,
+    complaint: Complaint,
+    current: User | None,
+    assignee_id: int | str | None,
+    reason: str,
+    *,
+    review: ReviewApplication | None = None,
+) -> User:
+    if not permissions.may_assign(user):
+        raise _refuse(None, "Only an oversight manager can assign work")
+    person = _caseworker(assignee_id, complaint)
+    reason = (reason or "").strip()
+    if current is not None and current.pk == person.pk:
+        raise _refuse("assignee", f"It is already assigned to {person.get_username()}")
+    if current is not None and not reason:
+        raise _refuse("reason", "Give the reason for reassigning it")
+    Assignment.objects.create(
+        complaint=complaint,
+        review=review,
+        assignee=person,
+        previous=current,
+        reason=reason,
+        by=user,
+    )
+    what = "review application" if review else "complaint"
+    ledger.record(
+        actor=user,
+        action=Action.ALTERATION,
+        object_type=REVIEW if review else COMPLAINT,
+        object_id=review.pk if review else complaint.pk,
+        fields=("assignee",),
+        justification=reason,
+        details={
+            "assignee": person.pk,
+            "previous": current.pk if current else None,
+            "state": "reassigned" if current else "assigned",
+        },
+    )
+    notifications.notify(
+        person,
+        AlertCategory.DECISION,
+        complaint.reference,
+        f"The {what} on {complaint.reference} is now assigned to you.",
+        f"/oversight/complaints/{complaint.pk}/",
+    )
+    return person
+
+
+@service
+def assign_complaint(
+    user: User, complaint_id: UUID | str, *, assignee_id: int | str | None, reason: str = ""
+) -> Complaint:
+    """Give the complaint to a caseworker; reassigning needs a reason. The new owner is told."""
+    complaint = _locked_complaint(complaint_id)
+    if complaint.status == ComplaintStatus.CLOSED:
+        raise _refuse(None, "The complaint is closed")
+    complaint.assignee = _assign(user, complaint, complaint.assignee, assignee_id, reason)
+    complaint.save(update_fields=["assignee"])
+    return complaint
+
+
+@service
+def assign_review(
+    user: User, review_id: UUID | str, *, assignee_id: int | str | None, reason: str = ""
+) -> ReviewApplication:
+    review = ReviewApplication.objects.select_for_update().get(pk=review_id)
+    complaint = review.complaint
+    if review.status != ReviewStatus.RECEIVED:
+        raise _refuse(None, "This application has already been dealt with")
+    review.assignee = _assign(user, complaint, review.assignee, assignee_id, reason, review=review)
+    review.save(update_fields=["assignee"])
+    return review
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and correspondence (encrypted, ledgered like casework)
+
+
+def _note_review(complaint: Complaint, review_id: UUID | str | None) -> ReviewApplication | None:
+    if not review_id:
+        return None
+    review = complaint.reviews.filter(pk=review_id).first()
+    if review is None:
+        raise _refuse("review", "That review application is not on this complaint")
+    return review
+
+
+def _save_note(user: User | None, note: ComplaintNote) -> ComplaintNote:
+    note.save(force_insert=True)
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=COMPLAINT,
+        object_id=note.complaint_id,
+        fields=("notes.text", "notes.party") if note.party else ("notes.text",),
+        details={"note": str(note.pk), "kind": note.kind},
+    )
+    return note
+
+
+@service
+def add_note(
+    user: User | None,
+    complaint_id: UUID | str,
+    *,
+    text: str,
+    review_id: UUID | str | None = None,
+) -> ComplaintNote:
+    complaint = _locked_complaint(complaint_id)
+    if not (text or "").strip():
+        raise _refuse("text", "Enter the note")
+    return _save_note(
+        user,
+        ComplaintNote(
+            complaint=complaint,
+            review=_note_review(complaint, review_id),
+            kind=NoteKind.NOTE,
+            text=text.strip(),
+            on=today(),
+            author=user,
+        ),
+    )
+
+
+@service
+def record_correspondence(
+    user: User | None,
+    complaint_id: UUID | str,
+    *,
+    direction: str,
+    on: date,
+    party: str,
+    method: str,
+    text: str,
+    review_id: UUID | str | None = None,
+) -> ComplaintNote:
+    """A letter, e-mail, call or meeting with a party, sent or received on a date. No letter
+    due date is set: no regulation found gives one for correspondence generally."""
+    complaint = _locked_complaint(complaint_id)
+    errors: dict[str, str] = {}
+    if direction not in Direction.values:
+        errors["direction"] = "Choose whether it was sent or received"
+    if method not in CorrespondenceMethod.values:
+        errors["method"] = "Choose how it was sent or received"
+    if not (party or "").strip():
+        errors["party"] = "Enter who it was with"
+    if not (text or "").strip():
+        errors["text"] = "Summarise the correspondence"
+    if on > today():
+        errors["on"] = "The date cannot be in the future"
+    elif on < complaint.received_on:
+        errors["on"] = "The date cannot be before the complaint was received"
+    if errors:
+        raise ValidationError(errors)
+    return _save_note(
+        user,
+        ComplaintNote(
+            complaint=complaint,
+            review=_note_review(complaint, review_id),
+            kind=NoteKind.CORRESPONDENCE,
+            direction=direction,
+            party=party.strip(),
+            method=method,
+            on=on,
+            text=text.strip(),
+            author=user,
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Holding the chief officer to account: meetings, decisions, actions
+
+
+@service
+def create_meeting(user: User | None, *, kind: str, title: str, held_on: date) -> GovernanceMeeting:
+    errors: dict[str, str] = {}
+    if kind not in MeetingKind.values:
+        errors["kind"] = "Choose the kind of meeting"
+    if not (title or "").strip():
+        errors["title"] = "Enter the meeting's title"
+    if errors:
+        raise ValidationError(errors)
+    meeting = GovernanceMeeting.objects.create(
+        reference=_next_reference(GovernanceMeeting, "GOV", held_on.year),
+        kind=kind,
+        title=title.strip()[:200],
+        held_on=held_on,
+        created_by=user,
+    )
+    ledger.record(
+        actor=user,
+        action=Action.COLLECTION,
+        object_type=GOVERNANCE,
+        object_id=meeting.pk,
+        fields=("kind", "title", "held_on"),
+        details={"reference": meeting.reference},
+    )
+    return meeting
+
+
+@service
+def record_decision(
+    user: User | None, meeting_id: UUID | str, *, summary: str, decided_on: date
+) -> GovernanceDecision:
+    meeting = GovernanceMeeting.objects.select_for_update().get(pk=meeting_id)
+    if not (summary or "").strip():
+        raise _refuse("summary", "Enter the decision")
+    _not_before("decided_on", decided_on, meeting.held_on, "A decision cannot precede its meeting")
+    decision = GovernanceDecision.objects.create(
+        meeting=meeting, summary=summary.strip()[:500], decided_on=decided_on, recorded_by=user
+    )
+    _alteration(user, GOVERNANCE, meeting.pk, ("decisions",), decision=decision.pk)
+    return decision
+
+
+@service
+def add_action(
+    user: User | None,
+    meeting_id: UUID | str,
+    *,
+    description: str,
+    owner_id: int | str | None,
+    due_on: date,
+    decision_id: int | str | None = None,
+) -> GovernanceAction:
+    meeting = GovernanceMeeting.objects.select_for_update().get(pk=meeting_id)
+    errors: dict[str, str] = {}
+    if not (description or "").strip():
+        errors["description"] = "Enter the action"
+    owner = User.objects.filter(pk=owner_id).first() if owner_id else None
+    if owner is None or not permissions.may_own_actions(owner):
+        errors["owner"] = "Choose a member of oversight staff to own the action"
+    if due_on < meeting.held_on:
+        errors["due_on"] = "The due date cannot be before the meeting"
+    decision = None
+    if decision_id:
+        decision = meeting.decisions.filter(pk=decision_id).first()
+        if decision is None:
+            errors["decision"] = "That decision is not from this meeting"
+    if errors:
+        raise ValidationError(errors)
+    assert owner is not None
+    action = GovernanceAction.objects.create(
+        meeting=meeting,
+        decision=decision,
+        description=description.strip()[:500],
+        owner=owner,
+        due_on=due_on,
+    )
+    _alteration(user, GOVERNANCE, meeting.pk, ("actions",), action=action.pk, owner=owner.pk)
+    if user is None or owner.pk != user.pk:
+        notifications.notify(
+            owner,
+            AlertCategory.DECISION,
+            meeting.reference,
+            f"Action from {meeting.reference} assigned to you, due {due_on:%d %b %Y}.",
+            f"/oversight/governance/{meeting.pk}/",
+        )
+    return action
+
+
+@service
+def complete_action(user: User, action_id: int | str, *, completed_on: date) -> GovernanceAction:
+    action = (
+        GovernanceAction.objects.select_for_update().select_related("meeting").get(pk=action_id)
+    )
+    if action.status == ActionStatus.DONE:
+        raise _refuse(None, "The action is already done")
+    if action.owner_id != user.pk and not permissions.may_assign(user):
+        raise _refuse(None, "Only the action's owner or an oversight manager can complete it")
+    _not_future("completed_on", completed_on, "The date")
+    _not_before(
+        "completed_on", completed_on, action.meeting.held_on, "It cannot be done before the meeting"
+    )
+    action.status = ActionStatus.DONE
+    action.completed_on = completed_on
+    action.save(update_fields=["status", "completed_on"])
+    _alteration(user, GOVERNANCE, action.meeting_id, ("actions",), action=action.pk, state="done")
+    return action
+
+
+def notify_overdue_actions(on: date | None = None) -> int:
+    """Tell each owner of an open governance action past its due date, once per due date
+    (DeadlineReminder, threshold 0). Run by the scheduler (schedule.py)."""
+    on = on or today()
+    sent = 0
+    for action in GovernanceAction.objects.filter(
+        status=ActionStatus.OPEN, due_on__lt=on
+    ).select_related("meeting", "owner"):
+        sent += _remind_overdue_action(action)
+    return sent
+
+
+@service
+def _remind_overdue_action(action: GovernanceAction) -> int:
+    key = f"governance-action:{action.pk}"
+    _, created = DeadlineReminder.objects.get_or_create(
+        user=action.owner, deadline_key=key, due_on=action.due_on, threshold=0
+    )
+    if not created or not action.owner.is_active:
+        return 0
+    notifications.notify(
+        action.owner,
+        AlertCategory.DEADLINE,
+        action.meeting.reference,
+        f"Your action from {action.meeting.reference} was due {action.due_on:%d %b %Y} "
+        "and is overdue.",
+        f"/oversight/governance/{action.meeting_id}/",
+    )
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Appeals tribunal members from the panel-member register
+
+TRIBUNAL_SEATS: Mapping[str, tuple[str, str]] = {
+    # seat: (register kind, what the seat is)
+    "chair": (MemberKind.LEGAL, "chair"),
+    "lay": (MemberKind.INDEPENDENT, "lay member"),
+}
+
+
+@service
+def seat_tribunal_member(
+    user: User | None,
+    tribunal_id: UUID | str,
+    *,
+    seat: str,
+    member_id: UUID | str | None,
+    never_police: bool = False,
+) -> PoliceAppealTribunal:
+    """Seat a tribunal's chair or lay member from the register (not typed in): the member's
+    appointment term, training, availability and declared interests on the sitting date are
+    checked (panels.register_problems), as for a misconduct panel."""
+    tribunal = PoliceAppealTribunal.objects.select_for_update().get(pk=tribunal_id)
+    if seat not in TRIBUNAL_SEATS:
+        raise _refuse("seat", "Choose the chair or the lay member")
+    kind, what = TRIBUNAL_SEATS[seat]
+    if tribunal.determination:
+        raise _refuse(None, "The tribunal has determined the appeal")
+    if seat == "lay" and tribunal.senior_officer_appellant:
+        raise _refuse(
+            "seat",
+            "A senior officer's tribunal has no lay member: its third member is from the Home "
+            "Office (Police Act 1996 Sch 6 para 1(1)(c))",
+        )
+    member = PanelMember.objects.filter(pk=member_id, kind=kind).first() if member_id else None
+    if member is None:
+        raise _refuse("member", f"Choose the {what} from the register")
+    if seat == "lay" and not never_police:
+        raise _refuse(
+            "never_police",
+            "Confirm the lay member has never been police, police staff, a PCC or PCC staff",
+        )
+    on = tribunal.hearing_on or today()
+    subjects = [tribunal.appellant_reference]
+    if tribunal.hearing is not None:
+        subjects += [tribunal.hearing.officer_reference, tribunal.hearing.force]
+    other = tribunal.lay_member if seat == "chair" else tribunal.chair_member
+    problems = panels.register_problems(
+        member, subjects, on, taken=[other] if other is not None else []
+    )
+    if problems:
+        raise _refuse("member", f"{member.name} cannot sit on {on:%d %B %Y}: {'; '.join(problems)}")
+    if seat == "chair":
+        tribunal.chair_member, tribunal.chair_name = member, member.name
+        fields = ["chair_member", "chair_name"]
+    else:
+        tribunal.lay_member, tribunal.lay_member_name = member, member.name
+        tribunal.lay_member_never_police = True
+        fields = ["lay_member", "lay_member_name", "lay_member_never_police"]
+    tribunal.save(update_fields=fields)
+    _alteration(user, TRIBUNAL, tribunal.pk, fields, member=str(member.pk), seat=seat)
+    return tribunal

@@ -38,4 +38,18 @@ urlpatterns = [
         name="statistics_export",
     ),
     path("oversight/import/", views.import_upload, name="import"),
+    path("oversight/my-work/", views.my_work, name="my_work"),
+    path("oversight/caseloads/", views.caseloads, name="caseloads"),
+    path(C + "assign/", views.complaint_assign, name="complaint_assign"),
+    path(R + "assign/", views.review_assign, name="review_assign"),
+    path(C + "notes/", views.complaint_note, name="complaint_note"),
+    path(C + "correspondence/", views.complaint_correspondence, name="complaint_correspondence"),
+    path("oversight/governance/", views.governance, name="governance"),
+    path("oversight/governance/<uuid:meeting_id>/", views.meeting, name="meeting"),
+    path(
+        "oversight/governance/actions/<int:action_id>/done/", views.action_done, name="action_done"
+    ),
+    path("oversight/performance/", views.performance_view, name="performance"),
+    path("oversight/performance/export.csv", views.performance_csv, name="performance_csv"),
+    path("oversight/tribunals/<uuid:tribunal_id>/seat/", views.tribunal_seat, name="tribunal_seat"),
 ]

@@ -22,7 +22,17 @@ from haven.accounts.roles import Module
 from haven.timelimits import RULES
 from haven.ui.helpers import add_form_errors, query_without_page
 
-from . import config, forms, imports, selectors, services, statistics, workflow
+from . import (
+    config,
+    forms,
+    imports,
+    performance,
+    permissions,
+    selectors,
+    services,
+    statistics,
+    workflow,
+)
 from .models import ComplaintStatus, ReviewStatus
 
 NAV = {"nav_active": Module.OVERSIGHT, "classification": "OFFICIAL-SENSITIVE"}
@@ -177,8 +187,10 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
 
 def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    item = selectors.get_complaint(_user(request), complaint_id)
-    allowed = workflow.COMPLAINT_TRANSITIONS.targets_from(item.status)
+    user = _user(request)
+    item = selectors.get_complaint(user, complaint_id)
+    table = workflow.complaint_transitions(item.against_chief_officer)
+    allowed = table.targets_for(user.roles, item.status)
     actions = [
         (code, label)
         for code, (target, label) in workflow.SIMPLE_COMPLAINT_ACTIONS.items()
@@ -200,6 +212,14 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             "ReviewStatus": ReviewStatus,
             "today": timezone.localdate(),
             "classification": item.marking,
+            "notes": selectors.get_notes(user, item),
+            "may_assign": permissions.may_assign(user),
+            "steps": [
+                (table.label(target), table.rule(item.status, target))
+                for target in table.targets_from(item.status)
+            ]
+            if item.against_chief_officer
+            else [],
         },
     )
 
@@ -614,3 +634,201 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 dry_run=form.cleaned_data["dry_run"],
             )
     return _page(request, "oversight/import.html", {"form": form, "report": report})
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership: my work, caseloads, assignment
+
+
+def my_work(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return _page(
+        request,
+        "oversight/my_work.html",
+        {
+            "complaints": selectors.my_complaints(user),
+            "reviews": selectors.my_reviews(user),
+            "actions": selectors.my_actions(user),
+            "today": timezone.localdate(),
+            "may_see_caseloads": permissions.may_see_caseloads(user),
+        },
+    )
+
+
+def caseloads(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not permissions.may_see_caseloads(user):
+        raise Http404("No such page")
+    lines, unassigned = selectors.caseloads(user)
+    return _page(request, "oversight/caseloads.html", {"lines": lines, "unassigned": unassigned})
+
+
+def complaint_assign(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    user = _user(request)
+    if not permissions.may_assign(user):
+        raise Http404("No such page")
+    item = selectors.find_complaint(user, complaint_id)
+    form = forms.AssignForm(
+        request.POST or None, caseworkers=selectors.assignable_caseworkers(item)
+    )
+    if request.method == "POST" and _submit(
+        form,
+        lambda d: services.assign_complaint(
+            user, item.pk, assignee_id=d["assignee"], reason=d["reason"]
+        ),
+    ):
+        messages.success(request, "Complaint assigned; the caseworker has been told.")
+        return redirect("oversight:complaint", complaint_id=item.pk)
+    title = "Reassign the complaint" if item.assignee_id else "Assign the complaint"
+    return _form_page(
+        request, form, title, "Assign", f"/oversight/complaints/{item.pk}/", item.reference
+    )
+
+
+def review_assign(request: HttpRequest, review_id: UUID) -> HttpResponse:
+    user = _user(request)
+    if not permissions.may_assign(user):
+        raise Http404("No such page")
+    review = selectors.find_review(user, review_id)
+    form = forms.AssignForm(
+        request.POST or None, caseworkers=selectors.assignable_caseworkers(review.complaint)
+    )
+    if request.method == "POST" and _submit(
+        form,
+        lambda d: services.assign_review(
+            user, review.pk, assignee_id=d["assignee"], reason=d["reason"]
+        ),
+    ):
+        messages.success(request, "Review application assigned; the caseworker has been told.")
+        return redirect("oversight:complaint", complaint_id=review.complaint_id)
+    title = "Reassign the review application" if review.assignee_id else "Assign the review"
+    back = f"/oversight/complaints/{review.complaint_id}/"
+    return _form_page(request, form, title, "Assign", back, review.complaint.reference)
+
+
+def complaint_note(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    return _complaint_form(
+        request,
+        complaint_id,
+        forms.NoteForm,
+        "Add a note",
+        "Save note",
+        lambda user, pk, d: services.add_note(user, pk, text=d["text"]),
+    )
+
+
+def complaint_correspondence(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    return _complaint_form(
+        request,
+        complaint_id,
+        forms.CorrespondenceForm,
+        "Record correspondence",
+        "Save correspondence",
+        lambda user, pk, d: services.record_correspondence(user, pk, **d),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Holding the chief officer to account
+
+
+def governance(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.MeetingForm(request.POST or None)
+    if request.method == "POST":
+        meeting = _submit(form, lambda d: services.create_meeting(user, **d))
+        if meeting:
+            messages.success(request, f"Meeting {meeting.reference} recorded.")
+            return redirect("oversight:meeting", meeting_id=meeting.pk)
+    return _page(
+        request,
+        "oversight/governance.html",
+        {
+            "form": form,
+            "meetings": selectors.meetings(user),
+            "actions": selectors.open_actions(user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
+    user = _user(request)
+    item = selectors.find_meeting(user, meeting_id)
+    owners = [p for p in services.oversight_staff() if permissions.may_own_actions(p)]
+    decision_form = forms.DecisionForm(
+        request.POST if request.POST.get("form") == "decision" else None, prefix="decision"
+    )
+    action_form = forms.ActionForm(
+        request.POST if request.POST.get("form") == "action" else None,
+        owners=owners,
+        prefix="action",
+    )
+    if request.method == "POST":
+        if request.POST.get("form") == "decision" and _submit(
+            decision_form, lambda d: services.record_decision(user, item.pk, **d)
+        ):
+            messages.success(request, "Decision recorded.")
+            return redirect("oversight:meeting", meeting_id=item.pk)
+        if request.POST.get("form") == "action" and _submit(
+            action_form, lambda d: services.add_action(user, item.pk, **d)
+        ):
+            messages.success(request, "Action recorded; its owner has been told.")
+            return redirect("oversight:meeting", meeting_id=item.pk)
+    return _page(
+        request,
+        "oversight/meeting.html",
+        {
+            "meeting": item,
+            "decision_form": decision_form,
+            "action_form": action_form,
+            "actions": item.actions.select_related("owner"),
+            "today": timezone.localdate(),
+            "may_complete_any": permissions.may_assign(user),
+        },
+    )
+
+
+@require_POST
+def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
+    user = _user(request)
+    action = selectors.find_action(user, action_id)
+    form = forms.DoneForm(request.POST)
+    if _submit(form, lambda d: services.complete_action(user, action.pk, **d)):
+        messages.success(request, "Action marked as done.")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+    return redirect("oversight:meeting", meeting_id=action.meeting_id)
+
+
+def performance_view(request: HttpRequest) -> HttpResponse:
+    return _page(request, "oversight/performance.html", {"report": performance.build()})
+
+
+def performance_csv(request: HttpRequest) -> HttpResponse:
+    report = performance.export(_user(request))
+    header, lines = performance.csv_rows(report)
+    return csvfiles.csv_response("performance.csv", header, lines)
+
+
+def tribunal_seat(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
+    user = _user(request)
+    item = selectors.get_tribunal(user, tribunal_id)
+    form = forms.TribunalSeatForm(
+        request.POST or None, members=list(selectors.panel_members(user).filter(active=True))
+    )
+    if request.method == "POST" and _submit(
+        form, lambda d: services.seat_tribunal_member(user, item.pk, **d)
+    ):
+        messages.success(request, "Member seated from the register.")
+        return redirect("oversight:tribunal", tribunal_id=item.pk)
+    return _form_page(
+        request,
+        form,
+        "Seat a member from the register",
+        "Seat member",
+        f"/oversight/tribunals/{item.pk}/",
+        item.reference,
+    )

@@ -9,7 +9,7 @@ from haven.access.visibility import NOTHING, Access, cleared, register
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 
-from .models import Complaint, ReviewApplication
+from .models import Complaint, ComplaintNote, GovernanceMeeting, ReviewApplication
 
 
 def complaint_rule(user: User, action: Access) -> Q:
@@ -24,5 +24,12 @@ def review_rule(user: User, action: Access) -> Q:
     return cleared(user, "complaint__classification")
 
 
+def governance_rule(user: User, action: Access) -> Q:
+    """Governance meetings hold no personal data: every oversight role."""
+    return Q() if user.can_use(Module.OVERSIGHT) else NOTHING
+
+
 register(Complaint, complaint_rule)
+register(ComplaintNote, review_rule)
+register(GovernanceMeeting, governance_rule)
 register(ReviewApplication, review_rule)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from haven.workflow import TransitionTable
+from haven.accounts.roles import Role
+from haven.workflow import Transition, TransitionTable
 
+from . import config
 from .models import ComplaintStatus as C
 from .models import ForfeitureStatus as F
 from .models import HearingStatus as H
@@ -29,6 +31,50 @@ COMPLAINT_TRANSITIONS = TransitionTable.from_moves(
     },
     labels=dict(C.choices),
 )
+
+
+def _chief(source: str, target: str, step: str, *, decision: bool = True) -> Transition:
+    """A move of a complaint about the chief officer, where this body is the appropriate
+    authority: the decision steps are the body's own (head of oversight), with their citation."""
+    rule = config.CHIEF_COMPLAINT_STEPS[step]
+    return Transition(
+        source,
+        target,
+        roles=frozenset({Role.OVERSIGHT_HEAD}) if decision else frozenset(),
+        citation=rule.citation,
+    )
+
+
+# A complaint about the chief officer (PRA 2002 s.29: the local policing body is the appropriate
+# authority): the same states, but each decision is the body's, made by the head of oversight.
+CHIEF_COMPLAINT_TRANSITIONS = TransitionTable(
+    "complaint about the chief officer",
+    [
+        _chief(C.RECEIVED, C.LOGGED, "log", decision=False),
+        _chief(C.LOGGED, C.RECORDED, "record", decision=False),
+        _chief(C.LOGGED, C.OUTSIDE_SCH3, "outside", decision=False),
+        _chief(C.RECORDED, C.IOPC_REFERRED, "refer"),
+        _chief(C.RECORDED, C.HANDLED, "handle"),
+        _chief(C.OUTSIDE_SCH3, C.HANDLED, "handle"),
+        _chief(C.IOPC_REFERRED, C.HANDLED, "handle"),
+        _chief(C.HANDLED, C.OUTCOME_NOTIFIED, "outcome"),
+        _chief(C.OUTCOME_NOTIFIED, C.CLOSED, "close"),
+        _chief(C.OUTCOME_NOTIFIED, C.REVIEW_WINDOW, "review"),
+        _chief(C.REVIEW_WINDOW, C.REVIEW_DETERMINED, "review"),
+        _chief(C.REVIEW_WINDOW, C.CLOSED, "close"),
+        _chief(C.REVIEW_DETERMINED, C.RECOMMENDATION_RESPONSE, "review"),
+        _chief(C.REVIEW_DETERMINED, C.CLOSED, "close"),
+        _chief(C.RECOMMENDATION_RESPONSE, C.CLOSED, "close"),
+    ],
+    labels=dict(C.choices),
+)
+
+
+def complaint_transitions(against_chief_officer: bool) -> TransitionTable:
+    """The table a complaint moves by: the chief-officer table when this body is the
+    appropriate authority."""
+    return CHIEF_COMPLAINT_TRANSITIONS if against_chief_officer else COMPLAINT_TRANSITIONS
+
 
 HEARING_TRANSITIONS = TransitionTable.from_moves(
     "misconduct case",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.accounts.roles import Module
@@ -63,7 +64,21 @@ def awaiting_you(user: User) -> list[Waiting]:
         from haven.oversight import selectors as oversight
 
         due = oversight.deadlines_due(user, oversight.awaiting_horizon())
+        my_work = reverse("oversight:my_work")
+        actions = oversight.my_actions(user)
+        today = timezone.localdate()
         lines += [
+            Waiting(
+                "My complaints",
+                oversight.my_complaints(user).count() + oversight.my_reviews(user).count(),
+                my_work,
+            ),
+            Waiting(
+                "Governance actions you own",
+                actions.count(),
+                my_work,
+                actions.filter(due_on__lt=today).count(),
+            ),
             Waiting(
                 "Statutory deadlines due soon",
                 len(due),

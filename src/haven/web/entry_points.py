@@ -28,6 +28,7 @@ _CASEWORKERS = frozenset(
 )
 _INTAKE = frozenset({Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER})
 _PROTECTION = _CASEWORKERS | {Role.IDENTITY_OFFICER}
+_OVERSIGHT = frozenset({Role.OVERSIGHT_OFFICER, Role.OVERSIGHT_HEAD})
 
 ENTRY_POINTS: tuple[EntryPoint, ...] = (
     EntryPoint("Record a new referral", "cases:referral_new", _INTAKE),
@@ -41,6 +42,10 @@ ENTRY_POINTS: tuple[EntryPoint, ...] = (
         "cases:break_glass",
         frozenset({Role.PROTECTION_MANAGER}),
     ),
+    EntryPoint("My complaints and actions", "oversight:my_work", _OVERSIGHT),
+    EntryPoint("Caseload per caseworker", "oversight:caseloads", frozenset({Role.OVERSIGHT_HEAD})),
+    EntryPoint("Governance: meetings, decisions and actions", "oversight:governance", _OVERSIGHT),
+    EntryPoint("Performance by quarter", "oversight:performance", _OVERSIGHT),
 )
 
 
