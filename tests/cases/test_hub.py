@@ -100,11 +100,11 @@ def test_home_shows_each_roles_entry_points(client, officer, manager):
 def test_only_the_authorising_officer_is_offered_acceptance(client, officer, authoriser, case):
     advance(officer, case, "assessed")
     web(client, officer)
-    assert "Make accepted" not in page(client, f"/cases/{case.pk}/")
+    assert "Accept the arrangement" not in page(client, f"/cases/{case.pk}/")
     response = client.get(f"/cases/{case.pk}/decision/?to=accepted")
     assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
     web(client, authoriser)
-    assert "Make accepted" in page(client, f"/cases/{case.pk}/")
+    assert "Accept the arrangement" in page(client, f"/cases/{case.pk}/")
 
 
 def test_the_service_still_refuses_a_decision_that_is_not_offered(client, officer, case):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import GovukForm, only_filter, sort_choice, yes_no_choice
+from haven.ui.forms import DateInput, GovukForm, only_filter, sort_choice, yes_no_choice
 
 from . import characteristics, config
 from .models import (
@@ -27,13 +27,6 @@ from .models import (
 )
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
