@@ -170,3 +170,19 @@ def test_web_import_dry_run_reports_bad_rows():
     body = response.content.decode()
     assert "Nothing imported" in body and "not a real date" in body
     assert not Complaint.objects.exists()
+
+
+def test_an_extension_without_a_reason_joins_the_first_error_summary():
+    user = officer()
+    item = handled_with_outcome(user, notice_on=date(2025, 6, 2))
+    response = web(user).post(
+        f"/oversight/complaints/{item.pk}/review/",
+        {"received_on": "", "forwarded_days": "0", "extension_days": "7"},
+    )
+    html = response.content.decode()
+    assert '<a href="#id_received_on">' in html  # the other mistake, in the same summary
+    assert (
+        '<a href="#id_extension_reason">An extension needs a reason (special circumstances)</a>'
+        in html
+    )
+    assert "<title>Error: " in html

@@ -142,6 +142,15 @@ class ReviewForm(GovukForm):
         widget=forms.Textarea,
     )
 
+    def clean(self) -> dict[str, Any]:
+        """The service's rule, here too, so that it joins the first error summary."""
+        data = super().clean() or {}
+        if data.get("extension_days") and not (data.get("extension_reason") or "").strip():
+            self.add_error(
+                "extension_reason", "An extension needs a reason (special circumstances)"
+            )
+        return data
+
 
 class ExtendForm(GovukForm):
     extension_days = forms.IntegerField(label="Extension in days", min_value=1, max_value=365)
