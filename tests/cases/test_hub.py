@@ -256,3 +256,14 @@ def test_the_api_lists_the_team_and_removes_and_revokes_with_a_reason(officer, m
     revocation = f"/api/cases/{case.pk}/grants/{grant.pk}/revocation"
     assert api_call(manager, "POST", revocation, {"reason": "Ended"}).status_code == 204
     assert api_call(manager, "GET", f"/api/cases/{case.pk}/team").json()["grants"] == []
+
+
+def test_contact_concerns_are_shown_by_their_labels_not_their_codes(client, officer, case):
+    services.log_contact(
+        officer, case.pk, occurred_at=timezone.now(), method="phone", summary="Call",
+        concerns=["strain"],
+    )  # fmt: skip
+    web(client, officer)
+    html = page(client, f"/cases/{case.pk}/contacts/")
+    assert 'govuk-tag--orange">Strain</strong>' in html
+    assert 'govuk-tag--orange">strain</strong>' not in html

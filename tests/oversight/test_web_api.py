@@ -186,3 +186,12 @@ def test_an_extension_without_a_reason_joins_the_first_error_summary():
         in html
     )
     assert "<title>Error: " in html
+
+
+def test_the_hearing_list_names_the_panel_model_not_its_code():
+    from tests.oversight.helpers import hearing
+
+    user = officer()
+    hearing(user, date(2024, 6, 1))
+    html = web(user).get("/oversight/hearings/").content.decode()
+    assert "Chief officer chair model" in html and "chief_officer_2024" not in html

@@ -101,3 +101,17 @@ def test_limits_are_said_in_plain_words_not_djangos() -> None:
     assert form.errors["name"] == ["Name must be 5 characters or fewer"]
     assert form.errors["count"] == ["How many must be 9 or less"]
     assert "Ensure this value" not in str(form.errors)
+
+
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [
+        ([0, 1, 2, 3, 4], "Monday to Friday"),
+        ([5, 6], "Saturday, Sunday"),
+        ([0, 2], "Monday, Wednesday"),
+    ],
+)
+def test_days_of_the_week_are_named(days: list[int], said: str) -> None:
+    from haven.ui.templatetags.ui_kit import weekday_names
+
+    assert weekday_names(days) == said

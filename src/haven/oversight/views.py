@@ -377,7 +377,13 @@ def hearings(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Misconduct case {hearing.reference} recorded.")
             return redirect("oversight:hearing", hearing_id=hearing.pk)
     return _page(
-        request, "oversight/hearings.html", {"form": form, "hearings": selectors.hearings(user)}
+        request,
+        "oversight/hearings.html",
+        {
+            "form": form,
+            "hearings": selectors.hearings(user),
+            "panel_titles": {model.code: model.title for model in config.PANEL_MODELS},
+        },
     )
 
 

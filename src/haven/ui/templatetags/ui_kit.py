@@ -61,3 +61,21 @@ def error_prefix(context: template.Context) -> str:
 def date_parts(value: object) -> dict[str, object]:
     """`{% with parts=field.value|date_parts %}`: the day, month and year boxes' values."""
     return forms.date_parts(value)
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@register.filter
+def weekday_names(days: object) -> str:
+    """`[0, 1, 2, 3, 4]` (Monday is 0) as people say it: "Monday to Friday"."""
+    numbers = sorted({int(d) for d in days or [] if str(d).isdigit() and int(d) < 7})  # type: ignore[attr-defined]
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{WEEKDAYS[numbers[0]]} to {WEEKDAYS[numbers[-1]]}"
+    return ", ".join(WEEKDAYS[n] for n in numbers)
+
+
+@register.filter
+def lookup(mapping: object, key: object) -> object:
+    """`{{ titles|lookup:code }}`: a label from a dictionary the view gives, else the key."""
+    return mapping.get(key, key) if isinstance(mapping, dict) else key
