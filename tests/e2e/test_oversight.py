@@ -78,6 +78,7 @@ def test_oversight_officer_end_to_end(page):
     # Handled, then the outcome notice.
     page.get_by_label("Date (mark as handled)").fill("2025-03-01")
     page.get_by_role("button", name="Mark as handled").click()
+    page.get_by_role("button", name="Yes, mark as handled").click()  # final: confirmed first
     page.get_by_role("link", name="Record the outcome").click()
     page.get_by_label("Outcome", exact=True).select_option("service_acceptable")
     fill_date(page, "Date of the outcome notice", "2025-03-03")

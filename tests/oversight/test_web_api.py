@@ -195,3 +195,29 @@ def test_the_hearing_list_names_the_panel_model_not_its_code():
     hearing(user, date(2024, 6, 1))
     html = web(user).get("/oversight/hearings/").content.decode()
     assert "Chief officer chair model" in html and "chief_officer_2024" not in html
+
+
+def test_marking_handled_is_confirmed_on_its_own_page_first():
+    user = officer()
+    item = complaint(user)
+    client = web(user)
+    url = f"/oversight/complaints/{item.pk}/action/"
+    status = item.status
+    asked = client.post(url, {"action": "handled", "on": "2025-03-01"})
+    html = asked.content.decode()
+    assert asked.status_code == 200 and f"Mark as handled: {item.reference}?" in html
+    assert 'name="confirmed" value="yes"' in html and "Yes, mark as handled" in html
+    assert "1 March 2025" in html and 'name="on" value="2025-03-01"' in html
+    item.refresh_from_db()
+    assert item.status == status  # nothing changed yet
+    done = client.post(url, {"action": "handled", "on": "2025-03-01", "confirmed": "yes"})
+    assert done.status_code == 302
+    item.refresh_from_db()
+    assert item.status == "handled"
+
+
+def test_a_routine_step_needs_no_confirmation():
+    user = officer()
+    item = complaint(user)
+    response = web(user).post(f"/oversight/complaints/{item.pk}/action/", {"action": "log"})
+    assert response.status_code == 302
