@@ -100,11 +100,11 @@ def test_home_shows_each_roles_entry_points(client, officer, manager):
 def test_only_the_authorising_officer_is_offered_acceptance(client, officer, authoriser, case):
     advance(officer, case, "assessed")
     web(client, officer)
-    assert "Make accepted" not in page(client, f"/cases/{case.pk}/")
+    assert "Accept the arrangement" not in page(client, f"/cases/{case.pk}/")
     response = client.get(f"/cases/{case.pk}/decision/?to=accepted")
     assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
     web(client, authoriser)
-    assert "Make accepted" in page(client, f"/cases/{case.pk}/")
+    assert "Accept the arrangement" in page(client, f"/cases/{case.pk}/")
 
 
 def test_the_service_still_refuses_a_decision_that_is_not_offered(client, officer, case):
@@ -256,3 +256,14 @@ def test_the_api_lists_the_team_and_removes_and_revokes_with_a_reason(officer, m
     revocation = f"/api/cases/{case.pk}/grants/{grant.pk}/revocation"
     assert api_call(manager, "POST", revocation, {"reason": "Ended"}).status_code == 204
     assert api_call(manager, "GET", f"/api/cases/{case.pk}/team").json()["grants"] == []
+
+
+def test_contact_concerns_are_shown_by_their_labels_not_their_codes(client, officer, case):
+    services.log_contact(
+        officer, case.pk, occurred_at=timezone.now(), method="phone", summary="Call",
+        concerns=["strain"],
+    )  # fmt: skip
+    web(client, officer)
+    html = page(client, f"/cases/{case.pk}/contacts/")
+    assert 'govuk-tag--orange">Strain</strong>' in html
+    assert 'govuk-tag--orange">strain</strong>' not in html

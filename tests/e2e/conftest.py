@@ -1,10 +1,17 @@
-"""End-to-end tests drive Debian's Chromium (never a downloaded browser) through Playwright."""
+"""End-to-end tests drive Debian's Chromium (never a downloaded browser) through Playwright.
+
+Every page a browser test visits is checked with axe-core (from npm, `node_modules/axe-core`):
+the `page` fixture scans each document once it has loaded, rescans (by GET) any page the test
+left before its scan finished, and fails the test on any serious or critical violation, or on
+the landmark `region` rule (all content inside landmarks)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,9 +45,85 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+ALWAYS_BLOCKING = ("region",)  # page content outside landmarks (issue 20, item 9)
+RUN_AXE = """async ([impacts, rules]) => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter(v => impacts.includes(v.impact) || rules.includes(v.id))
+    .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3)
+      .map(n => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+class AxeScans:
+    """axe-core on every document each watched page loads (see the module's text)."""
+
+    def __init__(self) -> None:
+        self.source = AXE.read_text()
+        self.pages: list[Any] = []
+        self.scanned: set[str] = set()
+        self.missed: list[tuple[Any, str]] = []
+        self.violations: list[str] = []
+
+    def watch(self, page: Any) -> None:
+        self.pages.append(page)
+        page.on("load", lambda loaded: self.scan(loaded))
+
+    def scan(self, page: Any) -> None:
+        from playwright.sync_api import Error
+
+        url = page.url
+        if not url.startswith("http"):
+            return
+        try:
+            if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+                page.evaluate(self.source)
+            found = page.evaluate(RUN_AXE, [list(BLOCKING_IMPACTS), list(ALWAYS_BLOCKING)])
+        except Error:
+            self.missed.append((page, url))  # the test moved on first: rescanned at the end
+            return
+        self.scanned.add(url)
+        self.violations += [f"{url}: {violation}" for violation in found]
+
+    def finish(self) -> None:
+        for page in self.pages:
+            if not page.is_closed() and page.url not in self.scanned:
+                self.scan(page)
+        for page, url in self.missed:
+            if url not in self.scanned and not page.is_closed() and "/logout" not in url:
+                page.goto(url)
+                self.scan(page)
+
+
+@pytest.fixture(autouse=True)
+def axe(browser: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[AxeScans]:
+    """Every page of every browser context a test opens is scanned; the test fails on a
+    blocking violation, or if nothing was scanned."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `npm ci` (make setup does)")
+    scans = AxeScans()
+    new_context = browser.new_context
+
+    def watched_context(*args: Any, **kwargs: Any) -> Any:
+        context = new_context(*args, **kwargs)
+        context.on("page", scans.watch)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", watched_context)
+    yield scans
+    scans.finish()
+    assert scans.scanned, "axe-core scanned no page"
+    assert not scans.violations, "accessibility violations:\n" + "\n".join(scans.violations)
+
+
 @pytest.fixture
-def page(browser: object, live_server: object, resettable_ledger: None) -> Iterator[object]:
+def page(
+    browser: object, live_server: object, resettable_ledger: None, axe: AxeScans
+) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url)  # type: ignore[attr-defined]
     page = context.new_page()
     yield page
+    axe.finish()  # while the page is still open
     context.close()

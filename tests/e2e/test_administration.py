@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.audit.models import LedgerEntry
+from tests.e2e.forms import fill_date
 from tests.factories import PASSWORD, UserFactory, current_code, make_case
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -46,7 +47,7 @@ def test_an_administrator_runs_the_account_lifecycle_from_home(page):
     page.get_by_role("button", name="Create account").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Record a vetting")
     page.get_by_label("Vetting level").select_option(label="Security Check (SC)")
-    page.get_by_label("Vetting expires").fill("2030-01-31")
+    fill_date(page, "Vetting expires", "2030-01-31")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_test_id("first-password")).to_be_visible()
     page.get_by_role("link", name="Go to the account").click()
@@ -55,8 +56,8 @@ def test_an_administrator_runs_the_account_lifecycle_from_home(page):
     page.get_by_role("link", name="Add designation or training").click()
     page.get_by_label("Kind").select_option(label="Training")
     page.get_by_label("Title").fill("Information management (mandatory)")
-    page.get_by_label("Held from").fill("2026-01-05")
-    page.get_by_label("Expires").fill("2027-01-05")
+    fill_date(page, "Held from", "2026-01-05")
+    fill_date(page, "Expires", "2027-01-05")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("qualifications")).to_contain_text("Information management")
 

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from haven.accounts.roles import Role
 from haven.cases.models import Case, Document
 from tests.cases.access_rules import TINY_PNG
+from tests.e2e.forms import fill_date
 from tests.factories import PASSWORD, UserFactory, current_code
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -81,21 +82,23 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_role("button", name="Record the referral").click()  # empty: errors, nothing saved
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter")
     page.get_by_label("Subject's full name").fill("Wilhelmina Fictional")
-    page.get_by_label("Subject's date of birth").fill("1988-04-09")
+    fill_date(page, "Subject's date of birth", "1988-04-09")
     page.get_by_label("Referring organisation").fill("Midshire Police")
     page.get_by_label("Referring officer").fill("DC Example")
     page.get_by_label("Summary of the threat").fill("Threats after giving evidence")
-    page.get_by_label("Urgency").select_option("urgent")
+    page.get_by_role("radio", name="Urgent", exact=True).check()
     page.get_by_label("Case manager").select_option(str(manager.pk))
     page.get_by_label("Authorising officer").select_option(str(authoriser.pk))
     clicks.button("Record the referral")
     case = Case.objects.get()
     page.wait_for_url(f"**/cases/{case.pk}/")
     assert page.get_by_test_id("case-status").inner_text() == "Referred"
-    expect(page.get_by_role("link", name="Make accepted")).to_have_count(0)  # not the officer's
-    decide(clicks, "Threat assessed as credible", link="Make assessed")
+    expect(page.get_by_role("link", name="Accept the arrangement")).to_have_count(
+        0
+    )  # not the officer's
+    decide(clicks, "Threat assessed as credible", link="Record the assessment")
     assert page.get_by_test_id("case-status").inner_text() == "Assessed"
-    expect(page.get_by_role("link", name="Make accepted")).to_have_count(0)
+    expect(page.get_by_role("link", name="Accept the arrangement")).to_have_count(0)
     officer_clicks = clicks.count
 
     authoriser_context = browser.new_context(base_url=live_server.url)
@@ -125,7 +128,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_role("link", name="Add an associated person").click()
     page.get_by_label("Full name", exact=True).fill("Tobias Fictional")
     page.get_by_label("Relationship to the principal").select_option("child")
-    page.get_by_label("Date of birth").fill("2014-06-01")
+    fill_date(page, "Date of birth", "2014-06-01")
     page.get_by_role("button", name="Save").click()
     assert "Tobias Fictional" in page.get_by_test_id("people-table").inner_text()
 
@@ -134,7 +137,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_label("Address").fill("12 Nowhere Lane, Demo Town")
     page.get_by_label("Latitude").fill("52.48")
     page.get_by_label("Longitude").fill("-1.89")
-    page.get_by_label("Used from").fill("2026-01-10")
+    fill_date(page, "Used from", "2026-01-10")
     page.get_by_role("button", name="Save").click()
     assert "Safe house" in page.get_by_test_id("location-table").inner_text()
 
@@ -149,7 +152,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     clicks.tab("Tasks")
     page.get_by_role("link", name="Set a task or review").click()
     page.get_by_label("What needs doing").fill("Arrange school transfer")
-    page.get_by_label("Due on").fill("2026-12-01")
+    fill_date(page, "Due on", "2026-12-01")
     page.get_by_role("button", name="Save").click()
     assert "Arrange school transfer" in page.get_by_test_id("case-task-table").inner_text()
 

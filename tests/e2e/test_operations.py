@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from haven.accounts.roles import Role
 from haven.equipment import triggers
+from tests.e2e.forms import fill_date
 from tests.factories import PASSWORD, UserFactory, current_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -131,7 +132,7 @@ def test_kit_deployment_custody_rota_and_welfare(page, custody_triggers):
     sign_in(page, boss)
     page.goto("/operations/rota/new/")
     page.get_by_label("Name", exact=True).fill("Technical on call")
-    page.get_by_label("Starts on").fill("2025-03-01")
+    fill_date(page, "Starts on", "2025-03-01")
     page.get_by_role("button", name="Create rota").click()
     page.get_by_text("Add a layer", exact=True).click()
     page.get_by_label("Name", exact=True).fill("Primary")
@@ -140,7 +141,7 @@ def test_kit_deployment_custody_rota_and_welfare(page, custody_triggers):
     page.get_by_label(f"{tech} ({tech.username})").check()
     page.get_by_label(f"{boss} ({boss.username})").check()
     page.get_by_role("button", name="Add layer").click()
-    page.get_by_label("From", exact=True).fill("2025-03-29")
+    fill_date(page, "From", "2025-03-29")
     page.get_by_label("Days", exact=True).fill("3")
     page.get_by_role("button", name="Show schedule").click()
     rows = page.get_by_test_id("schedule").locator("tbody tr")

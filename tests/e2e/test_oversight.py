@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from haven.accounts.roles import Role
 from haven.oversight import imports, services
 from haven.oversight.models import MemberKind
+from tests.e2e.forms import fill_date
 from tests.factories import PASSWORD, UserFactory, current_code
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -67,7 +68,7 @@ def test_oversight_officer_end_to_end(page):
 
     # Record a complaint.
     page.goto("/oversight/complaints/new/")
-    page.get_by_label("Date received").fill("2025-01-06")
+    fill_date(page, "Date received", "2025-01-06")
     page.get_by_label("Allegation category").select_option("individual_behaviours")
     page.get_by_label("Complainant's name").fill("Ivor Fictional-Complainant")
     page.get_by_label("What the complaint is about").fill("Rude at a fictional front counter.")
@@ -77,9 +78,10 @@ def test_oversight_officer_end_to_end(page):
     # Handled, then the outcome notice.
     page.get_by_label("Date (mark as handled)").fill("2025-03-01")
     page.get_by_role("button", name="Mark as handled").click()
+    page.get_by_role("button", name="Yes, mark as handled").click()  # final: confirmed first
     page.get_by_role("link", name="Record the outcome").click()
     page.get_by_label("Outcome", exact=True).select_option("service_acceptable")
-    page.get_by_label("Date of the outcome notice").fill("2025-03-03")
+    fill_date(page, "Date of the outcome notice", "2025-03-03")
     page.get_by_role("button", name="Save outcome").click()
     assert page.get_by_test_id("complaint-status").inner_text() == "Outcome notified"
     rule_link = page.get_by_role("link", name="PCMR 2020 reg 29(2)").first
@@ -87,7 +89,7 @@ def test_oversight_officer_end_to_end(page):
 
     # A review application received after the 28 days: out of time.
     page.get_by_role("link", name="Record a review application").click()
-    page.get_by_label("Date the application was received").fill("2025-04-20")
+    fill_date(page, "Date the application was received", "2025-04-20")
     page.get_by_role("button", name="Save application").click()
     assert page.get_by_test_id("review-timeliness").inner_text() == "Out of time"
     assert page.get_by_role("link", name="Determine the review").count() == 0
@@ -106,7 +108,7 @@ def test_oversight_officer_end_to_end(page):
         "Say whether the outcome was reasonable"
         in page.locator(".govuk-error-summary").inner_text()
     )
-    page.get_by_label("Date determined").fill("2025-04-25")
+    fill_date(page, "Date determined", "2025-04-25")
     page.get_by_label("Was the outcome reasonable and proportionate?").select_option("no")
     page.get_by_label("Recommendations").fill("Look again at the fictional allegation.")
     page.get_by_role("button", name="Save determination").click()
@@ -120,7 +122,7 @@ def test_oversight_officer_end_to_end(page):
     page.goto("/oversight/hearings/")
     page.get_by_label("Officer reference").fill("PC 0001 Fictional")
     page.get_by_label("Force", exact=True).fill("Fictional Constabulary")
-    page.get_by_label("Referral date").fill("2024-03-01")
+    fill_date(page, "Referral date", "2024-03-01")
     page.get_by_role("button", name="Save referral").click()
     assert "Legally qualified chair model" in page.get_by_test_id("panel-model").inner_text()
     page.get_by_label("Selection method").select_option("rota")
@@ -134,7 +136,7 @@ def test_oversight_officer_end_to_end(page):
     page.goto("/oversight/hearings/")
     page.get_by_label("Officer reference").fill("PC 0002 Fictional")
     page.get_by_label("Force", exact=True).fill("Fictional Constabulary")
-    page.get_by_label("Referral date").fill("2024-06-01")
+    fill_date(page, "Referral date", "2024-06-01")
     page.get_by_role("button", name="Save referral").click()
     assert "Chief officer chair model" in page.get_by_test_id("panel-model").inner_text()
     page.get_by_label("Selection method").select_option("random")

@@ -170,3 +170,54 @@ def test_web_import_dry_run_reports_bad_rows():
     body = response.content.decode()
     assert "Nothing imported" in body and "not a real date" in body
     assert not Complaint.objects.exists()
+
+
+def test_an_extension_without_a_reason_joins_the_first_error_summary():
+    user = officer()
+    item = handled_with_outcome(user, notice_on=date(2025, 6, 2))
+    response = web(user).post(
+        f"/oversight/complaints/{item.pk}/review/",
+        {"received_on": "", "forwarded_days": "0", "extension_days": "7"},
+    )
+    html = response.content.decode()
+    assert '<a href="#id_received_on">' in html  # the other mistake, in the same summary
+    assert (
+        '<a href="#id_extension_reason">An extension needs a reason (special circumstances)</a>'
+        in html
+    )
+    assert "<title>Error: " in html
+
+
+def test_the_hearing_list_names_the_panel_model_not_its_code():
+    from tests.oversight.helpers import hearing
+
+    user = officer()
+    hearing(user, date(2024, 6, 1))
+    html = web(user).get("/oversight/hearings/").content.decode()
+    assert "Chief officer chair model" in html and "chief_officer_2024" not in html
+
+
+def test_marking_handled_is_confirmed_on_its_own_page_first():
+    user = officer()
+    item = complaint(user)
+    client = web(user)
+    url = f"/oversight/complaints/{item.pk}/action/"
+    status = item.status
+    asked = client.post(url, {"action": "handled", "on": "2025-03-01"})
+    html = asked.content.decode()
+    assert asked.status_code == 200 and f"Mark as handled: {item.reference}?" in html
+    assert 'name="confirmed" value="yes"' in html and "Yes, mark as handled" in html
+    assert "1 March 2025" in html and 'name="on" value="2025-03-01"' in html
+    item.refresh_from_db()
+    assert item.status == status  # nothing changed yet
+    done = client.post(url, {"action": "handled", "on": "2025-03-01", "confirmed": "yes"})
+    assert done.status_code == 302
+    item.refresh_from_db()
+    assert item.status == "handled"
+
+
+def test_a_routine_step_needs_no_confirmation():
+    user = officer()
+    item = complaint(user)
+    response = web(user).post(f"/oversight/complaints/{item.pk}/action/", {"action": "log"})
+    assert response.status_code == 302

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from haven.accounts import services as account_services
 from haven.audit.models import LedgerEntry
+from haven.risk import services
 from haven.risk.models import RiskAssessment
 from tests.factories import force_sign_in
 
-from .helpers import OSMAN, approved, make_team
+from .helpers import OSMAN, approved, draft, make_team
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,19 @@ def test_pages_need_a_purpose_and_render_the_heat_map_without_inline_style():
     assert team.case.reference in page and 'data-testid="overdue-count"' in page
     consults = LedgerEntry.objects.filter(action="consultation", justification="risk_review")
     assert consults.filter(object_type="risk_assessment").count() == 4
+
+
+def test_an_empty_return_with_comments_is_an_error_on_the_form_and_changes_nothing():
+    team = make_team()
+    assessment = draft(team)
+    services.add_threat(team.officer, assessment.pk, source="OCG", likelihood=4, impact=5)
+    services.submit_assessment(team.officer, assessment.pk)
+    client = web(team.manager)
+    response = client.post(f"/risk/assessments/{assessment.pk}/return/", {"comments": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "govuk-error-summary" in html and "Important" not in html
+    assert '<a href="#id_comments">Say what needs to change</a>' in html
+    assert "<title>Error: " in html
+    assessment.refresh_from_db()
+    assert assessment.status == "submitted"

@@ -141,3 +141,16 @@ def test_allowance_csv_neutralises_formula_cells():
     (row,) = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
     assert row["rota"] == "'" + rota.name
     assert row["person"] == tech.get_full_name() and float(row["days on call"]) > 0
+
+
+def test_revoking_the_feed_address_is_confirmed_first():
+    tech = technician()
+    _, secret = services.issue_feed_token(tech)
+    client = force_sign_in(Client(), tech)
+    asked = client.post("/operations/rota/calendar-feed/", {"action": "revoke"})
+    assert asked.status_code == 200
+    assert "Revoke your calendar feed address?" in asked.content.decode()
+    assert Client().get(f"/api/rota/feeds/{secret}.ics").status_code == 200  # still works
+    done = client.post("/operations/rota/calendar-feed/", {"action": "revoke", "confirmed": "yes"})
+    assert done.status_code == 302
+    assert Client().get(f"/api/rota/feeds/{secret}.ics").status_code == 404

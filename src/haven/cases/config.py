@@ -182,3 +182,15 @@ DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
 
 # Triage ageing bands (days since the referral was received).
 AGEING_BANDS: tuple[tuple[int, str], ...] = ((2, "new"), (7, "ageing"), (10**6, "overdue"))
+
+
+# What the case page's decision buttons say: an action in plain words, not "Make <status>".
+DECISION_WORDS = {
+    "assessed": "Record the assessment",
+    "accepted": "Accept the arrangement",
+    "declined": "Decline the referral",
+    "active": "Make the arrangement active",
+    "varied": "Vary the arrangement",
+    "transferred": "Transfer to another provider (s.84)",
+    "cancelled": "Cancel the arrangement",
+}

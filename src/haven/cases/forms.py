@@ -6,6 +6,7 @@ from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.ui.forms import GovukForm, sort_choice, yes_no_choice
+from haven.ui.forms import date_field as ui_date_field
 
 from . import permissions
 from .config import ACCEPTANCE_FACTORS
@@ -23,13 +24,6 @@ from .models import (
 TEXT_LIMIT = 5000
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
 class DateTimeInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
@@ -37,25 +31,12 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M")
 
 
-class IsoDateField(forms.DateField):
-    """Renders its value as YYYY-MM-DD, which is what a browser's date input understands."""
-
-    def prepare_value(self, value: object) -> object:
-        import datetime
-
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        return value
-
-
 def date_field(label: str, required: bool = True, **kwargs: object) -> forms.DateField:
-    return IsoDateField(
-        label=label,
-        required=required,
-        widget=DateInput(),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        error_messages={"invalid": f"{label} must be a real date, for example 27/3/1980"},
-        **kwargs,  # type: ignore[arg-type]
+    return ui_date_field(
+        label,
+        required,
+        error_messages={"invalid": f"{label} must be a real date, for example 27 3 1980"},
+        **kwargs,
     )
 
 
@@ -79,6 +60,7 @@ class PurposeForm(GovukForm):
         label="Why are you looking at protected information?",
         choices=Purpose.choices,
         help_text="Every record you open is logged with this reason",
+        error_messages={"required": "Select why you are looking at protected information"},
     )
 
 
@@ -207,7 +189,8 @@ class ReferralForm(GovukForm):
     )
     referring_officer = forms.CharField(label="Referring officer", max_length=200)
     threat_summary = text_area("Summary of the threat")
-    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices)
+    # Radios with none chosen: the referrer's urgency is a decision, never a default.
+    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices, widget=forms.RadioSelect)
     received_at = forms.DateTimeField(
         label="Received",
         widget=DateTimeInput(),
@@ -237,7 +220,7 @@ class CaseEditForm(GovukForm):
     subject_dob = date_field("Date of birth", required=False)
     address = text_area("Address", required=False)
     threat_summary = text_area("Summary of the threat", required=False)
-    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices)
+    urgency = forms.ChoiceField(label="Urgency", choices=Urgency.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label="Reason for the change", max_length=2000)
 
 

@@ -268,6 +268,12 @@ class ContactEntry(models.Model):
     def __str__(self) -> str:
         return f"contact {self.pk}"
 
+    @property
+    def concern_labels(self) -> list[str]:
+        """The concerns as people read them ("Strain", not `strain`)."""
+        labels = dict(Concern.choices)
+        return [str(labels.get(code, code)) for code in self.concerns or []]
+
 
 class TaskKind(models.TextChoices):
     TASK = "task", "Task"

@@ -168,7 +168,10 @@ def case_section(request: HttpRequest, case_id: UUID, section: str) -> HttpRespo
             "timeline": case_file.timeline(),
             "team": policy.team_of(OBJECT_TYPE, case.pk),
             "grants": policy.live_grants(OBJECT_TYPE, case.pk),
-            "next_statuses": permissions.decisions_open_to(user, case),
+            "next_statuses": [
+                (value, config.DECISION_WORDS.get(value, label))
+                for value, label in permissions.decisions_open_to(user, case)
+            ],
             "purpose_label": Purpose(purpose).label,
             "may_see_identity": policy.may_read_identity(user, OBJECT_TYPE, case.pk),
             "may_manage": permissions.may_manage_team(user, case),

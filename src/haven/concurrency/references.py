@@ -143,3 +143,15 @@ def reference_for(object_type: str, object_id: object) -> str:
         return ""
     found = series.model.objects.filter(pk=object_id).values_list("reference", flat=True).first()
     return found or ""
+
+
+_WITHIN = re.compile(r"\b([A-Z]{2,5})-\d{4}-\d{1,8}\b")
+
+
+def named_in(text: str) -> list[tuple[Series, str]]:
+    """(series, reference) of every registered reference written in `text` (no query)."""
+    return [
+        (_SERIES[match.group(1)], match.group(0))
+        for match in _WITHIN.finditer(text)
+        if match.group(1) in _SERIES
+    ]

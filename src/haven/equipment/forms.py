@@ -165,6 +165,15 @@ class DeploymentForm(GovukForm):
         label="Classification", choices=Clearance.choices, coerce=int, initial=Clearance.OFFICIAL
     )
 
+    def clean(self) -> dict[str, Any]:
+        """The service's own period check, here too, so that it is in the first error summary
+        with every other mistake instead of appearing only once they are put right."""
+        data = super().clean() or {}
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The deployment must end after it starts")
+        return data
+
 
 class TeamForm(GovukForm):
     user = forms.TypedChoiceField(label="Colleague", coerce=int)

@@ -10,13 +10,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
-from haven.ui.helpers import add_form_errors, marking_context, query_without_page, session_purpose
+from haven.ui.helpers import (
+    add_form_errors,
+    confirmation,
+    confirmed,
+    marking_context,
+    query_without_page,
+    session_purpose,
+)
 
 from . import reports, selectors, services
 from .forms import (
@@ -313,6 +321,11 @@ def _apply(user: User, deployment: Deployment, action: str, data: dict[str, Any]
     return "Checklist updated."
 
 
+def cancelling(action: str, data: dict[str, Any]) -> bool:
+    """Cancelling a deployment is final: it is confirmed on a page of its own first."""
+    return action == "status" and data.get("status") == DeploymentStatus.CANCELLED
+
+
 def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     deployment = selectors.find_visible_deployment(user, deployment_id)
@@ -324,6 +337,20 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
     }
     form = forms_by_action.get(action)
     if form is not None and (may_manage or action == "checklist"):
+        if form.is_valid() and cancelling(action, form.cleaned_data) and not confirmed(request):
+            return confirmation(
+                request,
+                question=f"Cancel deployment {deployment.reference}?",
+                yes="Yes, cancel the deployment",
+                back_url=reverse("equipment:deployment_detail", args=[deployment.pk]),
+                hidden={
+                    "action": "status",
+                    "status-status": DeploymentStatus.CANCELLED,
+                    "status-outcome": form.cleaned_data["outcome"],
+                },
+                details=[("Deployment", deployment.reference)],
+                warning="A cancelled deployment cannot be planned again.",
+            )
         if form.is_valid():
             try:
                 message = _apply(user, deployment, action, form.cleaned_data)

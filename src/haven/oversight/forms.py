@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import GovukForm, only_filter, sort_choice, yes_no_choice
+from haven.ui.forms import DateInput, GovukForm, only_filter, sort_choice, yes_no_choice
 
 from . import characteristics, config
 from .models import (
@@ -30,13 +30,6 @@ from .models import (
 )
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
@@ -168,6 +161,15 @@ class ReviewForm(GovukForm):
         required=False,
         widget=forms.Textarea,
     )
+
+    def clean(self) -> dict[str, Any]:
+        """The service's rule, here too, so that it joins the first error summary."""
+        data = super().clean() or {}
+        if data.get("extension_days") and not (data.get("extension_reason") or "").strip():
+            self.add_error(
+                "extension_reason", "An extension needs a reason (special circumstances)"
+            )
+        return data
 
 
 class ExtendForm(GovukForm):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -20,7 +21,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.timelimits import RULES
-from haven.ui.helpers import add_form_errors, query_without_page
+from haven.ui.helpers import add_form_errors, confirmation, confirmed, query_without_page
 
 from . import (
     config,
@@ -224,6 +225,10 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     )
 
 
+# Final steps a complaint cannot come back from: each is confirmed on a page of its own.
+FINAL_COMPLAINT_ACTIONS = frozenset({"refer_iopc", "handled", "close"})
+
+
 @require_POST
 def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     item = selectors.find_complaint(_user(request), complaint_id)
@@ -232,6 +237,21 @@ def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     except ValueError:
         messages.error(request, "Enter a real date")
         return redirect("oversight:complaint", complaint_id=item.pk)
+    action = request.POST.get("action", "")
+    if action in FINAL_COMPLAINT_ACTIONS and not confirmed(request):
+        label = workflow.SIMPLE_COMPLAINT_ACTIONS[action][1]
+        return confirmation(
+            request,
+            question=f"{label}: {item.reference}?",
+            yes=f"Yes, {label[0].lower()}{label[1:]}",
+            back_url=reverse("oversight:complaint", args=[item.pk]),
+            hidden={"action": action, "on": on.isoformat() if on else ""},
+            details=[
+                ("Complaint", item.reference),
+                ("Date", f"{on.day} {on:%B %Y}" if on else "Today"),
+            ],
+            warning="This is final: the complaint cannot be moved back.",
+        )
     try:
         services.act_on_complaint(
             _user(request),
@@ -430,7 +450,13 @@ def hearings(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Misconduct case {hearing.reference} recorded.")
             return redirect("oversight:hearing", hearing_id=hearing.pk)
     return _page(
-        request, "oversight/hearings.html", {"form": form, "hearings": selectors.hearings(user)}
+        request,
+        "oversight/hearings.html",
+        {
+            "form": form,
+            "hearings": selectors.hearings(user),
+            "panel_titles": {model.code: model.title for model in config.PANEL_MODELS},
+        },
     )
 
 

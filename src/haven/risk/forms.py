@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import GovukForm
+from haven.ui.forms import DateInput, GovukForm
 
 from .config import NDM_STAGES
 from .models import MeasureStatus, NoticeDecision, NoticeKind
@@ -100,12 +100,8 @@ class MeasureForm(GovukForm):
     )
     owner = forms.ChoiceField(label="Owner")
     status = forms.ChoiceField(label="Status")  # what the user may record (permissions)
-    starts_on = forms.DateField(
-        label="Starts on", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ends_on = forms.DateField(
-        label="Ends on", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label="Starts on", required=False, widget=DateInput())
+    ends_on = forms.DateField(label="Ends on", required=False, widget=DateInput())
     cost = forms.DecimalField(
         label="Cost (£)", required=False, min_value=0, max_digits=12, decimal_places=2
     )

@@ -41,10 +41,12 @@ def user_of(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
     purpose = session_purpose(request)
     context.setdefault("purpose_label", Purpose(purpose).label if purpose else "")
-    return render(request, template, {"nav_active": RISK_NAV, **context})
+    return render(request, template, {"nav_active": RISK_NAV, **context}, status=status)
 
 
 def team_users(case_id: UUID) -> list[User]:
@@ -146,6 +148,17 @@ def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
 
 @with_purpose(selectors.find_assessment)
 def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
+    return assessment_page(request, purpose, assessment_id)
+
+
+def assessment_page(
+    request: HttpRequest,
+    purpose: str,
+    assessment_id: UUID,
+    comments_form: forms.CommentsForm | None = None,
+) -> HttpResponse:
+    """The assessment; with a refused approval, endorsement or return, its comments form
+    carries the refusal into the page's error summary (status 400)."""
     user = user_of(request)
     found = selectors.get_assessment(user, assessment_id, purpose)
     before, after = selectors.assessment_matrices(found)
@@ -167,9 +180,10 @@ def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpR
             "may_endorse": user.has_role(Role.AUTHORISING_OFFICER)
             and "authorising" in roles
             and found.status == Status.APPROVED,
-            "comments_form": forms.CommentsForm(),
+            "comments_form": comments_form or forms.CommentsForm(),
             **marking_context(found.marking),
         },
+        status=400 if comments_form is not None else 200,
     )
 
 
@@ -282,9 +296,14 @@ def workflow(request: HttpRequest, assessment_id: UUID, step: str) -> HttpRespon
     action, done = actions[step]
     try:
         action()
-    except (ValidationError, services.ConflictError) as error:
-        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-        messages.error(request, text)
+    except ValidationError as error:
+        purpose = session_purpose(request)
+        if step != "submit" and purpose is not None:  # shown on the form, in its summary
+            add_form_errors(form, error)
+            return assessment_page(request, purpose, assessment_id, comments_form=form)
+        messages.error(request, "; ".join(error.messages))
+    except services.ConflictError as error:
+        messages.error(request, str(error))
     else:
         messages.success(request, done)
     return redirect("risk:assessment", assessment_id=assessment_id)

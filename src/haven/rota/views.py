@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -17,7 +18,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.helpers import add_form_errors
+from haven.ui.helpers import add_form_errors, confirmation, confirmed
 
 from . import selectors, services
 from .forms import (
@@ -394,6 +395,15 @@ def feed(request: AuthenticatedRequest) -> HttpResponse:
                 request, "New calendar feed address created. Any earlier address no longer works."
             )
             return redirect("rota:feed")
+        if action == "revoke" and not confirmed(request):
+            return confirmation(
+                request,
+                question="Revoke your calendar feed address?",
+                yes="Yes, revoke the address",
+                back_url=reverse("rota:feed"),
+                hidden={"action": "revoke"},
+                warning="Calendars that use it stop updating; a new address can be created.",
+            )
         if action == "revoke":
             services.revoke_feed_token(user)
             messages.success(request, "Calendar feed address revoked.")

@@ -3,6 +3,7 @@ that browsers understand, and the choice list of a module's people."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,13 @@ CHOOSE_WIDGETS = (
     forms.CheckboxSelectMultiple,
 )
 DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
+# Django's "Ensure this value has at most…" in GOV.UK words: (code, Django's default, ours).
+LIMIT_MESSAGES = [
+    ("max_length", None, "must be %(limit_value)d characters or fewer"),
+    ("min_length", None, "must be %(limit_value)d characters or more"),
+    ("max_value", None, "must be %(limit_value)s or less"),
+    ("min_value", None, "must be %(limit_value)s or more"),
+]
 
 
 def within_calendar(value: Any) -> None:
@@ -37,6 +45,16 @@ class GovukForm(forms.Form):
             if isinstance(field, forms.DateField | forms.DateTimeField):
                 # A date at the end of time overflows the date arithmetic behind the page.
                 field.validators = [*field.validators, within_calendar]
+            if (
+                isinstance(field.widget, DateInput)
+                and field.error_messages.get("invalid")
+                == forms.DateField.default_error_messages["invalid"]
+            ):
+                field.error_messages["invalid"] = f"{field.label or 'The date'} must be a real date"
+            name = str(field.label or "The value").rstrip("?")
+            for code, django_says, we_say in LIMIT_MESSAGES:
+                if field.error_messages.get(code, django_says) == django_says:
+                    field.error_messages[code] = f"{name} {we_say}"
             if field.error_messages.get("required") != DJANGO_REQUIRED:
                 continue  # the form already says something specific
             label = str(field.label or "a value")
@@ -55,11 +73,48 @@ class DateTimeLocal(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+class DateInput(forms.MultiWidget):
+    """The GOV.UK date input: Day, Month and Year boxes in one fieldset
+    (ui/includes/date_input.html), the one date widget of every form. The three boxes post
+    `<name>_day`, `<name>_month` and `<name>_year`; they are joined into an ISO date for the
+    DateField to clean, so a typed date that does not exist is refused as "… must be a real
+    date". A single ISO value posted under the field's own name (a script, an older page) is
+    still taken."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
+    input_type = "govuk-date"
+    PARTS = ("day", "month", "year")
+
+    def __init__(self, attrs: dict[str, Any] | None = None, **_: Any) -> None:
+        boxes: dict[str, forms.Widget | type[forms.Widget]] = {
+            part: forms.TextInput(attrs={"inputmode": "numeric"}) for part in self.PARTS
+        }
+        super().__init__(boxes, attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, date):
+            return [value.day, value.month, value.year]
+        if isinstance(value, str) and value.count("-") == 2:
+            year, month, day = value.split("-")
+            return [day, month, year.removeprefix("x")]
+        return [None, None, None]
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        parts = [str(data.get(f"{name}_{part}", "")).strip() for part in self.PARTS]
+        if not any(parts):
+            return data.get(name)
+        day, month, year = parts
+        if len(year) != 4:
+            year = f"x{year}"  # "26" is not a year: refused, not read as 0026
+        return f"{year}-{month}-{day}"  # as typed: the DateField refuses what is not a date
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and not any(f"{name}_{part}" in data for part in self.PARTS)
+
+
+def date_parts(value: Any) -> dict[str, Any]:
+    """Day, month and year of a date field's value, for the three boxes."""
+    day, month, year = DateInput().decompress(value)
+    return {"day": day, "month": month, "year": year}
 
 
 def people_choices(module: Module) -> list[tuple[int, str]]:
@@ -132,3 +187,15 @@ class ReferenceField(forms.CharField):
             raise forms.ValidationError(
                 f"Enter a reference that exists, for example {self.example}"
             ) from unknown
+
+
+def date_field(label: str, required: bool = True, **kwargs: Any) -> forms.DateField:
+    """A date as GOV.UK asks for one: the day, month and year boxes of DateInput."""
+    kwargs.setdefault("error_messages", {"invalid": f"{label} must be a real date"})
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        **kwargs,
+    )

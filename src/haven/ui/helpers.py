@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from haven.access.purposes import parse_purpose
@@ -67,3 +67,35 @@ def query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+def confirmed(request: HttpRequest) -> bool:
+    """Whether a final or destructive action's POST comes from its confirmation page."""
+    return request.POST.get("confirmed") == "yes"
+
+
+def confirmation(
+    request: HttpRequest,
+    *,
+    question: str,
+    yes: str,
+    back_url: str,
+    hidden: dict[str, str],
+    details: list[tuple[str, str]] | None = None,
+    warning: str = "You cannot undo this.",
+) -> HttpResponse:
+    """The GOV.UK confirmation page shown before a final or destructive action: it posts the
+    same fields back to the same address with `confirmed=yes`; Cancel returns unchanged."""
+    return render(
+        request,
+        "ui/confirm.html",
+        {
+            "question": question,
+            "yes": yes,
+            "back_url": back_url,
+            "hidden": list(hidden.items()),
+            "details": details or [],
+            "warning": warning,
+            "action_url": request.path,
+        },
+    )

@@ -1,9 +1,16 @@
 """Template tags of the UI kit: `{% load ui_kit %}`."""
 
+import logging
+
 from django import template
 from django.forms import BaseForm
 
+from haven.accounts.roles import Clearance
 from haven.concurrency.references import reference_for
+from haven.ui import forms
+from haven.ui.marking import Marking, page_marking
+
+logger = logging.getLogger(__name__)
 
 register = template.Library()
 
@@ -19,3 +26,56 @@ def field_row(form: BaseForm, names: str, width: str = "one-quarter") -> dict[st
 def reference_of(object_id: object, object_type: str) -> str:
     """The reference people read for an id: `{{ deployment.case_id|reference_of:"case" }}`."""
     return reference_for(object_type, object_id)
+
+
+@register.inclusion_tag("ui/includes/classification_banner.html", takes_context=True)
+def classification(context: template.Context, where: str = "top") -> dict[str, object]:
+    """The page's classification banner: the highest marking of what the page shows or collects
+    (haven.ui.marking says how it is found). Worked out once per response, shown top and foot."""
+    request = context.get("request")
+    cached = getattr(request, "_haven_marking", None)
+    if cached is None:
+        try:
+            cached = page_marking(context.dicts, context.get("classification"))
+        except Exception:  # noqa: BLE001 - a banner must never break a page: err upwards
+            logger.exception("classification banner could not be worked out")
+            user = getattr(request, "user", None)
+            level = getattr(user, "effective_clearance", Clearance.TOP_SECRET)
+            cached = Marking(int(level or Clearance.TOP_SECRET))
+        if request is not None:
+            request._haven_marking = cached
+    return {"marking": cached, "where": where}
+
+
+@register.simple_tag(takes_context=True)
+def error_prefix(context: template.Context) -> str:
+    """ "Error: " before the page title whenever a form on the page has errors (GOV.UK)."""
+    for layer in context.dicts:
+        for value in layer.values():
+            if isinstance(value, BaseForm) and value.is_bound and value.errors:
+                return "Error: "
+    return ""
+
+
+@register.filter
+def date_parts(value: object) -> dict[str, object]:
+    """`{% with parts=field.value|date_parts %}`: the day, month and year boxes' values."""
+    return forms.date_parts(value)
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@register.filter
+def weekday_names(days: object) -> str:
+    """`[0, 1, 2, 3, 4]` (Monday is 0) as people say it: "Monday to Friday"."""
+    numbers = sorted({int(d) for d in days or [] if str(d).isdigit() and int(d) < 7})  # type: ignore[attr-defined]
+    if len(numbers) > 2 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{WEEKDAYS[numbers[0]]} to {WEEKDAYS[numbers[-1]]}"
+    return ", ".join(WEEKDAYS[n] for n in numbers)
+
+
+@register.filter
+def lookup(mapping: object, key: object) -> object:
+    """`{{ titles|lookup:code }}`: a label from a dictionary the view gives, else the key."""
+    return mapping.get(key, key) if isinstance(mapping, dict) else key

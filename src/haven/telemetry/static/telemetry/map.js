@@ -222,6 +222,11 @@
       drawText: false, cutPolygon: false, rotateMode: false, removalMode: false,
       drawCircle: true, drawPolygon: true, editMode: true, dragMode: true
     });
+    // geoman's buttons are links with only an icon: give each its tooltip as its name
+    map.getContainer().querySelectorAll(".leaflet-buttons-control-button").forEach(function (button) {
+      var title = button.parentElement && button.parentElement.getAttribute("title");
+      if (title && !button.getAttribute("aria-label")) { button.setAttribute("aria-label", title); }
+    });
     map.on("pm:create", function (event) {
       adopt(event.layer);
       toForm();
