@@ -6,8 +6,9 @@
 Needs PostgreSQL (--postgres URL, default 127.0.0.1:5432, trust auth). Two databases are
 prepared with the demo loader (PREFIX_secure_N, PREFIX_plain_N for N cases, PREFIX from
 --database, default haven_bench; dropped at the end unless --keep, then reused): "secure" as
-in production, "plain" with the ledger and field encryption switched off by a bench-only WSGI
-module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is the baseline. Both are served by
+in production, "plain" with need-to-know, the ledger and field encryption all switched off
+together by a bench-only WSGI module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is
+the baseline. Both are served by
 gunicorn (sync workers) at once and driven by Locust (bench extra: pip install -e '.[bench]';
 the users are in bench/casework_locust.py), paced and saturated, in rounds that alternate
 secure and plain so that background work (a checkpoint, say) falls on both alike. Prints
