@@ -452,20 +452,24 @@ def _after(
     """Up to `size` rows of `listed` after `cursor` in the order (next review, nulls last;
     case id). Each part is a range on the review index, never an OR the planner cannot use:
     dated rows first, then (only when those run out) the undated ones."""
-    rows: list[Any] = []
+    keys = listed.values_list("pk", flat=True)
+    ids: list[Any] = []
     if cursor is None or cursor.next_review_on is not None:
-        dated = listed.filter(next_review_on__isnull=False)
+        dated = keys.filter(next_review_on__isnull=False)
         if cursor is not None:
             dated = dated.filter(next_review_on__gte=cursor.next_review_on).exclude(
                 next_review_on=cursor.next_review_on, case_id__lte=cursor.case_id
             )
-        rows = list(dated.order_by("next_review_on", "case_id")[:size])
-    if len(rows) < size:
-        undated = listed.filter(next_review_on__isnull=True)
+        ids = list(dated.order_by("next_review_on", "case_id")[:size])
+    if len(ids) < size:
+        undated = keys.filter(next_review_on__isnull=True)
         if cursor is not None and cursor.next_review_on is None:
             undated = undated.filter(case_id__gt=cursor.case_id)
-        rows += list(undated.order_by("case_id")[: size - len(rows)])
-    return rows
+        ids += list(undated.order_by("case_id")[: size - len(ids)])
+    # The page's rows and their cases only now, by primary key: joining the case to every row
+    # before the limit costs a look-up per case in the whole caseload.
+    found = {row.pk: row for row in listed.filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
 
 
 @service
