@@ -6,8 +6,9 @@
 Needs PostgreSQL (--postgres URL, default 127.0.0.1:5432, trust auth). Two databases are
 prepared with the demo loader (PREFIX_secure_N, PREFIX_plain_N for N cases, PREFIX from
 --database, default haven_bench; dropped at the end unless --keep, then reused): "secure" as
-in production, "plain" with the ledger and field encryption switched off by a bench-only WSGI
-module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is the baseline. Both are served by
+in production, "plain" with need-to-know, the ledger and field encryption all switched off
+together by a bench-only WSGI module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is
+the baseline. Both are served by
 gunicorn (sync workers) at once and driven by Locust (bench extra: pip install -e '.[bench]';
 the users are in bench/casework_locust.py), paced and saturated, in rounds that alternate
 secure and plain so that background work (a checkpoint, say) falls on both alike. Prints
@@ -124,7 +125,9 @@ def load(cases: int, ledger_size: int, out: str) -> None:
     all_ids = list(Case.objects.order_by("reference").values_list("id", flat=True))
     # Disjoint caseloads: each officer edits only their own cases, so a 409 in the figures is
     # a real failure, never two simulated officers racing on one shared case.
-    caseloads = random.Random(7).sample(all_ids, USERS * CASES_PER_USER)
+    # A quick run (fewer than USERS x CASES_PER_USER cases) shares out what there is.
+    per_user = min(CASES_PER_USER, len(all_ids) // USERS)
+    caseloads = random.Random(7).sample(all_ids, USERS * per_user)
     users = []
     for n in range(USERS):
         name = f"bench{n:02d}"
@@ -133,7 +136,7 @@ def load(cases: int, ledger_size: int, out: str) -> None:
             name, "bench password not secret", [Role.PROTECTION_OFFICER], Clearance.SECRET
         )
         TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-        mine = caseloads[n * CASES_PER_USER : (n + 1) * CASES_PER_USER]
+        mine = caseloads[n * per_user : (n + 1) * per_user]
         TeamMembership.objects.bulk_create(
             TeamMembership(object_type="case", object_id=pk, user=user, team_role=TeamRole.OFFICER)
             for pk in mine
@@ -151,7 +154,7 @@ def sign_in(out: str) -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from haven.accounts import services as account_services
-    from haven.accounts.middleware import EPOCH, LAST_SEEN
+    from haven.accounts.middleware import EPOCH, LAST_SEEN, SIGNED_IN_AT
     from haven.accounts.models import User
 
     info = json.loads(Path(out).read_text())
@@ -165,9 +168,12 @@ def sign_in(out: str) -> None:
         session[EPOCH] = user.session_epoch
         session["haven_purpose"] = "case_management"
         session[LAST_SEEN] = int(time.time())
+        session[SIGNED_IN_AT] = int(time.time())  # the 12-hour absolute lifetime counts from it
         session.create()
         entry["session"] = session.session_key
-        _, entry["token"] = account_services.issue_api_token(user, "bench")
+        _, entry["token"] = account_services.issue_api_token(
+            user, "bench", modules=user.modules, can_write=True
+        )
     Path(out).write_text(json.dumps(info))
 
 
@@ -196,7 +202,9 @@ def serve(mode: str, data_dir: str, cases: int, port: int, workers: int) -> subp
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
+            # Any answer means it serves: /healthz is 503 while the scheduler and worker
+            # heartbeats are missing, which a bench server does not run.
+            if conn.getresponse().status in (200, 503):
                 return server
         except OSError:
             time.sleep(0.2)

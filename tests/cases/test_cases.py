@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from haven.access.models import AccessGrant, TeamRole
+from haven.access.models import AccessGrant, TeamMembership, TeamRole
 from haven.accounts.roles import Clearance, Role
 from haven.audit import ledger
 from haven.audit.models import Action, LedgerEntry
@@ -256,3 +256,21 @@ def test_api_conflict_and_malformed_json(client, officer, case):
         **auth,
     )
     assert response.status_code == 422
+
+
+def test_the_case_file_names_the_route_it_was_opened_by_and_refuses_outsiders(manager, case):
+    selectors.get_case_file(manager, case.pk, "case_management")
+    assert LedgerEntry.objects.latest("id").details["route"] == "team"
+    colleague = UserFactory(roles=[Role.PROTECTION_OFFICER])
+    with pytest.raises(selectors.CaseNotFound):
+        selectors.get_case_file(colleague, case.pk, "case_management")
+    services.grant_access(manager, case.pk, colleague, reason="cover", days=1)
+    assert selectors.get_case_file(colleague, case.pk, "case_management").case == case
+    assert LedgerEntry.objects.latest("id").details["route"] == "grant"
+    uncleared = UserFactory(roles=[Role.PROTECTION_OFFICER], clearance=Clearance.OFFICIAL)
+    assert case.classification > Clearance.OFFICIAL
+    TeamMembership.objects.create(
+        object_type="case", object_id=case.pk, user=uncleared, team_role=TeamRole.OFFICER
+    )
+    with pytest.raises(selectors.CaseNotFound):
+        selectors.get_case_file(uncleared, case.pk, "case_management")

@@ -565,3 +565,46 @@ def test_base64_decoder_accepts_exactly_what_the_reference_accepts(text: str) ->
     except ValueError:
         decoded = None
     assert decoded == expected
+
+
+# Stored before the fast paths (cipher per key, cached associated-data prefixes, base64 checks
+# on the last character only), made by an independent encoder from the documented format with
+# DEK and fixed nonces: every later version must still open them, byte for byte.
+STORED_FIELD = "hv1.dek-2024.ZGVmZ2hpamtsbW5vG3KxBBEq9_AeLJxF-icCjyujb2RbZb8P8CwqcVnSdzFmnani"
+STORED_OWNED_FIELD = "hv1.dek-2024.yMnKy8zNzs_Q0dLTIU9W67bswhBEDS2Nn9nkYUxGSHjpVSPUoWlBlw"
+STORED_OWNED_AAD = (
+    "cases_person",
+    "phone",
+    "6f1c0e2a-0000-4000-8000-000000000001",
+    "case_id=6f1c0e2a00004000800000000000000a",
+)
+STORED_DOCUMENT = bytes.fromhex(
+    "6876310864656b2d323032340000000000000000000000002becf198954aeac56dcc5460f1f8ae735f5d14805c"
+    "d442f879bf"
+)
+
+
+def test_ciphertexts_stored_by_earlier_versions_still_decrypt() -> None:
+    ring = ring_with(DEK_ID)
+    owned_aad = field_aad(*STORED_OWNED_AAD)
+    assert ring.decrypt(STORED_FIELD, AAD) == "Siobhán Ní Bhriain"
+    assert decrypt_field(STORED_FIELD, AAD, resolve_only(DEK_ID)) == "Siobhán Ní Bhriain"
+    assert ring.decrypt(STORED_OWNED_FIELD, owned_aad) == "07700 900123"
+    assert ring.decrypt_bytes(STORED_DOCUMENT, b"doc-aad") == b"%PDF fixed"
+    assert decrypt_bytes(STORED_DOCUMENT, b"doc-aad", resolve_only(DEK_ID)) == b"%PDF fixed"
+
+
+def test_stored_ciphertexts_stay_bound_to_their_cell() -> None:
+    ring = ring_with(DEK_ID)
+    table, column, row, owner = STORED_OWNED_AAD
+    for aad in (
+        field_aad("person", "surname", "43"),
+        field_aad("person", "forename", "42"),
+        field_aad("person", "surname", "42", "case_id=x"),
+    ):
+        with pytest.raises(VaultIntegrityError):
+            ring.decrypt(STORED_FIELD, aad)
+    with pytest.raises(VaultIntegrityError):
+        ring.decrypt(STORED_OWNED_FIELD, field_aad(table, column, row))
+    with pytest.raises(VaultIntegrityError):
+        ring.decrypt_bytes(STORED_DOCUMENT, b"doc-aaD")

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -89,6 +89,14 @@ def team_filter(
     if team_roles:
         places = places.filter(team_role__in=list(team_roles))
     return Q(**{f"{field}__in": places})
+
+
+def on_team(user: User, object_type: str, field: str = "pk") -> Exists:
+    """An annotation: the user is on the object's team (folds the route look-up of a team
+    member into the query that finds the object)."""
+    return Exists(
+        TeamMembership.objects.filter(user=user, object_type=object_type, object_id=OuterRef(field))
+    )
 
 
 def route_to(user: User, object_type: str, object_id: UUID) -> Route | None:

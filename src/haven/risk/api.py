@@ -11,6 +11,7 @@ from uuid import UUID
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
@@ -199,13 +200,25 @@ class PortfolioOut(Schema):
     matrix: list[list[int]]  # residual counts, impact 5 first, likelihood 1-5
     page: int
     pages: int
+    next_cursor: str | None = Field(
+        None, description="pass as `cursor` for the next page; null on the last page"
+    )
     results: list[PortfolioRow]
 
 
 class PortfolioFilters(QueryFilters):
     band: str = Field("", max_length=20)
     show: Literal["all", "overdue", "due_soon", "threat_to_life"] = "all"
-    page: int = Field(1, ge=1)
+    cursor: str = Field(
+        "", max_length=120, description="`next_cursor` of the previous page; empty for the first"
+    )
+
+    @field_validator("cursor")
+    @classmethod
+    def _known_cursor(cls, value: str) -> str:
+        if value:
+            selectors.PortfolioCursor.decode(value)  # ValueError: a 422 naming `cursor`
+        return value
 
 
 class MeasureTypeOut(Schema):
@@ -318,10 +331,10 @@ class DecisionLogEntryIn(Schema):
 @router.get("/risk/portfolio", response=PortfolioOut, summary="Cases you may see, by risk band")
 def portfolio(request: AuthenticatedRequest, filters: Query[PortfolioFilters]) -> dict[str, Any]:
     user = request.user
+    after = selectors.PortfolioCursor.decode(filters.cursor) if filters.cursor else None
     view = selectors.portfolio(
-        user, declared_purpose(request), band=filters.band, show=filters.show,
-        page_number=filters.page,
-    )  # fmt: skip
+        user, declared_purpose(request), band=filters.band, show=filters.show, after=after
+    )
     return {
         "assessed": view.assessed,
         "overdue": view.overdue,
@@ -341,7 +354,8 @@ def portfolio(request: AuthenticatedRequest, filters: Query[PortfolioFilters]) -
         ],  # fmt: skip
         "matrix": [[cell.count for cell in cells] for _, cells in view.matrix.rows],
         "page": view.page.number,
-        "pages": view.page.paginator.num_pages,
+        "pages": view.page.num_pages,
+        "next_cursor": view.page.next_cursor,
         "results": [
             {
                 "assessment_id": a.pk,

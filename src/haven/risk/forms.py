@@ -8,6 +8,7 @@ from haven.ui.forms import DateInput, GovukForm
 
 from .config import NDM_STAGES
 from .models import MeasureStatus, NoticeDecision, NoticeKind
+from .selectors import PortfolioCursor
 
 SCORE_CHOICES = [("", "Choose a score"), *[(str(n), str(n)) for n in range(1, 6)]]
 TEXT = {"widget": forms.Textarea, "required": False, "max_length": 10_000}
@@ -171,3 +172,13 @@ class PortfolioForm(GovukForm):
             ("threat_to_life", "Threat to life"),
         ],
     )
+    after = forms.CharField(required=False, max_length=120, widget=forms.HiddenInput)
+
+    def clean_after(self) -> PortfolioCursor | None:
+        text = self.cleaned_data["after"]
+        if not text:
+            return None
+        try:
+            return PortfolioCursor.decode(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None

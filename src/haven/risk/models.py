@@ -125,7 +125,11 @@ class RiskAssessment(Classified):
             ),
         ]
         indexes = [
-            models.Index(fields=["is_current", "next_review_on"], name="risk_current_review_idx"),
+            # The portfolio's list order (next review, then case): a page is read off the index
+            # in order and stops after one page, instead of sorting the whole caseload.
+            models.Index(
+                fields=["is_current", "next_review_on", "case"], name="risk_current_order_idx"
+            ),
             # Covers the portfolio's grouped counts (no table reads across a large caseload).
             models.Index(
                 fields=[

@@ -4,12 +4,13 @@ the ledger with the purpose of access as its justification."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -378,27 +379,97 @@ class Portfolio:
     due_soon: int
     threat_to_life: int
     matrix: Matrix
-    page: Page
+    page: KeysetPage
     today: date
 
 
 PORTFOLIO_FILTERS = ("all", "overdue", "due_soon", "threat_to_life")
 
 
-class KnownCount:
-    """A queryset whose size is already known (from the aggregate): no COUNT query to page it."""
+@dataclass(frozen=True)
+class PortfolioCursor:
+    """Where a page of the portfolio ends: the last row's review date and case (the list's
+    stable order is next review, then case id) and how many rows came before the next page.
 
-    def __init__(self, queryset: QuerySet[Any], count: int) -> None:
-        self.queryset, self.size = queryset, count
+    Opaque to clients (urlsafe base64 of ``date~case id~rows before``); ``decode`` refuses
+    anything else with ValueError. ``start`` only numbers the page: it selects nothing."""
 
-    def count(self) -> int:
-        return self.size
+    next_review_on: date | None
+    case_id: UUID
+    start: int
 
-    def __len__(self) -> int:
-        return self.size
+    def encode(self) -> str:
+        day = self.next_review_on.isoformat() if self.next_review_on else ""
+        raw = f"{day}~{self.case_id}~{self.start}".encode("ascii")
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
-    def __getitem__(self, index: Any) -> Any:
-        return self.queryset[index]
+    @classmethod
+    def decode(cls, text: str) -> PortfolioCursor:
+        try:
+            if len(text) > 120:
+                raise ValueError(text)
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+            day, case_id, start = raw.split("~")
+            cursor = cls(date.fromisoformat(day) if day else None, UUID(case_id), int(start))
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise ValueError("not a page of this list: start again from the first page") from None
+        if not 0 <= cursor.start <= 10**9:
+            raise ValueError("not a page of this list: start again from the first page")
+        return cursor
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list in a stable order, reached by a cursor rather than an offset, so
+    that page 2,000 costs what page 1 costs."""
+
+    object_list: list[Any]
+    count: int  # rows in the whole (filtered) list
+    start: int  # rows before this page
+    size: int
+    next_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.start > 0
+
+    @property
+    def number(self) -> int:
+        return self.start // self.size + 1
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+
+def _after(
+    listed: QuerySet[RiskAssessment], cursor: PortfolioCursor | None, size: int
+) -> list[Any]:
+    """Up to `size` rows of `listed` after `cursor` in the order (next review, nulls last;
+    case id). Each part is a range on the review index, never an OR the planner cannot use:
+    dated rows first, then (only when those run out) the undated ones."""
+    keys = listed.values_list("pk", flat=True)
+    ids: list[Any] = []
+    if cursor is None or cursor.next_review_on is not None:
+        dated = keys.filter(next_review_on__isnull=False)
+        if cursor is not None:
+            dated = dated.filter(next_review_on__gte=cursor.next_review_on).exclude(
+                next_review_on=cursor.next_review_on, case_id__lte=cursor.case_id
+            )
+        ids = list(dated.order_by("next_review_on", "case_id")[:size])
+    if len(ids) < size:
+        undated = keys.filter(next_review_on__isnull=True)
+        if cursor is not None and cursor.next_review_on is None:
+            undated = undated.filter(case_id__gt=cursor.case_id)
+        ids += list(undated.order_by("case_id")[: size - len(ids)])
+    # The page's rows and their cases only now, by primary key: joining the case to every row
+    # before the limit costs a look-up per case in the whole caseload.
+    found = {row.pk: row for row in listed.filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
 
 
 @service
@@ -408,13 +479,14 @@ def portfolio(
     *,
     band: str = "",
     show: str = "all",
-    page_number: int | str | None = 1,
+    after: PortfolioCursor | None = None,
     due_soon_days: int = 14,
 ) -> Portfolio:
     """Every case the user may see, by band of its current assessment and overdue review.
 
     A fixed number of queries whatever the size of the portfolio: aggregates for the counts and
-    the heat map, and one page of current assessments joined to their cases."""
+    the heat map, and one page of current assessments joined to their cases, found by keyset
+    (`after`, the cursor of the previous page) so that a later page costs what the first does."""
     purpose = require_purpose(purpose)
     today = timezone.localdate()
     scheme = config.current_scheme(today)
@@ -474,10 +546,16 @@ def portfolio(
         "case__reference",
         "case__status",
     )
-    ordered = listed.order_by("next_review_on", "case_id")
-    page: Paginator[Any] = Paginator(KnownCount(ordered, listed_count), PORTFOLIO_PAGE_SIZE)  # type: ignore[arg-type]
-    shown = page.get_page(page_number)
-    shown.object_list = list(shown.object_list)
+    rows = _after(listed, after, PORTFOLIO_PAGE_SIZE + 1)
+    start = after.start if after is not None else 0
+    next_cursor = None
+    if len(rows) > PORTFOLIO_PAGE_SIZE:
+        rows = rows[:PORTFOLIO_PAGE_SIZE]
+        last = rows[-1]
+        next_cursor = PortfolioCursor(
+            last.next_review_on, last.case_id, start + PORTFOLIO_PAGE_SIZE
+        ).encode()
+    shown = KeysetPage(rows, listed_count, start, PORTFOLIO_PAGE_SIZE, next_cursor)
     ledger.record(
         actor=user,
         action=Action.CONSULTATION,

@@ -79,12 +79,11 @@ def with_purpose(check: Callable[..., Any]) -> Callable[..., Any]:
 def home(request: HttpRequest, purpose: str) -> HttpResponse:
     """The manager's portfolio: every case they may see, by band and overdue review."""
     form = forms.PortfolioForm(request.GET or None)
-    band, show = "", "all"
+    band, show, after = "", "all", None
     if form.is_valid():
         band, show = form.cleaned_data["band"], form.cleaned_data["show"] or "all"
-    view = selectors.portfolio(
-        user_of(request), purpose, band=band, show=show, page_number=request.GET.get("page")
-    )
+        after = form.cleaned_data["after"]
+    view = selectors.portfolio(user_of(request), purpose, band=band, show=show, after=after)
     return page(
         request,
         "risk/home.html",

@@ -63,9 +63,11 @@ def submitted(
 
 
 def query_without_page(request: HttpRequest) -> str:
-    """The current filters, for the pagination links to carry."""
+    """The current filters, for the pagination links to carry (without the page number or
+    the keyset cursor `after`)."""
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("after", None)
     return query.urlencode()
 
 

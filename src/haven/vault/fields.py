@@ -27,7 +27,6 @@ from django.db import models
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact, In, IsNull
 from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init
 
 from haven.vault import blind_index, crypto
 from haven.vault.keyring import blind_index_keys, get_keyring, keyring_with
@@ -280,20 +279,35 @@ class EncryptedTextField(_TextField):
         self, cls: type[models.Model], name: str, private_only: bool = False
     ) -> None:
         super().contribute_to_class(cls, name, private_only=private_only)
-        if not cls._meta.abstract:
-            post_init.connect(
-                _bind_sealed_tokens,
-                sender=cls,
-                weak=False,
-                dispatch_uid=f"haven.vault.bind:{cls._meta.label}",
-            )
+        if not cls._meta.abstract and "_vault_from_db" not in cls.__dict__:
+            # Tokens come only from rows loaded from the database, and every load (queries,
+            # select_related, raw, refresh_from_db) makes its instance with Model.from_db:
+            # binding there costs a call per row, where a post_init receiver costs a signal
+            # dispatch for every instance made.
+            cls._vault_from_db = True  # type: ignore[attr-defined]
+            loader = cls.from_db.__func__  # type: ignore[attr-defined]
+
+            def from_db(model: Any, db: Any, field_names: Any, values: Any) -> Any:
+                instance = loader(model, db, field_names, values)
+                _bind_sealed_tokens(model, instance)
+                return instance
+
+            cls.from_db = classmethod(from_db)  # type: ignore[assignment,method-assign]
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
-        aad = aad_for(instance, self, token.row_id, token)
-        ring = get_keyring()
-        if not ring.holds_key_of(token):
-            ring = keyring_with(crypto.key_id_of(token))  # a key made elsewhere: reload once
-        return self.from_plaintext_text(ring.decrypt(str(token), aad))
+        row_id = token.row_id
+        if row_id is None:
+            if instance.pk is None:
+                aad_for(instance, self)  # raises: the value is bound to a row id
+            row_id = str(instance.pk)
+        owner = token.owner if token.owner_known else _current_owner(instance)
+        table, text = instance._meta.db_table, str.__str__(token)
+        try:
+            plaintext = get_keyring().decrypt_cell(text, table, self.column, row_id, owner)
+        except KeyError:  # a key made elsewhere: reload once
+            ring = keyring_with(crypto.key_id_of(token))
+            plaintext = ring.decrypt(text, crypto.field_aad(table, self.column, row_id, owner))
+        return self.from_plaintext_text(plaintext)
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         if value is None:
