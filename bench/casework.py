@@ -150,12 +150,12 @@ def sign_in(out: str) -> None:
     import django
 
     django.setup()
-    from django.contrib.sessions.backends.db import SessionStore
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from haven.accounts import services as account_services
     from haven.accounts.middleware import EPOCH, LAST_SEEN, SIGNED_IN_AT
     from haven.accounts.models import User
+    from haven.accounts.sessions import SessionStore  # keys stored hashed, as the server reads them
 
     info = json.loads(Path(out).read_text())
     for entry in info["users"]:
@@ -422,14 +422,18 @@ def print_overhead(results: dict, cases: int) -> None:
     secure, plain = results["secure", "paced"], results["plain", "paced"]
     for op in OPERATIONS:
         ratio = secure[op]["p95"] / plain[op]["p95"]
+        # A figure made of failed requests (a redirect to sign-in answers fast) is no figure.
+        failed = secure[op]["errors"] + plain[op]["errors"]
         result(
             f"casework {op} ({cases:,} cases, {USERS} paced users)",
             f"p95 < {GOAL_P95_MS} ms, secure/plain <= {GOAL_RATIO}x",
             f"p95 {secure[op]['p95']:.0f} ms",
             f"p95 {plain[op]['p95']:.0f} ms (security off, same run)",
             ratio,
-            secure[op]["p95"] < GOAL_P95_MS and ratio <= GOAL_RATIO,
+            secure[op]["p95"] < GOAL_P95_MS and ratio <= GOAL_RATIO and not failed,
         )
+        if failed:
+            print(f"  {op}: {failed} failed requests: this figure does not count", flush=True)
 
 
 if __name__ == "__main__":

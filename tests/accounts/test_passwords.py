@@ -115,6 +115,8 @@ def test_unknown_names_wrong_and_expired_codes_get_one_answer(django_capture_on_
         redeem("nobody-by-this-name", code).content.decode().count(services.RESET_REFUSAL),
         redeem(user.username, "AAAA-BBBB-CCCC-DDDD").content.decode().count(services.RESET_REFUSAL),
     }
+    # ASVS 2.7.2: an out-of-band code expires within 10 minutes of being sent.
+    assert PasswordReset.objects.get().expires_at <= timezone.now() + timedelta(minutes=10)
     PasswordReset.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     answers.add(redeem(user.username, code).content.decode().count(services.RESET_REFUSAL))
     assert answers == {1}
