@@ -290,19 +290,26 @@ def _exceptions(path: Path) -> int:
         return sum(int(row.get("Count", 0)) for row in csv.DictReader(handle))
 
 
+def migrate(env: dict[str, str]) -> None:
+    """The schema, and the static files a production-mode server serves from its manifest."""
+    subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    subprocess.run(
+        [PY, "-m", "django", "collectstatic", "--no-input", "-v0"], env=env, check=True, cwd=ROOT
+    )
+
+
 def prepare(mode: str, cases: int, ledger_size: int, data_dir: str) -> Path:
     info = Path(data_dir) / f"bench-{mode}-{cases}.json"
     database = database_name(mode, cases)
     if info.exists() and json.loads(info.read_text()).get("cases") == cases:
         print(f"{mode}: reusing {database} (migrated to this checkout's schema)")
-        env = env_for(mode, data_dir, cases)
-        subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+        migrate(env_for(mode, data_dir, cases))
         return info
     print(f"{mode}: loading {cases} cases into {database} …", flush=True)
     drop_database(SERVER["url"], database)
     pg_admin(SERVER["url"], f"CREATE DATABASE {database}")
     env = env_for(mode, data_dir, cases)
-    subprocess.run([PY, "-m", "django", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    migrate(env)
     subprocess.run(
         [PY, __file__, "_load", str(cases), str(ledger_size), str(info)], env=env, check=True
     )
