@@ -71,8 +71,39 @@ class AssetDetailOut(Schema):
     state: AssetState
     holder: str | None
     place: str
+    version: int = 1
     sim_details: str | None = None
     ip_details: str | None = None
+
+
+class AssetCorrection(Schema):
+    """The details to correct (a field left out is unchanged), the version read and a reason."""
+
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
+    device_id: str | None = Field(None, max_length=80)
+    firmware: str | None = Field(None, max_length=80)
+    sim_details: str | None = Field(None, max_length=500)
+    ip_details: str | None = Field(None, max_length=500)
+    notes: str | None = Field(None, max_length=500)
+
+
+class AssetRevisionOut(Schema):
+    version: int
+    action: str
+    previous: dict
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+    @staticmethod
+    def resolve_changed_by(obj: Any) -> str:
+        return str(obj.changed_by)
+
+
+class AssetHistoryOut(Schema):
+    version: int
+    earlier: list[AssetRevisionOut]
 
 
 class AssetFilters(QueryFilters):
@@ -288,6 +319,7 @@ def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict
         "state": asset.state,
         "holder": asset.holder.username if asset.holder_id else None,
         "place": asset.place,
+        "version": asset.version,
     }
     data.update(selectors.asset_link_details(user, asset, purpose(request)))
     return data
@@ -297,6 +329,32 @@ def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict
 def get_asset(request: AuthenticatedRequest, asset_id: UUID) -> Any:
     user = request.user
     return _asset_detail(user, selectors.get_asset(user, asset_id), request)
+
+
+@router.patch(
+    "/equipment/assets/{asset_id}",
+    response=AssetDetailOut,
+    summary="Correct an asset's details (with the version read and a reason)",
+)
+def correct_asset(request: AuthenticatedRequest, asset_id: UUID, payload: AssetCorrection) -> Any:
+    user = request.user
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    asset = attempt(
+        lambda: services.update_asset(
+            user, asset_id, version=payload.version, reason=payload.reason, **changes
+        )
+    )
+    return _asset_detail(user, asset, request)
+
+
+@router.get(
+    "/equipment/assets/{asset_id}/history",
+    response=AssetHistoryOut,
+    summary="An asset's earlier details",
+)
+def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> Any:
+    asset, revisions = selectors.asset_history(request.user, asset_id, purpose(request))
+    return {"version": asset.version, "earlier": revisions}
 
 
 @router.post("/equipment/assets/{asset_id}/state", response=AssetOut, summary="Change state")

@@ -107,6 +107,32 @@ class CustodyForm(GovukForm):
         self.fields["deployment"].choices = [("", "None"), *(deployments or [])]  # type: ignore[attr-defined]
 
 
+class AssetCorrectionForm(GovukForm):
+    """An asset's changeable details, with the version read and a reason (the values replaced
+    are kept as the asset's history)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    device_id = forms.CharField(
+        label="Device id",
+        max_length=80,
+        required=False,
+        help_text="What the device reports with (tracker unique id); leave blank if none",
+    )
+    firmware = forms.CharField(max_length=80, required=False)
+    sim_details = optional_notes(
+        "SIM details", 500, "Encrypted; shown only to supervisors and whoever holds the item"
+    )
+    ip_details = optional_notes("IP / network details", 500)
+    notes = optional_notes("Notes", 500)
+    reason = forms.CharField(
+        label="Why are you correcting this asset?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept with the asset's history and in the audit ledger",
+        error_messages={"required": "Say why the asset's details are being changed"},
+    )
+
+
 class StateForm(GovukForm):
     state = forms.ChoiceField(label="New state", choices=AssetState.choices)
     reason = forms.CharField(max_length=300)

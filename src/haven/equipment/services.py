@@ -29,7 +29,7 @@ from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.workflow import TransitionTable
 
-from . import selectors
+from . import permissions, selectors
 from .models import (
     ASSET,
     DEPLOYABLE_STATES,
@@ -38,6 +38,7 @@ from .models import (
     OPEN_STATUSES,
     OUT_OF_SERVICE,
     Asset,
+    AssetRevision,
     AssetState,
     AssetType,
     CustodyEvent,
@@ -165,30 +166,58 @@ def _register_tracker(actor: User, asset: Asset) -> None:
     )
 
 
+ASSET_CORRECTABLE = ("firmware", "sim_details", "ip_details", "notes", "device_id")
+
+
 @service
-def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
-    require_supervisor(actor)
+def update_asset(
+    actor: User, asset_id: UUID | str, *, version: int, reason: str, **changes: Any
+) -> Asset:
+    """Correct an asset's details with the version the corrector read and a reason: a stale
+    version is refused (ConflictError), never overwritten; the values replaced are kept in an
+    AssetRevision (the asset's history). Technical supervisors only (permissions)."""
+    permissions.require_correct_asset(actor)
     asset = _locked_asset(asset_id)
-    allowed = {"firmware", "sim_details", "ip_details", "notes", "device_id"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(ASSET_CORRECTABLE)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the asset's details are being changed")
+    changes = {
+        name: (value or "").strip() if isinstance(value, str) or value is None else value
+        for name, value in changes.items()
+    }
     if "device_id" in changes:
-        device_id = (changes["device_id"] or "").strip() or None
+        device_id = changes["device_id"] or None
         if device_id and Asset.objects.filter(device_id=device_id).exclude(pk=asset.pk).exists():
             raise _fail("device_id", "Another asset already reports with this device id")
         changes["device_id"] = device_id
+    changes = {name: value for name, value in changes.items() if getattr(asset, name) != value}
+    if not changes:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    ensure_version(Asset, asset.pk, version, "asset")
+    previous = {name: getattr(asset, name) for name in changes}
     for name, value in changes.items():
-        setattr(asset, name, value.strip() if isinstance(value, str) else value)
+        setattr(asset, name, value)
+    asset.version = version + 1
     asset.updated_at = timezone.now()
     asset.save()
+    AssetRevision(
+        asset=asset,
+        version=version,
+        previous=previous,
+        reason=reason,
+        changed_by=actor,
+    ).save(force_insert=True)
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
         object_type=ASSET,
         object_id=asset.pk,
         fields=sorted(changes),
-        justification="asset details changed",
+        justification=reason,
+        details={"version": version + 1, "change": "corrected"},
     )
     return asset
 

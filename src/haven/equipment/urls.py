@@ -21,6 +21,8 @@ urlpatterns = [
     path("operations/assets/", views.asset_list, name="assets"),
     path("operations/assets/new/", views.asset_new, name="asset_new"),
     path("operations/assets/<uuid:asset_id>/", views.asset_detail, name="asset_detail"),
+    path("operations/assets/<uuid:asset_id>/edit/", views.asset_edit, name="asset_edit"),
+    path("operations/assets/<uuid:asset_id>/history/", views.asset_history, name="asset_history"),
     *csv_and_pdf("operations/assets/<uuid:asset_id>/custody", views.custody_export, "custody"),
     path("operations/kits/", views.kit_list, name="kits"),
     path("operations/deployments/", views.deployment_list, name="deployments"),

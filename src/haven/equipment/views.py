@@ -16,10 +16,17 @@ from django.views.decorators.http import require_GET
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
-from haven.ui.helpers import add_form_errors, marking_context, query_without_page, session_purpose
+from haven.ui.helpers import (
+    add_form_errors,
+    marking_context,
+    query_without_page,
+    session_purpose,
+    submitted,
+)
 
-from . import reports, selectors, services
+from . import permissions, reports, selectors, services
 from .forms import (
+    AssetCorrectionForm,
     AssetForm,
     AssetSearchForm,
     AssignForm,
@@ -181,9 +188,85 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
             "state_form": state_form,
             "form": form,
             "is_supervisor": selectors.is_supervisor(user),
+            "may_correct": permissions.may_correct_asset(user),
             "states": AssetState,
         },
         status=400 if form is not None and form.errors else 200,
+    )
+
+
+def asset_edit(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    """Correct an asset's details with the version read and a reason; technical supervisors
+    only (equipment.permissions), so anyone else is refused before the form is shown."""
+    user: User = request.user  # type: ignore[assignment]
+    asset = selectors.get_asset(user, asset_id)
+    if not permissions.may_correct_asset(user):
+        raise PermissionDenied
+    link = selectors.asset_link_details(user, asset, session_purpose(request))
+    initial = {
+        "version": asset.version,
+        "device_id": asset.device_id or "",
+        "firmware": asset.firmware,
+        "sim_details": link.get("sim_details", ""),
+        "ip_details": link.get("ip_details", ""),
+        "notes": asset.notes,
+    }
+    form = AssetCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        if submitted(
+            request,
+            form,
+            lambda: services.update_asset(user, asset.pk, version=version, reason=reason, **data),
+            success="Asset details corrected.",
+            shown=(services.ConflictError, PermissionDenied),
+        ):
+            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    return render(
+        request,
+        "equipment/asset_edit.html",
+        {**NAV, "asset": asset, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+ASSET_HISTORY_LABELS = {
+    "device_id": "Device id",
+    "firmware": "Firmware",
+    "sim_details": "SIM details",
+    "ip_details": "IP / network details",
+    "notes": "Notes",
+}
+
+
+@require_GET
+def asset_history(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    """Every earlier version of an asset's details, with who changed them, when and why."""
+    user: User = request.user  # type: ignore[assignment]
+    asset, revisions = selectors.asset_history(user, asset_id, session_purpose(request))
+    versions = [
+        {
+            "version": revision.version,
+            "by": revision.changed_by,
+            "at": revision.changed_at,
+            "reason": revision.reason,
+            "values": [
+                (ASSET_HISTORY_LABELS.get(name, name), value or "Not recorded")
+                for name, value in sorted(revision.previous.items())
+            ],
+        }
+        for revision in revisions
+    ]
+    return render(
+        request,
+        "equipment/asset_history.html",
+        {
+            **NAV,
+            "asset": asset,
+            "versions": versions,
+            "may_correct": permissions.may_correct_asset(user),
+        },
     )
 
 
