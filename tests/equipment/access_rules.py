@@ -38,6 +38,8 @@ WEB_POLICY: dict[str, Rule] = {
     "equipment:assets": operations,
     "equipment:asset_new": supervisors,
     "equipment:asset_detail": operations,
+    "equipment:asset_edit": supervisors,
+    "equipment:asset_history": operations,
     "equipment:custody_csv": operations,
     "equipment:custody_pdf": operations,
     "equipment:kits": operations,
@@ -56,6 +58,8 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/equipment/assets"): operations,
     ("POST", "/api/equipment/assets"): supervisors,
     ("GET", "/api/equipment/assets/{asset_id}"): operations,
+    ("PATCH", "/api/equipment/assets/{asset_id}"): supervisors,
+    ("GET", "/api/equipment/assets/{asset_id}/history"): operations,
     ("POST", "/api/equipment/assets/{asset_id}/state"): supervisors,
     ("GET", "/api/equipment/assets/{asset_id}/custody"): operations,
     ("POST", "/api/equipment/assets/{asset_id}/custody"): operations,
@@ -93,6 +97,10 @@ SAMPLE_PAYLOADS = {
     },
     ("POST", "/api/equipment/assets/{asset_id}/state"): lambda world: {
         "state": "destroyed",  # refused from in stock: validation, not access
+        "reason": "matrix",
+    },
+    ("PATCH", "/api/equipment/assets/{asset_id}"): lambda world: {
+        "version": 1,
         "reason": "matrix",
     },
     ("POST", "/api/equipment/assets/{asset_id}/custody"): lambda world: {
