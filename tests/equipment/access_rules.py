@@ -55,6 +55,8 @@ WEB_POLICY: dict[str, Rule] = {
 
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/equipment/asset-types"): operations,
+    ("PATCH", "/api/equipment/asset-types/{code}"): supervisors,
+    ("POST", "/api/equipment/asset-types/{code}/retirement"): supervisors,
     ("GET", "/api/equipment/assets"): operations,
     ("POST", "/api/equipment/assets"): supervisors,
     ("GET", "/api/equipment/assets/{asset_id}"): operations,
@@ -86,6 +88,7 @@ def deployment_param(world: dict[str, Any], inside: bool) -> str:
 PARAMS = {
     "asset_id": lambda world, inside: str(world["matrix_asset"].pk),
     "deployment_id": deployment_param,
+    "code": lambda world, inside: "panic-button",
 }
 
 SAMPLE_PAYLOADS = {
@@ -97,6 +100,14 @@ SAMPLE_PAYLOADS = {
     },
     ("POST", "/api/equipment/assets/{asset_id}/state"): lambda world: {
         "state": "destroyed",  # refused from in stock: validation, not access
+        "reason": "matrix",
+    },
+    ("PATCH", "/api/equipment/asset-types/{code}"): lambda world: {
+        "version": 1,
+        "reason": "matrix",
+    },
+    ("POST", "/api/equipment/asset-types/{code}/retirement"): lambda world: {
+        "version": 99,  # stale: a conflict, not access
         "reason": "matrix",
     },
     ("PATCH", "/api/equipment/assets/{asset_id}"): lambda world: {

@@ -37,6 +37,24 @@ class AssetTypeOut(Schema):
     code: str
     name: str
     trackable: bool
+    description: str = ""
+    active: bool = True
+    version: int = 1
+
+
+class AssetTypeCorrection(Schema):
+    """A kind of kit's corrected values (a field left out is unchanged), version and reason."""
+
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
+    name: str | None = Field(None, min_length=1, max_length=80)
+    description: str | None = Field(None, max_length=200)
+    trackable: bool | None = None
+
+
+class Retirement(Schema):
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
 
 
 class AssetOut(Schema):
@@ -268,6 +286,37 @@ class CalendarOut(Schema):
 @router.get("/equipment/asset-types", response=list[AssetTypeOut], summary="Kinds of kit")
 def list_asset_types(request: AuthenticatedRequest) -> Any:
     return list(selectors.asset_types())
+
+
+@router.patch(
+    "/equipment/asset-types/{code}",
+    response=AssetTypeOut,
+    summary="Correct a kind of kit (with the version read and a reason)",
+)
+def correct_asset_type(
+    request: AuthenticatedRequest, code: str, payload: AssetTypeCorrection
+) -> Any:
+    user = request.user
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    return attempt(
+        lambda: services.correct_asset_type(
+            user, code, version=payload.version, reason=payload.reason, **changes
+        )
+    )
+
+
+@router.post(
+    "/equipment/asset-types/{code}/retirement",
+    response=AssetTypeOut,
+    summary="Retire a kind of kit (no longer offered for new kit; its assets keep it)",
+)
+def retire_asset_type(request: AuthenticatedRequest, code: str, payload: Retirement) -> Any:
+    user = request.user
+    return attempt(
+        lambda: services.retire_asset_type(
+            user, code, version=payload.version, reason=payload.reason
+        )
+    )
 
 
 @router.get("/equipment/assets", response=PageOf[AssetOut], summary="Search the equipment register")

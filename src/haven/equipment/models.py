@@ -35,7 +35,9 @@ class AssetType(models.Model):
     name = models.CharField(max_length=80)
     description = models.CharField(max_length=200, blank=True)
     trackable = models.BooleanField(default=False, help_text="Reports positions or alarms")
+    # A retired type (active False) is no longer offered for new kit; assets of it keep it.
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)  # read by a correction (ensure_version)
 
     class Meta:
         ordering = ["name"]

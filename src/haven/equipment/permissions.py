@@ -19,3 +19,14 @@ def require_correct_asset(user: User) -> None:
     modules.require_operations(user)
     if not may_correct_asset(user):
         raise PermissionDenied("Only technical supervisors correct an asset's details")
+
+
+def may_manage_catalogue(user: User) -> bool:
+    """Kinds of kit (AssetType) are corrected and retired by technical supervisors only."""
+    return modules.is_technical_supervisor(user)
+
+
+def require_manage_catalogue(user: User) -> None:
+    modules.require_operations(user)
+    if not may_manage_catalogue(user):
+        raise PermissionDenied("Only technical supervisors change the kinds of kit")

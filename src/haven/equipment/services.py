@@ -222,6 +222,82 @@ def update_asset(
     return asset
 
 
+# ------------------------------------------------------------------------------ catalogue
+#
+# Kinds of kit are corrected (name, description, trackable) or retired, never deleted: a retired
+# type is no longer offered for new kit, and the assets of that type keep showing it.
+
+ASSET_TYPE_CORRECTABLE = ("name", "description", "trackable")
+
+
+def _locked_asset_type(code: str) -> AssetType:
+    try:
+        return AssetType.objects.select_for_update().get(code=code)
+    except AssetType.DoesNotExist as missing:
+        raise selectors.NotFound("No such kind of kit") from missing
+
+
+@service
+def correct_asset_type(
+    actor: User, code: str, *, version: int, reason: str, **changes: Any
+) -> AssetType:
+    """Correct a kind of kit with the version read and a reason (ledgered)."""
+    permissions.require_manage_catalogue(actor)
+    asset_type = _locked_asset_type(code)
+    unknown = set(changes) - set(ASSET_TYPE_CORRECTABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the kind of kit is being changed")
+    changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
+    if "name" in changes and not changes["name"]:
+        raise _fail("name", "Enter the name")
+    changes = {k: v for k, v in changes.items() if getattr(asset_type, k) != v}
+    if not changes:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    ensure_version(AssetType, asset_type.pk, version, "kind of kit")
+    previous = {k: getattr(asset_type, k) for k in changes}
+    for name, value in changes.items():
+        setattr(asset_type, name, value)
+    asset_type.version = version + 1
+    asset_type.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="asset_type",
+        object_id=str(asset_type.pk),
+        fields=sorted(changes),
+        justification=reason,
+        details={"version": version + 1, "change": "corrected", "code": code, "was": previous},
+    )
+    return asset_type
+
+
+@service
+def retire_asset_type(actor: User, code: str, *, version: int, reason: str) -> AssetType:
+    """Retire a kind of kit: no longer offered for new kit; its assets keep it (ledgered)."""
+    permissions.require_manage_catalogue(actor)
+    asset_type = _locked_asset_type(code)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the kind of kit is being retired")
+    if not asset_type.active:
+        raise ValidationError("This kind of kit is already retired")
+    ensure_version(AssetType, asset_type.pk, version, "kind of kit", active=False)
+    asset_type.active, asset_type.version = False, version + 1
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="asset_type",
+        object_id=str(asset_type.pk),
+        fields=("active",),
+        justification=reason,
+        details={"version": version + 1, "change": "retired", "code": code},
+    )
+    return asset_type
+
+
 @service
 def change_state(actor: User, asset_id: UUID | str, new_state: str, reason: str) -> Asset:
     require_supervisor(actor)
