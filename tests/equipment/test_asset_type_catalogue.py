@@ -70,3 +70,25 @@ def test_api_corrects_and_retires_with_409_for_a_stale_version():
     assert gone.status_code == 200 and body["active"] is False
     _, offered = call(api_client(tech), "GET", "/api/equipment/asset-types")
     assert CODE not in [t["code"] for t in offered]
+
+
+def test_kinds_of_kit_are_reached_from_operations_home_by_supervisors_only():
+    boss, tech = supervisor(), technician()
+    as_tech = force_sign_in(Client(), tech)
+    assert "/operations/asset-types/" not in as_tech.get("/operations/").content.decode()
+    assert as_tech.get(f"/operations/asset-types/{CODE}/edit/").status_code == 403
+    as_boss = force_sign_in(Client(), boss)
+    assert "/operations/asset-types/" in as_boss.get("/operations/").content.decode()
+    listing = as_boss.get("/operations/asset-types/").content.decode()
+    assert f"/operations/asset-types/{CODE}/retire/" in listing
+    edit = f"/operations/asset-types/{CODE}/edit/"
+    form = {"version": "1", "name": "GPS tracker", "trackable": "on", "reason": ""}
+    assert as_boss.post(edit, form).status_code == 400
+    assert as_boss.post(edit, {**form, "reason": "Clearer"}).status_code == 302
+    stale = as_boss.post(edit, {**form, "name": "Other", "reason": "x"})
+    assert stale.status_code == 400 and "changed by someone else" in stale.content.decode()
+    retire = f"/operations/asset-types/{CODE}/retire/"
+    assert as_boss.post(retire, {"version": "2", "reason": "Superseded"}).status_code == 302
+    kind = AssetType.objects.get(code=CODE)
+    assert (kind.name, kind.active) == ("GPS tracker", False)
+    assert retire not in as_boss.get("/operations/asset-types/").content.decode()

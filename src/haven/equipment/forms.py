@@ -133,6 +133,33 @@ class AssetCorrectionForm(GovukForm):
     )
 
 
+class AssetTypeCorrectionForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(max_length=80)
+    description = forms.CharField(max_length=200, required=False)
+    trackable = forms.BooleanField(
+        label="Reports positions or alarms", required=False, widget=forms.CheckboxInput
+    )
+    reason = forms.CharField(
+        label="Why are you changing this kind of kit?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept in the audit ledger",
+        error_messages={"required": "Say why the kind of kit is being changed"},
+    )
+
+
+class AssetTypeRetireForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why is this kind of kit being retired?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept in the audit ledger",
+        error_messages={"required": "Say why the kind of kit is being retired"},
+    )
+
+
 class StateForm(GovukForm):
     state = forms.ChoiceField(label="New state", choices=AssetState.choices)
     reason = forms.CharField(max_length=300)

@@ -20,6 +20,13 @@ urlpatterns = [
     path("operations/", views.home, name="home"),
     path("operations/assets/", views.asset_list, name="assets"),
     path("operations/assets/new/", views.asset_new, name="asset_new"),
+    path("operations/asset-types/", views.asset_types, name="asset_types"),
+    path("operations/asset-types/<slug:code>/edit/", views.asset_type_edit, name="asset_type_edit"),
+    path(
+        "operations/asset-types/<slug:code>/retire/",
+        views.asset_type_retire,
+        name="asset_type_retire",
+    ),
     path("operations/assets/<uuid:asset_id>/", views.asset_detail, name="asset_detail"),
     path("operations/assets/<uuid:asset_id>/edit/", views.asset_edit, name="asset_edit"),
     path("operations/assets/<uuid:asset_id>/history/", views.asset_history, name="asset_history"),

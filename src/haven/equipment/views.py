@@ -29,6 +29,8 @@ from .forms import (
     AssetCorrectionForm,
     AssetForm,
     AssetSearchForm,
+    AssetTypeCorrectionForm,
+    AssetTypeRetireForm,
     AssignForm,
     CalendarForm,
     ChecklistForm,
@@ -75,6 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "held": held,
             "upcoming": upcoming,
             "is_supervisor": selectors.is_supervisor(user),
+            "may_manage_catalogue": permissions.may_manage_catalogue(user),
         },
     )
 
@@ -268,6 +271,78 @@ def asset_history(request: HttpRequest, asset_id: UUID) -> HttpResponse:
             "may_correct": permissions.may_correct_asset(user),
         },
     )
+
+
+# ------------------------------------------------------------------------------ catalogue
+
+
+def _catalogue_manager(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not permissions.may_manage_catalogue(user):
+        raise PermissionDenied
+    return user
+
+
+@require_GET
+def asset_types(request: HttpRequest) -> HttpResponse:
+    """Kinds of kit, current and retired, for those who manage them."""
+    _catalogue_manager(request)
+    return render(
+        request,
+        "equipment/asset_types.html",
+        {**NAV, "types": selectors.asset_types(active_only=False)},
+    )
+
+
+def asset_type_change(request: HttpRequest, code: str, retire: bool) -> HttpResponse:
+    user = _catalogue_manager(request)
+    kind = selectors.asset_types(active_only=False).filter(code=code).first()
+    if kind is None or (retire and not kind.active):
+        raise selectors.NotFound("No such kind of kit")
+    form: AssetTypeRetireForm | AssetTypeCorrectionForm
+    if retire:
+        form = AssetTypeRetireForm(request.POST or None, initial={"version": kind.version})
+    else:
+        initial = {
+            "version": kind.version,
+            "name": kind.name,
+            "description": kind.description,
+            "trackable": kind.trackable,
+        }
+        form = AssetTypeCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        if submitted(
+            request,
+            form,
+            (
+                (lambda: services.retire_asset_type(user, code, version=version, reason=reason))
+                if retire
+                else (
+                    lambda: services.correct_asset_type(
+                        user, code, version=version, reason=reason, **data
+                    )
+                )
+            ),
+            success=f"{kind.name} retired." if retire else "Kind of kit corrected.",
+            shown=(services.ConflictError,),
+        ):
+            return redirect("equipment:asset_types")
+    return render(
+        request,
+        "equipment/asset_type_form.html",
+        {**NAV, "kind": kind, "form": form, "retire": retire},
+        status=400 if form.errors else 200,
+    )
+
+
+def asset_type_edit(request: HttpRequest, code: str) -> HttpResponse:
+    return asset_type_change(request, code, retire=False)
+
+
+def asset_type_retire(request: HttpRequest, code: str) -> HttpResponse:
+    return asset_type_change(request, code, retire=True)
 
 
 @require_GET
