@@ -37,7 +37,12 @@ WEB_POLICY: dict[str, Rule] = {
     "equipment:home": operations,
     "equipment:assets": operations,
     "equipment:asset_new": supervisors,
+    "equipment:asset_types": supervisors,
+    "equipment:asset_type_edit": supervisors,
+    "equipment:asset_type_retire": supervisors,
     "equipment:asset_detail": operations,
+    "equipment:asset_edit": supervisors,
+    "equipment:asset_history": operations,
     "equipment:custody_csv": operations,
     "equipment:custody_pdf": operations,
     "equipment:kits": operations,
@@ -53,9 +58,13 @@ WEB_POLICY: dict[str, Rule] = {
 
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/equipment/asset-types"): operations,
+    ("PATCH", "/api/equipment/asset-types/{code}"): supervisors,
+    ("POST", "/api/equipment/asset-types/{code}/retirement"): supervisors,
     ("GET", "/api/equipment/assets"): operations,
     ("POST", "/api/equipment/assets"): supervisors,
     ("GET", "/api/equipment/assets/{asset_id}"): operations,
+    ("PATCH", "/api/equipment/assets/{asset_id}"): supervisors,
+    ("GET", "/api/equipment/assets/{asset_id}/history"): operations,
     ("POST", "/api/equipment/assets/{asset_id}/state"): supervisors,
     ("GET", "/api/equipment/assets/{asset_id}/custody"): operations,
     ("POST", "/api/equipment/assets/{asset_id}/custody"): operations,
@@ -82,6 +91,7 @@ def deployment_param(world: dict[str, Any], inside: bool) -> str:
 PARAMS = {
     "asset_id": lambda world, inside: str(world["matrix_asset"].pk),
     "deployment_id": deployment_param,
+    "code": lambda world, inside: "panic-button",
 }
 
 SAMPLE_PAYLOADS = {
@@ -93,6 +103,18 @@ SAMPLE_PAYLOADS = {
     },
     ("POST", "/api/equipment/assets/{asset_id}/state"): lambda world: {
         "state": "destroyed",  # refused from in stock: validation, not access
+        "reason": "matrix",
+    },
+    ("PATCH", "/api/equipment/asset-types/{code}"): lambda world: {
+        "version": 1,
+        "reason": "matrix",
+    },
+    ("POST", "/api/equipment/asset-types/{code}/retirement"): lambda world: {
+        "version": 99,  # stale: a conflict, not access
+        "reason": "matrix",
+    },
+    ("PATCH", "/api/equipment/assets/{asset_id}"): lambda world: {
+        "version": 1,
         "reason": "matrix",
     },
     ("POST", "/api/equipment/assets/{asset_id}/custody"): lambda world: {

@@ -37,6 +37,24 @@ class AssetTypeOut(Schema):
     code: str
     name: str
     trackable: bool
+    description: str = ""
+    active: bool = True
+    version: int = 1
+
+
+class AssetTypeCorrection(Schema):
+    """A kind of kit's corrected values (a field left out is unchanged), version and reason."""
+
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
+    name: str | None = Field(None, min_length=1, max_length=80)
+    description: str | None = Field(None, max_length=200)
+    trackable: bool | None = None
+
+
+class Retirement(Schema):
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
 
 
 class AssetFields(Schema):
@@ -67,8 +85,39 @@ class AssetOut(AssetFields):
 
 
 class AssetDetailOut(AssetFields):
+    version: int = 1
     sim_details: str | None = None
     ip_details: str | None = None
+
+
+class AssetCorrection(Schema):
+    """The details to correct (a field left out is unchanged), the version read and a reason."""
+
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
+    device_id: str | None = Field(None, max_length=80)
+    firmware: str | None = Field(None, max_length=80)
+    sim_details: str | None = Field(None, max_length=500)
+    ip_details: str | None = Field(None, max_length=500)
+    notes: str | None = Field(None, max_length=500)
+
+
+class AssetRevisionOut(Schema):
+    version: int
+    action: str
+    previous: dict
+    reason: str
+    changed_by: str
+    changed_at: datetime
+
+    @staticmethod
+    def resolve_changed_by(obj: Any) -> str:
+        return str(obj.changed_by)
+
+
+class AssetHistoryOut(Schema):
+    version: int
+    earlier: list[AssetRevisionOut]
 
 
 class AssetFilters(QueryFilters):
@@ -235,6 +284,37 @@ def list_asset_types(request: AuthenticatedRequest) -> Any:
     return list(selectors.asset_types())
 
 
+@router.patch(
+    "/equipment/asset-types/{code}",
+    response=AssetTypeOut,
+    summary="Correct a kind of kit (with the version read and a reason)",
+)
+def correct_asset_type(
+    request: AuthenticatedRequest, code: str, payload: AssetTypeCorrection
+) -> Any:
+    user = request.user
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    return attempt(
+        lambda: services.correct_asset_type(
+            user, code, version=payload.version, reason=payload.reason, **changes
+        )
+    )
+
+
+@router.post(
+    "/equipment/asset-types/{code}/retirement",
+    response=AssetTypeOut,
+    summary="Retire a kind of kit (no longer offered for new kit; its assets keep it)",
+)
+def retire_asset_type(request: AuthenticatedRequest, code: str, payload: Retirement) -> Any:
+    user = request.user
+    return attempt(
+        lambda: services.retire_asset_type(
+            user, code, version=payload.version, reason=payload.reason
+        )
+    )
+
+
 @router.get("/equipment/assets", response=PageOf[AssetOut], summary="Search the equipment register")
 def list_assets(request: AuthenticatedRequest, filters: Query[AssetFilters]) -> dict[str, Any]:
     user = request.user
@@ -274,6 +354,7 @@ def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> Status[An
 
 def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict[str, Any]:
     data = AssetOut.model_validate(asset).model_dump()
+    data["version"] = asset.version
     data.update(selectors.asset_link_details(user, asset, purpose(request)))
     return data
 
@@ -282,6 +363,32 @@ def _asset_detail(user: User, asset: Any, request: AuthenticatedRequest) -> dict
 def get_asset(request: AuthenticatedRequest, asset_id: UUID) -> Any:
     user = request.user
     return _asset_detail(user, selectors.get_asset(user, asset_id), request)
+
+
+@router.patch(
+    "/equipment/assets/{asset_id}",
+    response=AssetDetailOut,
+    summary="Correct an asset's details (with the version read and a reason)",
+)
+def correct_asset(request: AuthenticatedRequest, asset_id: UUID, payload: AssetCorrection) -> Any:
+    user = request.user
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    asset = attempt(
+        lambda: services.update_asset(
+            user, asset_id, version=payload.version, reason=payload.reason, **changes
+        )
+    )
+    return _asset_detail(user, asset, request)
+
+
+@router.get(
+    "/equipment/assets/{asset_id}/history",
+    response=AssetHistoryOut,
+    summary="An asset's earlier details",
+)
+def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> Any:
+    asset, revisions = selectors.asset_history(request.user, asset_id, purpose(request))
+    return {"version": asset.version, "earlier": revisions}
 
 
 @router.post("/equipment/assets/{asset_id}/state", response=AssetOut, summary="Change state")

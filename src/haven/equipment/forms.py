@@ -107,6 +107,59 @@ class CustodyForm(GovukForm):
         self.fields["deployment"].choices = [("", "None"), *(deployments or [])]  # type: ignore[attr-defined]
 
 
+class AssetCorrectionForm(GovukForm):
+    """An asset's changeable details, with the version read and a reason (the values replaced
+    are kept as the asset's history)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    device_id = forms.CharField(
+        label="Device id",
+        max_length=80,
+        required=False,
+        help_text="What the device reports with (tracker unique id); leave blank if none",
+    )
+    firmware = forms.CharField(max_length=80, required=False)
+    sim_details = optional_notes(
+        "SIM details", 500, "Encrypted; shown only to supervisors and whoever holds the item"
+    )
+    ip_details = optional_notes("IP / network details", 500)
+    notes = optional_notes("Notes", 500)
+    reason = forms.CharField(
+        label="Why are you correcting this asset?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept with the asset's history and in the audit ledger",
+        error_messages={"required": "Say why the asset's details are being changed"},
+    )
+
+
+class AssetTypeCorrectionForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(max_length=80)
+    description = forms.CharField(max_length=200, required=False)
+    trackable = forms.BooleanField(
+        label="Reports positions or alarms", required=False, widget=forms.CheckboxInput
+    )
+    reason = forms.CharField(
+        label="Why are you changing this kind of kit?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept in the audit ledger",
+        error_messages={"required": "Say why the kind of kit is being changed"},
+    )
+
+
+class AssetTypeRetireForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why is this kind of kit being retired?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept in the audit ledger",
+        error_messages={"required": "Say why the kind of kit is being retired"},
+    )
+
+
 class StateForm(GovukForm):
     state = forms.ChoiceField(label="New state", choices=AssetState.choices)
     reason = forms.CharField(max_length=300)

@@ -35,7 +35,9 @@ class AssetType(models.Model):
     name = models.CharField(max_length=80)
     description = models.CharField(max_length=200, blank=True)
     trackable = models.BooleanField(default=False, help_text="Reports positions or alarms")
+    # A retired type (active False) is no longer offered for new kit; assets of it keep it.
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)  # read by a correction (ensure_version)
 
     class Meta:
         ordering = ["name"]
@@ -121,6 +123,7 @@ class Asset(models.Model):
     notes = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)  # read by a correction (ensure_version)
 
     class Meta:
         ordering = ["serial"]
@@ -131,6 +134,33 @@ class Asset(models.Model):
     @property
     def custodian(self) -> str:
         return str(self.holder) if self.holder_id else self.place
+
+
+class AssetRevision(models.Model):
+    """The values a correction of an asset's details replaced: its history, kept beside it.
+
+    Same shape as cases.RecordRevision. Append-only: services only ever insert. ``previous``
+    holds the changed fields as they were (encrypted, bound to the asset, as SIM and IP details
+    are secret), ``version`` the version they had.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="revisions")
+    vault_owner = "asset"
+    version = models.PositiveIntegerField()  # the version these values had
+    action = models.CharField(max_length=12, default="corrected")
+    previous = EncryptedJSONField()
+    reason = EncryptedTextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"asset {self.asset_id} v{self.version}"
 
 
 class CustodyKind(models.TextChoices):

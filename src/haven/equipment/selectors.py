@@ -31,6 +31,7 @@ from .models import (
     DEPLOYMENT,
     OPEN_STATUSES,
     Asset,
+    AssetRevision,
     AssetType,
     CustodyEvent,
     Deployment,
@@ -137,6 +138,38 @@ def asset_link_details(user: User, asset: Asset, purpose: str | None = None) -> 
         justification=purpose or DEFAULT_JUSTIFICATION,
     )
     return {"sim_details": asset.sim_details, "ip_details": asset.ip_details}
+
+
+LINK_FIELDS = ("sim_details", "ip_details")
+WITHHELD = "Withheld"
+
+
+@service
+def asset_history(
+    user: User, asset_id: UUID | str, purpose: str | None = None
+) -> tuple[Asset, list[AssetRevision]]:
+    """An asset's current details and every earlier version (newest first), for anyone in
+    operations who may open the asset; earlier SIM and IP details only for those who may see
+    them now (supervisors and the holder). Logged as one consultation."""
+    asset = get_asset(user, asset_id)
+    revisions = list(AssetRevision.objects.filter(asset=asset).select_related("changed_by"))
+    shown = may_see_link_details(user, asset)
+    if not shown:
+        for revision in revisions:
+            revision.previous = {
+                name: WITHHELD if name in LINK_FIELDS else value
+                for name, value in revision.previous.items()
+            }
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=ASSET,
+        object_id=asset.pk,
+        fields=(*(LINK_FIELDS if shown else ()), "history"),
+        justification=purpose or DEFAULT_JUSTIFICATION,
+        details={"versions": len(revisions) + 1},
+    )
+    return asset, revisions
 
 
 def asset_by_serial(serial: str) -> Asset | None:

@@ -29,7 +29,7 @@ from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.workflow import TransitionTable
 
-from . import selectors
+from . import permissions, selectors
 from .models import (
     ASSET,
     DEPLOYABLE_STATES,
@@ -38,6 +38,7 @@ from .models import (
     OPEN_STATUSES,
     OUT_OF_SERVICE,
     Asset,
+    AssetRevision,
     AssetState,
     AssetType,
     CustodyEvent,
@@ -165,32 +166,136 @@ def _register_tracker(actor: User, asset: Asset) -> None:
     )
 
 
+ASSET_CORRECTABLE = ("firmware", "sim_details", "ip_details", "notes", "device_id")
+
+
 @service
-def update_asset(actor: User, asset_id: UUID | str, **changes: Any) -> Asset:
-    require_supervisor(actor)
+def update_asset(
+    actor: User, asset_id: UUID | str, *, version: int, reason: str, **changes: Any
+) -> Asset:
+    """Correct an asset's details with the version the corrector read and a reason: a stale
+    version is refused (ConflictError), never overwritten; the values replaced are kept in an
+    AssetRevision (the asset's history). Technical supervisors only (permissions)."""
+    permissions.require_correct_asset(actor)
     asset = _locked_asset(asset_id)
-    allowed = {"firmware", "sim_details", "ip_details", "notes", "device_id"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(ASSET_CORRECTABLE)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the asset's details are being changed")
+    changes = {
+        name: (value or "").strip() if isinstance(value, str) or value is None else value
+        for name, value in changes.items()
+    }
     if "device_id" in changes:
-        device_id = (changes["device_id"] or "").strip() or None
+        device_id = changes["device_id"] or None
         if device_id and Asset.objects.filter(device_id=device_id).exclude(pk=asset.pk).exists():
             raise _fail("device_id", "Another asset already reports with this device id")
         changes["device_id"] = device_id
+    changes = {name: value for name, value in changes.items() if getattr(asset, name) != value}
+    if not changes:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    ensure_version(Asset, asset.pk, version, "asset")
+    previous = {name: getattr(asset, name) for name in changes}
     for name, value in changes.items():
-        setattr(asset, name, value.strip() if isinstance(value, str) else value)
+        setattr(asset, name, value)
+    asset.version = version + 1
     asset.updated_at = timezone.now()
     asset.save()
+    AssetRevision(
+        asset=asset,
+        version=version,
+        previous=previous,
+        reason=reason,
+        changed_by=actor,
+    ).save(force_insert=True)
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
         object_type=ASSET,
         object_id=asset.pk,
         fields=sorted(changes),
-        justification="asset details changed",
+        justification=reason,
+        details={"version": version + 1, "change": "corrected"},
     )
     return asset
+
+
+# ------------------------------------------------------------------------------ catalogue
+#
+# Kinds of kit are corrected (name, description, trackable) or retired, never deleted: a retired
+# type is no longer offered for new kit, and the assets of that type keep showing it.
+
+ASSET_TYPE_CORRECTABLE = ("name", "description", "trackable")
+
+
+def _locked_asset_type(code: str) -> AssetType:
+    try:
+        return AssetType.objects.select_for_update().get(code=code)
+    except AssetType.DoesNotExist as missing:
+        raise selectors.NotFound("No such kind of kit") from missing
+
+
+@service
+def correct_asset_type(
+    actor: User, code: str, *, version: int, reason: str, **changes: Any
+) -> AssetType:
+    """Correct a kind of kit with the version read and a reason (ledgered)."""
+    permissions.require_manage_catalogue(actor)
+    asset_type = _locked_asset_type(code)
+    unknown = set(changes) - set(ASSET_TYPE_CORRECTABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the kind of kit is being changed")
+    changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
+    if "name" in changes and not changes["name"]:
+        raise _fail("name", "Enter the name")
+    changes = {k: v for k, v in changes.items() if getattr(asset_type, k) != v}
+    if not changes:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    ensure_version(AssetType, asset_type.pk, version, "kind of kit")
+    previous = {k: getattr(asset_type, k) for k in changes}
+    for name, value in changes.items():
+        setattr(asset_type, name, value)
+    asset_type.version = version + 1
+    asset_type.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="asset_type",
+        object_id=str(asset_type.pk),
+        fields=sorted(changes),
+        justification=reason,
+        details={"version": version + 1, "change": "corrected", "code": code, "was": previous},
+    )
+    return asset_type
+
+
+@service
+def retire_asset_type(actor: User, code: str, *, version: int, reason: str) -> AssetType:
+    """Retire a kind of kit: no longer offered for new kit; its assets keep it (ledgered)."""
+    permissions.require_manage_catalogue(actor)
+    asset_type = _locked_asset_type(code)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _fail("reason", "Say why the kind of kit is being retired")
+    if not asset_type.active:
+        raise ValidationError("This kind of kit is already retired")
+    ensure_version(AssetType, asset_type.pk, version, "kind of kit", active=False)
+    asset_type.active, asset_type.version = False, version + 1
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="asset_type",
+        object_id=str(asset_type.pk),
+        fields=("active",),
+        justification=reason,
+        details={"version": version + 1, "change": "retired", "code": code},
+    )
+    return asset_type
 
 
 @service

@@ -24,12 +24,16 @@ from haven.ui.helpers import (
     marking_context,
     query_without_page,
     session_purpose,
+    submitted,
 )
 
-from . import reports, selectors, services
+from . import permissions, reports, selectors, services
 from .forms import (
+    AssetCorrectionForm,
     AssetForm,
     AssetSearchForm,
+    AssetTypeCorrectionForm,
+    AssetTypeRetireForm,
     AssignForm,
     CalendarForm,
     ChecklistForm,
@@ -76,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "held": held,
             "upcoming": upcoming,
             "is_supervisor": selectors.is_supervisor(user),
+            "may_manage_catalogue": permissions.may_manage_catalogue(user),
         },
     )
 
@@ -189,10 +194,158 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
             "state_form": state_form,
             "form": form,
             "is_supervisor": selectors.is_supervisor(user),
+            "may_correct": permissions.may_correct_asset(user),
             "states": AssetState,
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+def asset_edit(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    """Correct an asset's details with the version read and a reason; technical supervisors
+    only (equipment.permissions), so anyone else is refused before the form is shown."""
+    user: User = request.user  # type: ignore[assignment]
+    asset = selectors.get_asset(user, asset_id)
+    if not permissions.may_correct_asset(user):
+        raise PermissionDenied
+    link = selectors.asset_link_details(user, asset, session_purpose(request))
+    initial = {
+        "version": asset.version,
+        "device_id": asset.device_id or "",
+        "firmware": asset.firmware,
+        "sim_details": link.get("sim_details", ""),
+        "ip_details": link.get("ip_details", ""),
+        "notes": asset.notes,
+    }
+    form = AssetCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        if submitted(
+            request,
+            form,
+            lambda: services.update_asset(user, asset.pk, version=version, reason=reason, **data),
+            success="Asset details corrected.",
+            shown=(services.ConflictError, PermissionDenied),
+        ):
+            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    return render(
+        request,
+        "equipment/asset_edit.html",
+        {**NAV, "asset": asset, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+ASSET_HISTORY_LABELS = {
+    "device_id": "Device id",
+    "firmware": "Firmware",
+    "sim_details": "SIM details",
+    "ip_details": "IP / network details",
+    "notes": "Notes",
+}
+
+
+@require_GET
+def asset_history(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    """Every earlier version of an asset's details, with who changed them, when and why."""
+    user: User = request.user  # type: ignore[assignment]
+    asset, revisions = selectors.asset_history(user, asset_id, session_purpose(request))
+    versions = [
+        {
+            "version": revision.version,
+            "by": revision.changed_by,
+            "at": revision.changed_at,
+            "reason": revision.reason,
+            "values": [
+                (ASSET_HISTORY_LABELS.get(name, name), value or "Not recorded")
+                for name, value in sorted(revision.previous.items())
+            ],
+        }
+        for revision in revisions
+    ]
+    return render(
+        request,
+        "equipment/asset_history.html",
+        {
+            **NAV,
+            "asset": asset,
+            "versions": versions,
+            "may_correct": permissions.may_correct_asset(user),
+        },
+    )
+
+
+# ------------------------------------------------------------------------------ catalogue
+
+
+def _catalogue_manager(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not permissions.may_manage_catalogue(user):
+        raise PermissionDenied
+    return user
+
+
+@require_GET
+def asset_types(request: HttpRequest) -> HttpResponse:
+    """Kinds of kit, current and retired, for those who manage them."""
+    _catalogue_manager(request)
+    return render(
+        request,
+        "equipment/asset_types.html",
+        {**NAV, "types": selectors.asset_types(active_only=False)},
+    )
+
+
+def asset_type_change(request: HttpRequest, code: str, retire: bool) -> HttpResponse:
+    user = _catalogue_manager(request)
+    kind = selectors.asset_types(active_only=False).filter(code=code).first()
+    if kind is None or (retire and not kind.active):
+        raise selectors.NotFound("No such kind of kit")
+    form: AssetTypeRetireForm | AssetTypeCorrectionForm
+    if retire:
+        form = AssetTypeRetireForm(request.POST or None, initial={"version": kind.version})
+    else:
+        initial = {
+            "version": kind.version,
+            "name": kind.name,
+            "description": kind.description,
+            "trackable": kind.trackable,
+        }
+        form = AssetTypeCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        if submitted(
+            request,
+            form,
+            (
+                (lambda: services.retire_asset_type(user, code, version=version, reason=reason))
+                if retire
+                else (
+                    lambda: services.correct_asset_type(
+                        user, code, version=version, reason=reason, **data
+                    )
+                )
+            ),
+            success=f"{kind.name} retired." if retire else "Kind of kit corrected.",
+            shown=(services.ConflictError,),
+        ):
+            return redirect("equipment:asset_types")
+    return render(
+        request,
+        "equipment/asset_type_form.html",
+        {**NAV, "kind": kind, "form": form, "retire": retire},
+        status=400 if form.errors else 200,
+    )
+
+
+def asset_type_edit(request: HttpRequest, code: str) -> HttpResponse:
+    return asset_type_change(request, code, retire=False)
+
+
+def asset_type_retire(request: HttpRequest, code: str) -> HttpResponse:
+    return asset_type_change(request, code, retire=True)
 
 
 @require_GET
