@@ -275,3 +275,24 @@ def test_an_officer_not_cleared_for_the_complaint_cannot_reach_its_documents():
     assert ComplaintDocument.objects.count() == 1
     _, data = selectors.read_document(cleared, item.pk, document.pk)
     assert data == TINY_PNG
+
+
+def test_the_form_offers_the_complaints_reviews_and_binds_the_document_to_one():
+    worker = officer()
+    item = handled_with_outcome(worker, notice_on=date(2025, 6, 2))
+    review = services.record_review_application(worker, item.pk, received_on=date(2025, 6, 2))
+    client = web(worker)
+    url = f"/oversight/complaints/{item.pk}/documents/"
+    assert f'value="{review.pk}"' in client.get(url).content.decode()
+    response = client.post(
+        url,
+        {
+            "title": TITLE,
+            "review": str(review.pk),
+            "file": SimpleUploadedFile("statement.png", TINY_PNG),
+        },
+    )
+    assert response.status_code == 302
+    assert ComplaintDocument.objects.get().review == review
+    page = client.get(f"/oversight/complaints/{item.pk}/").content.decode()
+    assert "Review application received 2 Jun 2025" in page
