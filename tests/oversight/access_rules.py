@@ -4,6 +4,7 @@ nobody else, including protection roles, reaches oversight data. There is no cas
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,11 @@ from tests.access.rules import Actor, Rule, module, role
 
 SECRET_COMPLAINANT = "Ottoline Oversightsecret"
 SECRET_CONTACT = "99 Confidential Row, Nowhereshire"
+SECRET_DOCUMENT_TITLE = "Statement of Ottoline Oversightsecret"
+# A 1x1 PNG: a real image by content, for document uploads.
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 oversight: Rule = module(Module.OVERSIGHT)
 
@@ -49,6 +55,8 @@ WEB_NAMES = [
     "my_work",
     "complaint_note",
     "complaint_correspondence",
+    "complaint_document_add",
+    "complaint_document",
     "governance",
     "meeting",
     "action_done",
@@ -102,6 +110,9 @@ API_OPERATIONS = [
     ("GET", "/api/oversight/complaints/{complaint_id}/notes"),
     ("POST", "/api/oversight/complaints/{complaint_id}/notes"),
     ("POST", "/api/oversight/complaints/{complaint_id}/correspondence"),
+    ("GET", "/api/oversight/complaints/{complaint_id}/documents"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/documents"),
+    ("GET", "/api/oversight/complaints/{complaint_id}/documents/{document_id}"),
     ("GET", "/api/oversight/governance/meetings"),
     ("POST", "/api/oversight/governance/meetings"),
     ("GET", "/api/oversight/governance/meetings/{meeting_id}"),
@@ -135,6 +146,7 @@ PARAMS = {
     "forfeiture_id": _object("forfeiture"),
     "meeting_id": _object("meeting"),
     "action_id": _object("action"),
+    "document_id": _object("document"),
     "stat_table": lambda world, inside: "outcomes",
     "export_format": lambda world, inside: "csv",
 }
@@ -149,6 +161,11 @@ SAMPLE_PAYLOADS = {
         "reason": "matrix",
     },
     ("POST", "/api/oversight/complaints/{complaint_id}/notes"): lambda world: {"text": "matrix"},
+    ("POST", "/api/oversight/complaints/{complaint_id}/documents"): lambda world: {
+        "title": "Matrix document",
+        "filename": "matrix.png",
+        "content_base64": base64.b64encode(TINY_PNG).decode(),
+    },
     ("POST", "/api/oversight/complaints/{complaint_id}/correspondence"): lambda world: {
         "text": "matrix",
         "direction": "out",
@@ -315,8 +332,12 @@ def build(world: dict[str, Any]) -> None:
     action = services.add_action(
         user, meeting.pk, description="Matrix action", owner_id=user.pk, due_on=date(2025, 2, 6)
     )
+    document = services.upload_document(
+        user, complaint.pk, title=SECRET_DOCUMENT_TITLE, filename="letter.png", data=TINY_PNG
+    )
     world["oversight"] = {
         "caseworker": user,
+        "document": document,
         "meeting": meeting,
         "action": action,
         "complaint": complaint,
@@ -326,4 +347,4 @@ def build(world: dict[str, Any]) -> None:
         "tribunal": tribunal,
         "forfeiture": forfeiture,
     }
-    world["secrets_inside"] += [SECRET_COMPLAINANT, SECRET_CONTACT]
+    world["secrets_inside"] += [SECRET_COMPLAINANT, SECRET_CONTACT, SECRET_DOCUMENT_TITLE]

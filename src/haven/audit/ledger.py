@@ -150,6 +150,7 @@ CLEAR_DETAIL_KEYS = frozenset(
         "cases",
         "complaint",
         "decisions",
+        "document",
         "device",
         "entries",
         "measures",

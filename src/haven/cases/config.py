@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
-
 from haven.accounts.roles import Role
 from haven.timelimits.rules import TimeLimitRule, build_registry
+from haven.vault import documents
 from haven.workflow import Transition, TransitionTable
 
 from .models import CaseStatus
@@ -170,15 +169,9 @@ CASEWORK_RULES = build_registry(
     ]
 )
 
-# Documents: a size limit and an allow-list of types detected from the content (filetype).
-DOCUMENT_MAX_BYTES: int = settings.HAVEN_DOCUMENT_MAX_BYTES
-DOCUMENT_TYPES: dict[str, tuple[str, ...]] = {
-    "application/pdf": ("pdf",),
-    "image/png": ("png",),
-    "image/jpeg": ("jpg", "jpeg"),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx",),
-    "application/vnd.oasis.opendocument.text": ("odt",),
-}
+# Documents: the size limit and the allow-list of types are the core's (haven.vault.documents).
+DOCUMENT_MAX_BYTES: int = documents.DOCUMENT_MAX_BYTES
+DOCUMENT_TYPES: dict[str, tuple[str, ...]] = documents.DOCUMENT_TYPES
 
 # Triage ageing bands (days since the referral was received).
 AGEING_BANDS: tuple[tuple[int, str], ...] = ((2, "new"), (7, "ageing"), (10**6, "overdue"))

@@ -7,6 +7,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.ui.forms import GovukForm, sort_choice, yes_no_choice
 from haven.ui.forms import date_field as ui_date_field
+from haven.vault import documents
 
 from . import permissions
 from .config import ACCEPTANCE_FACTORS
@@ -381,7 +382,7 @@ class DocumentForm(GovukForm):
     title = forms.CharField(label="Title", max_length=300)
     file = forms.FileField(
         label="File",
-        help_text="PDF, PNG, JPEG, DOCX or ODT, up to 10 MB; the type is checked from the content",
+        help_text=documents.ALLOWED_HINT,
     )
 
 

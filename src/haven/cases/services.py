@@ -22,7 +22,7 @@ from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.timelimits.rules import compute_deadline
-from haven.vault import blobs
+from haven.vault import documents
 from haven.vault.blind_index import normalise_name
 from haven.vault.fields import create_sealed
 
@@ -1357,50 +1357,31 @@ def send_due_reminders(today: date | None = None) -> int:
 
 
 def detect_type(data: bytes, filename: str) -> str:
-    import filetype
-
-    kind = filetype.guess(data[:8192])
-    if kind is None or kind.mime not in config.DOCUMENT_TYPES:
-        allowed = ", ".join(sorted({e for exts in config.DOCUMENT_TYPES.values() for e in exts}))
-        raise ValidationError({"file": f"The file must be one of: {allowed} (checked by content)"})
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in config.DOCUMENT_TYPES[kind.mime]:
-        raise ValidationError(
-            {
-                "file": f"The file is not what its name says: its content is {kind.extension}, "
-                f"not {extension or 'unnamed'}"
-            }
-        )
-    return str(kind.mime)
+    return documents.detect_type(data, filename)
 
 
 @service
 def upload_document(
     actor: User, case_id: UUID | str, *, title: str, filename: str, data: bytes
 ) -> Document:
-    import hashlib
-
     case = find_visible_case(actor, case_id)
     errors: dict[str, str] = {}
     title = require_text(errors, "title", title, "Give the document a title")
-    if not data:
-        errors["file"] = "Choose a file to upload"
-    elif len(data) > config.DOCUMENT_MAX_BYTES:
-        errors["file"] = f"The file must be smaller than {config.DOCUMENT_MAX_BYTES // 2**20} MB"
+    if file_error := documents.size_error(data, config.DOCUMENT_MAX_BYTES):
+        errors["file"] = file_error
     if errors:
         raise ValidationError(errors)
-    filename = (filename or "").strip().replace("/", "_")[-200:]
-    content_type = detect_type(data, filename)
+    checked = documents.check_upload(data, filename)
     document = Document(
         case=case,
         title=title,
-        filename=filename,
-        content_type=content_type,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=actor,
     )
-    document.blob_id = blobs.store_blob(data, document.blob_aad())
+    document.blob_id = documents.seal(data, document.blob_aad())
     try:
         document.save(force_insert=True)
         ledger.record(
@@ -1414,6 +1395,6 @@ def upload_document(
             details={"sha256": document.sha256, "size": document.size},
         )
     except BaseException:
-        blobs.delete_blob(document.blob_id)
+        documents.discard(document.blob_id)
         raise
     return document

@@ -26,6 +26,7 @@ from haven.ui.helpers import (
     session_purpose,
     submitted,
 )
+from haven.vault import documents
 
 from . import config, permissions, selectors, services
 from .config import ACCEPTANCE_FACTORS, TRANSITIONS
@@ -916,7 +917,9 @@ def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             if upload.size > services.config.DOCUMENT_MAX_BYTES:
-                raise ValidationError({"file": "The file must be smaller than 10 MB"})
+                raise ValidationError(
+                    {"file": documents.too_large_message(services.config.DOCUMENT_MAX_BYTES)}
+                )
             services.upload_document(
                 user,
                 case.pk,

@@ -3,12 +3,15 @@ them (403 otherwise); bad input answers 422 problem+json and changes nothing."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
+from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import field_validator
@@ -17,6 +20,7 @@ from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
 from haven.ui.apihelpers import PageOf, QueryFilters, attempt, page_body
+from haven.vault import documents
 from haven.vault.blind_index import normalise_name
 
 from . import config, performance, permissions, selectors, services, statistics
@@ -1041,6 +1045,77 @@ def add_correspondence(
     return Status(
         201, attempt(lambda: services.record_correspondence(user, complaint.pk, **payload.dict()))
     )
+
+
+class ComplaintDocumentIn(Schema):
+    title: str = Field(..., min_length=1, max_length=300)
+    filename: str = Field(..., min_length=1, max_length=200)
+    content_base64: str = Field(..., max_length=(documents.DOCUMENT_MAX_BYTES * 4) // 3 + 8)
+    review_id: UUID | None = None
+
+
+class ComplaintDocumentOut(Schema):
+    id: UUID
+    review_id: UUID | None
+    title: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by_id: int
+
+
+@router.get(
+    "/oversight/complaints/{complaint_id}/documents",
+    response=list[ComplaintDocumentOut],
+    summary="Documents on a complaint and its reviews (a consultation entry)",
+)
+def list_documents(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
+    user = request.user
+    return selectors.get_documents(user, selectors.find_complaint(user, complaint_id))
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/documents",
+    response={201: ComplaintDocumentOut},
+    summary="Upload a document (base64 JSON; type checked by content)",
+)
+def upload_document(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintDocumentIn
+) -> Status[Any]:
+    user = request.user
+    complaint = selectors.find_complaint(user, complaint_id)  # 404 before reading the content
+    try:
+        data = base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise HttpError(422, "content_base64: not valid base64") from error
+    return Status(
+        201,
+        attempt(
+            lambda: services.upload_document(
+                user,
+                complaint.pk,
+                title=payload.title,
+                filename=payload.filename,
+                data=data,
+                review_id=payload.review_id,
+            )
+        ),
+    )
+
+
+@router.get(
+    "/oversight/complaints/{complaint_id}/documents/{document_id}",
+    summary="Download a document (a ledgered disclosure)",
+)
+def download_document(
+    request: AuthenticatedRequest, complaint_id: UUID, document_id: UUID
+) -> HttpResponse:
+    document, data = selectors.read_document(request.user, complaint_id, document_id)
+    response = HttpResponse(data, content_type=document.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
+    return response
 
 
 # ---------------------------------------------------------------------------------------------

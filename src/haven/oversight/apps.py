@@ -9,6 +9,7 @@ class OversightConfig(AppConfig):
     def ready(self) -> None:
         # Register this domain's visibility rules (haven.access.visibility).
         from haven.concurrency.references import register_series
+        from haven.vault.blobs import register_blob_source
 
         from . import models, visibility  # noqa: F401
 
@@ -18,3 +19,15 @@ class OversightConfig(AppConfig):
         register_series("PAT", models.TRIBUNAL, models.PoliceAppealTribunal)
         register_series("PEN", models.FORFEITURE, models.PensionForfeiture)
         register_series("GOV", models.GOVERNANCE, models.GovernanceMeeting)
+        # Documents live in the vault's blob store; key rotation needs their ids and aad.
+        register_blob_source(document_blobs)
+
+
+def document_blobs() -> list[tuple[str, bytes]]:
+    """(blob id, aad) of every complaint document, for `haven keys rotate`."""
+    from .models import ComplaintDocument
+
+    return [
+        (document.blob_id, document.blob_aad())
+        for document in ComplaintDocument.objects.only("id", "complaint_id", "blob_id")
+    ]

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from haven.ui.forms import DateInput, GovukForm, only_filter, sort_choice, yes_no_choice
+from haven.vault import documents
 
 from . import characteristics, config
 from .models import (
@@ -422,6 +423,28 @@ class NoteForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Enter the note"},
     )
+
+
+class DocumentForm(GovukForm):
+    title = forms.CharField(
+        label="Title", max_length=300, error_messages={"required": "Give the document a title"}
+    )
+    review = forms.ChoiceField(label="About", required=False)
+    file = forms.FileField(
+        label="File",
+        help_text=documents.ALLOWED_HINT,
+        error_messages={"required": "Choose a file to upload"},
+    )
+
+    def __init__(self, *args: Any, reviews: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reviews:
+            self.fields["review"].choices = [("", "The complaint")] + [  # type: ignore[attr-defined]
+                (str(r.pk), f"Review application received {r.received_on:%-d %b %Y}")
+                for r in reviews
+            ]
+        else:
+            del self.fields["review"]
 
 
 class CorrespondenceForm(GovukForm):

@@ -30,6 +30,7 @@ from haven.timelimits import (
     rule_in_force,
 )
 from haven.timelimits.calendar import working_days_between
+from haven.vault import documents
 from haven.vault.fields import index_for
 
 from . import config
@@ -38,6 +39,7 @@ from .models import (
     COMPLAINT,
     ActionStatus,
     Complaint,
+    ComplaintDocument,
     ComplaintNote,
     ComplaintStatus,
     GovernanceAction,
@@ -640,6 +642,59 @@ def get_notes(user: User, complaint: Complaint) -> list[ComplaintNote]:
             justification=JUSTIFICATION,
         )
     return notes
+
+
+@service
+def get_documents(user: User, complaint: Complaint) -> list[ComplaintDocument]:
+    """Documents on a complaint the user may see (titles and names): a consultation entry."""
+    found = list(
+        restrict(ComplaintDocument.objects.select_related("uploaded_by", "review"), user).filter(
+            complaint=complaint
+        )
+    )
+    if found:
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=COMPLAINT,
+            object_id=complaint.pk,
+            fields=("documents.title", "documents.filename"),
+            justification=JUSTIFICATION,
+        )
+    return found
+
+
+def find_document(
+    user: User, complaint_id: UUID | str, document_id: UUID | str
+) -> ComplaintDocument:
+    """A document on a complaint the user may see; 404 otherwise (no ledger entry: no content)."""
+    complaint = find_complaint(user, complaint_id)
+    try:
+        return restrict(ComplaintDocument.objects.all(), user).get(
+            complaint=complaint, pk=document_id
+        )
+    except (ComplaintDocument.DoesNotExist, ValueError) as missing:
+        raise NotFound("No such document") from missing
+
+
+@service
+def read_document(
+    user: User, complaint_id: UUID | str, document_id: UUID | str
+) -> tuple[ComplaintDocument, bytes]:
+    """Download: decrypt the blob and ledger a disclosure to the downloading user."""
+    found = find_document(user, complaint_id, document_id)
+    data = documents.open_sealed(found.blob_id, found.blob_aad())
+    ledger.record(
+        actor=user,
+        action=Action.DISCLOSURE,
+        object_type=COMPLAINT,
+        object_id=found.complaint_id,
+        fields=("documents.content", "documents.filename"),
+        recipients=[user.username],
+        justification=JUSTIFICATION,
+        details={"document": str(found.pk), "sha256": found.sha256},
+    )
+    return found, data
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.timelimits import compute_deadline, is_in_time, rule_in_force
+from haven.vault import documents
 
 from . import config, panels, permissions, selectors, workflow
 from .config import PERSONAL_FIELDS, REVIEW_RULE, RULES_FROM_RECEIPT
@@ -40,6 +41,7 @@ from .models import (
     Category,
     ComplainantUpdate,
     Complaint,
+    ComplaintDocument,
     ComplaintEvent,
     ComplaintNote,
     ComplaintStatus,
@@ -1460,6 +1462,64 @@ def record_correspondence(
             author=user,
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents (the core checks type and size and seals the bytes; bound to the complaint)
+
+
+@service
+def upload_document(
+    user: User,
+    complaint_id: UUID | str,
+    *,
+    title: str,
+    filename: str,
+    data: bytes,
+    review_id: UUID | str | None = None,
+) -> ComplaintDocument:
+    """A document on a complaint the user may see (or one of its review applications): the
+    content is checked (size, type by content), encrypted by the vault and the upload ledgered
+    as an alteration of the complaint's file. A refusal stores nothing."""
+    complaint = _locked_complaint(selectors.find_complaint(user, complaint_id).pk)
+    errors: dict[str, str] = {}
+    if not (title or "").strip():
+        errors["title"] = "Give the document a title"
+    elif len(title.strip()) > 300:
+        errors["title"] = "The title must be 300 characters or fewer"
+    if file_error := documents.size_error(data):
+        errors["file"] = file_error
+    if errors:
+        raise ValidationError(errors)
+    review = _note_review(complaint, review_id)
+    checked = documents.check_upload(data, filename)
+    document = ComplaintDocument(
+        complaint=complaint,
+        review=review,
+        title=title.strip(),
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=user,
+    )
+    document.blob_id = documents.seal(data, document.blob_aad())
+    try:
+        document.save(force_insert=True)
+        _alteration(
+            user,
+            COMPLAINT,
+            complaint.pk,
+            ("documents.title", "documents.filename", "documents.content"),
+            document=str(document.pk),
+            review=str(review.pk) if review else None,
+            sha256=document.sha256,
+            size=document.size,
+        )
+    except BaseException:
+        documents.discard(document.blob_id)
+        raise
+    return document
 
 
 # ---------------------------------------------------------------------------------------------

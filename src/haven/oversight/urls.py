@@ -44,6 +44,12 @@ urlpatterns = [
     path(R + "assign/", views.review_assign, name="review_assign"),
     path(C + "notes/", views.complaint_note, name="complaint_note"),
     path(C + "correspondence/", views.complaint_correspondence, name="complaint_correspondence"),
+    path(C + "documents/", views.complaint_document_add, name="complaint_document_add"),
+    path(
+        C + "documents/<uuid:document_id>/",
+        views.complaint_document,
+        name="complaint_document",
+    ),
     path("oversight/governance/", views.governance, name="governance"),
     path("oversight/governance/<uuid:meeting_id>/", views.meeting, name="meeting"),
     path(

@@ -22,6 +22,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.timelimits import RULES
 from haven.ui.helpers import add_form_errors, confirmation, confirmed, query_without_page
+from haven.vault import documents
 
 from . import (
     config,
@@ -214,6 +215,7 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             "today": timezone.localdate(),
             "classification": item.marking,
             "notes": selectors.get_notes(user, item),
+            "documents": selectors.get_documents(user, item),
             "may_assign": permissions.may_assign(user),
             "steps": [
                 (table.label(target), table.rule(item.status, target))
@@ -752,6 +754,54 @@ def complaint_correspondence(request: HttpRequest, complaint_id: UUID) -> HttpRe
         "Save correspondence",
         lambda user, pk, d: services.record_correspondence(user, pk, **d),
     )
+
+
+def complaint_document_add(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+    user = _user(request)
+    item = selectors.find_complaint(user, complaint_id)
+    form = forms.DocumentForm(
+        request.POST or None, request.FILES or None, reviews=list(item.reviews.all())
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > documents.DOCUMENT_MAX_BYTES:  # before reading it into memory
+                raise ValidationError(
+                    {"file": documents.too_large_message(documents.DOCUMENT_MAX_BYTES)}
+                )
+            services.upload_document(
+                user,
+                item.pk,
+                title=form.cleaned_data["title"],
+                filename=upload.name,
+                data=upload.read(),
+                review_id=form.cleaned_data.get("review") or None,
+            )
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            messages.success(request, "Document uploaded.")
+            return redirect("oversight:complaint", complaint_id=item.pk)
+    return _page(
+        request,
+        "oversight/form.html",
+        {
+            "form": form,
+            "title": "Upload a document",
+            "submit": "Upload",
+            "back": f"/oversight/complaints/{item.pk}/",
+            "caption": item.reference,
+            "multipart": True,
+        },
+    )
+
+
+def complaint_document(request: HttpRequest, complaint_id: UUID, document_id: UUID) -> HttpResponse:
+    document, data = selectors.read_document(_user(request), complaint_id, document_id)
+    response = HttpResponse(data, content_type=document.content_type)
+    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    return response
 
 
 # ---------------------------------------------------------------------------------------------

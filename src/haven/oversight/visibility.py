@@ -9,7 +9,13 @@ from haven.access.visibility import NOTHING, Access, cleared, register
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 
-from .models import Complaint, ComplaintNote, GovernanceMeeting, ReviewApplication
+from .models import (
+    Complaint,
+    ComplaintDocument,
+    ComplaintNote,
+    GovernanceMeeting,
+    ReviewApplication,
+)
 
 
 def complaint_rule(user: User, action: Access) -> Q:
@@ -31,5 +37,6 @@ def governance_rule(user: User, action: Access) -> Q:
 
 register(Complaint, complaint_rule)
 register(ComplaintNote, review_rule)
+register(ComplaintDocument, review_rule)
 register(GovernanceMeeting, governance_rule)
 register(ReviewApplication, review_rule)
