@@ -1506,15 +1506,19 @@ def upload_document(
     document.blob_id = documents.seal(data, document.blob_aad())
     try:
         document.save(force_insert=True)
-        _alteration(
-            user,
-            COMPLAINT,
-            complaint.pk,
-            ("documents.title", "documents.filename", "documents.content"),
-            document=str(document.pk),
-            review=str(review.pk) if review else None,
-            sha256=document.sha256,
-            size=document.size,
+        # A new document is data collected, as a casework upload or a complaint note is.
+        ledger.record(
+            actor=user,
+            action=Action.COLLECTION,
+            object_type=COMPLAINT,
+            object_id=complaint.pk,
+            fields=("documents.title", "documents.filename", "documents.content"),
+            details={
+                "document": str(document.pk),
+                "review": str(review.pk) if review else None,
+                "sha256": document.sha256,
+                "size": document.size,
+            },
         )
     except BaseException:
         documents.discard(document.blob_id)
