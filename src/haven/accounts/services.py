@@ -260,6 +260,22 @@ def sign_out_everywhere(user: User) -> int:
 
 
 @service
+def end_session(user: User, handle: str, *, current_handle: str = "") -> None:
+    """End one of the user's own signed-in sessions, named by its handle (ASVS 3.3.4). The
+    session this request runs in is ended by signing out, not here."""
+    from .models import HashedSession
+
+    if len(handle) != 16 or handle == current_handle:
+        raise ValidationError({"session": "Choose one of your other sessions"})
+    ended, _ = HashedSession.objects.filter(
+        user=user, session_key__startswith=handle, expire_date__gt=timezone.now()
+    ).delete()
+    if not ended:
+        raise ValidationError({"session": "That session has already ended"})
+    record_security_event("session_ended", actor=user, account=user, session=handle)
+
+
+@service
 def unlock_account(user: User, by: User | None = None) -> None:
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
     record_security_event("account_unlocked", actor=by or ANONYMOUS, account=user)
