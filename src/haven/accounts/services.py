@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import Device
+from django_otp.oath import TOTP
 
 from haven.access.models import AccessGrant, TeamMembership
 from haven.audit import ledger, state
@@ -201,9 +202,49 @@ def verify_totp(user: User, code: str, source: str = "") -> CodeCheck:
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         record_security_event("sign_in", actor=user, account=user, source=source)
         return CodeCheck(device=device)
+    if device is not None:
+        _note_replayed_code(user, device, code, source)
     record_security_event("sign_in_failed", actor=user, account=user, reason="code", source=source)
     locked = record_failure(user, settings.LOGIN_FAILURE_LIMIT) is not None
     return CodeCheck(device=None, locked=locked)
+
+
+def _replayed_step(device: AuthenticatorDevice, code: str) -> int | None:
+    """The time step of `code` if the device already accepted it (a step at or before its
+    `last_t`, within its tolerance), else None: the code is a replay, not a wrong guess."""
+    if not code.isdigit() or len(code) != device.digits:
+        return None
+    counter = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    for offset in range(-device.tolerance, device.tolerance + 1):
+        counter.drift = device.drift + offset
+        step = counter.t()
+        token = f"{counter.token():0{device.digits}d}"
+        if step <= device.last_t and constant_time_compare(token, code):
+            return int(step)
+    return None
+
+
+def _note_replayed_code(user: User, device: AuthenticatorDevice, code: str, source: str) -> None:
+    """ASVS 2.8.5: a code used a second time is ledgered as a replay, and the holder is told
+    once per code's window (someone who saw or intercepted it may know the password too)."""
+    step = _replayed_step(device, code.strip())
+    if step is None:
+        return
+    record_security_event("totp_replayed", actor=user, account=user, source=source)
+    key = keyed_digest("totp.replay", str(user.pk), str(step))
+    now = timezone.now()
+    if SecurityCounter.objects.filter(key=key, window_ends__gt=now).exists():
+        return
+    window = timedelta(seconds=device.step * (2 * device.tolerance + 1))
+    SecurityCounter.objects.update_or_create(
+        key=key, defaults={"failures": 1, "window_ends": now + window}
+    )
+    _notify_account(
+        user,
+        "A security code from your authenticator app that had already been used was tried "
+        "again, and refused. If this was not you, change your password and tell your "
+        "administrator at once.",
+    )
 
 
 def pending_totp_device(user: User) -> AuthenticatorDevice:
@@ -243,6 +284,8 @@ def fresh_second_factor(user: User, password: str, code: str) -> bool:
         return False
     device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     if device is None or not device.verify_token(code.strip()):
+        if device is not None:
+            _note_replayed_code(user, device, code, source="")
         record_failure(user, settings.LOGIN_FAILURE_LIMIT)
         return False
     return True
