@@ -33,6 +33,9 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     )
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # ASVS 2.3.1: a first password made by Haven (account creation) stops working at this
+    # moment; choosing a password (change or reset code) clears it.
+    first_password_expires = models.DateTimeField(null=True, blank=True)
     # Bumped by "sign out everywhere": sessions carrying an older epoch are refused.
     session_epoch = models.PositiveIntegerField(default=0)
     # National security vetting held (blank: none recorded in Haven) and when it lapses.

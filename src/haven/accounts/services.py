@@ -122,6 +122,14 @@ class SignInKeys:
 @dataclass(frozen=True)
 class PasswordCheck:
     user: User | None
+    # The right first password, past its expiry: said plainly (whoever typed it knows the
+    # account exists), and only an administrator's reset code opens the account again.
+    first_password_expired: bool = False
+
+
+FIRST_PASSWORD_EXPIRED = (
+    "This first password has expired. Ask your administrator to send you a password reset code."
+)
 
 
 @service
@@ -140,6 +148,16 @@ def check_password(username: str, password: str, source: str = "") -> PasswordCh
         correct = user.check_password(password)
     if correct and user is not None and not throttled and not user.is_locked():
         SecurityCounter.objects.filter(key=keys.pair).delete()
+        expires = user.first_password_expires
+        if expires is not None and expires <= timezone.now():
+            record_security_event(
+                "sign_in_failed",
+                actor=ANONYMOUS,
+                account=user,
+                reason="first_password_expired",
+                source=source,
+            )
+            return PasswordCheck(user=None, first_password_expired=True)
         return PasswordCheck(user=user)
     if throttled:
         return PasswordCheck(user=None)  # already recorded when the limit was reached
@@ -605,7 +623,10 @@ def create_account(by: User, new: NewAccount) -> tuple[User, str]:
     )
     user.vetting_level, user.vetting_expires = new.vetting_level, new.vetting_expires
     user.line_manager = new.line_manager
-    user.save(update_fields=["vetting_level", "vetting_expires", "line_manager"])
+    user.first_password_expires = timezone.now() + timedelta(hours=settings.FIRST_PASSWORD_HOURS)
+    user.save(
+        update_fields=["vetting_level", "vetting_expires", "line_manager", "first_password_expires"]
+    )
     if new.vetting_level:
         record_security_event(
             "vetting_recorded",
@@ -1057,7 +1078,8 @@ def change_password(user: User, change: PasswordChange) -> int:
 @service
 def _set_own_password(user: User, new: str) -> int:
     user.set_password(new)
-    user.save(update_fields=["password"])
+    user.first_password_expires = None
+    user.save(update_fields=["password", "first_password_expires"])
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
     record_security_event("password_changed", actor=user, account=user)
@@ -1180,7 +1202,8 @@ def redeem_password_reset(request: PasswordResetRequest) -> bool:
     _validate_new_password(request.new_password, user)
     user.set_password(request.new_password)
     user.failed_logins, user.locked_until = 0, None
-    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    user.first_password_expires = None
+    user.save(update_fields=["password", "failed_logins", "locked_until", "first_password_expires"])
     PasswordReset.objects.filter(pk=reset.pk).update(used_at=timezone.now())
     revoked = _end_sessions_and_tokens(user)
     record_security_event(

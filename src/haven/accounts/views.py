@@ -62,6 +62,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         result = services.check_password(
             form.cleaned_data["username"], form.cleaned_data["password"], client_address(request)
         )
+        if result.first_password_expired:
+            form.add_error("password", services.FIRST_PASSWORD_EXPIRED)
+            return render(request, "accounts/sign_in.html", {"form": form})
         if result.user is None:
             return refused_sign_in(request, form)
         request.session.cycle_key()
