@@ -204,6 +204,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {
+        "NAME": "haven.accounts.validators.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -253,6 +257,9 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = [
 # code given this recently on the "Sign-in and security" page.
 FACTOR_CHANGE_REAUTH_SECONDS = 5 * 60
 RECOVERY_CODE_COUNT = 10
+# ASVS 4.0.3 2.3.1: a system-generated first password stops working after this many hours
+# (an administrator then sends a reset code).
+FIRST_PASSWORD_HOURS = int(os.environ.get("HAVEN_FIRST_PASSWORD_HOURS", "72"))
 # ASVS 4.0.3 2.7.2: an out-of-band code lives at most 10 minutes.
 PASSWORD_RESET_MINUTES = 10
 API_TOKEN_DAYS = 30

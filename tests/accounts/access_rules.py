@@ -10,6 +10,7 @@ from tests.access.rules import Rule, anyone, module
 WEB_POLICY: dict[str, Rule] = {
     "accounts:security": anyone,
     "accounts:change_password": anyone,
+    "accounts:end_session": anyone,
     "accounts:recovery_codes": anyone,
     "accounts:passkey_register_begin": anyone,
     "accounts:passkey_register_complete": anyone,
@@ -32,6 +33,8 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("PATCH", "/api/account/passkeys/{passkey_id}"): nobodys,
     ("POST", "/api/account/passkeys/{passkey_id}/remove"): nobodys,
     ("POST", "/api/account/password"): anyone,
+    ("GET", "/api/account/sessions"): anyone,
+    ("POST", "/api/account/sessions/{session_id}/end"): nobodys,
     ("POST", "/api/accounts/{user_id}/reset-factors"): module(Module.ADMINISTRATION),
     ("POST", "/api/accounts/{user_id}/password-reset"): module(Module.ADMINISTRATION),
 }
@@ -40,12 +43,17 @@ API_POLICY: dict[tuple[str, str], Rule] = {
 PARAMS = {
     "device_id": lambda world, inside: "999999",
     "passkey_id": lambda world, inside: "999999",
+    "session_id": lambda world, inside: "0" * 16,
 }
 
 # Well-formed bodies, so that the operations' own answers (404 for nobody's passkey) are judged.
 SAMPLE_PAYLOADS = {
     ("PATCH", "/api/account/passkeys/{passkey_id}"): lambda world: {
         "name": "Matrix key",
+        "password": "not-the-password",
+        "code": "000000",
+    },
+    ("POST", "/api/account/sessions/{session_id}/end"): lambda world: {
         "password": "not-the-password",
         "code": "000000",
     },

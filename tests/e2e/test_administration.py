@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Security code").fill(current_code(user))
     page.get_by_role("button", name="Sign in").click()

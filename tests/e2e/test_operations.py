@@ -44,7 +44,7 @@ def custody_triggers(page):
 def sign_in(page, user) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Security code").fill(current_code(user))
     page.get_by_role("button", name="Sign in").click()

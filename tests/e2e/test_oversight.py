@@ -60,7 +60,7 @@ def test_oversight_officer_end_to_end(page):
     seed_registers_and_workforce(user)
     page.goto("/accounts/login/")
     page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Security code").fill(current_code(user))
     page.get_by_role("button", name="Sign in").click()

@@ -22,7 +22,7 @@ def test_sign_in_with_password_and_totp_shows_the_shell(page):
     )
     page.goto("/")
     page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Security code").fill(current_code(user))
     page.get_by_role("button", name="Sign in").click()
@@ -39,7 +39,20 @@ def test_wrong_password_shows_the_error_summary(page):
     user = UserFactory()
     page.goto("/accounts/login/")
     page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill("not the password")
+    page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Continue").click()
     summary = page.locator(".govuk-error-summary")
     assert "Enter a correct user name and password" in summary.inner_text()
+
+
+def test_show_password_reveals_and_hides_what_was_typed(page):
+    """ASVS 2.1.12: GOV.UK password input; without JS the button stays hidden (see
+    tests/ui/test_password_input.py)."""
+    page.goto("/accounts/login/")
+    field = page.get_by_label("Password", exact=True)
+    field.fill("what I typed")
+    assert field.get_attribute("type") == "password"
+    page.get_by_role("button", name="Show password").click()
+    assert field.get_attribute("type") == "text"
+    page.get_by_role("button", name="Hide password").click()
+    assert field.get_attribute("type") == "password"

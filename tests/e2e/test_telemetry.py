@@ -30,7 +30,7 @@ def test_late_sos_reaches_the_on_call_officer_who_acknowledges_it(page):
 
     page.goto("/accounts/login/")
     page.get_by_label("User name").fill(officer.username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Security code").fill(current_code(officer))
     page.get_by_role("button", name="Sign in").click()

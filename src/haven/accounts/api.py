@@ -16,7 +16,8 @@ from ninja.errors import HttpError
 
 from haven.ui.apihelpers import attempt, refuse
 
-from . import passkeys, services
+from . import passkeys, selectors, services
+from .models import HashedSession
 from .types import AuthenticatedRequest
 
 router = Router(tags=["accounts"])
@@ -29,6 +30,17 @@ class OwnPasskeyOut(Schema):
     name: str
     created_at: dt.datetime
     last_used_at: dt.datetime | None
+
+
+class OwnSessionOut(Schema):
+    id: str = Field(..., description="The session's handle (never its key)")
+    device: str
+    signed_in_at: dt.datetime | None
+    last_seen_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_id(session: HashedSession) -> str:
+        return session.handle
 
 
 class Reauthentication(Schema):
@@ -104,4 +116,29 @@ def change_own_password(request: AuthenticatedRequest, payload: OwnPasswordIn) -
         current=payload.current_password, new=payload.new_password, code=payload.code
     )
     attempt(lambda: services.change_password(request.user, change))
+    return Status(204, None)
+
+
+@router.get(
+    "/account/sessions",
+    response=list[OwnSessionOut],
+    summary="Where you are signed in: your browser sessions",
+)
+def list_own_sessions(request: AuthenticatedRequest) -> object:
+    return list(selectors.signed_in_sessions(request.user))
+
+
+@router.post(
+    "/account/sessions/{session_id}/end",
+    response={204: None},
+    summary="End one of your browser sessions (password and code required)",
+)
+def end_own_session(
+    request: AuthenticatedRequest, session_id: str, payload: Reauthentication
+) -> Status[None]:
+    own = selectors.signed_in_sessions(request.user)
+    if len(session_id) != 16 or not own.filter(session_key__startswith=session_id).exists():
+        raise HttpError(404, "No such session")
+    _reauthenticate(request, payload)
+    attempt(lambda: services.end_session(request.user, session_id))
     return Status(204, None)

@@ -112,7 +112,7 @@ class PasswordChangeForm(GovukForm):
         label="New password",
         widget=forms.PasswordInput,
         max_length=256,
-        help_text="At least 12 characters; not a common password",
+        help_text="At least 12 characters and at most 128; not a common password",
     )
     new_password_again = forms.CharField(
         label="New password again", widget=forms.PasswordInput, max_length=256

@@ -17,11 +17,10 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
+from haven.accounts.sessions import LAST_SEEN, SIGNED_IN_AT
 from haven.accounts.types import AuthenticatedRequest, is_authenticated, is_verified
 
-LAST_SEEN = "haven_last_seen"
 EPOCH = "haven_session_epoch"
-SIGNED_IN_AT = "haven_signed_in_at"
 
 
 def passive_poll(view: Callable[..., Any]) -> Callable[..., Any]:

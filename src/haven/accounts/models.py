@@ -33,6 +33,9 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]
     )
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # ASVS 2.3.1: a first password made by Haven (account creation) stops working at this
+    # moment; choosing a password (change or reset code) clears it.
+    first_password_expires = models.DateTimeField(null=True, blank=True)
     # Bumped by "sign out everywhere": sessions carrying an older epoch are refused.
     session_epoch = models.PositiveIntegerField(default=0)
     # National security vetting held (blank: none recorded in Haven) and when it lapses.
@@ -293,9 +296,23 @@ class HashedSession(AbstractBaseSession):
     """A session row keyed by `session_key_digest` of the cookie value (see sessions.py)."""
 
     session_key = models.CharField(max_length=64, primary_key=True)
+    # Filled by the store from the session's own data on every save (see sessions.py), so the
+    # holder can list their sessions and end one (ASVS 3.3.4) without decoding every row.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    device = models.CharField(max_length=120, blank=True)
+    signed_in_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_session"
+
+    @property
+    def handle(self) -> str:
+        """How the holder names one of their sessions: a prefix of the stored hash (never
+        the cookie's key, which the database does not have)."""
+        return self.session_key[:16]
 
     @classmethod
     def get_session_store_class(cls):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from django.utils import timezone
 from haven.access import labels
 from haven.access.models import AccessGrant, TeamMembership
 
-from .models import AccessReview, Qualification, User
+from .models import AccessReview, HashedSession, Qualification, User, session_key_digest
 
 
 def accounts() -> QuerySet[User]:
@@ -132,3 +132,14 @@ def access_review_due() -> bool:
     if last is None:
         return True
     return last.confirmed_at + timedelta(days=settings.ACCESS_REVIEW_DAYS) <= timezone.now()
+
+
+def current_session_handle(session_key: str | None) -> str:
+    return session_key_digest(session_key)[:16] if session_key else ""
+
+
+def signed_in_sessions(user: User) -> QuerySet[HashedSession]:
+    """The user's own unexpired signed-in sessions, last seen first (ASVS 3.3.4)."""
+    return HashedSession.objects.filter(
+        user=user, signed_in_at__isnull=False, expire_date__gt=timezone.now()
+    ).order_by("-last_seen_at")

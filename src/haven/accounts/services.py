@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import Device
+from django_otp.oath import TOTP
 
 from haven.access.models import AccessGrant, TeamMembership
 from haven.audit import ledger, state
@@ -121,6 +122,14 @@ class SignInKeys:
 @dataclass(frozen=True)
 class PasswordCheck:
     user: User | None
+    # The right first password, past its expiry: said plainly (whoever typed it knows the
+    # account exists), and only an administrator's reset code opens the account again.
+    first_password_expired: bool = False
+
+
+FIRST_PASSWORD_EXPIRED = (
+    "This first password has expired. Ask your administrator to send you a password reset code."
+)
 
 
 @service
@@ -139,6 +148,16 @@ def check_password(username: str, password: str, source: str = "") -> PasswordCh
         correct = user.check_password(password)
     if correct and user is not None and not throttled and not user.is_locked():
         SecurityCounter.objects.filter(key=keys.pair).delete()
+        expires = user.first_password_expires
+        if expires is not None and expires <= timezone.now():
+            record_security_event(
+                "sign_in_failed",
+                actor=ANONYMOUS,
+                account=user,
+                reason="first_password_expired",
+                source=source,
+            )
+            return PasswordCheck(user=None, first_password_expired=True)
         return PasswordCheck(user=user)
     if throttled:
         return PasswordCheck(user=None)  # already recorded when the limit was reached
@@ -201,9 +220,49 @@ def verify_totp(user: User, code: str, source: str = "") -> CodeCheck:
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         record_security_event("sign_in", actor=user, account=user, source=source)
         return CodeCheck(device=device)
+    if device is not None:
+        _note_replayed_code(user, device, code, source)
     record_security_event("sign_in_failed", actor=user, account=user, reason="code", source=source)
     locked = record_failure(user, settings.LOGIN_FAILURE_LIMIT) is not None
     return CodeCheck(device=None, locked=locked)
+
+
+def _replayed_step(device: AuthenticatorDevice, code: str) -> int | None:
+    """The time step of `code` if the device already accepted it (a step at or before its
+    `last_t`, within its tolerance), else None: the code is a replay, not a wrong guess."""
+    if not code.isdigit() or len(code) != device.digits:
+        return None
+    counter = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    for offset in range(-device.tolerance, device.tolerance + 1):
+        counter.drift = device.drift + offset
+        step = counter.t()
+        token = f"{counter.token():0{device.digits}d}"
+        if step <= device.last_t and constant_time_compare(token, code):
+            return int(step)
+    return None
+
+
+def _note_replayed_code(user: User, device: AuthenticatorDevice, code: str, source: str) -> None:
+    """ASVS 2.8.5: a code used a second time is ledgered as a replay, and the holder is told
+    once per code's window (someone who saw or intercepted it may know the password too)."""
+    step = _replayed_step(device, code.strip())
+    if step is None:
+        return
+    record_security_event("totp_replayed", actor=user, account=user, source=source)
+    key = keyed_digest("totp.replay", str(user.pk), str(step))
+    now = timezone.now()
+    if SecurityCounter.objects.filter(key=key, window_ends__gt=now).exists():
+        return
+    window = timedelta(seconds=device.step * (2 * device.tolerance + 1))
+    SecurityCounter.objects.update_or_create(
+        key=key, defaults={"failures": 1, "window_ends": now + window}
+    )
+    _notify_account(
+        user,
+        "A security code from your authenticator app that had already been used was tried "
+        "again, and refused. If this was not you, change your password and tell your "
+        "administrator at once.",
+    )
 
 
 def pending_totp_device(user: User) -> AuthenticatorDevice:
@@ -243,6 +302,8 @@ def fresh_second_factor(user: User, password: str, code: str) -> bool:
         return False
     device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     if device is None or not device.verify_token(code.strip()):
+        if device is not None:
+            _note_replayed_code(user, device, code, source="")
         record_failure(user, settings.LOGIN_FAILURE_LIMIT)
         return False
     return True
@@ -257,6 +318,22 @@ def sign_out_everywhere(user: User) -> int:
     revoked = _end_sessions_and_tokens(user)
     record_security_event("signed_out_everywhere", actor=user, account=user, tokens=revoked)
     return revoked
+
+
+@service
+def end_session(user: User, handle: str, *, current_handle: str = "") -> None:
+    """End one of the user's own signed-in sessions, named by its handle (ASVS 3.3.4). The
+    session this request runs in is ended by signing out, not here."""
+    from .models import HashedSession
+
+    if len(handle) != 16 or handle == current_handle:
+        raise ValidationError({"session": "Choose one of your other sessions"})
+    ended, _ = HashedSession.objects.filter(
+        user=user, session_key__startswith=handle, expire_date__gt=timezone.now()
+    ).delete()
+    if not ended:
+        raise ValidationError({"session": "That session has already ended"})
+    record_security_event("session_ended", actor=user, account=user, session=handle)
 
 
 @service
@@ -546,7 +623,10 @@ def create_account(by: User, new: NewAccount) -> tuple[User, str]:
     )
     user.vetting_level, user.vetting_expires = new.vetting_level, new.vetting_expires
     user.line_manager = new.line_manager
-    user.save(update_fields=["vetting_level", "vetting_expires", "line_manager"])
+    user.first_password_expires = timezone.now() + timedelta(hours=settings.FIRST_PASSWORD_HOURS)
+    user.save(
+        update_fields=["vetting_level", "vetting_expires", "line_manager", "first_password_expires"]
+    )
     if new.vetting_level:
         record_security_event(
             "vetting_recorded",
@@ -998,7 +1078,8 @@ def change_password(user: User, change: PasswordChange) -> int:
 @service
 def _set_own_password(user: User, new: str) -> int:
     user.set_password(new)
-    user.save(update_fields=["password"])
+    user.first_password_expires = None
+    user.save(update_fields=["password", "first_password_expires"])
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
     user.refresh_from_db(fields=["session_epoch"])
     record_security_event("password_changed", actor=user, account=user)
@@ -1121,7 +1202,8 @@ def redeem_password_reset(request: PasswordResetRequest) -> bool:
     _validate_new_password(request.new_password, user)
     user.set_password(request.new_password)
     user.failed_logins, user.locked_until = 0, None
-    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    user.first_password_expires = None
+    user.save(update_fields=["password", "failed_logins", "locked_until", "first_password_expires"])
     PasswordReset.objects.filter(pk=reset.pk).update(used_at=timezone.now())
     revoked = _end_sessions_and_tokens(user)
     record_security_event(

@@ -6,11 +6,60 @@ cannot be turned back into the key, and the store hashes whatever a cookie prese
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
+
+# Session data keys (set at sign-in and by the guard; see middleware.py and views.py).
+DEVICE = "haven_device"
+SIGNED_IN_AT = "haven_signed_in_at"
+LAST_SEEN = "haven_last_seen"
+
+_BROWSERS = (
+    ("Edge", r"Edg(e|A|iOS)?/"),
+    ("Opera", r"OPR/"),
+    ("Firefox", r"(Firefox|FxiOS)/"),
+    ("Chrome", r"(Chrome|CriOS)/"),
+    ("Safari", r"Safari/"),
+)
+_SYSTEMS = (
+    ("iPhone", r"iPhone"),
+    ("iPad", r"iPad"),
+    ("Android", r"Android"),
+    ("Windows", r"Windows"),
+    ("macOS", r"Mac OS X|Macintosh"),
+    ("ChromeOS", r"CrOS"),
+    ("Linux", r"Linux"),
+)
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """A person's words for a browser: "Firefox on Windows"; "Unknown browser" otherwise."""
+    browser = next((name for name, p in _BROWSERS if re.search(p, user_agent)), None)
+    system = next((name for name, p in _SYSTEMS if re.search(p, user_agent)), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"A browser on {system}" if system else "Unknown browser")
+
+
+def _moment(data: dict[str, Any], key: str) -> dt.datetime | None:
+    value = data.get(key)
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC) if isinstance(value, int) else None
+
+
+def _describe(instance: Any, data: dict[str, Any]) -> Any:
+    """Copy who holds the session, on what and since when from its data into the row."""
+    user_id = data.get("_auth_user_id")
+    signed_in_at = _moment(data, SIGNED_IN_AT)
+    instance.user_id = int(user_id) if user_id is not None and signed_in_at else None
+    instance.device = str(data.get(DEVICE, ""))[:120]
+    instance.signed_in_at = signed_in_at
+    instance.last_seen_at = _moment(data, LAST_SEEN) or signed_in_at
+    return instance
 
 
 class SessionStore(DatabaseSessionStore):
@@ -55,12 +104,12 @@ class SessionStore(DatabaseSessionStore):
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         instance = super().create_model_instance(data)
         instance.session_key = self.digest(instance.session_key)
-        return instance
+        return _describe(instance, data)
 
     async def acreate_model_instance(self, data: dict[str, Any]) -> Any:
         instance = await super().acreate_model_instance(data)
         instance.session_key = self.digest(instance.session_key)
-        return instance
+        return _describe(instance, data)
 
     def delete(self, session_key: str | None = None) -> None:
         session_key = session_key or self.session_key

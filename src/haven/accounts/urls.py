@@ -20,6 +20,7 @@ urlpatterns = [
     path("reset-password/", views.reset_password, name="reset_password"),
     path("security/", views.security, name="security"),
     path("security/password/", views.change_password, name="change_password"),
+    path("security/sessions/end/", views.end_session, name="end_session"),
     path(
         "security/confirm/passkey/begin/",
         views.passkey_reauth_begin,

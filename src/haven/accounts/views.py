@@ -23,7 +23,7 @@ from django_otp import login as otp_login
 
 from haven.ui.helpers import add_form_errors
 
-from . import passkeys, services
+from . import passkeys, selectors, services
 from .forms import (
     ApiTokenForm,
     CodeForm,
@@ -34,9 +34,10 @@ from .forms import (
     RecoveryCodeForm,
     SignInForm,
 )
-from .middleware import EPOCH, LAST_SEEN, SIGNED_IN_AT
+from .middleware import EPOCH
 from .models import User
 from .security import client_address
+from .sessions import DEVICE, LAST_SEEN, SIGNED_IN_AT, describe_user_agent
 from .types import AuthenticatedRequest
 
 PENDING_USER = "haven_pending_user"
@@ -61,6 +62,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         result = services.check_password(
             form.cleaned_data["username"], form.cleaned_data["password"], client_address(request)
         )
+        if result.first_password_expired:
+            form.add_error("password", services.FIRST_PASSWORD_EXPIRED)
+            return render(request, "accounts/sign_in.html", {"form": form})
         if result.user is None:
             return refused_sign_in(request, form)
         request.session.cycle_key()
@@ -83,6 +87,7 @@ def complete_sign_in(request: HttpRequest, user: User, device: object) -> HttpRe
     request.session[EPOCH] = user.session_epoch
     request.session[SIGNED_IN_AT] = int(timezone.now().timestamp())
     request.session.pop(LAST_SEEN, None)
+    request.session[DEVICE] = describe_user_agent(request.headers.get("user-agent", ""))
     return redirect("web:home")
 
 
@@ -327,6 +332,8 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
             "authenticator": services.confirmed_authenticator(user),
             "passkeys": passkeys.passkeys_of(user),
             "recovery_codes_left": services.recovery_codes_left(user),
+            "sessions": selectors.signed_in_sessions(user),
+            "current_session": selectors.current_session_handle(request.session.session_key),
             "recovery_code_count": settings.RECOVERY_CODE_COUNT,
             "passkey_config": passkeys.script_configuration(request, register=True)
             if fresh
@@ -335,6 +342,24 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
             else None,
         },
     )
+
+
+@require_POST
+def end_session(request: AuthenticatedRequest) -> HttpResponse:
+    """End one of your other sessions; like a factor change, it needs a fresh confirmation."""
+    if not recently_reauthenticated(request):
+        return refused_factor_change(request)
+    try:
+        services.end_session(
+            request.user,
+            request.POST.get("session", ""),
+            current_handle=selectors.current_session_handle(request.session.session_key),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "That session has ended: it must sign in again.")
+    return redirect("accounts:security")
 
 
 @require_POST
