@@ -171,6 +171,7 @@ def test_contact_names_a_partner_and_refuses_a_retired_one(officer, manager, par
 
 def test_officer_reaches_directory_from_protection_navigation(client, officer, partner):
     web(client, officer)
+    assert 'href="/directory/"' in client.get("/").content.decode()
     cases_page = client.get("/cases/").content.decode()
     assert 'href="/directory/"' in cases_page
     listing = client.get("/directory/").content.decode()
@@ -261,6 +262,7 @@ def test_contact_form_offers_partners_and_hub_shows_what_they_may_be_told(
 def test_other_modules_cannot_reach_the_directory(client, role, partner):
     outsider = UserFactory(roles=[role])
     web(client, outsider)
+    assert 'href="/directory/"' not in client.get("/").content.decode()
     assert client.get("/directory/").status_code == 404
     assert client.get(f"/directory/{partner.pk}/").status_code == 404
     assert client.post("/directory/new/", {"organisation": "X"}).status_code == 404
