@@ -36,6 +36,17 @@ FLOORS = {
     "cases:list": "its search form collects a protected person's name and date of birth",
     "cases:triage": "its search form collects a protected person's name and date of birth",
     "cases:identity": "the new-identity compartment is TOP SECRET whatever the case",
+    **dict.fromkeys(
+        (
+            "cases:directory",
+            "cases:partner",
+            "cases:partner_new",
+            "cases:partner_edit",
+            "cases:partner_retire",
+        ),
+        "the partner directory holds partners' contact details and what each may be told "
+        "about protected people (OFFICIAL-SENSITIVE)",
+    ),
     "oversight:": "oversight handles complainants' and officers' personal data throughout",
 }
 COLLECTED = re.compile(r'<select[^>]*name="classification"[^>]*>(.*?)</select>', re.S)

@@ -93,6 +93,11 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:escalate": case_team,
     "cases:document_add": case_team,
     "cases:document": case_team,
+    "cases:directory": protection,
+    "cases:partner": protection,
+    "cases:partner_new": manager_role,
+    "cases:partner_edit": manager_role,
+    "cases:partner_retire": manager_role,
     "audit:ledger": module(Module.AUDIT),
 }
 
@@ -139,6 +144,11 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cases/{case_id}/documents"): case_team,
     ("POST", "/api/cases/{case_id}/documents"): case_team,
     ("GET", "/api/cases/{case_id}/documents/{case_document_id}"): case_team,
+    ("GET", "/api/partners"): protection,
+    ("GET", "/api/partners/{partner_id}"): protection,
+    ("POST", "/api/partners"): manager_role,
+    ("PATCH", "/api/partners/{partner_id}"): manager_role,
+    ("POST", "/api/partners/{partner_id}/retirement"): manager_role,
     ("GET", "/api/audit/entries"): module(Module.AUDIT),
 }
 
@@ -160,9 +170,28 @@ PARAMS = {
     "case_contact_id": record_param("contact"),
     "membership_id": record_param("membership"),
     "grant_id": record_param("grant"),
+    # One directory entry for everyone: inside or outside a case makes no difference to it.
+    "partner_id": lambda world, inside: str(world["partner"].pk),
 }
 
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/partners"): lambda world: {
+        "organisation": "Matrix Trust",
+        "contact_name": "Matrix Contact",
+        "contact_details": "01632 960000",
+        "may_be_told": "nothing",
+    },
+    # A version never current: a permitted caller gets 409 and the shared entry stays as it is
+    # (retired, it could no longer be changed by the actors tried after).
+    ("PATCH", "/api/partners/{partner_id}"): lambda world: {
+        "version": 0,
+        "reason": "matrix",
+        "role": "Matrix role",
+    },
+    ("POST", "/api/partners/{partner_id}/retirement"): lambda world: {
+        "version": 0,
+        "reason": "matrix",
+    },
     ("POST", "/api/cases/{case_id}/team/{membership_id}/removal"): lambda world: {
         "reason": "matrix"
     },
@@ -281,6 +310,13 @@ def build(world: dict[str, Any]) -> None:
             expires_at=case.received_at + timedelta(days=3650),
         )
     world["break_glass_case"] = make_case(stranger, name="Bettina Breakglasscase")
+    world["partner"] = case_services.add_partner(
+        next(a.user for a in actors if a.role == Role.PROTECTION_MANAGER),
+        organisation="Matrix Housing",
+        contact_name="Matrix Partnercontact",
+        contact_details="01632 960111",
+        may_be_told="existence",
+    )
     for where, case, owner in (("inside", inside, lead), ("outside", outside, stranger)):
         label = where.capitalize()
         world[f"{where}_person"] = case_services.add_person(

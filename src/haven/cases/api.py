@@ -40,6 +40,7 @@ from .models import (
     Concern,
     ContactMethod,
     LocationKind,
+    MayBeTold,
     PersonRole,
     Relationship,
     TaskKind,
@@ -611,10 +612,12 @@ class ContactIn(Schema):
     follow_up: str = OptionalText
     follow_up_due: date | None = None
     person_id: UUID | None = None
+    partner_id: UUID | None = None
 
 
 class ContactOut(Schema):
     id: UUID
+    partner_id: UUID | None = None
     occurred_at: datetime
     method: ContactMethod
     summary: str
@@ -894,3 +897,92 @@ def download_document(
     response = HttpResponse(data, content_type=document.content_type)
     response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
     return response
+
+
+# --------------------------------------------------------------------------- partner directory
+# Read by every protection user (the router's module); changed by protection managers only.
+
+
+class PartnerOut(Schema):
+    id: UUID
+    organisation: str
+    contact_name: str
+    role: str
+    contact_details: str
+    may_be_told: MayBeTold
+    may_be_told_notes: str
+    version: int
+    retired_at: datetime | None
+
+
+class PartnerIn(Schema):
+    organisation: str = Name
+    contact_name: str = Name
+    role: str = Field("", max_length=200)
+    contact_details: str = Field(..., min_length=1, max_length=2000)
+    may_be_told: MayBeTold
+    may_be_told_notes: str = Field("", max_length=2000)
+
+
+class PartnerChange(CorrectionReason):
+    organisation: str | None = Field(None, min_length=1, max_length=200)
+    contact_name: str | None = Field(None, min_length=1, max_length=200)
+    role: str | None = Field(None, max_length=200)
+    contact_details: str | None = Field(None, min_length=1, max_length=2000)
+    may_be_told: MayBeTold | None = None
+    may_be_told_notes: str | None = Field(None, max_length=2000)
+
+
+class PartnerRetirement(CorrectionReason):
+    pass
+
+
+class PartnerFilters(QueryFilters):
+    include_retired: bool = False
+
+
+@router.get("/partners", response=list[PartnerOut], summary="The partner directory")
+def list_partners(request: AuthenticatedRequest, filters: Query[PartnerFilters]) -> object:
+    return selectors.list_partners(request.user, include_retired=filters.include_retired)
+
+
+@router.get("/partners/{partner_id}", response=PartnerOut, summary="A partner directory entry")
+def get_partner(request: AuthenticatedRequest, partner_id: UUID) -> object:
+    return selectors.get_partner(request.user, partner_id)
+
+
+@router.post("/partners", response={201: PartnerOut}, summary="Add a partner (managers)")
+def add_partner(request: AuthenticatedRequest, payload: PartnerIn) -> Status[object]:
+    user = request.user
+    return Status(201, attempt(lambda: services.add_partner(user, **payload.dict())))
+
+
+@router.patch(
+    "/partners/{partner_id}",
+    response=PartnerOut,
+    summary="Change a partner entry (managers; with the version read and a reason)",
+)
+def edit_partner(request: AuthenticatedRequest, partner_id: UUID, payload: PartnerChange) -> object:
+    changes = payload.dict(exclude_unset=True)
+    version, reason = changes.pop("version"), changes.pop("reason")
+    changes = {key: value for key, value in changes.items() if value is not None}
+    user = request.user
+    return attempt(
+        lambda: services.edit_partner(user, partner_id, version=version, reason=reason, **changes)
+    )
+
+
+@router.post(
+    "/partners/{partner_id}/retirement",
+    response=PartnerOut,
+    summary="Retire a partner entry (managers; never deleted)",
+)
+def retire_partner(
+    request: AuthenticatedRequest, partner_id: UUID, payload: PartnerRetirement
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.retire_partner(
+            user, partner_id, version=payload.version, reason=payload.reason
+        )
+    )

@@ -17,6 +17,7 @@ from .models import (
     Concern,
     ContactMethod,
     LocationKind,
+    MayBeTold,
     Relationship,
     TaskKind,
     Urgency,
@@ -322,6 +323,16 @@ class ContactForm(_PersonChoiceForm):
     follow_up = text_area("Follow-up", required=False)
     follow_up_due = date_field("Follow-up due", required=False)
 
+    def __init__(self, *args: object, partners: list | None = None, **kwargs: object) -> None:  # type: ignore[type-arg]
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if partners is not None:  # logging a contact: the party may be a directory entry
+            self.fields["partner"] = forms.ChoiceField(
+                label="Partner or stakeholder (optional)",
+                help_text="From the partner directory, if the contact was with one",
+                required=False,
+                choices=[("", "None")] + [(str(p.pk), str(p)) for p in partners],
+            )
+
 
 def correction_reason() -> forms.CharField:
     return forms.CharField(
@@ -391,3 +402,48 @@ class IdentityForm(GovukForm):
     legacy_dob = date_field("Legacy date of birth", required=False)
     new_name = forms.CharField(label="New name", max_length=200)
     new_dob = date_field("New date of birth", required=False)
+
+
+# --------------------------------------------------------------------------- partner directory
+
+
+class PartnerForm(GovukForm):
+    organisation = forms.CharField(label="Organisation", max_length=200)
+    contact_name = forms.CharField(label="Contact name", max_length=200)
+    role = forms.CharField(label="Their role (optional)", max_length=200, required=False)
+    contact_details = text_area(
+        "Contact details", help_text="Telephone, email or address: stored encrypted"
+    )
+    may_be_told = forms.ChoiceField(
+        label="What they may be told",
+        choices=MayBeTold.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what this partner may be told"},
+    )
+    may_be_told_notes = text_area(
+        "Conditions or limits (optional)",
+        required=False,
+        help_text="For example: only through the named contact; never the location",
+    )
+
+
+class PartnerEditForm(PartnerForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why are you changing this entry?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept in the audit ledger",
+        error_messages={"required": "Say why you are changing this entry"},
+    )
+
+
+class PartnerRetireForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why is this entry being retired?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept in the audit ledger. Contacts already logged keep this partner.",
+        error_messages={"required": "Say why you are retiring this entry"},
+    )

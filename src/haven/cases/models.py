@@ -244,12 +244,56 @@ class Concern(models.TextChoices):
     COMPLIANCE = "compliance", "Not following the arrangements"
 
 
+class MayBeTold(models.TextChoices):
+    """What a partner organisation may be told about a protected person (the controlled list)."""
+
+    NOTHING = "nothing", "Nothing: do not confirm that a person is known to us"
+    EXISTENCE = "existence", "That the person is known to the protection service"
+    CONTACT_ROUTE = "contact_route", "How to reach the protection team, nothing more"
+    SAFETY = "safety", "Safety information they need for their own role"
+    FULL = "full", "Arrangement details agreed with the case manager"
+
+
+class Partner(models.Model):
+    """A partner or stakeholder in the protection directory. Never deleted: retired, so that
+    contact log entries naming it keep their party. Contact details are encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.CharField(max_length=200)
+    contact_name = EncryptedTextField()
+    role = models.CharField(max_length=200, blank=True, default="")
+    contact_details = EncryptedTextField()
+    may_be_told = models.CharField(max_length=16, choices=MayBeTold.choices)
+    may_be_told_notes = EncryptedTextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retirement_reason = EncryptedTextField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.role})" if self.role else self.organisation
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
 class ContactEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")
     # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
     vault_owner = "case"
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
     occurred_at = models.DateTimeField()
     method = models.CharField(max_length=12, choices=ContactMethod.choices)
     summary = EncryptedTextField()

@@ -113,3 +113,13 @@ def may_correct_records(user: User, case: Case) -> bool:
 def require_correct_records(user: User, case: Case) -> None:
     if not may_correct_records(user, case):
         raise PermissionDenied("Only a member of the case team can correct or end its records")
+
+
+def may_manage_directory(user: User) -> bool:
+    """The partner directory is kept by protection managers; every protection user reads it."""
+    return user.can_use(Module.PROTECTION) and user.has_role(Role.PROTECTION_MANAGER)
+
+
+def require_manage_directory(user: User) -> None:
+    if not may_manage_directory(user):
+        raise PermissionDenied("Only a protection manager can change the partner directory")

@@ -19,6 +19,7 @@ from haven.access import policy
 from haven.access.purposes import Purpose
 from haven.access.visibility import restrict
 from haven.accounts.models import User
+from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
@@ -36,6 +37,7 @@ from .models import (
     IdentityRecord,
     JointProvider,
     Location,
+    Partner,
     Person,
     RecordRevision,
     TaskStatus,
@@ -447,9 +449,13 @@ def _records(model: type[Any], case: Case, *users: str) -> list[Any]:
 def _with_people(contacts: list[ContactEntry], people: list[Person]) -> list[ContactEntry]:
     """Attach each contact's person from the case's people (already loaded): no second join."""
     by_id = {person.pk: person for person in people}
+    partner_ids = {contact.partner_id for contact in contacts if contact.partner_id}
+    partners = Partner.objects.in_bulk(partner_ids) if partner_ids else {}
     for contact in contacts:
         if contact.person_id in by_id:
             contact.person = by_id[contact.person_id]
+        if contact.partner_id in partners:
+            contact.partner = partners[contact.partner_id]
     return contacts
 
 
@@ -727,3 +733,70 @@ def manager_dashboard(user: User, purpose: str | None) -> Dashboard:
 
 def today() -> date:
     return timezone.localdate()
+
+
+# --------------------------------------------------------------------------- partner directory
+#
+# The directory is protection work: any protection user reads it (the module gate decides who
+# reaches it; these selectors refuse anyone else as well), and every read is ledgered.
+
+PARTNER_TYPE = "partner"
+PARTNER_FIELDS = ("organisation", "contact_name", "role", "contact_details", "may_be_told")
+
+
+class PartnerNotFound(Http404):
+    pass
+
+
+def find_partner(user: User, partner_id: UUID | str, *, active: bool = False) -> Partner:
+    """The directory entry, or 404 for anyone outside protection (like a missing entry)."""
+    if not user.can_use(Module.PROTECTION):
+        raise PartnerNotFound("No such partner")
+    entries = Partner.objects.filter(retired_at__isnull=True) if active else Partner.objects
+    try:
+        return entries.get(pk=partner_id)
+    except (Partner.DoesNotExist, ValueError, TypeError) as missing:
+        raise PartnerNotFound("No such partner") from missing
+
+
+def active_partners(user: User) -> list[Partner]:
+    """The entries an officer may pick as the party to a contact (names only are shown)."""
+    if not user.can_use(Module.PROTECTION):
+        return []
+    return list(Partner.objects.filter(retired_at__isnull=True))
+
+
+@service
+def list_partners(user: User, *, include_retired: bool = False) -> list[Partner]:
+    if not user.can_use(Module.PROTECTION):
+        raise PartnerNotFound("No such directory")
+    entries = (
+        Partner.objects.all()
+        if include_retired
+        else Partner.objects.filter(retired_at__isnull=True)
+    )
+    partners = list(entries)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=PARTNER_TYPE,
+        object_id="directory",
+        fields=PARTNER_FIELDS,
+        justification="partner directory listed",
+        details={"count": len(partners)},
+    )
+    return partners
+
+
+@service
+def get_partner(user: User, partner_id: UUID | str) -> Partner:
+    partner = find_partner(user, partner_id)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=PARTNER_TYPE,
+        object_id=partner.pk,
+        fields=(*PARTNER_FIELDS, "may_be_told_notes"),
+        justification="partner directory entry read",
+    )
+    return partner

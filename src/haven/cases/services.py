@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from haven.access import policy
@@ -41,6 +42,8 @@ from .models import (
     JointProvider,
     Location,
     LocationKind,
+    MayBeTold,
+    Partner,
     Person,
     PersonRole,
     RecordRevision,
@@ -52,10 +55,12 @@ from .models import (
     Urgency,
 )
 from .selectors import (
+    PARTNER_TYPE,
     CaseNotFound,
     awaiting_deciders,
     case_for_management,
     find_identity_case,
+    find_partner,
     find_visible_case,
 )
 
@@ -917,6 +922,7 @@ def log_contact(
     follow_up: str = "",
     follow_up_due: date | None = None,
     person_id: UUID | str | None = None,
+    partner_id: UUID | str | None = None,
 ) -> ContactEntry:
     case = find_visible_case(actor, case_id)
     errors: dict[str, str] = {}
@@ -932,12 +938,19 @@ def log_contact(
         errors["concerns"] = "Choose concerns from the list"
     if follow_up_due and not follow_up.strip():
         errors["follow_up"] = "Say what the follow-up is"
+    partner = None
+    if partner_id:
+        try:
+            partner = find_partner(actor, partner_id, active=True)
+        except Http404:
+            errors["partner"] = "Choose a current entry from the partner directory"
     if errors:
         raise ValidationError(errors)
     person = find_case_object(case, Person, person_id) if person_id else None
     entry = ContactEntry(
         case=case,
         person=person,
+        partner=partner,
         occurred_at=occurred_at,  # type: ignore[misc]
         method=method,
         summary=summary,
@@ -963,8 +976,9 @@ def log_contact(
         object_type="contact",
         object_id=entry.pk,
         case_id=case.pk,
-        fields=("occurred_at", "method", "summary", "concerns", "follow_up"),
+        fields=("occurred_at", "method", "summary", "concerns", "follow_up", "partner"),
         justification="contact logged",
+        details={"partner": str(partner.pk)} if partner else None,
     )
     return entry
 
@@ -1398,3 +1412,149 @@ def upload_document(
         documents.discard(document.blob_id)
         raise
     return document
+
+
+# --------------------------------------------------------------------------- partner directory
+#
+# Kept by protection managers (permissions.may_manage_directory): added, edited with the version
+# read and a reason, retired with a reason (never deleted, so contact log entries keep their
+# party). Every change is ledgered in its transaction.
+
+PARTNER_TEXT = {
+    "organisation": ("Enter the organisation", 200),
+    "contact_name": ("Enter the contact's name", 200),
+    "contact_details": ("Enter how to reach the contact", 2000),
+}
+
+
+def _partner_errors(values: dict[str, object]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for field, (message, limit) in PARTNER_TEXT.items():
+        if field in values:
+            text = str(values[field] or "").strip()
+            values[field] = text
+            if not text:
+                errors[field] = message
+            elif len(text) > limit:
+                errors[field] = f"Use {limit} characters or fewer"
+    if "role" in values:
+        values["role"] = str(values["role"] or "").strip()
+        if len(str(values["role"])) > 200:
+            errors["role"] = "Use 200 characters or fewer"
+    if "may_be_told_notes" in values:
+        values["may_be_told_notes"] = str(values["may_be_told_notes"] or "").strip()
+        if len(str(values["may_be_told_notes"])) > 2000:
+            errors["may_be_told_notes"] = "Use 2000 characters or fewer"
+    if "may_be_told" in values and values["may_be_told"] not in MayBeTold.values:
+        errors["may_be_told"] = "Choose what this partner may be told"
+    return errors
+
+
+@service
+def add_partner(
+    actor: User,
+    *,
+    organisation: str,
+    contact_name: str,
+    contact_details: str,
+    may_be_told: str,
+    role: str = "",
+    may_be_told_notes: str = "",
+) -> Partner:
+    permissions.require_manage_directory(actor)
+    values: dict[str, object] = {
+        "organisation": organisation,
+        "contact_name": contact_name,
+        "contact_details": contact_details,
+        "may_be_told": may_be_told,
+        "role": role,
+        "may_be_told_notes": may_be_told_notes,
+    }
+    errors = _partner_errors(values)
+    if errors:
+        raise ValidationError(errors)
+    partner = Partner(**values)
+    partner.save(force_insert=True)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=PARTNER_TYPE,
+        object_id=partner.pk,
+        fields=tuple(values),
+        justification="partner added to the directory",
+    )
+    return partner
+
+
+PARTNER_EDITABLE = (
+    "organisation",
+    "contact_name",
+    "role",
+    "contact_details",
+    "may_be_told",
+    "may_be_told_notes",
+)
+
+
+def _locked_partner(actor: User, partner_id: UUID | str, version: int) -> Partner:
+    permissions.require_manage_directory(actor)
+    partner = find_partner(actor, partner_id)
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    check_version(partner.version, version, "partner directory entry")
+    if partner.retired:
+        raise ValidationError("This partner has been retired and can no longer be changed")
+    return partner
+
+
+@service
+def edit_partner(
+    actor: User, partner_id: UUID | str, *, version: int, reason: str, **changes: object
+) -> Partner:
+    unknown = set(changes) - set(PARTNER_EDITABLE)
+    if unknown:
+        raise ValidationError(f"These cannot be changed: {', '.join(sorted(unknown))}")
+    partner = _locked_partner(actor, partner_id, version)
+    errors = _partner_errors(changes)
+    if not (reason or "").strip():
+        errors["reason"] = "Say why you are changing this entry"
+    if errors:
+        raise ValidationError(errors)
+    changed = [f for f in PARTNER_EDITABLE if f in changes and getattr(partner, f) != changes[f]]
+    if not changed:
+        raise ValidationError("Nothing has changed")
+    for field in changed:
+        setattr(partner, field, changes[field])
+    partner.version += 1
+    partner.updated_at = timezone.now()
+    partner.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=PARTNER_TYPE,
+        object_id=partner.pk,
+        fields=changed,
+        justification=reason.strip(),
+    )
+    return partner
+
+
+@service
+def retire_partner(actor: User, partner_id: UUID | str, *, version: int, reason: str) -> Partner:
+    partner = _locked_partner(actor, partner_id, version)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why you are retiring this entry"})
+    partner.retired_at = timezone.now()
+    partner.retired_by = actor
+    partner.retirement_reason = reason.strip()
+    partner.version += 1
+    partner.updated_at = partner.retired_at
+    partner.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=PARTNER_TYPE,
+        object_id=partner.pk,
+        fields=("retired_at", "retirement_reason"),
+        justification=reason.strip(),
+    )
+    return partner

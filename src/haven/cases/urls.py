@@ -14,6 +14,11 @@ urlpatterns = [
     path("cases/my-work/", views.my_work, name="my_work"),
     path("cases/dashboard/", views.dashboard, name="dashboard"),
     path("cases/break-glass/", views.break_glass, name="break_glass"),
+    path("directory/", views.directory, name="directory"),
+    path("directory/new/", views.partner_new, name="partner_new"),
+    path("directory/<uuid:partner_id>/", views.partner_detail, name="partner"),
+    path("directory/<uuid:partner_id>/edit/", views.partner_edit, name="partner_edit"),
+    path("directory/<uuid:partner_id>/retire/", views.partner_retire, name="partner_retire"),
     path("cases/<uuid:case_id>/", views.case_detail, name="detail"),
     # The case hub: one page per sub-navigation tab (cases/case_nav.html).
     path("cases/<uuid:case_id>/people/", views.case_section, {"section": "people"}, name="people"),

@@ -46,6 +46,9 @@ from .forms import (
     JointProviderForm,
     LocationCorrectionForm,
     LocationForm,
+    PartnerEditForm,
+    PartnerForm,
+    PartnerRetireForm,
     PersonForm,
     PersonSearchForm,
     PurposeForm,
@@ -605,11 +608,13 @@ def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     form = ContactForm(
         request.POST or None,
         people=people_of(user, case, purpose),
+        partners=selectors.active_partners(user),
         initial={"occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["person_id"] = data.pop("person") or None
+        data["partner_id"] = data.pop("partner", None) or None
         if submitted(request, form, lambda: services.log_contact(user, case.pk, **data)):
             return saved(request, case, "Contact logged.", "contacts")
     return render_case_form(
@@ -988,4 +993,118 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "cases/dashboard.html",
         {"board": board, "purpose_label": Purpose(purpose).label, "nav_active": "protection"},
+    )
+
+
+# --------------------------------------------------------------------------- partner directory
+
+DIRECTORY = {"nav_active": "protection", "classification": "OFFICIAL-SENSITIVE"}
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The submitted fields, even when there are none (an empty POST still shows its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    include_retired = request.GET.get("retired") == "yes"
+    partners = selectors.list_partners(user, include_retired=include_retired)
+    return render(
+        request,
+        "cases/directory/list.html",
+        {
+            "partners": partners,
+            "include_retired": include_retired,
+            "may_manage": permissions.may_manage_directory(user),
+            **DIRECTORY,
+        },
+    )
+
+
+def partner_detail(request: HttpRequest, partner_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    partner = selectors.get_partner(user, partner_id)
+    return render(
+        request,
+        "cases/directory/detail.html",
+        {
+            "partner": partner,
+            "may_manage": permissions.may_manage_directory(user) and not partner.retired,
+            **DIRECTORY,
+        },
+    )
+
+
+def _directory_form(
+    request: HttpRequest, title: str, form: object, **extra: object
+) -> HttpResponse:
+    return render(
+        request, "cases/directory/form.html", {"title": title, "form": form, **DIRECTORY, **extra}
+    )
+
+
+def partner_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    permissions.require_manage_directory(user)
+    form = PartnerForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        created: list[Any] = []
+        if submitted(
+            request,
+            form,
+            lambda: created.append(services.add_partner(user, **form.cleaned_data)),
+            "Partner added to the directory.",
+        ):
+            return redirect("cases:partner", partner_id=created[0].pk)
+    return _directory_form(request, "Add a partner or stakeholder", form, submit="Add partner")
+
+
+def partner_edit(request: HttpRequest, partner_id: UUID) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    permissions.require_manage_directory(user)
+    partner = selectors.find_partner(user, partner_id, active=True)
+    initial = {field: getattr(partner, field) for field in services.PARTNER_EDITABLE}
+    form = PartnerEditForm(_posted(request), initial={**initial, "version": partner.version})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+        if submitted(
+            request,
+            form,
+            lambda: services.edit_partner(user, partner.pk, version=version, reason=reason, **data),
+            "Directory entry changed.",
+            shown=(services.ConflictError,),
+        ):
+            return redirect("cases:partner", partner_id=partner.pk)
+    return _directory_form(
+        request, f"Change {partner.organisation}", form, partner=partner, submit="Save changes"
+    )
+
+
+def partner_retire(request: HttpRequest, partner_id: UUID) -> HttpResponse:
+    """Confirmation page: retire an entry (never deleted), with a reason."""
+    user: User = request.user  # type: ignore[assignment]
+    permissions.require_manage_directory(user)
+    partner = selectors.find_partner(user, partner_id, active=True)
+    form = PartnerRetireForm(_posted(request), initial={"version": partner.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.retire_partner(
+                user, partner.pk, version=data["version"], reason=data["reason"]
+            ),
+            f"{partner.organisation} retired from the directory.",
+            shown=(services.ConflictError,),
+        ):
+            return redirect("cases:directory")
+    return _directory_form(
+        request,
+        f"Retire {partner.organisation} from the directory",
+        form,
+        partner=partner,
+        submit="Retire entry",
+        warning="Officers will no longer be able to pick this partner for a contact.",
     )

@@ -36,6 +36,9 @@ ENTRY_POINTS: tuple[EntryPoint, ...] = (
     EntryPoint("Triage queue: referrals waiting for assessment", "cases:triage", _CASEWORKERS),
     EntryPoint("Find a case", "cases:list", _PROTECTION),
     EntryPoint("Risk portfolio", "risk:home", _CASEWORKERS),
+    EntryPoint(
+        "Partner directory: partners and what each may be told", "cases:directory", _PROTECTION
+    ),
     EntryPoint("Manager dashboard", "cases:dashboard", frozenset({Role.PROTECTION_MANAGER})),
     EntryPoint(
         "Open a case outside your team (break-glass)",
