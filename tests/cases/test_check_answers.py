@@ -164,3 +164,14 @@ def test_an_officer_cannot_submit_an_acceptance_through_the_check_page(client, o
     assert response.status_code in (200, 302)
     referral.refresh_from_db()
     assert referral.status == CaseStatus.ASSESSED
+
+
+def test_short_choice_lists_on_the_referral_and_contact_forms_are_radios(client, officer, referral):
+    web(client, officer)
+    body = client.get("/cases/referrals/new/").content.decode()
+    assert 'name="classification" type="radio" value="2" checked' in body
+    assert '<select name="classification"' not in body
+    contact = client.get(f"/cases/{referral.pk}/contacts/new/")
+    html = contact.content.decode()
+    assert contact.status_code == 200 and '<select name="method"' not in html
+    assert 'name="method" type="radio" value="in_person"' in html

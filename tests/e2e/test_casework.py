@@ -151,7 +151,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
 
     clicks.tab("Contacts")
     page.get_by_role("link", name="Log a contact").click()
-    page.get_by_label("How").select_option("in_person")
+    page.get_by_role("radio", name="In person").check()
     page.get_by_label("Summary").fill("Home visit; some strain between the children")
     page.get_by_label("Strain").check()
     page.get_by_role("button", name="Log the contact").click()
