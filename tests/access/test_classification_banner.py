@@ -51,6 +51,8 @@ FLOORS = {
 }
 COLLECTED = re.compile(r'<select[^>]*name="classification"[^>]*>(.*?)</select>', re.S)
 CHOSEN = re.compile(r'<option value="(\d)" selected>')
+# The same choice as GOV.UK radios (the referral form): the one checked.
+CHECKED = re.compile(r'name="classification" type="radio" value="(\d)" checked')
 
 
 def states_a_floor(name: str) -> bool:
@@ -59,11 +61,8 @@ def states_a_floor(name: str) -> bool:
 
 def collected(body: str) -> list[Marking]:
     """The classification a form on the page collects: the one chosen or offered."""
-    return [
-        Marking(int(level))
-        for block in COLLECTED.findall(body)
-        for level in CHOSEN.findall(block)[:1]
-    ]
+    chosen = [level for block in COLLECTED.findall(body) for level in CHOSEN.findall(block)[:1]]
+    return [Marking(int(level)) for level in [*chosen, *CHECKED.findall(body)[:1]]]
 
 
 @pytest.fixture(scope="module")

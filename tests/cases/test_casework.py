@@ -491,6 +491,9 @@ def test_intake_form_warns_about_a_duplicate_before_saving(client, officer, refe
     assert response.status_code == 200 and referral.reference in response.content.decode()
     assert Case.objects.count() == 1
     response = client.post("/cases/referrals/new/", {**data, "confirm_duplicate": "True"})
+    assert response.status_code == 302 and response["Location"] == "/cases/referrals/new/check/"
+    assert Case.objects.count() == 1  # nothing recorded before the answers are checked
+    response = client.post("/cases/referrals/new/check/")
     assert response.status_code == 302 and Case.objects.count() == 2
 
 

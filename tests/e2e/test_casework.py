@@ -68,6 +68,8 @@ def decide(clicks: Clicks, reason: str, factors: bool = False, link: str = "") -
         page.get_by_label("s.82(4)(b)", exact=False).fill("Within budget")
         page.get_by_label("s.82(4)(c)", exact=False).fill("Family willing to move")
         page.get_by_label("s.82(4)(d)", exact=False).fill("Key witness, murder trial")
+    clicks.button("Continue")
+    expect(page.get_by_test_id("check-answers")).to_contain_text(reason)  # check your answers
     clicks.button("Record the decision")
 
 
@@ -79,7 +81,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     sign_in(page, officer)
     clicks = Clicks(page)
     clicks.link("Record a new referral")
-    page.get_by_role("button", name="Record the referral").click()  # empty: errors, nothing saved
+    page.get_by_role("button", name="Continue").click()  # empty: errors, nothing saved
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter")
     page.get_by_label("Subject's full name").fill("Wilhelmina Fictional")
     fill_date(page, "Subject's date of birth", "1988-04-09")
@@ -89,6 +91,11 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     page.get_by_role("radio", name="Urgent", exact=True).check()
     page.get_by_label("Case manager").select_option(str(manager.pk))
     page.get_by_label("Authorising officer").select_option(str(authoriser.pk))
+    clicks.button("Continue")
+    answers = page.get_by_test_id("check-answers")
+    expect(answers).to_contain_text("Wilhelmina Fictional")
+    expect(answers).to_contain_text("9 April 1988")
+    assert not Case.objects.exists()  # nothing recorded before the answers are checked
     clicks.button("Record the referral")
     case = Case.objects.get()
     page.wait_for_url(f"**/cases/{case.pk}/")
@@ -119,8 +126,9 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
     decide(clicks, "Arrangements in place", link="Record the protection arrangement as made")
     assert boss.get_by_test_id("case-status").inner_text() == "Active"
     manager_context.close()
-    # Referral to an active arrangement: officer 4, authoriser 3, manager 3 clicks.
-    assert (officer_clicks, authoriser_clicks, clicks.count) == (4, 3, 3)
+    # Referral to an active arrangement: officer 6, authoriser 4, manager 4 clicks (4, 3, 3
+    # before check your answers: one "Continue" more per referral and per decision).
+    assert (officer_clicks, authoriser_clicks, clicks.count) == (6, 4, 4)
 
     clicks = Clicks(page)
     page.goto(f"/cases/{case.pk}/")
@@ -143,7 +151,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
 
     clicks.tab("Contacts")
     page.get_by_role("link", name="Log a contact").click()
-    page.get_by_label("How").select_option("in_person")
+    page.get_by_role("radio", name="In person").check()
     page.get_by_label("Summary").fill("Home visit; some strain between the children")
     page.get_by_label("Strain").check()
     page.get_by_role("button", name="Log the contact").click()

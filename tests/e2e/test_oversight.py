@@ -76,7 +76,7 @@ def test_oversight_officer_end_to_end(page):
     assert page.get_by_test_id("complaint-status").inner_text() == "Recorded under Schedule 3"
 
     # Handled, then the outcome notice.
-    page.get_by_label("Date (mark as handled)").fill("2025-03-01")
+    fill_date(page, "Date handled", "2025-03-01")
     page.get_by_role("button", name="Mark as handled").click()
     page.get_by_role("button", name="Yes, mark as handled").click()  # final: confirmed first
     page.get_by_role("link", name="Record the outcome").click()

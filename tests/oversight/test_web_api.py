@@ -221,3 +221,22 @@ def test_a_routine_step_needs_no_confirmation():
     item = complaint(user)
     response = web(user).post(f"/oversight/complaints/{item.pk}/action/", {"action": "log"})
     assert response.status_code == 302
+
+
+def test_the_dated_actions_use_the_govuk_date_input_with_plain_labels():
+    user = officer()
+    item = complaint(user)
+    client = web(user)
+    html = client.get(f"/oversight/complaints/{item.pk}/").content.decode()
+    assert 'type="date"' not in html and "Date handled" in html
+    assert 'name="on_day"' in html and "iopc)" not in html
+    url = f"/oversight/complaints/{item.pk}/action/"
+    typed = {"action": "handled", "on_day": "1", "on_month": "3", "on_year": "2025"}
+    asked = client.post(url, typed).content.decode()
+    assert "1 March 2025" in asked and 'name="on" value="2025-03-01"' in asked
+    status = item.status
+    refused = client.post(url, {**typed, "on_day": "31", "on_month": "2"})
+    assert refused.status_code == 302
+    assert "real date" in client.get(refused["Location"]).content.decode()
+    item.refresh_from_db()
+    assert item.status == status

@@ -190,3 +190,17 @@ def test_the_plan_pdf_needs_the_case_and_is_a_disclosure():
     assert (
         LedgerEntry.objects.filter(action="disclosure", object_type="protection_plan").count() == 1
     )
+
+
+def test_the_assessment_pdf_names_its_band_scheme_in_words_not_its_code():
+    from django.template.loader import render_to_string
+
+    team = make_team()
+    assessment = approved(team)
+    long = selectors.with_content(selectors.RiskAssessment.objects.filter(pk=assessment.pk)).get()
+    before, after = selectors.assessment_matrices(long)
+    html = render_to_string(
+        "risk/pdf/assessment_body.html", {"assessment": long, "before": before, "after": after}
+    )
+    assert f"{before.scheme.title}, version {before.scheme.version}" in html
+    assert f"{long.scheme_code} v{long.scheme_version}" not in html

@@ -3,6 +3,8 @@ functions (haven.risk.permissions) that the services refuse with."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -47,3 +49,13 @@ def test_an_approved_assessment_opens_no_edit_form(client):
         response = client.get(f"/risk/assessments/{assessment.pk}/{path}")
         assert response.status_code == 302
         assert response["Location"] == f"/risk/assessments/{assessment.pk}/"
+
+
+def test_scores_are_five_radios_with_none_chosen(client):
+    team = make_team()
+    web(client, team.officer)
+    html = page(client, f"/risk/cases/{team.case.pk}/assessments/new/")
+    assert '<select name="likelihood"' not in html and '<select name="impact"' not in html
+    for score in range(1, 6):
+        assert f'name="likelihood" type="radio" value="{score}"' in html
+    assert not re.search(r'name="(likelihood|impact)" type="radio" value="\d" checked', html)

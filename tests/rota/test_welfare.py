@@ -108,6 +108,20 @@ def test_psychological_assessment_due_dates():
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_psychological_assessment_flag_reads_as_one_phrase():
+    boss, tech = supervisor(), technician()
+    services.record_psych_assessment(boss, person=tech, assessed_on=dt.date(2024, 7, 15))
+    (flag,) = selectors.assess_people([tech], NOW)[0].assessment.flags
+    shown = f"{flag.title} {flag.detail}"
+    assert shown == "Psychological assessment due by 15 Jul 2025" and "due due" not in shown
+    late = technician()
+    services.record_psych_assessment(boss, person=late, assessed_on=dt.date(2024, 6, 1))
+    (flag,) = selectors.assess_people([late], NOW)[0].assessment.flags
+    shown = f"{flag.title} {flag.detail}"
+    assert shown == "Psychological assessment due since 1 Jun 2025 (overdue)"
+
+
+@time_machine.travel(NOW, tick=False)
 def test_work_that_ends_before_it_starts_or_overlaps_is_refused():
     tech = technician()
     with pytest.raises(ValidationError, match="after the start"):

@@ -142,3 +142,18 @@ def test_api_list_read_and_acknowledge(on_call):
     assert api(outsider).get("/api/telemetry/alerts").status_code == 404
     assert api(outsider).get("/api/telemetry/devices").status_code == 404
     assert api(on_call["officer"]).get("/api/telemetry/devices").json()[0]["device_id"]
+
+
+def test_device_report_days_are_govuk_date_inputs(on_call):
+    url = f"/operations/alerts/devices/{on_call['device'].pk}/report/"
+    client = web(on_call["supervisor"])
+    body = client.get(url).content.decode()
+    assert 'name="from_day"' in body and 'name="to_year"' in body and 'type="date"' not in body
+    chosen = {"from_day": "2", "from_month": "1", "from_year": "2026"}
+    body = client.get(url, {**chosen, "to_day": "3", "to_month": "1", "to_year": "2026"})
+    assert 'name="from_day" type="text" inputmode="numeric" value="2"' in body.content.decode()
+    refused = client.get(url, {"from_day": "31", "from_month": "2", "from_year": "2026"})
+    html = refused.content.decode()
+    assert refused.status_code == 200 and "govuk-error-summary" in html
+    assert "From must be a real date" in html
+    assert client.get(url, {"from": "9999-12-31"}).status_code == 200  # never a 500

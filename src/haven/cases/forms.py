@@ -200,7 +200,11 @@ class ReferralForm(GovukForm):
         error_messages={"invalid": "Enter the date and time the referral was received"},
     )
     classification = forms.TypedChoiceField(
-        label="Classification", choices=Clearance.choices, coerce=int, initial=Clearance.SECRET
+        label="Classification",
+        choices=Clearance.choices,
+        coerce=int,
+        initial=Clearance.SECRET,
+        widget=forms.RadioSelect,
     )
     manager = forms.ModelChoiceField(
         label="Case manager", queryset=User.objects.none(), required=False
@@ -312,7 +316,8 @@ class ContactForm(_PersonChoiceForm):
         error_messages={"invalid": "Enter the date and time of the contact"},
     )
     person = forms.ChoiceField(label="Who", required=False, choices=[])
-    method = forms.ChoiceField(label="How", choices=ContactMethod.choices)
+    # Five choices: radios, none chosen (issue 20: radios where they fit, no default).
+    method = forms.ChoiceField(label="How", choices=ContactMethod.choices, widget=forms.RadioSelect)
     summary = text_area("Summary")
     concerns = forms.MultipleChoiceField(
         label="Concerns",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -550,8 +551,7 @@ def check_duplicates(
 # --------------------------------------------------------------------------- arrangement
 
 
-@service
-def change_status(
+def check_decision(
     actor: User,
     case_id: UUID | str,
     *,
@@ -561,8 +561,32 @@ def change_status(
     decided_on: date | None = None,
     factors: dict[str, str] | None = None,
     transfer: dict[str, object] | None = None,
-) -> Decision:
-    """Move the arrangement along its state machine, recording the s.82(3)/s.84(4) decision."""
+) -> None:
+    """Refuse, as change_status would, a decision that cannot be recorded; record nothing (the
+    decision form checks before its check-your-answers page, so errors come on first submit)."""
+    _checked_decision(
+        actor,
+        case_id,
+        to_status=to_status,
+        version=version,
+        reason=reason,
+        decided_on=decided_on,
+        factors=factors,
+        transfer=transfer,
+    )
+
+
+def _checked_decision(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    to_status: str,
+    version: int,
+    reason: str,
+    decided_on: date | None,
+    factors: dict[str, str] | None,
+    transfer: dict[str, object] | None,
+) -> tuple[Case, Any, str, date, dict[str, str | None], bool]:
     case = find_visible_case(actor, case_id)
     check_version(case.version, version, "case")
     permissions.require_decision(actor, case, to_status)
@@ -590,6 +614,33 @@ def change_status(
             errors["receiving_provider"] = "The receiving provider must be another provider"
     if errors:
         raise ValidationError(errors)
+    return case, rule, reason, decided_on, clean_factors, transferring
+
+
+@service
+def change_status(
+    actor: User,
+    case_id: UUID | str,
+    *,
+    to_status: str,
+    version: int,
+    reason: str,
+    decided_on: date | None = None,
+    factors: dict[str, str] | None = None,
+    transfer: dict[str, object] | None = None,
+) -> Decision:
+    """Move the arrangement along its state machine, recording the s.82(3)/s.84(4) decision."""
+    case, rule, reason, decided_on, clean_factors, transferring = _checked_decision(
+        actor,
+        case_id,
+        to_status=to_status,
+        version=version,
+        reason=reason,
+        decided_on=decided_on,
+        factors=factors,
+        transfer=transfer,
+    )
+    transfer = transfer or {}
     ensure_version(Case, case.pk, version, "case")
     from_status = case.status
     now = timezone.now()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("cases/export.csv", views.case_export, name="export"),
     path("cases/referrals/new/", views.referral_new, name="referral_new"),
+    path("cases/referrals/new/check/", views.referral_check, name="referral_check"),
     path("cases/triage/", views.triage, name="triage"),
     path("cases/my-work/", views.my_work, name="my_work"),
     path("cases/dashboard/", views.dashboard, name="dashboard"),
@@ -58,6 +59,7 @@ urlpatterns = [
     ),
     path("cases/<uuid:case_id>/edit/", views.case_edit, name="edit"),
     path("cases/<uuid:case_id>/decision/", views.case_decision, name="decision"),
+    path("cases/<uuid:case_id>/decision/check/", views.decision_check, name="decision_check"),
     path("cases/<uuid:case_id>/joint-providers/new/", views.joint_provider_add, name="joint_add"),
     path("cases/<uuid:case_id>/people/new/", views.person_add, name="person_add"),
     path(

@@ -17,6 +17,14 @@ from haven.access import policy
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
+from haven.ui.answers import (
+    CHANGE,
+    check_answers,
+    forget_answers,
+    form_data,
+    keep_answers,
+    kept_answers,
+)
 from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
@@ -372,37 +380,78 @@ def saved(request: HttpRequest, case: Case, message: str, tab: str = "detail") -
     return redirect(f"cases:{tab}", case_id=case.pk)
 
 
-def referral_new(request: HttpRequest) -> HttpResponse:
+REFERRAL_ANSWERS = "referral"
+
+
+def referral_user(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     if not user.has_role(Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER):
         raise PermissionDenied
-    initial = {"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
-    form = ReferralForm(request.POST or None, initial=initial)
-    duplicates = None
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        confirmed = data.pop("confirm_duplicate")
-        try:
-            if not confirmed:
-                duplicates = services.check_duplicates(
-                    user, data["subject_name"], data["subject_dob"]
-                )
-            if duplicates is None or not duplicates.any:
-                case = services.create_case(user, **data)
-            else:
-                form.data = form.data.copy()  # type: ignore[attr-defined]
-                form.data["confirm_duplicate"] = "True"  # type: ignore[index]
-                case = None
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            if case is not None:
-                messages.success(request, f"Referral {case.reference} recorded.")
-                return redirect("cases:detail", case_id=case.pk)
+    return user
+
+
+def referral_page(request: HttpRequest, form: ReferralForm, duplicates: Any = None) -> HttpResponse:
     return render(
         request,
         "cases/referral_form.html",
         {"form": form, "duplicates": duplicates, "nav_active": "protection"},
+    )
+
+
+def referral_new(request: HttpRequest) -> HttpResponse:
+    """The referral form; a valid referral goes to check your answers (kept, sealed, in the
+    session), never straight to the record."""
+    user = referral_user(request)
+    initial = {"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    bound = form_data(request, REFERRAL_ANSWERS)
+    if request.method == "GET" and bound is not None:  # changing an answer: check duplicates again
+        bound.pop("confirm_duplicate", None)
+    form = ReferralForm(bound, initial=initial)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if not data["confirm_duplicate"]:
+                duplicates = services.check_duplicates(
+                    user, data["subject_name"], data["subject_dob"]
+                )
+        except ValidationError as error:
+            add_form_errors(form, error)
+        else:
+            if duplicates is None or not duplicates.any:
+                keep_answers(request, REFERRAL_ANSWERS, request.POST)
+                return redirect("cases:referral_check")
+            form.data = form.data.copy()  # type: ignore[attr-defined]
+            form.data["confirm_duplicate"] = "True"  # type: ignore[index]
+    return referral_page(request, form, duplicates)
+
+
+def referral_check(request: HttpRequest) -> HttpResponse:
+    """Check your answers before a referral is recorded; "Record the referral" creates it."""
+    user = referral_user(request)
+    kept = kept_answers(request, REFERRAL_ANSWERS)
+    form = ReferralForm(kept)
+    if kept is None or not form.is_valid():  # nothing kept (or no longer valid): the form
+        return redirect("cases:referral_new") if kept is None else referral_page(request, form)
+    if request.method == "POST":
+        data = dict(form.cleaned_data)
+        data.pop("confirm_duplicate")
+        try:
+            case = services.create_case(user, **data)
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return referral_page(request, form)
+        forget_answers(request, REFERRAL_ANSWERS)
+        messages.success(request, f"Referral {case.reference} recorded.")
+        return redirect("cases:detail", case_id=case.pk)
+    return check_answers(
+        request,
+        form,
+        title="Check your answers before recording the referral",
+        change_url=f"{reverse('cases:referral_new')}?{CHANGE}",
+        submit="Record the referral",
+        back_url=f"{reverse('cases:referral_new')}?{CHANGE}",
+        extra={"form": form, "nav_active": "protection"},
     )
 
 
@@ -468,44 +517,42 @@ def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Change case details", form)
 
 
-def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
-    user, purpose, case = protection_page(request, case_id)
-    assert case is not None
-    target = request.POST.get("to_status") or request.GET.get("to") or ""
+def decision_answers(case: Case) -> str:
+    return f"decision:{case.pk}"
+
+
+def decision_form(request: HttpRequest, case: Case, data: Any) -> tuple[DecisionForm, Any, str]:
+    """The s.82 decision form offering only the decisions open to the user; with the rule of
+    the decision asked for (or the first open) and its target."""
+    user: User = request.user  # type: ignore[assignment]
+    target = (data or {}).get("to_status") or request.GET.get("to") or ""
     choices = permissions.decisions_open_to(user, case)
-    if not choices and request.method == "GET":  # nothing to offer: no form, say why
-        messages.info(request, f"No decision on {case.reference} is open to you now.")
-        return redirect("cases:detail", case_id=case.pk)
     options = [value for value, _ in choices]
     if target not in options and options:
         target = options[0]
-    rule = TRANSITIONS.rule(case.status, target)
     form = DecisionForm(
-        request.POST or None,
+        data,
         initial={"version": case.version, "to_status": target, "decided_on": timezone.localdate()},
     )
     form.fields["to_status"].choices = choices or [  # type: ignore[attr-defined]
         ("", "No decision on this case is open to you now")
     ]
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if submitted(
-            request,
-            form,
-            lambda: services.change_status(
-                user,
-                case.pk,
-                to_status=data["to_status"],
-                version=data["version"],
-                reason=data["reason"],
-                decided_on=data["decided_on"],
-                factors={name: data[name] for name in DecisionForm.FACTORS},
-                transfer={name: data[name] for name in DecisionForm.TRANSFER},
-            ),
-            shown=(services.ConflictError, PermissionDenied),
-        ):
-            label = CaseStatus(data["to_status"]).label
-            return saved(request, case, f"{case.reference} is now {label.lower()}.")
+    return form, TRANSITIONS.rule(case.status, target), target
+
+
+def decision_arguments(form: DecisionForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "to_status": data["to_status"],
+        "version": data["version"],
+        "reason": data["reason"],
+        "decided_on": data["decided_on"],
+        "factors": {name: data[name] for name in DecisionForm.FACTORS},
+        "transfer": {name: data[name] for name in DecisionForm.TRANSFER},
+    }
+
+
+def decision_page(request: HttpRequest, case: Case, form: DecisionForm, rule: Any) -> HttpResponse:
     return render_case_form(
         request,
         case,
@@ -515,6 +562,66 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
         rule=rule,
         factors=ACCEPTANCE_FACTORS,
         current=CaseStatus(case.status).label,
+    )
+
+
+def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    """The s.82 decision form; a valid decision goes to check your answers first."""
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    if not permissions.decisions_open_to(user, case) and request.method == "GET":
+        messages.info(request, f"No decision on {case.reference} is open to you now.")
+        return redirect("cases:detail", case_id=case.pk)
+    form, rule, _ = decision_form(request, case, form_data(request, decision_answers(case)))
+    if request.method == "POST" and form.is_valid():
+        # Every refusal on this first submit, before the answers are checked.
+        if submitted(
+            request,
+            form,
+            lambda: services.check_decision(user, case.pk, **decision_arguments(form)),
+            shown=(services.ConflictError, PermissionDenied),
+        ):
+            keep_answers(request, decision_answers(case), request.POST)
+            return redirect("cases:decision_check", case_id=case.pk)
+    return decision_page(request, case, form, rule)
+
+
+def decision_check(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    """Check your answers before an arrangement decision; "Record the decision" records it."""
+    user, purpose, case = protection_page(request, case_id)
+    assert case is not None
+    kept = kept_answers(request, decision_answers(case))
+    if kept is None:
+        return redirect("cases:decision", case_id=case.pk)
+    form, rule, target = decision_form(request, case, kept)
+    if not form.is_valid():  # no longer open, or the answers no longer fit: back to the form
+        return decision_page(request, case, form, rule)
+    if request.method == "POST":
+        if submitted(
+            request,
+            form,
+            lambda: services.change_status(user, case.pk, **decision_arguments(form)),
+            shown=(services.ConflictError, PermissionDenied),
+        ):
+            forget_answers(request, decision_answers(case))
+            label = CaseStatus(form.cleaned_data["to_status"]).label
+            return saved(request, case, f"{case.reference} is now {label.lower()}.")
+        return decision_page(request, case, form, rule)
+    change = f"{reverse('cases:decision', args=[case.pk])}?{CHANGE}"
+    return check_answers(
+        request,
+        form,
+        title=f"Check your answers before recording the decision on {case.reference}",
+        change_url=change,
+        submit="Record the decision",
+        back_url=change,
+        omit_blank=True,
+        extra={
+            "form": form,
+            "case": case,
+            "nav_active": "protection",
+            **marking_context(case.marking),
+        },
     )
 
 

@@ -31,6 +31,8 @@ from .models import (
 )
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
+# The date asked beside a dated complaint action (the complaint page), in plain words.
+ACTION_DATES = {"handled": "Date handled", "refer_iopc": "Date referred to the IOPC"}
 
 
 def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
@@ -499,3 +501,19 @@ class TribunalSeatForm(GovukForm):
             (str(m.pk), f"{m.name} ({m.get_kind_display()})") for m in members
         ]
         self.fields["member_id"].error_messages["required"] = "Choose from the register"
+
+
+class ActionDateForm(GovukForm):
+    """The GOV.UK date input beside a dated complaint action ("Mark as handled", "Refer to the
+    IOPC"): one per action on the page, so each has its own ids; all post `on`."""
+
+    on = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a real date"},
+    )
+
+    def __init__(self, *args: Any, code: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, auto_id=f"id_%s-{code}" if code else "id_%s", **kwargs)
+        self.fields["on"].label = ACTION_DATES.get(code, "Date")

@@ -4,7 +4,6 @@ selectors (ledger consultation entries), writes through services."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -193,8 +192,15 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     item = selectors.get_complaint(user, complaint_id)
     table = workflow.complaint_transitions(item.against_chief_officer)
     allowed = table.targets_for(user.roles, item.status)
+    today = timezone.localdate()
     actions = [
-        (code, label)
+        (
+            code,
+            label,
+            forms.ActionDateForm(code=code, initial={"on": today})
+            if code in forms.ACTION_DATES
+            else None,
+        )
         for code, (target, label) in workflow.SIMPLE_COMPLAINT_ACTIONS.items()
         if target in allowed
     ]
@@ -234,11 +240,12 @@ FINAL_COMPLAINT_ACTIONS = frozenset({"refer_iopc", "handled", "close"})
 @require_POST
 def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     item = selectors.find_complaint(_user(request), complaint_id)
-    try:
-        on = date.fromisoformat(request.POST["on"]) if request.POST.get("on") else None
-    except ValueError:
-        messages.error(request, "Enter a real date")
+    dated = forms.ActionDateForm(request.POST)
+    if not dated.is_valid():
+        for error in dated.errors.get("on", ["Enter a real date"]):
+            messages.error(request, str(error))
         return redirect("oversight:complaint", complaint_id=item.pk)
+    on = dated.cleaned_data["on"]
     action = request.POST.get("action", "")
     if action in FINAL_COMPLAINT_ACTIONS and not confirmed(request):
         label = workflow.SIMPLE_COMPLAINT_ACTIONS[action][1]

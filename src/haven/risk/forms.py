@@ -10,14 +10,15 @@ from .config import NDM_STAGES
 from .models import MeasureStatus, NoticeDecision, NoticeKind
 from .selectors import PortfolioCursor
 
-SCORE_CHOICES = [("", "Choose a score"), *[(str(n), str(n)) for n in range(1, 6)]]
+SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 TEXT = {"widget": forms.Textarea, "required": False, "max_length": 10_000}
 
 
 def score_field(label: str, required: bool = True) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
-        choices=SCORE_CHOICES,
+        choices=SCORE_CHOICES,  # five scores: radios, none chosen until the user decides
+        widget=forms.RadioSelect,
         required=required,
         help_text="1 (lowest) to 5 (highest)",
         error_messages={"required": f"Choose the {label.lower()} from 1 to 5"},

@@ -379,10 +379,11 @@ def _psych(
     due = _add_months(last_psych_assessment, int(psych.threshold))
     result.psych_due = due
     if due - dt.timedelta(days=psych.window) <= today:
-        state = "overdue since" if due < today else "due on"
-        result.flags.append(
-            Flag(psych.code, psych.title, f"{state} {due:%d %b %Y}", psych.citation, due)
-        )
+        # Read after the title ("Psychological assessment due"): "… due by 15 Jul 2025" or
+        # "… due since 1 Jul 2025 (overdue)", never "due due on".
+        when = f"{due.day} {due:%b %Y}"
+        detail = f"since {when} (overdue)" if due < today else f"by {when}"
+        result.flags.append(Flag(psych.code, psych.title, detail, psych.citation, due))
 
 
 def _rests(merged: Sequence[Period], start: dt.datetime, end: dt.datetime) -> list[dt.timedelta]:

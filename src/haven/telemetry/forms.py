@@ -8,7 +8,7 @@ from django import forms
 from django.db import models
 
 from haven.accounts.roles import Module
-from haven.ui.forms import GovukForm, people_choices
+from haven.ui.forms import GovukForm, date_field, people_choices
 
 from .models import CaseTeamRole, DeviceKind, FenceKind, PolicySource, SpeedUnit, TargetKind
 
@@ -231,3 +231,16 @@ class GeofenceForm(GovukForm):
     def attachment(self) -> tuple[str, str]:
         kind, _, target = (self.cleaned_data.get("attached_to") or "").partition(":")
         return kind, target
+
+
+# The days of a device's trips and stops report as GOV.UK date inputs; `from` is a Python
+# keyword, so the class is built from a namespace.
+ReportPeriodForm: type[GovukForm] = type(
+    "ReportPeriodForm",
+    (GovukForm,),
+    {
+        "__module__": __name__,
+        "from": date_field("From", required=False),
+        "to": date_field("To", required=False),
+    },
+)

@@ -21,11 +21,10 @@ from haven.access import modules
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.bounds import check_within_calendar
 from haven.ui.helpers import add_form_errors
 
 from . import receivers, selectors, services
-from .forms import AssignForm, PolicyForm, StepForm
+from .forms import AssignForm, PolicyForm, ReportPeriodForm, StepForm
 
 NAV = {"nav_active": Module.OPERATIONS}
 
@@ -254,24 +253,18 @@ def device_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "telemetry/devices.html", {**NAV, "rows": rows})
 
 
-def _day(value: str | None, default: dt.date) -> dt.date:
-    """The report's day from the query, or the default for anything unreadable or outside
-    the accepted range (a day at the end of time overflows the report's arithmetic)."""
-    try:
-        day = dt.date.fromisoformat(value) if value else default
-        check_within_calendar(day)
-    except ValueError:
-        return default
-    return day
-
-
 def device_report(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
-    first = _day(request.GET.get("from"), today - dt.timedelta(days=1))
-    last = _day(request.GET.get("to"), today)
+    first, last = today - dt.timedelta(days=1), today
+    period = ReportPeriodForm(request.GET or None)
+    if period.is_bound and period.is_valid():
+        first = period.cleaned_data["from"] or first
+        last = period.cleaned_data["to"] or last
     if last < first:
         first, last = last, first
+    if not period.is_bound or not period.errors:  # show the days reported on
+        period = ReportPeriodForm(initial={"from": first, "to": last})
     zone = timezone.get_current_timezone()
     start = dt.datetime.combine(first, dt.time(0), zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), zone)
@@ -279,7 +272,7 @@ def device_report(request: AuthenticatedRequest, device_pk: UUID) -> HttpRespons
     return render(
         request,
         "telemetry/device_report.html",
-        {**NAV, "report": report, "first": first, "last": last},
+        {**NAV, "report": report, "first": first, "last": last, "form": period},
     )
 
 
