@@ -129,14 +129,17 @@ def build(n_cases: int, baseline_cases: int) -> tuple[object, object]:
 
 
 def cursor_path(user: object, path: str, pages: int) -> str:
-    """The address of page `pages` of the list at `path`, reached as a user does: by following
-    the "Next" cursor from the first page (keyset pagination has no page numbers)."""
+    """The address of page `pages` of the list at `path` (or of its last page, if shorter),
+    reached as a user does: by following the "Next" cursor from the first page (keyset
+    pagination has no page numbers)."""
     from haven.risk import selectors
 
     after = None
     for _ in range(pages - 1):
         view = selectors.portfolio(user, "supervision", after=after)  # type: ignore[arg-type]
-        after = selectors.PortfolioCursor.decode(view.page.next_cursor)  # type: ignore[arg-type]
+        if not view.page.next_cursor:
+            break  # a shorter list: its last page stands in for page `pages`
+        after = selectors.PortfolioCursor.decode(view.page.next_cursor)
     return f"{path}?after={after.encode()}" if after else path
 
 
