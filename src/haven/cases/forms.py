@@ -5,7 +5,7 @@ from django import forms
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.ui.forms import GovukForm, sort_choice, yes_no_choice
+from haven.ui.forms import GovukForm, reason_field, sort_choice, yes_no_choice
 from haven.ui.forms import date_field as ui_date_field
 from haven.vault import documents
 
@@ -174,12 +174,10 @@ class TeamMemberForm(CasePickerForm):
 
 
 class RemovalReasonForm(GovukForm):
-    reason = forms.CharField(
-        label="Why?",
-        widget=forms.Textarea,
-        max_length=2000,
+    reason = reason_field(
+        "Why?",
+        "Say why",
         help_text="Recorded in the audit ledger and sent to the person",
-        error_messages={"required": "Say why"},
     )
 
 
@@ -362,12 +360,10 @@ class ContactCorrectionForm(ContactForm):
 class EndLocationForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     ended_on = date_field("Last day the location was used")
-    reason = forms.CharField(
-        label="Why is this location no longer used?",
-        widget=forms.Textarea,
-        max_length=2000,
+    reason = reason_field(
+        "Why is this location no longer used?",
+        "Say why the location is no longer used",
         help_text="Kept with the record's history and in the audit ledger",
-        error_messages={"required": "Say why the location is no longer used"},
     )
 
 
@@ -434,21 +430,16 @@ class PartnerForm(GovukForm):
 
 class PartnerEditForm(PartnerForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label="Why are you changing this entry?",
-        widget=forms.Textarea,
-        max_length=2000,
-        help_text="Kept in the audit ledger",
-        error_messages={"required": "Say why you are changing this entry"},
+    reason = reason_field(
+        "Why are you changing this entry?",
+        "Say why you are changing this entry",
     )
 
 
 class PartnerRetireForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label="Why is this entry being retired?",
-        widget=forms.Textarea,
-        max_length=2000,
+    reason = reason_field(
+        "Why is this entry being retired?",
+        "Say why you are retiring this entry",
         help_text="Kept in the audit ledger. Contacts already logged keep this partner.",
-        error_messages={"required": "Say why you are retiring this entry"},
     )

@@ -12,6 +12,7 @@ from haven.ui.forms import (
     ReferenceField,
     optional_notes,
     people_choices,
+    reason_field,
     sort_choice,
 )
 
@@ -124,12 +125,10 @@ class AssetCorrectionForm(GovukForm):
     )
     ip_details = optional_notes("IP / network details", 500)
     notes = optional_notes("Notes", 500)
-    reason = forms.CharField(
-        label="Why are you correcting this asset?",
-        widget=forms.Textarea,
-        max_length=2000,
+    reason = reason_field(
+        "Why are you correcting this asset?",
+        "Say why the asset's details are being changed",
         help_text="Kept with the asset's history and in the audit ledger",
-        error_messages={"required": "Say why the asset's details are being changed"},
     )
 
 
@@ -140,23 +139,17 @@ class AssetTypeCorrectionForm(GovukForm):
     trackable = forms.BooleanField(
         label="Reports positions or alarms", required=False, widget=forms.CheckboxInput
     )
-    reason = forms.CharField(
-        label="Why are you changing this kind of kit?",
-        widget=forms.Textarea,
-        max_length=2000,
-        help_text="Kept in the audit ledger",
-        error_messages={"required": "Say why the kind of kit is being changed"},
+    reason = reason_field(
+        "Why are you changing this kind of kit?",
+        "Say why the kind of kit is being changed",
     )
 
 
 class AssetTypeRetireForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label="Why is this kind of kit being retired?",
-        widget=forms.Textarea,
-        max_length=2000,
-        help_text="Kept in the audit ledger",
-        error_messages={"required": "Say why the kind of kit is being retired"},
+    reason = reason_field(
+        "Why is this kind of kit being retired?",
+        "Say why the kind of kit is being retired",
     )
 
 
@@ -265,12 +258,11 @@ class AssignForm(GovukForm):
 
 class RemoveKitForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label="Why is this asset coming off the deployment?",
-        widget=forms.Textarea,
-        max_length=500,
+    reason = reason_field(
+        "Why is this asset coming off the deployment?",
+        "Say why the asset is coming off the deployment",
         help_text="Kept with the deployment's kit history and in the audit ledger",
-        error_messages={"required": "Say why the asset is coming off the deployment"},
+        max_length=500,
     )
 
 

@@ -159,6 +159,23 @@ def optional_notes(label: str, max_length: int, help_text: str = "") -> forms.Ch
     )
 
 
+def reason_field(
+    label: str,
+    required_message: str,
+    help_text: str = "Kept in the audit ledger",
+    max_length: int = 2000,
+) -> forms.CharField:
+    """The required "why" of a correction, retirement or ending: a textarea whose text goes to
+    the audit ledger (and the record's history where it has one)."""
+    return forms.CharField(
+        label=label,
+        widget=forms.Textarea,
+        max_length=max_length,
+        help_text=help_text,
+        error_messages={"required": required_message},
+    )
+
+
 class ReferenceField(forms.CharField):
     """Names a case, deployment or complaint by its reference (HVN-2026-00052), as people
     type and read it; an id is still accepted. Cleans to the object's id; shows the reference
