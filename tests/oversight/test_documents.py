@@ -17,7 +17,6 @@ from haven.accounts import services as account_services
 from haven.accounts.roles import Clearance, Role
 from haven.audit.models import Action, LedgerEntry
 from haven.oversight import selectors, services
-from haven.oversight.apps import document_blobs
 from haven.oversight.models import Complaint, ComplaintDocument
 from haven.vault import documents
 from haven.vault.crypto import VaultIntegrityError
@@ -60,7 +59,7 @@ def test_an_upload_is_encrypted_bound_to_the_complaint_and_ledgered_as_a_collect
     assert entry.details["document"] == str(document.pk)
     assert entry.details["sha256"] == document.sha256
     # Key rotation knows the blob and the owner it is bound to.
-    assert (document.blob_id, document.blob_aad()) in document_blobs()
+    assert (document.blob_id, document.blob_aad()) in ComplaintDocument.stored_blobs()
 
 
 def test_a_download_is_a_disclosure_to_the_downloader_and_the_list_a_consultation():

@@ -16,21 +16,11 @@ class CasesConfig(AppConfig):
         from haven.vault.blobs import register_blob_source
 
         from . import visibility  # noqa: F401
-        from .models import OBJECT_TYPE, Case
+        from .models import OBJECT_TYPE, Case, Document
 
-        register_blob_source(document_blobs)
+        register_blob_source(Document.stored_blobs)
         register_series("HVN", OBJECT_TYPE, Case)  # people name cases by reference
         labels.register(OBJECT_TYPE, case_labels)
-
-
-def document_blobs() -> list[tuple[str, bytes]]:
-    """(blob id, aad) of every stored document, for `haven keys rotate`."""
-    from .models import Document
-
-    return [
-        (document.blob_id, document.blob_aad())
-        for document in Document.objects.only("id", "case_id", "blob_id")
-    ]
 
 
 def case_labels(ids: list[UUID]) -> dict[UUID, str]:

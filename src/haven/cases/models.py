@@ -16,6 +16,7 @@ from haven.vault.fields import (
     EncryptedJSONField,
     EncryptedTextField,
 )
+from haven.vault.models import SealedDocument
 
 OBJECT_TYPE = "case"
 
@@ -362,30 +363,10 @@ class CaseTask(models.Model):
         return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
 
 
-class Document(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class Document(SealedDocument):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
     # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
     vault_owner = "case"
-    title = EncryptedTextField()
-    filename = EncryptedTextField()
-    content_type = models.CharField(max_length=120)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    blob_id = models.CharField(max_length=40)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-uploaded_at"]
-
-    def __str__(self) -> str:
-        return f"document {self.pk}"
-
-    def blob_aad(self) -> bytes:
-        return f"case:{self.case_id}:document:{self.pk}".encode()
 
 
 class RevisionAction(models.TextChoices):

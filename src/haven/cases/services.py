@@ -1437,19 +1437,11 @@ def upload_document(
     if errors:
         raise ValidationError(errors)
     checked = documents.check_upload(data, filename)
-    document = Document(
-        case=case,
-        title=title,
-        filename=checked.filename,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=actor,
-    )
-    document.blob_id = documents.seal(data, document.blob_aad())
-    try:
-        document.save(force_insert=True)
-        ledger.record(
+    document = Document(case=case, title=title, uploaded_by=actor, **checked.model_fields())
+    documents.store_sealed(
+        document,
+        data,
+        lambda: ledger.record(
             actor=actor,
             action=Action.COLLECTION,
             object_type="document",
@@ -1458,10 +1450,8 @@ def upload_document(
             fields=("title", "filename", "content"),
             justification="document uploaded",
             details={"sha256": document.sha256, "size": document.size},
-        )
-    except BaseException:
-        documents.discard(document.blob_id)
-        raise
+        ),
+    )
     return document
 
 

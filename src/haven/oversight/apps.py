@@ -20,14 +20,4 @@ class OversightConfig(AppConfig):
         register_series("PEN", models.FORFEITURE, models.PensionForfeiture)
         register_series("GOV", models.GOVERNANCE, models.GovernanceMeeting)
         # Documents live in the vault's blob store; key rotation needs their ids and aad.
-        register_blob_source(document_blobs)
-
-
-def document_blobs() -> list[tuple[str, bytes]]:
-    """(blob id, aad) of every complaint document, for `haven keys rotate`."""
-    from .models import ComplaintDocument
-
-    return [
-        (document.blob_id, document.blob_aad())
-        for document in ComplaintDocument.objects.only("id", "complaint_id", "blob_id")
-    ]
+        register_blob_source(models.ComplaintDocument.stored_blobs)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from haven.access.models import Classified
 from haven.vault.fields import BlindIndexField, EncryptedTextField
+from haven.vault.models import SealedDocument
 
 COMPLAINT = "oversight_complaint"
 REVIEW = "oversight_review"
@@ -593,12 +594,11 @@ class ComplaintNote(models.Model):
         return f"{self.kind} {self.on}"
 
 
-class ComplaintDocument(models.Model):
+class ComplaintDocument(SealedDocument):
     """A document on a complaint or one of its review applications. Title and file name are
     encrypted bound to the complaint; the bytes are a vault blob bound to complaint and document
     (``blob_aad``), so a row or blob moved to another complaint fails to open."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="documents")
     review = models.ForeignKey(
         ReviewApplication,
@@ -608,25 +608,6 @@ class ComplaintDocument(models.Model):
         related_name="documents",
     )
     vault_owner = "complaint"
-    title = EncryptedTextField()
-    filename = EncryptedTextField()
-    content_type = models.CharField(max_length=120)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    blob_id = models.CharField(max_length=40)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-uploaded_at"]
-
-    def __str__(self) -> str:
-        return f"document {self.pk}"
-
-    def blob_aad(self) -> bytes:
-        return f"complaint:{self.complaint_id}:document:{self.pk}".encode()
 
 
 class Assignment(models.Model):

@@ -1497,17 +1497,14 @@ def upload_document(
         complaint=complaint,
         review=review,
         title=title.strip(),
-        filename=checked.filename,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
         uploaded_by=user,
+        **checked.model_fields(),
     )
-    document.blob_id = documents.seal(data, document.blob_aad())
-    try:
-        document.save(force_insert=True)
-        # A new document is data collected, as a casework upload or a complaint note is.
-        ledger.record(
+    # A new document is data collected, as a casework upload or a complaint note is.
+    documents.store_sealed(
+        document,
+        data,
+        lambda: ledger.record(
             actor=user,
             action=Action.COLLECTION,
             object_type=COMPLAINT,
@@ -1519,10 +1516,8 @@ def upload_document(
                 "sha256": document.sha256,
                 "size": document.size,
             },
-        )
-    except BaseException:
-        documents.discard(document.blob_id)
-        raise
+        ),
+    )
     return document
 
 

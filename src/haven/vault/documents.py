@@ -8,12 +8,17 @@ entry; what is checked and how the bytes are sealed is the same everywhere, so i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from haven.vault import blobs
+
+if TYPE_CHECKING:
+    from haven.vault.models import SealedDocument
 
 # A size limit and an allow-list of types detected from the content (filetype).
 DOCUMENT_MAX_BYTES: int = settings.HAVEN_DOCUMENT_MAX_BYTES
@@ -72,6 +77,10 @@ class CheckedUpload:
     size: int
     sha256: str
 
+    def model_fields(self) -> dict[str, Any]:
+        """The document row's fields this check found (``SealedDocument``)."""
+        return asdict(self)
+
 
 def check_upload(data: bytes, filename: str) -> CheckedUpload:
     """Name, type, size and digest of content already within the size limit."""
@@ -96,3 +105,16 @@ def open_sealed(blob_id: str, aad: bytes) -> bytes:
 def discard(blob_id: str) -> None:
     """Remove a blob whose row was never saved (the write failed)."""
     blobs.delete_blob(blob_id)
+
+
+def store_sealed(document: SealedDocument, data: bytes, record: Callable[[], object]) -> None:
+    """Seal ``data`` bound to the new ``document``, insert its row and write its ledger entry
+    (``record``, in the caller's transaction); if any of it fails the blob is removed, so a
+    failed upload leaves nothing behind."""
+    document.blob_id = seal(data, document.blob_aad())
+    try:
+        document.save(force_insert=True)
+        record()
+    except BaseException:
+        discard(document.blob_id)
+        raise

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+from haven.vault.fields import EncryptedTextField
 
 
 def new_data_key_id() -> str:
@@ -66,3 +71,45 @@ class BlindIndexKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} ({self.state})"
+
+
+class SealedDocument(models.Model):
+    """An uploaded document: title and file name encrypted, bound to the record that owns it
+    (the subclass's ``vault_owner`` foreign key); the bytes a vault blob bound to owner and
+    document (``blob_aad``), so a row or blob moved to another owner fails to open. Cases and
+    complaints each keep their own table of these (``documents.store_sealed`` writes one)."""
+
+    vault_owner: str
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = EncryptedTextField()
+    filename = EncryptedTextField()
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    blob_id = models.CharField(max_length=40)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"document {self.pk}"
+
+    def blob_aad(self) -> bytes:
+        owner_id = getattr(self, f"{self.vault_owner}_id")
+        return f"{self.vault_owner}:{owner_id}:document:{self.pk}".encode()
+
+    @classmethod
+    def stored_blobs(cls) -> list[tuple[str, bytes]]:
+        """(blob id, aad) of every stored document, for `haven keys rotate`
+        (``blobs.register_blob_source``)."""
+        owner_column = f"{cls.vault_owner}_id"
+        return [
+            (document.blob_id, document.blob_aad())
+            for document in cls.objects.only("id", owner_column, "blob_id")  # type: ignore[attr-defined]
+        ]
