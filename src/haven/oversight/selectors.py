@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -54,6 +56,8 @@ from .models import (
     ReviewStatus,
 )
 
+M = TypeVar("M", bound=Model)
+
 PAGE_SIZE = 25
 JUSTIFICATION = "oversight: complaint review function"
 # Before the outcome: the investigation or handling is still running.
@@ -77,6 +81,21 @@ SORTS = {
 
 class NotFound(Http404):
     pass
+
+
+def _one(rows: QuerySet[M], what: str, **lookup: Any) -> M:
+    """The row of ``rows`` matching ``lookup``; NotFound ("No such <what>") when there is none
+    the user may see or the id is malformed, so a hidden record looks like a missing one."""
+    try:
+        return rows.get(**lookup)
+    except (ObjectDoesNotExist, ValueError) as missing:
+        raise NotFound(f"No such {what}") from missing
+
+
+# The ledger entry of a read of complaint data (in the caller's @service transaction).
+_consulted = partial(
+    ledger.record, action=Action.CONSULTATION, object_type=COMPLAINT, justification=JUSTIFICATION
+)
 
 
 def complaints_for(user: User) -> QuerySet[Complaint]:
@@ -315,48 +334,31 @@ def list_complaints(user: User, search: ComplaintSearch, page_number: Any) -> Pa
     for complaint in rows:
         complaint.overdue = is_overdue(complaint, today)  # type: ignore[attr-defined]
     page.object_list = rows
-    ledger.record(
+    _consulted(
         actor=user,
-        action=Action.CONSULTATION,
-        object_type=COMPLAINT,
         object_id="list",
         fields=("reference", "status", "category", "received_on")
         + (("complainant_name",) if search.complainant else ()),
-        justification=JUSTIFICATION,
         details={"page": page.number, "complaints": [str(c.pk) for c in rows]},
     )
     return page
 
 
 def find_complaint(user: User, complaint_id: UUID | str) -> Complaint:
-    try:
-        return complaints_for(user).get(pk=complaint_id)
-    except (Complaint.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such complaint") from missing
+    return _one(complaints_for(user), "complaint", pk=complaint_id)
 
 
 @service
 def get_complaint(user: User, complaint_id: UUID | str) -> Complaint:
     """The complaint with its complainant's personal data: a consultation entry."""
     complaint = find_complaint(user, complaint_id)
-    ledger.record(
-        actor=user,
-        action=Action.CONSULTATION,
-        object_type=COMPLAINT,
-        object_id=complaint.pk,
-        fields=PERSONAL_FIELDS,
-        justification=JUSTIFICATION,
-    )
+    _consulted(actor=user, object_id=complaint.pk, fields=PERSONAL_FIELDS)
     return complaint
 
 
 def find_review(user: User, review_id: UUID | str) -> ReviewApplication:
-    try:
-        return restrict(ReviewApplication.objects.select_related("complaint"), user).get(
-            pk=review_id
-        )
-    except (ReviewApplication.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such review application") from missing
+    reviews = restrict(ReviewApplication.objects.select_related("complaint"), user)
+    return _one(reviews, "review application", pk=review_id)
 
 
 @service
@@ -386,10 +388,7 @@ def panel_members(user: User, kind: str = "") -> QuerySet[PanelMember]:
 
 
 def get_panel_member(user: User, member_id: UUID | str) -> PanelMember:
-    try:
-        return panel_members(user).get(pk=member_id)
-    except (PanelMember.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such panel member") from missing
+    return _one(panel_members(user), "panel member", pk=member_id)
 
 
 def hearings(user: User) -> QuerySet[MisconductHearing]:
@@ -399,10 +398,7 @@ def hearings(user: User) -> QuerySet[MisconductHearing]:
 
 
 def get_hearing(user: User, hearing_id: UUID | str) -> MisconductHearing:
-    try:
-        return hearings(user).get(pk=hearing_id)
-    except (MisconductHearing.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such misconduct case") from missing
+    return _one(hearings(user), "misconduct case", pk=hearing_id)
 
 
 def panel_seats(hearing: MisconductHearing) -> list[tuple[config.Seat, PanelAppointment | None]]:
@@ -416,10 +412,7 @@ def tribunals(user: User) -> QuerySet[PoliceAppealTribunal]:
 
 
 def get_tribunal(user: User, tribunal_id: UUID | str) -> PoliceAppealTribunal:
-    try:
-        return tribunals(user).get(pk=tribunal_id)
-    except (PoliceAppealTribunal.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such tribunal") from missing
+    return _one(tribunals(user), "tribunal", pk=tribunal_id)
 
 
 def forfeiture_limit_for(case: PensionForfeiture) -> config.ForfeitureLimit | None:
@@ -435,10 +428,7 @@ def forfeitures(user: User) -> QuerySet[PensionForfeiture]:
 
 
 def get_forfeiture(user: User, forfeiture_id: UUID | str) -> PensionForfeiture:
-    try:
-        return forfeitures(user).get(pk=forfeiture_id)
-    except (PensionForfeiture.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such forfeiture case") from missing
+    return _one(forfeitures(user), "forfeiture case", pk=forfeiture_id)
 
 
 def open_reviews(user: User) -> QuerySet[ReviewApplication]:
@@ -544,13 +534,10 @@ def awaiting_oversight(user: User) -> list[DueItem]:
     Shows references and deadline titles only; the read is ledgered like the complaint list."""
     items = deadlines_due(user, awaiting_horizon()) + reviews_to_determine(user)
     if items:
-        ledger.record(
+        _consulted(
             actor=user,
-            action=Action.CONSULTATION,
-            object_type=COMPLAINT,
             object_id="awaiting",
             fields=("reference", "status", "deadlines"),
-            justification=JUSTIFICATION,
             details={"items": [item.key for item in items][:500]},
         )
     return items
@@ -624,44 +611,28 @@ def assignable_caseworkers(complaint: Complaint) -> list[User]:
     ]
 
 
+def _filed_on(
+    user: User, complaint: Complaint, rows: QuerySet[M], fields: tuple[str, ...]
+) -> list[M]:
+    """The rows filed on ``complaint`` that the user may see; reading any is a consultation."""
+    found = list(restrict(rows, user).filter(complaint=complaint))
+    if found:
+        _consulted(actor=user, object_id=complaint.pk, fields=fields)
+    return found
+
+
 @service
 def get_notes(user: User, complaint: Complaint) -> list[ComplaintNote]:
     """Notes and correspondence on a complaint the user may see: a consultation entry."""
-    notes = list(
-        restrict(ComplaintNote.objects.select_related("author", "review"), user).filter(
-            complaint=complaint
-        )
-    )
-    if notes:
-        ledger.record(
-            actor=user,
-            action=Action.CONSULTATION,
-            object_type=COMPLAINT,
-            object_id=complaint.pk,
-            fields=("notes.text", "notes.party"),
-            justification=JUSTIFICATION,
-        )
-    return notes
+    notes = ComplaintNote.objects.select_related("author", "review")
+    return _filed_on(user, complaint, notes, ("notes.text", "notes.party"))
 
 
 @service
 def get_documents(user: User, complaint: Complaint) -> list[ComplaintDocument]:
     """Documents on a complaint the user may see (titles and names): a consultation entry."""
-    found = list(
-        restrict(ComplaintDocument.objects.select_related("uploaded_by", "review"), user).filter(
-            complaint=complaint
-        )
-    )
-    if found:
-        ledger.record(
-            actor=user,
-            action=Action.CONSULTATION,
-            object_type=COMPLAINT,
-            object_id=complaint.pk,
-            fields=("documents.title", "documents.filename"),
-            justification=JUSTIFICATION,
-        )
-    return found
+    found = ComplaintDocument.objects.select_related("uploaded_by", "review")
+    return _filed_on(user, complaint, found, ("documents.title", "documents.filename"))
 
 
 def find_document(
@@ -669,12 +640,8 @@ def find_document(
 ) -> ComplaintDocument:
     """A document on a complaint the user may see; 404 otherwise (no ledger entry: no content)."""
     complaint = find_complaint(user, complaint_id)
-    try:
-        return restrict(ComplaintDocument.objects.all(), user).get(
-            complaint=complaint, pk=document_id
-        )
-    except (ComplaintDocument.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such document") from missing
+    documents_seen = restrict(ComplaintDocument.objects.all(), user)
+    return _one(documents_seen, "document", complaint=complaint, pk=document_id)
 
 
 @service
@@ -706,10 +673,7 @@ def meetings(user: User) -> QuerySet[GovernanceMeeting]:
 
 
 def find_meeting(user: User, meeting_id: UUID | str) -> GovernanceMeeting:
-    try:
-        return meetings(user).get(pk=meeting_id)
-    except (GovernanceMeeting.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such meeting") from missing
+    return _one(meetings(user), "meeting", pk=meeting_id)
 
 
 def open_actions(user: User) -> QuerySet[GovernanceAction]:
@@ -723,9 +687,5 @@ def my_actions(user: User) -> QuerySet[GovernanceAction]:
 
 
 def find_action(user: User, action_id: int | str) -> GovernanceAction:
-    try:
-        return GovernanceAction.objects.select_related("meeting").get(
-            pk=action_id, meeting__in=meetings(user)
-        )
-    except (GovernanceAction.DoesNotExist, ValueError) as missing:
-        raise NotFound("No such action") from missing
+    actions = GovernanceAction.objects.select_related("meeting")
+    return _one(actions, "action", pk=action_id, meeting__in=meetings(user))
