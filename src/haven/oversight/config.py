@@ -80,6 +80,33 @@ _TWO_INDEPENDENT_AND_ADVISER = (
     Seat("legal_adviser", "Legally qualified adviser", "legal"),
 )
 
+
+def _amended_2024(
+    code: str,
+    title: str,
+    provision: str,
+    chair: Seat,
+    *,
+    notes: str,
+    rank: OfficerRank = "officer",
+    confirmed: bool = True,
+) -> PanelModel:
+    """A panel model of S.I. 2024/521: in force from 7 May 2024, a chair named for the rank,
+    then two independent members (one qualified) and a legally qualified adviser."""
+    return PanelModel(
+        code=code,
+        title=title,
+        citation=f"Police (Conduct) Regulations 2020 {provision} as amended by {AMENDMENT_2024}",
+        valid_from=_AMENDED_FROM,
+        valid_to=None,
+        rank=rank,
+        seats=(chair, *_TWO_INDEPENDENT_AND_ADVISER),
+        notes=notes,
+        qualified_independent_required=True,
+        confirmed=confirmed,
+    )
+
+
 PANEL_MODELS: tuple[PanelModel, ...] = (
     PanelModel(
         code="lqc_2020",
@@ -117,59 +144,41 @@ PANEL_MODELS: tuple[PanelModel, ...] = (
         ),
         confirmed=False,
     ),
-    PanelModel(
-        code="chief_officer_2024",
-        title="Chief officer chair model",
-        citation=f"Police (Conduct) Regulations 2020 reg 28(4) as amended by {AMENDMENT_2024}",
-        valid_from=_AMENDED_FROM,
-        valid_to=None,
-        seats=(
-            Seat("chief_officer_chair", "Chair (chief officer or delegate)", "nominated"),
-            *_TWO_INDEPENDENT_AND_ADVISER,
-        ),
+    _amended_2024(
+        "chief_officer_2024",
+        "Chief officer chair model",
+        "reg 28(4)",
+        Seat("chief_officer_chair", "Chair (chief officer or delegate)", "nominated"),
         notes=(
             "Officers below senior rank. The chief officer chairs or delegates (reg 2(4A)-(4B): "
             "a senior officer, a former senior officer within 5 years, or staff of similar "
             "seniority); the local policing body appoints two independent members, one with "
             "relevant qualifications or experience, and a legally qualified adviser."
         ),
-        qualified_independent_required=True,
     ),
-    PanelModel(
-        code="senior_2024",
-        title="Senior officer model (chair from another force)",
-        citation=f"Police (Conduct) Regulations 2020 reg 28 as amended by {AMENDMENT_2024}",
-        valid_from=_AMENDED_FROM,
-        valid_to=None,
+    _amended_2024(
+        "senior_2024",
+        "Senior officer model (chair from another force)",
+        "reg 28",
+        Seat("other_force_chair", "Chair (senior officer of another force)", "nominated"),
         rank="senior",
-        seats=(
-            Seat("other_force_chair", "Chair (senior officer of another force)", "nominated"),
-            *_TWO_INDEPENDENT_AND_ADVISER,
-        ),
         notes=(
             "Senior officers other than chief officers, the Deputy Commissioner and Assistant "
             "Commissioners. Source: PNLD legal update of 7 May 2024 [S]; the amended reg 28 "
             "paragraph numbers were not retrieved."
         ),
-        qualified_independent_required=True,
         confirmed=False,
     ),
-    PanelModel(
-        code="chief_rank_2024",
-        title="Chief officer rank model (HMCIC or an HMI chairs)",
-        citation=f"Police (Conduct) Regulations 2020 reg 28 as amended by {AMENDMENT_2024}",
-        valid_from=_AMENDED_FROM,
-        valid_to=None,
+    _amended_2024(
+        "chief_rank_2024",
+        "Chief officer rank model (HMCIC or an HMI chairs)",
+        "reg 28",
+        Seat("hmic_chair", "Chair (HM Chief Inspector of Constabulary or an HMI)", "nominated"),
         rank="chief",
-        seats=(
-            Seat("hmic_chair", "Chair (HM Chief Inspector of Constabulary or an HMI)", "nominated"),
-            *_TWO_INDEPENDENT_AND_ADVISER,
-        ),
         notes=(
             "Chief officers, the Deputy Commissioner and Assistant Commissioners. Source: PNLD "
             "legal update of 7 May 2024 [S]; the amended reg 28 text was not retrieved."
         ),
-        qualified_independent_required=True,
         confirmed=False,
     ),
 )
@@ -252,39 +261,43 @@ _GMP_NOTE = (
     "service); the decision records that this was checked."
 )
 
+
+def _unconfirmed_ceiling(
+    scheme: str, scheme_year: int, citation: str, valid_from: date
+) -> ForfeitureLimit:
+    """The 65% ceiling as reported for one pension scheme: the schemes differ only in their
+    regulations and the date the figure applies from."""
+    return ForfeitureLimit(
+        code="pension_forfeiture_maximum",
+        scheme=scheme,
+        title=f"Maximum pension forfeiture ({scheme_year} scheme)",
+        citation=citation,
+        max_percent=Decimal("65"),
+        valid_from=valid_from,
+        valid_to=None,
+        notes=_CEILING_SOURCE + _GMP_NOTE,
+        confirmed=False,
+    )
+
+
 FORFEITURE_LIMITS: tuple[ForfeitureLimit, ...] = (
-    ForfeitureLimit(
-        code="pension_forfeiture_maximum",
-        scheme="pps_1987",
-        title="Maximum pension forfeiture (1987 scheme)",
-        citation="Police Pensions Regulations 1987 reg K5; HO Circular 018/2009",
-        max_percent=Decimal("65"),
-        valid_from=date(2009, 1, 1),
-        valid_to=None,
-        notes=_CEILING_SOURCE + _GMP_NOTE,
-        confirmed=False,
+    _unconfirmed_ceiling(
+        "pps_1987",
+        1987,
+        "Police Pensions Regulations 1987 reg K5; HO Circular 018/2009",
+        date(2009, 1, 1),
     ),
-    ForfeitureLimit(
-        code="pension_forfeiture_maximum",
-        scheme="npps_2006",
-        title="Maximum pension forfeiture (2006 scheme)",
-        citation="Police Pensions Regulations 2006 reg 55; HO Circular 018/2009",
-        max_percent=Decimal("65"),
-        valid_from=date(2009, 1, 1),
-        valid_to=None,
-        notes=_CEILING_SOURCE + _GMP_NOTE,
-        confirmed=False,
+    _unconfirmed_ceiling(
+        "npps_2006",
+        2006,
+        "Police Pensions Regulations 2006 reg 55; HO Circular 018/2009",
+        date(2009, 1, 1),
     ),
-    ForfeitureLimit(
-        code="pension_forfeiture_maximum",
-        scheme="pps_2015",
-        title="Maximum pension forfeiture (2015 scheme)",
-        citation="Police Pensions Regulations 2015 Part 13 Chapter 5 (reg 210 ff.)",
-        max_percent=Decimal("65"),
-        valid_from=date(2015, 4, 1),
-        valid_to=None,
-        notes=_CEILING_SOURCE + _GMP_NOTE,
-        confirmed=False,
+    _unconfirmed_ceiling(
+        "pps_2015",
+        2015,
+        "Police Pensions Regulations 2015 Part 13 Chapter 5 (reg 210 ff.)",
+        date(2015, 4, 1),
     ),
 )
 
