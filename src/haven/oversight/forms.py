@@ -418,13 +418,18 @@ class AssignForm(GovukForm):
         self.fields["assignee"].error_messages["required"] = "Choose a caseworker"
 
 
-class NoteForm(GovukForm):
-    text = forms.CharField(
-        label="Note",
+def note_text(label: str, required_message: str) -> forms.CharField:
+    """The text of a note or of a piece of correspondence on a complaint (ComplaintNote.text)."""
+    return forms.CharField(
+        label=label,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Enter the note"},
+        error_messages={"required": required_message},
     )
+
+
+class NoteForm(GovukForm):
+    text = note_text("Note", "Enter the note")
 
 
 class DocumentForm(GovukForm):
@@ -454,12 +459,7 @@ class CorrespondenceForm(GovukForm):
     on = date_field("Date")
     party = text("With whom (party)", 200)
     method = forms.ChoiceField(label="How", choices=CorrespondenceMethod.choices)
-    text = forms.CharField(
-        label="Summary",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Summarise the correspondence"},
-    )
+    text = note_text("Summary", "Summarise the correspondence")
 
 
 class MeetingForm(GovukForm):
