@@ -278,114 +278,77 @@ def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
 
 
 def _complaint_form(
-    request: HttpRequest,
-    complaint_id: UUID,
-    form_class: type,
-    title: str,
-    submit: str,
-    action: Callable[[User, UUID, dict[str, Any]], Any],
-) -> HttpResponse:
-    item = selectors.find_complaint(_user(request), complaint_id)
-    form = form_class(request.POST or None)
-    if request.method == "POST" and _submit(form, lambda d: action(_user(request), item.pk, d)):
-        messages.success(request, f"{title}: saved.")
-        return redirect("oversight:complaint", complaint_id=item.pk)
-    back = f"/oversight/complaints/{item.pk}/"
-    return _form_page(request, form, title, submit, back, caption=item.reference)
+    form_class: type, title: str, submit: str, service: Callable[..., Any]
+) -> Callable[[HttpRequest, UUID], HttpResponse]:
+    """The page of one form about a complaint: a valid POST runs ``service(user, pk, **data)``
+    (a refusal's errors go on the form), then the complaint page follows."""
+
+    def view(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
+        item = selectors.find_complaint(_user(request), complaint_id)
+        form = form_class(request.POST or None)
+        if request.method == "POST" and _submit(
+            form, lambda d: service(_user(request), item.pk, **d)
+        ):
+            messages.success(request, f"{title}: saved.")
+            return redirect("oversight:complaint", complaint_id=item.pk)
+        back = f"/oversight/complaints/{item.pk}/"
+        return _form_page(request, form, title, submit, back, caption=item.reference)
+
+    return view
 
 
-def complaint_outcome(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    return _complaint_form(
-        request,
-        complaint_id,
-        forms.OutcomeForm,
-        "Record the outcome",
-        "Save outcome",
-        lambda user, pk, d: services.record_outcome(user, pk, **d),
-    )
-
-
-def complaint_investigation(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    return _complaint_form(
-        request,
-        complaint_id,
-        forms.InvestigationForm,
-        "Record that the complaint is being investigated",
-        "Save",
-        lambda user, pk, d: services.record_investigation(user, pk, **d),
-    )
-
-
-def complaint_update(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    return _complaint_form(
-        request,
-        complaint_id,
-        forms.UpdateForm,
-        "Record an update to the complainant",
-        "Save update",
-        lambda user, pk, d: services.record_update(user, pk, **d),
-    )
-
-
-def review_new(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    return _complaint_form(
-        request,
-        complaint_id,
-        forms.ReviewForm,
-        "Record a review application",
-        "Save application",
-        lambda user, pk, d: services.record_review_application(user, pk, **d),
-    )
+complaint_outcome = _complaint_form(
+    forms.OutcomeForm, "Record the outcome", "Save outcome", services.record_outcome
+)
+complaint_investigation = _complaint_form(
+    forms.InvestigationForm,
+    "Record that the complaint is being investigated",
+    "Save",
+    services.record_investigation,
+)
+complaint_update = _complaint_form(
+    forms.UpdateForm, "Record an update to the complainant", "Save update", services.record_update
+)
+review_new = _complaint_form(
+    forms.ReviewForm,
+    "Record a review application",
+    "Save application",
+    services.record_review_application,
+)
 
 
 def _review_form(
-    request: HttpRequest,
-    review_id: UUID,
-    form_class: type,
-    title: str,
-    submit: str,
-    action: Callable[[User, UUID, dict[str, Any]], Any],
-) -> HttpResponse:
-    review = selectors.find_review(_user(request), review_id)
-    form = form_class(request.POST or None)
-    if request.method == "POST" and _submit(form, lambda d: action(_user(request), review.pk, d)):
-        messages.success(request, f"{title}: saved.")
-        return redirect("oversight:complaint", complaint_id=review.complaint_id)
-    back = f"/oversight/complaints/{review.complaint_id}/"
-    return _form_page(request, form, title, submit, back, caption=review.complaint.reference)
+    form_class: type, title: str, submit: str, service: Callable[..., Any]
+) -> Callable[[HttpRequest, UUID], HttpResponse]:
+    """The page of one form about a review application: as ``_complaint_form``, the service
+    runs on the review and the complaint page follows."""
+
+    def view(request: HttpRequest, review_id: UUID) -> HttpResponse:
+        review = selectors.find_review(_user(request), review_id)
+        form = form_class(request.POST or None)
+        if request.method == "POST" and _submit(
+            form, lambda d: service(_user(request), review.pk, **d)
+        ):
+            messages.success(request, f"{title}: saved.")
+            return redirect("oversight:complaint", complaint_id=review.complaint_id)
+        back = f"/oversight/complaints/{review.complaint_id}/"
+        return _form_page(request, form, title, submit, back, caption=review.complaint.reference)
+
+    return view
 
 
-def review_extend(request: HttpRequest, review_id: UUID) -> HttpResponse:
-    return _review_form(
-        request,
-        review_id,
-        forms.ExtendForm,
-        "Extend the time limit",
-        "Save extension",
-        lambda user, pk, d: services.extend_review(user, pk, **d),
-    )
-
-
-def review_determine(request: HttpRequest, review_id: UUID) -> HttpResponse:
-    return _review_form(
-        request,
-        review_id,
-        forms.DetermineForm,
-        "Determine the review",
-        "Save determination",
-        lambda user, pk, d: services.determine_review(user, pk, **d),
-    )
-
-
-def review_response(request: HttpRequest, review_id: UUID) -> HttpResponse:
-    return _review_form(
-        request,
-        review_id,
-        forms.ResponseForm,
-        "Record the force's response",
-        "Save response",
-        lambda user, pk, d: services.record_force_response(user, pk, **d),
-    )
+review_extend = _review_form(
+    forms.ExtendForm, "Extend the time limit", "Save extension", services.extend_review
+)
+review_determine = _review_form(
+    forms.DetermineForm, "Determine the review", "Save determination", services.determine_review
+)
+review_response = _review_form(
+    forms.ResponseForm,
+    "Record the force's response",
+    "Save response",
+    services.record_force_response,
+)
 
 
 @require_POST
@@ -741,26 +704,18 @@ def review_assign(request: HttpRequest, review_id: UUID) -> HttpResponse:
     return _form_page(request, form, title, "Assign", back, review.complaint.reference)
 
 
-def complaint_note(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    return _complaint_form(
-        request,
-        complaint_id,
-        forms.NoteForm,
-        "Add a note",
-        "Save note",
-        lambda user, pk, d: services.add_note(user, pk, text=d["text"]),
-    )
-
-
-def complaint_correspondence(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    return _complaint_form(
-        request,
-        complaint_id,
-        forms.CorrespondenceForm,
-        "Record correspondence",
-        "Save correspondence",
-        lambda user, pk, d: services.record_correspondence(user, pk, **d),
-    )
+complaint_note = _complaint_form(
+    forms.NoteForm,
+    "Add a note",
+    "Save note",
+    lambda user, pk, **d: services.add_note(user, pk, text=d["text"]),
+)
+complaint_correspondence = _complaint_form(
+    forms.CorrespondenceForm,
+    "Record correspondence",
+    "Save correspondence",
+    services.record_correspondence,
+)
 
 
 def complaint_document_add(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
