@@ -4,6 +4,7 @@ selectors (ledger consultation entries), writes through services."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -277,22 +278,40 @@ def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     return redirect("oversight:complaint", complaint_id=item.pk)
 
 
-def _complaint_form(
-    form_class: type, title: str, submit: str, service: Callable[..., Any]
-) -> Callable[[HttpRequest, UUID], HttpResponse]:
-    """The page of one form about a complaint: a valid POST runs ``service(user, pk, **data)``
-    (a refusal's errors go on the form), then the complaint page follows."""
+@dataclass(frozen=True)
+class _OneForm:
+    """The page of one form about a complaint or one of its review applications: a valid POST
+    runs ``service(user, pk, **data)`` on it (a refusal's errors go on the form), then the
+    complaint page follows."""
 
+    form_class: type
+    title: str
+    submit: str
+    service: Callable[..., Any]
+
+    def page(self, request: HttpRequest, target_pk: UUID, complaint: Any) -> HttpResponse:
+        form = self.form_class(request.POST or None)
+        if request.method == "POST" and _submit(
+            form, lambda d: self.service(_user(request), target_pk, **d)
+        ):
+            messages.success(request, f"{self.title}: saved.")
+            return redirect("oversight:complaint", complaint_id=complaint.pk)
+        back = f"/oversight/complaints/{complaint.pk}/"
+        return _form_page(request, form, self.title, self.submit, back, complaint.reference)
+
+
+def _complaint_form(*spec: Any) -> Callable[[HttpRequest, UUID], HttpResponse]:
     def view(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
         item = selectors.find_complaint(_user(request), complaint_id)
-        form = form_class(request.POST or None)
-        if request.method == "POST" and _submit(
-            form, lambda d: service(_user(request), item.pk, **d)
-        ):
-            messages.success(request, f"{title}: saved.")
-            return redirect("oversight:complaint", complaint_id=item.pk)
-        back = f"/oversight/complaints/{item.pk}/"
-        return _form_page(request, form, title, submit, back, caption=item.reference)
+        return _OneForm(*spec).page(request, item.pk, item)
+
+    return view
+
+
+def _review_form(*spec: Any) -> Callable[[HttpRequest, UUID], HttpResponse]:
+    def view(request: HttpRequest, review_id: UUID) -> HttpResponse:
+        review = selectors.find_review(_user(request), review_id)
+        return _OneForm(*spec).page(request, review.pk, review.complaint)
 
     return view
 
@@ -315,26 +334,6 @@ review_new = _complaint_form(
     "Save application",
     services.record_review_application,
 )
-
-
-def _review_form(
-    form_class: type, title: str, submit: str, service: Callable[..., Any]
-) -> Callable[[HttpRequest, UUID], HttpResponse]:
-    """The page of one form about a review application: as ``_complaint_form``, the service
-    runs on the review and the complaint page follows."""
-
-    def view(request: HttpRequest, review_id: UUID) -> HttpResponse:
-        review = selectors.find_review(_user(request), review_id)
-        form = form_class(request.POST or None)
-        if request.method == "POST" and _submit(
-            form, lambda d: service(_user(request), review.pk, **d)
-        ):
-            messages.success(request, f"{title}: saved.")
-            return redirect("oversight:complaint", complaint_id=review.complaint_id)
-        back = f"/oversight/complaints/{review.complaint_id}/"
-        return _form_page(request, form, title, submit, back, caption=review.complaint.reference)
-
-    return view
 
 
 review_extend = _review_form(
