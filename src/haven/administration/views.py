@@ -18,6 +18,7 @@ from haven.accounts import selectors, services
 from haven.accounts.forms import ReasonForm
 from haven.accounts.models import Qualification, User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import add_form_errors, submitted
 
 from . import forms
@@ -25,8 +26,8 @@ from . import forms
 NAV = {"nav_active": Module.ADMINISTRATION}
 
 
-def _administrator(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+def _administrator(request: AuthenticatedRequest) -> User:
+    return request.user
 
 
 def _account(user_id: int) -> User:
@@ -85,7 +86,7 @@ def account_actions(account: User, administrator: User) -> list[AccountAction]:
     return actions
 
 
-def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def account_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     administrator = _administrator(request)
     return _page(
@@ -99,7 +100,7 @@ def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def new_account(request: HttpRequest) -> HttpResponse:
+def new_account(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.NewAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -136,7 +137,7 @@ def _own_account_refused(request: HttpRequest, account: User) -> HttpResponse | 
     return None
 
 
-def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
+def change_access(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -162,7 +163,7 @@ def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
+def vetting(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -197,7 +198,7 @@ def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
+def add_qualification(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -221,7 +222,9 @@ def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @require_POST
-def remove_qualification(request: HttpRequest, user_id: int, qualification_id: int) -> HttpResponse:
+def remove_qualification(
+    request: AuthenticatedRequest, user_id: int, qualification_id: int
+) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -236,7 +239,7 @@ def remove_qualification(request: HttpRequest, user_id: int, qualification_id: i
     return redirect("administration:account", account.pk)
 
 
-def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def deactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """A confirmation page listing the cases and deployments that lose a member, with the
     reason; the deactivation happens on its POST."""
     account = _account(user_id)
@@ -262,7 +265,7 @@ def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def reactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     if account.pk == request.user.pk or account.is_active:
         messages.error(request, "That action is not available on this account")
@@ -283,7 +286,7 @@ def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @require_POST
-def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
+def unlock_account(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -293,7 +296,7 @@ def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect("administration:account", account.pk)
 
 
-def access_review(request: HttpRequest) -> HttpResponse:
+def access_review(request: AuthenticatedRequest) -> HttpResponse:
     listing = selectors.access_review()
     form = forms.ReviewForm(_posted(request), initial={"digest": listing.digest})
     if request.method == "POST" and form.is_valid():
@@ -310,7 +313,12 @@ def access_review(request: HttpRequest) -> HttpResponse:
 
 
 def _reset_page(
-    request: HttpRequest, user_id: int, template: str, reset: Any, done: str, **context: object
+    request: AuthenticatedRequest,
+    user_id: int,
+    template: str,
+    reset: Any,
+    done: str,
+    **context: object,
 ) -> HttpResponse:
     """A reset of another account's secrets, confirmed with a reason; never one's own (another
     administrator must, so no one alone can replace their own factors)."""
@@ -330,7 +338,7 @@ def _reset_page(
     )
 
 
-def reset_factors(request: HttpRequest, user_id: int) -> HttpResponse:
+def reset_factors(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """Remove every second factor of another account (they enrol again at sign-in)."""
     return _reset_page(
         request,
@@ -342,7 +350,7 @@ def reset_factors(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def reset_password(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """Send another account a one-time reset code, to its verified contact methods only."""
     return _reset_page(
         request,

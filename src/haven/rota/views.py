@@ -373,8 +373,8 @@ def _working_time_forms(
     }
 
 
-def welfare_me(request: HttpRequest) -> HttpResponse:
-    return _welfare_page(request, request.user.pk)  # type: ignore[arg-type]
+def welfare_me(request: AuthenticatedRequest) -> HttpResponse:
+    return _welfare_page(request, request.user.pk)
 
 
 def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpResponse:
