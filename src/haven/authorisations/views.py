@@ -17,7 +17,7 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.concurrency.locking import ConflictError
 from haven.equipment import selectors as equipment
 from haven.telemetry import selectors as telemetry
-from haven.ui.helpers import submitted
+from haven.ui.helpers import created, submitted
 
 from . import selectors, services
 from .forms import AuthorisationForm, CancelForm, LinkForm, RenewForm, ReviewForm
@@ -47,15 +47,14 @@ def new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     selectors.require_supervisor(user)
     form = AuthorisationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        made: list[Authorisation] = []
-        if submitted(
-            request,
-            form,
-            lambda: made.append(services.record_authorisation(user, **form.cleaned_data)),
-            "Authorisation recorded.",
-        ):
-            return redirect("authorisations:detail", authorisation_id=made[0].pk)
+    authorisation = created(
+        request,
+        form,
+        lambda: services.record_authorisation(user, **form.cleaned_data),
+        "Authorisation recorded.",
+    )
+    if authorisation is not None:
+        return redirect("authorisations:detail", authorisation_id=authorisation.pk)
     return render(
         request,
         "authorisations/new.html",

@@ -30,6 +30,7 @@ from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
     ask_purpose,
+    created,
     marking_context,
     query_without_page,
     session_purpose,
@@ -1172,15 +1173,14 @@ def partner_new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     permissions.require_manage_directory(user)
     form = PartnerForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        created: list[Any] = []
-        if submitted(
-            request,
-            form,
-            lambda: created.append(services.add_partner(user, **form.cleaned_data)),
-            "Partner added to the directory.",
-        ):
-            return redirect("cases:partner", partner_id=created[0].pk)
+    partner = created(
+        request,
+        form,
+        lambda: services.add_partner(user, **form.cleaned_data),
+        "Partner added to the directory.",
+    )
+    if partner is not None:
+        return redirect("cases:partner", partner_id=partner.pk)
     return _directory_form(request, "Add a partner or stakeholder", form, submit="Add partner")
 
 

@@ -22,6 +22,7 @@ from haven.ui.helpers import (
     add_form_errors,
     confirmation,
     confirmed,
+    created,
     marking_context,
     query_without_page,
     session_purpose,
@@ -120,14 +121,14 @@ def asset_new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     selectors.require_supervisor(user)
     form = AssetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            asset = services.register_asset(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"{asset} registered and received into the store.")
-            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    asset = created(
+        request,
+        form,
+        lambda: services.register_asset(user, **form.cleaned_data),
+        lambda asset: f"{asset} registered and received into the store.",
+    )
+    if asset is not None:
+        return redirect("equipment:asset_detail", asset_id=asset.pk)
     return render(request, "equipment/asset_new.html", {**NAV, "form": form})
 
 
@@ -368,13 +369,14 @@ def kit_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     is_supervisor = selectors.is_supervisor(user)
     form = KitForm(request.POST or None) if is_supervisor else None
-    if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            kit = services.create_kit(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Kit list {kit.name} created.")
+    if form is not None:
+        kit = created(
+            request,
+            form,
+            lambda: services.create_kit(user, **form.cleaned_data),
+            lambda kit: f"Kit list {kit.name} created.",
+        )
+        if kit is not None:
             return redirect("equipment:kits")
     return render(
         request,
@@ -436,14 +438,14 @@ def deployment_new(request: AuthenticatedRequest) -> HttpResponse:
         request.POST or None,
         initial={"starts_at": start, "ends_at": start + timedelta(days=2)},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            deployment = services.create_deployment(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Deployment {deployment.reference} planned.")
-            return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+    deployment = created(
+        request,
+        form,
+        lambda: services.create_deployment(user, **form.cleaned_data),
+        lambda deployment: f"Deployment {deployment.reference} planned.",
+    )
+    if deployment is not None:
+        return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
     return render(request, "equipment/deployment_new.html", {**NAV, "form": form})
 
 

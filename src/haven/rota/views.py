@@ -18,7 +18,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.helpers import add_form_errors, confirmation, confirmed
+from haven.ui.helpers import add_form_errors, confirmation, confirmed, created
 
 from . import selectors, services
 from .forms import (
@@ -80,14 +80,14 @@ def rota_new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     selectors.require_supervisor(user)
     form = RotaForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            rota = services.create_rota(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Rota {rota.name} created. Add a layer of people next.")
-            return redirect("rota:detail", rota_id=rota.pk)
+    rota = created(
+        request,
+        form,
+        lambda: services.create_rota(user, **form.cleaned_data),
+        lambda rota: f"Rota {rota.name} created. Add a layer of people next.",
+    )
+    if rota is not None:
+        return redirect("rota:detail", rota_id=rota.pk)
     return render(request, "rota/rota_new.html", {**NAV, "form": form})
 
 

@@ -4,7 +4,7 @@ classification banner, service refusals shown on a form, and pagination links.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from haven.access.purposes import parse_purpose
+
+T = TypeVar("T")
 
 SESSION_PURPOSE = "haven_purpose"
 
@@ -60,6 +62,26 @@ def submitted(
     if success is not None:
         messages.success(request, success if isinstance(success, str) else success(result))
     return True
+
+
+def created(
+    request: HttpRequest,
+    form: Any,
+    create: Callable[[], T],
+    success: str | Callable[[T], str] | None = None,
+) -> T | None:
+    """For a page that makes a record: on a POST of a valid form, run the service call `create`
+    and return what it made (with `success` flashed, as `submitted` does); None on a GET, an
+    invalid form or a refusal shown on the form, so that the view shows the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    made: list[T] = []
+
+    def make() -> T:
+        made.append(create())
+        return made[0]
+
+    return made[0] if submitted(request, form, make, success) else None
 
 
 def query_without_page(request: HttpRequest) -> str:
