@@ -19,6 +19,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import (
+    action_forms,
     add_form_errors,
     confirmation,
     confirmed,
@@ -486,12 +487,7 @@ def deployment_detail(request: AuthenticatedRequest, deployment_id: UUID) -> Htt
     user = request.user
     deployment = selectors.find_visible_deployment(user, deployment_id)
     may_manage = selectors.may_manage(user, deployment)
-    action = request.POST.get("action", "") if request.method == "POST" else ""
-    forms_by_action = {
-        name: form_class(request.POST if action == name else None, prefix=name)  # type: ignore[operator]
-        for name, form_class in DEPLOYMENT_ACTIONS.items()
-    }
-    form = forms_by_action.get(action)
+    action, forms_by_action, form = action_forms(request, DEPLOYMENT_ACTIONS)
     if form is not None and (may_manage or action == "checklist"):
         if form.is_valid() and cancelling(action, form.cleaned_data) and not confirmed(request):
             return confirmation(
@@ -507,14 +503,13 @@ def deployment_detail(request: AuthenticatedRequest, deployment_id: UUID) -> Htt
                 details=[("Deployment", deployment.reference)],
                 warning="A cancelled deployment cannot be planned again.",
             )
-        if form.is_valid():
-            try:
-                message = _apply(user, deployment, action, form.cleaned_data)
-            except ValidationError as error:
-                add_form_errors(form, error)
-            else:
-                messages.success(request, message)
-                return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+        if form.is_valid() and submitted(
+            request,
+            form,
+            lambda: _apply(user, deployment, action, form.cleaned_data),
+            lambda message: str(message),
+        ):
+            return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
     elif form is not None:
         form.add_error(None, "Only the deployment's supervising officer can do this")
     deployment = selectors.get_deployment(user, deployment.pk, session_purpose(request))

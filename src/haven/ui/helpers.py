@@ -3,7 +3,7 @@ classification banner, service refusals shown on a form, and pagination links.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.urls import reverse
 from haven.access.purposes import parse_purpose
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 SESSION_PURPOSE = "haven_purpose"
 
@@ -82,6 +83,21 @@ def created(
         return made[0]
 
     return made[0] if submitted(request, form, make, success) else None
+
+
+def action_forms(
+    request: HttpRequest, form_classes: Mapping[str, Callable[..., F]], **kwargs: Any
+) -> tuple[str, dict[str, F], F | None]:
+    """The forms of a page offering several actions, each form posted with its `action` name
+    and prefixed with it: the one posted is bound, the others blank. Returns the action posted
+    ("" on a GET), every form by action, and the posted one (None on a GET or an unknown
+    action)."""
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = {
+        name: form_class(request.POST if action == name else None, prefix=name, **kwargs)
+        for name, form_class in form_classes.items()
+    }
+    return action, forms, forms.get(action)
 
 
 def query_without_page(request: HttpRequest) -> str:
