@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 from django_otp import login as otp_login
 
-from haven.ui.helpers import add_form_errors
+from haven.ui.helpers import add_form_errors, flash_outcome
 
 from . import passkeys, selectors, services
 from .forms import (
@@ -361,16 +361,15 @@ def end_session(request: AuthenticatedRequest) -> HttpResponse:
     """End one of your other sessions; like a factor change, it needs a fresh confirmation."""
     if not recently_reauthenticated(request):
         return refused_factor_change(request)
-    try:
-        services.end_session(
+    flash_outcome(
+        request,
+        lambda: services.end_session(
             request.user,
             request.POST.get("session", ""),
             current_handle=selectors.current_session_handle(request.session.session_key),
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "That session has ended: it must sign in again.")
+        ),
+        "That session has ended: it must sign in again.",
+    )
     return redirect("accounts:security")
 
 

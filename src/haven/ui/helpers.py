@@ -85,6 +85,18 @@ def created(
     return made[0] if submitted(request, form, make, success) else None
 
 
+def flash_outcome(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    """Run a button's service call, where there is no form to show a refusal on: the refusal
+    (a ValidationError) is flashed as an error, else `success`. True once it succeeded."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, success)
+    return True
+
+
 def action_forms(
     request: HttpRequest, form_classes: Mapping[str, Callable[..., F]], **kwargs: Any
 ) -> tuple[str, dict[str, F], F | None]:
