@@ -20,6 +20,7 @@ from haven.accounts import services as account_services
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.accounts.security import note_refused_access
+from haven.accounts.types import AuthenticatedRequest
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reads sent by POST so that personal search terms stay out of URLs and request logs (their
@@ -318,8 +319,8 @@ class Me(Schema):
 
 
 @api.get("/me", response=Me, summary="Who the token belongs to", tags=["accounts"])
-def me(request: HttpRequest) -> dict[str, Any]:
-    user: User = request.user  # type: ignore[assignment]
+def me(request: AuthenticatedRequest) -> dict[str, Any]:
+    user = request.user
     return {
         "username": user.username,
         "name": user.get_full_name(),

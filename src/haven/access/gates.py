@@ -26,6 +26,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 
 from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 
 SIGNED_IN = "signed-in"
 PUBLIC = "public"
@@ -59,8 +60,8 @@ def _guarded(view: View, module: str) -> View:
         )
 
     @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        require_module(request.user, module)  # type: ignore[arg-type]
+    def guarded(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        require_module(request.user, module)
         return view(request, *args, **kwargs)
 
     guarded.haven_gate = module  # type: ignore[attr-defined]

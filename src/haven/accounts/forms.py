@@ -10,19 +10,24 @@ from .models import Module, User
 from .services import TokenRequest
 
 
-class SignInForm(GovukForm):
-    username = forms.CharField(label="User name", max_length=150)
-    password = forms.CharField(label="Password", widget=forms.PasswordInput, max_length=256)
-
-
-class CodeForm(GovukForm):
-    code = forms.RegexField(
+def security_code_field() -> forms.RegexField:
+    """The 6-digit code from an authenticator app: at sign-in and at every re-authentication."""
+    return forms.RegexField(
         label="Security code",
         regex=r"^\s*\d{6}\s*$",
         max_length=12,
         help_text="The 6-digit code from your authenticator app",
         error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
     )
+
+
+class SignInForm(GovukForm):
+    username = forms.CharField(label="User name", max_length=150)
+    password = forms.CharField(label="Password", widget=forms.PasswordInput, max_length=256)
+
+
+class CodeForm(GovukForm):
+    code = security_code_field()
 
 
 class ApiTokenForm(GovukForm):
@@ -48,13 +53,7 @@ class ApiTokenForm(GovukForm):
         max_length=256,
         help_text="Creating a token needs your password and a new security code",
     )
-    code = forms.RegexField(
-        label="Security code",
-        regex=r"^\s*\d{6}\s*$",
-        max_length=12,
-        help_text="The 6-digit code from your authenticator app",
-        error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
-    )
+    code = security_code_field()
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,13 +74,7 @@ class ApiTokenForm(GovukForm):
 
 class ReauthenticateForm(GovukForm):
     password = forms.CharField(label="Your password", widget=forms.PasswordInput, max_length=256)
-    code = forms.RegexField(
-        label="Security code",
-        regex=r"^\s*\d{6}\s*$",
-        max_length=12,
-        help_text="The 6-digit code from your authenticator app",
-        error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
-    )
+    code = security_code_field()
 
 
 class RecoveryCodeForm(GovukForm):
@@ -117,7 +110,7 @@ class PasswordChangeForm(GovukForm):
     new_password_again = forms.CharField(
         label="New password again", widget=forms.PasswordInput, max_length=256
     )
-    code = ReauthenticateForm.base_fields["code"]
+    code = security_code_field()
 
     def clean(self) -> dict[str, Any]:
         super().clean()

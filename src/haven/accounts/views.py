@@ -3,10 +3,12 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -21,7 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 from django_otp import login as otp_login
 
-from haven.ui.helpers import add_form_errors
+from haven.ui.helpers import add_form_errors, flash_outcome
 
 from . import passkeys, selectors, services
 from .forms import (
@@ -37,6 +39,7 @@ from .forms import (
 from .middleware import EPOCH
 from .models import User
 from .security import client_address
+from .services import CodeCheck
 from .sessions import DEVICE, LAST_SEEN, SIGNED_IN_AT, describe_user_agent
 from .types import AuthenticatedRequest
 
@@ -91,24 +94,40 @@ def complete_sign_in(request: HttpRequest, user: User, device: object) -> HttpRe
     return redirect("web:home")
 
 
-@login_not_required
-def verify(request: HttpRequest) -> HttpResponse:
+def _second_factor_page(
+    request: HttpRequest,
+    form_class: type[forms.Form],
+    check: Callable[[User, str, str], CodeCheck],
+    refusal: str,
+    template: str,
+    context: Callable[[User], dict[str, Any]] = lambda user: {},
+) -> HttpResponse:
+    """The second step of signing in, after the password: `check` the code typed (a security
+    code or a recovery code) for the user whose password was right; signed in once it passes,
+    the lockout page once there were too many failures, else the form again with `refusal`."""
     user = pending_user(request)
     if user is None:
         return redirect("accounts:login")
-    form = CodeForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = services.verify_totp(user, form.cleaned_data["code"], client_address(request))
+        result = check(user, form.cleaned_data["code"], client_address(request))
         if result.locked:
             return locked_answer(request)
         if result.device is not None:
             return complete_sign_in(request, user, result.device)
-        form.add_error("code", "The security code is not correct or has expired")
-    return render(
+        form.add_error("code", refusal)
+    return render(request, template, {"form": form, **context(user)})
+
+
+@login_not_required
+def verify(request: HttpRequest) -> HttpResponse:
+    return _second_factor_page(
         request,
+        CodeForm,
+        services.verify_totp,
+        "The security code is not correct or has expired",
         "accounts/verify.html",
-        {
-            "form": form,
+        lambda user: {
             "passkey_config": passkeys.script_configuration(request, register=False)
             if passkeys.has_passkey(user)
             else None,
@@ -127,20 +146,13 @@ def locked_answer(request: HttpRequest) -> HttpResponse:
 @login_not_required
 def verify_recovery(request: HttpRequest) -> HttpResponse:
     """The second factor by a single-use recovery code (a lost phone or key)."""
-    user = pending_user(request)
-    if user is None:
-        return redirect("accounts:login")
-    form = RecoveryCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        result = services.use_recovery_code(
-            user, form.cleaned_data["code"], client_address(request)
-        )
-        if result.locked:
-            return locked_answer(request)
-        if result.device is not None:
-            return complete_sign_in(request, user, result.device)
-        form.add_error("code", "The recovery code is not correct or was already used")
-    return render(request, "accounts/verify_recovery.html", {"form": form})
+    return _second_factor_page(
+        request,
+        RecoveryCodeForm,
+        services.use_recovery_code,
+        "The recovery code is not correct or was already used",
+        "accounts/verify_recovery.html",
+    )
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -349,16 +361,15 @@ def end_session(request: AuthenticatedRequest) -> HttpResponse:
     """End one of your other sessions; like a factor change, it needs a fresh confirmation."""
     if not recently_reauthenticated(request):
         return refused_factor_change(request)
-    try:
-        services.end_session(
+    flash_outcome(
+        request,
+        lambda: services.end_session(
             request.user,
             request.POST.get("session", ""),
             current_handle=selectors.current_session_handle(request.session.session_key),
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "That session has ended: it must sign in again.")
+        ),
+        "That session has ended: it must sign in again.",
+    )
     return redirect("accounts:security")
 
 

@@ -3,6 +3,7 @@ their lifecycle, vetting and training, and the periodic access review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,15 +19,12 @@ from haven.accounts import selectors, services
 from haven.accounts.forms import ReasonForm
 from haven.accounts.models import Qualification, User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import add_form_errors, submitted
 
 from . import forms
 
 NAV = {"nav_active": Module.ADMINISTRATION}
-
-
-def _administrator(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _account(user_id: int) -> User:
@@ -85,9 +83,9 @@ def account_actions(account: User, administrator: User) -> list[AccountAction]:
     return actions
 
 
-def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def account_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
-    administrator = _administrator(request)
+    administrator = request.user
     return _page(
         request,
         "account.html",
@@ -99,7 +97,7 @@ def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def new_account(request: HttpRequest) -> HttpResponse:
+def new_account(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.NewAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -118,7 +116,7 @@ def new_account(request: HttpRequest) -> HttpResponse:
         created: dict[str, tuple[User, str]] = {}
 
         def create() -> None:
-            created["account"] = services.create_account(_administrator(request), new)
+            created["account"] = services.create_account(request.user, new)
 
         if submitted(request, form, create):
             account, password = created["account"]
@@ -136,7 +134,7 @@ def _own_account_refused(request: HttpRequest, account: User) -> HttpResponse | 
     return None
 
 
-def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
+def change_access(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -151,7 +149,7 @@ def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
                 account,
                 roles=data["roles"],
                 clearance=data["clearance"],
-                by=_administrator(request),
+                by=request.user,
                 reason=data["reason"],
             )
 
@@ -162,7 +160,7 @@ def change_access(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
+def vetting(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -180,7 +178,7 @@ def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
         def record() -> None:
             services.record_vetting(
                 account,
-                by=_administrator(request),
+                by=request.user,
                 level=data["vetting_level"],
                 expires=data["vetting_expires"],
                 line_manager=manager,
@@ -197,7 +195,7 @@ def vetting(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
+def add_qualification(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
@@ -207,7 +205,7 @@ def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
         data = form.cleaned_data
 
         def add() -> None:
-            services.add_qualification(account, by=_administrator(request), **data)
+            services.add_qualification(account, by=request.user, **data)
 
         if submitted(request, form, add, f"Added to {account.username}'s record"):
             return redirect("administration:account", account.pk)
@@ -221,38 +219,49 @@ def add_qualification(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @require_POST
-def remove_qualification(request: HttpRequest, user_id: int, qualification_id: int) -> HttpResponse:
+def remove_qualification(
+    request: AuthenticatedRequest, user_id: int, qualification_id: int
+) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
         return refused
     try:
-        services.remove_qualification(
-            account, by=_administrator(request), qualification_id=qualification_id
-        )
+        services.remove_qualification(account, by=request.user, qualification_id=qualification_id)
     except Qualification.DoesNotExist:
         raise Http404 from None
     messages.success(request, f"Removed from {account.username}'s record")
     return redirect("administration:account", account.pk)
 
 
-def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def _change_with_reason(
+    request: AuthenticatedRequest, account: User, change: Callable[..., Any], done: str
+) -> tuple[HttpResponse | None, forms.ReasonForm]:
+    """Run a change to another account that the administrator must give a reason for: the
+    redirect to the account once it is made, else None and the form to show (again)."""
+    form = forms.ReasonForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+
+        def run() -> None:
+            change(account, by=request.user, reason=form.cleaned_data["reason"])
+
+        if submitted(request, form, run, done):
+            return redirect("administration:account", account.pk), form
+    return None, form
+
+
+def deactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """A confirmation page listing the cases and deployments that lose a member, with the
     reason; the deactivation happens on its POST."""
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
         return refused
-    form = forms.ReasonForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-
-        def run() -> None:
-            services.deactivate_account(
-                account, by=_administrator(request), reason=form.cleaned_data["reason"]
-            )
-
-        if submitted(request, form, run, f"{account.username} was deactivated"):
-            return redirect("administration:account", account.pk)
+    done, form = _change_with_reason(
+        request, account, services.deactivate_account, f"{account.username} was deactivated"
+    )
+    if done:
+        return done
     return _page(
         request,
         "deactivate.html",
@@ -262,46 +271,39 @@ def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def reactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     if account.pk == request.user.pk or account.is_active:
         messages.error(request, "That action is not available on this account")
         return redirect("administration:account", account.pk)
-    form = forms.ReasonForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-
-        def run() -> None:
-            services.reactivate_account(
-                account, by=_administrator(request), reason=form.cleaned_data["reason"]
-            )
-
-        if submitted(request, form, run, f"{account.username} can sign in again"):
-            return redirect("administration:account", account.pk)
+    done, form = _change_with_reason(
+        request, account, services.reactivate_account, f"{account.username} can sign in again"
+    )
+    if done:
+        return done
     return _page(
         request, "account_form.html", form=form, account=account, title="Reactivate account"
     )
 
 
 @require_POST
-def unlock_account(request: HttpRequest, user_id: int) -> HttpResponse:
+def unlock_account(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     account = _account(user_id)
     refused = _own_account_refused(request, account)
     if refused:
         return refused
-    services.unlock_account_by_administrator(account, by=_administrator(request))
+    services.unlock_account_by_administrator(account, by=request.user)
     messages.success(request, f"{account.username} can sign in again.")
     return redirect("administration:account", account.pk)
 
 
-def access_review(request: HttpRequest) -> HttpResponse:
+def access_review(request: AuthenticatedRequest) -> HttpResponse:
     listing = selectors.access_review()
     form = forms.ReviewForm(_posted(request), initial={"digest": listing.digest})
     if request.method == "POST" and form.is_valid():
 
         def confirm() -> None:
-            services.confirm_access_review(
-                _administrator(request), digest=form.cleaned_data["digest"]
-            )
+            services.confirm_access_review(request.user, digest=form.cleaned_data["digest"])
 
         if submitted(request, form, confirm, "Access review confirmed"):
             return redirect("administration:access_review")
@@ -310,7 +312,12 @@ def access_review(request: HttpRequest) -> HttpResponse:
 
 
 def _reset_page(
-    request: HttpRequest, user_id: int, template: str, reset: Any, done: str, **context: object
+    request: AuthenticatedRequest,
+    user_id: int,
+    template: str,
+    reset: Any,
+    done: str,
+    **context: object,
 ) -> HttpResponse:
     """A reset of another account's secrets, confirmed with a reason; never one's own (another
     administrator must, so no one alone can replace their own factors)."""
@@ -319,7 +326,7 @@ def _reset_page(
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and not own and form.is_valid():
         try:
-            reset(account, by=_administrator(request), reason=form.cleaned_data["reason"])
+            reset(account, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
             add_form_errors(form, error)
         else:
@@ -330,7 +337,7 @@ def _reset_page(
     )
 
 
-def reset_factors(request: HttpRequest, user_id: int) -> HttpResponse:
+def reset_factors(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """Remove every second factor of another account (they enrol again at sign-in)."""
     return _reset_page(
         request,
@@ -342,7 +349,7 @@ def reset_factors(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
+def reset_password(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """Send another account a one-time reset code, to its verified contact methods only."""
     return _reset_page(
         request,

@@ -17,7 +17,7 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.concurrency.locking import ConflictError
 from haven.equipment import selectors as equipment
 from haven.telemetry import selectors as telemetry
-from haven.ui.helpers import submitted
+from haven.ui.helpers import action_forms, created, submitted
 
 from . import selectors, services
 from .forms import AuthorisationForm, CancelForm, LinkForm, RenewForm, ReviewForm
@@ -47,15 +47,14 @@ def new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     selectors.require_supervisor(user)
     form = AuthorisationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        made: list[Authorisation] = []
-        if submitted(
-            request,
-            form,
-            lambda: made.append(services.record_authorisation(user, **form.cleaned_data)),
-            "Authorisation recorded.",
-        ):
-            return redirect("authorisations:detail", authorisation_id=made[0].pk)
+    authorisation = created(
+        request,
+        form,
+        lambda: services.record_authorisation(user, **form.cleaned_data),
+        "Authorisation recorded.",
+    )
+    if authorisation is not None:
+        return redirect("authorisations:detail", authorisation_id=authorisation.pk)
     return render(
         request,
         "authorisations/new.html",
@@ -107,16 +106,7 @@ def detail(request: AuthenticatedRequest, authorisation_id: UUID) -> HttpRespons
     user = request.user
     authorisation = selectors.find_authorisation(user, authorisation_id)
     may_manage = selectors.may_manage(user)
-    action = request.POST.get("action", "") if request.method == "POST" else ""
-    forms = {
-        name: form_class(
-            request.POST if action == name else None,
-            prefix=name,
-            initial={"version": authorisation.version},
-        )
-        for name, form_class in ACTIONS.items()
-    }
-    form = forms.get(action)
+    action, forms, form = action_forms(request, ACTIONS, initial={"version": authorisation.version})
     if form is not None and not may_manage:
         form.add_error(None, "Only technical supervisors can change the register")
     elif form is not None and form.is_valid():

@@ -17,6 +17,7 @@ from haven.access import policy
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.answers import (
     CHANGE,
     check_answers,
@@ -29,6 +30,7 @@ from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
     ask_purpose,
+    created,
     marking_context,
     query_without_page,
     session_purpose,
@@ -89,7 +91,7 @@ def choose_purpose(request: HttpRequest) -> HttpResponse:
     )
 
 
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedRequest) -> HttpResponse:
     purpose = session_purpose(request)
     if purpose is None:
         return ask_purpose(request)
@@ -98,7 +100,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseSearchForm(request.GET or None)
     person = PersonSearchForm(request.POST if request.method == "POST" else None)
     search = search_from(form, person)
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     page = selectors.list_cases(user, search, request.GET.get("page"), purpose)
     return render(
         request,
@@ -153,14 +155,14 @@ HUB_SECTIONS = {
 }
 
 
-def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def case_detail(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     return case_section(request, case_id, "summary")
 
 
-def case_section(request: HttpRequest, case_id: UUID, section: str) -> HttpResponse:
+def case_section(request: AuthenticatedRequest, case_id: UUID, section: str) -> HttpResponse:
     """One tab of the case hub; each is the whole case file read once (one ledgered read)."""
     purpose = session_purpose(request)
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if purpose is None:
         selectors.find_visible_case(user, case_id)  # 404 before asking, so no existence oracle
         return ask_purpose(request)
@@ -196,9 +198,9 @@ def case_section(request: HttpRequest, case_id: UUID, section: str) -> HttpRespo
     )
 
 
-def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def case_identity(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     purpose = session_purpose(request)
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if purpose is None:
         selectors.find_identity_case(user, case_id)
         return ask_purpose(request)
@@ -227,9 +229,9 @@ def case_identity(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-def case_team(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def case_team(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     """The case manager's page: add to the team, grant access, and reach remove and revoke."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     case = selectors.case_for_management(user, case_id)
     granting = "grant-user" in request.POST
     grant_form = GrantForm(request.POST if granting else None, case=case, prefix="grant")
@@ -271,9 +273,9 @@ def change_team(user: User, case: Case, granting: bool, data: dict) -> object:
     return services.add_team_member(user, case.pk, data["user"], data["team_role"])
 
 
-def member_remove(request: HttpRequest, case_id: UUID, membership_id: int) -> HttpResponse:
+def member_remove(request: AuthenticatedRequest, case_id: UUID, membership_id: int) -> HttpResponse:
     """Confirmation page: take one person off the team, with a reason."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     case = selectors.case_for_management(user, case_id)
     membership = services.find_membership(case, membership_id)
     form = RemovalReasonForm(request.POST or None)
@@ -292,9 +294,9 @@ def member_remove(request: HttpRequest, case_id: UUID, membership_id: int) -> Ht
     )
 
 
-def grant_revoke(request: HttpRequest, case_id: UUID, grant_id: int) -> HttpResponse:
+def grant_revoke(request: AuthenticatedRequest, case_id: UUID, grant_id: int) -> HttpResponse:
     """Confirmation page: end a live grant now, with a reason."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     case = selectors.case_for_management(user, case_id)
     grant = policy.live_grants(OBJECT_TYPE, case.pk).filter(pk=grant_id).first()
     if grant is None:
@@ -315,8 +317,8 @@ def grant_revoke(request: HttpRequest, case_id: UUID, grant_id: int) -> HttpResp
     )
 
 
-def break_glass(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def break_glass(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     if not user.has_role(Role.PROTECTION_MANAGER):
         raise PermissionDenied
     form = BreakGlassForm(request.POST or None)
@@ -349,10 +351,10 @@ def clear_purpose(request: HttpRequest) -> HttpResponse:
 
 
 def protection_page(
-    request: HttpRequest, case_id: UUID | None = None
+    request: AuthenticatedRequest, case_id: UUID | None = None
 ) -> tuple[User, str | None, Case | None]:
     """The signed-in user, their purpose and (404 for no access) the case."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     case = selectors.find_visible_case(user, case_id) if case_id else None
     return user, session_purpose(request), case
 
@@ -383,8 +385,8 @@ def saved(request: HttpRequest, case: Case, message: str, tab: str = "detail") -
 REFERRAL_ANSWERS = "referral"
 
 
-def referral_user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def referral_user(request: AuthenticatedRequest) -> User:
+    user = request.user
     if not user.has_role(Role.PROTECTION_OFFICER, Role.PROTECTION_MANAGER):
         raise PermissionDenied
     return user
@@ -398,7 +400,7 @@ def referral_page(request: HttpRequest, form: ReferralForm, duplicates: Any = No
     )
 
 
-def referral_new(request: HttpRequest) -> HttpResponse:
+def referral_new(request: AuthenticatedRequest) -> HttpResponse:
     """The referral form; a valid referral goes to check your answers (kept, sealed, in the
     session), never straight to the record."""
     user = referral_user(request)
@@ -426,7 +428,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     return referral_page(request, form, duplicates)
 
 
-def referral_check(request: HttpRequest) -> HttpResponse:
+def referral_check(request: AuthenticatedRequest) -> HttpResponse:
     """Check your answers before a referral is recorded; "Record the referral" creates it."""
     user = referral_user(request)
     kept = kept_answers(request, REFERRAL_ANSWERS)
@@ -455,7 +457,7 @@ def referral_check(request: HttpRequest) -> HttpResponse:
     )
 
 
-def triage(request: HttpRequest) -> HttpResponse:
+def triage(request: AuthenticatedRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
         return ask_purpose(request)
@@ -477,7 +479,7 @@ def triage(request: HttpRequest) -> HttpResponse:
     )
 
 
-def case_export(request: HttpRequest) -> HttpResponse:
+def case_export(request: AuthenticatedRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
         return ask_purpose(request)
@@ -489,7 +491,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
     return csvfiles.attachment(content, f"cases-{stamp}.csv")
 
 
-def case_edit(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def case_edit(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     if purpose is None:
         return ask_purpose(request)
@@ -521,10 +523,12 @@ def decision_answers(case: Case) -> str:
     return f"decision:{case.pk}"
 
 
-def decision_form(request: HttpRequest, case: Case, data: Any) -> tuple[DecisionForm, Any, str]:
+def decision_form(
+    request: AuthenticatedRequest, case: Case, data: Any
+) -> tuple[DecisionForm, Any, str]:
     """The s.82 decision form offering only the decisions open to the user; with the rule of
     the decision asked for (or the first open) and its target."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     target = (data or {}).get("to_status") or request.GET.get("to") or ""
     choices = permissions.decisions_open_to(user, case)
     options = [value for value, _ in choices]
@@ -565,7 +569,7 @@ def decision_page(request: HttpRequest, case: Case, form: DecisionForm, rule: An
     )
 
 
-def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def case_decision(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     """The s.82 decision form; a valid decision goes to check your answers first."""
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -586,7 +590,7 @@ def case_decision(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return decision_page(request, case, form, rule)
 
 
-def decision_check(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def decision_check(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     """Check your answers before an arrangement decision; "Record the decision" records it."""
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -625,7 +629,7 @@ def decision_check(request: HttpRequest, case_id: UUID) -> HttpResponse:
     )
 
 
-def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def joint_provider_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
     form = JointProviderForm(request.POST or None)
@@ -640,7 +644,7 @@ def joint_provider_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Record a joint provider (s.83)", form)
 
 
-def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def person_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
     form = PersonForm(request.POST or None)
@@ -652,7 +656,7 @@ def person_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Add an associated person", form)
 
 
-def person_edit(request: HttpRequest, case_id: UUID, case_person_id: UUID) -> HttpResponse:
+def person_edit(request: AuthenticatedRequest, case_id: UUID, case_person_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     if purpose is None:
@@ -693,7 +697,7 @@ def people_of(user: User, case: Case, purpose: str | None) -> list:
     return selectors.case_records(user, case.pk, "person", purpose)
 
 
-def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def location_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     if purpose is None:
@@ -707,7 +711,7 @@ def location_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Record a location", form)
 
 
-def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def contact_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     if purpose is None:
@@ -733,7 +737,7 @@ def contact_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
 
 
 def correction_page(
-    request: HttpRequest, case_id: UUID, kind: str, record_id: UUID
+    request: AuthenticatedRequest, case_id: UUID, kind: str, record_id: UUID
 ) -> tuple[User, Case, Any] | HttpResponse:
     """The case, and the record as read (ledgered), for a correction page; only the case team
     may correct (cases.permissions), so anyone else is refused before the form is shown."""
@@ -747,7 +751,9 @@ def correction_page(
     return user, case, selectors.get_record(user, case.pk, kind, record_id, purpose)
 
 
-def location_edit(request: HttpRequest, case_id: UUID, case_location_id: UUID) -> HttpResponse:
+def location_edit(
+    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
+) -> HttpResponse:
     page = correction_page(request, case_id, "location", case_location_id)
     if isinstance(page, HttpResponse):
         return page
@@ -796,7 +802,9 @@ def location_edit(request: HttpRequest, case_id: UUID, case_location_id: UUID) -
     )
 
 
-def location_end(request: HttpRequest, case_id: UUID, case_location_id: UUID) -> HttpResponse:
+def location_end(
+    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
+) -> HttpResponse:
     page = correction_page(request, case_id, "location", case_location_id)
     if isinstance(page, HttpResponse):
         return page
@@ -832,7 +840,9 @@ def location_end(request: HttpRequest, case_id: UUID, case_location_id: UUID) ->
     )
 
 
-def contact_edit(request: HttpRequest, case_id: UUID, case_contact_id: UUID) -> HttpResponse:
+def contact_edit(
+    request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID
+) -> HttpResponse:
     page = correction_page(request, case_id, "contact", case_contact_id)
     if isinstance(page, HttpResponse):
         return page
@@ -903,7 +913,9 @@ HISTORY_LABELS = {
 }
 
 
-def record_history(request: HttpRequest, case_id: UUID, kind: str, record_id: UUID) -> HttpResponse:
+def record_history(
+    request: AuthenticatedRequest, case_id: UUID, kind: str, record_id: UUID
+) -> HttpResponse:
     """Every earlier version of a location or contact, with who changed it, when and why."""
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
@@ -945,11 +957,15 @@ def record_history(request: HttpRequest, case_id: UUID, kind: str, record_id: UU
     )
 
 
-def location_history(request: HttpRequest, case_id: UUID, case_location_id: UUID) -> HttpResponse:
+def location_history(
+    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
+) -> HttpResponse:
     return record_history(request, case_id, "location", case_location_id)
 
 
-def contact_history(request: HttpRequest, case_id: UUID, case_contact_id: UUID) -> HttpResponse:
+def contact_history(
+    request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID
+) -> HttpResponse:
     return record_history(request, case_id, "contact", case_contact_id)
 
 
@@ -969,7 +985,7 @@ def history_text(name: str, value: object, people: dict[str, str]) -> str:
     return str(value)
 
 
-def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def task_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
     team = services.case_team_users(case)
@@ -982,7 +998,7 @@ def task_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Set a task or review", form)
 
 
-def escalate(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def escalate(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
     form = EscalationForm(request.POST or None)
@@ -998,7 +1014,7 @@ def escalate(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Escalate a complex query to the case manager", form)
 
 
-def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> HttpResponse:
+def task_complete(request: AuthenticatedRequest, case_id: UUID, case_task_id: UUID) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     if purpose is None:
@@ -1021,7 +1037,7 @@ def task_complete(request: HttpRequest, case_id: UUID, case_task_id: UUID) -> Ht
     )
 
 
-def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
+def document_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     user, _, case = protection_page(request, case_id)
     assert case is not None
     form = DocumentForm(request.POST or None, request.FILES or None)
@@ -1046,7 +1062,9 @@ def document_add(request: HttpRequest, case_id: UUID) -> HttpResponse:
     return render_case_form(request, case, "Upload a document", form, multipart=True)
 
 
-def document_download(request: HttpRequest, case_id: UUID, case_document_id: UUID) -> HttpResponse:
+def document_download(
+    request: AuthenticatedRequest, case_id: UUID, case_document_id: UUID
+) -> HttpResponse:
     user, purpose, case = protection_page(request, case_id)
     assert case is not None
     if purpose is None:
@@ -1059,7 +1077,7 @@ def document_download(request: HttpRequest, case_id: UUID, case_document_id: UUI
     return response
 
 
-def my_work(request: HttpRequest) -> HttpResponse:
+def my_work(request: AuthenticatedRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if purpose is None:
         return ask_purpose(request)
@@ -1089,7 +1107,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     )
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     user, purpose, _ = protection_page(request)
     if not user.has_role(Role.PROTECTION_MANAGER):
         raise PermissionDenied
@@ -1113,8 +1131,8 @@ def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-def directory(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def directory(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     include_retired = request.GET.get("retired") == "yes"
     partners = selectors.list_partners(user, include_retired=include_retired)
     return render(
@@ -1129,8 +1147,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     )
 
 
-def partner_detail(request: HttpRequest, partner_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def partner_detail(request: AuthenticatedRequest, partner_id: UUID) -> HttpResponse:
+    user = request.user
     partner = selectors.get_partner(user, partner_id)
     return render(
         request,
@@ -1151,24 +1169,23 @@ def _directory_form(
     )
 
 
-def partner_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def partner_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     permissions.require_manage_directory(user)
     form = PartnerForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        created: list[Any] = []
-        if submitted(
-            request,
-            form,
-            lambda: created.append(services.add_partner(user, **form.cleaned_data)),
-            "Partner added to the directory.",
-        ):
-            return redirect("cases:partner", partner_id=created[0].pk)
+    partner = created(
+        request,
+        form,
+        lambda: services.add_partner(user, **form.cleaned_data),
+        "Partner added to the directory.",
+    )
+    if partner is not None:
+        return redirect("cases:partner", partner_id=partner.pk)
     return _directory_form(request, "Add a partner or stakeholder", form, submit="Add partner")
 
 
-def partner_edit(request: HttpRequest, partner_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def partner_edit(request: AuthenticatedRequest, partner_id: UUID) -> HttpResponse:
+    user = request.user
     permissions.require_manage_directory(user)
     partner = selectors.find_partner(user, partner_id, active=True)
     initial = {field: getattr(partner, field) for field in services.PARTNER_EDITABLE}
@@ -1189,9 +1206,9 @@ def partner_edit(request: HttpRequest, partner_id: UUID) -> HttpResponse:
     )
 
 
-def partner_retire(request: HttpRequest, partner_id: UUID) -> HttpResponse:
+def partner_retire(request: AuthenticatedRequest, partner_id: UUID) -> HttpResponse:
     """Confirmation page: retire an entry (never deleted), with a reason."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     permissions.require_manage_directory(user)
     partner = selectors.find_partner(user, partner_id, active=True)
     form = PartnerRetireForm(_posted(request), initial={"version": partner.version})

@@ -51,13 +51,9 @@ class AssetSearchForm(GovukForm):
         ]
 
 
-class AssetForm(GovukForm):
-    asset_type = forms.ModelChoiceField(
-        label="Type", queryset=AssetType.objects.filter(active=True)
-    )
-    make = forms.CharField(max_length=80)
-    model_name = forms.CharField(label="Model", max_length=80)
-    serial = forms.CharField(label="Serial number", max_length=80)
+class DeviceDetailsForm(GovukForm):
+    """An asset's device details, asked the same way when it is registered and corrected."""
+
     device_id = forms.CharField(
         label="Device id",
         max_length=80,
@@ -69,6 +65,17 @@ class AssetForm(GovukForm):
         "SIM details", 500, "Encrypted; shown only to supervisors and whoever holds the item"
     )
     ip_details = optional_notes("IP / network details", 500)
+
+
+class AssetForm(DeviceDetailsForm):
+    field_order = ["asset_type", "make", "model_name", "serial"]  # then the device details
+
+    asset_type = forms.ModelChoiceField(
+        label="Type", queryset=AssetType.objects.filter(active=True)
+    )
+    make = forms.CharField(max_length=80)
+    model_name = forms.CharField(label="Model", max_length=80)
+    serial = forms.CharField(label="Serial number", max_length=80)
     state = forms.ChoiceField(
         label="State",
         choices=[
@@ -108,22 +115,13 @@ class CustodyForm(GovukForm):
         self.fields["deployment"].choices = [("", "None"), *(deployments or [])]  # type: ignore[attr-defined]
 
 
-class AssetCorrectionForm(GovukForm):
+class AssetCorrectionForm(DeviceDetailsForm):
     """An asset's changeable details, with the version read and a reason (the values replaced
     are kept as the asset's history)."""
 
+    field_order = ["version"]  # then the device details
+
     version = forms.IntegerField(widget=forms.HiddenInput)
-    device_id = forms.CharField(
-        label="Device id",
-        max_length=80,
-        required=False,
-        help_text="What the device reports with (tracker unique id); leave blank if none",
-    )
-    firmware = forms.CharField(max_length=80, required=False)
-    sim_details = optional_notes(
-        "SIM details", 500, "Encrypted; shown only to supervisors and whoever holds the item"
-    )
-    ip_details = optional_notes("IP / network details", 500)
     notes = optional_notes("Notes", 500)
     reason = reason_field(
         "Why are you correcting this asset?",

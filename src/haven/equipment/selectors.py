@@ -186,18 +186,7 @@ def asset_by_device_id(device_id: str) -> Asset | None:
 
 def live_deployment_for_asset(asset: Asset, at: datetime | None = None) -> Deployment | None:
     """System lookup (telemetry): the open deployment the asset is on at `at` (default now)."""
-    at = at or timezone.now()
-    return (
-        Deployment.objects.filter(
-            kit__asset=asset,
-            kit__removed_at__isnull=True,
-            status__in=OPEN_STATUSES,
-            starts_at__lte=at,
-            ends_at__gt=at,
-        )
-        .order_by("starts_at")
-        .first()
-    )
+    return live_deployment_for_asset_id(asset.pk, at)
 
 
 def live_deployment_for_asset_id(asset_id: UUID, at: datetime | None = None) -> Deployment | None:

@@ -17,10 +17,13 @@ from django.views.decorators.http import require_GET
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.ui.helpers import (
+    action_forms,
     add_form_errors,
     confirmation,
     confirmed,
+    created,
     marking_context,
     query_without_page,
     session_purpose,
@@ -64,8 +67,8 @@ def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
     return response
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     held = Asset.objects.filter(holder=user).select_related("asset_type")
     upcoming = (
         selectors.deployments_visible_to(user)
@@ -88,8 +91,8 @@ def home(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------ assets
 
 
-def asset_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def asset_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = AssetSearchForm(request.GET or None)
     search = (
         selectors.AssetSearch(**form.cleaned_data) if form.is_valid() else selectors.AssetSearch()
@@ -115,18 +118,18 @@ def asset_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def asset_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def asset_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     selectors.require_supervisor(user)
     form = AssetForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            asset = services.register_asset(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"{asset} registered and received into the store.")
-            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    asset = created(
+        request,
+        form,
+        lambda: services.register_asset(user, **form.cleaned_data),
+        lambda asset: f"{asset} registered and received into the store.",
+    )
+    if asset is not None:
+        return redirect("equipment:asset_detail", asset_id=asset.pk)
     return render(request, "equipment/asset_new.html", {**NAV, "form": form})
 
 
@@ -139,8 +142,8 @@ def open_deployments_for(user: User, asset: Asset) -> list[tuple[str, str]]:
     return [(str(d.pk), f"{d.reference} {d.title}") for d in visible]
 
 
-def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def asset_detail(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
+    user = request.user
     asset = selectors.get_asset(user, asset_id)
     action = request.POST.get("action") if request.method == "POST" else None
     deployments = open_deployments_for(user, asset)
@@ -201,10 +204,10 @@ def asset_detail(request: HttpRequest, asset_id: UUID) -> HttpResponse:
     )
 
 
-def asset_edit(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+def asset_edit(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
     """Correct an asset's details with the version read and a reason; technical supervisors
     only (equipment.permissions), so anyone else is refused before the form is shown."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     asset = selectors.get_asset(user, asset_id)
     if not permissions.may_correct_asset(user):
         raise PermissionDenied
@@ -247,9 +250,9 @@ ASSET_HISTORY_LABELS = {
 
 
 @require_GET
-def asset_history(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
     """Every earlier version of an asset's details, with who changed them, when and why."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     asset, revisions = selectors.asset_history(user, asset_id, session_purpose(request))
     versions = [
         {
@@ -279,15 +282,15 @@ def asset_history(request: HttpRequest, asset_id: UUID) -> HttpResponse:
 # ------------------------------------------------------------------------------ catalogue
 
 
-def _catalogue_manager(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def _catalogue_manager(request: AuthenticatedRequest) -> User:
+    user = request.user
     if not permissions.may_manage_catalogue(user):
         raise PermissionDenied
     return user
 
 
 @require_GET
-def asset_types(request: HttpRequest) -> HttpResponse:
+def asset_types(request: AuthenticatedRequest) -> HttpResponse:
     """Kinds of kit, current and retired, for those who manage them."""
     _catalogue_manager(request)
     return render(
@@ -297,7 +300,7 @@ def asset_types(request: HttpRequest) -> HttpResponse:
     )
 
 
-def asset_type_change(request: HttpRequest, code: str, retire: bool) -> HttpResponse:
+def asset_type_change(request: AuthenticatedRequest, code: str, retire: bool) -> HttpResponse:
     user = _catalogue_manager(request)
     kind = selectors.asset_types(active_only=False).filter(code=code).first()
     if kind is None or (retire and not kind.active):
@@ -340,17 +343,17 @@ def asset_type_change(request: HttpRequest, code: str, retire: bool) -> HttpResp
     )
 
 
-def asset_type_edit(request: HttpRequest, code: str) -> HttpResponse:
+def asset_type_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return asset_type_change(request, code, retire=False)
 
 
-def asset_type_retire(request: HttpRequest, code: str) -> HttpResponse:
+def asset_type_retire(request: AuthenticatedRequest, code: str) -> HttpResponse:
     return asset_type_change(request, code, retire=True)
 
 
 @require_GET
-def custody_export(request: HttpRequest, asset_id: UUID, fmt: str) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def custody_export(request: AuthenticatedRequest, asset_id: UUID, fmt: str) -> HttpResponse:
+    user = request.user
     asset, events = selectors.export_custody(user, asset_id, fmt)
     name = f"custody-{asset.serial}"
     if fmt == "csv":
@@ -363,17 +366,18 @@ def custody_export(request: HttpRequest, asset_id: UUID, fmt: str) -> HttpRespon
 # ------------------------------------------------------------------------------ kit lists
 
 
-def kit_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def kit_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     is_supervisor = selectors.is_supervisor(user)
     form = KitForm(request.POST or None) if is_supervisor else None
-    if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            kit = services.create_kit(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Kit list {kit.name} created.")
+    if form is not None:
+        kit = created(
+            request,
+            form,
+            lambda: services.create_kit(user, **form.cleaned_data),
+            lambda kit: f"Kit list {kit.name} created.",
+        )
+        if kit is not None:
             return redirect("equipment:kits")
     return render(
         request,
@@ -397,8 +401,8 @@ def deployment_search(
     return form, search
 
 
-def deployment_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def deployment_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form, search = deployment_search(request)
     page = selectors.list_deployments(user, search, request.GET.get("page"))
     return render(
@@ -415,8 +419,8 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def deployment_log(request: HttpRequest, fmt: str) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def deployment_log(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
+    user = request.user
     _, search = deployment_search(request)
     deployments = selectors.export_deployment_log(user, search, fmt)
     if fmt == "csv":
@@ -427,22 +431,22 @@ def deployment_log(request: HttpRequest, fmt: str) -> HttpResponse:
     )
 
 
-def deployment_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def deployment_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     selectors.require_supervisor(user)
     start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     form = DeploymentForm(
         request.POST or None,
         initial={"starts_at": start, "ends_at": start + timedelta(days=2)},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            deployment = services.create_deployment(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Deployment {deployment.reference} planned.")
-            return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+    deployment = created(
+        request,
+        form,
+        lambda: services.create_deployment(user, **form.cleaned_data),
+        lambda deployment: f"Deployment {deployment.reference} planned.",
+    )
+    if deployment is not None:
+        return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
     return render(request, "equipment/deployment_new.html", {**NAV, "form": form})
 
 
@@ -479,16 +483,11 @@ def cancelling(action: str, data: dict[str, Any]) -> bool:
     return action == "status" and data.get("status") == DeploymentStatus.CANCELLED
 
 
-def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def deployment_detail(request: AuthenticatedRequest, deployment_id: UUID) -> HttpResponse:
+    user = request.user
     deployment = selectors.find_visible_deployment(user, deployment_id)
     may_manage = selectors.may_manage(user, deployment)
-    action = request.POST.get("action", "") if request.method == "POST" else ""
-    forms_by_action = {
-        name: form_class(request.POST if action == name else None, prefix=name)  # type: ignore[operator]
-        for name, form_class in DEPLOYMENT_ACTIONS.items()
-    }
-    form = forms_by_action.get(action)
+    action, forms_by_action, form = action_forms(request, DEPLOYMENT_ACTIONS)
     if form is not None and (may_manage or action == "checklist"):
         if form.is_valid() and cancelling(action, form.cleaned_data) and not confirmed(request):
             return confirmation(
@@ -504,14 +503,13 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
                 details=[("Deployment", deployment.reference)],
                 warning="A cancelled deployment cannot be planned again.",
             )
-        if form.is_valid():
-            try:
-                message = _apply(user, deployment, action, form.cleaned_data)
-            except ValidationError as error:
-                add_form_errors(form, error)
-            else:
-                messages.success(request, message)
-                return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
+        if form.is_valid() and submitted(
+            request,
+            form,
+            lambda: _apply(user, deployment, action, form.cleaned_data),
+            lambda message: str(message),
+        ):
+            return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
     elif form is not None:
         form.add_error(None, "Only the deployment's supervising officer can do this")
     deployment = selectors.get_deployment(user, deployment.pk, session_purpose(request))
@@ -538,9 +536,9 @@ def deployment_detail(request: HttpRequest, deployment_id: UUID) -> HttpResponse
     )
 
 
-def kit_remove(request: HttpRequest, deployment_id: UUID, asset_id: UUID) -> HttpResponse:
+def kit_remove(request: AuthenticatedRequest, deployment_id: UUID, asset_id: UUID) -> HttpResponse:
     """Confirmation page: take one asset off a deployment's kit, with a reason."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     deployment = selectors.find_visible_deployment(user, deployment_id)
     if not (selectors.may_manage(user, deployment) and deployment.is_open):
         raise PermissionDenied
@@ -577,14 +575,14 @@ def kit_remove(request: HttpRequest, deployment_id: UUID, asset_id: UUID) -> Htt
 
 
 @require_GET
-def deployment_pdf(request: HttpRequest, deployment_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def deployment_pdf(request: AuthenticatedRequest, deployment_id: UUID) -> HttpResponse:
+    user = request.user
     deployment = selectors.export_plan(user, deployment_id)
     return download(reports.plan_pdf(deployment), f"{deployment.reference}.pdf", "application/pdf")
 
 
-def calendar(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def calendar(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = CalendarForm(request.GET or None)
     first = timezone.localdate()
     days = 14

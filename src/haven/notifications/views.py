@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from haven.accounts.middleware import passive_poll
 from haven.accounts.roles import Role
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.helpers import add_form_errors, query_without_page
+from haven.ui.helpers import add_form_errors, flash_outcome, query_without_page
 
 from . import selectors, services
 from .forms import CodeForm, ContactForm, InboxFilterForm
@@ -113,12 +113,11 @@ def verify(request: AuthenticatedRequest, contact_id: UUID) -> HttpResponse:
 
 @require_POST
 def resend(request: AuthenticatedRequest, contact_id: UUID) -> HttpResponse:
-    try:
-        services.resend_code(request.user, contact_id)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "A new code is on its way; the old one no longer works.")
+    flash_outcome(
+        request,
+        lambda: services.resend_code(request.user, contact_id),
+        "A new code is on its way; the old one no longer works.",
+    )
     return redirect("contacts:list")
 
 

@@ -20,6 +20,7 @@ from haven.access.models import TeamMembership
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
+from haven.accounts.types import AuthenticatedRequest
 from haven.cases.selectors import find_visible_case
 from haven.ui.helpers import (
     add_form_errors,
@@ -37,8 +38,8 @@ from .models import RiskAssessment, Status
 RISK_NAV = "risk"
 
 
-def user_of(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+def user_of(request: AuthenticatedRequest) -> User:
+    return request.user
 
 
 def page(
@@ -58,7 +59,7 @@ def with_purpose(check: Callable[..., Any]) -> Callable[..., Any]:
     """Answer 404 for what the user may not see before asking for the purpose of access."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AuthenticatedRequest, **kwargs: Any) -> HttpResponse:
             purpose = session_purpose(request)
             if purpose is None:
                 check(user_of(request), *kwargs.values())
@@ -76,7 +77,7 @@ def with_purpose(check: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @with_purpose(lambda user: None)
-def home(request: HttpRequest, purpose: str) -> HttpResponse:
+def home(request: AuthenticatedRequest, purpose: str) -> HttpResponse:
     """The manager's portfolio: every case they may see, by band and overdue review."""
     form = forms.PortfolioForm(request.GET or None)
     band, show, after = "", "all", None
@@ -102,7 +103,7 @@ def home(request: HttpRequest, purpose: str) -> HttpResponse:
 
 
 @with_purpose(find_visible_case)
-def case_risk(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
+def case_risk(request: AuthenticatedRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
     risk = selectors.case_risk(user, risk_case_id, purpose)
     matrices = selectors.assessment_matrices(risk.current) if risk.current else None
@@ -120,12 +121,12 @@ def case_risk(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpRes
     )
 
 
-def drafter(request: HttpRequest) -> None:
+def drafter(request: AuthenticatedRequest) -> None:
     if not user_of(request).has_role(*services.DRAFTING_ROLES):
         raise PermissionDenied
 
 
-def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
+def assessment_new(request: AuthenticatedRequest, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
     case = find_visible_case(user, risk_case_id)
     drafter(request)
@@ -146,12 +147,12 @@ def assessment_new(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
 
 
 @with_purpose(selectors.find_assessment)
-def assessment(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
+def assessment(request: AuthenticatedRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
     return assessment_page(request, purpose, assessment_id)
 
 
 def assessment_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     purpose: str,
     assessment_id: UUID,
     comments_form: forms.CommentsForm | None = None,
@@ -186,7 +187,7 @@ def assessment_page(
     )
 
 
-def assessment_edit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def assessment_edit(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
     drafter(request)
@@ -223,7 +224,7 @@ def read_only(request: HttpRequest, found: RiskAssessment) -> HttpResponse:
 
 
 def record_form(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     assessment_id: UUID,
     form_class: type[Any],
     action: Callable[..., Any],
@@ -246,7 +247,7 @@ def record_form(
     )
 
 
-def threat_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def threat_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
         assessment_id,
@@ -257,7 +258,7 @@ def threat_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     )
 
 
-def vulnerability_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def vulnerability_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
         assessment_id,
@@ -268,7 +269,7 @@ def vulnerability_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse
     )
 
 
-def notice_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def notice_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
         assessment_id,
@@ -279,7 +280,7 @@ def notice_add(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
     )
 
 
-def workflow(request: HttpRequest, assessment_id: UUID, step: str) -> HttpResponse:
+def workflow(request: AuthenticatedRequest, assessment_id: UUID, step: str) -> HttpResponse:
     user = user_of(request)
     form = forms.CommentsForm(request.POST)
     comments = form.cleaned_data["comments"] if form.is_valid() else ""
@@ -309,22 +310,22 @@ def workflow(request: HttpRequest, assessment_id: UUID, step: str) -> HttpRespon
 
 
 @require_POST
-def submit(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def submit(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "submit")
 
 
 @require_POST
-def approve(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def approve(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "approve")
 
 
 @require_POST
-def endorse(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def endorse(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "endorse")
 
 
 @require_POST
-def return_assessment(request: HttpRequest, assessment_id: UUID) -> HttpResponse:
+def return_assessment(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return workflow(request, assessment_id, "return")
 
 
@@ -336,20 +337,22 @@ def pdf_response(name: str, data: bytes) -> HttpResponse:
 
 @require_GET
 @with_purpose(selectors.find_assessment)
-def assessment_pdf(request: HttpRequest, purpose: str, assessment_id: UUID) -> HttpResponse:
+def assessment_pdf(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID
+) -> HttpResponse:
     return pdf_response(*reports.assessment_pdf(user_of(request), assessment_id, purpose))
 
 
 @require_GET
 @with_purpose(find_visible_case)
-def plan_pdf(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
+def plan_pdf(request: AuthenticatedRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
     return pdf_response(*reports.plan_pdf(user_of(request), risk_case_id, purpose))
 
 
 # --------------------------------------------------------------------------- measures
 
 
-def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
+def measure_add(request: AuthenticatedRequest, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
     case = find_visible_case(user, risk_case_id)
     drafter(request)
@@ -389,7 +392,7 @@ def measure_add(request: HttpRequest, risk_case_id: UUID) -> HttpResponse:
     )
 
 
-def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
+def measure_status(request: AuthenticatedRequest, measure_id: UUID) -> HttpResponse:
     user = user_of(request)
     measure = selectors.find_measure(user, measure_id)
     drafter(request)
@@ -423,7 +426,7 @@ def measure_status(request: HttpRequest, measure_id: UUID) -> HttpResponse:
 
 
 @with_purpose(find_visible_case)
-def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
+def decision_add(request: AuthenticatedRequest, purpose: str, risk_case_id: UUID) -> HttpResponse:
     user = user_of(request)
     entries = selectors.decision_log(user, risk_case_id, purpose)
     case = find_visible_case(user, risk_case_id)
@@ -464,7 +467,7 @@ def decision_add(request: HttpRequest, purpose: str, risk_case_id: UUID) -> Http
     )
 
 
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: AuthenticatedRequest) -> HttpResponse:
     user = user_of(request)
     if not user.has_role(Role.PROTECTION_MANAGER):
         raise PermissionDenied

@@ -6,6 +6,7 @@ token): an unknown or revoked secret answers 404."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -355,24 +356,24 @@ def list_swaps(request: AuthenticatedRequest) -> Any:
     return list(selectors.swaps_for(user).filter(Q(requester=user) | Q(counterpart=user)))
 
 
-@router.post("/swaps/{swap_id}/accept", response=SwapOut, summary="Accept a swap")
-def accept_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
-    user = request.user
+def _answer_swap(user: User, swap_id: int, answer: Callable[[User, int], Any]) -> Any:
+    """Accept or decline a swap the user can see; a refusal (the swap is no longer open to
+    that answer) is a 409."""
     selectors.get_swap(user, swap_id)
     try:
-        return services.accept_swap(user, swap_id)
+        return answer(user, swap_id)
     except ValidationError as error:
         raise HttpError(409, "; ".join(error.messages)) from error
+
+
+@router.post("/swaps/{swap_id}/accept", response=SwapOut, summary="Accept a swap")
+def accept_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
+    return _answer_swap(request.user, swap_id, services.accept_swap)
 
 
 @router.post("/swaps/{swap_id}/decline", response=SwapOut, summary="Decline or cancel a swap")
 def decline_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
-    user = request.user
-    selectors.get_swap(user, swap_id)
-    try:
-        return services.decline_swap(user, swap_id)
-    except ValidationError as error:
-        raise HttpError(409, "; ".join(error.messages)) from error
+    return _answer_swap(request.user, swap_id, services.decline_swap)
 
 
 class AllowanceFilters(QueryFilters):

@@ -18,7 +18,14 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.helpers import add_form_errors, confirmation, confirmed
+from haven.ui.helpers import (
+    action_forms,
+    add_form_errors,
+    confirmation,
+    confirmed,
+    created,
+    submitted,
+)
 
 from . import selectors, services
 from .forms import (
@@ -80,14 +87,14 @@ def rota_new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     selectors.require_supervisor(user)
     form = RotaForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            rota = services.create_rota(user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Rota {rota.name} created. Add a layer of people next.")
-            return redirect("rota:detail", rota_id=rota.pk)
+    rota = created(
+        request,
+        form,
+        lambda: services.create_rota(user, **form.cleaned_data),
+        lambda rota: f"Rota {rota.name} created. Add a layer of people next.",
+    )
+    if rota is not None:
+        return redirect("rota:detail", rota_id=rota.pk)
     return render(request, "rota/rota_new.html", {**NAV, "form": form})
 
 
@@ -111,24 +118,16 @@ def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
     user = request.user
     rota = selectors.get_rota(user, rota_id)
     is_supervisor = selectors.is_supervisor(user)
-    action = request.POST.get("action", "") if request.method == "POST" else ""
-    forms = {
-        "layer": LayerForm(request.POST if action == "layer" else None, prefix="layer"),
-        "override": OverrideForm(request.POST if action == "override" else None, prefix="override"),
-        "swap": SwapForm(request.POST if action == "swap" else None, prefix="swap"),
-    }
-    form = forms.get(action)
+    action, forms, form = action_forms(
+        request, {"layer": LayerForm, "override": OverrideForm, "swap": SwapForm}
+    )
     if form is not None:
         if action in ("layer", "override") and not is_supervisor:
             form.add_error(None, "Only technical supervisors change the rota")
-        elif form.is_valid():
-            try:
-                message = _act(user, rota, action, form)
-            except ValidationError as error:
-                add_form_errors(form, error)
-            else:
-                messages.success(request, message)
-                return redirect("rota:detail", rota_id=rota.pk)
+        elif form.is_valid() and submitted(
+            request, form, lambda: _act(user, rota, action, form), lambda message: str(message)
+        ):
+            return redirect("rota:detail", rota_id=rota.pk)
     range_form = RangeForm(request.GET or None)
     first = timezone.localtime(timezone.now(), rota.zone).date()
     days = 14
@@ -373,8 +372,8 @@ def _working_time_forms(
     }
 
 
-def welfare_me(request: HttpRequest) -> HttpResponse:
-    return _welfare_page(request, request.user.pk)  # type: ignore[arg-type]
+def welfare_me(request: AuthenticatedRequest) -> HttpResponse:
+    return _welfare_page(request, request.user.pk)
 
 
 def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpResponse:

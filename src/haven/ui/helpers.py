@@ -3,8 +3,8 @@ classification banner, service refusals shown on a form, and pagination links.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,6 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from haven.access.purposes import parse_purpose
+
+T = TypeVar("T")
+F = TypeVar("F")
 
 SESSION_PURPOSE = "haven_purpose"
 
@@ -60,6 +63,53 @@ def submitted(
     if success is not None:
         messages.success(request, success if isinstance(success, str) else success(result))
     return True
+
+
+def created(
+    request: HttpRequest,
+    form: Any,
+    create: Callable[[], T],
+    success: str | Callable[[T], str] | None = None,
+) -> T | None:
+    """For a page that makes a record: on a POST of a valid form, run the service call `create`
+    and return what it made (with `success` flashed, as `submitted` does); None on a GET, an
+    invalid form or a refusal shown on the form, so that the view shows the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    made: list[T] = []
+
+    def make() -> T:
+        made.append(create())
+        return made[0]
+
+    return made[0] if submitted(request, form, make, success) else None
+
+
+def flash_outcome(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    """Run a button's service call, where there is no form to show a refusal on: the refusal
+    (a ValidationError) is flashed as an error, else `success`. True once it succeeded."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, success)
+    return True
+
+
+def action_forms(
+    request: HttpRequest, form_classes: Mapping[str, Callable[..., F]], **kwargs: Any
+) -> tuple[str, dict[str, F], F | None]:
+    """The forms of a page offering several actions, each form posted with its `action` name
+    and prefixed with it: the one posted is bound, the others blank. Returns the action posted
+    ("" on a GET), every form by action, and the posted one (None on a GET or an unknown
+    action)."""
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    forms = {
+        name: form_class(request.POST if action == name else None, prefix=name, **kwargs)
+        for name, form_class in form_classes.items()
+    }
+    return action, forms, forms.get(action)
 
 
 def query_without_page(request: HttpRequest) -> str:

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from haven.access.purposes import Purpose
-from haven.accounts.models import User
+from haven.accounts.types import AuthenticatedRequest
 from haven.cases import selectors as cases
 from haven.equipment import selectors as equipment
 from haven.telemetry import selectors as telemetry
 from haven.ui.helpers import ask_purpose, marking_context, session_purpose
 
 
-def case_operations(request: HttpRequest, case_id: UUID) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def case_operations(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
+    user = request.user
     purpose = session_purpose(request)
     if purpose is None:
         cases.find_visible_case(user, case_id)  # 404 before asking, so no existence oracle

@@ -6,16 +6,16 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from haven.accounts.models import User
 from haven.accounts.security import note_refused_access
+from haven.accounts.types import AuthenticatedRequest
 from haven.runtime.health import snapshot
 
 from .awaiting import awaiting_you
 from .entry_points import entry_points
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     waiting = awaiting_you(user)
     return render(
         request,
