@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from haven.accounts.roles import Role
+from haven.audit.models import Action, LedgerEntry
 from haven.concurrency.transactions import service_transaction
 from haven.notifications import services
 from haven.notifications.models import (
@@ -252,3 +253,16 @@ def test_resend_code_replaces_the_code_and_the_api_verifies_with_the_new_one(
     assert other.delete(f"/api/notifications/contact-methods/{contact.pk}").status_code == 404
     assert api.delete(f"/api/notifications/contact-methods/{contact.pk}").status_code == 204
     assert not ContactMethod.objects.filter(pk=contact.pk).exists()
+
+
+def test_every_change_to_a_contact_method_is_ledgered_against_it():
+    user = UserFactory()
+    contact = services.add_contact(user, Channel.EMAIL, "officer@example.org")
+    services.resend_code(user, contact.pk)
+    services.remove_contact(user, contact.pk)
+    entries = LedgerEntry.objects.filter(object_type="contact_method", object_id=str(contact.pk))
+    assert [(e.action, e.fields, e.actor_id) for e in entries.order_by("pk")] == [
+        (Action.COLLECTION, ["address", "channel"], user.pk),
+        (Action.ALTERATION, ["code_hash"], user.pk),
+        (Action.ERASURE, [], user.pk),
+    ]

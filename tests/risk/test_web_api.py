@@ -152,3 +152,19 @@ def test_an_empty_return_with_comments_is_an_error_on_the_form_and_changes_nothi
     assert "<title>Error: " in html
     assessment.refresh_from_db()
     assert assessment.status == "submitted"
+
+
+def test_the_web_form_drafts_a_version_and_refuses_a_second_open_one():
+    team = make_team()
+    client = web(team.officer)
+    url = f"/risk/cases/{team.case.pk}/assessments/new/"
+    scores = {"likelihood": "3", "impact": "3", "residual_likelihood": "2", "residual_impact": "2"}
+    drafted = client.post(url, scores, follow=True)
+    [assessment] = RiskAssessment.objects.all()
+    assert drafted.redirect_chain == [(f"/risk/assessments/{assessment.pk}/", 302)]
+    assert "Version 1 drafted" in drafted.content.decode()
+
+    refused = client.post(url, scores)  # the service refuses: version 1 is still a draft
+    assert refused.status_code == 200 and "govuk-error-summary" in refused.content.decode()
+    assert "finish it before starting another version" in refused.content.decode()
+    assert RiskAssessment.objects.count() == 1

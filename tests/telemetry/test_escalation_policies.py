@@ -154,3 +154,23 @@ def test_a_step_needs_someone_to_page():
     policy = services.create_policy(boss, name="Empty")
     with pytest.raises(services.ValidationError):
         services.add_step(boss, policy.pk, delay_seconds=60, targets=[])
+
+
+def test_editing_a_policy_saves_it_once_and_a_stale_page_changes_nothing():
+    boss = UserFactory(roles=[Role.TECHNICAL_SUPERVISOR])
+    policy = services.create_policy(boss, name="Night cover")
+    client = Client()
+    force_sign_in(client, boss)
+    url = f"/operations/alerts/policies/{policy.pk}/edit/"
+    form = {"name": "Day cover", "description": "", "repeat": "1", "version": str(policy.version)}
+    saved = client.post(url, form, follow=True)
+    assert saved.redirect_chain == [(f"/operations/alerts/policies/{policy.pk}/", 302)]
+    assert "Policy saved" in saved.content.decode()
+    policy.refresh_from_db()
+    assert (policy.name, policy.repeat) == ("Day cover", 1)
+
+    stale = client.post(url, {**form, "name": "Late cover"})  # the version read before the save
+    assert stale.status_code == 200
+    assert "changed by someone else" in stale.content.decode()
+    policy.refresh_from_db()
+    assert policy.name == "Day cover"

@@ -17,7 +17,9 @@ from .selectors import LedgerSearch, open_entry, search_ledger
 router = Router(tags=["audit"])
 
 
-class EntryOut(Schema):
+class _EntryColumns(Schema):
+    """The columns every answer about a ledger entry carries, in their order."""
+
     id: int
     recorded_at: datetime
     actor_username: str
@@ -28,6 +30,9 @@ class EntryOut(Schema):
     fields: list[str]
     recipients: list[str]
     justification: str
+
+
+class EntryOut(_EntryColumns):
     sealed: bool
     leaf_hash: str
 
@@ -36,17 +41,7 @@ class EntryOut(Schema):
         return ledger.is_sealed(entry)
 
 
-class OpenedEntryOut(Schema):
-    id: int
-    recorded_at: datetime
-    actor_username: str
-    action: Action
-    object_type: str
-    object_id: str
-    case_id: str
-    fields: list[str]
-    recipients: list[str]
-    justification: str
+class OpenedEntryOut(_EntryColumns):
     details: dict[str, Any]
     sealed: bool
     problem: str

@@ -53,6 +53,15 @@ def _record(actor: User | None, authorisation: Authorisation, what: str, **detai
     )
 
 
+def _save_change(
+    actor: User, authorisation: Authorisation, changed: list[str], what: str, **details: Any
+) -> None:
+    """Save the `changed` fields as the authorisation's next version, and ledger the change."""
+    authorisation.version += 1
+    authorisation.save(update_fields=[*changed, "version"])
+    _record(actor, authorisation, what, **details)
+
+
 def _for_change(actor: User, authorisation_id: UUID | str, version: int | None) -> Authorisation:
     selectors.require_supervisor(actor)
     try:
@@ -121,9 +130,7 @@ def record_review(
         note=(note or "").strip()[:2000],
     )
     authorisation.next_review_at = next_review_at
-    authorisation.version += 1
-    authorisation.save(update_fields=["next_review_at", "version"])
-    _record(actor, authorisation, "reviewed", object_id=str(review.pk))
+    _save_change(actor, authorisation, ["next_review_at"], "reviewed", object_id=str(review.pk))
     return review
 
 
@@ -151,9 +158,7 @@ def renew(
         note=(note or "").strip()[:2000],
     )
     authorisation.expires_at = expires_at
-    authorisation.version += 1
-    authorisation.save(update_fields=["expires_at", "version"])
-    _record(actor, authorisation, "renewed", expires_at=expires_at.isoformat())
+    _save_change(actor, authorisation, ["expires_at"], "renewed", expires_at=expires_at.isoformat())
     return renewal
 
 
@@ -176,11 +181,8 @@ def cancel(
     authorisation.cancelled_at = cancelled_at
     authorisation.cancelled_by = actor
     authorisation.cancellation_reason = reason.strip()[:2000]
-    authorisation.version += 1
-    authorisation.save(
-        update_fields=["cancelled_at", "cancelled_by", "cancellation_reason", "version"]
-    )
-    _record(actor, authorisation, "cancelled", ends_at=cancelled_at.isoformat())
+    changed = ["cancelled_at", "cancelled_by", "cancellation_reason"]
+    _save_change(actor, authorisation, changed, "cancelled", ends_at=cancelled_at.isoformat())
     return authorisation
 
 

@@ -3,6 +3,7 @@ a case the user may not see answers exactly like a case that does not exist."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from operator import attrgetter
@@ -476,17 +477,29 @@ def case_records(user: User, case_id: UUID | str, kind: str, purpose: str | None
     case = find_visible_case(user, case_id)
     model, fields = RECORD_MODELS[kind]
     records = list(model.objects.filter(case=case))  # type: ignore[attr-defined]
+    record_list_read(user, case, kind, fields, purpose, {"records": [str(r.pk) for r in records]})
+    return records
+
+
+def record_list_read(
+    user: User,
+    case: Case,
+    object_type: str,
+    fields: Iterable[str],
+    purpose: str,
+    shown: dict[str, list[Any]],
+) -> None:
+    """One consultation entry for a list of one kind of record on a case, naming those shown."""
     ledger.record(
         actor=user,
         action=Action.CONSULTATION,
-        object_type=kind,
+        object_type=object_type,
         object_id="list",
         case_id=case.pk,
         fields=fields,
         justification=purpose,
-        details={"records": [str(r.pk) for r in records]},
+        details=shown,
     )
-    return records
 
 
 def find_record(case: Case, kind: str, record_id: UUID | str) -> Any:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.utils import timezone
 
 from haven.accounts.models import User
-from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
 
 from .models import Channel, ContactMethod
+from .services import record_contact_change
 
 DEMO_MAIL_DOMAIN = "haven.invalid"
 
@@ -29,13 +29,7 @@ def create_demo_contacts(users: list[User]) -> int:
             address=f"{user.username}@{DEMO_MAIL_DOMAIN}",
             verified_at=timezone.now(),
         )
-        ledger.record(
-            actor=None,
-            action=Action.COLLECTION,
-            object_type="contact_method",
-            object_id=contact.pk,
-            fields=("channel", "address", "verified_at"),
-            justification="demo contact method",
-        )
+        fields = ("channel", "address", "verified_at")
+        record_contact_change(None, contact, Action.COLLECTION, "demo contact method", fields)
         created += 1
     return created

@@ -99,6 +99,24 @@ def mark_all_read(user: User) -> int:
 # ------------------------------------------------------------------------ contact methods
 
 
+def record_contact_change(
+    actor: User | None,
+    contact: ContactMethod,
+    action: Action,
+    justification: str,
+    fields: Iterable[str] = (),
+) -> None:
+    """The ledger entry for one change to a contact method, with why it changed."""
+    ledger.record(
+        actor=actor,
+        action=action,
+        object_type="contact_method",
+        object_id=contact.pk,
+        fields=fields,
+        justification=justification,
+    )
+
+
 def _clean_address(channel: str, address: str) -> str:
     address = address.strip()
     if not address:
@@ -152,13 +170,8 @@ def _store_contact(actor: User, channel: str, address: str, secret: str) -> Cont
     if channel == Channel.WEBHOOK:
         contact.verified_at = timezone.now()  # it answered the signed ping
     contact.save()
-    ledger.record(
-        actor=actor,
-        action=Action.COLLECTION,
-        object_type="contact_method",
-        object_id=contact.pk,
-        fields=("channel", "address"),
-        justification="contact method added",
+    record_contact_change(
+        actor, contact, Action.COLLECTION, "contact method added", ("channel", "address")
     )
     if channel != Channel.WEBHOOK:
         _new_code(contact)
@@ -193,13 +206,8 @@ def resend_code(actor: User, contact_id: UUID | str) -> ContactMethod:
     if contact.channel == Channel.WEBHOOK:
         raise ValidationError({"code": "Webhooks are verified by their test ping"})
     _new_code(contact)
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
-        object_type="contact_method",
-        object_id=contact.pk,
-        fields=("code_hash",),
-        justification="verification code resent",
+    record_contact_change(
+        actor, contact, Action.ALTERATION, "verification code resent", ("code_hash",)
     )
     return contact
 
@@ -215,13 +223,8 @@ def verify_contact(actor: User, contact_id: UUID | str, code: str) -> ContactMet
     contact.verified_at = timezone.now()
     contact.code_hash = ""
     contact.save(update_fields=["verified_at", "code_hash"])
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
-        object_type="contact_method",
-        object_id=contact.pk,
-        fields=("verified_at",),
-        justification="contact method verified",
+    record_contact_change(
+        actor, contact, Action.ALTERATION, "contact method verified", ("verified_at",)
     )
     return contact
 
@@ -229,13 +232,7 @@ def verify_contact(actor: User, contact_id: UUID | str, code: str) -> ContactMet
 @service
 def remove_contact(actor: User, contact_id: UUID | str) -> None:
     contact = selectors.own_contact(actor, contact_id)
-    ledger.record(
-        actor=actor,
-        action=Action.ERASURE,
-        object_type="contact_method",
-        object_id=contact.pk,
-        justification="contact method removed",
-    )
+    record_contact_change(actor, contact, Action.ERASURE, "contact method removed")
     contact.delete()
 
 

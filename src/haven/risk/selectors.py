@@ -20,7 +20,12 @@ from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action
-from haven.cases.selectors import CaseNotFound, find_visible_case, require_purpose
+from haven.cases.selectors import (
+    CaseNotFound,
+    find_visible_case,
+    record_list_read,
+    require_purpose,
+)
 from haven.concurrency.transactions import service
 
 from . import config
@@ -211,16 +216,8 @@ def case_risk(user: User, case_id: UUID | str, purpose: str | None) -> CaseRisk:
     latest_id = assessments[0].pk if assessments else None
     shown = {pk for pk in (current_id, latest_id) if pk}
     full = {a.pk: a for a in with_content(RiskAssessment.objects.filter(pk__in=shown))}
-    measures = list(
-        ProtectiveMeasure.objects.filter(case=case)
-        .select_related("measure_type", "owner")
-        .prefetch_related("status_changes__changed_by")
-    )
-    decisions = list(
-        DecisionLogEntry.objects.filter(case=case).select_related(
-            "decision_maker", "author", "corrects"
-        )
-    )
+    measures = _measures_of(case)
+    decisions = _decisions_of(case)
     refs = sorted(
         set(Threat.objects.filter(assessment__case=case).values_list("ref", flat=True)),
         key=lambda ref: int(ref[1:]) if ref[1:].isdigit() else 0,
@@ -250,21 +247,31 @@ def case_risk(user: User, case_id: UUID | str, purpose: str | None) -> CaseRisk:
     )
 
 
+def _measures_of(case: Case) -> list[ProtectiveMeasure]:
+    """A case's protective measures with what their pages show (unlogged: callers ledger)."""
+    return list(
+        ProtectiveMeasure.objects.filter(case=case)
+        .select_related("measure_type", "owner")
+        .prefetch_related("status_changes__changed_by")
+    )
+
+
+def _decisions_of(case: Case) -> list[DecisionLogEntry]:
+    """A case's decision log with its people (unlogged: callers ledger)."""
+    return list(
+        DecisionLogEntry.objects.filter(case=case).select_related(
+            "decision_maker", "author", "corrects"
+        )
+    )
+
+
 @service
 def list_assessments(user: User, case_id: UUID | str, purpose: str | None) -> list[RiskAssessment]:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
     assessments = list(with_content(RiskAssessment.objects.filter(case=case)))
-    ledger.record(
-        actor=user,
-        action=Action.CONSULTATION,
-        object_type=ASSESSMENT_OBJECT,
-        object_id="list",
-        case_id=case.pk,
-        fields=ASSESSMENT_FIELDS,
-        justification=purpose,
-        details={"assessments": [str(a.pk) for a in assessments]},
-    )
+    shown = {"assessments": [str(a.pk) for a in assessments]}
+    record_list_read(user, case, ASSESSMENT_OBJECT, ASSESSMENT_FIELDS, purpose, shown)
     return assessments
 
 
@@ -272,21 +279,10 @@ def list_assessments(user: User, case_id: UUID | str, purpose: str | None) -> li
 def list_measures(user: User, case_id: UUID | str, purpose: str | None) -> list[ProtectiveMeasure]:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
-    measures = list(
-        ProtectiveMeasure.objects.filter(case=case)
-        .select_related("measure_type", "owner")
-        .prefetch_related("status_changes__changed_by")
-    )
-    ledger.record(
-        actor=user,
-        action=Action.CONSULTATION,
-        object_type="protective_measure",
-        object_id="list",
-        case_id=case.pk,
-        fields=("measure", "details", "controls", "owner", "status", "dates", "cost"),
-        justification=purpose,
-        details={"measures": [str(m.pk) for m in measures]},
-    )
+    measures = _measures_of(case)
+    fields = ("measure", "details", "controls", "owner", "status", "dates", "cost")
+    shown = {"measures": [str(m.pk) for m in measures]}
+    record_list_read(user, case, "protective_measure", fields, purpose, shown)
     return measures
 
 
@@ -294,21 +290,10 @@ def list_measures(user: User, case_id: UUID | str, purpose: str | None) -> list[
 def decision_log(user: User, case_id: UUID | str, purpose: str | None) -> list[DecisionLogEntry]:
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
-    entries = list(
-        DecisionLogEntry.objects.filter(case=case).select_related(
-            "decision_maker", "author", "corrects"
-        )
-    )
-    ledger.record(
-        actor=user,
-        action=Action.CONSULTATION,
-        object_type="decision_log",
-        object_id="list",
-        case_id=case.pk,
-        fields=("decision", "rationale", "options_rejected"),
-        justification=purpose,
-        details={"entries": [e.sequence for e in entries]},
-    )
+    entries = _decisions_of(case)
+    fields = ("decision", "rationale", "options_rejected")
+    shown = {"entries": [e.sequence for e in entries]}
+    record_list_read(user, case, "decision_log", fields, purpose, shown)
     return entries
 
 

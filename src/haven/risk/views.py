@@ -132,13 +132,14 @@ def assessment_new(request: AuthenticatedRequest, risk_case_id: UUID) -> HttpRes
     drafter(request)
     form = forms.AssessmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            assessment = services.start_assessment(user, case.pk, **form.service_data())
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            messages.success(request, f"Version {assessment.number} drafted")
-            return redirect("risk:assessment", assessment_id=assessment.pk)
+        drafted: list[RiskAssessment] = []
+        if submitted(
+            request,
+            form,
+            lambda: drafted.append(services.start_assessment(user, case.pk, **form.service_data())),
+        ):
+            messages.success(request, f"Version {drafted[0].number} drafted")
+            return redirect("risk:assessment", assessment_id=drafted[0].pk)
     return page(
         request,
         "risk/assessment_form.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal, cast
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.ui.apihelpers import QueryFilters, attempt
 
@@ -100,10 +102,18 @@ class AcknowledgeIn(Schema):
     note: str = ""
 
 
+AlertMove = Callable[[User, UUID, str], Alert]
+
+
+def _moved(request: AuthenticatedRequest, alert_id: UUID, move: AlertMove, note: str) -> AlertOut:
+    """Acknowledge or resolve, then answer with the alert as the caller now sees it."""
+    attempt(lambda: move(request.user, alert_id, note))
+    return alert_out(selectors.get_alert(request.user, alert_id))
+
+
 @router.post("/telemetry/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    attempt(lambda: services.acknowledge(request.user, alert_id, body.note))
-    return alert_out(selectors.get_alert(request.user, alert_id))
+    return _moved(request, alert_id, services.acknowledge, body.note)
 
 
 class DeviceSummary(Schema):
@@ -130,8 +140,7 @@ def list_devices(request: AuthenticatedRequest) -> list[DeviceOut]:
 
 @router.post("/telemetry/alerts/{alert_id}/resolve", response=AlertOut)
 def resolve(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    attempt(lambda: services.resolve(request.user, alert_id, body.note))
-    return alert_out(selectors.get_alert(request.user, alert_id))
+    return _moved(request, alert_id, services.resolve, body.note)
 
 
 # ------------------------------------------------------------------------ escalation policies

@@ -21,7 +21,7 @@ from haven.access import modules
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
-from haven.ui.helpers import add_form_errors
+from haven.ui.helpers import add_form_errors, submitted
 
 from . import receivers, selectors, services
 from .forms import AssignForm, PolicyForm, ReportPeriodForm, StepForm
@@ -170,15 +170,14 @@ def policy_edit(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
     }
     form = PolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            version = int(request.POST.get("version", "0") or 0)
-            services.update_policy(user, policy.pk, version=version, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        except services.ConflictError as conflict:
-            form.add_error(None, str(conflict))
-        else:
-            messages.success(request, "Policy saved")
+        version = int(request.POST.get("version", "0") or 0)
+        if submitted(
+            request,
+            form,
+            lambda: services.update_policy(user, policy.pk, version=version, **form.cleaned_data),
+            "Policy saved",
+            shown=(services.ConflictError,),
+        ):
             return redirect("telemetry:policy", policy_id=policy.pk)
     return render(request, "telemetry/policy_form.html", {**NAV, "form": form, "policy": policy})
 
