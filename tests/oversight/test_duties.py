@@ -21,6 +21,7 @@ from haven.oversight.models import (
     Complaint,
     ComplaintNote,
     ComplaintStatus,
+    ComplaintSubject,
     GovernanceAction,
     MemberKind,
     PoliceAppealTribunal,
@@ -217,7 +218,7 @@ def test_protection_and_technical_roles_reach_none_of_it(roles):
 
 
 def test_chief_officer_complaint_steps_carry_their_citations_and_unconfirmed_marks():
-    table = workflow.complaint_transitions(True)
+    table = workflow.complaint_transitions(ComplaintSubject.CHIEF_OFFICER)
     refer = table.rule(ComplaintStatus.RECORDED, ComplaintStatus.IOPC_REFERRED)
     assert refer is not None and "Sch 3 para 4" in refer.citation
     handle = table.rule(ComplaintStatus.RECORDED, ComplaintStatus.HANDLED)
@@ -225,9 +226,10 @@ def test_chief_officer_complaint_steps_carry_their_citations_and_unconfirmed_mar
     from haven.oversight import config
 
     assert config.CHIEF_COMPLAINT_STEPS["handle"].confirmed is False
-    assert config.ELPB_2012_CONFIRMED is False
     # The ordinary table is unchanged: a caseworker handles a force complaint.
-    assert workflow.complaint_transitions(False) is workflow.COMPLAINT_TRANSITIONS
+    assert (
+        workflow.complaint_transitions(ComplaintSubject.OFFICER) is workflow.COMPLAINT_TRANSITIONS
+    )
 
 
 def test_only_the_head_of_oversight_takes_the_decisions_on_a_chief_officer_complaint():
