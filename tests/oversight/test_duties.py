@@ -468,3 +468,35 @@ def test_pages_assign_note_correspond_and_run_a_meeting():
         f"/oversight/governance/actions/{action.pk}/done/", {"completed_on": "2025-06-01"}
     )
     assert GovernanceAction.objects.get().status == "done"
+
+
+def test_an_action_is_marked_done_with_the_govuk_date_input_and_a_field_error():
+    """Issue 20 item 6: the meeting page's "Date done" is the GOV.UK date input (three boxes),
+    and a date that does not exist is an error beside the field, nothing changed."""
+    manager, worker = head(), officer()
+    meeting = services.create_meeting(
+        manager, kind="accountability", title="Quarterly board", held_on=date(2025, 5, 1)
+    )
+    action = services.add_action(
+        manager,
+        meeting.pk,
+        description="Fictional action",
+        owner_id=worker.pk,
+        due_on=date(2025, 6, 30),
+    )
+    url = f"/oversight/governance/{meeting.pk}/"
+    page = web(worker).get(url).content.decode()
+    assert 'type="date"' not in page and 'name="completed_on_day"' in page
+    refused = web(worker).post(
+        f"/oversight/governance/actions/{action.pk}/done/",
+        {"completed_on_day": "31", "completed_on_month": "2", "completed_on_year": "2025"},
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 200 and "Enter a real date" in body
+    assert f'id="done-{action.pk}-completed_on-error"' in body
+    assert GovernanceAction.objects.get().status == "open"
+    web(worker).post(
+        f"/oversight/governance/actions/{action.pk}/done/",
+        {"completed_on_day": "2", "completed_on_month": "6", "completed_on_year": "2025"},
+    )
+    assert GovernanceAction.objects.get().completed_on == date(2025, 6, 2)

@@ -891,15 +891,10 @@ def governance(request: HttpRequest) -> HttpResponse:
 def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.find_meeting(user, meeting_id)
-    owners = [p for p in services.oversight_staff() if permissions.may_own_actions(p)]
     decision_form = forms.DecisionForm(
         request.POST if request.POST.get("form") == "decision" else None, prefix="decision"
     )
-    action_form = forms.ActionForm(
-        request.POST if request.POST.get("form") == "action" else None,
-        owners=owners,
-        prefix="action",
-    )
+    action_form = _action_form(request.POST if request.POST.get("form") == "action" else None)
     if request.method == "POST":
         if request.POST.get("form") == "decision" and _submit(
             decision_form, lambda d: services.record_decision(user, item.pk, **d)
@@ -911,6 +906,31 @@ def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
         ):
             messages.success(request, "Action recorded; its owner has been told.")
             return redirect("oversight:meeting", meeting_id=item.pk)
+    return _meeting_page(request, item, decision_form, action_form)
+
+
+def _action_form(data: Any) -> forms.ActionForm:
+    owners = [p for p in services.oversight_staff() if permissions.may_own_actions(p)]
+    return forms.ActionForm(data, owners=owners, prefix="action")
+
+
+def _done_form(action_id: int, data: Any = None) -> forms.DoneForm:
+    """The "Mark as done" form of one action: its own ids, as the page has one per action."""
+    return forms.DoneForm(
+        data, auto_id=f"done-{action_id}-%s", initial={"completed_on": timezone.localdate()}
+    )
+
+
+def _meeting_page(
+    request: HttpRequest,
+    item: Any,
+    decision_form: forms.DecisionForm,
+    action_form: forms.ActionForm,
+    refused_done: forms.DoneForm | None = None,
+    refused_action_id: int | None = None,
+) -> HttpResponse:
+    user = _user(request)
+    actions = item.actions.select_related("owner")
     return _page(
         request,
         "oversight/meeting.html",
@@ -918,7 +938,10 @@ def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
             "meeting": item,
             "decision_form": decision_form,
             "action_form": action_form,
-            "actions": item.actions.select_related("owner"),
+            "actions": [
+                (a, refused_done if a.pk == refused_action_id else _done_form(a.pk))
+                for a in actions
+            ],
             "today": timezone.localdate(),
             "may_complete_any": permissions.may_assign(user),
         },
@@ -929,14 +952,16 @@ def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
 def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
     user = _user(request)
     action = selectors.find_action(user, action_id)
-    form = forms.DoneForm(request.POST)
+    form = _done_form(action.pk, request.POST)
     if _submit(form, lambda d: services.complete_action(user, action.pk, **d)):
         messages.success(request, "Action marked as done.")
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, str(message))
-    return redirect("oversight:meeting", meeting_id=action.meeting_id)
+        return redirect("oversight:meeting", meeting_id=action.meeting_id)
+    # The date is shown again with its error beside it, nothing changed.
+    for message in form.non_field_errors():
+        messages.error(request, str(message))
+    item = selectors.find_meeting(user, action.meeting_id)
+    decision_form = forms.DecisionForm(prefix="decision")
+    return _meeting_page(request, item, decision_form, _action_form(None), form, action.pk)
 
 
 def performance_view(request: HttpRequest) -> HttpResponse:
