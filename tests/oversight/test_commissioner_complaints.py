@@ -15,6 +15,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from haven.accounts import services as account_services
 from haven.audit import ledger
 from haven.audit.models import Action, LedgerEntry
 from haven.oversight import config, selectors, services, workflow
@@ -95,6 +96,12 @@ def test_a_complaint_about_the_commissioner_is_the_panels_with_no_review_and_no_
     # Recording is a decision of its own (reg 9 or reg 10), not made by logging it.
     assert item.status == C.LOGGED
     assert selectors.complaint_deadlines(item) == []
+    # The API reads it like any complaint (its steps are taken on the web pages for now).
+    token = account_services.issue_api_token(
+        item.created_by, "test", modules=item.created_by.modules, can_write=False
+    )[1]
+    read = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(f"/api/oversight/complaints/{item.pk}")
+    assert read.status_code == 200 and read.json()["status"] == C.LOGGED
 
 
 def test_a_commissioner_complaint_cannot_take_chief_officer_or_ordinary_moves():
