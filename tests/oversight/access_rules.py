@@ -36,6 +36,7 @@ WEB_NAMES = [
     "complaint_outcome",
     "complaint_update",
     "complaint_investigation",
+    "complaint_commissioner_step",
     "review_new",
     "review_extend",
     "review_determine",
@@ -148,6 +149,7 @@ PARAMS = {
     "action_id": _object("action"),
     "document_id": _object("document"),
     "stat_table": lambda world, inside: "outcomes",
+    "step": lambda world, inside: "forward",
     "export_format": lambda world, inside: "csv",
 }
 

@@ -21,6 +21,7 @@ from haven.oversight.models import (
     Complaint,
     ComplaintNote,
     ComplaintStatus,
+    ComplaintSubject,
     GovernanceAction,
     MemberKind,
     PoliceAppealTribunal,
@@ -217,7 +218,7 @@ def test_protection_and_technical_roles_reach_none_of_it(roles):
 
 
 def test_chief_officer_complaint_steps_carry_their_citations_and_unconfirmed_marks():
-    table = workflow.complaint_transitions(True)
+    table = workflow.complaint_transitions(ComplaintSubject.CHIEF_OFFICER)
     refer = table.rule(ComplaintStatus.RECORDED, ComplaintStatus.IOPC_REFERRED)
     assert refer is not None and "Sch 3 para 4" in refer.citation
     handle = table.rule(ComplaintStatus.RECORDED, ComplaintStatus.HANDLED)
@@ -225,9 +226,10 @@ def test_chief_officer_complaint_steps_carry_their_citations_and_unconfirmed_mar
     from haven.oversight import config
 
     assert config.CHIEF_COMPLAINT_STEPS["handle"].confirmed is False
-    assert config.ELPB_2012_CONFIRMED is False
     # The ordinary table is unchanged: a caseworker handles a force complaint.
-    assert workflow.complaint_transitions(False) is workflow.COMPLAINT_TRANSITIONS
+    assert (
+        workflow.complaint_transitions(ComplaintSubject.OFFICER) is workflow.COMPLAINT_TRANSITIONS
+    )
 
 
 def test_only_the_head_of_oversight_takes_the_decisions_on_a_chief_officer_complaint():
@@ -466,3 +468,35 @@ def test_pages_assign_note_correspond_and_run_a_meeting():
         f"/oversight/governance/actions/{action.pk}/done/", {"completed_on": "2025-06-01"}
     )
     assert GovernanceAction.objects.get().status == "done"
+
+
+def test_an_action_is_marked_done_with_the_govuk_date_input_and_a_field_error():
+    """Issue 20 item 6: the meeting page's "Date done" is the GOV.UK date input (three boxes),
+    and a date that does not exist is an error beside the field, nothing changed."""
+    manager, worker = head(), officer()
+    meeting = services.create_meeting(
+        manager, kind="accountability", title="Quarterly board", held_on=date(2025, 5, 1)
+    )
+    action = services.add_action(
+        manager,
+        meeting.pk,
+        description="Fictional action",
+        owner_id=worker.pk,
+        due_on=date(2025, 6, 30),
+    )
+    url = f"/oversight/governance/{meeting.pk}/"
+    page = web(worker).get(url).content.decode()
+    assert 'type="date"' not in page and 'name="completed_on_day"' in page
+    refused = web(worker).post(
+        f"/oversight/governance/actions/{action.pk}/done/",
+        {"completed_on_day": "31", "completed_on_month": "2", "completed_on_year": "2025"},
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 200 and "Enter a real date" in body
+    assert f'id="done-{action.pk}-completed_on-error"' in body
+    assert GovernanceAction.objects.get().status == "open"
+    web(worker).post(
+        f"/oversight/governance/actions/{action.pk}/done/",
+        {"completed_on_day": "2", "completed_on_month": "6", "completed_on_year": "2025"},
+    )
+    assert GovernanceAction.objects.get().completed_on == date(2025, 6, 2)

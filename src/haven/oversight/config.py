@@ -348,7 +348,11 @@ def reminder_thresholds() -> tuple[int, ...]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Complaints about the chief officer: the body's own decision steps (workflow.CHIEF_COMPLAINT_*)
+# Complaint steps with their citations (workflow.COMPLAINT_TRANSITIONS, CHIEF_COMPLAINT_*,
+# COMMISSIONER_COMPLAINT_*): every move of every complaint table names its source.
+
+# The marker for a step no provision fixes (the body's own procedure).
+LOCAL_PRACTICE = "Local practice (no provision fixes this step)"
 
 
 @dataclass(frozen=True)
@@ -359,63 +363,224 @@ class StepRule:
     confirmed: bool
     version: int = 1
 
+    @property
+    def cited(self) -> str:
+        """The citation as shown and checked: an unconfirmed one says so."""
+        return self.citation if self.confirmed else f"{self.citation} [UNCONFIRMED]"
 
-CHIEF_COMPLAINT_STEPS: dict[str, StepRule] = {
-    rule.step: rule
-    for rule in [
-        StepRule(
-            "log",
-            "Log the complaint: this body is the appropriate authority",
-            "Police Reform Act 2002 s.29(1) (appropriate authority for the chief officer); "
-            "Sch 3 para 1(1) (preserve evidence)",
-            confirmed=True,  # uk-domain-rules.md §3 [C/S]
-        ),
-        StepRule(
-            "record",
-            "Record the complaint",
-            "Police Reform Act 2002 Sch 3 para 2 (recording; paragraph number not retrieved)",
-            confirmed=False,
-        ),
-        StepRule(
-            "outside",
-            "Handle outside Schedule 3",
-            "Police Reform Act 2002 Sch 3 para 2 (complaints not recorded; not retrieved)",
-            confirmed=False,
-        ),
-        StepRule(
-            "refer",
-            "Refer to the IOPC",
-            "Police Reform Act 2002 Sch 3 para 4 (mandatory: PCMR 2020 reg 4; voluntary: "
-            "para 4(3))",
-            confirmed=True,  # uk-domain-rules.md §3 (para 4(3), reg 4(1))
-        ),
-        StepRule(
-            "handle",
-            "Decide how the complaint is handled and handle it",
-            "Police Reform Act 2002 Sch 3 para 6 (handling by the appropriate authority; "
-            "paragraph number not retrieved)",
-            confirmed=False,
-        ),
-        StepRule(
-            "outcome",
-            "Notify the outcome",
-            "Police (Complaints and Misconduct) Regulations 2020 reg 33(2)(a) "
-            "(as applied to a complaint handled by the local policing body: not retrieved)",
-            confirmed=False,
-        ),
-        StepRule(
-            "review",
-            "Review by the IOPC",
-            "Police Reform Act 2002 Sch 3 para 30 (sub-paragraph not retrieved)",
-            confirmed=False,
-        ),
-        StepRule("close", "Close the complaint", "", confirmed=True),
-    ]
-}
 
-# Not encoded: the Elected Local Policing Bodies (Complaints and Misconduct) Regulations 2012
-# (S.I. 2012/62) govern complaints about the Commissioner (a relevant office holder), which the
-# police and crime panel records and resolves; their regulation numbers were not retrieved, so
-# nothing here cites them (listed as unconfirmed in docs/law-notes.md).
+def _steps(*rules: StepRule) -> dict[str, StepRule]:
+    return {rule.step: rule for rule in rules}
+
+
+# Steps whose source is the same whoever the complaint is about.
+_RECORD = StepRule(
+    "record",
+    "Record under Schedule 3",
+    "Police Reform Act 2002 Sch 3 para 2 (recording; paragraph number not retrieved)",
+    confirmed=False,
+)
+_OUTSIDE = StepRule(
+    "outside",
+    "Handle outside Schedule 3",
+    "Police Reform Act 2002 Sch 3 para 2 (complaints not recorded; not retrieved)",
+    confirmed=False,
+)
+_CLOSE = StepRule("close", "Close the complaint", LOCAL_PRACTICE, confirmed=True)
+
+# An ordinary complaint (the force is the appropriate authority): this body sees its moves.
+COMPLAINT_STEPS: dict[str, StepRule] = _steps(
+    StepRule(
+        "log",
+        "Log the complaint",
+        "IOPC Guidance on capturing data about police complaints (2020) [S]: every complaint "
+        "is logged, recorded or not",
+        confirmed=False,
+    ),
+    _RECORD,
+    _OUTSIDE,
+    StepRule(
+        "refer",
+        "Refer to the IOPC",
+        "Police Reform Act 2002 Sch 3 para 4(1)(a); Police (Complaints and Misconduct) "
+        "Regulations 2020 reg 4 (mandatory referral)",
+        confirmed=True,  # uk-domain-rules.md §3 [C]
+    ),
+    StepRule(
+        "handle",
+        "Handle the complaint",
+        "Police Reform Act 2002 Sch 3 para 6 (handling by the appropriate authority; "
+        "paragraph number not retrieved)",
+        confirmed=False,
+    ),
+    StepRule(
+        "referred_back",
+        "Handle after the IOPC's decision on the referral",
+        "Police Reform Act 2002 Sch 3 para 5 (the IOPC's decision on a referral; not retrieved)",
+        confirmed=False,
+    ),
+    StepRule(
+        "outcome",
+        "Notify the outcome",
+        "Police (Complaints and Misconduct) Regulations 2020 reg 33(2)(a) (review body, limb, "
+        "time limit) and reg 34 (outcome within 5 working days)",
+        confirmed=True,  # uk-domain-rules.md §3 [C]
+    ),
+    StepRule(
+        "review",
+        "Receive an application for review",
+        "Police (Complaints and Misconduct) Regulations 2020 reg 29(2) (28 days) and reg 32 "
+        "(relevant review body)",
+        confirmed=True,  # uk-domain-rules.md §3 [C]
+    ),
+    StepRule(
+        "close_unreviewed",
+        "Close: no application for review in time",
+        "Police (Complaints and Misconduct) Regulations 2020 reg 29(2) (the 28 days have run)",
+        confirmed=True,
+    ),
+    StepRule(
+        "determine",
+        "Determine the review",
+        "Police Reform Act 2002 Sch 3 para 6A (review of a complaint not investigated) and "
+        "para 25 (review after investigation): paragraph numbers not retrieved; test "
+        "'reasonable and proportionate' from IOPC statutory guidance 2020 ch.3 [S]",
+        confirmed=False,
+    ),
+    StepRule(
+        "response",
+        "Receive the force's response to the recommendations",
+        "A force's duty to respond to a local policing body's review recommendations was not "
+        "found (uk-domain-rules.md §3); IOPC recommendations: Police Reform Act 2002 Sch 3 "
+        "para 28B",
+        confirmed=False,
+    ),
+    _CLOSE,
+)
+
+
+# A complaint about the chief officer: the body's own decision steps.
+CHIEF_COMPLAINT_STEPS: dict[str, StepRule] = _steps(
+    StepRule(
+        "log",
+        "Log the complaint: this body is the appropriate authority",
+        "Police Reform Act 2002 s.29(1) (appropriate authority for the chief officer); "
+        "Sch 3 para 1(1) (preserve evidence)",
+        confirmed=True,  # uk-domain-rules.md §3 [C/S]
+    ),
+    _RECORD,
+    _OUTSIDE,
+    StepRule(
+        "refer",
+        "Refer to the IOPC",
+        "Police Reform Act 2002 Sch 3 para 4 (mandatory: PCMR 2020 reg 4; voluntary: para 4(3))",
+        confirmed=True,  # uk-domain-rules.md §3 (para 4(3), reg 4(1))
+    ),
+    StepRule(
+        "handle",
+        "Decide how the complaint is handled and handle it",
+        "Police Reform Act 2002 Sch 3 para 6 (handling by the appropriate authority; "
+        "paragraph number not retrieved)",
+        confirmed=False,
+    ),
+    StepRule(
+        "outcome",
+        "Notify the outcome",
+        "Police (Complaints and Misconduct) Regulations 2020 reg 33(2)(a) "
+        "(as applied to a complaint handled by the local policing body: not retrieved)",
+        confirmed=False,
+    ),
+    StepRule(
+        "review",
+        "Review by the IOPC",
+        "Police Reform Act 2002 Sch 3 para 30 (sub-paragraph not retrieved)",
+        confirmed=False,
+    ),
+    _CLOSE,
+)
+
+# Complaints about the Commissioner (a "relevant office holder"): the Elected Local Policing
+# Bodies (Complaints and Misconduct) Regulations 2012, S.I. 2012/62. The police and crime panel
+# handles them; this office records and forwards them under the panel's delegation, refers
+# serious ones to the IOPC, records what the panel decided and tells the complainant.
+# Regulation numbers and headings are from the contents of the Regulations as made
+# (legislation.gov.uk/uksi/2012/62/contents/made), reg 10 and reg 15 from their text as made;
+# later amendments (the Commission became the IOPC) were not applied here.
 ELPB_2012 = "Elected Local Policing Bodies (Complaints and Misconduct) Regulations 2012"
-ELPB_2012_CONFIRMED = False
+ELPB_2012_CONFIRMED = True  # regulation numbers: contents as made [C]
+
+
+def _elpb(regulations: str) -> str:
+    """A citation of the 2012 Regulations, short (ELPB_2012 is the title in full)."""
+    return f"ELPB Regs 2012 {regulations}"
+
+
+COMMISSIONER_COMPLAINT_STEPS: dict[str, StepRule] = _steps(
+    StepRule(
+        "log",
+        "Log the complaint about the Commissioner",
+        _elpb("reg 8 (duty to preserve evidence) and reg 9 (notification and recording)"),
+        confirmed=True,
+    ),
+    StepRule(
+        "record",
+        "Record the complaint (under the panel's delegation)",
+        _elpb(
+            "reg 9 (notification and recording of complaints); reg 7 (delegation by the "
+            "panel: to whom, and that it reaches recording, not retrieved)"
+        ),
+        confirmed=False,
+    ),
+    StepRule(
+        "not_record",
+        "Decide not to record the complaint",
+        _elpb("reg 10(2) (decision to take no action under reg 9, and its grounds)"),
+        confirmed=True,  # reg 10 text as made [C]
+    ),
+    StepRule(
+        "tell_not_recorded",
+        "Tell the complainant it was not recorded, and why",
+        _elpb("reg 10(2)(a)-(b) (notify the decision and the grounds)"),
+        confirmed=True,  # reg 10 text as made [C]
+    ),
+    StepRule(
+        "refer",
+        "Refer a serious complaint to the IOPC",
+        _elpb(
+            "reg 13 (reference of serious complaints and conduct matters to the Commission, "
+            "now the IOPC)"
+        ),
+        confirmed=True,
+    ),
+    StepRule(
+        "forward",
+        "Forward the complaint to the police and crime panel",
+        _elpb("reg 9 (notification to the panel) and reg 27 (complaints the panel resolves)"),
+        confirmed=True,
+    ),
+    StepRule(
+        "referred_back",
+        "The IOPC referred it back: forward it to the panel",
+        _elpb("reg 14(2) (reference back to the panel), as cited by reg 15(1) and reg 27"),
+        confirmed=True,  # cited in the text of regs 15(1) and 27 as made [C]
+    ),
+    StepRule(
+        "panel_outcome",
+        "Record the outcome the panel reports",
+        _elpb(
+            "reg 28 (informal resolution by the panel), reg 15 (disapplication), reg 16 "
+            "(withdrawn complaints): the panel decides, this office records"
+        ),
+        confirmed=True,
+    ),
+    StepRule(
+        "notify",
+        "Record that the complainant was told the outcome",
+        _elpb(
+            "reg 32 (duty to keep the complainant informed); whether the panel or this office "
+            "sends the record of the informal resolution (reg 28) was not retrieved"
+        ),
+        confirmed=False,
+    ),
+    _CLOSE,
+)

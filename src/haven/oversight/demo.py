@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from haven.accounts.models import User
 
-from . import characteristics, performance, services
+from . import characteristics, config, performance, services
 from .imports import pseudonym
 from .models import (
     Category,
@@ -22,6 +22,7 @@ from .models import (
     MisconductHearing,
     Outcome,
     PanelMember,
+    SelectionMethod,
     WorkforceRecord,
 )
 
@@ -124,6 +125,26 @@ def create_demo_oversight(count: int) -> int:
     return count
 
 
+def _hear_to_outcome(hearing: MisconductHearing, outcome_on: date) -> None:
+    """Take a demo misconduct case through every stage to its outcome by the services, as in
+    real use (notice, response, panel drawn by rota, hearing, outcome): the ledger, the panel
+    model keyed on the notice and the clocks are the real ones."""
+    notice_on = hearing.referral_date + timedelta(days=2)
+    hearing = services.advance_hearing(None, hearing.pk, to=HearingStatus.NOTICE, on=notice_on)
+    services.advance_hearing(None, hearing.pk, to=HearingStatus.RESPONSE_DUE, on=notice_on)
+    model = config.panel_model(hearing.panel_model)
+    services.appoint_panel(
+        None,
+        hearing.pk,
+        method=SelectionMethod.ROTA,
+        nominees={seat.code: f"Demo {seat.label}" for seat in model.nominated_seats},
+    )
+    services.advance_hearing(None, hearing.pk, to=HearingStatus.HEARING, on=outcome_on)
+    services.advance_hearing(
+        None, hearing.pk, to=HearingStatus.OUTCOME, on=outcome_on, outcome="Demo outcome"
+    )
+
+
 def _on_or_before(day: date, today: date) -> date:
     return min(day, today)
 
@@ -168,10 +189,7 @@ def create_demo_year(rng: random.Random, today: date) -> None:
             )
             outcome_on = hearing.referral_date + timedelta(days=rng.randint(20, 60))
             if outcome_on <= today:
-                # Demo history only: the stages between are not replayed.
-                MisconductHearing.objects.filter(pk=hearing.pk).update(
-                    status=HearingStatus.OUTCOME, outcome="Demo outcome", outcome_on=outcome_on
-                )
+                _hear_to_outcome(hearing, outcome_on)
         for _ in range(5 + rng.randint(0, 2)):
             tribunal = services.create_tribunal(
                 None,

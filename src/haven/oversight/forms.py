@@ -11,6 +11,7 @@ from . import characteristics, config
 from .models import (
     Category,
     ComplaintStatus,
+    ComplaintSubject,
     CorrespondenceMethod,
     Determination,
     Direction,
@@ -22,6 +23,7 @@ from .models import (
     MisconductHearing,
     Outcome,
     PanelMember,
+    PanelOutcome,
     PensionScheme,
     Reg4Criterion,
     Reg32Limb,
@@ -73,9 +75,16 @@ class ComplaintForm(GovukForm):
         [("yes", "Record under Schedule 3"), ("no", "Log and handle outside Schedule 3")],
         initial="yes",
     )
-    against_chief_officer = yes_no(
-        "Is the complaint about the chief officer?",
-        "If so, this body is the appropriate authority (PRA 2002 s.29)",
+    subject = forms.ChoiceField(
+        label="Who is the complaint about?",
+        choices=ComplaintSubject.choices,
+        initial=ComplaintSubject.OFFICER,
+        widget=forms.RadioSelect,
+        help_text=(
+            "The chief officer: this body is the appropriate authority (PRA 2002 s.29). The "
+            "Commissioner: the police and crime panel handles it (ELPB Regs 2012), and this "
+            "office records and forwards it"
+        ),
     )
     reg4_criteria = forms.MultipleChoiceField(
         label="Mandatory referral criteria met (PCMR reg 4)",
@@ -92,6 +101,58 @@ class ComplaintForm(GovukForm):
         label="Reason the IOPC reviews (PCMR reg 32)", choices=Reg32Limb.choices, required=False
     )
     force_reference = text("Force reference", 40, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        """The subject as the two flags the service takes."""
+        data = super().clean() or {}
+        subject = data.pop("subject", None)
+        data["against_chief_officer"] = subject == ComplaintSubject.CHIEF_OFFICER
+        data["against_commissioner"] = subject == ComplaintSubject.COMMISSIONER
+        return data
+
+
+# The date each step on a complaint about the Commissioner records, in plain words.
+COMMISSIONER_STEP_DATES = {
+    "record": "Date recorded",
+    "not_record": "Date of the decision",
+    "tell_not_recorded": "Date the complainant was told",
+    "refer": "Date referred to the IOPC",
+    "forward": "Date forwarded to the panel",
+    "referred_back": "Date forwarded to the panel",
+    "panel_outcome": "Date the panel decided",
+    "notify": "Date the complainant was told",
+    "close": "Date closed",
+}
+
+
+class CommissionerStepForm(GovukForm):
+    """One step on a complaint about the Commissioner: its date, and the facts the step's move
+    requires (workflow.COMMISSIONER_COMPLAINT_TRANSITIONS); the other fields are dropped."""
+
+    on = date_field("Date")
+    grounds = text(
+        "Grounds for not recording it",
+        300,
+        widget=forms.Textarea,
+        help_text="The complainant is told the decision and these grounds (ELPB reg 10(2))",
+    )
+    panel_reference = text("Panel's reference", 40)
+    panel_outcome = forms.ChoiceField(
+        label="Outcome the panel reported",
+        choices=PanelOutcome.choices,
+        widget=forms.RadioSelect,
+        help_text="The police and crime panel decides the outcome: record what it reported",
+    )
+
+    def __init__(self, *args: Any, step: str, required: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("grounds", "panel_reference", "panel_outcome"):
+            if name not in required:
+                del self.fields[name]
+        self.fields["on"].label = COMMISSIONER_STEP_DATES.get(step, "Date")
+        self.fields["on"].error_messages["required"] = (
+            f"Enter the {self.fields['on'].label.lower()}"
+        )
 
 
 class SearchForm(GovukForm):

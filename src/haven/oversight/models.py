@@ -40,17 +40,44 @@ class ComplaintStatus(models.TextChoices):
     REVIEW_WINDOW = "review_window", "Review applied for"
     REVIEW_DETERMINED = "review_determined", "Review determined"
     RECOMMENDATION_RESPONSE = "recommendation_response", "Force response received"
+    # A complaint about the Commissioner (ELPB Regs 2012): the police and crime panel handles it.
+    NOT_RECORDED = "not_recorded", "Not recorded"
+    PANEL_FORWARDED = "panel_forwarded", "Forwarded to the police and crime panel"
+    PANEL_OUTCOME = "panel_outcome", "Panel's outcome recorded"
     CLOSED = "closed", "Closed"
 
 
 class AppropriateAuthority(models.TextChoices):
     FORCE = "force", "Chief officer (force professional standards)"
     LOCAL_POLICING_BODY = "local_policing_body", "Local policing body (complaint about the chief)"
+    POLICE_AND_CRIME_PANEL = (
+        "police_and_crime_panel",
+        "Police and crime panel (complaint about the Commissioner)",
+    )
 
 
 class ReviewBody(models.TextChoices):
     LOCAL_POLICING_BODY = "local_policing_body", "This body (local policing body)"
     IOPC = "iopc", "IOPC"
+    NONE = "none", "None: the 2012 Regulations give no review (complaint about the Commissioner)"
+
+
+class ComplaintSubject(models.TextChoices):
+    """Whom the complaint is about, which decides the rules it follows and who handles it."""
+
+    OFFICER = "officer", "A police officer or member of staff"
+    CHIEF_OFFICER = "chief_officer", "The chief officer (this body is the appropriate authority)"
+    COMMISSIONER = "commissioner", "The Commissioner (the police and crime panel handles it)"
+
+
+class PanelOutcome(models.TextChoices):
+    """What the police and crime panel reports it decided on a complaint about the
+    Commissioner (ELPB Regs 2012): the panel decides, this office records."""
+
+    INFORMALLY_RESOLVED = "informally_resolved", "Resolved informally (reg 28)"
+    NOT_RESOLVED = "not_resolved", "Informal resolution tried, not resolved (reg 28)"
+    HANDLED_OTHERWISE = "handled_otherwise", "Handled otherwise or no action taken (reg 15)"
+    WITHDRAWN = "withdrawn", "Withdrawn (reg 16)"
 
 
 class Reg32Limb(models.TextChoices):
@@ -120,6 +147,8 @@ class Complaint(Classified):
     )
     category = models.CharField(max_length=32, choices=Category.choices)
     against_chief_officer = models.BooleanField(default=False)
+    # A complaint about the Commissioner (a relevant office holder, ELPB Regs 2012).
+    against_commissioner = models.BooleanField(default=False)
     appropriate_authority = models.CharField(
         max_length=24, choices=AppropriateAuthority.choices, default=AppropriateAuthority.FORCE
     )
@@ -144,6 +173,12 @@ class Complaint(Classified):
         null=True, blank=True, help_text="Date the reg 33(2)(a) information was given"
     )
     closed_on = models.DateField(null=True, blank=True)
+    # A complaint about the Commissioner: when it went to the police and crime panel, the
+    # panel's reference, and the outcome the panel reported (its decision, not this body's).
+    panel_forwarded_on = models.DateField(null=True, blank=True)
+    panel_reference = models.CharField(max_length=40, blank=True)
+    panel_outcome = models.CharField(max_length=24, choices=PanelOutcome.choices, blank=True)
+    panel_outcome_on = models.DateField(null=True, blank=True)
     # The oversight caseworker who owns the complaint (services.assign: oversight officers only).
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -160,9 +195,23 @@ class Complaint(Classified):
     class Meta:
         ordering = ["-received_on", "-reference"]
         indexes = [models.Index(fields=["status", "received_on"], name="oversight_cmp_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(against_chief_officer=True, against_commissioner=True),
+                name="oversight_cmp_one_subject",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def subject(self) -> str:
+        if self.against_commissioner:
+            return ComplaintSubject.COMMISSIONER
+        if self.against_chief_officer:
+            return ComplaintSubject.CHIEF_OFFICER
+        return ComplaintSubject.OFFICER
 
 
 class ComplaintEvent(models.Model):

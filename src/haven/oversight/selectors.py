@@ -167,6 +167,8 @@ def overdue_reports(complaint: Complaint, today: date) -> list[date]:
 
 
 def complaint_deadlines(complaint: Complaint) -> list[DeadlineView]:
+    if complaint.against_commissioner:
+        return []  # the PCMR 2020 clocks are the police's; ELPB Regs 2012 set none retrieved
     today = timezone.localdate()
     views = []
     last = max((u.sent_on for u in complaint.updates.all()), default=None)

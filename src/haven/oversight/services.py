@@ -63,6 +63,7 @@ from .models import (
     Outcome,
     PanelAppointment,
     PanelMember,
+    PanelOutcome,
     PensionForfeiture,
     PensionScheme,
     PoliceAppealTribunal,
@@ -146,7 +147,7 @@ def _review_body(
 
 
 def _table(complaint: Complaint) -> Any:
-    return workflow.complaint_transitions(complaint.against_chief_officer)
+    return workflow.complaint_transitions(complaint.subject)
 
 
 def _move(complaint: Complaint, target: str, user: User | None, note: str = "") -> None:
@@ -176,6 +177,40 @@ def _alteration(
     )
 
 
+def _appropriate_authority(against_chief_officer: bool, against_commissioner: bool) -> str:
+    if against_commissioner:
+        return AppropriateAuthority.POLICE_AND_CRIME_PANEL
+    if against_chief_officer:
+        return AppropriateAuthority.LOCAL_POLICING_BODY
+    return AppropriateAuthority.FORCE
+
+
+def _commissioner_complaint_errors(
+    against_chief_officer: bool, criteria: list[str], review_body: str | None
+) -> dict[str, str]:
+    """What a complaint about the Commissioner cannot carry: the police rules (PCMR reg 4
+    referral, reg 32 review body) do not apply to it."""
+    errors = {}
+    if against_chief_officer:
+        errors["subject"] = "Choose one: the chief officer or the Commissioner"
+    if criteria:
+        errors["reg4_criteria"] = (
+            "PCMR reg 4 is for complaints about the police: a serious complaint about the "
+            "Commissioner is referred to the IOPC under ELPB Regs 2012 reg 13"
+        )
+    if review_body not in (None, "", ReviewBody.NONE):
+        errors["review_body"] = "A complaint about the Commissioner has no review body"
+    return errors
+
+
+def _refuse_commissioner_complaint(complaint: Complaint) -> None:
+    """The police-complaint actions do not apply to a complaint about the Commissioner."""
+    if complaint.against_commissioner:
+        raise _refuse(
+            None, "A complaint about the Commissioner follows its own steps (ELPB Regs 2012)"
+        )
+
+
 @service
 def create_complaint(
     user: User | None,
@@ -186,6 +221,7 @@ def create_complaint(
     complainant_contact: str = "",
     narrative: str = "",
     against_chief_officer: bool = False,
+    against_commissioner: bool = False,
     schedule3: bool = True,
     reg4_criteria: Iterable[str] = (),
     review_body: str | None = None,
@@ -205,26 +241,31 @@ def create_complaint(
         errors["schedule3"] = (
             "A complaint meeting a reg 4 criterion must be recorded under Schedule 3"
         )
+    if against_commissioner:
+        errors.update(_commissioner_complaint_errors(against_chief_officer, criteria, review_body))
     if received_on > today():
         errors["received_on"] = "The date received cannot be in the future"
-    elif not all(rule_in_force(code, received_on) for code in RULES_FROM_RECEIPT):
+    elif not against_commissioner and not all(
+        rule_in_force(code, received_on) for code in RULES_FROM_RECEIPT
+    ):
         errors["received_on"] = (
             f"No version of the statutory complaint rules was in force on {received_on:%-d %B %Y}"
         )
     if errors:
         raise ValidationError(errors)
-    body, limb = _review_body(against_chief_officer, criteria, review_body, review_body_limb)
+    body, limb = (
+        (ReviewBody.NONE, "")
+        if against_commissioner
+        else _review_body(against_chief_officer, criteria, review_body, review_body_limb)
+    )
     complaint = Complaint(
         reference=_next_reference(Complaint, "CMP", received_on.year),
         force_reference=force_reference.strip(),
         received_on=received_on,
         category=category,
         against_chief_officer=against_chief_officer,
-        appropriate_authority=(
-            AppropriateAuthority.LOCAL_POLICING_BODY
-            if against_chief_officer
-            else AppropriateAuthority.FORCE
-        ),
+        against_commissioner=against_commissioner,
+        appropriate_authority=_appropriate_authority(against_chief_officer, against_commissioner),
         reg4_criteria=criteria,
         review_body=body,
         review_body_limb=limb,
@@ -238,7 +279,10 @@ def create_complaint(
         complaint=complaint, actor=user, to_status=ComplaintStatus.RECEIVED
     )
     _move(complaint, ComplaintStatus.LOGGED, user)
-    _move(complaint, ComplaintStatus.RECORDED if schedule3 else ComplaintStatus.OUTSIDE_SCH3, user)
+    if not against_commissioner:  # whether to record it is a step of its own (reg 9, reg 10)
+        _move(
+            complaint, ComplaintStatus.RECORDED if schedule3 else ComplaintStatus.OUTSIDE_SCH3, user
+        )
     complaint.save()
     ledger.record(
         actor=user,
@@ -259,6 +303,7 @@ def act_on_complaint(
     if action not in workflow.SIMPLE_COMPLAINT_ACTIONS:
         raise _refuse("action", "Choose an action")
     complaint = _locked_complaint(complaint_id)
+    _refuse_commissioner_complaint(complaint)
     target = workflow.SIMPLE_COMPLAINT_ACTIONS[action][0]
     _table(complaint).check(complaint.status, target, permissions.roles_of(user))
     if (
@@ -324,6 +369,7 @@ def record_outcome(
     user: User | None, complaint_id: UUID | str, *, outcome: str, notice_on: date
 ) -> Complaint:
     complaint = _locked_complaint(complaint_id)
+    _refuse_commissioner_complaint(complaint)
     _table(complaint).check(
         complaint.status, ComplaintStatus.OUTCOME_NOTIFIED, permissions.roles_of(user)
     )
@@ -383,6 +429,7 @@ def record_investigation(
     """The complaint is to be investigated (Sch 3 para 6): from now PCMR 2020 reg 13's
     overdue-investigation reports apply to it. Not for complaints handled outside Sch 3."""
     complaint = _locked_complaint(complaint_id)
+    _refuse_commissioner_complaint(complaint)
     if complaint.status not in INVESTIGABLE_STATES:
         raise _refuse(None, "Only a complaint recorded under Schedule 3 and not yet handled")
     if complaint.investigation_started_on is not None:
@@ -398,6 +445,81 @@ def record_investigation(
     complaint.save(update_fields=["investigation_started_on"])
     _alteration(user, COMPLAINT, complaint.pk, ("investigation_started_on",))
     return complaint
+
+
+# Dates a step on a complaint about the Commissioner cannot precede: (field, its label).
+_COMMISSIONER_EARLIER = {
+    "panel_outcome": ("panel_forwarded_on", "the complaint went to the panel"),
+    "notify": ("panel_outcome_on", "the panel decided"),
+}
+
+
+@service
+def take_commissioner_step(
+    user: User | None,
+    complaint_id: UUID | str,
+    step: str,
+    *,
+    on: date,
+    grounds: str = "",
+    panel_reference: str = "",
+    panel_outcome: str = "",
+) -> Complaint:
+    """One step of this office on a complaint about the Commissioner (ELPB Regs 2012,
+    workflow.COMMISSIONER_COMPLAINT_TRANSITIONS): record or not, refer to the IOPC, forward to
+    the police and crime panel, record the outcome the panel reports (the panel's decision:
+    this office records it), tell the complainant, close."""
+    complaint = _locked_complaint(complaint_id)
+    if not complaint.against_commissioner:
+        raise _refuse(None, "Only a complaint about the Commissioner takes these steps")
+    target = workflow.commissioner_step_target(complaint.status, step)
+    if target is None:
+        raise _refuse(None, "That step cannot be taken on this complaint now")
+    data = {
+        "grounds": grounds.strip(),
+        "panel_reference": panel_reference.strip(),
+        "panel_outcome": panel_outcome,
+    }
+    _table(complaint).check(complaint.status, target, permissions.roles_of(user), data)
+    if panel_outcome and panel_outcome not in PanelOutcome.values:
+        raise _refuse("panel_outcome", "Choose the outcome the panel reported")
+    _not_future("on", on, "The date")
+    _not_before("on", on, complaint.received_on, "The date cannot be before it was received")
+    if step in _COMMISSIONER_EARLIER:
+        field, what = _COMMISSIONER_EARLIER[step]
+        _not_before("on", on, getattr(complaint, field), f"The date cannot be before {what}")
+    changed = _apply_commissioner_step(complaint, step, on, data)
+    _move(complaint, target, user, data["grounds"][:300])
+    complaint.save()
+    details: dict[str, Any] = {"to": target, "step": step}
+    if step == "panel_outcome":
+        details["decided_by"] = AppropriateAuthority.POLICE_AND_CRIME_PANEL.value
+    _alteration(user, COMPLAINT, complaint.pk, ("status", *changed), **details)
+    return complaint
+
+
+def _apply_commissioner_step(
+    complaint: Complaint, step: str, on: date, data: Mapping[str, str]
+) -> tuple[str, ...]:
+    """Set the dates and facts `step` records; the fields changed."""
+    if step == "refer":
+        complaint.iopc_referred_on = on
+        return ("iopc_referred_on",)
+    if step in ("forward", "referred_back"):
+        complaint.panel_forwarded_on = on
+        complaint.panel_reference = data["panel_reference"]
+        return ("panel_forwarded_on", "panel_reference")
+    if step == "panel_outcome":
+        complaint.panel_outcome = data["panel_outcome"]
+        complaint.panel_outcome_on = on
+        return ("panel_outcome", "panel_outcome_on")
+    if step in ("notify", "tell_not_recorded"):
+        complaint.outcome_notice_on = on
+        return ("outcome_notice_on",)
+    if step == "close":
+        complaint.closed_on = on
+        return ("closed_on",)
+    return ()
 
 
 def _deadline_or_refuse(complaint: Complaint, paused: int, extension: int, reason: str) -> Any:

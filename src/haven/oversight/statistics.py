@@ -176,12 +176,19 @@ OVERDUE_ROWS = [
 
 
 def _overdue(today: date) -> Counts:
-    columns = [str(label) for label in AppropriateAuthority.labels]
+    # The PCMR 2020 clocks: not for complaints about the Commissioner (ELPB Regs 2012).
+    columns = [
+        str(authority.label)
+        for authority in AppropriateAuthority
+        if authority != AppropriateAuthority.POLICE_AND_CRIME_PANEL
+    ]
     counts = _zeros(OVERDUE_ROWS, columns)
     last_updates: dict[object, date] = {}
     for complaint_id, sent_on in ComplainantUpdate.objects.values_list("complaint_id", "sent_on"):
         last_updates[complaint_id] = max(sent_on, last_updates.get(complaint_id, sent_on))
-    rows = Complaint.objects.filter(status__in=UPDATE_STATES).values_list(
+    rows = Complaint.objects.filter(
+        status__in=UPDATE_STATES, against_commissioner=False
+    ).values_list(
         "pk",
         "status",
         "received_on",

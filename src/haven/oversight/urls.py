@@ -18,6 +18,11 @@ urlpatterns = [
     path(C + "outcome/", views.complaint_outcome, name="complaint_outcome"),
     path(C + "update/", views.complaint_update, name="complaint_update"),
     path(C + "investigation/", views.complaint_investigation, name="complaint_investigation"),
+    path(
+        C + "commissioner/<slug:step>/",
+        views.complaint_commissioner_step,
+        name="complaint_commissioner_step",
+    ),
     path(C + "review/", views.review_new, name="review_new"),
     path(R + "extend/", views.review_extend, name="review_extend"),
     path(R + "determine/", views.review_determine, name="review_determine"),

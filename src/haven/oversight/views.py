@@ -23,6 +23,7 @@ from haven.accounts.roles import Module
 from haven.timelimits import RULES
 from haven.ui.helpers import add_form_errors, confirmation, confirmed, query_without_page
 from haven.vault import documents
+from haven.workflow import TransitionTable
 
 from . import (
     config,
@@ -35,7 +36,7 @@ from . import (
     statistics,
     workflow,
 )
-from .models import ComplaintStatus, ReviewStatus
+from .models import Complaint, ComplaintStatus, ComplaintSubject, ReviewStatus
 
 NAV = {"nav_active": Module.OVERSIGHT, "classification": "OFFICIAL-SENSITIVE"}
 
@@ -191,7 +192,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.get_complaint(user, complaint_id)
-    table = workflow.complaint_transitions(item.against_chief_officer)
+    table = workflow.complaint_transitions(item.subject)
     allowed = table.targets_for(user.roles, item.status)
     today = timezone.localdate()
     actions = [
@@ -203,7 +204,7 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             else None,
         )
         for code, (target, label) in workflow.SIMPLE_COMPLAINT_ACTIONS.items()
-        if target in allowed
+        if target in allowed and not item.against_commissioner
     ]
     return _page(
         request,
@@ -224,14 +225,66 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             "notes": selectors.get_notes(user, item),
             "documents": selectors.get_documents(user, item),
             "may_assign": permissions.may_assign(user),
-            "steps": [
-                (table.label(target), table.rule(item.status, target))
-                for target in table.targets_from(item.status)
-            ]
-            if item.against_chief_officer
-            else [],
+            "steps": _next_steps(item, table),
+            "commissioner_steps": _commissioner_steps(item, allowed),
         },
     )
+
+
+def _next_steps(item: Complaint, table: TransitionTable) -> list[tuple[str, str, str]]:
+    """Where this body decides (a complaint about the chief officer or the Commissioner):
+    each next step, who takes it and its source."""
+    if item.subject == ComplaintSubject.OFFICER:
+        return []
+    rows = []
+    for target in table.targets_from(item.status):
+        rule = table[(item.status, target)]
+        if target == ComplaintStatus.PANEL_OUTCOME:
+            who = "The police and crime panel decides; any oversight officer records it"
+        elif rule.roles and item.against_commissioner:
+            who = "Head of oversight (under the panel's delegation)"
+        else:
+            who = "Head of oversight" if rule.roles else "Any oversight officer"
+        rows.append((table.label(target), who, rule.citation))
+    return rows
+
+
+def _commissioner_steps(item: Complaint, allowed: list[str]) -> list[tuple[str, str]]:
+    """The steps this user may take now on a complaint about the Commissioner: (step, label)."""
+    if not item.against_commissioner:
+        return []
+    steps = [workflow.COMMISSIONER_STEP_OF[(item.status, target)] for target in allowed]
+    return [(step, config.COMMISSIONER_COMPLAINT_STEPS[step].label) for step in steps]
+
+
+def complaint_commissioner_step(
+    request: HttpRequest, complaint_id: UUID, step: str
+) -> HttpResponse:
+    """One step on a complaint about the Commissioner (ELPB Regs 2012), on a page of its own."""
+    user = _user(request)
+    item = selectors.find_complaint(user, complaint_id)
+    table = workflow.COMMISSIONER_COMPLAINT_TRANSITIONS
+    target = (
+        workflow.commissioner_step_target(item.status, step) if item.against_commissioner else None
+    )
+    rule = table.rule(item.status, target) if target else None
+    if rule is None or not rule.permits(user.roles):
+        messages.error(request, "That step cannot be taken on this complaint now.")
+        return redirect("oversight:complaint", complaint_id=item.pk)
+    form = forms.CommissionerStepForm(
+        request.POST or None,
+        step=step,
+        required=rule.required_fields,
+        initial={"on": timezone.localdate()},
+    )
+    if request.method == "POST" and _submit(
+        form, lambda data: services.take_commissioner_step(user, item.pk, step, **data)
+    ):
+        messages.success(request, "Complaint updated.")
+        return redirect("oversight:complaint", complaint_id=item.pk)
+    back = reverse("oversight:complaint", args=[item.pk])
+    title = config.COMMISSIONER_COMPLAINT_STEPS[step].label
+    return _form_page(request, form, title, "Save", back, caption=item.reference)
 
 
 # Final steps a complaint cannot come back from: each is confirmed on a page of its own.
@@ -792,15 +845,10 @@ def governance(request: HttpRequest) -> HttpResponse:
 def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
     user = _user(request)
     item = selectors.find_meeting(user, meeting_id)
-    owners = [p for p in services.oversight_staff() if permissions.may_own_actions(p)]
     decision_form = forms.DecisionForm(
         request.POST if request.POST.get("form") == "decision" else None, prefix="decision"
     )
-    action_form = forms.ActionForm(
-        request.POST if request.POST.get("form") == "action" else None,
-        owners=owners,
-        prefix="action",
-    )
+    action_form = _action_form(request.POST if request.POST.get("form") == "action" else None)
     if request.method == "POST":
         if request.POST.get("form") == "decision" and _submit(
             decision_form, lambda d: services.record_decision(user, item.pk, **d)
@@ -812,6 +860,31 @@ def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
         ):
             messages.success(request, "Action recorded; its owner has been told.")
             return redirect("oversight:meeting", meeting_id=item.pk)
+    return _meeting_page(request, item, decision_form, action_form)
+
+
+def _action_form(data: Any) -> forms.ActionForm:
+    owners = [p for p in services.oversight_staff() if permissions.may_own_actions(p)]
+    return forms.ActionForm(data, owners=owners, prefix="action")
+
+
+def _done_form(action_id: int, data: Any = None) -> forms.DoneForm:
+    """The "Mark as done" form of one action: its own ids, as the page has one per action."""
+    return forms.DoneForm(
+        data, auto_id=f"done-{action_id}-%s", initial={"completed_on": timezone.localdate()}
+    )
+
+
+def _meeting_page(
+    request: HttpRequest,
+    item: Any,
+    decision_form: forms.DecisionForm,
+    action_form: forms.ActionForm,
+    refused_done: forms.DoneForm | None = None,
+    refused_action_id: int | None = None,
+) -> HttpResponse:
+    user = _user(request)
+    actions = item.actions.select_related("owner")
     return _page(
         request,
         "oversight/meeting.html",
@@ -819,7 +892,10 @@ def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
             "meeting": item,
             "decision_form": decision_form,
             "action_form": action_form,
-            "actions": item.actions.select_related("owner"),
+            "actions": [
+                (a, refused_done if a.pk == refused_action_id else _done_form(a.pk))
+                for a in actions
+            ],
             "today": timezone.localdate(),
             "may_complete_any": permissions.may_assign(user),
         },
@@ -830,14 +906,16 @@ def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
 def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
     user = _user(request)
     action = selectors.find_action(user, action_id)
-    form = forms.DoneForm(request.POST)
+    form = _done_form(action.pk, request.POST)
     if _submit(form, lambda d: services.complete_action(user, action.pk, **d)):
         messages.success(request, "Action marked as done.")
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, str(message))
-    return redirect("oversight:meeting", meeting_id=action.meeting_id)
+        return redirect("oversight:meeting", meeting_id=action.meeting_id)
+    # The date is shown again with its error beside it, nothing changed.
+    for message in form.non_field_errors():
+        messages.error(request, str(message))
+    item = selectors.find_meeting(user, action.meeting_id)
+    decision_form = forms.DecisionForm(prefix="decision")
+    return _meeting_page(request, item, decision_form, _action_form(None), form, action.pk)
 
 
 def performance_view(request: HttpRequest) -> HttpResponse:
