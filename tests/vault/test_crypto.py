@@ -608,3 +608,30 @@ def test_stored_ciphertexts_stay_bound_to_their_cell() -> None:
         ring.decrypt(STORED_OWNED_FIELD, field_aad(table, column, row))
     with pytest.raises(VaultIntegrityError):
         ring.decrypt_bytes(STORED_DOCUMENT, b"doc-aaD")
+
+
+def test_reading_a_cell_opens_stored_ciphertexts_and_only_in_their_own_cell() -> None:
+    # decrypt_cell builds the associated data from cached per-key and per-column prefixes:
+    # it must open what earlier versions stored, and nothing moved to another cell.
+    ring = ring_with(DEK_ID)
+    table, column, row, owner = STORED_OWNED_AAD
+    assert ring.decrypt_cell(STORED_FIELD, "person", "surname", "42") == "Siobhán Ní Bhriain"
+    assert ring.decrypt_cell(STORED_OWNED_FIELD, table, column, row, owner) == "07700 900123"
+    for cell in (
+        ("person", "surname", "43", None),
+        ("person", "forename", "42", None),
+        ("person", "surname", "42", "case_id=x"),
+    ):
+        with pytest.raises(VaultIntegrityError):
+            ring.decrypt_cell(STORED_FIELD, *cell)
+    for cell in ((table, column, row, None), (table, column, row, owner + "0")):
+        with pytest.raises(VaultIntegrityError):
+            ring.decrypt_cell(STORED_OWNED_FIELD, *cell)
+
+
+def test_a_replaced_key_is_not_read_with_its_old_cipher() -> None:
+    ring = ring_with(DEK_ID)
+    assert ring.decrypt_cell(STORED_FIELD, "person", "surname", "42") == "Siobhán Ní Bhriain"
+    ring.add_key(DEK_ID, bytes(32), active=True)  # same id, other key material
+    with pytest.raises(VaultIntegrityError):
+        ring.decrypt_cell(STORED_FIELD, "person", "surname", "42")

@@ -161,3 +161,11 @@ def test_rotation_reports_append_only_history_kept_on_old_keys(tmp_path: Path) -
         result = rotation.rotate()
     assert result.active_key_id != ring.active_key_id
     assert result.remaining == 0
+
+
+def test_a_changed_refresh_setting_applies_to_the_key_ring_in_hand() -> None:
+    reset_keyring_cache()
+    ring = get_keyring()
+    assert get_keyring() is ring  # served from the cache while fresh
+    with override_settings(HAVEN_VAULT_KEY_REFRESH_SECONDS=0):
+        assert get_keyring() is not ring  # due at once: reloaded

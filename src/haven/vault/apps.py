@@ -9,6 +9,7 @@ class VaultConfig(AppConfig):
 
     def ready(self) -> None:
         from django.core import checks
+        from django.core.signals import setting_changed
         from django.db.models.signals import post_migrate
 
         from haven.vault import keyring
@@ -18,4 +19,7 @@ class VaultConfig(AppConfig):
             keyring.ensure_first_data_key_after_migrate,
             sender=self,
             dispatch_uid="haven.vault.first_data_key",
+        )
+        setting_changed.connect(
+            keyring.forget_refresh_deadline, dispatch_uid="haven.vault.refresh_deadline"
         )

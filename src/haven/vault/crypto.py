@@ -93,7 +93,10 @@ _B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 # Bits of the last character that carry no data, by unpadded length modulo 4: they must be
 # zero in the canonical spelling (a length of 1 modulo 4 is never valid base64).
 _UNUSED_LOW_BITS = {0: 0, 2: 0b1111, 3: 0b11}
-_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# urlsafe -> standard alphabet; the two characters only the standard alphabet has become "!",
+# which binascii's strict mode refuses like any other stranger (one pass finds them all).
+_URLSAFE_TO_STRICT = bytes.maketrans(b"-_+/", b"+/!!")
+_PADDING_BY_LENGTH = (b"", b"", b"==", b"=")  # by unpadded length modulo 4
 
 
 _B64_VALUE = {character: value for value, character in enumerate(_B64_ALPHABET)}
@@ -104,18 +107,20 @@ def _b64decode(text: str) -> bytes:
 
     Only the canonical spelling is accepted (no stray low bits in the last character), so each
     byte string has exactly one text form. The alphabet and padding are checked by binascii's
-    strict mode (after refusing the two characters only the standard alphabet has), canonicity
-    on the last character alone: no pattern match, no re-encoding of the payload.
+    strict mode, canonicity on the last character alone: no pattern match, no re-encoding of
+    the payload.
     """
     unpadded = text.rstrip("=")
     unused = _UNUSED_LOW_BITS.get(len(unpadded) % 4)
-    if unused is None or len(text) - len(unpadded) > 2 or "+" in text or "/" in text:
+    if unused is None or len(text) - len(unpadded) > 2:
         raise ValueError("not urlsafe base64")
     if unused and _B64_VALUE.get(unpadded[-1], 0) & unused:
         raise ValueError("not canonical urlsafe base64")
     try:
-        standard = unpadded.encode("ascii").translate(_URLSAFE_TO_STANDARD)
-        return binascii.a2b_base64(standard + b"=" * (-len(unpadded) % 4), strict_mode=True)
+        standard = unpadded.encode("ascii").translate(_URLSAFE_TO_STRICT)
+        return binascii.a2b_base64(
+            standard + _PADDING_BY_LENGTH[len(unpadded) % 4], strict_mode=True
+        )
     except (UnicodeEncodeError, binascii.Error) as error:
         raise ValueError("not urlsafe base64") from error
 
@@ -423,6 +428,9 @@ class KeyRing:
         # One AESGCM object per data key, made once: building one costs more than a field's
         # whole decryption. They hold the same key material as ``_keys``, nothing more.
         self._ciphers: dict[str, AESGCM] = {}
+        # Per (data key id, table, column): the cipher and the two associated-data prefixes
+        # of that key and column, so reading a cell looks up one entry (see decrypt_cell).
+        self._cells: dict[tuple[str, str, str], tuple[AESGCM, bytes, bytes]] = {}
         self._active_key_id: str | None = None
         self._reserve = reserve
         self._lease = max(1, lease)
@@ -441,6 +449,7 @@ class KeyRing:
         _check_key_length(dek, f"data key {dek_id!r}")
         self._keys[dek_id] = bytes(dek)
         self._ciphers[dek_id] = AESGCM(self._keys[dek_id])
+        self._cells.clear()  # a replaced key must not keep its old cipher
         if active:
             self._active_key_id = dek_id
 
@@ -521,21 +530,27 @@ class KeyRing:
     ) -> str:
         """Decrypt the field token of one cell: the same checks and the same associated data
         as ``decrypt(token, field_aad(table, column, row_id, owner))``, in one pass (the key id
-        split once, the cipher and the associated-data prefixes made once per key and column).
-        Raises KeyError if this ring does not hold the token's key (the caller reloads)."""
+        split once; the cipher and the associated-data prefixes of the key and the column
+        found by one look-up). Raises KeyError if this ring does not hold the token's key (the
+        caller reloads)."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != FIELD_TOKEN_PREFIX:
             return decrypt_field(token, field_aad(table, column, row_id, owner), self.cipher)
-        dek_id = parts[1]
-        cipher = self._ciphers[dek_id]  # KeyError: not in this ring
+        cell = self._cells.get((parts[1], table, column)) or self._cell(parts[1], table, column)
+        cipher, key_prefix, column_prefix = cell
         try:
             sealed = _b64decode(parts[2])
         except ValueError:
             raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
         if len(sealed) < NONCE_BYTES + TAG_BYTES:
             raise VaultIntegrityError(_TAMPERED)
-        aad = field_aad(table, column, row_id, owner)
-        full = _key_aad_prefix(_FIELD_AAD_LABEL, dek_id) + _LENGTH.pack(len(aad)) + aad
+        # _full_aad(label, key id, field_aad(table, column, row_id, owner)), byte for byte.
+        row = row_id.encode("utf-8")
+        tail = _LENGTH.pack(len(row)) + row
+        if owner is not None:
+            owner_bytes = owner.encode("utf-8")
+            tail += _LENGTH.pack(len(owner_bytes)) + owner_bytes
+        full = key_prefix + _LENGTH.pack(len(column_prefix) + len(tail)) + column_prefix + tail
         try:
             plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], full)
         except InvalidTag:
@@ -544,6 +559,17 @@ class KeyRing:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:
             raise VaultIntegrityError("decrypted field is not UTF-8 text") from None
+
+    def _cell(self, dek_id: str, table: str, column: str) -> tuple[AESGCM, bytes, bytes]:
+        """Cipher and associated-data prefixes for cells of (table, column) under `dek_id`;
+        KeyError if this ring does not hold that key. Made once, then kept in ``_cells``."""
+        cell = (
+            self._ciphers[dek_id],
+            _key_aad_prefix(_FIELD_AAD_LABEL, dek_id),
+            _column_aad_prefix(table, column),
+        )
+        self._cells[(dek_id, table, column)] = cell
+        return cell
 
     def holds_key_of(self, token: str) -> bool:
         """Whether this ring holds the data key a field token names (no other checks)."""

@@ -234,11 +234,13 @@ class EncryptedAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
-def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    """post_init: remember which row (and owner) each loaded token belongs to, so a changed
+def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model) -> None:
+    """On load: remember which row (and owner) each loaded token belongs to, so a changed
     pk or owner is re-sealed on save rather than breaking decryption."""
     data = instance.__dict__
-    row_id = binding = None
+    row_id: str | None = None
+    binding: str | None = None
+    owner_known = False
     for attname in _encrypted_attnames(sender):
         value = data.get(attname)
         if isinstance(value, SealedToken) and value.row_id is None:
@@ -246,12 +248,13 @@ def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model, **kw
                 row_id = str(instance.pk)
                 owner = owner_field(sender)
                 # A deferred owner column is not loaded here (no query): read when decrypting.
-                if owner is not None and owner.attname in data:
+                # A model without an owner knows its (absent) owner already.
+                owner_known = owner is None or owner.attname in data
+                if owner is not None and owner_known:
                     binding = owner_binding(owner, data[owner.attname])
             value.row_id = row_id
-            if binding is not None:
-                value.owner = binding
-                value.owner_known = True
+            value.owner = binding
+            value.owner_known = owner_known
 
 
 class EncryptedTextField(_TextField):
@@ -295,12 +298,13 @@ class EncryptedTextField(_TextField):
             cls.from_db = classmethod(from_db)  # type: ignore[assignment,method-assign]
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
-        row_id = token.row_id
-        if row_id is None:
-            if instance.pk is None:
-                aad_for(instance, self)  # raises: the value is bound to a row id
-            row_id = str(instance.pk)
-        owner = token.owner if token.owner_known else _current_owner(instance)
+        row_id, owner = token.row_id, token.owner
+        if row_id is None or not token.owner_known:
+            if row_id is None:
+                if instance.pk is None:
+                    aad_for(instance, self)  # raises: the value is bound to a row id
+                row_id = str(instance.pk)
+            owner = token.owner if token.owner_known else _current_owner(instance)
         table, text = instance._meta.db_table, str.__str__(token)
         try:
             plaintext = get_keyring().decrypt_cell(text, table, self.column, row_id, owner)

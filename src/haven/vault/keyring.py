@@ -53,6 +53,9 @@ DEFAULT_ENCRYPTION_LEASE = 1024
 _lock = threading.RLock()
 _ring: KeyRing | None = None
 _ring_loaded_at = 0.0
+# (ring, monotonic time until which it may be served): what the fast path of get_keyring reads,
+# one global replaced whole, so no reader pairs a ring with another ring's deadline.
+_fresh_ring: tuple[KeyRing, float] | None = None
 _blind_key: bytes | None = None
 
 
@@ -335,14 +338,15 @@ def get_keyring() -> KeyRing:
     encrypting under a key that is not in the database.
     """
     global _ring, _ring_loaded_at
-    ring, loaded_at = _ring, _ring_loaded_at
-    # Fast path without the lock (every decryption asks): reading the two globals is atomic,
-    # and a ring only ever gets replaced whole, under the lock, below.
-    if ring is not None and time.monotonic() - loaded_at < _refresh_seconds():
-        return ring
+    fresh = _fresh_ring
+    # Fast path without the lock or a settings look-up (every decryption asks): the pair is
+    # replaced whole, under the lock, below, and forgotten when the refresh setting changes.
+    if fresh is not None and time.monotonic() < fresh[1]:
+        return fresh[0]
     with _lock:
         now = time.monotonic()
         if _ring is not None and now - _ring_loaded_at < _refresh_seconds():
+            _serve(_ring, _ring_loaded_at)
             return _ring
         using = router.db_for_write(_datakey_model())
         try:
@@ -355,13 +359,28 @@ def get_keyring() -> KeyRing:
             # keep serving with the keys already unwrapped, and say so.
             logger.error("HAVEN vault: cannot reload data keys, keeping cached ones: %s", error)
             _ring_loaded_at = now
+            _serve(_ring, now)
             return _ring
         if _ring is not None:
             ring.adopt_lease(_ring)
         if created and connections[using].in_atomic_block:
             return ring
         _ring, _ring_loaded_at = ring, now
+        _serve(ring, now)
         return ring
+
+
+def _serve(ring: KeyRing, loaded_at: float) -> None:
+    """Let the fast path of get_keyring hand out `ring` until it is due for a reload."""
+    global _fresh_ring
+    _fresh_ring = (ring, loaded_at + _refresh_seconds())
+
+
+def forget_refresh_deadline(setting: str = "", **kwargs: Any) -> None:
+    """setting_changed: a new HAVEN_VAULT_KEY_REFRESH_SECONDS applies to the ring in hand."""
+    global _fresh_ring
+    if setting == "HAVEN_VAULT_KEY_REFRESH_SECONDS":
+        _fresh_ring = None
 
 
 def keyring_with(dek_id: str) -> KeyRing:
@@ -375,9 +394,9 @@ def keyring_with(dek_id: str) -> KeyRing:
 
 def reset_keyring_cache(keep_blind_index_key: bool = False) -> None:
     """Forget cached keys; the next :func:`get_keyring` reloads from the database."""
-    global _ring, _ring_loaded_at, _blind_key, _index_keys
+    global _ring, _ring_loaded_at, _fresh_ring, _blind_key, _index_keys
     with _lock:
-        _ring, _ring_loaded_at, _index_keys = None, 0.0, None
+        _ring, _ring_loaded_at, _fresh_ring, _index_keys = None, 0.0, None, None
         if not keep_blind_index_key:
             _blind_key = None
 
