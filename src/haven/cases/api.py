@@ -20,6 +20,7 @@ from haven.access import policy
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import HistoryOut
 from haven.ui.apihelpers import (
     PageOf,
     QueryFilters,
@@ -571,24 +572,6 @@ class LocationCorrection(CorrectionReason):
 
 class LocationEnding(CorrectionReason):
     ended_on: date
-
-
-class RevisionOut(Schema):
-    version: int
-    action: str
-    previous: dict
-    reason: str
-    changed_by: str
-    changed_at: datetime
-
-    @staticmethod
-    def resolve_changed_by(obj: Any) -> str:
-        return str(obj.changed_by)
-
-
-class HistoryOut(Schema):
-    version: int
-    earlier: list[RevisionOut]
 
 
 @router.get("/cases/{case_id}/locations", response=list[LocationOut], summary="Locations")

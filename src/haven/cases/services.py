@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from haven import revisions
 from haven.access import policy
 from haven.access.models import AccessGrant, GrantKind, TeamMembership, TeamRole
 from haven.accounts.models import User
@@ -23,6 +24,7 @@ from haven.concurrency.locking import check_version, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.revisions import RevisionAction, require_reason
 from haven.timelimits.rules import compute_deadline
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
@@ -49,7 +51,6 @@ from .models import (
     PersonRole,
     RecordRevision,
     Relationship,
-    RevisionAction,
     TaskKind,
     TaskStatus,
     Transfer,
@@ -1052,22 +1053,6 @@ CONTACT_CORRECTABLE = (
 )
 
 
-def history_value(value: object) -> object:
-    """A field's value as the history keeps it (JSON: dates as ISO text, people by id)."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Person):
-        return str(value.pk)
-    return value
-
-
-def require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the record is being changed"})
-    return reason
-
-
 def revise(
     actor: User,
     case: Case,
@@ -1080,34 +1065,16 @@ def revise(
     action: str = RevisionAction.CORRECTED,
 ) -> None:
     """Apply `changes` to `record` if `version` is still current, keeping the old values."""
-    changes = {name: value for name, value in changes.items() if getattr(record, name) != value}
-    if not changes:
-        raise ValidationError("Nothing has changed: change a value or cancel")
-    previous = {name: history_value(getattr(record, name)) for name in changes}
-    ensure_version(type(record), record.pk, version, kind)
-    for name, value in changes.items():
-        setattr(record, name, value)
-    record.version = version + 1
-    record.save()
-    RecordRevision(
-        case=case,
-        kind=kind,
-        record_id=record.pk,
+    revisions.revise(
+        actor,
+        record,
+        RecordRevision(case=case, kind=kind, record_id=record.pk),
         version=version,
-        action=action,
-        previous=previous,
         reason=reason,
-        changed_by=actor,
-    ).save(force_insert=True)
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
+        changes=changes,
         object_type=kind,
-        object_id=record.pk,
         case_id=case.pk,
-        fields=sorted(changes),
-        justification=reason,
-        details={"version": version + 1, "change": str(action)},
+        action=action,
     )
 
 

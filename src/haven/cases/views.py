@@ -17,6 +17,7 @@ from haven.access import policy
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
+from haven.revisions import history_rows
 from haven.ui.answers import (
     CHANGE,
     check_answers,
@@ -911,22 +912,10 @@ def record_history(request: HttpRequest, case_id: UUID, kind: str, record_id: UU
         selectors.find_record(case, kind, record_id)
         return ask_purpose(request)
     record, revisions = selectors.record_history(user, case.pk, kind, record_id, purpose)
-    labels = HISTORY_LABELS[kind]
     people = {str(p.pk): p.full_name for p in case.people.all()}
-    versions = [
-        {
-            "version": revision.version,
-            "action": revision.get_action_display(),
-            "by": revision.changed_by,
-            "at": revision.changed_at,
-            "reason": revision.reason,
-            "values": [
-                (labels.get(name, name), history_text(name, value, people))
-                for name, value in sorted(revision.previous.items())
-            ],
-        }
-        for revision in revisions
-    ]
+    versions = history_rows(
+        revisions, HISTORY_LABELS[kind], lambda name, value: history_text(name, value, people)
+    )
     return render(
         request,
         "cases/record_history.html",

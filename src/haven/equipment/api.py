@@ -17,6 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import HistoryOut
 from haven.ui.apihelpers import PageOf, QueryFilters, Reference, attempt, named_user, page_body
 
 from . import reports, selectors, services
@@ -100,24 +101,6 @@ class AssetCorrection(Schema):
     sim_details: str | None = Field(None, max_length=500)
     ip_details: str | None = Field(None, max_length=500)
     notes: str | None = Field(None, max_length=500)
-
-
-class AssetRevisionOut(Schema):
-    version: int
-    action: str
-    previous: dict
-    reason: str
-    changed_by: str
-    changed_at: datetime
-
-    @staticmethod
-    def resolve_changed_by(obj: Any) -> str:
-        return str(obj.changed_by)
-
-
-class AssetHistoryOut(Schema):
-    version: int
-    earlier: list[AssetRevisionOut]
 
 
 class AssetFilters(QueryFilters):
@@ -383,7 +366,7 @@ def correct_asset(request: AuthenticatedRequest, asset_id: UUID, payload: AssetC
 
 @router.get(
     "/equipment/assets/{asset_id}/history",
-    response=AssetHistoryOut,
+    response=HistoryOut,
     summary="An asset's earlier details",
 )
 def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> Any:

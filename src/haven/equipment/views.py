@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.revisions import history_rows
 from haven.ui.helpers import (
     add_form_errors,
     confirmation,
@@ -251,19 +252,7 @@ def asset_history(request: HttpRequest, asset_id: UUID) -> HttpResponse:
     """Every earlier version of an asset's details, with who changed them, when and why."""
     user: User = request.user  # type: ignore[assignment]
     asset, revisions = selectors.asset_history(user, asset_id, session_purpose(request))
-    versions = [
-        {
-            "version": revision.version,
-            "by": revision.changed_by,
-            "at": revision.changed_at,
-            "reason": revision.reason,
-            "values": [
-                (ASSET_HISTORY_LABELS.get(name, name), value or "Not recorded")
-                for name, value in sorted(revision.previous.items())
-            ],
-        }
-        for revision in revisions
-    ]
+    versions = history_rows(revisions, ASSET_HISTORY_LABELS)
     return render(
         request,
         "equipment/asset_history.html",
