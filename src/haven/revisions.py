@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from ninja import Schema
+from ninja import Field, Schema
 
 from haven.audit import ledger
 from haven.audit.models import Action
@@ -114,6 +114,13 @@ def revise(
         details={"version": version + 1, "change": str(action)},
     )
     return sorted(changed)
+
+
+class CorrectionReason(Schema):
+    """What every correction or ending in the API carries: the version read and a reason."""
+
+    version: int
+    reason: str = Field(..., min_length=1, max_length=2000)
 
 
 class RevisionOut(Schema):

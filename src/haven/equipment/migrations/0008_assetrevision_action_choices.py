@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('equipment', '0007_asset_type_version'),
+        ("equipment", "0007_asset_type_version"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='assetrevision',
-            name='action',
-            field=models.CharField(choices=[('corrected', 'Corrected'), ('ended', 'Ended')], max_length=12),
+            model_name="assetrevision",
+            name="action",
+            field=models.CharField(
+                choices=[("corrected", "Corrected"), ("ended", "Ended")], max_length=12
+            ),
         ),
     ]
