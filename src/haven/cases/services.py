@@ -47,6 +47,7 @@ from .models import (
     LocationKind,
     MayBeTold,
     Partner,
+    PartnerRevision,
     Person,
     PersonRole,
     RecordRevision,
@@ -1076,6 +1077,30 @@ def revise(
         case_id=case.pk,
         action=action,
     )
+    notify_record_changed(actor, case, kind, action)
+
+
+# Who hears that a record on a case was corrected or ended: the officer in charge and the
+# case's managers, never the person who changed it.
+TOLD_OF_RECORD_CHANGES = (TeamRole.LEAD, TeamRole.MANAGER)
+
+
+def notify_record_changed(actor: User, case: Case, kind: str, action: str) -> None:
+    """Tell the case's lead officer and managers that `actor` corrected or ended a record
+    (a location, contact, threat...): the message names the kind of record and the case only."""
+    told = User.objects.filter(
+        pk__in=TeamMembership.objects.filter(
+            object_type=OBJECT_TYPE, object_id=case.pk, team_role__in=TOLD_OF_RECORD_CHANGES
+        ).values("user_id"),
+        is_active=True,
+    ).exclude(pk=actor.pk)
+    notifications.notify_each(
+        told,
+        AlertCategory.GENERAL,
+        case.reference,
+        f"{actor} {RevisionAction(action).label.lower()} a {kind} on {case.reference}.",
+        f"/cases/{case.pk}/",
+    )
 
 
 def correctable_case(actor: User, case_id: UUID | str) -> Case:
@@ -1537,21 +1562,15 @@ def edit_partner(
         errors["reason"] = "Say why you are changing this entry"
     if errors:
         raise ValidationError(errors)
-    changed = [f for f in PARTNER_EDITABLE if f in changes and getattr(partner, f) != changes[f]]
-    if not changed:
-        raise ValidationError("Nothing has changed")
-    for field in changed:
-        setattr(partner, field, changes[field])
-    partner.version += 1
     partner.updated_at = timezone.now()
-    partner.save()
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
+    revisions.revise(
+        actor,
+        partner,
+        PartnerRevision(partner=partner),
+        version=version,
+        reason=reason.strip(),
+        changes={f: changes[f] for f in PARTNER_EDITABLE if f in changes},
         object_type=PARTNER_TYPE,
-        object_id=partner.pk,
-        fields=changed,
-        justification=reason.strip(),
     )
     return partner
 
