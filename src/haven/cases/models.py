@@ -286,6 +286,20 @@ class Partner(models.Model):
         return self.retired_at is not None
 
 
+class PartnerRevision(Revision):
+    """The values a change to a partner directory entry replaced: who changed what, when and
+    why (haven.revisions), encrypted and bound to the entry."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="revisions")
+    vault_owner = "partner"
+
+    class Meta(Revision.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} v{self.version}"
+
+
 class ContactEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")

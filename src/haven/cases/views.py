@@ -73,6 +73,7 @@ from .models import (
     Concern,
     ContactMethod,
     LocationKind,
+    MayBeTold,
     PersonRole,
 )
 
@@ -1118,14 +1119,34 @@ def directory(request: HttpRequest) -> HttpResponse:
     )
 
 
+PARTNER_HISTORY_LABELS = {
+    "organisation": "Organisation",
+    "contact_name": "Contact name",
+    "role": "Role",
+    "contact_details": "Contact details",
+    "may_be_told": "What they may be told",
+    "may_be_told_notes": "Notes on what they may be told",
+}
+
+
+def partner_history_text(name: str, value: object) -> str:
+    if value in (None, ""):
+        return "Not recorded"
+    if name == "may_be_told":
+        return str(dict(MayBeTold.choices).get(str(value), value))
+    return str(value)
+
+
 def partner_detail(request: HttpRequest, partner_id: UUID) -> HttpResponse:
+    """A directory entry with its history: who changed what, when and why."""
     user: User = request.user  # type: ignore[assignment]
-    partner = selectors.get_partner(user, partner_id)
+    partner, revisions = selectors.partner_history(user, partner_id)
     return render(
         request,
         "cases/directory/detail.html",
         {
             "partner": partner,
+            "versions": history_rows(revisions, PARTNER_HISTORY_LABELS, partner_history_text),
             "may_manage": permissions.may_manage_directory(user) and not partner.retired,
             **DIRECTORY,
         },

@@ -202,6 +202,15 @@ def update_asset(
         changes=changes,
         object_type=ASSET,
     )
+    if asset.holder_id is not None and asset.holder_id != actor.pk:
+        # Whoever holds the kit hears its details changed (never the person who changed them).
+        notifications.notify(
+            asset.holder,  # type: ignore[arg-type]
+            AlertCategory.GENERAL,
+            asset.serial,
+            f"{actor} corrected the details of {asset.asset_type} {asset.serial}, which you hold.",
+            f"/operations/assets/{asset.pk}/",
+        )
     return asset
 
 
