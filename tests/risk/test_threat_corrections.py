@@ -7,14 +7,13 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from haven.accounts import services as account_services
 from haven.audit.models import Action, LedgerEntry
 from haven.concurrency.locking import ConflictError
 from haven.notifications.models import Notification
 from haven.risk import selectors, services
 from haven.risk.models import RiskRevision, Threat, Vulnerability
 from haven.risk.selectors import RiskRecordNotFound
-from tests.factories import force_sign_in
+from tests.cases.test_corrections import api_headers, web
 from tests.risk.helpers import approved, draft, make_team
 
 pytestmark = pytest.mark.django_db
@@ -41,19 +40,6 @@ def threat(team, assessment):
 @pytest.fixture
 def vulnerability(team, assessment):
     return services.add_vulnerability(team.officer, assessment.pk, description="Walks to school")
-
-
-def web(client, user):
-    force_sign_in(client, user)
-    session = client.session
-    session["haven_purpose"] = PURPOSE
-    session.save()
-    return client
-
-
-def api_headers(user):
-    _, secret = account_services.issue_api_token(user, "t", modules=user.modules, can_write=True)
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_X_HAVEN_PURPOSE": PURPOSE}
 
 
 def test_correcting_a_threat_keeps_the_old_values_bound_to_the_case_and_ledgers_it(
