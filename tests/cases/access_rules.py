@@ -148,6 +148,7 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cases/{case_id}/documents/{case_document_id}"): case_team,
     ("GET", "/api/partners"): protection,
     ("GET", "/api/partners/{partner_id}"): protection,
+    ("GET", "/api/partners/{partner_id}/history"): protection,
     ("POST", "/api/partners"): manager_role,
     ("PATCH", "/api/partners/{partner_id}"): manager_role,
     ("POST", "/api/partners/{partner_id}/retirement"): manager_role,

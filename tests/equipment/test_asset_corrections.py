@@ -109,3 +109,13 @@ def test_api_corrects_with_409_for_a_stale_version_and_reads_history(kit):
     assert no_reason.status_code == 422
     _, history = call(api_client(tech), "GET", f"{path}/history")
     assert history["version"] == 2 and history["earlier"][0]["previous"] == {"firmware": "1.0"}
+
+
+def test_the_holder_is_told_of_a_correction_but_not_the_corrector(kit):
+    from haven.notifications.models import Notification
+
+    boss, tech, asset = kit
+    Asset.objects.filter(pk=asset.pk).update(holder=tech)
+    services.update_asset(boss, asset.pk, version=asset.version, reason="typo", firmware="2.0")
+    told = [n.user for n in Notification.objects.all() if "corrected the details" in n.message]
+    assert told == [tech]

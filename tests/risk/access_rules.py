@@ -12,6 +12,7 @@ from haven.access.models import TeamRole
 from haven.accounts.roles import Module, Role
 from haven.cases import services as case_services
 from haven.risk import services
+from haven.risk.models import MeasureType
 from tests.access.rules import Actor, Rule, module, role
 from tests.factories import UserFactory, make_case
 
@@ -40,6 +41,10 @@ def manager_or_authoriser(actor: Actor, inside: bool) -> bool:
     )(actor, inside)
 
 
+THREAT = "/api/risk/assessments/{assessment_id}/threats/{threat_id}"
+VULNERABILITY = "/api/risk/assessments/{assessment_id}/vulnerabilities/{vulnerability_id}"
+CORRECTION = {"version": 1, "reason": "matrix"}
+
 drafter: Rule = risk_team_with(*DRAFTERS)
 approver: Rule = team_place(TeamRole.MANAGER, Role.PROTECTION_MANAGER)
 endorser: Rule = team_place(TeamRole.AUTHORISING, Role.AUTHORISING_OFFICER)
@@ -48,6 +53,8 @@ protection: Rule = module(Module.PROTECTION)
 WEB_POLICY: dict[str, Rule] = {
     "risk:home": protection,
     "risk:catalogue": role(Role.PROTECTION_MANAGER),
+    "risk:catalogue_edit": role(Role.PROTECTION_MANAGER),
+    "risk:catalogue_retire": role(Role.PROTECTION_MANAGER),
     "risk:case": risk_team,
     "risk:plan_pdf": risk_team,
     "risk:assessment_new": drafter,
@@ -59,6 +66,12 @@ WEB_POLICY: dict[str, Rule] = {
     "risk:threat_add": drafter,
     "risk:vulnerability_add": drafter,
     "risk:notice_add": drafter,
+    "risk:threat_edit": drafter,
+    "risk:threat_end": drafter,
+    "risk:threat_history": risk_team,
+    "risk:vulnerability_edit": drafter,
+    "risk:vulnerability_end": drafter,
+    "risk:vulnerability_history": risk_team,
     "risk:submit": drafter,
     "risk:approve": approver,
     "risk:endorse": endorser,
@@ -70,6 +83,8 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/risk/portfolio"): protection,
     ("GET", "/api/risk/catalogue"): protection,
     ("POST", "/api/risk/catalogue"): role(Role.PROTECTION_MANAGER),
+    ("PATCH", "/api/risk/catalogue/{code}"): role(Role.PROTECTION_MANAGER),
+    ("POST", "/api/risk/catalogue/{code}/retirement"): role(Role.PROTECTION_MANAGER),
     ("GET", "/api/risk/cases/{risk_case_id}/assessments"): risk_team,
     ("POST", "/api/risk/cases/{risk_case_id}/assessments"): drafter,
     ("GET", "/api/risk/assessments/{assessment_id}"): risk_team,
@@ -77,6 +92,12 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/risk/assessments/{assessment_id}/threats"): drafter,
     ("POST", "/api/risk/assessments/{assessment_id}/vulnerabilities"): drafter,
     ("POST", "/api/risk/assessments/{assessment_id}/notices"): drafter,
+    ("PATCH", THREAT): drafter,
+    ("POST", f"{THREAT}/ending"): drafter,
+    ("GET", f"{THREAT}/history"): risk_team,
+    ("PATCH", VULNERABILITY): drafter,
+    ("POST", f"{VULNERABILITY}/ending"): drafter,
+    ("GET", f"{VULNERABILITY}/history"): risk_team,
     ("POST", "/api/risk/assessments/{assessment_id}/submit"): drafter,
     ("POST", "/api/risk/assessments/{assessment_id}/approve"): approver,
     ("POST", "/api/risk/assessments/{assessment_id}/endorse"): endorser,
@@ -101,11 +122,16 @@ PARAMS = {
     "assessment_id": _param("assessment"),
     "measure_id": _param("measure"),
     "risk_entry_id": _param("entry"),
+    "threat_id": _param("threat"),
+    "vulnerability_id": _param("vulnerability"),
+    "code": lambda world, inside: "matrix-catalogue",
 }
 
 SCORES = {"likelihood": 3, "impact": 4, "residual_likelihood": 2, "residual_impact": 4}
 SAMPLE_PAYLOADS = {
     ("POST", "/api/risk/catalogue"): lambda world: {"name": "Matrix measure"},
+    ("PATCH", "/api/risk/catalogue/{code}"): lambda world: {**CORRECTION, "description": "x"},
+    ("POST", "/api/risk/catalogue/{code}/retirement"): lambda world: dict(CORRECTION),
     ("POST", "/api/risk/cases/{risk_case_id}/assessments"): lambda world: dict(SCORES),
     ("PATCH", "/api/risk/assessments/{assessment_id}"): lambda world: {"version": 1, "impact": 3},
     ("POST", "/api/risk/assessments/{assessment_id}/threats"): lambda world: {
@@ -122,6 +148,10 @@ SAMPLE_PAYLOADS = {
         "recipient": "matrix",
         "withheld_reason": "matrix",
     },  # fmt: skip
+    ("PATCH", THREAT): lambda world: {**CORRECTION, "intent": "matrix"},
+    ("POST", f"{THREAT}/ending"): lambda world: dict(CORRECTION),
+    ("PATCH", VULNERABILITY): lambda world: {**CORRECTION, "description": "matrix"},
+    ("POST", f"{VULNERABILITY}/ending"): lambda world: dict(CORRECTION),
     ("POST", "/api/risk/assessments/{assessment_id}/approve"): lambda world: {"comments": ""},
     ("POST", "/api/risk/assessments/{assessment_id}/endorse"): lambda world: {"comments": ""},
     ("POST", "/api/risk/assessments/{assessment_id}/return"): lambda world: {"comments": "x"},
@@ -157,7 +187,12 @@ def build(world: dict[str, Any]) -> None:
             owner, case.pk, threat_to_life=True, osman_real_immediate=secrets[1],
             osman_identified_individual="Principal", osman_third_party="OCG", **SCORES,
         )  # fmt: skip
-        services.add_threat(owner, assessment.pk, source=secrets[0], likelihood=3, impact=4)
+        world[f"risk_{where}_threat"] = services.add_threat(
+            owner, assessment.pk, source=secrets[0], likelihood=3, impact=4
+        )
+        world[f"risk_{where}_vulnerability"] = services.add_vulnerability(
+            owner, assessment.pk, description="Routine school run"
+        )
         world[f"risk_{where}_case"] = case
         world[f"risk_{where}_assessment"] = assessment
         world[f"risk_{where}_measure"] = services.add_measure(
@@ -167,5 +202,6 @@ def build(world: dict[str, Any]) -> None:
             owner, case.pk, decided_at=timezone.now(), decision_maker=owner,
             ndm_stage="options", decision=secrets[2], rationale="Address compromised",
         )  # fmt: skip
+    MeasureType.objects.create(code="matrix-catalogue", name="Matrix catalogue entry")
     world["secrets_inside"] += SECRETS_INSIDE
     world["secrets_outside"] += SECRETS_OUTSIDE

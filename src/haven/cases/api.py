@@ -20,6 +20,7 @@ from haven.access import policy
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import CorrectionReason, HistoryOut
 from haven.ui.apihelpers import (
     PageOf,
     QueryFilters,
@@ -554,11 +555,6 @@ class LocationOut(Schema):
     version: int
 
 
-class CorrectionReason(Schema):
-    version: int
-    reason: str = Field(..., min_length=1, max_length=2000)
-
-
 class LocationCorrection(CorrectionReason):
     kind: LocationKind | None = None
     address: str | None = Field(None, min_length=1, max_length=5000)
@@ -571,24 +567,6 @@ class LocationCorrection(CorrectionReason):
 
 class LocationEnding(CorrectionReason):
     ended_on: date
-
-
-class RevisionOut(Schema):
-    version: int
-    action: str
-    previous: dict
-    reason: str
-    changed_by: str
-    changed_at: datetime
-
-    @staticmethod
-    def resolve_changed_by(obj: Any) -> str:
-        return str(obj.changed_by)
-
-
-class HistoryOut(Schema):
-    version: int
-    earlier: list[RevisionOut]
 
 
 @router.get("/cases/{case_id}/locations", response=list[LocationOut], summary="Locations")
@@ -949,6 +927,16 @@ def list_partners(request: AuthenticatedRequest, filters: Query[PartnerFilters])
 @router.get("/partners/{partner_id}", response=PartnerOut, summary="A partner directory entry")
 def get_partner(request: AuthenticatedRequest, partner_id: UUID) -> object:
     return selectors.get_partner(request.user, partner_id)
+
+
+@router.get(
+    "/partners/{partner_id}/history",
+    response=HistoryOut,
+    summary="A partner entry's earlier versions (who changed what, when and why)",
+)
+def partner_history(request: AuthenticatedRequest, partner_id: UUID) -> object:
+    partner, revisions = selectors.partner_history(request.user, partner_id)
+    return {"version": partner.version, "earlier": revisions}
 
 
 @router.post("/partners", response={201: PartnerOut}, summary="Add a partner (managers)")

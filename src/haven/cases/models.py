@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from haven.access.models import Classified
+from haven.revisions import Revision
 from haven.vault.fields import (
     BlindIndexField,
     EncryptedDateField,
@@ -286,6 +287,20 @@ class Partner(models.Model):
         return self.retired_at is not None
 
 
+class PartnerRevision(Revision):
+    """The values a change to a partner directory entry replaced: who changed what, when and
+    why (haven.revisions), encrypted and bound to the entry."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="revisions")
+    vault_owner = "partner"
+
+    class Meta(Revision.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} v{self.version}"
+
+
 class ContactEntry(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="contacts")
@@ -369,36 +384,18 @@ class Document(SealedDocument):
     vault_owner = "case"
 
 
-class RevisionAction(models.TextChoices):
-    CORRECTED = "corrected", "Corrected"
-    ENDED = "ended", "Ended"
+class RecordRevision(Revision):
+    """The values a correction or ending of a location or contact replaced: its history
+    (haven.revisions), bound to the case like the record itself."""
 
-
-class RecordRevision(models.Model):
-    """The values a correction or ending replaced: a record's history, kept beside it.
-
-    Append-only: services only ever insert. ``previous`` holds the changed fields as they were
-    before (encrypted, bound to the case like the record itself), ``version`` the version they
-    had, so every earlier version of a record stays readable.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="revisions")
     # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
     vault_owner = "case"
     kind = models.CharField(max_length=20)  # "location", "contact" (selectors.RECORD_MODELS)
     record_id = models.UUIDField(db_index=True)
-    version = models.PositiveIntegerField()  # the version these values had
-    action = models.CharField(max_length=12, choices=RevisionAction.choices)
-    previous = EncryptedJSONField()
-    reason = EncryptedTextField()
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(Revision.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id} v{self.version}"

@@ -39,6 +39,7 @@ from .models import (
     JointProvider,
     Location,
     Partner,
+    PartnerRevision,
     Person,
     RecordRevision,
     TaskStatus,
@@ -813,3 +814,21 @@ def get_partner(user: User, partner_id: UUID | str) -> Partner:
         justification="partner directory entry read",
     )
     return partner
+
+
+@service
+def partner_history(user: User, partner_id: UUID | str) -> tuple[Partner, list[PartnerRevision]]:
+    """A directory entry and every earlier version of it (newest first): who changed what,
+    when and why. Logged as one consultation."""
+    partner = find_partner(user, partner_id)
+    revisions = list(PartnerRevision.objects.filter(partner=partner).select_related("changed_by"))
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=PARTNER_TYPE,
+        object_id=partner.pk,
+        fields=(*PARTNER_FIELDS, "may_be_told_notes", "history"),
+        justification="partner directory entry read",
+        details={"versions": len(revisions) + 1},
+    )
+    return partner, revisions

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from haven import revisions
 from haven.access import policy
 from haven.access.models import AccessGrant, GrantKind, TeamMembership, TeamRole
 from haven.accounts.models import User
@@ -23,6 +24,7 @@ from haven.concurrency.locking import check_version, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.revisions import RevisionAction, require_reason
 from haven.timelimits.rules import compute_deadline
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
@@ -45,11 +47,11 @@ from .models import (
     LocationKind,
     MayBeTold,
     Partner,
+    PartnerRevision,
     Person,
     PersonRole,
     RecordRevision,
     Relationship,
-    RevisionAction,
     TaskKind,
     TaskStatus,
     Transfer,
@@ -1052,22 +1054,6 @@ CONTACT_CORRECTABLE = (
 )
 
 
-def history_value(value: object) -> object:
-    """A field's value as the history keeps it (JSON: dates as ISO text, people by id)."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Person):
-        return str(value.pk)
-    return value
-
-
-def require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the record is being changed"})
-    return reason
-
-
 def revise(
     actor: User,
     case: Case,
@@ -1080,34 +1066,40 @@ def revise(
     action: str = RevisionAction.CORRECTED,
 ) -> None:
     """Apply `changes` to `record` if `version` is still current, keeping the old values."""
-    changes = {name: value for name, value in changes.items() if getattr(record, name) != value}
-    if not changes:
-        raise ValidationError("Nothing has changed: change a value or cancel")
-    previous = {name: history_value(getattr(record, name)) for name in changes}
-    ensure_version(type(record), record.pk, version, kind)
-    for name, value in changes.items():
-        setattr(record, name, value)
-    record.version = version + 1
-    record.save()
-    RecordRevision(
-        case=case,
-        kind=kind,
-        record_id=record.pk,
+    revisions.revise(
+        actor,
+        record,
+        RecordRevision(case=case, kind=kind, record_id=record.pk),
         version=version,
-        action=action,
-        previous=previous,
         reason=reason,
-        changed_by=actor,
-    ).save(force_insert=True)
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
+        changes=changes,
         object_type=kind,
-        object_id=record.pk,
         case_id=case.pk,
-        fields=sorted(changes),
-        justification=reason,
-        details={"version": version + 1, "change": str(action)},
+        action=action,
+    )
+    notify_record_changed(actor, case, kind, action)
+
+
+# Who hears that a record on a case was corrected or ended: the officer in charge and the
+# case's managers, never the person who changed it.
+TOLD_OF_RECORD_CHANGES = (TeamRole.LEAD, TeamRole.MANAGER)
+
+
+def notify_record_changed(actor: User, case: Case, kind: str, action: str) -> None:
+    """Tell the case's lead officer and managers that `actor` corrected or ended a record
+    (a location, contact, threat...): the message names the kind of record and the case only."""
+    told = User.objects.filter(
+        pk__in=TeamMembership.objects.filter(
+            object_type=OBJECT_TYPE, object_id=case.pk, team_role__in=TOLD_OF_RECORD_CHANGES
+        ).values("user_id"),
+        is_active=True,
+    ).exclude(pk=actor.pk)
+    notifications.notify_each(
+        told,
+        AlertCategory.GENERAL,
+        case.reference,
+        f"{actor} {RevisionAction(action).label.lower()} a {kind} on {case.reference}.",
+        f"/cases/{case.pk}/",
     )
 
 
@@ -1560,21 +1552,15 @@ def edit_partner(
         errors["reason"] = "Say why you are changing this entry"
     if errors:
         raise ValidationError(errors)
-    changed = [f for f in PARTNER_EDITABLE if f in changes and getattr(partner, f) != changes[f]]
-    if not changed:
-        raise ValidationError("Nothing has changed")
-    for field in changed:
-        setattr(partner, field, changes[field])
-    partner.version += 1
     partner.updated_at = timezone.now()
-    partner.save()
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
+    revisions.revise(
+        actor,
+        partner,
+        PartnerRevision(partner=partner),
+        version=version,
+        reason=reason.strip(),
+        changes={f: changes[f] for f in PARTNER_EDITABLE if f in changes},
         object_type=PARTNER_TYPE,
-        object_id=partner.pk,
-        fields=changed,
-        justification=reason.strip(),
     )
     return partner
 

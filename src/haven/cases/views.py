@@ -18,6 +18,7 @@ from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import history_rows
 from haven.ui.answers import (
     CHANGE,
     check_answers,
@@ -74,6 +75,7 @@ from .models import (
     Concern,
     ContactMethod,
     LocationKind,
+    MayBeTold,
     PersonRole,
 )
 
@@ -923,22 +925,10 @@ def record_history(
         selectors.find_record(case, kind, record_id)
         return ask_purpose(request)
     record, revisions = selectors.record_history(user, case.pk, kind, record_id, purpose)
-    labels = HISTORY_LABELS[kind]
     people = {str(p.pk): p.full_name for p in case.people.all()}
-    versions = [
-        {
-            "version": revision.version,
-            "action": revision.get_action_display(),
-            "by": revision.changed_by,
-            "at": revision.changed_at,
-            "reason": revision.reason,
-            "values": [
-                (labels.get(name, name), history_text(name, value, people))
-                for name, value in sorted(revision.previous.items())
-            ],
-        }
-        for revision in revisions
-    ]
+    versions = history_rows(
+        revisions, HISTORY_LABELS[kind], lambda name, value: history_text(name, value, people)
+    )
     return render(
         request,
         "cases/record_history.html",
@@ -1147,14 +1137,34 @@ def directory(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+PARTNER_HISTORY_LABELS = {
+    "organisation": "Organisation",
+    "contact_name": "Contact name",
+    "role": "Role",
+    "contact_details": "Contact details",
+    "may_be_told": "What they may be told",
+    "may_be_told_notes": "Notes on what they may be told",
+}
+
+
+def partner_history_text(name: str, value: object) -> str:
+    if value in (None, ""):
+        return "Not recorded"
+    if name == "may_be_told":
+        return str(dict(MayBeTold.choices).get(str(value), value))
+    return str(value)
+
+
 def partner_detail(request: AuthenticatedRequest, partner_id: UUID) -> HttpResponse:
+    """A directory entry with its history: who changed what, when and why."""
     user = request.user
-    partner = selectors.get_partner(user, partner_id)
+    partner, revisions = selectors.partner_history(user, partner_id)
     return render(
         request,
         "cases/directory/detail.html",
         {
             "partner": partner,
+            "versions": history_rows(revisions, PARTNER_HISTORY_LABELS, partner_history_text),
             "may_manage": permissions.may_manage_directory(user) and not partner.retired,
             **DIRECTORY,
         },

@@ -17,6 +17,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import CorrectionReason, HistoryOut
 from haven.ui.apihelpers import PageOf, QueryFilters, Reference, attempt, named_user, page_body
 
 from . import reports, selectors, services
@@ -42,19 +43,16 @@ class AssetTypeOut(Schema):
     version: int = 1
 
 
-class AssetTypeCorrection(Schema):
+class AssetTypeCorrection(CorrectionReason):
     """A kind of kit's corrected values (a field left out is unchanged), version and reason."""
 
-    version: int
-    reason: str = Field(..., min_length=1, max_length=2000)
     name: str | None = Field(None, min_length=1, max_length=80)
     description: str | None = Field(None, max_length=200)
     trackable: bool | None = None
 
 
-class Retirement(Schema):
-    version: int
-    reason: str = Field(..., min_length=1, max_length=2000)
+class Retirement(CorrectionReason):
+    """A kind of kit retired: the version read and a reason."""
 
 
 class AssetFields(Schema):
@@ -90,34 +88,14 @@ class AssetDetailOut(AssetFields):
     ip_details: str | None = None
 
 
-class AssetCorrection(Schema):
+class AssetCorrection(CorrectionReason):
     """The details to correct (a field left out is unchanged), the version read and a reason."""
 
-    version: int
-    reason: str = Field(..., min_length=1, max_length=2000)
     device_id: str | None = Field(None, max_length=80)
     firmware: str | None = Field(None, max_length=80)
     sim_details: str | None = Field(None, max_length=500)
     ip_details: str | None = Field(None, max_length=500)
     notes: str | None = Field(None, max_length=500)
-
-
-class AssetRevisionOut(Schema):
-    version: int
-    action: str
-    previous: dict
-    reason: str
-    changed_by: str
-    changed_at: datetime
-
-    @staticmethod
-    def resolve_changed_by(obj: Any) -> str:
-        return str(obj.changed_by)
-
-
-class AssetHistoryOut(Schema):
-    version: int
-    earlier: list[AssetRevisionOut]
 
 
 class AssetFilters(QueryFilters):
@@ -383,7 +361,7 @@ def correct_asset(request: AuthenticatedRequest, asset_id: UUID, payload: AssetC
 
 @router.get(
     "/equipment/assets/{asset_id}/history",
-    response=AssetHistoryOut,
+    response=HistoryOut,
     summary="An asset's earlier details",
 )
 def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> Any:

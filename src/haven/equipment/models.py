@@ -18,6 +18,7 @@ from django.utils.functional import cached_property
 
 from haven.access import policy
 from haven.access.models import Classified, TeamRole
+from haven.revisions import Revision
 from haven.vault.fields import EncryptedJSONField, EncryptedTextField
 from haven.workflow import TransitionTable
 
@@ -136,28 +137,15 @@ class Asset(models.Model):
         return str(self.holder) if self.holder_id else self.place
 
 
-class AssetRevision(models.Model):
-    """The values a correction of an asset's details replaced: its history, kept beside it.
+class AssetRevision(Revision):
+    """The values a correction of an asset's details replaced: its history (haven.revisions),
+    encrypted and bound to the asset, as SIM and IP details are secret."""
 
-    Same shape as cases.RecordRevision. Append-only: services only ever insert. ``previous``
-    holds the changed fields as they were (encrypted, bound to the asset, as SIM and IP details
-    are secret), ``version`` the version they had.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="revisions")
     vault_owner = "asset"
-    version = models.PositiveIntegerField()  # the version these values had
-    action = models.CharField(max_length=12, default="corrected")
-    previous = EncryptedJSONField()
-    reason = EncryptedTextField()
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(Revision.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"asset {self.asset_id} v{self.version}"

@@ -27,6 +27,7 @@ from haven.concurrency.locking import ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.revisions import require_reason, revise
 from haven.workflow import TransitionTable
 
 from . import permissions, selectors
@@ -181,9 +182,7 @@ def update_asset(
     unknown = set(changes) - set(ASSET_CORRECTABLE)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
-    reason = (reason or "").strip()
-    if not reason:
-        raise _fail("reason", "Say why the asset's details are being changed")
+    reason = require_reason(reason, "Say why the asset's details are being changed")
     changes = {
         name: (value or "").strip() if isinstance(value, str) or value is None else value
         for name, value in changes.items()
@@ -193,32 +192,25 @@ def update_asset(
         if device_id and Asset.objects.filter(device_id=device_id).exclude(pk=asset.pk).exists():
             raise _fail("device_id", "Another asset already reports with this device id")
         changes["device_id"] = device_id
-    changes = {name: value for name, value in changes.items() if getattr(asset, name) != value}
-    if not changes:
-        raise ValidationError("Nothing has changed: change a value or cancel")
-    ensure_version(Asset, asset.pk, version, "asset")
-    previous = {name: getattr(asset, name) for name in changes}
-    for name, value in changes.items():
-        setattr(asset, name, value)
-    asset.version = version + 1
     asset.updated_at = timezone.now()
-    asset.save()
-    AssetRevision(
-        asset=asset,
+    revise(
+        actor,
+        asset,
+        AssetRevision(asset=asset),
         version=version,
-        previous=previous,
         reason=reason,
-        changed_by=actor,
-    ).save(force_insert=True)
-    ledger.record(
-        actor=actor,
-        action=Action.ALTERATION,
+        changes=changes,
         object_type=ASSET,
-        object_id=asset.pk,
-        fields=sorted(changes),
-        justification=reason,
-        details={"version": version + 1, "change": "corrected"},
     )
+    if asset.holder_id is not None and asset.holder_id != actor.pk:
+        # Whoever holds the kit hears its details changed (never the person who changed them).
+        notifications.notify(
+            asset.holder,  # type: ignore[arg-type]
+            AlertCategory.GENERAL,
+            asset.serial,
+            f"{actor} corrected the details of {asset.asset_type} {asset.serial}, which you hold.",
+            f"/operations/assets/{asset.pk}/",
+        )
     return asset
 
 

@@ -18,6 +18,7 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import history_rows
 from haven.ui.helpers import (
     action_forms,
     add_form_errors,
@@ -254,19 +255,7 @@ def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse
     """Every earlier version of an asset's details, with who changed them, when and why."""
     user = request.user
     asset, revisions = selectors.asset_history(user, asset_id, session_purpose(request))
-    versions = [
-        {
-            "version": revision.version,
-            "by": revision.changed_by,
-            "at": revision.changed_at,
-            "reason": revision.reason,
-            "values": [
-                (ASSET_HISTORY_LABELS.get(name, name), value or "Not recorded")
-                for name, value in sorted(revision.previous.items())
-            ],
-        }
-        for revision in revisions
-    ]
+    versions = history_rows(revisions, ASSET_HISTORY_LABELS)
     return render(
         request,
         "equipment/asset_history.html",

@@ -16,6 +16,7 @@ from pydantic import field_validator
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import CorrectionReason, HistoryOut
 from haven.ui.apihelpers import PURPOSE_HEADER, QueryFilters, attempt, declared_purpose
 
 from . import reports, selectors, services
@@ -50,11 +51,15 @@ class ThreatOut(Schema):
     impact: int
     residual_likelihood: int
     residual_impact: int
+    version: int
+    ended_at: datetime | None
 
 
 class VulnerabilityOut(Schema):
     id: UUID
     description: str
+    version: int
+    ended_at: datetime | None
 
 
 class NoticeOut(Schema):
@@ -153,6 +158,23 @@ class VulnerabilityIn(Schema):
     description: str = Field(..., max_length=10_000)
 
 
+class ThreatCorrection(CorrectionReason):
+    """A threat's corrected values (a field left out is unchanged), the version and a reason."""
+
+    source: str | None = Field(None, min_length=1, max_length=10_000)
+    capability: str | None = Field(None, max_length=10_000)
+    intent: str | None = Field(None, max_length=10_000)
+    linked_people: list[str] | None = Field(None, max_length=50)
+    likelihood: Score = None
+    impact: Score = None
+    residual_likelihood: Score = None
+    residual_impact: Score = None
+
+
+class VulnerabilityCorrection(CorrectionReason):
+    description: str = Field(..., min_length=1, max_length=10_000)
+
+
 class NoticeIn(Schema):
     kind: NoticeKind
     decision: NoticeDecision
@@ -226,12 +248,20 @@ class MeasureTypeOut(Schema):
     name: str
     description: str
     active: bool
+    version: int
 
 
 class MeasureTypeIn(Schema):
     name: str = Field(..., max_length=100)
     code: str = Field("", max_length=40)
     description: str = Field("", max_length=300)
+
+
+class MeasureTypeCorrection(CorrectionReason):
+    """A catalogue entry's corrected values (a field left out is unchanged)."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=300)
 
 
 class StatusChangeOut(Schema):
@@ -387,6 +417,37 @@ def add_catalogue(request: AuthenticatedRequest, payload: MeasureTypeIn) -> Stat
     return Status(201, attempt(lambda: services.add_catalogue_measure(user, **payload.dict())))
 
 
+@router.patch(
+    "/risk/catalogue/{code}",
+    response=MeasureTypeOut,
+    summary="Correct a catalogue entry (with the version read and a reason)",
+)
+def correct_catalogue(
+    request: AuthenticatedRequest, code: str, payload: MeasureTypeCorrection
+) -> Any:
+    user = request.user
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    return attempt(
+        lambda: services.correct_catalogue_measure(
+            user, code, version=payload.version, reason=payload.reason, **changes
+        )
+    )
+
+
+@router.post(
+    "/risk/catalogue/{code}/retirement",
+    response=MeasureTypeOut,
+    summary="Retire a catalogue entry (no longer offered; old measures keep it)",
+)
+def retire_catalogue(request: AuthenticatedRequest, code: str, payload: CorrectionReason) -> Any:
+    user = request.user
+    return attempt(
+        lambda: services.retire_catalogue_measure(
+            user, code, version=payload.version, reason=payload.reason
+        )
+    )
+
+
 # --------------------------------------------------------------------------- assessments
 
 
@@ -456,6 +517,124 @@ def add_vulnerability(
     return Status(
         201, attempt(lambda: services.add_vulnerability(user, assessment_id, **payload.dict()))
     )
+
+
+# Corrections and endings: only while the assessment may be edited (services refuse otherwise).
+
+
+@router.patch(
+    "/risk/assessments/{assessment_id}/threats/{threat_id}",
+    response=ThreatOut,
+    summary="Correct a threat (with the version read and a reason)",
+)
+def correct_threat(
+    request: AuthenticatedRequest, assessment_id: UUID, threat_id: UUID, payload: ThreatCorrection
+) -> Any:
+    user = request.user
+    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
+    return attempt(
+        lambda: services.correct_threat(
+            user,
+            assessment_id,
+            threat_id,
+            version=payload.version,
+            reason=payload.reason,
+            **changes,
+        )
+    )
+
+
+@router.post(
+    "/risk/assessments/{assessment_id}/threats/{threat_id}/ending",
+    response=ThreatOut,
+    summary="Withdraw a threat (it is kept, shown apart)",
+)
+def end_threat(
+    request: AuthenticatedRequest, assessment_id: UUID, threat_id: UUID, payload: CorrectionReason
+) -> Any:
+    return end_item(request, assessment_id, "threat", threat_id, payload)
+
+
+@router.get(
+    "/risk/assessments/{assessment_id}/threats/{threat_id}/history",
+    response=HistoryOut,
+    summary="A threat's earlier versions",
+)
+def threat_history(request: AuthenticatedRequest, assessment_id: UUID, threat_id: UUID) -> Any:
+    return item_history(request, assessment_id, "threat", threat_id)
+
+
+@router.patch(
+    "/risk/assessments/{assessment_id}/vulnerabilities/{vulnerability_id}",
+    response=VulnerabilityOut,
+    summary="Correct a vulnerability (with the version read and a reason)",
+)
+def correct_vulnerability(
+    request: AuthenticatedRequest,
+    assessment_id: UUID,
+    vulnerability_id: UUID,
+    payload: VulnerabilityCorrection,
+) -> Any:
+    user = request.user
+    return attempt(
+        lambda: services.correct_vulnerability(
+            user,
+            assessment_id,
+            vulnerability_id,
+            version=payload.version,
+            reason=payload.reason,
+            description=payload.description,
+        )
+    )
+
+
+@router.post(
+    "/risk/assessments/{assessment_id}/vulnerabilities/{vulnerability_id}/ending",
+    response=VulnerabilityOut,
+    summary="End a vulnerability that no longer applies (it is kept, shown apart)",
+)
+def end_vulnerability(
+    request: AuthenticatedRequest,
+    assessment_id: UUID,
+    vulnerability_id: UUID,
+    payload: CorrectionReason,
+) -> Any:
+    return end_item(request, assessment_id, "vulnerability", vulnerability_id, payload)
+
+
+@router.get(
+    "/risk/assessments/{assessment_id}/vulnerabilities/{vulnerability_id}/history",
+    response=HistoryOut,
+    summary="A vulnerability's earlier versions",
+)
+def vulnerability_history(
+    request: AuthenticatedRequest, assessment_id: UUID, vulnerability_id: UUID
+) -> Any:
+    return item_history(request, assessment_id, "vulnerability", vulnerability_id)
+
+
+def end_item(
+    request: AuthenticatedRequest,
+    assessment_id: UUID,
+    kind: str,
+    item_id: UUID,
+    payload: CorrectionReason,
+) -> Any:
+    user = request.user
+    return attempt(
+        lambda: services.end_risk_item(
+            user, assessment_id, kind, item_id, version=payload.version, reason=payload.reason
+        )
+    )
+
+
+def item_history(
+    request: AuthenticatedRequest, assessment_id: UUID, kind: str, item_id: UUID
+) -> Any:
+    _, item, revisions = selectors.get_risk_item(
+        request.user, assessment_id, kind, item_id, declared_purpose(request), history=True
+    )
+    return {"version": item.version, "earlier": revisions}
 
 
 @router.post("/risk/assessments/{assessment_id}/notices", response={201: NoticeOut})

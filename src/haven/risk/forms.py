@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import DateInput, GovukForm
+from haven.ui.forms import DateInput, GovukForm, reason_field
 
 from .config import NDM_STAGES
 from .models import MeasureStatus, NoticeDecision, NoticeKind
@@ -72,6 +72,38 @@ class ThreatForm(GovukForm):
 
 class VulnerabilityForm(GovukForm):
     description = forms.CharField(label="Vulnerability", widget=forms.Textarea, max_length=10_000)
+
+
+CORRECTION_HELP = "Kept with the record's history and in the audit ledger"
+
+
+class ThreatCorrectionForm(ThreatForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why are you correcting this threat?",
+        "Say why the record is being changed",
+        help_text=CORRECTION_HELP,
+    )
+
+
+class VulnerabilityCorrectionForm(VulnerabilityForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why are you correcting this vulnerability?",
+        "Say why the record is being changed",
+        help_text=CORRECTION_HELP,
+    )
+
+
+class EndRiskItemForm(GovukForm):
+    """A threat withdrawn or a vulnerability that no longer applies: kept, shown apart."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why does this no longer apply?",
+        "Say why the record is being changed",
+        help_text=CORRECTION_HELP,
+    )
 
 
 class NoticeForm(GovukForm):
@@ -160,6 +192,22 @@ class CatalogueForm(GovukForm):
     name = forms.CharField(label="Measure", max_length=100)
     code = forms.SlugField(label="Code", required=False, max_length=40)
     description = forms.CharField(label="Description", required=False, max_length=300)
+
+
+class CatalogueCorrectionForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label="Measure", max_length=100)
+    description = forms.CharField(label="Description", required=False, max_length=300)
+    reason = reason_field(
+        "Why are you changing this measure?", "Say why the measure is being changed"
+    )
+
+
+class CatalogueRetireForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why is this measure being retired?", "Say why the measure is being retired"
+    )
 
 
 class PortfolioForm(GovukForm):

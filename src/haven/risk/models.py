@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from haven.access.models import Classified
 from haven.accounts.roles import Role
+from haven.revisions import Revision
 from haven.vault.fields import EncryptedJSONField, EncryptedTextField
 from haven.workflow import Transition, TransitionTable
 
@@ -161,6 +162,24 @@ class RiskAssessment(Classified):
             and (self.next_review_on < timezone.localdate())
         )
 
+    # Withdrawn threats and vulnerabilities that no longer apply stay on the version that
+    # recorded them, shown apart; these read the prefetched rows (selectors.with_content).
+    @property
+    def current_threats(self) -> list[Threat]:
+        return [t for t in self.threats.all() if t.ended_at is None]
+
+    @property
+    def ended_threats(self) -> list[Threat]:
+        return [t for t in self.threats.all() if t.ended_at is not None]
+
+    @property
+    def current_vulnerabilities(self) -> list[Vulnerability]:
+        return [v for v in self.vulnerabilities.all() if v.ended_at is None]
+
+    @property
+    def ended_vulnerabilities(self) -> list[Vulnerability]:
+        return [v for v in self.vulnerabilities.all() if v.ended_at is not None]
+
 
 class Threat(models.Model):
     """One risk on an assessment: who (source), able to (capability), wanting to (intent)."""
@@ -179,6 +198,8 @@ class Threat(models.Model):
     residual_likelihood = models.PositiveSmallIntegerField()
     residual_impact = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking (corrections)
+    ended_at = models.DateTimeField(null=True, blank=True)  # withdrawn: kept, shown apart
 
     class Meta:
         ordering = ["created_at"]
@@ -204,12 +225,31 @@ class Vulnerability(models.Model):
     vault_owner = "assessment"
     description = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking (corrections)
+    ended_at = models.DateTimeField(null=True, blank=True)  # no longer applies: kept, apart
 
     class Meta:
         ordering = ["created_at"]
 
     def __str__(self) -> str:
         return f"vulnerability {self.pk}"
+
+
+class RiskRevision(Revision):
+    """The values a correction or ending of a threat or vulnerability replaced: its history
+    (haven.revisions), bound to the case like the case's own records."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    # Encrypted fields are bound to the owning case: re-pointing the row breaks them.
+    vault_owner = "case"
+    kind = models.CharField(max_length=20)  # "threat", "vulnerability"
+    record_id = models.UUIDField(db_index=True)
+
+    class Meta(Revision.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id} v{self.version}"
 
 
 class NoticeKind(models.TextChoices):
@@ -266,7 +306,8 @@ class MeasureType(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=300, blank=True)
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)  # retired: not offered for new measures
+    version = models.PositiveIntegerField(default=1)  # optimistic locking (corrections)
 
     class Meta:
         ordering = ["name"]

@@ -28,6 +28,16 @@ def require_drafter(user: User) -> None:
         raise PermissionDenied("Only protection officers and managers write risk assessments")
 
 
+def may_manage_catalogue(user: User) -> bool:
+    """The catalogue of protective measures: added to, corrected and retired by managers."""
+    return user.has_role(Role.PROTECTION_MANAGER)
+
+
+def require_manage_catalogue(user: User) -> None:
+    if not may_manage_catalogue(user):
+        raise PermissionDenied("Only protection managers change the catalogue of measures")
+
+
 def may_edit_assessment(user: User, assessment: RiskAssessment) -> bool:
     """Draft or returned versions only: approved, endorsed and superseded ones are read-only."""
     return may_draft(user) and assessment.editable

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -35,8 +36,10 @@ from .models import (
     MeasureType,
     ProtectiveMeasure,
     RiskAssessment,
+    RiskRevision,
     Status,
     Threat,
+    Vulnerability,
 )
 
 CASE_OBJECT = "case"
@@ -97,6 +100,64 @@ def find_entry(user: User, entry_id: UUID | str) -> DecisionLogEntry:
         return restrict(DecisionLogEntry, user).get(pk=entry_id)
     except (DecisionLogEntry.DoesNotExist, ValueError) as missing:
         raise RiskRecordNotFound("No such decision-log entry") from missing
+
+
+# Threats and vulnerabilities are corrected and ended on their assessment (services), their
+# earlier versions kept in RiskRevision rows (haven.revisions).
+RISK_ITEM_MODELS: dict[str, type[Threat] | type[Vulnerability]] = {
+    "threat": Threat,
+    "vulnerability": Vulnerability,
+}
+RISK_ITEM_FIELDS = {
+    "threat": ("source", "capability", "intent", "linked_people", "scores"),
+    "vulnerability": ("description",),
+}
+
+
+def find_risk_item(assessment: RiskAssessment, kind: str, item_id: UUID | str) -> Any:
+    """A threat or vulnerability of an assessment already found (and so already visible)."""
+    model = RISK_ITEM_MODELS.get(kind)
+    if model is None:
+        raise RiskRecordNotFound(f"No such {kind}")
+    try:
+        return model.objects.get(assessment=assessment, pk=item_id)
+    except (ObjectDoesNotExist, ValueError) as missing:
+        raise RiskRecordNotFound(f"No such {kind}") from missing
+
+
+@service
+def get_risk_item(
+    user: User,
+    assessment_id: UUID | str,
+    kind: str,
+    item_id: UUID | str,
+    purpose: str | None,
+    *,
+    history: bool = False,
+) -> tuple[RiskAssessment, Any, list[RiskRevision]]:
+    """A threat or vulnerability, with every earlier version (newest first) if `history`, for
+    anyone who may see the case; logged as one consultation."""
+    purpose = require_purpose(purpose)
+    assessment = find_assessment(user, assessment_id)
+    item = find_risk_item(assessment, kind, item_id)
+    revisions = []
+    if history:
+        revisions = list(
+            RiskRevision.objects.filter(
+                case_id=assessment.case_id, kind=kind, record_id=item.pk
+            ).select_related("changed_by")
+        )
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type=kind,
+        object_id=item.pk,
+        case_id=assessment.case_id,
+        fields=(*RISK_ITEM_FIELDS[kind], *(("history",) if history else ())),
+        justification=purpose,
+        details={"versions": len(revisions) + 1} if history else None,
+    )
+    return assessment, item, revisions
 
 
 # The approval hand-offs: an assessment in `status` waits for the case team member in
@@ -302,6 +363,13 @@ def catalogue(include_inactive: bool = False) -> list[MeasureType]:
     return list(types if include_inactive else types.filter(active=True))
 
 
+def catalogue_entry(code: str) -> MeasureType:
+    try:
+        return MeasureType.objects.get(code=code)
+    except MeasureType.DoesNotExist as missing:
+        raise RiskRecordNotFound("No such measure in the catalogue") from missing
+
+
 # --------------------------------------------------------------------------- matrix
 
 
@@ -347,7 +415,7 @@ def assessment_matrices(assessment: RiskAssessment) -> tuple[Matrix, Matrix]:
     before, after = empty_matrix(scheme), empty_matrix(scheme)
     before.place(assessment.likelihood, assessment.impact, "Overall")
     after.place(assessment.residual_likelihood, assessment.residual_impact, "Overall")
-    for threat in assessment.threats.all():
+    for threat in assessment.current_threats:
         before.place(threat.likelihood, threat.impact, threat.ref)
         after.place(threat.residual_likelihood, threat.residual_impact, threat.ref)
     return before, after

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from haven import revisions
 from haven.access import policy
 from haven.access.models import TeamRole
 from haven.accounts.models import User
@@ -28,6 +29,7 @@ from haven.concurrency.locking import ConflictError, conflict, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.revisions import RevisionAction, require_reason
 
 from . import config, permissions
 from .models import (
@@ -45,6 +47,7 @@ from .models import (
     NoticeKind,
     ProtectiveMeasure,
     RiskAssessment,
+    RiskRevision,
     Status,
     Threat,
     Vulnerability,
@@ -53,9 +56,11 @@ from .selectors import (
     ASSESSMENT_OBJECT,
     AWAITING_ACTION,
     CASE_OBJECT,
+    RiskRecordNotFound,
     assessment_team,
     find_assessment,
     find_measure,
+    find_risk_item,
 )
 
 MAX_TEXT = 10_000
@@ -253,11 +258,11 @@ def copy_content(source: RiskAssessment, target: RiskAssessment) -> None:
             residual_likelihood=t.residual_likelihood,
             residual_impact=t.residual_impact,
         )
-        for t in source.threats.all()
+        for t in source.current_threats
     )
     Vulnerability.objects.bulk_create(
         Vulnerability(assessment=target, description=v.description)
-        for v in source.vulnerabilities.all()
+        for v in source.current_vulnerabilities
     )
     Notice.objects.bulk_create(
         Notice(
@@ -317,6 +322,54 @@ def next_ref(case_id: UUID) -> str:
     return f"R{max(numbers, default=0) + 1}"
 
 
+THREAT_FIELDS = (
+    "source",
+    "capability",
+    "intent",
+    "linked_people",
+    "likelihood",
+    "impact",
+    "residual_likelihood",
+    "residual_impact",
+)
+
+
+def clean_threat(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a threat's fields (a residual score left out is the score before controls);
+    raise every problem at once."""
+    errors: dict[str, str] = {}
+    source = check_text(
+        errors, "source", data.get("source"), "Say who or where the threat comes from"
+    )
+    capability = check_text(errors, "capability", data.get("capability"))
+    intent = check_text(errors, "intent", data.get("intent"))
+    linked_people = data.get("linked_people")
+    if isinstance(linked_people, str):
+        linked_people = [p.strip() for p in linked_people.replace("\n", ",").split(",")]
+    people = [str(p).strip()[:200] for p in (linked_people or []) if str(p).strip()]
+    scores = {
+        "likelihood": check_score(errors, "likelihood", data.get("likelihood"), "likelihood"),
+        "impact": check_score(errors, "impact", data.get("impact"), "impact"),
+    }
+    for name, before in (("residual_likelihood", "likelihood"), ("residual_impact", "impact")):
+        value = data.get(name)
+        if value in (None, ""):
+            scores[name] = scores[before]
+        else:
+            scores[name] = check_score(
+                errors, name, value, name.replace("_", " ") + " after controls"
+            )
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "source": source,
+        "capability": capability,
+        "intent": intent,
+        "linked_people": people,
+        **scores,
+    }
+
+
 @service
 def add_threat(
     actor: User,
@@ -332,53 +385,165 @@ def add_threat(
     residual_impact: Any = None,
 ) -> Threat:
     assessment = editable_assessment(actor, assessment_id)
-    errors: dict[str, str] = {}
-    source = check_text(errors, "source", source, "Say who or where the threat comes from")
-    capability = check_text(errors, "capability", capability)
-    intent = check_text(errors, "intent", intent)
-    if isinstance(linked_people, str):
-        linked_people = [p.strip() for p in linked_people.replace("\n", ",").split(",")]
-    people = [str(p).strip()[:200] for p in (linked_people or []) if str(p).strip()]
-    scores = {
-        "likelihood": check_score(errors, "likelihood", likelihood, "likelihood"),
-        "impact": check_score(errors, "impact", impact, "impact"),
-    }
-    residual = {"residual_likelihood": residual_likelihood, "residual_impact": residual_impact}
-    for name, before in (("residual_likelihood", "likelihood"), ("residual_impact", "impact")):
-        value = residual[name]
-        if value in (None, ""):
-            scores[name] = scores[before]
-        else:
-            scores[name] = check_score(
-                errors, name, value, name.replace("_", " ") + " after controls"
-            )
-    if errors:
-        raise ValidationError(errors)
-    threat = Threat(
-        assessment=assessment,
-        ref=next_ref(assessment.case_id),
-        source=source,
-        capability=capability,
-        intent=intent,
-        linked_people=people,
-        **scores,
+    clean = clean_threat(
+        {
+            "source": source,
+            "capability": capability,
+            "intent": intent,
+            "linked_people": linked_people,
+            "likelihood": likelihood,
+            "impact": impact,
+            "residual_likelihood": residual_likelihood,
+            "residual_impact": residual_impact,
+        }
     )
+    threat = Threat(assessment=assessment, ref=next_ref(assessment.case_id), **clean)
     threat.save(force_insert=True)
     log(actor, Action.COLLECTION, assessment, ("threats",), f"threat {threat.ref} recorded")
     return threat
 
 
-@service
-def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: str) -> Vulnerability:
-    assessment = editable_assessment(actor, assessment_id)
+def clean_vulnerability(description: Any) -> str:
     errors: dict[str, str] = {}
     description = check_text(errors, "description", description, "Describe the vulnerability")
     if errors:
         raise ValidationError(errors)
-    vulnerability = Vulnerability(assessment=assessment, description=description)
+    return description
+
+
+@service
+def add_vulnerability(actor: User, assessment_id: UUID | str, *, description: str) -> Vulnerability:
+    assessment = editable_assessment(actor, assessment_id)
+    vulnerability = Vulnerability(
+        assessment=assessment, description=clean_vulnerability(description)
+    )
     vulnerability.save(force_insert=True)
     log(actor, Action.COLLECTION, assessment, ("vulnerabilities",), "vulnerability recorded")
     return vulnerability
+
+
+# --------------------------------------------------------------------------- corrections
+#
+# A threat or vulnerability is corrected, or ended (withdrawn, no longer applies), only while
+# its assessment may be edited (permissions.may_edit_assessment: an approved or endorsed
+# version is read-only), with the version read and a reason (haven.revisions). An ended one is
+# kept on its version, shown apart, and not carried into the next version.
+
+
+def changeable_item(
+    actor: User, assessment_id: UUID | str, kind: str, item_id: UUID | str
+) -> tuple[RiskAssessment, Any]:
+    assessment = editable_assessment(actor, assessment_id)
+    item = find_risk_item(assessment, kind, item_id)
+    if item.ended_at is not None:
+        raise ValidationError(f"This {kind} has been ended and can no longer be changed")
+    return assessment, item
+
+
+def revise_item(
+    actor: User,
+    assessment: RiskAssessment,
+    kind: str,
+    item: Any,
+    *,
+    version: int,
+    reason: str,
+    changes: dict[str, Any],
+    action: str = RevisionAction.CORRECTED,
+) -> None:
+    revisions.revise(
+        actor,
+        item,
+        RiskRevision(case_id=assessment.case_id, kind=kind, record_id=item.pk),
+        version=version,
+        reason=reason,
+        changes=changes,
+        object_type=kind,
+        case_id=assessment.case_id,
+        action=action,
+    )
+    case_services.notify_record_changed(actor, assessment.case, kind, action)
+
+
+@service
+def correct_threat(
+    actor: User,
+    assessment_id: UUID | str,
+    threat_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    **changes: Any,
+) -> Threat:
+    """Correct a threat's source, capability, intent, linked people or scores."""
+    assessment, threat = changeable_item(actor, assessment_id, "threat", threat_id)
+    unknown = set(changes) - set(THREAT_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    reason = require_reason(reason)
+    clean = clean_threat({**{name: getattr(threat, name) for name in THREAT_FIELDS}, **changes})
+    revise_item(
+        actor,
+        assessment,
+        "threat",
+        threat,
+        version=version,
+        reason=reason,
+        changes={name: clean[name] for name in changes},
+    )
+    return threat
+
+
+@service
+def correct_vulnerability(
+    actor: User,
+    assessment_id: UUID | str,
+    vulnerability_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    description: str,
+) -> Vulnerability:
+    assessment, vulnerability = changeable_item(
+        actor, assessment_id, "vulnerability", vulnerability_id
+    )
+    reason = require_reason(reason)
+    revise_item(
+        actor,
+        assessment,
+        "vulnerability",
+        vulnerability,
+        version=version,
+        reason=reason,
+        changes={"description": clean_vulnerability(description)},
+    )
+    return vulnerability
+
+
+@service
+def end_risk_item(
+    actor: User,
+    assessment_id: UUID | str,
+    kind: str,
+    item_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+) -> Any:
+    """A threat withdrawn, or a vulnerability that no longer applies: kept, shown apart."""
+    assessment, item = changeable_item(actor, assessment_id, kind, item_id)
+    reason = require_reason(reason)
+    revise_item(
+        actor,
+        assessment,
+        kind,
+        item,
+        version=version,
+        reason=reason,
+        changes={"ended_at": timezone.now()},
+        action=RevisionAction.ENDED,
+    )
+    return item
 
 
 @service
@@ -628,8 +793,7 @@ def restore_previous(actor: User, assessment: RiskAssessment) -> None:
 def add_catalogue_measure(
     actor: User, *, code: str, name: str, description: str = ""
 ) -> MeasureType:
-    if not actor.has_role(Role.PROTECTION_MANAGER):
-        raise PermissionDenied("Only protection managers change the catalogue of measures")
+    permissions.require_manage_catalogue(actor)
     from django.utils.text import slugify
 
     errors: dict[str, str] = {}
@@ -651,6 +815,78 @@ def add_catalogue_measure(
         object_id=measure_type.code,
         fields=("code", "name", "description"),
         justification="catalogue of protective measures changed",
+    )
+    return measure_type
+
+
+# Catalogue entries are corrected (name, description) or retired, never deleted: a retired
+# measure is no longer offered for new measures, and the measures of that kind keep showing it.
+CATALOGUE_CORRECTABLE = ("name", "description")
+
+
+def locked_measure_type(code: str) -> MeasureType:
+    try:
+        return MeasureType.objects.select_for_update().get(code=code)
+    except MeasureType.DoesNotExist as missing:
+        raise RiskRecordNotFound("No such measure in the catalogue") from missing
+
+
+@service
+def correct_catalogue_measure(
+    actor: User, code: str, *, version: int, reason: str, **changes: Any
+) -> MeasureType:
+    """Correct a catalogue entry's name or description with the version read and a reason."""
+    permissions.require_manage_catalogue(actor)
+    measure_type = locked_measure_type(code)
+    unknown = set(changes) - set(CATALOGUE_CORRECTABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    reason = require_reason(reason, "Say why the measure is being changed")
+    errors: dict[str, str] = {}
+    if "name" in changes:
+        changes["name"] = check_text(errors, "name", changes["name"], "Name the measure")[:100]
+    if "description" in changes:
+        changes["description"] = str(changes["description"] or "").strip()[:300]
+    if errors:
+        raise ValidationError(errors)
+    changes = {k: v for k, v in changes.items() if getattr(measure_type, k) != v}
+    if not changes:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    previous = {k: getattr(measure_type, k) for k in changes}
+    ensure_version(MeasureType, measure_type.pk, version, "catalogue measure", **changes)
+    for name, value in changes.items():
+        setattr(measure_type, name, value)
+    measure_type.version = version + 1
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="measure_type",
+        object_id=measure_type.code,
+        fields=sorted(changes),
+        justification=reason,
+        details={"version": version + 1, "change": "corrected", "was": previous},
+    )
+    return measure_type
+
+
+@service
+def retire_catalogue_measure(actor: User, code: str, *, version: int, reason: str) -> MeasureType:
+    """Retire a catalogue entry: no longer offered for new measures; old ones keep it."""
+    permissions.require_manage_catalogue(actor)
+    measure_type = locked_measure_type(code)
+    reason = require_reason(reason, "Say why the measure is being retired")
+    if not measure_type.active:
+        raise ValidationError("This measure is already retired")
+    ensure_version(MeasureType, measure_type.pk, version, "catalogue measure", active=False)
+    measure_type.active, measure_type.version = False, version + 1
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type="measure_type",
+        object_id=measure_type.code,
+        fields=("active",),
+        justification=reason,
+        details={"version": version + 1, "change": "retired"},
     )
     return measure_type
 

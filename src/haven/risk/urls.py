@@ -7,6 +7,8 @@ app_name = "risk"
 urlpatterns = [
     path("risk/", views.home, name="home"),
     path("risk/catalogue/", views.catalogue, name="catalogue"),
+    path("risk/catalogue/<slug:code>/edit/", views.catalogue_edit, name="catalogue_edit"),
+    path("risk/catalogue/<slug:code>/retire/", views.catalogue_retire, name="catalogue_retire"),
     path("risk/cases/<uuid:risk_case_id>/", views.case_risk, name="case"),
     path("risk/cases/<uuid:risk_case_id>/plan.pdf", views.plan_pdf, name="plan_pdf"),
     path(
@@ -24,6 +26,36 @@ urlpatterns = [
         "risk/assessments/<uuid:assessment_id>/vulnerabilities/new/",
         views.vulnerability_add,
         name="vulnerability_add",
+    ),
+    path(
+        "risk/assessments/<uuid:assessment_id>/threats/<uuid:threat_id>/edit/",
+        views.threat_edit,
+        name="threat_edit",
+    ),
+    path(
+        "risk/assessments/<uuid:assessment_id>/threats/<uuid:threat_id>/end/",
+        views.threat_end,
+        name="threat_end",
+    ),
+    path(
+        "risk/assessments/<uuid:assessment_id>/threats/<uuid:threat_id>/history/",
+        views.threat_history,
+        name="threat_history",
+    ),
+    path(
+        "risk/assessments/<uuid:assessment_id>/vulnerabilities/<uuid:vulnerability_id>/edit/",
+        views.vulnerability_edit,
+        name="vulnerability_edit",
+    ),
+    path(
+        "risk/assessments/<uuid:assessment_id>/vulnerabilities/<uuid:vulnerability_id>/end/",
+        views.vulnerability_end,
+        name="vulnerability_end",
+    ),
+    path(
+        "risk/assessments/<uuid:assessment_id>/vulnerabilities/<uuid:vulnerability_id>/history/",
+        views.vulnerability_history,
+        name="vulnerability_history",
     ),
     path("risk/assessments/<uuid:assessment_id>/notices/new/", views.notice_add, name="notice_add"),
     path("risk/assessments/<uuid:assessment_id>/submit/", views.submit, name="submit"),

@@ -22,6 +22,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.accounts.types import AuthenticatedRequest
 from haven.cases.selectors import find_visible_case
+from haven.revisions import history_rows
 from haven.ui.helpers import (
     add_form_errors,
     ask_purpose,
@@ -270,6 +271,191 @@ def vulnerability_add(request: AuthenticatedRequest, assessment_id: UUID) -> Htt
     )
 
 
+# --------------------------------------------------------------------------- corrections
+#
+# A threat or vulnerability is corrected or ended on its own page while the assessment may be
+# edited (permissions.may_edit_assessment), with the version read and a reason; its history
+# page shows every earlier version (haven.revisions).
+
+HISTORY_LABELS = {
+    "threat": {
+        "source": "Source",
+        "capability": "Capability",
+        "intent": "Intent",
+        "linked_people": "Linked people",
+        "likelihood": "Likelihood",
+        "impact": "Impact",
+        "residual_likelihood": "Likelihood after controls",
+        "residual_impact": "Impact after controls",
+        "ended_at": "Ended",
+    },
+    "vulnerability": {"description": "Vulnerability", "ended_at": "Ended"},
+}
+
+
+def item_check(kind: str) -> Callable[[User, UUID, UUID], Any]:
+    """404 for a threat or vulnerability the user may not see (before asking the purpose)."""
+    return lambda user, assessment_id, item_id: selectors.find_risk_item(
+        selectors.find_assessment(user, assessment_id), kind, item_id
+    )
+
+
+def item_summary(kind: str, item: Any) -> str:
+    return f"{item.ref}: {item.source}" if kind == "threat" else item.description
+
+
+def item_initial(kind: str, item: Any) -> dict[str, Any]:
+    if kind == "vulnerability":
+        return {"version": item.version, "description": item.description}
+    return {
+        "version": item.version,
+        "source": item.source,
+        "capability": item.capability,
+        "intent": item.intent,
+        "linked_people": ", ".join(item.linked_people or []),
+        **{name: str(getattr(item, name)) for name in services.THREAT_FIELDS[4:]},
+    }
+
+
+def item_change(
+    request: AuthenticatedRequest,
+    purpose: str,
+    assessment_id: UUID,
+    kind: str,
+    item_id: UUID,
+    *,
+    end: bool,
+) -> HttpResponse:
+    """Correct (or, with `end`, end) a threat or vulnerability, refused before the form is
+    shown when the assessment may not be edited or the record has ended."""
+    user = user_of(request)
+    assessment, item, _ = selectors.get_risk_item(user, assessment_id, kind, item_id, purpose)
+    drafter(request)
+    if not permissions.may_edit_assessment(user, assessment):
+        return read_only(request, assessment)
+    if item.ended_at is not None:
+        messages.info(request, f"This {kind} has been ended and can no longer be changed")
+        return redirect("risk:assessment", assessment_id=assessment.pk)
+    form_class: type[Any] = (
+        forms.EndRiskItemForm
+        if end
+        else forms.ThreatCorrectionForm
+        if kind == "threat"
+        else forms.VulnerabilityCorrectionForm
+    )
+    form = form_class(request.POST or None, initial=item_initial(kind, item))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+
+        def change() -> Any:
+            if end:
+                return services.end_risk_item(
+                    user, assessment.pk, kind, item.pk, version=version, reason=reason
+                )
+            correct = (
+                services.correct_threat if kind == "threat" else services.correct_vulnerability
+            )
+            return correct(user, assessment.pk, item.pk, version=version, reason=reason, **data)
+
+        done = f"{kind.capitalize()} {'ended' if end else 'corrected'}"
+        if submitted(request, form, change, done, shown=(services.ConflictError,)):
+            return redirect("risk:assessment", assessment_id=assessment.pk)
+    verb = ("Withdraw" if kind == "threat" else "End") if end else "Correct"
+    return page(
+        request,
+        "risk/record_form.html",
+        {
+            "form": form,
+            "case": assessment.case,
+            "assessment": assessment,
+            "title": f"{verb} a {kind}",
+            "record_summary": item_summary(kind, item) if end else "",
+            "submit_label": f"{verb} the {kind}" if end else "Save the correction",
+            "history_url": reverse(f"risk:{kind}_history", args=[assessment.pk, item.pk]),
+            **marking_context(assessment.marking),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def item_history(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, kind: str, item_id: UUID
+) -> HttpResponse:
+    """Every earlier version of a threat or vulnerability: who changed it, when and why."""
+    user = user_of(request)
+    assessment, item, revisions = selectors.get_risk_item(
+        user, assessment_id, kind, item_id, purpose, history=True
+    )
+    return page(
+        request,
+        "risk/item_history.html",
+        {
+            "assessment": assessment,
+            "case": assessment.case,
+            "kind": kind,
+            "item": item,
+            "summary": item_summary(kind, item),
+            "versions": history_rows(revisions, HISTORY_LABELS[kind], history_text),
+            "may_change": permissions.may_edit_assessment(user, assessment)
+            and item.ended_at is None,
+            **marking_context(assessment.marking),
+        },
+    )
+
+
+def history_text(name: str, value: object) -> str:
+    if value in (None, "", []):
+        return "Not recorded"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@with_purpose(item_check("threat"))
+def threat_edit(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, threat_id: UUID
+) -> HttpResponse:
+    return item_change(request, purpose, assessment_id, "threat", threat_id, end=False)
+
+
+@with_purpose(item_check("threat"))
+def threat_end(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, threat_id: UUID
+) -> HttpResponse:
+    return item_change(request, purpose, assessment_id, "threat", threat_id, end=True)
+
+
+@with_purpose(item_check("threat"))
+def threat_history(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, threat_id: UUID
+) -> HttpResponse:
+    return item_history(request, purpose, assessment_id, "threat", threat_id)
+
+
+@with_purpose(item_check("vulnerability"))
+def vulnerability_edit(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, vulnerability_id: UUID
+) -> HttpResponse:
+    return item_change(
+        request, purpose, assessment_id, "vulnerability", vulnerability_id, end=False
+    )
+
+
+@with_purpose(item_check("vulnerability"))
+def vulnerability_end(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, vulnerability_id: UUID
+) -> HttpResponse:
+    return item_change(request, purpose, assessment_id, "vulnerability", vulnerability_id, end=True)
+
+
+@with_purpose(item_check("vulnerability"))
+def vulnerability_history(
+    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, vulnerability_id: UUID
+) -> HttpResponse:
+    return item_history(request, purpose, assessment_id, "vulnerability", vulnerability_id)
+
+
 def notice_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
     return record_form(
         request,
@@ -468,10 +654,15 @@ def decision_add(request: AuthenticatedRequest, purpose: str, risk_case_id: UUID
     )
 
 
-def catalogue(request: AuthenticatedRequest) -> HttpResponse:
+def catalogue_manager(request: AuthenticatedRequest) -> User:
     user = user_of(request)
-    if not user.has_role(Role.PROTECTION_MANAGER):
+    if not permissions.may_manage_catalogue(user):
         raise PermissionDenied
+    return user
+
+
+def catalogue(request: AuthenticatedRequest) -> HttpResponse:
+    user = catalogue_manager(request)
     form = forms.CatalogueForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if submitted(
@@ -486,3 +677,53 @@ def catalogue(request: AuthenticatedRequest) -> HttpResponse:
         "risk/catalogue.html",
         {"form": form, "measures": selectors.catalogue(include_inactive=True)},
     )
+
+
+def catalogue_change(request: AuthenticatedRequest, code: str, retire: bool) -> HttpResponse:
+    """Correct or retire a catalogue entry (never deleted), with the version read and a
+    reason; a retired one is no longer offered for new measures."""
+    user = catalogue_manager(request)
+    measure_type = selectors.catalogue_entry(code)
+    if retire and not measure_type.active:
+        raise selectors.RiskRecordNotFound("No such measure in the catalogue")
+    form: forms.CatalogueRetireForm | forms.CatalogueCorrectionForm
+    if retire:
+        form = forms.CatalogueRetireForm(
+            request.POST or None, initial={"version": measure_type.version}
+        )
+    else:
+        initial = {
+            "version": measure_type.version,
+            "name": measure_type.name,
+            "description": measure_type.description,
+        }
+        form = forms.CatalogueCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version, reason = data.pop("version"), data.pop("reason")
+
+        def change() -> Any:
+            if retire:
+                return services.retire_catalogue_measure(user, code, version=version, reason=reason)
+            return services.correct_catalogue_measure(
+                user, code, version=version, reason=reason, **data
+            )
+
+        done = f"{measure_type.name} retired" if retire else "Measure corrected"
+        if submitted(request, form, change, done, shown=(services.ConflictError,)):
+            return redirect("risk:catalogue")
+    verb = "Retire" if retire else "Change"
+    return page(
+        request,
+        "risk/catalogue_form.html",
+        {"form": form, "measure_type": measure_type, "retire": retire, "verb": verb},
+        status=400 if form.errors else 200,
+    )
+
+
+def catalogue_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    return catalogue_change(request, code, retire=False)
+
+
+def catalogue_retire(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    return catalogue_change(request, code, retire=True)
