@@ -12,17 +12,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from haven.accounts import services as account_services
 from haven.accounts.roles import Role
 from haven.audit import ledger
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import config, selectors, services
 from haven.cases.models import CaseTask, ChecklistTemplate, ChecklistVersion
 from haven.cases.selectors import ChecklistNotFound
-from tests.factories import UserFactory, force_sign_in, make_case
+from tests.cases.helpers import api_headers, web
+from tests.factories import UserFactory, make_case
 
 pytestmark = pytest.mark.django_db
-PURPOSE = "case_management"
 ITEMS = [
     {"title": "Secure the new address", "due_in_days": 7, "kind": "task"},
     {"title": "Welfare visit after the move", "due_in_days": None, "kind": "task"},
@@ -48,19 +47,6 @@ def checklist(manager):
 @pytest.fixture
 def case(officer, manager):
     return make_case(officer, manager=manager)
-
-
-def web(client, user):
-    force_sign_in(client, user)
-    session = client.session
-    session["haven_purpose"] = PURPOSE
-    session.save()
-    return client
-
-
-def api_headers(user):
-    _, secret = account_services.issue_api_token(user, "t", modules=user.modules, can_write=True)
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_X_HAVEN_PURPOSE": PURPOSE}
 
 
 def titles(version: ChecklistVersion) -> list[str]:

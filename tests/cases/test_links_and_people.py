@@ -9,15 +9,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
-from haven.accounts import services as account_services
 from haven.accounts.roles import Clearance, Role
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import selectors, services
 from haven.cases.models import CaseLink
-from tests.factories import UserFactory, force_sign_in, make_case
+from tests.cases.helpers import PURPOSE, api_headers, web
+from tests.factories import UserFactory, make_case
 
 pytestmark = pytest.mark.django_db
-PURPOSE = "case_management"
 
 
 @pytest.fixture
@@ -38,19 +37,6 @@ def sister(officer, manager):
 @pytest.fixture
 def brother(officer, manager):
     return make_case(officer, manager=manager, name="Piers Siblingcase")
-
-
-def web(client, user):
-    force_sign_in(client, user)
-    session = client.session
-    session["haven_purpose"] = PURPOSE
-    session.save()
-    return client
-
-
-def api_headers(user):
-    _, secret = account_services.issue_api_token(user, "t", modules=user.modules, can_write=True)
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}", "HTTP_X_HAVEN_PURPOSE": PURPOSE}
 
 
 # --------------------------------------------------------------------------- linked cases

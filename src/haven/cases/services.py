@@ -1561,12 +1561,16 @@ PARTNER_EDITABLE = (
 
 def _locked_partner(actor: User, partner_id: UUID | str, version: int) -> Partner:
     permissions.require_manage_directory(actor)
-    partner = find_partner(actor, partner_id)
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)
-    check_version(partner.version, version, "partner directory entry")
-    if partner.retired:
-        raise ValidationError("This partner has been retired and can no longer be changed")
-    return partner
+    return locked_entry(find_partner(actor, partner_id), version, "partner directory entry")
+
+
+def locked_entry(entry: Any, version: int, what: str) -> Any:
+    """A directory or checklist entry locked for a change: still at `version`, not retired."""
+    entry = type(entry).objects.select_for_update().get(pk=entry.pk)
+    check_version(entry.version, version, what)
+    if entry.retired:
+        raise ValidationError(f"This {what} has been retired and can no longer be changed")
+    return entry
 
 
 @service
@@ -1699,11 +1703,9 @@ def add_checklist(actor: User, *, name: str, items: list[dict[str, Any]]) -> Che
 
 def _locked_checklist(actor: User, template_id: UUID | str, version: int) -> ChecklistTemplate:
     permissions.require_manage_checklists(actor)
-    template = find_checklist(actor, template_id)
-    template = ChecklistTemplate.objects.select_for_update().get(pk=template.pk)
-    check_version(template.version, version, "checklist template")
-    if template.retired:
-        raise ValidationError("This checklist has been retired and can no longer be changed")
+    template: ChecklistTemplate = locked_entry(
+        find_checklist(actor, template_id), version, "checklist"
+    )
     return template
 
 
