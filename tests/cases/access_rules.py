@@ -100,6 +100,13 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:partner_new": manager_role,
     "cases:partner_edit": manager_role,
     "cases:partner_retire": manager_role,
+    "cases:checklists": protection,
+    "cases:checklist": protection,
+    "cases:checklist_new": manager_role,
+    "cases:checklist_edit": manager_role,
+    "cases:checklist_retire": manager_role,
+    "cases:checklist_apply": case_team,
+    "cases:case_link_add": case_team,
     "audit:ledger": module(Module.AUDIT),
 }
 
@@ -152,6 +159,15 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/partners"): manager_role,
     ("PATCH", "/api/partners/{partner_id}"): manager_role,
     ("POST", "/api/partners/{partner_id}/retirement"): manager_role,
+    ("GET", "/api/checklists"): protection,
+    ("GET", "/api/checklists/{checklist_id}"): protection,
+    ("POST", "/api/checklists"): manager_role,
+    ("PATCH", "/api/checklists/{checklist_id}"): manager_role,
+    ("POST", "/api/checklists/{checklist_id}/retirement"): manager_role,
+    ("POST", "/api/cases/{case_id}/checklists"): case_team,
+    ("GET", "/api/cases/{case_id}/links"): case_team,
+    ("POST", "/api/cases/{case_id}/links"): case_team,
+    ("POST", "/api/people/search"): protection,
     ("GET", "/api/audit/entries"): module(Module.AUDIT),
 }
 
@@ -175,9 +191,33 @@ PARAMS = {
     "grant_id": record_param("grant"),
     # One directory entry for everyone: inside or outside a case makes no difference to it.
     "partner_id": lambda world, inside: str(world["partner"].pk),
+    "checklist_id": lambda world, inside: str(world["checklist"].pk),
 }
 
 SAMPLE_PAYLOADS = {
+    ("POST", "/api/checklists"): lambda world: {
+        "name": "Matrix checklist",
+        "items": [{"title": "Matrix item", "due_in_days": 3}],
+    },
+    # A version never current (409 for a manager), so the shared template stays as it is.
+    ("PATCH", "/api/checklists/{checklist_id}"): lambda world: {
+        "version": 0,
+        "reason": "matrix",
+        "name": "Matrix renamed",
+    },
+    ("POST", "/api/checklists/{checklist_id}/retirement"): lambda world: {
+        "version": 0,
+        "reason": "matrix",
+    },
+    ("POST", "/api/cases/{case_id}/checklists"): lambda world: {
+        "checklist_id": str(world["checklist"].pk),
+        "confirm_repeat": True,
+    },
+    ("POST", "/api/cases/{case_id}/links"): lambda world: {
+        "linked_case": world["break_glass_case"].reference,
+        "reason": "matrix",
+    },
+    ("POST", "/api/people/search"): lambda world: {"name": "Petra Insidefamily"},
     ("POST", "/api/partners"): lambda world: {
         "organisation": "Matrix Trust",
         "contact_name": "Matrix Contact",
@@ -319,6 +359,11 @@ def build(world: dict[str, Any]) -> None:
         contact_name="Matrix Partnercontact",
         contact_details="01632 960111",
         may_be_told="existence",
+    )
+    world["checklist"] = case_services.add_checklist(
+        next(a.user for a in actors if a.role == Role.PROTECTION_MANAGER),
+        name="Matrix relocation checklist",
+        items=[{"title": "Matrix step", "due_in_days": 2}],
     )
     for where, case, owner in (("inside", inside, lead), ("outside", outside, stranger)):
         label = where.capitalize()

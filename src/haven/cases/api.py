@@ -974,3 +974,228 @@ def retire_partner(
             user, partner_id, version=payload.version, reason=payload.reason
         )
     )
+
+
+# --------------------------------------------------------------------------- checklists
+# Read by every protection user; kept by protection managers; applied by a case's team.
+
+
+class ChecklistItemSchema(Schema):
+    title: str = Field(..., min_length=1, max_length=300)
+    kind: Literal["task", "review"] = "task"
+    due_in_days: int | None = Field(None, ge=0, le=3650)
+
+
+class ChecklistOut(Schema):
+    id: UUID
+    name: str
+    version: int
+    items: list[ChecklistItemSchema]
+    retired_at: datetime | None
+
+
+class ChecklistIn(Schema):
+    name: str = Name
+    items: list[ChecklistItemSchema] = Field(..., min_length=1, max_length=40)
+
+
+class ChecklistChange(CorrectionReason):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    items: list[ChecklistItemSchema] | None = Field(None, min_length=1, max_length=40)
+
+
+class ChecklistRetirement(CorrectionReason):
+    pass
+
+
+class ChecklistFilters(QueryFilters):
+    include_retired: bool = False
+
+
+class ChecklistApplication(Schema):
+    checklist_id: UUID
+    owner: str | None = Field(None, max_length=150)
+    start_on: date | None = None
+    confirm_repeat: bool = Field(
+        False, description="Apply a checklist the case already has (refused with 422 without it)"
+    )
+
+
+def checklist_out(template: Any) -> dict[str, Any]:
+    return {
+        "id": template.pk,
+        "name": template.name,
+        "version": template.version,
+        "items": selectors.current_items(template),
+        "retired_at": template.retired_at,
+    }
+
+
+@router.get("/checklists", response=list[ChecklistOut], summary="Checklist templates")
+def list_checklists(request: AuthenticatedRequest, filters: Query[ChecklistFilters]) -> object:
+    return selectors.list_checklists(request.user, include_retired=filters.include_retired)
+
+
+@router.get("/checklists/{checklist_id}", response=ChecklistOut, summary="A checklist template")
+def get_checklist(request: AuthenticatedRequest, checklist_id: UUID) -> object:
+    return checklist_out(selectors.find_checklist(request.user, checklist_id))
+
+
+@router.post("/checklists", response={201: ChecklistOut}, summary="Add a checklist (managers)")
+def add_checklist(request: AuthenticatedRequest, payload: ChecklistIn) -> Status[object]:
+    user, data = request.user, payload.dict()
+    return Status(201, checklist_out(attempt(lambda: services.add_checklist(user, **data))))
+
+
+@router.patch(
+    "/checklists/{checklist_id}",
+    response=ChecklistOut,
+    summary="Change a checklist (managers; a new version, with the version read and a reason)",
+)
+def edit_checklist(
+    request: AuthenticatedRequest, checklist_id: UUID, payload: ChecklistChange
+) -> object:
+    changes = payload.dict(exclude_unset=True)
+    version, reason = changes.pop("version"), changes.pop("reason")
+    changes = {key: value for key, value in changes.items() if value is not None}
+    user = request.user
+    return checklist_out(
+        attempt(
+            lambda: services.edit_checklist(
+                user, checklist_id, version=version, reason=reason, **changes
+            )
+        )
+    )
+
+
+@router.post(
+    "/checklists/{checklist_id}/retirement",
+    response=ChecklistOut,
+    summary="Retire a checklist (managers; never deleted)",
+)
+def retire_checklist(
+    request: AuthenticatedRequest, checklist_id: UUID, payload: ChecklistRetirement
+) -> object:
+    user = request.user
+    return checklist_out(
+        attempt(
+            lambda: services.retire_checklist(
+                user, checklist_id, version=payload.version, reason=payload.reason
+            )
+        )
+    )
+
+
+@router.post(
+    "/cases/{case_id}/checklists",
+    response={201: list[TaskOut]},
+    summary="Apply a checklist: one task per item, in one transaction (case team)",
+)
+def apply_checklist(
+    request: AuthenticatedRequest, case_id: UUID, payload: ChecklistApplication
+) -> Status[object]:
+    user = request.user
+    owner = named_user(payload.owner, "owner")
+    return Status(
+        201,
+        attempt(
+            lambda: services.apply_checklist(
+                user,
+                case_id,
+                payload.checklist_id,
+                owner=owner,
+                start_on=payload.start_on,
+                confirm_repeat=payload.confirm_repeat,
+            )
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- linked cases
+
+
+class CaseLinkIn(Schema):
+    linked_case: str = Field(..., max_length=40, description="Reference (or id) of the other case")
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+class CaseLinkOut(Schema):
+    id: UUID
+    case_id: UUID
+    case_reference: str
+    reason: str
+    created_at: datetime
+
+
+def link_out(link: Any, seen_from: UUID) -> dict[str, Any]:
+    other = link.other(seen_from)
+    return {
+        "id": link.pk,
+        "case_id": other.pk,
+        "case_reference": other.reference,
+        "reason": link.reason,
+        "created_at": link.created_at,
+    }
+
+
+@router.get(
+    "/cases/{case_id}/links",
+    response=list[CaseLinkOut],
+    summary="Cases linked to this one (only those you may also see)",
+)
+def list_case_links(request: AuthenticatedRequest, case_id: UUID) -> object:
+    user = request.user
+    case = selectors.find_visible_case(user, case_id)
+    linked = selectors.case_links(user, case, declared_purpose(request))
+    return [link_out(item.link, case.pk) for item in linked]
+
+
+@router.post(
+    "/cases/{case_id}/links",
+    response={201: CaseLinkOut},
+    summary="Link this case to another case you may see (case team)",
+)
+def link_case(request: AuthenticatedRequest, case_id: UUID, payload: CaseLinkIn) -> Status[object]:
+    user = request.user
+    link = attempt(
+        lambda: services.link_cases(user, case_id, payload.linked_case, reason=payload.reason)
+    )
+    return Status(201, link_out(link, case_id))
+
+
+# --------------------------------------------------------------------------- people search
+
+
+class PersonFoundOut(Schema):
+    person_id: UUID
+    full_name: str
+    dob: date | None
+    role: PersonRole
+    relationship: Relationship
+    case_id: UUID
+    case_reference: str
+
+
+@router.post(
+    "/people/search",
+    response=list[PersonFoundOut],
+    summary="People of every role (principal, family, associates) on cases you may see, by "
+    "exact name (and date of birth), sent in the body",
+)
+def search_people(request: AuthenticatedRequest, payload: CaseSearchIn) -> object:
+    if not payload.name.strip():
+        raise HttpError(422, "name: enter the person's name")
+    user = request.user
+    matches = selectors.find_people(user, search_of(payload), declared_purpose(request))
+    return [
+        {
+            "person_id": m.person.pk,
+            "full_name": m.person.full_name,
+            "dob": m.person.dob,
+            "role": m.person.role,
+            "relationship": m.person.relationship,
+            "case_id": m.case.pk,
+            "case_reference": m.case.reference,
+        }
+        for m in matches
+    ]

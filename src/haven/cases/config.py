@@ -187,3 +187,8 @@ DECISION_WORDS = {
     "transferred": "Transfer to another provider (s.84)",
     "cancelled": "Cancel the arrangement",
 }
+
+# A checklist item with no "due in" days is due this many days after the checklist is applied.
+CHECKLIST_DEFAULT_DUE_DAYS = 28
+# Items a checklist may hold (a longer list is a project plan, not a checklist).
+CHECKLIST_MAX_ITEMS = 40

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.ui.forms import GovukForm, reason_field, sort_choice, yes_no_choice
+from haven.ui.forms import GovukForm, ReferenceField, reason_field, sort_choice, yes_no_choice
 from haven.ui.forms import date_field as ui_date_field
 from haven.vault import documents
 
@@ -442,4 +445,125 @@ class PartnerRetireForm(GovukForm):
         "Why is this entry being retired?",
         "Say why you are retiring this entry",
         help_text="Kept in the audit ledger. Contacts already logged keep this partner.",
+    )
+
+
+# --------------------------------------------------------------------------- checklists
+
+TASK_OR_REVIEW = [(TaskKind.TASK, "Task"), (TaskKind.REVIEW, "Review")]
+BLANK_ITEM_ROWS = 5  # empty rows offered after the items a checklist already has
+
+
+class ChecklistForm(GovukForm):
+    """A checklist's name and its items, one row each (title, due in days, kind), in order.
+    A row left without a title is not an item; more rows come after saving."""
+
+    name = forms.CharField(
+        label="Checklist name",
+        max_length=200,
+        error_messages={"required": "Enter the checklist's name"},
+    )
+
+    def __init__(self, *args: object, rows: int = BLANK_ITEM_ROWS, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.row_count = rows
+        for n in range(1, rows + 1):
+            self.fields[f"item_{n}"] = forms.CharField(
+                label=f"Item {n}", max_length=300, required=False
+            )
+            self.fields[f"item_{n}_days"] = forms.IntegerField(
+                label=f"Item {n}: due how many days after the checklist is applied (optional)",
+                min_value=0,
+                max_value=3650,
+                required=False,
+                error_messages={"invalid": f"Item {n}: enter a whole number of days"},
+            )
+            self.fields[f"item_{n}_kind"] = forms.ChoiceField(
+                label=f"Item {n}: kind", choices=TASK_OR_REVIEW, initial=TaskKind.TASK
+            )
+
+    def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"item_{n}"], self[f"item_{n}_days"], self[f"item_{n}_kind"])
+            for n in range(1, self.row_count + 1)
+        ]
+
+    def items(self) -> list[dict[str, object]]:
+        """Every row, blank ones too, so the service's item numbers match the rows."""
+        data = self.cleaned_data
+        return [
+            {
+                "title": data.get(f"item_{n}", ""),
+                "due_in_days": data.get(f"item_{n}_days"),
+                "kind": data.get(f"item_{n}_kind") or TaskKind.TASK,
+            }
+            for n in range(1, self.row_count + 1)
+        ]
+
+    @staticmethod
+    def initial_for(name: str, items: list) -> dict[str, object]:  # type: ignore[type-arg]
+        initial: dict[str, object] = {"name": name}
+        for n, item in enumerate(items, start=1):
+            initial |= {
+                f"item_{n}": item.title,
+                f"item_{n}_days": item.due_in_days,
+                f"item_{n}_kind": item.kind,
+            }
+        return initial
+
+
+class ChecklistEditForm(ChecklistForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why are you changing this checklist?", "Say why you are changing this checklist"
+    )
+
+
+class ChecklistRetireForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why is this checklist being retired?",
+        "Say why you are retiring this checklist",
+        help_text="Kept in the audit ledger. Tasks already set from it keep their origin.",
+    )
+
+
+class ApplyChecklistForm(GovukForm):
+    checklist = forms.ChoiceField(
+        label="Which checklist?",
+        choices=[],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a checklist"},
+    )
+    owner = forms.ChoiceField(label="Who owns the tasks?", choices=[])
+    start_on = date_field(
+        "Count due dates from",
+        required=False,
+        help_text="Leave blank to count from today",
+    )
+    confirm_repeat = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: object,
+        checklists: Sequence[Any] = (),
+        team: Sequence[Any] = (),
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["checklist"].choices = [(str(c.pk), c.name) for c in checklists]  # type: ignore[attr-defined]
+        self.fields["owner"].choices = [(str(u.pk), str(u)) for u in team]  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- linked cases
+
+
+class CaseLinkForm(GovukForm):
+    linked_case = ReferenceField("case", "HVN-2026-00052", label="The other case's reference")
+    reason = forms.CharField(
+        label="How are the cases linked?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="For example: her brother, protected in his own case. Stored encrypted.",
+        error_messages={"required": "Say how the cases are linked"},
     )

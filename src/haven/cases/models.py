@@ -365,6 +365,10 @@ class CaseTask(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     reminded_on = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The checklist (and its version) this task was set from, if any.
+    checklist = models.ForeignKey(
+        "ChecklistVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["due_on"]
@@ -399,3 +403,102 @@ class RecordRevision(Revision):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.record_id} v{self.version}"
+
+
+class ChecklistTemplate(models.Model):
+    """A named, ordered list of tasks (e.g. "Relocation checklist") kept by protection managers
+    and applied to a case by its team. Never deleted: retired, so tasks set from it keep their
+    origin. Every change makes a new `ChecklistVersion`; earlier versions are its history."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1)  # the current ChecklistVersion.number
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    retirement_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["name", "created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_at is not None
+
+
+class ChecklistVersion(models.Model):
+    """One version of a checklist: its name and items as they stood, who made it and why."""
+
+    template = models.ForeignKey(
+        ChecklistTemplate, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    reason = models.TextField(blank=True, default="")  # why it changed ("" for the first)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "number"], name="cases_checklist_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (version {self.number})"
+
+
+class ChecklistItem(models.Model):
+    checklist = models.ForeignKey(ChecklistVersion, on_delete=models.PROTECT, related_name="items")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=12, choices=TaskKind.choices, default=TaskKind.TASK)
+    due_in_days = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CaseLink(models.Model):
+    """Two cases that belong together (e.g. family members protected in separate cases), with
+    why. Shown from either case, and only to someone who may see both."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="links_made")
+    linked_case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="links_received")
+    # The reason is encrypted and bound to the case the link was made from.
+    vault_owner = "case"
+    reason = EncryptedTextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "linked_case"], name="cases_link_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(case=models.F("linked_case")), name="cases_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"link {self.pk}"
+
+    def other(self, case_id: object) -> Case:
+        """The case at the far end of the link, seen from `case_id`."""
+        return self.linked_case if self.case_id == case_id else self.case

@@ -123,3 +123,34 @@ def may_manage_directory(user: User) -> bool:
 def require_manage_directory(user: User) -> None:
     if not may_manage_directory(user):
         raise PermissionDenied("Only a protection manager can change the partner directory")
+
+
+def may_manage_checklists(user: User) -> bool:
+    """Checklist templates are kept by protection managers; every case team applies them."""
+    return user.can_use(Module.PROTECTION) and user.has_role(Role.PROTECTION_MANAGER)
+
+
+def require_manage_checklists(user: User) -> None:
+    if not may_manage_checklists(user):
+        raise PermissionDenied("Only a protection manager can change checklist templates")
+
+
+def may_add_tasks(user: User, case: Case) -> bool:
+    """Setting tasks from a checklist is for the case team, who own the tasks it sets: someone
+    reading the case on a grant or break-glass may read its tasks, not fill its to-do list."""
+    return may_correct_records(user, case)
+
+
+def require_add_tasks(user: User, case: Case) -> None:
+    if not may_add_tasks(user, case):
+        raise PermissionDenied("Only a member of the case team can apply a checklist to it")
+
+
+def may_link_cases(user: User, case: Case) -> bool:
+    """Linking a case to another is for the case's team (the other case must be visible too)."""
+    return may_correct_records(user, case)
+
+
+def require_link_cases(user: User, case: Case) -> None:
+    if not may_link_cases(user, case):
+        raise PermissionDenied("Only a member of the case team can link it to another case")

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -30,8 +30,10 @@ from . import config
 from .models import (
     OBJECT_TYPE,
     Case,
+    CaseLink,
     CaseStatus,
     CaseTask,
+    ChecklistTemplate,
     ContactEntry,
     Decision,
     Document,
@@ -832,3 +834,150 @@ def partner_history(user: User, partner_id: UUID | str) -> tuple[Partner, list[P
         details={"versions": len(revisions) + 1},
     )
     return partner, revisions
+
+
+# --------------------------------------------------------------------------- checklists
+#
+# Templates hold no personal data: every protection user may read them (unledgered); changes are
+# ledgered by the services. Tasks set from one carry its version (CaseTask.checklist).
+
+CHECKLIST_TYPE = "checklist"
+
+
+class ChecklistNotFound(Http404):
+    pass
+
+
+def find_checklist(
+    user: User, template_id: UUID | str, *, active: bool = False
+) -> ChecklistTemplate:
+    """The template, or 404 for anyone outside protection (like a missing one)."""
+    if not user.can_use(Module.PROTECTION):
+        raise ChecklistNotFound("No such checklist")
+    templates = ChecklistTemplate.objects.all()
+    if active:
+        templates = templates.filter(retired_at__isnull=True)
+    try:
+        return templates.get(pk=template_id)
+    except (ChecklistTemplate.DoesNotExist, ValueError, TypeError) as missing:
+        raise ChecklistNotFound("No such checklist") from missing
+
+
+def current_items(template: ChecklistTemplate) -> list[Any]:
+    return list(template.versions.get(number=template.version).items.all())
+
+
+def list_checklists(user: User, *, include_retired: bool = False) -> list[ChecklistTemplate]:
+    """Templates, each with `items` (its current version's items) attached."""
+    if not user.can_use(Module.PROTECTION):
+        raise ChecklistNotFound("No such checklist")
+    templates = ChecklistTemplate.objects.all()
+    if not include_retired:
+        templates = templates.filter(retired_at__isnull=True)
+    listed = list(templates)
+    for template in listed:
+        template.items = current_items(template)  # type: ignore[attr-defined]
+    return listed
+
+
+def checklist_with_history(user: User, template_id: UUID | str) -> ChecklistTemplate:
+    """The template with `items` (current) and `history` (every version, newest first, each
+    with its items): what changed, when, by whom and why."""
+    template = find_checklist(user, template_id)
+    history = list(template.versions.select_related("made_by").prefetch_related("items"))
+    template.history = history  # type: ignore[attr-defined]
+    template.items = list(history[0].items.all())  # type: ignore[attr-defined]
+    return template
+
+
+def checklist_applied(case: Case, template: ChecklistTemplate) -> bool:
+    """Has any version of the checklist already set tasks on the case?"""
+    return CaseTask.objects.filter(case=case, checklist__template=template).exists()
+
+
+# --------------------------------------------------------------------------- linked cases
+
+CASE_LINK_TYPE = "case_link"
+
+
+@dataclass(frozen=True)
+class LinkedCase:
+    link: CaseLink
+    case: Case  # the case at the other end
+
+
+@service
+def case_links(user: User, case: Case, purpose: str | None) -> list[LinkedCase]:
+    """The case's links to other cases `user` may also see (`case` is one they already read).
+    A link to a case they may not see is left out entirely: not listed, not counted."""
+    purpose = require_purpose(purpose)
+    links = (
+        restrict(CaseLink, user)
+        .filter(Q(case=case) | Q(linked_case=case))
+        .select_related("case", "linked_case", "created_by")
+        .order_by("created_at")
+    )
+    linked = [LinkedCase(link, link.other(case.pk)) for link in links]
+    if linked:
+        ledger.record(
+            actor=user,
+            action=Action.CONSULTATION,
+            object_type=CASE_LINK_TYPE,
+            object_id="list",
+            case_id=case.pk,
+            fields=("reference", "status", "subject_name", "reason"),
+            justification=purpose,
+            details={"cases": [str(item.case.pk) for item in linked]},
+        )
+    return linked
+
+
+# --------------------------------------------------------------------------- people search
+
+PEOPLE_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    person: Person
+    case: Case
+
+
+@service
+def find_people(user: User, search: CaseSearch, purpose: str | None) -> list[PersonMatch]:
+    """Everyone recorded on a case `user` may see (principals, family and associates) whose
+    name is exactly `search.name` (and date of birth `search.dob`, if given), within the case
+    filters of `search`; at most PEOPLE_LIMIT, one logged consultation naming them."""
+    from haven.vault.blind_index import normalise_date, normalise_name
+
+    purpose = require_purpose(purpose)
+    if not search.name:
+        return []
+    within = search_cases(user, CaseSearch(**{**search.__dict__, "name": "", "dob": ""}))
+    candidates = (
+        Person.objects.filter(name_index=index_for("name", search.name), case__in=within)
+        .select_related("case")
+        .order_by("case__reference", "created_at")
+    )
+    wanted = normalise_name(search.name)
+    matches: list[PersonMatch] = []
+    for person in candidates[: PEOPLE_LIMIT * 4]:  # blind indexes are truncated on purpose
+        if normalise_name(person.full_name) != wanted:
+            continue
+        if search.dob and (
+            person.dob is None or normalise_date(person.dob) != normalise_date(search.dob)
+        ):
+            continue
+        matches.append(PersonMatch(person, person.case))
+        if len(matches) == PEOPLE_LIMIT:
+            break
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="person",
+        object_id="search",
+        fields=("full_name", "dob", "relationship", "role"),
+        justification=purpose,
+        details={"people": [str(m.person.pk) for m in matches]},
+    )
+    return matches

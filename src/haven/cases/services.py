@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -34,8 +35,12 @@ from . import config, permissions
 from .models import (
     OBJECT_TYPE,
     Case,
+    CaseLink,
     CaseStatus,
     CaseTask,
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistVersion,
     Concern,
     ContactEntry,
     ContactMethod,
@@ -58,10 +63,14 @@ from .models import (
     Urgency,
 )
 from .selectors import (
+    CASE_LINK_TYPE,
+    CHECKLIST_TYPE,
     PARTNER_TYPE,
     CaseNotFound,
     awaiting_deciders,
     case_for_management,
+    checklist_applied,
+    find_checklist,
     find_identity_case,
     find_partner,
     find_visible_case,
@@ -1261,6 +1270,7 @@ def create_task_record(
     details: str | None,
     owner: User,
     due_on: date,
+    checklist: ChecklistVersion | None = None,
 ) -> CaseTask:
     task = CaseTask(
         case=case,
@@ -1270,6 +1280,7 @@ def create_task_record(
         owner=owner,
         due_on=due_on,
         created_by=actor,
+        checklist=checklist,
     )
     task.save(force_insert=True)
     ledger.record(
@@ -1281,6 +1292,7 @@ def create_task_record(
         fields=("kind", "title", "details", "owner", "due_on"),
         recipients=[owner.username] if owner != actor else [],
         justification=f"{kind} created",
+        details={"checklist": str(checklist.template_id)} if checklist else None,
     )
     return task
 
@@ -1531,12 +1543,16 @@ PARTNER_EDITABLE = (
 
 def _locked_partner(actor: User, partner_id: UUID | str, version: int) -> Partner:
     permissions.require_manage_directory(actor)
-    partner = find_partner(actor, partner_id)
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)
-    check_version(partner.version, version, "partner directory entry")
-    if partner.retired:
-        raise ValidationError("This partner has been retired and can no longer be changed")
-    return partner
+    return locked_entry(find_partner(actor, partner_id), version, "partner directory entry")
+
+
+def locked_entry(entry: Any, version: int, what: str) -> Any:
+    """A directory or checklist entry locked for a change: still at `version`, not retired."""
+    entry = type(entry).objects.select_for_update().get(pk=entry.pk)
+    check_version(entry.version, version, what)
+    if entry.retired:
+        raise ValidationError(f"This {what} has been retired and can no longer be changed")
+    return entry
 
 
 @service
@@ -1585,3 +1601,255 @@ def retire_partner(actor: User, partner_id: UUID | str, *, version: int, reason:
         justification=reason.strip(),
     )
     return partner
+
+
+# --------------------------------------------------------------------------- checklists
+#
+# Templates are kept by protection managers (permissions.may_manage_checklists): added, changed
+# with the version read and a reason (each change a new ChecklistVersion, so earlier ones stay
+# readable), retired with a reason. A case team applies the current version to its case: one
+# task per item, all in one transaction, each ledgered like any task and marked with its origin.
+
+
+def _checklist_items(items: list[dict[str, Any]], errors: dict[str, str]) -> list[ChecklistItem]:
+    """The items as rows to save, numbered in the order given; blank titles are dropped."""
+    rows: list[ChecklistItem] = []
+    for number, item in enumerate(items, start=1):
+        title = str(item.get("title") or "").strip()
+        if not title:
+            continue
+        kind = item.get("kind") or TaskKind.TASK
+        days = item.get("due_in_days")
+        if len(title) > 300:
+            errors[f"item_{number}"] = f"Item {number}: use 300 characters or fewer"
+        elif kind not in (TaskKind.TASK, TaskKind.REVIEW):
+            errors[f"item_{number}"] = f"Item {number}: choose task or review"
+        elif days is not None and not (isinstance(days, int) and 0 <= days <= 3650):
+            errors[f"item_{number}"] = f"Item {number}: due in 0 to 3650 days, or leave it blank"
+        rows.append(ChecklistItem(position=len(rows) + 1, title=title, kind=kind, due_in_days=days))
+    if not rows:
+        errors["items"] = "Add at least one item"
+    elif len(rows) > config.CHECKLIST_MAX_ITEMS:
+        errors["items"] = f"A checklist holds {config.CHECKLIST_MAX_ITEMS} items or fewer"
+    return rows
+
+
+def _checklist_name(name: str, errors: dict[str, str]) -> str:
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Enter the checklist's name"
+    elif len(name) > 200:
+        errors["name"] = "Use 200 characters or fewer"
+    return name
+
+
+def _save_checklist_version(
+    actor: User, template: ChecklistTemplate, name: str, reason: str, items: list[ChecklistItem]
+) -> ChecklistVersion:
+    made = ChecklistVersion.objects.create(
+        template=template, number=template.version, name=name, reason=reason, made_by=actor
+    )
+    for item in items:
+        item.checklist = made
+    ChecklistItem.objects.bulk_create(items)
+    return made
+
+
+@service
+def add_checklist(actor: User, *, name: str, items: list[dict[str, Any]]) -> ChecklistTemplate:
+    permissions.require_manage_checklists(actor)
+    errors: dict[str, str] = {}
+    name = _checklist_name(name, errors)
+    rows = _checklist_items(items, errors)
+    if errors:
+        raise ValidationError(errors)
+    template = ChecklistTemplate.objects.create(name=name)
+    _save_checklist_version(actor, template, name, "", rows)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type=CHECKLIST_TYPE,
+        object_id=template.pk,
+        fields=("name", "items"),
+        justification="checklist template added",
+        details={"version": 1, "items": len(rows)},
+    )
+    return template
+
+
+def _locked_checklist(actor: User, template_id: UUID | str, version: int) -> ChecklistTemplate:
+    permissions.require_manage_checklists(actor)
+    template: ChecklistTemplate = locked_entry(
+        find_checklist(actor, template_id), version, "checklist"
+    )
+    return template
+
+
+@service
+def edit_checklist(
+    actor: User,
+    template_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    name: str | None = None,
+    items: list[dict[str, Any]] | None = None,
+) -> ChecklistTemplate:
+    """A new version of the checklist (name and items as given, the rest as they were)."""
+    template = _locked_checklist(actor, template_id, version)
+    current = template.versions.get(number=template.version)
+    errors: dict[str, str] = {}
+    name = _checklist_name(current.name if name is None else name, errors)
+    if items is None:
+        items = [
+            {"title": i.title, "kind": i.kind, "due_in_days": i.due_in_days}
+            for i in current.items.all()
+        ]
+    rows = _checklist_items(items, errors)
+    if not (reason or "").strip():
+        errors["reason"] = "Say why you are changing this checklist"
+    if errors:
+        raise ValidationError(errors)
+    as_was = [(i.title, i.kind, i.due_in_days) for i in current.items.all()]
+    if name == current.name and as_was == [(r.title, r.kind, r.due_in_days) for r in rows]:
+        raise ValidationError("Nothing has changed")
+    template.version += 1
+    template.name = name
+    template.updated_at = timezone.now()
+    template.save()
+    _save_checklist_version(actor, template, name, reason.strip(), rows)
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=CHECKLIST_TYPE,
+        object_id=template.pk,
+        fields=("name", "items"),
+        justification=reason.strip(),
+        details={"version": template.version, "items": len(rows)},
+    )
+    return template
+
+
+@service
+def retire_checklist(
+    actor: User, template_id: UUID | str, *, version: int, reason: str
+) -> ChecklistTemplate:
+    template = _locked_checklist(actor, template_id, version)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why you are retiring this checklist"})
+    template.retired_at = timezone.now()
+    template.retired_by = actor
+    template.retirement_reason = reason.strip()
+    template.updated_at = template.retired_at
+    template.save()
+    ledger.record(
+        actor=actor,
+        action=Action.ALTERATION,
+        object_type=CHECKLIST_TYPE,
+        object_id=template.pk,
+        fields=("retired_at", "retirement_reason"),
+        justification=reason.strip(),
+    )
+    return template
+
+
+ALREADY_APPLIED = "already_applied"
+
+
+@service
+def apply_checklist(
+    actor: User,
+    case_id: UUID | str,
+    template_id: UUID | str,
+    *,
+    owner: User | None = None,
+    start_on: date | None = None,
+    confirm_repeat: bool = False,
+) -> list[CaseTask]:
+    """One task per item of the checklist's current version, due `due_in_days` after
+    `start_on` (today unless given). Applying a checklist the case already has is refused
+    unless `confirm_repeat` (the page asks first)."""
+    case = find_visible_case(actor, case_id)
+    permissions.require_add_tasks(actor, case)
+    try:
+        template = find_checklist(actor, template_id, active=True)
+    except Http404 as missing:
+        raise ValidationError({"checklist": "Choose a current checklist"}) from missing
+    owner = owner or actor
+    if owner not in case_team_users(case):
+        raise ValidationError({"owner": "The owner must be on the case team"})
+    if checklist_applied(case, template) and not confirm_repeat:
+        raise ValidationError(
+            {"confirm_repeat": f"{template.name} has already been applied to this case"},
+            code=ALREADY_APPLIED,
+        )
+    start_on = start_on or timezone.localdate()
+    current = template.versions.get(number=template.version)
+    return [
+        create_task_record(
+            actor,
+            case,
+            kind=item.kind,
+            title=item.title,
+            details=f"From the {current.name}",
+            owner=owner,
+            due_on=start_on
+            + timedelta(
+                days=config.CHECKLIST_DEFAULT_DUE_DAYS
+                if item.due_in_days is None
+                else item.due_in_days
+            ),
+            checklist=current,
+        )
+        for item in current.items.all()
+    ]
+
+
+# --------------------------------------------------------------------------- linked cases
+
+
+@service
+def link_cases(
+    actor: User, case_id: UUID | str, linked_case_id: UUID | str, *, reason: str
+) -> CaseLink:
+    """Link the case to another the actor may also see, with why (e.g. "her brother, protected
+    in his own case"). A case the actor cannot see is refused exactly like one that is missing."""
+    case = find_visible_case(actor, case_id)
+    permissions.require_link_cases(actor, case)
+    errors: dict[str, str] = {}
+    try:
+        other = find_visible_case(actor, references.object_id_for(linked_case_id, OBJECT_TYPE))
+    except (CaseNotFound, references.UnknownReference):
+        errors["linked_case"] = "Enter the reference of a case you can see"
+        other = None
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "Say how the cases are linked"
+    elif len(reason) > 2000:
+        errors["reason"] = "Use 2000 characters or fewer"
+    if other is not None and other.pk == case.pk:
+        errors["linked_case"] = "A case cannot be linked to itself"
+    elif (
+        other is not None
+        and CaseLink.objects.filter(
+            Q(case=case, linked_case=other) | Q(case=other, linked_case=case)
+        ).exists()
+    ):
+        errors["linked_case"] = f"This case is already linked to {other.reference}"
+    if errors:
+        raise ValidationError(errors)
+    assert other is not None
+    link = CaseLink(case=case, linked_case=other, reason=reason, created_by=actor)
+    link.save(force_insert=True)
+    for end in (case, other):
+        ledger.record(
+            actor=actor,
+            action=Action.COLLECTION,
+            object_type=CASE_LINK_TYPE,
+            object_id=link.pk,
+            case_id=end.pk,
+            fields=("case", "linked_case", "reason"),
+            justification="cases linked",
+            details={"case": str(case.pk), "linked_case": str(other.pk)},
+        )
+    return link

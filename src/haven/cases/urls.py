@@ -20,6 +20,11 @@ urlpatterns = [
     path("directory/<uuid:partner_id>/", views.partner_detail, name="partner"),
     path("directory/<uuid:partner_id>/edit/", views.partner_edit, name="partner_edit"),
     path("directory/<uuid:partner_id>/retire/", views.partner_retire, name="partner_retire"),
+    path("checklists/", views.checklists, name="checklists"),
+    path("checklists/new/", views.checklist_new, name="checklist_new"),
+    path("checklists/<uuid:checklist_id>/", views.checklist_detail, name="checklist"),
+    path("checklists/<uuid:checklist_id>/edit/", views.checklist_edit, name="checklist_edit"),
+    path("checklists/<uuid:checklist_id>/retire/", views.checklist_retire, name="checklist_retire"),
     path("cases/<uuid:case_id>/", views.case_detail, name="detail"),
     # The case hub: one page per sub-navigation tab (cases/case_nav.html).
     path("cases/<uuid:case_id>/people/", views.case_section, {"section": "people"}, name="people"),
@@ -93,6 +98,8 @@ urlpatterns = [
         name="contact_history",
     ),
     path("cases/<uuid:case_id>/tasks/new/", views.task_add, name="task_add"),
+    path("cases/<uuid:case_id>/tasks/checklist/", views.checklist_apply, name="checklist_apply"),
+    path("cases/<uuid:case_id>/links/new/", views.case_link_add, name="case_link_add"),
     path(
         "cases/<uuid:case_id>/tasks/<uuid:case_task_id>/done/",
         views.task_complete,

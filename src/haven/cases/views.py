@@ -42,9 +42,15 @@ from haven.vault import documents
 from . import config, permissions, selectors, services
 from .config import ACCEPTANCE_FACTORS, TRANSITIONS
 from .forms import (
+    BLANK_ITEM_ROWS,
+    ApplyChecklistForm,
     BreakGlassForm,
     CaseEditForm,
+    CaseLinkForm,
     CaseSearchForm,
+    ChecklistEditForm,
+    ChecklistForm,
+    ChecklistRetireForm,
     CompleteTaskForm,
     ContactCorrectionForm,
     ContactForm,
@@ -104,12 +110,16 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
     search = search_from(form, person)
     user = request.user
     page = selectors.list_cases(user, search, request.GET.get("page"), purpose)
+    # A name finds people of every role (principal, family, associates), not only subjects.
+    people = selectors.find_people(user, search, purpose) if search.name else None
     return render(
         request,
         "cases/list.html",
         {
             "form": form,
             "person_form": person,
+            "people": people,
+            "people_limit": selectors.PEOPLE_LIMIT,
             "person_search": bool(search.name or search.dob),
             "page": page,
             "query": query_without_page(request),
@@ -174,6 +184,7 @@ def case_section(request: AuthenticatedRequest, case_id: UUID, section: str) -> 
         return case_team(request, case_id)  # the manager's Team tab is where they manage it
     case_file = selectors.get_case_file(user, case_id, purpose)
     case = case_file.case
+    links = selectors.case_links(user, case, purpose) if section == "people" else []
     return render(
         request,
         HUB_SECTIONS[section],
@@ -193,11 +204,19 @@ def case_section(request: AuthenticatedRequest, case_id: UUID, section: str) -> 
             "may_manage": permissions.may_manage_team(user, case),
             "may_add_joint": permissions.may_record_joint_provider(user),
             "may_correct": permissions.may_correct_records(user, case),
+            "may_add_tasks": permissions.may_add_tasks(user, case),
+            "may_link": permissions.may_link_cases(user, case),
+            "links": links,
             "nav_active": "protection",
             "today": timezone.localdate(),
-            **marking_context(case.marking),
+            # A linked case shown on the page may be marked higher than this one.
+            **marking_context(highest_marking(case, *(item.case for item in links))),
         },
     )
+
+
+def highest_marking(*cases: Case) -> str:
+    return max(cases, key=lambda c: (c.classification, c.sensitive)).marking
 
 
 def case_identity(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
@@ -1242,3 +1261,195 @@ def partner_retire(request: AuthenticatedRequest, partner_id: UUID) -> HttpRespo
         submit="Retire entry",
         warning="Officers will no longer be able to pick this partner for a contact.",
     )
+
+
+# --------------------------------------------------------------------------- checklists
+
+CHECKLISTS = {
+    "nav_active": "protection",
+    "classification": "OFFICIAL",
+    "default_days": config.CHECKLIST_DEFAULT_DUE_DAYS,
+}
+
+
+def checklists(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    include_retired = request.GET.get("retired") == "yes"
+    return render(
+        request,
+        "cases/checklists/list.html",
+        {
+            "checklists": selectors.list_checklists(user, include_retired=include_retired),
+            "include_retired": include_retired,
+            "may_manage": permissions.may_manage_checklists(user),
+            **CHECKLISTS,
+        },
+    )
+
+
+def checklist_detail(request: AuthenticatedRequest, checklist_id: UUID) -> HttpResponse:
+    user = request.user
+    checklist = selectors.checklist_with_history(user, checklist_id)
+    return render(
+        request,
+        "cases/checklists/detail.html",
+        {
+            "checklist": checklist,
+            "may_manage": permissions.may_manage_checklists(user) and not checklist.retired,
+            **CHECKLISTS,
+        },
+    )
+
+
+def _checklist_form(
+    request: HttpRequest, title: str, form: object, **extra: object
+) -> HttpResponse:
+    return render(
+        request, "cases/checklists/form.html", {"title": title, "form": form, **CHECKLISTS, **extra}
+    )
+
+
+def checklist_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    permissions.require_manage_checklists(user)
+    form = ChecklistForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        created: list[Any] = []
+        if submitted(
+            request,
+            form,
+            lambda: created.append(
+                services.add_checklist(user, name=form.cleaned_data["name"], items=form.items())
+            ),
+            "Checklist added.",
+        ):
+            return redirect("cases:checklist", checklist_id=created[0].pk)
+    return _checklist_form(request, "Add a checklist", form, submit="Add checklist")
+
+
+def checklist_edit(request: AuthenticatedRequest, checklist_id: UUID) -> HttpResponse:
+    """Change the name or items: saved as a new version, the earlier one kept as history."""
+    user = request.user
+    permissions.require_manage_checklists(user)
+    checklist = selectors.find_checklist(user, checklist_id, active=True)
+    items = selectors.current_items(checklist)
+    initial = ChecklistForm.initial_for(checklist.name, items) | {"version": checklist.version}
+    rows = len(items) + BLANK_ITEM_ROWS
+    form = ChecklistEditForm(_posted(request), initial=initial, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.edit_checklist(
+                user,
+                checklist.pk,
+                version=data["version"],
+                reason=data["reason"],
+                name=data["name"],
+                items=form.items(),
+            ),
+            "Checklist changed: a new version is in use.",
+            shown=(services.ConflictError,),
+        ):
+            return redirect("cases:checklist", checklist_id=checklist.pk)
+    return _checklist_form(
+        request, f"Change {checklist.name}", form, checklist=checklist, submit="Save changes"
+    )
+
+
+def checklist_retire(request: AuthenticatedRequest, checklist_id: UUID) -> HttpResponse:
+    """Confirmation page: retire a checklist (never deleted), with a reason."""
+    user = request.user
+    permissions.require_manage_checklists(user)
+    checklist = selectors.find_checklist(user, checklist_id, active=True)
+    form = ChecklistRetireForm(_posted(request), initial={"version": checklist.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.retire_checklist(
+                user, checklist.pk, version=data["version"], reason=data["reason"]
+            ),
+            f"{checklist.name} retired.",
+            shown=(services.ConflictError,),
+        ):
+            return redirect("cases:checklists")
+    return _checklist_form(
+        request,
+        f"Retire {checklist.name}",
+        form,
+        checklist=checklist,
+        submit="Retire checklist",
+        warning="Teams will no longer be able to apply this checklist to a case.",
+    )
+
+
+def checklist_apply(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
+    """Set a checklist's tasks on the case; applying one the case already has asks first."""
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    permissions.require_add_tasks(user, case)
+    team = services.case_team_users(case)
+    offered = selectors.list_checklists(user)
+    form = ApplyChecklistForm(
+        _posted(request), checklists=offered, team=team, initial={"owner": str(user.pk)}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        owner = next((u for u in team if str(u.pk) == data["owner"]), None)
+        try:
+            tasks = services.apply_checklist(
+                user,
+                case.pk,
+                data["checklist"],
+                owner=owner,
+                start_on=data["start_on"],
+                confirm_repeat=data["confirm_repeat"],
+            )
+        except ValidationError as error:
+            if getattr(error, "error_dict", {}).keys() == {"confirm_repeat"}:
+                return render_case_form(
+                    request,
+                    case,
+                    "This checklist has already been applied",
+                    ApplyChecklistForm(
+                        initial={**data, "confirm_repeat": True, "owner": data["owner"]},
+                        checklists=offered,
+                        team=team,
+                    ),
+                    template="cases/checklists/confirm_repeat.html",
+                    message=error.message_dict["confirm_repeat"][0],
+                )
+            add_form_errors(form, error)
+        else:
+            return saved(request, case, f"{len(tasks)} tasks set from the checklist.", "tasks")
+    return render_case_form(
+        request,
+        case,
+        "Apply a checklist",
+        form,
+        template="cases/checklists/apply.html",
+        checklists=offered,
+        default_days=config.CHECKLIST_DEFAULT_DUE_DAYS,
+    )
+
+
+# --------------------------------------------------------------------------- linked cases
+
+
+def case_link_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
+    user, _, case = protection_page(request, case_id)
+    assert case is not None
+    permissions.require_link_cases(user, case)
+    form = CaseLinkForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.link_cases(user, case.pk, data["linked_case"], reason=data["reason"]),
+        ):
+            return saved(request, case, "Cases linked.", "people")
+    return render_case_form(request, case, "Link this case to another case", form)

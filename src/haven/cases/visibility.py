@@ -9,7 +9,7 @@ from haven.access.visibility import NOTHING, Access, cleared, register, restrict
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 
-from .models import OBJECT_TYPE, Case, CaseTask
+from .models import OBJECT_TYPE, Case, CaseLink, CaseTask
 
 
 def case_rule(user: User, action: Access) -> Q:
@@ -26,5 +26,14 @@ def task_rule(user: User, action: Access) -> Q:
     return Q(case__in=restrict(Case, user, action))
 
 
+def link_rule(user: User, action: Access) -> Q:
+    """A link between two cases is seen only by someone who may see both of them."""
+    if not user.can_use(Module.PROTECTION):
+        return NOTHING
+    visible = restrict(Case, user, action)
+    return Q(case__in=visible, linked_case__in=visible)
+
+
 register(Case, case_rule)
+register(CaseLink, link_rule)
 register(CaseTask, task_rule)

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from haven.accounts.models import User
+from haven.cases.demo import create_demo_checklists
 from haven.demo.accounts import create_demo_accounts
 from haven.demo.cases import create_demo_cases
 from haven.demo.operations import create_demo_operations
@@ -65,6 +66,8 @@ class Command(BaseCommand):
     def load_data(self, console: Console, options: dict[str, Any]) -> None:
         create_demo_cases(options["cases"])
         console.print(f"{options['cases']} demo cases (officer, manager, authoriser, identity)")
+        checklists = create_demo_checklists(User.objects.get(username="manager"))
+        console.print(f"{checklists} checklists (new arrangement, relocation)")
         risk_cases = create_demo_risk()
         console.print(f"risk assessments, measures and decision logs for {risk_cases} cases")
         create_demo_operations()
