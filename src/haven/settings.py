@@ -210,6 +210,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "haven.accounts.validators.StrengthValidator"},
 ]
 
 # Security policy (see DESIGN.md "Authentication").

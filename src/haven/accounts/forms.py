@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 
 from haven.ui.forms import GovukForm
 
@@ -110,9 +111,13 @@ class PasswordChangeForm(GovukForm):
     )
     new_password = forms.CharField(
         label="New password",
-        widget=forms.PasswordInput,
+        # The field include shows a strength meter under it (static/haven/strength.mjs).
+        widget=forms.PasswordInput(
+            attrs={"strength_meter": reverse_lazy("accounts:password_strength")}
+        ),
         max_length=256,
-        help_text="At least 12 characters and at most 128; not a common password",
+        help_text="At least 12 characters and at most 128, hard to guess: several uncommon "
+        "words work well",
     )
     new_password_again = forms.CharField(
         label="New password again", widget=forms.PasswordInput, max_length=256
