@@ -20,6 +20,7 @@ from haven.accounts import services as account_services
 from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.accounts.security import note_refused_access
+from haven.ui.errors import support_id
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reads sent by POST so that personal search terms stay out of URLs and request logs (their
@@ -100,6 +101,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "support_id": {
+            "type": "string",
+            "description": "Quote it to support: the server's log line for this error has it",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -212,6 +217,7 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    body["support_id"] = support_id(request, status)
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = PROBLEM_TYPE
     return response
@@ -267,9 +273,7 @@ def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpRespons
 
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    import logging
-
-    logging.getLogger("haven.api").exception("unhandled API error")
+    # problem() logs the traceback with the support id it shows.
     return problem(request, 500, "Internal error", "The error was logged; nothing was changed.")
 
 
