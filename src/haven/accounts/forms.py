@@ -88,10 +88,11 @@ class ReauthenticateForm(GovukForm):
 class RecoveryCodeForm(GovukForm):
     code = forms.RegexField(
         label="Recovery code",
-        regex=r"^[\sA-Za-z0-9-]{12,20}$",
-        max_length=20,
-        help_text="One of the recovery codes you saved, for example ABCD-EFGH-JKMN",
-        error_messages={"invalid": "Enter a recovery code like ABCD-EFGH-JKMN"},
+        # Six groups of four (earlier sets: three), with or without dashes and spaces.
+        regex=r"^[\sA-Za-z0-9-]{12,40}$",
+        max_length=40,
+        help_text="One of the recovery codes you saved, for example ABCD-EFGH-JKMN-PQRS-TVWX-YZ23",
+        error_messages={"invalid": "Enter a recovery code like ABCD-EFGH-JKMN-PQRS-TVWX-YZ23"},
     )
 
 
