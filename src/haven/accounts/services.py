@@ -916,9 +916,9 @@ def confirmed_authenticator(user: User) -> AuthenticatorDevice | None:
     return device
 
 
-# Crockford's base32 without the look-alikes (30 symbols, 4.9 bits each): a reset code of 12
-# characters carries 58 random bits; a recovery code of 24 (six groups of four) carries 117,
-# above the 112 ASVS 2.6.2 asks of a secret that stays valid until used.
+# Crockford's base32 without the look-alikes (30 symbols, 4.9 bits each): a reset code of 16
+# characters (valid minutes) carries 78 random bits; a recovery code of 24 (six groups of four)
+# carries 117, above the 112 ASVS 2.6.2 asks of a secret that stays valid until used.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 RECOVERY_CODE_GROUPS = 6
 
