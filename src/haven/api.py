@@ -21,6 +21,7 @@ from haven.accounts.models import User
 from haven.accounts.roles import Module, Role
 from haven.accounts.security import note_refused_access
 from haven.accounts.types import AuthenticatedRequest
+from haven.ui.errors import support_id
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Reads sent by POST so that personal search terms stay out of URLs and request logs (their
@@ -101,6 +102,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "support_id": {
+            "type": "string",
+            "description": "Quote it to support: the server's log line for this error has it",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -119,6 +124,7 @@ PROBLEMS = {
     "404": "Not found, or not yours to see (the two are never told apart)",
     "409": "The record changed since you read it (send its current version)",
     "413": "The request body is larger than HAVEN_REQUEST_BODY_MAX_BYTES",
+    "415": "The body is not JSON: send it with Content-Type: application/json",
     "422": "A parameter or field is invalid, or the change is refused; the problem names it",
     "429": "Too many requests with this token (HAVEN_API_TOKEN_RATE); see Retry-After",
 }
@@ -128,12 +134,14 @@ WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 def problem_codes(method: str, operation: dict[str, Any]) -> list[str]:
     """The refusals an operation can answer: every one may be missing (404) or refused (403)
     or answer a bad header (400); a token-authenticated one may answer 401 and 429; one
-    with parameters or a body 422; a write 409 and 413."""
+    with parameters or a body 422; one with a body 415; a write 409 and 413."""
     codes = ["400", "403", "404"]
     if operation.get("security"):
         codes += ["401", "429"]
     if operation.get("parameters") or operation.get("requestBody"):
         codes.append("422")
+    if operation.get("requestBody"):
+        codes.append("415")
     if method in WRITE_METHODS:
         codes += ["409", "413", "422"]
     return sorted(set(codes))
@@ -183,8 +191,22 @@ def refuse_nul_characters(data: Any, source: str) -> Any:
     return data
 
 
+class UnsupportedMediaType(Exception):
+    """A body that is not JSON (ASVS 13.1.5, 13.2.5): refused before anything reads it."""
+
+
+def is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
 class HavenParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        # ninja would parse any body as JSON whatever it claims to be; a client that sends
+        # form fields, XML or text is told so (415) instead of having its bytes guessed at.
+        if not is_json(request.content_type or ""):
+            raise UnsupportedMediaType(request.content_type)
         return refuse_nul_characters(super().parse_body(request), "body")  # type: ignore[no-any-return]
 
     def parse_querydict(
@@ -213,6 +235,7 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update(extra)
+    body["support_id"] = support_id(request, status)
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = PROBLEM_TYPE
     return response
@@ -252,6 +275,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, ValidationError):
         # ninja turns any body-parser error into a 400; a refused field (NUL) names it.
         return on_validation_error(request, exc.__cause__)
+    if isinstance(exc.__cause__, UnsupportedMediaType):
+        return problem(request, 415, "Unsupported media type", "Send the body as application/json.")
     return problem(request, exc.status_code, str(exc) or "Request refused")
 
 
@@ -268,9 +293,7 @@ def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpRespons
 
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    import logging
-
-    logging.getLogger("haven.api").exception("unhandled API error")
+    # problem() logs the traceback with the support id it shows.
     return problem(request, 500, "Internal error", "The error was logged; nothing was changed.")
 
 

@@ -195,7 +195,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
+# The first hashes new passwords (Argon2id with a pepper, ASVS 2.4.5); the plain Argon2 hasher
+# verifies hashes made before the pepper, which are re-hashed at their owner's next sign-in.
 PASSWORD_HASHERS = [
+    "haven.accounts.hashers.PepperedArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -210,6 +213,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "haven.accounts.validators.StrengthValidator"},
 ]
 
 # Security policy (see DESIGN.md "Authentication").

@@ -46,6 +46,7 @@ PUBLIC = {
     "accounts:passkey_verify_complete",
     "accounts:passkey_strings",
     "accounts:reset_password",
+    "accounts:password_strength",
     "healthz",
 }
 # django-ninja's own pages (the API's description and its root): no protected data, so they

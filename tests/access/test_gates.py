@@ -36,6 +36,7 @@ DECLARED_PUBLIC = {
     "accounts:passkey_verify_complete",
     "accounts:passkey_strings",
     "accounts:reset_password",
+    "accounts:password_strength",  # the meter's estimate: the reset page is used signed out
     "ledger:checkpoint",  # the latest signed checkpoint: a size and a hash, for anyone to pin
 }
 

@@ -17,7 +17,7 @@ from .factor_helpers import events, password_step, reauthenticate
 
 pytestmark = pytest.mark.django_db
 
-CODE = re.compile(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</code>")
+CODE = re.compile(r"<code>((?:[A-Z0-9]{4}-){5}[A-Z0-9]{4})</code>")
 
 
 def codes_from_page(client: Client) -> list[str]:
@@ -94,3 +94,36 @@ def test_guessing_recovery_codes_locks_the_account(settings):
     attempt = services.use_recovery_code(user, code)
     assert attempt.locked and attempt.device is None
     assert RecoveryCode.objects.filter(used_at__isnull=True).count() == 10
+
+
+def test_codes_carry_at_least_112_random_bits_and_stay_typeable():
+    """ASVS 2.6.2: six groups of four from a 30-symbol alphabet without look-alikes."""
+    import math
+
+    [code, *_] = services.generate_recovery_codes(UserFactory())
+    groups = code.split("-")
+    assert [len(group) for group in groups] == [4] * 6
+    assert set("".join(groups)) <= set(services.CODE_ALPHABET)
+    assert 24 * math.log2(len(services.CODE_ALPHABET)) >= 112
+
+
+def test_a_code_of_the_earlier_shorter_set_keeps_working_until_regenerated():
+    from haven.accounts.models import RecoveryCodeDevice, factor_secret_digest
+
+    user = UserFactory()
+    services.generate_recovery_codes(user)
+    device = RecoveryCodeDevice.objects.get(user=user)
+    # Three-group codes handed out before the longer ones.
+    old, unused = "ABCD-EFGH-JKMN", "PQRS-TVWX-YZ23"
+    for code in (old, unused):
+        digest = factor_secret_digest("recovery", user.pk, code)
+        RecoveryCode.objects.create(device=device, digest=digest)
+    client = Client()
+    password_step(client, user)
+    response = client.post("/accounts/verify/recovery-code/", {"code": old})
+    assert response.status_code == 302 and client.get("/").status_code == 200
+    services.generate_recovery_codes(user)  # regenerated: the old set is gone
+    retry = Client()
+    password_step(retry, user)
+    assert retry.post("/accounts/verify/recovery-code/", {"code": unused}).status_code == 200
+    assert retry.get("/").status_code == 302

@@ -159,7 +159,7 @@ def test_sign_out_requires_post(client):
 def test_production_settings_hash_with_argon2id():
     from haven import settings as production
 
-    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert production.PASSWORD_HASHERS[0].endswith("PepperedArgon2PasswordHasher")
     user = User(username="x")
     from django.contrib.auth.hashers import make_password
 
@@ -171,7 +171,7 @@ def test_production_settings_hash_with_argon2id():
             encoded = make_password("a long enough password")
         finally:
             get_hashers.cache_clear()
-    assert encoded.startswith("argon2$argon2id$")
+    assert encoded.startswith("argon2_peppered$argon2id$")
     del user
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 
 from haven.ui.forms import GovukForm
 
@@ -80,10 +81,11 @@ class ReauthenticateForm(GovukForm):
 class RecoveryCodeForm(GovukForm):
     code = forms.RegexField(
         label="Recovery code",
-        regex=r"^[\sA-Za-z0-9-]{12,20}$",
-        max_length=20,
-        help_text="One of the recovery codes you saved, for example ABCD-EFGH-JKMN",
-        error_messages={"invalid": "Enter a recovery code like ABCD-EFGH-JKMN"},
+        # Six groups of four (earlier sets: three), with or without dashes and spaces.
+        regex=r"^[\sA-Za-z0-9-]{12,40}$",
+        max_length=40,
+        help_text="One of the recovery codes you saved, for example ABCD-EFGH-JKMN-PQRS-TVWX-YZ23",
+        error_messages={"invalid": "Enter a recovery code like ABCD-EFGH-JKMN-PQRS-TVWX-YZ23"},
     )
 
 
@@ -103,9 +105,13 @@ class PasswordChangeForm(GovukForm):
     )
     new_password = forms.CharField(
         label="New password",
-        widget=forms.PasswordInput,
+        # The field include shows a strength meter under it (static/haven/strength.mjs).
+        widget=forms.PasswordInput(
+            attrs={"strength_meter": reverse_lazy("accounts:password_strength")}
+        ),
         max_length=256,
-        help_text="At least 12 characters and at most 128; not a common password",
+        help_text="At least 12 characters and at most 128, hard to guess: several uncommon "
+        "words work well",
     )
     new_password_again = forms.CharField(
         label="New password again", widget=forms.PasswordInput, max_length=256

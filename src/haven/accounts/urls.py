@@ -18,6 +18,7 @@ urlpatterns = [
     path("verify/passkey/complete/", views.passkey_verify_complete, name="passkey_verify_complete"),
     path("passkeys/strings.js", views.passkey_strings, name="passkey_strings"),
     path("reset-password/", views.reset_password, name="reset_password"),
+    path("password-strength/", views.password_strength, name="password_strength"),
     path("security/", views.security, name="security"),
     path("security/password/", views.change_password, name="change_password"),
     path("security/sessions/end/", views.end_session, name="end_session"),

@@ -41,6 +41,7 @@ from .models import User
 from .security import client_address
 from .services import CodeCheck
 from .sessions import DEVICE, LAST_SEEN, SIGNED_IN_AT, describe_user_agent
+from .strength import estimate
 from .types import AuthenticatedRequest
 
 PENDING_USER = "haven_pending_user"
@@ -506,6 +507,20 @@ def reset_password(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:login")
             form.add_error(None, services.RESET_REFUSAL)
     return render(request, "accounts/reset_password.html", {"form": form})
+
+
+@login_not_required
+@require_POST
+def password_strength(request: HttpRequest) -> HttpResponse:
+    """The strength meter's estimate for a password being typed (ASVS 2.1.8), from the same
+    zxcvbn check the validator applies. Public because the reset page is used signed out; a
+    POST with the CSRF token, so the password never sits in a URL, and nothing is stored."""
+    password = request.POST.get("password", "")
+    user = request.user
+    names = [user.username, user.first_name, user.last_name] if user.is_authenticated else []
+    names.append(request.POST.get("username", "")[:150])
+    strength = estimate(password, names)
+    return JsonResponse({"score": strength.score, "hint": strength.hint})
 
 
 # The library's script calls gettext(); Haven is in English, so the catalogue is empty.

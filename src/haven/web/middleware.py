@@ -46,7 +46,9 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
-        if request.user.is_authenticated if hasattr(request, "user") else False:
-            # Casework must not linger in shared caches or the browser's back button.
+        signed_in = request.user.is_authenticated if hasattr(request, "user") else False
+        # Casework must not linger in shared caches or the browser's back button. API answers
+        # are token-authenticated (Django's request.user does not show it): all of them.
+        if signed_in or request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
