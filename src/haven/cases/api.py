@@ -994,7 +994,7 @@ class ChecklistOut(Schema):
     retired_at: datetime | None
 
 
-class ChecklistIn(Schema):
+class ChecklistTemplateIn(Schema):
     name: str = Name
     items: list[ChecklistItemSchema] = Field(..., min_length=1, max_length=40)
 
@@ -1042,7 +1042,7 @@ def get_checklist(request: AuthenticatedRequest, checklist_id: UUID) -> object:
 
 
 @router.post("/checklists", response={201: ChecklistOut}, summary="Add a checklist (managers)")
-def add_checklist(request: AuthenticatedRequest, payload: ChecklistIn) -> Status[object]:
+def add_checklist(request: AuthenticatedRequest, payload: ChecklistTemplateIn) -> Status[object]:
     user, data = request.user, payload.dict()
     return Status(201, checklist_out(attempt(lambda: services.add_checklist(user, **data))))
 

@@ -483,6 +483,7 @@ def deadlines_due(user: User, within_working_days: int, today: date | None = Non
             "handled_on",
             "outcome_notice_on",
             "investigation_started_on",
+            "against_commissioner",
         )
         .prefetch_related("updates", "reviews")
     )
