@@ -357,7 +357,8 @@ WHITENOISE_USE_FINDERS = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"single_line": {"()": "haven.logformat.SingleLineFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "single_line"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
