@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from haven.vault.fields import EncryptedTextField
+from haven.vault.fields import EncryptedJSONField, EncryptedTextField
 
 from .roles import Clearance, Module, Role, VettingLevel, modules_for
 
@@ -321,6 +322,27 @@ class HashedSession(AbstractBaseSession):
         return SessionStore
 
 
+class KeptForm(models.Model):
+    """What someone had typed into a form when their session ended under them (idle timeout or
+    absolute lifetime): kept for a short time so that, once the same account has signed in
+    again, the page comes back filled in (accounts/keptforms.py). The page and the fields are
+    sealed by the vault, bound to this row and to the account; the sign-in link carries only a
+    random handle, of which the table holds a keyed hash."""
+
+    vault_owner = "user"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    handle_digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # {"page": "/path/?query", "fields": {name: [values]}}
+    sealed = EncryptedJSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"form kept for {self.user_id} until {self.expires_at:%H:%M}"
+
+
 class SecurityCounter(models.Model):
     """Events counted in a time window: failed sign-ins per source address and per (address,
     user name) pair, refusals per (user, object). Keys are keyed hashes: a typed user name
@@ -409,6 +431,7 @@ __all__ = [
     "AuthenticatorDevice",
     "Clearance",
     "HashedSession",
+    "KeptForm",
     "Module",
     "PasswordReset",
     "RecoveryCode",

@@ -32,6 +32,7 @@ from .models import (
     ApiToken,
     AuthenticatorDevice,
     ExpiryNotice,
+    KeptForm,
     PasswordReset,
     Qualification,
     RecoveryCode,
@@ -334,6 +335,88 @@ def end_session(user: User, handle: str, *, current_handle: str = "") -> None:
     if not ended:
         raise ValidationError({"session": "That session has already ended"})
     record_security_event("session_ended", actor=user, account=user, session=handle)
+
+
+# ------------------------------------------------------------------ forms kept on expiry
+
+# A form posted by a session that has just expired is kept this long for its account.
+KEPT_FORM_MINUTES = 30
+# An account keeps at most this many (the newest): a loop of expired posts cannot fill a table.
+KEPT_FORMS_PER_ACCOUNT = 5
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """A page and what had been typed into its form: {field name: [values]}."""
+
+    page: str
+    fields: dict[str, list[str]]
+
+
+def _kept_form_digest(handle: str) -> str:
+    return keyed_digest("kept_form", handle)
+
+
+@service
+def keep_form(account: User, kept: KeptPage) -> str:
+    """Keep what ``account`` had typed when its session expired under the post; returns the
+    random handle that names it (the sign-in link carries it: nothing else leaves the server)."""
+    handle = secrets.token_urlsafe(32)
+    now = timezone.now()
+    KeptForm.objects.create(
+        handle_digest=_kept_form_digest(handle),
+        user=account,
+        sealed={"page": kept.page, "fields": kept.fields},
+        created_at=now,
+        expires_at=now + timedelta(minutes=KEPT_FORM_MINUTES),
+    )
+    older = KeptForm.objects.filter(user=account).order_by("-created_at", "-pk")
+    KeptForm.objects.filter(
+        pk__in=list(older.values_list("pk", flat=True)[KEPT_FORMS_PER_ACCOUNT:])
+    ).delete()
+    record_security_event(
+        "form_kept_on_expiry", actor=ANONYMOUS, account=account, page=kept.page.split("?")[0]
+    )
+    return handle
+
+
+@service
+def restore_kept_form(user: User, handle: str) -> KeptPage | None:
+    """What ``user`` had typed, named by ``handle``: given once, then deleted. Another
+    account's, an expired one, or one that cannot be opened gives None."""
+    clear_expired_kept_forms()
+    kept = (
+        KeptForm.objects.select_for_update()
+        .filter(handle_digest=_kept_form_digest(handle), user=user)
+        .first()
+    )
+    if kept is None:
+        return None
+    try:
+        content = kept.sealed
+        page = KeptPage(
+            page=str(content["page"]),
+            fields={str(k): [str(v) for v in vs] for k, vs in content["fields"].items()},
+        )
+    except Exception:  # noqa: BLE001 - a sealed value that cannot be opened is simply lost
+        page = None
+    kept.delete()
+    if page is None:
+        return None
+    record_security_event(
+        "kept_form_restored",
+        actor=user,
+        account=user,
+        page=page.page.split("?")[0],
+        kept_at=kept.created_at.isoformat(),
+    )
+    return page
+
+
+def clear_expired_kept_forms() -> int:
+    """Delete kept forms past their time (also a periodic job); returns how many."""
+    deleted, _ = KeptForm.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 @service

@@ -25,7 +25,7 @@ from django_otp import login as otp_login
 
 from haven.ui.helpers import add_form_errors, flash_outcome
 
-from . import passkeys, selectors, services
+from . import keptforms, passkeys, selectors, services
 from .forms import (
     ApiTokenForm,
     CodeForm,
@@ -55,8 +55,19 @@ def refused_sign_in(request: HttpRequest, form: SignInForm) -> HttpResponse:
     return render(
         request,
         "accounts/sign_in.html",
-        {"form": form, "refused": True, "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES},
+        {
+            "form": form,
+            "refused": True,
+            "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
+            **kept_form_context(request),
+        },
     )
+
+
+def kept_form_context(request: HttpRequest) -> dict[str, Any]:
+    """The sign-in page says so when the link names a form kept on expiry."""
+    kept = bool(keptforms.valid_handle(request.GET.get(keptforms.PARAM, "")))
+    return {"kept_form": kept, "kept_minutes": services.KEPT_FORM_MINUTES}
 
 
 @login_not_required
@@ -73,10 +84,17 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return refused_sign_in(request, form)
         request.session.cycle_key()
         request.session[PENDING_USER] = result.user.pk
+        # A form kept when a session expired: restored once the second factor is done, and
+        # only if it was this account's (keptforms.restore_after_sign_in).
+        handle = keptforms.valid_handle(request.GET.get(keptforms.PARAM, ""))
+        if handle:
+            request.session[keptforms.PENDING] = handle
+        else:
+            request.session.pop(keptforms.PENDING, None)
         if services.has_second_factor(result.user):
             return redirect("accounts:verify")
         return redirect("accounts:enrol")
-    return render(request, "accounts/sign_in.html", {"form": form})
+    return render(request, "accounts/sign_in.html", {"form": form, **kept_form_context(request)})
 
 
 def pending_user(request: HttpRequest) -> User | None:
@@ -86,13 +104,15 @@ def pending_user(request: HttpRequest) -> User | None:
 
 def complete_sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
     request.session.pop(PENDING_USER, None)
+    kept_handle = request.session.pop(keptforms.PENDING, None)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
     request.session[EPOCH] = user.session_epoch
     request.session[SIGNED_IN_AT] = int(timezone.now().timestamp())
     request.session.pop(LAST_SEEN, None)
     request.session[DEVICE] = describe_user_agent(request.headers.get("user-agent", ""))
-    return redirect("web:home")
+    page = keptforms.restore_after_sign_in(request, user, kept_handle) if kept_handle else None
+    return redirect(page or "web:home")
 
 
 def _second_factor_page(
@@ -199,8 +219,8 @@ def passkey_verify_complete(request: HttpRequest) -> HttpResponse:
         return refusal("Your account is locked. Try again later.", 403)
     if result.device is None:
         return refusal("The passkey could not be verified. Try again or use a security code.")
-    complete_sign_in(request, user, result.device)
-    return JsonResponse({"id": result.device.pk, "redirect_url": reverse("web:home")})
+    signed_in = complete_sign_in(request, user, result.device)
+    return JsonResponse({"id": result.device.pk, "redirect_url": signed_in["Location"]})
 
 
 def qr_code_data_uri(text: str) -> str:

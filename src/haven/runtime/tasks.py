@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib.sessions.models import Session
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
@@ -39,8 +42,18 @@ def cosign_ledger() -> int:
     return sum(outcome.cosigned for outcome in witnessing.request_cosignatures())
 
 
+# An expired session's row is kept this long after its expiry: it names the account its
+# cookie belonged to, so a form posted from that browser after an idle timeout can still be
+# kept for that account (haven.accounts.keptforms). The row cannot be used to sign in.
+EXPIRED_SESSION_GRACE = timedelta(hours=2)
+
+
 @task()
 def clear_expired_sessions() -> int:
-    """Delete sessions past their expiry (Django never does so by itself)."""
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted
+    """Delete sessions past their expiry (Django never does so by itself), after the grace.
+    The rows are the configured session store's (accounts' hashed-key table), not Django's
+    default table, which Haven does not use."""
+    model = import_module(settings.SESSION_ENGINE).SessionStore.get_model_class()
+    cutoff = timezone.now() - EXPIRED_SESSION_GRACE
+    deleted, _ = model.objects.filter(expire_date__lt=cutoff).delete()
+    return int(deleted)

@@ -19,6 +19,9 @@ from haven.vault.keyring import get_keyring, keyring_with
 
 SESSION_ANSWERS = "haven_answers"
 CHANGE = "change"  # the query flag that reopens the form with the kept answers
+# The request attribute holding a form's values restored after sign-in (accounts.keptforms);
+# the ``kept_form`` template tag shows them in the page's unbound forms.
+RESTORED = "haven_restored_form"
 
 
 def _aad(request: HttpRequest, key: str) -> bytes:
@@ -66,6 +69,30 @@ def form_data(request: HttpRequest, key: str) -> QueryDict | None:
     if CHANGE in request.GET:
         return kept_answers(request, key)
     return None
+
+
+def _posted(form: forms.BaseForm, name: str, data: QueryDict) -> bool:
+    html_name = form.add_prefix(name)
+    return html_name in data or any(key.startswith(f"{html_name}_") for key in data)
+
+
+def prefill(form: forms.BaseForm, data: QueryDict) -> bool:
+    """Show ``data`` (a form's posted values, kept) in an unbound ``form`` as its initial
+    values, so the page shows what had been typed without the form being submitted or
+    checked. Only a form that was posted (one of its fields is in ``data``) takes them;
+    returns whether it did."""
+    if form.is_bound or not any(_posted(form, name, data) for name in form.fields):
+        return False
+    values = {}
+    for name, field in form.fields.items():
+        html_name = form.add_prefix(name)
+        if field.disabled or field.widget.value_omitted_from_data(data, {}, html_name):
+            continue
+        values[name] = field.widget.value_from_datadict(data, {}, html_name)
+    form.initial = {**form.initial, **values}  # a new dict: the view's may be shared
+    # Fields looked at before now would keep their old value.
+    form._bound_fields_cache.clear()  # type: ignore[attr-defined]
+    return True
 
 
 def _shown(field: forms.BoundField, value: Any) -> str:

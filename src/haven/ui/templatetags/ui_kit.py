@@ -7,7 +7,7 @@ from django.forms import BaseForm
 
 from haven.accounts.roles import Clearance
 from haven.concurrency.references import reference_for
-from haven.ui import forms
+from haven.ui import answers, forms
 from haven.ui.marking import Marking, page_marking
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,19 @@ def classification(context: template.Context, where: str = "top") -> dict[str, o
         if request is not None:
             request._haven_marking = cached
     return {"marking": cached, "where": where}
+
+
+@register.simple_tag(takes_context=True)
+def kept_form(context: template.Context) -> str:
+    """Fill the page's unbound forms with what was typed before the session expired, when the
+    request carries it (haven.accounts.keptforms; base.html runs this before the content)."""
+    data = getattr(context.get("request"), answers.RESTORED, None)
+    if data is not None:
+        for layer in context.dicts:
+            for value in list(layer.values()):
+                if isinstance(value, BaseForm):
+                    answers.prefill(value, data)
+    return ""
 
 
 @register.simple_tag(takes_context=True)
