@@ -226,7 +226,9 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             "documents": selectors.get_documents(user, item),
             "may_assign": permissions.may_assign(user),
             "steps": _next_steps(item, table),
-            "commissioner_steps": _commissioner_steps(item, allowed),
+            "commissioner_steps": [
+                (s.step, s.label) for s in selectors.commissioner_steps(user, item)
+            ],
         },
     )
 
@@ -247,14 +249,6 @@ def _next_steps(item: Complaint, table: TransitionTable) -> list[tuple[str, str,
             who = "Head of oversight" if rule.roles else "Any oversight officer"
         rows.append((table.label(target), who, rule.citation))
     return rows
-
-
-def _commissioner_steps(item: Complaint, allowed: list[str]) -> list[tuple[str, str]]:
-    """The steps this user may take now on a complaint about the Commissioner: (step, label)."""
-    if not item.against_commissioner:
-        return []
-    steps = [workflow.COMMISSIONER_STEP_OF[(item.status, target)] for target in allowed]
-    return [(step, config.COMMISSIONER_COMPLAINT_STEPS[step].label) for step in steps]
 
 
 def complaint_commissioner_step(
