@@ -83,6 +83,8 @@ API_OPERATIONS = [
     ("POST", "/api/oversight/complaints/{complaint_id}/updates"),
     ("POST", "/api/oversight/complaints/{complaint_id}/investigation"),
     ("POST", "/api/oversight/complaints/{complaint_id}/reviews"),
+    ("GET", "/api/oversight/complaints/{complaint_id}/commissioner-steps"),
+    ("POST", "/api/oversight/complaints/{complaint_id}/commissioner-steps"),
     ("POST", "/api/oversight/reviews/{review_id}/extension"),
     ("POST", "/api/oversight/reviews/{review_id}/refusal"),
     ("POST", "/api/oversight/reviews/{review_id}/determination"),
@@ -214,6 +216,11 @@ SAMPLE_PAYLOADS = {
     },
     ("POST", "/api/oversight/complaints/{complaint_id}/investigation"): lambda world: {
         "started_on": "2025-01-07",
+    },
+    ("POST", "/api/oversight/complaints/{complaint_id}/commissioner-steps"): lambda world: {
+        "step": "forward",
+        "on": "2025-02-03",
+        "panel_reference": "PCP/Matrix",
     },
     ("POST", "/api/oversight/complaints/{complaint_id}/reviews"): lambda world: {
         "received_on": timezone.localdate().isoformat()

@@ -96,7 +96,7 @@ def test_a_complaint_about_the_commissioner_is_the_panels_with_no_review_and_no_
     # Recording is a decision of its own (reg 9 or reg 10), not made by logging it.
     assert item.status == C.LOGGED
     assert selectors.complaint_deadlines(item) == []
-    # The API reads it like any complaint (its steps are taken on the web pages for now).
+    # The API reads it like any complaint (its steps: test_commissioner_api.py).
     token = account_services.issue_api_token(
         item.created_by, "test", modules=item.created_by.modules, can_write=False
     )[1]

@@ -8,13 +8,13 @@ import binascii
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
@@ -23,11 +23,12 @@ from haven.ui.apihelpers import PageOf, QueryFilters, attempt, page_body
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
 
-from . import config, performance, permissions, selectors, services, statistics
+from . import config, performance, permissions, selectors, services, statistics, workflow
 from .models import (
     AppropriateAuthority,
     Category,
     ComplaintStatus,
+    ComplaintSubject,
     CorrespondenceMethod,
     Determination,
     Direction,
@@ -37,6 +38,7 @@ from .models import (
     MeetingKind,
     MemberKind,
     Outcome,
+    PanelOutcome,
     PensionScheme,
     Reg4Criterion,
     Reg32Limb,
@@ -65,7 +67,9 @@ class ComplaintSummary(Schema):
     received_on: date
     status: ComplaintStatus
     category: Category
+    subject: ComplaintSubject
     against_chief_officer: bool
+    against_commissioner: bool
     assignee_id: int | None
 
 
@@ -97,6 +101,12 @@ class ComplaintOut(ComplaintSummary):
     outcome: Outcome | Literal[""]
     outcome_notice_on: date | None
     investigation_started_on: date | None
+    iopc_referred_on: date | None
+    panel_forwarded_on: date | None
+    panel_reference: str
+    panel_outcome: PanelOutcome | Literal[""]
+    panel_outcome_on: date | None
+    closed_on: date | None
     marking: str
     deadlines: list[DeadlineOut]
     reviews: list[ReviewOut]
@@ -118,12 +128,47 @@ class ComplaintIn(Schema):
     complainant_name: str = Field(..., max_length=200)
     complainant_contact: str = Field("", max_length=500)
     narrative: str = Field("", max_length=10000)
-    against_chief_officer: bool = False
+    subject: ComplaintSubject | None = Field(
+        None,
+        description="Whom the complaint is about (the web form's choice): a police officer or "
+        "member of staff, the chief officer (this body is the appropriate authority) or the "
+        "Commissioner (the police and crime panel handles it, ELPB Regs 2012). Left out: "
+        "from against_chief_officer.",
+    )
+    against_chief_officer: bool = Field(
+        False,
+        description="Deprecated: send subject. True means subject chief_officer.",
+        json_schema_extra={"deprecated": True},
+    )
     schedule3: bool = True
     reg4_criteria: list[Reg4Criterion] = []
     review_body: ReviewBody | None = None
     review_body_limb: Reg32Limb = Reg32Limb.NONE
     force_reference: str = Field("", max_length=40)
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Self:
+        if self.against_chief_officer and self.subject not in (
+            None,
+            ComplaintSubject.CHIEF_OFFICER,
+        ):
+            raise ValueError(
+                "subject: a complaint is about one person; against_chief_officer contradicts "
+                f"subject {self.subject}: send subject alone"
+            )
+        return self
+
+    def service_data(self) -> dict[str, Any]:
+        """The service's arguments: the subject as the two flags it takes."""
+        subject = self.subject or (
+            ComplaintSubject.CHIEF_OFFICER
+            if self.against_chief_officer
+            else ComplaintSubject.OFFICER
+        )
+        return self.dict(exclude={"subject"}) | {
+            "against_chief_officer": subject == ComplaintSubject.CHIEF_OFFICER,
+            "against_commissioner": subject == ComplaintSubject.COMMISSIONER,
+        }
 
 
 class ActionIn(Schema):
@@ -224,7 +269,7 @@ def search_complaints(request: AuthenticatedRequest, payload: ComplaintSearchIn)
 @router.post("/oversight/complaints", response={201: ComplaintOut}, summary="Record a complaint")
 def create_complaint(request: AuthenticatedRequest, payload: ComplaintIn) -> Status[dict[str, Any]]:
     user = request.user
-    complaint = attempt(lambda: services.create_complaint(user, **payload.dict()))
+    complaint = attempt(lambda: services.create_complaint(user, **payload.service_data()))
     return Status(201, _complaint_out(complaint))
 
 
@@ -312,6 +357,99 @@ def review_new(
         request,
         complaint_id,
         lambda user, pk: services.record_review_application(user, pk, **payload.dict()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Complaints about the Commissioner (ELPB Regs 2012): this office's steps, the web page's rules
+
+CommissionerStepName = Literal[
+    "log",
+    "record",
+    "not_record",
+    "tell_not_recorded",
+    "refer",
+    "forward",
+    "referred_back",
+    "panel_outcome",
+    "notify",
+    "close",
+]
+# The facts each step takes beside its date: the required fields of its move.
+COMMISSIONER_STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    workflow.COMMISSIONER_STEP_OF[move]: rule.required_fields
+    for move, rule in workflow.COMMISSIONER_COMPLAINT_TRANSITIONS.items()
+}
+
+
+def _needed_by(field: str) -> str:
+    steps = sorted(step for step, fields in COMMISSIONER_STEP_FIELDS.items() if field in fields)
+    return f"Required by {' and '.join(steps)}; refused on any other step."
+
+
+class CommissionerStepIn(Schema):
+    """One step of this office on a complaint about the Commissioner, by the web page's rules:
+    recording, not recording and referral to the IOPC are the head of oversight's; a step not
+    open to you from the complaint's state now is a 422 and changes nothing. GET the same path
+    for the steps open to you."""
+
+    step: CommissionerStepName
+    on: date = Field(..., description="The date of the step (not in the future)")
+    grounds: str = Field("", max_length=300, description=_needed_by("grounds"))
+    panel_reference: str = Field("", max_length=40, description=_needed_by("panel_reference"))
+    panel_outcome: PanelOutcome | None = Field(None, description=_needed_by("panel_outcome"))
+
+    @model_validator(mode="after")
+    def _only_the_steps_facts(self) -> Self:
+        """A fact the step does not record is refused, not silently dropped."""
+        taken = COMMISSIONER_STEP_FIELDS.get(self.step, ())
+        extra = [
+            name
+            for name in ("grounds", "panel_reference", "panel_outcome")
+            if getattr(self, name) not in ("", None) and name not in taken
+        ]
+        if extra:
+            raise ValueError(f"{', '.join(extra)}: not taken by the step {self.step}")
+        return self
+
+
+class CommissionerStepOut(Schema):
+    step: CommissionerStepName
+    label: str
+    citation: str
+    required_fields: list[str]
+
+
+@router.get(
+    "/oversight/complaints/{complaint_id}/commissioner-steps",
+    response=list[CommissionerStepOut],
+    summary="The steps you may take now on a complaint about the Commissioner",
+)
+def commissioner_steps(request: AuthenticatedRequest, complaint_id: UUID) -> list[Any]:
+    user = request.user
+    return selectors.commissioner_steps(user, selectors.find_complaint(user, complaint_id))
+
+
+@router.post(
+    "/oversight/complaints/{complaint_id}/commissioner-steps",
+    response=ComplaintOut,
+    summary="Take a step on a complaint about the Commissioner (ELPB Regs 2012)",
+)
+def commissioner_step(
+    request: AuthenticatedRequest, complaint_id: UUID, payload: CommissionerStepIn
+) -> dict[str, Any]:
+    return _on_complaint(
+        request,
+        complaint_id,
+        lambda user, pk: services.take_commissioner_step(
+            user,
+            pk,
+            payload.step,
+            on=payload.on,
+            grounds=payload.grounds,
+            panel_reference=payload.panel_reference,
+            panel_outcome=payload.panel_outcome or "",
+        ),
     )
 
 

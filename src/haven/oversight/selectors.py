@@ -35,7 +35,7 @@ from haven.timelimits.calendar import working_days_between
 from haven.vault import documents
 from haven.vault.fields import index_for
 
-from . import config
+from . import config, workflow
 from .config import PERSONAL_FIELDS, REPORT_RULE, REVIEW_RULE
 from .models import (
     COMPLAINT,
@@ -348,6 +348,32 @@ def list_complaints(user: User, search: ComplaintSearch, page_number: Any) -> Pa
 
 def find_complaint(user: User, complaint_id: UUID | str) -> Complaint:
     return _one(complaints_for(user), "complaint", pk=complaint_id)
+
+
+@dataclass(frozen=True)
+class CommissionerStep:
+    """A step this user may take now on a complaint about the Commissioner: its name, label,
+    citation and the facts it needs beside its date."""
+
+    step: str
+    label: str
+    citation: str
+    required_fields: tuple[str, ...]
+
+
+def commissioner_steps(user: User, complaint: Complaint) -> list[CommissionerStep]:
+    """The steps `user` may take now on `complaint` (ELPB Regs 2012,
+    workflow.COMMISSIONER_COMPLAINT_TRANSITIONS); none on a complaint about anyone else."""
+    if not complaint.against_commissioner:
+        return []
+    table = workflow.COMMISSIONER_COMPLAINT_TRANSITIONS
+    steps = []
+    for target in table.targets_for(user.roles, complaint.status):
+        rule = table[(complaint.status, target)]
+        step = workflow.COMMISSIONER_STEP_OF[(complaint.status, target)]
+        label = config.COMMISSIONER_COMPLAINT_STEPS[step].label
+        steps.append(CommissionerStep(step, label, rule.citation, rule.required_fields))
+    return steps
 
 
 @service

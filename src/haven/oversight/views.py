@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from haven import csvfiles
-from haven.accounts.models import User
 from haven.accounts.roles import Module
+from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
 from haven.ui.helpers import add_form_errors, confirmation, confirmed, query_without_page
 from haven.vault import documents
@@ -39,10 +39,6 @@ from . import (
 from .models import Complaint, ComplaintStatus, ComplaintSubject, ReviewStatus
 
 NAV = {"nav_active": Module.OVERSIGHT, "classification": "OFFICIAL-SENSITIVE"}
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _submit(form: Any, action: Callable[[dict[str, Any]], Any]) -> Any:
@@ -70,8 +66,8 @@ def _form_page(
     )
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     overdue = statistics.build("overdue")
     return _page(
         request,
@@ -89,7 +85,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def rules(request: HttpRequest) -> HttpResponse:
+def rules(request: AuthenticatedRequest) -> HttpResponse:
     return _page(
         request,
         "oversight/rules.html",
@@ -140,12 +136,12 @@ def _search(
     return form, selectors.ComplaintSearch(**data)
 
 
-def complaints(request: HttpRequest) -> HttpResponse:
+def complaints(request: AuthenticatedRequest) -> HttpResponse:
     if PERSONAL_QUERY & set(request.GET):
         return _refuse_personal_query(request)
     person = forms.ComplainantSearchForm(request.POST if request.method == "POST" else None)
     form, search = _search(request, person)
-    page = selectors.list_complaints(_user(request), search, request.GET.get("page"))
+    page = selectors.list_complaints(request.user, search, request.GET.get("page"))
     return _page(
         request,
         "oversight/complaints.html",
@@ -159,11 +155,11 @@ def complaints(request: HttpRequest) -> HttpResponse:
     )
 
 
-def complaints_csv(request: HttpRequest) -> HttpResponse:
+def complaints_csv(request: AuthenticatedRequest) -> HttpResponse:
     if PERSONAL_QUERY & set(request.GET):
         return _refuse_personal_query(request)
     _, search = _search(request)
-    rows = selectors.export_complaints(_user(request), search)
+    rows = selectors.export_complaints(request.user, search)
     return csvfiles.csv_response(
         "complaints.csv",
         ["reference", "force_reference", "received_on", "status", "category", "outcome"],
@@ -174,13 +170,13 @@ def complaints_csv(request: HttpRequest) -> HttpResponse:
     )
 
 
-def complaint_new(request: HttpRequest) -> HttpResponse:
+def complaint_new(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.ComplaintForm(request.POST or None)
     if request.method == "POST":
         complaint = _submit(
             form,
             lambda data: services.create_complaint(
-                _user(request), **{**data, "review_body": data["review_body"] or None}
+                request.user, **{**data, "review_body": data["review_body"] or None}
             ),
         )
         if complaint:
@@ -189,8 +185,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     return _page(request, "oversight/complaint_form.html", {"form": form})
 
 
-def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    user = _user(request)
+def complaint(request: AuthenticatedRequest, complaint_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.get_complaint(user, complaint_id)
     table = workflow.complaint_transitions(item.subject)
     allowed = table.targets_for(user.roles, item.status)
@@ -226,7 +222,9 @@ def complaint(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
             "documents": selectors.get_documents(user, item),
             "may_assign": permissions.may_assign(user),
             "steps": _next_steps(item, table),
-            "commissioner_steps": _commissioner_steps(item, allowed),
+            "commissioner_steps": [
+                (s.step, s.label) for s in selectors.commissioner_steps(user, item)
+            ],
         },
     )
 
@@ -249,19 +247,11 @@ def _next_steps(item: Complaint, table: TransitionTable) -> list[tuple[str, str,
     return rows
 
 
-def _commissioner_steps(item: Complaint, allowed: list[str]) -> list[tuple[str, str]]:
-    """The steps this user may take now on a complaint about the Commissioner: (step, label)."""
-    if not item.against_commissioner:
-        return []
-    steps = [workflow.COMMISSIONER_STEP_OF[(item.status, target)] for target in allowed]
-    return [(step, config.COMMISSIONER_COMPLAINT_STEPS[step].label) for step in steps]
-
-
 def complaint_commissioner_step(
-    request: HttpRequest, complaint_id: UUID, step: str
+    request: AuthenticatedRequest, complaint_id: UUID, step: str
 ) -> HttpResponse:
     """One step on a complaint about the Commissioner (ELPB Regs 2012), on a page of its own."""
-    user = _user(request)
+    user = request.user
     item = selectors.find_complaint(user, complaint_id)
     table = workflow.COMMISSIONER_COMPLAINT_TRANSITIONS
     target = (
@@ -292,8 +282,8 @@ FINAL_COMPLAINT_ACTIONS = frozenset({"refer_iopc", "handled", "close"})
 
 
 @require_POST
-def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    item = selectors.find_complaint(_user(request), complaint_id)
+def complaint_action(request: AuthenticatedRequest, complaint_id: UUID) -> HttpResponse:
+    item = selectors.find_complaint(request.user, complaint_id)
     dated = forms.ActionDateForm(request.POST)
     if not dated.is_valid():
         for error in dated.errors.get("on", ["Enter a real date"]):
@@ -317,7 +307,7 @@ def complaint_action(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
         )
     try:
         services.act_on_complaint(
-            _user(request),
+            request.user,
             item.pk,
             request.POST.get("action", ""),
             request.POST.get("note", "")[:300],
@@ -342,10 +332,10 @@ class _OneForm:
     submit: str
     service: Callable[..., Any]
 
-    def page(self, request: HttpRequest, target_pk: UUID, complaint: Any) -> HttpResponse:
+    def page(self, request: AuthenticatedRequest, target_pk: UUID, complaint: Any) -> HttpResponse:
         form = self.form_class(request.POST or None)
         if request.method == "POST" and _submit(
-            form, lambda d: self.service(_user(request), target_pk, **d)
+            form, lambda d: self.service(request.user, target_pk, **d)
         ):
             messages.success(request, f"{self.title}: saved.")
             return redirect("oversight:complaint", complaint_id=complaint.pk)
@@ -353,17 +343,17 @@ class _OneForm:
         return _form_page(request, form, self.title, self.submit, back, complaint.reference)
 
 
-def _complaint_form(*spec: Any) -> Callable[[HttpRequest, UUID], HttpResponse]:
-    def view(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-        item = selectors.find_complaint(_user(request), complaint_id)
+def _complaint_form(*spec: Any) -> Callable[[AuthenticatedRequest, UUID], HttpResponse]:
+    def view(request: AuthenticatedRequest, complaint_id: UUID) -> HttpResponse:
+        item = selectors.find_complaint(request.user, complaint_id)
         return _OneForm(*spec).page(request, item.pk, item)
 
     return view
 
 
-def _review_form(*spec: Any) -> Callable[[HttpRequest, UUID], HttpResponse]:
-    def view(request: HttpRequest, review_id: UUID) -> HttpResponse:
-        review = selectors.find_review(_user(request), review_id)
+def _review_form(*spec: Any) -> Callable[[AuthenticatedRequest, UUID], HttpResponse]:
+    def view(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
+        review = selectors.find_review(request.user, review_id)
         return _OneForm(*spec).page(request, review.pk, review.complaint)
 
     return view
@@ -404,10 +394,10 @@ review_response = _review_form(
 
 
 @require_POST
-def review_refuse(request: HttpRequest, review_id: UUID) -> HttpResponse:
-    review = selectors.find_review(_user(request), review_id)
+def review_refuse(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
+    review = selectors.find_review(request.user, review_id)
     try:
-        services.refuse_review_out_of_time(_user(request), review.pk)
+        services.refuse_review_out_of_time(request.user, review.pk)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -420,8 +410,8 @@ def review_refuse(request: HttpRequest, review_id: UUID) -> HttpResponse:
 # Panel registers and misconduct hearings
 
 
-def panel_members(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def panel_members(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = forms.PanelMemberForm(request.POST or None)
     if request.method == "POST" and _submit(form, lambda d: services.add_panel_member(user, **d)):
         messages.success(request, "Panel member added to the register.")
@@ -433,8 +423,8 @@ def panel_members(request: HttpRequest) -> HttpResponse:
     )
 
 
-def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
-    user = _user(request)
+def panel_member(request: AuthenticatedRequest, member_id: UUID) -> HttpResponse:
+    user = request.user
     member = selectors.get_panel_member(user, member_id)
     posted = request.POST if request.method == "POST" else None
     which = request.POST.get("form", "")
@@ -465,8 +455,8 @@ def panel_member(request: HttpRequest, member_id: UUID) -> HttpResponse:
     )
 
 
-def hearings(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def hearings(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = forms.HearingForm(request.POST or None)
     if request.method == "POST":
         hearing = _submit(form, lambda d: services.create_hearing(user, **d))
@@ -484,8 +474,8 @@ def hearings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
-    user = _user(request)
+def hearing(request: AuthenticatedRequest, hearing_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.get_hearing(user, hearing_id)
     which = request.POST.get("form", "") if request.method == "POST" else ""
     posted = request.POST if request.method == "POST" else None
@@ -544,8 +534,8 @@ def hearing(request: HttpRequest, hearing_id: UUID) -> HttpResponse:
 # Tribunals and pension forfeiture
 
 
-def tribunals(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def tribunals(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = forms.TribunalForm(request.POST or None)
     if request.method == "POST":
         tribunal = _submit(
@@ -564,8 +554,8 @@ def tribunals(request: HttpRequest) -> HttpResponse:
     )
 
 
-def tribunal(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
-    user = _user(request)
+def tribunal(request: AuthenticatedRequest, tribunal_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.get_tribunal(user, tribunal_id)
     form = forms.TribunalDetermineForm(request.POST or None)
     if request.method == "POST" and _submit(
@@ -580,8 +570,8 @@ def tribunal(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
     )
 
 
-def forfeitures(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def forfeitures(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = forms.ForfeitureForm(request.POST or None)
     if request.method == "POST":
         case = _submit(form, lambda d: services.create_forfeiture(user, **d))
@@ -595,8 +585,8 @@ def forfeitures(request: HttpRequest) -> HttpResponse:
     )
 
 
-def forfeiture(request: HttpRequest, forfeiture_id: UUID) -> HttpResponse:
-    user = _user(request)
+def forfeiture(request: AuthenticatedRequest, forfeiture_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.get_forfeiture(user, forfeiture_id)
     allowed = sorted(workflow.FORFEITURE_TRANSITIONS.targets_from(item.status))
     form = forms.ForfeitureStepForm(request.POST or None, allowed=allowed)
@@ -622,7 +612,7 @@ def forfeiture(request: HttpRequest, forfeiture_id: UUID) -> HttpResponse:
 # Statistics, exports and imports
 
 
-def _stat_options(request: HttpRequest) -> tuple[forms.StatisticsForm, str, int | None]:
+def _stat_options(request: AuthenticatedRequest) -> tuple[forms.StatisticsForm, str, int | None]:
     form = forms.StatisticsForm(request.GET or None)
     characteristic, threshold = "sex", None
     if form.is_valid():
@@ -631,7 +621,7 @@ def _stat_options(request: HttpRequest) -> tuple[forms.StatisticsForm, str, int 
     return form, characteristic, threshold
 
 
-def statistics_view(request: HttpRequest) -> HttpResponse:
+def statistics_view(request: AuthenticatedRequest) -> HttpResponse:
     form, characteristic, threshold = _stat_options(request)
     codes = ["timeliness", "outcomes", "reviews", "overdue", f"workforce-{characteristic}"]
     tables = [statistics.build(code, threshold) for code in codes]
@@ -648,11 +638,13 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def statistics_export(request: HttpRequest, stat_table: str, export_format: str) -> HttpResponse:
+def statistics_export(
+    request: AuthenticatedRequest, stat_table: str, export_format: str
+) -> HttpResponse:
     if stat_table not in statistics.TABLES or export_format not in ("csv", "pdf"):
         raise Http404("No such table")
     _, _, threshold = _stat_options(request)
-    stat = statistics.export(_user(request), stat_table, export_format, threshold)
+    stat = statistics.export(request.user, stat_table, export_format, threshold)
     if export_format == "csv":
         header, *lines = statistics.csv_rows(stat)
         return csvfiles.csv_response(f"{stat_table}.csv", header, lines)
@@ -660,14 +652,14 @@ def statistics_export(request: HttpRequest, stat_table: str, export_format: str)
 
     html = render_to_string(
         "oversight/statistics_pdf.html",
-        {"stat": stat, "generated": timezone.localtime(), "user": _user(request)},
+        {"stat": stat, "generated": timezone.localtime(), "user": request.user},
     )
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{stat_table}.pdf"'
     return response
 
 
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -678,7 +670,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("file", "The file must be UTF-8 text (CSV)")
         else:
             report = imports.run(
-                _user(request),
+                request.user,
                 form.cleaned_data["kind"],
                 text,
                 dry_run=form.cleaned_data["dry_run"],
@@ -690,8 +682,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 # Ownership: my work, caseloads, assignment
 
 
-def my_work(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def my_work(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     return _page(
         request,
         "oversight/my_work.html",
@@ -705,16 +697,16 @@ def my_work(request: HttpRequest) -> HttpResponse:
     )
 
 
-def caseloads(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def caseloads(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     if not permissions.may_see_caseloads(user):
         raise Http404("No such page")
     lines, unassigned = selectors.caseloads(user)
     return _page(request, "oversight/caseloads.html", {"lines": lines, "unassigned": unassigned})
 
 
-def complaint_assign(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    user = _user(request)
+def complaint_assign(request: AuthenticatedRequest, complaint_id: UUID) -> HttpResponse:
+    user = request.user
     if not permissions.may_assign(user):
         raise Http404("No such page")
     item = selectors.find_complaint(user, complaint_id)
@@ -735,8 +727,8 @@ def complaint_assign(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
     )
 
 
-def review_assign(request: HttpRequest, review_id: UUID) -> HttpResponse:
-    user = _user(request)
+def review_assign(request: AuthenticatedRequest, review_id: UUID) -> HttpResponse:
+    user = request.user
     if not permissions.may_assign(user):
         raise Http404("No such page")
     review = selectors.find_review(user, review_id)
@@ -770,8 +762,8 @@ complaint_correspondence = _complaint_form(
 )
 
 
-def complaint_document_add(request: HttpRequest, complaint_id: UUID) -> HttpResponse:
-    user = _user(request)
+def complaint_document_add(request: AuthenticatedRequest, complaint_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.find_complaint(user, complaint_id)
     form = forms.DocumentForm(
         request.POST or None, request.FILES or None, reviews=list(item.reviews.all())
@@ -810,8 +802,10 @@ def complaint_document_add(request: HttpRequest, complaint_id: UUID) -> HttpResp
     )
 
 
-def complaint_document(request: HttpRequest, complaint_id: UUID, document_id: UUID) -> HttpResponse:
-    document, data = selectors.read_document(_user(request), complaint_id, document_id)
+def complaint_document(
+    request: AuthenticatedRequest, complaint_id: UUID, document_id: UUID
+) -> HttpResponse:
+    document, data = selectors.read_document(request.user, complaint_id, document_id)
     response = HttpResponse(data, content_type=document.content_type)
     safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
     response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
@@ -822,8 +816,8 @@ def complaint_document(request: HttpRequest, complaint_id: UUID, document_id: UU
 # Holding the chief officer to account
 
 
-def governance(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def governance(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = forms.MeetingForm(request.POST or None)
     if request.method == "POST":
         meeting = _submit(form, lambda d: services.create_meeting(user, **d))
@@ -842,8 +836,8 @@ def governance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def meeting(request: HttpRequest, meeting_id: UUID) -> HttpResponse:
-    user = _user(request)
+def meeting(request: AuthenticatedRequest, meeting_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.find_meeting(user, meeting_id)
     decision_form = forms.DecisionForm(
         request.POST if request.POST.get("form") == "decision" else None, prefix="decision"
@@ -876,14 +870,14 @@ def _done_form(action_id: int, data: Any = None) -> forms.DoneForm:
 
 
 def _meeting_page(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     item: Any,
     decision_form: forms.DecisionForm,
     action_form: forms.ActionForm,
     refused_done: forms.DoneForm | None = None,
     refused_action_id: int | None = None,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request.user
     actions = item.actions.select_related("owner")
     return _page(
         request,
@@ -903,8 +897,8 @@ def _meeting_page(
 
 
 @require_POST
-def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
-    user = _user(request)
+def action_done(request: AuthenticatedRequest, action_id: int) -> HttpResponse:
+    user = request.user
     action = selectors.find_action(user, action_id)
     form = _done_form(action.pk, request.POST)
     if _submit(form, lambda d: services.complete_action(user, action.pk, **d)):
@@ -918,18 +912,18 @@ def action_done(request: HttpRequest, action_id: int) -> HttpResponse:
     return _meeting_page(request, item, decision_form, _action_form(None), form, action.pk)
 
 
-def performance_view(request: HttpRequest) -> HttpResponse:
+def performance_view(request: AuthenticatedRequest) -> HttpResponse:
     return _page(request, "oversight/performance.html", {"report": performance.build()})
 
 
-def performance_csv(request: HttpRequest) -> HttpResponse:
-    report = performance.export(_user(request))
+def performance_csv(request: AuthenticatedRequest) -> HttpResponse:
+    report = performance.export(request.user)
     header, lines = performance.csv_rows(report)
     return csvfiles.csv_response("performance.csv", header, lines)
 
 
-def tribunal_seat(request: HttpRequest, tribunal_id: UUID) -> HttpResponse:
-    user = _user(request)
+def tribunal_seat(request: AuthenticatedRequest, tribunal_id: UUID) -> HttpResponse:
+    user = request.user
     item = selectors.get_tribunal(user, tribunal_id)
     form = forms.TribunalSeatForm(
         request.POST or None, members=list(selectors.panel_members(user).filter(active=True))
