@@ -207,3 +207,38 @@ def test_reading_the_counts_is_two_queries_whatever_the_caseload():
         counted(team.manager)
     assert len(queries.captured_queries) == 2
     assert "risk_portfoliocount" in queries.captured_queries[0]["sql"]
+
+
+def test_the_index_walk_for_a_large_caseload_lists_exactly_the_same_pages(monkeypatch):
+    team = make_team()
+    approved(team, **HIGH)
+    second_case(team, **LOW)
+    elsewhere = make_team()
+    approved(elsewhere, **HIGH)
+    case_services.grant_access(
+        elsewhere.manager, elsewhere.case.pk, team.manager, reason="Covering leave", days=3
+    )
+    expired = make_team()
+    approved(expired, **HIGH)
+    AccessGrant.objects.create(
+        object_type="case", object_id=expired.case.pk, user=team.manager, kind=GrantKind.GRANT,
+        granted_by=expired.manager, expires_at=timezone.now() - timedelta(minutes=1),
+    )  # fmt: skip
+
+    def listed(user: User, **filters: Any) -> list[Any]:
+        return [
+            a.case_id for a in selectors.portfolio(user, "supervision", **filters).page.object_list
+        ]
+
+    shown = {
+        (u.pk, f): listed(u, show=f)
+        for u in (team.manager, team.outsider)
+        for f in ("all", "overdue")
+    }
+    monkeypatch.setattr(selectors, "WALK_FROM", 0)
+    for (user_pk, show), cases in shown.items():
+        assert listed(User.objects.get(pk=user_pk), show=show) == cases
+    assert set(shown[(team.manager.pk, "all")]) == {team.case.pk, elsewhere.case.pk} | {
+        a.case_id for a in selectors.current_assessments_visible_to(team.manager)
+    }
+    assert expired.case.pk not in shown[(team.manager.pk, "all")]

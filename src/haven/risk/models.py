@@ -131,6 +131,13 @@ class RiskAssessment(Classified):
             models.Index(
                 fields=["is_current", "next_review_on", "case"], name="risk_current_order_idx"
             ),
+            # The same order over current versions only: SQLite compares a boolean column bare
+            # ("WHERE is_current"), which never matches the index above, but matches this one.
+            models.Index(
+                fields=["next_review_on", "case"],
+                condition=models.Q(is_current=True),
+                name="risk_current_review_idx",
+            ),
             # Covers the portfolio's grouped counts (no table reads across a large caseload).
             models.Index(
                 fields=[
