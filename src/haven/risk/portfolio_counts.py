@@ -19,8 +19,9 @@ the case off twice). A take-off never creates a row (a flush that empties this t
 the others leaves nothing behind) and deletes rows that reach zero.
 
 A SQLite table rebuild (AlterField on either table) drops its triggers: `missing()` names any
-that are absent, the system check haven.risk.E001 reports them, and a migration that rebuilds
-either table must call `install()` again (as 0004 does for the append-only triggers).
+that are absent (tests/risk/test_portfolio_counts.py asserts there are none after every
+migration), and a migration that rebuilds either table must call `install()` and `rebuild()`
+again (as 0004 does for the append-only triggers).
 """
 
 from __future__ import annotations
