@@ -131,6 +131,13 @@ class RiskAssessment(Classified):
             models.Index(
                 fields=["is_current", "next_review_on", "case"], name="risk_current_order_idx"
             ),
+            # The same order over current versions only: SQLite compares a boolean column bare
+            # ("WHERE is_current"), which never matches the index above, but matches this one.
+            models.Index(
+                fields=["next_review_on", "case"],
+                condition=models.Q(is_current=True),
+                name="risk_current_review_idx",
+            ),
             # Covers the portfolio's grouped counts (no table reads across a large caseload).
             models.Index(
                 fields=[
@@ -440,3 +447,49 @@ class DecisionLogEntry(models.Model):
                 f"Decision-log entry {self.sequence} cannot be changed: record a correction"
             )
         super().save(*args, **kwargs)
+
+
+# The review date a PortfolioCount row stands for when the assessment has none (NULL cannot
+# take part in the row's unique key on SQLite).
+NO_REVIEW_DATE = "9999-12-31"
+
+
+class PortfolioCount(models.Model):
+    """How many cases of one team member's caseload have a current assessment with these
+    counted values: the risk portfolio's counts, read from a few rows per user instead of
+    aggregating every case the user may see.
+
+    Kept by database triggers (risk/portfolio_counts.py), never by Python code, so that no
+    write path can leave it stale: on risk_riskassessment (a version becoming or ceasing to be
+    current) and on access_teammembership (a member joining or leaving a case's team, a case
+    counted once however many places its member holds). Only the team route is counted: live
+    grants expire with the clock, so the portfolio adds the cases they open at read time; the
+    clearance filter applies to `classification` at read time too."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    classification = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=20)
+    residual_likelihood = models.PositiveSmallIntegerField()
+    residual_impact = models.PositiveSmallIntegerField()
+    threat_to_life = models.BooleanField()
+    review_on = models.DateField()  # next_review_on, or NO_REVIEW_DATE
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "user",
+                    "classification",
+                    "band",
+                    "residual_likelihood",
+                    "residual_impact",
+                    "threat_to_life",
+                    "review_on",
+                ],
+                name="risk_portfolio_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.n} {self.band} for user {self.user_id}"
