@@ -197,6 +197,29 @@ def test_the_triggers_are_installed():
     assert portfolio_counts.missing(connection) == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_migrate_after_the_triggers_were_dropped_puts_them_back_and_recounts():
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    team = make_team()
+    approved(team, **HIGH)
+    table = "risk_riskassessment"  # what a SQLite table rebuild does to its triggers
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for name in portfolio_counts.PG_TRIGGERS[table]:
+                cursor.execute(f"DROP TRIGGER {name} ON {table}")
+        else:
+            for name in portfolio_counts.SQLITE_TRIGGERS[table]:
+                cursor.execute(f"DROP TRIGGER {name}")
+    second_case(team, **LOW)  # not counted: the trigger is gone
+    assert counted(team.manager) != reference(team.manager)
+    post_migrate.send(apps.get_app_config("risk"), app_config=apps.get_app_config("risk"),
+                      verbosity=0, interactive=False, using=connection.alias)  # fmt: skip
+    assert portfolio_counts.missing(connection) == []
+    assert counted(team.manager) == reference(team.manager)
+
+
 def test_reading_the_counts_is_two_queries_whatever_the_caseload():
     team = make_team()
     approved(team, **HIGH)
