@@ -280,3 +280,23 @@ def test_operations_supervisors_record_assessments_and_notes_through_the_api(tec
         content_type="application/json",
     )
     assert refused.status_code == 403 and WelfareNote.objects.count() == 1
+
+
+# ------------------------------------------------------------------ demo data
+
+
+def test_demo_protection_officers_have_welfare_records_and_it_can_run_twice():
+    from haven.accounts.models import User
+    from haven.demo.accounts import create_demo_accounts
+    from haven.rota.demo import create_demo_protection_welfare
+
+    create_demo_accounts()
+    manager = User.objects.get(username="manager")
+    officers = list(User.objects.filter(username__in=("officer", "identity")).order_by("pk"))
+    assert create_demo_protection_welfare(manager, officers) == 2
+    assert create_demo_protection_welfare(manager, officers) == 0
+    rows = {p.person.username: p for p in selectors.welfare_dashboard(manager, group=PROTECTION)}
+    first = [flag.code for flag in rows["officer"].assessment.flags]
+    assert "daily_rest" in first and "psych_assessment" in first
+    assert rows["identity"].assessment.psych_due is not None
+    assert WelfareNote.objects.filter(user__in=officers).count() == 2
