@@ -38,6 +38,8 @@ urlpatterns = [
     path("", module_urls(PROTECTION, "haven.cases.urls")),
     path("", module_urls(PROTECTION, "haven.risk.urls")),
     path("", module_urls(PROTECTION, web_urls.case_hub, "case_hub")),
+    # Protection staff's own welfare and working time (the rota domain keeps it per staff group).
+    path("protection/welfare/", module_urls(PROTECTION, "haven.rota.welfare_urls")),
     path("", module_urls(OPERATIONS, "haven.equipment.urls")),
     path("operations/rota/", module_urls(OPERATIONS, "haven.rota.urls")),
     path("operations/alerts/", module_urls(OPERATIONS, "haven.telemetry.urls")),

@@ -1,5 +1,11 @@
 """Access rules for rotas, allowances, welfare and the iCal feed (see tests/access/rules.py).
 
+Welfare is kept per staff group: operations staff's under /operations/rota/welfare/ and
+/api/welfare, protection staff's under /protection/welfare/ and /api/protection/welfare. For a
+protection officer's page "inside" is the matrix's protection officer (their own page, and one
+of the protection manager's officers) and "outside" the matrix's technical officer (operations
+staff: refused to everyone there, managers included).
+
 The iCal feed is authenticated by the secret in its URL, not by the caller: "inside" is a live
 feed secret (answers for anyone, as a calendar client would fetch it) and "outside" a bogus
 one (404 for everyone)."""
@@ -20,6 +26,15 @@ from tests.factories import UserFactory
 
 operations: Rule = module(Module.OPERATIONS)
 supervisors: Rule = role(Role.TECHNICAL_SUPERVISOR)
+protection: Rule = module(Module.PROTECTION)
+protection_managers: Rule = role(Role.PROTECTION_MANAGER)
+
+
+def own_or_managed_officer(actor: Actor, inside: bool) -> bool:
+    """The inside officer themselves, or a protection manager; nobody for operations staff."""
+    return inside and (
+        actor.role == Role.PROTECTION_OFFICER or actor.user.has_role(Role.PROTECTION_MANAGER)
+    )
 
 
 def own_or_supervised(actor: Actor, inside: bool) -> bool:
@@ -47,6 +62,9 @@ WEB_POLICY: dict[str, Rule] = {
     "rota:welfare_person": own_or_supervised,
     "rota:feed": operations,
     "rota:swap_decide": swap_party_or_supervisor,
+    "welfare:dashboard": protection_managers,
+    "welfare:me": protection,
+    "welfare:person": own_or_managed_officer,
 }
 
 API_POLICY: dict[tuple[str, str], Rule] = {
@@ -69,6 +87,17 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/welfare/terms"): supervisors,
     ("POST", "/api/welfare/leave"): supervisors,
     ("POST", "/api/welfare/compensatory-rest"): supervisors,
+    ("POST", "/api/welfare/psych-assessments"): supervisors,
+    ("POST", "/api/welfare/notes"): supervisors,
+    ("GET", "/api/protection/welfare"): protection_managers,
+    ("GET", "/api/protection/welfare/me"): protection,
+    ("GET", "/api/protection/welfare/officers/{username}"): own_or_managed_officer,
+    ("POST", "/api/protection/welfare/work"): protection,
+    ("PUT", "/api/protection/welfare/terms"): protection_managers,
+    ("POST", "/api/protection/welfare/leave"): protection_managers,
+    ("POST", "/api/protection/welfare/compensatory-rest"): protection_managers,
+    ("POST", "/api/protection/welfare/psych-assessments"): protection_managers,
+    ("POST", "/api/protection/welfare/notes"): protection_managers,
     ("POST", "/api/rota/feed"): operations,
     ("DELETE", "/api/rota/feed"): operations,
     ("GET", "/api/rota/feeds/{feed_token}.ics"): feed_secret,
@@ -87,7 +116,18 @@ PARAMS = {
         (world["matrix_technician"] if inside else world["matrix_outsider"]).pk
     ),
     "feed_token": lambda world, inside: world["matrix_feed"] if inside else "hvc_not-a-feed",
+    "officer_id": lambda world, inside: str(
+        (world["matrix_officer"] if inside else world["matrix_technician"]).pk
+    ),
+    "username": lambda world, inside: (
+        (world["matrix_officer"] if inside else world["matrix_technician"]).username
+    ),
 }
+
+
+def _officer(world: dict[str, Any]) -> str:
+    return str(world["matrix_officer"].username)
+
 
 SAMPLE_PAYLOADS = {
     ("POST", "/api/rotas"): lambda world: {"name": "Matrix rota 2", "starts_on": "2030-01-01"},
@@ -127,6 +167,42 @@ SAMPLE_PAYLOADS = {
         "hours": "3",
         "exception": "reg21",
     },
+    ("POST", "/api/welfare/psych-assessments"): lambda world: {
+        "username": world["matrix_technician"].username,
+        "assessed_on": "2025-01-01",
+    },
+    ("POST", "/api/welfare/notes"): lambda world: {
+        "username": world["matrix_technician"].username,
+        "text": "Matrix welfare check-in",
+    },
+    ("POST", "/api/protection/welfare/work"): lambda world: {
+        "starts_at": "2030-01-01T10:00:00+00:00",
+        "ends_at": "2030-01-01T09:00:00+00:00",  # ends before it starts: 422
+    },
+    ("PUT", "/api/protection/welfare/terms"): lambda world: {
+        "username": _officer(world),
+        "weekly_rest_option": "fortnightly",
+    },
+    ("POST", "/api/protection/welfare/leave"): lambda world: {
+        "username": _officer(world),
+        "starts_on": "2030-01-02",
+        "ends_on": "2030-01-01",  # ends before it starts: 422
+    },
+    ("POST", "/api/protection/welfare/compensatory-rest"): lambda world: {
+        "username": _officer(world),
+        "rule_code": "daily_rest",
+        "breach_on": "2025-01-01",
+        "hours": "3",
+        "exception": "reg21",
+    },
+    ("POST", "/api/protection/welfare/psych-assessments"): lambda world: {
+        "username": _officer(world),
+        "assessed_on": "2025-01-01",
+    },
+    ("POST", "/api/protection/welfare/notes"): lambda world: {
+        "username": _officer(world),
+        "text": "Matrix welfare check-in",
+    },
 }
 
 
@@ -164,6 +240,7 @@ def build(world: dict[str, Any]) -> None:
         inside_swap=inside,
         outside_swap=outside,
         matrix_technician=tech,
+        matrix_officer=next(a.user for a in actors if a.role == Role.PROTECTION_OFFICER),
         matrix_outsider=UserFactory(roles=[Role.AUDITOR]),
         matrix_feed=secret,
     )

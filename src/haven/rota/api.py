@@ -33,6 +33,7 @@ from .models import (
     WeeklyRestOption,
     WorkKind,
 )
+from .staff import OPERATIONS, PROTECTION, StaffGroup
 
 router = Router(tags=["rota"])
 
@@ -184,6 +185,24 @@ class CompensatoryRestIn(Schema):
     exception: RestException
 
 
+class PsychIn(Schema):
+    username: str
+    assessed_on: dt.date
+
+
+class NoteIn(Schema):
+    username: str
+    text: str = Field(..., min_length=1, max_length=services.MAX_NOTE)
+
+
+class NoteOut(Schema):
+    id: UUID
+    username: str
+    text: str
+    recorded_by: str
+    created_at: dt.datetime
+
+
 class WelfareOut(Schema):
     username: str
     hours_last_7_days: float
@@ -196,6 +215,7 @@ class WelfareOut(Schema):
     night_worker: bool
     night_average: float
     flags: list[FlagOut]
+    notes: list[NoteOut] = []
 
 
 def aware_in(zone: Any, value: dt.datetime) -> dt.datetime:
@@ -215,6 +235,16 @@ def segment_out(rota: Any, segment: selectors.Segment) -> dict[str, Any]:
     }
 
 
+def note_out(note: Any) -> dict[str, Any]:
+    return {
+        "id": note.pk,
+        "username": note.user.username,
+        "text": note.text,
+        "recorded_by": note.recorded_by.username,
+        "created_at": note.created_at,
+    }
+
+
 def welfare_out(result: selectors.PersonWelfare) -> dict[str, Any]:
     a = result.assessment
     return {
@@ -229,6 +259,7 @@ def welfare_out(result: selectors.PersonWelfare) -> dict[str, Any]:
         "night_worker": a.night_worker,
         "night_average": a.night_average,
         "flags": [vars(flag) for flag in a.flags],
+        "notes": [note_out(note) for note in result.notes],
     }
 
 
@@ -501,3 +532,169 @@ def feed(request: HttpRequest, feed_token: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# ------------------------------------------------------------------- welfare, per staff group
+
+
+def _person_in(group: StaffGroup, user: User, username: str) -> User:
+    """The named person, as welfare_person finds them for `user` (404 outside the group or,
+    for protection, when not the asker's to see)."""
+    person = User.objects.filter(username=username).first()
+    return selectors.welfare_person(user, person.pk if person else "", group)
+
+
+def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) -> None:
+    """Welfare operations for one staff group on `target`: a person's psychological assessment
+    date and welfare notes; with `everything`, also the dashboard, your own welfare, one
+    officer's welfare and the working-time records (operations keeps its original ones above)."""
+    name = group.code
+
+    @target.post(
+        "/welfare/psych-assessments",
+        response={201: dict},
+        summary="Record a psychological assessment date (supervisors)",
+        operation_id=f"{name}_record_psych_assessment",
+        url_name=f"{name}_record_psych_assessment",
+    )
+    def record_psych(request: AuthenticatedRequest, payload: PsychIn) -> Status[dict]:
+        person = named_user(payload.username, "username")
+        attempt(
+            lambda: services.record_psych_assessment(
+                request.user, person=person, assessed_on=payload.assessed_on, group=group
+            )
+        )
+        return Status(201, {"username": payload.username, "assessed_on": payload.assessed_on})
+
+    @target.post(
+        "/welfare/notes",
+        response={201: NoteOut},
+        summary="Record a welfare note (supervisors)",
+        operation_id=f"{name}_record_welfare_note",
+        url_name=f"{name}_record_welfare_note",
+    )
+    def record_note(request: AuthenticatedRequest, payload: NoteIn) -> Status[Any]:
+        person = named_user(payload.username, "username")
+        note = attempt(
+            lambda: services.record_welfare_note(
+                request.user, person=person, text=payload.text, group=group
+            )
+        )
+        return Status(201, note_out(note))
+
+    if not everything:
+        return
+
+    @target.get(
+        "/welfare/officers/{username}",
+        response=WelfareOut,
+        summary="One person's welfare (yours, or your group's as a supervisor)",
+        operation_id=f"{name}_person_welfare",
+        url_name=f"{name}_person_welfare",
+    )
+    def person_welfare(request: AuthenticatedRequest, username: str) -> Any:
+        person = _person_in(group, request.user, username)
+        return welfare_out(selectors.person_welfare(request.user, person.pk, group=group))
+
+    @target.get(
+        "/welfare",
+        response=list[WelfareOut],
+        summary="Welfare dashboard (supervisors)",
+        operation_id=f"{name}_welfare_dashboard",
+        url_name=f"{name}_welfare_dashboard",
+    )
+    def dashboard(request: AuthenticatedRequest) -> Any:
+        return [welfare_out(r) for r in selectors.welfare_dashboard(request.user, group=group)]
+
+    @target.get(
+        "/welfare/me",
+        response=WelfareOut,
+        summary="Your own welfare flags",
+        operation_id=f"{name}_my_welfare",
+        url_name=f"{name}_my_welfare",
+    )
+    def mine(request: AuthenticatedRequest) -> Any:
+        user = request.user
+        return welfare_out(selectors.person_welfare(user, user.pk, group=group))
+
+    @target.post(
+        "/welfare/work",
+        response={201: dict},
+        summary="Record time worked",
+        operation_id=f"{name}_record_work",
+        url_name=f"{name}_record_work",
+    )
+    def work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
+        user = request.user
+        person = named_user(payload.username, "username") or user
+        period, flags = attempt(
+            lambda: services.record_work(
+                user,
+                person=person,
+                starts_at=aware_in(timezone.get_current_timezone(), payload.starts_at),
+                ends_at=aware_in(timezone.get_current_timezone(), payload.ends_at),
+                break_minutes=payload.break_minutes,
+                kind=payload.kind,
+                note=payload.note,
+                group=group,
+            )
+        )
+        flags_out = [vars(flag) | {"when": str(flag.when)} for flag in flags]
+        return Status(201, {"id": period.pk, "flags": flags_out})
+
+    @target.put(
+        "/welfare/terms",
+        response=dict,
+        summary="Working-time terms (supervisors)",
+        operation_id=f"{name}_set_terms",
+        url_name=f"{name}_set_terms",
+    )
+    def terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
+        data = payload.dict()
+        person = named_user(data.pop("username"), "username")
+        saved = attempt(
+            lambda: services.set_working_time_terms(
+                request.user, person=person, group=group, **data
+            )
+        )
+        return {"username": saved.user.username}
+
+    @target.post(
+        "/welfare/leave",
+        response={201: dict},
+        summary="Record leave (supervisors)",
+        operation_id=f"{name}_record_leave",
+        url_name=f"{name}_record_leave",
+    )
+    def leave(request: AuthenticatedRequest, payload: LeaveIn) -> Status[dict]:
+        data = payload.dict()
+        person = named_user(data.pop("username"), "username")
+        saved = attempt(
+            lambda: services.record_leave(request.user, person=person, group=group, **data)
+        )
+        return Status(201, {"id": saved.pk})
+
+    @target.post(
+        "/welfare/compensatory-rest",
+        response={201: dict},
+        summary="Record compensatory rest (supervisors)",
+        operation_id=f"{name}_record_compensatory_rest",
+        url_name=f"{name}_record_compensatory_rest",
+    )
+    def rest(request: AuthenticatedRequest, payload: CompensatoryRestIn) -> Status[dict]:
+        data = payload.dict()
+        person = named_user(data.pop("username"), "username")
+        saved = attempt(
+            lambda: services.record_compensatory_rest(
+                request.user, person=person, group=group, **data
+            )
+        )
+        return Status(201, {"id": saved.pk})
+
+
+add_welfare_records(router, OPERATIONS, everything=False)
+
+# The protection staff's welfare: mounted at /api/protection/ behind the protection module's
+# token auth (haven/api.py), as its pages are behind the protection gate.
+protection_welfare_router = Router(tags=["welfare"])
+add_welfare_records(protection_welfare_router, PROTECTION, everything=True)

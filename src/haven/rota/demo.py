@@ -1,6 +1,8 @@
-"""Synthetic demo data for rotas: an on-call rota, a week of timesheets and a welfare date.
+"""Synthetic demo data for rotas: an on-call rota, a week of timesheets and a welfare date;
+and welfare records for protection officers (their staff group, staff.py).
 
-Everything is obviously fictional; haven.demo.operations runs it after the equipment demo."""
+Everything is obviously fictional; haven.demo.operations runs the rota after the equipment
+demo, and the demo command the protection officers' welfare after the demo accounts."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.rota import services
-from haven.rota.models import AllowanceTier, Rota, Rotation
+from haven.rota.models import AllowanceTier, Rota, Rotation, WelfareNote, WorkPeriod
+from haven.rota.staff import PROTECTION
 
 
 def create_demo_rota(boss: User, tech: User) -> None:
@@ -55,3 +58,56 @@ def create_demo_rota(boss: User, tech: User) -> None:
     services.record_psych_assessment(
         boss, person=tech, assessed_on=timezone.localdate() - dt.timedelta(days=350)
     )
+
+
+def create_demo_protection_welfare(manager: User, officers: list[User]) -> int:
+    """A week of time worked for each officer (the first one's includes a late finish and an
+    early start, so the short-rest flag shows), a psychological assessment date (the first
+    one's overdue, the others' recent) and a welfare note, recorded by their manager.
+    Safe to run twice: officers who already have records are left alone. Returns how many
+    officers were given records."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    today = timezone.localdate()
+    given = 0
+    for number, officer in enumerate(officers):
+        if WorkPeriod.objects.filter(user=officer).exists():
+            continue
+        for days_ago in range(2, 9):
+            start = now - dt.timedelta(days=days_ago, hours=4)
+            hours = 10 if days_ago == 3 and number == 0 else 8
+            services.record_work(
+                officer,
+                person=officer,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=hours),
+                break_minutes=45,
+                group=PROTECTION,
+            )
+        if number == 0:
+            # Called out the evening after a long day: under 11 hours' rest before the next.
+            callout = now - dt.timedelta(days=3, hours=4) + dt.timedelta(hours=13)
+            services.record_work(
+                officer,
+                person=officer,
+                starts_at=callout,
+                ends_at=callout + dt.timedelta(hours=3),
+                kind="callout",
+                note="Alarm activation at a protected address (demo)",
+                group=PROTECTION,
+            )
+        services.record_psych_assessment(
+            manager,
+            person=officer,
+            assessed_on=today - dt.timedelta(days=400 if number == 0 else 90),
+            group=PROTECTION,
+        )
+        if not WelfareNote.objects.filter(user=officer).exists():
+            services.record_welfare_note(
+                manager,
+                person=officer,
+                text="Welfare check-in after a relocation (demo): coping well, "
+                "reminded of the employee assistance line.",
+                group=PROTECTION,
+            )
+        given += 1
+    return given

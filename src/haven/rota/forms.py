@@ -153,9 +153,19 @@ class WorkForm(GovukForm):
     kind = forms.ChoiceField(choices=WorkKind.choices)
     note = forms.CharField(required=False, max_length=300)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        self.fields["person"].choices = people_choices(module)  # type: ignore[attr-defined]
+
+
+class WelfareNoteForm(GovukForm):
+    text = forms.CharField(
+        label="Welfare note",
+        help_text="For example a welfare check-in, support agreed or a referral to occupational "
+        "health. Only you, other supervisors of this group and the person can read it.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
 
 class PsychForm(GovukForm):

@@ -340,3 +340,23 @@ class CompensatoryRest(models.Model):
 
     def __str__(self) -> str:
         return f"compensatory rest for {self.rule_code} on {self.breach_on}"
+
+
+class WelfareNote(models.Model):
+    """A supervisor's dated welfare note about one person (a check-in, a referral to
+    occupational health, support agreed). Append-only; the text is health data: encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="rota_welfare_note_user_idx")]
+
+    def __str__(self) -> str:
+        return f"welfare note about {self.user} {self.created_at:%Y-%m-%d}"

@@ -1,8 +1,9 @@
 """Reads of rotas, on-call state, allowances and welfare.
 
 Rotas are open to the operations module (who is on call is everyone's business there).
-Welfare (hours, flags, psychological assessment dates) is personal data: the dashboard is for
-technical supervisors, a person may see their own, and each view is a ledger consultation.
+Welfare (hours, flags, psychological assessment dates, welfare notes) is personal data, kept for
+each staff group (staff.py): a group's dashboard is for its supervisors, a person may see their
+own, nobody sees another group's people, and each view is a ledger consultation.
 
 For telemetry (alerts to whoever is on call): on_call_now(rota, at) and escalation_chain(rota, at)
 take no user and read nothing protected.
@@ -46,10 +47,12 @@ from .models import (
     Rotation,
     ShiftSwap,
     SwapStatus,
+    WelfareNote,
     WelfareProfile,
     WorkingTimeTerms,
     WorkPeriod,
 )
+from .staff import OPERATIONS, StaffGroup
 from .working_time import ruleset_for
 
 GAP_HORIZON_DAYS = 30
@@ -323,6 +326,7 @@ class PersonWelfare:
     person: User
     assessment: welfare.Assessment
     recent_work: list[WorkPeriod] = field(default_factory=list)
+    notes: list[WelfareNote] = field(default_factory=list)
 
 
 def operations_people() -> list[User]:
@@ -411,16 +415,19 @@ def working_time_terms(person: User) -> WorkingTimeTerms | None:
 
 
 @service
-def welfare_dashboard(user: User, as_of: dt.datetime | None = None) -> list[PersonWelfare]:
-    require_supervisor(user)
+def welfare_dashboard(
+    user: User, as_of: dt.datetime | None = None, group: StaffGroup = OPERATIONS
+) -> list[PersonWelfare]:
+    """The group's people and their flags, for the group's supervisors."""
+    group.require_supervisor(user)
     as_of = as_of or timezone.now()
-    people = operations_people()
+    people = operations_people() if group is OPERATIONS else group.people()
     results = assess_people(people, as_of)
     ledger.record(
         actor=user,
         action=Action.CONSULTATION,
         object_type="welfare",
-        object_id="dashboard",
+        object_id="dashboard" if group is OPERATIONS else f"dashboard:{group.code}",
         fields=("hours", "flags", "last_psych_assessment"),
         justification="welfare supervision",
         details={"people": [p.username for p in people]},
@@ -428,23 +435,38 @@ def welfare_dashboard(user: User, as_of: dt.datetime | None = None) -> list[Pers
     return results
 
 
+def welfare_person(user: User, person_id: int | str, group: StaffGroup = OPERATIONS) -> User:
+    """The person whose welfare `user` asks for, in `group`: themselves, or anyone in the group
+    for its supervisors. Someone outside the group is not found (404), wherever they work.
+    Another person, asked for by someone who does not supervise the group: refused, with 403
+    for operations (as it always was) and 404 elsewhere (as every refusal)."""
+    group.require_member(user)
+    person = User.objects.filter(pk=person_id).first() if str(person_id).isdigit() else None
+    if person is None or not group.includes(person):
+        raise RotaNotFound("No such person")
+    if person.pk != user.pk and not group.supervises(user):
+        if group is OPERATIONS:
+            raise PermissionDenied("Only supervisors see other people's welfare")
+        raise RotaNotFound("No such person")
+    return person
+
+
 @service
 def person_welfare(
-    user: User, person_id: int | str, as_of: dt.datetime | None = None
+    user: User,
+    person_id: int | str,
+    as_of: dt.datetime | None = None,
+    group: StaffGroup = OPERATIONS,
 ) -> PersonWelfare:
-    require_operations(user)
-    person = User.objects.filter(pk=person_id).first() if str(person_id).isdigit() else None
-    if person is None or not person.can_use(Module.OPERATIONS):
-        raise RotaNotFound("No such person")
-    if person.pk != user.pk and not is_supervisor(user):
-        raise PermissionDenied("Only supervisors see other people's welfare")
+    person = welfare_person(user, person_id, group)
     result = assess_people([person], as_of or timezone.now())[0]
+    result.notes = list(WelfareNote.objects.filter(user=person).select_related("recorded_by"))
     ledger.record(
         actor=user,
         action=Action.CONSULTATION,
         object_type="welfare",
         object_id=person.pk,
-        fields=("hours", "flags", "last_psych_assessment"),
+        fields=("hours", "flags", "last_psych_assessment", "notes"),
         justification="own welfare" if person.pk == user.pk else "welfare supervision",
     )
     return result

@@ -40,6 +40,7 @@ from .models import (
     ShiftSwap,
     SwapStatus,
     WeeklyRestOption,
+    WelfareNote,
     WelfareProfile,
     WorkingTimeTerms,
     WorkKind,
@@ -47,6 +48,7 @@ from .models import (
     validate_zone,
 )
 from .selectors import require_operations, require_supervisor
+from .staff import OPERATIONS, StaffGroup
 from .workflow import SWAP_TRANSITIONS
 
 FEED_PREFIX = "hvc_"
@@ -59,6 +61,13 @@ def _fail(field: str | None, message: str) -> ValidationError:
 def _operations_person(user: User | None, field: str = "user") -> User:
     if user is None or not user.is_active or not user.can_use(Module.OPERATIONS):
         raise _fail(field, "Choose a technical officer or supervisor")
+    return user
+
+
+def _group_person(group: StaffGroup, user: User | None, field: str = "person") -> User:
+    """An active person of the staff group (welfare records are kept per group)."""
+    if user is None or not user.is_active or not group.includes(user):
+        raise _fail(field, f"Choose {group.people_label}")
     return user
 
 
@@ -383,17 +392,18 @@ def revoke_feed_token(actor: User) -> int:
 def record_work(
     actor: User,
     *,
-    person: User,
+    person: User | None,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     break_minutes: int = 0,
     kind: str = WorkKind.SHIFT,
     note: str = "",
+    group: StaffGroup = OPERATIONS,
 ) -> tuple[WorkPeriod, list[welfare.Flag]]:
     """Record time worked; return the person's working-time flags (flagged, not blocked)."""
-    require_operations(actor)
-    _operations_person(person, "person")
-    if person.pk != actor.pk and not selectors.is_supervisor(actor):
+    group.require_member(actor)
+    person = _group_person(group, person)
+    if person.pk != actor.pk and not group.supervises(actor):
         raise _fail("person", "You can record only your own time")
     _check_span(starts_at, ends_at)
     if ends_at - starts_at > dt.timedelta(hours=48):
@@ -436,11 +446,12 @@ def set_working_time_terms(
     opt_out_signed_on: dt.date | None,
     opt_out_ended_on: dt.date | None,
     weekly_rest_option: str,
+    group: StaffGroup = OPERATIONS,
 ) -> WorkingTimeTerms:
     """Record the facts the limits depend on: start of employment (reg 4(4)), the written
     opt-out and its end (reg 5: the worker may end it on notice), the weekly-rest option."""
-    require_supervisor(actor)
-    person = _operations_person(person, "person")
+    group.require_supervisor(actor)
+    person = _group_person(group, person)
     today = timezone.localdate()
     for field, value in (
         ("employment_started_on", employment_started_on),
@@ -474,11 +485,16 @@ def set_working_time_terms(
 
 @service
 def record_leave(
-    actor: User, *, person: User | None, starts_on: dt.date, ends_on: dt.date
+    actor: User,
+    *,
+    person: User | None,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    group: StaffGroup = OPERATIONS,
 ) -> LeavePeriod:
     """Leave excluded from the 48-hour reference period (reg 4(7))."""
-    require_supervisor(actor)
-    person = _operations_person(person, "person")
+    group.require_supervisor(actor)
+    person = _group_person(group, person)
     if ends_on < starts_on:
         raise _fail("ends_on", "Leave must end on or after the day it starts")
     if (ends_on - starts_on).days > 366:
@@ -513,10 +529,11 @@ def record_compensatory_rest(
     breach_on: dt.date,
     hours: Decimal,
     exception: str,
+    group: StaffGroup = OPERATIONS,
 ) -> CompensatoryRest:
     """Compensatory rest given for a rest or break displaced under an exception (reg 24)."""
-    require_supervisor(actor)
-    person = _operations_person(person, "person")
+    group.require_supervisor(actor)
+    person = _group_person(group, person)
     if rule_code not in COMPENSABLE_RULES:
         raise _fail("rule_code", "Choose the rest or break that was displaced")
     if exception not in RestException.values:
@@ -545,9 +562,11 @@ def record_compensatory_rest(
 
 
 @service
-def record_psych_assessment(actor: User, *, person: User, assessed_on: dt.date) -> WelfareProfile:
-    require_supervisor(actor)
-    _operations_person(person, "person")
+def record_psych_assessment(
+    actor: User, *, person: User | None, assessed_on: dt.date, group: StaffGroup = OPERATIONS
+) -> WelfareProfile:
+    group.require_supervisor(actor)
+    person = _group_person(group, person)
     if assessed_on > timezone.localdate():
         raise _fail("assessed_on", "The assessment date must not be in the future")
     profile = WelfareProfile.objects.filter(user=person).first() or WelfareProfile(user=person)
@@ -563,6 +582,34 @@ def record_psych_assessment(actor: User, *, person: User, assessed_on: dt.date) 
         justification="psychological assessment recorded",
     )
     return profile
+
+
+MAX_NOTE = 2000
+
+
+@service
+def record_welfare_note(
+    actor: User, *, person: User | None, text: str, group: StaffGroup = OPERATIONS
+) -> WelfareNote:
+    """A supervisor's welfare note about one of the group's people (append-only, encrypted)."""
+    group.require_supervisor(actor)
+    person = _group_person(group, person)
+    text = text.strip()
+    if not text:
+        raise _fail("text", "Enter the welfare note")
+    if len(text) > MAX_NOTE:
+        raise _fail("text", f"Welfare note must be {MAX_NOTE} characters or fewer")
+    note = WelfareNote.objects.create(user=person, text=text, recorded_by=actor)
+    ledger.record(
+        actor=actor,
+        action=Action.COLLECTION,
+        object_type="welfare_note",
+        object_id=note.pk,
+        fields=("text",),
+        recipients=[person.username],
+        justification="welfare note recorded",
+    )
+    return note
 
 
 @service

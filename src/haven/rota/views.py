@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -40,9 +41,11 @@ from .forms import (
     SwapForm,
     TermsForm,
     TierForm,
+    WelfareNoteForm,
     WorkForm,
 )
 from .models import Rota, ShiftSwap
+from .staff import OPERATIONS, PROTECTION, StaffGroup
 
 NAV = {"nav_active": Module.OPERATIONS}
 FEED_SECRET = "haven_new_feed_secret"
@@ -254,16 +257,59 @@ def allowances(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def welfare(request: AuthenticatedRequest) -> HttpResponse:
+@dataclass(frozen=True)
+class WelfarePages:
+    """Where a staff group's welfare pages live and what frames them (staff.py)."""
+
+    group: StaffGroup
+    nav: dict[str, Any]
+    subnav: str
+    dashboard: str
+    me: str
+    person: str
+
+
+OPERATIONS_PAGES = WelfarePages(
+    OPERATIONS,
+    NAV,
+    "equipment/includes/subnav.html",
+    "rota:welfare",
+    "rota:welfare_me",
+    "rota:welfare_person",
+)
+# Mounted at /protection/welfare/ behind the protection module's gate (welfare_urls.py).
+PROTECTION_PAGES = WelfarePages(
+    PROTECTION,
+    {"nav_active": Module.PROTECTION},
+    "rota/welfare_nav.html",
+    "welfare:dashboard",
+    "welfare:me",
+    "welfare:person",
+)
+
+
+def _pages_context(pages: WelfarePages, user: User) -> dict[str, Any]:
+    return {
+        **pages.nav,
+        "welfare_subnav": pages.subnav,
+        "welfare_person_url": pages.person,
+        "welfare_dashboard_url": pages.dashboard,
+        "welfare_me_url": pages.me,
+        "welfare_group": pages.group,
+        "is_supervisor": pages.group.supervises(user),
+    }
+
+
+def _dashboard(request: AuthenticatedRequest, pages: WelfarePages) -> HttpResponse:
     user = request.user
-    people = selectors.welfare_dashboard(user)
+    people = selectors.welfare_dashboard(user, group=pages.group)
     from .working_time import ruleset_for
 
     return render(
         request,
         "rota/welfare.html",
         {
-            **NAV,
+            **_pages_context(pages, user),
             "people": people,
             "flagged": sum(1 for p in people if any(not f.resolution for f in p.assessment.flags)),
             "rules": ruleset_for(timezone.localdate()),
@@ -271,17 +317,29 @@ def welfare(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _welfare_page(request: AuthenticatedRequest, person_id: int) -> HttpResponse:
+def welfare(request: AuthenticatedRequest) -> HttpResponse:
+    return _dashboard(request, OPERATIONS_PAGES)
+
+
+def _welfare_page(
+    request: AuthenticatedRequest, person_id: int, pages: WelfarePages = OPERATIONS_PAGES
+) -> HttpResponse:
     user = request.user
-    is_supervisor = selectors.is_supervisor(user)
+    group = pages.group
+    # Found first: someone outside the group, or not the asker's to see, is refused before
+    # anything posted is looked at.
+    person = selectors.welfare_person(user, person_id, group)
+    is_supervisor = group.supervises(user)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     work_form = WorkForm(
-        request.POST if action == "work" else None, prefix="work", initial={"person": person_id}
+        request.POST if action == "work" else None,
+        prefix="work",
+        initial={"person": person_id},
+        module=group.module,
     )
     psych_form = PsychForm(request.POST if action == "psych" else None, prefix="psych")
     form = work_form if action == "work" else psych_form if action == "psych" else None
-    person = User.objects.filter(pk=person_id).first()
-    records = _working_time_forms(request, action, person) if is_supervisor and person else {}
+    records = _working_time_forms(request, action, person, group) if is_supervisor else {}
     if action in records:
         form, save, done = records[action]
         if form.is_valid():
@@ -296,7 +354,10 @@ def _welfare_page(request: AuthenticatedRequest, person_id: int) -> HttpResponse
         data = work_form.cleaned_data
         try:
             _, flags = services.record_work(
-                user, person=User.objects.get(pk=data.pop("person")), **data
+                user,
+                person=User.objects.filter(pk=data.pop("person")).first(),
+                group=group,
+                **data,
             )
         except ValidationError as error:
             add_form_errors(work_form, error)
@@ -309,37 +370,39 @@ def _welfare_page(request: AuthenticatedRequest, person_id: int) -> HttpResponse
         try:
             services.record_psych_assessment(
                 user,
-                person=User.objects.get(pk=person_id),
+                person=person,
                 assessed_on=psych_form.cleaned_data["assessed_on"],
+                group=group,
             )
         except (ValidationError, PermissionDenied) as error:
             psych_form.add_error(None, "; ".join(getattr(error, "messages", [str(error)])))
         else:
             messages.success(request, "Assessment date recorded.")
             return redirect(request.path)
-    result = selectors.person_welfare(user, person_id)
+    result = selectors.person_welfare(user, person.pk, group=group)
     return render(
         request,
         "rota/person_welfare.html",
         {
-            **NAV,
+            **_pages_context(pages, user),
             "result": result,
             "work_form": work_form,
             "psych_form": psych_form,
             "terms_form": records.get("terms", (None,))[0],
             "leave_form": records.get("leave", (None,))[0],
             "rest_form": records.get("rest", (None,))[0],
+            "note_form": records.get("note", (None,))[0],
             "form": form,
-            "is_supervisor": is_supervisor,
         },
         status=400 if form is not None and form.errors else 200,
     )
 
 
 def _working_time_forms(
-    request: AuthenticatedRequest, action: str, person: User
+    request: AuthenticatedRequest, action: str, person: User, group: StaffGroup = OPERATIONS
 ) -> dict[str, tuple[Any, Any, str]]:
-    """Supervisors' records the working-time limits depend on: terms, leave, compensatory rest."""
+    """Supervisors' records the working-time limits depend on (terms, leave, compensatory
+    rest), and their welfare notes."""
     user = request.user
     posted = request.POST if request.method == "POST" else None
     terms = selectors.working_time_terms(person)
@@ -356,18 +419,25 @@ def _working_time_forms(
     return {
         "terms": (
             TermsForm(posted if action == "terms" else None, prefix="terms", initial=initial),
-            lambda data: services.set_working_time_terms(user, person=person, **data),
+            lambda data: services.set_working_time_terms(user, person=person, group=group, **data),
             "Working-time terms recorded.",
         ),
         "leave": (
             LeaveForm(posted if action == "leave" else None, prefix="leave"),
-            lambda data: services.record_leave(user, person=person, **data),
+            lambda data: services.record_leave(user, person=person, group=group, **data),
             "Leave recorded.",
         ),
         "rest": (
             CompensatoryRestForm(posted if action == "rest" else None, prefix="rest"),
-            lambda data: services.record_compensatory_rest(user, person=person, **data),
+            lambda data: services.record_compensatory_rest(
+                user, person=person, group=group, **data
+            ),
             "Compensatory rest recorded.",
+        ),
+        "note": (
+            WelfareNoteForm(posted if action == "note" else None, prefix="note"),
+            lambda data: services.record_welfare_note(user, person=person, group=group, **data),
+            "Welfare note recorded.",
         ),
     }
 
@@ -381,6 +451,22 @@ def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpRespons
     if person_id != user.pk and not selectors.is_supervisor(user):
         raise PermissionDenied
     return _welfare_page(request, person_id)
+
+
+# ------------------------------------------------------------- protection staff's welfare
+
+
+def protection_welfare(request: AuthenticatedRequest) -> HttpResponse:
+    """Protection managers' dashboard of the protection staff's welfare."""
+    return _dashboard(request, PROTECTION_PAGES)
+
+
+def protection_welfare_me(request: AuthenticatedRequest) -> HttpResponse:
+    return _welfare_page(request, request.user.pk, PROTECTION_PAGES)
+
+
+def protection_welfare_person(request: AuthenticatedRequest, officer_id: int) -> HttpResponse:
+    return _welfare_page(request, officer_id, PROTECTION_PAGES)
 
 
 def feed(request: AuthenticatedRequest) -> HttpResponse:

@@ -41,6 +41,14 @@ ENTRY_POINTS: tuple[EntryPoint, ...] = (
     ),
     EntryPoint("Manager dashboard", "cases:dashboard", frozenset({Role.PROTECTION_MANAGER})),
     EntryPoint(
+        "My welfare: hours, rest and psychological assessment due", "welfare:me", _PROTECTION
+    ),
+    EntryPoint(
+        "Officers' welfare: working time, assessments and notes",
+        "welfare:dashboard",
+        frozenset({Role.PROTECTION_MANAGER}),
+    ),
+    EntryPoint(
         "Open a case outside your team (break-glass)",
         "cases:break_glass",
         frozenset({Role.PROTECTION_MANAGER}),
