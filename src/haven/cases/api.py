@@ -603,6 +603,7 @@ class ContactOut(Schema):
     follow_up: str | None
     follow_up_due: date | None
     version: int
+    withdrawn_at: datetime | None = None  # withdrawn as entered in error: kept, shown apart
 
 
 class ContactCorrection(CorrectionReason):
@@ -711,6 +712,25 @@ def correct_contact(
             version=payload.version,
             reason=payload.reason,
             **corrections(payload),
+        )
+    )
+
+
+@router.post(
+    "/cases/{case_id}/contacts/{case_contact_id}/withdrawal",
+    response=ContactOut,
+    summary="Withdraw a contact log entry entered in error (kept, shown as withdrawn)",
+)
+def withdraw_contact(
+    request: AuthenticatedRequest,
+    case_id: UUID,
+    case_contact_id: UUID,
+    payload: CorrectionReason,
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.withdraw_contact(
+            user, case_id, case_contact_id, version=payload.version, reason=payload.reason
         )
     )
 

@@ -364,6 +364,16 @@ class ContactCorrectionForm(ContactForm):
     reason = correction_reason()
 
 
+class WithdrawContactForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why is this entry being withdrawn?",
+        "Say why the entry is being withdrawn",
+        help_text="For example: logged on the wrong case. Kept with the entry's history and in "
+        "the audit ledger",
+    )
+
+
 class EndLocationForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     ended_on = date_field("Last day the location was used")

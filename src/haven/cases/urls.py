@@ -93,6 +93,11 @@ urlpatterns = [
         name="contact_edit",
     ),
     path(
+        "cases/<uuid:case_id>/contacts/<uuid:case_contact_id>/withdraw/",
+        views.contact_withdraw,
+        name="contact_withdraw",
+    ),
+    path(
         "cases/<uuid:case_id>/contacts/<uuid:case_contact_id>/history/",
         views.contact_history,
         name="contact_history",
