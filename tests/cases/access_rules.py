@@ -89,6 +89,7 @@ WEB_POLICY: dict[str, Rule] = {
     "cases:location_end": case_team,
     "cases:location_history": case_team,
     "cases:contact_edit": case_team,
+    "cases:contact_withdraw": case_team,
     "cases:contact_history": case_team,
     "cases:task_add": case_team,
     "cases:task_complete": case_team,
@@ -146,6 +147,7 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/cases/{case_id}/locations/{case_location_id}/history"): case_team,
     ("PATCH", "/api/cases/{case_id}/contacts/{case_contact_id}"): case_team,
     ("GET", "/api/cases/{case_id}/contacts/{case_contact_id}/history"): case_team,
+    ("POST", "/api/cases/{case_id}/contacts/{case_contact_id}/withdrawal"): case_team,
     ("GET", "/api/cases/{case_id}/tasks"): case_team,
     ("POST", "/api/cases/{case_id}/tasks"): case_team,
     ("POST", "/api/cases/{case_id}/tasks/{case_task_id}/complete"): case_team,
@@ -306,6 +308,10 @@ SAMPLE_PAYLOADS = {
         "version": 1,
         "reason": "matrix",
         "summary": "matrix corrected",
+    },
+    ("POST", "/api/cases/{case_id}/contacts/{case_contact_id}/withdrawal"): lambda world: {
+        "version": 1,
+        "reason": "matrix: entered in error",
     },
     ("POST", "/api/cases/{case_id}/tasks"): lambda world: {
         "title": "matrix",

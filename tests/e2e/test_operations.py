@@ -57,7 +57,7 @@ def sign_out(page) -> None:
 
 
 def custody(page, kind: str, signature: str, deployment: str | None = None) -> None:
-    page.get_by_label("What is happening").select_option(label=kind)
+    page.get_by_role("group", name="What is happening").get_by_label(kind, exact=True).check()
     if deployment:
         page.get_by_label("Deployment (to deploy or recover)").select_option(label=deployment)
     page.get_by_label("Signature").fill(signature)

@@ -80,7 +80,7 @@ def test_oversight_officer_end_to_end(page):
     page.get_by_role("button", name="Mark as handled").click()
     page.get_by_role("button", name="Yes, mark as handled").click()  # final: confirmed first
     page.get_by_role("link", name="Record the outcome").click()
-    page.get_by_label("Outcome", exact=True).select_option("service_acceptable")
+    page.locator('input[name="outcome"][value="service_acceptable"]').check()
     fill_date(page, "Date of the outcome notice", "2025-03-03")
     page.get_by_role("button", name="Save outcome").click()
     assert page.get_by_test_id("complaint-status").inner_text() == "Outcome notified"
@@ -109,7 +109,7 @@ def test_oversight_officer_end_to_end(page):
         in page.locator(".govuk-error-summary").inner_text()
     )
     fill_date(page, "Date determined", "2025-04-25")
-    page.get_by_label("Was the outcome reasonable and proportionate?").select_option("no")
+    page.locator('input[name="reasonable_and_proportionate"][value="no"]').check()
     page.get_by_label("Recommendations").fill("Look again at the fictional allegation.")
     page.get_by_role("button", name="Save determination").click()
     assert (
@@ -125,7 +125,7 @@ def test_oversight_officer_end_to_end(page):
     fill_date(page, "Referral date", "2024-03-01")
     page.get_by_role("button", name="Save referral").click()
     assert "Legally qualified chair model" in page.get_by_test_id("panel-model").inner_text()
-    page.get_by_label("Selection method").select_option("rota")
+    page.locator('input[name="method"][value="rota"]').check()
     page.get_by_label("Police member (superintendent or above): name").fill("Supt Fictional")
     page.get_by_role("button", name="Appoint panel").click()
     panel = page.get_by_test_id("panel-table").inner_text()
@@ -139,7 +139,7 @@ def test_oversight_officer_end_to_end(page):
     fill_date(page, "Referral date", "2024-06-01")
     page.get_by_role("button", name="Save referral").click()
     assert "Chief officer chair model" in page.get_by_test_id("panel-model").inner_text()
-    page.get_by_label("Selection method").select_option("random")
+    page.locator('input[name="method"][value="random"]').check()
     page.get_by_label("Seed for the random draw").fill("7")
     page.get_by_label("Chair (chief officer or delegate): name").fill("ACC Fictional")
     page.get_by_role("button", name="Appoint panel").click()

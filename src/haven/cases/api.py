@@ -22,6 +22,7 @@ from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
 from haven.revisions import CorrectionReason, HistoryOut
 from haven.ui.apihelpers import (
+    CaseId,
     PageOf,
     QueryFilters,
     attempt,
@@ -171,12 +172,12 @@ def search_cases(request: AuthenticatedRequest, payload: CaseSearchIn) -> dict[s
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="One case")
-def get_case(request: AuthenticatedRequest, case_id: UUID) -> object:
+def get_case(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.get_case(request.user, case_id, declared_purpose(request))
 
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="Change a case's details")
-def update_case(request: AuthenticatedRequest, case_id: UUID, payload: CaseUpdateIn) -> object:
+def update_case(request: AuthenticatedRequest, case_id: CaseId, payload: CaseUpdateIn) -> object:
     changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     try:
         return services.update_case(
@@ -206,7 +207,7 @@ def search_of(filters: CaseFilters) -> selectors.CaseSearch:
 
 
 @router.get("/cases/{case_id}/identity", response=IdentityOut, summary="Identity compartment")
-def get_identity(request: AuthenticatedRequest, case_id: UUID) -> object:
+def get_identity(request: AuthenticatedRequest, case_id: CaseId) -> object:
     record = selectors.get_identity(request.user, case_id, declared_purpose(request))
     if record is None:
         raise HttpError(404, "No identity change is recorded for this case")
@@ -214,7 +215,7 @@ def get_identity(request: AuthenticatedRequest, case_id: UUID) -> object:
 
 
 @router.post("/cases/{case_id}/grants", response={201: dict}, summary="Grant time-limited access")
-def grant_access(request: AuthenticatedRequest, case_id: UUID, payload: GrantIn) -> Status[dict]:
+def grant_access(request: AuthenticatedRequest, case_id: CaseId, payload: GrantIn) -> Status[dict]:
     grantee = User.objects.filter(username=payload.username, is_active=True).first()
     if grantee is None:
         raise HttpError(422, f"No active account {payload.username!r}")
@@ -251,7 +252,7 @@ class TeamChangeReasonIn(Schema):
 
 
 @router.get("/cases/{case_id}/team", response=TeamOut, summary="The team and current grants")
-def get_team(request: AuthenticatedRequest, case_id: UUID) -> dict:
+def get_team(request: AuthenticatedRequest, case_id: CaseId) -> dict:
     case = selectors.find_visible_case(request.user, case_id)
     return {
         "team": [
@@ -277,7 +278,7 @@ def get_team(request: AuthenticatedRequest, case_id: UUID) -> dict:
     summary="Take someone off the team, with the reason",
 )
 def remove_member(
-    request: AuthenticatedRequest, case_id: UUID, membership_id: int, payload: TeamChangeReasonIn
+    request: AuthenticatedRequest, case_id: CaseId, membership_id: int, payload: TeamChangeReasonIn
 ) -> Status[None]:
     user = request.user
     attempt(lambda: services.remove_team_member(user, case_id, membership_id, **payload.dict()))
@@ -290,7 +291,7 @@ def remove_member(
     summary="Revoke a current grant now, with the reason",
 )
 def revoke_grant(
-    request: AuthenticatedRequest, case_id: UUID, grant_id: int, payload: TeamChangeReasonIn
+    request: AuthenticatedRequest, case_id: CaseId, grant_id: int, payload: TeamChangeReasonIn
 ) -> Status[None]:
     user = request.user
     attempt(lambda: services.revoke_grant(user, case_id, grant_id, **payload.dict()))
@@ -307,7 +308,7 @@ def break_glass(request: AuthenticatedRequest, payload: BreakGlassIn) -> Status[
 
 
 @router.put("/cases/{case_id}/identity", response=IdentityOut, summary="Record the identity link")
-def put_identity(request: AuthenticatedRequest, case_id: UUID, payload: IdentityOut) -> object:
+def put_identity(request: AuthenticatedRequest, case_id: CaseId, payload: IdentityOut) -> object:
     user = request.user
     return attempt(lambda: services.record_identity(user, case_id, **payload.dict()))
 
@@ -424,7 +425,7 @@ class ArrangementDecisionOut(Schema):
     summary="Change arrangement status",
 )
 def decide(
-    request: AuthenticatedRequest, case_id: UUID, payload: ArrangementDecisionIn
+    request: AuthenticatedRequest, case_id: CaseId, payload: ArrangementDecisionIn
 ) -> Status[object]:
     user = request.user
     data = payload.dict()
@@ -448,7 +449,7 @@ def decide(
 @router.get(
     "/cases/{case_id}/decisions", response=list[ArrangementDecisionOut], summary="Decision record"
 )
-def list_decisions(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_decisions(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.case_records(request.user, case_id, "decision", declared_purpose(request))
 
 
@@ -460,7 +461,7 @@ class JointProviderIn(Schema):
 
 @router.post("/cases/{case_id}/joint-providers", response={201: dict}, summary="s.83 joint")
 def add_joint_provider(
-    request: AuthenticatedRequest, case_id: UUID, payload: JointProviderIn
+    request: AuthenticatedRequest, case_id: CaseId, payload: JointProviderIn
 ) -> Status[dict]:
     user = request.user
     joint = attempt(lambda: services.add_joint_provider(user, case_id, **payload.dict()))
@@ -476,7 +477,7 @@ class TimelineOut(Schema):
 
 
 @router.get("/cases/{case_id}/timeline", response=list[TimelineOut], summary="Case timeline")
-def timeline(request: AuthenticatedRequest, case_id: UUID) -> object:
+def timeline(request: AuthenticatedRequest, case_id: CaseId) -> object:
     case_file = selectors.get_case_file(request.user, case_id, declared_purpose(request))
     return case_file.timeline()
 
@@ -510,12 +511,12 @@ class PersonOut(Schema):
 
 
 @router.get("/cases/{case_id}/people", response=list[PersonOut], summary="People on a case")
-def list_people(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_people(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.case_records(request.user, case_id, "person", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/people", response={201: PersonOut}, summary="Add a person")
-def add_person(request: AuthenticatedRequest, case_id: UUID, payload: PersonIn) -> Status[object]:
+def add_person(request: AuthenticatedRequest, case_id: CaseId, payload: PersonIn) -> Status[object]:
     user = request.user
     return Status(201, attempt(lambda: services.add_person(user, case_id, **payload.dict())))
 
@@ -524,7 +525,7 @@ def add_person(request: AuthenticatedRequest, case_id: UUID, payload: PersonIn) 
     "/cases/{case_id}/people/{case_person_id}", response=PersonOut, summary="Change a person"
 )
 def update_person(
-    request: AuthenticatedRequest, case_id: UUID, case_person_id: UUID, payload: PersonPatch
+    request: AuthenticatedRequest, case_id: CaseId, case_person_id: UUID, payload: PersonPatch
 ) -> object:
     user = request.user
     changes = payload.dict(exclude_unset=True, exclude={"version"})
@@ -570,13 +571,13 @@ class LocationEnding(CorrectionReason):
 
 
 @router.get("/cases/{case_id}/locations", response=list[LocationOut], summary="Locations")
-def list_locations(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_locations(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.case_records(request.user, case_id, "location", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/locations", response={201: LocationOut}, summary="Add a location")
 def add_location(
-    request: AuthenticatedRequest, case_id: UUID, payload: LocationIn
+    request: AuthenticatedRequest, case_id: CaseId, payload: LocationIn
 ) -> Status[object]:
     user = request.user
     return Status(201, attempt(lambda: services.add_location(user, case_id, **payload.dict())))
@@ -603,6 +604,7 @@ class ContactOut(Schema):
     follow_up: str | None
     follow_up_due: date | None
     version: int
+    withdrawn_at: datetime | None = None  # withdrawn as entered in error: kept, shown apart
 
 
 class ContactCorrection(CorrectionReason):
@@ -616,12 +618,14 @@ class ContactCorrection(CorrectionReason):
 
 
 @router.get("/cases/{case_id}/contacts", response=list[ContactOut], summary="Contact log")
-def list_contacts(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_contacts(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.case_records(request.user, case_id, "contact", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/contacts", response={201: ContactOut}, summary="Log a contact")
-def add_contact(request: AuthenticatedRequest, case_id: UUID, payload: ContactIn) -> Status[object]:
+def add_contact(
+    request: AuthenticatedRequest, case_id: CaseId, payload: ContactIn
+) -> Status[object]:
     user = request.user
     return Status(201, attempt(lambda: services.log_contact(user, case_id, **payload.dict())))
 
@@ -631,7 +635,7 @@ def corrections(payload: CorrectionReason) -> dict[str, Any]:
     return payload.dict(exclude_unset=True, exclude={"version", "reason"})
 
 
-def history(request: AuthenticatedRequest, case_id: UUID, kind: str, record_id: UUID) -> object:
+def history(request: AuthenticatedRequest, case_id: CaseId, kind: str, record_id: UUID) -> object:
     record, revisions = selectors.record_history(
         request.user, case_id, kind, record_id, declared_purpose(request)
     )
@@ -645,7 +649,7 @@ def history(request: AuthenticatedRequest, case_id: UUID, kind: str, record_id: 
 )
 def correct_location(
     request: AuthenticatedRequest,
-    case_id: UUID,
+    case_id: CaseId,
     case_location_id: UUID,
     payload: LocationCorrection,
 ) -> object:
@@ -668,7 +672,7 @@ def correct_location(
     summary="End a location no longer used (it is kept, with an end date)",
 )
 def end_location(
-    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID, payload: LocationEnding
+    request: AuthenticatedRequest, case_id: CaseId, case_location_id: UUID, payload: LocationEnding
 ) -> object:
     user = request.user
     return attempt(
@@ -689,7 +693,7 @@ def end_location(
     summary="A location's earlier versions",
 )
 def location_history(
-    request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
+    request: AuthenticatedRequest, case_id: CaseId, case_location_id: UUID
 ) -> object:
     return history(request, case_id, "location", case_location_id)
 
@@ -700,7 +704,10 @@ def location_history(
     summary="Correct a contact log entry (with the version read and a reason)",
 )
 def correct_contact(
-    request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID, payload: ContactCorrection
+    request: AuthenticatedRequest,
+    case_id: CaseId,
+    case_contact_id: UUID,
+    payload: ContactCorrection,
 ) -> object:
     user = request.user
     return attempt(
@@ -715,12 +722,33 @@ def correct_contact(
     )
 
 
+@router.post(
+    "/cases/{case_id}/contacts/{case_contact_id}/withdrawal",
+    response=ContactOut,
+    summary="Withdraw a contact log entry entered in error (kept, shown as withdrawn)",
+)
+def withdraw_contact(
+    request: AuthenticatedRequest,
+    case_id: CaseId,
+    case_contact_id: UUID,
+    payload: CorrectionReason,
+) -> object:
+    user = request.user
+    return attempt(
+        lambda: services.withdraw_contact(
+            user, case_id, case_contact_id, version=payload.version, reason=payload.reason
+        )
+    )
+
+
 @router.get(
     "/cases/{case_id}/contacts/{case_contact_id}/history",
     response=HistoryOut,
     summary="A contact log entry's earlier versions",
 )
-def contact_history(request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID) -> object:
+def contact_history(
+    request: AuthenticatedRequest, case_id: CaseId, case_contact_id: UUID
+) -> object:
     return history(request, case_id, "contact", case_contact_id)
 
 
@@ -765,12 +793,12 @@ class CompleteIn(Schema):
 
 
 @router.get("/cases/{case_id}/tasks", response=list[TaskOut], summary="Tasks on a case")
-def list_tasks(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_tasks(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.case_records(request.user, case_id, "task", declared_purpose(request))
 
 
 @router.post("/cases/{case_id}/tasks", response={201: TaskOut}, summary="Set a task or review")
-def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> Status[object]:
+def add_task(request: AuthenticatedRequest, case_id: CaseId, payload: TaskIn) -> Status[object]:
     user = request.user
     data = payload.dict()
     owner = named_user(data.pop("owner"), "owner")
@@ -781,7 +809,7 @@ def add_task(request: AuthenticatedRequest, case_id: UUID, payload: TaskIn) -> S
     "/cases/{case_id}/tasks/{case_task_id}/complete", response=TaskOut, summary="Complete a task"
 )
 def complete_task(
-    request: AuthenticatedRequest, case_id: UUID, case_task_id: UUID, payload: CompleteIn
+    request: AuthenticatedRequest, case_id: CaseId, case_task_id: UUID, payload: CompleteIn
 ) -> object:
     user = request.user
     return attempt(lambda: services.complete_task(user, case_id, case_task_id, **payload.dict()))
@@ -790,7 +818,9 @@ def complete_task(
 @router.post(
     "/cases/{case_id}/escalations", response={201: TaskOut}, summary="Escalate to a manager"
 )
-def escalate(request: AuthenticatedRequest, case_id: UUID, payload: EscalationIn) -> Status[object]:
+def escalate(
+    request: AuthenticatedRequest, case_id: CaseId, payload: EscalationIn
+) -> Status[object]:
     user = request.user
     manager = named_user(payload.manager, "manager")
     return Status(
@@ -839,7 +869,7 @@ class DocumentOut(Schema):
 
 
 @router.get("/cases/{case_id}/documents", response=list[DocumentOut], summary="Documents")
-def list_documents(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_documents(request: AuthenticatedRequest, case_id: CaseId) -> object:
     return selectors.case_records(request.user, case_id, "document", declared_purpose(request))
 
 
@@ -847,7 +877,7 @@ def list_documents(request: AuthenticatedRequest, case_id: UUID) -> object:
     "/cases/{case_id}/documents", response={201: DocumentOut}, summary="Upload (base64 JSON)"
 )
 def upload_document(
-    request: AuthenticatedRequest, case_id: UUID, payload: DocumentIn
+    request: AuthenticatedRequest, case_id: CaseId, payload: DocumentIn
 ) -> Status[object]:
     user = request.user
     selectors.find_visible_case(user, case_id)  # 404 before looking at the content
@@ -867,7 +897,7 @@ def upload_document(
 
 @router.get("/cases/{case_id}/documents/{case_document_id}", summary="Download (logged disclosure)")
 def download_document(
-    request: AuthenticatedRequest, case_id: UUID, case_document_id: UUID
+    request: AuthenticatedRequest, case_id: CaseId, case_document_id: UUID
 ) -> HttpResponse:
     document, data = selectors.read_document(
         request.user, case_id, case_document_id, declared_purpose(request)
@@ -1092,7 +1122,7 @@ def retire_checklist(
     summary="Apply a checklist: one task per item, in one transaction (case team)",
 )
 def apply_checklist(
-    request: AuthenticatedRequest, case_id: UUID, payload: ChecklistApplication
+    request: AuthenticatedRequest, case_id: CaseId, payload: ChecklistApplication
 ) -> Status[object]:
     user = request.user
     owner = named_user(payload.owner, "owner")
@@ -1143,7 +1173,7 @@ def link_out(link: Any, seen_from: UUID) -> dict[str, Any]:
     response=list[CaseLinkOut],
     summary="Cases linked to this one (only those you may also see)",
 )
-def list_case_links(request: AuthenticatedRequest, case_id: UUID) -> object:
+def list_case_links(request: AuthenticatedRequest, case_id: CaseId) -> object:
     user = request.user
     case = selectors.find_visible_case(user, case_id)
     linked = selectors.case_links(user, case, declared_purpose(request))
@@ -1155,7 +1185,9 @@ def list_case_links(request: AuthenticatedRequest, case_id: UUID) -> object:
     response={201: CaseLinkOut},
     summary="Link this case to another case you may see (case team)",
 )
-def link_case(request: AuthenticatedRequest, case_id: UUID, payload: CaseLinkIn) -> Status[object]:
+def link_case(
+    request: AuthenticatedRequest, case_id: CaseId, payload: CaseLinkIn
+) -> Status[object]:
     user = request.user
     link = attempt(
         lambda: services.link_cases(user, case_id, payload.linked_case, reason=payload.reason)

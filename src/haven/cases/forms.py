@@ -64,6 +64,7 @@ class PurposeForm(GovukForm):
     purpose = forms.ChoiceField(
         label="Why are you looking at protected information?",
         choices=Purpose.choices,
+        widget=forms.RadioSelect,  # cases/purpose.html draws them as a page heading's radios
         help_text="Every record you open is logged with this reason",
         error_messages={"required": "Select why you are looking at protected information"},
     )
@@ -170,8 +171,8 @@ class TeamMemberForm(CasePickerForm):
     user = colleague_field()
     team_role = forms.ChoiceField(
         label="Place on the team",
-        choices=[("", "Choose a place")]
-        + [(place.value, place.label) for place in permissions.CASE_PLACES],
+        choices=[(place.value, place.label) for place in permissions.CASE_PLACES],
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose a place on the team"},
     )
 
@@ -266,14 +267,15 @@ class JointProviderForm(GovukForm):
     exercises_arrangements = yes_no_choice(
         "Does this provider exercise the arrangements?",
         [("no", "No, with our agreement only"), ("yes", "Yes")],
-        initial="no",
     )
 
 
 class PersonForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     full_name = forms.CharField(label="Full name", max_length=200)
-    relationship = forms.ChoiceField(label="Relationship to the principal", choices=[])
+    relationship = forms.ChoiceField(
+        label="Relationship to the principal", choices=[], widget=forms.RadioSelect
+    )
     dob = date_field("Date of birth", required=False)
     phone = forms.CharField(label="Phone number", max_length=40, required=False)
     notes = text_area("Notes", required=False)
@@ -299,7 +301,9 @@ class _PersonChoiceForm(GovukForm):
 class LocationForm(_PersonChoiceForm):
     nobody = "Whole household"
 
-    kind = forms.ChoiceField(label="Kind of location", choices=LocationKind.choices)
+    kind = forms.ChoiceField(
+        label="Kind of location", choices=LocationKind.choices, widget=forms.RadioSelect
+    )
     address = text_area("Address")
     latitude = forms.FloatField(label="Latitude", required=False, min_value=-90, max_value=90)
     longitude = forms.FloatField(label="Longitude", required=False, min_value=-180, max_value=180)
@@ -360,6 +364,16 @@ class ContactCorrectionForm(ContactForm):
     reason = correction_reason()
 
 
+class WithdrawContactForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why is this entry being withdrawn?",
+        "Say why the entry is being withdrawn",
+        help_text="For example: logged on the wrong case. Kept with the entry's history and in "
+        "the audit ledger",
+    )
+
+
 class EndLocationForm(GovukForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     ended_on = date_field("Last day the location was used")
@@ -371,8 +385,11 @@ class EndLocationForm(GovukForm):
 
 
 class TaskForm(GovukForm):
+    # Two choices: radios, none chosen (issue 20).
     kind = forms.ChoiceField(
-        label="Kind", choices=[(TaskKind.TASK, "Task"), (TaskKind.REVIEW, "Review")]
+        label="Kind",
+        choices=[(TaskKind.TASK, "Task"), (TaskKind.REVIEW, "Review")],
+        widget=forms.RadioSelect,
     )
     title = forms.CharField(label="What needs doing", max_length=300)
     details = text_area("Details", required=False)
@@ -479,7 +496,10 @@ class ChecklistForm(GovukForm):
                 error_messages={"invalid": f"Item {n}: enter a whole number of days"},
             )
             self.fields[f"item_{n}_kind"] = forms.ChoiceField(
-                label=f"Item {n}: kind", choices=TASK_OR_REVIEW, initial=TaskKind.TASK
+                label=f"Item {n}: kind",
+                choices=TASK_OR_REVIEW,
+                initial=TaskKind.TASK,  # a blank row's default; the title is what matters
+                widget=forms.RadioSelect,
             )
 
     def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:

@@ -321,12 +321,19 @@ class ContactEntry(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    # Withdrawn as entered in error: kept and shown as withdrawn, never deleted; who withdrew
+    # it and why are in its history (RecordRevision).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at"]
 
     def __str__(self) -> str:
         return f"contact {self.pk}"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def concern_labels(self) -> list[str]:

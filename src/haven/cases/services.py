@@ -1094,6 +1094,13 @@ def revise(
 TOLD_OF_RECORD_CHANGES = (TeamRole.LEAD, TeamRole.MANAGER)
 
 
+def changed_verb(kind: str, action: str) -> str:
+    """How a change reads: a contact log entry that ends is withdrawn (entered in error)."""
+    if kind == "contact" and action == RevisionAction.ENDED:
+        return "withdrew"
+    return str(RevisionAction(action).label).lower()
+
+
 def notify_record_changed(actor: User, case: Case, kind: str, action: str) -> None:
     """Tell the case's lead officer and managers that `actor` corrected or ended a record
     (a location, contact, threat...): the message names the kind of record and the case only."""
@@ -1107,7 +1114,7 @@ def notify_record_changed(actor: User, case: Case, kind: str, action: str) -> No
         told,
         AlertCategory.GENERAL,
         case.reference,
-        f"{actor} {RevisionAction(action).label.lower()} a {kind} on {case.reference}.",
+        f"{actor} {changed_verb(kind, action)} a {kind} on {case.reference}.",
         f"/cases/{case.pk}/",
     )
 
@@ -1213,6 +1220,8 @@ def correct_contact(
     """Correct a contact log entry (when, how, summary, concerns, follow-up, person)."""
     case = correctable_case(actor, case_id)
     entry: ContactEntry = find_case_object(case, ContactEntry, contact_id)
+    if entry.withdrawn:
+        raise ValidationError("This contact was withdrawn and can no longer be corrected")
     unknown_fields(changes, CONTACT_CORRECTABLE)
     reason = require_reason(reason)
     errors: dict[str, str] = {}
@@ -1244,6 +1253,37 @@ def correct_contact(
         person_id = changes.pop("person_id")
         changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
     revise(actor, case, "contact", entry, version=version, reason=reason, changes=changes)
+    return entry
+
+
+@service
+def withdraw_contact(
+    actor: User,
+    case_id: UUID | str,
+    contact_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+) -> ContactEntry:
+    """Withdraw a contact log entry entered in error (the wrong case, a duplicate): it is kept
+    and shown as withdrawn, never deleted; the reason and who withdrew it are in its history
+    and the ledger. Only the case team may (permissions.may_correct_records), with the version
+    read: a stale version is refused (ConflictError)."""
+    case = correctable_case(actor, case_id)
+    entry: ContactEntry = find_case_object(case, ContactEntry, contact_id)
+    reason = require_reason(reason, "Say why the entry is being withdrawn")
+    if entry.withdrawn:
+        raise ValidationError("This contact has already been withdrawn")
+    revise(
+        actor,
+        case,
+        "contact",
+        entry,
+        version=version,
+        reason=reason,
+        changes={"withdrawn_at": timezone.now()},
+        action=RevisionAction.ENDED,
+    )
     return entry
 
 

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+
 from . import views
 
 app_name = "cases"
@@ -25,90 +27,95 @@ urlpatterns = [
     path("checklists/<uuid:checklist_id>/", views.checklist_detail, name="checklist"),
     path("checklists/<uuid:checklist_id>/edit/", views.checklist_edit, name="checklist_edit"),
     path("checklists/<uuid:checklist_id>/retire/", views.checklist_retire, name="checklist_retire"),
-    path("cases/<uuid:case_id>/", views.case_detail, name="detail"),
+    path("cases/<case:case_id>/", views.case_detail, name="detail"),
     # The case hub: one page per sub-navigation tab (cases/case_nav.html).
-    path("cases/<uuid:case_id>/people/", views.case_section, {"section": "people"}, name="people"),
+    path("cases/<case:case_id>/people/", views.case_section, {"section": "people"}, name="people"),
     path(
-        "cases/<uuid:case_id>/contacts/",
+        "cases/<case:case_id>/contacts/",
         views.case_section,
         {"section": "contacts"},
         name="contacts",
     ),
-    path("cases/<uuid:case_id>/tasks/", views.case_section, {"section": "tasks"}, name="tasks"),
+    path("cases/<case:case_id>/tasks/", views.case_section, {"section": "tasks"}, name="tasks"),
     path(
-        "cases/<uuid:case_id>/documents/",
+        "cases/<case:case_id>/documents/",
         views.case_section,
         {"section": "documents"},
         name="documents",
     ),
     path(
-        "cases/<uuid:case_id>/timeline/",
+        "cases/<case:case_id>/timeline/",
         views.case_section,
         {"section": "timeline"},
         name="timeline",
     ),
     path(
-        "cases/<uuid:case_id>/members/", views.case_section, {"section": "members"}, name="members"
+        "cases/<case:case_id>/members/", views.case_section, {"section": "members"}, name="members"
     ),
-    path("cases/<uuid:case_id>/identity/", views.case_identity, name="identity"),
-    path("cases/<uuid:case_id>/team/", views.case_team, name="team"),
+    path("cases/<case:case_id>/identity/", views.case_identity, name="identity"),
+    path("cases/<case:case_id>/team/", views.case_team, name="team"),
     path(
-        "cases/<uuid:case_id>/team/members/<int:membership_id>/remove/",
+        "cases/<case:case_id>/team/members/<int:membership_id>/remove/",
         views.member_remove,
         name="member_remove",
     ),
     path(
-        "cases/<uuid:case_id>/team/grants/<int:grant_id>/revoke/",
+        "cases/<case:case_id>/team/grants/<int:grant_id>/revoke/",
         views.grant_revoke,
         name="grant_revoke",
     ),
-    path("cases/<uuid:case_id>/edit/", views.case_edit, name="edit"),
-    path("cases/<uuid:case_id>/decision/", views.case_decision, name="decision"),
-    path("cases/<uuid:case_id>/decision/check/", views.decision_check, name="decision_check"),
-    path("cases/<uuid:case_id>/joint-providers/new/", views.joint_provider_add, name="joint_add"),
-    path("cases/<uuid:case_id>/people/new/", views.person_add, name="person_add"),
+    path("cases/<case:case_id>/edit/", views.case_edit, name="edit"),
+    path("cases/<case:case_id>/decision/", views.case_decision, name="decision"),
+    path("cases/<case:case_id>/decision/check/", views.decision_check, name="decision_check"),
+    path("cases/<case:case_id>/joint-providers/new/", views.joint_provider_add, name="joint_add"),
+    path("cases/<case:case_id>/people/new/", views.person_add, name="person_add"),
     path(
-        "cases/<uuid:case_id>/people/<uuid:case_person_id>/", views.person_edit, name="person_edit"
+        "cases/<case:case_id>/people/<uuid:case_person_id>/", views.person_edit, name="person_edit"
     ),
-    path("cases/<uuid:case_id>/locations/new/", views.location_add, name="location_add"),
+    path("cases/<case:case_id>/locations/new/", views.location_add, name="location_add"),
     path(
-        "cases/<uuid:case_id>/locations/<uuid:case_location_id>/correct/",
+        "cases/<case:case_id>/locations/<uuid:case_location_id>/correct/",
         views.location_edit,
         name="location_edit",
     ),
     path(
-        "cases/<uuid:case_id>/locations/<uuid:case_location_id>/end/",
+        "cases/<case:case_id>/locations/<uuid:case_location_id>/end/",
         views.location_end,
         name="location_end",
     ),
     path(
-        "cases/<uuid:case_id>/locations/<uuid:case_location_id>/history/",
+        "cases/<case:case_id>/locations/<uuid:case_location_id>/history/",
         views.location_history,
         name="location_history",
     ),
-    path("cases/<uuid:case_id>/contacts/new/", views.contact_add, name="contact_add"),
+    path("cases/<case:case_id>/contacts/new/", views.contact_add, name="contact_add"),
     path(
-        "cases/<uuid:case_id>/contacts/<uuid:case_contact_id>/correct/",
+        "cases/<case:case_id>/contacts/<uuid:case_contact_id>/correct/",
         views.contact_edit,
         name="contact_edit",
     ),
     path(
-        "cases/<uuid:case_id>/contacts/<uuid:case_contact_id>/history/",
+        "cases/<case:case_id>/contacts/<uuid:case_contact_id>/withdraw/",
+        views.contact_withdraw,
+        name="contact_withdraw",
+    ),
+    path(
+        "cases/<case:case_id>/contacts/<uuid:case_contact_id>/history/",
         views.contact_history,
         name="contact_history",
     ),
-    path("cases/<uuid:case_id>/tasks/new/", views.task_add, name="task_add"),
-    path("cases/<uuid:case_id>/tasks/checklist/", views.checklist_apply, name="checklist_apply"),
-    path("cases/<uuid:case_id>/links/new/", views.case_link_add, name="case_link_add"),
+    path("cases/<case:case_id>/tasks/new/", views.task_add, name="task_add"),
+    path("cases/<case:case_id>/tasks/checklist/", views.checklist_apply, name="checklist_apply"),
+    path("cases/<case:case_id>/links/new/", views.case_link_add, name="case_link_add"),
     path(
-        "cases/<uuid:case_id>/tasks/<uuid:case_task_id>/done/",
+        "cases/<case:case_id>/tasks/<uuid:case_task_id>/done/",
         views.task_complete,
         name="task_complete",
     ),
-    path("cases/<uuid:case_id>/escalate/", views.escalate, name="escalate"),
-    path("cases/<uuid:case_id>/documents/new/", views.document_add, name="document_add"),
+    path("cases/<case:case_id>/escalate/", views.escalate, name="escalate"),
+    path("cases/<case:case_id>/documents/new/", views.document_add, name="document_add"),
     path(
-        "cases/<uuid:case_id>/documents/<uuid:case_document_id>/",
+        "cases/<case:case_id>/documents/<uuid:case_document_id>/",
         views.document_download,
         name="document",
     ),

@@ -18,7 +18,7 @@ from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Role
 from haven.accounts.types import AuthenticatedRequest
-from haven.revisions import history_rows
+from haven.revisions import RevisionAction, history_rows
 from haven.ui.answers import (
     CHANGE,
     check_answers,
@@ -31,6 +31,8 @@ from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
     ask_purpose,
+    confirmation,
+    confirmed,
     created,
     marking_context,
     query_without_page,
@@ -73,6 +75,7 @@ from .forms import (
     RemovalReasonForm,
     TaskForm,
     TeamMemberForm,
+    WithdrawContactForm,
 )
 from .models import (
     OBJECT_TYPE,
@@ -913,6 +916,60 @@ def contact_edit(
     )
 
 
+def contact_withdraw(
+    request: AuthenticatedRequest, case_id: UUID, case_contact_id: UUID
+) -> HttpResponse:
+    """Withdraw a contact log entry entered in error: a reason, then a confirmation page; the
+    entry stays on the log, shown as withdrawn, with its history."""
+    page = correction_page(request, case_id, "contact", case_contact_id)
+    if isinstance(page, HttpResponse):
+        return page
+    user, case, entry = page
+    form = WithdrawContactForm(request.POST or None, initial={"version": entry.version})
+    when = timezone.localtime(entry.occurred_at).strftime("%d %b %Y %H:%M")
+    if entry.withdrawn:
+        form.add_error(None, "This contact has already been withdrawn")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not confirmed(request):
+            return confirmation(
+                request,
+                question="Withdraw this contact log entry?",
+                yes="Yes, withdraw it",
+                back_url=reverse("cases:contacts", args=[case.pk]),
+                hidden={"version": str(data["version"]), "reason": data["reason"]},
+                details=[
+                    ("Case", case.reference),
+                    ("When", when),
+                    ("How", entry.get_method_display()),
+                    ("Why it is withdrawn", data["reason"]),
+                ],
+                warning="The entry stays on the log, marked as withdrawn, and can no longer "
+                "be corrected.",
+                marking=case.marking,
+            )
+        if submitted(
+            request,
+            form,
+            lambda: services.withdraw_contact(
+                user, case.pk, entry.pk, version=data["version"], reason=data["reason"]
+            ),
+            shown=(services.ConflictError,),
+        ):
+            message = "Contact withdrawn. It stays on the log, marked as withdrawn."
+            return saved(request, case, message, "contacts")
+    return render_case_form(
+        request,
+        case,
+        "Withdraw a contact log entry",
+        form,
+        template="cases/correction_form.html",
+        record_summary=f"{when}, {entry.get_method_display()}: {entry.summary}",
+        history_url=reverse("cases:contact_history", args=[case.pk, entry.pk]),
+        submit="Continue",
+    )
+
+
 HISTORY_LABELS = {
     "location": {
         "kind": "Kind",
@@ -930,8 +987,10 @@ HISTORY_LABELS = {
         "follow_up": "Follow-up",
         "follow_up_due": "Follow-up due",
         "person": "Who",
+        "withdrawn_at": "Withdrawn",
     },
 }
+WITHDRAWN_LABEL = HISTORY_LABELS["contact"]["withdrawn_at"]
 
 
 def record_history(
@@ -948,6 +1007,11 @@ def record_history(
     versions = history_rows(
         revisions, HISTORY_LABELS[kind], lambda name, value: history_text(name, value, people)
     )
+    if kind == "contact":  # a contact log entry that ends is withdrawn (entered in error)
+        for row in versions:
+            if row["action"] == RevisionAction.ENDED.label:
+                row["action"] = "Withdrawn"
+                row["values"] = [v for v in row["values"] if v[0] != WITHDRAWN_LABEL]
     return render(
         request,
         "cases/record_history.html",

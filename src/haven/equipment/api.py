@@ -18,7 +18,15 @@ from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.revisions import CorrectionReason, HistoryOut
-from haven.ui.apihelpers import PageOf, QueryFilters, Reference, attempt, named_user, page_body
+from haven.ui.apihelpers import (
+    DeploymentId,
+    PageOf,
+    QueryFilters,
+    Reference,
+    attempt,
+    named_user,
+    page_body,
+)
 
 from . import reports, selectors, services
 from .models import AssetState, AssetType, CustodyKind, DeploymentStatus, KitList
@@ -475,14 +483,16 @@ def create_deployment(request: AuthenticatedRequest, payload: DeploymentIn) -> S
 @router.get(
     "/equipment/deployments/{deployment_id}", response=DeploymentOut, summary="One deployment"
 )
-def get_deployment(request: AuthenticatedRequest, deployment_id: UUID) -> Any:
+def get_deployment(request: AuthenticatedRequest, deployment_id: DeploymentId) -> Any:
     return selectors.get_deployment(request.user, deployment_id, purpose(request))
 
 
 @router.post(
     "/equipment/deployments/{deployment_id}/team", response={201: dict}, summary="Add to the team"
 )
-def add_member(request: AuthenticatedRequest, deployment_id: UUID, payload: TeamIn) -> Status[dict]:
+def add_member(
+    request: AuthenticatedRequest, deployment_id: DeploymentId, payload: TeamIn
+) -> Status[dict]:
     user = request.user
     selectors.deployment_for_management(user, deployment_id)
     member = named_user(payload.username, "username")
@@ -516,7 +526,10 @@ class KitRemovalOut(Schema):
     summary="Take an asset off a deployment's kit (kept in its kit history)",
 )
 def remove_kit(
-    request: AuthenticatedRequest, deployment_id: UUID, asset_id: UUID, payload: KitRemovalIn
+    request: AuthenticatedRequest,
+    deployment_id: DeploymentId,
+    asset_id: UUID,
+    payload: KitRemovalIn,
 ) -> object:
     user = request.user
     return attempt(
@@ -529,7 +542,9 @@ def remove_kit(
 @router.post(
     "/equipment/deployments/{deployment_id}/kit", response={201: dict}, summary="Assign kit"
 )
-def assign(request: AuthenticatedRequest, deployment_id: UUID, payload: AssignIn) -> Status[dict]:
+def assign(
+    request: AuthenticatedRequest, deployment_id: DeploymentId, payload: AssignIn
+) -> Status[dict]:
     user = request.user
     selectors.deployment_for_management(user, deployment_id)
     try:
@@ -553,7 +568,9 @@ def assign(request: AuthenticatedRequest, deployment_id: UUID, payload: AssignIn
     response=DeploymentSummary,
     summary="Start, complete or cancel",
 )
-def set_status(request: AuthenticatedRequest, deployment_id: UUID, payload: StatusIn) -> Any:
+def set_status(
+    request: AuthenticatedRequest, deployment_id: DeploymentId, payload: StatusIn
+) -> Any:
     try:
         return services.set_status(request.user, deployment_id, payload.status, payload.outcome)
     except ValidationError as error:
@@ -565,7 +582,9 @@ def set_status(request: AuthenticatedRequest, deployment_id: UUID, payload: Stat
     response=DeploymentSummary,
     summary="Tick a checklist item",
 )
-def checklist(request: AuthenticatedRequest, deployment_id: UUID, payload: ChecklistIn) -> Any:
+def checklist(
+    request: AuthenticatedRequest, deployment_id: DeploymentId, payload: ChecklistIn
+) -> Any:
     try:
         return services.tick_checklist(
             request.user,

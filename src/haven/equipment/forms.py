@@ -82,7 +82,8 @@ class AssetForm(DeviceDetailsForm):
             (s, AssetState(s).label)
             for s in (AssetState.PROCURED, AssetState.IN_STOCK, AssetState.CONFIGURED)
         ],
-        initial=AssetState.IN_STOCK,
+        initial=AssetState.IN_STOCK,  # a safe default: kit arrives into the store
+        widget=forms.RadioSelect,
     )
     notes = forms.CharField(required=False, max_length=500)
 
@@ -93,6 +94,7 @@ class CustodyForm(GovukForm):
         choices=[
             (k, CustodyKind(k).label) for k in CustodyKind.values if k != CustodyKind.RECEIVED
         ],
+        widget=forms.RadioSelect,
     )
     from_user = forms.TypedChoiceField(
         label="Handed over by (for a hand-over)", required=False, coerce=int, empty_value=None
@@ -206,7 +208,11 @@ class DeploymentForm(GovukForm):
         label="Overnight stays", min_value=0, max_value=60, initial=0
     )
     classification = forms.TypedChoiceField(
-        label="Classification", choices=Clearance.choices, coerce=int, initial=Clearance.OFFICIAL
+        label="Classification",
+        choices=Clearance.choices,
+        coerce=int,
+        initial=Clearance.OFFICIAL,
+        widget=forms.RadioSelect,  # as on the referral form
     )
 
     def clean(self) -> dict[str, Any]:
@@ -222,7 +228,10 @@ class DeploymentForm(GovukForm):
 class TeamForm(GovukForm):
     user = forms.TypedChoiceField(label="Colleague", coerce=int)
     place = forms.ChoiceField(
-        label="Place on the team", choices=TeamPlace.choices, initial=TeamPlace.TECHNICIAN
+        label="Place on the team",
+        choices=TeamPlace.choices,
+        initial=TeamPlace.TECHNICIAN,  # the least a member may do
+        widget=forms.RadioSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -265,7 +274,9 @@ class RemoveKitForm(GovukForm):
 
 
 class StatusForm(GovukForm):
-    status = forms.ChoiceField(label="New status", choices=DeploymentStatus.choices)
+    status = forms.ChoiceField(
+        label="New status", choices=DeploymentStatus.choices, widget=forms.RadioSelect
+    )
     outcome = optional_notes("Outcome", 4000)
 
 

@@ -3,6 +3,8 @@ from collections.abc import Callable
 from django.http import HttpResponseBase
 from django.urls import URLPattern, path
 
+from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+
 from . import views
 
 
@@ -36,17 +38,17 @@ urlpatterns = [
     path("operations/deployments/new/", views.deployment_new, name="deployment_new"),
     *csv_and_pdf("operations/deployments/log", views.deployment_log, "deployment_log"),
     path(
-        "operations/deployments/<uuid:deployment_id>/",
+        "operations/deployments/<deployment:deployment_id>/",
         views.deployment_detail,
         name="deployment_detail",
     ),
     path(
-        "operations/deployments/<uuid:deployment_id>/kit/<uuid:asset_id>/remove/",
+        "operations/deployments/<deployment:deployment_id>/kit/<uuid:asset_id>/remove/",
         views.kit_remove,
         name="kit_remove",
     ),
     path(
-        "operations/deployments/<uuid:deployment_id>/plan.pdf",
+        "operations/deployments/<deployment:deployment_id>/plan.pdf",
         views.deployment_pdf,
         name="deployment_pdf",
     ),

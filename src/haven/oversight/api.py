@@ -19,7 +19,7 @@ from pydantic import field_validator, model_validator
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
-from haven.ui.apihelpers import PageOf, QueryFilters, attempt, page_body
+from haven.ui.apihelpers import ComplaintId, PageOf, QueryFilters, attempt, page_body
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
 
@@ -274,12 +274,12 @@ def create_complaint(request: AuthenticatedRequest, payload: ComplaintIn) -> Sta
 
 
 @router.get("/oversight/complaints/{complaint_id}", response=ComplaintOut, summary="One complaint")
-def get_complaint(request: AuthenticatedRequest, complaint_id: UUID) -> dict[str, Any]:
+def get_complaint(request: AuthenticatedRequest, complaint_id: ComplaintId) -> dict[str, Any]:
     return _complaint_out(selectors.get_complaint(request.user, complaint_id))
 
 
 def _on_complaint(
-    request: AuthenticatedRequest, complaint_id: UUID, action: Callable[[User, Any], Any]
+    request: AuthenticatedRequest, complaint_id: ComplaintId, action: Callable[[User, Any], Any]
 ) -> dict[str, Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)
@@ -293,7 +293,7 @@ def _on_complaint(
     summary="Log, record, refer, mark handled or close",
 )
 def complaint_action(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: ActionIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: ActionIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request,
@@ -310,7 +310,7 @@ def complaint_action(
     summary="Record the outcome",
 )
 def complaint_outcome(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: OutcomeIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: OutcomeIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request, complaint_id, lambda user, pk: services.record_outcome(user, pk, **payload.dict())
@@ -323,7 +323,7 @@ def complaint_outcome(
     summary="Record a complainant update",
 )
 def complaint_update(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: UpdateIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: UpdateIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request, complaint_id, lambda user, pk: services.record_update(user, pk, **payload.dict())
@@ -336,7 +336,7 @@ def complaint_update(
     summary="Record that the complaint is being investigated",
 )
 def complaint_investigation(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: InvestigationIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: InvestigationIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request,
@@ -351,7 +351,7 @@ def complaint_investigation(
     summary="Record a review application",
 )
 def review_new(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: ReviewIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: ReviewIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request,
@@ -1099,7 +1099,7 @@ def caseloads(request: AuthenticatedRequest) -> dict[str, Any]:
     summary="Assign or reassign the complaint (manager; a reason to reassign)",
 )
 def assign_complaint(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: CaseworkerAssignIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: CaseworkerAssignIn
 ) -> dict[str, Any]:
     _manager(request.user)
     return _on_complaint(
@@ -1152,7 +1152,7 @@ class ComplaintNoteOut(Schema):
     response=list[ComplaintNoteOut],
     summary="Notes and correspondence (a consultation entry)",
 )
-def list_notes(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
+def list_notes(request: AuthenticatedRequest, complaint_id: ComplaintId) -> Any:
     user = request.user
     return selectors.get_notes(user, selectors.find_complaint(user, complaint_id))
 
@@ -1163,7 +1163,7 @@ def list_notes(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
     summary="Add a note",
 )
 def add_note(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintNoteIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: ComplaintNoteIn
 ) -> Status[Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)
@@ -1176,7 +1176,7 @@ def add_note(
     summary="Record correspondence (direction, date, party, method)",
 )
 def add_correspondence(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintCorrespondenceIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: ComplaintCorrespondenceIn
 ) -> Status[Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)
@@ -1209,7 +1209,7 @@ class ComplaintDocumentOut(Schema):
     response=list[ComplaintDocumentOut],
     summary="Documents on a complaint and its reviews (a consultation entry)",
 )
-def list_documents(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
+def list_documents(request: AuthenticatedRequest, complaint_id: ComplaintId) -> Any:
     user = request.user
     return selectors.get_documents(user, selectors.find_complaint(user, complaint_id))
 
@@ -1220,7 +1220,7 @@ def list_documents(request: AuthenticatedRequest, complaint_id: UUID) -> Any:
     summary="Upload a document (base64 JSON; type checked by content)",
 )
 def upload_document(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: ComplaintDocumentIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: ComplaintDocumentIn
 ) -> Status[Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)  # 404 before reading the content
@@ -1248,7 +1248,7 @@ def upload_document(
     summary="Download a document (a ledgered disclosure)",
 )
 def download_document(
-    request: AuthenticatedRequest, complaint_id: UUID, document_id: UUID
+    request: AuthenticatedRequest, complaint_id: ComplaintId, document_id: UUID
 ) -> HttpResponse:
     document, data = selectors.read_document(request.user, complaint_id, document_id)
     response = HttpResponse(data, content_type=document.content_type)

@@ -49,7 +49,8 @@ def date_field(label: str, required: bool = True, help_text: str = "") -> forms.
 
 
 def yes_no(label: str, help_text: str = "") -> forms.TypedChoiceField:
-    return yes_no_choice(label, YES_NO, initial="no", help_text=help_text)
+    # A fact the law turns on: radios with neither chosen, so the user answers (issue 20).
+    return yes_no_choice(label, YES_NO, help_text=help_text)
 
 
 def text(
@@ -96,6 +97,7 @@ class ComplaintForm(GovukForm):
         label="Relevant review body",
         choices=[("", "Decide from the answers above"), *ReviewBody.choices],
         required=False,
+        widget=forms.RadioSelect,
     )
     review_body_limb = forms.ChoiceField(
         label="Reason the IOPC reviews (PCMR reg 32)", choices=Reg32Limb.choices, required=False
@@ -196,7 +198,7 @@ class ComplainantSearchForm(GovukForm):
 
 
 class OutcomeForm(GovukForm):
-    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices)
+    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
     notice_on = date_field(
         "Date of the outcome notice", help_text="When the reg 33(2)(a) information was given"
     )
@@ -204,7 +206,9 @@ class OutcomeForm(GovukForm):
 
 class UpdateForm(GovukForm):
     sent_on = date_field("Date of the update")
-    method = forms.ChoiceField(label="How it was given", choices=UpdateMethod.choices)
+    method = forms.ChoiceField(
+        label="How it was given", choices=UpdateMethod.choices, widget=forms.RadioSelect
+    )
 
 
 class ReviewForm(GovukForm):
@@ -245,7 +249,7 @@ class DetermineForm(GovukForm):
     determined_on = date_field("Date determined")
     reasonable_and_proportionate = yes_no_choice(
         "Was the outcome reasonable and proportionate?",
-        [("", "Choose"), ("yes", "Yes"), ("no", "No")],
+        [("yes", "Yes"), ("no", "No")],
         error_messages={"required": "Say whether the outcome was reasonable and proportionate"},
     )
     recommendations = text(
@@ -264,7 +268,7 @@ class ResponseForm(GovukForm):
 
 class PanelMemberForm(GovukForm):
     name = text("Name", 120)
-    kind = forms.ChoiceField(label="Register", choices=MemberKind.choices)
+    kind = forms.ChoiceField(label="Register", choices=MemberKind.choices, widget=forms.RadioSelect)
     term_start = date_field("Term starts")
     term_end = date_field("Term ends")
     eligible = yes_no("Eligibility confirmed?")
@@ -305,7 +309,9 @@ class HearingForm(GovukForm):
 
 
 class AppointPanelForm(GovukForm):
-    method = forms.ChoiceField(label="Selection method", choices=SelectionMethod.choices[:2])
+    method = forms.ChoiceField(
+        label="Selection method", choices=SelectionMethod.choices[:2], widget=forms.RadioSelect
+    )
     seed = forms.IntegerField(
         label="Seed for the random draw",
         required=False,
@@ -328,7 +334,7 @@ class AppointPanelForm(GovukForm):
 
 
 class AppointMemberForm(GovukForm):
-    seat = forms.ChoiceField(label="Seat")
+    seat = forms.ChoiceField(label="Seat", widget=forms.RadioSelect)
     member = forms.ModelChoiceField(label="Register member", queryset=PanelMember.objects.none())
     reason = text("Reason for choosing by name", 300)
 
@@ -340,7 +346,7 @@ class AppointMemberForm(GovukForm):
 
 
 class AdvanceHearingForm(GovukForm):
-    to = forms.ChoiceField(label="Next stage")
+    to = forms.ChoiceField(label="Next stage", widget=forms.RadioSelect)
     on = date_field("Date")
     outcome = text("Outcome (at the outcome stage)", 200, required=False)
 
@@ -357,7 +363,7 @@ class InvestigationForm(GovukForm):
 
 
 class HearingFactForm(GovukForm):
-    fact = forms.ChoiceField(label="What happened")
+    fact = forms.ChoiceField(label="What happened", widget=forms.RadioSelect)
     on = date_field("Date")
 
     def __init__(self, *args: Any, facts: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -388,20 +394,26 @@ class TribunalForm(GovukForm):
 
 
 class TribunalDetermineForm(GovukForm):
-    determination = forms.ChoiceField(label="Determination", choices=Determination.choices)
+    determination = forms.ChoiceField(
+        label="Determination", choices=Determination.choices, widget=forms.RadioSelect
+    )
     determined_on = date_field("Date determined")
 
 
 class ForfeitureForm(GovukForm):
     officer_reference = text("Officer reference", 60)
     offence = text("Offence", 200)
-    ground = forms.ChoiceField(label="Ground", choices=ForfeitureGround.choices)
-    scheme = forms.ChoiceField(label="Pension scheme", choices=PensionScheme.choices)
+    ground = forms.ChoiceField(
+        label="Ground", choices=ForfeitureGround.choices, widget=forms.RadioSelect
+    )
+    scheme = forms.ChoiceField(
+        label="Pension scheme", choices=PensionScheme.choices, widget=forms.RadioSelect
+    )
     conviction_on = date_field("Date of conviction")
 
 
 class ForfeitureStepForm(GovukForm):
-    to = forms.ChoiceField(label="Next step")
+    to = forms.ChoiceField(label="Next step", widget=forms.RadioSelect)
     on = date_field("Date")
     percentage = forms.DecimalField(
         label="Percentage forfeited",
@@ -448,6 +460,7 @@ class ImportForm(GovukForm):
     kind = forms.ChoiceField(
         label="What the file holds",
         choices=[("complaints", "Complaints"), ("workforce", "Workforce")],
+        widget=forms.RadioSelect,
     )
     file = forms.FileField(label="CSV file")
     dry_run = yes_no_choice(
@@ -516,15 +529,21 @@ class DocumentForm(GovukForm):
 
 
 class CorrespondenceForm(GovukForm):
-    direction = forms.ChoiceField(label="Sent or received", choices=Direction.choices)
+    direction = forms.ChoiceField(
+        label="Sent or received", choices=Direction.choices, widget=forms.RadioSelect
+    )
     on = date_field("Date")
     party = text("With whom (party)", 200)
-    method = forms.ChoiceField(label="How", choices=CorrespondenceMethod.choices)
+    method = forms.ChoiceField(
+        label="How", choices=CorrespondenceMethod.choices, widget=forms.RadioSelect
+    )
     text = note_text("Summary", "Summarise the correspondence")
 
 
 class MeetingForm(GovukForm):
-    kind = forms.ChoiceField(label="Kind of meeting", choices=MeetingKind.choices)
+    kind = forms.ChoiceField(
+        label="Kind of meeting", choices=MeetingKind.choices, widget=forms.RadioSelect
+    )
     title = text("Title", 200)
     held_on = date_field("Date held")
 
@@ -552,7 +571,9 @@ class DoneForm(GovukForm):
 
 
 class TribunalSeatForm(GovukForm):
-    seat = forms.ChoiceField(label="Seat", choices=[("chair", "Chair"), ("lay", "Lay member")])
+    seat = forms.ChoiceField(
+        label="Seat", choices=[("chair", "Chair"), ("lay", "Lay member")], widget=forms.RadioSelect
+    )
     member_id = forms.ChoiceField(label="Member of the register")
     never_police = yes_no("Lay member: confirmed never police, police staff, a PCC or PCC staff?")
 

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+
 from . import views
 
 app_name = "oversight"
 
-C = "oversight/complaints/<uuid:complaint_id>/"
+C = "oversight/complaints/<complaint:complaint_id>/"
 R = "oversight/reviews/<uuid:review_id>/"
 
 urlpatterns = [

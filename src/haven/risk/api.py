@@ -17,7 +17,13 @@ from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.revisions import CorrectionReason, HistoryOut
-from haven.ui.apihelpers import PURPOSE_HEADER, QueryFilters, attempt, declared_purpose
+from haven.ui.apihelpers import (
+    PURPOSE_HEADER,
+    CaseId,
+    QueryFilters,
+    attempt,
+    declared_purpose,
+)
 
 from . import reports, selectors, services
 from .models import (
@@ -456,7 +462,7 @@ def retire_catalogue(request: AuthenticatedRequest, code: str, payload: Correcti
     response=list[AssessmentOut],
     summary="Every version of a case's risk assessment",
 )
-def list_assessments(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
+def list_assessments(request: AuthenticatedRequest, risk_case_id: CaseId) -> list[Any]:
     user = request.user
     return selectors.list_assessments(user, risk_case_id, declared_purpose(request))
 
@@ -472,7 +478,7 @@ def reread(user: User, request: AuthenticatedRequest, assessment_id: UUID) -> Ri
     summary="Start a new draft version (carries over the latest version's content)",
 )
 def start_assessment(
-    request: AuthenticatedRequest, risk_case_id: UUID, payload: AssessmentIn
+    request: AuthenticatedRequest, risk_case_id: CaseId, payload: AssessmentIn
 ) -> Status[Any]:
     user = request.user
     data = payload.dict(exclude_none=True)
@@ -710,7 +716,7 @@ def assessment_pdf(request: AuthenticatedRequest, assessment_id: UUID) -> HttpRe
     "/risk/cases/{risk_case_id}/plan.pdf",
     summary="The protection plan as PDF (logged as a disclosure)",
 )
-def plan_pdf(request: AuthenticatedRequest, risk_case_id: UUID) -> HttpResponse:
+def plan_pdf(request: AuthenticatedRequest, risk_case_id: CaseId) -> HttpResponse:
     user = request.user
     return pdf(*reports.plan_pdf(user, risk_case_id, declared_purpose(request)))
 
@@ -725,14 +731,14 @@ def team_user(username: str | None, default: User) -> User | None:
 
 
 @router.get("/risk/cases/{risk_case_id}/measures", response=list[MeasureOut])
-def list_measures(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
+def list_measures(request: AuthenticatedRequest, risk_case_id: CaseId) -> list[Any]:
     user = request.user
     return selectors.list_measures(user, risk_case_id, declared_purpose(request))
 
 
 @router.post("/risk/cases/{risk_case_id}/measures", response={201: MeasureOut})
 def add_measure(
-    request: AuthenticatedRequest, risk_case_id: UUID, payload: MeasureIn
+    request: AuthenticatedRequest, risk_case_id: CaseId, payload: MeasureIn
 ) -> Status[Any]:
     user = request.user
     data = payload.dict()
@@ -756,7 +762,7 @@ def change_measure_status(
 
 
 @router.get("/risk/cases/{risk_case_id}/decision-log", response=list[DecisionLogEntryOut])
-def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]:
+def decision_log(request: AuthenticatedRequest, risk_case_id: CaseId) -> list[Any]:
     user = request.user
     return selectors.decision_log(user, risk_case_id, declared_purpose(request))
 
@@ -767,7 +773,7 @@ def decision_log(request: AuthenticatedRequest, risk_case_id: UUID) -> list[Any]
     summary="Append an entry (a correction references the entry it corrects)",
 )
 def record_decision(
-    request: AuthenticatedRequest, risk_case_id: UUID, payload: DecisionLogEntryIn
+    request: AuthenticatedRequest, risk_case_id: CaseId, payload: DecisionLogEntryIn
 ) -> Status[Any]:
     user = request.user
     data = payload.dict()

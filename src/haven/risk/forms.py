@@ -107,10 +107,11 @@ class EndRiskItemForm(GovukForm):
 
 
 class NoticeForm(GovukForm):
-    kind = forms.ChoiceField(label="Notice", choices=[("", "Choose"), *NoticeKind.choices])
+    # Short lists: GOV.UK radios, none chosen until the user decides (issue 20).
+    kind = forms.ChoiceField(label="Notice", choices=NoticeKind.choices, widget=forms.RadioSelect)
     recipient = forms.CharField(label="Who the notice is for", max_length=500)
     decision = forms.ChoiceField(
-        label="Served or not", choices=[("", "Choose"), *NoticeDecision.choices]
+        label="Served or not", choices=NoticeDecision.choices, widget=forms.RadioSelect
     )
     served_by = forms.CharField(label="Served by", required=False, max_length=200)
     served_at = forms.DateTimeField(
@@ -133,7 +134,8 @@ class MeasureForm(GovukForm):
         label="Risks it controls", required=False, max_length=200, help_text="For example R1, R2"
     )
     owner = forms.ChoiceField(label="Owner")
-    status = forms.ChoiceField(label="Status")  # what the user may record (permissions)
+    # What the user may record (permissions): radios, none chosen.
+    status = forms.ChoiceField(label="Status", widget=forms.RadioSelect)
     starts_on = forms.DateField(label="Starts on", required=False, widget=DateInput())
     ends_on = forms.DateField(label="Ends on", required=False, widget=DateInput())
     cost = forms.DecimalField(
@@ -157,14 +159,16 @@ class MeasureForm(GovukForm):
 
 
 class MeasureStatusForm(GovukForm):
-    status = forms.ChoiceField(label="New status", choices=[("", "Choose"), *MeasureStatus.choices])
+    status = forms.ChoiceField(
+        label="New status", choices=MeasureStatus.choices, widget=forms.RadioSelect
+    )
     reason = forms.CharField(label="Reason", widget=forms.Textarea, max_length=10_000)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, moves: list[tuple[str, str]] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if moves is not None:  # only the moves the user may make (permissions.measure_moves)
-            self.fields["status"].choices = [("", "Choose"), *moves]  # type: ignore[attr-defined]
+            self.fields["status"].choices = moves  # type: ignore[attr-defined]
 
 
 class DecisionForm(GovukForm):
@@ -173,7 +177,9 @@ class DecisionForm(GovukForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     decision_maker = forms.ChoiceField(label="Decision-maker")
-    ndm_stage = forms.ChoiceField(label="National Decision Model stage")
+    ndm_stage = forms.ChoiceField(
+        label="National Decision Model stage", choices=NDM_STAGES, widget=forms.RadioSelect
+    )
     decision = forms.CharField(label="Decision", widget=forms.Textarea, max_length=10_000)
     rationale = forms.CharField(label="Rationale", widget=forms.Textarea, max_length=10_000)
     options_rejected = forms.CharField(label="Options considered and rejected", **TEXT)  # type: ignore[arg-type]
@@ -182,7 +188,6 @@ class DecisionForm(GovukForm):
     def __init__(self, *args: Any, team: list[Any], entries: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["decision_maker"].choices = [(str(u.pk), str(u)) for u in team]  # type: ignore[attr-defined]
-        self.fields["ndm_stage"].choices = [("", "Choose"), *NDM_STAGES]  # type: ignore[attr-defined]
         self.fields["corrects"].choices = [("", "Not a correction")] + [  # type: ignore[attr-defined]
             (str(e.pk), f"Entry {e.sequence}") for e in entries
         ]

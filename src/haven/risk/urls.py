@@ -1,5 +1,7 @@
 from django.urls import path
 
+from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+
 from . import views
 
 app_name = "risk"
@@ -9,15 +11,15 @@ urlpatterns = [
     path("risk/catalogue/", views.catalogue, name="catalogue"),
     path("risk/catalogue/<slug:code>/edit/", views.catalogue_edit, name="catalogue_edit"),
     path("risk/catalogue/<slug:code>/retire/", views.catalogue_retire, name="catalogue_retire"),
-    path("risk/cases/<uuid:risk_case_id>/", views.case_risk, name="case"),
-    path("risk/cases/<uuid:risk_case_id>/plan.pdf", views.plan_pdf, name="plan_pdf"),
+    path("risk/cases/<case:risk_case_id>/", views.case_risk, name="case"),
+    path("risk/cases/<case:risk_case_id>/plan.pdf", views.plan_pdf, name="plan_pdf"),
     path(
-        "risk/cases/<uuid:risk_case_id>/assessments/new/",
+        "risk/cases/<case:risk_case_id>/assessments/new/",
         views.assessment_new,
         name="assessment_new",
     ),
-    path("risk/cases/<uuid:risk_case_id>/measures/new/", views.measure_add, name="measure_add"),
-    path("risk/cases/<uuid:risk_case_id>/decisions/new/", views.decision_add, name="decision_add"),
+    path("risk/cases/<case:risk_case_id>/measures/new/", views.measure_add, name="measure_add"),
+    path("risk/cases/<case:risk_case_id>/decisions/new/", views.decision_add, name="decision_add"),
     path("risk/measures/<uuid:measure_id>/status/", views.measure_status, name="measure_status"),
     path("risk/assessments/<uuid:assessment_id>/", views.assessment, name="assessment"),
     path("risk/assessments/<uuid:assessment_id>/edit/", views.assessment_edit, name="edit"),

@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.errors import HttpError
-from pydantic import field_validator
+from pydantic import BeforeValidator, WithJsonSchema, field_validator
 
 from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
 from haven.concurrency.locking import ConflictError
 from haven.ui.bounds import check_within_calendar
+from haven.ui.paths import id_named_by
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 
@@ -32,6 +34,36 @@ Reference = Annotated[
     ),
 ]
 T = TypeVar("T")
+
+
+def _id_in_path(object_type: str, example: str) -> Any:
+    """A path parameter naming a case, deployment or complaint by its id or its reference:
+    the operation gets the id (haven.ui.paths.id_named_by). A reference that names nothing
+    becomes an id that matches nothing, so it is answered 404 exactly like an unknown id or a
+    record the caller may not see; text that is neither is a 422, as before."""
+
+    def to_id(value: object) -> object:
+        try:
+            return id_named_by(value, object_type)
+        except ValueError:
+            return value  # not an id: UUID validation refuses it (422)
+
+    return Annotated[
+        UUID,
+        BeforeValidator(to_id),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "description": f"The id, or the reference such as {example}",
+                "examples": [example],
+            }
+        ),
+    ]
+
+
+CaseId = _id_in_path("case", "HVN-2026-00052")
+DeploymentId = _id_in_path("deployment", "DEP-2026-0001")
+ComplaintId = _id_in_path("oversight_complaint", "CMP-2026-0007")
 
 
 def named_user(username: str | None, field: str) -> User | None:

@@ -129,7 +129,9 @@ def is_yes(value: str) -> bool:
 def yes_no_choice(
     label: str, choices: list[tuple[str, str]], **kwargs: Any
 ) -> forms.TypedChoiceField:
-    """A choice between "yes" and "no" options (in the order and words given) cleaned to a bool."""
+    """A choice between "yes" and "no" options (in the order and words given) cleaned to a bool:
+    GOV.UK radios (two options), unless a widget is given."""
+    kwargs.setdefault("widget", forms.RadioSelect)
     return forms.TypedChoiceField(label=label, choices=choices, coerce=is_yes, **kwargs)
 
 
@@ -140,6 +142,7 @@ def only_filter(label: str, only: str) -> forms.TypedChoiceField:
         [("", "All"), ("yes", only)],
         required=False,
         empty_value=False,
+        widget=forms.Select,  # a filter in a search form's row: a drop-down
     )
 
 

@@ -135,9 +135,11 @@ def confirmation(
     hidden: dict[str, str],
     details: list[tuple[str, str]] | None = None,
     warning: str = "You cannot undo this.",
+    marking: str | None = None,
 ) -> HttpResponse:
     """The GOV.UK confirmation page shown before a final or destructive action: it posts the
-    same fields back to the same address with `confirmed=yes`; Cancel returns unchanged."""
+    same fields back to the same address with `confirmed=yes`; Cancel returns unchanged.
+    `marking`: the classification of what the page shows (the banner), where it has one."""
     return render(
         request,
         "ui/confirm.html",
@@ -149,5 +151,6 @@ def confirmation(
             "details": details or [],
             "warning": warning,
             "action_url": request.path,
+            **(marking_context(marking) if marking else {}),
         },
     )

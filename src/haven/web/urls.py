@@ -1,5 +1,7 @@
 from django.urls import path
 
+from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+
 from . import case_operations, views
 
 app_name = "web"
@@ -10,7 +12,7 @@ urlpatterns = [path("", views.home, name="home")]
 # composes operations data for a case team (protection itself never imports operations).
 case_hub = [
     path(
-        "cases/<uuid:case_id>/deployments-and-alarms/",
+        "cases/<case:case_id>/deployments-and-alarms/",
         case_operations.case_operations,
         name="operations",
     ),
