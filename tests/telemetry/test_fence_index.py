@@ -109,6 +109,31 @@ def test_a_new_fence_is_added_incrementally_and_a_resent_change_is_not_applied_t
     assert KEEPER.increments == 1 and services.fence_index() is index
 
 
+def test_a_look_reads_only_stamps_since_the_previous_look_not_a_past_bulk_import(monkeypatch):
+    """Fences imported in bulk an hour ago share one stamp; a look made after the index was
+    built must not read all their stamps again (it did at every look, every 2 s, for as long
+    as no fence changed after them), yet a fence changed since is still found."""
+    for n in range(5):
+        make_circle(None, 52.0 + n / 10, 0.0, 100, kind="exclusion")
+    Geofence.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    index = services.fence_index()
+    read: list[list[fence_index.Stamp]] = []
+    load_changes = fence_index.load_changes
+
+    def counted(since: dt.datetime) -> list[fence_index.Stamp]:
+        stamps = load_changes(since)
+        read.append(stamps)
+        return stamps
+
+    monkeypatch.setattr(fence_index, "load_changes", counted)
+    services.invalidate_fences()
+    assert services.fence_index() is index and read == [[]]
+    added = make_circle(None, 53.0, 0.0, 100, kind="exclusion")
+    assert str(added.pk) in services.fence_index().by_id
+    assert [str(stamp[0]) for stamp in read[-1]] == [str(added.pk)]
+    assert KEEPER.rebuilds == 1
+
+
 def test_a_damaged_fence_is_left_out_without_stopping_the_others(caplog):
     good = make_circle(None, 52.0, 0.0, 100, kind="exclusion")
     bad = make_circle(None, 52.1, 0.0, 100, kind="exclusion")

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from haven.telemetry import services, teltonika
@@ -140,8 +141,8 @@ def test_a_silent_teltonika_tracker_goes_offline_on_the_scheduled_sweep(settings
 class Front:
     """The receiver on a loopback port, its event loop in a thread."""
 
-    def __init__(self) -> None:
-        self.server = TeltonikaServer(BatchWriter())
+    def __init__(self, server: TeltonikaServer | None = None) -> None:
+        self.server = server or TeltonikaServer(BatchWriter())
         self.loop = asyncio.new_event_loop()
         self.listening: asyncio.Server | None = None
         ready = threading.Event()
@@ -249,3 +250,94 @@ def test_a_panic_record_alerts_before_it_is_acknowledged(resettable_ledger, fron
         assert receive_exactly(sock, 4) == (1).to_bytes(4, "big")
     event = Event.objects.get(type=EventType.ALARM)
     assert event.key == "sos" and Alert.objects.filter(event=event, severity="critical").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frames_split_byte_by_byte_and_two_devices_at_once_are_each_acknowledged(
+    resettable_ledger, front: Front
+):
+    """Frames are cut from whatever arrives: a handshake and a packet sent one byte at a time,
+    and a packet sent before the handshake's answer, are each answered in turn."""
+    imeis = ["356307042441016", "356307042441017"]
+    for imei in imeis:
+        make_device(device_id=imei)
+    now = timezone.now().replace(microsecond=0)
+    packets = [
+        teltonika.encode_packet(
+            teltonika.CODEC_8,
+            [teltonika.encode_record(teltonika.CODEC_8, now, lat=54.6, lon=-5.9, io={239: 1})],
+        )
+        for _ in imeis
+    ]
+    slow, eager = front.connect(), front.connect()
+    with slow, eager:
+        hello = [len(imei).to_bytes(2, "big") + imei.encode() for imei in imeis]
+        eager.sendall(hello[1] + packets[1])  # the packet before the handshake's answer
+        for byte in hello[0]:
+            slow.sendall(bytes([byte]))
+        assert slow.recv(1) == teltonika.ACCEPT and eager.recv(1) == teltonika.ACCEPT
+        for byte in packets[0]:
+            slow.sendall(bytes([byte]))
+        assert receive_exactly(slow, 4) == (1).to_bytes(4, "big")
+        assert receive_exactly(eager, 4) == (1).to_bytes(4, "big")
+    stored = Position.objects.filter(device__device_id__in=imeis)
+    assert sorted(stored.values_list("device__device_id", flat=True)) == imeis
+
+
+def _failing_store(messages, *, received_at):
+    raise OperationalError("the database went away")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_packet_whose_store_fails_is_not_acknowledged_and_the_connection_goes_on(
+    resettable_ledger,
+):
+    make_device(device_id="356307042441018")
+    front = Front(TeltonikaServer(BatchWriter(store=_failing_store)))
+    try:
+        record = teltonika.encode_record(
+            teltonika.CODEC_8, timezone.now(), lat=54.6, lon=-5.9, io={}, priority=2
+        )
+        with front.connect() as sock:
+            assert handshake(sock, "356307042441018") == teltonika.ACCEPT
+            sock.sendall(teltonika.encode_packet(teltonika.CODEC_8, [record]))
+            sock.settimeout(0.5)  # a bounded wait for an answer that must not come
+            with pytest.raises(TimeoutError):
+                sock.recv(4)
+            front.server.writer._store = services.ingest_batch  # the database is back
+            sock.settimeout(30)
+            sock.sendall(teltonika.encode_packet(teltonika.CODEC_8, [record]))  # the resend
+            assert receive_exactly(sock, 4) == (1).to_bytes(4, "big")
+    finally:
+        front.stop()
+    assert Position.objects.count() == 1 and Alert.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_packet_not_answered_in_time_is_not_acknowledged_and_a_silent_device_is_dropped(
+    resettable_ledger,
+):
+    make_device(device_id="356307042441019")
+    answered = threading.Event()
+
+    def stuck_store(messages, *, received_at):
+        answered.wait(30)  # the database hangs until the test lets it go, then fails
+        raise OperationalError("the database went away")
+
+    server = TeltonikaServer(BatchWriter(store=stuck_store), wait_s=0.4)
+    server.idle_s = 0.4
+    front = Front(server)
+    try:
+        record = teltonika.encode_record(
+            teltonika.CODEC_8, timezone.now(), lat=54.6, lon=-5.9, io={}
+        )
+        with front.connect() as sock:
+            assert handshake(sock, "356307042441019") == teltonika.ACCEPT
+            sock.sendall(teltonika.encode_packet(teltonika.CODEC_8, [record]))
+            sock.settimeout(10)
+            # No answer in time: none at all; then, silent, the connection is closed.
+            assert sock.recv(4) == b""
+            answered.set()
+    finally:
+        answered.set()
+        front.stop()

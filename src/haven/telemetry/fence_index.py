@@ -7,8 +7,10 @@ and what it finds is swapped in whole (one reference assignment), so a batch alw
 complete index, the old or the new.
 
 The look is cheap: the stamps (id, version, active) of the fences whose ``updated_at`` moved
-since the last one seen (less ``CHANGE_LAG``, since a transaction that stamped its row earlier
-may commit later), on the updated_at index, compared by version with the index in hand, plus a
+since the previous look began (less ``CHANGE_LAG``, since a transaction that stamped its row
+earlier may commit later; not since the last stamp seen, or the fences of one bulk import, all
+stamped at once, would be read again at every look for as long as no fence changed after them),
+on the updated_at index, compared by version with the index in hand, plus a
 count of the active fences; only the changed fences are read whole. One edited, added or retired
 fence is applied incrementally (only it is decrypted and compiled; the tree is rebuilt from the
 envelopes in hand, ~15 ms for 30,000). The whole index is rebuilt, still off the alarm path,
@@ -31,11 +33,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from haven.vault.crypto import VaultError
 from haven.vault.fields import bulk_opener
@@ -127,6 +130,9 @@ class FenceState:
     index: gf.FenceIndex
     versions: dict[str, int]
     seen_up_to: dt.datetime | None  # the latest updated_at seen
+    # When the look (or rebuild) that made this state began, by this process's clock: every
+    # change stamped more than CHANGE_LAG before it had committed and was seen then.
+    looked_at: dt.datetime | None = None
 
 
 def load_rows(ids: Iterable[Any] | None = None) -> list[FenceRow]:
@@ -151,15 +157,24 @@ def count_active() -> int:
     return Geofence.objects.filter(active=True).count()
 
 
-def build_state(rows: Sequence[FenceRow]) -> FenceState:
-    """A whole index from plain rows of active fences."""
+def build_state(rows: Sequence[FenceRow], looked_at: dt.datetime | None = None) -> FenceState:
+    """A whole index from plain rows of active fences (read from ``looked_at`` on)."""
     opened = open_fences(rows)
     fences = [fence for _, fence in opened if fence is not None]
     return FenceState(
         gf.FenceIndex.from_compiled(gf.compile_fences(fences)),
         {row[0]: row[7] for row in rows},
         max((row[8] for row in rows), default=None),
+        looked_at,
     )
+
+
+def look_since(state: FenceState) -> dt.datetime:
+    """Where the next look starts reading stamps: CHANGE_LAG before the previous look began
+    (the latest stamp seen, for a state made before any look)."""
+    start = state.looked_at or state.seen_up_to
+    assert start is not None
+    return start - CHANGE_LAG
 
 
 def unseen(state: FenceState, stamps: Sequence[Stamp]) -> list[Stamp]:
@@ -187,7 +202,7 @@ def apply_changes(
     upserts = [row for row in rows if row[0] in wanted]
     if not upserts and not removed:
         if seen_up_to != state.seen_up_to:
-            return FenceState(state.index, state.versions, seen_up_to)
+            return FenceState(state.index, state.versions, seen_up_to, state.looked_at)
         return None
     opened = open_fences(upserts)
     broken = [row[0] for row, fence in opened if fence is None]
@@ -198,7 +213,7 @@ def apply_changes(
     index = state.index.changed(
         [fence for _, fence in opened if fence is not None], [*removed, *broken]
     )
-    return FenceState(index, versions, seen_up_to)
+    return FenceState(index, versions, seen_up_to, state.looked_at)
 
 
 @dataclass
@@ -269,7 +284,8 @@ class FenceKeeper:
         if state is None or state.seen_up_to is None:
             self.rebuild()  # nothing seen yet (no fences at all): cheap
             return
-        stamps = load_changes(state.seen_up_to - CHANGE_LAG)
+        began = timezone.now()
+        stamps = load_changes(look_since(state))
         changed = unseen(state, stamps)
         if len(changed) > REBUILD_AFTER_CHANGES:
             self.rebuild()
@@ -279,13 +295,17 @@ class FenceKeeper:
         if count_active() != len((updated or state).versions):
             self.rebuild()  # a fence deleted outright (or added unseen): rebuild them all
         elif updated is not None:
-            self._swap(updated, rebuilt=False)
+            self._swap(replace(updated, looked_at=began), rebuilt=False)
+        else:  # nothing new: only where the next look starts moves (no new index)
+            self.state = replace(state, looked_at=began)
         if time.monotonic() - self.rebuilt_at >= REBUILD_EVERY_S:
             self.rebuild()  # the safety net: whatever a look could have missed
 
     def rebuild(self, rows: Iterable[FenceRow] | None = None) -> None:
         """Build the whole index from plain rows and swap it in."""
-        self._swap(build_state(list(rows) if rows is not None else load_rows()), rebuilt=True)
+        began = timezone.now()
+        state = build_state(list(rows) if rows is not None else load_rows(), began)
+        self._swap(state, rebuilt=True)
 
     def _swap(self, state: FenceState, rebuilt: bool) -> None:
         if self.before_swap is not None:
