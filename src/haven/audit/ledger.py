@@ -47,6 +47,11 @@ class LedgerError(RuntimeError):
     pass
 
 
+# Looked up on every append: TextChoices.values builds a new list on each access.
+_ACTIONS = frozenset(Action.values)
+_PURPOSES = frozenset(Purpose.values)
+
+
 # The ledger columns that make up an entry's canonical bytes, in the parameter order of
 # canonical_bytes_from_values(): ``values_list(*CANONICAL_FIELDS)`` rows can be splatted into it.
 CANONICAL_FIELDS = (
@@ -260,7 +265,7 @@ def split_free_text(
     if SEALED_KEY in details:
         raise LedgerError(f"details key {SEALED_KEY!r} is reserved for the sealed payload")
     secret: dict[str, Any] = {}
-    clear_justification = justification if justification in Purpose.values else ""
+    clear_justification = justification if justification in _PURPOSES else ""
     if justification and not clear_justification:
         secret["justification"] = justification
     clear: dict[str, Any] = {}
@@ -329,7 +334,7 @@ def new_entry(
     details: Mapping[str, Any] | None = None,
 ) -> LedgerEntry:
     """An unsaved, hashed entry with its free text sealed (``record`` and bulk loaders)."""
-    if action not in Action.values:
+    if action not in _ACTIONS:
         raise LedgerError(f"unknown ledger action {action!r}")
     clear_justification, clear_details, secret = split_free_text(justification, details or {})
     entry = LedgerEntry(
@@ -386,7 +391,7 @@ def record(
             "ledger entries must be written inside the transaction of the change: "
             "run the service or selector in @service (haven.concurrency.transactions)"
         )
-    if action not in Action.values:
+    if action not in _ACTIONS:
         raise LedgerError(f"unknown ledger action {action!r}")
     prepare_append(ordered=STATE_KEY in (details or {}))
     entry = new_entry(

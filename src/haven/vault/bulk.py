@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import FieldError
-from django.db import connection, models
+from django.db import connections, models, router
 
 from haven.vault import crypto
 from haven.vault.fields import (
@@ -56,6 +56,9 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
             f"{model.__name__} has encrypted fields bound to the row id: set every primary key "
             "before a bulk insert"
         )
+    # The connection itself, not the proxy: every attribute of ``django.db.connection`` is a
+    # thread-local look-up, and each field asks for it once per row.
+    connection = connections[router.db_for_write(model)]
     ring = get_keyring()
     owner = owner_field(model)
     plan: list[tuple[int, Any, Any]] = []
@@ -95,11 +98,11 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
             else:
                 row.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
         rows.append(row)
-    write_rows(table, [f.column for f in fields], rows)
+    write_rows(connection, table, [f.column for f in fields], rows)
     return len(rows)
 
 
-def write_rows(table: str, columns: list[str], rows: list[list[Any]]) -> None:
+def write_rows(connection: Any, table: str, columns: list[str], rows: list[list[Any]]) -> None:
     """Rows of database-ready values into `table`: COPY on PostgreSQL, else executemany."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
