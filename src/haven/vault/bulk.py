@@ -49,9 +49,8 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
     table = meta.db_table
     assign_pk = objs[0].pk is None
     fields = [f for f in meta.concrete_fields if not (assign_pk and f.primary_key)]
-    if any(isinstance(f, EncryptedTextField) for f in fields) and (
-        assign_pk or any(obj.pk is None for obj in objs)
-    ):
+    sealing = any(isinstance(f, EncryptedTextField) for f in fields)
+    if sealing and (assign_pk or any(obj.pk is None for obj in objs)):
         raise FieldError(
             f"{model.__name__} has encrypted fields bound to the row id: set every primary key "
             "before a bulk insert"
@@ -59,7 +58,7 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
     # The connection itself, not the proxy: every attribute of ``django.db.connection`` is a
     # thread-local look-up, and each field asks for it once per row.
     connection = connections[router.db_for_write(model)]
-    ring = get_keyring()
+    ring = get_keyring() if sealing else None
     owner = owner_field(model)
     plan: list[tuple[int, Any, Any]] = []
     for field in fields:
