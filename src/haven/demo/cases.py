@@ -1,8 +1,10 @@
 """Synthetic demo casework. Names come from small fictional lists; no real person is described.
 
-Written for volume (`haven demo --cases 100000`): rows are built in memory and written with
-bulk_create in batches, one transaction per batch, encrypted fields and blind indexes computed
-by the fields themselves, and ledger entries hashed exactly as ``ledger.record`` hashes them.
+Written for volume (`haven demo --cases 100000`): rows are built in memory and written in
+batches, one transaction per batch, by ``haven.vault.bulk.insert`` (COPY on PostgreSQL), which
+seals encrypted fields bound to row and owner and computes blind indexes as ``save()`` does;
+ledger entries are hashed exactly as ``ledger.record`` hashes them and appended through
+``ledger.append_many``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from haven.cases.models import (
     Transfer,
 )
 from haven.concurrency import references
+from haven.vault import bulk
 
 GIVEN = ["Ada", "Bram", "Cleo", "Dov", "Esme", "Finn", "Gita", "Hal", "Iris", "Jude", "Kai", "Lumi"]
 FAMILY = ["Fictional", "Imaginary", "Madeup", "Invented", "Pretend", "Notreal", "Storybook"]
@@ -103,9 +106,9 @@ def ledger_entries(rows: Iterable[dict]) -> list[LedgerEntry]:
 
 
 def write_ledger(entries: list[LedgerEntry]) -> None:
-    """Append in one transaction, as ``ledger.record`` does (see ``ledger.prepare_append``)."""
-    ledger.prepare_append(ordered=any(ledger.STATE_KEY in entry.details for entry in entries))
-    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    """Append in the caller's transaction through the ledger's bulk append (COPY on
+    PostgreSQL), which takes the ledger's lock as ``ledger.record`` does for state entries."""
+    ledger.append_many(entries)
 
 
 class Builder:
@@ -319,16 +322,18 @@ class Builder:
 
 
 def write_batch(rows: dict[str, list]) -> None:
+    """One batch in one transaction, every row written as save() would write it (sealed,
+    blind-indexed) by ``haven.vault.bulk`` (COPY on PostgreSQL), parents before children."""
     with transaction.atomic():
-        Case.objects.bulk_create(rows["cases"])
-        Person.objects.bulk_create(rows["people"])
-        TeamMembership.objects.bulk_create(rows["members"])
-        Decision.objects.bulk_create(rows["decisions"])
-        Transfer.objects.bulk_create(rows["transfers"])
-        Location.objects.bulk_create(rows["locations"])
-        ContactEntry.objects.bulk_create(rows["contacts"])
-        CaseTask.objects.bulk_create(rows["tasks"])
-        IdentityRecord.objects.bulk_create(rows["identities"])
+        bulk.insert(Case, rows["cases"])
+        bulk.insert(Person, rows["people"])
+        bulk.insert(TeamMembership, rows["members"])
+        bulk.insert(Decision, rows["decisions"])
+        bulk.insert(Transfer, rows["transfers"])
+        bulk.insert(Location, rows["locations"])
+        bulk.insert(ContactEntry, rows["contacts"])
+        bulk.insert(CaseTask, rows["tasks"])
+        bulk.insert(IdentityRecord, rows["identities"])
         write_ledger(ledger_entries(rows["ledger"]))
 
 
