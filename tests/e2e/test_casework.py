@@ -159,6 +159,7 @@ def test_referral_to_active_arrangement_in_the_browser(page, browser, live_serve
 
     clicks.tab("Tasks")
     page.get_by_role("link", name="Set a task or review").click()
+    page.get_by_role("group", name="Kind").get_by_label("Task", exact=True).check()
     page.get_by_label("What needs doing").fill("Arrange school transfer")
     fill_date(page, "Due on", "2026-12-01")
     page.get_by_role("button", name="Save").click()

@@ -55,6 +55,12 @@ def seed_registers_and_workforce(user) -> None:  # type: ignore[no-untyped-def]
     assert imports.run(user, "workforce", "\n".join(lines) + "\n").ok
 
 
+def not_senior(page):
+    """A referral's two questions on rank, answered (radios with neither chosen)."""
+    for question in ("Is the officer a senior officer?", "Is the officer a chief officer"):
+        page.get_by_role("group", name=question).get_by_label("No", exact=True).check()
+
+
 def test_oversight_officer_end_to_end(page):
     user = UserFactory(roles=[Role.OVERSIGHT_OFFICER], first_name="Olive")
     seed_registers_and_workforce(user)
@@ -123,9 +129,10 @@ def test_oversight_officer_end_to_end(page):
     page.get_by_label("Officer reference").fill("PC 0001 Fictional")
     page.get_by_label("Force", exact=True).fill("Fictional Constabulary")
     fill_date(page, "Referral date", "2024-03-01")
+    not_senior(page)
     page.get_by_role("button", name="Save referral").click()
     assert "Legally qualified chair model" in page.get_by_test_id("panel-model").inner_text()
-    page.locator('input[name="method"][value="rota"]').check()
+    page.get_by_label("Rota (next available)").check()
     page.get_by_label("Police member (superintendent or above): name").fill("Supt Fictional")
     page.get_by_role("button", name="Appoint panel").click()
     panel = page.get_by_test_id("panel-table").inner_text()
@@ -137,9 +144,10 @@ def test_oversight_officer_end_to_end(page):
     page.get_by_label("Officer reference").fill("PC 0002 Fictional")
     page.get_by_label("Force", exact=True).fill("Fictional Constabulary")
     fill_date(page, "Referral date", "2024-06-01")
+    not_senior(page)
     page.get_by_role("button", name="Save referral").click()
     assert "Chief officer chair model" in page.get_by_test_id("panel-model").inner_text()
-    page.locator('input[name="method"][value="random"]').check()
+    page.get_by_label("Seeded random draw").check()
     page.get_by_label("Seed for the random draw").fill("7")
     page.get_by_label("Chair (chief officer or delegate): name").fill("ACC Fictional")
     page.get_by_role("button", name="Appoint panel").click()

@@ -245,6 +245,21 @@ def install(execute: Execute, vendor: str) -> None:
         _pg(execute)
 
 
+def uninstall(execute: Execute, vendor: str) -> None:
+    """Drop the triggers (migrating back past the count table: left behind, they would write
+    to a table that is gone and every assessment or team change would fail)."""
+    if vendor == "sqlite":
+        for names in SQLITE_TRIGGERS.values():
+            for name in names:
+                execute(f"DROP TRIGGER IF EXISTS {name}")
+    elif vendor == "postgresql":
+        for table, names in PG_TRIGGERS.items():
+            for name in names:
+                execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        execute("DROP FUNCTION IF EXISTS haven_risk_portfolio_count()")
+        execute("DROP FUNCTION IF EXISTS haven_risk_portfolio_team()")
+
+
 def rebuild(execute: Execute) -> None:
     """Recount every row from the teams and current assessments (the migration's backfill)."""
     execute(f"DELETE FROM {TABLE}")

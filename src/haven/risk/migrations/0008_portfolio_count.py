@@ -16,6 +16,12 @@ def install_and_count(apps, schema_editor):
     portfolio_counts.rebuild(execute)
 
 
+def uninstall(apps, schema_editor):
+    portfolio_counts.uninstall(
+        lambda sql: schema_editor.execute(sql, params=None), schema_editor.connection.vendor
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("risk", "0007_measuretype_version"),
@@ -66,5 +72,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(install_and_count, migrations.RunPython.noop),
+        migrations.RunPython(install_and_count, uninstall),
     ]
