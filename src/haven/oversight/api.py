@@ -19,7 +19,17 @@ from pydantic import field_validator, model_validator
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
-from haven.ui.apihelpers import ComplaintId, PageOf, QueryFilters, attempt, page_body
+from haven.ui.apihelpers import (
+    ComplaintId,
+    ForfeitureId,
+    HearingId,
+    MeetingId,
+    PageOf,
+    QueryFilters,
+    TribunalId,
+    attempt,
+    page_body,
+)
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
 
@@ -425,7 +435,7 @@ class CommissionerStepOut(Schema):
     response=list[CommissionerStepOut],
     summary="The steps you may take now on a complaint about the Commissioner",
 )
-def commissioner_steps(request: AuthenticatedRequest, complaint_id: UUID) -> list[Any]:
+def commissioner_steps(request: AuthenticatedRequest, complaint_id: ComplaintId) -> list[Any]:
     user = request.user
     return selectors.commissioner_steps(user, selectors.find_complaint(user, complaint_id))
 
@@ -436,7 +446,7 @@ def commissioner_steps(request: AuthenticatedRequest, complaint_id: UUID) -> lis
     summary="Take a step on a complaint about the Commissioner (ELPB Regs 2012)",
 )
 def commissioner_step(
-    request: AuthenticatedRequest, complaint_id: UUID, payload: CommissionerStepIn
+    request: AuthenticatedRequest, complaint_id: ComplaintId, payload: CommissionerStepIn
 ) -> dict[str, Any]:
     return _on_complaint(
         request,
@@ -713,12 +723,12 @@ def create_hearing(request: AuthenticatedRequest, payload: HearingIn) -> Status[
 
 
 @router.get("/oversight/hearings/{hearing_id}", response=HearingOut, summary="One misconduct case")
-def get_hearing(request: AuthenticatedRequest, hearing_id: UUID) -> Any:
+def get_hearing(request: AuthenticatedRequest, hearing_id: HearingId) -> Any:
     return selectors.get_hearing(request.user, hearing_id)
 
 
 def _on_hearing(
-    request: AuthenticatedRequest, hearing_id: UUID, action: Callable[[User, Any], Any]
+    request: AuthenticatedRequest, hearing_id: HearingId, action: Callable[[User, Any], Any]
 ) -> Any:
     user = request.user
     hearing = selectors.get_hearing(user, hearing_id)
@@ -731,7 +741,7 @@ def _on_hearing(
     response=HearingOut,
     summary="Appoint the panel by rota or random draw",
 )
-def appoint_panel(request: AuthenticatedRequest, hearing_id: UUID, payload: PanelIn) -> Any:
+def appoint_panel(request: AuthenticatedRequest, hearing_id: HearingId, payload: PanelIn) -> Any:
     return _on_hearing(
         request,
         hearing_id,
@@ -746,7 +756,9 @@ def appoint_panel(request: AuthenticatedRequest, hearing_id: UUID, payload: Pane
     response=HearingOut,
     summary="Appoint a named member to a seat",
 )
-def appoint_member(request: AuthenticatedRequest, hearing_id: UUID, payload: MemberSeatIn) -> Any:
+def appoint_member(
+    request: AuthenticatedRequest, hearing_id: HearingId, payload: MemberSeatIn
+) -> Any:
     return _on_hearing(
         request, hearing_id, lambda u, pk: services.appoint_member(u, pk, **payload.dict())
     )
@@ -755,7 +767,7 @@ def appoint_member(request: AuthenticatedRequest, hearing_id: UUID, payload: Mem
 @router.post(
     "/oversight/hearings/{hearing_id}/stage", response=HearingOut, summary="Move to the next stage"
 )
-def advance_hearing(request: AuthenticatedRequest, hearing_id: UUID, payload: StageIn) -> Any:
+def advance_hearing(request: AuthenticatedRequest, hearing_id: HearingId, payload: StageIn) -> Any:
     return _on_hearing(
         request, hearing_id, lambda u, pk: services.advance_hearing(u, pk, **payload.dict())
     )
@@ -766,7 +778,9 @@ def advance_hearing(request: AuthenticatedRequest, hearing_id: UUID, payload: St
     response=HearingOut,
     summary="Record the officer's response or the written decision supplied",
 )
-def hearing_fact(request: AuthenticatedRequest, hearing_id: UUID, payload: HearingFactIn) -> Any:
+def hearing_fact(
+    request: AuthenticatedRequest, hearing_id: HearingId, payload: HearingFactIn
+) -> Any:
     return _on_hearing(
         request, hearing_id, lambda u, pk: services.record_hearing_fact(u, pk, **payload.dict())
     )
@@ -779,7 +793,7 @@ def hearing_fact(request: AuthenticatedRequest, hearing_id: UUID, payload: Heari
 class TribunalOut(Schema):
     id: UUID
     reference: str
-    hearing_id: UUID | None
+    hearing_id: HearingId | None
     appellant_reference: str
     senior_officer_appellant: bool
     notice_received_on: date
@@ -796,7 +810,7 @@ class TribunalOut(Schema):
 class TribunalIn(Schema):
     appellant_reference: str = Field(..., max_length=60)
     notice_received_on: date
-    hearing_id: UUID | None = None
+    hearing_id: HearingId | None = None
     senior_officer_appellant: bool = False
     senior_member_name: str = Field("", max_length=120)
     home_office_member_name: str = Field(
@@ -827,7 +841,7 @@ def create_tribunal(request: AuthenticatedRequest, payload: TribunalIn) -> Statu
     summary="Record the determination",
 )
 def determine_tribunal(
-    request: AuthenticatedRequest, tribunal_id: UUID, payload: TribunalDetermineIn
+    request: AuthenticatedRequest, tribunal_id: TribunalId, payload: TribunalDetermineIn
 ) -> Any:
     user = request.user
     tribunal = selectors.get_tribunal(user, tribunal_id)
@@ -894,7 +908,7 @@ def create_forfeiture(request: AuthenticatedRequest, payload: ForfeitureIn) -> S
     summary="Record the next step (percentage at most 65)",
 )
 def forfeiture_step(
-    request: AuthenticatedRequest, forfeiture_id: UUID, payload: ForfeitureStepIn
+    request: AuthenticatedRequest, forfeiture_id: ForfeitureId, payload: ForfeitureStepIn
 ) -> Any:
     user = request.user
     case = selectors.get_forfeiture(user, forfeiture_id)
@@ -1031,7 +1045,7 @@ class CaseloadsReportOut(Schema):
 
 class MyGovernanceActionOut(Schema):
     id: int
-    meeting_id: UUID
+    meeting_id: MeetingId
     meeting_reference: str
     description: str
     due_on: date
@@ -1340,7 +1354,7 @@ def create_meeting(request: AuthenticatedRequest, payload: GovernanceMeetingIn) 
     response=GovernanceMeetingOut,
     summary="One meeting",
 )
-def get_meeting(request: AuthenticatedRequest, meeting_id: UUID) -> Any:
+def get_meeting(request: AuthenticatedRequest, meeting_id: MeetingId) -> Any:
     return _meeting_out(selectors.find_meeting(request.user, meeting_id))
 
 
@@ -1350,7 +1364,7 @@ def get_meeting(request: AuthenticatedRequest, meeting_id: UUID) -> Any:
     summary="Record a decision",
 )
 def add_decision(
-    request: AuthenticatedRequest, meeting_id: UUID, payload: GovernanceDecisionIn
+    request: AuthenticatedRequest, meeting_id: MeetingId, payload: GovernanceDecisionIn
 ) -> Status[Any]:
     user = request.user
     meeting = selectors.find_meeting(user, meeting_id)
@@ -1364,7 +1378,7 @@ def add_decision(
     summary="Add an action with its owner and due date (the owner is told)",
 )
 def add_action(
-    request: AuthenticatedRequest, meeting_id: UUID, payload: GovernanceActionIn
+    request: AuthenticatedRequest, meeting_id: MeetingId, payload: GovernanceActionIn
 ) -> Status[Any]:
     user = request.user
     meeting = selectors.find_meeting(user, meeting_id)
@@ -1433,7 +1447,9 @@ class TribunalSeatIn(Schema):
     response=TribunalOut,
     summary="Seat the chair or lay member from the panel-member register",
 )
-def seat_tribunal(request: AuthenticatedRequest, tribunal_id: UUID, payload: TribunalSeatIn) -> Any:
+def seat_tribunal(
+    request: AuthenticatedRequest, tribunal_id: TribunalId, payload: TribunalSeatIn
+) -> Any:
     user = request.user
     tribunal = selectors.get_tribunal(user, tribunal_id)
     return attempt(lambda: services.seat_tribunal_member(user, tribunal.pk, **payload.dict()))

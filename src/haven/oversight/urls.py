@@ -1,6 +1,6 @@
 from django.urls import path
 
-from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+from haven.ui import paths  # noqa: F401 (registers the reference-or-id converters)
 
 from . import views
 
@@ -33,11 +33,11 @@ urlpatterns = [
     path("oversight/panel-members/", views.panel_members, name="panel_members"),
     path("oversight/panel-members/<uuid:member_id>/", views.panel_member, name="panel_member"),
     path("oversight/hearings/", views.hearings, name="hearings"),
-    path("oversight/hearings/<uuid:hearing_id>/", views.hearing, name="hearing"),
+    path("oversight/hearings/<hearing:hearing_id>/", views.hearing, name="hearing"),
     path("oversight/tribunals/", views.tribunals, name="tribunals"),
-    path("oversight/tribunals/<uuid:tribunal_id>/", views.tribunal, name="tribunal"),
+    path("oversight/tribunals/<tribunal:tribunal_id>/", views.tribunal, name="tribunal"),
     path("oversight/forfeitures/", views.forfeitures, name="forfeitures"),
-    path("oversight/forfeitures/<uuid:forfeiture_id>/", views.forfeiture, name="forfeiture"),
+    path("oversight/forfeitures/<forfeiture:forfeiture_id>/", views.forfeiture, name="forfeiture"),
     path("oversight/statistics/", views.statistics_view, name="statistics"),
     path(
         "oversight/statistics/<slug:stat_table>.<slug:export_format>",
@@ -58,11 +58,15 @@ urlpatterns = [
         name="complaint_document",
     ),
     path("oversight/governance/", views.governance, name="governance"),
-    path("oversight/governance/<uuid:meeting_id>/", views.meeting, name="meeting"),
+    path("oversight/governance/<meeting:meeting_id>/", views.meeting, name="meeting"),
     path(
         "oversight/governance/actions/<int:action_id>/done/", views.action_done, name="action_done"
     ),
     path("oversight/performance/", views.performance_view, name="performance"),
     path("oversight/performance/export.csv", views.performance_csv, name="performance_csv"),
-    path("oversight/tribunals/<uuid:tribunal_id>/seat/", views.tribunal_seat, name="tribunal_seat"),
+    path(
+        "oversight/tribunals/<tribunal:tribunal_id>/seat/",
+        views.tribunal_seat,
+        name="tribunal_seat",
+    ),
 ]

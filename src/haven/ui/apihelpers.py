@@ -64,6 +64,10 @@ def _id_in_path(object_type: str, example: str) -> Any:
 CaseId = _id_in_path("case", "HVN-2026-00052")
 DeploymentId = _id_in_path("deployment", "DEP-2026-0001")
 ComplaintId = _id_in_path("oversight_complaint", "CMP-2026-0007")
+HearingId = _id_in_path("oversight_hearing", "MIS-2026-0003")
+TribunalId = _id_in_path("oversight_tribunal", "PAT-2026-0002")
+ForfeitureId = _id_in_path("oversight_forfeiture", "PEN-2026-0001")
+MeetingId = _id_in_path("oversight_governance", "GOV-2026-0004")
 
 
 def named_user(username: str | None, field: str) -> User | None:

@@ -67,6 +67,26 @@ class ComplaintConverter(ReferenceOrId):
     object_type = "oversight_complaint"
 
 
+class HearingConverter(ReferenceOrId):
+    object_type = "oversight_hearing"
+
+
+class TribunalConverter(ReferenceOrId):
+    object_type = "oversight_tribunal"
+
+
+class ForfeitureConverter(ReferenceOrId):
+    object_type = "oversight_forfeiture"
+
+
+class MeetingConverter(ReferenceOrId):
+    object_type = "oversight_governance"
+
+
 register_converter(CaseConverter, "case")
 register_converter(DeploymentConverter, "deployment")
 register_converter(ComplaintConverter, "complaint")
+register_converter(HearingConverter, "hearing")
+register_converter(TribunalConverter, "tribunal")
+register_converter(ForfeitureConverter, "forfeiture")
+register_converter(MeetingConverter, "meeting")
