@@ -64,11 +64,15 @@ lint:
 	$(BIN)/mypy src
 	PYTHONPATH=src $(BIN)/lint-imports
 
+# --dist loadgroup: tests marked xdist_group("...") share one worker (and so one costly
+# module fixture, such as a database migrated from zero); every other test goes where it fits.
+PYTEST := $(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider
+
 test-sqlite:
-	$(BIN)/pytest -n 2 -p no:cacheprovider
+	$(PYTEST)
 
 test-postgres:
-	HAVEN_DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -p no:cacheprovider
+	HAVEN_DATABASE_URL=$(PG_URL) $(PYTEST)
 
 # The quick configuration of every benchmark (a few minutes; not part of `make test`): each
 # prints RESULT lines (goal, figure, same-run baseline, ratio). Databases haven_bench_quick_*

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -10,7 +15,10 @@ from hypothesis import settings as hypothesis_settings
 from haven.accounts.models import User
 from haven.accounts.roles import Role
 
+from .built_once import built_once
 from .factories import PASSWORD, UserFactory, current_code
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Tests never time: a per-example deadline fails on a loaded 2-core CI machine, not on a bug.
 hypothesis_settings.register_profile(
@@ -74,3 +82,33 @@ def flushable_append_only_tables(request: pytest.FixtureRequest) -> Iterator[Non
     with connection.cursor() as cursor:
         for append_only in triggers.every_append_only():
             append_only.drop(cursor.execute, connection.vendor)
+
+
+def migrate_test_sqlite(folder: Path) -> None:
+    """`django migrate` from zero into folder/haven.sqlite3, with the test settings (fixed keys)."""
+    env = {
+        **{name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG")},
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "DJANGO_SETTINGS_MODULE": "haven.settings_test",
+        "HAVEN_DATA_DIR": str(folder),
+        "HAVEN_DATABASE_URL": f"sqlite:///{folder / 'haven.sqlite3'}",
+    }
+    done = subprocess.run(  # noqa: S603 - the test's own command line
+        [sys.executable, "-m", "django", "migrate", "--no-input", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.fixture
+def migrated_sqlite_file(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Path:
+    """A SQLite file of this test's own, copied from one the run migrated from zero once (the
+    migrations' triggers and all) with the test settings."""
+    template = built_once(tmp_path_factory, worker_id, "migrated-test-sqlite", migrate_test_sqlite)
+    return Path(shutil.copy(template / "haven.sqlite3", tmp_path / "haven.sqlite3"))

@@ -4,12 +4,13 @@ installs a trigger, and the system check refuses to start when one is missing.""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ import haven
 from haven.audit import triggers
 
 SOURCE_ROOT = Path(haven.__file__).resolve().parent.parent
+
+# The module's tests share one migrated database (migrated_once): keep them on one worker.
+pytestmark = pytest.mark.xdist_group("append-only-schema")
 
 # Every table whose rows must never change, with the column an UPDATE rewrites.  A new
 # append-only table must be added here; test_every_declared_table_is_listed makes sure.
@@ -60,10 +64,13 @@ def haven_command(
 class FreshDatabase:
     """An empty database of the same kind as the test database, migrated by a subprocess."""
 
-    def __init__(self, url: str, data_dir: Path, connect: Callable[[], Any]) -> None:
+    def __init__(
+        self, url: str, data_dir: Path, connect: Callable[[], Any], name: str = ""
+    ) -> None:
         self.url = url
         self.data_dir = data_dir
         self.connect = connect
+        self.name = name  # PostgreSQL's database name
 
     def haven(self, *args: str) -> subprocess.CompletedProcess[str]:
         return haven_command(self.url, self.data_dir, *args)
@@ -129,11 +136,14 @@ def _placeholder(kind: str) -> str:
     return "'1'"  # text and varchar; also valid JSON, for SQLite's JSON text columns
 
 
-@pytest.fixture
-def fresh_database(tmp_path: Path) -> Iterator[FreshDatabase]:
+@contextmanager
+def empty_database(folder: Path, template: FreshDatabase | None = None) -> Iterator[FreshDatabase]:
+    """A database of the same kind as the test database: empty, or a copy of `template`."""
     if connection.vendor == "sqlite":
-        path = tmp_path / "fresh.sqlite3"
-        yield FreshDatabase(f"sqlite:///{path}", tmp_path, lambda: sqlite3.connect(path))
+        path = folder / "fresh.sqlite3"
+        if template is not None:
+            shutil.copy(template.data_dir / "fresh.sqlite3", path)
+        yield FreshDatabase(f"sqlite:///{path}", folder, lambda: sqlite3.connect(path))
         return
     settings = connection.settings_dict
     name = f"{settings['NAME']}_fresh_{uuid.uuid4().hex[:8]}"
@@ -143,18 +153,41 @@ def fresh_database(tmp_path: Path) -> Iterator[FreshDatabase]:
         "user": settings["USER"] or None,
         "password": settings["PASSWORD"] or None,
     }
+    copy_of = f' TEMPLATE "{template.name}"' if template is not None else ""
     with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy_of}')
     url = (
         f"postgres://{server['user'] or ''}"
         f"{':' + server['password'] if server['password'] else ''}"
         f"@{server['host'] or ''}:{server['port'] or 5432}/{name}"
     )
     try:
-        yield FreshDatabase(url, tmp_path, lambda: psycopg.connect(dbname=name, **server))
+        yield FreshDatabase(url, folder, lambda: psycopg.connect(dbname=name, **server), name)
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[FreshDatabase]:
+    with empty_database(tmp_path) as database:
+        yield database
+
+
+@pytest.fixture(scope="module")
+def migrated_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshDatabase]:
+    """One database built only by `haven migrate` from zero (a subprocess, the product's
+    command); each test below takes a copy, so the module migrates once, not per test."""
+    with empty_database(tmp_path_factory.mktemp("migrated")) as database:
+        migrated = database.haven("migrate", "--no-input", "-v", "0")
+        assert migrated.returncode == 0, migrated.stderr
+        yield database
+
+
+@pytest.fixture
+def migrated_database(migrated_once: FreshDatabase, tmp_path: Path) -> Iterator[FreshDatabase]:
+    with empty_database(tmp_path, template=migrated_once) as database:
+        yield database
 
 
 def test_every_declared_table_is_listed(db: None) -> None:
@@ -165,35 +198,31 @@ def test_every_declared_table_is_listed(db: None) -> None:
 
 
 def test_update_and_delete_fail_on_every_append_only_table_after_migrate_from_zero(
-    fresh_database: FreshDatabase,
+    migrated_database: FreshDatabase,
 ) -> None:
-    migrated = fresh_database.haven("migrate", "--no-input", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr
     for table, column in APPEND_ONLY.items():
-        fresh_database.plant_row(table)
-        update = fresh_database.attempt(f"UPDATE {table} SET {column} = {column}")
-        delete = fresh_database.attempt(f"DELETE FROM {table}")
+        migrated_database.plant_row(table)
+        update = migrated_database.attempt(f"UPDATE {table} SET {column} = {column}")
+        delete = migrated_database.attempt(f"DELETE FROM {table}")
         assert update is not None and "append-only" in update, f"UPDATE {table} succeeded"
         assert delete is not None and "append-only" in delete, f"DELETE FROM {table} succeeded"
 
 
 def test_system_check_refuses_a_database_missing_a_trigger(
-    fresh_database: FreshDatabase,
+    migrated_database: FreshDatabase,
 ) -> None:
-    migrated = fresh_database.haven("migrate", "--no-input", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr
-    assert fresh_database.haven("check").returncode == 0
+    assert migrated_database.haven("check").returncode == 0
     if connection.vendor == "sqlite":
-        fresh_database.execute("DROP TRIGGER risk_decisionlogentry_no_delete")
+        migrated_database.execute("DROP TRIGGER risk_decisionlogentry_no_delete")
     else:
-        fresh_database.execute(
+        migrated_database.execute(
             "DROP TRIGGER risk_decisionlogentry_append_only ON risk_decisionlogentry"
         )
-    checked = fresh_database.haven("check", "--deploy")
+    checked = migrated_database.haven("check", "--deploy")
     assert checked.returncode != 0
     assert "haven.audit.E001" in checked.stderr
     assert "risk_decisionlogentry" in checked.stderr
-    served = fresh_database.haven("serve", "--bind", "127.0.0.1:0")  # refuses before binding
+    served = migrated_database.haven("serve", "--bind", "127.0.0.1:0")  # refuses before binding
     assert served.returncode != 0
     assert "haven.audit.E001" in served.stderr
 

@@ -80,9 +80,9 @@ shutil.copyfile(str(database) + "-wal", sys.argv[2])
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the file and WAL scan is SQLite's")
-def test_the_sqlite_file_and_its_wal_hold_no_planted_reason(tmp_path):
+def test_the_sqlite_file_and_its_wal_hold_no_planted_reason(tmp_path, migrated_sqlite_file):
     """The services run in a subprocess against a migrated SQLite file, as in production."""
-    database = tmp_path / "scan.sqlite3"
+    database = migrated_sqlite_file
     env = {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
@@ -97,7 +97,6 @@ def test_the_sqlite_file_and_its_wal_hold_no_planted_reason(tmp_path):
         )
         assert done.returncode == 0, done.stderr[-2000:]
 
-    run("-m", "django", "migrate", "--no-input")
     file_copy, wal_copy = tmp_path / "file.bin", tmp_path / "wal.bin"
     run("-c", PLANT_AND_COPY, str(file_copy), str(wal_copy))
     texts = {name: planted(name) for name in REASON_SERVICES}

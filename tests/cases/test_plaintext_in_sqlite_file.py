@@ -30,8 +30,8 @@ services.record_identity(officer, case.pk, legacy_name={NAME!r}, new_name={NEW_N
     os.environ.get("HAVEN_DATABASE_URL", "").startswith("postgres"),
     reason="the PostgreSQL run checks a pg_dump instead (tests/vault/test_plaintext_at_rest.py)",
 )
-def test_sqlite_file_and_wal_hold_no_plaintext(tmp_path: Path) -> None:
-    database = tmp_path / "haven.sqlite3"
+def test_sqlite_file_and_wal_hold_no_plaintext(tmp_path: Path, migrated_sqlite_file: Path) -> None:
+    database = migrated_sqlite_file
     env = {
         **os.environ,
         "HAVEN_DATABASE_URL": f"sqlite:///{database}",
@@ -39,7 +39,6 @@ def test_sqlite_file_and_wal_hold_no_plaintext(tmp_path: Path) -> None:
         "DJANGO_SETTINGS_MODULE": "haven.settings_test",
     }
     haven = [sys.executable, "-m", "django"]
-    subprocess.run([*haven, "migrate", "-v", "0"], env=env, check=True, timeout=300)
     subprocess.run([*haven, "shell", "-c", SCRIPT], env=env, check=True, timeout=120)
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("haven.sqlite3*"))
     assert b"hv1." in stored, "expected ciphertext tokens in the file"

@@ -5,15 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from ..built_once import built_once
 from .processes import HavenUp, copy_data_dir, prepare_data_dir
 
 
 @pytest.fixture(scope="session")
-def prepared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keys and a migrated SQLite database, made once per test process by the product's commands."""
-    data_dir = tmp_path_factory.mktemp("haven-template")
-    prepare_data_dir(data_dir)
-    return data_dir
+def prepared_data_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Keys and a migrated SQLite database, made once per test run by the product's commands."""
+    return built_once(tmp_path_factory, worker_id, "haven-template", prepare_data_dir)
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def escalation_runs_since(data_dir: Path, since: str) -> int:
 
 
 def test_an_sos_pages_step_1_then_step_2_by_email_until_acknowledged(data_dir: Path) -> None:
-    haven(data_dir, "demo")
+    haven(data_dir, "demo", "--cases", "1", "--complaints", "1")  # the rota and accounts it needs
     names = haven(data_dir, "shell", "-c", SETUP).split()
     on_call, other = names[names.index("ON_CALL") + 1], names[names.index("OTHER") + 1]
     with smtp_server() as (port, inbox):

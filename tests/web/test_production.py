@@ -18,6 +18,10 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
+# One production server (and one collectstatic) for the module: keep its tests on one worker.
+pytestmark = pytest.mark.xdist_group("production-server")
+
+
 def production_env(data_dir: Path) -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "HAVEN_KEK", "HAVEN_BLIND_INDEX_KEY")
     env = {name: os.environ[name] for name in keep if name in os.environ}
