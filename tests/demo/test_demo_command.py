@@ -19,7 +19,7 @@ def test_demo_refuses_outside_demo_mode_and_creates_nothing(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_a_random_password_too_like_the_name_is_drawn_again(monkeypatch):
-    """"demo-eT-AlC8hoEpr" is "too similar" to the auditor's last name, Placeholder: a demo
+    """ "demo-eT-AlC8hoEpr" is "too similar" to the auditor's last name, Placeholder: a demo
     run drew it once and failed; the next draw is taken instead."""
     from haven.demo import accounts
 
