@@ -1,122 +1,75 @@
 from django.urls import path
 
 from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
+from haven.ui.routes import Route, named_paths
 
 from . import views
 
 app_name = "cases"
 
+CASE = "cases/<case:case_id>/"
+
+# (route, view, name), in resolution order; the case pages are below CASE.
+_ROUTES: list[Route] = [
+    ("purpose/", views.choose_purpose, "purpose"),
+    ("purpose/clear/", views.clear_purpose, "clear_purpose"),
+    ("cases/", views.case_list, "list"),
+    ("cases/export.csv", views.case_export, "export"),
+    ("cases/referrals/new/", views.referral_new, "referral_new"),
+    ("cases/referrals/new/check/", views.referral_check, "referral_check"),
+    ("cases/triage/", views.triage, "triage"),
+    ("cases/my-work/", views.my_work, "my_work"),
+    ("cases/dashboard/", views.dashboard, "dashboard"),
+    ("cases/break-glass/", views.break_glass, "break_glass"),
+    ("directory/", views.directory, "directory"),
+    ("directory/new/", views.partner_new, "partner_new"),
+    ("directory/<uuid:partner_id>/", views.partner_detail, "partner"),
+    ("directory/<uuid:partner_id>/edit/", views.partner_edit, "partner_edit"),
+    ("directory/<uuid:partner_id>/retire/", views.partner_retire, "partner_retire"),
+    ("checklists/", views.checklists, "checklists"),
+    ("checklists/new/", views.checklist_new, "checklist_new"),
+    ("checklists/<uuid:checklist_id>/", views.checklist_detail, "checklist"),
+    ("checklists/<uuid:checklist_id>/edit/", views.checklist_edit, "checklist_edit"),
+    ("checklists/<uuid:checklist_id>/retire/", views.checklist_retire, "checklist_retire"),
+    (CASE, views.case_detail, "detail"),
+]
+
+# The case hub: one page per sub-navigation tab (cases/case_nav.html), named as its section.
+_SECTIONS = ("people", "contacts", "tasks", "documents", "timeline", "members")
+
+_CASE_ROUTES: list[Route] = [
+    ("identity/", views.case_identity, "identity"),
+    ("team/", views.case_team, "team"),
+    ("team/members/<int:membership_id>/remove/", views.member_remove, "member_remove"),
+    ("team/grants/<int:grant_id>/revoke/", views.grant_revoke, "grant_revoke"),
+    ("edit/", views.case_edit, "edit"),
+    ("decision/", views.case_decision, "decision"),
+    ("decision/check/", views.decision_check, "decision_check"),
+    ("joint-providers/new/", views.joint_provider_add, "joint_add"),
+    ("people/new/", views.person_add, "person_add"),
+    ("people/<uuid:case_person_id>/", views.person_edit, "person_edit"),
+    ("locations/new/", views.location_add, "location_add"),
+    ("locations/<uuid:case_location_id>/correct/", views.location_edit, "location_edit"),
+    ("locations/<uuid:case_location_id>/end/", views.location_end, "location_end"),
+    ("locations/<uuid:case_location_id>/history/", views.location_history, "location_history"),
+    ("contacts/new/", views.contact_add, "contact_add"),
+    ("contacts/<uuid:case_contact_id>/correct/", views.contact_edit, "contact_edit"),
+    ("contacts/<uuid:case_contact_id>/withdraw/", views.contact_withdraw, "contact_withdraw"),
+    ("contacts/<uuid:case_contact_id>/history/", views.contact_history, "contact_history"),
+    ("tasks/new/", views.task_add, "task_add"),
+    ("tasks/checklist/", views.checklist_apply, "checklist_apply"),
+    ("links/new/", views.case_link_add, "case_link_add"),
+    ("tasks/<uuid:case_task_id>/done/", views.task_complete, "task_complete"),
+    ("escalate/", views.escalate, "escalate"),
+    ("documents/new/", views.document_add, "document_add"),
+    ("documents/<uuid:case_document_id>/", views.document_download, "document"),
+]
+
 urlpatterns = [
-    path("purpose/", views.choose_purpose, name="purpose"),
-    path("purpose/clear/", views.clear_purpose, name="clear_purpose"),
-    path("cases/", views.case_list, name="list"),
-    path("cases/export.csv", views.case_export, name="export"),
-    path("cases/referrals/new/", views.referral_new, name="referral_new"),
-    path("cases/referrals/new/check/", views.referral_check, name="referral_check"),
-    path("cases/triage/", views.triage, name="triage"),
-    path("cases/my-work/", views.my_work, name="my_work"),
-    path("cases/dashboard/", views.dashboard, name="dashboard"),
-    path("cases/break-glass/", views.break_glass, name="break_glass"),
-    path("directory/", views.directory, name="directory"),
-    path("directory/new/", views.partner_new, name="partner_new"),
-    path("directory/<uuid:partner_id>/", views.partner_detail, name="partner"),
-    path("directory/<uuid:partner_id>/edit/", views.partner_edit, name="partner_edit"),
-    path("directory/<uuid:partner_id>/retire/", views.partner_retire, name="partner_retire"),
-    path("checklists/", views.checklists, name="checklists"),
-    path("checklists/new/", views.checklist_new, name="checklist_new"),
-    path("checklists/<uuid:checklist_id>/", views.checklist_detail, name="checklist"),
-    path("checklists/<uuid:checklist_id>/edit/", views.checklist_edit, name="checklist_edit"),
-    path("checklists/<uuid:checklist_id>/retire/", views.checklist_retire, name="checklist_retire"),
-    path("cases/<case:case_id>/", views.case_detail, name="detail"),
-    # The case hub: one page per sub-navigation tab (cases/case_nav.html).
-    path("cases/<case:case_id>/people/", views.case_section, {"section": "people"}, name="people"),
-    path(
-        "cases/<case:case_id>/contacts/",
-        views.case_section,
-        {"section": "contacts"},
-        name="contacts",
+    *named_paths(_ROUTES),
+    *(
+        path(f"{CASE}{section}/", views.case_section, {"section": section}, name=section)
+        for section in _SECTIONS
     ),
-    path("cases/<case:case_id>/tasks/", views.case_section, {"section": "tasks"}, name="tasks"),
-    path(
-        "cases/<case:case_id>/documents/",
-        views.case_section,
-        {"section": "documents"},
-        name="documents",
-    ),
-    path(
-        "cases/<case:case_id>/timeline/",
-        views.case_section,
-        {"section": "timeline"},
-        name="timeline",
-    ),
-    path(
-        "cases/<case:case_id>/members/", views.case_section, {"section": "members"}, name="members"
-    ),
-    path("cases/<case:case_id>/identity/", views.case_identity, name="identity"),
-    path("cases/<case:case_id>/team/", views.case_team, name="team"),
-    path(
-        "cases/<case:case_id>/team/members/<int:membership_id>/remove/",
-        views.member_remove,
-        name="member_remove",
-    ),
-    path(
-        "cases/<case:case_id>/team/grants/<int:grant_id>/revoke/",
-        views.grant_revoke,
-        name="grant_revoke",
-    ),
-    path("cases/<case:case_id>/edit/", views.case_edit, name="edit"),
-    path("cases/<case:case_id>/decision/", views.case_decision, name="decision"),
-    path("cases/<case:case_id>/decision/check/", views.decision_check, name="decision_check"),
-    path("cases/<case:case_id>/joint-providers/new/", views.joint_provider_add, name="joint_add"),
-    path("cases/<case:case_id>/people/new/", views.person_add, name="person_add"),
-    path(
-        "cases/<case:case_id>/people/<uuid:case_person_id>/", views.person_edit, name="person_edit"
-    ),
-    path("cases/<case:case_id>/locations/new/", views.location_add, name="location_add"),
-    path(
-        "cases/<case:case_id>/locations/<uuid:case_location_id>/correct/",
-        views.location_edit,
-        name="location_edit",
-    ),
-    path(
-        "cases/<case:case_id>/locations/<uuid:case_location_id>/end/",
-        views.location_end,
-        name="location_end",
-    ),
-    path(
-        "cases/<case:case_id>/locations/<uuid:case_location_id>/history/",
-        views.location_history,
-        name="location_history",
-    ),
-    path("cases/<case:case_id>/contacts/new/", views.contact_add, name="contact_add"),
-    path(
-        "cases/<case:case_id>/contacts/<uuid:case_contact_id>/correct/",
-        views.contact_edit,
-        name="contact_edit",
-    ),
-    path(
-        "cases/<case:case_id>/contacts/<uuid:case_contact_id>/withdraw/",
-        views.contact_withdraw,
-        name="contact_withdraw",
-    ),
-    path(
-        "cases/<case:case_id>/contacts/<uuid:case_contact_id>/history/",
-        views.contact_history,
-        name="contact_history",
-    ),
-    path("cases/<case:case_id>/tasks/new/", views.task_add, name="task_add"),
-    path("cases/<case:case_id>/tasks/checklist/", views.checklist_apply, name="checklist_apply"),
-    path("cases/<case:case_id>/links/new/", views.case_link_add, name="case_link_add"),
-    path(
-        "cases/<case:case_id>/tasks/<uuid:case_task_id>/done/",
-        views.task_complete,
-        name="task_complete",
-    ),
-    path("cases/<case:case_id>/escalate/", views.escalate, name="escalate"),
-    path("cases/<case:case_id>/documents/new/", views.document_add, name="document_add"),
-    path(
-        "cases/<case:case_id>/documents/<uuid:case_document_id>/",
-        views.document_download,
-        name="document",
-    ),
+    *named_paths(_CASE_ROUTES, CASE),
 ]

@@ -4,8 +4,9 @@ Deployments answer 404 to anyone not on their team. Exports are disclosure entri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -38,8 +39,19 @@ def purpose(request: AuthenticatedRequest) -> str | None:
     return parse_purpose(request.META.get("HTTP_X_HAVEN_PURPOSE"))
 
 
+T = TypeVar("T")
+
+
 def refuse(error: ValidationError) -> HttpError:
     return HttpError(422, "; ".join(error.messages))
+
+
+def _refusing(action: Callable[[], T]) -> T:
+    """Run a service call; a ValidationError it raises is this module's 422 (its messages)."""
+    try:
+        return action()
+    except ValidationError as error:
+        raise refuse(error) from error
 
 
 class AssetTypeOut(Schema):
@@ -329,12 +341,11 @@ def register_asset(request: AuthenticatedRequest, payload: AssetIn) -> Status[An
     asset_type = AssetType.objects.filter(code=payload.asset_type, active=True).first()
     if asset_type is None:
         raise HttpError(422, f"asset_type: unknown type {payload.asset_type!r}")
-    try:
-        asset = services.register_asset(
+    asset = _refusing(
+        lambda: services.register_asset(
             user, asset_type=asset_type, **payload.dict(exclude={"asset_type"})
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
     return Status(201, _asset_detail(user, asset, request))
 
 
@@ -381,10 +392,7 @@ def asset_history(request: AuthenticatedRequest, asset_id: UUID) -> Any:
 def change_state(request: AuthenticatedRequest, asset_id: UUID, payload: StateIn) -> Any:
     user = request.user
     selectors.require_supervisor(user)
-    try:
-        return services.change_state(user, asset_id, payload.state, payload.reason)
-    except ValidationError as error:
-        raise refuse(error) from error
+    return _refusing(lambda: services.change_state(user, asset_id, payload.state, payload.reason))
 
 
 @router.get(
@@ -403,8 +411,8 @@ def record_custody(
     request: AuthenticatedRequest, asset_id: UUID, payload: CustodyIn
 ) -> Status[Any]:
     user = request.user
-    try:
-        event = services.record_custody(
+    event = _refusing(
+        lambda: services.record_custody(
             user,
             asset_id,
             kind=payload.kind,
@@ -414,8 +422,7 @@ def record_custody(
             deployment_id=payload.deployment_id,
             note=payload.note,
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
     return Status(201, event)
 
 
@@ -438,12 +445,11 @@ def create_kit(request: AuthenticatedRequest, payload: KitIn) -> Status[Any]:
     user = request.user
     selectors.require_supervisor(user)
     assets = [selectors.get_asset(user, pk) for pk in payload.asset_ids]
-    try:
-        kit = services.create_kit(
+    kit = _refusing(
+        lambda: services.create_kit(
             user, name=payload.name, description=payload.description, assets=assets
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
     return Status(201, kit)
 
 
@@ -473,10 +479,7 @@ def list_deployments(
 def create_deployment(request: AuthenticatedRequest, payload: DeploymentIn) -> Status[Any]:
     user = request.user
     selectors.require_supervisor(user)
-    try:
-        deployment = services.create_deployment(user, **payload.dict())
-    except ValidationError as error:
-        raise refuse(error) from error
+    deployment = _refusing(lambda: services.create_deployment(user, **payload.dict()))
     return Status(201, deployment)
 
 
@@ -498,10 +501,7 @@ def add_member(
     member = named_user(payload.username, "username")
     if member is None:
         raise HttpError(422, "username: say who joins the team")
-    try:
-        services.add_team_member(user, deployment_id, member, payload.place)
-    except ValidationError as error:
-        raise refuse(error) from error
+    _refusing(lambda: services.add_team_member(user, deployment_id, member, payload.place))
     return Status(201, {"username": payload.username, "place": payload.place})
 
 
@@ -571,10 +571,9 @@ def assign(
 def set_status(
     request: AuthenticatedRequest, deployment_id: DeploymentId, payload: StatusIn
 ) -> Any:
-    try:
-        return services.set_status(request.user, deployment_id, payload.status, payload.outcome)
-    except ValidationError as error:
-        raise refuse(error) from error
+    return _refusing(
+        lambda: services.set_status(request.user, deployment_id, payload.status, payload.outcome)
+    )
 
 
 @router.post(
@@ -585,16 +584,15 @@ def set_status(
 def checklist(
     request: AuthenticatedRequest, deployment_id: DeploymentId, payload: ChecklistIn
 ) -> Any:
-    try:
-        return services.tick_checklist(
+    return _refusing(
+        lambda: services.tick_checklist(
             request.user,
             deployment_id,
             which=payload.which,
             index=payload.index,
             done=payload.done,
         )
-    except ValidationError as error:
-        raise refuse(error) from error
+    )
 
 
 @router.get("/equipment/deployment-log.csv", summary="Deployment log as CSV")

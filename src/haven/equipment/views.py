@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -300,9 +301,7 @@ def asset_type_change(request: AuthenticatedRequest, code: str, retire: bool) ->
     else:
         initial = {
             "version": kind.version,
-            "name": kind.name,
-            "description": kind.description,
-            "trackable": kind.trackable,
+            **model_to_dict(kind, fields=("name", "description", "trackable")),
         }
         form = AssetTypeCorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

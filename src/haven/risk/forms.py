@@ -77,33 +77,26 @@ class VulnerabilityForm(GovukForm):
 CORRECTION_HELP = "Kept with the record's history and in the audit ledger"
 
 
+def correction_reason(question: str) -> forms.CharField:
+    """The reason a threat or vulnerability is corrected or ended, kept with its history."""
+    return reason_field(question, "Say why the record is being changed", help_text=CORRECTION_HELP)
+
+
 class ThreatCorrectionForm(ThreatForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = reason_field(
-        "Why are you correcting this threat?",
-        "Say why the record is being changed",
-        help_text=CORRECTION_HELP,
-    )
+    reason = correction_reason("Why are you correcting this threat?")
 
 
 class VulnerabilityCorrectionForm(VulnerabilityForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = reason_field(
-        "Why are you correcting this vulnerability?",
-        "Say why the record is being changed",
-        help_text=CORRECTION_HELP,
-    )
+    reason = correction_reason("Why are you correcting this vulnerability?")
 
 
 class EndRiskItemForm(GovukForm):
     """A threat withdrawn or a vulnerability that no longer applies: kept, shown apart."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = reason_field(
-        "Why does this no longer apply?",
-        "Say why the record is being changed",
-        help_text=CORRECTION_HELP,
-    )
+    reason = correction_reason("Why does this no longer apply?")
 
 
 class NoticeForm(GovukForm):

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -330,36 +331,59 @@ def _decisions_of(case: Case) -> list[DecisionLogEntry]:
     )
 
 
-@service
-def list_assessments(user: User, case_id: UUID | str, purpose: str | None) -> list[RiskAssessment]:
+Row = TypeVar("Row")
+
+
+def _case_rows(
+    user: User,
+    case_id: UUID | str,
+    purpose: str | None,
+    rows_of: Callable[[Case], list[Row]],
+    listed: tuple[str, tuple[str, ...], str, Callable[[Row], object]],
+) -> list[Row]:
+    """A case's rows of one kind, read for the purpose given: one list read in the ledger
+    (`listed`: the object type, the fields shown, and the detail naming the rows shown)."""
     purpose = require_purpose(purpose)
     case = find_visible_case(user, case_id)
-    assessments = list(with_content(RiskAssessment.objects.filter(case=case)))
-    shown = {"assessments": [str(a.pk) for a in assessments]}
-    record_list_read(user, case, ASSESSMENT_OBJECT, ASSESSMENT_FIELDS, purpose, shown)
-    return assessments
+    rows = rows_of(case)
+    object_type, fields, key, ident = listed
+    record_list_read(user, case, object_type, fields, purpose, {key: [ident(r) for r in rows]})
+    return rows
+
+
+MEASURES_LISTED = (
+    "protective_measure",
+    ("measure", "details", "controls", "owner", "status", "dates", "cost"),
+    "measures",
+    lambda measure: str(measure.pk),
+)
+DECISIONS_LISTED = (
+    "decision_log",
+    ("decision", "rationale", "options_rejected"),
+    "entries",
+    lambda entry: entry.sequence,
+)
+
+
+@service
+def list_assessments(user: User, case_id: UUID | str, purpose: str | None) -> list[RiskAssessment]:
+    return _case_rows(
+        user,
+        case_id,
+        purpose,
+        lambda case: list(with_content(RiskAssessment.objects.filter(case=case))),
+        (ASSESSMENT_OBJECT, ASSESSMENT_FIELDS, "assessments", lambda a: str(a.pk)),
+    )
 
 
 @service
 def list_measures(user: User, case_id: UUID | str, purpose: str | None) -> list[ProtectiveMeasure]:
-    purpose = require_purpose(purpose)
-    case = find_visible_case(user, case_id)
-    measures = _measures_of(case)
-    fields = ("measure", "details", "controls", "owner", "status", "dates", "cost")
-    shown = {"measures": [str(m.pk) for m in measures]}
-    record_list_read(user, case, "protective_measure", fields, purpose, shown)
-    return measures
+    return _case_rows(user, case_id, purpose, _measures_of, MEASURES_LISTED)
 
 
 @service
 def decision_log(user: User, case_id: UUID | str, purpose: str | None) -> list[DecisionLogEntry]:
-    purpose = require_purpose(purpose)
-    case = find_visible_case(user, case_id)
-    entries = _decisions_of(case)
-    fields = ("decision", "rationale", "options_rejected")
-    shown = {"entries": [e.sequence for e in entries]}
-    record_list_read(user, case, "decision_log", fields, purpose, shown)
-    return entries
+    return _case_rows(user, case_id, purpose, _decisions_of, DECISIONS_LISTED)
 
 
 def catalogue(include_inactive: bool = False) -> list[MeasureType]:

@@ -6,6 +6,7 @@ take the action raises PermissionDenied; a record the user may not see raises a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -244,38 +245,32 @@ def start_assessment(actor: User, case_id: UUID | str, **data: Any) -> RiskAsses
     return assessment
 
 
+# What a new version of an assessment copies from the one before it.
+THREAT_COPIED = (
+    "ref",
+    "source",
+    "capability",
+    "intent",
+    "linked_people",
+    "likelihood",
+    "impact",
+    "residual_likelihood",
+    "residual_impact",
+)
+NOTICE_COPIED = ("kind", "decision", "recipient", "served_by", "served_at", "withheld_reason")
+
+
 def copy_content(source: RiskAssessment, target: RiskAssessment) -> None:
-    Threat.objects.bulk_create(
-        Threat(
-            assessment=target,
-            ref=t.ref,
-            source=t.source,
-            capability=t.capability,
-            intent=t.intent,
-            linked_people=t.linked_people,
-            likelihood=t.likelihood,
-            impact=t.impact,
-            residual_likelihood=t.residual_likelihood,
-            residual_impact=t.residual_impact,
+    copies: tuple[tuple[Any, Iterable[Any], tuple[str, ...]], ...] = (
+        (Threat, source.current_threats, THREAT_COPIED),
+        (Vulnerability, source.current_vulnerabilities, ("description",)),
+        (Notice, source.notices.all(), NOTICE_COPIED),
+    )
+    for model, rows, fields in copies:
+        model.objects.bulk_create(
+            model(assessment=target, **{name: getattr(row, name) for name in fields})
+            for row in rows
         )
-        for t in source.current_threats
-    )
-    Vulnerability.objects.bulk_create(
-        Vulnerability(assessment=target, description=v.description)
-        for v in source.current_vulnerabilities
-    )
-    Notice.objects.bulk_create(
-        Notice(
-            assessment=target,
-            kind=n.kind,
-            decision=n.decision,
-            recipient=n.recipient,
-            served_by=n.served_by,
-            served_at=n.served_at,
-            withheld_reason=n.withheld_reason,
-        )
-        for n in source.notices.all()
-    )
 
 
 def editable_assessment(actor: User, assessment_id: UUID | str) -> RiskAssessment:

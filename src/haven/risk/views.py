@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -694,8 +695,7 @@ def catalogue_change(request: AuthenticatedRequest, code: str, retire: bool) -> 
     else:
         initial = {
             "version": measure_type.version,
-            "name": measure_type.name,
-            "description": measure_type.description,
+            **model_to_dict(measure_type, fields=("name", "description")),
         }
         form = forms.CatalogueCorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -105,15 +105,19 @@ class AcknowledgeIn(Schema):
 AlertMove = Callable[[User, UUID, str], Alert]
 
 
-def _moved(request: AuthenticatedRequest, alert_id: UUID, move: AlertMove, note: str) -> AlertOut:
-    """Acknowledge or resolve, then answer with the alert as the caller now sees it."""
-    attempt(lambda: move(request.user, alert_id, note))
-    return alert_out(selectors.get_alert(request.user, alert_id))
+def _alert_move(name: str, move: AlertMove) -> Callable[..., AlertOut]:
+    """The operation `POST /telemetry/alerts/{alert_id}/<name>` (operation id and URL name from
+    `name`): acknowledge or resolve, then answer with the alert as the caller now sees it."""
+
+    def operation(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
+        attempt(lambda: move(request.user, alert_id, body.note))
+        return alert_out(selectors.get_alert(request.user, alert_id))
+
+    operation.__name__ = operation.__qualname__ = name
+    return router.post(f"/telemetry/alerts/{{alert_id}}/{name}", response=AlertOut)(operation)
 
 
-@router.post("/telemetry/alerts/{alert_id}/acknowledge", response=AlertOut)
-def acknowledge(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    return _moved(request, alert_id, services.acknowledge, body.note)
+acknowledge = _alert_move("acknowledge", services.acknowledge)
 
 
 class DeviceSummary(Schema):
@@ -138,9 +142,7 @@ def list_devices(request: AuthenticatedRequest) -> list[DeviceOut]:
     return [DeviceOut.model_validate(d) for d in selectors.devices(request.user)]
 
 
-@router.post("/telemetry/alerts/{alert_id}/resolve", response=AlertOut)
-def resolve(request: AuthenticatedRequest, alert_id: UUID, body: AcknowledgeIn) -> AlertOut:
-    return _moved(request, alert_id, services.resolve, body.note)
+resolve = _alert_move("resolve", services.resolve)
 
 
 # ------------------------------------------------------------------------ escalation policies

@@ -274,6 +274,17 @@ def parse_osmand_pairs(
 # Fields whose failure makes the whole fix unusable (the others are dropped on their own).
 FIX_FIELDS = frozenset({"timestamp", "lat", "lon", "location"})
 
+# Parameters that are one number, and the field of the message each sets.
+OSMAND_NUMBERS = {
+    "lat": "lat",
+    "lon": "lon",
+    "bearing": "course",
+    "heading": "course",
+    "altitude": "altitude",
+    "accuracy": "accuracy",
+    "batt": "battery",
+}
+
 
 def _osmand_field(
     message: Message,
@@ -286,12 +297,10 @@ def _osmand_field(
     wifis: list[str],
 ) -> None:
     """One query/form parameter into `message`; raises Rejected for a value it cannot use."""
-    if key == "timestamp":
+    if key in OSMAND_NUMBERS:
+        setattr(message, OSMAND_NUMBERS[key], _number(key, value))
+    elif key == "timestamp":
         message.fix_time = parse_timestamp(value, zone)
-    elif key == "lat":
-        message.lat = _number(key, value)
-    elif key == "lon":
-        message.lon = _number(key, value)
     elif key == "location":
         parts = value.split(",")
         if len(parts) != 2:
@@ -302,16 +311,8 @@ def _osmand_field(
     elif key == "speed":
         message.speed_raw = _number(key, value)
         message.speed_mps = message.speed_raw * factor
-    elif key in ("bearing", "heading"):
-        message.course = _number(key, value)
-    elif key == "altitude":
-        message.altitude = _number(key, value)
-    elif key == "accuracy":
-        message.accuracy = _number(key, value)
     elif key == "hdop":
         message.attributes["hdop"] = _number(key, value)
-    elif key == "batt":
-        message.battery = _number(key, value)
     elif key == "charge":
         message.charging = _boolean(value)
     elif key == "alarm":

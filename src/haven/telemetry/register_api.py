@@ -241,14 +241,8 @@ class RouteFilter(QueryFilters):
 
 
 def _point(p: selectors.MapPoint) -> dict[str, Any]:
-    return {
-        "at": p.at,
-        "lat": p.lat,
-        "lon": p.lon,
-        "accuracy": p.accuracy,
-        "speed_mps": p.speed_mps,
-        "valid": p.valid,
-    }
+    """A map point's own fields (without its device): those PointOut names."""
+    return {name: getattr(p, name) for name in PointOut.model_fields}
 
 
 @router.get(

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -162,12 +163,7 @@ def policy_edit(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
     user = request.user
     modules.require_technical_supervisor(user)
     policy = selectors.get_policy(user, policy_id)
-    initial = {
-        "name": policy.name,
-        "description": policy.description,
-        "repeat": policy.repeat,
-        "is_default": policy.is_default,
-    }
+    initial = model_to_dict(policy, fields=("name", "description", "repeat", "is_default"))
     form = PolicyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         version = int(request.POST.get("version", "0") or 0)
