@@ -1,12 +1,12 @@
-"""URL tables (issue 14): `named_paths` turns `(route, view, name)` rows into the urlconf's
-paths, below a prefix where one is given, in the rows' order."""
+"""URL tables (issue 14): `routes` turns `(route, view[, name])` rows into the urlconf's
+paths, below a prefix, in the rows' order; a row without a name takes its view's."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from haven.ui.routes import named_paths
+from haven.ui.routes import routes
 
 
 def first(request: HttpRequest) -> HttpResponse:
@@ -18,11 +18,11 @@ def second(request: HttpRequest) -> HttpResponse:
 
 
 def test_each_row_is_a_named_path_below_the_prefix_in_order():
-    patterns = named_paths([("", first, "one"), ("edit/", second, "two")], "things/<int:pk>/")
+    patterns = routes("things/<int:pk>/", [("", first, "one"), ("edit/", second)])
 
     assert [(str(p.pattern), p.callback, p.name) for p in patterns] == [
         ("things/<int:pk>/", first, "one"),
-        ("things/<int:pk>/edit/", second, "two"),
+        ("things/<int:pk>/edit/", second, "second"),
     ]
 
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import JavaScriptCatalog
 from django_otp import login as otp_login
 
-from haven.ui.helpers import add_form_errors, flash_outcome
+from haven.ui.helpers import add_form_errors, created, flash_outcome
 
 from . import keptforms, passkeys, selectors, services
 from .forms import (
@@ -487,21 +487,20 @@ def passkey_remove(request: AuthenticatedRequest, device_id: int) -> HttpRespons
 
 def change_password(request: AuthenticatedRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def change() -> int:
         data = form.cleaned_data
-        change = services.PasswordChange(
+        asked = services.PasswordChange(
             current=data["current_password"], new=data["new_password"], code=data["code"]
         )
-        try:
-            epoch = services.change_password(request.user, change)
-        except ValidationError as error:
-            add_form_errors(form, error)
-        else:
-            # This session carries on; every other one has ended with the old password.
-            update_session_auth_hash(request, request.user)
-            request.session[EPOCH] = epoch
-            messages.success(request, "Your password was changed. Other sessions have ended.")
-            return redirect("accounts:security")
+        return services.change_password(request.user, asked)
+
+    epoch = created(request, form, change, "Your password was changed. Other sessions have ended.")
+    if epoch is not None:
+        # This session carries on; every other one has ended with the old password.
+        update_session_auth_hash(request, request.user)
+        request.session[EPOCH] = epoch
+        return redirect("accounts:security")
     return render(request, "accounts/change_password.html", {"form": form})
 
 

@@ -1,30 +1,38 @@
-from django.urls import path
+from haven.ui.routes import routes
 
 from . import views
 
 app_name = "administration"
 
-# Mounted at /administration/ behind the administration module's gate (haven/urls.py).
+# Mounted at /administration/ behind the administration module's gate (haven/urls.py). A row
+# without a name is named after its view (haven.ui.routes).
 urlpatterns = [
-    path("", views.account_list, name="accounts"),
-    path("users/new/", views.new_account, name="new_account"),
-    path("users/<int:user_id>/", views.account_detail, name="account"),
-    path("users/<int:user_id>/access/", views.change_access, name="change_access"),
-    path("users/<int:user_id>/vetting/", views.vetting, name="vetting"),
-    path(
-        "users/<int:user_id>/qualifications/new/",
-        views.add_qualification,
-        name="add_qualification",
+    *routes(
+        "",
+        [
+            ("", views.account_list, "accounts"),
+            ("users/new/", views.new_account),
+            ("access-review/", views.access_review),
+        ],
     ),
-    path(
-        "users/<int:user_id>/qualifications/<int:qualification_id>/remove/",
-        views.remove_qualification,
-        name="remove_qualification",
+    *routes(
+        "users/<int:user_id>/",
+        [
+            ("", views.account_detail, "account"),
+            ("access/", views.change_access),
+            ("vetting/", views.vetting),
+            ("qualifications/new/", views.add_qualification),
+            ("qualifications/<int:qualification_id>/remove/", views.remove_qualification),
+            ("deactivate/", views.deactivate),
+            ("reactivate/", views.reactivate),
+            ("unlock/", views.unlock_account),
+        ],
     ),
-    path("users/<int:user_id>/deactivate/", views.deactivate, name="deactivate"),
-    path("users/<int:user_id>/reactivate/", views.reactivate, name="reactivate"),
-    path("users/<int:user_id>/unlock/", views.unlock_account, name="unlock_account"),
-    path("accounts/<int:user_id>/reset-factors/", views.reset_factors, name="reset_factors"),
-    path("accounts/<int:user_id>/reset-password/", views.reset_password, name="reset_password"),
-    path("access-review/", views.access_review, name="access_review"),
+    *routes(
+        "accounts/<int:user_id>/",
+        [
+            ("reset-factors/", views.reset_factors),
+            ("reset-password/", views.reset_password),
+        ],
+    ),
 ]

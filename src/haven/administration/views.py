@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from haven.accounts.forms import ReasonForm
 from haven.accounts.models import Qualification, User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
+from haven.ui.forms import GovukForm
 from haven.ui.helpers import add_form_errors, submitted
 
 from . import forms
@@ -126,106 +128,101 @@ def new_account(request: AuthenticatedRequest) -> HttpResponse:
     return _page(request, "account_form.html", form=form, title="Create an account")
 
 
-def _own_account_refused(request: HttpRequest, account: User) -> HttpResponse | None:
-    """Actions are not offered on one's own account; a typed URL gets the account page."""
-    if account.pk == request.user.pk or not account.is_active:
-        messages.error(request, "That action is not available on this account")
-        return redirect("administration:account", account.pk)
-    return None
+def _on_another_account(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Give the view the account its URL names. Actions are not offered on one's own account
+    or on a deactivated one; a typed URL gets the account page."""
+
+    @wraps(view)
+    def on_account(request: AuthenticatedRequest, user_id: int, **kwargs: Any) -> HttpResponse:
+        account = _account(user_id)
+        if account.pk == request.user.pk or not account.is_active:
+            messages.error(request, "That action is not available on this account")
+            return redirect("administration:account", account.pk)
+        return view(request, account, **kwargs)
+
+    return on_account
 
 
-def change_access(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    account = _account(user_id)
-    refused = _own_account_refused(request, account)
-    if refused:
-        return refused
-    initial = {"roles": account.roles, "clearance": account.clearance}
-    form = forms.AccessForm(_posted(request), initial=initial)
+def _account_form(
+    request: AuthenticatedRequest,
+    account: User,
+    form: GovukForm,
+    change: Callable[[dict[str, Any]], object],
+    done: str,
+    title: str,
+) -> HttpResponse:
+    """A form changing another account: the change on a valid POST, then the account page;
+    else the form (again, with its errors)."""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-
-        def change() -> None:
-            services.change_account_access(
-                account,
-                roles=data["roles"],
-                clearance=data["clearance"],
-                by=request.user,
-                reason=data["reason"],
-            )
-
-        if submitted(request, form, change, f"{account.username}'s access was changed"):
+        if submitted(request, form, lambda: change(data), done):
             return redirect("administration:account", account.pk)
-    return _page(
-        request, "account_form.html", form=form, account=account, title="Change roles and clearance"
+    return _page(request, "account_form.html", form=form, account=account, title=title)
+
+
+@_on_another_account
+def change_access(request: AuthenticatedRequest, account: User) -> HttpResponse:
+    initial = {"roles": account.roles, "clearance": account.clearance}
+    return _account_form(
+        request,
+        account,
+        forms.AccessForm(_posted(request), initial=initial),
+        lambda data: services.change_account_access(
+            account,
+            roles=data["roles"],
+            clearance=data["clearance"],
+            by=request.user,
+            reason=data["reason"],
+        ),
+        f"{account.username}'s access was changed",
+        "Change roles and clearance",
     )
 
 
-def vetting(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    account = _account(user_id)
-    refused = _own_account_refused(request, account)
-    if refused:
-        return refused
+@_on_another_account
+def vetting(request: AuthenticatedRequest, account: User) -> HttpResponse:
     initial = {
         "vetting_level": account.vetting_level,
         "vetting_expires": account.vetting_expires,
         "line_manager": account.line_manager_id,
     }
-    form = forms.VettingForm(_posted(request), initial=initial, account=account)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        manager = selectors.account(data["line_manager"]) if data["line_manager"] else None
-
-        def record() -> None:
-            services.record_vetting(
-                account,
-                by=request.user,
-                level=data["vetting_level"],
-                expires=data["vetting_expires"],
-                line_manager=manager,
-            )
-
-        if submitted(request, form, record, f"{account.username}'s vetting was recorded"):
-            return redirect("administration:account", account.pk)
-    return _page(
+    return _account_form(
         request,
-        "account_form.html",
-        form=form,
-        account=account,
-        title="Vetting and line manager",
+        account,
+        forms.VettingForm(_posted(request), initial=initial, account=account),
+        lambda data: services.record_vetting(
+            account,
+            by=request.user,
+            level=data["vetting_level"],
+            expires=data["vetting_expires"],
+            line_manager=(
+                selectors.account(data["line_manager"]) if data["line_manager"] else None
+            ),
+        ),
+        f"{account.username}'s vetting was recorded",
+        "Vetting and line manager",
     )
 
 
-def add_qualification(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    account = _account(user_id)
-    refused = _own_account_refused(request, account)
-    if refused:
-        return refused
-    form = forms.QualificationForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-
-        def add() -> None:
-            services.add_qualification(account, by=request.user, **data)
-
-        if submitted(request, form, add, f"Added to {account.username}'s record"):
-            return redirect("administration:account", account.pk)
-    return _page(
+@_on_another_account
+def add_qualification(request: AuthenticatedRequest, account: User) -> HttpResponse:
+    return _account_form(
         request,
-        "account_form.html",
-        form=form,
-        account=account,
-        title="Add a designation or training",
+        account,
+        forms.QualificationForm(_posted(request)),
+        lambda data: services.add_qualification(account, by=request.user, **data),
+        f"Added to {account.username}'s record",
+        "Add a designation or training",
     )
 
 
 @require_POST
+@_on_another_account
 def remove_qualification(
-    request: AuthenticatedRequest, user_id: int, qualification_id: int
+    request: AuthenticatedRequest, account: User, qualification_id: int
 ) -> HttpResponse:
-    account = _account(user_id)
-    refused = _own_account_refused(request, account)
-    if refused:
-        return refused
     try:
         services.remove_qualification(account, by=request.user, qualification_id=qualification_id)
     except Qualification.DoesNotExist:
@@ -250,13 +247,10 @@ def _change_with_reason(
     return None, form
 
 
-def deactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
+@_on_another_account
+def deactivate(request: AuthenticatedRequest, account: User) -> HttpResponse:
     """A confirmation page listing the cases and deployments that lose a member, with the
     reason; the deactivation happens on its POST."""
-    account = _account(user_id)
-    refused = _own_account_refused(request, account)
-    if refused:
-        return refused
     done, form = _change_with_reason(
         request, account, services.deactivate_account, f"{account.username} was deactivated"
     )
@@ -287,11 +281,8 @@ def reactivate(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
 
 
 @require_POST
-def unlock_account(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
-    account = _account(user_id)
-    refused = _own_account_refused(request, account)
-    if refused:
-        return refused
+@_on_another_account
+def unlock_account(request: AuthenticatedRequest, account: User) -> HttpResponse:
     services.unlock_account_by_administrator(account, by=request.user)
     messages.success(request, f"{account.username} can sign in again.")
     return redirect("administration:account", account.pk)

@@ -52,21 +52,23 @@ _ACTIONS = frozenset(Action.values)
 _PURPOSES = frozenset(Purpose.values)
 
 
-# The ledger columns that make up an entry's canonical bytes, in the parameter order of
-# canonical_bytes_from_values(): ``values_list(*CANONICAL_FIELDS)`` rows can be splatted into it.
-CANONICAL_FIELDS = (
-    "recorded_at",
-    "actor_id",
-    "actor_username",
-    "action",
-    "object_type",
-    "object_id",
-    "case_id",
-    "fields",
-    "recipients",
-    "justification",
-    "details",
-)
+# The keys of an entry's canonical document and the ledger column each holds, in the parameter
+# order of canonical_bytes_from_values(): ``values_list(*CANONICAL_FIELDS)`` rows can be
+# splatted into it.
+CANONICAL_COLUMNS = {
+    "recorded_at": "recorded_at",
+    "actor_id": "actor_id",
+    "actor": "actor_username",
+    "action": "action",
+    "object_type": "object_type",
+    "object_id": "object_id",
+    "case_id": "case_id",
+    "fields": "fields",
+    "recipients": "recipients",
+    "justification": "justification",
+    "details": "details",
+}
+CANONICAL_FIELDS = tuple(CANONICAL_COLUMNS.values())
 # Same output as json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False),
 # without building a new encoder per call (verify runs this once per ledger entry).
 _encode_canonical = json.JSONEncoder(

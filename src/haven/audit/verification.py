@@ -295,19 +295,7 @@ def _column_leaf_rows(last_id: int | None) -> Generator[tuple[Any, ...], None, N
 
 # Every key of the canonical document (ledger.canonical_bytes_from_values) and the column it
 # must equal: a copy with a key more or less, or one value different, is not used.
-_CANONICAL_KEYS = (
-    "recorded_at",
-    "actor_id",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "case_id",
-    "fields",
-    "recipients",
-    "justification",
-    "details",
-)
+_CANONICAL_KEYS = tuple(ledger.CANONICAL_COLUMNS)
 _STORED_ROWS_SQL = f"""
 SELECT id, leaf_hash, recorded_at,
   CASE WHEN c IS NULL THEN NULL

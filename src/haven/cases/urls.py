@@ -1,7 +1,7 @@
 from django.urls import path
 
 from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
-from haven.ui.routes import Route, named_paths
+from haven.ui.routes import Row, routes
 
 from . import views
 
@@ -10,7 +10,7 @@ app_name = "cases"
 CASE = "cases/<case:case_id>/"
 
 # (route, view, name), in resolution order; the case pages are below CASE.
-_ROUTES: list[Route] = [
+_ROUTES: list[Row] = [
     ("purpose/", views.choose_purpose, "purpose"),
     ("purpose/clear/", views.clear_purpose, "clear_purpose"),
     ("cases/", views.case_list, "list"),
@@ -37,7 +37,7 @@ _ROUTES: list[Route] = [
 # The case hub: one page per sub-navigation tab (cases/case_nav.html), named as its section.
 _SECTIONS = ("people", "contacts", "tasks", "documents", "timeline", "members")
 
-_CASE_ROUTES: list[Route] = [
+_CASE_ROUTES: list[Row] = [
     ("identity/", views.case_identity, "identity"),
     ("team/", views.case_team, "team"),
     ("team/members/<int:membership_id>/remove/", views.member_remove, "member_remove"),
@@ -66,10 +66,10 @@ _CASE_ROUTES: list[Route] = [
 ]
 
 urlpatterns = [
-    *named_paths(_ROUTES),
+    *routes("", _ROUTES),
     *(
         path(f"{CASE}{section}/", views.case_section, {"section": section}, name=section)
         for section in _SECTIONS
     ),
-    *named_paths(_CASE_ROUTES, CASE),
+    *routes(CASE, _CASE_ROUTES),
 ]

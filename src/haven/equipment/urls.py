@@ -1,7 +1,7 @@
 from django.urls import URLPattern, path
 
 from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
-from haven.ui.routes import Route, View, named_paths
+from haven.ui.routes import Row, View, routes
 
 from . import views
 
@@ -21,7 +21,7 @@ ASSET = "operations/assets/<uuid:asset_id>/"
 DEPLOYMENT = "operations/deployments/<deployment:deployment_id>/"
 
 # (route, view, name), in resolution order.
-_ROUTES: list[Route] = [
+_ROUTES: list[Row] = [
     ("operations/", views.home, "home"),
     ("operations/assets/", views.asset_list, "assets"),
     ("operations/assets/new/", views.asset_new, "asset_new"),
@@ -32,12 +32,12 @@ _ROUTES: list[Route] = [
     (f"{ASSET}edit/", views.asset_edit, "asset_edit"),
     (f"{ASSET}history/", views.asset_history, "asset_history"),
 ]
-_LATER_ROUTES: list[Route] = [
+_LATER_ROUTES: list[Row] = [
     ("operations/kits/", views.kit_list, "kits"),
     ("operations/deployments/", views.deployment_list, "deployments"),
     ("operations/deployments/new/", views.deployment_new, "deployment_new"),
 ]
-_DEPLOYMENT_ROUTES: list[Route] = [
+_DEPLOYMENT_ROUTES: list[Row] = [
     (DEPLOYMENT, views.deployment_detail, "deployment_detail"),
     (f"{DEPLOYMENT}kit/<uuid:asset_id>/remove/", views.kit_remove, "kit_remove"),
     (f"{DEPLOYMENT}plan.pdf", views.deployment_pdf, "deployment_pdf"),
@@ -46,9 +46,9 @@ _DEPLOYMENT_ROUTES: list[Route] = [
 
 
 urlpatterns = [
-    *named_paths(_ROUTES),
+    *routes("", _ROUTES),
     *csv_and_pdf(f"{ASSET}custody", views.custody_export, "custody"),
-    *named_paths(_LATER_ROUTES),
+    *routes("", _LATER_ROUTES),
     *csv_and_pdf("operations/deployments/log", views.deployment_log, "deployment_log"),
-    *named_paths(_DEPLOYMENT_ROUTES),
+    *routes("", _DEPLOYMENT_ROUTES),
 ]

@@ -14,6 +14,7 @@ from . import characteristics, config, performance, services
 from .imports import pseudonym
 from .models import (
     Category,
+    Complaint,
     ForfeitureGround,
     GovernanceMeeting,
     HearingStatus,
@@ -55,13 +56,10 @@ def create_demo_oversight(count: int) -> int:
                 )
     for index in range(count):
         received = today - timedelta(days=rng.randint(20, 500))
-        complaint = services.create_complaint(
-            None,
-            received_on=received,
-            category=rng.choice(Category.values),
-            complainant_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            complainant_contact=f"{index + 1} Imaginary Street, Nowhereshire",
-            narrative="Synthetic demo complaint; no real person or event.",
+        complaint = _demo_complaint(
+            rng,
+            received,
+            f"{index + 1} Imaginary Street",
             against_chief_officer=index % 17 == 0,
             schedule3=index % 4 != 0,
         )
@@ -125,6 +123,27 @@ def create_demo_oversight(count: int) -> int:
     return count
 
 
+def _demo_complaint(
+    rng: random.Random,
+    received: date,
+    street: str,
+    *,
+    against_chief_officer: bool = False,
+    schedule3: bool = True,
+) -> Complaint:
+    """A synthetic complaint received on `received` from an invented person at `street`."""
+    return services.create_complaint(
+        None,
+        received_on=received,
+        category=rng.choice(Category.values),
+        complainant_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+        complainant_contact=f"{street}, Nowhereshire",
+        narrative="Synthetic demo complaint; no real person or event.",
+        against_chief_officer=against_chief_officer,
+        schedule3=schedule3,
+    )
+
+
 def _hear_to_outcome(hearing: MisconductHearing, outcome_on: date) -> None:
     """Take a demo misconduct case through every stage to its outcome by the services, as in
     real use (notice, response, panel drawn by rota, hearing, outcome): the ledger, the panel
@@ -164,14 +183,7 @@ def create_demo_year(rng: random.Random, today: date) -> None:
 
         for index in range(8 + rng.randint(0, 6)):
             received = day_in()
-            complaint = services.create_complaint(
-                None,
-                received_on=received,
-                category=rng.choice(Category.values),
-                complainant_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                complainant_contact=f"{index + 1} Storybook Road, Nowhereshire",
-                narrative="Synthetic demo complaint; no real person or event.",
-            )
+            complaint = _demo_complaint(rng, received, f"{index + 1} Storybook Road")
             handled = received + timedelta(days=rng.randint(5, 30))
             if handled <= today and rng.random() < 0.8:
                 services.act_on_complaint(None, complaint.pk, "handled", on=handled)

@@ -1,5 +1,5 @@
 from haven.ui import paths  # noqa: F401 (registers the case, deployment and complaint converters)
-from haven.ui.routes import Route, named_paths
+from haven.ui.routes import Row, routes
 
 from . import views
 
@@ -11,7 +11,7 @@ THREAT = f"{ASSESSMENT}threats/<uuid:threat_id>/"
 VULNERABILITY = f"{ASSESSMENT}vulnerabilities/<uuid:vulnerability_id>/"
 
 # (route, view, name), in resolution order.
-_ROUTES: list[Route] = [
+_ROUTES: list[Row] = [
     ("risk/", views.home, "home"),
     ("risk/catalogue/", views.catalogue, "catalogue"),
     ("risk/catalogue/<slug:code>/edit/", views.catalogue_edit, "catalogue_edit"),
@@ -40,4 +40,4 @@ _ROUTES: list[Route] = [
     (f"{ASSESSMENT}report.pdf", views.assessment_pdf, "assessment_pdf"),
 ]
 
-urlpatterns = named_paths(_ROUTES)
+urlpatterns = routes("", _ROUTES)

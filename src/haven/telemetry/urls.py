@@ -1,6 +1,6 @@
 from django.urls import path
 
-from haven.ui.routes import Route, named_paths
+from haven.ui.routes import Row, routes
 
 from . import export_views, map_views, register_views, views
 
@@ -12,7 +12,7 @@ ALERT = "<uuid:alert_id>/"
 POLICY = "policies/<uuid:policy_id>/"
 
 # (route, view, name), in resolution order.
-_ROUTES: list[Route] = [
+_ROUTES: list[Row] = [
     ("", views.home, "home"),
     ("live/", views.live, "live"),
     ("devices/", views.device_list, "devices"),
@@ -42,7 +42,7 @@ _ROUTES: list[Route] = [
 ]
 
 # Mounted at /operations/alerts/ behind the operations module's gate (haven/urls.py).
-urlpatterns = named_paths(_ROUTES)
+urlpatterns = routes("", _ROUTES)
 
 # Device receivers: mounted at /api/telemetry/ as public views (haven/urls.py); devices have no
 # session and send no API token, so they are plain views, not API operations.

@@ -18,7 +18,7 @@ from haven.access.purposes import Purpose, parse_purpose
 from haven.accounts.models import User
 from haven.concurrency.locking import ConflictError
 from haven.ui.bounds import check_within_calendar
-from haven.ui.paths import id_named_by
+from haven.ui.paths import OBJECT_TYPES, id_named_by
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 
@@ -36,11 +36,14 @@ Reference = Annotated[
 T = TypeVar("T")
 
 
-def _id_in_path(object_type: str, example: str) -> Any:
-    """A path parameter naming a case, deployment or complaint by its id or its reference:
+def _id_in_path(kind: str, example: str) -> Any:
+    """A path parameter naming a case, deployment, complaint (or another of the kinds
+    haven.ui.paths.OBJECT_TYPES lists) by its id or its reference:
     the operation gets the id (haven.ui.paths.id_named_by). A reference that names nothing
     becomes an id that matches nothing, so it is answered 404 exactly like an unknown id or a
     record the caller may not see; text that is neither is a 422, as before."""
+
+    object_type = OBJECT_TYPES[kind]
 
     def to_id(value: object) -> object:
         try:
@@ -63,11 +66,11 @@ def _id_in_path(object_type: str, example: str) -> Any:
 
 CaseId = _id_in_path("case", "HVN-2026-00052")
 DeploymentId = _id_in_path("deployment", "DEP-2026-0001")
-ComplaintId = _id_in_path("oversight_complaint", "CMP-2026-0007")
-HearingId = _id_in_path("oversight_hearing", "MIS-2026-0003")
-TribunalId = _id_in_path("oversight_tribunal", "PAT-2026-0002")
-ForfeitureId = _id_in_path("oversight_forfeiture", "PEN-2026-0001")
-MeetingId = _id_in_path("oversight_governance", "GOV-2026-0004")
+ComplaintId = _id_in_path("complaint", "CMP-2026-0007")
+HearingId = _id_in_path("hearing", "MIS-2026-0003")
+TribunalId = _id_in_path("tribunal", "PAT-2026-0002")
+ForfeitureId = _id_in_path("forfeiture", "PEN-2026-0001")
+MeetingId = _id_in_path("meeting", "GOV-2026-0004")
 
 
 def named_user(username: str | None, field: str) -> User | None:

@@ -55,38 +55,32 @@ class ReferenceOrId:
         return str(value)
 
 
-class CaseConverter(ReferenceOrId):
-    object_type = "case"
+# The kinds of object a path may name by id or reference: the converter's name in paths, and
+# the reference series (object type) it resolves in. The API's path parameters name the same
+# kinds (haven.ui.apihelpers).
+OBJECT_TYPES = {
+    "case": "case",
+    "deployment": "deployment",
+    "complaint": "oversight_complaint",
+    "hearing": "oversight_hearing",
+    "tribunal": "oversight_tribunal",
+    "forfeiture": "oversight_forfeiture",
+    "meeting": "oversight_governance",
+}
 
 
-class DeploymentConverter(ReferenceOrId):
-    object_type = "deployment"
+def _converter(name: str) -> type[ReferenceOrId]:
+    """Register, as `<name:...>` in paths, the converter for one kind of object."""
+    attributes = {"object_type": OBJECT_TYPES[name]}
+    converter = type(f"{name.title()}Converter", (ReferenceOrId,), attributes)
+    register_converter(converter, name)
+    return converter
 
 
-class ComplaintConverter(ReferenceOrId):
-    object_type = "oversight_complaint"
-
-
-class HearingConverter(ReferenceOrId):
-    object_type = "oversight_hearing"
-
-
-class TribunalConverter(ReferenceOrId):
-    object_type = "oversight_tribunal"
-
-
-class ForfeitureConverter(ReferenceOrId):
-    object_type = "oversight_forfeiture"
-
-
-class MeetingConverter(ReferenceOrId):
-    object_type = "oversight_governance"
-
-
-register_converter(CaseConverter, "case")
-register_converter(DeploymentConverter, "deployment")
-register_converter(ComplaintConverter, "complaint")
-register_converter(HearingConverter, "hearing")
-register_converter(TribunalConverter, "tribunal")
-register_converter(ForfeitureConverter, "forfeiture")
-register_converter(MeetingConverter, "meeting")
+CaseConverter = _converter("case")
+DeploymentConverter = _converter("deployment")
+ComplaintConverter = _converter("complaint")
+HearingConverter = _converter("hearing")
+TribunalConverter = _converter("tribunal")
+ForfeitureConverter = _converter("forfeiture")
+MeetingConverter = _converter("meeting")

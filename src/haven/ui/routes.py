@@ -1,15 +1,23 @@
-"""URL tables: an app's urlconf lists its pages as `(route, view, name)` rows, in resolution
-order, and `named_paths` makes them `path` entries (issue 14: one way to write a urlconf)."""
+"""URL tables (issue 14: one way to write a urlconf): one row a page, `(route, view)` or
+`(route, view, name)`, in resolution order under a common prefix. A row without a name is
+named after its view (a view a factory makes, whose __name__ is the factory's inner function,
+names its row), so that a urlconf lists what differs (the route, and the few names that are not
+the view's) and `path` is written once."""
+
+from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.http import HttpResponseBase
 from django.urls import URLPattern, path
 
-View = Callable[..., HttpResponseBase]
-Route = tuple[str, View, str]
+View = Callable[..., Any]
+Row = tuple[str, View] | tuple[str, View, str]
 
 
-def named_paths(routes: Iterable[Route], prefix: str = "") -> list[URLPattern]:
-    """One `path(prefix + route, view, name=name)` per row."""
-    return [path(prefix + route, view, name=name) for route, view, name in routes]
+def routes(prefix: str, rows: Iterable[Row]) -> list[URLPattern]:
+    """One `path` a row, its route after `prefix`, named as the row says or after its view."""
+    patterns = []
+    for route, view, *name in rows:
+        patterns.append(path(prefix + route, view, name=name[0] if name else view.__name__))
+    return patterns
