@@ -80,9 +80,10 @@ class LayerForm(GovukForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        # The rota's staff group: only its people may be chosen.
+        self.fields["members"].choices = people_choices(module)  # type: ignore[attr-defined]
 
 
 class SpanForm(GovukForm):
@@ -101,18 +102,20 @@ class OverrideForm(SpanForm):
     user = forms.TypedChoiceField(label="Who covers", coerce=int)
     reason = forms.CharField(max_length=300)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        # The rota's staff group: only its people may be chosen.
+        self.fields["user"].choices = people_choices(module)  # type: ignore[attr-defined]
 
 
 class SwapForm(SpanForm):
     counterpart = forms.TypedChoiceField(label="Colleague to cover", coerce=int)
     reason = forms.CharField(max_length=300, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["counterpart"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        # The rota's staff group: only its people may be chosen.
+        self.fields["counterpart"].choices = people_choices(module)  # type: ignore[attr-defined]
 
 
 class RangeForm(GovukForm):

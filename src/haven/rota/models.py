@@ -58,8 +58,18 @@ class AllowanceTier(models.Model):
         return f"{self.name} ({self.percentage}%)"
 
 
+class RotaGroup(models.TextChoices):
+    """The staff group a rota belongs to (staff.py): its people, supervisors and pages."""
+
+    OPERATIONS = "operations", "Operations"
+    PROTECTION = "protection", "Protection"
+
+
 class Rota(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    group = models.CharField(
+        max_length=20, choices=RotaGroup.choices, default=RotaGroup.OPERATIONS, db_index=True
+    )
     name = models.CharField(max_length=120, unique=True)
     description = models.CharField(max_length=500, blank=True)
     time_zone = models.CharField(max_length=60, default="Europe/London", validators=[validate_zone])

@@ -50,6 +50,25 @@ from .staff import OPERATIONS, PROTECTION, StaffGroup
 NAV = {"nav_active": Module.OPERATIONS}
 FEED_SECRET = "haven_new_feed_secret"
 
+# A rota's pages are one set of views mounted once per staff group (staff.py): at
+# /operations/rota/ (urls.py, namespace "rota") and at /protection/rota/ (protection_urls.py,
+# the same application mounted as "protection_rota"); the group comes from the URL's kwargs and
+# `{% url 'rota:…' %}` resolves within the instance being shown.
+SUBNAV = {
+    OPERATIONS.code: "equipment/includes/subnav.html",
+    PROTECTION.code: "rota/protection_nav.html",
+}
+
+
+def _frame(group: StaffGroup) -> dict[str, Any]:
+    return {"nav_active": group.module, "rota_subnav": SUBNAV[group.code], "rota_group": group}
+
+
+def _to(request: HttpRequest, name: str, **kwargs: Any) -> HttpResponse:
+    """Redirect to a rota page of the instance (operations or protection) being shown."""
+    namespace = request.resolver_match.namespace if request.resolver_match else None
+    return redirect(reverse(name, kwargs=kwargs or None, current_app=namespace))
+
 
 def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, Any]]:
     zone = rota.zone
@@ -65,50 +84,50 @@ def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, 
     ]
 
 
-def home(request: AuthenticatedRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
     now = timezone.now()
     rotas = [
         {"rota": rota, "on_call": who, "gaps": len(selectors.gaps(rota, now))}
-        for rota, who in selectors.on_call_everywhere(user, now)
+        for rota, who in selectors.on_call_everywhere(user, now, group)
     ]
-    mine = selectors.shifts_for(user, now, now + dt.timedelta(days=14))
+    mine = selectors.shifts_for(user, now, now + dt.timedelta(days=14), group)
     return render(
         request,
         "rota/home.html",
         {
-            **NAV,
+            **_frame(group),
             "rotas": rotas,
-            "pending": selectors.pending_swaps_for(user),
+            "pending": selectors.pending_swaps_for(user, group),
             "mine": [(rota, local_rows(rota, [s])[0]) for rota, s in mine],
-            "is_supervisor": selectors.is_supervisor(user),
+            "is_supervisor": group.supervises(user),
         },
     )
 
 
-def rota_new(request: AuthenticatedRequest) -> HttpResponse:
+def rota_new(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
-    selectors.require_supervisor(user)
+    group.require_supervisor(user)
     form = RotaForm(request.POST or None)
     rota = created(
         request,
         form,
-        lambda: services.create_rota(user, **form.cleaned_data),
+        lambda: services.create_rota(user, group=group, **form.cleaned_data),
         lambda rota: f"Rota {rota.name} created. Add a layer of people next.",
     )
     if rota is not None:
-        return redirect("rota:detail", rota_id=rota.pk)
-    return render(request, "rota/rota_new.html", {**NAV, "form": form})
+        return _to(request, "rota:detail", rota_id=rota.pk)
+    return render(request, "rota/rota_new.html", {**_frame(group), "form": form})
 
 
-def _act(user: User, rota: Rota, action: str, form: Any) -> str:
+def _act(user: User, rota: Rota, action: str, form: Any, group: StaffGroup) -> str:
     data = form.cleaned_data
     if action == "layer":
         members = [User.objects.get(pk=pk) for pk in data.pop("members")]
-        services.add_layer(user, rota.pk, members=members, **data)
+        services.add_layer(user, rota.pk, members=members, group=group, **data)
         return "Layer added."
     start, end = form.instants(rota.zone)
-    span = {"starts_at": start, "ends_at": end, "reason": data["reason"]}
+    span = {"starts_at": start, "ends_at": end, "reason": data["reason"], "group": group}
     if action == "override":
         services.add_override(user, rota.pk, user=User.objects.get(pk=data["user"]), **span)
         return "Override added."
@@ -117,20 +136,27 @@ def _act(user: User, rota: Rota, action: str, form: Any) -> str:
     return "Swap requested. It takes effect when your colleague accepts."
 
 
-def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
+def rota_detail(
+    request: AuthenticatedRequest, rota_id: UUID, group: StaffGroup = OPERATIONS
+) -> HttpResponse:
     user = request.user
-    rota = selectors.get_rota(user, rota_id)
-    is_supervisor = selectors.is_supervisor(user)
+    rota = selectors.get_rota(user, rota_id, group)
+    is_supervisor = group.supervises(user)
     action, forms, form = action_forms(
-        request, {"layer": LayerForm, "override": OverrideForm, "swap": SwapForm}
+        request,
+        {"layer": LayerForm, "override": OverrideForm, "swap": SwapForm},
+        module=group.module,
     )
     if form is not None:
         if action in ("layer", "override") and not is_supervisor:
-            form.add_error(None, "Only technical supervisors change the rota")
+            form.add_error(None, f"Only {group.supervisor_label} change the rota")
         elif form.is_valid() and submitted(
-            request, form, lambda: _act(user, rota, action, form), lambda message: str(message)
+            request,
+            form,
+            lambda: _act(user, rota, action, form, group),
+            lambda message: str(message),
         ):
-            return redirect("rota:detail", rota_id=rota.pk)
+            return _to(request, "rota:detail", rota_id=rota.pk)
     range_form = RangeForm(request.GET or None)
     first = timezone.localtime(timezone.now(), rota.zone).date()
     days = 14
@@ -143,7 +169,7 @@ def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
         request,
         "rota/detail.html",
         {
-            **NAV,
+            **_frame(group),
             "rota": rota,
             "layers": selectors.rota_layers(rota),
             "rows": local_rows(rota, segments),
@@ -163,32 +189,34 @@ def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def swap_decide(request: AuthenticatedRequest, swap_id: int) -> HttpResponse:
+def swap_decide(
+    request: AuthenticatedRequest, swap_id: int, group: StaffGroup = OPERATIONS
+) -> HttpResponse:
     user = request.user
-    swap: ShiftSwap = selectors.get_swap(user, swap_id)
+    swap: ShiftSwap = selectors.get_swap(user, swap_id, group)
     decision = request.POST.get("decision")
     try:
         if decision == "accept":
-            services.accept_swap(user, swap.pk)
+            services.accept_swap(user, swap.pk, group)
             messages.success(request, "Swap accepted: you are on call for that time.")
         elif decision == "decline":
-            services.decline_swap(user, swap.pk)
+            services.decline_swap(user, swap.pk, group)
             messages.success(request, "Swap declined.")
         else:
             messages.error(request, "Choose to accept or decline the swap.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("rota:detail", rota_id=swap.rota_id)
+    return _to(request, "rota:detail", rota_id=swap.rota_id)
 
 
-def on_call(request: AuthenticatedRequest) -> HttpResponse:
+def on_call(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
     now = timezone.now()
     rows = [
         {"rota": rota, "on_call": who, "chain": selectors.escalation_chain(rota, now)}
-        for rota, who in selectors.on_call_everywhere(user, now)
+        for rota, who in selectors.on_call_everywhere(user, now, group)
     ]
-    return render(request, "rota/on_call.html", {**NAV, "rows": rows, "now": now})
+    return render(request, "rota/on_call.html", {**_frame(group), "rows": rows, "now": now})
 
 
 def _month(request: HttpRequest) -> tuple[MonthForm, int, int]:
@@ -469,35 +497,36 @@ def protection_welfare_person(request: AuthenticatedRequest, officer_id: int) ->
     return _welfare_page(request, officer_id, PROTECTION_PAGES)
 
 
-def feed(request: AuthenticatedRequest) -> HttpResponse:
+def feed(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "issue":
-            _, secret = services.issue_feed_token(user)
+            _, secret = services.issue_feed_token(user, group)
             request.session[FEED_SECRET] = secret
             messages.success(
                 request, "New calendar feed address created. Any earlier address no longer works."
             )
-            return redirect("rota:feed")
+            return _to(request, "rota:feed")
         if action == "revoke" and not confirmed(request):
+            namespace = request.resolver_match.namespace if request.resolver_match else None
             return confirmation(
                 request,
                 question="Revoke your calendar feed address?",
                 yes="Yes, revoke the address",
-                back_url=reverse("rota:feed"),
+                back_url=reverse("rota:feed", current_app=namespace),
                 hidden={"action": "revoke"},
                 warning="Calendars that use it stop updating; a new address can be created.",
             )
         if action == "revoke":
-            services.revoke_feed_token(user)
+            services.revoke_feed_token(user, group)
             messages.success(request, "Calendar feed address revoked.")
-            return redirect("rota:feed")
+            return _to(request, "rota:feed")
         messages.error(request, "Choose to create or revoke the feed address.")
     secret = request.session.pop(FEED_SECRET, None)
     url = request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics") if secret else None
     return render(
         request,
         "rota/feed.html",
-        {**NAV, "url": url, "token": selectors.live_feed_token(user)},
+        {**_frame(group), "url": url, "token": selectors.live_feed_token(user)},
     )
