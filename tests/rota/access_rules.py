@@ -80,6 +80,28 @@ def protection_rota_managers(actor: Actor, inside: bool) -> bool:
     return not inside and actor.user.has_role(Role.PROTECTION_MANAGER)
 
 
+# Welfare notes: "inside" is the matrix's note about its technical officer (written by its
+# technical supervisor), "outside" the note about its protection officer (by its manager).
+def operations_note_changer(actor: Actor, inside: bool) -> bool:
+    return inside and actor.user.has_role(Role.TECHNICAL_SUPERVISOR)
+
+
+def operations_note_reader(actor: Actor, inside: bool) -> bool:
+    return inside and (
+        actor.role == Role.TECHNICAL_OFFICER or actor.user.has_role(Role.TECHNICAL_SUPERVISOR)
+    )
+
+
+def protection_note_changer(actor: Actor, inside: bool) -> bool:
+    return not inside and actor.user.has_role(Role.PROTECTION_MANAGER)
+
+
+def protection_note_reader(actor: Actor, inside: bool) -> bool:
+    return not inside and (
+        actor.role == Role.PROTECTION_OFFICER or actor.user.has_role(Role.PROTECTION_MANAGER)
+    )
+
+
 WEB_POLICY: dict[str, Rule] = {
     "rota:home": operations,
     "rota:new": supervisors,
@@ -94,6 +116,12 @@ WEB_POLICY: dict[str, Rule] = {
     "welfare:dashboard": protection_managers,
     "welfare:me": protection,
     "welfare:person": own_or_managed_officer,
+    "rota:welfare_note_correct": operations_note_changer,
+    "rota:welfare_note_withdraw": operations_note_changer,
+    "rota:welfare_note_history": operations_note_reader,
+    "welfare:note_correct": protection_note_changer,
+    "welfare:note_withdraw": protection_note_changer,
+    "welfare:note_history": protection_note_reader,
     "protection_rota:home": protection,
     "protection_rota:new": protection_managers,
     "protection_rota:detail": protection_rota,
@@ -133,6 +161,12 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/protection/welfare/compensatory-rest"): protection_managers,
     ("POST", "/api/protection/welfare/psych-assessments"): protection_managers,
     ("POST", "/api/protection/welfare/notes"): protection_managers,
+    ("POST", "/api/welfare/notes/{note_id}/correction"): operations_note_changer,
+    ("POST", "/api/welfare/notes/{note_id}/withdrawal"): operations_note_changer,
+    ("GET", "/api/welfare/notes/{note_id}/history"): operations_note_reader,
+    ("POST", "/api/protection/welfare/notes/{note_id}/correction"): protection_note_changer,
+    ("POST", "/api/protection/welfare/notes/{note_id}/withdrawal"): protection_note_changer,
+    ("GET", "/api/protection/welfare/notes/{note_id}/history"): protection_note_reader,
     ("POST", "/api/rota/feed"): operations,
     ("DELETE", "/api/rota/feed"): operations,
     ("GET", "/api/rota/feeds/{feed_token}.ics"): feed_secret,
@@ -165,6 +199,9 @@ PARAMS = {
     ),
     "person_id": lambda world, inside: str(
         (world["matrix_technician"] if inside else world["matrix_outsider"]).pk
+    ),
+    "note_id": lambda world, inside: str(
+        (world["matrix_note"] if inside else world["matrix_protection_note"]).pk
     ),
     "feed_token": lambda world, inside: world["matrix_feed"] if inside else "hvc_not-a-feed",
     "officer_id": lambda world, inside: str(
@@ -274,7 +311,15 @@ SAMPLE_PAYLOADS = {
         "username": _officer(world),
         "text": "Matrix welfare check-in",
     },
+    # A stale version: refused as a conflict (409), not for access.
+    ("POST", "/api/welfare/notes/{note_id}/correction"): lambda world: STALE_CORRECTION,
+    ("POST", "/api/welfare/notes/{note_id}/withdrawal"): lambda world: STALE_CORRECTION,
+    ("POST", "/api/protection/welfare/notes/{note_id}/correction"): lambda world: STALE_CORRECTION,
+    ("POST", "/api/protection/welfare/notes/{note_id}/withdrawal"): lambda world: STALE_CORRECTION,
 }
+
+
+STALE_CORRECTION = {"version": 99, "reason": "matrix", "text": "Matrix corrected note"}
 
 
 def build(world: dict[str, Any]) -> None:
@@ -317,11 +362,17 @@ def build(world: dict[str, Any]) -> None:
         handover_time=dt.time(9),
         group=PROTECTION,
     )
+    note = services.record_welfare_note(boss, person=tech, text="Matrix operations note")
+    protection_note = services.record_welfare_note(
+        manager, person=officer, text="Matrix protection note", group=PROTECTION
+    )
     feed_person = technician()
     _, secret = services.issue_feed_token(feed_person)
     world.update(
         matrix_rota=rota,
         matrix_protection_rota=protection_rota,
+        matrix_note=note,
+        matrix_protection_note=protection_note,
         inside_swap=inside,
         outside_swap=outside,
         matrix_technician=tech,

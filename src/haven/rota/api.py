@@ -20,6 +20,7 @@ from pydantic import field_validator
 
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import CorrectionReason, HistoryOut
 from haven.ui.apihelpers import QueryFilters, attempt, named_user
 from haven.ui.bounds import check_within_calendar
 
@@ -201,6 +202,16 @@ class NoteOut(Schema):
     text: str
     recorded_by: str
     created_at: dt.datetime
+    version: int = 1
+    withdrawn_at: dt.datetime | None = None  # withdrawn as entered in error: kept, shown apart
+
+
+class NoteCorrectionIn(CorrectionReason):
+    text: str = Field(..., min_length=1, max_length=services.MAX_NOTE)
+
+
+class NoteHistoryOut(HistoryOut):
+    note: NoteOut
 
 
 class WelfareOut(Schema):
@@ -242,6 +253,8 @@ def note_out(note: Any) -> dict[str, Any]:
         "text": note.text,
         "recorded_by": note.recorded_by.username,
         "created_at": note.created_at,
+        "version": note.version,
+        "withdrawn_at": note.withdrawn_at,
     }
 
 
@@ -669,6 +682,60 @@ def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) 
             )
         )
         return Status(201, note_out(note))
+
+    @target.post(
+        "/welfare/notes/{note_id}/correction",
+        response=NoteOut,
+        summary="Correct a welfare note (its author or supervisors; version and reason)",
+        operation_id=f"{name}_correct_welfare_note",
+        url_name=f"{name}_correct_welfare_note",
+    )
+    def correct_note(
+        request: AuthenticatedRequest, note_id: UUID, payload: NoteCorrectionIn
+    ) -> Any:
+        note = attempt(
+            lambda: services.correct_welfare_note(
+                request.user,
+                note_id,
+                version=payload.version,
+                text=payload.text,
+                reason=payload.reason,
+                group=group,
+            )
+        )
+        return note_out(note)
+
+    @target.post(
+        "/welfare/notes/{note_id}/withdrawal",
+        response=NoteOut,
+        summary="Withdraw a welfare note entered in error (kept, shown as withdrawn)",
+        operation_id=f"{name}_withdraw_welfare_note",
+        url_name=f"{name}_withdraw_welfare_note",
+    )
+    def withdraw_note(
+        request: AuthenticatedRequest, note_id: UUID, payload: CorrectionReason
+    ) -> Any:
+        note = attempt(
+            lambda: services.withdraw_welfare_note(
+                request.user,
+                note_id,
+                version=payload.version,
+                reason=payload.reason,
+                group=group,
+            )
+        )
+        return note_out(note)
+
+    @target.get(
+        "/welfare/notes/{note_id}/history",
+        response=NoteHistoryOut,
+        summary="A welfare note and the versions it replaced",
+        operation_id=f"{name}_welfare_note_history",
+        url_name=f"{name}_welfare_note_history",
+    )
+    def note_history(request: AuthenticatedRequest, note_id: UUID) -> Any:
+        note, revisions = selectors.welfare_note_history(request.user, note_id, group)
+        return {"version": note.version, "earlier": revisions, "note": note_out(note)}
 
     if not everything:
         return

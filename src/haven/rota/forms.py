@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from haven.accounts.roles import Module
-from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices
+from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices, reason_field
 
 from .models import (
     AllowanceBasis,
@@ -168,6 +168,28 @@ class WelfareNoteForm(GovukForm):
         "health. Only you, other supervisors of this group and the person can read it.",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class WelfareNoteCorrectionForm(WelfareNoteForm):
+    """A welfare note's text corrected, with the version read and a reason (the text replaced
+    is kept as the note's history)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why are you correcting this note?",
+        "Say why the note is being corrected",
+        help_text="Kept with the note's history and in the audit ledger",
+    )
+
+
+class WithdrawWelfareNoteForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why is this note being withdrawn?",
+        "Say why the note is being withdrawn",
+        help_text="For example: written about the wrong person. Kept with the note's history "
+        "and in the audit ledger",
     )
 
 

@@ -50,6 +50,7 @@ from .models import (
     ShiftSwap,
     SwapStatus,
     WelfareNote,
+    WelfareNoteRevision,
     WelfareProfile,
     WorkingTimeTerms,
     WorkPeriod,
@@ -489,6 +490,39 @@ def person_welfare(
         justification="own welfare" if person.pk == user.pk else "welfare supervision",
     )
     return result
+
+
+def welfare_note(user: User, note_id: UUID | str, group: StaffGroup = OPERATIONS) -> WelfareNote:
+    """A welfare note about one of the group's people, for someone who may see it: the person
+    it is about, its author, or the group's supervisors. Anything else is not found (404)."""
+    group.require_member(user)
+    try:
+        note = WelfareNote.objects.select_related("user", "recorded_by").get(pk=note_id)
+    except (WelfareNote.DoesNotExist, ValueError, TypeError, ValidationError) as missing:
+        raise RotaNotFound("No such note") from missing
+    if not group.includes(note.user):
+        raise RotaNotFound("No such note")
+    if user.pk not in (note.user_id, note.recorded_by_id) and not group.supervises(user):
+        raise RotaNotFound("No such note")
+    return note
+
+
+@service
+def welfare_note_history(
+    user: User, note_id: UUID | str, group: StaffGroup = OPERATIONS
+) -> tuple[WelfareNote, list[WelfareNoteRevision]]:
+    """A welfare note and the versions it replaced, newest first; the read is ledgered."""
+    note = welfare_note(user, note_id, group)
+    revisions = list(note.revisions.select_related("changed_by"))
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="welfare_note",
+        object_id=note.pk,
+        fields=("text", "history"),
+        justification="own welfare" if note.user_id == user.pk else "welfare supervision",
+    )
+    return note, revisions
 
 
 def rota_layers(rota: Rota) -> QuerySet[RotaLayer]:

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from haven import revisions
 from haven.accounts.models import User
 from haven.audit import ledger
 from haven.audit.models import Action
@@ -22,7 +23,7 @@ from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.vault.fields import create_sealed
 
-from . import selectors, welfare
+from . import permissions, selectors, welfare
 from .models import (
     ROTA,
     AllowanceBasis,
@@ -40,6 +41,7 @@ from .models import (
     SwapStatus,
     WeeklyRestOption,
     WelfareNote,
+    WelfareNoteRevision,
     WelfareProfile,
     WorkingTimeTerms,
     WorkKind,
@@ -612,6 +614,72 @@ def record_welfare_note(
         fields=("text",),
         recipients=[person.username],
         justification="welfare note recorded",
+    )
+    return note
+
+
+def _changeable_note(actor: User, note_id: UUID | str, group: StaffGroup) -> WelfareNote:
+    note = selectors.welfare_note(actor, note_id, group)
+    if note.withdrawn:
+        raise _fail(None, "This note was withdrawn and can no longer be changed")
+    if not permissions.may_change_welfare_note(actor, note, group):
+        raise PermissionDenied(f"Only the note's author or {group.supervisor_label} can change it")
+    return note
+
+
+@service
+def correct_welfare_note(
+    actor: User,
+    note_id: UUID | str,
+    *,
+    version: int,
+    text: str,
+    reason: str,
+    group: StaffGroup = OPERATIONS,
+) -> WelfareNote:
+    """Correct a welfare note's text (its author or the group's supervisors), with the version
+    read and a reason: the text it replaces is kept in its history (haven.revisions)."""
+    note = _changeable_note(actor, note_id, group)
+    text = text.strip()
+    if not text:
+        raise _fail("text", "Enter the welfare note")
+    if len(text) > MAX_NOTE:
+        raise _fail("text", f"Welfare note must be {MAX_NOTE} characters or fewer")
+    reason = revisions.require_reason(reason, "Say why the note is being corrected")
+    revisions.revise(
+        actor,
+        note,
+        WelfareNoteRevision(note=note),
+        version=version,
+        reason=reason,
+        changes={"text": text},
+        object_type="welfare_note",
+    )
+    return note
+
+
+@service
+def withdraw_welfare_note(
+    actor: User,
+    note_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    group: StaffGroup = OPERATIONS,
+) -> WelfareNote:
+    """Withdraw a welfare note entered in error (the wrong person, a duplicate): it is kept and
+    shown as withdrawn, never deleted; who withdrew it and why are in its history."""
+    note = _changeable_note(actor, note_id, group)
+    reason = revisions.require_reason(reason, "Say why the note is being withdrawn")
+    revisions.revise(
+        actor,
+        note,
+        WelfareNoteRevision(note=note),
+        version=version,
+        reason=reason,
+        changes={"withdrawn_at": timezone.now()},
+        object_type="welfare_note",
+        action=revisions.RevisionAction.ENDED,
     )
     return note
 

@@ -19,6 +19,8 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
+from haven.concurrency.locking import ConflictError
+from haven.revisions import RevisionAction, history_rows
 from haven.ui.helpers import (
     action_forms,
     add_form_errors,
@@ -28,7 +30,7 @@ from haven.ui.helpers import (
     submitted,
 )
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import (
     CompensatoryRestForm,
     LayerForm,
@@ -41,10 +43,12 @@ from .forms import (
     SwapForm,
     TermsForm,
     TierForm,
+    WelfareNoteCorrectionForm,
     WelfareNoteForm,
+    WithdrawWelfareNoteForm,
     WorkForm,
 )
-from .models import Rota, ShiftSwap
+from .models import Rota, ShiftSwap, WelfareNote
 from .staff import OPERATIONS, PROTECTION, StaffGroup
 
 NAV = {"nav_active": Module.OPERATIONS}
@@ -295,6 +299,9 @@ class WelfarePages:
     dashboard: str
     me: str
     person: str
+    note_correct: str
+    note_withdraw: str
+    note_history: str
 
 
 OPERATIONS_PAGES = WelfarePages(
@@ -304,6 +311,9 @@ OPERATIONS_PAGES = WelfarePages(
     "rota:welfare",
     "rota:welfare_me",
     "rota:welfare_person",
+    "rota:welfare_note_correct",
+    "rota:welfare_note_withdraw",
+    "rota:welfare_note_history",
 )
 # Mounted at /protection/welfare/ behind the protection module's gate (welfare_urls.py).
 PROTECTION_PAGES = WelfarePages(
@@ -313,6 +323,9 @@ PROTECTION_PAGES = WelfarePages(
     "welfare:dashboard",
     "welfare:me",
     "welfare:person",
+    "welfare:note_correct",
+    "welfare:note_withdraw",
+    "welfare:note_history",
 )
 
 
@@ -323,6 +336,9 @@ def _pages_context(pages: WelfarePages, user: User) -> dict[str, Any]:
         "welfare_person_url": pages.person,
         "welfare_dashboard_url": pages.dashboard,
         "welfare_me_url": pages.me,
+        "welfare_note_correct_url": pages.note_correct,
+        "welfare_note_withdraw_url": pages.note_withdraw,
+        "welfare_note_history_url": pages.note_history,
         "welfare_group": pages.group,
         "is_supervisor": pages.group.supervises(user),
     }
@@ -408,12 +424,16 @@ def _welfare_page(
             messages.success(request, "Assessment date recorded.")
             return redirect(request.path)
     result = selectors.person_welfare(user, person.pk, group=group)
+    changeable = {
+        note.pk for note in result.notes if permissions.may_change_welfare_note(user, note, group)
+    }
     return render(
         request,
         "rota/person_welfare.html",
         {
             **_pages_context(pages, user),
             "result": result,
+            "changeable_notes": changeable,
             "work_form": work_form,
             "psych_form": psych_form,
             "terms_form": records.get("terms", (None,))[0],
@@ -495,6 +515,178 @@ def protection_welfare_me(request: AuthenticatedRequest) -> HttpResponse:
 
 def protection_welfare_person(request: AuthenticatedRequest, officer_id: int) -> HttpResponse:
     return _welfare_page(request, officer_id, PROTECTION_PAGES)
+
+
+# ------------------------------------------------------------- welfare notes: corrections
+
+
+def _refuse(form: Any, message: str) -> None:
+    """Show a refusal on a form that may not have been posted (a GET of a withdrawn note)."""
+    if not form.is_bound:
+        form.errors  # noqa: B018 - an unbound form's errors start empty
+        form.cleaned_data = {}
+    form.add_error(None, message)
+
+
+def _note_back(pages: WelfarePages, note: WelfareNote) -> str:
+    return reverse(pages.person, args=[note.user_id])
+
+
+def _changeable_note(request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages) -> Any:
+    """The note, for its author or the group's supervisors (refused before any form shows)."""
+    note = selectors.welfare_note(request.user, note_id, pages.group)
+    if not permissions.may_change_welfare_note(request.user, note, pages.group):
+        if note.withdrawn:
+            return note  # shown with the refusal: nothing left to change
+        raise PermissionDenied
+    return note
+
+
+def _note_correct(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+) -> HttpResponse:
+    user = request.user
+    note = _changeable_note(request, note_id, pages)
+    form = WelfareNoteCorrectionForm(
+        request.POST or None, initial={"version": note.version, "text": note.text}
+    )
+    if note.withdrawn:
+        _refuse(form, "This note was withdrawn and can no longer be changed")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.correct_welfare_note(
+                user,
+                note.pk,
+                version=data["version"],
+                text=data["text"],
+                reason=data["reason"],
+                group=pages.group,
+            ),
+            success="Welfare note corrected.",
+            shown=(ConflictError, PermissionDenied),
+        ):
+            return redirect(_note_back(pages, note))
+    return render(
+        request,
+        "rota/welfare_note_form.html",
+        {
+            **_pages_context(pages, user),
+            "note": note,
+            "form": form,
+            "heading": "Correct a welfare note",
+            "submit": "Save the correction",
+            "back_url": _note_back(pages, note),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _note_withdraw(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+) -> HttpResponse:
+    """Withdraw a note entered in error: a reason, then a confirmation page; the note stays,
+    shown as withdrawn, with its history."""
+    user = request.user
+    note = _changeable_note(request, note_id, pages)
+    form = WithdrawWelfareNoteForm(request.POST or None, initial={"version": note.version})
+    back = _note_back(pages, note)
+    if note.withdrawn:
+        _refuse(form, "This note has already been withdrawn")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not confirmed(request):
+            return confirmation(
+                request,
+                question="Withdraw this welfare note?",
+                yes="Yes, withdraw it",
+                back_url=back,
+                hidden={"version": str(data["version"]), "reason": data["reason"]},
+                details=[
+                    ("About", str(note.user)),
+                    ("Recorded", timezone.localtime(note.created_at).strftime("%d %b %Y %H:%M")),
+                    ("Why it is withdrawn", data["reason"]),
+                ],
+                warning="The note stays on the record, marked as withdrawn, and can no longer "
+                "be corrected.",
+            )
+        if submitted(
+            request,
+            form,
+            lambda: services.withdraw_welfare_note(
+                user, note.pk, version=data["version"], reason=data["reason"], group=pages.group
+            ),
+            success="Welfare note withdrawn. It stays on the record, marked as withdrawn.",
+            shown=(ConflictError, PermissionDenied),
+        ):
+            return redirect(back)
+    return render(
+        request,
+        "rota/welfare_note_form.html",
+        {
+            **_pages_context(pages, user),
+            "note": note,
+            "form": form,
+            "heading": "Withdraw a welfare note",
+            "submit": "Continue",
+            "back_url": back,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+NOTE_HISTORY_LABELS = {"text": "Note", "withdrawn_at": "Withdrawn"}
+
+
+def _note_history(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+) -> HttpResponse:
+    user = request.user
+    note, revisions = selectors.welfare_note_history(user, note_id, pages.group)
+    versions = history_rows(revisions, NOTE_HISTORY_LABELS)
+    for row in versions:  # a note that ends is withdrawn (entered in error)
+        if row["action"] == RevisionAction.ENDED.label:
+            row["action"] = "Withdrawn"
+            row["values"] = [
+                (label, value) for label, value in row["values"] if label != "Withdrawn"
+            ]
+    return render(
+        request,
+        "rota/welfare_note_history.html",
+        {
+            **_pages_context(pages, user),
+            "note": note,
+            "versions": versions,
+            "may_change": permissions.may_change_welfare_note(user, note, pages.group),
+            "back_url": _note_back(pages, note),
+        },
+    )
+
+
+def welfare_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_correct(request, note_id, OPERATIONS_PAGES)
+
+
+def welfare_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_withdraw(request, note_id, OPERATIONS_PAGES)
+
+
+def welfare_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_history(request, note_id, OPERATIONS_PAGES)
+
+
+def protection_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_correct(request, note_id, PROTECTION_PAGES)
+
+
+def protection_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_withdraw(request, note_id, PROTECTION_PAGES)
+
+
+def protection_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_history(request, note_id, PROTECTION_PAGES)
 
 
 def feed(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:

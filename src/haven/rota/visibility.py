@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from haven.access.visibility import Access, register
+from haven.access.visibility import NOTHING, Access, register
 from haven.accounts.models import User
 
 from .models import Rota, ShiftSwap
@@ -16,11 +16,13 @@ from .staff import groups_of
 
 
 def _rotas(user: User, action: Access) -> Q:
-    return Q(group__in=[group.code for group in groups_of(user)])
+    codes = [group.code for group in groups_of(user)]
+    return Q(group__in=codes) if codes else NOTHING
 
 
 def _swaps(user: User, action: Access) -> Q:
-    return Q(rota__group__in=[group.code for group in groups_of(user)])
+    codes = [group.code for group in groups_of(user)]
+    return Q(rota__group__in=codes) if codes else NOTHING
 
 
 register(Rota, _rotas)
