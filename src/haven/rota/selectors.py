@@ -455,6 +455,36 @@ def welfare_dashboard(
     return results
 
 
+@service
+def overdue_psych_assessments(
+    user: User, group: StaffGroup, as_of: dt.datetime | None = None
+) -> list[User]:
+    """The group's people whose psychological assessment is overdue (welfare.psych_overdue),
+    for a supervisor of the group (Home's "Awaiting you"). The dates are health data, so the
+    read is ledgered like the welfare dashboard's. A fixed number of queries, however many."""
+    group.require_supervisor(user)
+    as_of = as_of or timezone.now()
+    today = timezone.localtime(as_of, ZoneInfo(settings.TIME_ZONE)).date()
+    rules = ruleset_for(today)
+    people = {person.pk: person for person in group.people()}
+    overdue = [
+        people[profile.user_id]
+        for profile in WelfareProfile.objects.filter(user_id__in=people)
+        if welfare.psych_overdue(profile.last_psych_assessment, today, rules)
+    ]
+    overdue.sort(key=lambda person: person.username)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="welfare",
+        object_id=f"psych_overdue:{group.code}",
+        fields=("last_psych_assessment",),
+        justification="welfare supervision",
+        details={"people": [person.username for person in overdue]},
+    )
+    return overdue
+
+
 def welfare_person(user: User, person_id: int | str, group: StaffGroup = OPERATIONS) -> User:
     """The person whose welfare `user` asks for, in `group`: themselves, or anyone in the group
     for its supervisors. Someone outside the group is not found (404), wherever they work.
