@@ -290,6 +290,9 @@ def test_a_protection_swap_is_asked_and_accepted_within_the_group(manager, offic
     )
     assert asked.status_code == 201
     swap_id = asked.json()["id"]
+    home = web(colleague).get("/").content.decode()
+    assert 'href="/protection/rota/">Shift swaps to answer' in home
+    assert "Shift swaps to answer" not in web(manager).get("/").content.decode()
     assert api(officer).post(f"/api/swaps/{swap_id}/accept").status_code == 404
     accepted = api(colleague).post(f"/api/protection/swaps/{swap_id}/accept")
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
@@ -322,3 +325,16 @@ def test_the_demo_protection_rota_holds_the_demo_officers_and_can_run_twice(mana
     assert [m.user for m in rota.layers.get().members.all()] == [officer]
     assert create_demo_protection_rota(manager, [officer]) is None
     assert Rota.objects.filter(name=PROTECTION_ROTA).count() == 1
+
+
+def test_a_protection_officers_calendar_feed_shows_their_protection_shifts(manager, officer):
+    rota = protection_rota(manager, [officer])
+    issued = api(officer).post("/api/protection/rota/feed")
+    assert issued.status_code == 201
+    path = issued.json()["url"].split("testserver", 1)[1]
+    calendar = Client().get(path)
+    assert calendar.status_code == 200 and rota.name in calendar.content.decode()
+    page = web(officer).get("/protection/rota/calendar-feed/")
+    assert page.status_code == 200 and b"You have a feed address" in page.content
+    assert api(officer).delete("/api/protection/rota/feed").status_code == 204
+    assert Client().get(path).status_code == 404
