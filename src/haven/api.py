@@ -307,7 +307,7 @@ def register_routers() -> None:
     from haven.notifications.api import router as notifications_router
     from haven.oversight.api import router as oversight_router
     from haven.risk.api import router as risk_router
-    from haven.rota.api import protection_welfare_router
+    from haven.rota.api import protection_rota_router, protection_welfare_router
     from haven.rota.api import router as rota_router
     from haven.telemetry.api import router as telemetry_router
     from haven.telemetry.export_api import router as telemetry_export_router
@@ -318,6 +318,7 @@ def register_routers() -> None:
     api.add_router("/", cases_router, auth=protection)
     api.add_router("/", risk_router, auth=protection)
     api.add_router("/protection/", protection_welfare_router, auth=protection)
+    api.add_router("/protection/", protection_rota_router, auth=protection)
     api.add_router("/", equipment_router, auth=operations)
     api.add_router("/", rota_router, auth=operations)
     api.add_router("/", telemetry_router, auth=operations)

@@ -40,6 +40,11 @@ urlpatterns = [
     path("", module_urls(PROTECTION, web_urls.case_hub, "case_hub")),
     # Protection staff's own welfare and working time (the rota domain keeps it per staff group).
     path("protection/welfare/", module_urls(PROTECTION, "haven.rota.welfare_urls")),
+    # Protection staff's on-call rotas: the rota pages mounted again for the protection group.
+    path(
+        "protection/rota/",
+        module_urls(PROTECTION, "haven.rota.protection_urls", namespace="protection_rota"),
+    ),
     path("", module_urls(OPERATIONS, "haven.equipment.urls")),
     path("operations/rota/", module_urls(OPERATIONS, "haven.rota.urls")),
     path("operations/alerts/", module_urls(OPERATIONS, "haven.telemetry.urls")),

@@ -6,6 +6,12 @@ protection officer's page "inside" is the matrix's protection officer (their own
 of the protection manager's officers) and "outside" the matrix's technical officer (operations
 staff: refused to everyone there, managers included).
 
+Rotas are kept per staff group too: operations rotas under /operations/rota/ and /api/rotas,
+protection rotas under /protection/rota/ and /api/protection/rotas. For a rota "inside" is the
+matrix's operations rota and "outside" its protection rota, so each mount is tried with its own
+group's rota and the other group's (not found there, for everyone). The matrix's swaps are on
+the operations rota: at /protection/rota/ and /api/protection/swaps they are not found.
+
 The iCal feed is authenticated by the secret in its URL, not by the caller: "inside" is a live
 feed secret (answers for anyone, as a calendar client would fetch it) and "outside" a bogus
 one (404 for everyone)."""
@@ -20,6 +26,7 @@ from django.utils import timezone
 from haven.accounts.roles import Module, Role
 from haven.rota import services
 from haven.rota.models import Rotation
+from haven.rota.staff import PROTECTION
 from tests.access.rules import Actor, Rule, module, role
 from tests.equipment.helpers import technician
 from tests.factories import UserFactory
@@ -51,10 +58,54 @@ def feed_secret(actor: Actor, inside: bool) -> bool:
     return inside
 
 
+def nobody(actor: Actor, inside: bool) -> bool:
+    return False
+
+
+def operations_rota(actor: Actor, inside: bool) -> bool:
+    """The operations rota (inside), for operations staff."""
+    return inside and actor.user.can_use(Module.OPERATIONS)
+
+
+def operations_rota_supervisors(actor: Actor, inside: bool) -> bool:
+    return inside and actor.user.has_role(Role.TECHNICAL_SUPERVISOR)
+
+
+def protection_rota(actor: Actor, inside: bool) -> bool:
+    """The protection rota (outside), for protection staff."""
+    return not inside and actor.user.can_use(Module.PROTECTION)
+
+
+def protection_rota_managers(actor: Actor, inside: bool) -> bool:
+    return not inside and actor.user.has_role(Role.PROTECTION_MANAGER)
+
+
+# Welfare notes: "inside" is the matrix's note about its technical officer (written by its
+# technical supervisor), "outside" the note about its protection officer (by its manager).
+def operations_note_changer(actor: Actor, inside: bool) -> bool:
+    return inside and actor.user.has_role(Role.TECHNICAL_SUPERVISOR)
+
+
+def operations_note_reader(actor: Actor, inside: bool) -> bool:
+    return inside and (
+        actor.role == Role.TECHNICAL_OFFICER or actor.user.has_role(Role.TECHNICAL_SUPERVISOR)
+    )
+
+
+def protection_note_changer(actor: Actor, inside: bool) -> bool:
+    return not inside and actor.user.has_role(Role.PROTECTION_MANAGER)
+
+
+def protection_note_reader(actor: Actor, inside: bool) -> bool:
+    return not inside and (
+        actor.role == Role.PROTECTION_OFFICER or actor.user.has_role(Role.PROTECTION_MANAGER)
+    )
+
+
 WEB_POLICY: dict[str, Rule] = {
     "rota:home": operations,
     "rota:new": supervisors,
-    "rota:detail": operations,
+    "rota:detail": operations_rota,
     "rota:on_call": operations,
     "rota:allowances": operations,
     "rota:welfare": supervisors,
@@ -65,18 +116,30 @@ WEB_POLICY: dict[str, Rule] = {
     "welfare:dashboard": protection_managers,
     "welfare:me": protection,
     "welfare:person": own_or_managed_officer,
+    "rota:welfare_note_correct": operations_note_changer,
+    "rota:welfare_note_withdraw": operations_note_changer,
+    "rota:welfare_note_history": operations_note_reader,
+    "welfare:note_correct": protection_note_changer,
+    "welfare:note_withdraw": protection_note_changer,
+    "welfare:note_history": protection_note_reader,
+    "protection_rota:home": protection,
+    "protection_rota:new": protection_managers,
+    "protection_rota:detail": protection_rota,
+    "protection_rota:on_call": protection,
+    "protection_rota:feed": protection,
+    "protection_rota:swap_decide": nobody,
 }
 
 API_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/rotas"): operations,
     ("POST", "/api/rotas"): supervisors,
-    ("POST", "/api/rotas/{rota_id}/layers"): supervisors,
-    ("GET", "/api/rotas/{rota_id}/schedule"): operations,
-    ("GET", "/api/rotas/{rota_id}/gaps"): operations,
-    ("GET", "/api/rotas/{rota_id}/on-call"): operations,
+    ("POST", "/api/rotas/{rota_id}/layers"): operations_rota_supervisors,
+    ("GET", "/api/rotas/{rota_id}/schedule"): operations_rota,
+    ("GET", "/api/rotas/{rota_id}/gaps"): operations_rota,
+    ("GET", "/api/rotas/{rota_id}/on-call"): operations_rota,
     ("GET", "/api/on-call"): operations,
-    ("POST", "/api/rotas/{rota_id}/overrides"): supervisors,
-    ("POST", "/api/rotas/{rota_id}/swaps"): operations,
+    ("POST", "/api/rotas/{rota_id}/overrides"): operations_rota_supervisors,
+    ("POST", "/api/rotas/{rota_id}/swaps"): operations_rota,
     ("GET", "/api/swaps"): operations,
     ("POST", "/api/swaps/{swap_id}/accept"): swap_party_or_supervisor,
     ("POST", "/api/swaps/{swap_id}/decline"): swap_party_or_supervisor,
@@ -98,9 +161,29 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/protection/welfare/compensatory-rest"): protection_managers,
     ("POST", "/api/protection/welfare/psych-assessments"): protection_managers,
     ("POST", "/api/protection/welfare/notes"): protection_managers,
+    ("POST", "/api/welfare/notes/{note_id}/correction"): operations_note_changer,
+    ("POST", "/api/welfare/notes/{note_id}/withdrawal"): operations_note_changer,
+    ("GET", "/api/welfare/notes/{note_id}/history"): operations_note_reader,
+    ("POST", "/api/protection/welfare/notes/{note_id}/correction"): protection_note_changer,
+    ("POST", "/api/protection/welfare/notes/{note_id}/withdrawal"): protection_note_changer,
+    ("GET", "/api/protection/welfare/notes/{note_id}/history"): protection_note_reader,
     ("POST", "/api/rota/feed"): operations,
     ("DELETE", "/api/rota/feed"): operations,
     ("GET", "/api/rota/feeds/{feed_token}.ics"): feed_secret,
+    ("GET", "/api/protection/rotas"): protection,
+    ("POST", "/api/protection/rotas"): protection_managers,
+    ("POST", "/api/protection/rotas/{rota_id}/layers"): protection_rota_managers,
+    ("GET", "/api/protection/rotas/{rota_id}/schedule"): protection_rota,
+    ("GET", "/api/protection/rotas/{rota_id}/gaps"): protection_rota,
+    ("GET", "/api/protection/rotas/{rota_id}/on-call"): protection_rota,
+    ("GET", "/api/protection/on-call"): protection,
+    ("POST", "/api/protection/rotas/{rota_id}/overrides"): protection_rota_managers,
+    ("POST", "/api/protection/rotas/{rota_id}/swaps"): protection_rota,
+    ("GET", "/api/protection/swaps"): protection,
+    ("POST", "/api/protection/swaps/{swap_id}/accept"): nobody,
+    ("POST", "/api/protection/swaps/{swap_id}/decline"): nobody,
+    ("POST", "/api/protection/rota/feed"): protection,
+    ("DELETE", "/api/protection/rota/feed"): protection,
 }
 
 # The feed's secret is its credential (calendar clients send no token): the matrix's anonymous
@@ -108,12 +191,17 @@ API_POLICY: dict[tuple[str, str], Rule] = {
 SESSIONLESS = {("GET", "/api/rota/feeds/{feed_token}.ics")}
 
 PARAMS = {
-    "rota_id": lambda world, inside: str(world["matrix_rota"].pk),
+    "rota_id": lambda world, inside: str(
+        (world["matrix_rota"] if inside else world["matrix_protection_rota"]).pk
+    ),
     "swap_id": lambda world, inside: str(
         (world["inside_swap"] if inside else world["outside_swap"]).pk
     ),
     "person_id": lambda world, inside: str(
         (world["matrix_technician"] if inside else world["matrix_outsider"]).pk
+    ),
+    "note_id": lambda world, inside: str(
+        (world["matrix_note"] if inside else world["matrix_protection_note"]).pk
     ),
     "feed_token": lambda world, inside: world["matrix_feed"] if inside else "hvc_not-a-feed",
     "officer_id": lambda world, inside: str(
@@ -131,6 +219,26 @@ def _officer(world: dict[str, Any]) -> str:
 
 SAMPLE_PAYLOADS = {
     ("POST", "/api/rotas"): lambda world: {"name": "Matrix rota 2", "starts_on": "2030-01-01"},
+    ("POST", "/api/protection/rotas"): lambda world: {
+        "name": "Matrix protection rota 2",
+        "starts_on": "2030-01-01",
+    },
+    ("POST", "/api/protection/rotas/{rota_id}/layers"): lambda world: {
+        "name": "Primary",  # exists already: validation, not access
+        "usernames": [_officer(world)],
+        "handover_time": "09:00",
+    },
+    ("POST", "/api/protection/rotas/{rota_id}/overrides"): lambda world: {
+        "username": _officer(world),
+        "starts_at": "2001-01-01T09:00:00+00:00",  # before the rota: refused as bad input
+        "ends_at": "2001-01-01T10:00:00+00:00",
+        "reason": "matrix",
+    },
+    ("POST", "/api/protection/rotas/{rota_id}/swaps"): lambda world: {
+        "counterpart": _officer(world),
+        "starts_at": "2001-01-01T09:00:00+00:00",
+        "ends_at": "2001-01-01T10:00:00+00:00",
+    },
     ("POST", "/api/rotas/{rota_id}/layers"): lambda world: {
         "name": "Primary",  # exists already: validation, not access
         "usernames": [world["matrix_technician"].username],
@@ -203,7 +311,15 @@ SAMPLE_PAYLOADS = {
         "username": _officer(world),
         "text": "Matrix welfare check-in",
     },
+    # A stale version: refused as a conflict (409), not for access.
+    ("POST", "/api/welfare/notes/{note_id}/correction"): lambda world: STALE_CORRECTION,
+    ("POST", "/api/welfare/notes/{note_id}/withdrawal"): lambda world: STALE_CORRECTION,
+    ("POST", "/api/protection/welfare/notes/{note_id}/correction"): lambda world: STALE_CORRECTION,
+    ("POST", "/api/protection/welfare/notes/{note_id}/withdrawal"): lambda world: STALE_CORRECTION,
 }
+
+
+STALE_CORRECTION = {"version": 99, "reason": "matrix", "text": "Matrix corrected note"}
 
 
 def build(world: dict[str, Any]) -> None:
@@ -233,10 +349,30 @@ def build(world: dict[str, Any]) -> None:
         starts_at=start + dt.timedelta(hours=5),
         ends_at=start + dt.timedelta(hours=8),
     )
+    manager = next(a.user for a in actors if a.role == Role.PROTECTION_MANAGER)
+    officer = next(a.user for a in actors if a.role == Role.PROTECTION_OFFICER)
+    protection_rota = services.create_rota(
+        manager, name="Matrix protection rota", starts_on=today, group=PROTECTION
+    )
+    services.add_layer(
+        manager,
+        protection_rota.pk,
+        name="Primary",
+        members=[officer, UserFactory(roles=[Role.PROTECTION_OFFICER])],
+        handover_time=dt.time(9),
+        group=PROTECTION,
+    )
+    note = services.record_welfare_note(boss, person=tech, text="Matrix operations note")
+    protection_note = services.record_welfare_note(
+        manager, person=officer, text="Matrix protection note", group=PROTECTION
+    )
     feed_person = technician()
     _, secret = services.issue_feed_token(feed_person)
     world.update(
         matrix_rota=rota,
+        matrix_protection_rota=protection_rota,
+        matrix_note=note,
+        matrix_protection_note=protection_note,
         inside_swap=inside,
         outside_swap=outside,
         matrix_technician=tech,

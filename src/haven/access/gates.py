@@ -107,11 +107,15 @@ def _load(
 
 
 def module_urls(
-    module: str, urlconf: str | ModuleType | list[Any], app_name: str | None = None
+    module: str,
+    urlconf: str | ModuleType | list[Any],
+    app_name: str | None = None,
+    namespace: str | None = None,
 ) -> Included:
-    """For `path()`: every view of `urlconf` behind the module gate."""
-    patterns, name, namespace = _load(urlconf, app_name)
-    return _rebuild(patterns, lambda view: _guarded(view, module)), name, namespace
+    """For `path()`: every view of `urlconf` behind the module gate. `namespace` mounts a
+    second instance of an application (its own instance namespace, as Django's)."""
+    patterns, name, default = _load(urlconf, app_name)
+    return _rebuild(patterns, lambda view: _guarded(view, module)), name, namespace or default
 
 
 def signed_in_urls(urlconf: str | ModuleType | list[Any], app_name: str | None = None) -> Included:

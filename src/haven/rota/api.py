@@ -20,6 +20,7 @@ from pydantic import field_validator
 
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
+from haven.revisions import CorrectionReason, HistoryOut
 from haven.ui.apihelpers import QueryFilters, attempt, named_user
 from haven.ui.bounds import check_within_calendar
 
@@ -201,6 +202,16 @@ class NoteOut(Schema):
     text: str
     recorded_by: str
     created_at: dt.datetime
+    version: int = 1
+    withdrawn_at: dt.datetime | None = None  # withdrawn as entered in error: kept, shown apart
+
+
+class NoteCorrectionIn(CorrectionReason):
+    text: str = Field(..., min_length=1, max_length=services.MAX_NOTE)
+
+
+class NoteHistoryOut(HistoryOut):
+    note: NoteOut
 
 
 class WelfareOut(Schema):
@@ -242,6 +253,8 @@ def note_out(note: Any) -> dict[str, Any]:
         "text": note.text,
         "recorded_by": note.recorded_by.username,
         "created_at": note.created_at,
+        "version": note.version,
+        "withdrawn_at": note.withdrawn_at,
     }
 
 
@@ -263,61 +276,6 @@ def welfare_out(result: selectors.PersonWelfare) -> dict[str, Any]:
     }
 
 
-@router.get("/rotas", response=list[RotaOut], summary="Rotas")
-def list_rotas(request: AuthenticatedRequest) -> Any:
-    return list(selectors.rotas(request.user))
-
-
-@router.post("/rotas", response={201: RotaOut}, summary="New rota")
-def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> Status[Any]:
-    user = request.user
-    selectors.require_supervisor(user)
-    tier = None
-    if payload.allowance_tier:
-        tier = AllowanceTier.objects.filter(code=payload.allowance_tier).first()
-        if tier is None:
-            raise HttpError(422, "allowance_tier: no such tier")
-    rota = attempt(
-        lambda: services.create_rota(
-            user, **payload.dict(exclude={"allowance_tier"}), allowance_tier=tier
-        )
-    )
-    return Status(201, rota)
-
-
-@router.post("/rotas/{rota_id}/layers", response={201: dict}, summary="Add a layer")
-def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) -> Status[dict]:
-    user = request.user
-    selectors.require_supervisor(user)
-    selectors.get_rota(user, rota_id)
-    members = [named_user(name, "usernames") for name in payload.usernames]
-    layer = attempt(
-        lambda: services.add_layer(
-            user,
-            rota_id,
-            members=[m for m in members if m is not None],
-            **payload.dict(exclude={"usernames"}),
-        )
-    )
-    return Status(201, {"id": layer.pk, "name": layer.name})
-
-
-@router.get("/rotas/{rota_id}/schedule", response=list[SegmentOut], summary="Final schedule")
-def schedule(request: AuthenticatedRequest, rota_id: UUID, filters: Query[ScheduleFilters]) -> Any:
-    rota = selectors.get_rota(request.user, rota_id)
-    first = filters.start or timezone.localtime(timezone.now(), rota.zone).date()
-    start, end = selectors.local_range(
-        rota.zone, first, first + dt.timedelta(days=filters.days - 1)
-    )
-    return [segment_out(rota, s) for s in selectors.resolve(rota, start, end)]
-
-
-@router.get("/rotas/{rota_id}/gaps", response=list[SegmentOut], summary="Gaps, next 30 days")
-def gaps(request: AuthenticatedRequest, rota_id: UUID) -> Any:
-    rota = selectors.get_rota(request.user, rota_id)
-    return [segment_out(rota, s) for s in selectors.gaps(rota)]
-
-
 def on_call_row(rota: Any, at: dt.datetime) -> dict[str, Any]:
     who = selectors.on_call_now(rota, at)
     return {
@@ -327,19 +285,6 @@ def on_call_row(rota: Any, at: dt.datetime) -> dict[str, Any]:
         "username": who.username if who else None,
         "escalation": [u.username for u in selectors.escalation_chain(rota, at)],
     }
-
-
-@router.get("/rotas/{rota_id}/on-call", response=OnCallOut, summary="Who is on call")
-def rota_on_call(request: AuthenticatedRequest, rota_id: UUID, filters: Query[AtFilter]) -> Any:
-    rota = selectors.get_rota(request.user, rota_id)
-    return on_call_row(rota, filters.at or timezone.now())
-
-
-@router.get("/on-call", response=list[OnCallOut], summary="Who is on call now, every rota")
-def on_call(request: AuthenticatedRequest, filters: Query[AtFilter]) -> Any:
-    user = request.user
-    at = filters.at or timezone.now()
-    return [on_call_row(rota, at) for rota in selectors.rotas(user)]
 
 
 def _who_covers(username: str | None, field: str) -> User:
@@ -358,53 +303,221 @@ def _cover_span(rota: Rota, payload: OverrideIn | SwapIn) -> dict[str, Any]:
     }
 
 
-@router.post("/rotas/{rota_id}/overrides", response={201: dict}, summary="Add an override")
-def add_override(request: AuthenticatedRequest, rota_id: UUID, payload: OverrideIn) -> Status[dict]:
-    user = request.user
-    selectors.require_supervisor(user)
-    rota = selectors.get_rota(user, rota_id)
-    person = _who_covers(payload.username, "username")
-    span = _cover_span(rota, payload)
-    override = attempt(lambda: services.add_override(user, rota.pk, user=person, **span))
-    return Status(201, {"id": override.pk})
-
-
-@router.post("/rotas/{rota_id}/swaps", response={201: SwapOut}, summary="Request a swap")
-def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) -> Status[Any]:
-    user = request.user
-    rota = selectors.get_rota(user, rota_id)
-    counterpart = _who_covers(payload.counterpart, "counterpart")
-    span = _cover_span(rota, payload)
-    swap = attempt(lambda: services.request_swap(user, rota.pk, counterpart=counterpart, **span))
-    return Status(201, swap)
-
-
-@router.get("/swaps", response=list[SwapOut], summary="Swaps you are part of")
-def list_swaps(request: AuthenticatedRequest) -> Any:
-    user = request.user
-    from django.db.models import Q
-
-    return list(selectors.swaps_for(user).filter(Q(requester=user) | Q(counterpart=user)))
-
-
-def _answer_swap(user: User, swap_id: int, answer: Callable[[User, int], Any]) -> Any:
+def _answer_swap(
+    user: User, swap_id: int, answer: Callable[[User, int, StaffGroup], Any], group: StaffGroup
+) -> Any:
     """Accept or decline a swap the user can see; a refusal (the swap is no longer open to
     that answer) is a 409."""
-    selectors.get_swap(user, swap_id)
+    selectors.get_swap(user, swap_id, group)
     try:
-        return answer(user, swap_id)
+        return answer(user, swap_id, group)
     except ValidationError as error:
         raise HttpError(409, "; ".join(error.messages)) from error
 
 
-@router.post("/swaps/{swap_id}/accept", response=SwapOut, summary="Accept a swap")
-def accept_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
-    return _answer_swap(request.user, swap_id, services.accept_swap)
+def _named(group: StaffGroup, name: str) -> dict[str, Any]:
+    """Operation ids and URL names: operations keeps its original ones, other groups' are
+    prefixed with the group's code."""
+    if group is OPERATIONS:
+        return {}
+    return {"operation_id": f"{group.code}_{name}", "url_name": f"{group.code}_{name}"}
 
 
-@router.post("/swaps/{swap_id}/decline", response=SwapOut, summary="Decline or cancel a swap")
-def decline_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
-    return _answer_swap(request.user, swap_id, services.decline_swap)
+def add_rota_operations(target: Router, group: StaffGroup) -> None:
+    """The rota operations of one staff group on `target` (staff.py): its rotas, layers,
+    overrides, schedule, gaps, who is on call, swaps and the calendar feed address. Operations
+    mounts them at /api/, protection at /api/protection/ (haven/api.py)."""
+
+    @target.get(
+        "/rotas",
+        response=list[RotaOut],
+        summary="Rotas",
+        **_named(group, "list_rotas"),
+    )
+    def list_rotas(request: AuthenticatedRequest) -> Any:
+        return list(selectors.rotas(request.user, group))
+
+    @target.post(
+        "/rotas",
+        response={201: RotaOut},
+        summary="New rota",
+        **_named(group, "create_rota"),
+    )
+    def create_rota(request: AuthenticatedRequest, payload: RotaIn) -> Status[Any]:
+        user = request.user
+        group.require_supervisor(user)
+        tier = None
+        if payload.allowance_tier:
+            tier = AllowanceTier.objects.filter(code=payload.allowance_tier).first()
+            if tier is None:
+                raise HttpError(422, "allowance_tier: no such tier")
+        rota = attempt(
+            lambda: services.create_rota(
+                user,
+                **payload.dict(exclude={"allowance_tier"}),
+                allowance_tier=tier,
+                group=group,
+            )
+        )
+        return Status(201, rota)
+
+    @target.post(
+        "/rotas/{rota_id}/layers",
+        response={201: dict},
+        summary="Add a layer",
+        **_named(group, "add_layer"),
+    )
+    def add_layer(request: AuthenticatedRequest, rota_id: UUID, payload: LayerIn) -> Status[dict]:
+        user = request.user
+        group.require_supervisor(user)
+        selectors.get_rota(user, rota_id, group)
+        members = [named_user(name, "usernames") for name in payload.usernames]
+        layer = attempt(
+            lambda: services.add_layer(
+                user,
+                rota_id,
+                members=[m for m in members if m is not None],
+                **payload.dict(exclude={"usernames"}),
+                group=group,
+            )
+        )
+        return Status(201, {"id": layer.pk, "name": layer.name})
+
+    @target.get(
+        "/rotas/{rota_id}/schedule",
+        response=list[SegmentOut],
+        summary="Final schedule",
+        **_named(group, "schedule"),
+    )
+    def schedule(
+        request: AuthenticatedRequest, rota_id: UUID, filters: Query[ScheduleFilters]
+    ) -> Any:
+        rota = selectors.get_rota(request.user, rota_id, group)
+        first = filters.start or timezone.localtime(timezone.now(), rota.zone).date()
+        start, end = selectors.local_range(
+            rota.zone, first, first + dt.timedelta(days=filters.days - 1)
+        )
+        return [segment_out(rota, s) for s in selectors.resolve(rota, start, end)]
+
+    @target.get(
+        "/rotas/{rota_id}/gaps",
+        response=list[SegmentOut],
+        summary="Gaps, next 30 days",
+        **_named(group, "gaps"),
+    )
+    def gaps(request: AuthenticatedRequest, rota_id: UUID) -> Any:
+        rota = selectors.get_rota(request.user, rota_id, group)
+        return [segment_out(rota, s) for s in selectors.gaps(rota)]
+
+    @target.get(
+        "/rotas/{rota_id}/on-call",
+        response=OnCallOut,
+        summary="Who is on call",
+        **_named(group, "rota_on_call"),
+    )
+    def rota_on_call(request: AuthenticatedRequest, rota_id: UUID, filters: Query[AtFilter]) -> Any:
+        rota = selectors.get_rota(request.user, rota_id, group)
+        return on_call_row(rota, filters.at or timezone.now())
+
+    @target.get(
+        "/on-call",
+        response=list[OnCallOut],
+        summary="Who is on call now, every rota",
+        **_named(group, "on_call"),
+    )
+    def on_call(request: AuthenticatedRequest, filters: Query[AtFilter]) -> Any:
+        user = request.user
+        at = filters.at or timezone.now()
+        return [on_call_row(rota, at) for rota in selectors.rotas(user, group)]
+
+    @target.post(
+        "/rotas/{rota_id}/overrides",
+        response={201: dict},
+        summary="Add an override",
+        **_named(group, "add_override"),
+    )
+    def add_override(
+        request: AuthenticatedRequest, rota_id: UUID, payload: OverrideIn
+    ) -> Status[dict]:
+        user = request.user
+        group.require_supervisor(user)
+        rota = selectors.get_rota(user, rota_id, group)
+        person = _who_covers(payload.username, "username")
+        span = _cover_span(rota, payload)
+        override = attempt(
+            lambda: services.add_override(user, rota.pk, user=person, group=group, **span)
+        )
+        return Status(201, {"id": override.pk})
+
+    @target.post(
+        "/rotas/{rota_id}/swaps",
+        response={201: SwapOut},
+        summary="Request a swap",
+        **_named(group, "request_swap"),
+    )
+    def request_swap(request: AuthenticatedRequest, rota_id: UUID, payload: SwapIn) -> Status[Any]:
+        user = request.user
+        rota = selectors.get_rota(user, rota_id, group)
+        counterpart = _who_covers(payload.counterpart, "counterpart")
+        span = _cover_span(rota, payload)
+        swap = attempt(
+            lambda: services.request_swap(
+                user, rota.pk, counterpart=counterpart, group=group, **span
+            )
+        )
+        return Status(201, swap)
+
+    @target.get(
+        "/swaps",
+        response=list[SwapOut],
+        summary="Swaps you are part of",
+        **_named(group, "list_swaps"),
+    )
+    def list_swaps(request: AuthenticatedRequest) -> Any:
+        user = request.user
+        from django.db.models import Q
+
+        return list(
+            selectors.swaps_for(user, group).filter(Q(requester=user) | Q(counterpart=user))
+        )
+
+    @target.post(
+        "/swaps/{swap_id}/accept",
+        response=SwapOut,
+        summary="Accept a swap",
+        **_named(group, "accept_swap"),
+    )
+    def accept_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
+        return _answer_swap(request.user, swap_id, services.accept_swap, group)
+
+    @target.post(
+        "/swaps/{swap_id}/decline",
+        response=SwapOut,
+        summary="Decline or cancel a swap",
+        **_named(group, "decline_swap"),
+    )
+    def decline_swap(request: AuthenticatedRequest, swap_id: int) -> Any:
+        return _answer_swap(request.user, swap_id, services.decline_swap, group)
+
+    @target.post(
+        "/rota/feed",
+        response={201: dict},
+        summary="New iCal feed address (revokes the old)",
+        **_named(group, "issue_feed"),
+    )
+    def issue_feed(request: AuthenticatedRequest) -> Status[dict]:
+        _, secret = services.issue_feed_token(request.user, group)
+        return Status(201, {"url": request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics")})
+
+    @target.delete(
+        "/rota/feed",
+        response={204: None},
+        summary="Revoke your iCal feed address",
+        **_named(group, "revoke_feed"),
+    )
+    def revoke_feed(request: AuthenticatedRequest) -> Status[None]:
+        services.revoke_feed_token(request.user, group)
+        return Status(204, None)
 
 
 class AllowanceFilters(QueryFilters):
@@ -506,18 +619,6 @@ def record_compensatory_rest(
     return Status(201, {"id": rest.pk})
 
 
-@router.post("/rota/feed", response={201: dict}, summary="New iCal feed address (revokes the old)")
-def issue_feed(request: AuthenticatedRequest) -> Status[dict]:
-    _, secret = services.issue_feed_token(request.user)
-    return Status(201, {"url": request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics")})
-
-
-@router.delete("/rota/feed", response={204: None}, summary="Revoke your iCal feed address")
-def revoke_feed(request: AuthenticatedRequest) -> Status[None]:
-    services.revoke_feed_token(request.user)
-    return Status(204, None)
-
-
 @router.get(
     "/rota/feeds/{feed_token}.ics",
     auth=None,
@@ -581,6 +682,60 @@ def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) 
             )
         )
         return Status(201, note_out(note))
+
+    @target.post(
+        "/welfare/notes/{note_id}/correction",
+        response=NoteOut,
+        summary="Correct a welfare note (its author or supervisors; version and reason)",
+        operation_id=f"{name}_correct_welfare_note",
+        url_name=f"{name}_correct_welfare_note",
+    )
+    def correct_note(
+        request: AuthenticatedRequest, note_id: UUID, payload: NoteCorrectionIn
+    ) -> Any:
+        note = attempt(
+            lambda: services.correct_welfare_note(
+                request.user,
+                note_id,
+                version=payload.version,
+                text=payload.text,
+                reason=payload.reason,
+                group=group,
+            )
+        )
+        return note_out(note)
+
+    @target.post(
+        "/welfare/notes/{note_id}/withdrawal",
+        response=NoteOut,
+        summary="Withdraw a welfare note entered in error (kept, shown as withdrawn)",
+        operation_id=f"{name}_withdraw_welfare_note",
+        url_name=f"{name}_withdraw_welfare_note",
+    )
+    def withdraw_note(
+        request: AuthenticatedRequest, note_id: UUID, payload: CorrectionReason
+    ) -> Any:
+        note = attempt(
+            lambda: services.withdraw_welfare_note(
+                request.user,
+                note_id,
+                version=payload.version,
+                reason=payload.reason,
+                group=group,
+            )
+        )
+        return note_out(note)
+
+    @target.get(
+        "/welfare/notes/{note_id}/history",
+        response=NoteHistoryOut,
+        summary="A welfare note and the versions it replaced",
+        operation_id=f"{name}_welfare_note_history",
+        url_name=f"{name}_welfare_note_history",
+    )
+    def note_history(request: AuthenticatedRequest, note_id: UUID) -> Any:
+        note, revisions = selectors.welfare_note_history(request.user, note_id, group)
+        return {"version": note.version, "earlier": revisions, "note": note_out(note)}
 
     if not everything:
         return
@@ -692,9 +847,13 @@ def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) 
         return Status(201, {"id": saved.pk})
 
 
+add_rota_operations(router, OPERATIONS)
 add_welfare_records(router, OPERATIONS, everything=False)
 
 # The protection staff's welfare: mounted at /api/protection/ behind the protection module's
 # token auth (haven/api.py), as its pages are behind the protection gate.
 protection_welfare_router = Router(tags=["welfare"])
 add_welfare_records(protection_welfare_router, PROTECTION, everything=True)
+# And their on-call rotas, under /api/protection/ beside their welfare.
+protection_rota_router = Router(tags=["protection rota"])
+add_rota_operations(protection_rota_router, PROTECTION)

@@ -1,5 +1,5 @@
 """Synthetic demo data for rotas: an on-call rota, a week of timesheets and a welfare date;
-and welfare records for protection officers (their staff group, staff.py).
+and, for protection officers (their staff group, staff.py), welfare records and an on-call rota.
 
 Everything is obviously fictional; haven.demo.operations runs the rota after the equipment
 demo, and the demo command the protection officers' welfare after the demo accounts."""
@@ -111,3 +111,44 @@ def create_demo_protection_welfare(manager: User, officers: list[User]) -> int:
             )
         given += 1
     return given
+
+
+PROTECTION_ROTA = "Protection duty officer on call (demo)"
+
+
+def create_demo_protection_rota(manager: User, officers: list[User]) -> Rota | None:
+    """A protection rota (its group's, kept apart from operations rotas) on which the demo
+    protection officers take a week each, the manager covering a weekend by override. Safe to
+    run twice: an existing demo rota is left alone (None)."""
+    if not officers or Rota.objects.filter(name=PROTECTION_ROTA).exists():
+        return None
+    today = timezone.localdate()
+    rota = services.create_rota(
+        manager,
+        name=PROTECTION_ROTA,
+        starts_on=today - dt.timedelta(days=28),
+        description="Out-of-hours duty officer for protected persons (demo)",
+        group=PROTECTION,
+    )
+    services.add_layer(
+        manager,
+        rota.pk,
+        name="Duty officer",
+        members=officers,
+        handover_time=dt.time(8),
+        rotation=Rotation.WEEKLY,
+        starts_on=rota.starts_on,
+        group=PROTECTION,
+    )
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
+    starts = timezone.make_aware(dt.datetime.combine(saturday, dt.time(8)), rota.zone)
+    services.add_override(
+        manager,
+        rota.pk,
+        user=manager,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(days=2),
+        reason="Manager covers the weekend (demo)",
+        group=PROTECTION,
+    )
+    return rota

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from haven.accounts.roles import Module
-from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices
+from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices, reason_field
 
 from .models import (
     AllowanceBasis,
@@ -80,9 +80,10 @@ class LayerForm(GovukForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        # The rota's staff group: only its people may be chosen.
+        self.fields["members"].choices = people_choices(module)  # type: ignore[attr-defined]
 
 
 class SpanForm(GovukForm):
@@ -101,18 +102,20 @@ class OverrideForm(SpanForm):
     user = forms.TypedChoiceField(label="Who covers", coerce=int)
     reason = forms.CharField(max_length=300)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        # The rota's staff group: only its people may be chosen.
+        self.fields["user"].choices = people_choices(module)  # type: ignore[attr-defined]
 
 
 class SwapForm(SpanForm):
     counterpart = forms.TypedChoiceField(label="Colleague to cover", coerce=int)
     reason = forms.CharField(max_length=300, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, module: Module = Module.OPERATIONS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["counterpart"].choices = people_choices(Module.OPERATIONS)  # type: ignore[attr-defined]
+        # The rota's staff group: only its people may be chosen.
+        self.fields["counterpart"].choices = people_choices(module)  # type: ignore[attr-defined]
 
 
 class RangeForm(GovukForm):
@@ -165,6 +168,28 @@ class WelfareNoteForm(GovukForm):
         "health. Only you, other supervisors of this group and the person can read it.",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class WelfareNoteCorrectionForm(WelfareNoteForm):
+    """A welfare note's text corrected, with the version read and a reason (the text replaced
+    is kept as the note's history)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why are you correcting this note?",
+        "Say why the note is being corrected",
+        help_text="Kept with the note's history and in the audit ledger",
+    )
+
+
+class WithdrawWelfareNoteForm(GovukForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = reason_field(
+        "Why is this note being withdrawn?",
+        "Say why the note is being withdrawn",
+        help_text="For example: written about the wrong person. Kept with the note's history "
+        "and in the audit ledger",
     )
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from haven.revisions import Revision
 from haven.vault.fields import EncryptedDateField, EncryptedTextField
 
 ROTA = "rota"
@@ -58,8 +59,18 @@ class AllowanceTier(models.Model):
         return f"{self.name} ({self.percentage}%)"
 
 
+class RotaGroup(models.TextChoices):
+    """The staff group a rota belongs to (staff.py): its people, supervisors and pages."""
+
+    OPERATIONS = "operations", "Operations"
+    PROTECTION = "protection", "Protection"
+
+
 class Rota(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    group = models.CharField(
+        max_length=20, choices=RotaGroup.choices, default=RotaGroup.OPERATIONS, db_index=True
+    )
     name = models.CharField(max_length=120, unique=True)
     description = models.CharField(max_length=500, blank=True)
     time_zone = models.CharField(max_length=60, default="Europe/London", validators=[validate_zone])
@@ -344,7 +355,9 @@ class CompensatoryRest(models.Model):
 
 class WelfareNote(models.Model):
     """A supervisor's dated welfare note about one person (a check-in, a referral to
-    occupational health, support agreed). Append-only; the text is health data: encrypted."""
+    occupational health, support agreed). The text is health data: encrypted. Never deleted:
+    a note entered in error is corrected or withdrawn by its author or the group's supervisor,
+    with the version read and a reason; what it replaced is kept in WelfareNoteRevision."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -353,6 +366,9 @@ class WelfareNote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+    # Withdrawn as entered in error: kept and shown as withdrawn; who and why are its history.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -360,3 +376,21 @@ class WelfareNote(models.Model):
 
     def __str__(self) -> str:
         return f"welfare note about {self.user} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class WelfareNoteRevision(Revision):
+    """The values a correction or withdrawal of a welfare note replaced (haven.revisions),
+    encrypted and bound to the note like its text."""
+
+    note = models.ForeignKey(WelfareNote, on_delete=models.PROTECT, related_name="revisions")
+    vault_owner = "note"
+
+    class Meta(Revision.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"welfare note {self.note_id} v{self.version}"

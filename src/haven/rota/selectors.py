@@ -1,6 +1,8 @@
 """Reads of rotas, on-call state, allowances and welfare.
 
-Rotas are open to the operations module (who is on call is everyone's business there).
+Each rota belongs to one staff group (staff.py) and is open to that group's people (who is on
+call is everyone's business there): an operations rota to the operations module, a protection
+rota to the protection module; each group's pages and API list only its own rotas.
 Welfare (hours, flags, psychological assessment dates, welfare notes) is personal data, kept for
 each staff group (staff.py): a group's dashboard is for its supervisors, a person may see their
 own, nobody sees another group's people, and each view is a ledger consultation.
@@ -20,7 +22,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -48,11 +50,12 @@ from .models import (
     ShiftSwap,
     SwapStatus,
     WelfareNote,
+    WelfareNoteRevision,
     WelfareProfile,
     WorkingTimeTerms,
     WorkPeriod,
 )
-from .staff import OPERATIONS, StaffGroup
+from .staff import GROUPS, OPERATIONS, StaffGroup, groups_of
 from .working_time import ruleset_for
 
 GAP_HORIZON_DAYS = 30
@@ -65,26 +68,35 @@ class RotaNotFound(Http404):
     pass
 
 
-def rotas(user: User) -> QuerySet[Rota]:
-    require_operations(user)
-    return restrict(Rota.objects.select_related("allowance_tier"), user)
+def rotas(user: User, group: StaffGroup = OPERATIONS) -> QuerySet[Rota]:
+    """The group's rotas, for one of its people (404 for anyone else)."""
+    group.require_member(user)
+    return restrict(Rota.objects.select_related("allowance_tier"), user).filter(group=group.code)
 
 
-def get_rota(user: User, rota_id: UUID | str) -> Rota:
+def get_rota(user: User, rota_id: UUID | str, group: StaffGroup = OPERATIONS) -> Rota:
+    """One of the group's rotas; another group's rota is not found, as a missing one."""
     try:
-        return rotas(user).get(pk=rota_id)
-    except (Rota.DoesNotExist, ValueError, TypeError) as missing:
+        return rotas(user, group).get(pk=rota_id)
+    except (Rota.DoesNotExist, ValueError, TypeError, ValidationError) as missing:
         raise RotaNotFound("No such rota") from missing
 
 
+def group_of(rota: Rota) -> StaffGroup:
+    return GROUPS[rota.group]
+
+
 def find_rota(name: str) -> Rota | None:
-    """System lookup (telemetry)."""
-    return Rota.objects.filter(name=name).first()
+    """System lookup (telemetry): operations rotas only. Device alerts go to the technical
+    on-call; a protection rota is never paged by a device."""
+    return Rota.objects.filter(name=name, group=OPERATIONS.code).first()
 
 
 def rota_names() -> list[str]:
-    """System lookup (telemetry's escalation policies): every rota's name."""
-    return list(Rota.objects.order_by("name").values_list("name", flat=True))
+    """System lookup (telemetry's escalation policies): every operations rota's name."""
+    return list(
+        Rota.objects.filter(group=OPERATIONS.code).order_by("name").values_list("name", flat=True)
+    )
 
 
 # ------------------------------------------------------------------------------ resolution
@@ -180,9 +192,11 @@ def escalation_chain(rota: Rota, at: dt.datetime | None = None) -> list[User]:
     return [users[user_id] for user_id in ids if user_id in users]
 
 
-def on_call_everywhere(user: User, at: dt.datetime | None = None) -> list[tuple[Rota, User | None]]:
+def on_call_everywhere(
+    user: User, at: dt.datetime | None = None, group: StaffGroup = OPERATIONS
+) -> list[tuple[Rota, User | None]]:
     at = at or timezone.now()
-    return [(rota, on_call_now(rota, at)) for rota in rotas(user)]
+    return [(rota, on_call_now(rota, at)) for rota in rotas(user, group)]
 
 
 def gaps(rota: Rota, now: dt.datetime | None = None, days: int = GAP_HORIZON_DAYS) -> list[Segment]:
@@ -191,9 +205,13 @@ def gaps(rota: Rota, now: dt.datetime | None = None, days: int = GAP_HORIZON_DAY
     return [s for s in resolve(rota, now, now + dt.timedelta(days=days)) if s.user is None]
 
 
-def shifts_for(person: User, start: dt.datetime, end: dt.datetime) -> list[tuple[Rota, Segment]]:
+def shifts_for(
+    person: User, start: dt.datetime, end: dt.datetime, group: StaffGroup | None = None
+) -> list[tuple[Rota, Segment]]:
+    """The person's shifts on the rotas of `group`, or of every group they belong to."""
+    codes = [group.code] if group is not None else [g.code for g in groups_of(person)]
     found = []
-    for rota in Rota.objects.all():
+    for rota in Rota.objects.filter(group__in=codes):
         for segment in resolve(rota, start, end):
             if segment.user is not None and segment.user.pk == person.pk:
                 found.append((rota, segment))
@@ -207,21 +225,23 @@ def local_range(zone: ZoneInfo, first: dt.date, last: dt.date) -> tuple[dt.datet
     )
 
 
-def swaps_for(user: User) -> QuerySet[ShiftSwap]:
-    require_operations(user)
-    return restrict(ShiftSwap.objects.select_related("rota", "requester", "counterpart"), user)
+def swaps_for(user: User, group: StaffGroup = OPERATIONS) -> QuerySet[ShiftSwap]:
+    group.require_member(user)
+    return restrict(
+        ShiftSwap.objects.select_related("rota", "requester", "counterpart"), user
+    ).filter(rota__group=group.code)
 
 
-def pending_swaps_for(user: User) -> QuerySet[ShiftSwap]:
-    return swaps_for(user).filter(counterpart=user, status=SwapStatus.REQUESTED)
+def pending_swaps_for(user: User, group: StaffGroup = OPERATIONS) -> QuerySet[ShiftSwap]:
+    return swaps_for(user, group).filter(counterpart=user, status=SwapStatus.REQUESTED)
 
 
-def get_swap(user: User, swap_id: int | str) -> ShiftSwap:
+def get_swap(user: User, swap_id: int | str, group: StaffGroup = OPERATIONS) -> ShiftSwap:
     try:
-        swap = swaps_for(user).get(pk=swap_id)
+        swap = swaps_for(user, group).get(pk=swap_id)
     except (ShiftSwap.DoesNotExist, ValueError, TypeError) as missing:
         raise RotaNotFound("No such swap") from missing
-    if user.pk not in (swap.requester_id, swap.counterpart_id) and not is_supervisor(user):
+    if user.pk not in (swap.requester_id, swap.counterpart_id) and not group.supervises(user):
         raise RotaNotFound("No such swap")
     return swap
 
@@ -232,7 +252,7 @@ def feed_user(secret: str) -> User | None:
         .select_related("user")
         .first()
     )
-    if token is None or not token.user.is_active or not token.user.can_use(Module.OPERATIONS):
+    if token is None or not token.user.is_active or not groups_of(token.user):
         return None
     return token.user
 
@@ -435,6 +455,36 @@ def welfare_dashboard(
     return results
 
 
+@service
+def overdue_psych_assessments(
+    user: User, group: StaffGroup, as_of: dt.datetime | None = None
+) -> list[User]:
+    """The group's people whose psychological assessment is overdue (welfare.psych_overdue),
+    for a supervisor of the group (Home's "Awaiting you"). The dates are health data, so the
+    read is ledgered like the welfare dashboard's. A fixed number of queries, however many."""
+    group.require_supervisor(user)
+    as_of = as_of or timezone.now()
+    today = timezone.localtime(as_of, ZoneInfo(settings.TIME_ZONE)).date()
+    rules = ruleset_for(today)
+    people = {person.pk: person for person in group.people()}
+    overdue = [
+        people[profile.user_id]
+        for profile in WelfareProfile.objects.filter(user_id__in=people)
+        if welfare.psych_overdue(profile.last_psych_assessment, today, rules)
+    ]
+    overdue.sort(key=lambda person: person.username)
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="welfare",
+        object_id=f"psych_overdue:{group.code}",
+        fields=("last_psych_assessment",),
+        justification="welfare supervision",
+        details={"people": [person.username for person in overdue]},
+    )
+    return overdue
+
+
 def welfare_person(user: User, person_id: int | str, group: StaffGroup = OPERATIONS) -> User:
     """The person whose welfare `user` asks for, in `group`: themselves, or anyone in the group
     for its supervisors. Someone outside the group is not found (404), wherever they work.
@@ -470,6 +520,39 @@ def person_welfare(
         justification="own welfare" if person.pk == user.pk else "welfare supervision",
     )
     return result
+
+
+def welfare_note(user: User, note_id: UUID | str, group: StaffGroup = OPERATIONS) -> WelfareNote:
+    """A welfare note about one of the group's people, for someone who may see it: the person
+    it is about, its author, or the group's supervisors. Anything else is not found (404)."""
+    group.require_member(user)
+    try:
+        note = WelfareNote.objects.select_related("user", "recorded_by").get(pk=note_id)
+    except (WelfareNote.DoesNotExist, ValueError, TypeError, ValidationError) as missing:
+        raise RotaNotFound("No such note") from missing
+    if not group.includes(note.user):
+        raise RotaNotFound("No such note")
+    if user.pk not in (note.user_id, note.recorded_by_id) and not group.supervises(user):
+        raise RotaNotFound("No such note")
+    return note
+
+
+@service
+def welfare_note_history(
+    user: User, note_id: UUID | str, group: StaffGroup = OPERATIONS
+) -> tuple[WelfareNote, list[WelfareNoteRevision]]:
+    """A welfare note and the versions it replaced, newest first; the read is ledgered."""
+    note = welfare_note(user, note_id, group)
+    revisions = list(note.revisions.select_related("changed_by"))
+    ledger.record(
+        actor=user,
+        action=Action.CONSULTATION,
+        object_type="welfare_note",
+        object_id=note.pk,
+        fields=("text", "history"),
+        justification="own welfare" if note.user_id == user.pk else "welfare supervision",
+    )
+    return note, revisions
 
 
 def rota_layers(rota: Rota) -> QuerySet[RotaLayer]:

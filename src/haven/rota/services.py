@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from haven import revisions
 from haven.accounts.models import User
-from haven.accounts.roles import Module
 from haven.audit import ledger
 from haven.audit.models import Action
 from haven.concurrency.transactions import service
@@ -23,7 +23,7 @@ from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
 from haven.vault.fields import create_sealed
 
-from . import selectors, welfare
+from . import permissions, selectors, welfare
 from .models import (
     ROTA,
     AllowanceBasis,
@@ -41,13 +41,14 @@ from .models import (
     SwapStatus,
     WeeklyRestOption,
     WelfareNote,
+    WelfareNoteRevision,
     WelfareProfile,
     WorkingTimeTerms,
     WorkKind,
     WorkPeriod,
     validate_zone,
 )
-from .selectors import require_operations, require_supervisor
+from .selectors import require_supervisor
 from .staff import OPERATIONS, StaffGroup
 from .workflow import SWAP_TRANSITIONS
 
@@ -56,12 +57,6 @@ FEED_PREFIX = "hvc_"
 
 def _fail(field: str | None, message: str) -> ValidationError:
     return ValidationError({field: message} if field else message)
-
-
-def _operations_person(user: User | None, field: str = "user") -> User:
-    if user is None or not user.is_active or not user.can_use(Module.OPERATIONS):
-        raise _fail(field, "Choose a technical officer or supervisor")
-    return user
 
 
 def _group_person(group: StaffGroup, user: User | None, field: str = "person") -> User:
@@ -81,8 +76,10 @@ def create_rota(
     ends_on: dt.date | None = None,
     allowance_tier: AllowanceTier | None = None,
     description: str = "",
+    group: StaffGroup = OPERATIONS,
 ) -> Rota:
-    require_supervisor(actor)
+    """A new rota of the group (its supervisors only)."""
+    group.require_supervisor(actor)
     if not name.strip():
         raise _fail("name", "Name the rota")
     if Rota.objects.filter(name=name.strip()).exists():
@@ -101,6 +98,7 @@ def create_rota(
         allowance_tier=allowance_tier,
         description=description.strip(),
         created_by=actor,
+        group=group.code,
     )
     ledger.record(
         actor=actor,
@@ -108,6 +106,7 @@ def create_rota(
         object_type=ROTA,
         object_id=rota.pk,
         justification="rota created",
+        details={"group": group.code},
     )
     return rota
 
@@ -125,9 +124,11 @@ def add_layer(
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
     days_of_week: Sequence[int] = (),
+    group: StaffGroup = OPERATIONS,
 ) -> RotaLayer:
-    require_supervisor(actor)
-    rota = selectors.get_rota(actor, rota_id)
+    """A rotation of the group's people (a member from outside the group is refused)."""
+    group.require_supervisor(actor)
+    rota = selectors.get_rota(actor, rota_id, group)
     if not name.strip():
         raise _fail("name", "Name the layer")
     if rota.layers.filter(name=name.strip()).exists():
@@ -137,7 +138,7 @@ def add_layer(
     if not members:
         raise _fail("members", "Choose who is on this layer")
     for member in members:
-        _operations_person(member, "members")
+        _group_person(group, member, "members")
     if any(day not in range(7) for day in days_of_week):
         raise _fail("days_of_week", "Days are 0 (Monday) to 6 (Sunday)")
     starts_on = starts_on or rota.starts_on
@@ -195,10 +196,11 @@ def add_override(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     reason: str,
+    group: StaffGroup = OPERATIONS,
 ) -> Override:
-    require_supervisor(actor)
-    rota = selectors.get_rota(actor, rota_id)
-    _operations_person(user)
+    group.require_supervisor(actor)
+    rota = selectors.get_rota(actor, rota_id, group)
+    _group_person(group, user, "user")
     _check_span(starts_at, ends_at)
     _within_rota(rota, starts_at, ends_at)
     if not reason.strip():
@@ -234,11 +236,12 @@ def request_swap(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     reason: str = "",
+    group: StaffGroup = OPERATIONS,
 ) -> ShiftSwap:
     """Ask a colleague to cover (part of) your own shift. Nothing changes until they accept."""
-    require_operations(actor)
-    rota = selectors.get_rota(actor, rota_id)
-    _operations_person(counterpart, "counterpart")
+    group.require_member(actor)
+    rota = selectors.get_rota(actor, rota_id, group)
+    _group_person(group, counterpart, "counterpart")
     if counterpart.pk == actor.pk:
         raise _fail("counterpart", "Choose a colleague, not yourself")
     _check_span(starts_at, ends_at)
@@ -275,13 +278,15 @@ def _span(swap: ShiftSwap) -> str:
 
 
 def _tell(user: User, swap: ShiftSwap, message: str) -> None:
-    notifications.notify(user, AlertCategory.SWAP, f"swap {swap.pk}", message, "/operations/rota/")
+    # The rota's own group's pages: /operations/rota/ or /protection/rota/.
+    link = f"/{swap.rota.group}/rota/"
+    notifications.notify(user, AlertCategory.SWAP, f"swap {swap.pk}", message, link)
 
 
 @service
-def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
+def accept_swap(actor: User, swap_id: int | str, group: StaffGroup = OPERATIONS) -> ShiftSwap:
     """Only the colleague asked can accept; the swap then takes effect as an override."""
-    swap = _locked_swap(actor, swap_id)
+    swap = _locked_swap(actor, swap_id, group)
     if swap.counterpart_id != actor.pk:
         raise _fail(None, "Only the colleague who was asked can accept this swap")
     SWAP_TRANSITIONS.check(swap.status, SwapStatus.ACCEPTED)
@@ -314,8 +319,8 @@ def accept_swap(actor: User, swap_id: int | str) -> ShiftSwap:
 
 
 @service
-def decline_swap(actor: User, swap_id: int | str) -> ShiftSwap:
-    swap = _locked_swap(actor, swap_id)
+def decline_swap(actor: User, swap_id: int | str, group: StaffGroup = OPERATIONS) -> ShiftSwap:
+    swap = _locked_swap(actor, swap_id, group)
     if actor.pk == swap.counterpart_id:
         new_status = SwapStatus.DECLINED
     elif actor.pk == swap.requester_id:
@@ -337,8 +342,8 @@ def decline_swap(actor: User, swap_id: int | str) -> ShiftSwap:
     return swap
 
 
-def _locked_swap(actor: User, swap_id: int | str) -> ShiftSwap:
-    selectors.get_swap(actor, swap_id)
+def _locked_swap(actor: User, swap_id: int | str, group: StaffGroup) -> ShiftSwap:
+    selectors.get_swap(actor, swap_id, group)
     return ShiftSwap.objects.select_for_update().select_related("rota", "requester").get(pk=swap_id)
 
 
@@ -346,9 +351,10 @@ def _locked_swap(actor: User, swap_id: int | str) -> ShiftSwap:
 
 
 @service
-def issue_feed_token(actor: User) -> tuple[FeedToken, str]:
-    """A new secret feed URL; any earlier one stops working."""
-    require_operations(actor)
+def issue_feed_token(actor: User, group: StaffGroup = OPERATIONS) -> tuple[FeedToken, str]:
+    """A new secret feed URL; any earlier one stops working. One feed per person: it shows
+    their shifts on the rotas of every group they belong to."""
+    group.require_member(actor)
     now = timezone.now()
     for old in FeedToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True):
         old.revoked_at = now
@@ -368,8 +374,8 @@ def issue_feed_token(actor: User) -> tuple[FeedToken, str]:
 
 
 @service
-def revoke_feed_token(actor: User) -> int:
-    require_operations(actor)
+def revoke_feed_token(actor: User, group: StaffGroup = OPERATIONS) -> int:
+    group.require_member(actor)
     count = 0
     for token in FeedToken.objects.select_for_update().filter(user=actor, revoked_at__isnull=True):
         token.revoked_at = timezone.now()
@@ -608,6 +614,72 @@ def record_welfare_note(
         fields=("text",),
         recipients=[person.username],
         justification="welfare note recorded",
+    )
+    return note
+
+
+def _changeable_note(actor: User, note_id: UUID | str, group: StaffGroup) -> WelfareNote:
+    note = selectors.welfare_note(actor, note_id, group)
+    if note.withdrawn:
+        raise _fail(None, "This note was withdrawn and can no longer be changed")
+    if not permissions.may_change_welfare_note(actor, note, group):
+        raise PermissionDenied(f"Only the note's author or {group.supervisor_label} can change it")
+    return note
+
+
+@service
+def correct_welfare_note(
+    actor: User,
+    note_id: UUID | str,
+    *,
+    version: int,
+    text: str,
+    reason: str,
+    group: StaffGroup = OPERATIONS,
+) -> WelfareNote:
+    """Correct a welfare note's text (its author or the group's supervisors), with the version
+    read and a reason: the text it replaces is kept in its history (haven.revisions)."""
+    note = _changeable_note(actor, note_id, group)
+    text = text.strip()
+    if not text:
+        raise _fail("text", "Enter the welfare note")
+    if len(text) > MAX_NOTE:
+        raise _fail("text", f"Welfare note must be {MAX_NOTE} characters or fewer")
+    reason = revisions.require_reason(reason, "Say why the note is being corrected")
+    revisions.revise(
+        actor,
+        note,
+        WelfareNoteRevision(note=note),
+        version=version,
+        reason=reason,
+        changes={"text": text},
+        object_type="welfare_note",
+    )
+    return note
+
+
+@service
+def withdraw_welfare_note(
+    actor: User,
+    note_id: UUID | str,
+    *,
+    version: int,
+    reason: str,
+    group: StaffGroup = OPERATIONS,
+) -> WelfareNote:
+    """Withdraw a welfare note entered in error (the wrong person, a duplicate): it is kept and
+    shown as withdrawn, never deleted; who withdrew it and why are in its history."""
+    note = _changeable_note(actor, note_id, group)
+    reason = revisions.require_reason(reason, "Say why the note is being withdrawn")
+    revisions.revise(
+        actor,
+        note,
+        WelfareNoteRevision(note=note),
+        version=version,
+        reason=reason,
+        changes={"withdrawn_at": timezone.now()},
+        object_type="welfare_note",
+        action=revisions.RevisionAction.ENDED,
     )
     return note
 

@@ -69,3 +69,8 @@ PROTECTION = StaffGroup(
     supervisor_label="protection managers",
 )
 GROUPS = {group.code: group for group in (OPERATIONS, PROTECTION)}
+
+
+def groups_of(user: User) -> list[StaffGroup]:
+    """The staff groups a person belongs to (both, for someone whose roles open both)."""
+    return [group for group in GROUPS.values() if group.includes(user)]

@@ -19,6 +19,8 @@ from haven import csvfiles
 from haven.accounts.models import User
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
+from haven.concurrency.locking import ConflictError
+from haven.revisions import RevisionAction, history_rows
 from haven.ui.helpers import (
     action_forms,
     add_form_errors,
@@ -28,7 +30,7 @@ from haven.ui.helpers import (
     submitted,
 )
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import (
     CompensatoryRestForm,
     LayerForm,
@@ -41,14 +43,35 @@ from .forms import (
     SwapForm,
     TermsForm,
     TierForm,
+    WelfareNoteCorrectionForm,
     WelfareNoteForm,
+    WithdrawWelfareNoteForm,
     WorkForm,
 )
-from .models import Rota, ShiftSwap
+from .models import Rota, ShiftSwap, WelfareNote
 from .staff import OPERATIONS, PROTECTION, StaffGroup
 
 NAV = {"nav_active": Module.OPERATIONS}
 FEED_SECRET = "haven_new_feed_secret"
+
+# A rota's pages are one set of views mounted once per staff group (staff.py): at
+# /operations/rota/ (urls.py, namespace "rota") and at /protection/rota/ (protection_urls.py,
+# the same application mounted as "protection_rota"); the group comes from the URL's kwargs and
+# `{% url 'rota:…' %}` resolves within the instance being shown.
+SUBNAV = {
+    OPERATIONS.code: "equipment/includes/subnav.html",
+    PROTECTION.code: "rota/protection_nav.html",
+}
+
+
+def _frame(group: StaffGroup) -> dict[str, Any]:
+    return {"nav_active": group.module, "rota_subnav": SUBNAV[group.code], "rota_group": group}
+
+
+def _to(request: HttpRequest, name: str, **kwargs: Any) -> HttpResponse:
+    """Redirect to a rota page of the instance (operations or protection) being shown."""
+    namespace = request.resolver_match.namespace if request.resolver_match else None
+    return redirect(reverse(name, kwargs=kwargs or None, current_app=namespace))
 
 
 def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, Any]]:
@@ -65,50 +88,50 @@ def local_rows(rota: Rota, segments: list[selectors.Segment]) -> list[dict[str, 
     ]
 
 
-def home(request: AuthenticatedRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
     now = timezone.now()
     rotas = [
         {"rota": rota, "on_call": who, "gaps": len(selectors.gaps(rota, now))}
-        for rota, who in selectors.on_call_everywhere(user, now)
+        for rota, who in selectors.on_call_everywhere(user, now, group)
     ]
-    mine = selectors.shifts_for(user, now, now + dt.timedelta(days=14))
+    mine = selectors.shifts_for(user, now, now + dt.timedelta(days=14), group)
     return render(
         request,
         "rota/home.html",
         {
-            **NAV,
+            **_frame(group),
             "rotas": rotas,
-            "pending": selectors.pending_swaps_for(user),
+            "pending": selectors.pending_swaps_for(user, group),
             "mine": [(rota, local_rows(rota, [s])[0]) for rota, s in mine],
-            "is_supervisor": selectors.is_supervisor(user),
+            "is_supervisor": group.supervises(user),
         },
     )
 
 
-def rota_new(request: AuthenticatedRequest) -> HttpResponse:
+def rota_new(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
-    selectors.require_supervisor(user)
+    group.require_supervisor(user)
     form = RotaForm(request.POST or None)
     rota = created(
         request,
         form,
-        lambda: services.create_rota(user, **form.cleaned_data),
+        lambda: services.create_rota(user, group=group, **form.cleaned_data),
         lambda rota: f"Rota {rota.name} created. Add a layer of people next.",
     )
     if rota is not None:
-        return redirect("rota:detail", rota_id=rota.pk)
-    return render(request, "rota/rota_new.html", {**NAV, "form": form})
+        return _to(request, "rota:detail", rota_id=rota.pk)
+    return render(request, "rota/rota_new.html", {**_frame(group), "form": form})
 
 
-def _act(user: User, rota: Rota, action: str, form: Any) -> str:
+def _act(user: User, rota: Rota, action: str, form: Any, group: StaffGroup) -> str:
     data = form.cleaned_data
     if action == "layer":
         members = [User.objects.get(pk=pk) for pk in data.pop("members")]
-        services.add_layer(user, rota.pk, members=members, **data)
+        services.add_layer(user, rota.pk, members=members, group=group, **data)
         return "Layer added."
     start, end = form.instants(rota.zone)
-    span = {"starts_at": start, "ends_at": end, "reason": data["reason"]}
+    span = {"starts_at": start, "ends_at": end, "reason": data["reason"], "group": group}
     if action == "override":
         services.add_override(user, rota.pk, user=User.objects.get(pk=data["user"]), **span)
         return "Override added."
@@ -117,20 +140,27 @@ def _act(user: User, rota: Rota, action: str, form: Any) -> str:
     return "Swap requested. It takes effect when your colleague accepts."
 
 
-def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
+def rota_detail(
+    request: AuthenticatedRequest, rota_id: UUID, group: StaffGroup = OPERATIONS
+) -> HttpResponse:
     user = request.user
-    rota = selectors.get_rota(user, rota_id)
-    is_supervisor = selectors.is_supervisor(user)
+    rota = selectors.get_rota(user, rota_id, group)
+    is_supervisor = group.supervises(user)
     action, forms, form = action_forms(
-        request, {"layer": LayerForm, "override": OverrideForm, "swap": SwapForm}
+        request,
+        {"layer": LayerForm, "override": OverrideForm, "swap": SwapForm},
+        module=group.module,
     )
     if form is not None:
         if action in ("layer", "override") and not is_supervisor:
-            form.add_error(None, "Only technical supervisors change the rota")
+            form.add_error(None, f"Only {group.supervisor_label} change the rota")
         elif form.is_valid() and submitted(
-            request, form, lambda: _act(user, rota, action, form), lambda message: str(message)
+            request,
+            form,
+            lambda: _act(user, rota, action, form, group),
+            lambda message: str(message),
         ):
-            return redirect("rota:detail", rota_id=rota.pk)
+            return _to(request, "rota:detail", rota_id=rota.pk)
     range_form = RangeForm(request.GET or None)
     first = timezone.localtime(timezone.now(), rota.zone).date()
     days = 14
@@ -143,7 +173,7 @@ def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
         request,
         "rota/detail.html",
         {
-            **NAV,
+            **_frame(group),
             "rota": rota,
             "layers": selectors.rota_layers(rota),
             "rows": local_rows(rota, segments),
@@ -163,32 +193,34 @@ def rota_detail(request: AuthenticatedRequest, rota_id: UUID) -> HttpResponse:
 
 
 @require_POST
-def swap_decide(request: AuthenticatedRequest, swap_id: int) -> HttpResponse:
+def swap_decide(
+    request: AuthenticatedRequest, swap_id: int, group: StaffGroup = OPERATIONS
+) -> HttpResponse:
     user = request.user
-    swap: ShiftSwap = selectors.get_swap(user, swap_id)
+    swap: ShiftSwap = selectors.get_swap(user, swap_id, group)
     decision = request.POST.get("decision")
     try:
         if decision == "accept":
-            services.accept_swap(user, swap.pk)
+            services.accept_swap(user, swap.pk, group)
             messages.success(request, "Swap accepted: you are on call for that time.")
         elif decision == "decline":
-            services.decline_swap(user, swap.pk)
+            services.decline_swap(user, swap.pk, group)
             messages.success(request, "Swap declined.")
         else:
             messages.error(request, "Choose to accept or decline the swap.")
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("rota:detail", rota_id=swap.rota_id)
+    return _to(request, "rota:detail", rota_id=swap.rota_id)
 
 
-def on_call(request: AuthenticatedRequest) -> HttpResponse:
+def on_call(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
     now = timezone.now()
     rows = [
         {"rota": rota, "on_call": who, "chain": selectors.escalation_chain(rota, now)}
-        for rota, who in selectors.on_call_everywhere(user, now)
+        for rota, who in selectors.on_call_everywhere(user, now, group)
     ]
-    return render(request, "rota/on_call.html", {**NAV, "rows": rows, "now": now})
+    return render(request, "rota/on_call.html", {**_frame(group), "rows": rows, "now": now})
 
 
 def _month(request: HttpRequest) -> tuple[MonthForm, int, int]:
@@ -267,6 +299,9 @@ class WelfarePages:
     dashboard: str
     me: str
     person: str
+    note_correct: str
+    note_withdraw: str
+    note_history: str
 
 
 OPERATIONS_PAGES = WelfarePages(
@@ -276,6 +311,9 @@ OPERATIONS_PAGES = WelfarePages(
     "rota:welfare",
     "rota:welfare_me",
     "rota:welfare_person",
+    "rota:welfare_note_correct",
+    "rota:welfare_note_withdraw",
+    "rota:welfare_note_history",
 )
 # Mounted at /protection/welfare/ behind the protection module's gate (welfare_urls.py).
 PROTECTION_PAGES = WelfarePages(
@@ -285,6 +323,9 @@ PROTECTION_PAGES = WelfarePages(
     "welfare:dashboard",
     "welfare:me",
     "welfare:person",
+    "welfare:note_correct",
+    "welfare:note_withdraw",
+    "welfare:note_history",
 )
 
 
@@ -295,6 +336,9 @@ def _pages_context(pages: WelfarePages, user: User) -> dict[str, Any]:
         "welfare_person_url": pages.person,
         "welfare_dashboard_url": pages.dashboard,
         "welfare_me_url": pages.me,
+        "welfare_note_correct_url": pages.note_correct,
+        "welfare_note_withdraw_url": pages.note_withdraw,
+        "welfare_note_history_url": pages.note_history,
         "welfare_group": pages.group,
         "is_supervisor": pages.group.supervises(user),
     }
@@ -380,12 +424,16 @@ def _welfare_page(
             messages.success(request, "Assessment date recorded.")
             return redirect(request.path)
     result = selectors.person_welfare(user, person.pk, group=group)
+    changeable = {
+        note.pk for note in result.notes if permissions.may_change_welfare_note(user, note, group)
+    }
     return render(
         request,
         "rota/person_welfare.html",
         {
             **_pages_context(pages, user),
             "result": result,
+            "changeable_notes": changeable,
             "work_form": work_form,
             "psych_form": psych_form,
             "terms_form": records.get("terms", (None,))[0],
@@ -469,35 +517,208 @@ def protection_welfare_person(request: AuthenticatedRequest, officer_id: int) ->
     return _welfare_page(request, officer_id, PROTECTION_PAGES)
 
 
-def feed(request: AuthenticatedRequest) -> HttpResponse:
+# ------------------------------------------------------------- welfare notes: corrections
+
+
+def _refuse(form: Any, message: str) -> None:
+    """Show a refusal on a form that may not have been posted (a GET of a withdrawn note)."""
+    if not form.is_bound:
+        form.errors  # noqa: B018 - an unbound form's errors start empty
+        form.cleaned_data = {}
+    form.add_error(None, message)
+
+
+def _note_back(pages: WelfarePages, note: WelfareNote) -> str:
+    return reverse(pages.person, args=[note.user_id])
+
+
+def _changeable_note(request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages) -> Any:
+    """The note, for its author or the group's supervisors (refused before any form shows)."""
+    note = selectors.welfare_note(request.user, note_id, pages.group)
+    if not permissions.may_change_welfare_note(request.user, note, pages.group):
+        if note.withdrawn:
+            return note  # shown with the refusal: nothing left to change
+        raise PermissionDenied
+    return note
+
+
+def _note_correct(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+) -> HttpResponse:
+    user = request.user
+    note = _changeable_note(request, note_id, pages)
+    form = WelfareNoteCorrectionForm(
+        request.POST or None, initial={"version": note.version, "text": note.text}
+    )
+    if note.withdrawn:
+        _refuse(form, "This note was withdrawn and can no longer be changed")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if submitted(
+            request,
+            form,
+            lambda: services.correct_welfare_note(
+                user,
+                note.pk,
+                version=data["version"],
+                text=data["text"],
+                reason=data["reason"],
+                group=pages.group,
+            ),
+            success="Welfare note corrected.",
+            shown=(ConflictError, PermissionDenied),
+        ):
+            return redirect(_note_back(pages, note))
+    return render(
+        request,
+        "rota/welfare_note_form.html",
+        {
+            **_pages_context(pages, user),
+            "note": note,
+            "form": form,
+            "heading": "Correct a welfare note",
+            "submit": "Save the correction",
+            "back_url": _note_back(pages, note),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _note_withdraw(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+) -> HttpResponse:
+    """Withdraw a note entered in error: a reason, then a confirmation page; the note stays,
+    shown as withdrawn, with its history."""
+    user = request.user
+    note = _changeable_note(request, note_id, pages)
+    form = WithdrawWelfareNoteForm(request.POST or None, initial={"version": note.version})
+    back = _note_back(pages, note)
+    if note.withdrawn:
+        _refuse(form, "This note has already been withdrawn")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not confirmed(request):
+            return confirmation(
+                request,
+                question="Withdraw this welfare note?",
+                yes="Yes, withdraw it",
+                back_url=back,
+                hidden={"version": str(data["version"]), "reason": data["reason"]},
+                details=[
+                    ("About", str(note.user)),
+                    ("Recorded", timezone.localtime(note.created_at).strftime("%d %b %Y %H:%M")),
+                    ("Why it is withdrawn", data["reason"]),
+                ],
+                warning="The note stays on the record, marked as withdrawn, and can no longer "
+                "be corrected.",
+            )
+        if submitted(
+            request,
+            form,
+            lambda: services.withdraw_welfare_note(
+                user, note.pk, version=data["version"], reason=data["reason"], group=pages.group
+            ),
+            success="Welfare note withdrawn. It stays on the record, marked as withdrawn.",
+            shown=(ConflictError, PermissionDenied),
+        ):
+            return redirect(back)
+    return render(
+        request,
+        "rota/welfare_note_form.html",
+        {
+            **_pages_context(pages, user),
+            "note": note,
+            "form": form,
+            "heading": "Withdraw a welfare note",
+            "submit": "Continue",
+            "back_url": back,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+NOTE_HISTORY_LABELS = {"text": "Note", "withdrawn_at": "Withdrawn"}
+
+
+def _note_history(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+) -> HttpResponse:
+    user = request.user
+    note, revisions = selectors.welfare_note_history(user, note_id, pages.group)
+    versions = history_rows(revisions, NOTE_HISTORY_LABELS)
+    for row in versions:  # a note that ends is withdrawn (entered in error)
+        if row["action"] == RevisionAction.ENDED.label:
+            row["action"] = "Withdrawn"
+            row["values"] = [
+                (label, value) for label, value in row["values"] if label != "Withdrawn"
+            ]
+    return render(
+        request,
+        "rota/welfare_note_history.html",
+        {
+            **_pages_context(pages, user),
+            "note": note,
+            "versions": versions,
+            "may_change": permissions.may_change_welfare_note(user, note, pages.group),
+            "back_url": _note_back(pages, note),
+        },
+    )
+
+
+def welfare_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_correct(request, note_id, OPERATIONS_PAGES)
+
+
+def welfare_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_withdraw(request, note_id, OPERATIONS_PAGES)
+
+
+def welfare_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_history(request, note_id, OPERATIONS_PAGES)
+
+
+def protection_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_correct(request, note_id, PROTECTION_PAGES)
+
+
+def protection_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_withdraw(request, note_id, PROTECTION_PAGES)
+
+
+def protection_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
+    return _note_history(request, note_id, PROTECTION_PAGES)
+
+
+def feed(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "issue":
-            _, secret = services.issue_feed_token(user)
+            _, secret = services.issue_feed_token(user, group)
             request.session[FEED_SECRET] = secret
             messages.success(
                 request, "New calendar feed address created. Any earlier address no longer works."
             )
-            return redirect("rota:feed")
+            return _to(request, "rota:feed")
         if action == "revoke" and not confirmed(request):
+            namespace = request.resolver_match.namespace if request.resolver_match else None
             return confirmation(
                 request,
                 question="Revoke your calendar feed address?",
                 yes="Yes, revoke the address",
-                back_url=reverse("rota:feed"),
+                back_url=reverse("rota:feed", current_app=namespace),
                 hidden={"action": "revoke"},
                 warning="Calendars that use it stop updating; a new address can be created.",
             )
         if action == "revoke":
-            services.revoke_feed_token(user)
+            services.revoke_feed_token(user, group)
             messages.success(request, "Calendar feed address revoked.")
-            return redirect("rota:feed")
+            return _to(request, "rota:feed")
         messages.error(request, "Choose to create or revoke the feed address.")
     secret = request.session.pop(FEED_SECRET, None)
     url = request.build_absolute_uri(f"/api/rota/feeds/{secret}.ics") if secret else None
     return render(
         request,
         "rota/feed.html",
-        {**NAV, "url": url, "token": selectors.live_feed_token(user)},
+        {**_frame(group), "url": url, "token": selectors.live_feed_token(user)},
     )

@@ -376,7 +376,7 @@ def _psych(
             Flag(psych.code, psych.title, "no assessment recorded", psych.citation, today)
         )
         return
-    due = _add_months(last_psych_assessment, int(psych.threshold))
+    due = psych_due_on(last_psych_assessment, rules)
     result.psych_due = due
     if due - dt.timedelta(days=psych.window) <= today:
         # Read after the title ("Psychological assessment due"): "… due by 15 Jul 2025" or
@@ -384,6 +384,19 @@ def _psych(
         when = f"{due.day} {due:%b %Y}"
         detail = f"since {when} (overdue)" if due < today else f"by {when}"
         result.flags.append(Flag(psych.code, psych.title, detail, psych.citation, due))
+
+
+def psych_due_on(last_psych_assessment: dt.date, rules: WelfareRuleSet) -> dt.date:
+    """When the next psychological assessment is due after the last one (the rule's interval)."""
+    return _add_months(last_psych_assessment, int(rules["psych_assessment"].threshold))
+
+
+def psych_overdue(
+    last_psych_assessment: dt.date | None, today: dt.date, rules: WelfareRuleSet
+) -> bool:
+    """Overdue as the welfare flag says it: a recorded assessment whose next one was due
+    before today. (No assessment recorded is flagged apart, as "no assessment recorded".)"""
+    return last_psych_assessment is not None and psych_due_on(last_psych_assessment, rules) < today
 
 
 def _rests(merged: Sequence[Period], start: dt.datetime, end: dt.datetime) -> list[dt.timedelta]:

@@ -24,9 +24,32 @@ class Waiting:
     overdue_word: str = "overdue"
 
 
+def _swaps(user: User, group_code: str, rotas: str) -> Waiting:
+    """Shift swaps a colleague asked this person to cover, on the group's rotas."""
+    from haven.rota import selectors as rota
+    from haven.rota.staff import GROUPS
+
+    pending = rota.pending_swaps_for(user, GROUPS[group_code]).count()
+    return Waiting("Shift swaps to answer", pending, reverse(rotas))
+
+
+def _psych_overdue(user: User, group_code: str, dashboard: str) -> list[Waiting]:
+    """For a supervisor of the staff group: the group's people whose psychological assessment
+    is overdue (a read of health data: the rota selector ledgers it)."""
+    from haven.rota import selectors as rota
+    from haven.rota.staff import GROUPS
+
+    group = GROUPS[group_code]
+    if not group.supervises(user):
+        return []
+    overdue = len(rota.overdue_psych_assessments(user, group))
+    return [Waiting("Psychological assessments overdue", overdue, reverse(dashboard), overdue)]
+
+
 def awaiting_you(user: User) -> list[Waiting]:
-    """What waits for this person in each module they use: counts only (no protected field is
-    read, so nothing to ledger); each line links to the list that shows the items."""
+    """What waits for this person in each module they use: counts only; each line links to
+    the list that shows the items. Only the overdue psychological assessments read a protected
+    field (a health date), through the rota selector that ledgers it."""
     lines: list[Waiting] = []
     if user.can_use(Module.PROTECTION):
         from haven.cases import selectors as cases
@@ -43,8 +66,9 @@ def awaiting_you(user: User) -> list[Waiting]:
             ),
             Waiting("Tasks, reviews and escalations", work.tasks, my_work, work.overdue_tasks),
         ]
+        lines.append(_swaps(user, "protection", "protection_rota:home"))
+        lines += _psych_overdue(user, "protection", "welfare:dashboard")
     if user.can_use(Module.OPERATIONS):
-        from haven.rota import selectors as rota
         from haven.telemetry import selectors as telemetry
 
         alerts = telemetry.alerts_awaiting(user)
@@ -56,10 +80,9 @@ def awaiting_you(user: User) -> list[Waiting]:
                 len(alerts),
                 "unacknowledged",
             ),
-            Waiting(
-                "Shift swaps to answer", rota.pending_swaps_for(user).count(), reverse("rota:home")
-            ),
+            _swaps(user, "operations", "rota:home"),
         ]
+        lines += _psych_overdue(user, "operations", "rota:welfare")
     if user.can_use(Module.OVERSIGHT):
         from haven.oversight import selectors as oversight
 

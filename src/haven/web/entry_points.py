@@ -49,6 +49,16 @@ ENTRY_POINTS: tuple[EntryPoint, ...] = (
         frozenset({Role.PROTECTION_MANAGER}),
     ),
     EntryPoint(
+        "On call: who is on call now on the protection rotas",
+        "protection_rota:on_call",
+        _PROTECTION,
+    ),
+    EntryPoint(
+        "Rotas: protection on-call rotas, layers, overrides and swaps",
+        "protection_rota:home",
+        frozenset({Role.PROTECTION_MANAGER}),
+    ),
+    EntryPoint(
         "Open a case outside your team (break-glass)",
         "cases:break_glass",
         frozenset({Role.PROTECTION_MANAGER}),

@@ -15,7 +15,7 @@ from haven.demo.operations import create_demo_operations
 from haven.notifications.demo import DEMO_MAIL_DOMAIN, create_demo_contacts
 from haven.oversight.demo import create_demo_oversight
 from haven.risk.demo import create_demo_risk
-from haven.rota.demo import create_demo_protection_welfare
+from haven.rota.demo import create_demo_protection_rota, create_demo_protection_welfare
 
 
 class Command(BaseCommand):
@@ -76,6 +76,8 @@ class Command(BaseCommand):
         officers = list(User.objects.filter(username__in=("officer", "identity")).order_by("pk"))
         welfare = create_demo_protection_welfare(User.objects.get(username="manager"), officers)
         console.print(f"welfare records for {welfare} protection officers (manager sees them)")
+        if create_demo_protection_rota(User.objects.get(username="manager"), officers):
+            console.print("a protection on-call rota of the demo officers (manager edits it)")
         console.print(
             "a Teltonika tracker (IMEI 356307042441013) under covert authorisation "
             "PI/DEMO/2026/001, expiring within the reminder notice"
