@@ -27,6 +27,26 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("haven")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """xdist (--dist loadgroup) runs xdist_group tests before all others on their worker. A
+    transactional test's flush there would empty the reference data the migrations wrote (kinds
+    of kit, the measure catalogue, allowance tiers) for every test after it on that worker, so
+    a group holds only tests that leave the test database alone."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            continue
+        marker = item.get_closest_marker("django_db")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if (marker and marker.kwargs.get("transaction")) or {
+            "transactional_db",
+            "live_server",
+            "resettable_ledger",
+        } & fixtures:
+            raise pytest.UsageError(
+                f"{item.nodeid}: an xdist_group test must not flush the database"
+            )
+
+
 def sign_in(client: Client, user: User) -> Client:
     """Sign in through the real two-step flow (password, then TOTP)."""
     response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})

@@ -23,8 +23,8 @@ from haven.audit import triggers
 
 SOURCE_ROOT = Path(haven.__file__).resolve().parent.parent
 
-# The module's tests share one migrated database (migrated_once): keep them on one worker.
-pytestmark = pytest.mark.xdist_group("append-only-schema")
+# The tests that copy one migrated database (migrated_once) run on one worker.
+migrated_once_group = pytest.mark.xdist_group("append-only-schema")
 
 # Every table whose rows must never change, with the column an UPDATE rewrites.  A new
 # append-only table must be added here; test_every_declared_table_is_listed makes sure.
@@ -197,6 +197,7 @@ def test_every_declared_table_is_listed(db: None) -> None:
     assert declared == set(APPEND_ONLY)
 
 
+@migrated_once_group
 def test_update_and_delete_fail_on_every_append_only_table_after_migrate_from_zero(
     migrated_database: FreshDatabase,
 ) -> None:
@@ -208,6 +209,7 @@ def test_update_and_delete_fail_on_every_append_only_table_after_migrate_from_ze
         assert delete is not None and "append-only" in delete, f"DELETE FROM {table} succeeded"
 
 
+@migrated_once_group
 def test_system_check_refuses_a_database_missing_a_trigger(
     migrated_database: FreshDatabase,
 ) -> None:
