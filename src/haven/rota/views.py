@@ -542,8 +542,8 @@ def _changeable_note(request: AuthenticatedRequest, note_id: UUID, pages: Welfar
     return note
 
 
-def _note_correct(
-    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+def welfare_note_correct(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
     user = request.user
     note = _changeable_note(request, note_id, pages)
@@ -584,8 +584,8 @@ def _note_correct(
     )
 
 
-def _note_withdraw(
-    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+def welfare_note_withdraw(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
     """Withdraw a note entered in error: a reason, then a confirmation page; the note stays,
     shown as withdrawn, with its history."""
@@ -640,8 +640,8 @@ def _note_withdraw(
 NOTE_HISTORY_LABELS = {"text": "Note", "withdrawn_at": "Withdrawn"}
 
 
-def _note_history(
-    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+def welfare_note_history(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
     user = request.user
     note, revisions = selectors.welfare_note_history(user, note_id, pages.group)
@@ -665,28 +665,16 @@ def _note_history(
     )
 
 
-def welfare_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_correct(request, note_id, OPERATIONS_PAGES)
-
-
-def welfare_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_withdraw(request, note_id, OPERATIONS_PAGES)
-
-
-def welfare_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_history(request, note_id, OPERATIONS_PAGES)
-
-
 def protection_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_correct(request, note_id, PROTECTION_PAGES)
+    return welfare_note_correct(request, note_id, PROTECTION_PAGES)
 
 
 def protection_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_withdraw(request, note_id, PROTECTION_PAGES)
+    return welfare_note_withdraw(request, note_id, PROTECTION_PAGES)
 
 
 def protection_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_history(request, note_id, PROTECTION_PAGES)
+    return welfare_note_history(request, note_id, PROTECTION_PAGES)
 
 
 def feed(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
