@@ -344,7 +344,8 @@ def _pages_context(pages: WelfarePages, user: User) -> dict[str, Any]:
     }
 
 
-def _dashboard(request: AuthenticatedRequest, pages: WelfarePages) -> HttpResponse:
+def welfare(request: AuthenticatedRequest, pages: WelfarePages = OPERATIONS_PAGES) -> HttpResponse:
+    """A group's supervisors' dashboard of its staff's welfare (protection's: welfare_urls.py)."""
     user = request.user
     people = selectors.welfare_dashboard(user, group=pages.group)
     from .working_time import ruleset_for
@@ -359,10 +360,6 @@ def _dashboard(request: AuthenticatedRequest, pages: WelfarePages) -> HttpRespon
             "rules": ruleset_for(timezone.localdate()),
         },
     )
-
-
-def welfare(request: AuthenticatedRequest) -> HttpResponse:
-    return _dashboard(request, OPERATIONS_PAGES)
 
 
 def _welfare_page(
@@ -490,8 +487,10 @@ def _working_time_forms(
     }
 
 
-def welfare_me(request: AuthenticatedRequest) -> HttpResponse:
-    return _welfare_page(request, request.user.pk)
+def welfare_me(
+    request: AuthenticatedRequest, pages: WelfarePages = OPERATIONS_PAGES
+) -> HttpResponse:
+    return _welfare_page(request, request.user.pk, pages)
 
 
 def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpResponse:
@@ -502,15 +501,6 @@ def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpRespons
 
 
 # ------------------------------------------------------------- protection staff's welfare
-
-
-def protection_welfare(request: AuthenticatedRequest) -> HttpResponse:
-    """Protection managers' dashboard of the protection staff's welfare."""
-    return _dashboard(request, PROTECTION_PAGES)
-
-
-def protection_welfare_me(request: AuthenticatedRequest) -> HttpResponse:
-    return _welfare_page(request, request.user.pk, PROTECTION_PAGES)
 
 
 def protection_welfare_person(request: AuthenticatedRequest, officer_id: int) -> HttpResponse:
@@ -663,18 +653,6 @@ def welfare_note_history(
             "back_url": _note_back(pages, note),
         },
     )
-
-
-def protection_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return welfare_note_correct(request, note_id, PROTECTION_PAGES)
-
-
-def protection_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return welfare_note_withdraw(request, note_id, PROTECTION_PAGES)
-
-
-def protection_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return welfare_note_history(request, note_id, PROTECTION_PAGES)
 
 
 def feed(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
