@@ -532,6 +532,30 @@ def _changeable_note(request: AuthenticatedRequest, note_id: UUID, pages: Welfar
     return note
 
 
+def _note_form(
+    request: AuthenticatedRequest,
+    pages: WelfarePages,
+    note: WelfareNote,
+    form: Any,
+    heading: str,
+    submit: str,
+) -> HttpResponse:
+    """The correct or withdraw form for a note (400 with the form's errors)."""
+    return render(
+        request,
+        "rota/welfare_note_form.html",
+        {
+            **_pages_context(pages, request.user),
+            "note": note,
+            "form": form,
+            "heading": heading,
+            "submit": submit,
+            "back_url": _note_back(pages, note),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 def welfare_note_correct(
     request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
@@ -559,19 +583,7 @@ def welfare_note_correct(
             shown=(ConflictError, PermissionDenied),
         ):
             return redirect(_note_back(pages, note))
-    return render(
-        request,
-        "rota/welfare_note_form.html",
-        {
-            **_pages_context(pages, user),
-            "note": note,
-            "form": form,
-            "heading": "Correct a welfare note",
-            "submit": "Save the correction",
-            "back_url": _note_back(pages, note),
-        },
-        status=400 if form.errors else 200,
-    )
+    return _note_form(request, pages, note, form, "Correct a welfare note", "Save the correction")
 
 
 def welfare_note_withdraw(
@@ -612,19 +624,7 @@ def welfare_note_withdraw(
             shown=(ConflictError, PermissionDenied),
         ):
             return redirect(back)
-    return render(
-        request,
-        "rota/welfare_note_form.html",
-        {
-            **_pages_context(pages, user),
-            "note": note,
-            "form": form,
-            "heading": "Withdraw a welfare note",
-            "submit": "Continue",
-            "back_url": back,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _note_form(request, pages, note, form, "Withdraw a welfare note", "Continue")
 
 
 NOTE_HISTORY_LABELS = {"text": "Note", "withdrawn_at": "Withdrawn"}
