@@ -554,69 +554,106 @@ def allowances(request: AuthenticatedRequest, filters: Query[AllowanceFilters]) 
     ]
 
 
-@router.get("/welfare", response=list[WelfareOut], summary="Welfare dashboard (supervisors)")
-def welfare(request: AuthenticatedRequest) -> Any:
-    return [welfare_out(r) for r in selectors.welfare_dashboard(request.user)]
+def add_working_time(target: Router, group: StaffGroup) -> None:
+    """One staff group's welfare dashboard, your own welfare and the working-time records on
+    `target`. Operation ids and URL names as `_named` gives them: operations keeps its original
+    ones (from the function names), other groups' are prefixed with the group's code."""
 
+    @target.get(
+        "/welfare",
+        response=list[WelfareOut],
+        summary="Welfare dashboard (supervisors)",
+        **_named(group, "welfare_dashboard"),
+    )
+    def welfare(request: AuthenticatedRequest) -> Any:
+        return [welfare_out(r) for r in selectors.welfare_dashboard(request.user, group=group)]
 
-@router.get("/welfare/me", response=WelfareOut, summary="Your own welfare flags")
-def my_welfare(request: AuthenticatedRequest) -> Any:
-    user = request.user
-    return welfare_out(selectors.person_welfare(user, user.pk))
+    @target.get(
+        "/welfare/me",
+        response=WelfareOut,
+        summary="Your own welfare flags",
+        **_named(group, "my_welfare"),
+    )
+    def my_welfare(request: AuthenticatedRequest) -> Any:
+        user = request.user
+        return welfare_out(selectors.person_welfare(user, user.pk, group=group))
 
-
-@router.post("/welfare/work", response={201: dict}, summary="Record time worked")
-def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
-    user = request.user
-    person = named_user(payload.username, "username") or user
-    period, flags = attempt(
-        lambda: services.record_work(
-            user,
-            person=person,
-            starts_at=aware_in(timezone.get_current_timezone(), payload.starts_at),
-            ends_at=aware_in(timezone.get_current_timezone(), payload.ends_at),
-            break_minutes=payload.break_minutes,
-            kind=payload.kind,
-            note=payload.note,
+    @target.post(
+        "/welfare/work",
+        response={201: dict},
+        summary="Record time worked",
+        **_named(group, "record_work"),
+    )
+    def record_work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
+        user = request.user
+        person = named_user(payload.username, "username") or user
+        period, flags = attempt(
+            lambda: services.record_work(
+                user,
+                person=person,
+                starts_at=aware_in(timezone.get_current_timezone(), payload.starts_at),
+                ends_at=aware_in(timezone.get_current_timezone(), payload.ends_at),
+                break_minutes=payload.break_minutes,
+                kind=payload.kind,
+                note=payload.note,
+                group=group,
+            )
         )
+        flags_out = [vars(flag) | {"when": str(flag.when)} for flag in flags]
+        return Status(201, {"id": period.pk, "flags": flags_out})
+
+    @target.put(
+        "/welfare/terms",
+        response=dict,
+        summary="Working-time terms (supervisors)",
+        **_named(group, "set_terms"),
     )
-    return Status(
-        201,
-        {
-            "id": period.pk,
-            "flags": [vars(flag) | {"when": str(flag.when)} for flag in flags],
-        },
+    def set_terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
+        data = payload.dict()
+        person = named_user(data.pop("username"), "username")
+        saved = attempt(
+            lambda: services.set_working_time_terms(
+                request.user, person=person, group=group, **data
+            )
+        )
+        return {"username": saved.user.username}
+
+    @target.post(
+        "/welfare/leave",
+        response={201: dict},
+        summary="Record leave (supervisors)",
+        **_named(group, "record_leave"),
     )
+    def record_leave(request: AuthenticatedRequest, payload: LeaveIn) -> Status[dict]:
+        data = payload.dict()
+        person = named_user(data.pop("username"), "username")
+        saved = attempt(
+            lambda: services.record_leave(request.user, person=person, group=group, **data)
+        )
+        return Status(201, {"id": saved.pk})
+
+    @target.post(
+        "/welfare/compensatory-rest",
+        response={201: dict},
+        summary="Record compensatory rest (supervisors)",
+        **_named(group, "record_compensatory_rest"),
+    )
+    def record_compensatory_rest(
+        request: AuthenticatedRequest, payload: CompensatoryRestIn
+    ) -> Status[dict]:
+        data = payload.dict()
+        person = named_user(data.pop("username"), "username")
+        saved = attempt(
+            lambda: services.record_compensatory_rest(
+                request.user, person=person, group=group, **data
+            )
+        )
+        return Status(201, {"id": saved.pk})
 
 
-@router.put("/welfare/terms", response=dict, summary="Working-time terms (supervisors)")
-def set_terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
-    data = payload.dict()
-    person = named_user(data.pop("username"), "username")
-    terms = attempt(lambda: services.set_working_time_terms(request.user, person=person, **data))
-    return {"username": terms.user.username}
-
-
-@router.post("/welfare/leave", response={201: dict}, summary="Record leave (supervisors)")
-def record_leave(request: AuthenticatedRequest, payload: LeaveIn) -> Status[dict]:
-    data = payload.dict()
-    person = named_user(data.pop("username"), "username")
-    leave = attempt(lambda: services.record_leave(request.user, person=person, **data))
-    return Status(201, {"id": leave.pk})
-
-
-@router.post(
-    "/welfare/compensatory-rest",
-    response={201: dict},
-    summary="Record compensatory rest (supervisors)",
-)
-def record_compensatory_rest(
-    request: AuthenticatedRequest, payload: CompensatoryRestIn
-) -> Status[dict]:
-    data = payload.dict()
-    person = named_user(data.pop("username"), "username")
-    rest = attempt(lambda: services.record_compensatory_rest(request.user, person=person, **data))
-    return Status(201, {"id": rest.pk})
+# Operations' working-time endpoints stand here, before the feed and the rota operations, so
+# that the OpenAPI document keeps its order.
+add_working_time(router, OPERATIONS)
 
 
 @router.get(
@@ -647,8 +684,9 @@ def _person_in(group: StaffGroup, user: User, username: str) -> User:
 
 def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) -> None:
     """Welfare operations for one staff group on `target`: a person's psychological assessment
-    date and welfare notes; with `everything`, also the dashboard, your own welfare, one
-    officer's welfare and the working-time records (operations keeps its original ones above)."""
+    date and welfare notes; with `everything`, also one officer's welfare, and the
+    dashboard, your own welfare and the working-time records (add_working_time; operations
+    has its own above)."""
     name = group.code
 
     @target.post(
@@ -751,100 +789,7 @@ def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) 
         person = _person_in(group, request.user, username)
         return welfare_out(selectors.person_welfare(request.user, person.pk, group=group))
 
-    @target.get(
-        "/welfare",
-        response=list[WelfareOut],
-        summary="Welfare dashboard (supervisors)",
-        operation_id=f"{name}_welfare_dashboard",
-        url_name=f"{name}_welfare_dashboard",
-    )
-    def dashboard(request: AuthenticatedRequest) -> Any:
-        return [welfare_out(r) for r in selectors.welfare_dashboard(request.user, group=group)]
-
-    @target.get(
-        "/welfare/me",
-        response=WelfareOut,
-        summary="Your own welfare flags",
-        operation_id=f"{name}_my_welfare",
-        url_name=f"{name}_my_welfare",
-    )
-    def mine(request: AuthenticatedRequest) -> Any:
-        user = request.user
-        return welfare_out(selectors.person_welfare(user, user.pk, group=group))
-
-    @target.post(
-        "/welfare/work",
-        response={201: dict},
-        summary="Record time worked",
-        operation_id=f"{name}_record_work",
-        url_name=f"{name}_record_work",
-    )
-    def work(request: AuthenticatedRequest, payload: WorkIn) -> Status[dict]:
-        user = request.user
-        person = named_user(payload.username, "username") or user
-        period, flags = attempt(
-            lambda: services.record_work(
-                user,
-                person=person,
-                starts_at=aware_in(timezone.get_current_timezone(), payload.starts_at),
-                ends_at=aware_in(timezone.get_current_timezone(), payload.ends_at),
-                break_minutes=payload.break_minutes,
-                kind=payload.kind,
-                note=payload.note,
-                group=group,
-            )
-        )
-        flags_out = [vars(flag) | {"when": str(flag.when)} for flag in flags]
-        return Status(201, {"id": period.pk, "flags": flags_out})
-
-    @target.put(
-        "/welfare/terms",
-        response=dict,
-        summary="Working-time terms (supervisors)",
-        operation_id=f"{name}_set_terms",
-        url_name=f"{name}_set_terms",
-    )
-    def terms(request: AuthenticatedRequest, payload: TermsIn) -> dict:
-        data = payload.dict()
-        person = named_user(data.pop("username"), "username")
-        saved = attempt(
-            lambda: services.set_working_time_terms(
-                request.user, person=person, group=group, **data
-            )
-        )
-        return {"username": saved.user.username}
-
-    @target.post(
-        "/welfare/leave",
-        response={201: dict},
-        summary="Record leave (supervisors)",
-        operation_id=f"{name}_record_leave",
-        url_name=f"{name}_record_leave",
-    )
-    def leave(request: AuthenticatedRequest, payload: LeaveIn) -> Status[dict]:
-        data = payload.dict()
-        person = named_user(data.pop("username"), "username")
-        saved = attempt(
-            lambda: services.record_leave(request.user, person=person, group=group, **data)
-        )
-        return Status(201, {"id": saved.pk})
-
-    @target.post(
-        "/welfare/compensatory-rest",
-        response={201: dict},
-        summary="Record compensatory rest (supervisors)",
-        operation_id=f"{name}_record_compensatory_rest",
-        url_name=f"{name}_record_compensatory_rest",
-    )
-    def rest(request: AuthenticatedRequest, payload: CompensatoryRestIn) -> Status[dict]:
-        data = payload.dict()
-        person = named_user(data.pop("username"), "username")
-        saved = attempt(
-            lambda: services.record_compensatory_rest(
-                request.user, person=person, group=group, **data
-            )
-        )
-        return Status(201, {"id": saved.pk})
+    add_working_time(target, group)
 
 
 add_rota_operations(router, OPERATIONS)

@@ -344,7 +344,8 @@ def _pages_context(pages: WelfarePages, user: User) -> dict[str, Any]:
     }
 
 
-def _dashboard(request: AuthenticatedRequest, pages: WelfarePages) -> HttpResponse:
+def welfare(request: AuthenticatedRequest, pages: WelfarePages = OPERATIONS_PAGES) -> HttpResponse:
+    """A group's supervisors' dashboard of its staff's welfare (protection's: welfare_urls.py)."""
     user = request.user
     people = selectors.welfare_dashboard(user, group=pages.group)
     from .working_time import ruleset_for
@@ -359,10 +360,6 @@ def _dashboard(request: AuthenticatedRequest, pages: WelfarePages) -> HttpRespon
             "rules": ruleset_for(timezone.localdate()),
         },
     )
-
-
-def welfare(request: AuthenticatedRequest) -> HttpResponse:
-    return _dashboard(request, OPERATIONS_PAGES)
 
 
 def _welfare_page(
@@ -490,8 +487,10 @@ def _working_time_forms(
     }
 
 
-def welfare_me(request: AuthenticatedRequest) -> HttpResponse:
-    return _welfare_page(request, request.user.pk)
+def welfare_me(
+    request: AuthenticatedRequest, pages: WelfarePages = OPERATIONS_PAGES
+) -> HttpResponse:
+    return _welfare_page(request, request.user.pk, pages)
 
 
 def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpResponse:
@@ -502,15 +501,6 @@ def welfare_person(request: AuthenticatedRequest, person_id: int) -> HttpRespons
 
 
 # ------------------------------------------------------------- protection staff's welfare
-
-
-def protection_welfare(request: AuthenticatedRequest) -> HttpResponse:
-    """Protection managers' dashboard of the protection staff's welfare."""
-    return _dashboard(request, PROTECTION_PAGES)
-
-
-def protection_welfare_me(request: AuthenticatedRequest) -> HttpResponse:
-    return _welfare_page(request, request.user.pk, PROTECTION_PAGES)
 
 
 def protection_welfare_person(request: AuthenticatedRequest, officer_id: int) -> HttpResponse:
@@ -542,8 +532,32 @@ def _changeable_note(request: AuthenticatedRequest, note_id: UUID, pages: Welfar
     return note
 
 
-def _note_correct(
-    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+def _note_form(
+    request: AuthenticatedRequest,
+    pages: WelfarePages,
+    note: WelfareNote,
+    form: Any,
+    heading: str,
+    submit: str,
+) -> HttpResponse:
+    """The correct or withdraw form for a note (400 with the form's errors)."""
+    return render(
+        request,
+        "rota/welfare_note_form.html",
+        {
+            **_pages_context(pages, request.user),
+            "note": note,
+            "form": form,
+            "heading": heading,
+            "submit": submit,
+            "back_url": _note_back(pages, note),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def welfare_note_correct(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
     user = request.user
     note = _changeable_note(request, note_id, pages)
@@ -569,23 +583,11 @@ def _note_correct(
             shown=(ConflictError, PermissionDenied),
         ):
             return redirect(_note_back(pages, note))
-    return render(
-        request,
-        "rota/welfare_note_form.html",
-        {
-            **_pages_context(pages, user),
-            "note": note,
-            "form": form,
-            "heading": "Correct a welfare note",
-            "submit": "Save the correction",
-            "back_url": _note_back(pages, note),
-        },
-        status=400 if form.errors else 200,
-    )
+    return _note_form(request, pages, note, form, "Correct a welfare note", "Save the correction")
 
 
-def _note_withdraw(
-    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+def welfare_note_withdraw(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
     """Withdraw a note entered in error: a reason, then a confirmation page; the note stays,
     shown as withdrawn, with its history."""
@@ -622,26 +624,14 @@ def _note_withdraw(
             shown=(ConflictError, PermissionDenied),
         ):
             return redirect(back)
-    return render(
-        request,
-        "rota/welfare_note_form.html",
-        {
-            **_pages_context(pages, user),
-            "note": note,
-            "form": form,
-            "heading": "Withdraw a welfare note",
-            "submit": "Continue",
-            "back_url": back,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _note_form(request, pages, note, form, "Withdraw a welfare note", "Continue")
 
 
 NOTE_HISTORY_LABELS = {"text": "Note", "withdrawn_at": "Withdrawn"}
 
 
-def _note_history(
-    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages
+def welfare_note_history(
+    request: AuthenticatedRequest, note_id: UUID, pages: WelfarePages = OPERATIONS_PAGES
 ) -> HttpResponse:
     user = request.user
     note, revisions = selectors.welfare_note_history(user, note_id, pages.group)
@@ -663,30 +653,6 @@ def _note_history(
             "back_url": _note_back(pages, note),
         },
     )
-
-
-def welfare_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_correct(request, note_id, OPERATIONS_PAGES)
-
-
-def welfare_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_withdraw(request, note_id, OPERATIONS_PAGES)
-
-
-def welfare_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_history(request, note_id, OPERATIONS_PAGES)
-
-
-def protection_note_correct(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_correct(request, note_id, PROTECTION_PAGES)
-
-
-def protection_note_withdraw(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_withdraw(request, note_id, PROTECTION_PAGES)
-
-
-def protection_note_history(request: AuthenticatedRequest, note_id: UUID) -> HttpResponse:
-    return _note_history(request, note_id, PROTECTION_PAGES)
 
 
 def feed(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> HttpResponse:
