@@ -100,6 +100,14 @@ _PADDING_BY_LENGTH = (b"", b"", b"==", b"=")  # by unpadded length modulo 4
 
 
 _B64_VALUE = {character: value for value, character in enumerate(_B64_ALPHABET)}
+# The last characters a canonical unpadded payload may end with, by its length modulo 4 (a
+# length of 1 modulo 4 is never valid, and an empty payload has no last character).
+_CANONICAL_LAST_BY_SIZE: tuple[frozenset[str], ...] = (
+    frozenset(_B64_ALPHABET),
+    frozenset(),
+    frozenset(c for c in _B64_ALPHABET if not _B64_VALUE[c] & _UNUSED_LOW_BITS[2]),
+    frozenset(c for c in _B64_ALPHABET if not _B64_VALUE[c] & _UNUSED_LOW_BITS[3]),
+)
 
 
 def _b64decode(text: str) -> bytes:
@@ -531,26 +539,58 @@ class KeyRing:
         """Decrypt the field token of one cell: the same checks and the same associated data
         as ``decrypt(token, field_aad(table, column, row_id, owner))``, in one pass (the key id
         split once; the cipher and the associated-data prefixes of the key and the column
-        found by one look-up). Raises KeyError if this ring does not hold the token's key (the
-        caller reloads)."""
+        found by one look-up; a canonical unpadded payload decoded by one strict binascii
+        call). Raises KeyError if this ring does not hold the token's key (the caller
+        reloads)."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != FIELD_TOKEN_PREFIX:
             return decrypt_field(token, field_aad(table, column, row_id, owner), self.cipher)
-        cell = self._cells.get((parts[1], table, column)) or self._cell(parts[1], table, column)
-        cipher, key_prefix, column_prefix = cell
+        _, dek_id, payload = parts
+        cipher, key_prefix, column_prefix = self._cells.get((dek_id, table, column)) or self._cell(
+            dek_id, table, column
+        )
+        size = len(payload) & 3
         try:
-            sealed = _b64decode(parts[2])
-        except ValueError:
+            if payload[-1:] in _CANONICAL_LAST_BY_SIZE[size]:
+                # What _b64decode accepts with no padding, and the bytes it returns: the
+                # alphabet (and ASCII) checked by the translation and strict mode, canonicity
+                # by the last character. Anything else (padding, strangers) takes that path.
+                sealed = binascii.a2b_base64(
+                    payload.encode("ascii").translate(_URLSAFE_TO_STRICT)
+                    + _PADDING_BY_LENGTH[size],
+                    strict_mode=True,
+                )
+            else:
+                sealed = _b64decode(payload)
+        except ValueError:  # UnicodeEncodeError and binascii.Error are ValueErrors too
             raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
         if len(sealed) < NONCE_BYTES + TAG_BYTES:
             raise VaultIntegrityError(_TAMPERED)
         # _full_aad(label, key id, field_aad(table, column, row_id, owner)), byte for byte.
         row = row_id.encode("utf-8")
-        tail = _LENGTH.pack(len(row)) + row
-        if owner is not None:
+        if owner is None:
+            full = b"".join(
+                (
+                    key_prefix,
+                    _LENGTH.pack(len(column_prefix) + 4 + len(row)),
+                    column_prefix,
+                    _LENGTH.pack(len(row)),
+                    row,
+                )
+            )
+        else:
             owner_bytes = owner.encode("utf-8")
-            tail += _LENGTH.pack(len(owner_bytes)) + owner_bytes
-        full = key_prefix + _LENGTH.pack(len(column_prefix) + len(tail)) + column_prefix + tail
+            full = b"".join(
+                (
+                    key_prefix,
+                    _LENGTH.pack(len(column_prefix) + 8 + len(row) + len(owner_bytes)),
+                    column_prefix,
+                    _LENGTH.pack(len(row)),
+                    row,
+                    _LENGTH.pack(len(owner_bytes)),
+                    owner_bytes,
+                )
+            )
         try:
             plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], full)
         except InvalidTag:
