@@ -635,3 +635,55 @@ def test_a_replaced_key_is_not_read_with_its_old_cipher() -> None:
     ring.add_key(DEK_ID, bytes(32), active=True)  # same id, other key material
     with pytest.raises(VaultIntegrityError):
         ring.decrypt_cell(STORED_FIELD, "person", "surname", "42")
+
+
+@given(
+    plaintext=st.text(max_size=40), position=st.integers(min_value=0), replacement=st.characters()
+)
+def test_reading_a_cell_refuses_any_changed_token_character(
+    plaintext: str, position: int, replacement: str
+) -> None:
+    # decrypt_cell decodes a canonical unpadded payload in one strict binascii call: a changed
+    # character anywhere (key id, alphabet, canonical last character, length) must still fail.
+    ring = ring_with()
+    ring.add_key("dek-2025", DEK)  # a relabelled key id that the ring holds must fail too
+    sealed = ring.encrypt(plaintext, AAD)
+    assert ring.decrypt_cell(sealed, "person", "surname", "42") == plaintext
+    index = position % len(sealed)
+    tampered = sealed[:index] + replacement + sealed[index + 1 :]
+    if tampered == sealed:
+        return
+    with pytest.raises((VaultIntegrityError, KeyError)):  # KeyError: a key the ring lacks
+        ring.decrypt_cell(tampered, "person", "surname", "42")
+
+
+@given(payload=st.text(alphabet=string.ascii_letters + string.digits + "-_=+/. é", max_size=80))
+def test_reading_a_cell_accepts_exactly_the_payloads_decrypt_accepts(payload: str) -> None:
+    # Whatever the payload text (padded, non-canonical, strangers, any length), decrypt_cell
+    # decides as decrypt does, with the same plaintext when both open it.
+    ring = ring_with()
+    token = ring.encrypt("Siobhán", AAD)
+    for candidate in (f"hv1.{DEK_ID}.{payload}", token + payload, token + "=" * len(payload)):
+        try:
+            expected: str | None = ring.decrypt(candidate, AAD)
+        except VaultIntegrityError:
+            expected = None
+        try:
+            got: str | None = ring.decrypt_cell(candidate, "person", "surname", "42")
+        except VaultIntegrityError:
+            got = None
+        assert got == expected
+
+
+@pytest.mark.parametrize("plaintext", ["", "x", "xy", "xyz"])  # every payload length mod 4
+def test_reading_a_cell_refuses_every_other_spelling_of_the_last_character(plaintext: str) -> None:
+    ring = ring_with()
+    token = ring.encrypt(plaintext, AAD)
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    respellings = [token[:-1] + other for other in alphabet if other != token[-1]]
+    same_bytes = [t for t in respellings if token_payload(t) == token_payload(token)]
+    assert same_bytes or len(token.split(".")[2]) % 4 == 0  # 2 or 4 unused bits: respellable
+    for respelled in respellings:
+        with pytest.raises(VaultIntegrityError):
+            ring.decrypt_cell(respelled, "person", "surname", "42")
+    assert ring.decrypt_cell(token, "person", "surname", "42") == plaintext

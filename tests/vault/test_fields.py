@@ -301,3 +301,26 @@ def test_bulk_opener_refuses_a_case_owned_model():
 
     with pytest.raises(FieldError, match="case-owned"):
         bulk_opener(IdentityRecord)
+
+
+def test_a_loaded_row_is_read_as_the_row_it_was_loaded_as() -> None:
+    # One binding per loaded row: a pk changed in memory does not change what the row's
+    # tokens were sealed for (save re-seals them for the new row, see the copy test).
+    probe = Probe.objects.create(name="Loaded As", dob=datetime.date(1980, 7, 3))
+    loaded = Probe.objects.get(pk=probe.pk)
+    loaded.pk = uuid.uuid4()
+    assert (loaded.name, loaded.dob) == ("Loaded As", datetime.date(1980, 7, 3))
+
+
+def test_a_token_read_for_one_row_cannot_be_assigned_to_another_loaded_row() -> None:
+    first = Probe.objects.create(name="First Person")
+    second = Probe.objects.create(name="Second Person")
+    a, b = Probe.objects.get(pk=first.pk), Probe.objects.get(pk=second.pk)
+    token = a.__dict__["name"]
+    assert isinstance(token, SealedToken)
+    with pytest.raises(FieldError, match="assign plaintext"):
+        b.name = token
+    assert b.name == "Second Person"
+    b.name = a.name  # plaintext is what an assignment takes
+    b.save()
+    assert Probe.objects.get(pk=second.pk).name == "First Person"

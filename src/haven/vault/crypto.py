@@ -100,6 +100,14 @@ _PADDING_BY_LENGTH = (b"", b"", b"==", b"=")  # by unpadded length modulo 4
 
 
 _B64_VALUE = {character: value for value, character in enumerate(_B64_ALPHABET)}
+# The last characters a canonical unpadded payload may end with, by its length modulo 4 (a
+# length of 1 modulo 4 is never valid, and an empty payload has no last character).
+_CANONICAL_LAST_BY_SIZE: tuple[frozenset[str], ...] = (
+    frozenset(_B64_ALPHABET),
+    frozenset(),
+    frozenset(c for c in _B64_ALPHABET if not _B64_VALUE[c] & _UNUSED_LOW_BITS[2]),
+    frozenset(c for c in _B64_ALPHABET if not _B64_VALUE[c] & _UNUSED_LOW_BITS[3]),
+)
 
 
 def _b64decode(text: str) -> bytes:
@@ -310,12 +318,17 @@ def field_aad(table: str, column: str, row_id: str, owner: str | None = None) ->
     a row re-pointed at another case in the database fails to decrypt. It is a fourth
     length-prefixed part, so owned and unowned cells can never share associated data.
     """
+    return _column_aad_prefix(table, column) + row_aad(row_id, owner)
+
+
+def row_aad(row_id: str, owner: str | None = None) -> bytes:
+    """The row's part of :func:`field_aad` (its end: the row id, then the owner if any, each
+    length-prefixed), the same for every column of the row."""
     row = str(row_id).encode("utf-8")
-    aad = _column_aad_prefix(table, column) + _LENGTH.pack(len(row)) + row
     if owner is None:
-        return aad
+        return _LENGTH.pack(len(row)) + row
     owner_bytes = owner.encode("utf-8")
-    return aad + _LENGTH.pack(len(owner_bytes)) + owner_bytes
+    return _LENGTH.pack(len(row)) + row + _LENGTH.pack(len(owner_bytes)) + owner_bytes
 
 
 @lru_cache(maxsize=1024)
@@ -413,6 +426,9 @@ def decrypt_bytes(blob: bytes, aad: bytes, resolve_dek: KeyResolver) -> bytes:
 
 Reserve = Callable[[str, int], None]
 
+# Bound on a key ring's cached (key, table, column, row length) entries: a handful per column.
+_MAX_CELLS = 4096
+
 
 class KeyRing:
     """Unwrapped data keys in memory, one of them active for new encryptions.
@@ -428,9 +444,10 @@ class KeyRing:
         # One AESGCM object per data key, made once: building one costs more than a field's
         # whole decryption. They hold the same key material as ``_keys``, nothing more.
         self._ciphers: dict[str, AESGCM] = {}
-        # Per (data key id, table, column): the cipher and the two associated-data prefixes
-        # of that key and column, so reading a cell looks up one entry (see decrypt_cell).
-        self._cells: dict[tuple[str, str, str], tuple[AESGCM, bytes, bytes]] = {}
+        # Per (data key id, table, column, length of the row's part of the associated data):
+        # the cipher and every byte of the associated data before the row's part, so reading
+        # a cell looks up one entry (see open_cell). Bounded: cleared past _MAX_CELLS.
+        self._cells: dict[tuple[str, str, str, int], tuple[AESGCM, bytes]] = {}
         self._active_key_id: str | None = None
         self._reserve = reserve
         self._lease = max(1, lease)
@@ -531,28 +548,40 @@ class KeyRing:
         """Decrypt the field token of one cell: the same checks and the same associated data
         as ``decrypt(token, field_aad(table, column, row_id, owner))``, in one pass (the key id
         split once; the cipher and the associated-data prefixes of the key and the column
-        found by one look-up). Raises KeyError if this ring does not hold the token's key (the
-        caller reloads)."""
+        found by one look-up; a canonical unpadded payload decoded by one strict binascii
+        call). Raises KeyError if this ring does not hold the token's key (the caller
+        reloads)."""
+        return self.open_cell(token, table, column, row_aad(row_id, owner))
+
+    def open_cell(self, token: str, table: str, column: str, row_part: bytes) -> str:
+        """:meth:`decrypt_cell` with the row's part of the associated data made already
+        (:func:`row_aad`): the cells of one row share it."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != FIELD_TOKEN_PREFIX:
-            return decrypt_field(token, field_aad(table, column, row_id, owner), self.cipher)
-        cell = self._cells.get((parts[1], table, column)) or self._cell(parts[1], table, column)
-        cipher, key_prefix, column_prefix = cell
+            aad = _column_aad_prefix(table, column) + row_part
+            return decrypt_field(token, aad, self.cipher)
+        _, dek_id, payload = parts
+        cell = (dek_id, table, column, len(row_part))
+        cipher, head = self._cells.get(cell) or self._cell(cell)
+        size = len(payload) & 3
         try:
-            sealed = _b64decode(parts[2])
-        except ValueError:
+            if payload[-1:] in _CANONICAL_LAST_BY_SIZE[size]:
+                # What _b64decode accepts with no padding, and the bytes it returns: the
+                # alphabet (and ASCII) checked by the translation and strict mode, canonicity
+                # by the last character. Anything else (padding, strangers) takes that path.
+                sealed = binascii.a2b_base64(
+                    payload.encode("ascii").translate(_URLSAFE_TO_STRICT)
+                    + _PADDING_BY_LENGTH[size],
+                    strict_mode=True,
+                )
+            else:
+                sealed = _b64decode(payload)
+        except ValueError:  # UnicodeEncodeError and binascii.Error are ValueErrors too
             raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
         if len(sealed) < NONCE_BYTES + TAG_BYTES:
             raise VaultIntegrityError(_TAMPERED)
-        # _full_aad(label, key id, field_aad(table, column, row_id, owner)), byte for byte.
-        row = row_id.encode("utf-8")
-        tail = _LENGTH.pack(len(row)) + row
-        if owner is not None:
-            owner_bytes = owner.encode("utf-8")
-            tail += _LENGTH.pack(len(owner_bytes)) + owner_bytes
-        full = key_prefix + _LENGTH.pack(len(column_prefix) + len(tail)) + column_prefix + tail
         try:
-            plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], full)
+            plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], head + row_part)
         except InvalidTag:
             raise VaultIntegrityError(_TAMPERED) from None
         try:
@@ -560,16 +589,23 @@ class KeyRing:
         except UnicodeDecodeError:
             raise VaultIntegrityError("decrypted field is not UTF-8 text") from None
 
-    def _cell(self, dek_id: str, table: str, column: str) -> tuple[AESGCM, bytes, bytes]:
-        """Cipher and associated-data prefixes for cells of (table, column) under `dek_id`;
-        KeyError if this ring does not hold that key. Made once, then kept in ``_cells``."""
-        cell = (
-            self._ciphers[dek_id],
-            _key_aad_prefix(_FIELD_AAD_LABEL, dek_id),
-            _column_aad_prefix(table, column),
+    def _cell(self, cell: tuple[str, str, str, int]) -> tuple[AESGCM, bytes]:
+        """Cipher and associated-data head for cells (data key id, table, column, length of
+        the row's part); KeyError if this ring does not hold that key. Made once, then kept in
+        ``_cells``. The head is what makes ``head + row_aad(row_id, owner)`` equal to
+        ``_full_aad(label, key id, field_aad(table, column, row_id, owner))``, byte for byte."""
+        dek_id, table, column, row_length = cell
+        cipher = self._ciphers[dek_id]
+        column_prefix = _column_aad_prefix(table, column)
+        head = (
+            _key_aad_prefix(_FIELD_AAD_LABEL, dek_id)
+            + _LENGTH.pack(len(column_prefix) + row_length)
+            + column_prefix
         )
-        self._cells[(dek_id, table, column)] = cell
-        return cell
+        if len(self._cells) >= _MAX_CELLS:
+            self._cells.clear()
+        self._cells[cell] = (cipher, head)
+        return cipher, head
 
     def holds_key_of(self, token: str) -> bool:
         """Whether this ring holds the data key a field token names (no other checks)."""

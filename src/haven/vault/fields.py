@@ -39,9 +39,42 @@ else:
     _CharField = models.CharField
 
 
+# Where a loaded instance keeps its _LoadedRow (in its __dict__, beside the field values).
+_LOADED = "_vault_loaded"
+
+
+class _LoadedRow:
+    """The row (and, for a case-owned record, the owner) an instance was loaded as: what its
+    sealed tokens are bound to, so a changed pk or owner is re-sealed on save rather than
+    breaking decryption. One per loaded row, kept in the instance's ``__dict__``; the row id
+    text and the row's part of the associated data are made on the first decryption, once
+    for all the row's cells."""
+
+    __slots__ = ("_row_id", "_row_part", "owner", "owner_known", "pk")
+
+    def __init__(self, pk: Any, owner: str | None, owner_known: bool) -> None:
+        self.pk, self.owner, self.owner_known = pk, owner, owner_known
+        self._row_id: str | None = None
+        self._row_part: bytes | None = None
+
+    @property
+    def row_id(self) -> str:
+        if self._row_id is None:
+            self._row_id = str(self.pk)
+        return self._row_id
+
+    @property
+    def row_part(self) -> bytes:
+        """crypto.row_aad(row_id, owner); only for a known owner."""
+        if self._row_part is None:
+            self._row_part = crypto.row_aad(self.row_id, self.owner)
+        return self._row_part
+
+
 class SealedToken(str):
-    """A token read from the database, not yet decrypted; remembers the row it was read for
-    and, for a case-owned record, the owner it was bound to when read."""
+    """A token read from the database, not yet decrypted. A token of a loaded row is read
+    with the row (and owner) its instance was loaded as (:class:`_LoadedRow`); ``row_id``
+    and ``owner`` set on the token itself take precedence."""
 
     row_id: str | None = None
     owner: str | None = None
@@ -68,20 +101,6 @@ def owner_field(model: type[models.Model]) -> Any:
 
 
 _UNSET = object()
-
-
-def _encrypted_attnames(model: type[models.Model]) -> tuple[str, ...]:
-    """Attribute names of the model's encrypted fields, looked up once per model class (every
-    row loaded asks, in post_init)."""
-    cached = model.__dict__.get("_vault_encrypted_attnames")
-    if cached is None:
-        cached = tuple(
-            field.attname
-            for field in model._meta.concrete_fields
-            if isinstance(field, EncryptedTextField)
-        )
-        model._vault_encrypted_attnames = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def owner_binding(owner: Any, value: Any) -> str:
@@ -231,30 +250,52 @@ class EncryptedAttribute(DeferredAttribute):
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
-        instance.__dict__[self.field.attname] = value
+        data = instance.__dict__
+        if value.__class__ is SealedToken and _LOADED in data:
+            # A loaded instance reads its tokens as its own row's (one binding per row, see
+            # _LoadedRow): a token from elsewhere would be kept as it is on save, unreadable.
+            raise FieldError(
+                f"{type(instance).__name__}.{self.field.name} is encrypted: assign plaintext, "
+                "not a token read from the database"
+            )
+        data[self.field.attname] = value
+
+
+def _load_plan(model: type[models.Model]) -> tuple[str, Any]:
+    """(primary key attribute name, owner field or None) of a model class, looked up once per
+    class: every row loaded asks."""
+    cached = model.__dict__.get("_vault_load_plan")
+    if cached is None:
+        cached = (model._meta.pk.attname, owner_field(model))
+        model._vault_load_plan = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model) -> None:
-    """On load: remember which row (and owner) each loaded token belongs to, so a changed
-    pk or owner is re-sealed on save rather than breaking decryption."""
+    """On load: remember which row (and owner) the instance's tokens belong to (one object
+    per row, not one per token)."""
     data = instance.__dict__
-    row_id: str | None = None
-    binding: str | None = None
-    owner_known = False
-    for attname in _encrypted_attnames(sender):
-        value = data.get(attname)
-        if isinstance(value, SealedToken) and value.row_id is None:
-            if row_id is None:
-                row_id = str(instance.pk)
-                owner = owner_field(sender)
-                # A deferred owner column is not loaded here (no query): read when decrypting.
-                # A model without an owner knows its (absent) owner already.
-                owner_known = owner is None or owner.attname in data
-                if owner is not None and owner_known:
-                    binding = owner_binding(owner, data[owner.attname])
-            value.row_id = row_id
-            value.owner = binding
-            value.owner_known = owner_known
+    pk_attname, owner = _load_plan(sender)
+    pk = data.get(pk_attname)
+    if pk is None:
+        return  # nothing to bind to: decrypting refuses a row without an id
+    # A deferred owner column is not loaded here (no query): read when decrypting.
+    # A model without an owner knows its (absent) owner already.
+    owner_known = owner is None or owner.attname in data
+    binding = None
+    if owner is not None and owner_known:
+        binding = owner_binding(owner, data[owner.attname])
+    data[_LOADED] = _LoadedRow(pk, binding, owner_known)
+
+
+def _bound_as(instance: models.Model, token: SealedToken) -> tuple[str | None, str | None, bool]:
+    """(row id, owner, owner known) a token was read for: its own if set, else its loaded
+    instance's; (None, None, False) for a token of neither."""
+    if token.row_id is None:
+        loaded = instance.__dict__.get(_LOADED)
+        if loaded is not None:
+            return loaded.row_id, loaded.owner, loaded.owner_known
+    return token.row_id, token.owner, token.owner_known
 
 
 class EncryptedTextField(_TextField):
@@ -298,19 +339,31 @@ class EncryptedTextField(_TextField):
             cls.from_db = classmethod(from_db)  # type: ignore[assignment,method-assign]
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
-        row_id, owner = token.row_id, token.owner
-        if row_id is None or not token.owner_known:
-            if row_id is None:
-                if instance.pk is None:
-                    aad_for(instance, self)  # raises: the value is bound to a row id
-                row_id = str(instance.pk)
-            owner = token.owner if token.owner_known else _current_owner(instance)
-        table, text = instance._meta.db_table, str.__str__(token)
+        table = instance._meta.db_table
+        loaded = instance.__dict__.get(_LOADED) if token.row_id is None else None
+        if loaded is not None and loaded.owner_known:
+            # The fast path for a loaded row: the row's part of the associated data is shared
+            # by its cells; the cipher and the head of the associated data are the ring's.
+            row_part = loaded._row_part or loaded.row_part
+            try:
+                plaintext = get_keyring().open_cell(token, table, self.column, row_part)
+            except KeyError:  # a key made elsewhere: reload once
+                ring = keyring_with(crypto.key_id_of(token))
+                aad = crypto.field_aad(table, self.column, loaded.row_id, loaded.owner)
+                plaintext = ring.decrypt(token, aad)
+            return self.from_plaintext_text(plaintext)
+        row_id, owner, owner_known = _bound_as(instance, token)
+        if row_id is None:
+            if instance.pk is None:
+                aad_for(instance, self)  # raises: the value is bound to a row id
+            row_id = str(instance.pk)
+        if not owner_known:
+            owner = _current_owner(instance)
         try:
-            plaintext = get_keyring().decrypt_cell(text, table, self.column, row_id, owner)
+            plaintext = get_keyring().decrypt_cell(token, table, self.column, row_id, owner)
         except KeyError:  # a key made elsewhere: reload once
             ring = keyring_with(crypto.key_id_of(token))
-            plaintext = ring.decrypt(text, crypto.field_aad(table, self.column, row_id, owner))
+            plaintext = ring.decrypt(token, crypto.field_aad(table, self.column, row_id, owner))
         return self.from_plaintext_text(plaintext)
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
@@ -328,8 +381,9 @@ class EncryptedTextField(_TextField):
         aad = aad_for(model_instance, self)  # refuses a row without a primary key
         row_id = str(model_instance.pk)
         if isinstance(value, SealedToken):
-            same_owner = not value.owner_known or value.owner == _current_owner(model_instance)
-            if value.row_id in (None, row_id) and same_owner:
+            bound_row, bound_owner, owner_known = _bound_as(model_instance, value)
+            same_owner = not owner_known or bound_owner == _current_owner(model_instance)
+            if bound_row in (None, row_id) and same_owner:
                 return _OutgoingToken(value)  # untouched since read: keep the ciphertext
             value = self.decrypt_token(model_instance, value)
             data[self.attname] = value
