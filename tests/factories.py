@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+from django.test import Client
 from django_otp.oath import TOTP
 
 from haven.accounts.models import AuthenticatorDevice, User
@@ -68,3 +69,16 @@ def make_case(lead: User, *, name: str = "Ivy Testcase", manager: User | None = 
     from haven.cases import services
 
     return services.create_case(lead, subject_name=name, manager=manager, **kwargs)
+
+
+def web_client(user: User) -> Client:
+    """A browser-like client signed in as `user` (both factors)."""
+    return force_sign_in(Client(), user)
+
+
+def token_client(user: User) -> Client:
+    """An API client with a read-write token for every module the user's roles open."""
+    from haven.accounts import services as account_services
+
+    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")

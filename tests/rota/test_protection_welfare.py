@@ -9,52 +9,15 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.test import Client
 from django.utils import timezone
 
-from haven.accounts import services as account_services
-from haven.accounts.roles import Role
 from haven.rota import selectors, services
 from haven.rota.models import WelfareNote, WelfareProfile, WorkPeriod
 from haven.rota.staff import OPERATIONS, PROTECTION
-from tests.equipment.helpers import supervisor, technician
-from tests.factories import UserFactory, force_sign_in
+from tests.factories import token_client as api
+from tests.factories import web_client as web
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def officer():
-    return UserFactory(roles=[Role.PROTECTION_OFFICER], first_name="Olive")
-
-
-@pytest.fixture
-def colleague():
-    return UserFactory(roles=[Role.PROTECTION_OFFICER], first_name="Colin")
-
-
-@pytest.fixture
-def manager():
-    return UserFactory(roles=[Role.PROTECTION_MANAGER], first_name="Mona")
-
-
-@pytest.fixture
-def tech():
-    return technician(first_name="Tess")
-
-
-@pytest.fixture
-def boss():
-    return supervisor(first_name="Boris")
-
-
-def web(user) -> Client:  # type: ignore[no-untyped-def]
-    return force_sign_in(Client(), user)
-
-
-def api(user) -> Client:  # type: ignore[no-untyped-def]
-    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
-    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 def psych_date(person):  # type: ignore[no-untyped-def]

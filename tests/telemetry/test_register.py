@@ -11,27 +11,19 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from haven.accounts import services as account_services
 from haven.accounts.roles import Role
 from haven.audit.models import LedgerEntry
 from haven.telemetry import services
 from haven.telemetry.models import Geofence, TelemetryDevice
 from haven.web.middleware import tile_origin
 from tests.equipment.helpers import make_asset, make_deployment, supervisor, technician
-from tests.factories import UserFactory, force_sign_in
+from tests.factories import UserFactory
+from tests.factories import token_client as api
+from tests.factories import web_client as web
 
 from .helpers import make_device, message
 
 pytestmark = pytest.mark.django_db
-
-
-def web(user) -> Client:  # type: ignore[no-untyped-def]
-    return force_sign_in(Client(), user)
-
-
-def api(user) -> Client:  # type: ignore[no-untyped-def]
-    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
-    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 def ledgered(object_type: str, object_id: object, action: str) -> int:

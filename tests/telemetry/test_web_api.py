@@ -6,15 +6,15 @@ import datetime as dt
 import json
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from haven.accounts import services as account_services
 from haven.accounts.roles import Role
 from haven.audit.models import LedgerEntry
 from haven.telemetry import services
 from haven.telemetry.models import AlertStatus
-from tests.factories import UserFactory, force_sign_in
+from tests.factories import UserFactory
+from tests.factories import token_client as api
+from tests.factories import web_client as web
 
 from .helpers import make_device, make_rota, message
 
@@ -37,15 +37,6 @@ def on_call():
         "alert": alert,
         "bystander": bystander,
     }
-
-
-def web(user) -> Client:
-    return force_sign_in(Client(), user)
-
-
-def api(user) -> Client:
-    _, secret = account_services.issue_api_token(user, "test", modules=user.modules, can_write=True)
-    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 def test_alerts_page_polls_with_htmx_and_has_no_inline_script(on_call):
