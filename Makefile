@@ -19,7 +19,11 @@ run: setup
 otp:
 	@HAVEN_DEBUG=1 HAVEN_DEMO=1 $(BIN)/haven otp $(ACCOUNT)
 
-test: setup chromium softhsm postgres lint test-sqlite test-postgres
+# Lint runs beside the SQLite suite (make holds each one's output until it ends): mypy is one
+# process, and the suite leaves a core idle while its tests wait on subprocesses and browsers.
+test: setup chromium softhsm postgres
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint test-sqlite
+	$(MAKE) --no-print-directory test-postgres
 
 setup: $(VENV)/.installed assets
 
