@@ -341,3 +341,27 @@ def test_a_packet_not_answered_in_time_is_not_acknowledged_and_a_silent_device_i
     finally:
         answered.set()
         front.stop()
+
+
+def test_a_handshake_lookup_is_tried_again_after_a_transient_database_error(monkeypatch):
+    """A table briefly locked by the batch writer must not cost the device a reconnect; a
+    database that keeps failing still answers None (the connections are closed)."""
+    from haven.telemetry import teltonika_server
+
+    answers: list[object] = [OperationalError("database table is locked"), {"356307042441019"}]
+
+    def registered(imeis):  # type: ignore[no-untyped-def]
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(teltonika_server, "LOOKUP_RETRY_DELAYS_S", (0.0, 0.0))
+    monkeypatch.setattr(teltonika_server, "_registered", registered)
+    assert teltonika_server._registered_retrying({"356307042441019"}) == {"356307042441019"}
+
+    def locked(imeis):  # type: ignore[no-untyped-def]
+        raise OperationalError("database table is locked")
+
+    monkeypatch.setattr(teltonika_server, "_registered", locked)
+    assert teltonika_server._registered_retrying({"356307042441019"}) is None

@@ -38,6 +38,8 @@ class TelemetryConfig:
     low_battery_percent: float = 20.0
     # An alert not acknowledged within this time escalates to the next person in the chain.
     escalate_after_s: int = 300
+    # How often the scheduler looks for alerts due to escalate: a step pages at most this late.
+    escalation_check_every_s: int = 15
     # Positions older than this are deleted by `haven telemetry purge` (Traccar: 90 d).
     retention_days: int = 90
     # Flood control: at most this many messages per device per minute are stored; alarms always.

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from haven.runtime.periodic import every
 
+from .config import get_config
 from .tasks import escalate_alerts, sweep_offline
 
-every(timedelta(seconds=15), escalate_alerts)
+every(timedelta(seconds=get_config().escalation_check_every_s), escalate_alerts)
 every(timedelta(minutes=1), sweep_offline)

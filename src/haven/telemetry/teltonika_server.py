@@ -27,6 +27,7 @@ import asyncio
 import datetime as dt
 import logging
 import threading
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -176,12 +177,7 @@ class TeltonikaServer:
                     batch.append(self._handshakes.popleft())
                 if not batch:
                     break
-                try:
-                    known = _registered({imei for _, imei in batch})
-                except Exception as error:  # noqa: BLE001 - answered by closing: it reconnects
-                    log.error("telemetry: Teltonika handshake lookup failed: %r", error)
-                    connection.close()
-                    known = None
+                known = _registered_retrying({imei for _, imei in batch})
                 self.loop.call_soon_threadsafe(self._looked_up, batch, known)
         finally:
             connection.close()
@@ -386,6 +382,27 @@ def _registered(imeis: set[str]) -> set[str]:
             "device_id", flat=True
         )
     )
+
+
+# A handshake's lookup is tried again after a transient database error (a table briefly locked
+# by the batch writer) before the connection is closed: closing costs the device a reconnect.
+LOOKUP_RETRY_DELAYS_S = (0.05, 0.2)
+
+
+def _registered_retrying(imeis: set[str]) -> set[str] | None:
+    """The registered IMEIs among these, or None when the database cannot answer (the callers
+    close the connections: the devices reconnect)."""
+    for delay in (*LOOKUP_RETRY_DELAYS_S, None):
+        try:
+            return _registered(imeis)
+        except Exception as error:  # noqa: BLE001 - answered by closing: it reconnects
+            connection.close()
+            if delay is None:
+                log.error("telemetry: Teltonika handshake lookup failed: %r", error)
+                return None
+            log.warning("telemetry: Teltonika handshake lookup retried: %r", error)
+            time.sleep(delay)
+    return None
 
 
 def _refuse(rejection: Rejected) -> Refused:
