@@ -23,8 +23,10 @@ pytestmark = pytest.mark.django_db
 
 
 def protection_rota(manager, people, name="Duty officer rota"):  # type: ignore[no-untyped-def]
+    # Eight days back: a whole week on call has passed whatever the time of day (the first
+    # shift starts at the 09:00 handover; from seven days back, before 09:00 it was 6 d 15 h+).
     rota = services.create_rota(
-        manager, name=name, starts_on=timezone.localdate() - dt.timedelta(days=7), group=PROTECTION
+        manager, name=name, starts_on=timezone.localdate() - dt.timedelta(days=8), group=PROTECTION
     )
     services.add_layer(
         manager,
