@@ -245,9 +245,8 @@ def start_assessment(actor: User, case_id: UUID | str, **data: Any) -> RiskAsses
     return assessment
 
 
-# What a new version of an assessment copies from the one before it.
-THREAT_COPIED = (
-    "ref",
+# A threat's fields a person may set or correct (its reference is given by next_ref).
+THREAT_FIELDS = (
     "source",
     "capability",
     "intent",
@@ -257,6 +256,8 @@ THREAT_COPIED = (
     "residual_likelihood",
     "residual_impact",
 )
+# What a new version of an assessment copies from the one before it.
+THREAT_COPIED = ("ref", *THREAT_FIELDS)
 NOTICE_COPIED = ("kind", "decision", "recipient", "served_by", "served_at", "withheld_reason")
 
 
@@ -315,18 +316,6 @@ def next_ref(case_id: UUID) -> str:
     refs = Threat.objects.filter(assessment__case_id=case_id).values_list("ref", flat=True)
     numbers = [int(ref[1:]) for ref in refs if ref[1:].isdigit()]
     return f"R{max(numbers, default=0) + 1}"
-
-
-THREAT_FIELDS = (
-    "source",
-    "capability",
-    "intent",
-    "linked_people",
-    "likelihood",
-    "impact",
-    "residual_likelihood",
-    "residual_impact",
-)
 
 
 def clean_threat(data: dict[str, Any]) -> dict[str, Any]:
