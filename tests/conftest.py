@@ -33,18 +33,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     of kit, the measure catalogue, allowance tiers) for every test after it on that worker, so
     a group holds only tests that leave the test database alone."""
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            continue
-        marker = item.get_closest_marker("django_db")
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if (marker and marker.kwargs.get("transaction")) or {
-            "transactional_db",
-            "live_server",
-            "resettable_ledger",
-        } & fixtures:
+        if item.get_closest_marker("xdist_group") and flushes_database(item):
             raise pytest.UsageError(
                 f"{item.nodeid}: an xdist_group test must not flush the database"
             )
+
+
+def flushes_database(item: pytest.Item) -> bool:
+    """A transactional test: Django flushes the database after it (its fixtures' closure
+    holds transactional_db, as resettable_ledger's does, or live_server)."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & fixtures
+    )
 
 
 def sign_in(client: Client, user: User) -> Client:
@@ -84,11 +86,7 @@ def flushable_append_only_tables(request: pytest.FixtureRequest) -> Iterator[Non
     the append-only triggers refuse: lift them for that flush only, as a DBA would.  The
     flush ends with post_migrate, on which the product reinstalls them (the same install
     function the migrations run); tests never install a trigger themselves."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    )
-    if not transactional:
+    if not flushes_database(request.node):
         yield
         return
     request.getfixturevalue("_django_db_helper")  # set up first, so its flush comes after this
