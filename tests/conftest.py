@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,8 +14,7 @@ from haven.accounts.roles import Role
 
 from .built_once import built_once
 from .factories import PASSWORD, UserFactory, current_code
-
-ROOT = Path(__file__).resolve().parents[1]
+from .sqlite_subprocess import migrate_test_sqlite
 
 # Tests never time: a per-example deadline fails on a loaded 2-core CI machine, not on a bug.
 hypothesis_settings.register_profile(
@@ -100,26 +96,6 @@ def flushable_append_only_tables(request: pytest.FixtureRequest) -> Iterator[Non
     with connection.cursor() as cursor:
         for append_only in triggers.every_append_only():
             append_only.drop(cursor.execute, connection.vendor)
-
-
-def migrate_test_sqlite(folder: Path) -> None:
-    """`django migrate` from zero into folder/haven.sqlite3, with the test settings (fixed keys)."""
-    env = {
-        **{name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG")},
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "haven.settings_test",
-        "HAVEN_DATA_DIR": str(folder),
-        "HAVEN_DATABASE_URL": f"sqlite:///{folder / 'haven.sqlite3'}",
-    }
-    done = subprocess.run(  # noqa: S603 - the test's own command line
-        [sys.executable, "-m", "django", "migrate", "--no-input", "-v", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
 
 
 @pytest.fixture

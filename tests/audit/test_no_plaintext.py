@@ -7,20 +7,14 @@ pg_dump takes it), and on SQLite the database file and its write-ahead log as th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 
 from haven.audit import ledger
 from haven.audit.models import LedgerEntry
+from tests.sqlite_subprocess import run_python, settings_test_env
 
 from .planting import REASON_SERVICES, plant_every_reason, planted
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -83,22 +77,10 @@ shutil.copyfile(str(database) + "-wal", sys.argv[2])
 def test_the_sqlite_file_and_its_wal_hold_no_planted_reason(tmp_path, migrated_sqlite_file):
     """The services run in a subprocess against a migrated SQLite file, as in production."""
     database = migrated_sqlite_file
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "haven.settings_test",
-        "HAVEN_DATA_DIR": str(tmp_path),
-        "HAVEN_DATABASE_URL": f"sqlite:///{database}",
-    }
-
-    def run(*args: str) -> None:
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, *args], env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
+    env = settings_test_env(tmp_path, database)
 
     file_copy, wal_copy = tmp_path / "file.bin", tmp_path / "wal.bin"
-    run("-c", PLANT_AND_COPY, str(file_copy), str(wal_copy))
+    run_python(env, "-c", PLANT_AND_COPY, str(file_copy), str(wal_copy))
     texts = {name: planted(name) for name in REASON_SERVICES}
     raw = {"file": file_copy.read_bytes(), "wal": wal_copy.read_bytes()}
     assert raw["wal"], "the WAL was empty: nothing to scan"

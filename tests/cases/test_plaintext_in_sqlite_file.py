@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.sqlite_subprocess import run_python, settings_test_env
 
 NAME = "Zebedee Plaintextcanary"
 ADDRESS = "17 Canary Wharf Lane"
@@ -32,14 +32,7 @@ services.record_identity(officer, case.pk, legacy_name={NAME!r}, new_name={NEW_N
 )
 def test_sqlite_file_and_wal_hold_no_plaintext(tmp_path: Path, migrated_sqlite_file: Path) -> None:
     database = migrated_sqlite_file
-    env = {
-        **os.environ,
-        "HAVEN_DATABASE_URL": f"sqlite:///{database}",
-        "HAVEN_DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "haven.settings_test",
-    }
-    haven = [sys.executable, "-m", "django"]
-    subprocess.run([*haven, "shell", "-c", SCRIPT], env=env, check=True, timeout=120)
+    run_python(settings_test_env(tmp_path, database), "-m", "django", "shell", "-c", SCRIPT)
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("haven.sqlite3*"))
     assert b"hv1." in stored, "expected ciphertext tokens in the file"
     for plaintext in (NAME, ADDRESS, NEW_NAME, "Plaintextcanary", "1977-05-04"):
