@@ -35,10 +35,14 @@ def choose_purpose_if_asked(page) -> None:
     if "/purpose/" in page.url:
         page.get_by_label("Day-to-day case management").check()
         page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
 
 
 class Clicks:
-    """Counts the clicks of a journey, so the issue's click counts stay checked."""
+    """Counts the clicks of a journey, so the issue's click counts stay checked. Each click
+    waits for the page it opens to load: Playwright's click returns once the navigation has
+    begun, and a read straight after it could see a half-parsed page (a team picker read with
+    none of its options failed CI once)."""
 
     def __init__(self, page) -> None:
         self.page, self.count = page, 0
@@ -46,15 +50,18 @@ class Clicks:
     def link(self, name: str, **options) -> None:
         self.count += 1
         self.page.get_by_role("link", name=name, **options).click()
+        self.page.wait_for_load_state()
         choose_purpose_if_asked(self.page)
 
     def tab(self, name: str) -> None:
         self.count += 1
         self.page.get_by_test_id("case-nav").get_by_role("link", name=name, exact=True).click()
+        self.page.wait_for_load_state()
 
     def button(self, name: str) -> None:
         self.count += 1
         self.page.get_by_role("button", name=name).click()
+        self.page.wait_for_load_state()
         choose_purpose_if_asked(self.page)
 
 
@@ -199,6 +206,7 @@ def test_team_change_in_the_browser(page):
     clicks.link("Find a case")
     clicks.link(case.reference)
     clicks.tab("Team")
+    expect(page.locator("#id_member-user option", has_text="Colin")).to_contain_text("cleared SECRET")
     offered = page.locator("#id_member-user option").all_inner_texts()
     assert any("Colin" in text and "cleared SECRET" in text for text in offered)
     assert not any(str(user) in text for user in (official, auditor) for text in offered)
