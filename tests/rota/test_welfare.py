@@ -6,12 +6,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 from haven.equipment import services as equipment_services
 from haven.equipment.models import TeamPlace
 from haven.rota import selectors, services
 from haven.rota.working_time import RULESETS, ruleset_for
 from tests.equipment.helpers import make_deployment, supervisor, technician
+from tests.factories import web_client
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -142,5 +144,12 @@ def test_the_dashboard_is_for_supervisors_and_people_see_their_own():
     with pytest.raises(PermissionDenied):
         selectors.welfare_dashboard(tech)
     assert selectors.person_welfare(tech, tech.pk).person == tech
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):  # another person's welfare is not found, as every refused object
         selectors.person_welfare(tech, boss.pk)
+
+
+def test_another_persons_welfare_page_is_not_found_unless_you_supervise():
+    boss, tech, other = supervisor(), technician(), technician()
+    asked = ((tech, other, 404), (tech, boss, 404), (tech, tech, 200), (boss, other, 200))
+    for asker, person, status in asked:
+        assert web_client(asker).get(f"/operations/rota/welfare/{person.pk}/").status_code == status

@@ -676,8 +676,8 @@ def feed(request: HttpRequest, feed_token: str) -> HttpResponse:
 
 
 def _person_in(group: StaffGroup, user: User, username: str) -> User:
-    """The named person, as welfare_person finds them for `user` (404 outside the group or,
-    for protection, when not the asker's to see)."""
+    """The named person, as welfare_person finds them for `user` (404 outside the group or
+    when not the asker's to see)."""
     person = User.objects.filter(username=username).first()
     return selectors.welfare_person(user, person.pk if person else "", group)
 

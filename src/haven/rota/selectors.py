@@ -22,7 +22,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -487,16 +487,13 @@ def overdue_psych_assessments(
 
 def welfare_person(user: User, person_id: int | str, group: StaffGroup = OPERATIONS) -> User:
     """The person whose welfare `user` asks for, in `group`: themselves, or anyone in the group
-    for its supervisors. Someone outside the group is not found (404), wherever they work.
-    Another person, asked for by someone who does not supervise the group: refused, with 403
-    for operations (as it always was) and 404 elsewhere (as every refusal)."""
+    for its supervisors. Anyone else is not found (404), as every refused object is: the
+    answer does not say whether the person exists or works in the group."""
     group.require_member(user)
     person = User.objects.filter(pk=person_id).first() if str(person_id).isdigit() else None
     if person is None or not group.includes(person):
         raise RotaNotFound("No such person")
     if person.pk != user.pk and not group.supervises(user):
-        if group is OPERATIONS:
-            raise PermissionDenied("Only supervisors see other people's welfare")
         raise RotaNotFound("No such person")
     return person
 
