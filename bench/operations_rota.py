@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchkit import result  # noqa: E402
 
-from haven.rota import schedule, welfare  # noqa: E402
+from haven.rota import oncall, welfare  # noqa: E402
 from haven.rota.working_time import ruleset_for  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
@@ -31,7 +31,7 @@ START = dt.datetime(2025, 3, 1, tzinfo=LONDON)
 
 
 def layer(number: int, priority: int, period: int, members: int, days: tuple[int, ...] = ()):
-    return schedule.LayerSpec(
+    return oncall.LayerSpec(
         id=number,
         name=f"L{number}",
         priority=priority,
@@ -60,7 +60,7 @@ def main() -> None:
     one = [layer(1, 1, 1, 2)]
     three = [layer(1, 1, 7, 6), layer(2, 5, 1, 4, (5, 6)), layer(3, 9, 1, 3, (0, 2, 4))]
     overrides = [
-        schedule.OverrideSpec(
+        oncall.OverrideSpec(
             900 + n,
             START + dt.timedelta(hours=13 * n),
             START + dt.timedelta(hours=13 * n + 4),
@@ -70,14 +70,14 @@ def main() -> None:
     ]
     end30 = START + dt.timedelta(days=30)
     end365 = START + dt.timedelta(days=365)
-    baseline = timed(lambda: schedule.resolve(one, [], LONDON, START, end30), rounds)
+    baseline = timed(lambda: oncall.resolve(one, [], LONDON, START, end30), rounds)
     cases = {
         "30 days, 1 layer (baseline)": baseline,
         "30 days, 3 layers + 50 overrides": timed(
-            lambda: schedule.resolve(three, overrides, LONDON, START, end30), rounds
+            lambda: oncall.resolve(three, overrides, LONDON, START, end30), rounds
         ),
         "365 days, 3 layers + 50 overrides": timed(
-            lambda: schedule.resolve(three, overrides, LONDON, START, end365), rounds
+            lambda: oncall.resolve(three, overrides, LONDON, START, end365), rounds
         ),
     }
     print(f"cores: {os.cpu_count()}")
@@ -85,7 +85,7 @@ def main() -> None:
         print(f"resolve {name:38s} {seconds * 1000:8.2f} ms   x{seconds / baseline:6.1f}")
     lookups = 2000
     instants = [START + dt.timedelta(minutes=37 * n) for n in range(lookups)]
-    seconds = timed(lambda: [schedule.who_at(three, overrides, LONDON, t) for t in instants], 3)
+    seconds = timed(lambda: [oncall.who_at(three, overrides, LONDON, t) for t in instants], 3)
     print(
         f"who is on call (3 layers, 50 overrides): {seconds / lookups * 1e6:8.1f} µs per lookup"
         f"   x{seconds / lookups / baseline:6.2f} of baseline"

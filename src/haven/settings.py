@@ -283,6 +283,9 @@ EXPIRY_NOTICE_DAYS = tuple(
 )
 # Who can reach what is reviewed and confirmed at least this often (quarterly by default).
 ACCESS_REVIEW_DAYS = int(os.environ.get("HAVEN_ACCESS_REVIEW_DAYS", "90"))
+# How long before an on-call shift starts its holder is reminded (rota.services): half a day
+# lets someone who is off arrange cover the night before a morning handover.
+SHIFT_REMINDER_HOURS = float(os.environ.get("HAVEN_SHIFT_REMINDER_HOURS", "12"))
 API_TOKEN_RATE = os.environ.get("HAVEN_API_TOKEN_RATE", "600/m")
 # Issuing a token needs the password and a code entered on the same form: a re-authentication
 # that is never older than the request itself.

@@ -22,6 +22,7 @@ class AlertCategory(models.TextChoices):
     DECISION = "decision", "Decision awaiting you"
     ASSESSMENT = "assessment", "Risk assessment"
     SWAP = "swap", "Shift swap"
+    ROTA = "rota", "On-call rota"
     DEADLINE = "deadline", "Statutory deadline approaching"
     SECURITY = "security", "Account security"
     GENERAL = "general", "General"

@@ -36,7 +36,7 @@ from haven.audit.models import Action
 from haven.concurrency.transactions import service
 from haven.equipment import selectors as equipment_selectors
 
-from . import schedule, welfare
+from . import oncall, welfare
 from .models import (
     AllowanceBasis,
     AllowanceTier,
@@ -102,11 +102,11 @@ def rota_names() -> list[str]:
 # ------------------------------------------------------------------------------ resolution
 
 
-def layer_specs(rota: Rota) -> list[schedule.LayerSpec]:
+def layer_specs(rota: Rota) -> list[oncall.LayerSpec]:
     specs = []
     for layer in rota.layers.prefetch_related("members"):
         specs.append(
-            schedule.LayerSpec(
+            oncall.LayerSpec(
                 id=layer.pk,
                 name=layer.name,
                 priority=layer.priority,
@@ -121,21 +121,21 @@ def layer_specs(rota: Rota) -> list[schedule.LayerSpec]:
     return specs
 
 
-def override_specs(rota: Rota, start: dt.datetime, end: dt.datetime) -> list[schedule.OverrideSpec]:
+def override_specs(rota: Rota, start: dt.datetime, end: dt.datetime) -> list[oncall.OverrideSpec]:
     rows = Override.objects.filter(rota=rota, starts_at__lt=end, ends_at__gt=start).order_by(
         "created_at", "pk"
     )
     return [
-        schedule.OverrideSpec(o.user_id, o.starts_at, o.ends_at, created_order=number)
+        oncall.OverrideSpec(o.user_id, o.starts_at, o.ends_at, created_order=number)
         for number, o in enumerate(rows)
     ]
 
 
 def rota_bounds(rota: Rota) -> tuple[dt.datetime, dt.datetime | None]:
     zone = rota.zone
-    start = schedule.local_instant(rota.starts_on, dt.time(0), zone)
+    start = oncall.local_instant(rota.starts_on, dt.time(0), zone)
     end = (
-        schedule.local_instant(rota.ends_on + dt.timedelta(days=1), dt.time(0), zone)
+        oncall.local_instant(rota.ends_on + dt.timedelta(days=1), dt.time(0), zone)
         if rota.ends_on
         else None
     )
@@ -162,7 +162,7 @@ def resolve(rota: Rota, start: dt.datetime, end: dt.datetime) -> list[Segment]:
         end = min(end, rota_end)
     if end <= start:
         return []
-    result = schedule.resolve(
+    result = oncall.resolve(
         layer_specs(rota), override_specs(rota, start, end), rota.zone, start, end
     )
     users = User.objects.in_bulk({s.user_id for s in result.segments if s.user_id})
@@ -185,7 +185,7 @@ def escalation_chain(rota: Rota, at: dt.datetime | None = None) -> list[User]:
     rota_start, rota_end = rota_bounds(rota)
     if at < rota_start or (rota_end is not None and at >= rota_end):
         return []
-    ids = schedule.chain_at(
+    ids = oncall.chain_at(
         layer_specs(rota), override_specs(rota, at, at + dt.timedelta(seconds=1)), rota.zone, at
     )
     users = User.objects.in_bulk(ids)
@@ -220,8 +220,8 @@ def shifts_for(
 
 def local_range(zone: ZoneInfo, first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return (
-        schedule.local_instant(first, dt.time(0), zone),
-        schedule.local_instant(last + dt.timedelta(days=1), dt.time(0), zone),
+        oncall.local_instant(first, dt.time(0), zone),
+        oncall.local_instant(last + dt.timedelta(days=1), dt.time(0), zone),
     )
 
 

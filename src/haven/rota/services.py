@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from haven import revisions
@@ -162,6 +164,13 @@ def add_layer(
         LayerMember(layer=layer, user=member, position=position)
         for position, member in enumerate(members)
     )
+    _tell_rota(
+        [member for member in members if member.pk != actor.pk],
+        rota,
+        f"{actor} put you on the on-call rota {rota.name} ({layer.name}: "
+        f"{layer.get_rotation_display().lower()} from {starts_on:%d %b %Y}, handover "
+        f"{handover_time:%H:%M}).",
+    )
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
@@ -214,6 +223,14 @@ def add_override(
         ends_at=ends_at,
         created_by=actor,
     )
+    if user.pk != actor.pk:
+        zone = rota.zone
+        _tell_rota(
+            [user],
+            rota,
+            f"{actor} put you on call on {rota.name} from "
+            f"{starts_at.astimezone(zone):%d %b %H:%M} to {ends_at.astimezone(zone):%d %b %H:%M}.",
+        )
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
@@ -275,6 +292,59 @@ def _span(swap: ShiftSwap) -> str:
     zone = swap.rota.zone  # the rota's own clock, as its pages show it
     starts, ends = swap.starts_at.astimezone(zone), swap.ends_at.astimezone(zone)
     return f"{starts:%d %b %H:%M} to {ends:%d %b %H:%M}"
+
+
+def rota_page(rota: Rota) -> str:
+    """The rota's page on its own group's side: /operations/rota/… or /protection/rota/…."""
+    return f"/{rota.group}/rota/{rota.pk}/"
+
+
+def _tell_rota(people: Sequence[User], rota: Rota, message: str) -> None:
+    """Tell people put on a rota by someone else (inbox, then their contact methods)."""
+    notifications.notify_each(people, AlertCategory.ROTA, "", message, rota_page(rota))
+
+
+@service
+def remind_upcoming_shifts(now: dt.datetime | None = None) -> int:
+    """Remind each person whose on-call shift starts within the notice
+    (settings.SHIFT_REMINDER_HOURS) on every group's rotas, once per shift: a reminder already
+    in their inbox for that rota and start is not sent again. Run by the scheduler
+    (schedule.py). Returns how many were sent."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(hours=settings.SHIFT_REMINDER_HOURS)
+    sent = 0
+    for rota in Rota.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=now.date())):
+        reminded = []
+        for segment in selectors.resolve(rota, now, horizon):
+            person = segment.user
+            if person is None or not person.is_active or segment.starts_at <= now:
+                continue  # a gap, a closed account, or a shift already under way
+            reference = f"on call {segment.starts_at.astimezone(rota.zone):%d %b %Y %H:%M}"
+            link = rota_page(rota)
+            if person.notifications.filter(
+                category=AlertCategory.REMINDER, reference=reference, link=link
+            ).exists():
+                continue
+            notifications.notify(
+                person,
+                AlertCategory.REMINDER,
+                reference,
+                f"Your on-call shift on {rota.name} starts "
+                f"{segment.starts_at.astimezone(rota.zone):%A %d %b at %H:%M}.",
+                link,
+            )
+            reminded.append(person.username)
+        if reminded:
+            ledger.record(
+                actor=None,
+                action=Action.DISCLOSURE,
+                object_type=ROTA,
+                object_id=rota.pk,
+                recipients=reminded,
+                justification="on-call shift reminders",
+            )
+            sent += len(reminded)
+    return sent
 
 
 def _tell(user: User, swap: ShiftSwap, message: str) -> None:
