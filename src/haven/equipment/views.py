@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from haven.ui.helpers import (
     add_form_errors,
     confirmation,
     confirmed,
+    corrected,
     created,
     marking_context,
     query_without_page,
@@ -238,15 +240,10 @@ def asset_edit(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
         "notes": asset.notes,
     }
     form = AssetCorrectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.update_asset(user, asset.pk, **form.cleaned_data),
-            success="Asset details corrected.",
-            shown=(services.ConflictError, PermissionDenied),
-        ):
-            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    correct = partial(services.update_asset, user, asset.pk)
+    shown = (services.ConflictError, PermissionDenied)
+    if corrected(request, form, correct, "Asset details corrected.", shown):
+        return redirect("equipment:asset_detail", asset_id=asset.pk)
     return render(
         request,
         "equipment/asset_edit.html",
@@ -317,17 +314,10 @@ def asset_type_change(request: AuthenticatedRequest, code: str, retire: bool) ->
             **model_to_dict(kind, fields=("name", "description", "trackable")),
         }
         form = AssetTypeCorrectionForm(request.POST or None, initial=initial)
-    # Both forms hold the version read and a reason, the keywords both services take.
     change = services.retire_asset_type if retire else services.correct_asset_type
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: change(user, code, **form.cleaned_data),
-            success=f"{kind.name} retired." if retire else "Kind of kit corrected.",
-            shown=(services.ConflictError,),
-        ):
-            return redirect("equipment:asset_types")
+    done = f"{kind.name} retired." if retire else "Kind of kit corrected."
+    if corrected(request, form, partial(change, user, code), done):
+        return redirect("equipment:asset_types")
     return render(
         request,
         "equipment/asset_type_form.html",
