@@ -110,13 +110,15 @@ def _search_page(
 
 
 def _made_or_form(
-    request: AuthenticatedRequest, made: Any, detail: str, template: str, form: Any
+    request: AuthenticatedRequest, made: Any, detail: str, form: Any, title: str, submit: str
 ) -> HttpResponse:
     """After ``created``: the new record's page (URL name ``detail``, given its pk), or the form
-    again on a GET, an invalid form or a refusal."""
+    page again on a GET, an invalid form or a refusal."""
     if made is not None:
         return redirect(detail, made.pk)
-    return render(request, template, {**NAV, "form": form})
+    return render(
+        request, "ui/form_page.html", {**NAV, "form": form, "title": title, "submit": submit}
+    )
 
 
 # ------------------------------------------------------------------------------ assets
@@ -149,7 +151,7 @@ def asset_new(request: AuthenticatedRequest) -> HttpResponse:
         lambda: services.register_asset(user, **form.cleaned_data),
         lambda asset: f"{asset} registered and received into the store.",
     )
-    return _made_or_form(request, asset, "equipment:asset_detail", "equipment/asset_new.html", form)
+    return _made_or_form(request, asset, "equipment:asset_detail", form, "Register kit", "Register")
 
 
 def open_deployments_for(user: User, asset: Asset) -> list[tuple[str, str]]:
@@ -419,7 +421,12 @@ def deployment_new(request: AuthenticatedRequest) -> HttpResponse:
         lambda deployment: f"Deployment {deployment.reference} planned.",
     )
     return _made_or_form(
-        request, deployment, "equipment:deployment_detail", "equipment/deployment_new.html", form
+        request,
+        deployment,
+        "equipment:deployment_detail",
+        form,
+        "Plan a deployment",
+        "Plan deployment",
     )
 
 
