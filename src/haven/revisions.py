@@ -123,6 +123,13 @@ class CorrectionReason(Schema):
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
+def correction(payload: Schema) -> dict[str, Any]:
+    """A correction, ending or retirement sent to the API, as its service's keywords: the
+    version read, the reason and each field the payload names (a field left out is unchanged;
+    the version and reason are required, so always named)."""
+    return payload.dict(exclude_unset=True)
+
+
 class RevisionOut(Schema):
     """One earlier version of a record in the API: the values it had, who changed it and why."""
 

@@ -20,7 +20,7 @@ from haven.access import policy
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.accounts.types import AuthenticatedRequest
-from haven.revisions import CorrectionReason, HistoryOut
+from haven.revisions import CorrectionReason, HistoryOut, correction
 from haven.ui.apihelpers import (
     CaseId,
     PageOf,
@@ -178,15 +178,8 @@ def get_case(request: AuthenticatedRequest, case_id: CaseId) -> object:
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="Change a case's details")
 def update_case(request: AuthenticatedRequest, case_id: CaseId, payload: CaseUpdateIn) -> object:
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     try:
-        return services.update_case(
-            request.user,
-            case_id,
-            version=payload.version,
-            reason=payload.reason,
-            **changes,
-        )
+        return services.update_case(request.user, case_id, **correction(payload))
     except services.ConflictError as conflict:
         raise HttpError(409, str(conflict)) from conflict
     except ValidationError as error:
@@ -528,11 +521,8 @@ def update_person(
     request: AuthenticatedRequest, case_id: CaseId, case_person_id: UUID, payload: PersonPatch
 ) -> object:
     user = request.user
-    changes = payload.dict(exclude_unset=True, exclude={"version"})
     return attempt(
-        lambda: services.update_person(
-            user, case_id, case_person_id, version=payload.version, **changes
-        )
+        lambda: services.update_person(user, case_id, case_person_id, **correction(payload))
     )
 
 
@@ -630,11 +620,6 @@ def add_contact(
     return Status(201, attempt(lambda: services.log_contact(user, case_id, **payload.dict())))
 
 
-def corrections(payload: CorrectionReason) -> dict[str, Any]:
-    """The fields a correction names (a field left out is unchanged)."""
-    return payload.dict(exclude_unset=True, exclude={"version", "reason"})
-
-
 def history(request: AuthenticatedRequest, case_id: CaseId, kind: str, record_id: UUID) -> object:
     record, revisions = selectors.record_history(
         request.user, case_id, kind, record_id, declared_purpose(request)
@@ -655,14 +640,7 @@ def correct_location(
 ) -> object:
     user = request.user
     return attempt(
-        lambda: services.correct_location(
-            user,
-            case_id,
-            case_location_id,
-            version=payload.version,
-            reason=payload.reason,
-            **corrections(payload),
-        )
+        lambda: services.correct_location(user, case_id, case_location_id, **correction(payload))
     )
 
 
@@ -676,14 +654,7 @@ def end_location(
 ) -> object:
     user = request.user
     return attempt(
-        lambda: services.end_location(
-            user,
-            case_id,
-            case_location_id,
-            version=payload.version,
-            reason=payload.reason,
-            ended_on=payload.ended_on,
-        )
+        lambda: services.end_location(user, case_id, case_location_id, **correction(payload))
     )
 
 
@@ -711,14 +682,7 @@ def correct_contact(
 ) -> object:
     user = request.user
     return attempt(
-        lambda: services.correct_contact(
-            user,
-            case_id,
-            case_contact_id,
-            version=payload.version,
-            reason=payload.reason,
-            **corrections(payload),
-        )
+        lambda: services.correct_contact(user, case_id, case_contact_id, **correction(payload))
     )
 
 
@@ -735,9 +699,7 @@ def withdraw_contact(
 ) -> object:
     user = request.user
     return attempt(
-        lambda: services.withdraw_contact(
-            user, case_id, case_contact_id, version=payload.version, reason=payload.reason
-        )
+        lambda: services.withdraw_contact(user, case_id, case_contact_id, **correction(payload))
     )
 
 
@@ -999,11 +961,7 @@ def retire_partner(
     request: AuthenticatedRequest, partner_id: UUID, payload: PartnerRetirement
 ) -> object:
     user = request.user
-    return attempt(
-        lambda: services.retire_partner(
-            user, partner_id, version=payload.version, reason=payload.reason
-        )
-    )
+    return attempt(lambda: services.retire_partner(user, partner_id, **correction(payload)))
 
 
 # --------------------------------------------------------------------------- checklists
@@ -1108,11 +1066,7 @@ def retire_checklist(
 ) -> object:
     user = request.user
     return checklist_out(
-        attempt(
-            lambda: services.retire_checklist(
-                user, checklist_id, version=payload.version, reason=payload.reason
-            )
-        )
+        attempt(lambda: services.retire_checklist(user, checklist_id, **correction(payload)))
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +34,7 @@ from haven.ui.helpers import (
     ask_purpose,
     confirmation,
     confirmed,
+    corrected,
     created,
     marking_context,
     query_without_page,
@@ -1283,17 +1285,9 @@ def partner_edit(request: AuthenticatedRequest, partner_id: UUID) -> HttpRespons
     partner = selectors.find_partner(user, partner_id, active=True)
     initial = {field: getattr(partner, field) for field in services.PARTNER_EDITABLE}
     form = PartnerEditForm(_posted(request), initial={**initial, "version": partner.version})
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        if submitted(
-            request,
-            form,
-            lambda: services.edit_partner(user, partner.pk, version=version, reason=reason, **data),
-            "Directory entry changed.",
-            shown=(services.ConflictError,),
-        ):
-            return redirect("cases:partner", partner_id=partner.pk)
+    change = partial(services.edit_partner, user, partner.pk)
+    if corrected(request, form, change, "Directory entry changed."):
+        return redirect("cases:partner", partner_id=partner.pk)
     return _directory_form(
         request, f"Change {partner.organisation}", form, partner=partner, submit="Save changes"
     )
@@ -1305,18 +1299,9 @@ def partner_retire(request: AuthenticatedRequest, partner_id: UUID) -> HttpRespo
     permissions.require_manage_directory(user)
     partner = selectors.find_partner(user, partner_id, active=True)
     form = PartnerRetireForm(_posted(request), initial={"version": partner.version})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if submitted(
-            request,
-            form,
-            lambda: services.retire_partner(
-                user, partner.pk, version=data["version"], reason=data["reason"]
-            ),
-            f"{partner.organisation} retired from the directory.",
-            shown=(services.ConflictError,),
-        ):
-            return redirect("cases:directory")
+    retire = partial(services.retire_partner, user, partner.pk)
+    if corrected(request, form, retire, f"{partner.organisation} retired from the directory."):
+        return redirect("cases:directory")
     return _directory_form(
         request,
         f"Retire {partner.organisation} from the directory",
@@ -1428,18 +1413,9 @@ def checklist_retire(request: AuthenticatedRequest, checklist_id: UUID) -> HttpR
     permissions.require_manage_checklists(user)
     checklist = selectors.find_checklist(user, checklist_id, active=True)
     form = ChecklistRetireForm(_posted(request), initial={"version": checklist.version})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if submitted(
-            request,
-            form,
-            lambda: services.retire_checklist(
-                user, checklist.pk, version=data["version"], reason=data["reason"]
-            ),
-            f"{checklist.name} retired.",
-            shown=(services.ConflictError,),
-        ):
-            return redirect("cases:checklists")
+    retire = partial(services.retire_checklist, user, checklist.pk)
+    if corrected(request, form, retire, f"{checklist.name} retired."):
+        return redirect("cases:checklists")
     return _checklist_form(
         request,
         f"Retire {checklist.name}",

@@ -18,7 +18,7 @@ from haven import csvfiles
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.revisions import CorrectionReason, HistoryOut
+from haven.revisions import CorrectionReason, HistoryOut, correction
 from haven.ui.apihelpers import (
     DeploymentId,
     PageOf,
@@ -291,12 +291,7 @@ def correct_asset_type(
     request: AuthenticatedRequest, code: str, payload: AssetTypeCorrection
 ) -> Any:
     user = request.user
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
-    return attempt(
-        lambda: services.correct_asset_type(
-            user, code, version=payload.version, reason=payload.reason, **changes
-        )
-    )
+    return attempt(lambda: services.correct_asset_type(user, code, **correction(payload)))
 
 
 @router.post(
@@ -306,11 +301,7 @@ def correct_asset_type(
 )
 def retire_asset_type(request: AuthenticatedRequest, code: str, payload: Retirement) -> Any:
     user = request.user
-    return attempt(
-        lambda: services.retire_asset_type(
-            user, code, version=payload.version, reason=payload.reason
-        )
-    )
+    return attempt(lambda: services.retire_asset_type(user, code, **correction(payload)))
 
 
 @router.get("/equipment/assets", response=PageOf[AssetOut], summary="Search the equipment register")
@@ -369,12 +360,7 @@ def get_asset(request: AuthenticatedRequest, asset_id: UUID) -> Any:
 )
 def correct_asset(request: AuthenticatedRequest, asset_id: UUID, payload: AssetCorrection) -> Any:
     user = request.user
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
-    asset = attempt(
-        lambda: services.update_asset(
-            user, asset_id, version=payload.version, reason=payload.reason, **changes
-        )
-    )
+    asset = attempt(lambda: services.update_asset(user, asset_id, **correction(payload)))
     return _asset_detail(user, asset, request)
 
 
@@ -533,9 +519,7 @@ def remove_kit(
 ) -> object:
     user = request.user
     return attempt(
-        lambda: services.remove_asset(
-            user, deployment_id, asset_id, version=payload.version, reason=payload.reason
-        )
+        lambda: services.remove_asset(user, deployment_id, asset_id, **correction(payload))
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from haven.ui.helpers import (
     add_form_errors,
     confirmation,
     confirmed,
+    corrected,
     created,
     marking_context,
     query_without_page,
@@ -90,6 +92,35 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _search_page(
+    request: AuthenticatedRequest, template: str, form: Any, page: Any
+) -> HttpResponse:
+    """A register's list page (assets, deployments): the search form and one page of results."""
+    return render(
+        request,
+        template,
+        {
+            **NAV,
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "is_supervisor": selectors.is_supervisor(request.user),
+        },
+    )
+
+
+def _made_or_form(
+    request: AuthenticatedRequest, made: Any, detail: str, form: Any, title: str, submit: str
+) -> HttpResponse:
+    """After ``created``: the new record's page (URL name ``detail``, given its pk), or the form
+    page again on a GET, an invalid form or a refusal."""
+    if made is not None:
+        return redirect(detail, made.pk)
+    return render(
+        request, "ui/form_page.html", {**NAV, "form": form, "title": title, "submit": submit}
+    )
+
+
 # ------------------------------------------------------------------------------ assets
 
 
@@ -107,17 +138,7 @@ def asset_list(request: AuthenticatedRequest) -> HttpResponse:
         header = ["serial", "type", "make", "model", "state", "held by / at"]
         return csvfiles.csv_response("assets.csv", header, rows)
     page = selectors.list_assets(user, search, request.GET.get("page"))
-    return render(
-        request,
-        "equipment/assets.html",
-        {
-            **NAV,
-            "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "is_supervisor": selectors.is_supervisor(user),
-        },
-    )
+    return _search_page(request, "equipment/assets.html", form, page)
 
 
 def asset_new(request: AuthenticatedRequest) -> HttpResponse:
@@ -130,9 +151,7 @@ def asset_new(request: AuthenticatedRequest) -> HttpResponse:
         lambda: services.register_asset(user, **form.cleaned_data),
         lambda asset: f"{asset} registered and received into the store.",
     )
-    if asset is not None:
-        return redirect("equipment:asset_detail", asset_id=asset.pk)
-    return render(request, "equipment/asset_new.html", {**NAV, "form": form})
+    return _made_or_form(request, asset, "equipment:asset_detail", form, "Register kit", "Register")
 
 
 def open_deployments_for(user: User, asset: Asset) -> list[tuple[str, str]]:
@@ -223,17 +242,10 @@ def asset_edit(request: AuthenticatedRequest, asset_id: UUID) -> HttpResponse:
         "notes": asset.notes,
     }
     form = AssetCorrectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        if submitted(
-            request,
-            form,
-            lambda: services.update_asset(user, asset.pk, version=version, reason=reason, **data),
-            success="Asset details corrected.",
-            shown=(services.ConflictError, PermissionDenied),
-        ):
-            return redirect("equipment:asset_detail", asset_id=asset.pk)
+    correct = partial(services.update_asset, user, asset.pk)
+    shown = (services.ConflictError, PermissionDenied)
+    if corrected(request, form, correct, "Asset details corrected.", shown):
+        return redirect("equipment:asset_detail", asset_id=asset.pk)
     return render(
         request,
         "equipment/asset_edit.html",
@@ -304,25 +316,10 @@ def asset_type_change(request: AuthenticatedRequest, code: str, retire: bool) ->
             **model_to_dict(kind, fields=("name", "description", "trackable")),
         }
         form = AssetTypeCorrectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        if submitted(
-            request,
-            form,
-            (
-                (lambda: services.retire_asset_type(user, code, version=version, reason=reason))
-                if retire
-                else (
-                    lambda: services.correct_asset_type(
-                        user, code, version=version, reason=reason, **data
-                    )
-                )
-            ),
-            success=f"{kind.name} retired." if retire else "Kind of kit corrected.",
-            shown=(services.ConflictError,),
-        ):
-            return redirect("equipment:asset_types")
+    change = services.retire_asset_type if retire else services.correct_asset_type
+    done = f"{kind.name} retired." if retire else "Kind of kit corrected."
+    if corrected(request, form, partial(change, user, code), done):
+        return redirect("equipment:asset_types")
     return render(
         request,
         "equipment/asset_type_form.html",
@@ -393,17 +390,7 @@ def deployment_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form, search = deployment_search(request)
     page = selectors.list_deployments(user, search, request.GET.get("page"))
-    return render(
-        request,
-        "equipment/deployments.html",
-        {
-            **NAV,
-            "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "is_supervisor": selectors.is_supervisor(user),
-        },
-    )
+    return _search_page(request, "equipment/deployments.html", form, page)
 
 
 @require_GET
@@ -433,9 +420,14 @@ def deployment_new(request: AuthenticatedRequest) -> HttpResponse:
         lambda: services.create_deployment(user, **form.cleaned_data),
         lambda deployment: f"Deployment {deployment.reference} planned.",
     )
-    if deployment is not None:
-        return redirect("equipment:deployment_detail", deployment_id=deployment.pk)
-    return render(request, "equipment/deployment_new.html", {**NAV, "form": form})
+    return _made_or_form(
+        request,
+        deployment,
+        "equipment:deployment_detail",
+        form,
+        "Plan a deployment",
+        "Plan deployment",
+    )
 
 
 DEPLOYMENT_ACTIONS = {

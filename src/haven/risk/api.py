@@ -16,7 +16,7 @@ from pydantic import field_validator
 from haven.access.purposes import parse_purpose
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.revisions import CorrectionReason, HistoryOut
+from haven.revisions import CorrectionReason, HistoryOut, correction
 from haven.ui.apihelpers import (
     PURPOSE_HEADER,
     CaseId,
@@ -432,12 +432,7 @@ def correct_catalogue(
     request: AuthenticatedRequest, code: str, payload: MeasureTypeCorrection
 ) -> Any:
     user = request.user
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
-    return attempt(
-        lambda: services.correct_catalogue_measure(
-            user, code, version=payload.version, reason=payload.reason, **changes
-        )
-    )
+    return attempt(lambda: services.correct_catalogue_measure(user, code, **correction(payload)))
 
 
 @router.post(
@@ -447,11 +442,7 @@ def correct_catalogue(
 )
 def retire_catalogue(request: AuthenticatedRequest, code: str, payload: CorrectionReason) -> Any:
     user = request.user
-    return attempt(
-        lambda: services.retire_catalogue_measure(
-            user, code, version=payload.version, reason=payload.reason
-        )
-    )
+    return attempt(lambda: services.retire_catalogue_measure(user, code, **correction(payload)))
 
 
 # --------------------------------------------------------------------------- assessments
@@ -537,16 +528,8 @@ def correct_threat(
     request: AuthenticatedRequest, assessment_id: UUID, threat_id: UUID, payload: ThreatCorrection
 ) -> Any:
     user = request.user
-    changes = payload.dict(exclude_unset=True, exclude={"version", "reason"})
     return attempt(
-        lambda: services.correct_threat(
-            user,
-            assessment_id,
-            threat_id,
-            version=payload.version,
-            reason=payload.reason,
-            **changes,
-        )
+        lambda: services.correct_threat(user, assessment_id, threat_id, **correction(payload))
     )
 
 
@@ -584,12 +567,7 @@ def correct_vulnerability(
     user = request.user
     return attempt(
         lambda: services.correct_vulnerability(
-            user,
-            assessment_id,
-            vulnerability_id,
-            version=payload.version,
-            reason=payload.reason,
-            description=payload.description,
+            user, assessment_id, vulnerability_id, **correction(payload)
         )
     )
 
@@ -628,9 +606,7 @@ def end_item(
 ) -> Any:
     user = request.user
     return attempt(
-        lambda: services.end_risk_item(
-            user, assessment_id, kind, item_id, version=payload.version, reason=payload.reason
-        )
+        lambda: services.end_risk_item(user, assessment_id, kind, item_id, **correction(payload))
     )
 
 

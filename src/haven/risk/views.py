@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from haven.revisions import history_rows
 from haven.ui.helpers import (
     add_form_errors,
     ask_purpose,
+    corrected,
     marking_context,
     query_without_page,
     session_purpose,
@@ -318,6 +320,10 @@ def item_initial(kind: str, item: Any) -> dict[str, Any]:
     }
 
 
+# How each kind of risk record is corrected (ending is one service for both).
+CORRECTIONS = {"threat": services.correct_threat, "vulnerability": services.correct_vulnerability}
+
+
 def item_change(
     request: AuthenticatedRequest,
     purpose: str,
@@ -345,23 +351,14 @@ def item_change(
         else forms.VulnerabilityCorrectionForm
     )
     form = form_class(request.POST or None, initial=item_initial(kind, item))
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-
-        def change() -> Any:
-            if end:
-                return services.end_risk_item(
-                    user, assessment.pk, kind, item.pk, version=version, reason=reason
-                )
-            correct = (
-                services.correct_threat if kind == "threat" else services.correct_vulnerability
-            )
-            return correct(user, assessment.pk, item.pk, version=version, reason=reason, **data)
-
-        done = f"{kind.capitalize()} {'ended' if end else 'corrected'}"
-        if submitted(request, form, change, done, shown=(services.ConflictError,)):
-            return redirect("risk:assessment", assessment_id=assessment.pk)
+    change = (
+        partial(services.end_risk_item, user, assessment.pk, kind, item.pk)
+        if end
+        else partial(CORRECTIONS[kind], user, assessment.pk, item.pk)
+    )
+    done = f"{kind.capitalize()} {'ended' if end else 'corrected'}"
+    if corrected(request, form, change, done):
+        return redirect("risk:assessment", assessment_id=assessment.pk)
     verb = ("Withdraw" if kind == "threat" else "End") if end else "Correct"
     return page(
         request,
@@ -698,20 +695,10 @@ def catalogue_change(request: AuthenticatedRequest, code: str, retire: bool) -> 
             **model_to_dict(measure_type, fields=("name", "description")),
         }
         form = forms.CatalogueCorrectionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-
-        def change() -> Any:
-            if retire:
-                return services.retire_catalogue_measure(user, code, version=version, reason=reason)
-            return services.correct_catalogue_measure(
-                user, code, version=version, reason=reason, **data
-            )
-
-        done = f"{measure_type.name} retired" if retire else "Measure corrected"
-        if submitted(request, form, change, done, shown=(services.ConflictError,)):
-            return redirect("risk:catalogue")
+    change = services.retire_catalogue_measure if retire else services.correct_catalogue_measure
+    done = f"{measure_type.name} retired" if retire else "Measure corrected"
+    if corrected(request, form, partial(change, user, code), done):
+        return redirect("risk:catalogue")
     verb = "Retire" if retire else "Change"
     return page(
         request,

@@ -20,7 +20,7 @@ from pydantic import field_validator
 
 from haven.accounts.models import User
 from haven.accounts.types import AuthenticatedRequest
-from haven.revisions import CorrectionReason, HistoryOut
+from haven.revisions import CorrectionReason, HistoryOut, correction
 from haven.ui.apihelpers import QueryFilters, attempt, named_user
 from haven.ui.bounds import check_within_calendar
 
@@ -733,12 +733,7 @@ def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) 
     ) -> Any:
         note = attempt(
             lambda: services.correct_welfare_note(
-                request.user,
-                note_id,
-                version=payload.version,
-                text=payload.text,
-                reason=payload.reason,
-                group=group,
+                request.user, note_id, group=group, **correction(payload)
             )
         )
         return note_out(note)
@@ -755,11 +750,7 @@ def add_welfare_records(target: Router, group: StaffGroup, *, everything: bool) 
     ) -> Any:
         note = attempt(
             lambda: services.withdraw_welfare_note(
-                request.user,
-                note_id,
-                version=payload.version,
-                reason=payload.reason,
-                group=group,
+                request.user, note_id, group=group, **correction(payload)
             )
         )
         return note_out(note)

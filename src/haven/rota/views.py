@@ -121,7 +121,8 @@ def rota_new(request: AuthenticatedRequest, group: StaffGroup = OPERATIONS) -> H
     )
     if rota is not None:
         return _to(request, "rota:detail", rota_id=rota.pk)
-    return render(request, "rota/rota_new.html", {**_frame(group), "form": form})
+    page = {"form": form, "title": "New rota", "submit": "Create rota"}
+    return render(request, "ui/form_page.html", {**_frame(group), **page})
 
 
 def _act(user: User, rota: Rota, action: str, form: Any, group: StaffGroup) -> str:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from haven.access.purposes import parse_purpose
+from haven.concurrency.locking import ConflictError
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -83,6 +84,23 @@ def created(
         return made[0]
 
     return made[0] if submitted(request, form, make, success) else None
+
+
+def corrected(
+    request: HttpRequest,
+    form: Any,
+    change: Callable[..., Any],
+    success: str | Callable[[Any], str],
+    shown: tuple[type[Exception], ...] = (ConflictError,),
+) -> bool:
+    """For a page that corrects, ends or retires a record with the version read and a reason:
+    on a POST of a valid form, call ``change`` with the form's fields as its keywords (the
+    service takes ``version`` and ``reason`` by name) and flash ``success``. True once it
+    succeeded; False on a GET, an invalid form or a refusal (a stale version is shown on the
+    form as ``submitted`` shows it), so that the view shows the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    return submitted(request, form, lambda: change(**form.cleaned_data), success, shown)
 
 
 def flash_outcome(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
