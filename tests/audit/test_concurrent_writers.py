@@ -162,6 +162,33 @@ def test_the_fast_pass_agrees_with_the_reference_pass(
 
 
 @on_postgresql
+@pytest.mark.usefixtures("resettable_ledger")
+def test_committed_ranges_are_hashed_in_worker_processes(
+    officer: User,
+    ledger_key: Ed25519PrivateKey,
+    small_chunks: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python's share of the work does not fit one thread: a command with no other thread
+    forks a worker per range (each with a connection of its own, so the entries commit)."""
+    write_entries(officer, 9)
+    checkpoint()
+    write_entries(officer, 3, start=9)  # not yet signed
+
+    def no_threads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the ranges ran in threads")
+
+    monkeypatch.setattr(fastverify, "ThreadPoolExecutor", no_threads)
+    checkpoints = verification.stored_checkpoints()
+    last_id = verification.snapshot_last_id()
+    assert len(verification._fast_ranges(last_id or 0, checkpoints)) == 3
+    fast = verification._fast_verify(keys(), checkpoints, last_id)
+    assert fast is not None
+    assert fast == reference_report()
+    assert (fast.entries, fast.checkpoints) == (12, 1)
+
+
+@on_postgresql
 def test_the_command_takes_the_fast_pass_on_a_good_ledger(
     officer: User, ledger_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,8 +21,11 @@ problem exactly as before.  So this path can only ever make a good ledger verify
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from json import loads as json_loads
 from json.encoder import encode_basestring  # what ledger's encoder quotes strings with
@@ -48,40 +51,48 @@ RANGE_SQL = """
     canonical, leaf_hash
   FROM audit_ledgerentry WHERE id >= %s AND id <= %s ORDER BY id
 """
-STORED_COPY, LEAF_HASH = 11, 12  # positions in a RANGE_SQL row
+LEAF_HASH = 12  # position in a RANGE_SQL row (the stored copy is at 11)
 
 
 class CanonicalEncoder:
-    """A RANGE_SQL row to the bytes ``ledger.canonical_bytes_from_values`` returns for the
-    same entry (``test_the_fast_pass_spells_awkward_entries_as_the_ledger_does`` holds the two
-    equal over awkward values); None if the row cannot be spelled here.  JSON column texts
-    are decoded and re-spelled once each."""
+    """RANGE_SQL rows to the bytes ``ledger.canonical_bytes_from_values`` returns for the
+    same entries (``test_the_fast_pass_spells_awkward_entries_as_the_ledger_does`` holds the
+    two equal over awkward values).  JSON column texts are decoded and re-spelled once each."""
 
     def __init__(self) -> None:
         self._json: dict[str, str] = {}
 
     def json(self, text: str) -> str:
-        spelled = self._json.get(text)
-        if spelled is None:
-            if len(self._json) >= JSON_CACHE_LIMIT:
-                self._json.clear()
-            spelled = self._json[text] = ledger.canonical_json(json_loads(text))
+        if len(self._json) >= JSON_CACHE_LIMIT:
+            self._json.clear()
+        spelled = self._json[text] = ledger.canonical_json(json_loads(text))
         return spelled
 
-    def __call__(self, row: Sequence[Any]) -> bytes | None:
-        (action, actor, actor_id, case_id, details, fields, justification) = row[:7]
-        (object_id, object_type, recipients, recorded_at) = row[7:11]
-        if recorded_at is None:
-            return None
-        quote, json = encode_basestring, self.json
-        return (
-            f'{{"action":{quote(action)},"actor":{quote(actor)},'
-            f'"actor_id":{"null" if actor_id is None else int(actor_id)},'
-            f'"case_id":{quote(case_id)},"details":{json(details)},"fields":{json(fields)},'
-            f'"justification":{quote(justification)},"object_id":{quote(object_id)},'
-            f'"object_type":{quote(object_type)},"recipients":{json(recipients)},'
-            f'"recorded_at":"{recorded_at}"}}'
-        ).encode()
+    def stored_documents(self, rows: Sequence[Sequence[Any]]) -> list[bytes] | None:
+        """Each row's document, spelled from its columns; None unless every row can be
+        spelled here and its stored copy is those very bytes.  One loop with everything
+        bound locally: it runs once per ledger entry and is most of a verify's time."""
+        quote, cached, json = encode_basestring, self._json.get, self.json
+        documents = []
+        for row in rows:
+            (action, actor, actor_id, case_id, details, fields, justification) = row[:7]
+            (object_id, object_type, recipients, recorded_at, stored) = row[7:12]
+            if recorded_at is None:
+                return None
+            document = (
+                f'{{"action":{quote(action)},"actor":{quote(actor)},'
+                f'"actor_id":{"null" if actor_id is None else int(actor_id)},'
+                f'"case_id":{quote(case_id)},"details":{cached(details) or json(details)},'
+                f'"fields":{cached(fields) or json(fields)},'
+                f'"justification":{quote(justification)},"object_id":{quote(object_id)},'
+                f'"object_type":{quote(object_type)},'
+                f'"recipients":{cached(recipients) or json(recipients)},'
+                f'"recorded_at":"{recorded_at}"}}'
+            ).encode()
+            if document != stored:
+                return None  # the copy is missing, or other bytes than the columns spell
+            documents.append(document)
+        return documents
 
 
 @dataclass
@@ -97,12 +108,9 @@ def sound_leaf_hashes(
 ) -> list[bytes] | None:
     """The leaf hashes of RANGE_SQL rows, hashed from their columns; None unless every
     row's stored copy is those very bytes and its stored leaf hash their hash."""
-    documents = []
-    for row in rows:
-        document = encode(row)
-        if document is None or document != row[STORED_COPY]:
-            return None
-        documents.append(document)
+    documents = encode.stored_documents(rows)
+    if documents is None:
+        return None
     hashes = leaf_hashes_of(documents)
     if b"".join(hashes).hex() != "".join(row[LEAF_HASH] for row in rows):
         return None
@@ -142,20 +150,47 @@ def hash_ranges(
     connect: Callable[[], Any],
     bounds: Sequence[tuple[int, int, frozenset[int]]],
 ) -> list[RangeResult | None]:
-    """``hash_range`` over each (first id, last id, chunks to keep), in parallel threads, each
-    on a new connection from ``connect`` (closed after)."""
+    """``hash_range`` over each (first id, last id, chunks to keep) in parallel, each on a new
+    connection from ``connect`` (closed after).
 
-    def run(bound: tuple[int, int, frozenset[int]]) -> RangeResult | None:
-        connection = connect()
-        try:
-            with connection.transaction():
-                return hash_range(connection, *bound)
-        except Exception:  # noqa: BLE001 - any failure sends the caller to the reference path
-            return None
-        finally:
-            connection.close()
-
+    Spelling and hashing rows is Python's work and the GIL lets one thread do it at a time,
+    so the ranges run in forked processes when that is safe (this process has no other thread
+    that a fork could catch holding a lock), else in threads."""
     if len(bounds) == 1:
-        return [run(bounds[0])]
+        return [hash_range_on(connect, bounds[0])]
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        global _connect_in_worker  # noqa: PLW0603 - inherited by the forked workers
+        _connect_in_worker = connect  # not picklable (Django's adapters): forked, not sent
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=len(bounds), mp_context=context) as pool:
+                return list(pool.map(_hash_range_in_worker, bounds))
+        except BrokenProcessPool:
+            return [None] * len(bounds)
+        finally:
+            _connect_in_worker = None
     with ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="audit-verify") as pool:
-        return list(pool.map(run, bounds))
+        return list(pool.map(lambda bound: hash_range_on(connect, bound), bounds))
+
+
+def hash_range_on(
+    connect: Callable[[], Any], bound: tuple[int, int, frozenset[int]]
+) -> RangeResult | None:
+    """``hash_range`` in a transaction of a new connection from ``connect``."""
+    connection = connect()
+    try:
+        with connection.transaction():
+            return hash_range(connection, *bound)
+    except Exception:  # noqa: BLE001 - any failure sends the caller to the reference path
+        return None
+    finally:
+        connection.close()
+
+
+_connect_in_worker: Callable[[], Any] | None = None
+
+
+def _hash_range_in_worker(bound: tuple[int, int, frozenset[int]]) -> RangeResult | None:
+    if _connect_in_worker is None:
+        return None
+    return hash_range_on(_connect_in_worker, bound)
