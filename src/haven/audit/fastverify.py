@@ -3,9 +3,9 @@
 The ledger is cut into ranges of whole 1,024-leaf subtrees; each range is streamed by a
 server-side cursor of its own in binary (psycopg's C loaders build the rows: a binary ``COPY``
 is cheaper for the server but costs Python more per row, and Python is the bottleneck), on
-connections of its own in parallel threads.  Each range returns the
-roots of its perfect subtrees; the caller folds them into the RFC 6962 tree and checks the
-signed checkpoints.
+connections of its own, in parallel worker processes (threads where forking is not safe).
+Each range returns the roots of its perfect subtrees; the caller folds them into the RFC 6962
+tree and checks the signed checkpoints.
 
 Every leaf is hashed from the entry's columns: Python spells each row's canonical document
 exactly as ``ledger.canonical_bytes_from_values`` does (the database only formats the time),
