@@ -3,6 +3,7 @@ entries below every writer still open, and the fast verify agrees with the refer
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -161,6 +162,33 @@ def test_the_fast_pass_agrees_with_the_reference_pass(
 
 
 @on_postgresql
+@pytest.mark.usefixtures("resettable_ledger")
+def test_committed_ranges_are_hashed_in_worker_processes(
+    officer: User,
+    ledger_key: Ed25519PrivateKey,
+    small_chunks: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python's share of the work does not fit one thread: a command with no other thread
+    forks a worker per range (each with a connection of its own, so the entries commit)."""
+    write_entries(officer, 9)
+    checkpoint()
+    write_entries(officer, 3, start=9)  # not yet signed
+
+    def no_threads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the ranges ran in threads")
+
+    monkeypatch.setattr(fastverify, "ThreadPoolExecutor", no_threads)
+    checkpoints = verification.stored_checkpoints()
+    last_id = verification.snapshot_last_id()
+    assert len(verification._fast_ranges(last_id or 0, checkpoints)) == 3
+    fast = verification._fast_verify(keys(), checkpoints, last_id)
+    assert fast is not None
+    assert fast == reference_report()
+    assert (fast.entries, fast.checkpoints) == (12, 1)
+
+
+@on_postgresql
 def test_the_command_takes_the_fast_pass_on_a_good_ledger(
     officer: User, ledger_key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -183,6 +211,10 @@ def test_the_command_takes_the_fast_pass_on_a_good_ledger(
         "UPDATE audit_ledgerentry SET leaf_hash = upper(leaf_hash) WHERE id = %s",
         "UPDATE audit_ledgerentry SET canonical = convert_to(replace(convert_from(canonical, "
         "'UTF8'), '\"action\":', '\"action\" :'), 'UTF8') WHERE id = %s",
+        "UPDATE audit_ledgerentry SET details = '{\"n\": 7}' WHERE id = %s",
+        # The same time in the year BC, which to_char spells as the year AD.
+        "UPDATE audit_ledgerentry SET recorded_at = (to_char(recorded_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD HH24:MI:SS.US') || ' BC')::timestamp AT TIME ZONE 'UTC' WHERE id = %s",
     ],
 )
 def test_the_fast_pass_leaves_any_doubt_to_the_reference_pass(
@@ -194,6 +226,82 @@ def test_the_fast_pass_leaves_any_doubt_to_the_reference_pass(
     drop_append_only_triggers()
     execute(tampering, [entries[5].pk])
     assert fast_report(2) is None
+    assert LedgerEntry.objects.count() == 9  # the declined pass left the connection usable
+
+
+def plant_awkward_entries(actor: User) -> None:
+    """Entries as any writer may have stored them, with what JSON must escape or order: the
+    fast pass spells each one's document itself, so it must spell these as the ledger does."""
+    moments = [
+        datetime.datetime(2025, 3, 4, 5, 6, 7, tzinfo=datetime.UTC),  # no microseconds
+        datetime.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),  # a three-digit year
+        datetime.datetime(
+            2025, 6, 1, 23, 30, 0, 1, tzinfo=datetime.timezone(-datetime.timedelta(hours=5))
+        ),
+    ]
+    awkward = 'quote " backslash \\ newline \n tab \t bell \x07 del \x7f sep \u2028 zoë 🚓'
+    values = [
+        (
+            moments[0],
+            actor.pk,
+            actor.username,
+            "consultation",
+            "witness",
+            "1",
+            "CASE-1",
+            ["address", 'a, "b"', "c: d"],
+            [],
+            "operational_need",
+            {},
+        ),
+        (
+            moments[1],
+            None,
+            "",
+            "disclosure",
+            "witness",
+            awkward,
+            awkward,
+            [],
+            ["IOPC", awkward],
+            awkward,
+            {"to": 1, "from": [1.5, {"b": None, "a": True}]},
+        ),
+        (
+            moments[2],
+            actor.pk,
+            "zoë 🚓",
+            "alteration",
+            'type "x"',
+            "",
+            "",
+            [[1, 2], {"k": "v"}],
+            [],
+            "",
+            {"é": "x\ny", "long_key": -2, "a": {"z": [], "y": {}}},
+        ),
+    ]
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            **dict(zip(ledger.CANONICAL_FIELDS, row, strict=True)),
+            canonical=ledger.canonical_bytes_from_values(*row),
+            leaf_hash=ledger.leaf_hash_hex(ledger.canonical_bytes_from_values(*row)),
+        )
+        for row in values
+    )
+
+
+@on_postgresql
+def test_the_fast_pass_spells_awkward_entries_as_the_ledger_does(
+    officer: User, ledger_key: Ed25519PrivateKey, small_chunks: None
+) -> None:
+    write_entries(officer, 2)
+    plant_awkward_entries(officer)
+    checkpoint()
+    fast = fast_report(2)
+    assert fast is not None  # not declined: every awkward entry was spelled byte for byte
+    assert fast == reference_report()
+    assert fast.entries == 5
 
 
 @on_postgresql
