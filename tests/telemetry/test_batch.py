@@ -210,10 +210,10 @@ def test_locked_devices_read_exactly_as_the_orm_reads_them():
 def test_a_database_error_stores_nothing_of_the_batch(monkeypatch):
     one, two = make_device(), make_device()
 
-    def broken(devices: Any, state: Any) -> None:
+    def broken(positions: Any, devices: Any, state: Any) -> None:
         raise OperationalError("disk I/O error")
 
-    monkeypatch.setattr(rows, "save_device_state", broken)
+    monkeypatch.setattr(rows, "write_batch", broken)
     batch = [message(one, lat=1, lon=1, alarms=("sos",)), message(two, lat=2, lon=2)]
     with pytest.raises(OperationalError):
         services.ingest_batch(batch)
