@@ -88,7 +88,7 @@ def _device_from_row(row: Sequence[Any]) -> TelemetryDevice:
 
 
 def position_instance(device: TelemetryDevice, values: Values) -> Position:
-    """The model instance of a row inserted by insert_positions, as bulk_create leaves it."""
+    """The model instance of a row inserted by write_batch, as bulk_create leaves it."""
     position = Position(device=device, **values)
     position._state.adding = False
     position._state.db = connection.alias
@@ -115,34 +115,26 @@ def _position_row(
     return row
 
 
-def insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
-    """INSERT the positions (no conflict handling: the caller holds the device rows locked and
-    has already left out every (device, fix time) that is stored)."""
+def _insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
+    """SQLite: INSERT the positions (no conflict handling: the caller holds the device rows
+    locked and has already left out every (device, fix time) that is stored)."""
     if not positions:
         return
     fields, seal = _position_fields(), bulk_sealer(Position)
     rows = [_position_row(fields, device, values, seal) for device, values in positions]
+    prepare = _sqlite_adapters(fields)
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        if connection.vendor == "postgresql":
-            # COPY: no SQL text to build or parse, psycopg formats each row in C.
-            with cursor.cursor.copy(_position_sql(connection.vendor)) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        prepare = _sqlite_adapters(fields)
         cursor.executemany(
-            _position_sql(connection.vendor),
+            _position_sql(),
             [[adapt(v) for adapt, v in zip(prepare, row, strict=True)] for row in rows],
         )
 
 
 @cache
-def _position_sql(vendor: str) -> str:
-    """The statement inserting positions (its identifiers come from the model's metadata)."""
+def _position_sql() -> str:
+    """The statement inserting a position (its identifiers come from the model's metadata)."""
     fields = _position_fields()
     table, columns = _qn(Position._meta.db_table), ", ".join(_qn(f.column) for f in fields)
-    if vendor == "postgresql":
-        return f"COPY {table} ({columns}) FROM STDIN"
     marks = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
 
@@ -168,13 +160,14 @@ def write_batch(
     devices: Iterable[TelemetryDevice],
     state: Sequence[str],
 ) -> None:
-    """Insert a batch's positions (see insert_positions) and write back the `state` fields of
-    its devices (see save_device_state). On PostgreSQL in one statement: the INSERT as a
-    data-modifying WITH of the device UPDATE, every column one binary array."""
+    """Insert a batch's positions and write back the `state` fields of its devices. On
+    PostgreSQL in one statement: the INSERT as a data-modifying WITH of the device UPDATE,
+    every column one binary array (and the devices' columns that did not change rewritten
+    with the value read under the row lock, which is the same)."""
     devices = list(devices)
     if connection.vendor != "postgresql":
-        insert_positions(positions)
-        save_device_state(devices, state)
+        _insert_positions(positions)
+        _save_device_state(devices, state)
         return
     if not positions and not devices:
         return
@@ -205,25 +198,19 @@ def _position_column(f: Field[Any, Any], values: list[Any]) -> list[Any]:
     return values
 
 
-def save_device_state(devices: Iterable[TelemetryDevice], state: Sequence[str]) -> None:
-    """Write back the `state` fields of every device (the batch touched them all: last_seen_at
-    always changes). Not bulk_update(): its CASE WHEN per row and field costs ~30 µs of Python
-    each. Columns that did not change are rewritten with the value read under the row lock,
-    which is the same."""
-    devices = list(devices)
+def _save_device_state(devices: list[TelemetryDevice], state: Sequence[str]) -> None:
+    """SQLite: write back the `state` fields of every device (the batch touched them all:
+    last_seen_at always changes). Not bulk_update(): its CASE WHEN per row and field costs
+    ~30 µs of Python each. Columns that did not change are rewritten with the value read under
+    the row lock, which is the same."""
     if not devices:
         return
     fields = _device_fields(tuple(state))
-    sql = _device_state_sql(connection.vendor, tuple(state))
-    if connection.vendor == "postgresql":
-        columns = [[_array_value(f, getattr(d, f.attname)) for d in devices] for f in fields]
-        _update_from_arrays(sql, columns)
-        return
     values = [
         [f.get_db_prep_save(getattr(d, f.attname), connection) for f in fields] for d in devices
     ]
-    with connection.cursor() as cursor:  # SQLite: one prepared statement per row, as cheap
-        cursor.executemany(sql, values)
+    with connection.cursor() as cursor:  # one prepared statement per row, as cheap
+        cursor.executemany(_device_state_sql(connection.vendor, tuple(state)), values)
 
 
 def _update_from_arrays(sql: str, columns: list[list[Any]]) -> None:
