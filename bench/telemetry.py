@@ -23,8 +23,10 @@ clock, per CPU-second of the whole machine, per CPU-second of the receiver alone
              connections (IMEI handshake, then one record per AVL packet, the next sent after
              the 4-byte acknowledgement, which comes after the commit), and SOS (panic
              priority) -> acknowledged, one at a time. Each against the same run's bare ingest
-             of the same records (services.ingest_batch in process, 500 per commit; SOS:
-             services.ingest one at a time): goal, figure, baseline and ratio on one line
+             of the same records (decoded beforehand, untimed; services.ingest_batch in
+             process, 500 per commit; SOS: services.ingest one at a time): goal, figure,
+             baseline and ratio, and RESULT lines. The front's batches hold at most one record
+             per tracker (each waits for its acknowledgement): --clients sets how many
 
 Every device has a safe zone (a 150-300 m circle around its "home"); all 10,000 fences sit in
 one STRtree. Fixes fall near home (about 1% outside, which raises exit alerts to supervisors).
