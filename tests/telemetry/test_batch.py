@@ -207,13 +207,39 @@ def test_locked_devices_read_exactly_as_the_orm_reads_them():
 
 
 @pytest.mark.django_db
+def test_positions_and_device_state_written_together_read_back_as_sent():
+    """rows.write_batch (PostgreSQL: one INSERT from binary arrays, WITH the state UPDATE):
+    whole numbers in float columns, missing values and attributes read back as sent."""
+    one, two = make_device(), make_device()
+    at = ago(30).replace(microsecond=654321)
+    services.ingest_batch(
+        [
+            message(one, fix_time=at, lat=51, lon=0, accuracy=5.5, speed_mps=3, battery=40),
+            message(two, fix_time=at, lat=52.25, lon=-1.5, attributes={"io1": 7, "ign": True}),
+        ]
+    )
+    first, second = (Position.objects.get(device=d) for d in (one, two))
+    assert (first.lat, first.lon, first.accuracy, first.speed_mps, first.battery) == (
+        51.0,
+        0.0,
+        5.5,
+        3.0,
+        40.0,
+    )
+    assert first.fix_time == at and first.altitude is None and first.protocol == "osmand-form"
+    assert (second.battery, second.attributes) == (None, {"io1": 7, "ign": True})
+    one.refresh_from_db()
+    assert (one.battery_level, one.last_fix_at, one.status) == (40.0, at, "online")
+
+
+@pytest.mark.django_db
 def test_a_database_error_stores_nothing_of_the_batch(monkeypatch):
     one, two = make_device(), make_device()
 
-    def broken(devices: Any, state: Any) -> None:
+    def broken(positions: Any, devices: Any, state: Any) -> None:
         raise OperationalError("disk I/O error")
 
-    monkeypatch.setattr(rows, "save_device_state", broken)
+    monkeypatch.setattr(rows, "write_batch", broken)
     batch = [message(one, lat=1, lon=1, alarms=("sos",)), message(two, lat=2, lon=2)]
     with pytest.raises(OperationalError):
         services.ingest_batch(batch)

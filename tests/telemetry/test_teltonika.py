@@ -83,6 +83,31 @@ def test_a_changed_byte_fails_the_crc_and_a_short_packet_is_malformed() -> None:
     assert short.value.reason == "malformed_packet"
 
 
+def test_the_crc_matches_the_bitwise_definition_for_odd_and_even_lengths() -> None:
+    def bitwise(data: bytes) -> int:
+        crc = 0
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        return crc
+
+    assert teltonika.crc16_ibm(b"123456789") == 0xBB3D  # CRC-16/ARC's check value
+    data = bytes.fromhex(CODEC8E_FIRST)
+    assert [teltonika.crc16_ibm(data[:n]) for n in range(len(data))] == [
+        bitwise(data[:n]) for n in range(len(data))
+    ]
+
+
+@pytest.mark.parametrize("example", [CODEC8_FIRST, CODEC8_TWO_RECORDS, CODEC8E_FIRST])
+def test_every_truncated_data_field_is_malformed(example: str) -> None:
+    data = bytes.fromhex(example)[teltonika.HEADER_BYTES : -teltonika.CRC_BYTES]
+    for end in range(len(data)):
+        with pytest.raises(Rejected) as cut:
+            teltonika.parse_data(data[:end])
+        assert cut.value.reason in ("malformed_packet", "unsupported_codec"), end
+
+
 def test_our_encoder_round_trips_both_codecs() -> None:
     at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
     for codec in (teltonika.CODEC_8, teltonika.CODEC_8E):
@@ -95,6 +120,19 @@ def test_our_encoder_round_trips_both_codecs() -> None:
         assert (message.lat, message.lon, message.fix_time) == (54.6, -5.93, at)
         assert message.attributes["ignition"] is True and message.attributes["power"] == 12.6
         assert message.alarms == ("sos",)  # priority 2: panic
+
+
+def test_the_receiver_reads_the_future_tolerance_again_on_its_next_sweep(settings) -> None:
+    server = TeltonikaServer(BatchWriter(store=lambda messages, received_at: []))
+    assert server.future_tolerance_s == 600
+    settings.HAVEN_TELEMETRY = {"future_tolerance_s": 5}
+    server.loop = asyncio.new_event_loop()
+    try:
+        server._sweep()
+    finally:
+        server.loop.close()
+        server.stop()
+    assert server.future_tolerance_s == 5
 
 
 def _ingest(device_id: str, at: dt.datetime, io: dict[int, int]) -> list[str]:

@@ -1,13 +1,18 @@
-"""The three statements every ingest batch runs, done without the ORM's per-row machinery:
-locking (reading) its devices, inserting its positions, and writing back its devices' state.
+"""The statements every ingest batch runs, done without the ORM's per-row machinery: locking
+(reading) its devices, inserting its positions, and writing back its devices' state.
 
 Through the ORM these cost more than everything else an ingest does: instantiating a Position,
 its per-field pre_save and get_db_prep_save, and quoting ~17 parameters per row into one
 giant INSERT (whose text is parsed again for every batch) come to ~110 µs a message, and the
 locking query is compiled afresh for every batch. Here a position is a dict of plaintext
-values; on PostgreSQL the rows go in with COPY, the devices are read and updated with binary
-parameters and results (psycopg converts in C) through statements whose text never changes;
-on SQLite with the ORM's query and executemany.
+values; on PostgreSQL the devices are read with binary results, and the positions inserted and the
+devices updated in ONE statement of binary array parameters (psycopg converts in C), all
+through statements whose text never changes; on SQLite with the ORM's query and executemany.
+
+Round trips count as much as CPU: the batch writer waits for each one, and every message of
+the batch waits for the writer (a tracker sends its next record only once acknowledged). On
+PostgreSQL a batch makes four: BEGIN with the lock, the authorisation look-up, the write, the
+COMMIT (it was seven: BEGIN, the lock, the look-up, COPY's two, the UPDATE, the COMMIT).
 
 Encrypted columns are sealed by the vault's bulk API (`haven.vault.fields.bulk_sealer`): the
 same tokens `save()` writes, bound to (table, column, row id), one key ring per batch.
@@ -22,7 +27,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
-from django.db.models import Field, JSONField
+from django.db.models import Field, FloatField, JSONField
 
 from haven.vault.fields import EncryptedTextField, Sealer, bulk_sealer
 
@@ -42,7 +47,10 @@ def lock_devices(device_ids: Collection[str]) -> list[TelemetryDevice]:
         return list(found.order_by("pk"))
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_lock_sql(), [list(device_ids)], binary=True)
+        # Pipelined: the transaction's BEGIN goes with the query, in one round trip; the
+        # results are there once the pipeline is left.
+        with connection.connection.pipeline():
+            cursor.execute(_lock_sql(), [list(device_ids)], binary=True)
         found_rows = cursor.fetchall()
     return [_device_from_row(row) for row in found_rows]
 
@@ -80,7 +88,7 @@ def _device_from_row(row: Sequence[Any]) -> TelemetryDevice:
 
 
 def position_instance(device: TelemetryDevice, values: Values) -> Position:
-    """The model instance of a row inserted by insert_positions, as bulk_create leaves it."""
+    """The model instance of a row inserted by write_batch, as bulk_create leaves it."""
     position = Position(device=device, **values)
     position._state.adding = False
     position._state.db = connection.alias
@@ -107,34 +115,26 @@ def _position_row(
     return row
 
 
-def insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
-    """INSERT the positions (no conflict handling: the caller holds the device rows locked and
-    has already left out every (device, fix time) that is stored)."""
+def _insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
+    """SQLite: INSERT the positions (no conflict handling: the caller holds the device rows
+    locked and has already left out every (device, fix time) that is stored)."""
     if not positions:
         return
     fields, seal = _position_fields(), bulk_sealer(Position)
     rows = [_position_row(fields, device, values, seal) for device, values in positions]
+    prepare = _sqlite_adapters(fields)
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        if connection.vendor == "postgresql":
-            # COPY: no SQL text to build or parse, psycopg formats each row in C.
-            with cursor.cursor.copy(_position_sql(connection.vendor)) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        prepare = _sqlite_adapters(fields)
         cursor.executemany(
-            _position_sql(connection.vendor),
+            _position_sql(),
             [[adapt(v) for adapt, v in zip(prepare, row, strict=True)] for row in rows],
         )
 
 
 @cache
-def _position_sql(vendor: str) -> str:
-    """The statement inserting positions (its identifiers come from the model's metadata)."""
+def _position_sql() -> str:
+    """The statement inserting a position (its identifiers come from the model's metadata)."""
     fields = _position_fields()
     table, columns = _qn(Position._meta.db_table), ", ".join(_qn(f.column) for f in fields)
-    if vendor == "postgresql":
-        return f"COPY {table} ({columns}) FROM STDIN"
     marks = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
 
@@ -155,25 +155,62 @@ def _same(value: Any) -> Any:
     return value
 
 
-def save_device_state(devices: Iterable[TelemetryDevice], state: Sequence[str]) -> None:
-    """Write back the `state` fields of every device (the batch touched them all: last_seen_at
-    always changes). Not bulk_update(): its CASE WHEN per row and field costs ~30 µs of Python
-    each. Columns that did not change are rewritten with the value read under the row lock,
-    which is the same."""
+def write_batch(
+    positions: Sequence[tuple[TelemetryDevice, Values]],
+    devices: Iterable[TelemetryDevice],
+    state: Sequence[str],
+) -> None:
+    """Insert a batch's positions and write back the `state` fields of its devices. On
+    PostgreSQL in one statement: the INSERT as a data-modifying WITH of the device UPDATE,
+    every column one binary array (and the devices' columns that did not change rewritten
+    with the value read under the row lock, which is the same)."""
     devices = list(devices)
+    if connection.vendor != "postgresql":
+        _insert_positions(positions)
+        _save_device_state(devices, state)
+        return
+    if not positions and not devices:
+        return
+    fields, seal = _position_fields(), bulk_sealer(Position)
+    rows = [_position_row(fields, device, values, seal) for device, values in positions]
+    columns = [_position_column(f, [row[i] for row in rows]) for i, f in enumerate(fields)]
+    state_fields = _device_fields(tuple(state))
+    columns += [[_array_value(f, getattr(d, f.attname)) for d in devices] for f in state_fields]
+    _update_from_arrays(_write_batch_sql(tuple(state)), columns)
+
+
+@cache
+def _write_batch_sql(state: tuple[str, ...]) -> str:
+    """INSERT ... SELECT FROM unnest(one array per column), then the state UPDATE. (The two
+    touch different tables: neither needs to see the other's rows.)"""
+    fields = _position_fields()
+    table, columns = _qn(Position._meta.db_table), ", ".join(_qn(f.column) for f in fields)
+    arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
+    insert = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    return f"WITH new_positions AS ({insert}) {_device_state_sql('postgresql', state)}"
+
+
+def _position_column(f: Field[Any, Any], values: list[Any]) -> list[Any]:
+    """One column of positions as an array parameter. A float column may hold ints (a parser
+    kept "5" as 5): psycopg types a list by its first element, so all are made floats."""
+    if isinstance(f, FloatField):
+        return [None if value is None else float(value) for value in values]
+    return values
+
+
+def _save_device_state(devices: list[TelemetryDevice], state: Sequence[str]) -> None:
+    """SQLite: write back the `state` fields of every device (the batch touched them all:
+    last_seen_at always changes). Not bulk_update(): its CASE WHEN per row and field costs
+    ~30 µs of Python each. Columns that did not change are rewritten with the value read under
+    the row lock, which is the same."""
     if not devices:
         return
     fields = _device_fields(tuple(state))
-    sql = _device_state_sql(connection.vendor, tuple(state))
-    if connection.vendor == "postgresql":
-        columns = [[_array_value(f, getattr(d, f.attname)) for d in devices] for f in fields]
-        _update_from_arrays(sql, columns)
-        return
     values = [
         [f.get_db_prep_save(getattr(d, f.attname), connection) for f in fields] for d in devices
     ]
-    with connection.cursor() as cursor:  # SQLite: one prepared statement per row, as cheap
-        cursor.executemany(sql, values)
+    with connection.cursor() as cursor:  # one prepared statement per row, as cheap
+        cursor.executemany(_device_state_sql(connection.vendor, tuple(state)), values)
 
 
 def _update_from_arrays(sql: str, columns: list[list[Any]]) -> None:

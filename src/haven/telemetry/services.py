@@ -498,7 +498,7 @@ FLOOD = FloodGate()
 @dataclass
 class NewPosition:
     """A position stored by this batch: its plaintext values by field name. The row is written
-    without a model instance (rows.insert_positions); the instance exists only when asked for
+    without a model instance (rows.write_batch); the instance exists only when asked for
     (an event points at it, a caller reads it)."""
 
     device: TelemetryDevice
@@ -534,7 +534,7 @@ def find_device(device_id: str) -> TelemetryDevice | None:
 
 
 Outcome = IngestResult | Rejected
-# The device columns an ingest changes, written back once per batch (rows.save_device_state).
+# The device columns an ingest changes, written back once per batch (rows.write_batch).
 DEVICE_STATE = (
     "status",
     "last_fix_at",
@@ -655,9 +655,10 @@ def _store_batch(items: list[_Item], config: TelemetryConfig) -> list[_Item]:
         authorisations.quarantine(batch.outside)
     if batch.last_fixes:
         transaction.on_commit(partial(LAST_FIXES.update, batch.last_fixes))
-    # The common path in three statements; the rare one (events, alerts, ledger) as before.
-    rows.insert_positions([(p.device, p.values) for p in batch.positions])
-    rows.save_device_state(
+    # The common path in a few statements (rows); the rare one (events, alerts, ledger) as
+    # before.
+    rows.write_batch(
+        [(p.device, p.values) for p in batch.positions],
         {item.message.device_id: devices[item.message.device_id] for item in known}.values(),
         DEVICE_STATE,
     )

@@ -89,13 +89,32 @@ def _crc_table() -> tuple[int, ...]:
 _CRC_TABLE = _crc_table()
 
 
+def _crc_pair_table() -> tuple[int, ...]:
+    """The register after two bytes, by (register XOR the two bytes as a little-endian
+    16-bit word): for a 16-bit reflected CRC that value alone decides it. 65,536 entries."""
+    table = _CRC_TABLE
+    pairs = []
+    for x in range(0x10000):
+        low = table[x & 0xFF]
+        pairs.append((low >> 8) ^ table[((x >> 8) ^ low) & 0xFF])
+    return tuple(pairs)
+
+
+_CRC_PAIRS = _crc_pair_table()
+_WORDS = struct.Struct("<H")
+
+
 def crc16_ibm(data: bytes) -> int:
     """CRC-16/IBM (also called CRC-16/ARC): polynomial 0x8005 reflected (0xA001), initial 0.
-    A byte at a time from a table (a bit at a time costs ~5x as much, for every packet)."""
+    Two bytes at a time from a table (per byte costs twice as much; a bit at a time ~10x),
+    for every packet."""
     crc = 0
-    table = _CRC_TABLE
-    for byte in data:
-        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
+    pairs = _CRC_PAIRS
+    even = len(data) & ~1
+    for (word,) in _WORDS.iter_unpack(data[:even]):
+        crc = pairs[crc ^ word]
+    if even != len(data):
+        crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ data[-1]) & 0xFF]
     return crc
 
 
@@ -193,15 +212,34 @@ def _record(reader: Reader, codec: int) -> Record:
     )
 
 
+# Per codec: the IO element's head (event IO id, total count), a group's count, and an
+# (id, value) pair of each fixed width (1, 2, 4, 8 bytes): one unpack per value instead of two
+# slices and two int.from_bytes (the IO element is most of a record's bytes).
+_IO_HEAD = {CODEC_8: struct.Struct(">BB"), CODEC_8E: struct.Struct(">HH")}
+_IO_COUNT = {CODEC_8: struct.Struct(">B"), CODEC_8E: struct.Struct(">H")}
+_IO_PAIRS = {
+    codec: tuple(struct.Struct(f">{id_format}{value_format}") for value_format in "BHIQ")
+    for codec, id_format in ((CODEC_8, "B"), (CODEC_8E, "H"))
+}
+
+
 def _io(reader: Reader, codec: int) -> IoElement:
-    size = 2 if codec == CODEC_8E else 1  # width of ids and counts
-    event_io = reader.unsigned(size)
-    total = reader.unsigned(size)
+    data, offset = reader.data, reader.offset
+    head, count = _IO_HEAD[codec], _IO_COUNT[codec]
     values: dict[int, int | bytes] = {}
-    for width in (1, 2, 4, 8):
-        for _ in range(reader.unsigned(size)):
-            io_id = reader.unsigned(size)  # (not inline: the value would be read first)
-            values[io_id] = reader.unsigned(width)
+    try:
+        event_io, total = head.unpack_from(data, offset)
+        offset += head.size
+        for pair in _IO_PAIRS[codec]:
+            (entries,) = count.unpack_from(data, offset)
+            offset += count.size
+            for _ in range(entries):
+                io_id, value = pair.unpack_from(data, offset)
+                offset += pair.size
+                values[io_id] = value
+    except struct.error:
+        raise Rejected("malformed_packet", f"truncated at byte {offset}") from None
+    reader.offset = offset
     if codec == CODEC_8E:
         for _ in range(reader.unsigned(2)):
             io_id = reader.unsigned(2)

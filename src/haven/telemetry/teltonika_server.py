@@ -78,6 +78,14 @@ class TeltonikaServer:
         self._handshakes: deque[tuple[Connection, str]] = deque()
         self._looking = False
         self._lookups = ThreadPoolExecutor(1, thread_name_prefix="teltonika-handshake")
+        self._read_settings()
+
+    def _read_settings(self) -> None:
+        """What decoding a record needs of the settings, read again by every sweep (once a
+        second) rather than for every packet (the configuration look-up cost as much as
+        decoding the packet)."""
+        self.server_zone = ZoneInfo(settings.TIME_ZONE)
+        self.future_tolerance_s = get_config().future_tolerance_s
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         self.writer.start()  # builds the fence index while the first devices connect
@@ -91,9 +99,7 @@ class TeltonikaServer:
         assert self.loop is not None
         now = dt.datetime.now(dt.UTC)
         options = OsmAndOptions(
-            now=now,
-            server_zone=ZoneInfo(settings.TIME_ZONE),
-            future_tolerance_s=get_config().future_tolerance_s,
+            now=now, server_zone=self.server_zone, future_tolerance_s=self.future_tolerance_s
         )
         messages = [codec.record_message(conn.imei, record, options) for record in packet.records]
         self.waiting[conn] = self.loop.time() + self.wait_s
@@ -142,6 +148,7 @@ class TeltonikaServer:
         connections silent for idle_s are closed. Runs while packets wait or devices are
         connected: once a second at most, however many connections."""
         assert self.loop is not None
+        self._read_settings()
         now = self.loop.time()
         expired = []
         for conn, deadline in self.waiting.items():  # in order of submission
