@@ -20,6 +20,9 @@ class PlainRing:
     def encrypt(self, text: str, aad: bytes) -> str:
         return "hv1.plain." + base64.urlsafe_b64encode(text.encode()).decode()
 
+    def reserve_ahead(self, count: int) -> None:
+        pass
+
     def encrypt_column(
         self, table: str, column: str, texts: list[str | None], row_parts: list[bytes]
     ) -> list[str | None]:

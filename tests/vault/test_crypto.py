@@ -107,6 +107,20 @@ def test_a_column_encrypted_in_one_pass_opens_as_cells_and_counts_each_encryptio
     assert sum(reserved) >= 3  # leased before use, as encrypt() leases
 
 
+def test_reserving_ahead_leases_a_whole_batch_in_one_reservation() -> None:
+    reserved: list[int] = []
+    ring = KeyRing(reserve=lambda dek_id, count: reserved.append(count), lease=2)
+    ring.add_key(DEK_ID, DEK, active=True)
+    ring.reserve_ahead(10)
+    assert len(reserved) == 1 and reserved[0] >= 10
+    for n in range(10):
+        ring.encrypt(f"value {n}", AAD)
+    assert len(reserved) == 1  # all ten were covered by the one reservation
+    ring.encrypt("the eleventh or so", AAD)
+    ring.encrypt("and one more", AAD)
+    assert len(reserved) == 2 and sum(reserved) >= 12
+
+
 def test_plaintext_does_not_appear_in_token() -> None:
     token = encrypt_field(DEK_ID, DEK, "Siobhan O'Brien", AAD)
     assert "Siobhan" not in token

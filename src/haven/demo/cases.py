@@ -312,16 +312,21 @@ class Builder:
 def write_batch(rows: dict[str, list]) -> None:
     """One batch in one transaction, every row written as save() would write it (sealed,
     blind-indexed) by ``haven.vault.bulk`` (COPY on PostgreSQL), parents before children."""
+    batches = [
+        (Case, rows["cases"]),
+        (Person, rows["people"]),
+        (TeamMembership, rows["members"]),
+        (Decision, rows["decisions"]),
+        (Transfer, rows["transfers"]),
+        (Location, rows["locations"]),
+        (ContactEntry, rows["contacts"]),
+        (CaseTask, rows["tasks"]),
+        (IdentityRecord, rows["identities"]),
+    ]
     with transaction.atomic():
-        bulk.insert(Case, rows["cases"])
-        bulk.insert(Person, rows["people"])
-        bulk.insert(TeamMembership, rows["members"])
-        bulk.insert(Decision, rows["decisions"])
-        bulk.insert(Transfer, rows["transfers"])
-        bulk.insert(Location, rows["locations"])
-        bulk.insert(ContactEntry, rows["contacts"])
-        bulk.insert(CaseTask, rows["tasks"])
-        bulk.insert(IdentityRecord, rows["identities"])
+        bulk.reserve_encryptions(batches)
+        for model, objs in batches:
+            bulk.insert(model, objs)
         write_ledger(ledger_entries(rows["ledger"]))
 
 

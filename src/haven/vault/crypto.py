@@ -516,6 +516,24 @@ class KeyRing:
                 self._reserve(active_id, self._lease)  # may raise: refuse to encrypt
                 self._granted += self._lease
 
+    def reserve_ahead(self, count: int) -> None:
+        """Lease `count` more encryptions under the active key now, in one reservation of at
+        least a lease: a bulk load reserves once per batch instead of once per lease (each
+        reservation is a write on its own connection). Unused encryptions stay counted."""
+        if self._reserve is None or count <= 0:
+            return
+        active_id = self.active_key_id
+        with self._lease_lock:
+            if self._lease_key != active_id:
+                self._used, self._granted = itertools.count(), 0
+                self._lease_key = active_id
+            # Peeking takes a number, as adopt_lease's does: one encryption counted unused.
+            shortfall = next(self._used) + 1 + count - self._granted
+            if shortfall > 0:
+                grant = max(self._lease, shortfall)
+                self._reserve(active_id, grant)  # may raise: refuse to encrypt
+                self._granted += grant
+
     def encrypt(self, plaintext: str, aad: bytes) -> str:
         active_id = self.active_key_id
         self._count_encryption(active_id)
@@ -528,6 +546,7 @@ class KeyRing:
         many rows (bulk loads), in one pass: the key, the cipher and the associated data's
         prefix looked up once, every encryption counted against the lease as ``encrypt``
         counts it. ``row_parts[i]`` is row i's :func:`row_aad`; None stays None."""
+        self.reserve_ahead(sum(plaintext is not None for plaintext in plaintexts))
         active_id = self.active_key_id
         cipher = self._ciphers[active_id]
         column_prefix = _column_aad_prefix(table, column)
