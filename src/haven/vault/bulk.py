@@ -9,7 +9,12 @@ writes the same rows ``save()`` would write:
   counted against the data key's lease as any other);
 * every blind index is computed from the plaintext as ``BlindIndexField.pre_save`` computes it,
   under the column key derived once per call;
-* every other field goes through its own ``pre_save`` and ``get_db_prep_save``.
+* every other field goes through its own ``pre_save`` and ``get_db_prep_save`` (on PostgreSQL
+  a value whose COPY text that conversion would not change is passed as it is:
+  :func:`prepared_column`).
+
+The work is done column by column (one key ring pass per encrypted column, one converter per
+plain one), and :func:`reserve_encryptions` leases a whole batch's encryptions at once.
 
 On PostgreSQL the rows are streamed with ``COPY … FROM STDIN``; elsewhere one ``executemany``.
 No signals are sent (as ``bulk_create``). It runs in the caller's transaction: wrap it in
