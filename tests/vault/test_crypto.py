@@ -30,6 +30,7 @@ from haven.vault.crypto import (
     load_kek,
     new_data_key,
     rewrap_data_key,
+    row_aad,
     unwrap_data_key,
     wrap_data_key,
     wrapping_kek_id,
@@ -86,6 +87,38 @@ def test_field_token_is_compact_ascii_naming_its_key(plaintext: str) -> None:
     assert key_id_of(token) == DEK_ID
     # nonce (12) + tag (16) + UTF-8 plaintext, nothing else
     assert len(token_payload(token)) == 12 + 16 + len(plaintext.encode("utf-8"))
+
+
+def test_a_column_encrypted_in_one_pass_opens_as_cells_and_counts_each_encryption() -> None:
+    reserved: list[int] = []
+    ring = KeyRing(reserve=lambda dek_id, count: reserved.append(count), lease=2)
+    ring.add_key(DEK_ID, DEK, active=True)
+    owner = "case_id=c1"
+    rows = ["r1", "r2", "r3", "r4"]
+    texts = ["Ada Fictional", None, "Bram Madeup", "Cleo Invented"]
+    tokens = ring.encrypt_column("person", "full_name", texts, [row_aad(r, owner) for r in rows])
+    assert tokens[1] is None
+    for row, text, token in zip(rows, texts, tokens, strict=True):
+        if text is not None:
+            assert token is not None and key_id_of(token) == DEK_ID
+            assert ring.decrypt(token, field_aad("person", "full_name", row, owner)) == text
+    with pytest.raises(VaultIntegrityError):  # bound to its row: another row's cell refuses it
+        ring.decrypt(str(tokens[0]), field_aad("person", "full_name", "r3", owner))
+    assert sum(reserved) >= 3  # leased before use, as encrypt() leases
+
+
+def test_reserving_ahead_leases_a_whole_batch_in_one_reservation() -> None:
+    reserved: list[int] = []
+    ring = KeyRing(reserve=lambda dek_id, count: reserved.append(count), lease=2)
+    ring.add_key(DEK_ID, DEK, active=True)
+    ring.reserve_ahead(10)
+    assert len(reserved) == 1 and reserved[0] >= 10
+    for n in range(10):
+        ring.encrypt(f"value {n}", AAD)
+    assert len(reserved) == 1  # all ten were covered by the one reservation
+    ring.encrypt("the eleventh or so", AAD)
+    ring.encrypt("and one more", AAD)
+    assert len(reserved) == 2 and sum(reserved) >= 12
 
 
 def test_plaintext_does_not_appear_in_token() -> None:

@@ -13,6 +13,7 @@ import random
 import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ from haven.access.models import TeamMembership, TeamRole
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance
 from haven.audit import ledger, state
-from haven.audit.models import Action, LedgerEntry
+from haven.audit.models import Action
 from haven.cases.config import TRANSITIONS
 from haven.cases.models import (
     OBJECT_TYPE,
@@ -86,26 +87,13 @@ def reset_demo_cases() -> None:
         cases.delete()
 
 
-def ledger_entries(rows: Iterable[dict]) -> list[LedgerEntry]:
-    """Ledger entries built, sealed and hashed exactly as ``ledger.record`` builds them."""
-    return [
-        ledger.new_entry(
-            actor=row["actor"],
-            action=row["action"],
-            object_type=row["object_type"],
-            object_id=row["object_id"],
-            recorded_at=row["recorded_at"],
-            case_id=row.get("case_id", ""),
-            fields=row.get("fields", ()),
-            recipients=row.get("recipients", ()),
-            justification=row.get("justification", ""),
-            details=row.get("details", {}),
-        )
-        for row in rows
-    ]
+def ledger_entries(rows: Iterable[dict]) -> list[dict[str, Any]]:
+    """Ledger entries (their column values) built, sealed and hashed exactly as
+    ``ledger.record`` builds them; each row holds ``ledger.new_entry``'s keyword arguments."""
+    return ledger.new_entries(rows)
 
 
-def write_ledger(entries: list[LedgerEntry]) -> None:
+def write_ledger(entries: list[dict[str, Any]]) -> None:
     """Append in the caller's transaction through the ledger's bulk append (COPY on
     PostgreSQL), which takes the ledger's lock as ``ledger.record`` does for state entries."""
     ledger.append_many(entries)
@@ -324,16 +312,21 @@ class Builder:
 def write_batch(rows: dict[str, list]) -> None:
     """One batch in one transaction, every row written as save() would write it (sealed,
     blind-indexed) by ``haven.vault.bulk`` (COPY on PostgreSQL), parents before children."""
+    batches = [
+        (Case, rows["cases"]),
+        (Person, rows["people"]),
+        (TeamMembership, rows["members"]),
+        (Decision, rows["decisions"]),
+        (Transfer, rows["transfers"]),
+        (Location, rows["locations"]),
+        (ContactEntry, rows["contacts"]),
+        (CaseTask, rows["tasks"]),
+        (IdentityRecord, rows["identities"]),
+    ]
     with transaction.atomic():
-        bulk.insert(Case, rows["cases"])
-        bulk.insert(Person, rows["people"])
-        bulk.insert(TeamMembership, rows["members"])
-        bulk.insert(Decision, rows["decisions"])
-        bulk.insert(Transfer, rows["transfers"])
-        bulk.insert(Location, rows["locations"])
-        bulk.insert(ContactEntry, rows["contacts"])
-        bulk.insert(CaseTask, rows["tasks"])
-        bulk.insert(IdentityRecord, rows["identities"])
+        bulk.reserve_encryptions(batches)
+        for model, objs in batches:
+            bulk.insert(model, objs)
         write_ledger(ledger_entries(rows["ledger"]))
 
 

@@ -9,7 +9,12 @@ writes the same rows ``save()`` would write:
   counted against the data key's lease as any other);
 * every blind index is computed from the plaintext as ``BlindIndexField.pre_save`` computes it,
   under the column key derived once per call;
-* every other field goes through its own ``pre_save`` and ``get_db_prep_save``.
+* every other field goes through its own ``pre_save`` and ``get_db_prep_save`` (on PostgreSQL
+  a value whose COPY text that conversion would not change is passed as it is:
+  :func:`prepared_column`).
+
+The work is done column by column (one key ring pass per encrypted column, one converter per
+plain one), and :func:`reserve_encryptions` leases a whole batch's encryptions at once.
 
 On PostgreSQL the rows are streamed with ``COPY … FROM STDIN``; elsewhere one ``executemany``.
 No signals are sent (as ``bulk_create``). It runs in the caller's transaction: wrap it in
@@ -18,7 +23,10 @@ No signals are sent (as ``bulk_create``). It runs in the caller's transaction: w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+import json
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import FieldError
@@ -34,8 +42,6 @@ from haven.vault.fields import (
     owner_binding,
     owner_field,
 )
-
-_PLAIN, _SEALED, _INDEX = 0, 1, 2
 
 
 def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
@@ -60,50 +66,138 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
     connection = connections[router.db_for_write(model)]
     # The ring save() would use (looked up where the fields look it up: the casework bench's
     # security-off baseline swaps it there).
-    ring = vault_fields.get_keyring() if sealing else None  # type: ignore[attr-defined]
-    owner = owner_field(model)
-    plan: list[tuple[int, Any, Any]] = []
+    ring: Any = vault_fields.get_keyring() if sealing else None  # type: ignore[attr-defined]
+    datas = [obj.__dict__ for obj in objs]
+    if sealing:
+        for field in fields:
+            if isinstance(field, EncryptedTextField):
+                _refuse_tokens(model, field, datas)
+        row_parts = _row_parts(model, objs)
+    # Column by column, so that each column's work (its key, cipher, converter) is set up once.
+    columns: list[list[Any]] = []
     for field in fields:
         if isinstance(field, EncryptedTextField):
-            plan.append((_SEALED, field, None))
+            plaintexts = [
+                None
+                if (value := data.get(field.attname)) is None
+                else field.to_plaintext_text(value)
+                for data in datas
+            ]
+            columns.append(ring.encrypt_column(table, field.column, plaintexts, row_parts))
         elif isinstance(field, BlindIndexField):
-            plan.append((_INDEX, field, field.column_key()))
+            columns.append(_index_column(field, objs))
         else:
-            plan.append((_PLAIN, field, None))
-    rows = []
-    for obj in objs:
-        data = obj.__dict__
-        row_id = str(obj.pk)  # only read by sealing, refused above without keys
-        binding = None if owner is None else owner_binding(owner, data[owner.attname])
-        row: list[Any] = []
-        for kind, field, key in plan:
-            if kind == _SEALED:
-                value = data.get(field.attname)
-                if isinstance(value, SealedToken):
-                    raise FieldError(
-                        f"{model.__name__}.{field.name} holds a token read from another row: "
-                        "a bulk insert takes plaintext"
-                    )
-                row.append(
-                    None
-                    if value is None
-                    else field.seal(
-                        ring, value, crypto.field_aad(table, field.column, row_id, binding)
-                    )
-                )
-            elif kind == _INDEX:
-                sources = tuple(getattr(obj, source) for source in field.sources)
-                value = _index_or_none(field.kind, sources, key)
-                data[field.attname] = value
-                row.append(value)
-            else:
-                row.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-        rows.append(row)
+            if type(field).pre_save is models.Field.pre_save:  # the attribute as it stands
+                values = [data[field.attname] for data in datas]
+            else:  # auto_now and the like set the value they return
+                values = [field.pre_save(obj, True) for obj in objs]
+            columns.append(prepared_column(field, values, connection))
+    rows = list(zip(*columns, strict=True))
     write_rows(connection, table, [f.column for f in fields], rows)
     return len(rows)
 
 
-def write_rows(connection: Any, table: str, columns: list[str], rows: list[list[Any]]) -> None:
+# Field types whose get_db_prep_save leaves a value of these Python types as it is, or whose
+# text in COPY is the same whether Django's adapter wraps it first or not (an Int4 or a plain
+# int, a Jsonb or the json.dumps text it dumps). Exact types: a subclass may convert.
+_COPY_AS_IS: dict[type[models.Field[Any, Any]], tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.UUIDField: (uuid.UUID,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+    models.BooleanField: (bool,),
+    models.DateField: (datetime.date,),
+    models.BinaryField: (bytes,),
+}
+
+
+def prepared_column(field: models.Field[Any, Any], values: list[Any], connection: Any) -> list[Any]:
+    """``field.get_db_prep_save(value, connection)`` of each value (pre_save already applied),
+    for :func:`write_rows`. On PostgreSQL, where COPY sends each value's text, values whose
+    text Django's conversion would not change are passed as they are: Django's per-value
+    conversion was most of a bulk load's client time."""
+    prepare = field.get_db_prep_save
+    if connection.vendor != "postgresql":
+        return [prepare(value, connection) for value in values]
+    kind = type(field)
+    if kind is models.ForeignKey:  # its key's conversion, after its own None and "" rules
+        kind = type(field.target_field)  # type: ignore[attr-defined]
+    if kind is models.JSONField and field.encoder is None:  # type: ignore[attr-defined]
+        # Jsonb(value) is dumped by json.dumps, as here; None stays SQL NULL as Django keeps it.
+        dumps = json.dumps
+        return [value if value is None else dumps(value) for value in values]
+    if kind is models.DateTimeField:
+        # Aware datetimes are passed through by PostgreSQL's adapter; naive ones get Django's
+        # warning and conversion.
+        return [
+            value
+            if value is None or (isinstance(value, datetime.datetime) and value.tzinfo is not None)
+            else prepare(value, connection)
+            for value in values
+        ]
+    as_is = _COPY_AS_IS.get(kind)
+    if as_is is None:
+        return [prepare(value, connection) for value in values]
+    return [
+        value if value is None or type(value) in as_is else prepare(value, connection)
+        for value in values
+    ]
+
+
+def _refuse_tokens(
+    model: type[models.Model], field: EncryptedTextField, datas: list[dict[str, Any]]
+) -> None:
+    if any(isinstance(data.get(field.attname), SealedToken) for data in datas):
+        raise FieldError(
+            f"{model.__name__}.{field.name} holds a token read from another row: "
+            "a bulk insert takes plaintext"
+        )
+
+
+def _row_parts(model: type[models.Model], objs: list[models.Model]) -> list[bytes]:
+    """Each row's part of the associated data: its id and, for a case-owned model, its owner."""
+    owner = owner_field(model)
+    if owner is None:
+        return [crypto.row_aad(str(obj.pk)) for obj in objs]
+    return [
+        crypto.row_aad(str(obj.pk), owner_binding(owner, obj.__dict__[owner.attname]))
+        for obj in objs
+    ]
+
+
+def _index_column(field: BlindIndexField, objs: list[models.Model]) -> list[str | None]:
+    """The index ``BlindIndexField.pre_save`` computes, under the column key derived once; set
+    on each instance too, as pre_save sets it."""
+    key = field.column_key()
+    values = []
+    for obj in objs:
+        value = _index_or_none(field.kind, tuple(getattr(obj, s) for s in field.sources), key)
+        obj.__dict__[field.attname] = value
+        values.append(value)
+    return values
+
+
+def reserve_encryptions(batches: Iterable[tuple[type[models.Model], Sequence[Any]]]) -> None:
+    """Lease, in one reservation, the encryptions that inserting each (model, rows) batch may
+    make (every encrypted field of every row: an upper bound), before :func:`insert`-ing them
+    (a demo batch writes some twenty encrypted columns)."""
+    count = sum(
+        len(rows) * sum(isinstance(f, EncryptedTextField) for f in model._meta.concrete_fields)
+        for model, rows in batches
+    )
+    vault_fields.get_keyring().reserve_ahead(count)  # type: ignore[attr-defined]
+
+
+def write_rows(
+    connection: Any, table: str, columns: list[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """Rows of database-ready values into `table`: COPY on PostgreSQL, else executemany."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in columns)
