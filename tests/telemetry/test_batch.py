@@ -371,6 +371,29 @@ def test_mqtt_messages_of_a_failed_batch_stay_unacknowledged():
     assert listener.counts["unstored"] == 2
 
 
+def test_mqtt_retries_nothing_once_its_writer_has_stopped(monkeypatch):
+    from haven.telemetry import mqtt
+
+    timers: list[tuple[object, ...]] = []
+
+    class Timer:  # records instead of starting a thread
+        def __init__(self, *args: object) -> None:
+            timers.append(args)
+
+        def start(self) -> None:
+            pass
+
+    monkeypatch.setattr(mqtt.threading, "Timer", Timer)
+    listener, fake, _ = listener_with(Recorder())
+    failed = StoreFailed("the batch failed")
+    parsed = mqtt.receivers.parse_mqtt("owntracks/jane/phone", location(1), timezone.now())
+    listener._stored(FakeMessage(1, location(1)), parsed, timezone.now(), 0, None, failed)
+    assert len(timers) == 1  # a running writer: stored again after a back-off
+    listener.writer.stop()
+    listener._stored(FakeMessage(2, location(2)), parsed, timezone.now(), 0, None, failed)
+    assert len(timers) == 1 and fake.acked == []  # left for the broker's next session
+
+
 # ------------------------------------------------------------------------------ HTTP answers
 
 

@@ -76,6 +76,11 @@ class BatchWriter:
         self.batches = 0  # statistics: batches written and messages in them
         self.messages = 0
 
+    @property
+    def closed(self) -> bool:
+        """Stopped: whatever is submitted now fails at once (StoreFailed)."""
+        return self._closed
+
     def submit(self, message: Message, received_at: dt.datetime) -> Future[services.Outcome]:
         """Queue one message; the future resolves after its batch commits (or fails)."""
         future: Future[services.Outcome] = Future()

@@ -131,8 +131,10 @@ class Listener:
         redelivers an unacknowledged message only when the session resumes."""
         if error is not None or outcome is None:
             self._count("unstored")
-            if self._stopping.is_set():
-                return  # no PUBACK: the broker delivers it again in the next session
+            if self._stopping.is_set() or self.writer.closed:
+                # No PUBACK: the broker delivers it again in the next session. A stopped
+                # writer would fail every retry, and the retries would outlive the listener.
+                return
             delay = min(RETRY_MAX_S, RETRY_FIRST_S * 2**attempt)
             log.warning("MQTT message not stored (%s); retrying in %.1f s", error, delay)
             retry = threading.Timer(delay, self._submit, (message, parsed, now, attempt + 1))
@@ -163,6 +165,7 @@ class Listener:
         try:
             self.client.loop_forever(retry_first_connection=True)
         finally:
+            self._stopping.set()
             self.writer.stop()
 
     def stop(self) -> None:
