@@ -206,7 +206,9 @@ def test_team_change_in_the_browser(page):
     clicks.link("Find a case")
     clicks.link(case.reference)
     clicks.tab("Team")
-    expect(page.locator("#id_member-user option", has_text="Colin")).to_contain_text("cleared SECRET")
+    expect(page.locator("#id_member-user option", has_text="Colin")).to_contain_text(
+        "cleared SECRET"
+    )
     offered = page.locator("#id_member-user option").all_inner_texts()
     assert any("Colin" in text and "cleared SECRET" in text for text in offered)
     assert not any(str(user) in text for user in (official, auditor) for text in offered)
