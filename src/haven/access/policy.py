@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Aggregate, CharField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -91,12 +91,34 @@ def team_filter(
     return Q(**{f"{field}__in": places})
 
 
-def on_team(user: User, object_type: str, field: str = "pk") -> Exists:
-    """An annotation: the user is on the object's team (folds the route look-up of a team
-    member into the query that finds the object)."""
-    return Exists(
+class _Joined(Aggregate):
+    """Text values joined by commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def team_places(user: User, object_type: str, field: str = "pk") -> Subquery:
+    """An annotation: the user's places on the object's team, as text for places_from() (None
+    off the team). Folds team_roles() into the query that finds the object, so a page that asks
+    several questions of the user's places (route, compartment, management, corrections) reads
+    them with the object instead of once per question."""
+    return Subquery(
         TeamMembership.objects.filter(user=user, object_type=object_type, object_id=OuterRef(field))
+        .order_by()
+        .values("object_id")
+        .annotate(places=_Joined("team_role"))
+        .values("places")
     )
+
+
+def places_from(joined: str | None) -> frozenset[str]:
+    """The team roles read by a team_places() annotation."""
+    return frozenset(joined.split(",")) if joined else frozenset()
 
 
 def route_to(user: User, object_type: str, object_id: UUID) -> Route | None:
@@ -124,14 +146,21 @@ def team_roles(user: User, object_type: str, object_id: UUID) -> set[str]:
     )
 
 
-def may_read_identity(user: User, object_type: str, object_id: UUID) -> bool:
-    """The new-identity compartment: team members holding the identity role, nobody else."""
-    return user.has_role(Role.IDENTITY_OFFICER) and bool(team_roles(user, object_type, object_id))
+def may_read_identity(
+    user: User, object_type: str, object_id: UUID, places: Collection[str] | None = None
+) -> bool:
+    """The new-identity compartment: team members holding the identity role, nobody else.
+    `places`: the user's team roles on the object if already read (else they are looked up)."""
+    return user.has_role(Role.IDENTITY_OFFICER) and bool(
+        team_roles(user, object_type, object_id) if places is None else places
+    )
 
 
-def may_grant(user: User, object_type: str, object_id: UUID) -> bool:
-    return user.has_role(Role.PROTECTION_MANAGER) and TeamRole.MANAGER in team_roles(
-        user, object_type, object_id
+def may_grant(
+    user: User, object_type: str, object_id: UUID, places: Collection[str] | None = None
+) -> bool:
+    return user.has_role(Role.PROTECTION_MANAGER) and TeamRole.MANAGER in (
+        team_roles(user, object_type, object_id) if places is None else places
     )
 
 

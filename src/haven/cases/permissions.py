@@ -7,6 +7,8 @@ of the case itself (team, grant, clearance) is decided before these are asked (s
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from haven.access import policy
@@ -19,6 +21,33 @@ from . import config
 from .models import OBJECT_TYPE, Case
 
 JOINT_PROVIDER_ROLES = (Role.PROTECTION_MANAGER, Role.AUTHORISING_OFFICER)
+
+
+# Where a case read for one user keeps that user's places on its team (see read_with_places).
+_PLACES = "_team_places_of"
+
+
+def read_with_places(case: Case, user: User, places: Collection[str]) -> None:
+    """Keep on `case` the places `user` holds on its team, read in the same query as the case
+    (selectors.get_case_file): the questions a page asks below then need no query of their
+    own. Services never rely on it: each write reads its case afresh and asks again."""
+    case.__dict__[_PLACES] = (user.pk, frozenset(places))
+
+
+def known_places(user: User, case: Case) -> frozenset[str] | None:
+    """`user`'s places on the case's team if read with the case for this user, else None."""
+    known = case.__dict__.get(_PLACES)
+    return known[1] if known is not None and known[0] == user.pk else None
+
+
+def places_on(user: User, case: Case) -> Collection[str]:
+    known = known_places(user, case)
+    return policy.team_roles(user, OBJECT_TYPE, case.pk) if known is None else known
+
+
+def may_read_identity(user: User, case: Case) -> bool:
+    """The new-identity compartment (policy.may_read_identity) of this case."""
+    return policy.may_read_identity(user, OBJECT_TYPE, case.pk, known_places(user, case))
 
 
 def may_decide(user: User, case: Case, to_status: str) -> bool:
@@ -55,7 +84,7 @@ def require_joint_provider(user: User) -> None:
 
 def may_manage_team(user: User, case: Case) -> bool:
     """Team and grants are managed by the case's own manager (a grant is never enough)."""
-    return policy.may_grant(user, OBJECT_TYPE, case.pk)
+    return policy.may_grant(user, OBJECT_TYPE, case.pk, known_places(user, case))
 
 
 # A case's places, and the role a place needs beyond the protection module (a decision-maker
@@ -107,7 +136,7 @@ def require_colleague(colleague: User, case: Case, team_role: str | None = None)
 def may_correct_records(user: User, case: Case) -> bool:
     """Correcting or ending a case's records (locations, contacts) is for its team: someone who
     reads the case on a time-limited or break-glass grant may read them but not rewrite them."""
-    return user.can_use(Module.PROTECTION) and bool(policy.team_roles(user, OBJECT_TYPE, case.pk))
+    return user.can_use(Module.PROTECTION) and bool(places_on(user, case))
 
 
 def require_correct_records(user: User, case: Case) -> None:

@@ -189,12 +189,16 @@ def add_member(case: Case, user: User, team_role: str) -> state.Change:
     return state.team_change(OBJECT_TYPE, case.pk, user.pk, team_role)
 
 
+# Each blind index of a case and the field it is computed from.
+CASE_INDEXES = {"name_index": "subject_name", "dob_index": "subject_dob"}
+
+
 @service
 def update_case(
     actor: User, case_id: UUID | str, *, version: int, reason: str, **changes: object
 ) -> Case:
     """Change the case's protected fields; a stale `version` is refused, never overwritten."""
-    case = find_visible_case(actor, case_id)
+    case = find_visible_case(actor, case_id, for_update=True)
     allowed = {
         "subject_name",
         "subject_dob",
@@ -215,11 +219,15 @@ def update_case(
         raise ValidationError({"subject_name": "Enter the subject's name"})
     if "urgency" in changes and changes["urgency"] not in Urgency.values:
         raise ValidationError({"urgency": "Choose the urgency"})
-    ensure_version(Case, case.pk, version, "case", updated_at=timezone.now())
+    check_version(case.version, version, "case")
     for name, value in changes.items():
         setattr(case, name, value)
     case.version = version + 1
-    case.save(update_fields=[*changes, "name_index", "dob_index"])
+    case.updated_at = timezone.now()
+    # One UPDATE: the row is locked since it was read. A blind index is written only when its
+    # source changed (computing one decrypts its source; key rotation re-indexes every row).
+    stale_indexes = [index for index, source in CASE_INDEXES.items() if source in changes]
+    case.save(update_fields=[*changes, *stale_indexes, "version", "updated_at"])
     if {"subject_name", "subject_dob"} & set(changes):
         principal = Person.objects.filter(case=case, role=PersonRole.PRINCIPAL).first()
         if principal is not None:

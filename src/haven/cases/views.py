@@ -205,7 +205,7 @@ def case_section(request: AuthenticatedRequest, case_id: UUID, section: str) -> 
                 for value, label in permissions.decisions_open_to(user, case)
             ],
             "purpose_label": Purpose(purpose).label,
-            "may_see_identity": policy.may_read_identity(user, OBJECT_TYPE, case.pk),
+            "may_see_identity": permissions.may_read_identity(user, case),
             "may_manage": permissions.may_manage_team(user, case),
             "may_add_joint": permissions.may_record_joint_provider(user),
             "may_correct": permissions.may_correct_records(user, case),
