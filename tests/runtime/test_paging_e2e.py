@@ -59,8 +59,13 @@ print(alert.escalation_level)
 """
 
 
+def pages(inbox: list[Message]) -> list[Message]:
+    """The alert's pages among the mail (the scheduler also sends on-call shift reminders)."""
+    return [message for message in list(inbox) if "Telemetry alert" in body_of(message)]
+
+
 def recipients(inbox: list[Message]) -> list[str]:
-    return [str(message["X-Rcpt"]) for message in list(inbox)]
+    return [str(message["X-Rcpt"]) for message in pages(inbox)]
 
 
 def query(data_dir: Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
@@ -107,7 +112,7 @@ def test_an_sos_pages_step_1_then_step_2_by_email_until_acknowledged(data_dir: P
                 f"step 2 to page {other}\n{up.output()}",
                 ESCALATION_DEADLINE_S,
             )
-            text = body_of(inbox[-1])
+            text = body_of(pages(inbox)[-1])
             assert "You have a new Haven alert: Telemetry alert" in text
             assert "Panic alarm" not in text  # nothing but category and reference leaves
 
@@ -116,12 +121,12 @@ def test_an_sos_pages_step_1_then_step_2_by_email_until_acknowledged(data_dir: P
                 data_dir,
                 "SELECT acknowledged_at FROM telemetry_alert WHERE acknowledged_at IS NOT NULL",
             )
-            paged = len(inbox)
+            paged = len(pages(inbox))
             wait_until(  # the escalation job has run since: it would have paged round 2
                 lambda: escalation_runs_since(data_dir, str(acknowledged_at)) >= 2,
                 f"the escalation job to run again\n{up.output()}",
                 ESCALATION_DEADLINE_S,
             )
-            assert len(inbox) == paged
+            assert len(pages(inbox)) == paged
         finally:
             up.stop()
