@@ -314,13 +314,13 @@ def remind_upcoming_shifts(now: dt.datetime | None = None) -> int:
     horizon = now + dt.timedelta(hours=settings.SHIFT_REMINDER_HOURS)
     sent = 0
     for rota in Rota.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=now.date())):
-        reminded = []
+        reminded, link = [], rota_page(rota)
         for segment in selectors.resolve(rota, now, horizon):
             person = segment.user
             if person is None or not person.is_active or segment.starts_at <= now:
                 continue  # a gap, a closed account, or a shift already under way
-            reference = f"on call {segment.starts_at.astimezone(rota.zone):%d %b %Y %H:%M}"
-            link = rota_page(rota)
+            starts = segment.starts_at.astimezone(rota.zone)
+            reference = f"on call {starts:%d %b %Y %H:%M}"
             if person.notifications.filter(
                 category=AlertCategory.REMINDER, reference=reference, link=link
             ).exists():
@@ -329,8 +329,7 @@ def remind_upcoming_shifts(now: dt.datetime | None = None) -> int:
                 person,
                 AlertCategory.REMINDER,
                 reference,
-                f"Your on-call shift on {rota.name} starts "
-                f"{segment.starts_at.astimezone(rota.zone):%A %d %b at %H:%M}.",
+                f"Your on-call shift on {rota.name} starts {starts:%A %d %b at %H:%M}.",
                 link,
             )
             reminded.append(person.username)
