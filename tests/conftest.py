@@ -98,11 +98,17 @@ def flushable_append_only_tables(request: pytest.FixtureRequest) -> Iterator[Non
             append_only.drop(cursor.execute, connection.vendor)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A SQLite file the run migrated from zero once, with the test settings (and so the test
+    keys); every test that needs a database built only by the migrations copies it (migrating
+    from zero takes half a minute of CPU)."""
+    folder = built_once(tmp_path_factory, worker_id, "migrated-test-sqlite", migrate_test_sqlite)
+    return folder / "haven.sqlite3"
+
+
 @pytest.fixture
-def migrated_sqlite_file(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> Path:
-    """A SQLite file of this test's own, copied from one the run migrated from zero once (the
-    migrations' triggers and all) with the test settings."""
-    template = built_once(tmp_path_factory, worker_id, "migrated-test-sqlite", migrate_test_sqlite)
-    return Path(shutil.copy(template / "haven.sqlite3", tmp_path / "haven.sqlite3"))
+def migrated_sqlite_file(tmp_path: Path, migrated_sqlite_template: Path) -> Path:
+    """A SQLite file of this test's own, copied from migrated_sqlite_template (the migrations'
+    triggers and all)."""
+    return Path(shutil.copy(migrated_sqlite_template, tmp_path / "haven.sqlite3"))

@@ -175,12 +175,18 @@ def fresh_database(tmp_path: Path) -> Iterator[FreshDatabase]:
 
 
 @pytest.fixture(scope="module")
-def migrated_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshDatabase]:
+def migrated_once(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
+) -> Iterator[FreshDatabase]:
     """One database built only by `haven migrate` from zero (a subprocess, the product's
-    command); each test below takes a copy, so the module migrates once, not per test."""
+    command); each test below takes a copy, so the module migrates once, not per test. On
+    SQLite that is a copy of the run's migrated_sqlite_template."""
     with empty_database(tmp_path_factory.mktemp("migrated")) as database:
-        migrated = database.haven("migrate", "--no-input", "-v", "0")
-        assert migrated.returncode == 0, migrated.stderr
+        if connection.vendor == "sqlite":
+            shutil.copy(migrated_sqlite_template, database.data_dir / "fresh.sqlite3")
+        else:
+            migrated = database.haven("migrate", "--no-input", "-v", "0")
+            assert migrated.returncode == 0, migrated.stderr
         yield database
 
 

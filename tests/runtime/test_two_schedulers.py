@@ -55,14 +55,14 @@ def _states_from_rows(rows: list[tuple[str, str]]) -> dict[int, str]:
 
 
 @pytest.fixture
-def sqlite_database(tmp_path: Path) -> tuple[dict[str, str], StateReader, Callable[[], int]]:
+def sqlite_database(
+    migrated_sqlite_file: Path, tmp_path: Path
+) -> tuple[dict[str, str], StateReader, Callable[[], int]]:
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite variant")
     env = _env(HAVEN_DATA_DIR=str(tmp_path))
     env.pop("HAVEN_DATABASE_URL", None)
-    migrate = _haven(env, "migrate", "--no-input", "-v", "0")
-    assert migrate.wait(timeout=300) == 0, migrate.stderr.read() if migrate.stderr else ""
-    database = tmp_path / "haven.sqlite3"
+    database = migrated_sqlite_file
 
     def query(sql: str) -> list[tuple[str, str]]:
         with sqlite3.connect(database, timeout=10) as db:
