@@ -14,8 +14,9 @@ the batch waits for the writer (a tracker sends its next record only once acknow
 PostgreSQL a batch makes four: BEGIN with the lock, the authorisation look-up, the write, the
 COMMIT (it was seven: BEGIN, the lock, the look-up, COPY's two, the UPDATE, the COMMIT).
 
-Encrypted columns are sealed by the vault's bulk API (`haven.vault.fields.bulk_sealer`): the
-same tokens `save()` writes, bound to (table, column, row id), one key ring per batch.
+Encrypted columns are sealed by the vault's bulk API (`haven.vault.fields.bulk_sealer`), a
+column at a time: the same tokens `save()` writes, bound to (table, column, row id), one key
+ring per batch.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import psycopg
 from django.db import connection
 from django.db.models import Field, FloatField, JSONField
 
-from haven.vault.fields import EncryptedTextField, Sealer, bulk_sealer
+from haven.vault.fields import EncryptedTextField, bulk_sealer
 
 from .models import Position, TelemetryDevice
 
@@ -100,19 +101,20 @@ def _position_fields() -> tuple[Field[Any, Any], ...]:
     return tuple(Position._meta.concrete_fields)
 
 
-def _position_row(
-    fields: Sequence[Field[Any, Any]], device: TelemetryDevice, values: Values, seal: Sealer
-) -> list[Any]:
-    row_id = str(values["id"])
-    row: list[Any] = []
-    for f in fields:
+def _position_columns(positions: Sequence[tuple[TelemetryDevice, Values]]) -> list[list[Any]]:
+    """The positions as one list per column (in _position_fields() order): an encrypted
+    column is sealed in one call, its key and associated data's prefix looked up once."""
+    seal = bulk_sealer(Position)
+    row_ids = [str(values["id"]) for _, values in positions]
+    columns: list[list[Any]] = []
+    for f in _position_fields():
         if f.attname == "device_id":
-            row.append(device.pk)
+            columns.append([device.pk for device, _ in positions])
         elif isinstance(f, EncryptedTextField):
-            row.append(seal(f, values[f.attname], row_id))
+            columns.append(seal(f, [values[f.attname] for _, values in positions], row_ids))
         else:
-            row.append(values[f.attname])
-    return row
+            columns.append([values[f.attname] for _, values in positions])
+    return columns
 
 
 def _insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
@@ -120,14 +122,13 @@ def _insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> No
     locked and has already left out every (device, fix time) that is stored)."""
     if not positions:
         return
-    fields, seal = _position_fields(), bulk_sealer(Position)
-    rows = [_position_row(fields, device, values, seal) for device, values in positions]
-    prepare = _sqlite_adapters(fields)
+    prepare = _sqlite_adapters(_position_fields())
+    columns = [
+        [adapt(value) for value in column]
+        for adapt, column in zip(prepare, _position_columns(positions), strict=True)
+    ]
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.executemany(
-            _position_sql(),
-            [[adapt(v) for adapt, v in zip(prepare, row, strict=True)] for row in rows],
-        )
+        cursor.executemany(_position_sql(), list(zip(*columns, strict=True)))
 
 
 @cache
@@ -171,9 +172,10 @@ def write_batch(
         return
     if not positions and not devices:
         return
-    fields, seal = _position_fields(), bulk_sealer(Position)
-    rows = [_position_row(fields, device, values, seal) for device, values in positions]
-    columns = [_position_column(f, [row[i] for row in rows]) for i, f in enumerate(fields)]
+    columns = [
+        _position_column(f, column)
+        for f, column in zip(_position_fields(), _position_columns(positions), strict=True)
+    ]
     state_fields = _device_fields(tuple(state))
     columns += [[_array_value(f, getattr(d, f.attname)) for d in devices] for f in state_fields]
     _update_from_arrays(_write_batch_sql(tuple(state)), columns)
