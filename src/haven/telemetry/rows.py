@@ -21,17 +21,20 @@ ring per batch.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from django.db import connection
 from django.db.models import Field, FloatField, JSONField
 
-from haven.vault.fields import EncryptedTextField, bulk_sealer
+from haven.vault.fields import EncryptedTextField, bulk_opener, bulk_sealer
 
+from . import geofence as gf
 from .models import Position, TelemetryDevice
 
 Values = dict[str, Any]  # a position's plaintext values by field attname (not "device")
@@ -86,6 +89,30 @@ def _device_from_row(row: Sequence[Any]) -> TelemetryDevice:
         if isinstance(values[i], str):
             values[i] = json.loads(values[i])
     return TelemetryDevice.from_db(connection.alias, _device_attnames(), values)
+
+
+def valid_fixes(
+    device_pks: Collection[UUID], fix_times: Collection[dt.datetime]
+) -> list[tuple[UUID, dt.datetime, gf.Fix]]:
+    """(device pk, fix time, the fix) of the stored valid fixes with a point among these
+    devices and fix times, the point as Position.point and .point_accuracy give it (sealed
+    coordinates opened). Read as plain rows, not model instances: a receiver's first batches
+    read one per tracker of the fleet (its previous fix)."""
+    found = Position.objects.filter(
+        device_id__in=device_pks, fix_time__in=fix_times, valid=True
+    ).values_list("id", "device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    open_, sealed_field = bulk_opener(Position), Position._meta.get_field("sealed")
+    fixes = []
+    for row_id, device_pk, at, lat, lon, accuracy, sealed in found:
+        opened = open_(sealed_field, sealed, str(row_id))
+        if opened:
+            value = opened.get("accuracy")
+            accuracy = float(value) if value is not None else None
+            if lat is None or lon is None:
+                lat, lon = float(opened["lat"]), float(opened["lon"])
+        if lat is not None and lon is not None:
+            fixes.append((device_pk, at, gf.Fix(lat, lon, accuracy, at)))
+    return fixes
 
 
 def position_instance(device: TelemetryDevice, values: Values) -> Position:
