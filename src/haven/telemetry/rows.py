@@ -25,6 +25,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -204,7 +205,7 @@ def write_batch(
         for f, column in zip(_position_fields(), _position_columns(positions), strict=True)
     ]
     state_fields = _device_fields(tuple(state))
-    columns += [[_array_value(f, getattr(d, f.attname)) for d in devices] for f in state_fields]
+    columns += [_state_column(f, devices) for f in state_fields]
     _update_from_arrays(_write_batch_sql(tuple(state)), columns)
 
 
@@ -277,12 +278,15 @@ def _device_fields(state: tuple[str, ...]) -> list[Field[Any, Any]]:
     return [*fields, meta.pk]  # type: ignore[list-item]
 
 
-def _array_value(f: Field[Any, Any], value: Any) -> Any:
-    """An element of a PostgreSQL array parameter: JSON as its text (cast to jsonb by the
-    statement), everything else as psycopg adapts it."""
-    if isinstance(f, JSONField) and value is not None:
-        return json.dumps(value, cls=f.encoder)
-    return value
+def _state_column(f: Field[Any, Any], devices: list[TelemetryDevice]) -> list[Any]:
+    """One device field of every device as an array parameter: JSON as its text (cast to
+    jsonb by the statement), everything else as psycopg adapts it. A column at a time: the
+    field's kind is looked at once, not for each of its values."""
+    values = list(map(attrgetter(f.attname), devices))
+    if isinstance(f, JSONField):
+        encoder = f.encoder
+        return [None if value is None else json.dumps(value, cls=encoder) for value in values]
+    return values
 
 
 def _qn(name: str) -> str:
