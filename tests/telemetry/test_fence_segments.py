@@ -237,3 +237,19 @@ def test_an_invalid_last_fix_is_remembered_as_no_segment_start(
         )
     assert result.events == []  # no valid start: no segment, no crossing
     assert _position_reads(queries.captured_queries) == []
+
+
+@pytest.mark.django_db
+def test_a_protected_persons_previous_fix_is_read_back_from_its_sealed_coordinates():
+    device, start = _crossing_setup()
+    device.protects_person = True
+    device.save(update_fields=["protects_person"])
+    services.ingest(message(device, fix_time=start, lat=HOME[0], lon=HOME[1], accuracy=5))
+    services.LAST_FIXES.clear()  # as a receiver that has not seen the device yet
+    far = north(1000)
+    with CaptureQueriesContext(connection) as queries:
+        result = services.ingest(
+            message(device, fix_time=start + dt.timedelta(seconds=10), lat=far[0], lon=far[1])
+        )
+    assert [e.type for e in result.events] == ["geofence_crossed"]  # from the sealed start
+    assert len(_position_reads(queries.captured_queries)) == 1

@@ -257,16 +257,15 @@ def test_bulk_sealed_values_read_back_through_the_model_and_stay_bound_to_their_
     name_field, place_field = Probe._meta.get_field("name"), Probe._meta.get_field("place")
     first, second = uuid.uuid4(), uuid.uuid4()
     table = Probe._meta.db_table
+    row_ids = [str(first), str(second)]
+    names = seal(name_field, ["Bulk Sealed", "B"], row_ids)
+    places = seal(place_field, [{"lat": 51.5}, None], row_ids)
     with connection.cursor() as cursor:
-        for row_id, name, place in ((first, "Bulk Sealed", {"lat": 51.5}), (second, "B", None)):
+        for row_id, name, place in zip((first, second), names, places, strict=True):
             cursor.execute(
                 f"INSERT INTO {table} (id, name, place, plain, name_idx, name_dob_idx) "
                 "VALUES (%s, %s, %s, '', '', '')",
-                [
-                    _db_id(row_id),
-                    seal(name_field, name, str(row_id)),
-                    seal(place_field, place, str(row_id)),
-                ],
+                [_db_id(row_id), name, place],
             )
         cursor.execute(f"SELECT name FROM {table} WHERE id = %s", [_db_id(first)])
         token = SealedToken(cursor.fetchone()[0])

@@ -14,23 +14,28 @@ the batch waits for the writer (a tracker sends its next record only once acknow
 PostgreSQL a batch makes four: BEGIN with the lock, the authorisation look-up, the write, the
 COMMIT (it was seven: BEGIN, the lock, the look-up, COPY's two, the UPDATE, the COMMIT).
 
-Encrypted columns are sealed by the vault's bulk API (`haven.vault.fields.bulk_sealer`): the
-same tokens `save()` writes, bound to (table, column, row id), one key ring per batch.
+Encrypted columns are sealed by the vault's bulk API (`haven.vault.fields.bulk_sealer`), a
+column at a time: the same tokens `save()` writes, bound to (table, column, row id), one key
+ring per batch.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import cache
+from operator import attrgetter
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from django.db import connection
 from django.db.models import Field, FloatField, JSONField
 
-from haven.vault.fields import EncryptedTextField, Sealer, bulk_sealer
+from haven.vault.fields import EncryptedTextField, bulk_opener, bulk_sealer
 
+from . import geofence as gf
 from .models import Position, TelemetryDevice
 
 Values = dict[str, Any]  # a position's plaintext values by field attname (not "device")
@@ -87,6 +92,30 @@ def _device_from_row(row: Sequence[Any]) -> TelemetryDevice:
     return TelemetryDevice.from_db(connection.alias, _device_attnames(), values)
 
 
+def valid_fixes(
+    device_pks: Collection[UUID], fix_times: Collection[dt.datetime]
+) -> list[tuple[UUID, dt.datetime, gf.Fix]]:
+    """(device pk, fix time, the fix) of the stored valid fixes with a point among these
+    devices and fix times, the point as Position.point and .point_accuracy give it (sealed
+    coordinates opened). Read as plain rows, not model instances: a receiver's first batches
+    read one per tracker of the fleet (its previous fix)."""
+    found = Position.objects.filter(
+        device_id__in=device_pks, fix_time__in=fix_times, valid=True
+    ).values_list("id", "device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    open_, sealed_field = bulk_opener(Position), Position._meta.get_field("sealed")
+    fixes = []
+    for row_id, device_pk, at, lat, lon, accuracy, sealed in found:
+        opened = open_(sealed_field, sealed, str(row_id))
+        if opened:
+            value = opened.get("accuracy")
+            accuracy = float(value) if value is not None else None
+            if lat is None or lon is None:
+                lat, lon = float(opened["lat"]), float(opened["lon"])
+        if lat is not None and lon is not None:
+            fixes.append((device_pk, at, gf.Fix(lat, lon, accuracy, at)))
+    return fixes
+
+
 def position_instance(device: TelemetryDevice, values: Values) -> Position:
     """The model instance of a row inserted by write_batch, as bulk_create leaves it."""
     position = Position(device=device, **values)
@@ -100,19 +129,20 @@ def _position_fields() -> tuple[Field[Any, Any], ...]:
     return tuple(Position._meta.concrete_fields)
 
 
-def _position_row(
-    fields: Sequence[Field[Any, Any]], device: TelemetryDevice, values: Values, seal: Sealer
-) -> list[Any]:
-    row_id = str(values["id"])
-    row: list[Any] = []
-    for f in fields:
+def _position_columns(positions: Sequence[tuple[TelemetryDevice, Values]]) -> list[list[Any]]:
+    """The positions as one list per column (in _position_fields() order): an encrypted
+    column is sealed in one call, its key and associated data's prefix looked up once."""
+    seal = bulk_sealer(Position)
+    row_ids = [str(values["id"]) for _, values in positions]
+    columns: list[list[Any]] = []
+    for f in _position_fields():
         if f.attname == "device_id":
-            row.append(device.pk)
+            columns.append([device.pk for device, _ in positions])
         elif isinstance(f, EncryptedTextField):
-            row.append(seal(f, values[f.attname], row_id))
+            columns.append(seal(f, [values[f.attname] for _, values in positions], row_ids))
         else:
-            row.append(values[f.attname])
-    return row
+            columns.append([values[f.attname] for _, values in positions])
+    return columns
 
 
 def _insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> None:
@@ -120,14 +150,13 @@ def _insert_positions(positions: Sequence[tuple[TelemetryDevice, Values]]) -> No
     locked and has already left out every (device, fix time) that is stored)."""
     if not positions:
         return
-    fields, seal = _position_fields(), bulk_sealer(Position)
-    rows = [_position_row(fields, device, values, seal) for device, values in positions]
-    prepare = _sqlite_adapters(fields)
+    prepare = _sqlite_adapters(_position_fields())
+    columns = [
+        [adapt(value) for value in column]
+        for adapt, column in zip(prepare, _position_columns(positions), strict=True)
+    ]
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.executemany(
-            _position_sql(),
-            [[adapt(v) for adapt, v in zip(prepare, row, strict=True)] for row in rows],
-        )
+        cursor.executemany(_position_sql(), list(zip(*columns, strict=True)))
 
 
 @cache
@@ -171,11 +200,12 @@ def write_batch(
         return
     if not positions and not devices:
         return
-    fields, seal = _position_fields(), bulk_sealer(Position)
-    rows = [_position_row(fields, device, values, seal) for device, values in positions]
-    columns = [_position_column(f, [row[i] for row in rows]) for i, f in enumerate(fields)]
+    columns = [
+        _position_column(f, column)
+        for f, column in zip(_position_fields(), _position_columns(positions), strict=True)
+    ]
     state_fields = _device_fields(tuple(state))
-    columns += [[_array_value(f, getattr(d, f.attname)) for d in devices] for f in state_fields]
+    columns += [_state_column(f, devices) for f in state_fields]
     _update_from_arrays(_write_batch_sql(tuple(state)), columns)
 
 
@@ -248,12 +278,15 @@ def _device_fields(state: tuple[str, ...]) -> list[Field[Any, Any]]:
     return [*fields, meta.pk]  # type: ignore[list-item]
 
 
-def _array_value(f: Field[Any, Any], value: Any) -> Any:
-    """An element of a PostgreSQL array parameter: JSON as its text (cast to jsonb by the
-    statement), everything else as psycopg adapts it."""
-    if isinstance(f, JSONField) and value is not None:
-        return json.dumps(value, cls=f.encoder)
-    return value
+def _state_column(f: Field[Any, Any], devices: list[TelemetryDevice]) -> list[Any]:
+    """One device field of every device as an array parameter: JSON as its text (cast to
+    jsonb by the statement), everything else as psycopg adapts it. A column at a time: the
+    field's kind is looked at once, not for each of its values."""
+    values = list(map(attrgetter(f.attname), devices))
+    if isinstance(f, JSONField):
+        encoder = f.encoder
+        return [None if value is None else json.dumps(value, cls=encoder) for value in values]
+    return values
 
 
 def _qn(name: str) -> str:

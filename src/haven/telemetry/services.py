@@ -797,15 +797,12 @@ def _previous_fixes(devices: dict[str, TelemetryDevice], items: list[_Item]) -> 
             found[pk] = fix
     if not missing:
         return found
-    rows = Position.objects.filter(
-        device_id__in={pk for pk, _ in missing}, fix_time__in={at for _, at in missing}, valid=True
-    ).only("device_id", "fix_time", "lat", "lon", "accuracy", "sealed")
+    stored = rows.valid_fixes({pk for pk, _ in missing}, {at for _, at in missing})
     read: dict[UUID, tuple[dt.datetime, gf.Fix | None]] = {pk: (at, None) for pk, at in missing}
-    for row in rows:
-        point = row.point
-        if (row.device_id, row.fix_time) in missing and point is not None:
-            found[row.device_id] = gf.Fix(point[0], point[1], row.point_accuracy, row.fix_time)
-            read[row.device_id] = (row.fix_time, found[row.device_id])
+    for device_pk, at, fix in stored:
+        if (device_pk, at) in missing:
+            found[device_pk] = fix
+            read[device_pk] = (at, fix)
     LAST_FIXES.update(read)  # committed rows (this batch has written nothing yet)
     return found
 

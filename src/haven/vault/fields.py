@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -134,22 +134,27 @@ def aad_for(
     return crypto.field_aad(instance._meta.db_table, field.column, row_id, owner)
 
 
-Sealer = Callable[["EncryptedTextField", Any, str], str | None]
+ColumnSealer = Callable[["EncryptedTextField", Sequence[Any], Sequence[str]], list[str | None]]
 
 
-def bulk_sealer(model: type[models.Model]) -> Sealer:
-    """Seal values of `model`'s encrypted fields for rows written without model instances
-    (COPY, executemany): the same tokens `save()` writes, with one key ring for the batch, so a
-    key rotation is picked up by the next batch. None stays NULL."""
+def bulk_sealer(model: type[models.Model]) -> ColumnSealer:
+    """Seal a column of `model`'s encrypted field for rows written without model instances
+    (COPY, executemany): ``seal(field, values, row_ids)`` gives the same tokens `save()`
+    writes, each bound to (table, column, its row id), with one key ring for the batch, so a
+    key rotation is picked up by the next batch. A column at a time (KeyRing.encrypt_column):
+    the key, cipher and associated data's prefix are looked up, and the column's encryptions
+    leased, once rather than per value. None stays NULL."""
     if owner_field(model) is not None:
         raise FieldError(f"{model.__name__} is case-owned: write it with save(), not in bulk")
     ring = get_keyring()
     table = model._meta.db_table
 
-    def seal(field: EncryptedTextField, value: Any, row_id: str) -> str | None:
-        if value is None:
-            return None
-        return field.seal(ring, value, crypto.field_aad(table, field.column, row_id))
+    def seal(
+        field: EncryptedTextField, values: Sequence[Any], row_ids: Sequence[str]
+    ) -> list[str | None]:
+        plaintexts = [None if value is None else field.to_plaintext_text(value) for value in values]
+        row_parts = [crypto.row_aad(row_id) for row_id in row_ids]
+        return ring.encrypt_column(table, field.column, plaintexts, row_parts)
 
     return seal
 
