@@ -30,3 +30,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 # Tests run background jobs in-line; the database backend is exercised by its own tests.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# The test database is thrown away: its commits need not wait for the WAL to reach the disk
+# (a server crash could lose the last commits, never corrupt them). The suite's own connections
+# only; Haven's processes that tests start use the real settings.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405

@@ -83,8 +83,10 @@ def escalation_runs_since(data_dir: Path, since: str) -> int:
     return int(str(count))
 
 
-def test_an_sos_pages_step_1_then_step_2_by_email_until_acknowledged(data_dir: Path) -> None:
-    haven(data_dir, "demo", "--cases", "1", "--complaints", "1")  # the rota and accounts it needs
+def test_an_sos_pages_step_1_then_step_2_by_email_until_acknowledged(
+    demo_data_dir: Path,
+) -> None:
+    data_dir = demo_data_dir  # the rota and accounts it needs
     names = haven(data_dir, "shell", "-c", SETUP).split()
     on_call, other = names[names.index("ON_CALL") + 1], names[names.index("OTHER") + 1]
     with smtp_server() as (port, inbox):
