@@ -399,17 +399,13 @@ class ArrangementDecisionOut(Schema):
     from_status: CaseStatus
     to_status: CaseStatus
     decided_on: date
-    decision_maker: str
+    decision_maker: str = Field(alias="decision_maker.username")
     reason: str
     factor_risk: str | None
     factor_cost: str | None
     factor_adjustment: str | None
     factor_proceedings: str | None
     citation: str
-
-    @staticmethod
-    def resolve_decision_maker(obj: Any) -> str:
-        return str(obj.decision_maker.username)
 
 
 @router.post(
@@ -727,21 +723,13 @@ class TaskOut(Schema):
     kind: TaskKind
     title: str
     details: str | None
-    owner: str
+    owner: str = Field(alias="owner.username")
     due_on: date
     status: TaskStatus
     response: str | None
     overdue: bool
     version: int
-    case_reference: str
-
-    @staticmethod
-    def resolve_owner(obj: Any) -> str:
-        return str(obj.owner.username)
-
-    @staticmethod
-    def resolve_case_reference(obj: Any) -> str:
-        return str(obj.case.reference)
+    case_reference: str = Field(alias="case.reference")
 
 
 class EscalationIn(Schema):

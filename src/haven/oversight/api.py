@@ -657,12 +657,8 @@ class HearingOut(Schema):
     outcome: str
     outcome_on: date | None
     decision_supplied_on: date | None
-    panel: list[AppointmentOut]
+    panel: list[AppointmentOut] = Field(alias="appointments")
     deadlines: list[DeadlineOut]
-
-    @staticmethod
-    def resolve_panel(obj: Any) -> list[Any]:
-        return list(obj.appointments.all())
 
     @staticmethod
     def resolve_deadlines(obj: Any) -> list[Any]:
