@@ -36,6 +36,7 @@ from haven.concurrency.locking import ConflictError, check_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.revisions import refuse_unknown_fields
 
 from . import escalation, rows
 from . import events as ev
@@ -200,9 +201,7 @@ def update_device(
     """Change a device's details and where it is fitted. Its reporting id stays: a new id is a
     new device (its positions and events belong to the old one)."""
     modules.require_operations(actor)
-    unknown = set(changes) - set(DEVICE_CHANGES)
-    if unknown:
-        raise _fail(None, f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, DEVICE_CHANGES)
     device = _device_for_update(device_pk)
     check_version(device.version, version, "device")
     before = {name: getattr(device, name) for name in DEVICE_CHANGES}
