@@ -1134,6 +1134,13 @@ def unknown_fields(changes: dict[str, object], allowed: tuple[str, ...]) -> None
     refuse_unknown_fields(changes, (*allowed, "person_id", "latitude", "longitude"))
 
 
+def person_by_id(case: Case, changes: dict[str, object]) -> None:
+    """A correction names the person a record is about by id (or none): the case's own person."""
+    if "person_id" in changes:
+        person_id = changes.pop("person_id")
+        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+
+
 @service
 def correct_location(
     actor: User,
@@ -1168,9 +1175,7 @@ def correct_location(
         changes["coordinates"] = parse_coordinates(
             changes.pop("latitude", None), changes.pop("longitude", None)
         )
-    if "person_id" in changes:
-        person_id = changes.pop("person_id")
-        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+    person_by_id(case, changes)
     revise(actor, case, "location", location, version=version, reason=reason, changes=changes)
     return location
 
@@ -1252,9 +1257,7 @@ def correct_contact(
         errors["follow_up"] = "Say what the follow-up is"
     if errors:
         raise ValidationError(errors)
-    if "person_id" in changes:
-        person_id = changes.pop("person_id")
-        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+    person_by_id(case, changes)
     revise(actor, case, "contact", entry, version=version, reason=reason, changes=changes)
     return entry
 
