@@ -777,6 +777,34 @@ def correction_page(
     return user, case, selectors.get_record(user, case.pk, kind, record_id, purpose)
 
 
+def correction_data(form: Any) -> dict[str, Any]:
+    """A correction form's answers as the service takes them: the person by id, or none."""
+    data = dict(form.cleaned_data)
+    data["person_id"] = data.pop("person") or None
+    return data
+
+
+def render_correction_form(
+    request: HttpRequest,
+    case: Case,
+    kind: str,
+    record: Any,
+    title: str,
+    form: object,
+    **extra: object,
+) -> HttpResponse:
+    """A correction page: the form beside a link to the record's earlier versions."""
+    return render_case_form(
+        request,
+        case,
+        title,
+        form,
+        template="cases/correction_form.html",
+        history_url=reverse(f"cases:{kind}_history", args=[case.pk, record.pk]),
+        **extra,
+    )
+
+
 def location_edit(
     request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
 ) -> HttpResponse:
@@ -801,31 +829,15 @@ def location_edit(
         people=people_of(user, case, session_purpose(request)),
     )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        data["person_id"] = data.pop("person") or None
+        data = correction_data(form)
         if submitted(
             request,
             form,
-            lambda: services.correct_location(
-                user,
-                case.pk,
-                location.pk,
-                version=version,
-                reason=reason,
-                **data,
-            ),
+            lambda: services.correct_location(user, case.pk, location.pk, **data),
             shown=(services.ConflictError,),
         ):
             return saved(request, case, "Location corrected.", "people")
-    return render_case_form(
-        request,
-        case,
-        "Correct a location",
-        form,
-        template="cases/correction_form.html",
-        history_url=reverse("cases:location_history", args=[case.pk, location.pk]),
-    )
+    return render_correction_form(request, case, "location", location, "Correct a location", form)
 
 
 def location_end(
@@ -855,14 +867,14 @@ def location_end(
             shown=(services.ConflictError,),
         ):
             return saved(request, case, "Location ended. It stays on the record.", "people")
-    return render_case_form(
+    return render_correction_form(
         request,
         case,
+        "location",
+        location,
         "End a location",
         form,
-        template="cases/correction_form.html",
         record_summary=f"{location.get_kind_display()}: {location.address}",
-        history_url=reverse("cases:location_history", args=[case.pk, location.pk]),
     )
 
 
@@ -889,33 +901,17 @@ def contact_edit(
         people=people_of(user, case, session_purpose(request)),
     )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        data["person_id"] = data.pop("person") or None
+        data = correction_data(form)
         if data["occurred_at"] == entry.occurred_at.replace(second=0, microsecond=0):
             data.pop("occurred_at")  # unchanged: the form shows minutes only
         if submitted(
             request,
             form,
-            lambda: services.correct_contact(
-                user,
-                case.pk,
-                entry.pk,
-                version=version,
-                reason=reason,
-                **data,
-            ),
+            lambda: services.correct_contact(user, case.pk, entry.pk, **data),
             shown=(services.ConflictError,),
         ):
             return saved(request, case, "Contact corrected.", "contacts")
-    return render_case_form(
-        request,
-        case,
-        "Correct a contact",
-        form,
-        template="cases/correction_form.html",
-        history_url=reverse("cases:contact_history", args=[case.pk, entry.pk]),
-    )
+    return render_correction_form(request, case, "contact", entry, "Correct a contact", form)
 
 
 def contact_withdraw(
@@ -960,14 +956,14 @@ def contact_withdraw(
         ):
             message = "Contact withdrawn. It stays on the log, marked as withdrawn."
             return saved(request, case, message, "contacts")
-    return render_case_form(
+    return render_correction_form(
         request,
         case,
+        "contact",
+        entry,
         "Withdraw a contact log entry",
         form,
-        template="cases/correction_form.html",
         record_summary=f"{when}, {entry.get_method_display()}: {entry.summary}",
-        history_url=reverse("cases:contact_history", args=[case.pk, entry.pk]),
         submit="Continue",
     )
 
