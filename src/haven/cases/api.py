@@ -32,6 +32,7 @@ from haven.ui.apihelpers import (
     refuse,
 )
 from haven.ui.bounds import MAX_DAYS
+from haven.ui.helpers import attachment
 from haven.vault.blind_index import normalise_date, normalise_name
 
 from . import selectors, services
@@ -852,9 +853,7 @@ def download_document(
     document, data = selectors.read_document(
         request.user, case_id, case_document_id, declared_purpose(request)
     )
-    response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
-    return response
+    return attachment(data, str(document.pk), document.content_type)
 
 
 # --------------------------------------------------------------------------- partner directory

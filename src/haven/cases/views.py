@@ -32,12 +32,14 @@ from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
     ask_purpose,
+    attachment,
     confirmation,
     confirmed,
     corrected,
     created,
     marking_context,
     query_without_page,
+    safe_filename,
     session_purpose,
     submitted,
 )
@@ -1142,10 +1144,7 @@ def document_download(
         selectors.find_record(case, "document", case_document_id)
         return ask_purpose(request)
     document, data = selectors.read_document(user, case.pk, case_document_id, purpose)
-    response = HttpResponse(data, content_type=document.content_type)
-    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    return response
+    return attachment(data, safe_filename(document.filename), document.content_type)
 
 
 def my_work(request: AuthenticatedRequest) -> HttpResponse:

@@ -30,6 +30,7 @@ from haven.ui.apihelpers import (
     attempt,
     page_body,
 )
+from haven.ui.helpers import attachment
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
 
@@ -1261,9 +1262,7 @@ def download_document(
     request: AuthenticatedRequest, complaint_id: ComplaintId, document_id: UUID
 ) -> HttpResponse:
     document, data = selectors.read_document(request.user, complaint_id, document_id)
-    response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
-    return response
+    return attachment(data, str(document.pk), document.content_type)
 
 
 # ---------------------------------------------------------------------------------------------

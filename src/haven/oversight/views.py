@@ -21,7 +21,14 @@ from haven import csvfiles
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
-from haven.ui.helpers import add_form_errors, confirmation, confirmed, query_without_page
+from haven.ui.helpers import (
+    add_form_errors,
+    attachment,
+    confirmation,
+    confirmed,
+    query_without_page,
+    safe_filename,
+)
 from haven.vault import documents
 from haven.workflow import TransitionTable
 
@@ -654,9 +661,7 @@ def statistics_export(
         "oversight/statistics_pdf.html",
         {"stat": stat, "generated": timezone.localtime(), "user": request.user},
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{stat_table}.pdf"'
-    return response
+    return attachment(HTML(string=html).write_pdf(), f"{stat_table}.pdf", "application/pdf")
 
 
 def import_upload(request: AuthenticatedRequest) -> HttpResponse:
@@ -806,10 +811,7 @@ def complaint_document(
     request: AuthenticatedRequest, complaint_id: UUID, document_id: UUID
 ) -> HttpResponse:
     document, data = selectors.read_document(request.user, complaint_id, document_id)
-    response = HttpResponse(data, content_type=document.content_type)
-    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    return response
+    return attachment(data, safe_filename(document.filename), document.content_type)
 
 
 # ---------------------------------------------------------------------------------------------

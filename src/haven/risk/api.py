@@ -24,6 +24,7 @@ from haven.ui.apihelpers import (
     attempt,
     declared_purpose,
 )
+from haven.ui.helpers import attachment
 
 from . import reports, selectors, services
 from .models import (
@@ -645,9 +646,7 @@ def return_assessment(
 
 
 def pdf(name: str, data: bytes) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(data, name, "application/pdf")
 
 
 @router.get(
