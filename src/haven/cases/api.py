@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -27,13 +25,15 @@ from haven.ui.apihelpers import (
     QueryFilters,
     attempt,
     declared_purpose,
+    indexable_name,
     named_user,
     page_body,
     refuse,
+    uploaded_content,
 )
 from haven.ui.bounds import MAX_DAYS
 from haven.ui.helpers import attachment
-from haven.vault.blind_index import normalise_date, normalise_name
+from haven.vault.blind_index import normalise_date
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -102,9 +102,7 @@ class CaseSearchIn(CaseFilters):
     @field_validator("name")
     @classmethod
     def _indexable_name(cls, value: str) -> str:
-        if value.strip() and not normalise_name(value):
-            raise ValueError("a name needs at least one letter or digit")
-        return value
+        return indexable_name(value)
 
     @field_validator("dob")
     @classmethod
@@ -832,10 +830,7 @@ def upload_document(
 ) -> Status[object]:
     user = request.user
     selectors.find_visible_case(user, case_id)  # 404 before looking at the content
-    try:
-        data = base64.b64decode(payload.content_base64, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise HttpError(422, "content_base64: not valid base64") from error
+    data = uploaded_content(payload.content_base64)
     return Status(
         201,
         attempt(
