@@ -40,6 +40,7 @@ from haven.ui.helpers import (
     marking_context,
     query_without_page,
     safe_filename,
+    search_answers,
     session_purpose,
     submitted,
 )
@@ -154,13 +155,7 @@ def refuse_personal_query(request: HttpRequest) -> HttpResponse:
 def search_from(
     form: CaseSearchForm, person: PersonSearchForm | None = None
 ) -> selectors.CaseSearch:
-    data: dict[str, object] = {}
-    for bound in (form, person):
-        if bound is not None and bound.is_bound and bound.is_valid():
-            data |= {k: v for k, v in bound.cleaned_data.items() if v not in (None, "")}
-        elif bound is not None and bound.is_bound:
-            return selectors.CaseSearch()
-    return selectors.CaseSearch(**data)  # type: ignore[arg-type]
+    return selectors.CaseSearch(**search_answers(form, person))
 
 
 HUB_SECTIONS = {

@@ -28,6 +28,7 @@ from haven.ui.helpers import (
     confirmed,
     query_without_page,
     safe_filename,
+    search_answers,
 )
 from haven.vault import documents
 from haven.workflow import TransitionTable
@@ -134,13 +135,7 @@ def _search(
     request: HttpRequest, person: forms.ComplainantSearchForm | None = None
 ) -> tuple[forms.SearchForm, selectors.ComplaintSearch]:
     form = forms.SearchForm(request.GET or None)
-    data: dict[str, Any] = {}
-    for bound in (form, person):
-        if bound is not None and bound.is_bound and bound.is_valid():
-            data |= {k: v for k, v in bound.cleaned_data.items() if v not in (None, "")}
-        elif bound is not None and bound.is_bound:
-            return form, selectors.ComplaintSearch()
-    return form, selectors.ComplaintSearch(**data)
+    return form, selectors.ComplaintSearch(**search_answers(form, person))
 
 
 def complaints(request: AuthenticatedRequest) -> HttpResponse:

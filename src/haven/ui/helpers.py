@@ -42,6 +42,20 @@ def safe_filename(name: str) -> str:
     return "".join(c for c in name if c.isalnum() or c in "._- ") or "document"
 
 
+def search_answers(*search_forms: Any) -> dict[str, Any]:
+    """The filled-in answers of a list's search forms (None: a form not on this request),
+    merged; none at all when a sent form is invalid, so a bad filter lists everything rather
+    than a guess (the form shows its errors)."""
+    answers: dict[str, Any] = {}
+    for form in search_forms:
+        if form is None or not form.is_bound:
+            continue
+        if not form.is_valid():
+            return {}
+        answers |= {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    return answers
+
+
 def marking_context(marking: str) -> dict[str, str]:
     css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
     return {"classification": marking, "classification_css": css}
