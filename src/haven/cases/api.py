@@ -115,6 +115,12 @@ class CaseSearchIn(CaseFilters):
 PERSONAL_QUERY = ("name", "dob")
 
 
+def valued_changes(payload: Schema) -> dict[str, Any]:
+    """A change to a directory entry or a checklist as its service's keywords: the version, the
+    reason and each field sent with a value (a field left out, or sent as null, is unchanged)."""
+    return {key: value for key, value in correction(payload).items() if value is not None}
+
+
 def refuse_personal_query(request: AuthenticatedRequest) -> None:
     """A name or date of birth in a URL lands in logs and histories: refuse it, naming the
     operation to use instead (ninja would otherwise ignore the parameter and list all)."""
@@ -925,13 +931,9 @@ def add_partner(request: AuthenticatedRequest, payload: PartnerIn) -> Status[obj
     summary="Change a partner entry (managers; with the version read and a reason)",
 )
 def edit_partner(request: AuthenticatedRequest, partner_id: UUID, payload: PartnerChange) -> object:
-    changes = payload.dict(exclude_unset=True)
-    version, reason = changes.pop("version"), changes.pop("reason")
-    changes = {key: value for key, value in changes.items() if value is not None}
+    changes = valued_changes(payload)
     user = request.user
-    return attempt(
-        lambda: services.edit_partner(user, partner_id, version=version, reason=reason, **changes)
-    )
+    return attempt(lambda: services.edit_partner(user, partner_id, **changes))
 
 
 @router.post(
@@ -1025,17 +1027,9 @@ def add_checklist(request: AuthenticatedRequest, payload: ChecklistTemplateIn) -
 def edit_checklist(
     request: AuthenticatedRequest, checklist_id: UUID, payload: ChecklistChange
 ) -> object:
-    changes = payload.dict(exclude_unset=True)
-    version, reason = changes.pop("version"), changes.pop("reason")
-    changes = {key: value for key, value in changes.items() if value is not None}
+    changes = valued_changes(payload)
     user = request.user
-    return checklist_out(
-        attempt(
-            lambda: services.edit_checklist(
-                user, checklist_id, version=version, reason=reason, **changes
-            )
-        )
-    )
+    return checklist_out(attempt(lambda: services.edit_checklist(user, checklist_id, **changes)))
 
 
 @router.post(
