@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -301,19 +302,13 @@ def member_remove(request: AuthenticatedRequest, case_id: UUID, membership_id: i
     user = request.user
     case = selectors.case_for_management(user, case_id)
     membership = services.find_membership(case, membership_id)
-    form = RemovalReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        if submitted(
-            request,
-            form,
-            lambda: services.remove_team_member(user, case.pk, membership.pk, reason=reason),
-            f"{membership.user} is no longer on the team.",
-        ):
-            return redirect("cases:team", case_id=case.pk)
-    what = f"Remove {membership.user} as {membership.get_team_role_display().lower()}"
-    return render_case_form(
-        request, case, what, form, template="cases/confirm_form.html", confirm="Remove from team"
+    return access_removal_page(
+        request,
+        case,
+        lambda reason: services.remove_team_member(user, case.pk, membership.pk, reason=reason),
+        f"{membership.user} is no longer on the team.",
+        f"Remove {membership.user} as {membership.get_team_role_display().lower()}",
+        "Remove from team",
     )
 
 
@@ -324,19 +319,33 @@ def grant_revoke(request: AuthenticatedRequest, case_id: UUID, grant_id: int) ->
     grant = policy.live_grants(OBJECT_TYPE, case.pk).filter(pk=grant_id).first()
     if grant is None:
         raise selectors.CaseNotFound("No such grant")
+    return access_removal_page(
+        request,
+        case,
+        lambda reason: services.revoke_grant(user, case.pk, grant.pk, reason=reason),
+        f"Access of {grant.user} revoked.",
+        f"Revoke the access of {grant.user} (until {grant.expires_at:%d %b %Y %H:%M})",
+        "Revoke access",
+    )
+
+
+def access_removal_page(
+    request: AuthenticatedRequest,
+    case: Case,
+    remove: Callable[[str], object],
+    done: str,
+    title: str,
+    confirm: str,
+) -> HttpResponse:
+    """A confirmation page that takes someone's access to the case away, with a reason; then
+    back to the team page."""
     form = RemovalReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
-        if submitted(
-            request,
-            form,
-            lambda: services.revoke_grant(user, case.pk, grant.pk, reason=reason),
-            f"Access of {grant.user} revoked.",
-        ):
+        if submitted(request, form, lambda: remove(reason), done):
             return redirect("cases:team", case_id=case.pk)
-    what = f"Revoke the access of {grant.user} (until {grant.expires_at:%d %b %Y %H:%M})"
     return render_case_form(
-        request, case, what, form, template="cases/confirm_form.html", confirm="Revoke access"
+        request, case, title, form, template="cases/confirm_form.html", confirm=confirm
     )
 
 
