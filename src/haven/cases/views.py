@@ -130,18 +130,25 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "people": people,
             "people_limit": selectors.PEOPLE_LIMIT,
             "person_search": bool(search.name or search.dob),
-            "page": page,
-            "query": query_without_page(request),
-            "purpose_label": Purpose(purpose).label,
-            "nav_active": "protection",
-            "classification": "SECRET",
-            "classification_css": "secret",
+            **case_list_context(request, purpose, page),
         },
     )
 
 
 # Personal search terms travel only in a POST body (PersonSearchForm), never in a URL.
 PERSONAL_QUERY = frozenset({"name", "dob"})
+
+
+def case_list_context(request: HttpRequest, purpose: str, page: Any) -> dict[str, Any]:
+    """What a list of cases shows around its rows: the page and its filters for the page links,
+    the purpose of access, and the marking every list of cases carries (SECRET)."""
+    return {
+        "page": page,
+        "query": query_without_page(request),
+        "purpose_label": Purpose(purpose).label,
+        "nav_active": "protection",
+        **marking_context("SECRET"),
+    }
 
 
 def refuse_personal_query(request: HttpRequest) -> HttpResponse:
@@ -501,12 +508,7 @@ def triage(request: AuthenticatedRequest) -> HttpResponse:
         "cases/triage.html",
         {
             "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "purpose_label": Purpose(purpose).label,
-            "nav_active": "protection",
-            "classification": "SECRET",
-            "classification_css": "secret",
+            **case_list_context(request, purpose, page),
         },
     )
 
