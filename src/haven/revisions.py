@@ -71,6 +71,19 @@ def require_reason(reason: str, message: str = "Say why the record is being chan
     return reason
 
 
+def refuse_unknown_fields(
+    changes: Iterable[str], allowed: Iterable[str], *, here: bool = False
+) -> None:
+    """Refuse a change that names a field outside ``allowed``: a service says what it may change.
+    ``here``: the field may change, but through another action (its own form or service)."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        where = " here" if here else ""
+        raise ValidationError(
+            f"These fields cannot be changed{where}: {', '.join(sorted(unknown))}"
+        )
+
+
 def revise(
     actor: Any,
     record: Any,

@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from haven.accounts import services
+from haven.accounts.forms import PasswordChangeForm, PasswordResetForm
 from haven.accounts.models import PasswordReset
 from haven.accounts.roles import Role
 from haven.concurrency.transactions import service_transaction
@@ -169,3 +170,12 @@ def test_an_undelivered_reset_code_is_ledgered_and_the_administrator_told(
 class RefusingBackend(BaseEmailBackend):
     def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
         raise OSError("mail server refused")
+
+
+@pytest.mark.parametrize("form_class", [PasswordChangeForm, PasswordResetForm])
+def test_a_new_password_typed_differently_the_second_time_is_refused(form_class):
+    form = form_class(
+        {"new_password": "correct horse battery", "new_password_again": "correct horse staple"}
+    )
+    assert not form.is_valid()
+    assert form.errors["new_password_again"] == ["The passwords do not match"]

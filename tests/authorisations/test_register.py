@@ -216,3 +216,32 @@ def test_an_officer_sees_the_register_but_its_change_forms_are_refused():
     authorisation.refresh_from_db()
     assert authorisation.cancelled_at is None
     assert client.get("/operations/authorisations/new/").status_code == 403
+
+
+def test_a_supervisor_records_a_review_and_a_renewal_on_the_register_page():
+    boss = supervisor()
+    authorisation = make_authorisation(boss)
+    client = force_sign_in(Client(), boss)
+    url = f"/operations/authorisations/{authorisation.pk}/"
+    an_hour_ago = timezone.localtime() - dt.timedelta(hours=1)
+    reviewed = client.post(
+        url,
+        {"action": "review", "review-reviewed_at": an_hour_ago.strftime("%Y-%m-%dT%H:%M")},
+        follow=True,
+    )
+    assert "Review recorded." in reviewed.content.decode()
+    authorisation.refresh_from_db()  # the version the renewal form was shown with
+    new_expiry = timezone.localtime(authorisation.expires_at + dt.timedelta(days=30))
+    renewed = client.post(
+        url,
+        {
+            "action": "renew",
+            "renew-renewed_at": an_hour_ago.strftime("%Y-%m-%dT%H:%M"),
+            "renew-expires_at": new_expiry.strftime("%Y-%m-%dT%H:%M"),
+            "renew-version": str(authorisation.version),
+        },
+        follow=True,
+    )
+    assert "Renewal recorded." in renewed.content.decode()
+    authorisation.refresh_from_db()
+    assert authorisation.reviews.count() == 1 and authorisation.renewals.count() == 1

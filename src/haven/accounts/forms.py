@@ -93,13 +93,20 @@ class PasskeyNameForm(GovukForm):
     name = forms.CharField(label="Name", max_length=64)
 
 
-def _passwords_match(form: forms.Form, first: str, second: str) -> None:
-    data = form.cleaned_data
-    if data.get(first) and data.get(second) and data[first] != data[second]:
-        form.add_error(second, "The passwords do not match")
+class NewPasswordForm(GovukForm):
+    """A form that sets a password typed twice, as new_password and new_password_again: the
+    second must match the first. Declares no fields, so each form keeps its own order."""
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        first, second = data.get("new_password"), data.get("new_password_again")
+        if first and second and first != second:
+            self.add_error("new_password_again", "The passwords do not match")
+        return data
 
 
-class PasswordChangeForm(GovukForm):
+class PasswordChangeForm(NewPasswordForm):
     current_password = forms.CharField(
         label="Current password", widget=forms.PasswordInput, max_length=256
     )
@@ -118,13 +125,8 @@ class PasswordChangeForm(GovukForm):
     )
     code = security_code_field()
 
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        _passwords_match(self, "new_password", "new_password_again")
-        return self.cleaned_data
 
-
-class PasswordResetForm(GovukForm):
+class PasswordResetForm(NewPasswordForm):
     username = forms.CharField(label="User name", max_length=150)
     code = forms.CharField(
         label="Reset code",
@@ -133,11 +135,6 @@ class PasswordResetForm(GovukForm):
     )
     new_password = PasswordChangeForm.base_fields["new_password"]
     new_password_again = PasswordChangeForm.base_fields["new_password_again"]
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        _passwords_match(self, "new_password", "new_password_again")
-        return self.cleaned_data
 
 
 class ReasonForm(GovukForm):

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from haven.accounts import selectors, services
@@ -150,10 +151,7 @@ def place_body(place: selectors.Place) -> dict[str, Any]:
 
 
 def _account(user_id: int) -> User:
-    account = selectors.account(user_id)
-    if account is None:
-        raise Http404
-    return account
+    return get_object_or_404(selectors.accounts(), pk=user_id)
 
 
 def _detail(account: User) -> dict[str, Any]:

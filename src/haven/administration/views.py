@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -30,10 +30,7 @@ NAV = {"nav_active": Module.ADMINISTRATION}
 
 
 def _account(user_id: int) -> User:
-    account = selectors.account(user_id)
-    if account is None:
-        raise Http404
-    return account
+    return get_object_or_404(selectors.accounts(), pk=user_id)
 
 
 def _posted(request: HttpRequest) -> Any:

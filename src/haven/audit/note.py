@@ -169,14 +169,19 @@ def sign_note_text(text: str, name: str, private_key: Ed25519PrivateKey) -> Note
     return NoteSignature(name, hash_, private_key.sign(text.encode()))
 
 
+def _names_key(signature: NoteSignature, key: VerifierKey, algorithm: int, size: int) -> bool:
+    """Whether a signature line is for this key (its algorithm, name and key hash) and has the
+    length that algorithm's signatures have: checked before any signature is verified."""
+    return (
+        key.algorithm == algorithm
+        and (signature.name, signature.key_hash) == (key.name, key.key_hash)
+        and len(signature.signature) == size
+    )
+
+
 def verify_note_signature(text: str, signature: NoteSignature, key: VerifierKey) -> bool:
     """True when the line is by this Ed25519 key (name and hash) and the signature holds."""
-    if key.algorithm != ALGORITHM_ED25519 or (signature.name, signature.key_hash) != (
-        key.name,
-        key.key_hash,
-    ):
-        return False
-    if len(signature.signature) != ED25519_SIGNATURE_SIZE:
+    if not _names_key(signature, key, ALGORITHM_ED25519, ED25519_SIGNATURE_SIZE):
         return False
     try:
         key.public_key.verify(signature.signature, text.encode())
@@ -230,12 +235,7 @@ def cosignature_time(signature: NoteSignature) -> int:
 
 
 def verify_cosignature(checkpoint_text: str, signature: NoteSignature, key: VerifierKey) -> bool:
-    if key.algorithm != ALGORITHM_COSIGNATURE_V1 or (signature.name, signature.key_hash) != (
-        key.name,
-        key.key_hash,
-    ):
-        return False
-    if len(signature.signature) != COSIGNATURE_SIZE:
+    if not _names_key(signature, key, ALGORITHM_COSIGNATURE_V1, COSIGNATURE_SIZE):
         return False
     timestamp = cosignature_time(signature)
     try:

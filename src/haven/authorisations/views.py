@@ -3,6 +3,7 @@ for reads. Deployments and trackers are looked up through their own domains' sel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -71,17 +72,20 @@ ACTIONS = {
 }
 
 
+# The actions that record one event on the authorisation: its service and what is said after.
+RECORDINGS: dict[str, tuple[Callable[..., object], str]] = {
+    "review": (services.record_review, "Review recorded."),
+    "renew": (services.renew, "Renewal recorded."),
+    "cancel": (services.cancel, "Cancellation recorded."),
+}
+
+
 def _apply(user: User, authorisation: Authorisation, action: str, data: dict[str, Any]) -> str:
-    if action == "review":
-        services.record_review(user, authorisation.pk, **data)
-        return "Review recorded."
-    if action == "renew":
-        services.renew(user, authorisation.pk, **data)
-        return "Renewal recorded."
-    if action == "cancel":
-        services.cancel(user, authorisation.pk, **data)
-        return "Cancellation recorded."
-    return _link(user, authorisation, data)
+    if action not in RECORDINGS:
+        return _link(user, authorisation, data)
+    record, done = RECORDINGS[action]
+    record(user, authorisation.pk, **data)
+    return done
 
 
 def _link(user: User, authorisation: Authorisation, data: dict[str, Any]) -> str:

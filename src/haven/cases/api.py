@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -27,12 +25,15 @@ from haven.ui.apihelpers import (
     QueryFilters,
     attempt,
     declared_purpose,
+    indexable_name,
     named_user,
     page_body,
     refuse,
+    uploaded_content,
 )
 from haven.ui.bounds import MAX_DAYS
-from haven.vault.blind_index import normalise_date, normalise_name
+from haven.ui.helpers import attachment
+from haven.vault.blind_index import normalise_date
 
 from . import selectors, services
 from .config import DOCUMENT_MAX_BYTES
@@ -101,9 +102,7 @@ class CaseSearchIn(CaseFilters):
     @field_validator("name")
     @classmethod
     def _indexable_name(cls, value: str) -> str:
-        if value.strip() and not normalise_name(value):
-            raise ValueError("a name needs at least one letter or digit")
-        return value
+        return indexable_name(value)
 
     @field_validator("dob")
     @classmethod
@@ -114,6 +113,12 @@ class CaseSearchIn(CaseFilters):
 
 
 PERSONAL_QUERY = ("name", "dob")
+
+
+def valued_changes(payload: Schema) -> dict[str, Any]:
+    """A change to a directory entry or a checklist as its service's keywords: the version, the
+    reason and each field sent with a value (a field left out, or sent as null, is unchanged)."""
+    return {key: value for key, value in correction(payload).items() if value is not None}
 
 
 def refuse_personal_query(request: AuthenticatedRequest) -> None:
@@ -399,17 +404,13 @@ class ArrangementDecisionOut(Schema):
     from_status: CaseStatus
     to_status: CaseStatus
     decided_on: date
-    decision_maker: str
+    decision_maker: str = Field(alias="decision_maker.username")
     reason: str
     factor_risk: str | None
     factor_cost: str | None
     factor_adjustment: str | None
     factor_proceedings: str | None
     citation: str
-
-    @staticmethod
-    def resolve_decision_maker(obj: Any) -> str:
-        return str(obj.decision_maker.username)
 
 
 @router.post(
@@ -727,21 +728,13 @@ class TaskOut(Schema):
     kind: TaskKind
     title: str
     details: str | None
-    owner: str
+    owner: str = Field(alias="owner.username")
     due_on: date
     status: TaskStatus
     response: str | None
     overdue: bool
     version: int
-    case_reference: str
-
-    @staticmethod
-    def resolve_owner(obj: Any) -> str:
-        return str(obj.owner.username)
-
-    @staticmethod
-    def resolve_case_reference(obj: Any) -> str:
-        return str(obj.case.reference)
+    case_reference: str = Field(alias="case.reference")
 
 
 class EscalationIn(Schema):
@@ -843,10 +836,7 @@ def upload_document(
 ) -> Status[object]:
     user = request.user
     selectors.find_visible_case(user, case_id)  # 404 before looking at the content
-    try:
-        data = base64.b64decode(payload.content_base64, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise HttpError(422, "content_base64: not valid base64") from error
+    data = uploaded_content(payload.content_base64)
     return Status(
         201,
         attempt(
@@ -864,9 +854,7 @@ def download_document(
     document, data = selectors.read_document(
         request.user, case_id, case_document_id, declared_purpose(request)
     )
-    response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
-    return response
+    return attachment(data, str(document.pk), document.content_type)
 
 
 # --------------------------------------------------------------------------- partner directory
@@ -943,13 +931,9 @@ def add_partner(request: AuthenticatedRequest, payload: PartnerIn) -> Status[obj
     summary="Change a partner entry (managers; with the version read and a reason)",
 )
 def edit_partner(request: AuthenticatedRequest, partner_id: UUID, payload: PartnerChange) -> object:
-    changes = payload.dict(exclude_unset=True)
-    version, reason = changes.pop("version"), changes.pop("reason")
-    changes = {key: value for key, value in changes.items() if value is not None}
+    changes = valued_changes(payload)
     user = request.user
-    return attempt(
-        lambda: services.edit_partner(user, partner_id, version=version, reason=reason, **changes)
-    )
+    return attempt(lambda: services.edit_partner(user, partner_id, **changes))
 
 
 @router.post(
@@ -1043,17 +1027,9 @@ def add_checklist(request: AuthenticatedRequest, payload: ChecklistTemplateIn) -
 def edit_checklist(
     request: AuthenticatedRequest, checklist_id: UUID, payload: ChecklistChange
 ) -> object:
-    changes = payload.dict(exclude_unset=True)
-    version, reason = changes.pop("version"), changes.pop("reason")
-    changes = {key: value for key, value in changes.items() if value is not None}
+    changes = valued_changes(payload)
     user = request.user
-    return checklist_out(
-        attempt(
-            lambda: services.edit_checklist(
-                user, checklist_id, version=version, reason=reason, **changes
-            )
-        )
-    )
+    return checklist_out(attempt(lambda: services.edit_checklist(user, checklist_id, **changes)))
 
 
 @router.post(

@@ -25,7 +25,7 @@ from haven.concurrency.locking import check_version, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
-from haven.revisions import RevisionAction, require_reason
+from haven.revisions import RevisionAction, refuse_unknown_fields, require_reason
 from haven.timelimits.rules import compute_deadline
 from haven.vault import documents
 from haven.vault.blind_index import normalise_name
@@ -208,9 +208,7 @@ def update_case(
         "referring_organisation",
         "referring_officer",
     }
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, allowed, here=True)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the record is changing"})
     if "subject_dob" in changes:
@@ -877,9 +875,7 @@ def update_person(
 ) -> Person:
     case = find_visible_case(actor, case_id)
     person = find_case_object(case, Person, person_id)
-    unknown = set(changes) - set(PERSON_FIELDS)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, PERSON_FIELDS)
     changes = clean_person(dict(changes))
     if person.role == PersonRole.PRINCIPAL and changes.get("relationship", "self") != "self":
         raise ValidationError({"relationship": "The principal's relationship is fixed"})
@@ -1134,9 +1130,15 @@ def correctable_case(actor: User, case_id: UUID | str) -> Case:
 
 
 def unknown_fields(changes: dict[str, object], allowed: tuple[str, ...]) -> None:
-    unknown = set(changes) - set(allowed) - {"person_id", "latitude", "longitude"}
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    # The person and the coordinates come in as the ids and numbers the service turns into them.
+    refuse_unknown_fields(changes, (*allowed, "person_id", "latitude", "longitude"))
+
+
+def person_by_id(case: Case, changes: dict[str, object]) -> None:
+    """A correction names the person a record is about by id (or none): the case's own person."""
+    if "person_id" in changes:
+        person_id = changes.pop("person_id")
+        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
 
 
 @service
@@ -1173,9 +1175,7 @@ def correct_location(
         changes["coordinates"] = parse_coordinates(
             changes.pop("latitude", None), changes.pop("longitude", None)
         )
-    if "person_id" in changes:
-        person_id = changes.pop("person_id")
-        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+    person_by_id(case, changes)
     revise(actor, case, "location", location, version=version, reason=reason, changes=changes)
     return location
 
@@ -1257,9 +1257,7 @@ def correct_contact(
         errors["follow_up"] = "Say what the follow-up is"
     if errors:
         raise ValidationError(errors)
-    if "person_id" in changes:
-        person_id = changes.pop("person_id")
-        changes["person"] = find_case_object(case, Person, person_id) if person_id else None  # type: ignore[arg-type]
+    person_by_id(case, changes)
     revise(actor, case, "contact", entry, version=version, reason=reason, changes=changes)
     return entry
 

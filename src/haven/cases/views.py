@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -32,12 +33,15 @@ from haven.ui.helpers import (
     SESSION_PURPOSE,
     add_form_errors,
     ask_purpose,
+    attachment,
     confirmation,
     confirmed,
     corrected,
     created,
     marking_context,
     query_without_page,
+    safe_filename,
+    search_answers,
     session_purpose,
     submitted,
 )
@@ -126,18 +130,25 @@ def case_list(request: AuthenticatedRequest) -> HttpResponse:
             "people": people,
             "people_limit": selectors.PEOPLE_LIMIT,
             "person_search": bool(search.name or search.dob),
-            "page": page,
-            "query": query_without_page(request),
-            "purpose_label": Purpose(purpose).label,
-            "nav_active": "protection",
-            "classification": "SECRET",
-            "classification_css": "secret",
+            **case_list_context(request, purpose, page),
         },
     )
 
 
 # Personal search terms travel only in a POST body (PersonSearchForm), never in a URL.
 PERSONAL_QUERY = frozenset({"name", "dob"})
+
+
+def case_list_context(request: HttpRequest, purpose: str, page: Any) -> dict[str, Any]:
+    """What a list of cases shows around its rows: the page and its filters for the page links,
+    the purpose of access, and the marking every list of cases carries (SECRET)."""
+    return {
+        "page": page,
+        "query": query_without_page(request),
+        "purpose_label": Purpose(purpose).label,
+        "nav_active": "protection",
+        **marking_context("SECRET"),
+    }
 
 
 def refuse_personal_query(request: HttpRequest) -> HttpResponse:
@@ -152,13 +163,7 @@ def refuse_personal_query(request: HttpRequest) -> HttpResponse:
 def search_from(
     form: CaseSearchForm, person: PersonSearchForm | None = None
 ) -> selectors.CaseSearch:
-    data: dict[str, object] = {}
-    for bound in (form, person):
-        if bound is not None and bound.is_bound and bound.is_valid():
-            data |= {k: v for k, v in bound.cleaned_data.items() if v not in (None, "")}
-        elif bound is not None and bound.is_bound:
-            return selectors.CaseSearch()
-    return selectors.CaseSearch(**data)  # type: ignore[arg-type]
+    return selectors.CaseSearch(**search_answers(form, person))
 
 
 HUB_SECTIONS = {
@@ -304,19 +309,13 @@ def member_remove(request: AuthenticatedRequest, case_id: UUID, membership_id: i
     user = request.user
     case = selectors.case_for_management(user, case_id)
     membership = services.find_membership(case, membership_id)
-    form = RemovalReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        if submitted(
-            request,
-            form,
-            lambda: services.remove_team_member(user, case.pk, membership.pk, reason=reason),
-            f"{membership.user} is no longer on the team.",
-        ):
-            return redirect("cases:team", case_id=case.pk)
-    what = f"Remove {membership.user} as {membership.get_team_role_display().lower()}"
-    return render_case_form(
-        request, case, what, form, template="cases/confirm_form.html", confirm="Remove from team"
+    return access_removal_page(
+        request,
+        case,
+        lambda reason: services.remove_team_member(user, case.pk, membership.pk, reason=reason),
+        f"{membership.user} is no longer on the team.",
+        f"Remove {membership.user} as {membership.get_team_role_display().lower()}",
+        "Remove from team",
     )
 
 
@@ -327,19 +326,33 @@ def grant_revoke(request: AuthenticatedRequest, case_id: UUID, grant_id: int) ->
     grant = policy.live_grants(OBJECT_TYPE, case.pk).filter(pk=grant_id).first()
     if grant is None:
         raise selectors.CaseNotFound("No such grant")
+    return access_removal_page(
+        request,
+        case,
+        lambda reason: services.revoke_grant(user, case.pk, grant.pk, reason=reason),
+        f"Access of {grant.user} revoked.",
+        f"Revoke the access of {grant.user} (until {grant.expires_at:%d %b %Y %H:%M})",
+        "Revoke access",
+    )
+
+
+def access_removal_page(
+    request: AuthenticatedRequest,
+    case: Case,
+    remove: Callable[[str], object],
+    done: str,
+    title: str,
+    confirm: str,
+) -> HttpResponse:
+    """A confirmation page that takes someone's access to the case away, with a reason; then
+    back to the team page."""
     form = RemovalReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
-        if submitted(
-            request,
-            form,
-            lambda: services.revoke_grant(user, case.pk, grant.pk, reason=reason),
-            f"Access of {grant.user} revoked.",
-        ):
+        if submitted(request, form, lambda: remove(reason), done):
             return redirect("cases:team", case_id=case.pk)
-    what = f"Revoke the access of {grant.user} (until {grant.expires_at:%d %b %Y %H:%M})"
     return render_case_form(
-        request, case, what, form, template="cases/confirm_form.html", confirm="Revoke access"
+        request, case, title, form, template="cases/confirm_form.html", confirm=confirm
     )
 
 
@@ -495,12 +508,7 @@ def triage(request: AuthenticatedRequest) -> HttpResponse:
         "cases/triage.html",
         {
             "form": form,
-            "page": page,
-            "query": query_without_page(request),
-            "purpose_label": Purpose(purpose).label,
-            "nav_active": "protection",
-            "classification": "SECRET",
-            "classification_css": "secret",
+            **case_list_context(request, purpose, page),
         },
     )
 
@@ -777,6 +785,34 @@ def correction_page(
     return user, case, selectors.get_record(user, case.pk, kind, record_id, purpose)
 
 
+def correction_data(form: Any) -> dict[str, Any]:
+    """A correction form's answers as the service takes them: the person by id, or none."""
+    data = dict(form.cleaned_data)
+    data["person_id"] = data.pop("person") or None
+    return data
+
+
+def render_correction_form(
+    request: HttpRequest,
+    case: Case,
+    kind: str,
+    record: Any,
+    title: str,
+    form: object,
+    **extra: object,
+) -> HttpResponse:
+    """A correction page: the form beside a link to the record's earlier versions."""
+    return render_case_form(
+        request,
+        case,
+        title,
+        form,
+        template="cases/correction_form.html",
+        history_url=reverse(f"cases:{kind}_history", args=[case.pk, record.pk]),
+        **extra,
+    )
+
+
 def location_edit(
     request: AuthenticatedRequest, case_id: UUID, case_location_id: UUID
 ) -> HttpResponse:
@@ -801,31 +837,15 @@ def location_edit(
         people=people_of(user, case, session_purpose(request)),
     )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        data["person_id"] = data.pop("person") or None
+        data = correction_data(form)
         if submitted(
             request,
             form,
-            lambda: services.correct_location(
-                user,
-                case.pk,
-                location.pk,
-                version=version,
-                reason=reason,
-                **data,
-            ),
+            lambda: services.correct_location(user, case.pk, location.pk, **data),
             shown=(services.ConflictError,),
         ):
             return saved(request, case, "Location corrected.", "people")
-    return render_case_form(
-        request,
-        case,
-        "Correct a location",
-        form,
-        template="cases/correction_form.html",
-        history_url=reverse("cases:location_history", args=[case.pk, location.pk]),
-    )
+    return render_correction_form(request, case, "location", location, "Correct a location", form)
 
 
 def location_end(
@@ -855,14 +875,14 @@ def location_end(
             shown=(services.ConflictError,),
         ):
             return saved(request, case, "Location ended. It stays on the record.", "people")
-    return render_case_form(
+    return render_correction_form(
         request,
         case,
+        "location",
+        location,
         "End a location",
         form,
-        template="cases/correction_form.html",
         record_summary=f"{location.get_kind_display()}: {location.address}",
-        history_url=reverse("cases:location_history", args=[case.pk, location.pk]),
     )
 
 
@@ -889,33 +909,17 @@ def contact_edit(
         people=people_of(user, case, session_purpose(request)),
     )
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        version, reason = data.pop("version"), data.pop("reason")
-        data["person_id"] = data.pop("person") or None
+        data = correction_data(form)
         if data["occurred_at"] == entry.occurred_at.replace(second=0, microsecond=0):
             data.pop("occurred_at")  # unchanged: the form shows minutes only
         if submitted(
             request,
             form,
-            lambda: services.correct_contact(
-                user,
-                case.pk,
-                entry.pk,
-                version=version,
-                reason=reason,
-                **data,
-            ),
+            lambda: services.correct_contact(user, case.pk, entry.pk, **data),
             shown=(services.ConflictError,),
         ):
             return saved(request, case, "Contact corrected.", "contacts")
-    return render_case_form(
-        request,
-        case,
-        "Correct a contact",
-        form,
-        template="cases/correction_form.html",
-        history_url=reverse("cases:contact_history", args=[case.pk, entry.pk]),
-    )
+    return render_correction_form(request, case, "contact", entry, "Correct a contact", form)
 
 
 def contact_withdraw(
@@ -960,14 +964,14 @@ def contact_withdraw(
         ):
             message = "Contact withdrawn. It stays on the log, marked as withdrawn."
             return saved(request, case, message, "contacts")
-    return render_case_form(
+    return render_correction_form(
         request,
         case,
+        "contact",
+        entry,
         "Withdraw a contact log entry",
         form,
-        template="cases/correction_form.html",
         record_summary=f"{when}, {entry.get_method_display()}: {entry.summary}",
-        history_url=reverse("cases:contact_history", args=[case.pk, entry.pk]),
         submit="Continue",
     )
 
@@ -1146,10 +1150,7 @@ def document_download(
         selectors.find_record(case, "document", case_document_id)
         return ask_purpose(request)
     document, data = selectors.read_document(user, case.pk, case_document_id, purpose)
-    response = HttpResponse(data, content_type=document.content_type)
-    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    return response
+    return attachment(data, safe_filename(document.filename), document.content_type)
 
 
 def my_work(request: AuthenticatedRequest) -> HttpResponse:

@@ -93,9 +93,7 @@ class AssetFields(Schema):
 class AssetOut(AssetFields):
     """An asset read from the model: its type by code, its holder by username."""
 
-    @staticmethod
-    def resolve_asset_type(obj: Any) -> str:
-        return str(obj.asset_type.code)
+    asset_type: str = Field(alias="asset_type.code")
 
     @staticmethod
     def resolve_holder(obj: Any) -> str | None:
@@ -164,13 +162,9 @@ class CustodyOut(Schema):
     to_label: str
     location: str
     signature: str
-    signed_by: str
+    signed_by: str = Field(alias="signed_by.username")
     deployment: str | None
     entry_hash: str
-
-    @staticmethod
-    def resolve_signed_by(obj: Any) -> str:
-        return str(obj.signed_by.username)
 
     @staticmethod
     def resolve_deployment(obj: Any) -> str | None:
@@ -497,13 +491,9 @@ class KitRemovalIn(Schema):
 
 
 class KitRemovalOut(Schema):
-    serial: str
+    serial: str = Field(alias="asset.serial")
     removed_at: datetime
     removal_reason: str
-
-    @staticmethod
-    def resolve_serial(obj: Any) -> str:
-        return str(obj.asset.serial)
 
 
 @router.post(

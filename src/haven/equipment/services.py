@@ -27,7 +27,7 @@ from haven.concurrency.locking import ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
-from haven.revisions import require_reason, revise
+from haven.revisions import refuse_unknown_fields, require_reason, revise
 from haven.workflow import TransitionTable
 
 from . import permissions, selectors
@@ -179,9 +179,7 @@ def update_asset(
     AssetRevision (the asset's history). Technical supervisors only (permissions)."""
     permissions.require_correct_asset(actor)
     asset = _locked_asset(asset_id)
-    unknown = set(changes) - set(ASSET_CORRECTABLE)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, ASSET_CORRECTABLE, here=True)
     reason = require_reason(reason, "Say why the asset's details are being changed")
     changes = {
         name: (value or "").strip() if isinstance(value, str) or value is None else value
@@ -236,12 +234,8 @@ def correct_asset_type(
     """Correct a kind of kit with the version read and a reason (ledgered)."""
     permissions.require_manage_catalogue(actor)
     asset_type = _locked_asset_type(code)
-    unknown = set(changes) - set(ASSET_TYPE_CORRECTABLE)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
-    reason = (reason or "").strip()
-    if not reason:
-        raise _fail("reason", "Say why the kind of kit is being changed")
+    refuse_unknown_fields(changes, ASSET_TYPE_CORRECTABLE)
+    reason = require_reason(reason, "Say why the kind of kit is being changed")
     changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
     if "name" in changes and not changes["name"]:
         raise _fail("name", "Enter the name")

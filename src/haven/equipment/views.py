@@ -24,6 +24,7 @@ from haven.revisions import history_rows
 from haven.ui.helpers import (
     action_forms,
     add_form_errors,
+    attachment,
     confirmation,
     confirmed,
     corrected,
@@ -63,12 +64,6 @@ from .models import (
 )
 
 NAV = {"nav_active": Module.OPERATIONS}
-
-
-def download(content: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
@@ -343,7 +338,7 @@ def custody_export(request: AuthenticatedRequest, asset_id: UUID, fmt: str) -> H
     name = f"custody-{asset.serial}"
     if fmt == "csv":
         return csvfiles.attachment(reports.custody_csv(events), f"{name}.csv")
-    return download(
+    return attachment(
         reports.custody_pdf(asset, events, "OFFICIAL-SENSITIVE"), f"{name}.pdf", "application/pdf"
     )
 
@@ -401,7 +396,7 @@ def deployment_log(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     if fmt == "csv":
         return csvfiles.attachment(reports.deployment_log_csv(deployments), "deployment-log.csv")
     marking = max((d.marking for d in deployments), default="OFFICIAL-SENSITIVE")
-    return download(
+    return attachment(
         reports.deployment_log_pdf(deployments, marking), "deployment-log.pdf", "application/pdf"
     )
 
@@ -558,7 +553,9 @@ def kit_remove(request: AuthenticatedRequest, deployment_id: UUID, asset_id: UUI
 def deployment_pdf(request: AuthenticatedRequest, deployment_id: UUID) -> HttpResponse:
     user = request.user
     deployment = selectors.export_plan(user, deployment_id)
-    return download(reports.plan_pdf(deployment), f"{deployment.reference}.pdf", "application/pdf")
+    return attachment(
+        reports.plan_pdf(deployment), f"{deployment.reference}.pdf", "application/pdf"
+    )
 
 
 def calendar(request: AuthenticatedRequest) -> HttpResponse:

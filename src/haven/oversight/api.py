@@ -3,8 +3,6 @@ them (403 otherwise); bad input answers 422 problem+json and changes nothing."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,10 +26,12 @@ from haven.ui.apihelpers import (
     QueryFilters,
     TribunalId,
     attempt,
+    indexable_name,
     page_body,
+    uploaded_content,
 )
+from haven.ui.helpers import attachment
 from haven.vault import documents
-from haven.vault.blind_index import normalise_name
 
 from . import config, performance, permissions, selectors, services, statistics, workflow
 from .models import (
@@ -259,9 +259,7 @@ class ComplaintSearchIn(ComplaintFilters):
     @field_validator("complainant")
     @classmethod
     def _indexable_name(cls, value: str) -> str:
-        if value.strip() and not normalise_name(value):
-            raise ValueError("a name needs at least one letter or digit")
-        return value.strip()
+        return indexable_name(value).strip()
 
 
 @router.post(
@@ -657,12 +655,8 @@ class HearingOut(Schema):
     outcome: str
     outcome_on: date | None
     decision_supplied_on: date | None
-    panel: list[AppointmentOut]
+    panel: list[AppointmentOut] = Field(alias="appointments")
     deadlines: list[DeadlineOut]
-
-    @staticmethod
-    def resolve_panel(obj: Any) -> list[Any]:
-        return list(obj.appointments.all())
 
     @staticmethod
     def resolve_deadlines(obj: Any) -> list[Any]:
@@ -1238,10 +1232,7 @@ def upload_document(
 ) -> Status[Any]:
     user = request.user
     complaint = selectors.find_complaint(user, complaint_id)  # 404 before reading the content
-    try:
-        data = base64.b64decode(payload.content_base64, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise HttpError(422, "content_base64: not valid base64") from error
+    data = uploaded_content(payload.content_base64)
     return Status(
         201,
         attempt(
@@ -1265,9 +1256,7 @@ def download_document(
     request: AuthenticatedRequest, complaint_id: ComplaintId, document_id: UUID
 ) -> HttpResponse:
     document, data = selectors.read_document(request.user, complaint_id, document_id)
-    response = HttpResponse(data, content_type=document.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{document.pk}"'
-    return response
+    return attachment(data, str(document.pk), document.content_type)
 
 
 # ---------------------------------------------------------------------------------------------

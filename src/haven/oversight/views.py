@@ -21,7 +21,15 @@ from haven import csvfiles
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
 from haven.timelimits import RULES
-from haven.ui.helpers import add_form_errors, confirmation, confirmed, query_without_page
+from haven.ui.helpers import (
+    add_form_errors,
+    attachment,
+    confirmation,
+    confirmed,
+    query_without_page,
+    safe_filename,
+    search_answers,
+)
 from haven.vault import documents
 from haven.workflow import TransitionTable
 
@@ -127,13 +135,7 @@ def _search(
     request: HttpRequest, person: forms.ComplainantSearchForm | None = None
 ) -> tuple[forms.SearchForm, selectors.ComplaintSearch]:
     form = forms.SearchForm(request.GET or None)
-    data: dict[str, Any] = {}
-    for bound in (form, person):
-        if bound is not None and bound.is_bound and bound.is_valid():
-            data |= {k: v for k, v in bound.cleaned_data.items() if v not in (None, "")}
-        elif bound is not None and bound.is_bound:
-            return form, selectors.ComplaintSearch()
-    return form, selectors.ComplaintSearch(**data)
+    return form, selectors.ComplaintSearch(**search_answers(form, person))
 
 
 def complaints(request: AuthenticatedRequest) -> HttpResponse:
@@ -654,9 +656,7 @@ def statistics_export(
         "oversight/statistics_pdf.html",
         {"stat": stat, "generated": timezone.localtime(), "user": request.user},
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{stat_table}.pdf"'
-    return response
+    return attachment(HTML(string=html).write_pdf(), f"{stat_table}.pdf", "application/pdf")
 
 
 def import_upload(request: AuthenticatedRequest) -> HttpResponse:
@@ -806,10 +806,7 @@ def complaint_document(
     request: AuthenticatedRequest, complaint_id: UUID, document_id: UUID
 ) -> HttpResponse:
     document, data = selectors.read_document(request.user, complaint_id, document_id)
-    response = HttpResponse(data, content_type=document.content_type)
-    safe_name = "".join(c for c in document.filename if c.isalnum() or c in "._- ") or "document"
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
-    return response
+    return attachment(data, safe_filename(document.filename), document.content_type)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from haven.ui.apihelpers import (
     attempt,
     declared_purpose,
 )
+from haven.ui.helpers import attachment
 
 from . import reports, selectors, services
 from .models import (
@@ -31,7 +32,6 @@ from .models import (
     MeasureStatus,
     NoticeDecision,
     NoticeKind,
-    ProtectiveMeasure,
     RiskAssessment,
 )
 from .models import Status as AssessmentStatus
@@ -80,13 +80,9 @@ class NoticeOut(Schema):
 
 class EventOut(Schema):
     action: str
-    by: str
+    by: str = Field(alias="by.username")
     at: datetime
     comments: str
-
-    @staticmethod
-    def resolve_by(obj: Any) -> str:
-        return obj.by.username
 
 
 class AssessmentOut(Schema):
@@ -274,38 +270,22 @@ class StatusChangeOut(Schema):
     from_status: MeasureStatus | Literal[""]
     to_status: MeasureStatus
     reason: str
-    changed_by: str
+    changed_by: str = Field(alias="changed_by.username")
     changed_at: datetime
-
-    @staticmethod
-    def resolve_changed_by(obj: Any) -> str:
-        return obj.changed_by.username
 
 
 class MeasureOut(Schema):
     id: UUID
-    measure_type: str
+    measure_type: str = Field(alias="measure_type.code")
     details: str
     controls: list[str]
-    owner: str
+    owner: str = Field(alias="owner.username")
     status: MeasureStatus
     starts_on: date | None
     ends_on: date | None
     cost_pence: int
     version: int
-    history: list[StatusChangeOut]
-
-    @staticmethod
-    def resolve_measure_type(obj: ProtectiveMeasure) -> str:
-        return obj.measure_type.code
-
-    @staticmethod
-    def resolve_owner(obj: ProtectiveMeasure) -> str:
-        return obj.owner.username
-
-    @staticmethod
-    def resolve_history(obj: ProtectiveMeasure) -> list[Any]:
-        return list(obj.status_changes.all())
+    history: list[StatusChangeOut] = Field(alias="status_changes")
 
 
 class MeasureIn(Schema):
@@ -330,21 +310,13 @@ class DecisionLogEntryOut(Schema):
     sequence: int
     decided_at: datetime
     entered_at: datetime
-    decision_maker: str
-    author: str
+    decision_maker: str = Field(alias="decision_maker.username")
+    author: str = Field(alias="author.username")
     ndm_stage: NdmStage
     decision: str
     rationale: str
     options_rejected: str
     corrects: int | None
-
-    @staticmethod
-    def resolve_decision_maker(obj: DecisionLogEntry) -> str:
-        return obj.decision_maker.username
-
-    @staticmethod
-    def resolve_author(obj: DecisionLogEntry) -> str:
-        return obj.author.username
 
     @staticmethod
     def resolve_corrects(obj: DecisionLogEntry) -> int | None:
@@ -674,9 +646,7 @@ def return_assessment(
 
 
 def pdf(name: str, data: bytes) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(data, name, "application/pdf")
 
 
 @router.get(

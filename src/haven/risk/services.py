@@ -30,7 +30,7 @@ from haven.concurrency.locking import ConflictError, conflict, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
-from haven.revisions import RevisionAction, require_reason
+from haven.revisions import RevisionAction, refuse_unknown_fields, require_reason
 
 from . import config, permissions
 from .models import (
@@ -295,9 +295,7 @@ def update_assessment(
     actor: User, assessment_id: UUID | str, *, version: int, **data: Any
 ) -> RiskAssessment:
     assessment = editable_assessment(actor, assessment_id)
-    unknown = set(data) - set(ASSESSMENT_FIELDS)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(data, ASSESSMENT_FIELDS, here=True)
     merged = {name: getattr(assessment, name) for name in ASSESSMENT_FIELDS}
     merged.update(data)
     clean = clean_assessment(merged)
@@ -461,9 +459,7 @@ def correct_threat(
 ) -> Threat:
     """Correct a threat's source, capability, intent, linked people or scores."""
     assessment, threat = changeable_item(actor, assessment_id, "threat", threat_id)
-    unknown = set(changes) - set(THREAT_FIELDS)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, THREAT_FIELDS)
     reason = require_reason(reason)
     clean = clean_threat({**{name: getattr(threat, name) for name in THREAT_FIELDS}, **changes})
     revise_item(
@@ -822,9 +818,7 @@ def correct_catalogue_measure(
     """Correct a catalogue entry's name or description with the version read and a reason."""
     permissions.require_manage_catalogue(actor)
     measure_type = locked_measure_type(code)
-    unknown = set(changes) - set(CATALOGUE_CORRECTABLE)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, CATALOGUE_CORRECTABLE)
     reason = require_reason(reason, "Say why the measure is being changed")
     errors: dict[str, str] = {}
     if "name" in changes:

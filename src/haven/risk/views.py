@@ -28,6 +28,7 @@ from haven.revisions import history_rows
 from haven.ui.helpers import (
     add_form_errors,
     ask_purpose,
+    attachment,
     corrected,
     marking_context,
     query_without_page,
@@ -515,9 +516,7 @@ def return_assessment(request: AuthenticatedRequest, assessment_id: UUID) -> Htt
 
 
 def pdf_response(name: str, data: bytes) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(data, name, "application/pdf")
 
 
 @require_GET

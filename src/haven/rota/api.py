@@ -89,24 +89,12 @@ class SwapIn(SpanIn):
 
 class SwapOut(Schema):
     id: int
-    rota: str
-    requester: str
-    counterpart: str
+    rota: str = Field(alias="rota.name")
+    requester: str = Field(alias="requester.username")
+    counterpart: str = Field(alias="counterpart.username")
     starts_at: dt.datetime
     ends_at: dt.datetime
     status: SwapStatus
-
-    @staticmethod
-    def resolve_rota(obj: Any) -> str:
-        return str(obj.rota.name)
-
-    @staticmethod
-    def resolve_requester(obj: Any) -> str:
-        return str(obj.requester.username)
-
-    @staticmethod
-    def resolve_counterpart(obj: Any) -> str:
-        return str(obj.counterpart.username)
 
 
 class SegmentOut(Schema):

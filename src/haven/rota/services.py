@@ -662,6 +662,15 @@ def record_psych_assessment(
 MAX_NOTE = 2000
 
 
+def _note_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise _fail("text", "Enter the welfare note")
+    if len(text) > MAX_NOTE:
+        raise _fail("text", f"Welfare note must be {MAX_NOTE} characters or fewer")
+    return text
+
+
 @service
 def record_welfare_note(
     actor: User, *, person: User | None, text: str, group: StaffGroup = OPERATIONS
@@ -669,11 +678,7 @@ def record_welfare_note(
     """A supervisor's welfare note about one of the group's people (append-only, encrypted)."""
     group.require_supervisor(actor)
     person = _group_person(group, person)
-    text = text.strip()
-    if not text:
-        raise _fail("text", "Enter the welfare note")
-    if len(text) > MAX_NOTE:
-        raise _fail("text", f"Welfare note must be {MAX_NOTE} characters or fewer")
+    text = _note_text(text)
     note = WelfareNote.objects.create(user=person, text=text, recorded_by=actor)
     ledger.record(
         actor=actor,
@@ -709,11 +714,7 @@ def correct_welfare_note(
     """Correct a welfare note's text (its author or the group's supervisors), with the version
     read and a reason: the text it replaces is kept in its history (haven.revisions)."""
     note = _changeable_note(actor, note_id, group)
-    text = text.strip()
-    if not text:
-        raise _fail("text", "Enter the welfare note")
-    if len(text) > MAX_NOTE:
-        raise _fail("text", f"Welfare note must be {MAX_NOTE} characters or fewer")
+    text = _note_text(text)
     reason = revisions.require_reason(reason, "Say why the note is being corrected")
     revisions.revise(
         actor,

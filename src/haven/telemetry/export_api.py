@@ -14,7 +14,7 @@ from haven.accounts.types import AuthenticatedRequest
 from haven.ui.apihelpers import attempt
 
 from . import selectors
-from .export_views import attachment
+from .export_views import export_download
 
 router = Router(tags=["telemetry"])
 
@@ -39,4 +39,4 @@ def export_track(
             request.user, device_pk, payload.start, payload.end, payload.format, payload.recipient
         )
     )
-    return attachment(export)
+    return export_download(export)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from haven.accounts.roles import Module
 from haven.accounts.types import AuthenticatedRequest
 from haven.ui.forms import DateTimeLocal, GovukForm
-from haven.ui.helpers import add_form_errors
+from haven.ui.helpers import add_form_errors, attachment
 
 from . import selectors
 from .exports import Export
@@ -42,9 +42,9 @@ class ExportForm(GovukForm):
     )
 
 
-def attachment(export: Export) -> HttpResponse:
-    response = HttpResponse(export.content, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+def export_download(export: Export) -> HttpResponse:
+    """The export as a download, its SHA-256 in the X-Haven-SHA256 header."""
+    response = attachment(export.content, export.filename, export.content_type)
     response["X-Haven-SHA256"] = export.sha256
     return response
 
@@ -66,7 +66,7 @@ def device_export(request: AuthenticatedRequest, device_pk: UUID) -> HttpRespons
         except ValidationError as error:
             add_form_errors(form, error)
         else:
-            return attachment(export)
+            return export_download(export)
     return render(
         request,
         "telemetry/export.html",

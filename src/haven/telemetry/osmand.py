@@ -24,6 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import cache, partial
+from itertools import takewhile
 from typing import Any
 
 from . import receivers, services
@@ -93,12 +94,9 @@ class Answers:
 
     def _sweep(self) -> None:
         now = self.loop.time()
-        expired = []
-        for waiter, deadline in self._deadlines.items():  # in order of submission
-            if deadline > now:
-                break
-            expired.append(waiter)
-        for waiter in expired:
+        # In order of submission, so the deadlines passed are the first ones.
+        passed = takewhile(lambda item: item[1] <= now, self._deadlines.items())
+        for waiter in [waiter for waiter, _ in passed]:
             del self._deadlines[waiter]
             if not waiter.done():
                 waiter.set_exception(TimeoutError("the batch writer did not answer in time"))

@@ -36,6 +36,7 @@ from haven.concurrency.locking import ConflictError, check_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
+from haven.revisions import refuse_unknown_fields
 
 from . import escalation, rows
 from . import events as ev
@@ -145,14 +146,21 @@ def _fit(actor: User | None, device: TelemetryDevice, deployment_id: UUID | str 
     if deployment_id:
         if actor is None:
             raise _fail("deployment_id", "Only a person can fit a device to a deployment")
-        try:
-            deployment = equipment_selectors.find_visible_deployment(actor, deployment_id)
-        except Http404 as missing:
-            raise _fail("deployment_id", "No such deployment") from missing
+        deployment = _visible_deployment(actor, deployment_id)
     elif device.asset_id is not None:
         deployment = equipment_selectors.live_deployment_for_asset_id(device.asset_id)
     device.deployment_id = deployment.pk if deployment is not None else None
     device.case_id = deployment.case_id if deployment is not None else None
+
+
+def _visible_deployment(actor: User, deployment_id: UUID | str) -> Any:
+    """The deployment a device or zone is tied to: one the actor can see, or a form error."""
+    from haven.equipment import selectors as equipment_selectors
+
+    try:
+        return equipment_selectors.find_visible_deployment(actor, deployment_id)
+    except Http404 as missing:
+        raise _fail("deployment_id", "No such deployment") from missing
 
 
 def _check_asset(actor: User, asset_id: UUID | str | None) -> UUID | None:
@@ -200,9 +208,7 @@ def update_device(
     """Change a device's details and where it is fitted. Its reporting id stays: a new id is a
     new device (its positions and events belong to the old one)."""
     modules.require_operations(actor)
-    unknown = set(changes) - set(DEVICE_CHANGES)
-    if unknown:
-        raise _fail(None, f"These fields cannot be changed: {', '.join(sorted(unknown))}")
+    refuse_unknown_fields(changes, DEVICE_CHANGES)
     device = _device_for_update(device_pk)
     check_version(device.version, version, "device")
     before = {name: getattr(device, name) for name in DEVICE_CHANGES}
@@ -303,13 +309,7 @@ def _fence_links(
         return FenceLinks(device=device)
     if actor is None:
         raise _fail("deployment_id", "Only a person can attach a zone to a deployment")
-    from haven.equipment import selectors as equipment_selectors
-
-    try:
-        deployment = equipment_selectors.find_visible_deployment(actor, deployment_id)
-    except Http404 as missing:
-        raise _fail("deployment_id", "No such deployment") from missing
-    return FenceLinks(deployment_id=deployment.pk)
+    return FenceLinks(deployment_id=_visible_deployment(actor, deployment_id).pk)
 
 
 def _check_fence(row: Geofence) -> None:
@@ -811,6 +811,21 @@ def _rules(config: TelemetryConfig) -> gf.Rules:
     return gf.Rules(config.geofence_min_accuracy_m, config.geofence_hysteresis_m)
 
 
+def _store_position(
+    device: TelemetryDevice, item: _Item, batch: _Batch, result: IngestResult
+) -> None:
+    """Keep the message as a position, unless the batch already holds one of this device at
+    this fix time (a resend): then it is a duplicate."""
+    if (device.pk, item.fix_time) in batch.stored:
+        result.duplicate = True
+        return
+    result.stored = _new_position(
+        device, item.message, item.fix_time, item.received_at, result.late
+    )
+    batch.positions.append(result.stored)
+    batch.stored.add((device.pk, item.fix_time))
+
+
 def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
     """One message against its device's state, in memory: the rules of ingest()."""
     message, fix_time, config = item.message, item.fix_time, batch.config
@@ -823,22 +838,12 @@ def _apply(device: TelemetryDevice, item: _Item, batch: _Batch) -> None:
             _keep_apart(device, item, batch)
             return
     if _has_fix(message):
-        if (device.pk, fix_time) in batch.stored:
-            result.duplicate = True
-        else:
-            result.stored = _new_position(device, message, fix_time, item.received_at, late)
-            batch.positions.append(result.stored)
-            batch.stored.add((device.pk, fix_time))
+        _store_position(device, item, batch, result)
         # A fix the device itself calls invalid never moves it across a fence.
         if in_order and not result.duplicate and message.valid:
             item.specs += _fence_specs(device, item, batch)
     elif _kept_without_fix(message):
-        if (device.pk, fix_time) in batch.stored:
-            result.duplicate = True
-        else:
-            result.stored = _new_position(device, message, fix_time, item.received_at, late)
-            batch.positions.append(result.stored)
-            batch.stored.add((device.pk, fix_time))
+        _store_position(device, item, batch, result)
     if message.kind == "lwt":
         item.specs.append(ev.EventSpec(ev.OFFLINE, "lwt", ev.WARNING, alert=True))
     elif message.kind == "transition":

@@ -31,6 +31,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from itertools import takewhile
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -150,12 +151,9 @@ class TeltonikaServer:
         assert self.loop is not None
         self._read_settings()
         now = self.loop.time()
-        expired = []
-        for conn, deadline in self.waiting.items():  # in order of submission
-            if deadline > now:
-                break
-            expired.append(conn)
-        for conn in expired:
+        # In order of submission, so the deadlines passed are the first ones.
+        passed = takewhile(lambda item: item[1] <= now, self.waiting.items())
+        for conn in [conn for conn, _ in passed]:
             conn.timed_out()
         if now - self.idle_checked >= min(30.0, self.idle_s / 4):
             self.idle_checked = now

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
@@ -19,6 +21,7 @@ from haven.accounts.models import User
 from haven.concurrency.locking import ConflictError
 from haven.ui.bounds import check_within_calendar
 from haven.ui.paths import OBJECT_TYPES, id_named_by
+from haven.vault.blind_index import normalise_name
 
 PURPOSE_HEADER = "HTTP_X_HAVEN_PURPOSE"
 
@@ -88,6 +91,22 @@ def declared_purpose(request: HttpRequest) -> str:
     if purpose is None:
         raise HttpError(400, f"Send X-Haven-Purpose: one of {', '.join(Purpose.values)}")
     return purpose
+
+
+def indexable_name(value: str) -> str:
+    """A searched name (a pydantic validator's check): the blind index keeps only letters and
+    digits, so a name with none of them could never be found."""
+    if value.strip() and not normalise_name(value):
+        raise ValueError("a name needs at least one letter or digit")
+    return value
+
+
+def uploaded_content(content_base64: str) -> bytes:
+    """An upload's ``content_base64`` as bytes; anything but strict base64 is a 422."""
+    try:
+        return base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise HttpError(422, "content_base64: not valid base64") from error
 
 
 def refuse(error: ValidationError) -> HttpError:

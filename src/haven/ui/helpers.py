@@ -29,6 +29,33 @@ def ask_purpose(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('cases:purpose')}?next={request.get_full_path()}")
 
 
+def attachment(content: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    """A download: the browser saves ``content`` as ``filename`` instead of showing it."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def safe_filename(name: str) -> str:
+    """An uploaded file's own name cut to the characters a Content-Disposition header carries
+    as they are (no quotes, separators or control characters)."""
+    return "".join(c for c in name if c.isalnum() or c in "._- ") or "document"
+
+
+def search_answers(*search_forms: Any) -> dict[str, Any]:
+    """The filled-in answers of a list's search forms (None: a form not on this request),
+    merged; none at all when a sent form is invalid, so a bad filter lists everything rather
+    than a guess (the form shows its errors)."""
+    answers: dict[str, Any] = {}
+    for form in search_forms:
+        if form is None or not form.is_bound:
+            continue
+        if not form.is_valid():
+            return {}
+        answers |= {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    return answers
+
+
 def marking_context(marking: str) -> dict[str, str]:
     css = "top-secret" if marking.startswith("TOP") else marking.split()[0].lower()
     return {"classification": marking, "classification_css": css}

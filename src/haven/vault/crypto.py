@@ -383,8 +383,13 @@ def decrypt_field(token: str, aad: bytes, resolve_dek: KeyResolver) -> str:
     except ValueError:
         raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
     dek = _resolve(resolve_dek, dek_id)
+    return _open_text(dek, sealed, _full_aad(_FIELD_AAD_LABEL, dek_id, aad))
+
+
+def _open_text(key: bytes | AESGCM, sealed: bytes, full_aad: bytes) -> str:
+    """A field token's sealed payload as text; a forged, moved or garbled one is refused."""
     try:
-        plaintext = _open(dek, sealed, _full_aad(_FIELD_AAD_LABEL, dek_id, aad))
+        plaintext = _open(key, sealed, full_aad)
     except InvalidTag:
         raise VaultIntegrityError(_TAMPERED) from None
     try:
@@ -577,14 +582,7 @@ class KeyRing:
             sealed = _b64decode(parts[2])
         except ValueError:
             raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
-        try:
-            plaintext = _open(cipher, sealed, _full_aad(_FIELD_AAD_LABEL, parts[1], aad))
-        except InvalidTag:
-            raise VaultIntegrityError(_TAMPERED) from None
-        try:
-            return plaintext.decode("utf-8")
-        except UnicodeDecodeError:
-            raise VaultIntegrityError("decrypted field is not UTF-8 text") from None
+        return _open_text(cipher, sealed, _full_aad(_FIELD_AAD_LABEL, parts[1], aad))
 
     def decrypt_cell(
         self, token: str, table: str, column: str, row_id: str, owner: str | None = None
@@ -622,16 +620,7 @@ class KeyRing:
                 sealed = _b64decode(payload)
         except ValueError:  # UnicodeEncodeError and binascii.Error are ValueErrors too
             raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
-        if len(sealed) < NONCE_BYTES + TAG_BYTES:
-            raise VaultIntegrityError(_TAMPERED)
-        try:
-            plaintext = cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], head + row_part)
-        except InvalidTag:
-            raise VaultIntegrityError(_TAMPERED) from None
-        try:
-            return plaintext.decode("utf-8")
-        except UnicodeDecodeError:
-            raise VaultIntegrityError("decrypted field is not UTF-8 text") from None
+        return _open_text(cipher, sealed, head + row_part)
 
     def _cell(self, cell: tuple[str, str, str, int]) -> tuple[AESGCM, bytes]:
         """Cipher and associated-data head for cells (data key id, table, column, length of
