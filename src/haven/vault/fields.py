@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db import models
+from django.db.models.base import DEFERRED
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact, In, IsNull
 from django.db.models.query_utils import DeferredAttribute
@@ -267,6 +269,9 @@ class EncryptedAttribute(DeferredAttribute):
 # Per model class: (primary key attribute name, owner field or None), looked up once per
 # class: every row loaded asks.
 _LOAD_PLANS: dict[type[models.Model], tuple[str, Any]] = {}
+# Per model class: the field names its last query loaded it with (one list for every row of a
+# query) and how to spread such a row over all its concrete fields (see _spreader).
+_SPREADERS: dict[type[models.Model], tuple[Any, Callable[[tuple[Any, ...]], Any]]] = {}
 
 
 def _load_plan(model: type[models.Model]) -> tuple[str, Any]:
@@ -274,11 +279,34 @@ def _load_plan(model: type[models.Model]) -> tuple[str, Any]:
     return plan
 
 
+def _spreader(model: type[models.Model], field_names: Any) -> Callable[[tuple[Any, ...]], Any]:
+    """What Model.from_db makes of a row that lacks some of `model`'s columns (only(), defer():
+    how a page reads just the fields it shows), in one C call instead of a Python loop over
+    the fields: given ``(*values, DEFERRED)``, the value of each concrete field loaded, in
+    order, and DEFERRED for the others."""
+    fields = model._meta.concrete_fields
+    loaded = iter(range(len(fields)))
+    deferred = len(field_names)  # the position of DEFERRED: values match field_names
+    spread = operator.itemgetter(
+        *(next(loaded) if f.attname in field_names else deferred for f in fields)
+    )
+    _SPREADERS[model] = (field_names, spread)
+    return spread
+
+
 def _binding_loader(loader: Callable[..., Any]) -> Callable[..., Any]:
     """``Model.from_db`` (``loader``) that, on load, also remembers which row (and owner) the
-    instance's tokens belong to (``_LoadedRow``)."""
+    instance's tokens belong to (``_LoadedRow``). In front of Django's own, it also spreads a
+    row that lacks some columns itself (_spreader)."""
+    spreads = loader is models.Model.from_db.__func__  # type: ignore[attr-defined]
 
     def from_db(model: Any, db: Any, field_names: Any, values: Any) -> Any:
+        if spreads and len(values) != len(model._meta.concrete_fields):
+            known = _SPREADERS.get(model)
+            if known is not None and known[0] is field_names:
+                values = known[1]((*values, DEFERRED))
+            else:
+                values = _spreader(model, field_names)((*values, DEFERRED))
         instance = loader(model, db, field_names, values)
         data = instance.__dict__
         pk_attname, owner = _LOAD_PLANS.get(model) or _load_plan(model)
