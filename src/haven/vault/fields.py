@@ -20,7 +20,7 @@ import datetime
 import json
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import FieldError
@@ -203,7 +203,29 @@ def _refused(field: models.Field[Any, Any], what: str) -> FieldError:
 
 
 class EncryptedCol(Col):
-    """Column of an encrypted field; refuses to be used as an ordering expression."""
+    """Column of an encrypted field; refuses to be used as an ordering expression.
+
+    Its values are sealed (made :class:`SealedToken`) by ``from_db_value``, a converter call
+    per value, except in a query of its own model's instances whose from_db seals them as it
+    makes each instance (see _binding_loader); ``values()`` and ``values_list()`` seal theirs
+    by the converter as before."""
+
+    sealed_on_load = False
+
+    def select_format(self, compiler: Any, sql: Any, params: Any) -> Any:
+        # The compiler formats each selected column before it reads a row.
+        query = compiler.query
+        self.sealed_on_load = (
+            bool(query.default_cols)
+            and self.alias == query.base_table
+            and _seals_on_load(query.model, self.target)
+        )
+        return super().select_format(compiler, sql, params)
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        if self.sealed_on_load:
+            return []
+        return super().get_db_converters(connection)
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         raise _refused(self.target, "ordering or using it in an expression")
@@ -270,8 +292,20 @@ class EncryptedAttribute(DeferredAttribute):
 # class: every row loaded asks.
 _LOAD_PLANS: dict[type[models.Model], tuple[str, Any]] = {}
 # Per model class: the field names its last query loaded it with (one list for every row of a
-# query) and how to spread such a row over all its concrete fields (see _spreader).
-_SPREADERS: dict[type[models.Model], tuple[Any, Callable[[tuple[Any, ...]], Any]]] = {}
+# query) and that query's _LoadShape.
+_LOAD_SHAPES: dict[type[models.Model], tuple[Any, _LoadShape]] = {}
+# The from_db functions that seal encrypted columns as they make instances.
+_SEALING_LOADERS: set[Callable[..., Any]] = set()
+
+
+class _LoadShape(NamedTuple):
+    """How a row of some columns becomes an instance (see _load_shape)."""
+
+    # ``(*values, DEFERRED)`` -> the value of each concrete field, DEFERRED for a column not
+    # loaded and for an encrypted one (set into the instance by `sealed`, not by __init__).
+    spread: Callable[[tuple[Any, ...]], Any]
+    # (attname, position in values) of each encrypted column loaded.
+    sealed: tuple[tuple[str, int], ...]
 
 
 def _load_plan(model: type[models.Model]) -> tuple[str, Any]:
@@ -279,36 +313,60 @@ def _load_plan(model: type[models.Model]) -> tuple[str, Any]:
     return plan
 
 
-def _spreader(model: type[models.Model], field_names: Any) -> Callable[[tuple[Any, ...]], Any]:
-    """What Model.from_db makes of a row that lacks some of `model`'s columns (only(), defer():
-    how a page reads just the fields it shows), in one C call instead of a Python loop over
-    the fields: given ``(*values, DEFERRED)``, the value of each concrete field loaded, in
-    order, and DEFERRED for the others."""
+def _load_shape(model: type[models.Model], field_names: Any) -> _LoadShape:
+    """What Model.from_db does with a row of `field_names` (each concrete field loaded takes
+    the next value, the others are DEFERRED), as one C call (operator.itemgetter) instead of
+    a Python loop over the fields, and without Model.__init__ calling the encrypted fields'
+    descriptors: their values are set into the instance's __dict__ directly."""
     fields = model._meta.concrete_fields
-    loaded = iter(range(len(fields)))
     deferred = len(field_names)  # the position of DEFERRED: values match field_names
-    spread = operator.itemgetter(
-        *(next(loaded) if f.attname in field_names else deferred for f in fields)
-    )
-    _SPREADERS[model] = (field_names, spread)
-    return spread
+    positions: list[int] = []
+    sealed: list[tuple[str, int]] = []
+    loaded = 0
+    for field in fields:
+        if field.attname not in field_names:
+            positions.append(deferred)
+            continue
+        if isinstance(field, EncryptedTextField):
+            sealed.append((field.attname, loaded))
+            positions.append(deferred)
+        else:
+            positions.append(loaded)
+        loaded += 1
+    shape = _LoadShape(operator.itemgetter(*positions), tuple(sealed))
+    _LOAD_SHAPES[model] = (field_names, shape)
+    return shape
+
+
+def _seals_on_load(model: Any, field: Any) -> bool:
+    """Whether `field`'s column, selected for `model` instances, is sealed by from_db."""
+    if model is None or model._meta.concrete_model is not field.model:
+        return False
+    return getattr(model.from_db, "__func__", None) in _SEALING_LOADERS
 
 
 def _binding_loader(loader: Callable[..., Any]) -> Callable[..., Any]:
     """``Model.from_db`` (``loader``) that, on load, also remembers which row (and owner) the
-    instance's tokens belong to (``_LoadedRow``). In front of Django's own, it also spreads a
-    row that lacks some columns itself (_spreader)."""
-    spreads = loader is models.Model.from_db.__func__  # type: ignore[attr-defined]
+    instance's tokens belong to (``_LoadedRow``). In front of Django's own, it makes the
+    instance as _load_shape says and seals the encrypted columns' values itself (a check per
+    value instead of a converter call, see EncryptedCol.sealed_on_load): before, or in front
+    of another from_db, the converter has sealed them."""
+    shapes = loader is models.Model.from_db.__func__  # type: ignore[attr-defined]
 
     def from_db(model: Any, db: Any, field_names: Any, values: Any) -> Any:
-        if spreads and len(values) != len(model._meta.concrete_fields):
-            known = _SPREADERS.get(model)
-            if known is not None and known[0] is field_names:
-                values = known[1]((*values, DEFERRED))
-            else:
-                values = _spreader(model, field_names)((*values, DEFERRED))
-        instance = loader(model, db, field_names, values)
-        data = instance.__dict__
+        if shapes:
+            known = _LOAD_SHAPES.get(model)
+            shape = known[1] if known and known[0] is field_names else None
+            if shape is None:
+                shape = _load_shape(model, field_names)
+            instance = loader(model, db, field_names, shape.spread((*values, DEFERRED)))
+            data = instance.__dict__
+            for attname, position in shape.sealed:
+                token = values[position]
+                data[attname] = SealedToken(token) if token.__class__ is str else token
+        else:
+            instance = loader(model, db, field_names, values)
+            data = instance.__dict__
         pk_attname, owner = _LOAD_PLANS.get(model) or _load_plan(model)
         pk = data.get(pk_attname)
         if pk is None:
@@ -321,6 +379,8 @@ def _binding_loader(loader: Callable[..., Any]) -> Callable[..., Any]:
             data[_LOADED] = (pk, None, False)
         return instance
 
+    if shapes:
+        _SEALING_LOADERS.add(from_db)
     return from_db
 
 
