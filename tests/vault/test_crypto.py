@@ -562,6 +562,32 @@ def test_key_ring_malformed_tokens_fail_cleanly(token: str) -> None:
         ring_with("dek").decrypt(token, AAD)
 
 
+def test_reading_a_cell_refuses_a_token_of_other_than_three_parts() -> None:
+    # open_cell finds its cipher by the token's head "hv1.<key id>" (all before the last "."):
+    # a good payload behind a head with a part too many or too few must not open.
+    ring = ring_with("dek")
+    payload = ring.encrypt("Siobhán", AAD).rpartition(".")[2]
+    assert ring.decrypt_cell(f"hv1.dek.{payload}", "person", "surname", "42") == "Siobhán"
+    for token in (f"hv1.dek.dek.{payload}", f"hv1.hv1.dek.{payload}", f"hv1.{payload}", payload):
+        with pytest.raises(VaultIntegrityError):
+            ring.decrypt_cell(token, "person", "surname", "42")
+
+
+@given(head=st.text(alphabet="hv12.dek", max_size=14))
+def test_reading_a_cell_accepts_exactly_the_heads_decrypt_accepts(head: str) -> None:
+    ring = ring_with("dek")
+    token = head + "." + ring.encrypt("Siobhán", AAD).rpartition(".")[2]
+    try:
+        expected: str | None = ring.decrypt(token, AAD)
+    except VaultIntegrityError:
+        expected = None
+    try:
+        got: str | None = ring.decrypt_cell(token, "person", "surname", "42")
+    except (VaultIntegrityError, KeyError):  # KeyError: a key the ring lacks (the caller reloads)
+        got = None
+    assert got == expected
+
+
 @given(parts=st.lists(st.text(max_size=12), min_size=3, max_size=4))
 def test_field_aad_bytes_are_unchanged_by_the_cached_prefix(parts: list[str]) -> None:
     # Stored ciphertexts were sealed with exactly these bytes: the label, then every part

@@ -449,7 +449,8 @@ class KeyRing:
         # One AESGCM object per data key, made once: building one costs more than a field's
         # whole decryption. They hold the same key material as ``_keys``, nothing more.
         self._ciphers: dict[str, AESGCM] = {}
-        # Per (data key id, table, column, length of the row's part of the associated data):
+        # Per (token head "hv1.<data key id>", table, column, length of the row's part of
+        # the associated data):
         # the cipher and every byte of the associated data before the row's part, so reading
         # a cell looks up one entry (see open_cell). Bounded: cleared past _MAX_CELLS.
         self._cells: dict[tuple[str, str, str, int], tuple[AESGCM, bytes]] = {}
@@ -598,13 +599,17 @@ class KeyRing:
     def open_cell(self, token: str, table: str, column: str, row_part: bytes) -> str:
         """:meth:`decrypt_cell` with the row's part of the associated data made already
         (:func:`row_aad`): the cells of one row share it."""
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != FIELD_TOKEN_PREFIX:
-            aad = _column_aad_prefix(table, column) + row_part
-            return decrypt_field(token, aad, self.cipher)
-        _, dek_id, payload = parts
-        cell = (dek_id, table, column, len(row_part))
-        cipher, head = self._cells.get(cell) or self._cell(cell)
+        # The token's head "hv1.<key id>" names the cell's entry: only a well-formed head of a
+        # key this ring holds has one (see _cell), and the payload after the last "." has no
+        # "." in it, so a hit is a token of exactly three parts, as decrypt_field wants.
+        head_text, _, payload = token.rpartition(".")
+        found = self._cells.get((head_text, table, column, len(row_part)))
+        if found is None:
+            found = self._cell(head_text, table, column, len(row_part))
+            if found is None:  # not a vault token: the checked path says what is wrong
+                aad = _column_aad_prefix(table, column) + row_part
+                return decrypt_field(token, aad, self.cipher)
+        cipher, head = found
         size = len(payload) & 3
         try:
             if payload[-1:] in _CANONICAL_LAST_BY_SIZE[size]:
@@ -622,12 +627,17 @@ class KeyRing:
             raise VaultIntegrityError("vault token payload is not urlsafe base64") from None
         return _open_text(cipher, sealed, head + row_part)
 
-    def _cell(self, cell: tuple[str, str, str, int]) -> tuple[AESGCM, bytes]:
-        """Cipher and associated-data head for cells (data key id, table, column, length of
-        the row's part); KeyError if this ring does not hold that key. Made once, then kept in
-        ``_cells``. The head is what makes ``head + row_aad(row_id, owner)`` equal to
+    def _cell(
+        self, head_text: str, table: str, column: str, row_length: int
+    ) -> tuple[AESGCM, bytes] | None:
+        """Cipher and associated-data head for the cells of (token head "hv1.<key id>", table,
+        column, length of the row's part); None for a head that is not "hv1." and one key id,
+        KeyError if this ring does not hold that key. Made once, then kept in ``_cells``. The
+        head is what makes ``head + row_aad(row_id, owner)`` equal to
         ``_full_aad(label, key id, field_aad(table, column, row_id, owner))``, byte for byte."""
-        dek_id, table, column, row_length = cell
+        prefix, dot, dek_id = head_text.partition(".")
+        if prefix != FIELD_TOKEN_PREFIX or not dot or "." in dek_id:
+            return None
         cipher = self._ciphers[dek_id]
         column_prefix = _column_aad_prefix(table, column)
         head = (
@@ -637,7 +647,7 @@ class KeyRing:
         )
         if len(self._cells) >= _MAX_CELLS:
             self._cells.clear()
-        self._cells[cell] = (cipher, head)
+        self._cells[head_text, table, column, row_length] = (cipher, head)
         return cipher, head
 
     def holds_key_of(self, token: str) -> bool:

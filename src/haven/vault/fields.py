@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db import models
+from django.db.models.base import DEFERRED
 from django.db.models.expressions import Col
 from django.db.models.lookups import Exact, In, IsNull
 from django.db.models.query_utils import DeferredAttribute
@@ -39,41 +41,21 @@ else:
     _CharField = models.CharField
 
 
-# Where a loaded instance keeps its _LoadedRow (in its __dict__, beside the field values).
+# What a loaded instance's sealed tokens are bound to: (pk, owner, owner known), the row (and,
+# for a case-owned record, the owner) it was loaded as, so a changed pk or owner is re-sealed on
+# save rather than breaking decryption. One per loaded row (not a binding per token), kept in
+# the instance's ``__dict__`` under _LOADED; a plain tuple, as one is made for every row loaded.
+_LoadedRow = tuple[Any, "str | None", bool]
 _LOADED = "_vault_loaded"
-
-
-class _LoadedRow:
-    """The row (and, for a case-owned record, the owner) an instance was loaded as: what its
-    sealed tokens are bound to, so a changed pk or owner is re-sealed on save rather than
-    breaking decryption. One per loaded row, kept in the instance's ``__dict__``; the row id
-    text and the row's part of the associated data are made on the first decryption, once
-    for all the row's cells."""
-
-    __slots__ = ("_row_id", "_row_part", "owner", "owner_known", "pk")
-
-    def __init__(self, pk: Any, owner: str | None, owner_known: bool) -> None:
-        self.pk, self.owner, self.owner_known = pk, owner, owner_known
-        self._row_id: str | None = None
-        self._row_part: bytes | None = None
-
-    @property
-    def row_id(self) -> str:
-        if self._row_id is None:
-            self._row_id = str(self.pk)
-        return self._row_id
-
-    @property
-    def row_part(self) -> bytes:
-        """crypto.row_aad(row_id, owner); only for a known owner."""
-        if self._row_part is None:
-            self._row_part = crypto.row_aad(self.row_id, self.owner)
-        return self._row_part
+_NOT_LOADED: _LoadedRow = (None, None, False)  # read as a row whose owner is not known
+# The row's part of the associated data (crypto.row_aad of its id and owner), kept beside it:
+# made by the row's first decryption, shared by its cells.
+_ROW_PART = "_vault_row_part"
 
 
 class SealedToken(str):
     """A token read from the database, not yet decrypted. A token of a loaded row is read
-    with the row (and owner) its instance was loaded as (:class:`_LoadedRow`); ``row_id``
+    with the row (and owner) its instance was loaded as (``_LoadedRow``); ``row_id``
     and ``owner`` set on the token itself take precedence."""
 
     row_id: str | None = None
@@ -226,7 +208,29 @@ def _refused(field: models.Field[Any, Any], what: str) -> FieldError:
 
 
 class EncryptedCol(Col):
-    """Column of an encrypted field; refuses to be used as an ordering expression."""
+    """Column of an encrypted field; refuses to be used as an ordering expression.
+
+    Its values are sealed (made :class:`SealedToken`) by ``from_db_value``, a converter call
+    per value, except in a query of its own model's instances whose from_db seals them as it
+    makes each instance (see _binding_loader); ``values()`` and ``values_list()`` seal theirs
+    by the converter as before."""
+
+    sealed_on_load = False
+
+    def select_format(self, compiler: Any, sql: Any, params: Any) -> Any:
+        # The compiler formats each selected column before it reads a row.
+        query = compiler.query
+        self.sealed_on_load = (
+            bool(query.default_cols)
+            and self.alias == query.base_table
+            and _seals_on_load(query.model, self.target)
+        )
+        return super().select_format(compiler, sql, params)
+
+    def get_db_converters(self, connection: Any) -> list[Any]:
+        if self.sealed_on_load:
+            return []
+        return super().get_db_converters(connection)
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:
         raise _refused(self.target, "ordering or using it in an expression")
@@ -242,16 +246,39 @@ class EncryptedIsNull(IsNull):
 class EncryptedAttribute(DeferredAttribute):
     """Data descriptor: decrypts the stored token on first access and caches the plaintext."""
 
+    def __init__(self, field: EncryptedTextField) -> None:
+        super().__init__(field)
+        # Read on every access: kept here rather than looked up through the field each time.
+        self.attname, self.column = field.attname, field.column
+
     def __get__(self, instance: Any, cls: Any = None) -> Any:
         if instance is None:
             return self
         data = instance.__dict__
-        name = self.field.attname
+        name = self.attname
         value = data[name] if name in data else super().__get__(instance, cls)
-        if isinstance(value, SealedToken):
-            field: EncryptedTextField = self.field  # type: ignore[assignment]
+        if value.__class__ is not SealedToken:
+            return value
+        field: EncryptedTextField = self.field  # type: ignore[assignment]
+        pk, owner, owner_known = data.get(_LOADED, _NOT_LOADED)
+        if not owner_known or value.row_id is not None:
+            # Not a loaded row's own token, or its owner was not loaded: the general path.
+            value = data[name] = field.decrypt_token(instance, value)
+            return value
+        # A loaded row's own token, the read every page makes: opened here rather than
+        # through decrypt_token (a Python call per cell is a tenth of its cost). The row's
+        # part of the associated data is made once and shared by its cells; the cipher and
+        # the head of the associated data are the ring's.
+        row_part = data.get(_ROW_PART)
+        if row_part is None:
+            row_part = data[_ROW_PART] = crypto.row_aad(str(pk), owner)
+        try:
+            text = get_keyring().open_cell(value, instance._meta.db_table, self.column, row_part)
+        except KeyError:  # a key made elsewhere: decrypt_token reloads the ring once
             value = field.decrypt_token(instance, value)
-            data[name] = value
+        else:
+            value = field.from_plaintext_text(text)
+        data[name] = value
         return value
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -263,43 +290,113 @@ class EncryptedAttribute(DeferredAttribute):
                 f"{type(instance).__name__}.{self.field.name} is encrypted: assign plaintext, "
                 "not a token read from the database"
             )
-        data[self.field.attname] = value
+        data[self.attname] = value
+
+
+# Per model class: (primary key attribute name, owner field or None), looked up once per
+# class: every row loaded asks.
+_LOAD_PLANS: dict[type[models.Model], tuple[str, Any]] = {}
+# Per model class: the field names its last query loaded it with (one list for every row of a
+# query) and that query's _LoadShape.
+_LOAD_SHAPES: dict[type[models.Model], tuple[Any, _LoadShape]] = {}
+# The from_db functions that seal encrypted columns as they make instances.
+_SEALING_LOADERS: set[Callable[..., Any]] = set()
+
+
+class _LoadShape(NamedTuple):
+    """How a row of some columns becomes an instance (see _load_shape)."""
+
+    # ``(*values, DEFERRED)`` -> the value of each concrete field, DEFERRED for a column not
+    # loaded and for an encrypted one (set into the instance by `sealed`, not by __init__).
+    spread: Callable[[tuple[Any, ...]], Any]
+    # (attname, position in values) of each encrypted column loaded.
+    sealed: tuple[tuple[str, int], ...]
 
 
 def _load_plan(model: type[models.Model]) -> tuple[str, Any]:
-    """(primary key attribute name, owner field or None) of a model class, looked up once per
-    class: every row loaded asks."""
-    cached = model.__dict__.get("_vault_load_plan")
-    if cached is None:
-        cached = (model._meta.pk.attname, owner_field(model))
-        model._vault_load_plan = cached  # type: ignore[attr-defined]
-    return cached
+    plan = _LOAD_PLANS[model] = (model._meta.pk.attname, owner_field(model))
+    return plan
 
 
-def _bind_sealed_tokens(sender: type[models.Model], instance: models.Model) -> None:
-    """On load: remember which row (and owner) the instance's tokens belong to (one object
-    per row, not one per token)."""
-    data = instance.__dict__
-    pk_attname, owner = _load_plan(sender)
-    pk = data.get(pk_attname)
-    if pk is None:
-        return  # nothing to bind to: decrypting refuses a row without an id
-    # A deferred owner column is not loaded here (no query): read when decrypting.
-    # A model without an owner knows its (absent) owner already.
-    owner_known = owner is None or owner.attname in data
-    binding = None
-    if owner is not None and owner_known:
-        binding = owner_binding(owner, data[owner.attname])
-    data[_LOADED] = _LoadedRow(pk, binding, owner_known)
+def _load_shape(model: type[models.Model], field_names: Any) -> _LoadShape:
+    """What Model.from_db does with a row of `field_names` (each concrete field loaded takes
+    the next value, the others are DEFERRED), as one C call (operator.itemgetter) instead of
+    a Python loop over the fields, and without Model.__init__ calling the encrypted fields'
+    descriptors: their values are set into the instance's __dict__ directly."""
+    fields = model._meta.concrete_fields
+    deferred = len(field_names)  # the position of DEFERRED: values match field_names
+    positions: list[int] = []
+    sealed: list[tuple[str, int]] = []
+    loaded = 0
+    for field in fields:
+        if field.attname not in field_names:
+            positions.append(deferred)
+            continue
+        if isinstance(field, EncryptedTextField):
+            sealed.append((field.attname, loaded))
+            positions.append(deferred)
+        else:
+            positions.append(loaded)
+        loaded += 1
+    shape = _LoadShape(operator.itemgetter(*positions), tuple(sealed))
+    _LOAD_SHAPES[model] = (field_names, shape)
+    return shape
+
+
+def _seals_on_load(model: Any, field: Any) -> bool:
+    """Whether `field`'s column, selected for `model` instances, is sealed by from_db."""
+    if model is None or model._meta.concrete_model is not field.model:
+        return False
+    return getattr(model.from_db, "__func__", None) in _SEALING_LOADERS
+
+
+def _binding_loader(loader: Callable[..., Any]) -> Callable[..., Any]:
+    """``Model.from_db`` (``loader``) that, on load, also remembers which row (and owner) the
+    instance's tokens belong to (``_LoadedRow``). In front of Django's own, it makes the
+    instance as _load_shape says and seals the encrypted columns' values itself (a check per
+    value instead of a converter call, see EncryptedCol.sealed_on_load): before, or in front
+    of another from_db, the converter has sealed them."""
+    shapes = loader is models.Model.from_db.__func__  # type: ignore[attr-defined]
+
+    def from_db(model: Any, db: Any, field_names: Any, values: Any) -> Any:
+        if shapes:
+            known = _LOAD_SHAPES.get(model)
+            shape = known[1] if known and known[0] is field_names else None
+            if shape is None:
+                shape = _load_shape(model, field_names)
+            instance = loader(model, db, field_names, shape.spread((*values, DEFERRED)))
+            data = instance.__dict__
+            for attname, position in shape.sealed:
+                token = values[position]
+                data[attname] = SealedToken(token) if token.__class__ is str else token
+        else:
+            instance = loader(model, db, field_names, values)
+            data = instance.__dict__
+        pk_attname, owner = _LOAD_PLANS.get(model) or _load_plan(model)
+        pk = data.get(pk_attname)
+        if pk is None:
+            pass  # nothing to bind to: decrypting refuses a row without an id
+        elif owner is None:  # a model without an owner knows its (absent) owner already
+            data[_LOADED] = (pk, None, True)
+        elif owner.attname in data:
+            data[_LOADED] = (pk, owner_binding(owner, data[owner.attname]), True)
+        else:  # a deferred owner column is not loaded here (no query): read when decrypting
+            data[_LOADED] = (pk, None, False)
+        return instance
+
+    if shapes:
+        _SEALING_LOADERS.add(from_db)
+    return from_db
 
 
 def _bound_as(instance: models.Model, token: SealedToken) -> tuple[str | None, str | None, bool]:
     """(row id, owner, owner known) a token was read for: its own if set, else its loaded
     instance's; (None, None, False) for a token of neither."""
     if token.row_id is None:
-        loaded = instance.__dict__.get(_LOADED)
+        loaded: _LoadedRow | None = instance.__dict__.get(_LOADED)
         if loaded is not None:
-            return loaded.row_id, loaded.owner, loaded.owner_known
+            pk, owner, owner_known = loaded
+            return str(pk), owner, owner_known
     return token.row_id, token.owner, token.owner_known
 
 
@@ -318,9 +415,9 @@ class EncryptedTextField(_TextField):
         """Python value -> text to encrypt."""
         return str(value)
 
-    def from_plaintext_text(self, text: str) -> Any:
-        """Decrypted text -> Python value."""
-        return text
+    # Decrypted text -> Python value: a plain function, a C one where one does it, so reading
+    # a cell makes no Python call of its own for it (text is already the value).
+    from_plaintext_text: Callable[[str], Any] = staticmethod(str)
 
     # ----------------------------------------------------------- model wiring
 
@@ -335,28 +432,12 @@ class EncryptedTextField(_TextField):
             # dispatch for every instance made.
             cls._vault_from_db = True  # type: ignore[attr-defined]
             loader = cls.from_db.__func__  # type: ignore[attr-defined]
-
-            def from_db(model: Any, db: Any, field_names: Any, values: Any) -> Any:
-                instance = loader(model, db, field_names, values)
-                _bind_sealed_tokens(model, instance)
-                return instance
-
-            cls.from_db = classmethod(from_db)  # type: ignore[assignment,method-assign]
+            cls.from_db = classmethod(_binding_loader(loader))  # type: ignore[assignment,method-assign]
 
     def decrypt_token(self, instance: models.Model, token: SealedToken) -> Any:
+        """Plaintext value of a token of `instance` (a loaded row's own tokens are opened by
+        the descriptor, see EncryptedAttribute.__get__)."""
         table = instance._meta.db_table
-        loaded = instance.__dict__.get(_LOADED) if token.row_id is None else None
-        if loaded is not None and loaded.owner_known:
-            # The fast path for a loaded row: the row's part of the associated data is shared
-            # by its cells; the cipher and the head of the associated data are the ring's.
-            row_part = loaded._row_part or loaded.row_part
-            try:
-                plaintext = get_keyring().open_cell(token, table, self.column, row_part)
-            except KeyError:  # a key made elsewhere: reload once
-                ring = keyring_with(crypto.key_id_of(token))
-                aad = crypto.field_aad(table, self.column, loaded.row_id, loaded.owner)
-                plaintext = ring.decrypt(token, aad)
-            return self.from_plaintext_text(plaintext)
         row_id, owner, owner_known = _bound_as(instance, token)
         if row_id is None:
             if instance.pk is None:
@@ -457,8 +538,7 @@ class EncryptedDateField(EncryptedTextField):
             return datetime.date.fromisoformat(value).isoformat()
         raise TypeError(f"{self.name} expects a datetime.date, got {type(value).__name__}")
 
-    def from_plaintext_text(self, text: str) -> Any:
-        return datetime.date.fromisoformat(text)
+    from_plaintext_text = staticmethod(datetime.date.fromisoformat)
 
     def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         return models.DateField(null=self.null, blank=self.blank).formfield(**kwargs)
@@ -472,8 +552,7 @@ class EncryptedJSONField(EncryptedTextField):
     def to_plaintext_text(self, value: Any) -> str:
         return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
-    def from_plaintext_text(self, text: str) -> Any:
-        return json.loads(text)
+    from_plaintext_text = staticmethod(json.loads)
 
     def formfield(self, **kwargs: Any) -> Any:  # type: ignore[override]
         return models.JSONField(null=self.null, blank=self.blank).formfield(**kwargs)
