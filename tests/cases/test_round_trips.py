@@ -17,6 +17,7 @@ from haven.accounts.roles import Role
 from haven.audit.models import Action, LedgerEntry
 from haven.cases import selectors, services
 from haven.cases.models import Person
+from haven.vault.keyring import get_keyring
 from tests.cases.helpers import PURPOSE, api_headers, web
 from tests.factories import UserFactory
 
@@ -38,6 +39,14 @@ CASE_UPDATE_QUERIES = 5
 
 def statements(captured: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in captured if not q["sql"].startswith(BOOKKEEPING)]
+
+
+@pytest.fixture(autouse=True)
+def encryptions_leased() -> None:
+    """The vault reserves encryptions a lease at a time (a write, on SQLite's shared test
+    database seen here); whether a request's own encryptions cross a lease's end depends on
+    what the worker ran before. Lease enough now, so the counts are the request's alone."""
+    get_keyring().reserve_ahead(64)
 
 
 @pytest.fixture
