@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -175,18 +176,31 @@ class Position(models.Model):
 
     @property
     def point(self) -> tuple[float, float] | None:
-        if self.lat is not None and self.lon is not None:
-            return self.lat, self.lon
-        if self.sealed:
-            return float(self.sealed["lat"]), float(self.sealed["lon"])
-        return None
+        return stored_point(self.lat, self.lon, self.sealed)
 
     @property
     def point_accuracy(self) -> float | None:
-        if self.sealed:
-            value = self.sealed.get("accuracy")
-            return float(value) if value is not None else None
-        return self.accuracy
+        return stored_accuracy(self.accuracy, self.sealed)
+
+
+def stored_point(
+    lat: float | None, lon: float | None, sealed: dict[str, Any] | None
+) -> tuple[float, float] | None:
+    """A stored position's point: its plain columns, or its sealed coordinates (a protected
+    person's); None for a position without a fix. Position.point, and rows read without one."""
+    if lat is not None and lon is not None:
+        return lat, lon
+    if sealed:
+        return float(sealed["lat"]), float(sealed["lon"])
+    return None
+
+
+def stored_accuracy(accuracy: float | None, sealed: dict[str, Any] | None) -> float | None:
+    """A stored position's accuracy: the sealed one where the coordinates are sealed."""
+    if sealed:
+        value = sealed.get("accuracy")
+        return float(value) if value is not None else None
+    return accuracy
 
 
 class EventType(models.TextChoices):

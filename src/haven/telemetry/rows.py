@@ -36,7 +36,7 @@ from django.db.models import Field, FloatField, JSONField
 from haven.vault.fields import EncryptedTextField, bulk_opener, bulk_sealer
 
 from . import geofence as gf
-from .models import Position, TelemetryDevice
+from .models import Position, TelemetryDevice, stored_accuracy, stored_point
 
 Values = dict[str, Any]  # a position's plaintext values by field attname (not "device")
 
@@ -106,13 +106,9 @@ def valid_fixes(
     fixes = []
     for row_id, device_pk, at, lat, lon, accuracy, sealed in found:
         opened = open_(sealed_field, sealed, str(row_id))
-        if opened:
-            value = opened.get("accuracy")
-            accuracy = float(value) if value is not None else None
-            if lat is None or lon is None:
-                lat, lon = float(opened["lat"]), float(opened["lon"])
-        if lat is not None and lon is not None:
-            fixes.append((device_pk, at, gf.Fix(lat, lon, accuracy, at)))
+        point = stored_point(lat, lon, opened)
+        if point is not None:
+            fixes.append((device_pk, at, gf.Fix(*point, stored_accuracy(accuracy, opened), at)))
     return fixes
 
 
