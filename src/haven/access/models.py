@@ -44,11 +44,24 @@ class TeamRole(models.TextChoices):
     TECHNICIAN = "technician", "Technician"
 
 
-class TeamMembership(models.Model):
-    """Who is on the team of a protected object (a case, a deployment): the one team model."""
+class ProtectedObjectRow(models.Model):
+    """A row about one protected object (a case, a deployment), named by its type and id as
+    the access checks name it: a team place or a grant."""
 
     object_type = models.CharField(max_length=40)
     object_id = models.UUIDField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def protected_object(self) -> str:
+        return f"{self.object_type}:{self.object_id}"
+
+
+class TeamMembership(ProtectedObjectRow):
+    """Who is on the team of a protected object (a case, a deployment): the one team model."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     team_role = models.CharField(max_length=20, choices=TeamRole.choices)
     added_at = models.DateTimeField(default=timezone.now)
@@ -62,7 +75,7 @@ class TeamMembership(models.Model):
         indexes = [models.Index(fields=["user", "object_type"], name="access_team_user_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.team_role} of {self.object_type}:{self.object_id}"
+        return f"{self.user} {self.team_role} of {self.protected_object}"
 
 
 class GrantKind(models.TextChoices):
@@ -70,9 +83,7 @@ class GrantKind(models.TextChoices):
     BREAK_GLASS = "break_glass", "Break-glass"
 
 
-class AccessGrant(models.Model):
-    object_type = models.CharField(max_length=40)
-    object_id = models.UUIDField()
+class AccessGrant(ProtectedObjectRow):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=GrantKind.choices)
     # Why a grant or break-glass was made: personal text, so sealed by the vault. NULL only
@@ -90,4 +101,4 @@ class AccessGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} for {self.user} on {self.object_type}:{self.object_id}"
+        return f"{self.kind} for {self.user} on {self.protected_object}"
