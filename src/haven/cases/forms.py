@@ -8,7 +8,14 @@ from django import forms
 from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
-from haven.ui.forms import GovukForm, ReferenceField, reason_field, sort_choice, yes_no_choice
+from haven.ui.forms import (
+    GovukForm,
+    ReferenceField,
+    VersionedForm,
+    reason_field,
+    sort_choice,
+    yes_no_choice,
+)
 from haven.ui.forms import date_field as ui_date_field
 from haven.vault import documents
 
@@ -222,8 +229,7 @@ class ReferralForm(GovukForm):
         self.fields["authoriser"].queryset = users_with(Role.AUTHORISING_OFFICER)  # type: ignore[attr-defined]
 
 
-class CaseEditForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class CaseEditForm(VersionedForm):
     subject_name = forms.CharField(label="Subject's full name", max_length=200)
     subject_dob = date_field("Date of birth", required=False)
     address = text_area("Address", required=False)
@@ -232,8 +238,7 @@ class CaseEditForm(GovukForm):
     reason = forms.CharField(label="Reason for the change", max_length=2000)
 
 
-class DecisionForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class DecisionForm(VersionedForm):
     to_status = forms.ChoiceField(label="New status", choices=CaseStatus.choices)
     decided_on = date_field("Date of the decision")
     reason = text_area("Reason and rationale")
@@ -354,18 +359,15 @@ def correction_reason() -> forms.CharField:
     )
 
 
-class LocationCorrectionForm(LocationForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class LocationCorrectionForm(VersionedForm, LocationForm):
     reason = correction_reason()
 
 
-class ContactCorrectionForm(ContactForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class ContactCorrectionForm(VersionedForm, ContactForm):
     reason = correction_reason()
 
 
-class WithdrawContactForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class WithdrawContactForm(VersionedForm):
     reason = reason_field(
         "Why is this entry being withdrawn?",
         "Say why the entry is being withdrawn",
@@ -374,8 +376,7 @@ class WithdrawContactForm(GovukForm):
     )
 
 
-class EndLocationForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class EndLocationForm(VersionedForm):
     ended_on = date_field("Last day the location was used")
     reason = reason_field(
         "Why is this location no longer used?",
@@ -405,8 +406,7 @@ class EscalationForm(GovukForm):
     question = text_area("Query for the case manager")
 
 
-class CompleteTaskForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class CompleteTaskForm(VersionedForm):
     response = text_area("Response or outcome", required=False)
 
 
@@ -448,16 +448,14 @@ class PartnerForm(GovukForm):
     )
 
 
-class PartnerEditForm(PartnerForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class PartnerEditForm(VersionedForm, PartnerForm):
     reason = reason_field(
         "Why are you changing this entry?",
         "Say why you are changing this entry",
     )
 
 
-class PartnerRetireForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class PartnerRetireForm(VersionedForm):
     reason = reason_field(
         "Why is this entry being retired?",
         "Say why you are retiring this entry",
@@ -532,15 +530,13 @@ class ChecklistForm(GovukForm):
         return initial
 
 
-class ChecklistEditForm(ChecklistForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class ChecklistEditForm(VersionedForm, ChecklistForm):
     reason = reason_field(
         "Why are you changing this checklist?", "Say why you are changing this checklist"
     )
 
 
-class ChecklistRetireForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class ChecklistRetireForm(VersionedForm):
     reason = reason_field(
         "Why is this checklist being retired?",
         "Say why you are retiring this checklist",

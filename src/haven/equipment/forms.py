@@ -10,6 +10,7 @@ from haven.ui.forms import (
     DateTimeLocal,
     GovukForm,
     ReferenceField,
+    VersionedForm,
     optional_notes,
     people_choices,
     reason_field,
@@ -132,8 +133,7 @@ class AssetCorrectionForm(DeviceDetailsForm):
     )
 
 
-class AssetTypeCorrectionForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class AssetTypeCorrectionForm(VersionedForm):
     name = forms.CharField(max_length=80)
     description = forms.CharField(max_length=200, required=False)
     trackable = forms.BooleanField(
@@ -145,8 +145,7 @@ class AssetTypeCorrectionForm(GovukForm):
     )
 
 
-class AssetTypeRetireForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class AssetTypeRetireForm(VersionedForm):
     reason = reason_field(
         "Why is this kind of kit being retired?",
         "Say why the kind of kit is being retired",
@@ -263,8 +262,7 @@ class AssignForm(GovukForm):
         return data
 
 
-class RemoveKitForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class RemoveKitForm(VersionedForm):
     reason = reason_field(
         "Why is this asset coming off the deployment?",
         "Say why the asset is coming off the deployment",

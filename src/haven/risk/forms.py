@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import DateInput, GovukForm, reason_field
+from haven.ui.forms import DateInput, GovukForm, VersionedForm, reason_field
 
 from .config import NDM_STAGES
 from .models import MeasureStatus, NoticeDecision, NoticeKind
@@ -82,20 +82,17 @@ def correction_reason(question: str) -> forms.CharField:
     return reason_field(question, "Say why the record is being changed", help_text=CORRECTION_HELP)
 
 
-class ThreatCorrectionForm(ThreatForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class ThreatCorrectionForm(VersionedForm, ThreatForm):
     reason = correction_reason("Why are you correcting this threat?")
 
 
-class VulnerabilityCorrectionForm(VulnerabilityForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class VulnerabilityCorrectionForm(VersionedForm, VulnerabilityForm):
     reason = correction_reason("Why are you correcting this vulnerability?")
 
 
-class EndRiskItemForm(GovukForm):
+class EndRiskItemForm(VersionedForm):
     """A threat withdrawn or a vulnerability that no longer applies: kept, shown apart."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
     reason = correction_reason("Why does this no longer apply?")
 
 
@@ -192,8 +189,7 @@ class CatalogueForm(GovukForm):
     description = forms.CharField(label="Description", required=False, max_length=300)
 
 
-class CatalogueCorrectionForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class CatalogueCorrectionForm(VersionedForm):
     name = forms.CharField(label="Measure", max_length=100)
     description = forms.CharField(label="Description", required=False, max_length=300)
     reason = reason_field(
@@ -201,8 +197,7 @@ class CatalogueCorrectionForm(GovukForm):
     )
 
 
-class CatalogueRetireForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class CatalogueRetireForm(VersionedForm):
     reason = reason_field(
         "Why is this measure being retired?", "Say why the measure is being retired"
     )

@@ -8,7 +8,14 @@ from django import forms
 from django.utils import timezone
 
 from haven.accounts.roles import Module
-from haven.ui.forms import DateInput, DateTimeLocal, GovukForm, people_choices, reason_field
+from haven.ui.forms import (
+    DateInput,
+    DateTimeLocal,
+    GovukForm,
+    VersionedForm,
+    people_choices,
+    reason_field,
+)
 
 from .models import (
     AllowanceBasis,
@@ -171,11 +178,10 @@ class WelfareNoteForm(GovukForm):
     )
 
 
-class WelfareNoteCorrectionForm(WelfareNoteForm):
+class WelfareNoteCorrectionForm(VersionedForm, WelfareNoteForm):
     """A welfare note's text corrected, with the version read and a reason (the text replaced
     is kept as the note's history)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
     reason = reason_field(
         "Why are you correcting this note?",
         "Say why the note is being corrected",
@@ -183,8 +189,7 @@ class WelfareNoteCorrectionForm(WelfareNoteForm):
     )
 
 
-class WithdrawWelfareNoteForm(GovukForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class WithdrawWelfareNoteForm(VersionedForm):
     reason = reason_field(
         "Why is this note being withdrawn?",
         "Say why the note is being withdrawn",

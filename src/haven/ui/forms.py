@@ -66,6 +66,13 @@ class GovukForm(forms.Form):
             field.error_messages["required"] = f"{verb} {label}"
 
 
+class VersionedForm(GovukForm):
+    """A change to a record: carries the version of the record the person read, so that a change
+    made meanwhile by someone else is refused (haven.concurrency), never overwritten."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class DateTimeLocal(forms.DateTimeInput):
     input_type = "datetime-local"
 
