@@ -2,7 +2,7 @@
 accept connections on the one port and acknowledge every record; a tracker that reconnects to
 the other worker (and back) goes on where it left off: a resent record stored once, each fence
 crossing raised once, judged from the database, not from what a worker remembers; SIGTERM stops
-every worker, after each has stored what it held.
+every worker, after each has stored what it held; a worker killed is restarted.
 
 Which worker holds a connection is read from the kernel (/proc: the worker's socket inodes and
 the TCP table), so the tests steer a tracker to the other worker rather than hope for it."""
@@ -96,7 +96,11 @@ class Workers:
         client_port = sock.getsockname()[1]
         inode = _tcp_inode(self.port, client_port)
         for pid in self.pids():
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                fds = list(Path(f"/proc/{pid}/fd").iterdir())
+            except OSError:  # a worker that has died
+                continue
+            for fd in fds:
                 try:
                     if os.readlink(fd) == f"socket:[{inode}]":
                         return pid
@@ -193,11 +197,11 @@ def test_both_workers_accept_and_acknowledge_and_sigterm_stops_both(workers: Wor
     assert stored == sum(len(socks) for socks in held.values())
 
 
-def test_a_tracker_moving_between_workers_is_stored_once_and_crosses_once(
+def test_a_tracker_moving_between_workers_and_to_a_restarted_one_crosses_once(
     workers: Workers,
 ) -> None:
     start = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
-    at = [start + dt.timedelta(seconds=10 * n) for n in range(6)]
+    at = [start + dt.timedelta(seconds=10 * n) for n in range(7)]
     on_a = workers.connect()
     a = workers.holder(on_a)
     send(on_a, at[0], HOME)  # first fix: inside its zone (enter)
@@ -215,6 +219,15 @@ def test_a_tracker_moving_between_workers_is_stored_once_and_crosses_once(
     send(back_on_a, at[5], AWAY)
     back_on_a.close()
 
+    # A worker that dies is restarted; the new one, with nothing in memory, goes on too.
+    os.kill(a, signal.SIGKILL)
+    wait_until(lambda: len(workers.pids()) == 3, f"a restarted worker\n{workers.output()}", 15)
+    restarted = workers.pids()[-1]
+    assert f"(pid={a}) exited with -9; restarting" in workers.output()
+    on_new = workers.connect(on=restarted)
+    send(on_new, at[6], HOME)  # back inside (enter)
+    on_new.close()
+
     with sqlite3.connect(workers.data_dir / "haven.sqlite3") as db:
         fixes = db.execute("SELECT fix_time FROM telemetry_position ORDER BY fix_time").fetchall()
         events = db.execute(
@@ -222,12 +235,13 @@ def test_a_tracker_moving_between_workers_is_stored_once_and_crosses_once(
             "ORDER BY event_time"
         ).fetchall()
         [(alerts,)] = db.execute("SELECT count(*) FROM telemetry_alert").fetchall()
-    assert len(fixes) == 6  # the resent record stored once
+    assert len(fixes) == 7  # the resent record stored once
     stamp = [moment.strftime("%Y-%m-%d %H:%M:%S") for moment in at]
     assert [(kind, when[:19]) for kind, when in events] == [
         ("geofence_enter", stamp[0]),
         ("geofence_exit", stamp[1]),
         ("geofence_enter", stamp[3]),
         ("geofence_exit", stamp[4]),
+        ("geofence_enter", stamp[6]),
     ]
     assert alerts == 2  # a safe zone's exits alert, once each

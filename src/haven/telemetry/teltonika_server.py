@@ -463,10 +463,12 @@ async def run(host: str, port: int, worker_of: int = 0) -> None:
         server.close_connections()
         log.info(
             "telemetry: Teltonika receiver pid=%d stopped: %d connection(s), %d record(s) "
-            "acknowledged",
+            "acknowledged, %d stored in %d batch(es)",
             os.getpid(),
             server.accepted_connections,
             server.acknowledged,
+            server.writer.messages,
+            server.writer.batches,
         )
 
 
