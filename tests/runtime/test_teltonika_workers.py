@@ -245,3 +245,28 @@ def test_a_tracker_moving_between_workers_and_to_a_restarted_one_crosses_once(
         ("geofence_enter", stamp[6]),
     ]
     assert alerts == 2  # a safe zone's exits alert, once each
+
+
+def test_a_port_in_use_is_refused_rather_than_shared() -> None:
+    from haven.telemetry.workers import Supervisor
+
+    def never(host: str, port: int, supervisor: int) -> None:
+        raise AssertionError("no worker may start")
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert Supervisor("127.0.0.1", port, 2, never).run() == 1
+
+
+def test_haven_up_starts_the_teltonika_receiver_with_its_workers() -> None:
+    from haven.runtime.parts import Addresses, default_teltonika_workers, process_table
+
+    [part] = [
+        part
+        for part in process_table(Addresses(), with_mqtt=False, teltonika_workers=3)
+        if part.name == "teltonika"
+    ]
+    assert part.arguments[-2:] == ("--workers", "3")
+    assert default_teltonika_workers() == max(2, os.cpu_count() or 1)
