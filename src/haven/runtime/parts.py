@@ -3,6 +3,7 @@ deploy/systemd/ run the same commands, one unit each)."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import socket
 import sys
@@ -23,6 +24,14 @@ class Part:
         return "exec " + shlex.join(restarter + haven)
 
 
+def default_teltonika_workers() -> int:
+    """The Teltonika receiver's processes `haven up` starts: one per core (a receiver process
+    is one event loop and one batch writer, one core at most; the database and the other parts
+    share the machine), at least 2 so that one busy or restarting worker never holds up every
+    tracker."""
+    return max(2, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Addresses:
     web_bind: str = "127.0.0.1:8000"
@@ -35,8 +44,13 @@ class Addresses:
 
 
 def process_table(
-    addresses: Addresses, with_mqtt: bool, with_witness: bool = False, with_mailbox: bool = False
+    addresses: Addresses,
+    with_mqtt: bool,
+    with_witness: bool = False,
+    with_mailbox: bool = False,
+    teltonika_workers: int = 0,
 ) -> list[Part]:
+    """`teltonika_workers`: the Teltonika receiver's processes on its port (0 or 1: one)."""
     parts = [
         Part("web", ("serve", "--bind", addresses.web_bind)),
         Part("worker", ("db_worker", "--no-reload")),
@@ -61,6 +75,8 @@ def process_table(
                 addresses.teltonika_host,
                 "--port",
                 str(addresses.teltonika_port),
+                "--workers",
+                str(teltonika_workers),
             ),
         ),
     ]

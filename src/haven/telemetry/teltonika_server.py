@@ -19,6 +19,10 @@ all connections; handshakes that arrive together are looked up in one query, by 
 thread that closes its database connection once no handshake waits. Packets of one connection
 are taken one at a time, in order: the next one only once the previous one was answered (the
 device waits for the acknowledgement anyway).
+
+With ``--workers N`` (haven.telemetry.workers) N such processes share the port (SO_REUSEPORT),
+each one as described here; SIGTERM or SIGINT stops one cleanly: it stops listening, stores what
+its writer holds, answers it, and closes its connections.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+import signal
 import threading
 import time
 from collections import deque
@@ -65,6 +71,7 @@ class TeltonikaServer:
         self.idle_s: float = IDLE_S
         self.idle_checked = 0.0  # loop time of the last look for silent connections
         self.acknowledged = 0  # records acknowledged (statistics, the bench)
+        self.accepted_connections = 0  # (statistics: logged when the process stops)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.connections: set[Connection] = set()
         # Connections waiting for their packet's answer, with its deadline (oldest first).
@@ -88,10 +95,13 @@ class TeltonikaServer:
         self.server_zone = ZoneInfo(settings.TIME_ZONE)
         self.future_tolerance_s = get_config().future_tolerance_s
 
-    async def start(self, host: str, port: int) -> asyncio.Server:
+    async def start(self, host: str, port: int, reuse_port: bool = False) -> asyncio.Server:
+        """Listen (with SO_REUSEPORT when several processes share the port)."""
         self.writer.start()  # builds the fence index while the first devices connect
         self.loop = asyncio.get_running_loop()
-        return await self.loop.create_server(lambda: Connection(self), host, port, backlog=2048)
+        return await self.loop.create_server(
+            lambda: Connection(self), host, port, backlog=2048, reuse_port=reuse_port or None
+        )
 
     # -------------------------------------------------------------- answers from the writer
 
@@ -204,6 +214,10 @@ class TeltonikaServer:
     def stop(self) -> None:
         self._lookups.shutdown(wait=False)
 
+    def close_connections(self) -> None:
+        for conn in list(self.connections):
+            conn.close()
+
 
 class Connection(asyncio.Protocol):
     """One device's TCP connection: handshake, then packets, one at a time."""
@@ -225,6 +239,7 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # (uvloop's is not a subclass)
         self.server.connections.add(self)
+        self.server.accepted_connections += 1
         self.server._sweep_soon()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -415,23 +430,54 @@ def _refuse(rejection: Rejected) -> Refused:
     return Refused(rejection.reason)
 
 
-async def run(host: str, port: int) -> None:
+PARENT_CHECK_S = 1.0  # how often a worker looks whether its supervisor is still there
+
+
+async def run(host: str, port: int, worker_of: int = 0) -> None:
+    """Serve until SIGTERM or SIGINT (or, for a worker, until its supervisor `worker_of` has
+    gone); then stop listening, store and answer what the writer holds, and close."""
     server = TeltonikaServer()
-    listening = await server.start(host, port)
+    listening = await server.start(host, port, reuse_port=bool(worker_of))
+    loop = asyncio.get_running_loop()
+    stopped = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+
+    def orphaned() -> None:
+        if os.getppid() != worker_of:
+            log.warning("telemetry: Teltonika worker pid=%d: its supervisor has gone", os.getpid())
+            stopped.set()
+        else:
+            loop.call_later(PARENT_CHECK_S, orphaned)
+
+    if worker_of:
+        loop.call_later(PARENT_CHECK_S, orphaned)
+    log.info("telemetry: Teltonika receiver pid=%d on tcp://%s:%d", os.getpid(), host, port)
     try:
-        async with listening:
-            await listening.serve_forever()
+        await stopped.wait()
     finally:
+        listening.close()
         server.stop()
         await asyncio.to_thread(server.writer.stop)
+        await asyncio.sleep(0)  # the writer's last answers, delivered on the loop
+        server.close_connections()
+        log.info(
+            "telemetry: Teltonika receiver pid=%d stopped: %d connection(s), %d record(s) "
+            "acknowledged, %d stored in %d batch(es)",
+            os.getpid(),
+            server.accepted_connections,
+            server.acknowledged,
+            server.writer.messages,
+            server.writer.batches,
+        )
 
 
-def serve(host: str, port: int) -> None:
-    """Run the receiver until interrupted (the management command), on uvloop where it is
+def serve(host: str, port: int, worker_of: int = 0) -> None:
+    """Run the receiver until stopped (the management command), on uvloop where it is
     installed (as the OsmAnd receiver: its streams cost about half asyncio's)."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        asyncio.run(run(host, port))
+        asyncio.run(run(host, port, worker_of))
     else:
-        uvloop.run(run(host, port))
+        uvloop.run(run(host, port, worker_of))

@@ -11,7 +11,13 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from haven.runtime.parts import Addresses, broker_answers, no_broker_message, process_table
+from haven.runtime.parts import (
+    Addresses,
+    broker_answers,
+    default_teltonika_workers,
+    no_broker_message,
+    process_table,
+)
 
 # honcho's return codes when it stopped everything on a signal: a requested stop, not a failure.
 STOPPED_ON_SIGNAL = {130, 143}
@@ -27,6 +33,14 @@ class Command(BaseCommand):
         parser.add_argument("--osmand-port", type=int, default=defaults.osmand_port)
         parser.add_argument("--teltonika-host", default=defaults.teltonika_host)
         parser.add_argument("--teltonika-port", type=int, default=defaults.teltonika_port)
+        parser.add_argument(
+            "--teltonika-workers",
+            type=int,
+            default=default_teltonika_workers(),
+            metavar="N",
+            help="Teltonika receiver processes sharing its port (default: one per core, at "
+            "least 2; 1: one process)",
+        )
         parser.add_argument("--mqtt-host", default=defaults.mqtt_host)
         parser.add_argument("--mqtt-port", type=int, default=defaults.mqtt_port)
 
@@ -55,6 +69,7 @@ class Command(BaseCommand):
             with_mqtt,
             with_witness=settings.LOCAL_WITNESS,
             with_mailbox=settings.DEMO_MAILBOX,
+            teltonika_workers=options["teltonika_workers"],
         ):
             if part.arguments[0] not in available:
                 self.stdout.write(f"{part.name}: `haven {part.arguments[0]}` is not available")

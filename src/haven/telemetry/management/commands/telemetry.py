@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -44,6 +45,13 @@ class Command(BaseCommand):
         )
         teltonika.add_argument("--host", default="127.0.0.1")
         teltonika.add_argument("--port", type=int, default=5027)
+        teltonika.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="receiver processes sharing the port (SO_REUSEPORT), each with its own batch "
+            "writer (0 or 1: one process)",
+        )
         sub.add_parser("escalate", help="Escalate alerts not acknowledged in time")
         sub.add_parser("offline", help="Mark devices silent for too long as offline (alerts)")
         sub.add_parser("purge", help="Delete positions past the retention period")
@@ -76,10 +84,16 @@ class Command(BaseCommand):
             serve(options["host"], options["port"], options["workers"])
         elif action == "serve-teltonika":
             from haven.telemetry.teltonika_server import serve as serve_teltonika
+            from haven.telemetry.workers import supervise
 
+            host, port, workers = options["host"], options["port"], options["workers"]
+            if workers > 1:
+                self.stdout.write(f"Teltonika receiver on tcp://{host}:{port}, {workers} workers")
+                self.stdout.flush()
+                sys.exit(supervise(host, port, workers, _teltonika_worker))
             start_beating("teltonika")
-            self.stdout.write(f"Teltonika receiver on tcp://{options['host']}:{options['port']}")
-            serve_teltonika(options["host"], options["port"])
+            self.stdout.write(f"Teltonika receiver on tcp://{host}:{port}")
+            serve_teltonika(host, port)
         elif action == "escalate":
             escalated = services.escalate_due()
             self.stdout.write(f"{len(escalated)} alert(s) escalated")
@@ -88,3 +102,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(alerts)} device(s) marked offline")
         elif action == "purge":
             self.stdout.write(f"{services.purge_positions()} position(s) deleted")
+
+
+def _teltonika_worker(host: str, port: int, supervisor: int) -> None:
+    """One of serve-teltonika --workers N (forked): beats for itself (a heartbeat instance per
+    pid) and serves on the shared port."""
+    from haven.telemetry.teltonika_server import serve as serve_teltonika
+
+    start_beating("teltonika")
+    serve_teltonika(host, port, worker_of=supervisor)
