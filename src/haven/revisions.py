@@ -84,6 +84,26 @@ def refuse_unknown_fields(
         )
 
 
+def apply_changes(
+    record: Any, changes: Mapping[str, object], *, version: int, what: str
+) -> dict[str, object]:
+    """Apply to `record` those of `changes` that differ from its values, if `version` is still
+    current (ConflictError, naming `what`, if not), and save it at the next version. Answers the
+    values they replaced, by field; a ValidationError when none differs.
+
+    Call it inside the service's transaction, after the domain's own checks."""
+    changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
+    if not changed:
+        raise ValidationError("Nothing has changed: change a value or cancel")
+    previous = {name: getattr(record, name) for name in changed}
+    ensure_version(type(record), record.pk, version, what)
+    for name, value in changed.items():
+        setattr(record, name, value)
+    record.version = version + 1
+    record.save()
+    return previous
+
+
 def revise(
     actor: Any,
     record: Any,
@@ -101,15 +121,8 @@ def revise(
     writing the alteration to the ledger. Answers the names of the fields that changed.
 
     Call it inside the service's transaction, after the domain's own checks."""
-    changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
-    if not changed:
-        raise ValidationError("Nothing has changed: change a value or cancel")
-    previous = {name: history_value(getattr(record, name)) for name in changed}
-    ensure_version(type(record), record.pk, version, object_type)
-    for name, value in changed.items():
-        setattr(record, name, value)
-    record.version = version + 1
-    record.save()
+    was = apply_changes(record, changes, version=version, what=object_type)
+    previous = {name: history_value(value) for name, value in was.items()}
     revision.version = version
     revision.action = action
     revision.previous = previous
@@ -122,11 +135,11 @@ def revise(
         object_type=object_type,
         object_id=record.pk,
         case_id=case_id,
-        fields=sorted(changed),
+        fields=sorted(was),
         justification=reason,
         details={"version": version + 1, "change": str(action)},
     )
-    return sorted(changed)
+    return sorted(was)
 
 
 class CorrectionReason(Schema):

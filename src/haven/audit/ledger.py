@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import connection
 from django.utils import timezone
@@ -342,32 +342,34 @@ def open_sealed(entry: LedgerEntry) -> dict[str, Any]:
     return opened
 
 
-def new_entry(
-    *,
-    actor: Any,
-    action: str,
-    object_type: str,
-    object_id: object,
-    recorded_at: datetime.datetime,
-    fields: Iterable[str] = (),
-    recipients: Iterable[str] = (),
-    justification: str = "",
-    case_id: object = "",
-    details: Mapping[str, Any] | None = None,
-) -> LedgerEntry:
+class EntryFacts(TypedDict):
+    """What one entry says (the keywords of :func:`record`)."""
+
+    actor: Any
+    action: str
+    object_type: str
+    object_id: object
+    fields: NotRequired[Iterable[str]]
+    recipients: NotRequired[Iterable[str]]
+    justification: NotRequired[str]
+    case_id: NotRequired[object]
+    details: NotRequired[Mapping[str, Any] | None]
+
+
+class EntryRow(EntryFacts):
+    """What one entry says and when (the keywords of :func:`new_entry`, a row of
+    :func:`new_entries`)."""
+
+    recorded_at: datetime.datetime
+
+
+_ENTRY_KEYS = frozenset(EntryRow.__annotations__)
+_REQUIRED_KEYS = frozenset({"actor", "action", "object_type", "object_id", "recorded_at"})
+
+
+def new_entry(**row: Unpack[EntryRow]) -> LedgerEntry:
     """An unsaved, hashed entry with its free text sealed (``record`` and bulk loaders)."""
-    values, secret = _clear_values(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        recorded_at=recorded_at,
-        fields=fields,
-        recipients=recipients,
-        justification=justification,
-        case_id=case_id,
-        details=details,
-    )
+    values, secret = _clear_values(row)
     if secret:
         aad = crypto.field_aad(LedgerEntry._meta.db_table, SEALED_COLUMN, _seal_row_id(values))
         values["details"][SEALED_KEY] = get_keyring().encrypt(_encode_canonical(secret), aad)
@@ -380,7 +382,7 @@ def new_entries(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     row of its keyword arguments, for :func:`append_many`: the same clear fields, seal and leaf
     hash, without a model instance per entry, and the free text of them all sealed in one pass
     of the key ring (bulk loaders: a million entries)."""
-    made = [_clear_values(**row) for row in rows]
+    made = [_clear_values(row) for row in rows]
     sealing = [(values, secret) for values, secret in made if secret]
     if sealing:
         tokens = get_keyring().encrypt_column(
@@ -396,33 +398,28 @@ def new_entries(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [values for values, _ in made]
 
 
-def _clear_values(
-    *,
-    actor: Any,
-    action: str,
-    object_type: str,
-    object_id: object,
-    recorded_at: datetime.datetime,
-    fields: Iterable[str] = (),
-    recipients: Iterable[str] = (),
-    justification: str = "",
-    case_id: object = "",
-    details: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def _clear_values(row: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(an entry's column values before its seal and hash, the secret payload to seal)."""
+    unknown, missing = row.keys() - _ENTRY_KEYS, _REQUIRED_KEYS - row.keys()
+    if unknown or missing:
+        raise TypeError(f"ledger entry: unknown {sorted(unknown)}, missing {sorted(missing)}")
+    action = row["action"]
     if action not in _ACTIONS:
         raise LedgerError(f"unknown ledger action {action!r}")
-    clear_justification, clear_details, secret = split_free_text(justification, details or {})
+    clear_justification, clear_details, secret = split_free_text(
+        row.get("justification", ""), row.get("details") or {}
+    )
+    actor = row["actor"]
     values = {
-        "recorded_at": recorded_at,
+        "recorded_at": row["recorded_at"],
         "actor_id": getattr(actor, "pk", None),
         "actor_username": getattr(actor, "username", "") or "system",
         "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "case_id": str(case_id or ""),
-        "fields": sorted(fields),
-        "recipients": list(recipients),
+        "object_type": row["object_type"],
+        "object_id": str(row["object_id"]),
+        "case_id": str(row.get("case_id") or ""),
+        "fields": sorted(row.get("fields", ())),
+        "recipients": list(row.get("recipients", ())),
         "justification": clear_justification,
         "details": clear_details,
     }
@@ -459,18 +456,7 @@ def append_many(entries: Iterable[LedgerEntry | Mapping[str, Any]]) -> int:
     return len(rows)
 
 
-def record(
-    *,
-    actor: Any,
-    action: str,
-    object_type: str,
-    object_id: object,
-    fields: Iterable[str] = (),
-    recipients: Iterable[str] = (),
-    justification: str = "",
-    case_id: object = "",
-    details: Mapping[str, Any] | None = None,
-) -> LedgerEntry:
+def record(**facts: Unpack[EntryFacts]) -> LedgerEntry:
     """Append one entry in the caller's transaction. ``justification`` and every detail not
     on the structured allow-list are sealed by the vault before they reach the database."""
     if not in_service():
@@ -478,20 +464,9 @@ def record(
             "ledger entries must be written inside the transaction of the change: "
             "run the service or selector in @service (haven.concurrency.transactions)"
         )
-    if action not in _ACTIONS:
-        raise LedgerError(f"unknown ledger action {action!r}")
-    prepare_append(ordered=STATE_KEY in (details or {}))
-    entry = new_entry(
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        recorded_at=timezone.now(),
-        fields=fields,
-        recipients=recipients,
-        justification=justification,
-        case_id=case_id,
-        details=details,
-    )
+    if facts["action"] not in _ACTIONS:
+        raise LedgerError(f"unknown ledger action {facts['action']!r}")
+    prepare_append(ordered=STATE_KEY in (facts.get("details") or {}))
+    entry = new_entry(recorded_at=timezone.now(), **facts)
     entry.save(force_insert=True)
     return entry

@@ -310,21 +310,32 @@ def verify_inclusion(
         return False
     if index >= tree_size:
         return False
-    node_index, last_index = index, tree_size - 1
-    computed = leaf_hash
-    for sibling in proof:
+    climbed = _climb(index, tree_size - 1, leaf_hash, proof)
+    return climbed is not None and climbed[1] == root
+
+
+def _climb(
+    node_index: int, last_index: int, start: bytes, path: list[bytes]
+) -> tuple[bytes, bytes] | None:
+    """The walk RFC 9162 verifies both proofs by (§2.1.3.2, §2.1.4.2): up from the node at
+    ``node_index`` (hash ``start``) of a level whose last node is ``last_index``, one sibling of
+    ``path`` a level. Answers (the hash of the path's left siblings only, the hash of them all),
+    or None when the path is longer or shorter than the way to the root."""
+    left = full = start
+    for sibling in path:
         if last_index == 0:
-            return False  # proof longer than the path to the root
+            return None  # path longer than the way to the root
         if node_index & 1 or node_index == last_index:
-            computed = node_hash(sibling, computed)
+            left = node_hash(sibling, left)
+            full = node_hash(sibling, full)
             while node_index and not node_index & 1:  # skip levels with no right sibling
                 node_index >>= 1
                 last_index >>= 1
         else:
-            computed = node_hash(computed, sibling)
+            full = node_hash(full, sibling)
         node_index >>= 1
         last_index >>= 1
-    return last_index == 0 and computed == root
+    return (left, full) if last_index == 0 else None
 
 
 def verify_consistency(
@@ -358,18 +369,5 @@ def _verify_consistency_path(
     while old_index & 1:
         old_index >>= 1
         new_index >>= 1
-    old_computed = new_computed = path[0]
-    for sibling in path[1:]:
-        if new_index == 0:
-            return False
-        if old_index & 1 or old_index == new_index:
-            old_computed = node_hash(sibling, old_computed)
-            new_computed = node_hash(sibling, new_computed)
-            while old_index and not old_index & 1:  # skip levels with no right sibling
-                old_index >>= 1
-                new_index >>= 1
-        else:
-            new_computed = node_hash(new_computed, sibling)
-        old_index >>= 1
-        new_index >>= 1
-    return new_index == 0 and old_computed == old_root and new_computed == new_root
+    climbed = _climb(old_index, new_index, path[0], path[1:])
+    return climbed is not None and climbed == (old_root, new_root)

@@ -27,7 +27,7 @@ from haven.concurrency.locking import ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
-from haven.revisions import refuse_unknown_fields, require_reason, revise
+from haven.revisions import apply_changes, refuse_unknown_fields, require_reason, revise
 from haven.workflow import TransitionTable
 
 from . import permissions, selectors
@@ -239,21 +239,13 @@ def correct_asset_type(
     changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
     if "name" in changes and not changes["name"]:
         raise _fail("name", "Enter the name")
-    changes = {k: v for k, v in changes.items() if getattr(asset_type, k) != v}
-    if not changes:
-        raise ValidationError("Nothing has changed: change a value or cancel")
-    ensure_version(AssetType, asset_type.pk, version, "kind of kit")
-    previous = {k: getattr(asset_type, k) for k in changes}
-    for name, value in changes.items():
-        setattr(asset_type, name, value)
-    asset_type.version = version + 1
-    asset_type.save()
+    previous = apply_changes(asset_type, changes, version=version, what="kind of kit")
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
         object_type="asset_type",
         object_id=str(asset_type.pk),
-        fields=sorted(changes),
+        fields=sorted(previous),
         justification=reason,
         details={"version": version + 1, "change": "corrected", "code": code, "was": previous},
     )

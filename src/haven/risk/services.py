@@ -30,7 +30,12 @@ from haven.concurrency.locking import ConflictError, conflict, ensure_version
 from haven.concurrency.transactions import service
 from haven.notifications import services as notifications
 from haven.notifications.models import AlertCategory
-from haven.revisions import RevisionAction, refuse_unknown_fields, require_reason
+from haven.revisions import (
+    RevisionAction,
+    apply_changes,
+    refuse_unknown_fields,
+    require_reason,
+)
 
 from . import config, permissions
 from .models import (
@@ -827,20 +832,13 @@ def correct_catalogue_measure(
         changes["description"] = str(changes["description"] or "").strip()[:300]
     if errors:
         raise ValidationError(errors)
-    changes = {k: v for k, v in changes.items() if getattr(measure_type, k) != v}
-    if not changes:
-        raise ValidationError("Nothing has changed: change a value or cancel")
-    previous = {k: getattr(measure_type, k) for k in changes}
-    ensure_version(MeasureType, measure_type.pk, version, "catalogue measure", **changes)
-    for name, value in changes.items():
-        setattr(measure_type, name, value)
-    measure_type.version = version + 1
+    previous = apply_changes(measure_type, changes, version=version, what="catalogue measure")
     ledger.record(
         actor=actor,
         action=Action.ALTERATION,
         object_type="measure_type",
         object_id=measure_type.code,
-        fields=sorted(changes),
+        fields=sorted(previous),
         justification=reason,
         details={"version": version + 1, "change": "corrected", "was": previous},
     )

@@ -193,12 +193,22 @@ def assessment_page(
     )
 
 
-def assessment_edit(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
+def editable(request: AuthenticatedRequest, assessment_id: UUID) -> RiskAssessment | HttpResponse:
+    """The assessment a drafter's form changes, or the way back to it when it may not be
+    edited."""
     user = user_of(request)
     found = selectors.find_assessment(user, assessment_id)
     drafter(request)
     if not permissions.may_edit_assessment(user, found):
         return read_only(request, found)
+    return found
+
+
+def assessment_edit(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
+    user = user_of(request)
+    found = editable(request, assessment_id)
+    if isinstance(found, HttpResponse):
+        return found
     initial = {name: getattr(found, name) for name in services.ASSESSMENT_FIELDS}
     form = forms.AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -230,49 +240,37 @@ def read_only(request: HttpRequest, found: RiskAssessment) -> HttpResponse:
 
 
 def record_form(
-    request: AuthenticatedRequest,
-    assessment_id: UUID,
-    form_class: type[Any],
-    action: Callable[..., Any],
-    title: str,
-    done: str,
-) -> HttpResponse:
-    user = user_of(request)
-    found = selectors.find_assessment(user, assessment_id)
-    drafter(request)
-    if not permissions.may_edit_assessment(user, found):
-        return read_only(request, found)
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
-            return redirect("risk:assessment", assessment_id=found.pk)
-    return page(
-        request,
-        "risk/record_form.html",
-        {"form": form, "case": found.case, "assessment": found, "title": title},
-    )
+    form_class: type[Any], action: Callable[..., Any], title: str, done: str
+) -> Callable[..., HttpResponse]:
+    """The page that adds a record (`action`, a service) to an assessment while it may be
+    edited."""
+
+    def view(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
+        user = user_of(request)
+        found = editable(request, assessment_id)
+        if isinstance(found, HttpResponse):
+            return found
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
+                return redirect("risk:assessment", assessment_id=found.pk)
+        return page(
+            request,
+            "risk/record_form.html",
+            {"form": form, "case": found.case, "assessment": found, "title": title},
+        )
+
+    view.__name__ = view.__qualname__ = f"{action.__name__}_page"
+    return view
 
 
-def threat_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return record_form(
-        request,
-        assessment_id,
-        forms.ThreatForm,
-        services.add_threat,
-        "Add a threat",
-        "Threat added",
-    )
-
-
-def vulnerability_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return record_form(
-        request,
-        assessment_id,
-        forms.VulnerabilityForm,
-        services.add_vulnerability,
-        "Add a vulnerability",
-        "Vulnerability added",
-    )
+threat_add = record_form(forms.ThreatForm, services.add_threat, "Add a threat", "Threat added")
+vulnerability_add = record_form(
+    forms.VulnerabilityForm,
+    services.add_vulnerability,
+    "Add a vulnerability",
+    "Vulnerability added",
+)
 
 
 # --------------------------------------------------------------------------- corrections
@@ -411,59 +409,33 @@ def history_text(name: str, value: object) -> str:
     return str(value)
 
 
-@with_purpose(item_check("threat"))
-def threat_edit(
-    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, threat_id: UUID
-) -> HttpResponse:
-    return item_change(request, purpose, assessment_id, "threat", threat_id, end=False)
+def _item_pages(kind: str) -> tuple[Callable[..., HttpResponse], ...]:
+    """The correction, ending and history pages of one kind of risk record, a threat or a
+    vulnerability (its id comes in the URL as ``<kind>_id``)."""
 
+    def made(name: str, show: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def view(
+            request: AuthenticatedRequest, purpose: str, assessment_id: UUID, **item: UUID
+        ) -> HttpResponse:
+            return show(request, purpose, assessment_id, kind, item[f"{kind}_id"])
 
-@with_purpose(item_check("threat"))
-def threat_end(
-    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, threat_id: UUID
-) -> HttpResponse:
-    return item_change(request, purpose, assessment_id, "threat", threat_id, end=True)
+        view.__name__ = view.__qualname__ = f"{kind}_{name}"
+        return with_purpose(item_check(kind))(view)
 
-
-@with_purpose(item_check("threat"))
-def threat_history(
-    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, threat_id: UUID
-) -> HttpResponse:
-    return item_history(request, purpose, assessment_id, "threat", threat_id)
-
-
-@with_purpose(item_check("vulnerability"))
-def vulnerability_edit(
-    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, vulnerability_id: UUID
-) -> HttpResponse:
-    return item_change(
-        request, purpose, assessment_id, "vulnerability", vulnerability_id, end=False
+    return (
+        made("edit", partial(item_change, end=False)),
+        made("end", partial(item_change, end=True)),
+        made("history", item_history),
     )
 
 
-@with_purpose(item_check("vulnerability"))
-def vulnerability_end(
-    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, vulnerability_id: UUID
-) -> HttpResponse:
-    return item_change(request, purpose, assessment_id, "vulnerability", vulnerability_id, end=True)
+threat_edit, threat_end, threat_history = _item_pages("threat")
+vulnerability_edit, vulnerability_end, vulnerability_history = _item_pages("vulnerability")
 
 
-@with_purpose(item_check("vulnerability"))
-def vulnerability_history(
-    request: AuthenticatedRequest, purpose: str, assessment_id: UUID, vulnerability_id: UUID
-) -> HttpResponse:
-    return item_history(request, purpose, assessment_id, "vulnerability", vulnerability_id)
-
-
-def notice_add(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return record_form(
-        request,
-        assessment_id,
-        forms.NoticeForm,
-        services.record_notice,
-        "Record a threat-to-life notice",
-        "Notice recorded",
-    )
+notice_add = record_form(
+    forms.NoticeForm, services.record_notice, "Record a threat-to-life notice", "Notice recorded"
+)
 
 
 def workflow(request: AuthenticatedRequest, assessment_id: UUID, step: str) -> HttpResponse:
@@ -495,24 +467,20 @@ def workflow(request: AuthenticatedRequest, assessment_id: UUID, step: str) -> H
     return redirect("risk:assessment", assessment_id=assessment_id)
 
 
-@require_POST
-def submit(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return workflow(request, assessment_id, "submit")
+def _step(name: str, step: str) -> Callable[..., HttpResponse]:
+    """The button of one step of the assessment's workflow (POST only)."""
+
+    def view(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
+        return workflow(request, assessment_id, step)
+
+    view.__name__ = view.__qualname__ = name
+    return require_POST(view)
 
 
-@require_POST
-def approve(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return workflow(request, assessment_id, "approve")
-
-
-@require_POST
-def endorse(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return workflow(request, assessment_id, "endorse")
-
-
-@require_POST
-def return_assessment(request: AuthenticatedRequest, assessment_id: UUID) -> HttpResponse:
-    return workflow(request, assessment_id, "return")
+submit = _step("submit", "submit")
+approve = _step("approve", "approve")
+endorse = _step("endorse", "endorse")
+return_assessment = _step("return_assessment", "return")
 
 
 def pdf_response(name: str, data: bytes) -> HttpResponse:

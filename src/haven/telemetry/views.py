@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import wraps
 from uuid import UUID
 
 from django.contrib import messages
@@ -77,28 +78,30 @@ def alert_detail(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
     )
 
 
-@require_POST
-def acknowledge(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
-    user = request.user
-    try:
-        services.acknowledge(user, alert_id, request.POST.get("note", ""))
-    except services.ConflictError as conflict:
-        messages.info(request, str(conflict))
+def _alert_step(
+    change: Callable[[User, UUID, str], object], done: str, *, conflict_stays: bool
+) -> Callable[..., HttpResponse]:
+    """Acknowledge or resolve an alert with the note given (POST only). Someone else having
+    done it first is said, not an error: then back to the alert if `conflict_stays`, else home."""
+
+    @require_POST
+    def view(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
+        try:
+            change(request.user, alert_id, request.POST.get("note", ""))
+        except services.ConflictError as conflict:
+            messages.info(request, str(conflict))
+            if conflict_stays:
+                return redirect("telemetry:detail", alert_id=alert_id)
+        else:
+            messages.success(request, done)
         return redirect("telemetry:home")
-    messages.success(request, "Alert acknowledged")
-    return redirect("telemetry:home")
+
+    view.__name__ = view.__qualname__ = change.__name__
+    return view
 
 
-@require_POST
-def resolve(request: AuthenticatedRequest, alert_id: UUID) -> HttpResponse:
-    user = request.user
-    try:
-        services.resolve(user, alert_id, request.POST.get("note", ""))
-    except services.ConflictError as conflict:
-        messages.info(request, str(conflict))
-        return redirect("telemetry:detail", alert_id=alert_id)
-    messages.success(request, "Alert resolved: paging has stopped")
-    return redirect("telemetry:home")
+acknowledge = _alert_step(services.acknowledge, "Alert acknowledged", conflict_stays=False)
+resolve = _alert_step(services.resolve, "Alert resolved: paging has stopped", conflict_stays=True)
 
 
 # ------------------------------------------------------------------------ escalation policies
@@ -179,67 +182,62 @@ def policy_edit(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
 
 
 def _policy_action(
-    request: AuthenticatedRequest, policy_id: UUID, act: Callable[[User], str]
-) -> HttpResponse:
-    """Run one supervisor's change to a policy from the policy page, and go back to it."""
-    user = request.user
-    modules.require_technical_supervisor(user)
-    selectors.get_policy(user, policy_id)
-    try:
-        messages.success(request, act(user))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except services.PolicyNotFound as gone:  # a step or assignment removed meanwhile
-        messages.error(request, f"{gone}: it may have been removed already")
-    return redirect("telemetry:policy", policy_id=policy_id)
+    act: Callable[[AuthenticatedRequest, User, UUID], str],
+) -> Callable[..., HttpResponse]:
+    """A supervisor's change to a policy from the policy page (POST only): runs `act`, says what
+    it did (or why not), and goes back to the page."""
+
+    @require_POST
+    @wraps(act)
+    def view(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
+        user = request.user
+        modules.require_technical_supervisor(user)
+        selectors.get_policy(user, policy_id)
+        try:
+            messages.success(request, act(request, user, policy_id))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except services.PolicyNotFound as gone:  # a step or assignment removed meanwhile
+            messages.error(request, f"{gone}: it may have been removed already")
+        return redirect("telemetry:policy", policy_id=policy_id)
+
+    return view
 
 
-@require_POST
-def policy_step_add(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
-    def act(user: User) -> str:
-        form = StepForm(request.POST, rota_names=_rota_names())
-        if not form.is_valid():
-            raise ValidationError([f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()])
-        step = services.add_step(
-            user,
-            policy_id,
-            delay_seconds=form.cleaned_data["delay_minutes"] * 60,
-            targets=[services.TargetSpec(**t) for t in form.targets()],
-        )
-        return f"Step {step.position} added"
-
-    return _policy_action(request, policy_id, act)
+@_policy_action
+def policy_step_add(request: AuthenticatedRequest, user: User, policy_id: UUID) -> str:
+    form = StepForm(request.POST, rota_names=_rota_names())
+    if not form.is_valid():
+        raise ValidationError([f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()])
+    step = services.add_step(
+        user,
+        policy_id,
+        delay_seconds=form.cleaned_data["delay_minutes"] * 60,
+        targets=[services.TargetSpec(**t) for t in form.targets()],
+    )
+    return f"Step {step.position} added"
 
 
-@require_POST
-def policy_step_remove(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
-    def act(user: User) -> str:
-        services.remove_step(user, policy_id, request.POST.get("step", "") or "0")
-        return "Step removed"
-
-    return _policy_action(request, policy_id, act)
+@_policy_action
+def policy_step_remove(request: AuthenticatedRequest, user: User, policy_id: UUID) -> str:
+    services.remove_step(user, policy_id, request.POST.get("step", "") or "0")
+    return "Step removed"
 
 
-@require_POST
-def policy_assign(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
-    def act(user: User) -> str:
-        form = AssignForm(request.POST, sources=selectors.policy_sources(user))
-        if not form.is_valid():
-            raise ValidationError("Choose what to use this policy for")
-        source, source_id = form.chosen()
-        services.assign_policy(user, policy_id, source=source, source_id=UUID(source_id))
-        return "Policy assigned"
-
-    return _policy_action(request, policy_id, act)
+@_policy_action
+def policy_assign(request: AuthenticatedRequest, user: User, policy_id: UUID) -> str:
+    form = AssignForm(request.POST, sources=selectors.policy_sources(user))
+    if not form.is_valid():
+        raise ValidationError("Choose what to use this policy for")
+    source, source_id = form.chosen()
+    services.assign_policy(user, policy_id, source=source, source_id=UUID(source_id))
+    return "Policy assigned"
 
 
-@require_POST
-def policy_unassign(request: AuthenticatedRequest, policy_id: UUID) -> HttpResponse:
-    def act(user: User) -> str:
-        services.unassign_policy(user, policy_id, request.POST.get("assignment", "") or "0")
-        return "Assignment removed"
-
-    return _policy_action(request, policy_id, act)
+@_policy_action
+def policy_unassign(request: AuthenticatedRequest, user: User, policy_id: UUID) -> str:
+    services.unassign_policy(user, policy_id, request.POST.get("assignment", "") or "0")
+    return "Assignment removed"
 
 
 def device_list(request: AuthenticatedRequest) -> HttpResponse:
