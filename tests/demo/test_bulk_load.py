@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.audit import state
@@ -127,3 +129,25 @@ def test_bulk_insert_refuses_rows_without_keys_and_tokens_from_elsewhere(
     with pytest.raises(FieldError, match="plaintext"), transaction.atomic():
         bulk.insert(Person, [copied])
     assert Person.objects.count() == before
+
+
+def test_a_maker_holds_what_the_model_constructor_holds(loaded: dict[str, User]) -> None:
+    case = Case.objects.first()
+    assert case is not None
+    kwargs = {
+        "id": uuid.uuid4(),
+        "case": case,
+        "role": "associated",
+        "full_name": "Ada Fictional-100",
+        "dob": date(1990, 1, 1),
+        "created_at": timezone.now(),
+    }
+    made, built = bulk.maker(Person)(**kwargs), Person(**kwargs)
+    attnames = [f.attname for f in Person._meta.concrete_fields]
+    assert {a: made.__dict__[a] for a in attnames} == {a: built.__dict__[a] for a in attnames}
+    assert made.case is case and made._state.adding and made._state.db is None
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nonsense'"):
+        bulk.maker(Person)(nonsense=1)
+    with transaction.atomic():  # and it inserts as the constructor's instance does
+        bulk.insert(Person, [made])
+    assert Person.objects.get(pk=made.pk).full_name == "Ada Fictional-100"

@@ -108,9 +108,25 @@ class Builder:
         self.today = timezone.localdate()
         self.weights = [w for w, _ in PATHS]
         self.paths = [p for _, p in PATHS]
+        # Instances as Model(**kwargs) makes them, without Model.__init__ (bulk.maker).
+        self.make = {
+            model: bulk.maker(model)
+            for model in (
+                Case,
+                Person,
+                TeamMembership,
+                Decision,
+                Transfer,
+                Location,
+                ContactEntry,
+                CaseTask,
+                IdentityRecord,
+            )
+        }
 
     def batch(self, size: int) -> dict[str, list]:
         rng, team = self.rng, self.team
+        make = self.make
         rows: dict[str, list] = {
             k: []
             for k in (
@@ -133,7 +149,7 @@ class Builder:
             received = now - timedelta(days=rng.randint(0, 900), minutes=rng.randint(0, 1440))
             name = demo_name(rng)
             dob = date(1950, 1, 1) + timedelta(days=rng.randint(0, 22000))
-            case = Case(
+            case = make[Case](
                 id=uuid.uuid4(),
                 reference=f"HVN-{self.year}-{self.number:05d}",
                 status=path[-1],
@@ -153,7 +169,7 @@ class Builder:
             )
             rows["cases"].append(case)
             rows["people"].append(
-                Person(
+                make[Person](
                     id=uuid.uuid4(),
                     case=case,
                     role="principal",
@@ -165,7 +181,7 @@ class Builder:
             )
             for _ in range(rng.choice([0, 1, 1, 2])):
                 rows["people"].append(
-                    Person(
+                    make[Person](
                         id=uuid.uuid4(),
                         case=case,
                         role="associated",
@@ -184,7 +200,7 @@ class Builder:
                 (team["identity"], TeamRole.OFFICER),
             ):
                 rows["members"].append(
-                    TeamMembership(
+                    make[TeamMembership](
                         object_type=OBJECT_TYPE,
                         object_id=case.id,
                         user=user,
@@ -221,7 +237,7 @@ class Builder:
                         "factor_adjustment": "Likely to adjust",
                         "factor_proceedings": "Witness in a fictional trial",
                     }
-                decision = Decision(
+                decision = make[Decision](
                     id=uuid.uuid4(),
                     case=case,
                     from_status=source,
@@ -236,7 +252,7 @@ class Builder:
                 rows["decisions"].append(decision)
                 if rule.requires("receiving_provider"):
                     rows["transfers"].append(
-                        Transfer(
+                        make[Transfer](
                             id=uuid.uuid4(),
                             case=case,
                             decision=decision,
@@ -263,7 +279,7 @@ class Builder:
                 )
             if path[-1] in ("active", "varied", "transferred"):
                 rows["locations"].append(
-                    Location(
+                    make[Location](
                         id=uuid.uuid4(),
                         case=case,
                         kind=rng.choice(["residence", "safe_house"]),
@@ -277,7 +293,7 @@ class Builder:
                     )
                 )
                 rows["contacts"].append(
-                    ContactEntry(
+                    make[ContactEntry](
                         id=uuid.uuid4(),
                         case=case,
                         occurred_at=when + timedelta(days=3),
@@ -289,7 +305,7 @@ class Builder:
                     )
                 )
                 rows["tasks"].append(
-                    CaseTask(
+                    make[CaseTask](
                         id=uuid.uuid4(),
                         case=case,
                         kind="review",
@@ -302,7 +318,7 @@ class Builder:
                 )
             if self.number % 5 == 0:
                 rows["identities"].append(
-                    IdentityRecord(
+                    make[IdentityRecord](
                         id=uuid.uuid4(), case=case, legacy_name=name, new_name=demo_name(rng)
                     )
                 )
