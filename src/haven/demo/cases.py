@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from haven.access.models import TeamMembership, TeamRole
 from haven.accounts.models import User
@@ -39,6 +39,7 @@ from haven.cases.models import (
     Transfer,
 )
 from haven.concurrency import references
+from haven.demo import parallel
 from haven.vault import bulk
 
 GIVEN = ["Ada", "Bram", "Cleo", "Dov", "Esme", "Finn", "Gita", "Hal", "Iris", "Jude", "Kai", "Lumi"]
@@ -363,7 +364,11 @@ def refresh_statistics() -> None:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(TeamMembership._meta.db_table)}")
 
 
-def create_demo_cases(count: int, seed: int = 2026) -> int:
+def create_demo_cases(count: int, seed: int = 2026, workers: int = 1) -> int:
+    """`count` cases with their people, team, decisions and ledger entries. With `workers` > 1
+    on PostgreSQL (outside a transaction) they are built and written by that many processes,
+    each over its own share of the references (``haven.demo.parallel``); the first share is
+    the same as a single process's, from the same seed."""
     team = {
         name: User.objects.get(username=name)
         for name in ("officer", "manager", "authoriser", "identity")
@@ -373,26 +378,30 @@ def create_demo_cases(count: int, seed: int = 2026) -> int:
     if count > 0:
         with transaction.atomic():  # take the numbers from the case series, as a referral does
             start = references.reserve(Case, "HVN", year, count) - 1
-    builder = Builder(team, seed, year, start)
-    columns = (
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns) as progress:
-        bar = progress.add_task("Creating demo cases", total=count)
-        done = batches = 0
-        while done < count:
-            size = min(BATCH, count - done)
-            write_batch(builder.batch(size))
-            done += size
-            batches += 1
-            if batches & (batches - 1) == 0:  # after batches 1, 2, 4, 8, …
-                refresh_statistics()
-            progress.advance(bar, size)
+    # Whole batches per process, so a share of fewer than one batch runs no process of its own.
+    workers = max(1, min(workers, count // BATCH))
+    shares = [count // workers + (1 if n < count % workers else 0) for n in range(workers)]
+    parts = []
+    offset = 0
+    for n, share in enumerate(shares):
+        builder = Builder(team, seed + n, year, start + offset)
+        parts.append(partial(_write_cases, builder, share))
+        offset += share
+    parallel.run_parts(parts, count, "Creating demo cases")
     with connection.cursor() as cursor:
         # Fresh planner statistics: straight after a bulk load PostgreSQL misjudges how selective
         # case_id is and reads thousands of rows for a case page (20 ms instead of 0.2 ms).
         cursor.execute("ANALYZE")
     return count
+
+
+def _write_cases(builder: Builder, count: int, advance: Callable[[int], None]) -> None:
+    done = batches = 0
+    while done < count:
+        size = min(BATCH, count - done)
+        write_batch(builder.batch(size))
+        done += size
+        batches += 1
+        if batches & (batches - 1) == 0:  # after batches 1, 2, 4, 8, …
+            refresh_statistics()
+        advance(size)
