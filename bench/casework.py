@@ -6,8 +6,8 @@
 Needs PostgreSQL (--postgres URL, default 127.0.0.1:5432, trust auth). Two databases are
 prepared with the demo loader (PREFIX_secure_N, PREFIX_plain_N for N cases, PREFIX from
 --database, default haven_bench; dropped at the end unless --keep, then reused; the loader
-prints how long each took: 100,000 cases and 1,000,000 ledger entries in 78 s with two load
-processes on a shared 2-core machine): "secure" as
+prints how long each took: 100,000 cases and 1,000,000 ledger entries in 73 s with two load
+processes, 119 s with one, on a quiet 2-core machine): "secure" as
 in production, "plain" with need-to-know, the ledger and field encryption all switched off
 together by a bench-only WSGI module (bench/casework_wsgi.py, HAVEN_BENCH_PLAIN=1), which is
 the baseline. Both are served by
