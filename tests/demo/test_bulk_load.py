@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
 from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from haven.accounts.models import User
 from haven.audit import state
@@ -20,8 +22,9 @@ from haven.audit.models import LedgerEntry
 from haven.audit.signing import SIGNING_KEY_ENV_VAR
 from haven.cases import selectors
 from haven.cases.models import Case, Decision, IdentityRecord, Person
+from haven.demo import parallel
 from haven.demo.accounts import create_demo_accounts
-from haven.demo.cases import create_demo_cases
+from haven.demo.cases import BATCH, create_demo_cases
 from haven.vault import bulk
 from haven.vault.crypto import VaultIntegrityError
 
@@ -127,3 +130,57 @@ def test_bulk_insert_refuses_rows_without_keys_and_tokens_from_elsewhere(
     with pytest.raises(FieldError, match="plaintext"), transaction.atomic():
         bulk.insert(Person, [copied])
     assert Person.objects.count() == before
+
+
+def test_a_maker_holds_what_the_model_constructor_holds(loaded: dict[str, User]) -> None:
+    case = Case.objects.first()
+    assert case is not None
+    kwargs = {
+        "id": uuid.uuid4(),
+        "case": case,
+        "role": "associated",
+        "full_name": "Ada Fictional-100",
+        "dob": date(1990, 1, 1),
+        "created_at": timezone.now(),
+    }
+    made, built = bulk.maker(Person)(**kwargs), Person(**kwargs)
+    attnames = [f.attname for f in Person._meta.concrete_fields]
+    assert {a: made.__dict__[a] for a in attnames} == {a: built.__dict__[a] for a in attnames}
+    assert made.case is case and made._state.adding and made._state.db is None
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nonsense'"):
+        bulk.maker(Person)(nonsense=1)
+    with transaction.atomic():  # and it inserts as the constructor's instance does
+        bulk.insert(Person, [made])
+    assert Person.objects.get(pk=made.pk).full_name == "Ada Fictional-100"
+
+
+@pytest.mark.postgres_only
+def test_cases_loaded_by_two_processes_read_back_and_verify(
+    resettable_ledger: None, ledger_key: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``create_demo_cases(workers=2)``: two forked processes, each on its own connection and
+    key ring lease, over disjoint references; what they wrote decrypts, is found by its blind
+    indexes, and the ledger verifies with its access-control state."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the load forks only on PostgreSQL")
+    # pytest-xdist's worker runs threads of its own; the children here touch none of them.
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+    answers: list[bool] = []
+    can_fork = parallel.can_fork
+    monkeypatch.setattr(parallel, "can_fork", lambda: answers.append(can_fork()) or answers[-1])
+    create_demo_accounts()
+    create_demo_cases(2 * BATCH, workers=2)
+    assert answers == [True]  # two parts, so forked
+    references = list(Case.objects.values_list("reference", flat=True))
+    assert len(references) == len(set(references)) == 2 * BATCH
+    officer = User.objects.get(username="officer")
+    for case in Case.objects.order_by("?")[:20]:
+        opened = selectors.get_case_file(officer, case.pk, "case_management")
+        principal = next(p for p in opened.people if p.role == "principal")
+        assert principal.full_name == opened.case.subject_name
+        search = selectors.CaseSearch(name=case.subject_name, dob=case.subject_dob.isoformat())
+        assert case.pk in {c.pk for c in selectors.search_cases(officer, search)}
+    entries = LedgerEntry.objects.count()
+    audit("checkpoint", "--force", "--quiet")
+    assert f"verified {entries} entries, 1 checkpoints" in audit("verify", "--quiet", "--state")
+    assert state.unexplained_rows() == []

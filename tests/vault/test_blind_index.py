@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from haven.vault.blind_index import (
     KIND_DOB,
     KIND_NAME,
+    _fold_once,
+    _fold_unicode,
     blind_index,
     dob_index,
     name_dob_index,
@@ -293,3 +295,17 @@ def test_recommended_bits_always_valid_and_leaves_rows_per_bucket(
     blind_index(KEY, KIND_NAME, "x", bits)  # accepted
     if bits > 8:
         assert rows / 2**bits >= per_value
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+@example("  O'Brien-Smith St.John `x` ")
+@example("\t\x00a\x7fb")
+def test_the_ascii_fold_is_the_unicode_fold(text: str) -> None:
+    """The ASCII fast path of name folding decides each character as the general path does."""
+    assert _fold_once(text) == _fold_unicode(text)
+
+
+def test_every_ascii_character_folds_as_the_unicode_fold_folds_it() -> None:
+    for code in range(128):
+        for text in (chr(code), f"a{chr(code)}b", f"A{chr(code)}{chr(code)}B "):
+            assert _fold_once(text) == _fold_unicode(text), repr(text)

@@ -26,16 +26,18 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import FieldError
 from django.db import connections, models, router
+from django.db.models.query_utils import DeferredAttribute
 
 from haven.vault import crypto
 from haven.vault import fields as vault_fields
 from haven.vault.fields import (
     BlindIndexField,
+    EncryptedAttribute,
     EncryptedTextField,
     SealedToken,
     _index_or_none,
@@ -95,6 +97,70 @@ def insert(model: type[models.Model], objs: Iterable[models.Model]) -> int:
     rows = list(zip(*columns, strict=True))
     write_rows(connection, table, [f.column for f in fields], rows)
     return len(rows)
+
+
+def maker(model: type[models.Model]) -> Callable[..., Any]:
+    """A constructor of unsaved `model` instances for :func:`insert`: ``make(**kwargs)`` holds
+    what ``model(**kwargs)`` holds (each field's value, or its default: a callable one called
+    for each instance; a relation given as an instance sets its key and is cached as the
+    descriptor caches it; an encrypted field's plaintext as its descriptor stores it), without
+    Model.__init__'s Python loop over every field and its pre_init and post_init signals, which
+    were the largest item of a demo load's client time (65,000 instances for 5,000 cases).
+    For rows that go straight to :func:`insert`: no signal is sent, as insert sends none."""
+    meta = model._meta
+    constants: dict[str, Any] = {}
+    calls: list[tuple[str, str, Callable[[], Any]]] = []  # (name, attname, default)
+    for field in meta.concrete_fields:
+        if field.has_default() and callable(field.default):
+            calls.append((field.name, field.attname, field.default))
+        else:
+            constants[field.attname] = field.get_default()
+    plain: dict[str, str] = {}  # keyword -> attname
+    relations: dict[str, tuple[str, str, str]] = {}  # keyword -> (attname, cache name, target)
+    others: set[str] = set()
+    for field in meta.concrete_fields:
+        descriptor = model.__dict__.get(field.name)
+        if field.is_relation:
+            relations[field.name] = (
+                field.attname,
+                field.cache_name,  # type: ignore[attr-defined]
+                field.target_field.attname,  # type: ignore[attr-defined]
+            )
+            plain[field.attname] = field.attname
+        elif descriptor is None or type(descriptor) in _PLAIN_DESCRIPTORS:
+            plain[field.name] = field.attname
+        else:  # a descriptor of its own: set through it, as __init__ sets it
+            others.add(field.name)
+    new_state = models.base.ModelState
+
+    def make(**kwargs: Any) -> models.Model:
+        obj = model.__new__(model)
+        state = obj._state = new_state()
+        data = obj.__dict__
+        data.update(constants)
+        for name, attname, default in calls:
+            if name not in kwargs and attname not in kwargs:  # as __init__: no wasted call
+                data[attname] = default()
+        for name, value in kwargs.items():
+            column = plain.get(name)
+            if column is not None:
+                data[column] = value
+                continue
+            relation = relations.get(name)
+            if relation is None:
+                if name in others:
+                    setattr(obj, name, value)
+                    continue
+                raise TypeError(f"{model.__name__}() got an unexpected keyword argument '{name}'")
+            key, cache, target = relation
+            data[key] = None if value is None else getattr(value, target)
+            state.fields_cache[cache] = value
+        return obj
+
+    return make
+
+
+_PLAIN_DESCRIPTORS = (DeferredAttribute, EncryptedAttribute)
 
 
 # Field types whose get_db_prep_save leaves a value of these Python types as it is, or whose

@@ -24,6 +24,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--cases", type=int, default=50, help="how many demo cases")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="processes that build and write the demo cases (PostgreSQL; 1 elsewhere)",
+        )
+        parser.add_argument(
             "--complaints", type=int, default=20, help="how many demo oversight complaints"
         )
 
@@ -65,7 +71,7 @@ class Command(BaseCommand):
         )
 
     def load_data(self, console: Console, options: dict[str, Any]) -> None:
-        create_demo_cases(options["cases"])
+        create_demo_cases(options["cases"], workers=options["workers"])
         console.print(f"{options['cases']} demo cases (officer, manager, authoriser, identity)")
         checklists = create_demo_checklists(User.objects.get(username="manager"))
         console.print(f"{checklists} checklists (new arrangement, relocation)")
