@@ -92,6 +92,19 @@ def http_status(url: str, timeout: float = 5.0) -> int | None:
         return None
 
 
+def start_haven(environment: dict[str, str], log_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`haven ARGS` in a session (process group) of its own, so a test can signal all of it,
+    with its output in log_path, which the test reads."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(  # noqa: S603 - the test's own command line
+            [sys.executable, "-m", "haven.cli", *args],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 class HavenUp:
     """`haven up` in its own process group, its output in a file the test reads."""
 
@@ -106,27 +119,19 @@ class HavenUp:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> HavenUp:
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - the test's own command line
-                [
-                    sys.executable,
-                    "-m",
-                    "haven.cli",
-                    "up",
-                    "--web-bind",
-                    f"127.0.0.1:{self.web_port}",
-                    "--osmand-port",
-                    str(self.osmand_port),
-                    "--teltonika-port",
-                    str(self.teltonika_port),
-                    "--mqtt-port",
-                    str(self.mqtt_port),
-                ],
-                env=self.environment,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = start_haven(
+            self.environment,
+            self.log_path,
+            "up",
+            "--web-bind",
+            f"127.0.0.1:{self.web_port}",
+            "--osmand-port",
+            str(self.osmand_port),
+            "--teltonika-port",
+            str(self.teltonika_port),
+            "--mqtt-port",
+            str(self.mqtt_port),
+        )
         return self
 
     @property

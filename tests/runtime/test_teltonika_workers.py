@@ -15,8 +15,6 @@ import re
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +23,14 @@ import pytest
 from haven.telemetry import teltonika
 
 from ..built_once import built_once
-from .processes import copy_data_dir, free_port, haven, haven_environment, wait_until
+from .processes import (
+    copy_data_dir,
+    free_port,
+    haven,
+    haven_environment,
+    start_haven,
+    wait_until,
+)
 
 IMEI = "356307042441013"
 HOME = (54.6, -5.93)  # the tracker's safe zone: 200 m around it
@@ -64,24 +69,11 @@ class Workers:
         self.data_dir = data_dir
         self.port = free_port()
         self.log_path = data_dir / "teltonika.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - the test's own command line
-                [
-                    sys.executable,
-                    "-m",
-                    "haven.cli",
-                    "telemetry",
-                    "serve-teltonika",
-                    "--port",
-                    str(self.port),
-                    "--workers",
-                    "2",
-                ],
-                env=haven_environment(data_dir),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = start_haven(
+            haven_environment(data_dir),
+            self.log_path,
+            *("telemetry", "serve-teltonika", "--port", str(self.port), "--workers", "2"),
+        )
         wait_until(lambda: len(self.pids()) == 2, f"two workers\n{self.output()}", DEADLINE_S)
 
     def output(self) -> str:
