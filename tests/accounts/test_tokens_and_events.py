@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -93,6 +94,25 @@ def test_each_token_has_its_own_rate_limit(client):
     limited = client.get("/api/me", **bearer(busy))
     assert limited["Content-Type"] == "application/problem+json" and limited["Retry-After"]
     assert client.get("/api/me", **bearer(calm)).status_code == 200
+
+
+def test_a_tokens_last_use_is_stamped_once_per_resolution_not_on_every_request(client):
+    token, secret = issue_token(UserFactory())
+    assert client.get("/api/me", **bearer(secret)).status_code == 200
+    token.refresh_from_db()
+    stamped = token.last_used_at
+    assert stamped is not None
+    resolution = settings.SESSION_ACTIVITY_RESOLUTION_SECONDS
+    soon = stamped + timedelta(seconds=resolution - 5)
+    with mock.patch("django.utils.timezone.now", return_value=soon):
+        assert client.get("/api/me", **bearer(secret)).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == stamped
+    later = stamped + timedelta(seconds=resolution + 5)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert client.get("/api/me", **bearer(secret)).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == later
 
 
 def test_lockout_suspends_tokens_and_ends_sessions(client):

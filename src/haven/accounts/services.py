@@ -530,8 +530,18 @@ def usable_token(secret: str) -> ApiToken | None:
     )
     if token is None or not token.user.is_active or token.user.is_locked():
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    stamp_token_use(token)
     return token
+
+
+def stamp_token_use(token: ApiToken) -> None:
+    """Keep the token's last use (shown to the minute) at the resolution a session's activity
+    is kept: a write on every API request was one more UPDATE and commit for each of them."""
+    now = timezone.now()
+    resolution = timedelta(seconds=settings.SESSION_ACTIVITY_RESOLUTION_SECONDS)
+    if token.last_used_at is None or now - token.last_used_at >= resolution:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
 
 
 # ------------------------------------------------------------------ refused access
