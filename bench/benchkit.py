@@ -111,3 +111,13 @@ def result(
         f"ratio {ratio:.3g}x | {verdict}",
         flush=True,
     )
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> float:
+    """CPU-seconds the whole machine has been busy (not idle or waiting on I/O), all cores."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / TICK

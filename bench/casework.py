@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from benchkit import drop_database, pg_admin, result, server_url  # noqa: E402
+from benchkit import drop_database, machine_busy, pg_admin, result, server_url  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 KEYS = {
@@ -294,8 +294,13 @@ def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: 
         HAVEN_BENCH_THINK=think,
         HAVEN_BENCH_TIMES=str(times_file),
     )
+    busy_before, started = machine_busy(), time.perf_counter()
     with open(f"{prefix}.log", "w") as log:  # Locust's own summary, kept for reading
         subprocess.run(command, env=env, cwd=ROOT, stdout=log, stderr=log, check=False)
+    busy = (machine_busy() - busy_before) / (time.perf_counter() - started)
+    # The whole machine (server, database, Locust and anything else running): a reading taken
+    # while other work shares the cores is no reading of the servers.
+    print(f"  {prefix.name}: machine busy {busy:.2f} of {os.cpu_count()} cores", flush=True)
     times = [tuple(row) for row in json.loads(times_file.read_text())]
     return Times(times, _exceptions(Path(f"{prefix}_exceptions.csv")))  # type: ignore[arg-type]
 

@@ -72,6 +72,8 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
+from benchkit import machine_busy  # noqa: E402
+
 DEVICES = 10_000
 LAT0, LON0 = 51.3, -0.5  # a 0.4 x 0.8 degree area (London-sized)
 
@@ -180,13 +182,6 @@ def _stat_cpu(path: str) -> float:
         return 0.0
     fields = text.rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def machine_busy() -> float:
-    """CPU-seconds the whole machine has been busy (not idle or waiting on I/O), all cores."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / TICK
 
 
 class cpu_of:  # noqa: N801 - used as the function it was
