@@ -155,7 +155,7 @@ def rota_detail(
     if form is not None:
         if action in ("layer", "override") and not is_supervisor:
             form.add_error(None, f"Only {group.supervisor_label} change the rota")
-        elif form.is_valid() and submitted(
+        elif submitted(
             request,
             form,
             lambda: _act(user, rota, action, form, group),
