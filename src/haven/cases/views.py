@@ -1120,16 +1120,12 @@ def document_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > services.config.DOCUMENT_MAX_BYTES:
-                raise ValidationError(
-                    {"file": documents.too_large_message(services.config.DOCUMENT_MAX_BYTES)}
-                )
             services.upload_document(
                 user,
                 case.pk,
                 title=form.cleaned_data["title"],
                 filename=upload.name,
-                data=upload.read(),
+                data=documents.read_upload(upload, services.config.DOCUMENT_MAX_BYTES),
             )
         except ValidationError as error:
             add_form_errors(form, error)
