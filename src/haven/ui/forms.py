@@ -219,7 +219,7 @@ class ReferenceField(forms.CharField):
 
 class ExactNameField(forms.CharField):
     """An optional search by a person's exact name. The blind index keeps only letters and
-    digits, so a name with no letter could never be found: it is refused on the form."""
+    digits, so a name with none of them could never be found: it is refused on the form."""
 
     def __init__(self, label: str) -> None:
         super().__init__(label=label, required=False, max_length=200)
