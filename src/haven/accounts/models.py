@@ -356,24 +356,38 @@ class SecurityCounter(models.Model):
         return f"{self.key[:8]}…: {self.failures} until {self.window_ends:%H:%M}"
 
 
+class SecretToken(models.Model):
+    """A revocable secret shown once to its holder: only its SHA-256 is stored, with the first
+    characters as a hint to tell tokens apart."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def usable(self) -> ApiTokenQuerySet:
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
-class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the secret is shown once."""
+class ApiToken(SecretToken):
+    """A personal API token."""
 
     PREFIX = "hvn_"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=80)
-    key_hash = models.CharField(max_length=64, unique=True)
-    hint = models.CharField(max_length=12)
-    created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
     # Scope: the modules the token opens (none for tokens from before scopes: only the
     # endpoints any token may use), and whether it may change anything or only read.
     modules = models.JSONField(default=list, blank=True)
@@ -381,15 +395,8 @@ class ApiToken(models.Model):
 
     objects = ApiTokenQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at"]
-
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
-
-    @staticmethod
-    def hash_secret(secret: str) -> str:
-        return hashlib.sha256(secret.encode()).hexdigest()
 
     @classmethod
     def issue(

@@ -9,6 +9,7 @@ from haven.access.purposes import Purpose
 from haven.accounts.models import User
 from haven.accounts.roles import Clearance, Role
 from haven.ui.forms import (
+    ExactNameField,
     GovukForm,
     ReferenceField,
     VersionedForm,
@@ -106,16 +107,8 @@ class PersonSearchForm(GovukForm):
     """Search by a person's exact name or date of birth: sent by POST only, so that personal
     data never appears in a URL, a browser history or the server's request log."""
 
-    name = forms.CharField(label="Exact name", required=False, max_length=200)
+    name = ExactNameField("Exact name")
     dob = forms.CharField(label="Exact date of birth", required=False, max_length=40)
-
-    def clean_name(self) -> str:
-        from haven.vault.blind_index import normalise_name
-
-        value = self.cleaned_data["name"].strip()
-        if value and not normalise_name(value):
-            raise forms.ValidationError("Enter a name with at least one letter")
-        return value
 
     def clean_dob(self) -> str:
         from haven.vault.blind_index import normalise_date

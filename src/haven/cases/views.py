@@ -237,14 +237,13 @@ def case_identity(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
         return ask_purpose(request)
     case = selectors.find_identity_case(user, case_id)
     form = IdentityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.record_identity(user, case.pk, **form.cleaned_data),
-            "Identity link recorded.",
-        ):
-            return redirect("cases:identity", case_id=case.pk)
+    if submitted(
+        request,
+        form,
+        lambda: services.record_identity(user, case.pk, **form.cleaned_data),
+        "Identity link recorded.",
+    ):
+        return redirect("cases:identity", case_id=case.pk)
     record = selectors.get_identity(user, case_id, purpose)
     return render(
         request,
@@ -667,14 +666,13 @@ def joint_provider_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResp
     user, _, case = protection_page(request, case_id)
     assert case is not None
     form = JointProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.add_joint_provider(user, case.pk, **form.cleaned_data),
-            shown=(PermissionDenied,),
-        ):
-            return saved(request, case, "Joint provider recorded.", "detail")
+    if submitted(
+        request,
+        form,
+        lambda: services.add_joint_provider(user, case.pk, **form.cleaned_data),
+        shown=(PermissionDenied,),
+    ):
+        return saved(request, case, "Joint provider recorded.", "detail")
     return render_case_form(request, case, "Record a joint provider (s.83)", form)
 
 
@@ -1103,14 +1101,13 @@ def task_complete(request: AuthenticatedRequest, case_id: UUID, case_task_id: UU
     form = CompleteTaskForm(
         request.POST or None, initial={"version": task.version}, prefix=str(task.pk)
     )
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.complete_task(user, case.pk, task.pk, **form.cleaned_data),
-            shown=(services.ConflictError,),
-        ):
-            return saved(request, case, "Marked as done.", "tasks")
+    if submitted(
+        request,
+        form,
+        lambda: services.complete_task(user, case.pk, task.pk, **form.cleaned_data),
+        shown=(services.ConflictError,),
+    ):
+        return saved(request, case, "Marked as done.", "tasks")
     return render_case_form(
         request, case, f"Complete: {task.title}", form, template="cases/task_form.html", task=task
     )
@@ -1123,16 +1120,12 @@ def document_add(request: AuthenticatedRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > services.config.DOCUMENT_MAX_BYTES:
-                raise ValidationError(
-                    {"file": documents.too_large_message(services.config.DOCUMENT_MAX_BYTES)}
-                )
             services.upload_document(
                 user,
                 case.pk,
                 title=form.cleaned_data["title"],
                 filename=upload.name,
-                data=upload.read(),
+                data=documents.read_upload(upload, services.config.DOCUMENT_MAX_BYTES),
             )
         except ValidationError as error:
             add_form_errors(form, error)

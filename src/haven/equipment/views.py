@@ -478,7 +478,7 @@ def deployment_detail(request: AuthenticatedRequest, deployment_id: UUID) -> Htt
                 details=[("Deployment", deployment.reference)],
                 warning="A cancelled deployment cannot be planned again.",
             )
-        if form.is_valid() and submitted(
+        if submitted(
             request,
             form,
             lambda: _apply(user, deployment, action, form.cleaned_data),

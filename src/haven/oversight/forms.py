@@ -4,7 +4,14 @@ from typing import Any
 
 from django import forms
 
-from haven.ui.forms import DateInput, GovukForm, only_filter, sort_choice, yes_no_choice
+from haven.ui.forms import (
+    DateInput,
+    ExactNameField,
+    GovukForm,
+    only_filter,
+    sort_choice,
+    yes_no_choice,
+)
 from haven.vault import documents
 
 from . import characteristics, config
@@ -186,15 +193,7 @@ class ComplainantSearchForm(GovukForm):
     """Search by a complainant's exact name: sent by POST only, so that the name never appears
     in a URL, a browser history or the server's request log (as the cases' person search)."""
 
-    complainant = forms.CharField(label="Complainant's exact name", required=False, max_length=200)
-
-    def clean_complainant(self) -> str:
-        from haven.vault.blind_index import normalise_name
-
-        value = self.cleaned_data["complainant"].strip()
-        if value and not normalise_name(value):
-            raise forms.ValidationError("Enter a name with at least one letter")
-        return value
+    complainant = ExactNameField("Complainant's exact name")
 
 
 class OutcomeForm(GovukForm):

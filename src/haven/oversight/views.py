@@ -771,16 +771,12 @@ def complaint_document_add(request: AuthenticatedRequest, complaint_id: UUID) ->
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > documents.DOCUMENT_MAX_BYTES:  # before reading it into memory
-                raise ValidationError(
-                    {"file": documents.too_large_message(documents.DOCUMENT_MAX_BYTES)}
-                )
             services.upload_document(
                 user,
                 item.pk,
                 title=form.cleaned_data["title"],
                 filename=upload.name,
-                data=upload.read(),
+                data=documents.read_upload(upload),
                 review_id=form.cleaned_data.get("review") or None,
             )
         except ValidationError as error:

@@ -211,17 +211,16 @@ def assessment_edit(request: AuthenticatedRequest, assessment_id: UUID) -> HttpR
         return found
     initial = {name: getattr(found, name) for name in services.ASSESSMENT_FIELDS}
     form = forms.AssessmentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.update_assessment(
-                user, found.pk, version=found.version, **form.service_data()
-            ),
-            "Draft saved",
-            shown=(services.ConflictError,),
-        ):
-            return redirect("risk:assessment", assessment_id=found.pk)
+    if submitted(
+        request,
+        form,
+        lambda: services.update_assessment(
+            user, found.pk, version=found.version, **form.service_data()
+        ),
+        "Draft saved",
+        shown=(services.ConflictError,),
+    ):
+        return redirect("risk:assessment", assessment_id=found.pk)
     return page(
         request,
         "risk/assessment_form.html",
@@ -251,9 +250,8 @@ def record_form(
         if isinstance(found, HttpResponse):
             return found
         form = form_class(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
-                return redirect("risk:assessment", assessment_id=found.pk)
+        if submitted(request, form, lambda: action(user, found.pk, **form.cleaned_data), done):
+            return redirect("risk:assessment", assessment_id=found.pk)
         return page(
             request,
             "risk/record_form.html",
@@ -554,15 +552,14 @@ def measure_status(request: AuthenticatedRequest, measure_id: UUID) -> HttpRespo
         prefix=str(measure.pk),
         moves=permissions.measure_moves(user, measure),
     )
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.change_measure_status(user, measure.pk, **form.cleaned_data),
-            "Status changed",
-            shown=(services.ConflictError,),
-        ):
-            return redirect(reverse("risk:case", args=[measure.case_id]) + "#measures")
+    if submitted(
+        request,
+        form,
+        lambda: services.change_measure_status(user, measure.pk, **form.cleaned_data),
+        "Status changed",
+        shown=(services.ConflictError,),
+    ):
+        return redirect(reverse("risk:case", args=[measure.case_id]) + "#measures")
     return page(
         request,
         "risk/record_form.html",
@@ -629,14 +626,13 @@ def catalogue_manager(request: AuthenticatedRequest) -> User:
 def catalogue(request: AuthenticatedRequest) -> HttpResponse:
     user = catalogue_manager(request)
     form = forms.CatalogueForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if submitted(
-            request,
-            form,
-            lambda: services.add_catalogue_measure(user, **form.cleaned_data),
-            "Measure added to the catalogue",
-        ):
-            return redirect("risk:catalogue")
+    if submitted(
+        request,
+        form,
+        lambda: services.add_catalogue_measure(user, **form.cleaned_data),
+        "Measure added to the catalogue",
+    ):
+        return redirect("risk:catalogue")
     return page(
         request,
         "risk/catalogue.html",

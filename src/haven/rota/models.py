@@ -7,7 +7,6 @@ stays at 09:00 on both sides of a daylight-saving change (the shift across the c
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 import zoneinfo
 
@@ -16,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from haven.accounts.models import SecretToken
 from haven.revisions import Revision
 from haven.vault.fields import EncryptedDateField, EncryptedTextField
 
@@ -200,24 +200,13 @@ class ShiftSwap(models.Model):
         return f"{self.requester} -> {self.counterpart} ({self.status})"
 
 
-class FeedToken(models.Model):
-    """A revocable secret in a person's iCal feed URL. Only its SHA-256 is stored."""
+class FeedToken(SecretToken):
+    """The secret in a person's iCal feed URL."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key_hash = models.CharField(max_length=64, unique=True)
-    hint = models.CharField(max_length=12)
-    created_at = models.DateTimeField(default=timezone.now)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"feed {self.hint}… for {self.user}"
-
-    @staticmethod
-    def hash_secret(secret: str) -> str:
-        return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class WorkKind(models.TextChoices):

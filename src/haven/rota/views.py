@@ -155,7 +155,7 @@ def rota_detail(
     if form is not None:
         if action in ("layer", "override") and not is_supervisor:
             form.add_error(None, f"Only {group.supervisor_label} change the rota")
-        elif form.is_valid() and submitted(
+        elif submitted(
             request,
             form,
             lambda: _act(user, rota, action, form, group),
@@ -237,13 +237,14 @@ def allowances(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     is_supervisor = selectors.is_supervisor(user)
     tier_form = TierForm(request.POST or None) if is_supervisor else None
-    if request.method == "POST" and tier_form is not None and tier_form.is_valid():
-        try:
-            tier = services.create_allowance_tier(user, **tier_form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(tier_form, error)
-        else:
-            messages.success(request, f"Allowance tier {tier.name} added.")
+    if tier_form is not None:
+        tier = created(
+            request,
+            tier_form,
+            lambda: services.create_allowance_tier(user, **tier_form.cleaned_data),
+            lambda tier: f"Allowance tier {tier.name} added.",
+        )
+        if tier is not None:
             return redirect("rota:allowances")
     form, year, month = _month(request)
     rows = selectors.allowance_summary(user, year, month)

@@ -47,7 +47,7 @@ def _device_choices(user: User) -> dict[str, Any]:
 def device_new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     form = DeviceForm(request.POST or None, **_device_choices(user))
-    if _saved(
+    if submitted(
         request,
         form,
         lambda: services.register_device(user, **form.service_values()),
@@ -79,7 +79,7 @@ def device_edit(request: AuthenticatedRequest, device_pk: UUID) -> HttpResponse:
         editing=True,
         **_device_choices(user),
     )
-    if _saved(
+    if submitted(
         request,
         form,
         lambda: services.update_device(
@@ -103,21 +103,6 @@ def device_retire(request: AuthenticatedRequest, device_pk: UUID) -> HttpRespons
         "telemetry:device_edit",
         "telemetry:devices",
         device_pk=device.pk,
-    )
-
-
-def _saved(
-    request: HttpRequest,
-    form: DeviceForm | GeofenceForm,
-    action: Callable[[], Any],
-    success: str | Callable[[Any], str],
-    shown: tuple[type[Exception], ...] = (),
-) -> bool:
-    """A posted, valid form whose service call succeeded (see haven.ui.helpers.submitted)."""
-    return (
-        request.method == "POST"
-        and form.is_valid()
-        and submitted(request, form, action, success, shown)
     )
 
 
@@ -197,7 +182,7 @@ def geofence_new(request: AuthenticatedRequest) -> HttpResponse:
         targets=_targets(user),
         initial={"dwell_s": get_config().geofence_dwell_s, "shape": ZoneShape.CIRCLE},
     )
-    if _saved(
+    if submitted(
         request,
         form,
         lambda: services.create_geofence(user, **_fence_values(user, form)),
@@ -231,7 +216,7 @@ def geofence_edit(request: AuthenticatedRequest, fence_id: UUID) -> HttpResponse
     user = request.user
     fence = selectors.get_geofence(user, fence_id)
     form = GeofenceForm(request.POST or None, targets=_targets(user), initial=_fence_initial(fence))
-    if _saved(
+    if submitted(
         request,
         form,
         lambda: services.update_geofence(

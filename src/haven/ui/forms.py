@@ -13,6 +13,7 @@ from haven.access.modules import module_people
 from haven.accounts.roles import Module
 from haven.concurrency import references
 from haven.ui.bounds import check_within_calendar
+from haven.vault.blind_index import normalise_name
 
 CHOOSE_WIDGETS = (
     forms.Select,
@@ -214,6 +215,20 @@ class ReferenceField(forms.CharField):
             raise forms.ValidationError(
                 f"Enter a reference that exists, for example {self.example}"
             ) from unknown
+
+
+class ExactNameField(forms.CharField):
+    """An optional search by a person's exact name. The blind index keeps only letters and
+    digits, so a name with none of them could never be found: it is refused on the form."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label=label, required=False, max_length=200)
+
+    def clean(self, value: Any) -> str:
+        name = str(super().clean(value))
+        if name and not normalise_name(name):
+            raise forms.ValidationError("Enter a name with at least one letter")
+        return name
 
 
 def date_field(label: str, required: bool = True, **kwargs: Any) -> forms.DateField:

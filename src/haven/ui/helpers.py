@@ -76,10 +76,13 @@ def submitted(
     success: str | Callable[[Any], str] | None = None,
     shown: tuple[type[Exception], ...] = (),
 ) -> bool:
-    """Run a valid form's service call. True once it has succeeded, with ``success`` (a message,
-    or one made from what the service returned) flashed; False when the service refused, with
-    the refusal shown on the form: a ValidationError against its fields, one of ``shown`` (such
-    as ConflictError) as a non-field error, so the view re-renders the form."""
+    """On a POST of a valid form, run its service call. True once it has succeeded, with
+    ``success`` (a message, or one made from what the service returned) flashed; False on a GET
+    or an invalid form, and when the service refused, with the refusal shown on the form: a
+    ValidationError against its fields, one of ``shown`` (such as ConflictError) as a non-field
+    error, so that the view shows the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return False
     try:
         result = action()
     except shown as problem:
@@ -102,8 +105,6 @@ def created(
     """For a page that makes a record: on a POST of a valid form, run the service call `create`
     and return what it made (with `success` flashed, as `submitted` does); None on a GET, an
     invalid form or a refusal shown on the form, so that the view shows the form again."""
-    if request.method != "POST" or not form.is_valid():
-        return None
     made: list[T] = []
 
     def make() -> T:
@@ -125,8 +126,6 @@ def corrected(
     service takes ``version`` and ``reason`` by name) and flash ``success``. True once it
     succeeded; False on a GET, an invalid form or a refusal (a stale version is shown on the
     form as ``submitted`` shows it), so that the view shows the form again."""
-    if request.method != "POST" or not form.is_valid():
-        return False
     return submitted(request, form, lambda: change(**form.cleaned_data), success, shown)
 
 

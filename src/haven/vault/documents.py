@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from haven.vault import blobs
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from haven.vault.models import SealedDocument
 
 # A size limit and an allow-list of types detected from the content (filetype).
@@ -64,6 +66,16 @@ def size_error(data: bytes, max_bytes: int | None = None) -> str | None:
     if len(data) > limit:
         return too_large_message(limit)
     return None
+
+
+def read_upload(upload: UploadedFile, max_bytes: int | None = None) -> bytes:
+    """An uploaded file's content; a ValidationError on ``file`` instead, before anything is
+    read into memory, if it is larger than the limit."""
+    limit = DOCUMENT_MAX_BYTES if max_bytes is None else max_bytes
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError({"file": too_large_message(limit)})
+    content: bytes = upload.read()
+    return content
 
 
 def clean_filename(filename: str) -> str:

@@ -1,6 +1,7 @@
 """Template tags of the UI kit: `{% load ui_kit %}`."""
 
 import logging
+from collections.abc import Container, Sequence
 
 from django import template
 from django.forms import BaseForm
@@ -20,6 +21,22 @@ def field_row(form: BaseForm, names: str, width: str = "one-quarter") -> dict[st
     """One GOV.UK grid row of form fields side by side (a search or filter form):
     `{% field_row form "reference status" "one-third" %}`; `width` is the GOV.UK column class."""
     return {"fields": [form[name] for name in names.split()], "width": width}
+
+
+@register.inclusion_tag("ui/includes/field_details.html")
+def field_details(
+    form: BaseForm, names: Sequence[str], summary: str, required: Container[str] = ()
+) -> dict[str, object]:
+    """An optional part of a form, its fields in a GOV.UK details with `summary` as its link:
+    `{% field_details form form.TRANSFER "Transfer" rule.required_fields %}`. Open when
+    `required` (what the chosen action requires) names its first field or that field has an
+    error."""
+    fields = [form[name] for name in names]
+    return {
+        "fields": fields,
+        "summary": summary,
+        "open": fields[0].name in required or bool(fields[0].errors),
+    }
 
 
 @register.filter

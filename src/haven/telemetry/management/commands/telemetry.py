@@ -29,27 +29,19 @@ class Command(BaseCommand):
             help="Subscribe as one of a group of listeners sharing the topic's messages (each "
             "listener of the group with its own --client-id)",
         )
-        serve = sub.add_parser(
-            "serve-osmand", help="OsmAnd/Traccar Client receiver on its own port"
+        _receiver(
+            sub,
+            "serve-osmand",
+            "OsmAnd/Traccar Client receiver on its own port",
+            5055,
+            "uvicorn worker processes, each with its own batch writer (0 or 1: one process)",
         )
-        serve.add_argument("--host", default="127.0.0.1")
-        serve.add_argument("--port", type=int, default=5055)
-        serve.add_argument(
-            "--workers",
-            type=int,
-            default=0,
-            help="uvicorn worker processes, each with its own batch writer (0 or 1: one process)",
-        )
-        teltonika = sub.add_parser(
-            "serve-teltonika", help="Teltonika Codec 8 / 8E receiver (TCP) on its own port"
-        )
-        teltonika.add_argument("--host", default="127.0.0.1")
-        teltonika.add_argument("--port", type=int, default=5027)
-        teltonika.add_argument(
-            "--workers",
-            type=int,
-            default=0,
-            help="receiver processes sharing the port (SO_REUSEPORT), each with its own batch "
+        _receiver(
+            sub,
+            "serve-teltonika",
+            "Teltonika Codec 8 / 8E receiver (TCP) on its own port",
+            5027,
+            "receiver processes sharing the port (SO_REUSEPORT), each with its own batch "
             "writer (0 or 1: one process)",
         )
         sub.add_parser("escalate", help="Escalate alerts not acknowledged in time")
@@ -102,6 +94,14 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(alerts)} device(s) marked offline")
         elif action == "purge":
             self.stdout.write(f"{services.purge_positions()} position(s) deleted")
+
+
+def _receiver(sub: Any, action: str, summary: str, port: int, workers: str) -> None:
+    """A device receiver's subcommand: the address it listens on and how many processes."""
+    receiver = sub.add_parser(action, help=summary)
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=port)
+    receiver.add_argument("--workers", type=int, default=0, help=workers)
 
 
 def _teltonika_worker(host: str, port: int, supervisor: int) -> None:
