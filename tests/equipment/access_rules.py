@@ -78,6 +78,7 @@ API_POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/api/equipment/deployments/{deployment_id}/kit"): team_supervisor,
     ("POST", "/api/equipment/deployments/{deployment_id}/kit/{asset_id}/removal"): team_supervisor,
     ("POST", "/api/equipment/deployments/{deployment_id}/status"): team_supervisor,
+    ("POST", "/api/equipment/deployments/{deployment_id}/schedule"): team_supervisor,
     ("POST", "/api/equipment/deployments/{deployment_id}/checklist"): team,
     ("GET", "/api/equipment/deployment-log.csv"): operations,
     ("GET", "/api/equipment/calendar"): operations,
@@ -139,6 +140,10 @@ SAMPLE_PAYLOADS = {
     ("POST", "/api/equipment/deployments/{deployment_id}/kit"): lambda world: {},
     ("POST", "/api/equipment/deployments/{deployment_id}/status"): lambda world: {
         "status": "completed"  # not from planned: refused after access
+    },
+    ("POST", "/api/equipment/deployments/{deployment_id}/schedule"): lambda world: {
+        "starts_at": "2030-01-02T09:00:00+00:00",  # ends first: refused after access
+        "ends_at": "2030-01-01T09:00:00+00:00",
     },
     ("POST", "/api/equipment/deployments/{deployment_id}/checklist"): lambda world: {
         "which": "install",

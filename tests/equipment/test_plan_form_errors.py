@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -45,3 +47,12 @@ def test_cancelling_a_deployment_is_confirmed_on_its_own_page_first():
     assert done.status_code == 302
     deployment.refresh_from_db()
     assert deployment.status == "cancelled"
+
+
+def test_the_plan_form_offers_its_default_dates_as_a_browser_reads_them():
+    """A datetime-local box takes "2026-12-08T09:00"; a datetime printed as prose ("8 Dec
+    2026, 9 a.m.") is no value to a browser, which showed both boxes empty."""
+    html = force_sign_in(Client(), supervisor()).get("/operations/deployments/new/").content
+    values = re.findall(rb'name="(starts_at|ends_at)" type="datetime-local" value="([^"]*)"', html)
+    assert [name for name, _ in values] == [b"starts_at", b"ends_at"]
+    assert all(re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d", value) for _, value in values)

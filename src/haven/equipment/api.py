@@ -252,6 +252,11 @@ class StatusIn(Schema):
     outcome: str = Field("", max_length=4000)
 
 
+class ScheduleIn(Schema):
+    starts_at: datetime
+    ends_at: datetime
+
+
 class ChecklistIn(Schema):
     which: Literal["install", "recovery"]
     index: int = Field(..., ge=0)
@@ -547,6 +552,21 @@ def set_status(
 ) -> Any:
     return _refusing(
         lambda: services.set_status(request.user, deployment_id, payload.status, payload.outcome)
+    )
+
+
+@router.post(
+    "/equipment/deployments/{deployment_id}/schedule",
+    response=DeploymentSummary,
+    summary="Change an open deployment's dates",
+)
+def reschedule(
+    request: AuthenticatedRequest, deployment_id: DeploymentId, payload: ScheduleIn
+) -> Any:
+    return _refusing(
+        lambda: services.reschedule_deployment(
+            request.user, deployment_id, starts_at=payload.starts_at, ends_at=payload.ends_at
+        )
     )
 
 

@@ -215,13 +215,26 @@ class DeploymentForm(GovukForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        """The service's own period check, here too, so that it is in the first error summary
-        with every other mistake instead of appearing only once they are put right."""
-        data = super().clean() or {}
-        starts, ends = data.get("starts_at"), data.get("ends_at")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The deployment must end after it starts")
-        return data
+        return clean_period(self, super().clean() or {})
+
+
+def clean_period(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
+    """The service's own period check, in the form too, so that it is in the first error
+    summary with every other mistake instead of appearing only once they are put right."""
+    starts, ends = data.get("starts_at"), data.get("ends_at")
+    if starts and ends and ends <= starts:
+        form.add_error("ends_at", "The deployment must end after it starts")
+    return data
+
+
+class ScheduleForm(GovukForm):
+    """A deployment's new period (the deployment page fills in its current one)."""
+
+    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocal())
+    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocal())
+
+    def clean(self) -> dict[str, Any]:
+        return clean_period(self, super().clean() or {})
 
 
 class TeamForm(GovukForm):

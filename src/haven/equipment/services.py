@@ -674,7 +674,12 @@ def create_deployment(
 def reschedule_deployment(
     actor: User, deployment_id: UUID | str, *, starts_at: datetime, ends_at: datetime
 ) -> Deployment:
+    """Move an open deployment's period, refused if it would put a team member or an asset on
+    two deployments at once (as planning and assigning refuse it); a finished deployment keeps
+    the dates it had."""
     deployment = selectors.deployment_for_management(actor, deployment_id)
+    if not deployment.is_open:
+        raise _fail(None, f"A {deployment.get_status_display().lower()} deployment keeps its dates")
     _check_times(starts_at, ends_at)
     for member in deployment.team:
         if member.place == TeamPlace.SUPERVISOR:

@@ -50,6 +50,7 @@ from .forms import (
     DeploymentSearchForm,
     KitForm,
     RemoveKitForm,
+    ScheduleForm,
     StateForm,
     StatusForm,
     TeamForm,
@@ -428,6 +429,7 @@ def deployment_new(request: AuthenticatedRequest) -> HttpResponse:
 DEPLOYMENT_ACTIONS = {
     "team": TeamForm,
     "kit": AssignForm,
+    "schedule": ScheduleForm,
     "status": StatusForm,
     "checklist": ChecklistForm,
 }
@@ -444,6 +446,11 @@ def _apply(user: User, deployment: Deployment, action: str, data: dict[str, Any]
             return f"Kit list {data['kit']} assigned."
         services.assign_asset(user, deployment.pk, data["asset"])
         return f"{data['asset']} assigned."
+    if action == "schedule":
+        services.reschedule_deployment(
+            user, deployment.pk, starts_at=data["starts_at"], ends_at=data["ends_at"]
+        )
+        return "Dates changed."
     if action == "status":
         services.set_status(user, deployment.pk, data["status"], data["outcome"])
         return "Status changed."
@@ -488,6 +495,11 @@ def deployment_detail(request: AuthenticatedRequest, deployment_id: UUID) -> Htt
     elif form is not None:
         form.add_error(None, "Only the deployment's supervising officer can do this")
     deployment = selectors.get_deployment(user, deployment.pk, session_purpose(request))
+    if not forms_by_action["schedule"].is_bound:  # offered with the period it has now
+        forms_by_action["schedule"].initial = {
+            "starts_at": timezone.localtime(deployment.starts_at),
+            "ends_at": timezone.localtime(deployment.ends_at),
+        }
     return render(
         request,
         "equipment/deployment_detail.html",

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Container, Sequence
 
 from django import template
-from django.forms import BaseForm
+from django.forms import BaseForm, BoundField
 
 from haven.accounts.roles import Clearance
 from haven.concurrency.references import reference_for
@@ -91,6 +91,16 @@ def error_prefix(context: template.Context) -> str:
 def date_parts(value: object) -> dict[str, object]:
     """`{% with parts=field.value|date_parts %}`: the day, month and year boxes' values."""
     return forms.date_parts(value)
+
+
+@register.filter
+def input_value(field: BoundField) -> object:
+    """`{{ field|input_value }}`: the field's value as its widget spells it (a datetime-local
+    input's "2026-12-08T09:00"), where `{{ field.value }}` would print a datetime as prose
+    ("8 Dec 2026, 9 a.m."), which a browser shows as an empty box."""
+    value = field.value()
+    shown = field.field.widget.format_value(value)
+    return "" if shown is None else shown
 
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
