@@ -7,8 +7,8 @@ is in memory and its connection is shared with those threads only while the serv
 (inc_thread_sharing / dec_thread_sharing around it); a thread still serving an idle
 connection when the server stops closes the shared connection from the wrong thread once the
 browser finally hangs up, and raises in the background (DatabaseError: "DatabaseWrapper
-objects created in a thread can only be used in that same thread"). On PostgreSQL the thread
-holds its own connection to the test database past the end of the run.
+objects created in a thread can only be used in that same thread"). On PostgreSQL such a thread
+keeps its own connection to the test database open until then.
 
 Here, stopping the server ends every connection it is serving (their read side: an idle
 keep-alive read sees the end of the stream, a response being written is still sent) and joins
