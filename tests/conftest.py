@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from haven.accounts.roles import Role
 
 from .built_once import built_once
 from .factories import PASSWORD, UserFactory, current_code
+from .live_server import start_live_server
 from .sqlite_subprocess import migrate_test_sqlite
 
 # Tests never time: a per-example deadline fails on a loaded 2-core CI machine, not on a bug.
@@ -52,6 +54,20 @@ def sign_in(client: Client, user: User) -> Client:
     response = client.post("/accounts/verify/", {"code": current_code(user)})
     assert response.status_code == 302 and response["Location"] == "/", response.content
     return client
+
+
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest) -> Iterator[object]:
+    """pytest-django's live server (same address rules), whose stop waits for the threads
+    serving its connections: see tests/live_server.py."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = start_live_server(addr)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

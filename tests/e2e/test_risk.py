@@ -36,23 +36,35 @@ def risk_triggers(resettable_ledger: None) -> Iterator[None]:
         triggers.drop_for_test_reset(cursor.execute, connection.vendor)
 
 
-def as_user(browser, live_server, user):  # type: ignore[no-untyped-def]
-    """A browser context signed in as the user (password and TOTP done server-side)."""
-    client = force_sign_in(Client(), user)
-    session = client.session
-    session["haven_purpose"] = "risk_review"
-    session.save()
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
-    # A __Host- cookie (production settings) needs secure, path / and the exact host.
-    host = urlsplit(live_server.url).hostname
-    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}
-    cookie |= {"domain": host, "path": "/", "secure": settings.SESSION_COOKIE_SECURE}
-    context.add_cookies([cookie])
-    return context.new_page()
+@pytest.fixture
+def as_user(browser, live_server, axe):  # type: ignore[no-untyped-def]
+    """Opens a browser context signed in as a user (password and TOTP done server-side); the
+    contexts are closed after the test, as the page fixture's is: a page left open polls the
+    live server (the unread badge, every minute) through the tests after this one."""
+    contexts = []
+
+    def signed_in_as(user):  # type: ignore[no-untyped-def]
+        client = force_sign_in(Client(), user)
+        session = client.session
+        session["haven_purpose"] = "risk_review"
+        session.save()
+        context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+        contexts.append(context)
+        # A __Host- cookie (production settings) needs secure, path / and the exact host.
+        host = urlsplit(live_server.url).hostname
+        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key}
+        cookie |= {"domain": host, "path": "/", "secure": settings.SESSION_COOKIE_SECURE}
+        context.add_cookies([cookie])
+        return context.new_page()
+
+    yield signed_in_as
+    axe.finish()  # while the pages are still open
+    for context in contexts:
+        context.close()
 
 
 def test_assessment_from_draft_to_overdue_review_in_the_browser(
-    page, browser, live_server, risk_triggers, tmp_path
+    page, as_user, risk_triggers, tmp_path
 ):
     officer = UserFactory(roles=[Role.PROTECTION_OFFICER], first_name="Olive")
     manager = UserFactory(roles=[Role.PROTECTION_MANAGER], first_name="Manny")
@@ -63,7 +75,7 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
 
     # The officer drafts; a threat to life without its Osman elements is refused first.
     # Every step by clicking from Home: the case, then its Risk tab.
-    me = as_user(browser, live_server, officer)
+    me = as_user(officer)
     me.goto("/")
     me.get_by_role("link", name="Find a case").click()
     me.get_by_role("link", name=case.reference).click()
@@ -93,7 +105,7 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
     assessment = RiskAssessment.objects.get()
 
     # The manager approves: the review date is set by the band (threat to life: 7 days).
-    boss = as_user(browser, live_server, manager)
+    boss = as_user(manager)
     boss.goto("/")
     boss.get_by_role("link", name="Risk assessments to approve or endorse").click()
     boss.get_by_role("link", name="Approve or return").click()
@@ -103,7 +115,7 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
     assert boss.get_by_test_id("next-review").inner_text() == f"{due.day} {due:%B %Y}"
 
     # The authorising officer endorses and prints the PDF (a disclosure in the ledger).
-    ao = as_user(browser, live_server, authoriser)
+    ao = as_user(authoriser)
     ao.goto("/")
     ao.get_by_role("link", name="Risk assessments to approve or endorse").click()
     ao.get_by_role("link", name="Endorse or return").click()
@@ -121,7 +133,7 @@ def test_assessment_from_draft_to_overdue_review_in_the_browser(
 
     # Eight days later the review is overdue on the manager's portfolio.
     with time_machine.travel(timezone.now() + timedelta(days=8)):
-        later = as_user(browser, live_server, manager)
+        later = as_user(manager)
         later.goto("/risk/")
         assert later.get_by_test_id("overdue-count").inner_text() == "1"
         # In the page, not the header (whose unread-notifications badge also reads "1").
