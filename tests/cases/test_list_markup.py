@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from haven.cases import services
 from haven.cases.forms import CaseSearchForm
+from haven.cases.models import Case, CaseStatus, Urgency
 from tests.cases.helpers import web
 from tests.factories import UserFactory
 
@@ -82,3 +83,15 @@ def test_select_options_are_the_generic_loops_options(query):
         assert tag.render({"field": field}) == generic.render({"field": field})
     if query.get("status"):
         assert 'value="active" selected>Active<' in tag.render({"field": form["status"]})
+
+
+def test_a_cases_status_and_urgency_labels_are_djangos_get_display():
+    """Case defines get_status_display and get_urgency_display itself (a dictionary look-up):
+    the labels must stay Django's, for every choice and for a value that is none of them."""
+    status, urgency = Case._meta.get_field("status"), Case._meta.get_field("urgency")
+    for value in [*CaseStatus.values, "unheard-of"]:
+        case = Case(status=value)
+        assert case.get_status_display() == case._get_FIELD_display(status)
+    for value in [*Urgency.values, "unheard-of"]:
+        case = Case(urgency=value)
+        assert case.get_urgency_display() == case._get_FIELD_display(urgency)
