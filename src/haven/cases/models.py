@@ -47,6 +47,10 @@ class LegalBasis(models.TextChoices):
 DEFAULT_PROVIDER = "UKPPS (National Crime Agency)"
 
 
+_STATUS_LABELS: dict[str, str] = dict(CaseStatus.choices)
+_URGENCY_LABELS: dict[str, str] = dict(Urgency.choices)
+
+
 class Case(Classified):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=20, unique=True)
@@ -78,6 +82,14 @@ class Case(Classified):
 
     def __str__(self) -> str:
         return self.reference
+
+    # Every row of the case list shows both: a dictionary look-up rather than Django's
+    # get_FOO_display, which builds the field's choices into a new dictionary on each call.
+    def get_status_display(self) -> str:  # type: ignore[no-redef]
+        return _STATUS_LABELS.get(self.status, self.status)
+
+    def get_urgency_display(self) -> str:  # type: ignore[no-redef]
+        return _URGENCY_LABELS.get(self.urgency, self.urgency)
 
 
 class IdentityRecord(models.Model):
