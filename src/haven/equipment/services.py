@@ -702,6 +702,19 @@ def reschedule_deployment(
         fields=("starts_at", "ends_at"),
         justification="deployment rescheduled",
     )
+    when = (
+        f"{timezone.localtime(starts_at):%-d %b %Y %H:%M} to "
+        f"{timezone.localtime(ends_at):%-d %b %Y %H:%M}"
+    )
+    for member in deployment.team:  # their days are planned round it
+        if member.user != actor:
+            notifications.notify(
+                member.user,
+                AlertCategory.GENERAL,
+                deployment.reference,
+                f"{actor} moved deployment {deployment.reference} to {when}.",
+                f"/operations/deployments/{deployment.pk}/",
+            )
     return deployment
 
 
