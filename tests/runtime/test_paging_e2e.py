@@ -17,8 +17,10 @@ from .processes import HavenUp, haven, wait_until
 from .test_escalation_e2e import ESCALATION_DEADLINE_S, REPOSITORY, SETTINGS
 
 DEVICE_ID = "paging-sos"
-# Step 1: whoever is on call on the demo rota; step 2: the other demo person; 1 s each; the
-# ladder repeats once, so only an acknowledgement stops a third page.
+# Step 1: whoever is on call on the demo rota, after 1 s; step 2: the other demo person, 4 s
+# after that (long enough that step 1's mail is in before step 2 fires even on a loaded
+# machine: with 1 s, both were once in the inbox the first time the test looked); the ladder
+# repeats once, so only an acknowledgement stops a third page.
 SETUP = """
 from django.utils import timezone
 from haven.accounts.models import User
@@ -44,7 +46,7 @@ device = services.register_device(
 policy = services.create_policy(boss, name="End to end", repeat=1)
 services.add_step(boss, policy.pk, delay_seconds=1, targets=[
     services.TargetSpec(TargetKind.ON_CALL, rota_name="Technical support on call (demo)")])
-services.add_step(boss, policy.pk, delay_seconds=1, targets=[
+services.add_step(boss, policy.pk, delay_seconds=4, targets=[
     services.TargetSpec(TargetKind.USER, user_id=other.pk)])
 services.assign_policy(boss, policy.pk, source="device", source_id=device.pk)
 print("ON_CALL", on_call.username, "OTHER", other.username)
