@@ -706,15 +706,13 @@ def reschedule_deployment(
         f"{timezone.localtime(starts_at):%-d %b %Y %H:%M} to "
         f"{timezone.localtime(ends_at):%-d %b %Y %H:%M}"
     )
-    for member in deployment.team:  # their days are planned round it
-        if member.user != actor:
-            notifications.notify(
-                member.user,
-                AlertCategory.GENERAL,
-                deployment.reference,
-                f"{actor} moved deployment {deployment.reference} to {when}.",
-                f"/operations/deployments/{deployment.pk}/",
-            )
+    notifications.notify_each(  # their days are planned round it
+        (member.user for member in deployment.team if member.user != actor),
+        AlertCategory.GENERAL,
+        deployment.reference,
+        f"{actor} moved deployment {deployment.reference} to {when}.",
+        f"/operations/deployments/{deployment.pk}/",
+    )
     return deployment
 
 
