@@ -15,6 +15,9 @@ from haven.audit.checkpoint import private_key_to_pem
 from haven.runtime import deploychecks
 from haven.settings import DEV_SECRET_KEY
 
+# check_database asks the PostgreSQL server for its settings.
+pytestmark = pytest.mark.django_db
+
 Check = Callable[..., list[checks.CheckMessage]]
 
 
@@ -94,4 +97,27 @@ def test_sqlite_is_a_warning_not_a_refusal(production: Any) -> None:
     if connection.vendor == "sqlite":
         assert [(m.id, m.level) for m in messages] == [("haven.deploy.W001", checks.WARNING)]
     else:
-        assert messages == []
+        assert all(m.id == "haven.deploy.W002" for m in messages)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server setting")
+def test_the_server_is_asked_whether_autovacuum_runs(production: Any) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        (autovacuum,) = cursor.fetchone()
+        cursor.execute("SHOW track_counts")
+        (track_counts,) = cursor.fetchone()
+    running = autovacuum == "on" and track_counts == "on"
+    assert deploychecks.autovacuum_on() is running
+    assert ids(deploychecks.check_database) == ([] if running else ["haven.deploy.W002"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server setting")
+@pytest.mark.parametrize("running", [True, False])
+def test_autovacuum_off_is_a_warning_not_a_refusal(
+    production: Any, monkeypatch: pytest.MonkeyPatch, running: bool
+) -> None:
+    monkeypatch.setattr(deploychecks, "autovacuum_on", lambda: running)
+    messages = deploychecks.check_database()
+    expected = [] if running else [("haven.deploy.W002", checks.WARNING)]
+    assert [(m.id, m.level) for m in messages] == expected

@@ -89,7 +89,27 @@ def check_database(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="haven.deploy.W001",
             )
         ]
+    if not autovacuum_on():
+        return [
+            checks.Warning(
+                "PostgreSQL's autovacuum is off: no table is analysed or vacuumed unless "
+                "someone does it by hand. Query plans are made from missing or stale "
+                "statistics (cached plans, such as the risk portfolio triggers', are never "
+                "remade) and updated tables grow without bound.",
+                hint="ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf(); "
+                "(and track_counts = on, which autovacuum needs)",
+                id="haven.deploy.W002",
+            )
+        ]
     return []
+
+
+def autovacuum_on() -> bool:
+    """Whether the PostgreSQL server runs autovacuum: it is on, and so is track_counts (the
+    statistics it works from); a server without it says so in its log only."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('autovacuum'), current_setting('track_counts')")
+        return all(setting == "on" for setting in cursor.fetchone())
 
 
 def check_hosts(**kwargs: Any) -> list[checks.CheckMessage]:
