@@ -265,3 +265,45 @@ def test_the_index_walk_for_a_large_caseload_lists_exactly_the_same_pages(monkey
         a.case_id for a in selectors.current_assessments_visible_to(team.manager)
     }
     assert expired.case.pk not in shown[(team.manager.pk, "all")]
+
+
+def test_the_page_reads_the_visible_set_in_two_parts_whose_union_is_the_rule():
+    """PostgreSQL lists a page from the team part and the grant part separately (so it can plan
+    each as a semi-join): together they must be exactly what the rule lets each user see."""
+    team = make_team()
+    approved(team, **HIGH)
+    second_case(team, **LOW)
+    elsewhere = make_team()
+    approved(elsewhere, **HIGH)
+    case_services.grant_access(
+        elsewhere.manager, elsewhere.case.pk, team.manager, reason="Covering leave", days=3
+    )
+    expired = make_team()
+    approved(expired, **HIGH)
+    AccessGrant.objects.create(
+        object_type="case", object_id=expired.case.pk, user=team.manager, kind=GrantKind.GRANT,
+        granted_by=expired.manager, expires_at=timezone.now() - timedelta(minutes=1),
+    )  # fmt: skip
+    secret = make_team()
+    case_services.add_member(secret.case, team.manager, TeamRole.MANAGER)
+    approved(secret, **HIGH)
+    RiskAssessment.objects.filter(case_id=secret.case.pk).update(
+        classification=Clearance.TOP_SECRET
+    )
+    no_module = UserFactory(roles=[Role.TECHNICAL_OFFICER])
+    case_services.add_member(team.case, no_module, TeamRole.OFFICER)
+
+    def ids(assessments: Any) -> set[Any]:
+        return set(assessments.values_list("pk", flat=True))
+
+    users = (team.manager, team.outsider, elsewhere.manager, expired.manager, no_module)
+    for user in User.objects.filter(pk__in=[u.pk for u in users]):
+        parts = selectors._team_and_granted(user)
+        assert set().union(*map(ids, parts)) == ids(
+            selectors.current_assessments_visible_to(user)
+        ), user
+    manager = User.objects.get(pk=team.manager.pk)
+    team_part, grant_part = map(ids, selectors._team_and_granted(manager))
+    assert team_part and grant_part  # both parts are exercised, and the secret case is not
+    assert not ids(RiskAssessment.objects.filter(case_id=secret.case.pk)) & (team_part | grant_part)
+    assert selectors._team_and_granted(User.objects.get(pk=no_module.pk))[0].count() == 0

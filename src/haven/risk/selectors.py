@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -528,35 +528,48 @@ class KeysetPage:
 
 
 def _after(
-    listed: QuerySet[RiskAssessment],
+    parts: Sequence[QuerySet[RiskAssessment]],
     page_rows: QuerySet[RiskAssessment],
     cursor: PortfolioCursor | None,
     size: int,
 ) -> list[Any]:
-    """Up to `size` rows of `listed` after `cursor` in the order (next review, nulls last;
-    case id), read through `page_rows` (the columns a page shows). Each part is a range on
-    the review index, never an OR the planner cannot use: dated rows first, then (only when
-    those run out) the undated ones."""
-    keys = listed.values_list("pk", flat=True)
-    ids: list[Any] = []
+    """Up to `size` rows of the union of `parts` after `cursor` in the order (next review,
+    nulls last; case id), read through `page_rows` (the columns a page shows). Each part gives
+    its own first `size` keys (the union's first `size` are among them) by its own plan."""
+    order: dict[Any, tuple[Any, ...]] = {}
+    for listed in parts:
+        for pk, next_review_on, case_id in _keys_after(listed, cursor, size):
+            order[pk] = (next_review_on is None, next_review_on, case_id)
+    ids = sorted(order, key=order.__getitem__)[:size]
+    # The page's rows and their cases only now, by primary key: joining the case to every row
+    # before the limit costs a look-up per case in the whole caseload. The ids were found
+    # through `parts` (need-to-know applied) in this transaction: filtering them again would
+    # only make SQLite walk the whole caseload a second time.
+    found = {row.pk: row for row in page_rows.filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _keys_after(
+    listed: QuerySet[RiskAssessment], cursor: PortfolioCursor | None, size: int
+) -> list[tuple[Any, ...]]:
+    """(pk, next review, case id) of up to `size` rows of `listed` after `cursor`, in the
+    portfolio's order. Each part is a range on the review index, never an OR the planner
+    cannot use: dated rows first, then (only when those run out) the undated ones."""
+    keys = listed.values_list("pk", "next_review_on", "case_id")
+    found: list[tuple[Any, ...]] = []
     if cursor is None or cursor.next_review_on is not None:
         dated = keys.filter(next_review_on__isnull=False)
         if cursor is not None:
             dated = dated.filter(next_review_on__gte=cursor.next_review_on).exclude(
                 next_review_on=cursor.next_review_on, case_id__lte=cursor.case_id
             )
-        ids = list(dated.order_by("next_review_on", "case_id")[:size])
-    if len(ids) < size:
+        found = list(dated.order_by("next_review_on", "case_id")[:size])
+    if len(found) < size:
         undated = keys.filter(next_review_on__isnull=True)
         if cursor is not None and cursor.next_review_on is None:
             undated = undated.filter(case_id__gt=cursor.case_id)
-        ids += list(undated.order_by("case_id")[: size - len(ids)])
-    # The page's rows and their cases only now, by primary key: joining the case to every row
-    # before the limit costs a look-up per case in the whole caseload. The ids were found
-    # through `listed` (need-to-know applied) in this transaction: filtering them again would
-    # only make SQLite walk the whole caseload a second time.
-    found = {row.pk: row for row in page_rows.filter(pk__in=ids)} if ids else {}
-    return [found[pk] for pk in ids if pk in found]
+        found += list(undated.order_by("case_id")[: size - len(found)])
+    return found
 
 
 GROUP_KEY = ("band", "residual_likelihood", "residual_impact", "threat_to_life")
@@ -619,8 +632,30 @@ def portfolio_groups(user: User, today: date, soon: date) -> list[dict[str, Any]
 # From this many cases, SQLite reads a page by walking the review-order index and testing each
 # row against the team and grants (a page costs about 50 rows divided by the share of all
 # cases the user sees), instead of looking up every case of the caseload and sorting them
-# (its plan for an IN over the caseload: linear in it). PostgreSQL chooses by its statistics.
+# (its plan for an IN over the caseload: linear in it). PostgreSQL chooses by its statistics,
+# given the visible set in two parts it can plan as semi-joins (_team_and_granted).
 WALK_FROM = 2000
+
+
+def _team_and_granted(user: User) -> list[QuerySet[RiskAssessment]]:
+    """The current assessments the user may see (visibility.assessment_rule), as the two sets
+    whose union they are: on the cases of the user's teams, and on those a live grant opens.
+
+    Each is one IN that PostgreSQL turns into a semi-join, so it chooses by its statistics:
+    a caseload of most cases walks the review-order index and probes the membership index per
+    row (a page: about 50 probes, 2 ms at 100,000 cases), a small one looks its cases up and
+    sorts them. The rule's IN over a UNION of the two leaves it only the second, which joined
+    and sorted all 100,000 (220 ms). tests/risk/test_portfolio_counts.py holds the union equal
+    to the rule."""
+    if visible(RiskAssessment, user) is NOTHING:
+        return [RiskAssessment.objects.none()]
+    cleared = RiskAssessment.objects.filter(
+        is_current=True, classification__lte=user.effective_clearance
+    )
+    return [
+        cleared.filter(case_id__in=policy.team_object_ids(user, CASE_OBJECT)),
+        cleared.filter(case_id__in=policy.granted_object_ids(user, CASE_OBJECT)),
+    ]
 
 
 def _walkable(user: User) -> QuerySet[RiskAssessment]:
@@ -669,19 +704,20 @@ def portfolio(
         "threat_to_life": sum(row["n"] for row in groups if row["threat_to_life"]),
     }
     shown_rows = [row for row in groups if not band or row["band"] == band]
-    listed = current
-    if totals["assessed"] >= WALK_FROM and connection.vendor == "sqlite":
-        listed = _walkable(user)
-    if band:
-        listed = listed.filter(band=band)
+    parts = [current]
+    if connection.vendor == "postgresql":
+        parts = _team_and_granted(user)
+    elif totals["assessed"] >= WALK_FROM:
+        parts = [_walkable(user)]
+    narrowing = Q(band=band) if band else Q()
     count_key = "n"
     if show == "overdue":
-        listed, count_key = listed.filter(next_review_on__lt=today), "n_overdue"
+        narrowing, count_key = narrowing & Q(next_review_on__lt=today), "n_overdue"
     elif show == "due_soon":
-        listed = listed.filter(next_review_on__gte=today, next_review_on__lte=soon)
+        narrowing &= Q(next_review_on__gte=today, next_review_on__lte=soon)
         count_key = "n_due_soon"
     elif show == "threat_to_life":
-        listed = listed.filter(threat_to_life=True)
+        narrowing &= Q(threat_to_life=True)
         shown_rows = [row for row in shown_rows if row["threat_to_life"]]
     listed_count = sum(row[count_key] for row in shown_rows)
     page_rows = RiskAssessment.objects.select_related("case").only(
@@ -702,7 +738,9 @@ def portfolio(
         "case__reference",
         "case__status",
     )
-    rows = _after(listed, page_rows, after, PORTFOLIO_PAGE_SIZE + 1)
+    rows = _after(
+        [part.filter(narrowing) for part in parts], page_rows, after, PORTFOLIO_PAGE_SIZE + 1
+    )
     start = after.start if after is not None else 0
     next_cursor = None
     if len(rows) > PORTFOLIO_PAGE_SIZE:
