@@ -232,7 +232,9 @@ def test_reading_the_counts_is_two_queries_whatever_the_caseload():
     assert "risk_portfoliocount" in queries.captured_queries[0]["sql"]
 
 
-def test_the_index_walk_for_a_large_caseload_lists_exactly_the_same_pages(monkeypatch):
+def teams_with_a_live_and_an_expired_grant() -> tuple[Team, Team, Team]:
+    """A team with two cases; its manager also holds a live grant to a second team's case and
+    an expired one to a third's."""
     team = make_team()
     approved(team, **HIGH)
     second_case(team, **LOW)
@@ -247,6 +249,11 @@ def test_the_index_walk_for_a_large_caseload_lists_exactly_the_same_pages(monkey
         object_type="case", object_id=expired.case.pk, user=team.manager, kind=GrantKind.GRANT,
         granted_by=expired.manager, expires_at=timezone.now() - timedelta(minutes=1),
     )  # fmt: skip
+    return team, elsewhere, expired
+
+
+def test_the_index_walk_for_a_large_caseload_lists_exactly_the_same_pages(monkeypatch):
+    team, elsewhere, expired = teams_with_a_live_and_an_expired_grant()
 
     def listed(user: User, **filters: Any) -> list[Any]:
         return [
@@ -270,20 +277,7 @@ def test_the_index_walk_for_a_large_caseload_lists_exactly_the_same_pages(monkey
 def test_the_page_reads_the_visible_set_in_two_parts_whose_union_is_the_rule():
     """PostgreSQL lists a page from the team part and the grant part separately (so it can plan
     each as a semi-join): together they must be exactly what the rule lets each user see."""
-    team = make_team()
-    approved(team, **HIGH)
-    second_case(team, **LOW)
-    elsewhere = make_team()
-    approved(elsewhere, **HIGH)
-    case_services.grant_access(
-        elsewhere.manager, elsewhere.case.pk, team.manager, reason="Covering leave", days=3
-    )
-    expired = make_team()
-    approved(expired, **HIGH)
-    AccessGrant.objects.create(
-        object_type="case", object_id=expired.case.pk, user=team.manager, kind=GrantKind.GRANT,
-        granted_by=expired.manager, expires_at=timezone.now() - timedelta(minutes=1),
-    )  # fmt: skip
+    team, elsewhere, expired = teams_with_a_live_and_an_expired_grant()
     secret = make_team()
     case_services.add_member(secret.case, team.manager, TeamRole.MANAGER)
     approved(secret, **HIGH)
