@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core import checks
-from django.db import connection
+from django.db import OperationalError, connection
 
 from haven.audit.checkpoint import private_key_to_pem
 from haven.runtime import deploychecks
@@ -121,3 +121,14 @@ def test_autovacuum_off_is_a_warning_not_a_refusal(
     messages = deploychecks.check_database()
     expected = [] if running else [("haven.deploy.W002", checks.WARNING)]
     assert [(m.id, m.level) for m in messages] == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL server setting")
+def test_a_database_that_cannot_be_asked_is_left_to_its_own_errors(
+    production: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable() -> bool:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(deploychecks, "autovacuum_on", unreachable)
+    assert deploychecks.check_database() == []

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from haven.audit.signing import SigningKeyError, load_signing_key
 
@@ -89,7 +89,11 @@ def check_database(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="haven.deploy.W001",
             )
         ]
-    if not autovacuum_on():
+    try:
+        running = autovacuum_on()
+    except DatabaseError:
+        return []  # no database to ask: the connection's own errors say why
+    if not running:
         return [
             checks.Warning(
                 "PostgreSQL's autovacuum is off: no table is analysed or vacuumed unless "
