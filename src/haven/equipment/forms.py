@@ -185,7 +185,35 @@ class DeploymentSearchForm(GovukForm):
     )
 
 
-class DeploymentForm(GovukForm):
+class PeriodForm(GovukForm):
+    """A deployment's period: planned with the deployment, changed on its page (which fills in
+    the period it has now). The service's own period check is made here too, so that it is in
+    the first error summary with every other mistake instead of appearing only once they are
+    put right."""
+
+    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocal())
+    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocal())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The deployment must end after it starts")
+        return data
+
+
+class DeploymentForm(PeriodForm):
+    # The period (PeriodForm's) stays after the notes, as the plan form has always shown it.
+    field_order = (
+        "title",
+        "objective",
+        "operation_name",
+        "case_id",
+        "install_address",
+        "site_risk_notes",
+        "starts_at",
+        "ends_at",
+    )
     title = forms.CharField(max_length=120)
     objective = forms.CharField(widget=forms.Textarea, max_length=4000)
     operation_name = forms.CharField(label="Operation", required=False, max_length=120)
@@ -201,8 +229,6 @@ class DeploymentForm(GovukForm):
         "Install address", 1000, "Encrypted; shown only to the deployment team"
     )
     site_risk_notes = optional_notes("Site risk notes", 4000)
-    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocal())
-    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocal())
     overnight_stays = forms.IntegerField(
         label="Overnight stays", min_value=0, max_value=60, initial=0
     )
@@ -213,28 +239,6 @@ class DeploymentForm(GovukForm):
         initial=Clearance.OFFICIAL,
         widget=forms.RadioSelect,  # as on the referral form
     )
-
-    def clean(self) -> dict[str, Any]:
-        return clean_period(self, super().clean() or {})
-
-
-def clean_period(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
-    """The service's own period check, in the form too, so that it is in the first error
-    summary with every other mistake instead of appearing only once they are put right."""
-    starts, ends = data.get("starts_at"), data.get("ends_at")
-    if starts and ends and ends <= starts:
-        form.add_error("ends_at", "The deployment must end after it starts")
-    return data
-
-
-class ScheduleForm(GovukForm):
-    """A deployment's new period (the deployment page fills in its current one)."""
-
-    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeLocal())
-    ends_at = forms.DateTimeField(label="Ends", widget=DateTimeLocal())
-
-    def clean(self) -> dict[str, Any]:
-        return clean_period(self, super().clean() or {})
 
 
 class TeamForm(GovukForm):

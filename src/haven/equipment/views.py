@@ -49,8 +49,8 @@ from .forms import (
     DeploymentForm,
     DeploymentSearchForm,
     KitForm,
+    PeriodForm,
     RemoveKitForm,
-    ScheduleForm,
     StateForm,
     StatusForm,
     TeamForm,
@@ -429,7 +429,7 @@ def deployment_new(request: AuthenticatedRequest) -> HttpResponse:
 DEPLOYMENT_ACTIONS = {
     "team": TeamForm,
     "kit": AssignForm,
-    "schedule": ScheduleForm,
+    "schedule": PeriodForm,
     "status": StatusForm,
     "checklist": ChecklistForm,
 }
