@@ -1,7 +1,7 @@
 """Casework under load: case list, case page and case update at 20 concurrent users.
 
-    .venv/bin/python bench/casework.py [--cases 100000] [--ledger 1000000] [--seconds 60]
-        [--rounds 3] [--load-workers 2] [--postgres URL] [--database PREFIX] [--keep]
+    .venv/bin/python bench/casework.py [--cases 100000] [--ledger 1000000] [--seconds 240]
+        [--rounds 8] [--load-workers 2] [--postgres URL] [--database PREFIX] [--keep]
 
 Needs PostgreSQL (--postgres URL, default 127.0.0.1:5432, trust auth). Two databases are
 prepared with the demo loader (PREFIX_secure_N, PREFIX_plain_N for N cases, PREFIX from
@@ -439,8 +439,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--ledger", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=60, help="per database and load")
-    parser.add_argument("--rounds", type=int, default=3, help="alternations of secure and plain")
+    # 240 s in 8 rounds: about 900-2,300 requests per operation and database. With 60 s, a p95
+    # rests on its 10-30 slowest requests, and one stall on either server moved a ratio from
+    # 1.0x to 1.6x between runs of the same code.
+    parser.add_argument("--seconds", type=float, default=240, help="per database and load")
+    parser.add_argument("--rounds", type=int, default=8, help="alternations of secure and plain")
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
     parser.add_argument(
         "--load-workers",

@@ -14,6 +14,12 @@ from django.core.wsgi import get_wsgi_application
 
 application = get_wsgi_application()
 
+# As haven.wsgi does after set-up (both servers alike): the startup objects kept out of every
+# later garbage collection.
+from haven.runtime.serving import freeze_startup_objects  # noqa: E402
+
+freeze_startup_objects()
+
 
 class PlainRing:
     """Stores text base64-encoded in the vault token shape: no cipher, no key lookups."""
