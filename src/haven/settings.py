@@ -191,6 +191,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's planner prices a page read out of order at 4 (random_page_cost), for
+    # spinning disks. Haven's tables are read from memory or SSD: at 4, the case list of a
+    # manager with 1,000 of 100,000 cases read every case (60 ms; 4 ms by index at 1.1). Set for
+    # Haven's own connections, before any options in HAVEN_DATABASE_URL, which still win.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(
+        filter(None, ["-c random_page_cost=1.1", _options.get("options")])
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
