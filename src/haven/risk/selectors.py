@@ -689,7 +689,6 @@ def portfolio(
     purpose = require_purpose(purpose)
     today = timezone.localdate()
     scheme = config.current_scheme(today)
-    current = current_assessments_visible_to(user)
     soon = today + timedelta(days=due_soon_days)
     groups = portfolio_groups(user, today, soon)
     matrix = empty_matrix(scheme)
@@ -704,11 +703,12 @@ def portfolio(
         "threat_to_life": sum(row["n"] for row in groups if row["threat_to_life"]),
     }
     shown_rows = [row for row in groups if not band or row["band"] == band]
-    parts = [current]
     if connection.vendor == "postgresql":
         parts = _team_and_granted(user)
     elif totals["assessed"] >= WALK_FROM:
         parts = [_walkable(user)]
+    else:
+        parts = [current_assessments_visible_to(user)]
     narrowing = Q(band=band) if band else Q()
     count_key = "n"
     if show == "overdue":
