@@ -53,6 +53,7 @@ def build(n_cases: int, baseline_cases: int) -> tuple[object, object]:
     from haven.access.models import TeamMembership
     from haven.accounts.roles import Role
     from haven.cases.models import Case
+    from haven.demo.cases import refresh_statistics
     from haven.risk import config
     from haven.risk.models import RiskAssessment, Status
 
@@ -121,28 +122,16 @@ def build(n_cases: int, baseline_cases: int) -> tuple[object, object]:
                         )
                     )
             RiskAssessment.objects.bulk_create(rows, batch_size=1000)
-        analyse(Case, TeamMembership, RiskAssessment)
+        # The risk triggers' look-ups are planned once per connection, from the statistics of
+        # that moment: refreshed after each batch, or each membership insert scans every
+        # assessment so far on a server without autovacuum (as on this project's machines), and
+        # 100,000 cases take over ten minutes, slowing as they grow.
+        refresh_statistics(Case, TeamMembership, RiskAssessment)
         done = min(start + batch, n_cases)
         rate = done / (time.perf_counter() - started)
         print(f"\r  built {done:,}/{n_cases:,} cases ({rate:,.0f}/s)", end="", flush=True)
     print()
     return big, small
-
-
-def analyse(*models: type) -> None:
-    """Refresh the planner's statistics of the tables the build grows, after each batch.
-
-    The risk triggers (haven_risk_portfolio_team and _count) run their look-ups through plans
-    PL/pgSQL caches per connection, planned while the tables were still nearly empty. Nothing
-    replans them unless statistics change, and on a server with autovacuum off (as on this
-    project's machines) nothing else would analyse them: each membership insert then scanned
-    every assessment so far, and 100,000 cases took over ten minutes, slowing as they grew."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(model._meta.db_table for model in models)}")
 
 
 def cursor_path(user: object, path: str, pages: int) -> str:

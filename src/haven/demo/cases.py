@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from haven.access.models import TeamMembership, TeamRole
@@ -347,9 +348,9 @@ def write_batch(rows: dict[str, list]) -> None:
         write_ledger(ledger_entries(rows["ledger"]))
 
 
-def refresh_statistics() -> None:
-    """ANALYZE the team memberships, which their insert trigger reads, on PostgreSQL, while a
-    load grows them.
+def refresh_statistics(*models: type[Model]) -> None:
+    """ANALYZE the team memberships, which their insert trigger reads (or `models`, the tables
+    a load grows), on PostgreSQL, while a load grows them.
 
     A trigger's queries are planned once per connection from the statistics of that moment:
     planned against an empty membership table, the risk portfolio's check of each new member
@@ -360,8 +361,11 @@ def refresh_statistics() -> None:
     keeps it to a few."""
     if connection.vendor != "postgresql":
         return
+    tables = [
+        connection.ops.quote_name(model._meta.db_table) for model in models or [TeamMembership]
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {connection.ops.quote_name(TeamMembership._meta.db_table)}")
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 def create_demo_cases(count: int, seed: int = 2026, workers: int = 1) -> int:
