@@ -7,7 +7,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Aggregate, CharField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -76,7 +78,9 @@ def reachable_filter(user: User, object_type: str, field: str = "id") -> Q:
     One IN over a UNION, not an OR of two INs: PostgreSQL cannot use the primary key index for
     an OR of hashed subplans and scans the whole table (43 ms on 100,000 cases, against 1 ms).
     """
-    reachable = team_object_ids(user, object_type).union(granted_object_ids(user, object_type))
+    team_sql, team_params = _team_ids_sql(user, object_type)
+    grant_sql, grant_params = _granted_ids_sql(user, object_type)
+    reachable = RawSQL(f"{team_sql} UNION {grant_sql}", (*team_params, *grant_params))  # noqa: S611
     return Q(**{f"{field}__in": reachable})
 
 
@@ -85,10 +89,38 @@ def team_filter(
 ) -> Q:
     """A filter on an object's `id` (or `field`): the user is on its team (in one of
     `team_roles`, if given). Grants do not count."""
-    places = team_object_ids(user, object_type)
-    if team_roles:
-        places = places.filter(team_role__in=list(team_roles))
-    return Q(**{f"{field}__in": places})
+    team = RawSQL(*_team_ids_sql(user, object_type, team_roles))  # noqa: S611
+    return Q(**{f"{field}__in": team})
+
+
+# The two filters above are every list's and page's need-to-know check, so they are written
+# as SQL (the same statements team_object_ids and granted_object_ids make): built from
+# querysets, Django made and compiled the subqueries anew for every query that used them,
+# about 0.5 ms of CPU each (a case list makes two), against 0.01 ms for these.
+_TEAMS = TeamMembership._meta.db_table
+_GRANTS = AccessGrant._meta.db_table
+
+
+def _team_ids_sql(
+    user: User, object_type: str, team_roles: Iterable[str] = ()
+) -> tuple[str, list[Any]]:
+    sql = f"SELECT object_id FROM {_TEAMS} WHERE user_id = %s AND object_type = %s"  # noqa: S608 - as below
+    params: list[Any] = [user.pk, object_type]
+    roles = list(team_roles)
+    if roles:
+        sql += f" AND team_role IN ({', '.join(['%s'] * len(roles))})"
+        params += roles
+    return sql, params
+
+
+def _granted_ids_sql(user: User, object_type: str) -> tuple[str, list[Any]]:
+    # The time as a DateTimeField lookup would send it (SQLite keeps naive UTC text).
+    now = AccessGrant._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    sql = (
+        f"SELECT object_id FROM {_GRANTS}"  # noqa: S608 - names from the model, values as params
+        " WHERE user_id = %s AND object_type = %s AND expires_at > %s"
+    )
+    return sql, [user.pk, object_type, now]
 
 
 class _Joined(Aggregate):
