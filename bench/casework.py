@@ -15,7 +15,9 @@ gunicorn (sync workers) at once and driven by Locust (bench extra: pip install -
 the users are in bench/casework_locust.py), paced and saturated, in rounds that alternate
 secure and plain so that background work (a checkpoint, say) falls on both alike. Prints
 p50/p95/p99 latency (exact, from every request's time), throughput and errors per operation,
-and secure/plain ratios.
+and secure/plain ratios. Last, both servers are saturated side by side (half the users each)
+and their CPU per request (gunicorn's processes and the database's backends) is compared: the
+security's cost measured at the same moment on the same machine, whose speed drifts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -265,7 +268,9 @@ def serve(mode: str, data_dir: str, cases: int, port: int, workers: int) -> subp
     raise SystemExit("gunicorn did not start")
 
 
-def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: Path) -> Times:
+def run_locust(
+    port: int, users_file: Path, think: str, seconds: float, prefix: Path, users: int = USERS
+) -> Times:
     """One headless Locust run; returns every request's (name, ms, ok) and the number of
     exceptions raised inside the users' tasks."""
     command = [
@@ -274,9 +279,9 @@ def run_locust(port: int, users_file: Path, think: str, seconds: float, prefix: 
         str(ROOT / "bench" / "casework_locust.py"),
         "--headless",
         "--users",
-        str(USERS),
+        str(users),
         "--spawn-rate",
-        str(USERS),
+        str(users),
         "--run-time",
         f"{int(seconds)}s",
         "--host",
@@ -488,6 +493,7 @@ def main() -> None:
             warm = Path(args.data_dir) / f"{mode}-warm-up"
             run_locust(ports[mode], users_file, LOADS["saturated"], 5, warm)  # not counted
         results = measure(servers, ports, args)
+        cpu = cpu_per_request(servers, ports, args)
     finally:
         for server, _ in servers.values():
             server.terminate()
@@ -497,6 +503,85 @@ def main() -> None:
                 drop_database(SERVER["url"], database_name(mode, args.cases))
                 (Path(args.data_dir) / f"bench-{mode}-{args.cases}.json").unlink(missing_ok=True)
     print_overhead(results, args.cases)
+    print_cpu(cpu, args.cases)
+
+
+class ServerCPU:
+    """CPU-seconds used so far by one server: its gunicorn processes and its database's
+    PostgreSQL backends (found by their process title, which names the database). A backend
+    that ends (a connection past its age) keeps the last reading taken of it."""
+
+    def __init__(self, server: subprocess.Popen, database: str) -> None:
+        import psutil
+
+        self.server, self.database, self.psutil = psutil.Process(server.pid), database, psutil
+        self.backends: dict[int, float] = {}
+
+    def read(self) -> tuple[float, float]:
+        processes = [self.server, *self.server.children()]
+        python = sum(sum(p.cpu_times()[:2]) for p in processes)
+        for process in self.psutil.process_iter(["cmdline"]):
+            title = " ".join(process.info["cmdline"] or ())
+            if title.startswith("postgres:") and f" {self.database} " in title:
+                try:
+                    self.backends[process.pid] = sum(process.cpu_times()[:2])
+                except self.psutil.NoSuchProcess:
+                    pass
+        return python, sum(self.backends.values())
+
+
+def cpu_per_request(servers: dict, ports: dict[str, int], args: argparse.Namespace) -> dict:
+    """CPU per request of each server (Python and database), with both servers saturated at
+    once by half the users each. The machine's speed drifts (here, by up to 2x over minutes),
+    and rounds that take turns see different machines; side by side, both see the same one, so
+    the ratio of CPU per request is the security's cost, whatever the machine did meanwhile."""
+    meters = {mode: ServerCPU(servers[mode][0], database_name(mode, args.cases)) for mode in MODES}
+    before = {mode: meter.read() for mode, meter in meters.items()}
+    seconds = max(10.0, args.seconds / 4)
+    with ThreadPoolExecutor(max_workers=len(MODES)) as pool:
+        runs = {
+            mode: pool.submit(
+                run_locust,
+                ports[mode],
+                servers[mode][1],
+                LOADS["saturated"],
+                seconds,
+                Path(args.data_dir) / f"{mode}-side-by-side",
+                USERS // 2,
+            )
+            for mode in MODES
+        }
+        while not all(run.done() for run in runs.values()):
+            for meter in meters.values():
+                meter.read()  # catches backends before they end
+            time.sleep(1)
+    figures = {}
+    for mode, meter in meters.items():
+        python, database = (
+            after - start for after, start in zip(meter.read(), before[mode], strict=True)
+        )
+        count = len(runs[mode].result().requests)
+        figures[mode] = {"n": count, "python": python / count * 1000, "db": database / count * 1000}
+    return figures
+
+
+def print_cpu(cpu: dict, cases: int) -> None:
+    print(f"\nCPU per request, both servers saturated side by side ({USERS // 2} users each)")
+    for mode in MODES:
+        row = cpu[mode]
+        print(
+            f"  {mode:7} {row['n']:>6} requests: server {row['python']:.2f} ms"
+            f" + database {row['db']:.2f} ms = {row['python'] + row['db']:.2f} ms"
+        )
+    secure, plain = (cpu[mode]["python"] + cpu[mode]["db"] for mode in MODES)
+    result(
+        f"casework CPU per request ({cases:,} cases, side by side)",
+        "none (explains the p95 ratios)",
+        f"{secure:.2f} ms",
+        f"{plain:.2f} ms (security off, same moment)",
+        secure / plain,
+        None,
+    )
 
 
 def print_overhead(results: dict, cases: int) -> None:
