@@ -6,8 +6,8 @@ checkpoint over all of them with `haven audit checkpoint`, then times, in rounds
 
   verify    call_command("audit", "verify", "--quiet"): the command as `haven audit verify`
             runs it (in this process, so Django's start-up is not counted)
-  columns   the same verification re-encoding every entry from its columns (what verify did
-            before entries kept their canonical bytes, and what SQLite and older entries do)
+  columns   the same verification re-encoding every entry from its columns (what
+            `haven audit verify --from-columns` does, and SQLite and older entries)
   raw       hashlib.sha256 of every entry's canonical bytes, already in memory: the floor
 
 and prints throughput and the ratio raw time / verify time (goal >= 0.25), and the time for

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management import call_command
 from django.db import connection
 
-from haven.audit import ledger
+from haven.audit import copies, ledger
 from haven.audit.models import LedgerEntry
 from haven.concurrency.transactions import service_transaction
 
@@ -46,9 +46,17 @@ def checkpoint() -> str:
     return audit("checkpoint", "--force", "--quiet")
 
 
+def drop_ledger_guards() -> None:
+    """What an attacker with DBA rights does first: drop the append-only triggers and, on
+    PostgreSQL, the constraint that holds each entry's columns to its stored copy. Inside the
+    test's transaction, so the DDL is rolled back with it (both databases have transactional
+    DDL)."""
+    drop_append_only_triggers()
+    if connection.vendor == "postgresql":
+        execute(f"ALTER TABLE {copies.TABLE} DROP CONSTRAINT {copies.NAME}")
+
+
 def drop_append_only_triggers() -> None:
-    """What an attacker with DBA rights does first. Inside the test's transaction, so the
-    DDL is rolled back with it (SQLite and PostgreSQL both have transactional DDL)."""
     assert connection.in_atomic_block
     with connection.cursor() as cursor:
         for table in APPEND_ONLY_TABLES:

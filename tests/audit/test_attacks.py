@@ -21,7 +21,7 @@ from haven.audit import ledger, signing, verification
 from haven.audit.checkpoint import checkpoint_to_json, generate_signing_key, sign_checkpoint
 from haven.audit.models import Checkpoint, LedgerEntry
 
-from .ledger_helpers import audit, checkpoint, drop_append_only_triggers, execute, write_entries
+from .ledger_helpers import audit, checkpoint, drop_ledger_guards, execute, write_entries
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_an_untouched_ledger_passes_every_check(
 def test_deleting_the_newest_entries_breaks_the_checkpoint_that_covers_them(
     entries: list[LedgerEntry],
 ) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     delete_entries_from(8, entries)
     verify_fails(r"^ledger has 8 entries but checkpoint #\d+ was signed over 10: entries were")
 
@@ -86,7 +86,7 @@ def test_deleting_the_newest_entries_breaks_the_checkpoint_that_covers_them(
 def test_deleting_the_newest_entries_and_their_checkpoint_is_a_rollback(
     entries: list[LedgerEntry], exported_checkpoint: Path
 ) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     delete_entries_from(8, entries)
     Checkpoint.objects.filter(tree_size=10).delete()
     verify_fails(
@@ -103,7 +103,7 @@ def test_deleting_the_newest_entries_and_their_checkpoint_is_a_rollback(
 def test_rewritten_entry_with_recomputed_chain_and_no_checkpoints_left(
     entries: list[LedgerEntry],
 ) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     rewrite_with_recomputed_hash(entries[2], "nothing to see")
     Checkpoint.objects.all().delete()
     verify_fails(
@@ -115,7 +115,7 @@ def test_rewritten_entry_with_recomputed_chain_is_a_fork_of_the_trusted_checkpoi
     entries: list[LedgerEntry], exported_checkpoint: Path, ledger_key: Ed25519PrivateKey
 ) -> None:
     """Even re-signed with the real key (a stolen signing key): the outside copy disagrees."""
-    drop_append_only_triggers()
+    drop_ledger_guards()
     rewrite_with_recomputed_hash(entries[2], "nothing to see")
     Checkpoint.objects.all().delete()
     checkpoint()
@@ -139,7 +139,7 @@ def test_reordered_entries_with_checkpoints_resigned_are_a_fork(
         row.pk: LedgerEntry.objects.filter(pk=row.pk).values(*columns).get()
         for row in (first, second)
     }
-    drop_append_only_triggers()
+    drop_ledger_guards()
     LedgerEntry.objects.filter(pk=first.pk).update(**values[second.pk])
     LedgerEntry.objects.filter(pk=second.pk).update(**values[first.pk])
     Checkpoint.objects.all().delete()
@@ -202,7 +202,7 @@ def test_deleting_the_newest_checkpoint_and_everything_after_the_previous_one(
     entries: list[LedgerEntry], exported_checkpoint: Path
 ) -> None:
     """What is left is an older, consistent, signed ledger: only the outside copy tells."""
-    drop_append_only_triggers()
+    drop_ledger_guards()
     Checkpoint.objects.filter(tree_size=10).delete()
     delete_entries_from(4, entries)
     assert audit("verify", "--quiet").startswith("verified 4 entries, 1 checkpoints")
@@ -214,7 +214,7 @@ def test_deleting_the_newest_checkpoint_and_everything_after_the_previous_one(
 
 
 def test_deleting_every_checkpoint(entries: list[LedgerEntry]) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("DELETE FROM audit_checkpoint")
     verify_fails(r"^ledger has 12 entries but no checkpoint: every checkpoint was deleted")
 
@@ -228,7 +228,7 @@ def test_resigning_with_a_fresh_key_in_the_data_directory(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     rewrite_with_recomputed_hash(entries[2], "nothing to see")
     execute("DELETE FROM audit_checkpoint")
     monkeypatch.delenv(signing.SIGNING_KEY_ENV_VAR)

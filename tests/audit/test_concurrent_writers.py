@@ -10,15 +10,22 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management.base import CommandError
-from django.db import OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from haven.accounts.models import User
-from haven.audit import fastverify, ledger, signing, verification
+from haven.audit import copies, fastverify, ledger, signing, verification
 from haven.audit.merkle import TreeBuilder, leaf_hash
 from haven.audit.models import Checkpoint, LedgerEntry
 from haven.concurrency.transactions import service_transaction
 
-from .ledger_helpers import audit, checkpoint, drop_append_only_triggers, execute, write_entries
+from .ledger_helpers import (
+    audit,
+    checkpoint,
+    drop_append_only_triggers,
+    drop_ledger_guards,
+    execute,
+    write_entries,
+)
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite has one writer at a time"
@@ -206,15 +213,11 @@ def test_the_command_takes_the_fast_pass_on_a_good_ledger(
 @pytest.mark.parametrize(
     "tampering",
     [
-        "UPDATE audit_ledgerentry SET case_id = 'CASE-9' WHERE id = %s",
         "UPDATE audit_ledgerentry SET canonical = NULL WHERE id = %s",
         "UPDATE audit_ledgerentry SET leaf_hash = upper(leaf_hash) WHERE id = %s",
+        # The same document spelled otherwise: the database sees the same jsonb, the hash not.
         "UPDATE audit_ledgerentry SET canonical = convert_to(replace(convert_from(canonical, "
         "'UTF8'), '\"action\":', '\"action\" :'), 'UTF8') WHERE id = %s",
-        "UPDATE audit_ledgerentry SET details = '{\"n\": 7}' WHERE id = %s",
-        # The same time in the year BC, which to_char spells as the year AD.
-        "UPDATE audit_ledgerentry SET recorded_at = (to_char(recorded_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD HH24:MI:SS.US') || ' BC')::timestamp AT TIME ZONE 'UTC' WHERE id = %s",
     ],
 )
 def test_the_fast_pass_leaves_any_doubt_to_the_reference_pass(
@@ -223,15 +226,71 @@ def test_the_fast_pass_leaves_any_doubt_to_the_reference_pass(
     entries = write_entries(officer, 9)
     checkpoint()
     assert fast_report(2) is not None
-    drop_append_only_triggers()
+    drop_append_only_triggers()  # the copy constraint stays: each of these passes it
     execute(tampering, [entries[5].pk])
     assert fast_report(2) is None
     assert LedgerEntry.objects.count() == 9  # the declined pass left the connection usable
 
 
+COLUMN_TAMPERINGS = [
+    "UPDATE audit_ledgerentry SET case_id = 'CASE-9' WHERE id = %s",
+    "UPDATE audit_ledgerentry SET details = '{\"n\": 7}' WHERE id = %s",
+    "UPDATE audit_ledgerentry SET actor_id = NULL WHERE id = %s",
+    # The same time in the year BC, which to_char spells as the year AD.
+    "UPDATE audit_ledgerentry SET recorded_at = (to_char(recorded_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD HH24:MI:SS.US') || ' BC')::timestamp AT TIME ZONE 'UTC' WHERE id = %s",
+    "UPDATE audit_ledgerentry SET recorded_at = recorded_at + interval '1 microsecond' "
+    "WHERE id = %s",
+    "UPDATE audit_ledgerentry SET canonical = convert_to(replace(convert_from(canonical, "
+    "'UTF8'), '\"action\":', '\"extra\":1,\"action\":'), 'UTF8') WHERE id = %s",
+]
+
+
+@on_postgresql
+@pytest.mark.parametrize("tampering", COLUMN_TAMPERINGS)
+def test_the_database_refuses_columns_that_disagree_with_the_stored_copy(
+    officer: User, tampering: str
+) -> None:
+    entries = write_entries(officer, 3)
+    drop_append_only_triggers()
+    with pytest.raises(IntegrityError, match=copies.NAME), transaction.atomic():
+        execute(tampering, [entries[1].pk])
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_migrations_leave_the_copy_constraint_enforced() -> None:
+    assert copies.enforced(connection)
+
+
+@on_postgresql
+@pytest.mark.parametrize(
+    "replacement",
+    [
+        None,  # dropped
+        f"CHECK ({copies.CONDITION}) NOT VALID",  # back, but never checked on the rows there
+        "CHECK (canonical IS NULL OR recorded_at IS NOT NULL)",  # back, but weaker
+    ],
+)
+def test_without_the_copy_constraint_intact_the_reference_pass_compares_the_columns(
+    officer: User, ledger_key: Ed25519PrivateKey, replacement: str | None
+) -> None:
+    entries = write_entries(officer, 4)
+    checkpoint()
+    drop_ledger_guards()
+    execute(COLUMN_TAMPERINGS[0], [entries[2].pk])
+    if replacement is not None:
+        execute(f"ALTER TABLE {copies.TABLE} ADD CONSTRAINT {copies.NAME} {replacement}")
+    assert not copies.enforced(connection)
+    last_id = verification.snapshot_last_id()
+    assert verification._fast_verify(keys(), verification.stored_checkpoints(), last_id) is None
+    with pytest.raises(CommandError, match=rf"^entry {entries[2].pk} was altered"):
+        audit("verify", "--quiet")
+
+
 def plant_awkward_entries(actor: User) -> None:
     """Entries as any writer may have stored them, with what JSON must escape or order: the
-    fast pass spells each one's document itself, so it must spell these as the ledger does."""
+    database's copy constraint must take each one's copy as the ledger spells it."""
     moments = [
         datetime.datetime(2025, 3, 4, 5, 6, 7, tzinfo=datetime.UTC),  # no microseconds
         datetime.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),  # a three-digit year
@@ -292,14 +351,15 @@ def plant_awkward_entries(actor: User) -> None:
 
 
 @on_postgresql
-def test_the_fast_pass_spells_awkward_entries_as_the_ledger_does(
+def test_the_copy_constraint_takes_awkward_entries_as_the_ledger_spells_them(
     officer: User, ledger_key: Ed25519PrivateKey, small_chunks: None
 ) -> None:
     write_entries(officer, 2)
-    plant_awkward_entries(officer)
+    plant_awkward_entries(officer)  # an IntegrityError here: the constraint spells otherwise
     checkpoint()
+    assert copies.enforced(connection)
     fast = fast_report(2)
-    assert fast is not None  # not declined: every awkward entry was spelled byte for byte
+    assert fast is not None
     assert fast == reference_report()
     assert fast.entries == 5
 
@@ -310,7 +370,7 @@ def test_the_fast_pass_declines_a_forged_checkpoint_root(
 ) -> None:
     write_entries(officer, 6)
     checkpoint()
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_checkpoint SET tree_size = 5")
     assert fast_report(2) is None
     with pytest.raises(CommandError, match="invalid signature"):

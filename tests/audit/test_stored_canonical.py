@@ -12,10 +12,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from haven.accounts.models import User
-from haven.audit import ledger
+from haven.audit import ledger, verification
 from haven.audit.models import LedgerEntry
 
-from .ledger_helpers import audit, checkpoint, drop_append_only_triggers, execute, write_entries
+from .ledger_helpers import audit, checkpoint, drop_ledger_guards, execute, write_entries
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite re-encodes every entry from its columns"
@@ -40,7 +40,7 @@ def test_each_entry_stores_the_exact_bytes_its_leaf_hash_commits_to(
 def test_entries_without_a_stored_copy_verify_from_their_columns(
     entries: list[LedgerEntry], officer: User
 ) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_ledgerentry SET canonical = NULL WHERE id <= %s", [entries[2].pk])
     write_entries(officer, 2, start=5)
     assert audit("verify", "--quiet").startswith("verified 7 entries, 1 checkpoints")
@@ -50,20 +50,20 @@ def test_changed_column_is_caught_though_the_stored_copy_is_intact(
     entries: list[LedgerEntry],
 ) -> None:
     target = entries[3]
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_ledgerentry SET case_id = %s WHERE id = %s", ["CASE-9", target.pk])
     with pytest.raises(CommandError, match=rf"^entry {target.pk} was altered: .*\(position 3\)$"):
         audit("verify", "--quiet")
 
 
-def audit_with_warnings() -> tuple[str, str]:
+def audit_with_warnings(*options: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command("audit", "verify", "--quiet", stdout=out, stderr=err)
+    call_command("audit", "verify", "--quiet", *options, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
 def tamper_copy(entry: LedgerEntry, new_bytes: bytes) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_ledgerentry SET canonical = %s WHERE id = %s", [new_bytes, entry.pk])
 
 
@@ -98,3 +98,23 @@ def test_a_copy_that_is_not_json_is_reported_after_the_columns_verify(
     out, warnings = audit_with_warnings()
     assert out.startswith("verified 5 entries")
     assert "no longer JSON of a ledger entry" in warnings
+
+
+@on_postgresql
+def test_from_columns_spells_every_entry_without_the_copies_or_the_fast_pass(
+    entries: list[LedgerEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An oversight body's check that trusts no stored copy, constraint or SQL function: a
+    copy that is not even JSON is not read, and the columns still verify."""
+    tamper_copy(entries[0], b"\xff not json")
+
+    def no_fast_pass(*args: object) -> None:
+        raise AssertionError("the fast pass ran")
+
+    monkeypatch.setattr(verification, "_fast_verify", no_fast_pass)
+    out, warnings = audit_with_warnings("--from-columns")
+    assert out.startswith("verified 5 entries, 1 checkpoints")
+    assert warnings == ""
+    execute("UPDATE audit_ledgerentry SET case_id = 'CASE-9' WHERE id = %s", [entries[3].pk])
+    with pytest.raises(CommandError, match=rf"^entry {entries[3].pk} was altered"):
+        audit("verify", "--quiet", "--from-columns")

@@ -14,7 +14,7 @@ from haven.audit import ledger
 from haven.audit.checkpoint import generate_signing_key, public_key_to_pem
 from haven.audit.models import Checkpoint, LedgerEntry
 
-from .ledger_helpers import audit, checkpoint, drop_append_only_triggers, execute, write_entries
+from .ledger_helpers import audit, checkpoint, drop_ledger_guards, execute, write_entries
 
 TAMPERED_COLUMNS = ("leaf_hash", *ledger.CANONICAL_FIELDS)
 
@@ -51,7 +51,7 @@ def test_clean_ledger_verifies(ledger_rows: list[LedgerEntry]) -> None:
 
 def test_changed_justification_names_the_entry(ledger_rows: list[LedgerEntry]) -> None:
     target = ledger_rows[6]
-    drop_append_only_triggers()
+    drop_ledger_guards()
     LedgerEntry.objects.filter(pk=target.pk).update(justification="routine")
     verify_fails(rf"^entry {target.pk} was altered: .* \(position 6\)$")
 
@@ -60,7 +60,7 @@ def test_changed_entry_after_the_last_checkpoint_is_detected(
     ledger_rows: list[LedgerEntry],
 ) -> None:
     target = ledger_rows[11]
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_ledgerentry SET object_id = %s WHERE id = %s", ["other", target.pk])
     verify_fails(rf"^entry {target.pk} was altered")
 
@@ -70,7 +70,7 @@ def test_rewritten_entry_with_recomputed_leaf_hash_breaks_the_checkpoint(
 ) -> None:
     """A careful attacker also fixes the stored leaf hash: the signed root still catches it."""
     target = ledger_rows[2]
-    drop_append_only_triggers()
+    drop_ledger_guards()
     target.justification = "nothing to see"
     new_hash = ledger.leaf_hash_hex(ledger.canonical_bytes(target))
     LedgerEntry.objects.filter(pk=target.pk).update(
@@ -85,7 +85,7 @@ def test_rewritten_entry_with_recomputed_leaf_hash_breaks_the_checkpoint(
 
 
 def test_deleted_entry_is_located_between_checkpoints(ledger_rows: list[LedgerEntry]) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("DELETE FROM audit_ledgerentry WHERE id = %s", [ledger_rows[6].pk])
     first, second = checkpoints()
     verify_fails(
@@ -96,7 +96,7 @@ def test_deleted_entry_is_located_between_checkpoints(ledger_rows: list[LedgerEn
 
 
 def test_deleted_tail_is_reported(ledger_rows: list[LedgerEntry]) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("DELETE FROM audit_ledgerentry WHERE id >= %s", [ledger_rows[7].pk])
     first, second = checkpoints()
     verify_fails(
@@ -112,7 +112,7 @@ def test_reordered_entries_are_detected(ledger_rows: list[LedgerEntry]) -> None:
         entry.pk: LedgerEntry.objects.filter(pk=entry.pk).values(*TAMPERED_COLUMNS).get()
         for entry in (first, second)
     }
-    drop_append_only_triggers()
+    drop_ledger_guards()
     LedgerEntry.objects.filter(pk=first.pk).update(**values[second.pk])
     LedgerEntry.objects.filter(pk=second.pk).update(**values[first.pk])
     verify_fails(
@@ -162,20 +162,20 @@ def test_forged_entry_inserted_into_an_id_gap_is_detected(
 
 def test_altered_checkpoint_root_fails_its_signature(ledger_rows: list[LedgerEntry]) -> None:
     first = checkpoints()[0]
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_checkpoint SET root_hash = %s WHERE id = %s", ["ab" * 32, first.pk])
     verify_fails(rf"^checkpoint #{first.pk} \(tree size 4\) has an invalid signature")
 
 
 def test_altered_checkpoint_size_is_detected(ledger_rows: list[LedgerEntry]) -> None:
     second = checkpoints()[1]
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_checkpoint SET tree_size = 11 WHERE id = %s", [second.pk])
     verify_fails(rf"^checkpoint #{second.pk} \(tree size 11\) has an invalid signature")
 
 
 def test_checkpoint_signed_by_another_key_is_rejected(ledger_rows: list[LedgerEntry]) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("UPDATE audit_checkpoint SET key_id = %s", ["0123456789abcdef"])
     verify_fails(r"was signed by unknown key 0123456789abcdef")
 
@@ -192,7 +192,7 @@ def test_verify_with_an_unrelated_public_key_fails(
 
 
 def test_checkpoint_refuses_to_sign_a_tampered_ledger(ledger_rows: list[LedgerEntry]) -> None:
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("DELETE FROM audit_ledgerentry WHERE id = %s", [ledger_rows[1].pk])
     before = Checkpoint.objects.count()
     with pytest.raises(CommandError, match=r"^refusing to sign a checkpoint: ledger no longer"):

@@ -26,7 +26,7 @@ from haven.audit.checkpoint import (
 from haven.audit.models import Checkpoint, Cosignature
 from haven.audit.witness import StateStore, Witness, make_server
 
-from .ledger_helpers import audit, checkpoint, drop_append_only_triggers, execute, write_entries
+from .ledger_helpers import audit, checkpoint, drop_ledger_guards, execute, write_entries
 from .test_attacks import rewrite_with_recomputed_hash
 
 WITNESS_NAME = "test.invalid/witness"
@@ -82,7 +82,7 @@ def test_a_rewritten_and_resigned_history_is_refused_by_the_witness_and_verify(
     checkpoint()
     assert Cosignature.objects.count() == 1
     # The DBA: rewrites entry 2, drops checkpoints and cosignatures, re-signs with the real key.
-    drop_append_only_triggers()
+    drop_ledger_guards()
     rewrite_with_recomputed_hash(entries[2], "nothing to see")
     execute("DELETE FROM audit_cosignature")
     execute("DELETE FROM audit_checkpoint")
@@ -107,7 +107,7 @@ def test_a_rollback_is_refused_by_the_witness(
 ) -> None:
     write_entries(officer, 6)
     checkpoint()
-    drop_append_only_triggers()
+    drop_ledger_guards()
     execute("DELETE FROM audit_cosignature")
     execute("DELETE FROM audit_checkpoint")
     execute(

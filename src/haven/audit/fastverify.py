@@ -7,16 +7,15 @@ connections of its own, in parallel worker processes (threads where forking is n
 Each range returns the roots of its perfect subtrees; the caller folds them into the RFC 6962
 tree and checks the signed checkpoints.
 
-Every leaf is hashed from the entry's columns: Python spells each row's canonical document
-exactly as ``ledger.canonical_bytes_from_values`` does (the database only formats the time),
-so a changed column changes the leaf hash.  The stored canonical copy must equal those bytes,
-so a missing, changed or re-spelled copy is a doubt too.  No SQL function is trusted to
-compare or hash anything (a DBA can redefine them).
+Every leaf is hashed from the entry's stored canonical copy, the bytes its leaf hash commits
+to.  The columns are not fetched: PostgreSQL holds them equal to the copy (``copies``), and
+``verification`` takes this path only while the catalogue shows that constraint intact and
+validated.  A row without a copy is a doubt.
 
 Nothing here reports tampering: a range answers ``None`` as soon as anything is not as it
-should be (a copy missing or different from its columns, a leaf hash that does not match, a
-query error), and the caller then runs the reference verifier, which finds and words the
-problem exactly as before.  So this path can only ever make a good ledger verify faster.
+should be (a copy missing, a leaf hash that does not match, a query error), and the caller
+then runs the reference verifier, which finds and words the problem exactly as before.  So
+this path can only ever make a good ledger verify faster.
 """
 
 from __future__ import annotations
@@ -27,72 +26,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from json import loads as json_loads
-from json.encoder import encode_basestring  # what ledger's encoder quotes strings with
 from typing import Any
 
-from haven.audit import ledger
 from haven.audit.merkle import leaf_hashes_of, root_from_leaf_hashes
 
 CHUNK = 1024  # leaves per perfect subtree handed back (merkle's fold chunk)
 FETCH = 4 * CHUNK  # rows hashed and compared at a time
 MIN_RANGE = 64 * CHUNK  # below this, one range: threads and connections cost more than they save
-JSON_CACHE_LIMIT = 4096  # distinct JSON column texts kept spelled (most rows repeat a few)
 
-# The columns in the order of the canonical document's keys (ledger.CANONICAL_COLUMNS,
-# sorted), JSON columns as their text, then the stored copy and the leaf hash.  The time is
-# spelled as `ledger.canonical_bytes_from_values` spells it, for years 1-9999 only (Python's
-# range; to_char would spell a year BC like the same year AD): outside them it is NULL, a doubt.
-RANGE_SQL = """
-  SELECT action, actor_username, actor_id, case_id, details::text, fields::text, justification,
-    object_id, object_type, recipients::text,
-    CASE WHEN recorded_at >= '0001-01-01 00:00:00+00' AND recorded_at < '10000-01-01 00:00:00+00'
-      THEN to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') END,
-    canonical, leaf_hash
-  FROM audit_ledgerentry WHERE id >= %s AND id <= %s ORDER BY id
-"""
-LEAF_HASH = 12  # position in a RANGE_SQL row (the stored copy is at 11)
-
-
-class CanonicalEncoder:
-    """RANGE_SQL rows to the bytes ``ledger.canonical_bytes_from_values`` returns for the
-    same entries (``test_the_fast_pass_spells_awkward_entries_as_the_ledger_does`` holds the
-    two equal over awkward values).  JSON column texts are decoded and re-spelled once each."""
-
-    def __init__(self) -> None:
-        self._json: dict[str, str] = {}
-
-    def json(self, text: str) -> str:
-        if len(self._json) >= JSON_CACHE_LIMIT:
-            self._json.clear()
-        spelled = self._json[text] = ledger.canonical_json(json_loads(text))
-        return spelled
-
-    def stored_documents(self, rows: Sequence[Sequence[Any]]) -> list[bytes] | None:
-        """Each row's document, spelled from its columns; None unless every row can be
-        spelled here and its stored copy is those very bytes.  One loop with everything
-        bound locally: it runs once per ledger entry and is most of a verify's time."""
-        quote, cached, json = encode_basestring, self._json.get, self.json
-        documents = []
-        for row in rows:
-            (action, actor, actor_id, case_id, details, fields, justification) = row[:7]
-            (object_id, object_type, recipients, recorded_at, stored) = row[7:12]
-            if recorded_at is None:
-                return None
-            document = (
-                f'{{"action":{quote(action)},"actor":{quote(actor)},'
-                f'"actor_id":{"null" if actor_id is None else int(actor_id)},'
-                f'"case_id":{quote(case_id)},"details":{cached(details) or json(details)},'
-                f'"fields":{cached(fields) or json(fields)},'
-                f'"justification":{quote(justification)},"object_id":{quote(object_id)},'
-                f'"object_type":{quote(object_type)},'
-                f'"recipients":{cached(recipients) or json(recipients)},'
-                f'"recorded_at":"{recorded_at}"}}'
-            ).encode()
-            if document != stored:
-                return None  # the copy is missing, or other bytes than the columns spell
-            documents.append(document)
-        return documents
+RANGE_SQL = (
+    "SELECT canonical, leaf_hash FROM audit_ledgerentry WHERE id >= %s AND id <= %s ORDER BY id"
+)
 
 
 @dataclass
@@ -103,16 +47,14 @@ class RangeResult:
     tail: list[bytes] = field(default_factory=list)  # leaves after the last whole chunk
 
 
-def sound_leaf_hashes(
-    rows: Sequence[Sequence[Any]], encode: CanonicalEncoder
-) -> list[bytes] | None:
-    """The leaf hashes of RANGE_SQL rows, hashed from their columns; None unless every
-    row's stored copy is those very bytes and its stored leaf hash their hash."""
-    documents = encode.stored_documents(rows)
-    if documents is None:
-        return None
-    hashes = leaf_hashes_of(documents)
-    if b"".join(hashes).hex() != "".join(row[LEAF_HASH] for row in rows):
+def sound_leaf_hashes(rows: Sequence[Sequence[Any]]) -> list[bytes] | None:
+    """The leaf hashes of RANGE_SQL rows, hashed from their stored copies; None unless every
+    row has a copy and its stored leaf hash is that copy's hash."""
+    copies = [row[0] for row in rows]
+    if any(copy is None for copy in copies):
+        return None  # written before copies were kept: the reference pass spells it
+    hashes = leaf_hashes_of(copies)
+    if b"".join(hashes).hex() != "".join(row[1] for row in rows):
         return None
     return hashes
 
@@ -124,11 +66,10 @@ def hash_range(
     a transaction); None when any row cannot be vouched for here."""
     result = RangeResult()
     leaves: list[bytes] = []
-    encode = CanonicalEncoder()
     with connection.cursor(name="haven_audit_verify", binary=True) as cursor:
         cursor.execute(RANGE_SQL, (first_id, last_id))
         while batch := cursor.fetchmany(FETCH):
-            hashes = sound_leaf_hashes(batch, encode)
+            hashes = sound_leaf_hashes(batch)
             if hashes is None:
                 return None
             result.count += len(batch)

@@ -110,12 +110,6 @@ def canonical_bytes_from_values(
     return _encode_canonical(document).encode()
 
 
-def canonical_json(value: Any) -> str:
-    """One value (a JSON column) spelled as the canonical document spells it: the fast verify
-    (``fastverify``) assembles documents from such pieces."""
-    return _encode_canonical(value)
-
-
 def canonical_bytes(entry: LedgerEntry) -> bytes:
     """The exact bytes hashed into the Merkle tree (RFC 6962 leaf input)."""
     return canonical_bytes_from_values(

@@ -37,8 +37,8 @@ class LedgerEntry(models.Model):
     details = models.JSONField(default=dict)
     leaf_hash = models.CharField(max_length=64)
     # The exact leaf input (ledger.canonical_bytes), kept so that `haven audit verify` can hash
-    # stored bytes instead of re-encoding every row; the database checks them against the
-    # columns (verification.py). NULL for entries written before it existed: those are
+    # stored bytes instead of re-encoding every row; PostgreSQL holds the columns equal to it
+    # (copies.py, a CHECK constraint). NULL for entries written before it existed: those are
     # re-encoded from their columns as before. Never a second source of truth.
     canonical = models.BinaryField(null=True, editable=False)
 

@@ -12,7 +12,8 @@ Storage of a signed checkpoint in :class:`~haven.audit.models.Checkpoint`:
 A ledger entry's leaf index is its 0-based position in id order; writers do not serialise, so
 checkpoints and verification cover only the entries up to ``snapshot_last_id`` (below every
 writer still open: docs/ledger-concurrency.md).  On PostgreSQL ``verify_ledger`` first tries
-the fast pass (``haven.audit.fastverify``: binary rows, parallel ranges of whole subtrees),
+the fast pass (``haven.audit.fastverify``: the stored canonical copies hashed in parallel
+ranges of whole subtrees, while the database holds them equal to the columns, ``copies``),
 which only ever vouches for a ledger that is entirely right; otherwise, and on SQLite, it streams
 ``values_list`` rows (no model instances) through ``ledger.canonical_bytes_from_values``, the
 same function that ``ledger.record`` hashes with, and folds the leaf hashes with
@@ -38,7 +39,7 @@ from django.conf import settings
 from django.db import DataError, connection, transaction
 from django.db.models import Max
 
-from haven.audit import fastverify, ledger
+from haven.audit import copies, fastverify, ledger
 from haven.audit.checkpoint import (
     Checkpoint as SignedCheckpoint,
 )
@@ -521,18 +522,22 @@ class _Verifier:
 
 
 def verify_ledger(
-    keys: dict[str, Ed25519PublicKey], progress: Progress | None = None
+    keys: dict[str, Ed25519PublicKey],
+    progress: Progress | None = None,
+    from_columns: bool = False,
 ) -> VerificationReport:
     """Recompute every leaf and every checkpoint root; raise LedgerTamperedError on the first
     problem (entry content, checkpoint signature, checkpoint root, checkpoint order).
 
     ``keys`` maps key id to public key (several when the signing key was rotated).
     ``progress`` is called with the number of entries processed after each batch.
+    ``from_columns``: spell every leaf here from the entry's columns, trusting no stored copy,
+    constraint or SQL function (slower; what SQLite always does).
     """
     checkpoints = stored_checkpoints()  # read first: they cover only committed entries
     _check_checkpoint_order(checkpoints)
     last_id = snapshot_last_id()
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not from_columns:
         fast = _fast_verify(keys, checkpoints, last_id)
         if fast is not None:
             if progress is not None:
@@ -567,7 +572,7 @@ def _fast_verify(
 ) -> VerificationReport | None:
     """The whole ledger verified by ``fastverify`` (PostgreSQL), or None whenever anything
     is not exactly right: the reference pass then runs and says what."""
-    if last_id is None:
+    if last_id is None or not copies.enforced(connection):
         return None
     ranges = _fast_ranges(last_id, checkpoints)
     if connection.in_atomic_block:
@@ -807,8 +812,9 @@ def create_checkpoint(
     """
     keys = public_keys_by_id([private_key.public_key(), *extra_public_keys])
     try:
-        # A stored canonical copy that disagrees is not checked here: the checkpoint signs
-        # leaf hashes recomputed from the columns, and `haven audit verify` reports the copy.
+        # The checkpoint signs leaf hashes of the columns: hashed from the stored copies when
+        # the database holds them equal (copies.enforced), else recomputed from the columns,
+        # with a disagreeing copy left for `haven audit verify` to report.
         report = verify_ledger(keys, progress)
     except LedgerTamperedError as error:
         raise LedgerTamperedError(f"refusing to sign a checkpoint: {error}") from None

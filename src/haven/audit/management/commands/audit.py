@@ -97,6 +97,12 @@ class Command(BaseCommand):
             "or JSON): fail on rollback or fork",
         )
         verify.add_argument(
+            "--from-columns",
+            action="store_true",
+            help="spell every entry from its columns here, trusting no stored copy, database "
+            "constraint or SQL function (slower; SQLite always does)",
+        )
+        verify.add_argument(
             "--state",
             action="store_true",
             help="also replay team memberships, grants, roles, clearances and classifications "
@@ -206,7 +212,9 @@ class Command(BaseCommand):
             raise CommandError(f"--max-unsigned-age must not be negative, not {max_age:g}")
         keys_by_id = verification.public_keys_by_id(keys)
         with self._progress(options) as progress:
-            report = verification.verify_ledger(keys_by_id, progress=progress)
+            report = verification.verify_ledger(
+                keys_by_id, progress=progress, from_columns=options["from_columns"]
+            )
         if trusted is not None:
             verification.check_trusted_checkpoint(report, trusted, keys_by_id)
         now = timezone.now()

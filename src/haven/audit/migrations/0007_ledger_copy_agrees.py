@@ -1,0 +1,25 @@
+"""PostgreSQL holds each ledger entry's columns to its stored canonical copy (haven.audit.copies).
+
+A CHECK constraint, added NOT VALID (no table rebuild, no row updated) and then validated over
+the entries already there. A ledger whose rows disagree keeps it unvalidated: new entries are
+held to it all the same, and `haven audit verify` compares every column itself and reports the
+row. SQLite has no such constraint; its verify always compares the columns."""
+
+from django.db import migrations
+
+from haven.audit import copies
+
+
+def add_copy_constraint(apps, schema_editor):
+    copies.add(schema_editor.connection)
+
+
+def drop_copy_constraint(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"ALTER TABLE {copies.TABLE} DROP CONSTRAINT IF EXISTS {copies.NAME}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0006_perf_ledger_canonical_bytes")]
+
+    operations = [migrations.RunPython(add_copy_constraint, drop_copy_constraint)]
