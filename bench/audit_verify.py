@@ -166,7 +166,11 @@ def load_by_copy(count: int, pool: list[object]) -> None:
                         for index, value in enumerate(values)
                     ]
                 )
-        cursor.execute("ANALYZE audit_ledgerentry")
+    # What autovacuum does to a ledger in service (an insert-only table is vacuumed after
+    # every 20 % growth): statistics, and the visibility map that lets the verify count and
+    # split the entries by index alone (~1 s at 1M entries without it, ~0.2 s with).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) audit_ledgerentry")
 
 
 def canonical_bytes_in_memory() -> list[bytes]:

@@ -32,7 +32,7 @@ from haven.audit.merkle import leaf_hashes_of, root_from_leaf_hashes
 
 CHUNK = 1024  # leaves per perfect subtree handed back (merkle's fold chunk)
 FETCH = 4 * CHUNK  # rows hashed and compared at a time
-MIN_RANGE = 64 * CHUNK  # below this, one range: threads and connections cost more than they save
+MIN_RANGE = 16 * CHUNK  # below this, one range: forks and connections cost more than they save
 
 RANGE_SQL = (
     "SELECT canonical, leaf_hash FROM audit_ledgerentry WHERE id >= %s AND id <= %s ORDER BY id"
