@@ -264,6 +264,22 @@ def test_the_migrations_leave_the_copy_constraint_enforced() -> None:
 
 
 @on_postgresql
+def test_adding_the_copy_constraint_over_disagreeing_rows_leaves_it_unvalidated(
+    officer: User,
+) -> None:
+    entries = write_entries(officer, 3)
+    drop_ledger_guards()
+    execute(COLUMN_TAMPERINGS[0], [entries[1].pk])
+    assert copies.add(connection) is False  # what audit 0007 does on such a ledger
+    assert not copies.enforced(connection)
+    with pytest.raises(IntegrityError, match=copies.NAME), transaction.atomic():
+        execute(COLUMN_TAMPERINGS[1], [entries[0].pk])  # new changes are still held to it
+    execute(COLUMN_TAMPERINGS[0].replace("'CASE-9'", "'CASE-1'"), [entries[1].pk])
+    assert copies.add(connection) is True
+    assert copies.enforced(connection)
+
+
+@on_postgresql
 @pytest.mark.parametrize(
     "replacement",
     [

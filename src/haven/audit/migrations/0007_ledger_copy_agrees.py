@@ -11,7 +11,12 @@ from haven.audit import copies
 
 
 def add_copy_constraint(apps, schema_editor):
-    copies.add(schema_editor.connection)
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql" and not copies.add(connection):
+        print(
+            f"\n  {copies.NAME} is not validated: the ledger holds entries whose columns "
+            "disagree with their stored copies; run `haven audit verify`"
+        )
 
 
 def drop_copy_constraint(apps, schema_editor):
