@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 
 import haven
-from haven.audit import triggers
+from haven.audit import copies, triggers
 
 SOURCE_ROOT = Path(haven.__file__).resolve().parent.parent
 
@@ -233,6 +233,19 @@ def test_system_check_refuses_a_database_missing_a_trigger(
     served = migrated_database.haven("serve", "--bind", "127.0.0.1:0")  # refuses before binding
     assert served.returncode != 0
     assert "haven.audit.E001" in served.stderr
+
+
+@migrated_once_group
+def test_system_check_warns_of_a_ledger_without_its_copy_constraint(
+    migrated_database: FreshDatabase,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no copy constraint: its verify always compares the columns")
+    assert "haven.audit.W002" not in migrated_database.haven("check").stderr
+    migrated_database.execute(f"ALTER TABLE {copies.TABLE} DROP CONSTRAINT {copies.NAME}")
+    checked = migrated_database.haven("check")
+    assert checked.returncode == 0  # a warning: the verify is still sound, only slower
+    assert "haven.audit.W002" in checked.stderr
 
 
 def test_migrate_from_zero_passes_the_check(fresh_database: FreshDatabase) -> None:

@@ -12,9 +12,10 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit ledger"
 
     def ready(self) -> None:
-        from haven.audit.checks import check_append_only_triggers
+        from haven.audit.checks import check_append_only_triggers, check_copy_constraint
 
         checks.register(check_append_only_triggers, checks.Tags.security)
+        checks.register(check_copy_constraint, checks.Tags.security)
         post_migrate.connect(reinstall_append_only_triggers, sender=self)
 
 

@@ -13,9 +13,17 @@ from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
-from haven.audit import triggers
+from haven.audit import copies, triggers
 
 MISSING_TRIGGERS = "haven.audit.E001"
+COPY_CONSTRAINT_NOT_ENFORCED = "haven.audit.W002"
+
+
+def _migrated(connection: Any) -> bool:
+    """True when no migration is pending (``migrate`` runs the checks before the migrations
+    that would put things right)."""
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
 def check_append_only_triggers(
@@ -23,8 +31,7 @@ def check_append_only_triggers(
 ) -> list[checks.CheckMessage]:
     connection = connections[DEFAULT_DB_ALIAS]
     try:
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        if not _migrated(connection):
             return []
         missing = triggers.missing_everywhere(connection)
     except DatabaseError:
@@ -37,5 +44,30 @@ def check_append_only_triggers(
             hint="run `haven migrate` (it reinstalls them); if they are still missing, the "
             "database was altered outside Haven: run `haven audit verify`",
             id=MISSING_TRIGGERS,
+        )
+    ]
+
+
+def check_copy_constraint(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """PostgreSQL: warn when the constraint holding ledger columns to their stored copies
+    (``copies``) is missing, changed or unvalidated. The verify is still sound without it
+    (it compares every column itself), but slower, and Haven never lifts it."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return []
+    try:
+        if not _migrated(connection) or copies.enforced(connection):
+            return []
+    except DatabaseError:
+        return []
+    return [
+        checks.Warning(
+            f"the ledger's {copies.NAME} constraint is missing, changed or not validated",
+            hint="`haven audit verify` now compares every entry's columns itself (slower) and "
+            "names any entry that disagrees with its stored copy; Haven never lifts the "
+            "constraint, so the database was altered outside Haven",
+            id=COPY_CONSTRAINT_NOT_ENFORCED,
         )
     ]
