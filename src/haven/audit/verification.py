@@ -294,13 +294,25 @@ def _column_leaf_rows(last_id: int | None) -> Generator[tuple[Any, ...], None, N
         rows.close()  # the database cursor, also when verification stops early
 
 
-# Each entry's stored copy where it agrees with its columns by the very condition the
-# database holds new entries to (copies.CONDITION), else NULL; and whether it has a copy.
+# Every key of the canonical document (ledger.canonical_bytes_from_values) and the column it
+# must equal: a copy with a key more or less, or one value different, is not used.
+_CANONICAL_KEYS = tuple(ledger.CANONICAL_COLUMNS)
 _STORED_ROWS_SQL = f"""
 SELECT id, leaf_hash, recorded_at,
-  CASE WHEN canonical IS NOT NULL AND ({copies.CONDITION}) THEN canonical END,
+  CASE WHEN c IS NULL THEN NULL
+       WHEN c - ARRAY[{", ".join(f"'{key}'" for key in _CANONICAL_KEYS)}] = '{{}}'::jsonb
+        AND (c->>'recorded_at')::timestamptz = recorded_at
+        AND c->'actor_id' = COALESCE(to_jsonb(actor_id), 'null'::jsonb)
+        AND c->>'actor' = actor_username AND c->>'action' = action
+        AND c->>'object_type' = object_type AND c->>'object_id' = object_id
+        AND c->>'case_id' = case_id AND c->'fields' = fields AND c->'recipients' = recipients
+        AND c->>'justification' = justification AND c->'details' = details
+       THEN canonical END,
   canonical IS NOT NULL
-FROM audit_ledgerentry WHERE id <= %s
+FROM (
+  SELECT *, convert_from(canonical, 'UTF8')::jsonb AS c FROM audit_ledgerentry WHERE id <= %s
+  ORDER BY id OFFSET 0  -- not flattened: each copy is parsed once, not once per comparison
+) AS entry
 ORDER BY id
 """  # noqa: S608 - no input but an id parameter
 
