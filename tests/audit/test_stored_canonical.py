@@ -91,6 +91,23 @@ def test_a_respelled_copy_of_equal_value_is_reported(entries: list[LedgerEntry])
 
 
 @on_postgresql
+def test_a_copy_whose_time_is_spelled_otherwise_is_reported_as_altered(
+    entries: list[LedgerEntry],
+) -> None:
+    """The same instant spelled with "Z": the reference pass reads the copy's time as an
+    instant, so it uses the copy, and the copy's bytes fail the hash, as any other re-spelling
+    does (an error naming the entry, not a warning)."""
+    target = entries[3]
+    respelled = bytes(target.canonical).replace(b'+00:00"', b'Z"')
+    assert respelled != bytes(target.canonical)
+    tamper_copy(target, respelled)
+    with pytest.raises(
+        CommandError, match=rf"^entry {target.pk} was altered: its stored canonical bytes"
+    ):
+        audit("verify", "--quiet")
+
+
+@on_postgresql
 def test_a_copy_that_is_not_json_is_reported_after_the_columns_verify(
     entries: list[LedgerEntry],
 ) -> None:

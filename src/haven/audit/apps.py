@@ -12,10 +12,9 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit ledger"
 
     def ready(self) -> None:
-        from haven.audit.checks import check_append_only_triggers, check_copy_constraint
+        from haven.audit.checks import check_ledger_guards
 
-        checks.register(check_append_only_triggers, checks.Tags.security)
-        checks.register(check_copy_constraint, checks.Tags.security)
+        checks.register(check_ledger_guards, checks.Tags.security)
         post_migrate.connect(reinstall_append_only_triggers, sender=self)
 
 
