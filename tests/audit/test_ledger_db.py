@@ -171,3 +171,27 @@ def test_fast_rows_equal_orm_rows(officer: User) -> None:
             *orm_row[2:]
         )
         assert fast_row[2].utcoffset() == datetime.timedelta(0)
+
+
+def test_a_recorded_entry_is_the_row_written(officer: User) -> None:
+    """record() writes without save() on PostgreSQL: the entry it returns carries the row's
+    id and reads back column for column, and saving it again is refused (an UPDATE)."""
+    with service_transaction():
+        entry = ledger.record(
+            actor=officer,
+            action="consultation",
+            object_type="case",
+            object_id=7,
+            case_id="CASE-7",
+            fields=["address"],
+            recipients=["colleague"],
+            justification="review — résumé",
+            details={"n": 1},
+        )
+    stored = LedgerEntry.objects.get(pk=entry.pk)
+    assert entry.pk == LedgerEntry.objects.latest("id").pk
+    for field in LedgerEntry._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(entry, field.attname), field.name
+    assert not entry._state.adding
+    with pytest.raises(DatabaseError), transaction.atomic():
+        entry.save()

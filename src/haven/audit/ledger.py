@@ -11,9 +11,12 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any, NotRequired, TypedDict, Unpack
 
+import psycopg
 from django.db import connection
+from django.db.models import Field
 from django.utils import timezone
 
 from haven.access.purposes import Purpose
@@ -436,7 +439,7 @@ def append_many(entries: Iterable[LedgerEntry | Mapping[str, Any]]) -> int:
     if not rows:
         return 0
     prepare_append(ordered=any(STATE_KEY in row["details"] for row in rows))
-    fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
+    fields = _written()
     # No field of the ledger computes its value on save (pre_save returns the attribute).
     columns = [
         bulk.prepared_column(f, [row[f.attname] for row in rows], connection) for f in fields
@@ -462,5 +465,39 @@ def record(**facts: Unpack[EntryFacts]) -> LedgerEntry:
         raise LedgerError(f"unknown ledger action {facts['action']!r}")
     prepare_append(ordered=STATE_KEY in (facts.get("details") or {}))
     entry = new_entry(recorded_at=timezone.now(), **facts)
-    entry.save(force_insert=True)
+    _insert(entry)
     return entry
+
+
+def _insert(entry: LedgerEntry) -> None:
+    """Write one new entry, as ``save(force_insert=True)`` writes it. On PostgreSQL by a
+    statement whose text never changes, its values bound on the server (psycopg prepares it
+    once it has run a few times): save() compiled the INSERT and quoted the entry's values into
+    its text afresh each time, ~0.18 ms of every logged read and change. The values are those
+    :func:`append_many` writes (``bulk.prepared_column``)."""
+    if connection.vendor != "postgresql":
+        entry.save(force_insert=True)
+        return
+    data = entry.__dict__
+    values = [bulk.prepared_column(f, [data[f.attname]], connection)[0] for f in _written()]
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_insert_sql(), values)
+        (entry.pk,) = cursor.fetchone()  # type: ignore[misc]
+    entry._state.adding = False
+    entry._state.db = connection.alias
+
+
+@cache
+def _written() -> tuple[Field[Any, Any], ...]:
+    """The ledger's columns an append writes: all but the id, which the database draws."""
+    return tuple(f for f in LedgerEntry._meta.concrete_fields if not f.primary_key)
+
+
+@cache
+def _insert_sql() -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _written())
+    marks = ", ".join(["%s"] * len(_written()))
+    table, pk = quote(LedgerEntry._meta.db_table), quote(LedgerEntry._meta.pk.column)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
