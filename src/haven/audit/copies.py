@@ -42,8 +42,8 @@ def add(connection: BaseDatabaseWrapper) -> bool:
     itself and reports the row."""
     if connection.vendor != "postgresql":
         return False
+    drop(connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {NAME}")
         cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {NAME} CHECK ({CONDITION}) NOT VALID")
         try:
             with transaction.atomic(using=connection.alias):
@@ -51,6 +51,14 @@ def add(connection: BaseDatabaseWrapper) -> bool:
         except DatabaseError:
             return False
     return True
+
+
+def drop(connection: BaseDatabaseWrapper) -> None:
+    """Remove the constraint if it is there (PostgreSQL): before adding it again, and when
+    audit 0007 is unapplied."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS {NAME}")
 
 
 def enforced(connection: BaseDatabaseWrapper) -> bool:

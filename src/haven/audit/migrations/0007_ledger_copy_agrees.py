@@ -20,8 +20,7 @@ def add_copy_constraint(apps, schema_editor):
 
 
 def drop_copy_constraint(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE {copies.TABLE} DROP CONSTRAINT IF EXISTS {copies.NAME}")
+    copies.drop(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
